@@ -1,0 +1,407 @@
+//! `image.openshift.io/v1` ImageStream and ImageStreamTag. Field names and which fields are always
+//! written follow OpenShift's Go types, so a file from openshift/library loads and serializes back
+//! unchanged; fields we do not model are kept in `extra`.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::meta::{Extra, ObjectMeta, Time};
+use crate::reference::{Digest, ImageReference};
+
+pub const API_VERSION: &str = "image.openshift.io/v1";
+pub const GROUP: &str = "image.openshift.io";
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+/// A named stream of tags, each pointing at an image and keeping its history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ImageStream {
+    #[serde(default)]
+    pub kind: String,
+    #[serde(default)]
+    pub api_version: String,
+    #[serde(default)]
+    pub metadata: ObjectMeta,
+    #[serde(default)]
+    pub spec: ImageStreamSpec,
+    #[serde(default)]
+    pub status: ImageStreamStatus,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ImageStreamSpec {
+    #[serde(default)]
+    pub lookup_policy: ImageLookupPolicy,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub docker_image_repository: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<TagReference>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// Whether workloads may refer to the stream's tags by short name.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImageLookupPolicy {
+    #[serde(default)]
+    pub local: bool,
+}
+
+/// A tag the user asked for: its name and where its image comes from.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TagReference {
+    pub name: String,
+    #[serde(default)]
+    pub annotations: Option<BTreeMap<String, String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<ObjectReference>,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub reference: bool,
+    /// The spec generation this tag was last changed at; newer than the status means pending.
+    #[serde(default)]
+    pub generation: Option<i64>,
+    #[serde(default)]
+    pub import_policy: TagImportPolicy,
+    #[serde(default)]
+    pub reference_policy: TagReferencePolicy,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// The kinds a tag's `from` may name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SourceKind {
+    /// An image in a registry, by reference.
+    DockerImage,
+    /// Another tag, `tag` in the same stream or `stream:tag`.
+    ImageStreamTag,
+    /// An image already in a stream, `stream@sha256:...`.
+    ImageStreamImage,
+}
+
+impl SourceKind {
+    pub const ALL: [SourceKind; 3] = [
+        Self::DockerImage,
+        Self::ImageStreamTag,
+        Self::ImageStreamImage,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::DockerImage => "DockerImage",
+            Self::ImageStreamTag => "ImageStreamTag",
+            Self::ImageStreamImage => "ImageStreamImage",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// A reference to another object (Kubernetes `ObjectReference`); every field optional.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ObjectReference {
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub kind: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub name: String,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+impl ObjectReference {
+    /// The kind, if it is one a tag may come from.
+    pub fn source_kind(&self) -> Option<SourceKind> {
+        SourceKind::parse(&self.kind)
+    }
+
+    /// How the console names the source: `quay.io/x/y:1`, `ruby:3.3`, `other/ruby:3.3`.
+    pub fn describe(&self) -> String {
+        match &self.namespace {
+            Some(ns) if !ns.is_empty() && self.kind != SourceKind::DockerImage.as_str() => {
+                format!("{ns}/{}", self.name)
+            }
+            _ => self.name.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TagImportPolicy {
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub insecure: bool,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub scheduled: bool,
+    /// `Legacy` or `PreserveOriginal`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub import_mode: Option<String>,
+}
+
+/// `Source` (pull from where the image came from) or `Local` (through the stream's registry).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TagReferencePolicy {
+    #[serde(default, rename = "type")]
+    pub kind: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ImageStreamStatus {
+    #[serde(default)]
+    pub docker_image_repository: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_docker_image_repository: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<NamedTagEventList>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// One tag's history: `items` newest first, and conditions such as a failed import.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct NamedTagEventList {
+    pub tag: String,
+    #[serde(default)]
+    pub items: Vec<TagEvent>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<TagEventCondition>,
+}
+
+impl NamedTagEventList {
+    /// The image the tag points at now.
+    pub fn current(&self) -> Option<&TagEvent> {
+        self.items.first()
+    }
+}
+
+/// The tag pointed at `image` from `created` on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TagEvent {
+    pub created: Time,
+    pub docker_image_reference: String,
+    /// The image's digest.
+    pub image: String,
+    #[serde(default)]
+    pub generation: i64,
+}
+
+impl TagEvent {
+    /// The image's digest, if it is one.
+    pub fn digest(&self) -> Option<Digest> {
+        self.image.parse().ok()
+    }
+
+    /// `registry/repo@sha256:...`: what to pull to get exactly this image.
+    pub fn pull_spec_by_digest(&self) -> Option<String> {
+        let reference: ImageReference = self.docker_image_reference.parse().ok()?;
+        if reference.digest.is_some() {
+            return Some(reference.without_tag().to_string());
+        }
+        Some(reference.with_digest(self.digest()?).to_string())
+    }
+}
+
+/// A condition on a tag, such as `ImportSuccess=False` with the reason.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TagEventCondition {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_transition_time: Option<Time>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub reason: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub message: String,
+    #[serde(default)]
+    pub generation: i64,
+}
+
+impl ImageStream {
+    pub const KIND: &'static str = "ImageStream";
+    pub const RESOURCE: &'static str = "imagestreams";
+
+    /// An empty stream named `name`, with kind and apiVersion set.
+    pub fn new(name: &str) -> Self {
+        Self {
+            kind: Self::KIND.into(),
+            api_version: API_VERSION.into(),
+            metadata: ObjectMeta::named(name),
+            spec: ImageStreamSpec::default(),
+            status: ImageStreamStatus::default(),
+            extra: Extra::new(),
+        }
+    }
+
+    pub fn spec_tag(&self, tag: &str) -> Option<&TagReference> {
+        self.spec.tags.iter().find(|t| t.name == tag)
+    }
+
+    pub fn status_tag(&self, tag: &str) -> Option<&NamedTagEventList> {
+        self.status.tags.iter().find(|t| t.tag == tag)
+    }
+
+    /// Every tag the stream has, in spec order, then tags known only from status.
+    pub fn tag_names(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = self.spec.tags.iter().map(|t| t.name.as_str()).collect();
+        for t in &self.status.tags {
+            if !names.contains(&t.tag.as_str()) {
+                names.push(&t.tag);
+            }
+        }
+        names
+    }
+
+    /// The ImageStreamTag view of one tag, or `None` if the stream has no such tag.
+    pub fn stream_tag(&self, tag: &str) -> Option<ImageStreamTag> {
+        let spec = self.spec_tag(tag).cloned();
+        let status = self.status_tag(tag);
+        if spec.is_none() && status.is_none() {
+            return None;
+        }
+        let current = status.and_then(NamedTagEventList::current);
+        let mut metadata = ObjectMeta::named(format!("{}:{tag}", self.metadata.name()));
+        metadata.namespace = self.metadata.namespace.clone();
+        metadata.uid = self.metadata.uid.clone();
+        metadata.resource_version = self.metadata.resource_version.clone();
+        metadata.creation_timestamp = current
+            .map(|e| e.created)
+            .or(self.metadata.creation_timestamp);
+        Some(ImageStreamTag {
+            kind: ImageStreamTag::KIND.into(),
+            api_version: API_VERSION.into(),
+            metadata,
+            generation: current.map_or(0, |e| e.generation),
+            conditions: status.map(|s| s.conditions.clone()).unwrap_or_default(),
+            image: current.map(|e| Image {
+                metadata: ObjectMeta::named(e.image.clone()),
+                docker_image_reference: e.docker_image_reference.clone(),
+                extra: Extra::new(),
+            }),
+            items: status.map(|s| s.items.clone()).unwrap_or_default(),
+            lookup_policy: self.spec.lookup_policy.clone(),
+            tag: spec,
+        })
+    }
+}
+
+/// One tag of a stream with its current image, as `GET imagestreamtags/{name}:{tag}` answers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ImageStreamTag {
+    #[serde(default)]
+    pub kind: String,
+    #[serde(default)]
+    pub api_version: String,
+    #[serde(default)]
+    pub metadata: ObjectMeta,
+    /// The spec tag, or null for a tag known only from status.
+    #[serde(default)]
+    pub tag: Option<TagReference>,
+    #[serde(default)]
+    pub generation: i64,
+    #[serde(default)]
+    pub lookup_policy: ImageLookupPolicy,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<TagEventCondition>,
+    /// The current image; null while the tag has none yet.
+    #[serde(default)]
+    pub image: Option<Image>,
+    /// The tag's history, newest first (ours: OpenShift answers it only on the stream).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub items: Vec<TagEvent>,
+}
+
+impl ImageStreamTag {
+    pub const KIND: &'static str = "ImageStreamTag";
+    pub const RESOURCE: &'static str = "imagestreamtags";
+}
+
+/// An image, kept once per digest (`metadata.name` is the digest). The import issue fills in
+/// its metadata; unknown fields are kept.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Image {
+    #[serde(default)]
+    pub metadata: ObjectMeta,
+    #[serde(default)]
+    pub docker_image_reference: String,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(image: &str, reference: &str) -> TagEvent {
+        TagEvent {
+            created: Time::from_timestamp(1_700_000_000),
+            docker_image_reference: reference.into(),
+            image: image.into(),
+            generation: 1,
+        }
+    }
+
+    const D: &str = "sha256:d8b4cbc952f2a3e4b5c6d7e8f9a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e56e03";
+
+    #[test]
+    fn pull_spec_by_digest_replaces_the_tag() {
+        let e = event(D, "quay.io/demo/ruby:3.3");
+        assert_eq!(
+            e.pull_spec_by_digest(),
+            Some(format!("quay.io/demo/ruby@{D}"))
+        );
+        let e = event(D, &format!("quay.io/demo/ruby@{D}"));
+        assert_eq!(
+            e.pull_spec_by_digest(),
+            Some(format!("quay.io/demo/ruby@{D}"))
+        );
+        assert_eq!(
+            event("not-a-digest", "quay.io/demo/ruby:3.3").pull_spec_by_digest(),
+            None
+        );
+    }
+
+    #[test]
+    fn stream_tag_view_carries_spec_and_history() {
+        let mut s = ImageStream::new("ruby");
+        s.spec.tags.push(TagReference {
+            name: "latest".into(),
+            from: Some(ObjectReference {
+                kind: "DockerImage".into(),
+                name: "quay.io/demo/ruby:3.3".into(),
+                ..ObjectReference::default()
+            }),
+            ..TagReference::default()
+        });
+        assert!(s.stream_tag("latest").is_some_and(|t| t.image.is_none()));
+        assert!(s.stream_tag("missing").is_none());
+        s.status.tags.push(NamedTagEventList {
+            tag: "latest".into(),
+            items: vec![event(D, "quay.io/demo/ruby:3.3")],
+            conditions: vec![],
+        });
+        let t = s.stream_tag("latest").expect("tag exists");
+        assert_eq!(t.metadata.name(), "ruby:latest");
+        assert_eq!(
+            t.image.map(|i| i.metadata.name().to_owned()).as_deref(),
+            Some(D)
+        );
+    }
+}

@@ -1,0 +1,28 @@
+//! tagstream's model, shared by the server and the console: OpenShift-compatible wire types
+//! (`image.openshift.io/v1`, `project.openshift.io/v1`, Kubernetes `Status`), the name and object
+//! validation both sides apply, image reference and digest parsing, and the API paths.
+//!
+//! Pure logic: no I/O, compiles for native and `wasm32-unknown-unknown`.
+
+pub mod imagestream;
+pub mod list;
+pub mod meta;
+pub mod names;
+pub mod paths;
+pub mod project;
+pub mod reference;
+pub mod status;
+pub mod validation;
+
+pub use imagestream::{
+    ImageLookupPolicy, ImageStream, ImageStreamSpec, ImageStreamStatus, ImageStreamTag,
+    NamedTagEventList, ObjectReference, SourceKind, TagEvent, TagEventCondition, TagImportPolicy,
+    TagReference, TagReferencePolicy,
+};
+pub use list::List;
+pub use meta::{ListMeta, ObjectMeta, Time};
+pub use names::{NameError, ProjectName, StreamName, StreamTagName, TagName};
+pub use project::Project;
+pub use reference::{Digest, ImageReference, ReferenceError};
+pub use status::{CauseType, Status, StatusCause, StatusDetails, StatusReason};
+pub use validation::FieldError;

@@ -1,0 +1,129 @@
+//! Kubernetes object and list metadata, and the `Time` wire format (RFC 3339, whole seconds, UTC).
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::Value;
+
+/// Unknown fields of an object, kept so that a file we load serializes back unchanged.
+pub type Extra = BTreeMap<String, Value>;
+
+/// A point in time as Kubernetes writes it: `2024-05-01T12:00:00Z`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Time(pub DateTime<Utc>);
+
+impl Time {
+    /// The current time, truncated to whole seconds as it is stored and sent.
+    pub fn now() -> Self {
+        Self::from_timestamp(Utc::now().timestamp())
+    }
+
+    /// A time from seconds since the Unix epoch; out-of-range values clamp to the epoch.
+    pub fn from_timestamp(secs: i64) -> Self {
+        Self(DateTime::from_timestamp(secs, 0).unwrap_or_default())
+    }
+
+    /// Seconds since the Unix epoch.
+    pub fn timestamp(&self) -> i64 {
+        self.0.timestamp()
+    }
+}
+
+impl fmt::Display for Time {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0.to_rfc3339_opts(SecondsFormat::Secs, true))
+    }
+}
+
+impl std::str::FromStr for Time {
+    type Err = chrono::ParseError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Self(DateTime::parse_from_rfc3339(s)?.with_timezone(&Utc)))
+    }
+}
+
+impl Serialize for Time {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Time {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// `metadata` of every stored object. Field presence follows Kubernetes' Go types:
+/// `creationTimestamp` is always written (null when unset); the rest only when set.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ObjectMeta {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generate_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uid: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_version: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generation: Option<i64>,
+    #[serde(default)]
+    pub creation_timestamp: Option<Time>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub labels: Option<BTreeMap<String, String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub annotations: Option<BTreeMap<String, String>>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+impl ObjectMeta {
+    /// Metadata naming an object, for building new objects.
+    pub fn named(name: impl Into<String>) -> Self {
+        Self {
+            name: Some(name.into()),
+            ..Self::default()
+        }
+    }
+
+    /// The name, or `""` when unset.
+    pub fn name(&self) -> &str {
+        self.name.as_deref().unwrap_or_default()
+    }
+
+    /// An annotation's value, if present.
+    pub fn annotation(&self, key: &str) -> Option<&str> {
+        self.annotations.as_ref()?.get(key).map(String::as_str)
+    }
+}
+
+/// `metadata` of a list.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListMeta {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_version: Option<String>,
+    #[serde(default, rename = "continue", skip_serializing_if = "Option::is_none")]
+    pub continue_token: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn time_round_trips_in_kubernetes_format() {
+        let t: Time = "2024-05-01T12:00:00Z".parse().expect("valid time");
+        assert_eq!(t.to_string(), "2024-05-01T12:00:00Z");
+        let offset: Time = "2024-05-01T14:00:00+02:00".parse().expect("valid time");
+        assert_eq!(offset, t);
+        assert!("yesterday".parse::<Time>().is_err());
+    }
+}

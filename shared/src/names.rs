@@ -1,0 +1,271 @@
+//! Parsed names: a project, an image stream, a tag, and a stream tag (`name:tag`). Each is checked
+//! once, where it enters (a path, a form, a body), with the rules OpenShift applies; afterwards the
+//! type says it is valid.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// Why a name was refused; the text completes "Invalid value: "x": ...".
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct NameError(pub String);
+
+const DNS_LABEL_MAX: usize = 63;
+const OBJECT_NAME_MAX: usize = 253;
+const TAG_MAX: usize = 128;
+
+fn is_dns1123_label(s: &str) -> bool {
+    let b = s.as_bytes();
+    !b.is_empty()
+        && b.len() <= DNS_LABEL_MAX
+        && b.iter()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
+        && b[0] != b'-'
+        && b[b.len() - 1] != b'-'
+}
+
+/// `[a-z0-9]+(?:[._-][a-z0-9]+)*`: a repository path component, as OpenShift requires of streams.
+fn is_repository_component(s: &str) -> bool {
+    let alnum = |c: &u8| c.is_ascii_lowercase() || c.is_ascii_digit();
+    let b = s.as_bytes();
+    if b.is_empty() || !alnum(&b[0]) || !alnum(&b[b.len() - 1]) {
+        return false;
+    }
+    b.iter()
+        .all(|c| alnum(c) || matches!(c, b'.' | b'_' | b'-'))
+        && b.windows(2).all(|w| alnum(&w[0]) || alnum(&w[1]))
+}
+
+/// `[\w][\w.-]{0,127}`: a tag, as the distribution reference grammar defines it.
+pub(crate) fn is_tag(s: &str) -> bool {
+    let word = |c: &u8| c.is_ascii_alphanumeric() || *c == b'_';
+    let b = s.as_bytes();
+    !b.is_empty()
+        && b.len() <= TAG_MAX
+        && word(&b[0])
+        && b.iter().all(|c| word(c) || matches!(c, b'.' | b'-'))
+}
+
+macro_rules! name_type {
+    ($(#[$doc:meta])* $ty:ident, $check:expr) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub struct $ty(String);
+
+        impl $ty {
+            /// The name as text.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl FromStr for $ty {
+            type Err = NameError;
+            fn from_str(s: &str) -> Result<Self, NameError> {
+                let check: fn(&str) -> Result<(), NameError> = $check;
+                check(s).map(|()| Self(s.to_owned()))
+            }
+        }
+
+        impl TryFrom<String> for $ty {
+            type Error = NameError;
+            fn try_from(s: String) -> Result<Self, NameError> {
+                s.parse()
+            }
+        }
+
+        impl fmt::Display for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl AsRef<str> for $ty {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl Serialize for $ty {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(&self.0)
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $ty {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                String::deserialize(d)?.parse().map_err(serde::de::Error::custom)
+            }
+        }
+    };
+}
+
+name_type!(
+    /// A project (namespace) name: a DNS-1123 label of 2 to 63 characters, as OpenShift requires.
+    ProjectName,
+    |s| {
+        if s.len() < 2 {
+            return Err(NameError("must be at least 2 characters long".into()));
+        }
+        if !is_dns1123_label(s) {
+            return Err(NameError(
+                "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or \
+                 '-', and must start and end with an alphanumeric character (e.g. 'my-name', or \
+                 '123-abc'), at most 63 characters"
+                    .into(),
+            ));
+        }
+        Ok(())
+    }
+);
+
+name_type!(
+    /// An image stream name: lower-case letters and digits, separated by single `.`, `_` or `-`
+    /// (a repository path component), at most 253 characters.
+    StreamName,
+    |s| {
+        if s.is_empty() {
+            return Err(NameError("name must not be empty".into()));
+        }
+        if s.len() > OBJECT_NAME_MAX {
+            return Err(NameError(format!("must be no more than {OBJECT_NAME_MAX} characters")));
+        }
+        if !is_repository_component(s) {
+            return Err(NameError(
+                "must consist of lower case letters and digits, optionally separated by single \
+                 '.', '_' or '-' (e.g. 'ruby', 'my-app', 'python3.12')"
+                    .into(),
+            ));
+        }
+        Ok(())
+    }
+);
+
+name_type!(
+    /// A tag name: a word character followed by up to 127 word characters, `.` or `-`.
+    TagName,
+    |s| {
+        if s.is_empty() {
+            return Err(NameError("tag must not be empty".into()));
+        }
+        if !is_tag(s) {
+            return Err(NameError(
+                "a tag must start with a letter, digit or '_' and contain only letters, digits, \
+                 '_', '.' and '-', at most 128 characters (e.g. 'latest', '3.12-slim')"
+                    .into(),
+            ));
+        }
+        Ok(())
+    }
+);
+
+/// `stream:tag`, the name of an ImageStreamTag.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct StreamTagName {
+    pub stream: StreamName,
+    pub tag: TagName,
+}
+
+impl StreamTagName {
+    pub fn new(stream: StreamName, tag: TagName) -> Self {
+        Self { stream, tag }
+    }
+}
+
+impl FromStr for StreamTagName {
+    type Err = NameError;
+    fn from_str(s: &str) -> Result<Self, NameError> {
+        let form = || NameError("must be of the form <stream_name>:<tag>".into());
+        let (stream, tag) = s.split_once(':').ok_or_else(form)?;
+        if tag.contains(':') {
+            return Err(form());
+        }
+        Ok(Self {
+            stream: stream.parse()?,
+            tag: tag.parse()?,
+        })
+    }
+}
+
+impl fmt::Display for StreamTagName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.stream, self.tag)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn project_names_follow_openshift() {
+        for ok in ["demo", "my-team", "a1", "openshift", &"a".repeat(63)] {
+            assert!(ok.parse::<ProjectName>().is_ok(), "{ok}");
+        }
+        for bad in [
+            "",
+            "a",
+            "Demo",
+            "-demo",
+            "demo-",
+            "de_mo",
+            "de.mo",
+            &"a".repeat(64),
+        ] {
+            assert!(bad.parse::<ProjectName>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn stream_names_are_repository_components() {
+        for ok in [
+            "ruby",
+            "python3.12",
+            "my-app",
+            "my_app",
+            "a",
+            "dotnet-runtime",
+        ] {
+            assert!(ok.parse::<StreamName>().is_ok(), "{ok}");
+        }
+        for bad in [
+            "", "Ruby", "my--app", "-app", "app.", "my/app", "a b", "app:1", "..", "a._b",
+        ] {
+            assert!(bad.parse::<StreamName>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn tag_names_follow_the_reference_grammar() {
+        for ok in ["latest", "3.12-slim", "_x", "V1.0", &"a".repeat(128)] {
+            assert!(ok.parse::<TagName>().is_ok(), "{ok}");
+        }
+        for bad in ["", ".hidden", "-x", "a:b", "a/b", "a b", &"a".repeat(129)] {
+            assert!(bad.parse::<TagName>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn stream_tag_names_split_once() {
+        let n: StreamTagName = "ruby:3.3".parse().expect("valid");
+        assert_eq!((n.stream.as_str(), n.tag.as_str()), ("ruby", "3.3"));
+        assert_eq!(n.to_string(), "ruby:3.3");
+        for bad in ["ruby", "ruby:", ":3.3", "ruby:3:3", "Ruby:3.3"] {
+            assert!(bad.parse::<StreamTagName>().is_err(), "{bad}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn parsed_names_display_as_given(s in "[a-z0-9][a-z0-9._-]{0,40}") {
+            if let Ok(n) = s.parse::<StreamName>() {
+                proptest::prop_assert_eq!(n.to_string(), s.clone());
+            }
+            if let Ok(t) = s.parse::<TagName>() {
+                proptest::prop_assert_eq!(t.as_str(), s.as_str());
+            }
+        }
+    }
+}

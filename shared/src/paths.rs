@@ -1,0 +1,25 @@
+//! The API's paths, built in one place for the console's client and checked by the server's tests.
+
+pub const PROJECTS: &str = "/apis/project.openshift.io/v1/projects";
+pub const IMAGESTREAMS_ALL: &str = "/apis/image.openshift.io/v1/imagestreams";
+
+pub fn project(name: &str) -> String {
+    format!("{PROJECTS}/{name}")
+}
+
+pub fn imagestreams(ns: &str) -> String {
+    format!("/apis/image.openshift.io/v1/namespaces/{ns}/imagestreams")
+}
+
+pub fn imagestream(ns: &str, name: &str) -> String {
+    format!("{}/{name}", imagestreams(ns))
+}
+
+/// The status subresource: the only way a client writes a stream's tag history directly.
+pub fn imagestream_status(ns: &str, name: &str) -> String {
+    format!("{}/status", imagestream(ns, name))
+}
+
+pub fn imagestreamtag(ns: &str, name: &str, tag: &str) -> String {
+    format!("/apis/image.openshift.io/v1/namespaces/{ns}/imagestreamtags/{name}:{tag}")
+}

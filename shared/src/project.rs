@@ -1,0 +1,60 @@
+//! `project.openshift.io/v1` Project: a namespace that holds streams.
+
+use serde::{Deserialize, Serialize};
+
+use crate::meta::{Extra, ObjectMeta};
+
+pub const API_VERSION: &str = "project.openshift.io/v1";
+pub const GROUP: &str = "project.openshift.io";
+
+/// The annotations OpenShift uses for a project's title and description.
+pub const DISPLAY_NAME: &str = "openshift.io/display-name";
+pub const DESCRIPTION: &str = "openshift.io/description";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Project {
+    #[serde(default)]
+    pub kind: String,
+    #[serde(default)]
+    pub api_version: String,
+    #[serde(default)]
+    pub metadata: ObjectMeta,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spec: Option<serde_json::Value>,
+    #[serde(default)]
+    pub status: ProjectStatus,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProjectStatus {
+    /// `Active` or `Terminating`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub phase: String,
+}
+
+impl Project {
+    pub const KIND: &'static str = "Project";
+    pub const RESOURCE: &'static str = "projects";
+
+    pub fn new(name: &str) -> Self {
+        Self {
+            kind: Self::KIND.into(),
+            api_version: API_VERSION.into(),
+            metadata: ObjectMeta::named(name),
+            spec: None,
+            status: ProjectStatus::default(),
+            extra: Extra::new(),
+        }
+    }
+
+    /// The display name annotation, falling back to the name.
+    pub fn display_name(&self) -> &str {
+        self.metadata
+            .annotation(DISPLAY_NAME)
+            .filter(|s| !s.is_empty())
+            .unwrap_or(self.metadata.name())
+    }
+}

@@ -1,0 +1,170 @@
+//! The Kubernetes `Status` object: the one shape every error takes on the wire.
+
+use serde::{Deserialize, Serialize};
+
+use crate::validation::FieldError;
+
+/// Why a request failed, as Kubernetes names it (`StatusReason`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum StatusReason {
+    BadRequest,
+    Unauthorized,
+    Forbidden,
+    NotFound,
+    AlreadyExists,
+    Conflict,
+    Gone,
+    Invalid,
+    MethodNotAllowed,
+    NotAcceptable,
+    RequestEntityTooLarge,
+    UnsupportedMediaType,
+    TooManyRequests,
+    InternalError,
+    ServiceUnavailable,
+    Timeout,
+    /// A reason this build does not know (a newer server); shown by its message.
+    #[serde(other)]
+    Unknown,
+}
+
+impl StatusReason {
+    /// The HTTP status code Kubernetes pairs with the reason.
+    pub fn code(self) -> u16 {
+        match self {
+            Self::BadRequest => 400,
+            Self::Unauthorized => 401,
+            Self::Forbidden => 403,
+            Self::NotFound => 404,
+            Self::MethodNotAllowed => 405,
+            Self::NotAcceptable => 406,
+            Self::AlreadyExists | Self::Conflict => 409,
+            Self::Gone => 410,
+            Self::RequestEntityTooLarge => 413,
+            Self::UnsupportedMediaType => 415,
+            Self::Invalid => 422,
+            Self::TooManyRequests => 429,
+            Self::InternalError | Self::Unknown => 500,
+            Self::ServiceUnavailable => 503,
+            Self::Timeout => 504,
+        }
+    }
+}
+
+/// What is wrong with one field (`CauseType`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CauseType {
+    FieldValueNotFound,
+    FieldValueRequired,
+    FieldValueDuplicate,
+    FieldValueInvalid,
+    FieldValueNotSupported,
+    FieldValueForbidden,
+    FieldValueTooLong,
+    #[serde(other)]
+    Unknown,
+}
+
+/// One cause of a failure, naming the field it concerns (`spec.tags[0].name`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusCause {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<CauseType>,
+    #[serde(default)]
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+/// Which object a failure concerns, and its causes.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusDetails {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub causes: Vec<StatusCause>,
+}
+
+/// The body of every error response.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Status {
+    pub kind: String,
+    pub api_version: String,
+    #[serde(default)]
+    pub metadata: serde_json::Map<String, serde_json::Value>,
+    /// `Failure` or `Success`.
+    pub status: String,
+    #[serde(default)]
+    pub message: String,
+    pub reason: StatusReason,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub details: Option<StatusDetails>,
+    pub code: u16,
+}
+
+impl Status {
+    /// A failure with a reason and a message for people.
+    pub fn failure(reason: StatusReason, message: impl Into<String>) -> Self {
+        Self {
+            kind: "Status".into(),
+            api_version: "v1".into(),
+            metadata: serde_json::Map::new(),
+            status: "Failure".into(),
+            message: message.into(),
+            reason,
+            details: None,
+            code: reason.code(),
+        }
+    }
+
+    /// Names the object concerned: its `group`, `kind` (the resource, as Kubernetes does) and name.
+    pub fn about(mut self, group: &str, kind: &str, name: &str) -> Self {
+        let details = self.details.get_or_insert_with(StatusDetails::default);
+        details.group = Some(group.into());
+        details.kind = Some(kind.into());
+        details.name = Some(name.into());
+        self
+    }
+
+    /// A 422 Invalid naming every bad field, worded as Kubernetes does:
+    /// `ImageStream "Ruby" is invalid: [metadata.name: Invalid value: ...]`.
+    pub fn invalid(kind: &str, name: &str, errors: &[FieldError]) -> Self {
+        let listed: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        let joined = match listed.as_slice() {
+            [one] => one.clone(),
+            _ => format!("[{}]", listed.join(", ")),
+        };
+        let mut status = Self::failure(
+            StatusReason::Invalid,
+            format!("{kind} {name:?} is invalid: {joined}"),
+        );
+        status.details = Some(StatusDetails {
+            name: Some(name.into()),
+            kind: Some(kind.into()),
+            group: None,
+            causes: errors.iter().map(FieldError::to_cause).collect(),
+        });
+        status
+    }
+
+    /// The causes that name `field` exactly, for showing next to a form input.
+    pub fn causes_for<'a>(&'a self, field: &'a str) -> impl Iterator<Item = &'a StatusCause> + 'a {
+        self.details
+            .iter()
+            .flat_map(|d| d.causes.iter())
+            .filter(move |c| c.field.as_deref() == Some(field))
+    }
+}
+
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Status {}
