@@ -1,1 +1,14 @@
-//! placeholder
+//! tagstream's server: the API over a store, and the console's static files.
+//!
+//! `app::build` assembles the router from a `Config`; `main.rs` only parses flags and serves.
+
+pub mod api;
+pub mod app;
+pub mod body;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod error;
+pub mod service;
+pub mod static_files;
+pub mod store;

@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 use std::fmt;
 
-use crate::imagestream::{ImageStream, SourceKind};
+use crate::imagestream::{ImageStream, ImageStreamStatus, SourceKind};
 use crate::names::{ProjectName, StreamName, StreamTagName, TagName};
 use crate::project::Project;
 use crate::reference::{Digest, ImageReference};
@@ -176,6 +176,38 @@ pub fn validate_image_stream(stream: &ImageStream, namespace: &str) -> Vec<Field
     errors
 }
 
+/// Checks a stream status as written through the status subresource: tag names, digests and
+/// references of every history item.
+pub fn validate_image_stream_status(status: &ImageStreamStatus) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    let mut seen = HashSet::new();
+    for (i, list) in status.tags.iter().enumerate() {
+        let at = format!("status.tags[{i}]");
+        if let Err(e) = list.tag.parse::<TagName>() {
+            errors.push(FieldError::invalid(format!("{at}.tag"), &list.tag, e));
+        } else if !seen.insert(list.tag.as_str()) {
+            errors.push(FieldError::duplicate(format!("{at}.tag"), &list.tag));
+        }
+        for (j, item) in list.items.iter().enumerate() {
+            if let Err(e) = item.image.parse::<Digest>() {
+                errors.push(FieldError::invalid(
+                    format!("{at}.items[{j}].image"),
+                    &item.image,
+                    e,
+                ));
+            }
+            if let Err(e) = item.docker_image_reference.parse::<ImageReference>() {
+                errors.push(FieldError::invalid(
+                    format!("{at}.items[{j}].dockerImageReference"),
+                    &item.docker_image_reference,
+                    e,
+                ));
+            }
+        }
+    }
+    errors
+}
+
 fn validate_tag_source(at: &str, kind: &str, name: &str, errors: &mut Vec<FieldError>) {
     let Some(kind) = SourceKind::parse(kind) else {
         let supported: Vec<&str> = SourceKind::ALL.iter().map(|k| k.as_str()).collect();
@@ -274,6 +306,46 @@ mod tests {
                 "spec.tags[1].from.kind",
                 "spec.tags[2].name",
                 "spec.tags[2].from.name",
+            ]
+        );
+    }
+
+    #[test]
+    fn status_history_items_need_digests_and_references() {
+        use crate::imagestream::{NamedTagEventList, TagEvent};
+        use crate::meta::Time;
+        let item = |image: &str, reference: &str| TagEvent {
+            created: Time::from_timestamp(0),
+            docker_image_reference: reference.into(),
+            image: image.into(),
+            generation: 1,
+        };
+        let good = format!("sha256:{}", "a".repeat(64));
+        let status = ImageStreamStatus {
+            tags: vec![
+                NamedTagEventList {
+                    tag: "ok".into(),
+                    items: vec![item(&good, "quay.io/x/y:1")],
+                    conditions: vec![],
+                },
+                NamedTagEventList {
+                    tag: "ok".into(),
+                    items: vec![item("sha256:zz", "Bad Ref")],
+                    conditions: vec![],
+                },
+            ],
+            ..Default::default()
+        };
+        let fields: Vec<String> = validate_image_stream_status(&status)
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                "status.tags[1].tag",
+                "status.tags[1].items[0].image",
+                "status.tags[1].items[0].dockerImageReference"
             ]
         );
     }

@@ -1,0 +1,41 @@
+//! `/apis/image.openshift.io/v1/namespaces/{ns}/imagestreamtags/{name}:{tag}`: one tag of a
+//! stream with its source, current image and history (read-only until tagging lands).
+
+use axum::extract::State;
+use axum::routing::get;
+use axum::{Json, Router};
+use tagstream_shared::ImageStreamTag;
+
+use super::{IMAGESTREAMS, IMAGESTREAMTAGS, StreamTagPath};
+use crate::app::AppState;
+use crate::body::Names;
+use crate::error::{ApiError, ApiResult};
+
+pub fn router() -> Router<AppState> {
+    Router::new().route(
+        "/apis/image.openshift.io/v1/namespaces/{ns}/imagestreamtags/{name}",
+        get(get_image_stream_tag),
+    )
+}
+
+async fn get_image_stream_tag(
+    State(state): State<AppState>,
+    Names(StreamTagPath(ns, name)): Names<StreamTagPath>,
+) -> ApiResult<Json<ImageStreamTag>> {
+    let not_found = || ApiError::NotFound {
+        resource: IMAGESTREAMTAGS,
+        name: name.to_string(),
+    };
+    let stream = state
+        .store
+        .get_image_stream(&ns, &name.stream)
+        .await
+        .map_err(|e| match e {
+            crate::store::StoreError::NotFound => not_found(),
+            other => ApiError::from_store(other, IMAGESTREAMS, name.stream.as_str()),
+        })?;
+    stream
+        .stream_tag(name.tag.as_str())
+        .map(Json)
+        .ok_or_else(not_found)
+}

@@ -1,0 +1,111 @@
+//! The HTTP API: one module per resource, merged here, with the API-wide fallbacks (an unknown
+//! `/apis/...` path or method answers a `Status`, not the console).
+
+mod imagestreams;
+mod imagestreamtags;
+mod projects;
+
+use std::fmt;
+
+use axum::Router;
+
+use crate::app::AppState;
+use crate::body::{FromPath, param};
+use crate::error::ApiError;
+use tagstream_shared::{ProjectName, StreamName, StreamTagName};
+
+/// A resource as the API names it in errors: `imagestreams.image.openshift.io`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Resource {
+    pub group: &'static str,
+    pub plural: &'static str,
+    pub kind: &'static str,
+}
+
+impl Resource {
+    /// The group as written after the resource in messages; the core group is written empty.
+    pub fn group_or_core(&self) -> &'static str {
+        self.group
+    }
+}
+
+impl fmt::Display for Resource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.plural, self.group)
+    }
+}
+
+pub const PROJECTS: Resource = Resource {
+    group: "project.openshift.io",
+    plural: "projects",
+    kind: "Project",
+};
+pub const IMAGESTREAMS: Resource = Resource {
+    group: "image.openshift.io",
+    plural: "imagestreams",
+    kind: "ImageStream",
+};
+pub const IMAGESTREAMTAGS: Resource = Resource {
+    group: "image.openshift.io",
+    plural: "imagestreamtags",
+    kind: "ImageStreamTag",
+};
+
+/// `{ns}` in a path.
+#[derive(Debug)]
+pub struct NsPath(pub ProjectName);
+
+/// `{name}` of a project.
+#[derive(Debug)]
+pub struct ProjectPath(pub ProjectName);
+
+/// `{ns}` and `{name}` of a stream.
+#[derive(Debug)]
+pub struct StreamPath(pub ProjectName, pub StreamName);
+
+/// `{ns}` and `{name}:{tag}` of a stream tag.
+#[derive(Debug)]
+pub struct StreamTagPath(pub ProjectName, pub StreamTagName);
+
+impl FromPath for NsPath {
+    fn from_path(p: Vec<(String, String)>) -> Result<Self, ApiError> {
+        Ok(Self(param(&p, "ns")?))
+    }
+}
+
+impl FromPath for ProjectPath {
+    fn from_path(p: Vec<(String, String)>) -> Result<Self, ApiError> {
+        Ok(Self(param(&p, "name")?))
+    }
+}
+
+impl FromPath for StreamPath {
+    fn from_path(p: Vec<(String, String)>) -> Result<Self, ApiError> {
+        Ok(Self(param(&p, "ns")?, param(&p, "name")?))
+    }
+}
+
+impl FromPath for StreamTagPath {
+    fn from_path(p: Vec<(String, String)>) -> Result<Self, ApiError> {
+        Ok(Self(param(&p, "ns")?, param(&p, "name")?))
+    }
+}
+
+/// Every API route.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .merge(projects::router())
+        .merge(imagestreams::router())
+        .merge(imagestreamtags::router())
+        .route("/apis", axum::routing::any(no_route))
+        .route("/apis/{*rest}", axum::routing::any(no_route))
+        .method_not_allowed_fallback(method_not_allowed)
+}
+
+async fn no_route(uri: axum::http::Uri) -> ApiError {
+    ApiError::NoRoute(uri.path().to_owned())
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::MethodNotAllowed
+}

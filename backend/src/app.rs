@@ -1,0 +1,124 @@
+//! The application: its state, built once from the flags and config, the router, and serving
+//! with a clean shutdown on SIGTERM or Ctrl-C.
+
+use std::io::Write as _;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::Router;
+use tokio::net::TcpListener;
+use tower_http::trace::TraceLayer;
+
+use crate::cli::ServeArgs;
+use crate::clock::{Clock, SystemClock};
+use crate::config::Config;
+use crate::store::{self, Store};
+
+/// What every handler shares. Outbound services sit behind traits so a test can swap them; the
+/// registry client and the webhook sender join here when import and triggers land.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    /// Where objects live (SQLite by default).
+    pub store: Arc<dyn Store>,
+    /// The time source for creation times and history.
+    pub clock: Arc<dyn Clock>,
+    /// The parsed configuration file (defaults when there is none).
+    pub config: Arc<Config>,
+}
+
+impl AppState {
+    pub fn new(store: Arc<dyn Store>, config: Config) -> Self {
+        Self {
+            store,
+            clock: Arc::new(SystemClock),
+            config: Arc::new(config),
+        }
+    }
+}
+
+/// The whole HTTP surface: the API, and the console from `dist`.
+pub fn router(state: AppState, dist: PathBuf) -> Router {
+    crate::api::router()
+        .with_state(state)
+        .fallback_service(crate::static_files::service(dist))
+        .layer(TraceLayer::new_for_http())
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    #[error("cannot create the data directory {path}: {source}")]
+    DataDir {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("cannot open the database: {0}")]
+    Store(#[from] store::StoreError),
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("the server failed: {0}")]
+    Serve(std::io::Error),
+}
+
+/// Starts serving per `args` and returns when a shutdown signal has been handled.
+pub async fn serve(args: ServeArgs) -> Result<(), StartError> {
+    let config = match &args.config {
+        Some(path) => Config::load(path)?,
+        None => Config::default(),
+    };
+    std::fs::create_dir_all(&args.data_dir).map_err(|source| StartError::DataDir {
+        path: args.data_dir.display().to_string(),
+        source,
+    })?;
+    let store = store::open(&args.database_url()).await?;
+    if !args.dist.join("index.html").is_file() {
+        tracing::warn!(dist = %args.dist.display(), "no built console there: the API works, the console does not (run scripts/run.sh)");
+    }
+    let listener = TcpListener::bind(args.listen)
+        .await
+        .map_err(|source| StartError::Listen {
+            addr: args.listen,
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(StartError::Serve)?;
+    let app = router(AppState::new(store, config), args.dist.clone());
+    tracing::info!(%addr, "tagstream listening");
+    // The URL on stdout is the interface for people and scripts that start the server.
+    let _ = writeln!(std::io::stdout(), "tagstream is serving on http://{addr}/");
+    let _ = std::io::stdout().flush();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(StartError::Serve)?;
+    tracing::info!("tagstream stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::warn!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => tracing::info!("Ctrl-C: shutting down"),
+        () = term => tracing::info!("SIGTERM: shutting down"),
+    }
+}

@@ -1,0 +1,190 @@
+//! The configuration file (`--config`, TOML). Unknown keys are errors, so a typo is caught at
+//! start rather than silently ignored. Sections that later features read are parsed and checked
+//! now so that one file works across versions.
+
+use std::path::Path;
+
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Registries allowed for import, like OpenShift's `allowedRegistriesForImport`.
+    #[serde(default)]
+    pub registries: Vec<RegistryConfig>,
+    #[serde(default)]
+    pub import: ImportConfig,
+    #[serde(default)]
+    pub webhooks: WebhooksConfig,
+    #[serde(default)]
+    pub samples: SamplesConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegistryConfig {
+    /// `host[:port]`, or `*.example.com`.
+    pub domain: String,
+    /// Plain HTTP or an unverified certificate allowed.
+    #[serde(default)]
+    pub insecure: bool,
+    #[serde(default)]
+    pub username: Option<String>,
+    /// A file holding the password; the password itself never appears in the config.
+    #[serde(default)]
+    pub password_file: Option<std::path::PathBuf>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImportConfig {
+    /// How often scheduled tags are checked, in seconds.
+    #[serde(default = "ImportConfig::default_interval")]
+    pub schedule_interval_seconds: u64,
+}
+
+impl ImportConfig {
+    fn default_interval() -> u64 {
+        900
+    }
+}
+
+impl Default for ImportConfig {
+    fn default() -> Self {
+        Self {
+            schedule_interval_seconds: Self::default_interval(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhooksConfig {
+    /// `host[:port]` that webhooks may target despite the SSRF rules.
+    #[serde(default)]
+    pub allowed_hosts: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SamplesConfig {
+    /// The project that holds the default samples.
+    #[serde(default = "SamplesConfig::default_namespace")]
+    pub namespace: String,
+}
+
+impl SamplesConfig {
+    fn default_namespace() -> String {
+        "openshift".into()
+    }
+}
+
+impl Default for SamplesConfig {
+    fn default() -> Self {
+        Self {
+            namespace: Self::default_namespace(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read the config file {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("the config file {path} is not valid: {source}")]
+    Parse {
+        path: String,
+        source: toml::de::Error,
+    },
+    #[error("the config file {path} is not valid: {message}")]
+    Invalid { path: String, message: String },
+}
+
+impl Config {
+    /// Reads and checks the file at `path`.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: shown.clone(),
+            source,
+        })?;
+        let config: Self = toml::from_str(&text).map_err(|source| ConfigError::Parse {
+            path: shown.clone(),
+            source,
+        })?;
+        config.check().map_err(|message| ConfigError::Invalid {
+            path: shown,
+            message,
+        })?;
+        Ok(config)
+    }
+
+    fn check(&self) -> Result<(), String> {
+        if self.import.schedule_interval_seconds == 0 {
+            return Err("[import] schedule_interval_seconds must be at least 1".into());
+        }
+        for (i, r) in self.registries.iter().enumerate() {
+            let host = r.domain.strip_prefix("*.").unwrap_or(&r.domain);
+            let valid = !host.is_empty()
+                && host.bytes().all(|b| {
+                    b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']')
+                });
+            if !valid {
+                return Err(format!(
+                    "registries[{i}].domain {:?} is not host[:port] or *.domain",
+                    r.domain
+                ));
+            }
+        }
+        if self
+            .samples
+            .namespace
+            .parse::<tagstream_shared::ProjectName>()
+            .is_err()
+        {
+            return Err(format!(
+                "[samples] namespace {:?} is not a valid project name",
+                self.samples.namespace
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_documented_example_parses() {
+        let config: Config = toml::from_str(
+            r#"
+            [[registries]]
+            domain = "quay.io"
+            insecure = false
+            [import]
+            schedule_interval_seconds = 900
+            [webhooks]
+            allowed_hosts = []
+            [samples]
+            namespace = "openshift"
+            "#,
+        )
+        .expect("parses");
+        assert_eq!(config.registries[0].domain, "quay.io");
+        assert!(config.check().is_ok());
+    }
+
+    #[test]
+    fn typos_and_bad_values_are_refused() {
+        assert!(toml::from_str::<Config>("[imports]\nx = 1").is_err());
+        let zero: Config =
+            toml::from_str("[import]\nschedule_interval_seconds = 0").expect("parses");
+        assert!(zero.check().is_err());
+        let bad: Config = toml::from_str("[[registries]]\ndomain = \"a b\"").expect("parses");
+        assert!(bad.check().is_err());
+    }
+}

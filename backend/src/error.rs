@@ -1,0 +1,129 @@
+//! The API's one error type and its one mapping to a Kubernetes `Status` response. Internal
+//! detail (a database error) is logged here and never sent.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use tagstream_shared::{FieldError, Status, StatusReason};
+
+use crate::api::Resource;
+use crate::store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{resource} {name:?} not found")]
+    NotFound { resource: Resource, name: String },
+    #[error("{resource} {name:?} already exists")]
+    AlreadyExists { resource: Resource, name: String },
+    #[error("stale resourceVersion for {resource} {name:?}")]
+    Conflict { resource: Resource, name: String },
+    #[error("{kind} {name:?} is invalid")]
+    Invalid {
+        kind: &'static str,
+        name: String,
+        errors: Vec<FieldError>,
+    },
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    #[error("unsupported media type: {0}")]
+    UnsupportedMediaType(String),
+    #[error("request body too large")]
+    TooLarge,
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    #[error("no such API path: {0}")]
+    NoRoute(String),
+    #[error("internal error: {0}")]
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+impl ApiError {
+    /// Maps a store error about one object to what the caller sees.
+    pub fn from_store(err: StoreError, resource: Resource, name: &str) -> Self {
+        let name = name.to_owned();
+        match err {
+            StoreError::NotFound => Self::NotFound { resource, name },
+            StoreError::AlreadyExists => Self::AlreadyExists { resource, name },
+            StoreError::Conflict => Self::Conflict { resource, name },
+            other => Self::Internal(Box::new(other)),
+        }
+    }
+
+    /// The `Status` body, worded as the Kubernetes API server words it.
+    pub fn to_status(&self) -> Status {
+        match self {
+            Self::NotFound { resource, name } => Status::failure(
+                StatusReason::NotFound,
+                format!(
+                    "{}.{} {name:?} not found",
+                    resource.plural,
+                    resource.group_or_core()
+                ),
+            )
+            .about(resource.group, resource.plural, name),
+            Self::AlreadyExists { resource, name } => Status::failure(
+                StatusReason::AlreadyExists,
+                format!(
+                    "{}.{} {name:?} already exists",
+                    resource.plural,
+                    resource.group_or_core()
+                ),
+            )
+            .about(resource.group, resource.plural, name),
+            Self::Conflict { resource, name } => Status::failure(
+                StatusReason::Conflict,
+                format!(
+                    "Operation cannot be fulfilled on {}.{} {name:?}: the object has been \
+                     modified; please apply your changes to the latest version and try again",
+                    resource.plural,
+                    resource.group_or_core()
+                ),
+            )
+            .about(resource.group, resource.plural, name),
+            Self::Invalid { kind, name, errors } => Status::invalid(kind, name, errors),
+            Self::BadRequest(message) => Status::failure(StatusReason::BadRequest, message.clone()),
+            Self::UnsupportedMediaType(message) => {
+                Status::failure(StatusReason::UnsupportedMediaType, message.clone())
+            }
+            Self::TooLarge => Status::failure(
+                StatusReason::RequestEntityTooLarge,
+                "the request body is larger than the server accepts",
+            ),
+            Self::MethodNotAllowed => Status::failure(
+                StatusReason::MethodNotAllowed,
+                "the server does not allow this method on the requested resource",
+            ),
+            Self::NoRoute(path) => Status::failure(
+                StatusReason::NotFound,
+                format!("the server could not find the requested resource ({path})"),
+            ),
+            Self::Internal(_) => Status::failure(
+                StatusReason::InternalError,
+                "an internal error occurred; the server log has the details",
+            ),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if let Self::Internal(err) = &self {
+            tracing::error!(error = %err, source = ?err.source(), "internal error");
+        }
+        status_response(self.to_status())
+    }
+}
+
+/// A `Status` as an HTTP response with its code.
+pub fn status_response(status: Status) -> Response {
+    let code = StatusCode::from_u16(status.code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (code, Json(status)).into_response()
+}
+
+impl From<StoreError> for ApiError {
+    fn from(err: StoreError) -> Self {
+        Self::Internal(Box::new(err))
+    }
+}

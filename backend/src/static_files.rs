@@ -1,0 +1,79 @@
+//! The built console: files from dist/, and index.html for the console's own routes so that a
+//! deep link opened cold loads the app. A missing asset (`/missing.js`) is a 404, not the app.
+
+use std::convert::Infallible;
+use std::path::PathBuf;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use axum::response::{IntoResponse, Response};
+use tower::ServiceExt as _;
+use tower_http::services::{ServeDir, ServeFile};
+
+/// Paths the console routes itself: always its index.html, whatever the last segment looks like
+/// (a tag page ends in `3.12`).
+fn is_console_route(path: &str) -> bool {
+    path == "/"
+        || ["/ns/", "/k8s/", "/admin"]
+            .iter()
+            .any(|p| path.starts_with(p))
+}
+
+fn looks_like_asset(path: &str) -> bool {
+    path.rsplit('/')
+        .next()
+        .is_some_and(|last| last.contains('.'))
+}
+
+/// A service answering every request outside the API from `dist`.
+pub fn service(
+    dist: PathBuf,
+) -> impl tower::Service<Request<Body>, Response = Response, Error = Infallible, Future = impl Send>
++ Clone
++ Send {
+    tower::service_fn(move |req: Request<Body>| {
+        let dist = dist.clone();
+        async move {
+            let index = dist.join("index.html");
+            let path = req.uri().path().to_owned();
+            if is_console_route(&path) {
+                return Ok(serve(ServeFile::new(index), req).await);
+            }
+            let response = serve(ServeDir::new(&dist), req).await;
+            if response.status() == StatusCode::NOT_FOUND && !looks_like_asset(&path) {
+                let req = Request::builder()
+                    .uri("/")
+                    .body(Body::empty())
+                    .unwrap_or_default();
+                return Ok(serve(ServeFile::new(index), req).await);
+            }
+            Ok(response)
+        }
+    })
+}
+
+async fn serve<S>(svc: S, req: Request<Body>) -> Response
+where
+    S: tower::Service<Request<Body>, Error = Infallible> + Send,
+    S::Response: IntoResponse,
+    S::Future: Send,
+{
+    match svc.oneshot(req).await {
+        Ok(r) => r.into_response(),
+        Err(never) => match never {},
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn console_routes_and_assets_are_told_apart() {
+        assert!(is_console_route("/ns/demo/streams/python/tags/3.12"));
+        assert!(is_console_route("/k8s/ns/demo/imagestreams/ruby"));
+        assert!(!is_console_route("/tagstream-frontend-abc.wasm"));
+        assert!(looks_like_asset("/missing.js"));
+        assert!(!looks_like_asset("/somewhere"));
+    }
+}

@@ -1,0 +1,97 @@
+//! Persistence behind one trait: the SQLite store today, a PostgreSQL one for several replicas
+//! later. A store keeps whole objects and one revision counter; every write takes the next
+//! revision as the object's `resourceVersion`, and a conditional write whose expected revision
+//! is stale fails with `Conflict` without changing anything.
+
+mod sqlite;
+
+use async_trait::async_trait;
+use tagstream_shared::{ImageStream, Project, ProjectName, StreamName};
+
+pub use sqlite::SqliteStore;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    #[error("already exists")]
+    AlreadyExists,
+    #[error("the expected resourceVersion is stale")]
+    Conflict,
+    #[error("the project does not exist")]
+    NoProject,
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("database migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("a stored object does not decode: {0}")]
+    Corrupt(#[from] serde_json::Error),
+    #[error("{0}")]
+    Config(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Objects of a list and the store's revision when they were read.
+#[derive(Debug, Clone)]
+pub struct Listed<T> {
+    pub items: Vec<T>,
+    pub resource_version: u64,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + std::fmt::Debug {
+    async fn list_projects(&self) -> StoreResult<Listed<Project>>;
+    async fn get_project(&self, name: &ProjectName) -> StoreResult<Project>;
+    /// Stores a new project; `AlreadyExists` if the name is taken.
+    async fn create_project(&self, name: &ProjectName, project: Project) -> StoreResult<Project>;
+    /// Removes a project and every stream in it, answering the project as it was.
+    async fn delete_project(&self, name: &ProjectName) -> StoreResult<Project>;
+
+    /// Streams of one project, or of every project with `None`, ordered by project and name.
+    async fn list_image_streams(
+        &self,
+        ns: Option<&ProjectName>,
+    ) -> StoreResult<Listed<ImageStream>>;
+    async fn get_image_stream(
+        &self,
+        ns: &ProjectName,
+        name: &StreamName,
+    ) -> StoreResult<ImageStream>;
+    /// Stores a new stream; `NoProject` if the project is missing, `AlreadyExists` if taken.
+    async fn create_image_stream(
+        &self,
+        ns: &ProjectName,
+        name: &StreamName,
+        stream: ImageStream,
+    ) -> StoreResult<ImageStream>;
+    /// Replaces a stream if its stored resourceVersion is still `expected`; `Conflict` if not.
+    async fn update_image_stream(
+        &self,
+        ns: &ProjectName,
+        name: &StreamName,
+        expected: u64,
+        stream: ImageStream,
+    ) -> StoreResult<ImageStream>;
+    async fn delete_image_stream(
+        &self,
+        ns: &ProjectName,
+        name: &StreamName,
+    ) -> StoreResult<ImageStream>;
+}
+
+/// Opens the store a `--database-url` names: `sqlite://PATH` (or a bare path).
+pub async fn open(url: &str) -> StoreResult<std::sync::Arc<dyn Store>> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return Err(StoreError::Config(
+            "the PostgreSQL store is not part of this build yet; use sqlite://PATH".into(),
+        ));
+    }
+    let path = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url);
+    Ok(std::sync::Arc::new(
+        SqliteStore::open(std::path::Path::new(path)).await?,
+    ))
+}

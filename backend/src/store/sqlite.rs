@@ -1,0 +1,283 @@
+//! The embedded SQLite store: one file, WAL, migrations compiled in. Objects are stored whole as
+//! JSON beside the columns that find them; writes run in one transaction that first takes the
+//! next revision, which also takes SQLite's write lock before anything is read.
+
+use std::path::Path;
+use std::str::FromStr as _;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::{Sqlite, Transaction};
+use tagstream_shared::{ImageStream, Project, ProjectName, StreamName};
+
+use super::{Listed, Store, StoreError, StoreResult};
+
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file at `path` and brings its schema up to date.
+    pub async fn open(path: &Path) -> StoreResult<Self> {
+        let options = SqliteConnectOptions::from_str("sqlite://")?
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await?;
+        MIGRATOR.run(&pool).await?;
+        Ok(Self { pool })
+    }
+
+    /// Closes every connection, checkpointing the WAL.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    async fn begin_write(&self) -> StoreResult<(Transaction<'static, Sqlite>, i64)> {
+        let mut tx = self.pool.begin().await?;
+        let revision: i64 = sqlx::query_scalar(
+            "UPDATE revision SET value = value + 1 WHERE id = 1 RETURNING value",
+        )
+        .fetch_one(&mut *tx)
+        .await?;
+        Ok((tx, revision))
+    }
+
+    async fn revision(&self) -> StoreResult<u64> {
+        let value: i64 = sqlx::query_scalar("SELECT value FROM revision WHERE id = 1")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(u64::try_from(value).unwrap_or_default())
+    }
+}
+
+/// Maps a constraint violation to what it means for the caller; other errors pass through.
+fn on_constraint(err: sqlx::Error) -> StoreError {
+    if let Some(db) = err.as_database_error() {
+        match db.kind() {
+            sqlx::error::ErrorKind::UniqueViolation => return StoreError::AlreadyExists,
+            sqlx::error::ErrorKind::ForeignKeyViolation => return StoreError::NoProject,
+            _ => {}
+        }
+    }
+    StoreError::Database(err)
+}
+
+trait Versioned: Serialize + DeserializeOwned {
+    fn set_resource_version(&mut self, revision: i64);
+}
+
+impl Versioned for Project {
+    fn set_resource_version(&mut self, revision: i64) {
+        self.metadata.resource_version = Some(revision.to_string());
+    }
+}
+
+impl Versioned for ImageStream {
+    fn set_resource_version(&mut self, revision: i64) {
+        self.metadata.resource_version = Some(revision.to_string());
+    }
+}
+
+fn encode<T: Versioned>(object: &mut T, revision: i64) -> StoreResult<String> {
+    object.set_resource_version(revision);
+    Ok(serde_json::to_string(object)?)
+}
+
+fn decode_all<T: DeserializeOwned>(bodies: Vec<String>) -> StoreResult<Vec<T>> {
+    bodies
+        .iter()
+        .map(|b| serde_json::from_str(b).map_err(StoreError::from))
+        .collect()
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn list_projects(&self) -> StoreResult<Listed<Project>> {
+        let mut tx = self.pool.begin().await?;
+        let revision: i64 = sqlx::query_scalar("SELECT value FROM revision WHERE id = 1")
+            .fetch_one(&mut *tx)
+            .await?;
+        let bodies: Vec<String> = sqlx::query_scalar("SELECT body FROM projects ORDER BY name")
+            .fetch_all(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(Listed {
+            items: decode_all(bodies)?,
+            resource_version: u64::try_from(revision).unwrap_or_default(),
+        })
+    }
+
+    async fn get_project(&self, name: &ProjectName) -> StoreResult<Project> {
+        let body: Option<String> = sqlx::query_scalar("SELECT body FROM projects WHERE name = ?")
+            .bind(name.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(serde_json::from_str(&body.ok_or(StoreError::NotFound)?)?)
+    }
+
+    async fn create_project(
+        &self,
+        name: &ProjectName,
+        mut project: Project,
+    ) -> StoreResult<Project> {
+        let (mut tx, revision) = self.begin_write().await?;
+        let body = encode(&mut project, revision)?;
+        sqlx::query("INSERT INTO projects (name, resource_version, body) VALUES (?, ?, ?)")
+            .bind(name.as_str())
+            .bind(revision)
+            .bind(body)
+            .execute(&mut *tx)
+            .await
+            .map_err(on_constraint)?;
+        tx.commit().await?;
+        Ok(project)
+    }
+
+    async fn delete_project(&self, name: &ProjectName) -> StoreResult<Project> {
+        let (mut tx, _) = self.begin_write().await?;
+        let body: Option<String> =
+            sqlx::query_scalar("DELETE FROM projects WHERE name = ? RETURNING body")
+                .bind(name.as_str())
+                .fetch_optional(&mut *tx)
+                .await?;
+        let project = serde_json::from_str(&body.ok_or(StoreError::NotFound)?)?;
+        tx.commit().await?;
+        Ok(project)
+    }
+
+    async fn list_image_streams(
+        &self,
+        ns: Option<&ProjectName>,
+    ) -> StoreResult<Listed<ImageStream>> {
+        let mut tx = self.pool.begin().await?;
+        let revision: i64 = sqlx::query_scalar("SELECT value FROM revision WHERE id = 1")
+            .fetch_one(&mut *tx)
+            .await?;
+        let bodies: Vec<String> = match ns {
+            Some(ns) => {
+                sqlx::query_scalar(
+                    "SELECT body FROM image_streams WHERE namespace = ? ORDER BY name",
+                )
+                .bind(ns.as_str())
+                .fetch_all(&mut *tx)
+                .await?
+            }
+            None => {
+                sqlx::query_scalar("SELECT body FROM image_streams ORDER BY namespace, name")
+                    .fetch_all(&mut *tx)
+                    .await?
+            }
+        };
+        tx.commit().await?;
+        Ok(Listed {
+            items: decode_all(bodies)?,
+            resource_version: u64::try_from(revision).unwrap_or_default(),
+        })
+    }
+
+    async fn get_image_stream(
+        &self,
+        ns: &ProjectName,
+        name: &StreamName,
+    ) -> StoreResult<ImageStream> {
+        let body: Option<String> =
+            sqlx::query_scalar("SELECT body FROM image_streams WHERE namespace = ? AND name = ?")
+                .bind(ns.as_str())
+                .bind(name.as_str())
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(serde_json::from_str(&body.ok_or(StoreError::NotFound)?)?)
+    }
+
+    async fn create_image_stream(
+        &self,
+        ns: &ProjectName,
+        name: &StreamName,
+        mut stream: ImageStream,
+    ) -> StoreResult<ImageStream> {
+        let (mut tx, revision) = self.begin_write().await?;
+        let body = encode(&mut stream, revision)?;
+        sqlx::query("INSERT INTO image_streams (namespace, name, resource_version, body) VALUES (?, ?, ?, ?)")
+            .bind(ns.as_str())
+            .bind(name.as_str())
+            .bind(revision)
+            .bind(body)
+            .execute(&mut *tx)
+            .await
+            .map_err(on_constraint)?;
+        tx.commit().await?;
+        Ok(stream)
+    }
+
+    async fn update_image_stream(
+        &self,
+        ns: &ProjectName,
+        name: &StreamName,
+        expected: u64,
+        mut stream: ImageStream,
+    ) -> StoreResult<ImageStream> {
+        let (mut tx, revision) = self.begin_write().await?;
+        let stored: Option<i64> = sqlx::query_scalar(
+            "SELECT resource_version FROM image_streams WHERE namespace = ? AND name = ?",
+        )
+        .bind(ns.as_str())
+        .bind(name.as_str())
+        .fetch_optional(&mut *tx)
+        .await?;
+        match stored {
+            None => return Err(StoreError::NotFound),
+            Some(v) if u64::try_from(v).ok() != Some(expected) => return Err(StoreError::Conflict),
+            Some(_) => {}
+        }
+        let body = encode(&mut stream, revision)?;
+        sqlx::query("UPDATE image_streams SET resource_version = ?, body = ? WHERE namespace = ? AND name = ?")
+            .bind(revision)
+            .bind(body)
+            .bind(ns.as_str())
+            .bind(name.as_str())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(stream)
+    }
+
+    async fn delete_image_stream(
+        &self,
+        ns: &ProjectName,
+        name: &StreamName,
+    ) -> StoreResult<ImageStream> {
+        let (mut tx, _) = self.begin_write().await?;
+        let body: Option<String> = sqlx::query_scalar(
+            "DELETE FROM image_streams WHERE namespace = ? AND name = ? RETURNING body",
+        )
+        .bind(ns.as_str())
+        .bind(name.as_str())
+        .fetch_optional(&mut *tx)
+        .await?;
+        let stream = serde_json::from_str(&body.ok_or(StoreError::NotFound)?)?;
+        tx.commit().await?;
+        Ok(stream)
+    }
+}
+
+impl SqliteStore {
+    /// The current revision (what a list would answer), for tests and start-up logs.
+    pub async fn current_revision(&self) -> StoreResult<u64> {
+        self.revision().await
+    }
+}
