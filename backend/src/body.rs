@@ -211,6 +211,6 @@ mod tests {
             BodyFormat::from_content_type(Some("application/yaml; charset=utf-8")).ok(),
             Some(BodyFormat::Yaml)
         );
-        assert!(BodyFormat::from_content_type(Some("text/plain")).is_err());
+        assert!(BodyFormat::from_content_type(Some("text/html")).is_err());
     }
 }
