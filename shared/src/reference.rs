@@ -147,10 +147,10 @@ fn is_domain(s: &str) -> bool {
         Some((h, p)) if !h.ends_with(']') || s.starts_with('[') => (h, Some(p)),
         _ => (s, None),
     };
-    if let Some(p) = port {
-        if p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()) {
-            return false;
-        }
+    if let Some(p) = port
+        && (p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return false;
     }
     if let Some(inner) = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
         return !inner.is_empty() && inner.bytes().all(|b| b.is_ascii_hexdigit() || b == b':');

@@ -123,21 +123,21 @@ pub fn validate_image_stream(stream: &ImageStream, namespace: &str) -> Vec<Field
             }
         }
     }
-    if let Some(ns) = stream.metadata.namespace.as_deref() {
-        if !ns.is_empty() && ns != namespace {
-            errors.push(FieldError::invalid(
-                "metadata.namespace",
-                ns,
-                format!("does not match the namespace of the request ({namespace})"),
-            ));
-        }
+    if let Some(ns) = stream.metadata.namespace.as_deref()
+        && !ns.is_empty()
+        && ns != namespace
+    {
+        errors.push(FieldError::invalid(
+            "metadata.namespace",
+            ns,
+            format!("does not match the namespace of the request ({namespace})"),
+        ));
     }
-    if let Some(repo) = stream.spec.docker_image_repository.as_deref() {
-        if !repo.is_empty() {
-            if let Err(e) = repo.parse::<ImageReference>() {
-                errors.push(FieldError::invalid("spec.dockerImageRepository", repo, e));
-            }
-        }
+    if let Some(repo) = stream.spec.docker_image_repository.as_deref()
+        && !repo.is_empty()
+        && let Err(e) = repo.parse::<ImageReference>()
+    {
+        errors.push(FieldError::invalid("spec.dockerImageRepository", repo, e));
     }
     let mut seen = HashSet::new();
     for (i, tag) in stream.spec.tags.iter().enumerate() {
@@ -163,14 +163,15 @@ pub fn validate_image_stream(stream: &ImageStream, namespace: &str) -> Vec<Field
                 &REFERENCE_POLICIES,
             ));
         }
-        if let Some(mode) = tag.import_policy.import_mode.as_deref() {
-            if !mode.is_empty() && !IMPORT_MODES.contains(&mode) {
-                errors.push(FieldError::not_supported(
-                    format!("{at}.importPolicy.importMode"),
-                    mode,
-                    &IMPORT_MODES,
-                ));
-            }
+        if let Some(mode) = tag.import_policy.import_mode.as_deref()
+            && !mode.is_empty()
+            && !IMPORT_MODES.contains(&mode)
+        {
+            errors.push(FieldError::not_supported(
+                format!("{at}.importPolicy.importMode"),
+                mode,
+                &IMPORT_MODES,
+            ));
         }
     }
     errors

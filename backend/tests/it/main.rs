@@ -1,0 +1,7 @@
+//! The backend's integration tests, one binary: the real router over a temporary SQLite file on
+//! a loopback port, the real `tagstream` binary, and the real console in headless Chromium.
+
+mod api_projects;
+mod api_streams;
+mod server;
+mod support;

@@ -1,0 +1,176 @@
+//! The real `tagstream` binary: it prints where it serves, keeps data across a restart, stops
+//! cleanly on SIGTERM, and serves the console with deep links falling back to index.html.
+
+#![expect(clippy::unwrap_used, reason = "test set-up failing is a test failure")]
+
+use std::io::{BufRead as _, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+use serde_json::json;
+use tagstream_shared::paths::{PROJECTS, imagestream, imagestreams};
+
+use crate::support::{TestApp, stream_json};
+
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Server {
+    /// Starts `tagstream serve` on an ephemeral port over `data_dir`; answers once it printed its URL.
+    fn start(data_dir: &Path, dist: &Path) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_tagstream"))
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .arg("--data-dir")
+            .arg(data_dir)
+            .arg("--dist")
+            .arg(dist)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let base = line
+            .trim()
+            .strip_prefix("tagstream is serving on ")
+            .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
+            .trim_end_matches('/')
+            .to_owned();
+        Self { child, base }
+    }
+
+    /// Sends SIGTERM and answers whether the process exited successfully within 10 s.
+    fn terminate(mut self) -> bool {
+        let pid = self.child.id().to_string();
+        Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status.success();
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        false
+    }
+}
+
+#[tokio::test]
+async fn data_survives_a_restart_and_sigterm_stops_cleanly() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(data.path(), Path::new("/nonexistent"));
+    let client = reqwest::Client::new();
+    let created = client
+        .post(format!("{}{PROJECTS}", server.base))
+        .json(&json!({"metadata": {"name": "demo"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let created = client
+        .post(format!("{}{}", server.base, imagestreams("demo")))
+        .json(&stream_json("ruby", "latest", "quay.io/demo/ruby:3.3"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), StatusCode::CREATED);
+    assert!(
+        server.terminate(),
+        "SIGTERM should end the server with exit code 0"
+    );
+    assert!(
+        data.path().join("tagstream.db").is_file(),
+        "the SQLite file lives in the data dir"
+    );
+
+    let server = Server::start(data.path(), Path::new("/nonexistent"));
+    let got = client
+        .get(format!("{}{}", server.base, imagestream("demo", "ruby")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.status(), StatusCode::OK);
+    let body: serde_json::Value = got.json().await.unwrap();
+    assert_eq!(
+        body["spec"]["tags"][0]["from"]["name"],
+        "quay.io/demo/ruby:3.3"
+    );
+    assert!(server.terminate());
+}
+
+#[tokio::test]
+async fn bad_flags_and_config_fail_at_start_with_a_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("bad.toml");
+    std::fs::write(&config, "[imports]\nschedule = 1\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_tagstream"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--config"])
+        .arg(&config)
+        .arg("--data-dir")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("bad.toml") && stderr.contains("imports"),
+        "{stderr}"
+    );
+
+    let out = Command::new(env!("CARGO_BIN_EXE_tagstream"))
+        .args(["serve", "--help"])
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&out.stdout);
+    for flag in [
+        "--listen",
+        "--data-dir",
+        "--database-url",
+        "--config",
+        "--dist",
+        "TAGSTREAM_LISTEN",
+        "TAGSTREAM_DATABASE_URL",
+    ] {
+        assert!(help.contains(flag), "--help documents {flag}");
+    }
+}
+
+#[tokio::test]
+async fn console_deep_links_get_index_html_and_missing_assets_get_404() {
+    let dist = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dist.path().join("index.html"),
+        "<!doctype html><title>console</title>",
+    )
+    .unwrap();
+    std::fs::write(dist.path().join("app.js"), "console.log(1)").unwrap();
+    let app = TestApp::start_with_dist(dist.path()).await;
+    for path in [
+        "/",
+        "/ns/demo",
+        "/ns/demo/streams/python/tags/3.12",
+        "/k8s/ns/demo/imagestreams/ruby",
+        "/somewhere",
+    ] {
+        let resp = app.client.get(app.url(path)).send().await.unwrap();
+        assert_eq!(resp.status(), StatusCode::OK, "{path}");
+        assert!(
+            resp.text()
+                .await
+                .unwrap()
+                .contains("<title>console</title>"),
+            "{path}"
+        );
+    }
+    let js = app.client.get(app.url("/app.js")).send().await.unwrap();
+    assert_eq!(js.status(), StatusCode::OK);
+    let missing = app.client.get(app.url("/missing.js")).send().await.unwrap();
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+    app.stop().await;
+}

@@ -1,0 +1,200 @@
+//! `TestApp`: the real router over a temporary SQLite file, served on 127.0.0.1 with an
+//! ephemeral port, and a JSON client for it.
+
+#![expect(clippy::unwrap_used, reason = "test set-up failing is a test failure")]
+
+use std::path::{Path, PathBuf};
+
+use reqwest::{Method, StatusCode};
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+use tagstream_backend::app::{AppState, router};
+use tagstream_backend::config::Config;
+use tagstream_backend::store::SqliteStore;
+use tagstream_shared::{ImageStream, Status};
+use tokio::sync::oneshot;
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    /// Holds the database file for as long as the app lives.
+    _dir: tempfile::TempDir,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+    store: SqliteStore,
+}
+
+/// The repository's root (the workspace).
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+impl TestApp {
+    pub async fn start() -> Self {
+        Self::start_with_dist(&workspace_root().join("dist")).await
+    }
+
+    pub async fn start_with_dist(dist: &Path) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("tagstream.db"))
+            .await
+            .unwrap();
+        let state = AppState::new(std::sync::Arc::new(store.clone()), Config::default());
+        let app = router(state, dist.to_owned());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = stopped.await;
+                })
+                .await
+                .unwrap();
+        });
+        Self {
+            base,
+            client: reqwest::Client::new(),
+            _dir: dir,
+            stop: Some(stop),
+            task: Some(task),
+            store,
+        }
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+        self.store.close().await;
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Sends `body` (JSON) with `method`, answering the status and the JSON body.
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> (StatusCode, Value) {
+        let mut req = self.client.request(method, self.url(path));
+        if let Some(body) = body {
+            req = req
+                .header("Content-Type", "application/json")
+                .body(body.to_string());
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status();
+        let text = resp.text().await.unwrap();
+        let value =
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"));
+        (status, value)
+    }
+
+    /// Sends raw bytes with a content type.
+    pub async fn send_raw(
+        &self,
+        method: Method,
+        path: &str,
+        content_type: &str,
+        body: &str,
+    ) -> (StatusCode, Value) {
+        let resp = self
+            .client
+            .request(method, self.url(path))
+            .header("Content-Type", content_type)
+            .body(body.to_owned())
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status();
+        let text = resp.text().await.unwrap();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}")),
+        )
+    }
+
+    pub async fn get(&self, path: &str) -> (StatusCode, Value) {
+        self.send(Method::GET, path, None).await
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> (StatusCode, Value) {
+        self.send(Method::POST, path, Some(body)).await
+    }
+
+    pub async fn put(&self, path: &str, body: &Value) -> (StatusCode, Value) {
+        self.send(Method::PUT, path, Some(body)).await
+    }
+
+    pub async fn delete(&self, path: &str) -> (StatusCode, Value) {
+        self.send(Method::DELETE, path, None).await
+    }
+
+    /// Creates project `name`, asserting success.
+    pub async fn create_project(&self, name: &str) {
+        let (code, body) = self
+            .post(
+                tagstream_shared::paths::PROJECTS,
+                &json!({"metadata": {"name": name}}),
+            )
+            .await;
+        assert_eq!(code, StatusCode::CREATED, "{body}");
+    }
+
+    /// Creates a stream from `body` in `ns`, asserting success, and answers it.
+    pub async fn create_stream(&self, ns: &str, body: &Value) -> ImageStream {
+        let (code, value) = self
+            .post(&tagstream_shared::paths::imagestreams(ns), body)
+            .await;
+        assert_eq!(code, StatusCode::CREATED, "{value}");
+        decode(value)
+    }
+}
+
+pub fn decode<T: DeserializeOwned>(value: Value) -> T {
+    serde_json::from_value(value.clone()).unwrap_or_else(|e| panic!("{e}: {value}"))
+}
+
+/// Asserts `body` is a Status with `reason` and `code`, and answers it.
+pub fn assert_status(body: Value, code: StatusCode, reason: &str) -> Status {
+    assert_eq!(body["kind"], "Status", "{body}");
+    assert_eq!(body["reason"], reason, "{body}");
+    assert_eq!(body["code"], code.as_u16(), "{body}");
+    decode(body)
+}
+
+/// A stream with one DockerImage tag.
+pub fn stream_json(name: &str, tag: &str, from: &str) -> Value {
+    json!({
+        "kind": "ImageStream",
+        "apiVersion": "image.openshift.io/v1",
+        "metadata": {"name": name},
+        "spec": {"tags": [{"name": tag, "from": {"kind": "DockerImage", "name": from}}]}
+    })
+}
+
+/// A digest made of one repeated hex digit.
+pub fn digest(c: char) -> String {
+    format!("sha256:{}", c.to_string().repeat(64))
+}
+
+/// The shared fixtures, beside the repository.
+pub fn fixtures() -> PathBuf {
+    let dir = std::env::var_os("TAGSTREAM_FIXTURES").map_or_else(
+        || workspace_root().join("../shared/fixtures"),
+        PathBuf::from,
+    );
+    assert!(
+        dir.join("SOURCES.md").is_file(),
+        "the shared fixtures are absent: expected them at {} (or set TAGSTREAM_FIXTURES)",
+        dir.display()
+    );
+    dir
+}
