@@ -3,5 +3,7 @@
 
 mod api_projects;
 mod api_streams;
+mod browser;
+mod chrome;
 mod server;
 mod support;

@@ -1,0 +1,232 @@
+//! The console in real headless Chromium, loading the real release build (`dist/`, built by
+//! scripts/test.sh) from the real server. Each test asserts what a person sees.
+
+#![expect(clippy::unwrap_used, reason = "a failed step is a failed test")]
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use tagstream_shared::paths::imagestream;
+
+use crate::chrome::{Browser, app_with_history, dist};
+use crate::support::{TestApp, digest, stream_json};
+
+#[tokio::test]
+async fn a_deep_tag_link_opened_cold_shows_source_current_image_and_history() {
+    let app = app_with_history().await;
+    let browser = Browser::start().await;
+    browser
+        .open(&app.url("/ns/demo/streams/ruby/tags/latest"))
+        .await;
+
+    browser
+        .text_containing("[data-test=tag-title]", "ruby:latest")
+        .await;
+    browser
+        .text_containing("[data-test=tag-source]", "quay.io/demo/ruby:3.3")
+        .await;
+    let current = browser.find("[data-test=current-digest]").await;
+    assert_eq!(
+        current.text().await.unwrap(),
+        format!("sha256:{}", "b".repeat(12))
+    );
+    assert_eq!(
+        current.attr("title").await.unwrap(),
+        Some(digest('b')),
+        "the full digest on hover"
+    );
+    browser
+        .text_containing(
+            "[data-test=pull-by-digest]",
+            &format!("quay.io/demo/ruby@{}", digest('b')),
+        )
+        .await;
+
+    browser.find("[data-test=history-row]").await;
+    assert_eq!(
+        browser
+            .attrs("[data-test=history-row]", "data-digest")
+            .await,
+        [digest('b'), digest('a')],
+        "newest first"
+    );
+    let times = browser.texts("[data-test=history-time]").await;
+    assert!(times[0].contains("hour ago"), "relative time: {times:?}");
+    browser.close().await;
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_tag_without_an_image_still_shows_where_it_comes_from() {
+    let app = TestApp::start_with_dist(&dist()).await;
+    app.create_project("demo").await;
+    app.create_stream(
+        "demo",
+        &stream_json("python", "3.12", "quay.io/demo/python:3.12"),
+    )
+    .await;
+    let browser = Browser::start().await;
+    browser
+        .open(&app.url("/ns/demo/streams/python/tags/3.12"))
+        .await;
+    browser
+        .text_containing("[data-test=tag-source]", "quay.io/demo/python:3.12")
+        .await;
+    browser.find("[data-test=no-image]").await;
+    browser.close().await;
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn openshift_console_paths_redirect_and_unknown_streams_say_not_found() {
+    let app = app_with_history().await;
+    let browser = Browser::start().await;
+    browser
+        .open(&app.url("/k8s/ns/demo/imagestreamtags/ruby:latest"))
+        .await;
+    browser
+        .text_containing("[data-test=tag-title]", "ruby:latest")
+        .await;
+    assert_eq!(browser.path().await, "/ns/demo/streams/ruby/tags/latest");
+
+    browser
+        .open(&app.url("/k8s/ns/demo/imagestreams/ruby"))
+        .await;
+    browser
+        .text_containing("[data-test=stream-title]", "ruby")
+        .await;
+    assert_eq!(browser.path().await, "/ns/demo/streams/ruby");
+
+    browser
+        .open(&app.url("/ns/demo/streams/nope/tags/latest"))
+        .await;
+    browser.find("[data-test=not-found]").await;
+    browser.close().await;
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_stream_created_through_the_form_appears_in_the_list() {
+    let app = TestApp::start_with_dist(&dist()).await;
+    app.create_project("demo").await;
+    let browser = Browser::start().await;
+    browser.open(&app.url("/ns/demo")).await;
+    browser
+        .find("[data-test=open-create-stream]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    browser
+        .find("[data-test=stream-name-input]")
+        .await
+        .send_keys("python")
+        .await
+        .unwrap();
+    browser
+        .find("[data-test=tag-name-input]")
+        .await
+        .send_keys("3.12")
+        .await
+        .unwrap();
+    browser
+        .find("[data-test=source-name-input]")
+        .await
+        .send_keys("quay.io/demo/python:3.12")
+        .await
+        .unwrap();
+    browser
+        .find("[data-test=create-stream-submit]")
+        .await
+        .click()
+        .await
+        .unwrap();
+
+    browser
+        .text_containing("[data-test=stream-link]", "python")
+        .await;
+    let (code, stored) = app.get(&imagestream("demo", "python")).await;
+    assert_eq!(code, StatusCode::OK);
+    assert_eq!(
+        stored["spec"]["tags"][0]["from"]["name"],
+        "quay.io/demo/python:3.12"
+    );
+    browser.close().await;
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_create_form_refuses_a_bad_name_as_you_type() {
+    let app = TestApp::start_with_dist(&dist()).await;
+    app.create_project("demo").await;
+    let browser = Browser::start().await;
+    browser.open(&app.url("/ns/demo")).await;
+    browser
+        .find("[data-test=open-create-stream]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    browser
+        .find("[data-test=stream-name-input]")
+        .await
+        .send_keys("Bad Name")
+        .await
+        .unwrap();
+    browser
+        .text_containing("#stream-name-error", "lower case")
+        .await;
+    browser.close().await;
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_stale_edit_shows_the_conflict_and_keeps_what_was_typed() {
+    let app = app_with_history().await;
+    let browser = Browser::start().await;
+    browser.open(&app.url("/ns/demo/streams/ruby")).await;
+    browser
+        .find("[data-test=edit-stream]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let editor = browser.find("[data-test=stream-json-editor]").await;
+    let loaded = editor.prop("value").await.unwrap().unwrap_or_default();
+    let mut mine: Value = serde_json::from_str(&loaded).unwrap();
+    mine["metadata"]["annotations"] = json!({"owner": "me, typed in the browser"});
+    let typed = serde_json::to_string_pretty(&mine).unwrap();
+    editor.clear().await.unwrap();
+    editor.send_keys(&typed).await.unwrap();
+
+    // Someone else saves first.
+    let (_, mut theirs) = app.get(&imagestream("demo", "ruby")).await;
+    theirs["metadata"]["annotations"] = json!({"owner": "someone else"});
+    let (code, _) = app.put(&imagestream("demo", "ruby"), &theirs).await;
+    assert_eq!(code, StatusCode::OK);
+
+    browser
+        .find("[data-test=save-stream]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    browser
+        .text_containing("[data-test=error-banner]", "the object has been modified")
+        .await;
+    let kept = browser
+        .find("[data-test=stream-json-editor]")
+        .await
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap_or_default();
+    assert_eq!(kept, typed, "what was typed is kept");
+    browser.find("[data-test=reload-reapply]").await;
+    let (_, stored) = app.get(&imagestream("demo", "ruby")).await;
+    assert_eq!(
+        stored["metadata"]["annotations"]["owner"], "someone else",
+        "the stale save changed nothing"
+    );
+    browser.close().await;
+    app.stop().await;
+}
