@@ -1,0 +1,158 @@
+//! The one typed client of the tagstream API. Same origin, relative URLs; every failure comes back
+//! as a Kubernetes `Status`, including a network failure or a body that is not one.
+
+use gloo_net::http::{Request, RequestBuilder, Response};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tagstream_shared::{ImageStream, ImageStreamTag, List, Project, Status, StatusReason, paths};
+
+/// What every call answers.
+pub type ApiResult<T> = Result<T, Status>;
+
+/// The media type a pasted stream is sent with; the server parses either.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyFormat {
+    Json,
+    Yaml,
+}
+
+impl BodyFormat {
+    fn content_type(self) -> &'static str {
+        match self {
+            Self::Json => "application/json",
+            Self::Yaml => "application/yaml",
+        }
+    }
+
+    /// JSON when the text starts like a JSON object, YAML otherwise.
+    pub fn detect(text: &str) -> Self {
+        match text.trim_start().starts_with('{') {
+            true => Self::Json,
+            false => Self::Yaml,
+        }
+    }
+}
+
+pub async fn list_projects() -> ApiResult<List<Project>> {
+    send(Request::get(paths::PROJECTS).build()).await
+}
+
+pub async fn get_project(name: &str) -> ApiResult<Project> {
+    send(Request::get(&paths::project(name)).build()).await
+}
+
+pub async fn create_project(project: &Project) -> ApiResult<Project> {
+    send(json(Request::post(paths::PROJECTS), project)).await
+}
+
+pub async fn delete_project(name: &str) -> ApiResult<Project> {
+    send(Request::delete(&paths::project(name)).build()).await
+}
+
+pub async fn list_streams(ns: &str) -> ApiResult<List<ImageStream>> {
+    send(Request::get(&paths::imagestreams(ns)).build()).await
+}
+
+pub async fn get_stream(ns: &str, name: &str) -> ApiResult<ImageStream> {
+    send(Request::get(&paths::imagestream(ns, name)).build()).await
+}
+
+pub async fn create_stream(ns: &str, stream: &ImageStream) -> ApiResult<ImageStream> {
+    send(json(Request::post(&paths::imagestreams(ns)), stream)).await
+}
+
+/// Creates a stream from text as the user pasted it; the server parses and validates it.
+pub async fn create_stream_text(
+    ns: &str,
+    text: &str,
+    format: BodyFormat,
+) -> ApiResult<ImageStream> {
+    let request = Request::post(&paths::imagestreams(ns))
+        .header("Content-Type", format.content_type())
+        .body(text.to_owned());
+    send(request).await
+}
+
+/// Replaces the whole stream; the server refuses a stale `metadata.resourceVersion` with 409.
+pub async fn replace_stream(ns: &str, name: &str, stream: &ImageStream) -> ApiResult<ImageStream> {
+    send(json(Request::put(&paths::imagestream(ns, name)), stream)).await
+}
+
+pub async fn delete_stream(ns: &str, name: &str) -> ApiResult<serde_json::Value> {
+    send(Request::delete(&paths::imagestream(ns, name)).build()).await
+}
+
+pub async fn get_stream_tag(ns: &str, name: &str, tag: &str) -> ApiResult<ImageStreamTag> {
+    send(Request::get(&paths::imagestreamtag(ns, name, tag)).build()).await
+}
+
+/// The request with `body` as JSON.
+fn json<T: Serialize>(builder: RequestBuilder, body: &T) -> Result<Request, gloo_net::Error> {
+    builder.json(body)
+}
+
+async fn send<T: DeserializeOwned>(request: Result<Request, gloo_net::Error>) -> ApiResult<T> {
+    let request = request.map_err(|e| {
+        Status::failure(
+            StatusReason::BadRequest,
+            format!("The request could not be built: {e}"),
+        )
+    })?;
+    let response = request.send().await.map_err(|e| {
+        Status::failure(
+            StatusReason::ServiceUnavailable,
+            format!("The tagstream server could not be reached: {e}"),
+        )
+    })?;
+    read(response).await
+}
+
+async fn read<T: DeserializeOwned>(response: Response) -> ApiResult<T> {
+    let code = response.status();
+    let text = response.text().await.map_err(|e| {
+        Status::failure(
+            StatusReason::ServiceUnavailable,
+            format!("The server's answer ({code}) could not be read: {e}"),
+        )
+    })?;
+    if response.ok() {
+        return serde_json::from_str(&text).map_err(|e| {
+            Status::failure(
+                StatusReason::InternalError,
+                format!(
+                    "The server answered {code} with a body the console does not understand: {e}"
+                ),
+            )
+        });
+    }
+    match serde_json::from_str::<Status>(&text) {
+        Ok(status) => Err(status),
+        Err(_) => Err(not_a_status(code, &text)),
+    }
+}
+
+/// A failure whose body is not a `Status` (a proxy's error page, say): keep the code and a glimpse.
+fn not_a_status(code: u16, body: &str) -> Status {
+    let reason = match code {
+        400 => StatusReason::BadRequest,
+        401 => StatusReason::Unauthorized,
+        403 => StatusReason::Forbidden,
+        404 => StatusReason::NotFound,
+        409 => StatusReason::Conflict,
+        422 => StatusReason::Invalid,
+        429 => StatusReason::TooManyRequests,
+        502 | 503 => StatusReason::ServiceUnavailable,
+        504 => StatusReason::Timeout,
+        _ => StatusReason::InternalError,
+    };
+    let glimpse: String = body.trim().chars().take(200).collect();
+    let mut status = Status::failure(
+        reason,
+        match glimpse.is_empty() {
+            true => format!("The server answered HTTP {code} without an explanation."),
+            false => format!("The server answered HTTP {code}: {glimpse}"),
+        },
+    );
+    status.code = code;
+    status
+}

@@ -1,0 +1,80 @@
+//! How every page shows what it fetched: skeleton rows with "Loading …" the first time, the old
+//! content while it reloads, the error banner with Retry on failure, and "not found or no access"
+//! for a 404 or 403.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use leptos::error::{Error, Errors};
+use leptos::prelude::*;
+use tagstream_shared::{Status, StatusReason};
+
+use crate::components::error_banner::ErrorBanner;
+use crate::components::not_found::NotFoundView;
+use crate::components::skeleton::Loading;
+
+/// The Status behind an error the boundary caught (every resource fails with one).
+fn status_of(error: &Error) -> Status {
+    match error.downcast_ref::<Status>() {
+        Some(status) => status.clone(),
+        None => Status::failure(StatusReason::InternalError, error.to_string()),
+    }
+}
+
+/// A fetch that renders its value; boxed so that every page shares one copy of the machinery.
+type RenderFetch =
+    Arc<dyn Fn() -> Pin<Box<dyn Future<Output = Result<AnyView, Status>> + Send>> + Send + Sync>;
+
+/// Shows `resource` through `view`. Generic only in this thin layer: the Transition, boundary and
+/// suspense below are instantiated once for the whole console, which keeps the wasm small.
+#[component]
+pub fn Loaded<T, V, F>(
+    resource: LocalResource<Result<T, Status>>,
+    /// What is loading and, on a 404, what was not found ("image stream demo/ruby").
+    #[prop(into)]
+    what: String,
+    /// Renders the loaded value.
+    view: F,
+    #[prop(default = 3)] rows: usize,
+) -> impl IntoView
+where
+    T: Clone + Send + Sync + 'static,
+    F: Fn(T) -> V + Clone + Send + Sync + 'static,
+    V: IntoView + 'static,
+{
+    let fetch: RenderFetch = Arc::new(move || {
+        let view = view.clone();
+        Box::pin(async move { resource.await.map(|value| view(value).into_any()) })
+    });
+    view! { <LoadedView fetch retry=Callback::new(move |()| resource.refetch()) what rows /> }
+}
+
+#[component]
+fn LoadedView(fetch: RenderFetch, retry: Callback<()>, what: String, rows: usize) -> impl IntoView {
+    let loading = what.clone();
+    let fallback = move |errors: ArcRwSignal<Errors>| {
+        let what = what.clone();
+        move || {
+            let status = errors
+                .read()
+                .iter()
+                .next()
+                .map(|(_, e)| status_of(e))
+                .unwrap_or_else(|| Status::failure(StatusReason::Unknown, "Unknown error"));
+            match status.reason {
+                StatusReason::NotFound | StatusReason::Forbidden => {
+                    view! { <NotFoundView what=what.clone() message=status.message /> }.into_any()
+                }
+                _ => view! { <ErrorBanner status on_retry=retry /> }.into_any(),
+            }
+        }
+    };
+    view! {
+        <Transition fallback=move || view! { <Loading what=loading.clone() rows /> }>
+            <ErrorBoundary fallback>
+                {move || Suspend::new(fetch())}
+            </ErrorBoundary>
+        </Transition>
+    }
+}

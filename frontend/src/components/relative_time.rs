@@ -1,0 +1,19 @@
+//! A time as people read it ("3 hours ago"), with the exact RFC 3339 time on hover.
+
+use leptos::prelude::*;
+use tagstream_shared::Time;
+
+use crate::format;
+
+#[component]
+pub fn RelativeTime(
+    time: Time,
+    /// Text before the relative time, such as "updated ".
+    #[prop(optional)]
+    prefix: &'static str,
+) -> impl IntoView {
+    let exact = time.to_string();
+    view! {
+        <time datetime=exact.clone() title=exact>{prefix}{format::relative(time, format::now())}</time>
+    }
+}

@@ -1,0 +1,56 @@
+//! One routed page per file. Each page reads the current path back into a typed [`Route`], so a
+//! malformed name in a link shows "not found" rather than a request the server would refuse.
+
+pub mod image;
+pub mod not_found;
+pub mod openshift;
+pub mod project;
+pub mod projects;
+pub mod stream;
+pub mod tag;
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_location;
+
+use crate::routes::Route;
+
+/// The current page as a typed route; changes only when the path does, not the query.
+pub fn use_route() -> Memo<Option<Route>> {
+    let location = use_location();
+    Memo::new(move |_| Route::parse(&location.pathname.get()))
+}
+
+/// The page's query parameter `key`, or "" when absent.
+pub fn use_query_text(key: &'static str) -> Memo<String> {
+    let query = leptos_router::hooks::use_query_map();
+    Memo::new(move |_| query.with(|q| q.get(key).unwrap_or_default()))
+}
+
+/// A setter for the query: `set(&[(key, value)])` replaces each `key` (removed when the value is
+/// empty) without a new history entry per keystroke and without scrolling. Other parameters stay.
+pub fn use_set_query() -> impl Fn(&[(&'static str, &str)]) + Clone + 'static {
+    let location = use_location();
+    let navigate = leptos_router::hooks::use_navigate();
+    move |changes| {
+        let path = location.pathname.get_untracked();
+        let mut pairs: Vec<(String, String)> = location.query.with_untracked(|q| {
+            q.latest_values()
+                .filter(|(k, _)| changes.iter().all(|(key, _)| k.as_ref() != *key))
+                .map(|(k, v)| (k.to_string(), v.to_owned()))
+                .collect()
+        });
+        pairs.extend(
+            changes
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+        );
+        navigate(
+            &format!("{path}{}", crate::routes::query_string(&pairs)),
+            leptos_router::NavigateOptions {
+                replace: true,
+                scroll: false,
+                ..Default::default()
+            },
+        );
+    }
+}

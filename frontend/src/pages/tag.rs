@@ -1,0 +1,205 @@
+//! `/ns/{ns}/streams/{name}/tags/{tag}`: the link people share. Which image the tag points at now
+//! and since when, where it comes from, how to pull it, its import status and its history.
+
+use leptos::prelude::*;
+use tagstream_shared::{
+    ImageReference, ImageStreamTag, ProjectName, SourceKind, StreamName, TagEvent, TagName,
+};
+
+use crate::api;
+use crate::components::breadcrumbs::Breadcrumbs;
+use crate::components::copy_button::CopyButton;
+use crate::components::loaded::Loaded;
+use crate::components::not_found::NotFoundView;
+use crate::components::relative_time::RelativeTime;
+use crate::components::short_digest::ShortDigest;
+use crate::components::source::TagSource;
+use crate::components::tag_status::{TagHealth, TagStatusBadge};
+use crate::pages::use_route;
+use crate::routes::Route;
+
+#[component]
+pub fn TagPage() -> impl IntoView {
+    let route = use_route();
+    move || match route.get() {
+        Some(Route::Tag { ns, stream, tag }) => view! { <TagView ns stream tag /> }.into_any(),
+        _ => view! { <NotFoundView what="image stream tag" /> }.into_any(),
+    }
+}
+
+#[component]
+fn TagView(ns: ProjectName, stream: StreamName, tag: TagName) -> impl IntoView {
+    let resource = LocalResource::new({
+        let (ns, stream, tag) = (ns.to_string(), stream.to_string(), tag.to_string());
+        move || {
+            let (ns, stream, tag) = (ns.clone(), stream.clone(), tag.clone());
+            async move { api::get_stream_tag(&ns, &stream, &tag).await }
+        }
+    });
+    let what = format!("image stream tag {ns}/{stream}:{tag}");
+    view! {
+        <Breadcrumbs ns=ns.clone() stream=stream.clone() tag=tag.clone() />
+        <Loaded resource=resource what rows=6
+            view={move |ist: ImageStreamTag| view! { <TagBody ns=ns.clone() stream=stream.clone() tag=tag.clone() ist /> }} />
+    }
+}
+
+/// A pull spec that follows the tag, when one can be told: the current image's reference if it
+/// names a tag, else the registry reference the tag imports from.
+fn pull_by_tag(ist: &ImageStreamTag) -> Option<(String, &'static str)> {
+    let current = ist
+        .image
+        .as_ref()
+        .and_then(|i| i.docker_image_reference.parse::<ImageReference>().ok())
+        .filter(|r| r.tag.is_some() && r.digest.is_none());
+    if let Some(reference) = current {
+        return Some((reference.to_string(), "the current image's tag"));
+    }
+    let from = ist.tag.as_ref()?.from.as_ref()?;
+    if from.source_kind() != Some(SourceKind::DockerImage) {
+        return None;
+    }
+    let reference: ImageReference = from.name.parse().ok()?;
+    (reference.digest.is_none()).then(|| {
+        (
+            reference.to_string(),
+            "the source tag: it may have moved since the last import",
+        )
+    })
+}
+
+#[component]
+fn TagBody(
+    ns: ProjectName,
+    stream: StreamName,
+    tag: TagName,
+    ist: ImageStreamTag,
+) -> impl IntoView {
+    let current: Option<&TagEvent> = ist.items.first();
+    let digest = ist
+        .image
+        .as_ref()
+        .map(|i| i.metadata.name().to_owned())
+        .or_else(|| current.map(|e| e.image.clone()))
+        .filter(|d| !d.is_empty());
+    let by_digest = current.and_then(TagEvent::pull_spec_by_digest).or_else(|| {
+        let image = ist.image.as_ref()?;
+        let reference: ImageReference = image.docker_image_reference.parse().ok()?;
+        Some(
+            reference
+                .with_digest(image.metadata.name().parse().ok()?)
+                .to_string(),
+        )
+    });
+    let by_tag = pull_by_tag(&ist);
+    let health = TagHealth::of(
+        &ist.conditions,
+        current,
+        ist.tag.as_ref().and_then(|t| t.generation),
+    );
+    let image_route = |digest: &str| {
+        digest.parse().ok().map(|digest| Route::Image {
+            ns: ns.clone(),
+            stream: stream.clone(),
+            digest,
+        })
+    };
+    let current_view = match &digest {
+        Some(d) => {
+            let short = view! { <ShortDigest digest=d.clone() test="current-digest" /> };
+            match image_route(d) {
+                Some(route) => view! { <a href=route.path()>{short}</a> }.into_any(),
+                None => short.into_any(),
+            }
+        }
+        None => view! {
+            <span data-test="no-image">
+                "No image yet. " <span class="muted">"The tag gets one when its first import succeeds."</span>
+            </span>
+        }
+        .into_any(),
+    };
+    let history = ist
+        .items
+        .iter()
+        .enumerate()
+        .map(|(i, event)| {
+            let route = image_route(&event.image);
+            let spec = event.pull_spec_by_digest().unwrap_or_else(|| event.docker_image_reference.clone());
+            view! {
+                <tr data-test="history-row" data-digest=event.image.clone() class:current={i == 0}>
+                    <td data-test="history-time"><RelativeTime time=event.created /></td>
+                    <td>
+                        {match route {
+                            Some(r) => view! { <a href=r.path()><ShortDigest digest=event.image.clone() test="history-digest" /></a> }.into_any(),
+                            None => view! { <ShortDigest digest=event.image.clone() test="history-digest" /> }.into_any(),
+                        }}
+                        {(i == 0).then(|| view! { " " <span class="badge badge-neutral">"current"</span> })}
+                    </td>
+                    <td><code class="pull-spec" data-test="history-pull-spec">{spec}</code></td>
+                    <td class="num" data-test="history-generation">{event.generation}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    let title = format!("{stream}:{tag}");
+    let from = ist.tag.as_ref().and_then(|t| t.from.clone());
+    let history_count = ist.items.len();
+
+    view! {
+        <header class="page-head">
+            <div>
+                <h1 class="mono" data-test="tag-title">{title}</h1>
+                <dl class="facts facts-wide">
+                    <div><dt>"Source"</dt><dd><TagSource from ns=ns.clone() stream=stream.clone() /></dd></div>
+                    <div><dt>"Current image"</dt><dd>{current_view}</dd></div>
+                    {current.map(|e| view! {
+                        <div><dt>"Updated"</dt><dd data-test="tag-updated"><RelativeTime time=e.created prefix="updated " /></dd></div>
+                    })}
+                    <div><dt>"Import"</dt><dd><TagStatusBadge health with_message=true /></dd></div>
+                </dl>
+            </div>
+        </header>
+        <section class="panel" aria-labelledby="pull-title">
+            <h2 id="pull-title">"Pull"</h2>
+            {match by_digest {
+                Some(spec) => view! {
+                    <div class="pull">
+                        <span class="pull-label">"By digest"</span>
+                        <code class="pull-spec" data-test="pull-by-digest">{spec.clone()}</code>
+                        <CopyButton text=spec what="pull spec by digest" test="copy-pull-by-digest" />
+                    </div>
+                }.into_any(),
+                None => view! { <p class="muted" data-test="pull-none">"Nothing to pull until the tag has an image."</p> }.into_any(),
+            }}
+            {by_tag.map(|(spec, note)| view! {
+                <div class="pull">
+                    <span class="pull-label">"By tag"</span>
+                    <code class="pull-spec" data-test="pull-by-tag" title=note>{spec.clone()}</code>
+                    <CopyButton text=spec what="pull spec by tag" test="copy-pull-by-tag" />
+                    <span class="muted pull-note">{note}</span>
+                </div>
+            })}
+        </section>
+        <section aria-labelledby="history-title">
+            <h2 id="history-title">"History " <span class="muted count">{format!("({history_count})")}</span></h2>
+            {if history_count == 0 {
+                view! { <p class="empty" data-test="history-empty">"No history yet: the tag has not pointed at any image."</p> }.into_any()
+            } else {
+                view! {
+                    <table class="table" data-test="history-table">
+                        <thead>
+                            <tr>
+                                <th scope="col">"Since"</th>
+                                <th scope="col">"Image"</th>
+                                <th scope="col">"Pull spec"</th>
+                                <th scope="col" class="num">"Generation"</th>
+                            </tr>
+                        </thead>
+                        <tbody>{history}</tbody>
+                    </table>
+                }.into_any()
+            }}
+        </section>
+    }
+}
