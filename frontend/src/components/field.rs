@@ -32,3 +32,14 @@ pub fn Field(
 pub fn first_error(local: Option<String>, server: Option<String>) -> Option<String> {
     server.or(local)
 }
+
+/// Moves the keyboard focus to the input `id` (a header's "Create …" button leads to its form).
+pub fn focus(id: &str) {
+    use wasm_bindgen::JsCast;
+    if let Some(input) = document()
+        .get_element_by_id(id)
+        .and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok())
+    {
+        _ = input.focus();
+    }
+}

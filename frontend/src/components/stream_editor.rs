@@ -19,13 +19,18 @@ pub struct EditState {
     pub base: RwSignal<Option<ImageStream>>,
     /// The text as the user typed it.
     pub text: RwSignal<String>,
+    /// Whether an edit is in progress; changes only when one starts or ends, so re-basing the
+    /// edit on a newer version does not re-create the editor (and drop its running save).
+    open: Memo<bool>,
 }
 
 impl EditState {
     pub fn new() -> Self {
+        let base = RwSignal::new(None::<ImageStream>);
         Self {
-            base: RwSignal::new(None),
+            base,
             text: RwSignal::new(String::new()),
+            open: Memo::new(move |_| base.with(Option::is_some)),
         }
     }
 
@@ -40,7 +45,7 @@ impl EditState {
     }
 
     pub fn is_open(&self) -> bool {
-        self.base.with(Option::is_some)
+        self.open.get()
     }
 }
 

@@ -9,6 +9,7 @@ use crate::api;
 use crate::components::breadcrumbs::Breadcrumbs;
 use crate::components::confirm_dialog::ConfirmDialog;
 use crate::components::create_stream::CreateStream;
+use crate::components::field::focus;
 use crate::components::loaded::Loaded;
 use crate::components::not_found::NotFoundView;
 use crate::components::relative_time::RelativeTime;
@@ -86,7 +87,7 @@ fn ProjectBody(
                 {(title != ns_text).then(|| view! { <p class="muted mono">{ns_text.clone()}</p> })}
             </div>
             <div class="page-actions">
-                <a class="btn btn-primary" href="#create-stream" data-test="open-create-stream">"Create stream"</a>
+                <a class="btn btn-primary" href="#create-stream" data-test="open-create-stream" on:click=|_| focus("stream-name")>"Create stream"</a>
                 <button type="button" class="btn btn-danger-outline" data-test="delete-project"
                     on:click=move |_| { delete.clear(); confirm.set(true) }>
                     "Delete project"

@@ -9,7 +9,7 @@ use tagstream_shared::{List, Project, ProjectName, Status};
 use crate::api;
 use crate::components::breadcrumbs::Breadcrumbs;
 use crate::components::error_banner::ErrorBanner;
-use crate::components::field::{Field, first_error};
+use crate::components::field::{Field, first_error, focus};
 use crate::components::loaded::Loaded;
 use crate::components::relative_time::RelativeTime;
 use crate::pages::{use_query_text, use_set_query};
@@ -27,7 +27,7 @@ pub fn ProjectsPage() -> impl IntoView {
         <header class="page-head">
             <h1>"Projects"</h1>
             <div class="page-actions">
-                <a class="btn btn-primary" href="#create-project" data-test="open-create-project">"Create project"</a>
+                <a class="btn btn-primary" href="#create-project" data-test="open-create-project" on:click=|_| focus("project-name")>"Create project"</a>
             </div>
         </header>
         <div class="toolbar">

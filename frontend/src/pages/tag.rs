@@ -106,7 +106,7 @@ fn TagBody(
     };
     let current_view = match &digest {
         Some(d) => {
-            let short = view! { <ShortDigest digest=d.clone() test="current-digest" /> };
+            let short = view! { <ShortDigest digest=d.clone() test="current-digest" timing="tag-current-digest" /> };
             match image_route(d) {
                 Some(route) => view! { <a href=route.path()>{short}</a> }.into_any(),
                 None => short.into_any(),
