@@ -333,3 +333,45 @@ fn paste_problems(text: &str, ns: &str) -> PasteCheck {
         },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_form_makes_a_tag_only_when_one_is_asked_for() {
+        let bare = build("ruby", " ", SourceKind::DockerImage, "");
+        assert!(bare.spec.tags.is_empty());
+        let tagged = build(
+            "ruby",
+            "3.3",
+            SourceKind::DockerImage,
+            "quay.io/demo/ruby:3.3",
+        );
+        let from = tagged.spec.tags[0].from.as_ref().expect("a source");
+        assert_eq!(
+            (from.kind.as_str(), from.name.as_str()),
+            ("DockerImage", "quay.io/demo/ruby:3.3")
+        );
+    }
+
+    #[test]
+    fn a_source_without_a_tag_name_is_reported_on_the_tag_field() {
+        let stream = build("ruby", "", SourceKind::DockerImage, "quay.io/demo/ruby:3.3");
+        let fields: Vec<String> = validate_image_stream(&stream, "demo")
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
+        assert_eq!(fields, [TAG]);
+    }
+
+    #[test]
+    fn pasted_json_is_checked_and_yaml_left_to_the_server() {
+        let bad = paste_problems(r#"{"metadata": {"name": "Ruby"}}"#, "demo");
+        assert_eq!(bad.blocking, None);
+        assert!(bad.problems[0].starts_with(NAME), "{:?}", bad.problems);
+        assert!(paste_problems("{ not json", "demo").blocking.is_some());
+        let yaml = paste_problems("kind: ImageStream\nmetadata:\n  name: ruby\n", "demo");
+        assert_eq!((yaml.blocking, yaml.problems.len()), (None, 0));
+    }
+}

@@ -204,3 +204,18 @@ pub fn StreamEditor(
         </section>
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_editor_refuses_a_rename_and_broken_json() {
+        let stream = ImageStream::new("ruby");
+        assert!(check(&pretty(&stream), "demo", "ruby").is_ok());
+        let problems = check(&pretty(&ImageStream::new("python")), "demo", "ruby")
+            .expect_err("a rename is refused");
+        assert!(problems[0].contains("must stay"), "{problems:?}");
+        assert!(check("{", "demo", "ruby").is_err());
+    }
+}

@@ -203,3 +203,39 @@ fn TagBody(
         </section>
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use tagstream_shared::{ObjectReference, TagReference};
+
+    use super::*;
+
+    fn tag_from(kind: &str, name: &str) -> ImageStreamTag {
+        let mut stream = tagstream_shared::ImageStream::new("ruby");
+        stream.spec.tags.push(TagReference {
+            name: "latest".into(),
+            from: Some(ObjectReference {
+                kind: kind.into(),
+                name: name.into(),
+                ..ObjectReference::default()
+            }),
+            ..TagReference::default()
+        });
+        stream.stream_tag("latest").expect("the tag exists")
+    }
+
+    #[test]
+    fn pull_by_tag_follows_a_registry_tag_only() {
+        let ist = tag_from("DockerImage", "quay.io/demo/ruby:3.3");
+        assert_eq!(
+            pull_by_tag(&ist).map(|(spec, _)| spec).as_deref(),
+            Some("quay.io/demo/ruby:3.3")
+        );
+        assert_eq!(
+            pull_by_tag(&tag_from("ImageStreamTag", "python:3.12")),
+            None
+        );
+        let pinned = "quay.io/demo/ruby@sha256:d8b4cbc952f2a3e4b5c6d7e8f9a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e56e03";
+        assert_eq!(pull_by_tag(&tag_from("DockerImage", pinned)), None);
+    }
+}
