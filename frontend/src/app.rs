@@ -2,6 +2,7 @@
 //! reads them back into a typed [`routes::Route`].
 
 use leptos::prelude::*;
+use leptos::wasm_bindgen::JsCast;
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
@@ -14,8 +15,35 @@ use crate::pages::stream::StreamPage;
 use crate::pages::tag::TagPage;
 use crate::routes;
 
+/// `/` anywhere but in a text field focuses the page's search or filter box.
+fn focus_search_on_slash() {
+    // Kept for the page's life: the handle removes the listener only when asked to.
+    _ = window_event_listener(leptos::ev::keydown, |ev| {
+        if ev.key() != "/" || ev.ctrl_key() || ev.meta_key() || ev.alt_key() {
+            return;
+        }
+        let typing = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlElement>().ok())
+            .is_some_and(|el| {
+                matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT")
+                    || el.is_content_editable()
+            });
+        let search = document()
+            .query_selector("input[type=search]")
+            .ok()
+            .flatten()
+            .and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok());
+        if let (false, Some(search)) = (typing, search) {
+            ev.prevent_default();
+            _ = search.focus();
+        }
+    });
+}
+
 #[component]
 pub fn App() -> impl IntoView {
+    focus_search_on_slash();
     view! {
         <Router>
             <a class="skip-link" href="#main">"Skip to content"</a>

@@ -10,7 +10,7 @@ use crate::components::copy_button::CopyButton;
 use crate::components::loaded::Loaded;
 use crate::components::not_found::NotFoundView;
 use crate::components::relative_time::RelativeTime;
-use crate::pages::use_route;
+use crate::pages::{set_title, use_route};
 use crate::routes::Route;
 
 #[component]
@@ -33,6 +33,7 @@ fn ImageView(ns: ProjectName, stream: StreamName, digest: Digest) -> impl IntoVi
             async move { api::get_stream(&ns, &stream).await }
         }
     });
+    set_title(&format!("{} · {stream} · {ns}", digest.short()));
     let what = format!("image stream {ns}/{stream}");
     let last = (
         digest.short(),

@@ -14,6 +14,16 @@ use leptos_router::hooks::use_location;
 
 use crate::routes::Route;
 
+/// Names the browser tab after the page ("ruby:latest · demo · tagstream"), so shared links and
+/// history entries read as what they show.
+pub fn set_title(page: &str) {
+    let title = match page.is_empty() {
+        true => "tagstream".to_owned(),
+        false => format!("{page} · tagstream"),
+    };
+    document().set_title(&title);
+}
+
 /// The current page as a typed route; changes only when the path does, not the query.
 pub fn use_route() -> Memo<Option<Route>> {
     let location = use_location();

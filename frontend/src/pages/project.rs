@@ -14,7 +14,7 @@ use crate::components::loaded::Loaded;
 use crate::components::not_found::NotFoundView;
 use crate::components::relative_time::RelativeTime;
 use crate::format;
-use crate::pages::{use_query_text, use_route, use_set_query};
+use crate::pages::{set_title, use_query_text, use_route, use_set_query};
 use crate::routes::Route;
 
 /// Rows per page: enough to scan, few enough that 10,000 streams never freeze the page.
@@ -45,6 +45,7 @@ fn ProjectView(ns: ProjectName) -> impl IntoView {
             async move { api::list_streams(&ns).await }
         }
     });
+    set_title(ns.as_str());
     let what = format!("project {ns}");
     view! {
         <Breadcrumbs ns=ns.clone() />

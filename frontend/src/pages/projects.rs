@@ -12,11 +12,12 @@ use crate::components::error_banner::ErrorBanner;
 use crate::components::field::{Field, first_error, focus};
 use crate::components::loaded::Loaded;
 use crate::components::relative_time::RelativeTime;
-use crate::pages::{use_query_text, use_set_query};
+use crate::pages::{set_title, use_query_text, use_set_query};
 use crate::routes::Route;
 
 #[component]
 pub fn ProjectsPage() -> impl IntoView {
+    set_title("Projects");
     let projects = LocalResource::new(api::list_projects);
     let q = use_query_text("q");
     let set_query = use_set_query();

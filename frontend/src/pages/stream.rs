@@ -15,7 +15,7 @@ use crate::components::short_digest::ShortDigest;
 use crate::components::source::TagSource;
 use crate::components::stream_editor::{EditState, StreamEditor};
 use crate::components::tag_status::{TagHealth, TagStatusBadge};
-use crate::pages::use_route;
+use crate::pages::{set_title, use_route};
 use crate::routes::Route;
 
 #[component]
@@ -42,6 +42,7 @@ fn StreamView(ns: ProjectName, name: StreamName) -> impl IntoView {
         saved.set(true);
         stream.refetch();
     });
+    set_title(&format!("{name} · {ns}"));
     let what = format!("image stream {ns}/{name}");
     view! {
         <Breadcrumbs ns=ns.clone() stream=name.clone() />

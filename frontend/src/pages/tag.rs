@@ -15,7 +15,7 @@ use crate::components::relative_time::RelativeTime;
 use crate::components::short_digest::ShortDigest;
 use crate::components::source::TagSource;
 use crate::components::tag_status::{TagHealth, TagStatusBadge};
-use crate::pages::use_route;
+use crate::pages::{set_title, use_route};
 use crate::routes::Route;
 
 #[component]
@@ -36,6 +36,7 @@ fn TagView(ns: ProjectName, stream: StreamName, tag: TagName) -> impl IntoView {
             async move { api::get_stream_tag(&ns, &stream, &tag).await }
         }
     });
+    set_title(&format!("{stream}:{tag} · {ns}"));
     let what = format!("image stream tag {ns}/{stream}:{tag}");
     view! {
         <Breadcrumbs ns=ns.clone() stream=stream.clone() tag=tag.clone() />
