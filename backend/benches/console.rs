@@ -11,7 +11,10 @@
 #![expect(clippy::print_stdout, reason = "the report is the output")]
 
 #[path = "../tests/it/chrome.rs"]
-#[expect(dead_code, reason = "shared with the browser tests, which use the rest")]
+#[expect(
+    dead_code,
+    reason = "shared with the browser tests, which use the rest"
+)]
 mod chrome;
 #[path = "../tests/it/support.rs"]
 #[expect(dead_code, reason = "shared with the API tests, which use the rest")]
