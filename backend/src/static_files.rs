@@ -5,7 +5,7 @@ use std::convert::Infallible;
 use std::path::PathBuf;
 
 use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use axum::http::{HeaderValue, Request, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use tower::ServiceExt as _;
 use tower_http::services::{ServeDir, ServeFile};
@@ -18,6 +18,31 @@ fn is_console_route(path: &str) -> bool {
             .iter()
             .any(|p| path.starts_with(p))
 }
+
+/// Trunk names built assets by their content hash (`main-c219bf6bd3ee3c13.css`,
+/// `tagstream-frontend-e5c11f0a44a97a65_bg.wasm`), so a browser may keep them for good; a new
+/// build has new names, reached through `index.html`, which is revalidated every time.
+fn is_hashed_asset(path: &str) -> bool {
+    let Some(last) = path.rsplit('/').next() else {
+        return false;
+    };
+    let stem = last.split('.').next().unwrap_or(last);
+    let stem = stem.strip_suffix("_bg").unwrap_or(stem);
+    stem.rsplit_once('-')
+        .is_some_and(|(_, hash)| hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+fn with_cache_control(mut response: Response, value: &'static str) -> Response {
+    if response.status().is_success() || response.status() == StatusCode::NOT_MODIFIED {
+        response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static(value));
+    }
+    response
+}
+
+const REVALIDATE: &str = "no-cache";
+const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 
 fn looks_like_asset(path: &str) -> bool {
     path.rsplit('/')
@@ -37,15 +62,20 @@ pub fn service(
             let index = dist.join("index.html");
             let path = req.uri().path().to_owned();
             if is_console_route(&path) {
-                return Ok(serve(ServeFile::new(index), req).await);
+                let response = serve(ServeFile::new(index), req).await;
+                return Ok(with_cache_control(response, REVALIDATE));
             }
             let response = serve(ServeDir::new(&dist), req).await;
+            if is_hashed_asset(&path) {
+                return Ok(with_cache_control(response, IMMUTABLE));
+            }
             if response.status() == StatusCode::NOT_FOUND && !looks_like_asset(&path) {
                 let req = Request::builder()
                     .uri("/")
                     .body(Body::empty())
                     .unwrap_or_default();
-                return Ok(serve(ServeFile::new(index), req).await);
+                let response = serve(ServeFile::new(index), req).await;
+                return Ok(with_cache_control(response, REVALIDATE));
             }
             Ok(response)
         }
@@ -75,5 +105,13 @@ mod tests {
         assert!(!is_console_route("/tagstream-frontend-abc.wasm"));
         assert!(looks_like_asset("/missing.js"));
         assert!(!looks_like_asset("/somewhere"));
+        assert!(is_hashed_asset("/main-c219bf6bd3ee3c13.css"));
+        assert!(is_hashed_asset(
+            "/tagstream-frontend-e5c11f0a44a97a65_bg.wasm"
+        ));
+        assert!(is_hashed_asset("/tagstream-frontend-e5c11f0a44a97a65.js"));
+        assert!(!is_hashed_asset("/index.html"));
+        assert!(!is_hashed_asset("/favicon.svg"));
+        assert!(!is_hashed_asset("/my-stylesheet.css"));
     }
 }

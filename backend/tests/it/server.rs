@@ -150,6 +150,7 @@ async fn console_deep_links_get_index_html_and_missing_assets_get_404() {
     )
     .unwrap();
     std::fs::write(dist.path().join("app.js"), "console.log(1)").unwrap();
+    std::fs::write(dist.path().join("app-0123456789abcdef_bg.wasm"), b"\0asm").unwrap();
     let app = TestApp::start_with_dist(dist.path()).await;
     for path in [
         "/",
@@ -160,6 +161,11 @@ async fn console_deep_links_get_index_html_and_missing_assets_get_404() {
     ] {
         let resp = app.client.get(app.url(path)).send().await.unwrap();
         assert_eq!(resp.status(), StatusCode::OK, "{path}");
+        assert_eq!(
+            resp.headers()["cache-control"],
+            "no-cache",
+            "{path}: a new build must reach returning users"
+        );
         assert!(
             resp.text()
                 .await
@@ -170,6 +176,18 @@ async fn console_deep_links_get_index_html_and_missing_assets_get_404() {
     }
     let js = app.client.get(app.url("/app.js")).send().await.unwrap();
     assert_eq!(js.status(), StatusCode::OK);
+    assert!(js.headers().get("cache-control").is_none(), "not hashed");
+    let hashed = app
+        .client
+        .get(app.url("/app-0123456789abcdef_bg.wasm"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(hashed.status(), StatusCode::OK);
+    assert_eq!(
+        hashed.headers()["cache-control"],
+        "public, max-age=31536000, immutable"
+    );
     let missing = app.client.get(app.url("/missing.js")).send().await.unwrap();
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
     app.stop().await;

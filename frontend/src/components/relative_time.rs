@@ -6,14 +6,9 @@ use tagstream_shared::Time;
 use crate::format;
 
 #[component]
-pub fn RelativeTime(
-    time: Time,
-    /// Text before the relative time, such as "updated ".
-    #[prop(optional)]
-    prefix: &'static str,
-) -> impl IntoView {
+pub fn RelativeTime(time: Time) -> impl IntoView {
     let exact = time.to_string();
     view! {
-        <time datetime=exact.clone() title=exact>{prefix}{format::relative(time, format::now())}</time>
+        <time datetime=exact.clone() title=exact>{format::relative(time, format::now())}</time>
     }
 }

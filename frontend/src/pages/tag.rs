@@ -155,7 +155,7 @@ fn TagBody(
                     <div><dt>"Source"</dt><dd><TagSource from ns=ns.clone() stream=stream.clone() /></dd></div>
                     <div><dt>"Current image"</dt><dd>{current_view}</dd></div>
                     {current.map(|e| view! {
-                        <div><dt>"Updated"</dt><dd data-test="tag-updated"><RelativeTime time=e.created prefix="updated " /></dd></div>
+                        <div><dt>"Updated"</dt><dd data-test="tag-updated"><RelativeTime time=e.created /></dd></div>
                     })}
                     <div><dt>"Import"</dt><dd><TagStatusBadge health with_message=true /></dd></div>
                 </dl>
