@@ -5,6 +5,7 @@ use std::io::Write as _;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use tokio::net::TcpListener;
@@ -13,10 +14,13 @@ use tower_http::trace::TraceLayer;
 use crate::cli::ServeArgs;
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
+use crate::import::Importer;
+use crate::registry::client::ClientError;
+use crate::registry::policy::PolicyError;
+use crate::registry::{RegistryClient, RegistryPolicy};
 use crate::store::{self, Store};
 
-/// What every handler shares. Outbound services sit behind traits so a test can swap them; the
-/// registry client and the webhook sender join here when import and triggers land.
+/// What every handler shares. The webhook sender joins here when triggers land.
 #[derive(Debug, Clone)]
 pub struct AppState {
     /// Where objects live (SQLite by default).
@@ -25,15 +29,42 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// The parsed configuration file (defaults when there is none).
     pub config: Arc<Config>,
+    /// Registry imports: the client, the image cache and the background worker.
+    pub importer: Arc<Importer>,
 }
 
 impl AppState {
-    pub fn new(store: Arc<dyn Store>, config: Config) -> Self {
-        Self {
+    /// The state for `config`; the import worker is not started (see `start_background`).
+    pub fn new(store: Arc<dyn Store>, config: Config) -> Result<Self, StartError> {
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let policy = Arc::new(RegistryPolicy::from_config(&config.registries)?);
+        let client = RegistryClient::new(
+            policy,
+            Duration::from_secs(config.import.request_timeout_seconds),
+            config.import.requests_per_second_per_registry,
+        )?;
+        let importer = Arc::new(Importer::new(
+            client,
+            store.clone(),
+            clock.clone(),
+            config.import.clone(),
+        ));
+        Ok(Self {
             store,
-            clock: Arc::new(SystemClock),
+            clock,
             config: Arc::new(config),
-        }
+            importer,
+        })
+    }
+
+    /// Starts the background work: pending imports, aliases, scheduled re-imports.
+    pub fn start_background(&self) {
+        self.importer.start();
+    }
+
+    /// Stops the background work.
+    pub fn stop_background(&self) {
+        self.importer.stop();
     }
 }
 
@@ -56,6 +87,10 @@ pub enum StartError {
     },
     #[error("cannot open the database: {0}")]
     Store(#[from] store::StoreError),
+    #[error("the [[registries]] configuration is not usable: {0}")]
+    Registries(#[from] PolicyError),
+    #[error("the registry client cannot start: {0}")]
+    Client(#[from] ClientError),
     #[error("cannot listen on {addr}: {source}")]
     Listen {
         addr: SocketAddr,
@@ -86,7 +121,9 @@ pub async fn serve(args: ServeArgs) -> Result<(), StartError> {
             source,
         })?;
     let addr = listener.local_addr().map_err(StartError::Serve)?;
-    let app = router(AppState::new(store, config), args.dist.clone());
+    let state = AppState::new(store, config)?;
+    state.start_background();
+    let app = router(state.clone(), args.dist.clone());
     tracing::info!(%addr, "tagstream listening");
     // The URL on stdout is the interface for people and scripts that start the server.
     let _ = writeln!(std::io::stdout(), "tagstream is serving on http://{addr}/");
@@ -95,6 +132,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), StartError> {
         .with_graceful_shutdown(shutdown_signal())
         .await
         .map_err(StartError::Serve)?;
+    state.stop_background();
     tracing::info!("tagstream stopped");
     Ok(())
 }

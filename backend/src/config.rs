@@ -33,19 +33,58 @@ pub struct RegistryConfig {
     /// A file holding the password; the password itself never appears in the config.
     #[serde(default)]
     pub password_file: Option<std::path::PathBuf>,
+    /// Extra CA certificates (PEM) trusted for this registry.
+    #[serde(default)]
+    pub ca_file: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ImportConfig {
-    /// How often scheduled tags are checked, in seconds.
+    /// How often scheduled tags are checked, in seconds (each check is jittered by ±10%).
     #[serde(default = "ImportConfig::default_interval")]
     pub schedule_interval_seconds: u64,
+    /// At most this many tags of a repository are imported by one repository import.
+    #[serde(default = "ImportConfig::default_max_repository_tags")]
+    pub max_repository_tags: usize,
+    /// How many imports run at once.
+    #[serde(default = "ImportConfig::default_concurrency")]
+    pub concurrency: usize,
+    /// Requests per second sent to one registry.
+    #[serde(default = "ImportConfig::default_rate")]
+    pub requests_per_second_per_registry: u32,
+    /// Timeout for one whole registry request, in seconds (connecting: a third of it).
+    #[serde(default = "ImportConfig::default_timeout")]
+    pub request_timeout_seconds: u64,
+    /// The longest wait between retries of a failed import, in seconds.
+    #[serde(default = "ImportConfig::default_backoff_cap")]
+    pub retry_backoff_cap_seconds: u64,
+    /// The platform `importMode: Legacy` picks from a manifest list.
+    #[serde(default = "ImportConfig::default_platform")]
+    pub platform: String,
 }
 
 impl ImportConfig {
     fn default_interval() -> u64 {
         900
+    }
+    fn default_max_repository_tags() -> usize {
+        50
+    }
+    fn default_concurrency() -> usize {
+        8
+    }
+    fn default_rate() -> u32 {
+        20
+    }
+    fn default_timeout() -> u64 {
+        30
+    }
+    fn default_backoff_cap() -> u64 {
+        900
+    }
+    fn default_platform() -> String {
+        "linux/amd64".into()
     }
 }
 
@@ -53,6 +92,12 @@ impl Default for ImportConfig {
     fn default() -> Self {
         Self {
             schedule_interval_seconds: Self::default_interval(),
+            max_repository_tags: Self::default_max_repository_tags(),
+            concurrency: Self::default_concurrency(),
+            requests_per_second_per_registry: Self::default_rate(),
+            request_timeout_seconds: Self::default_timeout(),
+            retry_backoff_cap_seconds: Self::default_backoff_cap(),
+            platform: Self::default_platform(),
         }
     }
 }
@@ -123,8 +168,23 @@ impl Config {
     }
 
     fn check(&self) -> Result<(), String> {
-        if self.import.schedule_interval_seconds == 0 {
+        let import = &self.import;
+        if import.schedule_interval_seconds == 0 {
             return Err("[import] schedule_interval_seconds must be at least 1".into());
+        }
+        if import.concurrency == 0
+            || import.requests_per_second_per_registry == 0
+            || import.request_timeout_seconds == 0
+            || import.retry_backoff_cap_seconds == 0
+            || import.max_repository_tags == 0
+        {
+            return Err("[import] concurrency, requests_per_second_per_registry, request_timeout_seconds, retry_backoff_cap_seconds and max_repository_tags must be at least 1".into());
+        }
+        if import.platform.split('/').count() < 2 {
+            return Err(format!(
+                "[import] platform {:?} is not os/architecture[/variant]",
+                import.platform
+            ));
         }
         for (i, r) in self.registries.iter().enumerate() {
             let host = r.domain.strip_prefix("*.").unwrap_or(&r.domain);

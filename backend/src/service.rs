@@ -81,6 +81,9 @@ pub fn stream_for_update(mut new: ImageStream, old: &ImageStream) -> ImageStream
         };
         strip(&new) != strip(old)
     };
+    // `generation: 0` on a tag asks for it to be imported again, as in OpenShift.
+    let reimport = new.spec.tags.iter().any(|t| t.generation == Some(0));
+    let spec_changed = spec_changed || reimport;
     let generation = if spec_changed {
         old_generation + 1
     } else {
@@ -89,7 +92,9 @@ pub fn stream_for_update(mut new: ImageStream, old: &ImageStream) -> ImageStream
     new.metadata.generation = Some(generation);
     for tag in &mut new.spec.tags {
         match old.spec_tag(&tag.name) {
-            Some(before) if same_tag_ignoring_generation(tag, before) => {
+            Some(before)
+                if tag.generation != Some(0) && same_tag_ignoring_generation(tag, before) =>
+            {
                 if tag.generation.is_none() {
                     tag.generation = before.generation;
                 }
@@ -185,6 +190,17 @@ mod tests {
         assert_eq!(s.metadata.generation, Some(1));
         assert_eq!(s.status, old.status);
         assert_eq!(s.metadata.uid, old.metadata.uid);
+    }
+
+    #[test]
+    fn generation_zero_asks_for_a_new_import() {
+        let old = stored();
+        let mut new = old.clone();
+        new.spec.tags[0].generation = Some(0);
+        let s = stream_for_update(new, &old);
+        assert_eq!(s.metadata.generation, Some(2));
+        let gens: Vec<_> = s.spec.tags.iter().map(|t| t.generation).collect();
+        assert_eq!(gens, [Some(2), Some(1)]);
     }
 
     #[test]

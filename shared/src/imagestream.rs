@@ -291,7 +291,7 @@ impl ImageStream {
             image: current.map(|e| Image {
                 metadata: ObjectMeta::named(e.image.clone()),
                 docker_image_reference: e.docker_image_reference.clone(),
-                extra: Extra::new(),
+                ..Image::default()
             }),
             items: status.map(|s| s.items.clone()).unwrap_or_default(),
             lookup_policy: self.spec.lookup_policy.clone(),
@@ -332,18 +332,7 @@ impl ImageStreamTag {
     pub const RESOURCE: &'static str = "imagestreamtags";
 }
 
-/// An image, kept once per digest (`metadata.name` is the digest). The import issue fills in
-/// its metadata; unknown fields are kept.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Image {
-    #[serde(default)]
-    pub metadata: ObjectMeta,
-    #[serde(default)]
-    pub docker_image_reference: String,
-    #[serde(flatten)]
-    pub extra: Extra,
-}
+pub use crate::image::Image;
 
 #[cfg(test)]
 mod tests {

@@ -4,7 +4,9 @@
 //!
 //! Pure logic: no I/O, compiles for native and `wasm32-unknown-unknown`.
 
+pub mod image;
 pub mod imagestream;
+pub mod import;
 pub mod list;
 pub mod meta;
 pub mod names;
@@ -14,10 +16,15 @@ pub mod reference;
 pub mod status;
 pub mod validation;
 
+pub use image::{DockerConfig, DockerImageMetadata, Image, ImageLayer, ImageManifest};
 pub use imagestream::{
     ImageLookupPolicy, ImageStream, ImageStreamSpec, ImageStreamStatus, ImageStreamTag,
     NamedTagEventList, ObjectReference, SourceKind, TagEvent, TagEventCondition, TagImportPolicy,
     TagReference, TagReferencePolicy,
+};
+pub use import::{
+    ImageImportSpec, ImageImportStatus, ImageStreamImport, ImageStreamImportSpec,
+    ImageStreamImportStatus, LocalObjectReference, RepositoryImportSpec, RepositoryImportStatus,
 };
 pub use list::List;
 pub use meta::{ListMeta, ObjectMeta, Time};

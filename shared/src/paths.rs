@@ -23,3 +23,11 @@ pub fn imagestream_status(ns: &str, name: &str) -> String {
 pub fn imagestreamtag(ns: &str, name: &str, tag: &str) -> String {
     format!("/apis/image.openshift.io/v1/namespaces/{ns}/imagestreamtags/{name}:{tag}")
 }
+
+pub fn imagestreamimports(ns: &str) -> String {
+    format!("/apis/image.openshift.io/v1/namespaces/{ns}/imagestreamimports")
+}
+
+pub fn imagestreamimage(ns: &str, name: &str, digest: &str) -> String {
+    format!("/apis/image.openshift.io/v1/namespaces/{ns}/imagestreamimages/{name}@{digest}")
+}

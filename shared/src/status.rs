@@ -122,6 +122,15 @@ impl Status {
         }
     }
 
+    /// `status: Success`, as an import answers for each image that worked.
+    pub fn success() -> Self {
+        Self {
+            status: "Success".into(),
+            code: 200,
+            ..Self::failure(StatusReason::Unknown, "")
+        }
+    }
+
     /// Names the object concerned: its `group`, `kind` (the resource, as Kubernetes does) and name.
     pub fn about(mut self, group: &str, kind: &str, name: &str) -> Self {
         let details = self.details.get_or_insert_with(StatusDetails::default);

@@ -154,6 +154,7 @@ async fn create_image_stream(
         .await
         .map_err(stream_error(&ns, name.as_str()))?;
     tracing::info!(namespace = %ns, stream = %name, "image stream created");
+    state.importer.wake();
     Ok((StatusCode::CREATED, Json(created)))
 }
 
@@ -184,11 +185,13 @@ async fn write_update(
         .await
         .map_err(stream_error(ns, name.as_str()))?;
     let new = service::stream_for_update(new, &old);
-    state
+    let updated = state
         .store
         .update_image_stream(ns, name, expected, new)
         .await
-        .map_err(stream_error(ns, name.as_str()))
+        .map_err(stream_error(ns, name.as_str()))?;
+    state.importer.wake();
+    Ok(updated)
 }
 
 async fn replace_image_stream(
@@ -262,6 +265,7 @@ async fn replace_image_stream_status(
         .await
         .map_err(stream_error(&ns, name.as_str()))?;
     tracing::info!(namespace = %ns, stream = %name, "image stream status replaced");
+    state.importer.wake();
     Ok(Json(updated))
 }
 

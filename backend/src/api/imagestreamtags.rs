@@ -1,5 +1,6 @@
 //! `/apis/image.openshift.io/v1/namespaces/{ns}/imagestreamtags/{name}:{tag}`: one tag of a
-//! stream with its source, current image and history (read-only until tagging lands).
+//! stream with its source, current image (in full once imported) and history (read-only until
+//! tagging lands).
 
 use axum::extract::State;
 use axum::routing::get;
@@ -34,8 +35,13 @@ async fn get_image_stream_tag(
             crate::store::StoreError::NotFound => not_found(),
             other => ApiError::from_store(other, IMAGESTREAMS, name.stream.as_str()),
         })?;
-    stream
-        .stream_tag(name.tag.as_str())
-        .map(Json)
-        .ok_or_else(not_found)
+    let mut tag = stream.stream_tag(name.tag.as_str()).ok_or_else(not_found)?;
+    // The whole image (metadata, layers, platforms) when an import has stored it.
+    if let Some(current) = &tag.image
+        && let Some(mut image) = state.store.get_image(current.metadata.name()).await?
+    {
+        image.docker_image_reference = current.docker_image_reference.clone();
+        tag.image = Some(image);
+    }
+    Ok(Json(tag))
 }

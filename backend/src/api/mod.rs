@@ -1,6 +1,7 @@
 //! The HTTP API: one module per resource, merged here, with the API-wide fallbacks (an unknown
 //! `/apis/...` path or method answers a `Status`, not the console).
 
+mod imagestreamimports;
 mod imagestreams;
 mod imagestreamtags;
 mod projects;
@@ -97,6 +98,7 @@ pub fn router() -> Router<AppState> {
         .merge(projects::router())
         .merge(imagestreams::router())
         .merge(imagestreamtags::router())
+        .merge(imagestreamimports::router())
         .route("/apis", axum::routing::any(no_route))
         .route("/apis/{*rest}", axum::routing::any(no_route))
         .method_not_allowed_fallback(method_not_allowed)

@@ -6,7 +6,7 @@
 mod sqlite;
 
 use async_trait::async_trait;
-use tagstream_shared::{ImageStream, Project, ProjectName, StreamName};
+use tagstream_shared::{Image, ImageStream, Project, ProjectName, StreamName};
 
 pub use sqlite::SqliteStore;
 
@@ -78,6 +78,11 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         ns: &ProjectName,
         name: &StreamName,
     ) -> StoreResult<ImageStream>;
+
+    /// The image with this digest, if an import has stored it.
+    async fn get_image(&self, digest: &str) -> StoreResult<Option<Image>>;
+    /// Keeps an image by its digest; an image already stored stays as it is (content-addressed).
+    async fn put_image(&self, image: &Image) -> StoreResult<()>;
 }
 
 /// Opens the store a `--database-url` names: `sqlite://PATH` (or a bare path).

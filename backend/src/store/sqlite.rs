@@ -13,7 +13,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 use sqlx::{Sqlite, Transaction};
-use tagstream_shared::{ImageStream, Project, ProjectName, StreamName};
+use tagstream_shared::{Image, ImageStream, Project, ProjectName, StreamName};
 
 use super::{Listed, Store, StoreError, StoreResult};
 
@@ -107,6 +107,25 @@ fn decode_all<T: DeserializeOwned>(bodies: Vec<String>) -> StoreResult<Vec<T>> {
 
 #[async_trait]
 impl Store for SqliteStore {
+    async fn get_image(&self, digest: &str) -> StoreResult<Option<Image>> {
+        let body: Option<String> = sqlx::query_scalar("SELECT body FROM images WHERE digest = ?")
+            .bind(digest)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(body.map(|b| serde_json::from_str(&b)).transpose()?)
+    }
+
+    async fn put_image(&self, image: &Image) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO images (digest, body) VALUES (?, ?) ON CONFLICT (digest) DO NOTHING",
+        )
+        .bind(image.digest())
+        .bind(serde_json::to_string(image)?)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
     async fn list_projects(&self) -> StoreResult<Listed<Project>> {
         let mut tx = self.pool.begin().await?;
         let revision: i64 = sqlx::query_scalar("SELECT value FROM revision WHERE id = 1")

@@ -5,5 +5,7 @@ mod api_projects;
 mod api_streams;
 mod browser;
 mod chrome;
+mod import;
+mod registry;
 mod server;
 mod support;

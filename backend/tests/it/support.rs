@@ -22,6 +22,7 @@ pub struct TestApp {
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
     store: SqliteStore,
+    background: AppState,
 }
 
 /// The repository's root (the workspace).
@@ -35,11 +36,22 @@ impl TestApp {
     }
 
     pub async fn start_with_dist(dist: &Path) -> Self {
+        Self::start_with(dist, Config::default()).await
+    }
+
+    /// The app with `config` (registries, import intervals) and its background worker.
+    pub async fn start_with_config(config: Config) -> Self {
+        Self::start_with(&workspace_root().join("dist"), config).await
+    }
+
+    async fn start_with(dist: &Path, config: Config) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open(&dir.path().join("tagstream.db"))
             .await
             .unwrap();
-        let state = AppState::new(std::sync::Arc::new(store.clone()), Config::default());
+        let state = AppState::new(std::sync::Arc::new(store.clone()), config).unwrap();
+        state.start_background();
+        let background = state.clone();
         let app = router(state, dist.to_owned());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
@@ -59,6 +71,7 @@ impl TestApp {
             stop: Some(stop),
             task: Some(task),
             store,
+            background,
         }
     }
 
@@ -69,6 +82,7 @@ impl TestApp {
         if let Some(task) = self.task.take() {
             let _ = task.await;
         }
+        self.background.stop_background();
         self.store.close().await;
     }
 

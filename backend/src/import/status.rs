@@ -1,0 +1,242 @@
+//! How an import's outcome changes a stream's status, as OpenShift does it: a new history item
+//! goes to the front only when the image changes; a failure keeps the current image and sets
+//! `ImportSuccess=False`; a tag is pending while its spec generation is newer than its status.
+//! Pure functions over the stream.
+
+use tagstream_shared::{
+    ImageStream, NamedTagEventList, SourceKind, StatusReason, TagEvent, TagEventCondition, Time,
+};
+
+pub const IMPORT_SUCCESS: &str = "ImportSuccess";
+
+fn tag_status<'a>(stream: &'a mut ImageStream, tag: &str) -> &'a mut NamedTagEventList {
+    let at = match stream.status.tags.iter().position(|t| t.tag == tag) {
+        Some(i) => i,
+        None => {
+            stream.status.tags.push(NamedTagEventList {
+                tag: tag.to_owned(),
+                ..NamedTagEventList::default()
+            });
+            stream.status.tags.len() - 1
+        }
+    };
+    &mut stream.status.tags[at]
+}
+
+/// Records that `tag` now points at `image` (pulled as `pull_spec`) for spec `generation`.
+/// Answers whether the status changed.
+pub fn record_image(
+    stream: &mut ImageStream,
+    tag: &str,
+    image: &str,
+    pull_spec: &str,
+    generation: i64,
+    now: Time,
+) -> bool {
+    let list = tag_status(stream, tag);
+    let before = list.clone();
+    match list.items.first_mut() {
+        Some(current) if current.image == image => {
+            current.generation = current.generation.max(generation);
+        }
+        _ => list.items.insert(
+            0,
+            TagEvent {
+                created: now,
+                docker_image_reference: pull_spec.to_owned(),
+                image: image.to_owned(),
+                generation,
+            },
+        ),
+    }
+    list.conditions.retain(|c| c.kind != IMPORT_SUCCESS);
+    *list != before
+}
+
+/// Records a failed import of `tag`: its image stays, the condition says why.
+pub fn record_failure(
+    stream: &mut ImageStream,
+    tag: &str,
+    reason: StatusReason,
+    message: &str,
+    generation: i64,
+    now: Time,
+) -> bool {
+    let list = tag_status(stream, tag);
+    let before = list.clone();
+    let reason = format!("{reason:?}");
+    let transition = list
+        .conditions
+        .iter()
+        .find(|c| c.kind == IMPORT_SUCCESS && c.status == "False")
+        .and_then(|c| c.last_transition_time)
+        .unwrap_or(now);
+    list.conditions.retain(|c| c.kind != IMPORT_SUCCESS);
+    list.conditions.push(TagEventCondition {
+        kind: IMPORT_SUCCESS.into(),
+        status: "False".into(),
+        last_transition_time: Some(transition),
+        reason,
+        message: message.to_owned(),
+        generation,
+    });
+    *list != before
+}
+
+/// The generation a tag's status has caught up with: its current image's, or its last failed
+/// import's.
+pub fn status_generation(stream: &ImageStream, tag: &str) -> i64 {
+    stream.status_tag(tag).map_or(0, |t| {
+        let item = t.items.first().map_or(0, |e| e.generation);
+        let failed = t
+            .conditions
+            .iter()
+            .filter(|c| c.kind == IMPORT_SUCCESS)
+            .map(|c| c.generation)
+            .max()
+            .unwrap_or(0);
+        item.max(failed)
+    })
+}
+
+/// Tags whose spec is newer than their status, by source kind.
+pub fn pending_tags(stream: &ImageStream, kind: SourceKind) -> Vec<(String, i64)> {
+    stream
+        .spec
+        .tags
+        .iter()
+        .filter(|t| t.from.as_ref().and_then(|f| f.source_kind()) == Some(kind))
+        .filter_map(|t| {
+            let generation = t.generation.unwrap_or(0);
+            (generation > status_generation(stream, &t.name)).then(|| (t.name.clone(), generation))
+        })
+        .collect()
+}
+
+/// Whether `tag` has a failed import on record.
+pub fn has_failed(stream: &ImageStream, tag: &str) -> bool {
+    stream.status_tag(tag).is_some_and(|t| {
+        t.conditions
+            .iter()
+            .any(|c| c.kind == IMPORT_SUCCESS && c.status == "False")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tagstream_shared::{ObjectReference, TagReference};
+
+    const A: &str = "sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+    const B: &str = "sha256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+
+    fn stream() -> ImageStream {
+        let mut s = ImageStream::new("app");
+        s.spec.tags.push(TagReference {
+            name: "latest".into(),
+            from: Some(ObjectReference {
+                kind: "DockerImage".into(),
+                name: "quay.io/demo/app:latest".into(),
+                ..ObjectReference::default()
+            }),
+            generation: Some(1),
+            ..TagReference::default()
+        });
+        s
+    }
+
+    #[test]
+    fn a_new_image_goes_to_the_front_and_the_same_image_adds_nothing() {
+        let mut s = stream();
+        let t0 = Time::from_timestamp(100);
+        assert!(record_image(
+            &mut s,
+            "latest",
+            A,
+            "quay.io/demo/app@A",
+            1,
+            t0
+        ));
+        assert!(!record_image(
+            &mut s,
+            "latest",
+            A,
+            "quay.io/demo/app@A",
+            1,
+            t0
+        ));
+        assert!(record_image(
+            &mut s,
+            "latest",
+            B,
+            "quay.io/demo/app@B",
+            1,
+            Time::from_timestamp(200)
+        ));
+        let items = &s
+            .status_tag("latest")
+            .map(|t| t.items.clone())
+            .unwrap_or_default();
+        let images: Vec<_> = items.iter().map(|e| e.image.as_str()).collect();
+        assert_eq!(images, [B, A]);
+        assert_eq!(items[0].created, Time::from_timestamp(200));
+    }
+
+    #[test]
+    fn a_failure_keeps_the_image_and_a_success_clears_the_condition() {
+        let mut s = stream();
+        record_image(&mut s, "latest", A, "ref", 1, Time::from_timestamp(1));
+        assert!(record_failure(
+            &mut s,
+            "latest",
+            StatusReason::NotFound,
+            "gone",
+            2,
+            Time::from_timestamp(2)
+        ));
+        let t = s.status_tag("latest").cloned().unwrap_or_default();
+        assert_eq!(t.items[0].image, A);
+        assert_eq!(t.conditions[0].reason, "NotFound");
+        assert_eq!(t.conditions[0].status, "False");
+        // The same failure again changes nothing (no write, no new resourceVersion).
+        assert!(!record_failure(
+            &mut s,
+            "latest",
+            StatusReason::NotFound,
+            "gone",
+            2,
+            Time::from_timestamp(3)
+        ));
+        record_image(&mut s, "latest", A, "ref", 2, Time::from_timestamp(4));
+        assert!(
+            s.status_tag("latest")
+                .is_some_and(|t| t.conditions.is_empty())
+        );
+    }
+
+    #[test]
+    fn a_tag_is_pending_until_its_status_catches_up() {
+        let mut s = stream();
+        assert_eq!(
+            pending_tags(&s, SourceKind::DockerImage),
+            [("latest".to_owned(), 1)]
+        );
+        record_image(&mut s, "latest", A, "ref", 1, Time::from_timestamp(1));
+        assert!(pending_tags(&s, SourceKind::DockerImage).is_empty());
+        s.spec.tags[0].generation = Some(2);
+        assert_eq!(pending_tags(&s, SourceKind::DockerImage).len(), 1);
+        record_failure(
+            &mut s,
+            "latest",
+            StatusReason::NotFound,
+            "gone",
+            2,
+            Time::from_timestamp(2),
+        );
+        assert!(
+            pending_tags(&s, SourceKind::DockerImage).is_empty(),
+            "a failure is retried by backoff, not as pending"
+        );
+        assert!(has_failed(&s, "latest"));
+    }
+}

@@ -1,0 +1,291 @@
+//! The import worker: one pass over every stream imports pending tags, moves tags that follow
+//! another stream tag, re-checks scheduled tags when due and retries failed imports when their
+//! backoff has passed; then it sleeps until the next thing is due or it is woken.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures::future::join_all;
+use tagstream_shared::{
+    ImageReference, ImageStream, ObjectReference, ProjectName, SourceKind, StreamName,
+};
+
+use super::status::{has_failed, record_failure, record_image, status_generation};
+use super::{ImportMode, Importer, TagKey, TagTimers};
+use crate::registry::RegistryError;
+
+pub(super) async fn run(importer: Arc<Importer>) {
+    while !importer.is_stopped() {
+        let next = importer.pass().await;
+        let wait = next
+            .map(|t| t.saturating_duration_since(Instant::now()))
+            .unwrap_or(Duration::from_secs(3600))
+            .max(Duration::from_millis(20));
+        tokio::select! {
+            () = importer.wake.notified() => {}
+            () = tokio::time::sleep(wait) => {}
+        }
+    }
+}
+
+/// One import the pass decided on.
+#[derive(Debug)]
+struct Job {
+    ns: ProjectName,
+    stream: StreamName,
+    tag: String,
+    from: String,
+    mode: ImportMode,
+    generation: i64,
+    scheduled: bool,
+}
+
+/// `stream:tag` or `tag` (same stream) of an ImageStreamTag source.
+fn source_of(from: &ObjectReference, stream: &str) -> (String, String) {
+    match from.name.split_once(':') {
+        Some((s, t)) => (s.to_owned(), t.to_owned()),
+        None => (stream.to_owned(), from.name.clone()),
+    }
+}
+
+impl Importer {
+    fn timers(&self, key: &TagKey) -> TagTimers {
+        self.timers
+            .lock()
+            .ok()
+            .and_then(|t| t.get(key).cloned())
+            .unwrap_or_default()
+    }
+
+    fn set_timers(&self, key: TagKey, timers: TagTimers) {
+        if let Ok(mut t) = self.timers.lock() {
+            t.insert(key, timers);
+        }
+    }
+
+    /// Runs one pass and answers when the next one is due.
+    pub(super) async fn pass(&self) -> Option<Instant> {
+        let streams = match self.store.list_image_streams(None).await {
+            Ok(listed) => listed.items,
+            Err(e) => {
+                tracing::warn!(error = %e, "import pass: cannot list streams");
+                return Some(Instant::now() + Duration::from_secs(5));
+            }
+        };
+        let now = Instant::now();
+        let mut next: Option<Instant> = None;
+        let mut soonest = |t: Instant| next = Some(next.map_or(t, |n: Instant| n.min(t)));
+        let mut jobs = Vec::new();
+        let mut aliases_moved = false;
+        for stream in &streams {
+            let (Some(ns), Ok(name)) = (
+                stream
+                    .metadata
+                    .namespace
+                    .as_deref()
+                    .and_then(|n| n.parse::<ProjectName>().ok()),
+                stream.metadata.name().parse::<StreamName>(),
+            ) else {
+                continue;
+            };
+            if self.follow_aliases(&ns, &name, stream, &streams).await {
+                aliases_moved = true;
+            }
+            for tag in &stream.spec.tags {
+                let Some(from) = tag.from.as_ref() else {
+                    continue;
+                };
+                if from.source_kind() != Some(SourceKind::DockerImage) {
+                    continue;
+                }
+                let key: TagKey = (ns.to_string(), name.to_string(), tag.name.clone());
+                let mut timers = self.timers(&key);
+                let generation = tag.generation.unwrap_or(0);
+                let pending = generation > status_generation(stream, &tag.name);
+                let failed = has_failed(stream, &tag.name);
+                let mode =
+                    ImportMode::parse(tag.import_policy.import_mode.as_deref()).unwrap_or_default();
+                let by_digest = from.name.contains('@');
+                let job = |scheduled| Job {
+                    ns: ns.clone(),
+                    stream: name.clone(),
+                    tag: tag.name.clone(),
+                    from: from.name.clone(),
+                    mode,
+                    generation,
+                    scheduled,
+                };
+                if pending || failed {
+                    match timers.next_retry {
+                        Some(at) if at > now => soonest(at),
+                        Some(_) => jobs.push(job(false)),
+                        None if pending => jobs.push(job(false)),
+                        None => {
+                            // A failure recorded before this process started: back off from now.
+                            let at = now + self.backoff(timers.failures.max(1));
+                            timers.next_retry = Some(at);
+                            soonest(at);
+                            self.set_timers(key, timers);
+                        }
+                    }
+                } else if tag.import_policy.scheduled && !by_digest {
+                    match timers.next_check {
+                        Some(at) if at > now => soonest(at),
+                        Some(_) => jobs.push(job(true)),
+                        None => {
+                            let at = now + self.jittered_interval();
+                            timers.next_check = Some(at);
+                            soonest(at);
+                            self.set_timers(key, timers);
+                        }
+                    }
+                }
+            }
+        }
+        let results = join_all(jobs.into_iter().map(|job| self.run_job(job))).await;
+        for at in results.into_iter().flatten() {
+            soonest(at);
+        }
+        if aliases_moved {
+            // A moved alias may itself be followed: look again straight away.
+            soonest(Instant::now());
+        }
+        next
+    }
+
+    /// Moves tags whose `from` is an ImageStreamTag in this project to their source's current
+    /// image. Answers whether anything moved.
+    async fn follow_aliases(
+        &self,
+        ns: &ProjectName,
+        name: &StreamName,
+        stream: &ImageStream,
+        all: &[ImageStream],
+    ) -> bool {
+        let mut moves = Vec::new();
+        for tag in &stream.spec.tags {
+            let Some(from) = tag.from.as_ref() else {
+                continue;
+            };
+            if from.source_kind() != Some(SourceKind::ImageStreamTag) {
+                continue;
+            }
+            if from
+                .namespace
+                .as_deref()
+                .is_some_and(|n| !n.is_empty() && n != ns.as_str())
+            {
+                continue;
+            }
+            let (src_stream, src_tag) = source_of(from, stream.metadata.name());
+            let source = all.iter().find(|s| {
+                s.metadata.namespace.as_deref() == Some(ns.as_str())
+                    && s.metadata.name() == src_stream
+            });
+            let Some(current) = source
+                .and_then(|s| s.status_tag(&src_tag))
+                .and_then(|t| t.current())
+            else {
+                continue;
+            };
+            let mine = stream.status_tag(&tag.name).and_then(|t| t.current());
+            let generation = tag.generation.unwrap_or(0);
+            if mine.is_none_or(|m| m.image != current.image || m.generation < generation) {
+                moves.push((tag.name.clone(), current.clone(), generation));
+            }
+        }
+        if moves.is_empty() {
+            return false;
+        }
+        let now = self.clock.now();
+        let result = self
+            .update_stream(ns, name, |s| {
+                let mut changed = false;
+                for (tag, event, generation) in &moves {
+                    changed |= record_image(
+                        s,
+                        tag,
+                        &event.image,
+                        &event.docker_image_reference,
+                        *generation,
+                        now,
+                    );
+                }
+                changed
+            })
+            .await;
+        if let Err(e) = result {
+            tracing::warn!(error = %e, %ns, stream = %name, "cannot move followed tags");
+            return false;
+        }
+        true
+    }
+
+    /// Imports one tag and records the outcome; answers when this tag next needs attention.
+    async fn run_job(&self, job: Job) -> Option<Instant> {
+        let key: TagKey = (job.ns.to_string(), job.stream.to_string(), job.tag.clone());
+        let resolved = match job.from.parse::<ImageReference>() {
+            Ok(reference) => self.resolve(&reference, job.mode).await,
+            Err(e) => Err(RegistryError::BadReference(format!(
+                "{:?} is not a valid image reference: {e}",
+                job.from
+            ))),
+        };
+        let now = self.clock.now();
+        let mut timers = self.timers(&key);
+        let written = match &resolved {
+            Ok(r) => {
+                let digest = r.image.digest().to_owned();
+                let spec = r.pull_spec.clone();
+                self.update_stream(&job.ns, &job.stream, |s| {
+                    // Only if the tag still imports what was resolved.
+                    let Some(tag) = s.spec_tag(&job.tag) else {
+                        return false;
+                    };
+                    if tag.from.as_ref().map(|f| f.name.as_str()) != Some(job.from.as_str()) {
+                        return false;
+                    }
+                    let generation = tag.generation.unwrap_or(job.generation);
+                    record_image(s, &job.tag, &digest, &spec, generation, now)
+                })
+                .await
+            }
+            Err(e) => {
+                tracing::warn!(ns = %job.ns, stream = %job.stream, tag = %job.tag, from = %job.from, error = %e, "import failed");
+                let (reason, message) = (e.reason(), e.to_string());
+                self.update_stream(&job.ns, &job.stream, |s| {
+                    if s.spec_tag(&job.tag).is_none() {
+                        return false;
+                    }
+                    record_failure(s, &job.tag, reason, &message, job.generation, now)
+                })
+                .await
+            }
+        };
+        if let Err(e) = written {
+            tracing::warn!(error = %e, ns = %job.ns, stream = %job.stream, "cannot record an import");
+        }
+        let at = Instant::now();
+        match resolved {
+            Ok(_) => {
+                timers.failures = 0;
+                timers.next_retry = None;
+                timers.next_check = Some(at + self.jittered_interval());
+                if !job.scheduled {
+                    // Followers of this tag may move now.
+                    self.wake();
+                }
+            }
+            Err(_) => {
+                timers.failures += 1;
+                timers.next_retry = Some(at + self.backoff(timers.failures));
+            }
+        }
+        let next = [timers.next_retry, timers.next_check]
+            .into_iter()
+            .flatten()
+            .min();
+        self.set_timers(key, timers);
+        next
+    }
+}

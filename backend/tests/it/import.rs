@@ -1,0 +1,502 @@
+//! Registry import against the real distribution registry on loopback: one tag, a whole
+//! repository, OCI and Docker lists in both import modes, previews, pending spec tags, aliases,
+//! scheduled re-import with exactly one HEAD per unchanged check, failures that keep the
+//! current image, and refusals of registries that are not listed.
+
+#![expect(clippy::unwrap_used, reason = "a test that cannot proceed has failed")]
+
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use tagstream_backend::config::{Config, RegistryConfig};
+use tagstream_shared::paths;
+
+use crate::registry::{ImageSpec, Registry};
+use crate::support::{TestApp, assert_status};
+
+fn config_for(registry: &Registry, interval: u64) -> Config {
+    let mut config = Config {
+        registries: vec![RegistryConfig {
+            domain: registry.addr.clone(),
+            insecure: true,
+            username: None,
+            password_file: None,
+            ca_file: None,
+        }],
+        ..Config::default()
+    };
+    config.import.schedule_interval_seconds = interval;
+    config
+}
+
+fn import_one(stream: &str, from: &str, tag: &str, import: bool) -> Value {
+    json!({
+        "kind": "ImageStreamImport",
+        "apiVersion": "image.openshift.io/v1",
+        "metadata": {"name": stream},
+        "spec": {"import": import, "images": [
+            {"from": {"kind": "DockerImage", "name": from}, "to": {"name": tag}}
+        ]}
+    })
+}
+
+/// Polls the stream until `done` holds for it (the worker runs in the background).
+async fn wait_for_stream(
+    app: &TestApp,
+    ns: &str,
+    name: &str,
+    done: impl Fn(&Value) -> bool,
+) -> Value {
+    let mut last = Value::Null;
+    for _ in 0..200 {
+        let (code, body) = app.get(&paths::imagestream(ns, name)).await;
+        if code == StatusCode::OK && done(&body) {
+            return body;
+        }
+        last = body;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("stream {ns}/{name} never reached the expected state; last seen {last:#}");
+}
+
+fn history(stream: &Value, tag: &str) -> Vec<String> {
+    stream["status"]["tags"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|t| t["tag"] == tag)
+        .flat_map(|t| t["items"].as_array().cloned().unwrap_or_default())
+        .map(|i| i["image"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+fn condition(stream: &Value, tag: &str) -> Option<Value> {
+    stream["status"]["tags"]
+        .as_array()?
+        .iter()
+        .find(|t| t["tag"] == tag)?["conditions"]
+        .as_array()?
+        .iter()
+        .find(|c| c["type"] == "ImportSuccess")
+        .cloned()
+}
+
+#[tokio::test]
+async fn importing_one_tag_creates_the_stream_with_the_image_and_its_metadata() {
+    let registry = Registry::start().await;
+    let (digest, _) = registry
+        .push_image("demo/app", "v1", &ImageSpec::new("one"))
+        .await;
+    let app = TestApp::start_with_config(config_for(&registry, 900)).await;
+    app.create_project("demo").await;
+    let from = format!("{}/demo/app:v1", registry.addr);
+    let (code, body) = app
+        .post(
+            &paths::imagestreamimports("demo"),
+            &import_one("app", &from, "stable", true),
+        )
+        .await;
+    assert_eq!(code, StatusCode::CREATED, "{body:#}");
+    let result = &body["status"]["images"][0];
+    assert_eq!(result["status"]["status"], "Success", "{result:#}");
+    assert_eq!(result["tag"], "stable");
+    let image = &result["image"];
+    assert_eq!(image["metadata"]["name"], digest.as_str());
+    assert_eq!(
+        image["dockerImageManifestMediaType"],
+        "application/vnd.oci.image.manifest.v1+json"
+    );
+    let meta = &image["dockerImageMetadata"];
+    assert_eq!(meta["Architecture"], "amd64");
+    assert_eq!(meta["Os"], "linux");
+    assert_eq!(meta["Created"], "2026-01-02T03:04:05Z");
+    assert!(
+        meta["Config"]["Env"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("APP_CONTENT=one"))
+    );
+    assert_eq!(meta["Config"]["Cmd"], json!(["/bin/app", "--serve"]));
+    assert_eq!(meta["Config"]["WorkingDir"], "/app");
+    assert_eq!(meta["Config"]["User"], "1001");
+    assert!(meta["Config"]["ExposedPorts"].get("8080/tcp").is_some());
+    assert_eq!(
+        meta["Config"]["Labels"]["org.opencontainers.image.title"],
+        "one"
+    );
+    let layers = image["dockerImageLayers"].as_array().unwrap();
+    assert_eq!(layers.len(), 2);
+    assert!(layers.iter().all(|l| l["size"].as_u64().unwrap() >= 1536));
+    let layer_sum: u64 = layers.iter().map(|l| l["size"].as_u64().unwrap()).sum();
+    assert!(
+        meta["Size"].as_u64().unwrap() > layer_sum,
+        "layers plus config"
+    );
+
+    // The stream now exists with the spec tag and one history item, pullable by digest.
+    let stream = &body["status"]["import"];
+    assert_eq!(stream["spec"]["tags"][0]["from"]["name"], from.as_str());
+    assert_eq!(history(stream, "stable"), std::slice::from_ref(&digest));
+    assert_eq!(
+        stream["status"]["tags"][0]["items"][0]["dockerImageReference"],
+        format!("{}/demo/app@{digest}", registry.addr)
+    );
+    // The stream tag answers the whole image.
+    let (code, ist) = app
+        .get(&paths::imagestreamtag("demo", "app", "stable"))
+        .await;
+    assert_eq!(code, StatusCode::OK);
+    assert_eq!(
+        ist["image"]["dockerImageMetadata"]["Config"]["User"],
+        "1001"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_preview_saves_nothing_and_a_repository_import_takes_every_tag() {
+    let registry = Registry::start().await;
+    let (v1, _) = registry
+        .push_image("demo/app", "v1", &ImageSpec::new("one"))
+        .await;
+    let (v2, _) = registry
+        .push_image("demo/app", "v2", &ImageSpec::new("two"))
+        .await;
+    registry
+        .push_image("demo/app", "latest", &ImageSpec::new("two"))
+        .await;
+    let app = TestApp::start_with_config(config_for(&registry, 900)).await;
+    app.create_project("demo").await;
+
+    let from = format!("{}/demo/app:v1", registry.addr);
+    let (code, body) = app
+        .post(
+            &paths::imagestreamimports("demo"),
+            &import_one("preview", &from, "v1", false),
+        )
+        .await;
+    assert_eq!(code, StatusCode::CREATED, "{body:#}");
+    assert_eq!(
+        body["status"]["images"][0]["image"]["metadata"]["name"],
+        v1.as_str()
+    );
+    assert!(body["status"].get("import").is_none());
+    let (code, _) = app.get(&paths::imagestream("demo", "preview")).await;
+    assert_eq!(code, StatusCode::NOT_FOUND, "a preview creates no stream");
+
+    let request = json!({
+        "kind": "ImageStreamImport", "apiVersion": "image.openshift.io/v1",
+        "metadata": {"name": "app"},
+        "spec": {"import": true, "repository": {"from": {"kind": "DockerImage", "name": format!("{}/demo/app", registry.addr)}}}
+    });
+    let (code, body) = app.post(&paths::imagestreamimports("demo"), &request).await;
+    assert_eq!(code, StatusCode::CREATED, "{body:#}");
+    let repo = &body["status"]["repository"];
+    assert_eq!(repo["status"]["status"], "Success");
+    let tags: Vec<&str> = repo["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["tag"].as_str().unwrap())
+        .collect();
+    assert_eq!(tags, ["latest", "v1", "v2"]);
+    let stream = &body["status"]["import"];
+    assert_eq!(history(stream, "v1"), [v1]);
+    assert_eq!(history(stream, "v2"), std::slice::from_ref(&v2));
+    assert_eq!(history(stream, "latest"), [v2], "same image, shared");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn manifest_lists_resolve_to_amd64_or_stay_whole() {
+    let registry = Registry::start().await;
+    let children = [
+        ImageSpec::new("x86").platform("amd64", None),
+        ImageSpec::new("arm").platform("arm64", Some("v8")),
+    ];
+    let (oci_list, oci_children) = registry
+        .push_list("demo/multi", "oci", &children, false)
+        .await;
+    let (docker_list, docker_children) = registry
+        .push_list("demo/multi", "docker", &children, true)
+        .await;
+    let app = TestApp::start_with_config(config_for(&registry, 900)).await;
+    app.create_project("demo").await;
+    for (tag, list, kids, list_type) in [
+        (
+            "oci",
+            &oci_list,
+            &oci_children,
+            "application/vnd.oci.image.index.v1+json",
+        ),
+        (
+            "docker",
+            &docker_list,
+            &docker_children,
+            "application/vnd.docker.distribution.manifest.list.v2+json",
+        ),
+    ] {
+        let from = format!("{}/demo/multi:{tag}", registry.addr);
+        let (code, body) = app
+            .post(
+                &paths::imagestreamimports("demo"),
+                &import_one("multi", &from, tag, true),
+            )
+            .await;
+        assert_eq!(code, StatusCode::CREATED, "{body:#}");
+        let image = &body["status"]["images"][0]["image"];
+        assert_eq!(
+            image["metadata"]["name"],
+            kids[0].as_str(),
+            "Legacy takes linux/amd64"
+        );
+        assert_eq!(image["dockerImageMetadata"]["Architecture"], "amd64");
+
+        let mut preserve = import_one("multi-whole", &from, tag, true);
+        preserve["spec"]["images"][0]["importPolicy"] = json!({"importMode": "PreserveOriginal"});
+        let (code, body) = app
+            .post(&paths::imagestreamimports("demo"), &preserve)
+            .await;
+        assert_eq!(code, StatusCode::CREATED, "{body:#}");
+        let result = &body["status"]["images"][0];
+        assert_eq!(result["image"]["metadata"]["name"], list.as_str());
+        assert_eq!(result["image"]["dockerImageManifestMediaType"], list_type);
+        let platforms: Vec<String> = result["image"]["dockerImageManifests"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| {
+                format!(
+                    "{}/{}{}",
+                    m["os"].as_str().unwrap(),
+                    m["architecture"].as_str().unwrap(),
+                    m["variant"]
+                        .as_str()
+                        .map(|v| format!("/{v}"))
+                        .unwrap_or_default()
+                )
+            })
+            .collect();
+        assert_eq!(platforms, ["linux/amd64", "linux/arm64/v8"]);
+        assert_eq!(result["manifests"].as_array().unwrap().len(), 2);
+        assert_eq!(
+            result["manifests"][1]["dockerImageMetadata"]["Architecture"],
+            "arm64"
+        );
+        assert_eq!(
+            history(&body["status"]["import"], tag),
+            std::slice::from_ref(list)
+        );
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_docker_schema2_image_imports_with_its_media_type() {
+    let registry = Registry::start().await;
+    let (digest, _) = registry
+        .push_image("demo/legacy", "1.0", &ImageSpec::new("old").docker())
+        .await;
+    let app = TestApp::start_with_config(config_for(&registry, 900)).await;
+    app.create_project("demo").await;
+    let from = format!("{}/demo/legacy:1.0", registry.addr);
+    let (_, body) = app
+        .post(
+            &paths::imagestreamimports("demo"),
+            &import_one("legacy", &from, "1.0", true),
+        )
+        .await;
+    let image = &body["status"]["images"][0]["image"];
+    assert_eq!(
+        image["metadata"]["name"],
+        digest.as_str(),
+        "the stored digest, not a schema1 rewrite"
+    );
+    assert_eq!(
+        image["dockerImageManifestMediaType"],
+        "application/vnd.docker.distribution.manifest.v2+json"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn spec_tags_are_imported_in_the_background_and_aliases_follow_them() {
+    let registry = Registry::start().await;
+    let (digest, _) = registry
+        .push_image("demo/app", "v1", &ImageSpec::new("one"))
+        .await;
+    let app = TestApp::start_with_config(config_for(&registry, 900)).await;
+    app.create_project("demo").await;
+    let stream = json!({
+        "metadata": {"name": "app"},
+        "spec": {"tags": [
+            {"name": "v1", "from": {"kind": "DockerImage", "name": format!("{}/demo/app:v1", registry.addr)}},
+            {"name": "current", "from": {"kind": "ImageStreamTag", "name": "v1"}},
+            {"name": "missing", "from": {"kind": "DockerImage", "name": format!("{}/demo/app:nope", registry.addr)}}
+        ]}
+    });
+    let (code, body) = app.post(&paths::imagestreams("demo"), &stream).await;
+    assert_eq!(code, StatusCode::CREATED, "{body:#}");
+    let stream = wait_for_stream(&app, "demo", "app", |s| {
+        history(s, "current").len() == 1 && condition(s, "missing").is_some()
+    })
+    .await;
+    assert_eq!(history(&stream, "v1"), std::slice::from_ref(&digest));
+    assert_eq!(history(&stream, "current"), [digest]);
+    let failed = condition(&stream, "missing").unwrap();
+    assert_eq!(failed["status"], "False");
+    assert_eq!(failed["reason"], "NotFound");
+    assert!(
+        failed["message"].as_str().unwrap().contains("nope"),
+        "{failed:#}"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_scheduled_tag_follows_upstream_and_an_unchanged_check_is_one_head() {
+    let registry = Registry::start().await;
+    let (first, _) = registry
+        .push_image("demo/app", "latest", &ImageSpec::new("one"))
+        .await;
+    let app = TestApp::start_with_config(config_for(&registry, 1)).await;
+    app.create_project("demo").await;
+    let stream = json!({
+        "metadata": {"name": "app"},
+        "spec": {"tags": [{"name": "latest", "importPolicy": {"scheduled": true},
+            "from": {"kind": "DockerImage", "name": format!("{}/demo/app:latest", registry.addr)}}]}
+    });
+    app.post(&paths::imagestreams("demo"), &stream).await;
+    wait_for_stream(&app, "demo", "app", |s| history(s, "latest").len() == 1).await;
+
+    // Unchanged upstream: each check is a single HEAD of the manifest and nothing else.
+    let heads_before = registry.requests("\"HEAD /v2/demo/app/manifests/latest");
+    let all_before = registry.requests_from_tagstream();
+    tokio::time::sleep(Duration::from_millis(3500)).await;
+    let heads = registry.requests("\"HEAD /v2/demo/app/manifests/latest") - heads_before;
+    let all = registry.requests_from_tagstream() - all_before;
+    assert!(
+        (2..=5).contains(&heads),
+        "about one HEAD per second, got {heads}"
+    );
+    assert_eq!(all, heads, "an unchanged check sends nothing but the HEAD");
+
+    // Upstream moves: a new history item goes to the front, the old one stays.
+    let (second, _) = registry
+        .push_image("demo/app", "latest", &ImageSpec::new("two"))
+        .await;
+    let stream = wait_for_stream(&app, "demo", "app", |s| history(s, "latest").len() == 2).await;
+    assert_eq!(history(&stream, "latest"), [second, first]);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_failed_check_keeps_the_image_and_the_tag_recovers() {
+    let registry = Registry::start().await;
+    let (digest, _) = registry
+        .push_image("demo/app", "latest", &ImageSpec::new("one"))
+        .await;
+    let app = TestApp::start_with_config(config_for(&registry, 1)).await;
+    app.create_project("demo").await;
+    let stream = json!({
+        "metadata": {"name": "app"},
+        "spec": {"tags": [{"name": "latest", "importPolicy": {"scheduled": true},
+            "from": {"kind": "DockerImage", "name": format!("{}/demo/app:latest", registry.addr)}}]}
+    });
+    app.post(&paths::imagestreams("demo"), &stream).await;
+    wait_for_stream(&app, "demo", "app", |s| history(s, "latest").len() == 1).await;
+
+    registry.delete_manifest("demo/app", &digest).await;
+    let stream = wait_for_stream(&app, "demo", "app", |s| condition(s, "latest").is_some()).await;
+    assert_eq!(
+        history(&stream, "latest"),
+        std::slice::from_ref(&digest),
+        "the current image stays"
+    );
+    assert_eq!(condition(&stream, "latest").unwrap()["reason"], "NotFound");
+
+    // Back upstream (the same content has the same digest): the retry clears the condition.
+    registry
+        .push_image("demo/app", "latest", &ImageSpec::new("one"))
+        .await;
+    let stream = wait_for_stream(&app, "demo", "app", |s| condition(s, "latest").is_none()).await;
+    assert_eq!(history(&stream, "latest"), [digest]);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn unlisted_registries_are_refused_without_sending_them_anything() {
+    let registry = Registry::start().await;
+    registry
+        .push_image("demo/app", "v1", &ImageSpec::new("one"))
+        .await;
+    let other = Registry::start().await;
+    other
+        .push_image("demo/app", "v1", &ImageSpec::new("one"))
+        .await;
+    let app = TestApp::start_with_config(config_for(&registry, 900)).await;
+    app.create_project("demo").await;
+    let port = registry.addr.rsplit(':').next().unwrap();
+    for from in [
+        format!("{}/demo/app:v1", other.addr),
+        format!("localhost:{port}/demo/app:v1"),
+        "docker.io/library/ruby:3.3".to_owned(),
+    ] {
+        let (code, body) = app
+            .post(
+                &paths::imagestreamimports("demo"),
+                &import_one("app", &from, "v1", false),
+            )
+            .await;
+        assert_eq!(code, StatusCode::CREATED, "{body:#}");
+        let status = &body["status"]["images"][0]["status"];
+        assert_eq!(status["status"], "Failure", "{from}");
+        assert_eq!(status["reason"], "Forbidden", "{from}");
+        assert!(
+            status["message"].as_str().unwrap().contains("not allowed"),
+            "{status:#}"
+        );
+    }
+    assert_eq!(other.requests_from_tagstream(), 0);
+    assert_eq!(registry.requests("localhost"), 0);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn bad_import_requests_are_invalid_with_the_field() {
+    let registry = Registry::start().await;
+    let app = TestApp::start_with_config(config_for(&registry, 900)).await;
+    app.create_project("demo").await;
+    let mut bad = import_one("app", "Not A Reference", "v1", true);
+    bad["spec"]["images"][0]["importPolicy"] = json!({"importMode": "Sometimes"});
+    bad["spec"]["images"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"from": {"kind": "ImageStreamTag", "name": "x:y"}}));
+    let (code, body) = app.post(&paths::imagestreamimports("demo"), &bad).await;
+    let status = assert_status(body, StatusCode::UNPROCESSABLE_ENTITY, "Invalid");
+    let fields: Vec<String> = status
+        .details
+        .unwrap()
+        .causes
+        .into_iter()
+        .filter_map(|c| c.field)
+        .collect();
+    assert!(
+        fields.contains(&"spec.images[0].from.name".to_owned()),
+        "{fields:?}"
+    );
+    assert!(
+        fields.contains(&"spec.images[0].importPolicy.importMode".to_owned()),
+        "{fields:?}"
+    );
+    assert!(
+        fields.contains(&"spec.images[1].from.kind".to_owned()),
+        "{fields:?}"
+    );
+    assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY);
+    let (code, _) = app.get(&paths::imagestream("demo", "app")).await;
+    assert_eq!(code, StatusCode::NOT_FOUND, "nothing written");
+    app.stop().await;
+}

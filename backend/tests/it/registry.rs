@@ -1,0 +1,357 @@
+//! A real registry for import tests: Debian's `docker-registry` (the CNCF distribution
+//! registry) on 127.0.0.1 with a random port and a temporary directory, filled with images this
+//! harness builds and pushes itself over the distribution API (layers as real tar archives,
+//! configs, OCI and Docker manifests and lists). Its access log counts the requests tagstream
+//! sends.
+
+#![expect(clippy::unwrap_used, reason = "test set-up failing is a test failure")]
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use sha2::Digest as _;
+
+pub const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
+pub const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
+pub const DOCKER_MANIFEST: &str = "application/vnd.docker.distribution.manifest.v2+json";
+pub const DOCKER_LIST: &str = "application/vnd.docker.distribution.manifest.list.v2+json";
+
+pub struct Registry {
+    /// `127.0.0.1:PORT`.
+    pub addr: String,
+    child: Child,
+    log: PathBuf,
+    _dir: tempfile::TempDir,
+    http: reqwest::Client,
+}
+
+/// What goes into a test image.
+#[derive(Debug, Clone)]
+pub struct ImageSpec {
+    pub os: &'static str,
+    pub arch: &'static str,
+    pub variant: Option<&'static str>,
+    pub env: Vec<String>,
+    pub labels: Vec<(String, String)>,
+    pub cmd: Vec<String>,
+    /// Files, one layer each: (path, content).
+    pub layers: Vec<(String, String)>,
+    pub docker: bool,
+}
+
+impl ImageSpec {
+    pub fn new(content: &str) -> Self {
+        Self {
+            os: "linux",
+            arch: "amd64",
+            variant: None,
+            env: vec![
+                "PATH=/usr/local/bin:/usr/bin".into(),
+                format!("APP_CONTENT={content}"),
+            ],
+            labels: vec![("org.opencontainers.image.title".into(), content.into())],
+            cmd: vec!["/bin/app".into(), "--serve".into()],
+            layers: vec![
+                ("etc/os-release".into(), "ID=test\n".into()),
+                ("app/content.txt".into(), format!("{content}\n")),
+            ],
+            docker: false,
+        }
+    }
+
+    pub fn platform(mut self, arch: &'static str, variant: Option<&'static str>) -> Self {
+        self.arch = arch;
+        self.variant = variant;
+        self
+    }
+
+    pub fn docker(mut self) -> Self {
+        self.docker = true;
+        self
+    }
+}
+
+pub fn sha256(bytes: &[u8]) -> String {
+    let hash = sha2::Sha256::digest(bytes);
+    format!(
+        "sha256:{}",
+        hash.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    )
+}
+
+/// A one-file USTAR archive (deterministic: fixed mtime, root owner).
+fn tar_with(path: &str, content: &str) -> Vec<u8> {
+    let mut header = [0u8; 512];
+    header[..path.len()].copy_from_slice(path.as_bytes());
+    let octal = |buf: &mut [u8], value: u64| {
+        let s = format!("{:0width$o}\0", value, width = buf.len() - 1);
+        buf.copy_from_slice(s.as_bytes());
+    };
+    octal(&mut header[100..108], 0o644);
+    octal(&mut header[108..116], 0);
+    octal(&mut header[116..124], 0);
+    octal(&mut header[124..136], content.len() as u64);
+    octal(&mut header[136..148], 1_700_000_000);
+    header[148..156].copy_from_slice(b"        ");
+    header[156] = b'0';
+    header[257..263].copy_from_slice(b"ustar\0");
+    header[263..265].copy_from_slice(b"00");
+    let sum: u64 = header.iter().map(|&b| u64::from(b)).sum();
+    let s = format!("{sum:06o}\0 ");
+    header[148..156].copy_from_slice(s.as_bytes());
+    let mut out = header.to_vec();
+    out.extend_from_slice(content.as_bytes());
+    out.resize(out.len().div_ceil(512) * 512 + 1024, 0);
+    out
+}
+
+impl Registry {
+    pub async fn start() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let addr = format!("127.0.0.1:{port}");
+        let config = dir.path().join("config.yml");
+        std::fs::write(
+            &config,
+            format!(
+                "version: 0.1\nlog:\n  level: info\n  formatter: text\n  accesslog:\n    disabled: false\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\n  maintenance:\n    uploadpurging:\n      enabled: false\nhttp:\n  addr: {addr}\n  secret: loopback-test-secret\n",
+                dir.path().join("storage").display()
+            ),
+        )
+        .unwrap();
+        let log = dir.path().join("registry.log");
+        let child = Command::new("docker-registry")
+            .arg("serve")
+            .arg(&config)
+            .stdout(Stdio::from(
+                std::fs::File::create(dir.path().join("registry.out")).unwrap(),
+            ))
+            .stderr(Stdio::from(std::fs::File::create(&log).unwrap()))
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!("docker-registry could not start ({e}): scripts/setup.sh --test installs it")
+            });
+        let http = reqwest::Client::new();
+        let registry = Self {
+            addr,
+            child,
+            log,
+            _dir: dir,
+            http,
+        };
+        for _ in 0..200 {
+            if let Ok(r) = registry.http.get(registry.url("/v2/")).send().await
+                && r.status().is_success()
+            {
+                return registry;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("docker-registry never answered on {}", registry.addr);
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// The access log (the registry writes it to stdout, its own log to stderr).
+    fn access_log(&self) -> String {
+        let mut text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        text.push_str(
+            &std::fs::read_to_string(self.log.with_file_name("registry.out")).unwrap_or_default(),
+        );
+        text
+    }
+
+    /// Access-log lines for requests whose request line contains `needle`
+    /// (`"HEAD /v2/demo/app/manifests/latest`).
+    pub fn requests(&self, needle: &str) -> usize {
+        self.access_log()
+            .lines()
+            .filter(|l| l.contains("HTTP/1.1\"") && l.contains(needle))
+            .count()
+    }
+
+    /// Every request tagstream's client made (by its user agent).
+    pub fn requests_from_tagstream(&self) -> usize {
+        self.access_log()
+            .lines()
+            .filter(|l| l.contains("HTTP/1.1\"") && l.contains("tagstream/"))
+            .count()
+    }
+
+    async fn push_blob(&self, repo: &str, bytes: &[u8]) -> String {
+        let digest = sha256(bytes);
+        let r = self
+            .http
+            .post(self.url(&format!("/v2/{repo}/blobs/uploads/")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 202, "start upload");
+        let location = r.headers()["location"].to_str().unwrap().to_owned();
+        let location = if location.starts_with("http") {
+            location
+        } else {
+            self.url(&location)
+        };
+        let sep = if location.contains('?') { '&' } else { '?' };
+        let r = self
+            .http
+            .put(format!("{location}{sep}digest={digest}"))
+            .header("content-type", "application/octet-stream")
+            .body(bytes.to_vec())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            r.status(),
+            201,
+            "finish upload: {}",
+            r.text().await.unwrap_or_default()
+        );
+        digest
+    }
+
+    async fn put_manifest(&self, repo: &str, reference: &str, media: &str, body: &[u8]) -> String {
+        let r = self
+            .http
+            .put(self.url(&format!("/v2/{repo}/manifests/{reference}")))
+            .header("content-type", media)
+            .body(body.to_vec())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            r.status(),
+            201,
+            "manifest put: {}",
+            r.text().await.unwrap_or_default()
+        );
+        sha256(body)
+    }
+
+    /// Builds and pushes one image as `repo:tag`; answers (manifest digest, manifest size).
+    pub async fn push_image(&self, repo: &str, tag: &str, spec: &ImageSpec) -> (String, u64) {
+        let (layer_type, config_type, manifest_type) = if spec.docker {
+            (
+                "application/vnd.docker.image.rootfs.diff.tar",
+                "application/vnd.docker.container.image.v1+json",
+                DOCKER_MANIFEST,
+            )
+        } else {
+            (
+                "application/vnd.oci.image.layer.v1.tar",
+                "application/vnd.oci.image.config.v1+json",
+                OCI_MANIFEST,
+            )
+        };
+        let mut layers = Vec::new();
+        let mut diff_ids = Vec::new();
+        for (path, content) in &spec.layers {
+            let tar = tar_with(path, content);
+            let digest = self.push_blob(repo, &tar).await;
+            diff_ids.push(digest.clone());
+            layers.push(json!({"mediaType": layer_type, "digest": digest, "size": tar.len()}));
+        }
+        let labels: serde_json::Map<String, Value> = spec
+            .labels
+            .iter()
+            .map(|(k, v)| (k.clone(), json!(v)))
+            .collect();
+        let mut config = json!({
+            "created": "2026-01-02T03:04:05Z",
+            "author": "tagstream tests",
+            "architecture": spec.arch,
+            "os": spec.os,
+            "config": {
+                "Env": spec.env,
+                "Cmd": spec.cmd,
+                "WorkingDir": "/app",
+                "User": "1001",
+                "ExposedPorts": {"8080/tcp": {}},
+                "Labels": labels,
+            },
+            "rootfs": {"type": "layers", "diff_ids": diff_ids},
+            "history": [{"created": "2026-01-02T03:04:05Z", "created_by": "tagstream tests"}],
+        });
+        if let Some(v) = spec.variant {
+            config["variant"] = json!(v);
+        }
+        let config = serde_json::to_vec(&config).unwrap();
+        let config_digest = self.push_blob(repo, &config).await;
+        let manifest = json!({
+            "schemaVersion": 2,
+            "mediaType": manifest_type,
+            "config": {"mediaType": config_type, "digest": config_digest, "size": config.len()},
+            "layers": layers,
+        });
+        let body = serde_json::to_vec(&manifest).unwrap();
+        let digest = self.put_manifest(repo, tag, manifest_type, &body).await;
+        (digest, body.len() as u64)
+    }
+
+    /// Pushes each child by digest and a list of them as `repo:tag`; answers the list digest
+    /// and the children's digests in order.
+    pub async fn push_list(
+        &self,
+        repo: &str,
+        tag: &str,
+        children: &[ImageSpec],
+        docker: bool,
+    ) -> (String, Vec<String>) {
+        let mut entries = Vec::new();
+        let mut digests = Vec::new();
+        for child in children {
+            let child = if docker {
+                child.clone().docker()
+            } else {
+                child.clone()
+            };
+            let (digest, size) = self
+                .push_image(repo, &format!("child-{}", child.arch), &child)
+                .await;
+            let mut platform = json!({"architecture": child.arch, "os": child.os});
+            if let Some(v) = child.variant {
+                platform["variant"] = json!(v);
+            }
+            let media = if docker {
+                DOCKER_MANIFEST
+            } else {
+                OCI_MANIFEST
+            };
+            entries.push(
+                json!({"mediaType": media, "digest": digest, "size": size, "platform": platform}),
+            );
+            digests.push(digest);
+        }
+        let media = if docker { DOCKER_LIST } else { OCI_INDEX };
+        let list = json!({"schemaVersion": 2, "mediaType": media, "manifests": entries});
+        let body = serde_json::to_vec(&list).unwrap();
+        (self.put_manifest(repo, tag, media, &body).await, digests)
+    }
+
+    /// Deletes a manifest by digest (every tag pointing at it goes too).
+    pub async fn delete_manifest(&self, repo: &str, digest: &str) {
+        let r = self
+            .http
+            .delete(self.url(&format!("/v2/{repo}/manifests/{digest}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 202);
+    }
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -1,0 +1,171 @@
+//! `Image` (image.openshift.io/v1): what an import learns about one manifest, kept once per
+//! digest and shared by every tag that points at it. The field names are OpenShift's, including
+//! the capitalised Docker names inside `dockerImageMetadata`; unknown fields are kept.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::meta::{Extra, ObjectMeta, Time};
+
+/// The manifest media types tagstream understands, as registries name them.
+pub mod media_type {
+    pub const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
+    pub const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
+    pub const DOCKER_LIST: &str = "application/vnd.docker.distribution.manifest.list.v2+json";
+    pub const DOCKER_MANIFEST: &str = "application/vnd.docker.distribution.manifest.v2+json";
+
+    /// Every type, for `Accept`: a registry answers 404 for OCI content, or silently converts
+    /// Docker content to schema1, when the type it stored is not accepted.
+    pub const ALL: [&str; 4] = [OCI_INDEX, OCI_MANIFEST, DOCKER_LIST, DOCKER_MANIFEST];
+
+    /// A list of manifests for several platforms.
+    pub fn is_list(media_type: &str) -> bool {
+        media_type == OCI_INDEX || media_type == DOCKER_LIST
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Image {
+    #[serde(default)]
+    pub kind: String,
+    #[serde(default)]
+    pub api_version: String,
+    /// `metadata.name` is the digest.
+    #[serde(default)]
+    pub metadata: ObjectMeta,
+    /// Where the image was imported from, by digest.
+    #[serde(default)]
+    pub docker_image_reference: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub docker_image_metadata: Option<DockerImageMetadata>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub docker_image_metadata_version: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub docker_image_layers: Vec<ImageLayer>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub docker_image_manifest_media_type: Option<String>,
+    /// For a manifest list: each platform's child manifest.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub docker_image_manifests: Vec<ImageManifest>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+impl Image {
+    pub const KIND: &'static str = "Image";
+    pub const RESOURCE: &'static str = "images";
+
+    /// The digest this image is known by.
+    pub fn digest(&self) -> &str {
+        self.metadata.name()
+    }
+
+    /// Whether this is a manifest list rather than one platform's image.
+    pub fn is_list(&self) -> bool {
+        self.docker_image_manifest_media_type
+            .as_deref()
+            .is_some_and(media_type::is_list)
+    }
+}
+
+/// The image's configuration as OpenShift shows it (`DockerImage`, version 1.0).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DockerImageMetadata {
+    #[serde(default)]
+    pub kind: String,
+    #[serde(default, rename = "apiVersion")]
+    pub api_version: String,
+    #[serde(default, rename = "Id", skip_serializing_if = "String::is_empty")]
+    pub id: String,
+    #[serde(default, rename = "Created", skip_serializing_if = "Option::is_none")]
+    pub created: Option<Time>,
+    #[serde(default, rename = "Author", skip_serializing_if = "String::is_empty")]
+    pub author: String,
+    #[serde(default, rename = "Config", skip_serializing_if = "Option::is_none")]
+    pub config: Option<DockerConfig>,
+    #[serde(
+        default,
+        rename = "Architecture",
+        skip_serializing_if = "String::is_empty"
+    )]
+    pub architecture: String,
+    #[serde(default, rename = "Os", skip_serializing_if = "String::is_empty")]
+    pub os: String,
+    #[serde(default, rename = "Variant", skip_serializing_if = "String::is_empty")]
+    pub variant: String,
+    /// The config and every layer, in bytes as stored in the registry.
+    #[serde(default, rename = "Size")]
+    pub size: u64,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// How a container from the image runs: Docker's `Config` names.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DockerConfig {
+    #[serde(default, rename = "User", skip_serializing_if = "String::is_empty")]
+    pub user: String,
+    #[serde(
+        default,
+        rename = "ExposedPorts",
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
+    pub exposed_ports: BTreeMap<String, serde_json::Value>,
+    #[serde(default, rename = "Env", skip_serializing_if = "Vec::is_empty")]
+    pub env: Vec<String>,
+    #[serde(default, rename = "Entrypoint", skip_serializing_if = "Vec::is_empty")]
+    pub entrypoint: Vec<String>,
+    #[serde(default, rename = "Cmd", skip_serializing_if = "Vec::is_empty")]
+    pub cmd: Vec<String>,
+    #[serde(
+        default,
+        rename = "WorkingDir",
+        skip_serializing_if = "String::is_empty"
+    )]
+    pub working_dir: String,
+    #[serde(default, rename = "Labels", skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// One layer: its digest (`name`), size in bytes and media type.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ImageLayer {
+    pub name: String,
+    #[serde(default)]
+    pub size: u64,
+    #[serde(default)]
+    pub media_type: String,
+}
+
+/// One platform's manifest in a manifest list.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ImageManifest {
+    pub digest: String,
+    #[serde(default)]
+    pub media_type: String,
+    #[serde(default)]
+    pub manifest_size: u64,
+    #[serde(default)]
+    pub architecture: String,
+    #[serde(default)]
+    pub os: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub variant: String,
+}
+
+impl ImageManifest {
+    /// `linux/arm64/v8`.
+    pub fn platform(&self) -> String {
+        if self.variant.is_empty() {
+            format!("{}/{}", self.os, self.architecture)
+        } else {
+            format!("{}/{}/{}", self.os, self.architecture, self.variant)
+        }
+    }
+}
