@@ -20,6 +20,9 @@ command -v npm >/dev/null || { want_pkg nodejs; want_pkg npm; }
 if [[ "${1:-}" == "--test" ]]; then
   want_pkg chromium
   want_pkg chromium-driver
+  # The import tests run the real distribution registry on loopback, with their own config
+  # (the package's service and its default config are never used).
+  want_pkg docker-registry
 fi
 if ((${#need_apt[@]})); then
   say "installing Debian packages: ${need_apt[*]}"
