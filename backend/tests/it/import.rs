@@ -500,3 +500,87 @@ async fn bad_import_requests_are_invalid_with_the_field() {
     assert_eq!(code, StatusCode::NOT_FOUND, "nothing written");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn registry_faults_leave_the_image_and_a_condition_until_they_pass() {
+    use crate::faults::{Fault, FaultProxy};
+    let registry = Registry::start().await;
+    let proxy = FaultProxy::start(&registry.addr).await;
+    let (mut current, _) = registry
+        .push_image("demo/app", "latest", &ImageSpec::new("start"))
+        .await;
+    let mut config = Config {
+        registries: vec![RegistryConfig {
+            domain: proxy.addr.clone(),
+            insecure: true,
+            username: None,
+            password_file: None,
+            ca_file: None,
+        }],
+        ..Config::default()
+    };
+    config.import.schedule_interval_seconds = 1;
+    config.import.request_timeout_seconds = 2;
+    let app = TestApp::start_with_config(config).await;
+    app.create_project("demo").await;
+    let stream = json!({
+        "metadata": {"name": "app"},
+        "spec": {"tags": [{"name": "latest", "importPolicy": {"scheduled": true},
+            "from": {"kind": "DockerImage", "name": format!("{}/demo/app:latest", proxy.addr)}}]}
+    });
+    app.post(&paths::imagestreams("demo"), &stream).await;
+    wait_for_stream(&app, "demo", "app", |s| history(s, "latest").len() == 1).await;
+
+    for (fault, method, needle, reason) in [
+        (
+            Fault::Status500,
+            "HEAD",
+            "/manifests/",
+            "ServiceUnavailable",
+        ),
+        (
+            Fault::TooManyRequests,
+            "HEAD",
+            "/manifests/",
+            "TooManyRequests",
+        ),
+        (Fault::Reset, "HEAD", "/manifests/", "ServiceUnavailable"),
+        (Fault::Stall, "HEAD", "/manifests/", "Timeout"),
+        (
+            Fault::Truncate,
+            "GET",
+            "/manifests/sha256:",
+            "ServiceUnavailable",
+        ),
+        (
+            Fault::Oversized,
+            "GET",
+            "/manifests/sha256:",
+            "RequestEntityTooLarge",
+        ),
+        (Fault::Truncate, "GET", "/blobs/", "ServiceUnavailable"),
+    ] {
+        let label = format!("{fault:?} on {method} {needle}");
+        proxy.set(fault, method, needle);
+        let (next, _) = registry
+            .push_image("demo/app", "latest", &ImageSpec::new(&label))
+            .await;
+        let stream = wait_for_stream(&app, "demo", "app", |s| {
+            condition(s, "latest").is_some_and(|c| c["reason"] == reason)
+        })
+        .await;
+        assert_eq!(
+            history(&stream, "latest")[0],
+            current,
+            "{label}: the image stays"
+        );
+        proxy.clear();
+        let stream = wait_for_stream(&app, "demo", "app", |s| {
+            history(s, "latest").first() == Some(&next) && condition(s, "latest").is_none()
+        })
+        .await;
+        assert_eq!(history(&stream, "latest")[1], current, "{label}: recovered");
+        current = next;
+    }
+    app.stop().await;
+}

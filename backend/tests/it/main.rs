@@ -5,6 +5,7 @@ mod api_projects;
 mod api_streams;
 mod browser;
 mod chrome;
+mod faults;
 mod import;
 mod registry;
 mod server;
