@@ -30,6 +30,6 @@ pub use list::List;
 pub use meta::{ListMeta, ObjectMeta, Time};
 pub use names::{NameError, ProjectName, StreamName, StreamTagName, TagName};
 pub use project::Project;
-pub use reference::{Digest, ImageReference, ReferenceError};
+pub use reference::{AnyReference, Digest, ImageReference, NormalizedReference, ReferenceError};
 pub use status::{CauseType, Status, StatusCause, StatusDetails, StatusReason};
 pub use validation::FieldError;

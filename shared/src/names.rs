@@ -14,7 +14,6 @@ pub struct NameError(pub String);
 
 const DNS_LABEL_MAX: usize = 63;
 const OBJECT_NAME_MAX: usize = 253;
-const TAG_MAX: usize = 128;
 
 fn is_dns1123_label(s: &str) -> bool {
     let b = s.as_bytes();
@@ -36,16 +35,6 @@ fn is_repository_component(s: &str) -> bool {
     b.iter()
         .all(|c| alnum(c) || matches!(c, b'.' | b'_' | b'-'))
         && b.windows(2).all(|w| alnum(&w[0]) || alnum(&w[1]))
-}
-
-/// `[\w][\w.-]{0,127}`: a tag, as the distribution reference grammar defines it.
-pub(crate) fn is_tag(s: &str) -> bool {
-    let word = |c: &u8| c.is_ascii_alphanumeric() || *c == b'_';
-    let b = s.as_bytes();
-    !b.is_empty()
-        && b.len() <= TAG_MAX
-        && word(&b[0])
-        && b.iter().all(|c| word(c) || matches!(c, b'.' | b'-'))
 }
 
 macro_rules! name_type {
@@ -150,7 +139,7 @@ name_type!(
         if s.is_empty() {
             return Err(NameError("tag must not be empty".into()));
         }
-        if !is_tag(s) {
+        if !crate::reference::is_tag(s) {
             return Err(NameError(
                 "a tag must start with a letter, digit or '_' and contain only letters, digits, \
                  '_', '.' and '-', at most 128 characters (e.g. 'latest', '3.12-slim')"
