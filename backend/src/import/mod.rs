@@ -51,16 +51,18 @@ pub struct Resolved {
     pub pull_spec: String,
 }
 
-/// The repository and the tag or digest a reference names, Docker Hub's defaults applied.
+/// The repository and the tag or digest a reference names, read as Docker reads it (Docker Hub
+/// and `library/` by default; the shared `NormalizedReference` is the one definition of that).
 pub fn locate(reference: &ImageReference) -> (Repository, String) {
-    let registry = match reference.registry.as_deref() {
-        None | Some("index.docker.io" | "registry-1.docker.io") => "docker.io".to_owned(),
-        Some(r) => r.to_owned(),
-    };
-    let path = if registry == "docker.io" && !reference.repository.contains('/') {
-        format!("library/{}", reference.repository)
-    } else {
-        reference.repository.clone()
+    let (registry, path) = match reference.normalized() {
+        Ok(n) => (n.domain().to_owned(), n.path().to_owned()),
+        Err(_) => (
+            reference
+                .registry
+                .clone()
+                .unwrap_or_else(|| "docker.io".into()),
+            reference.repository.clone(),
+        ),
     };
     let target = match (&reference.digest, &reference.tag) {
         (Some(d), _) => d.to_string(),

@@ -7,6 +7,7 @@ mod browser;
 mod chrome;
 mod faults;
 mod import;
+mod oci_examples;
 mod registry;
 mod server;
 mod support;
