@@ -23,6 +23,7 @@ if [[ "${1:-}" == "--test" ]]; then
   # The import tests run the real distribution registry on loopback, with their own config
   # (the package's service and its default config are never used).
   want_pkg docker-registry
+  want_pkg openssl # certificates for the TLS registry the import tests start
 fi
 if ((${#need_apt[@]})); then
   say "installing Debian packages: ${need_apt[*]}"

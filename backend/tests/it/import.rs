@@ -584,3 +584,233 @@ async fn registry_faults_leave_the_image_and_a_condition_until_they_pass() {
     }
     app.stop().await;
 }
+
+fn registry_entry(addr: &str, insecure: bool) -> RegistryConfig {
+    RegistryConfig {
+        domain: addr.to_owned(),
+        insecure,
+        username: None,
+        password_file: None,
+        ca_file: None,
+    }
+}
+
+async fn import_status(app: &TestApp, from: &str) -> Value {
+    let (code, body) = app
+        .post(
+            &paths::imagestreamimports("demo"),
+            &import_one("app", from, "v1", false),
+        )
+        .await;
+    assert_eq!(code, StatusCode::CREATED, "{body:#}");
+    body["status"]["images"][0].clone()
+}
+
+#[tokio::test]
+async fn basic_auth_uses_the_configured_credentials_and_refuses_without_them() {
+    use crate::registry::Options;
+    let password = "s3cret-registry-password";
+    let registry = Registry::start_with(Options {
+        basic: Some(("robot".into(), password.into())),
+        tls: false,
+    })
+    .await;
+    let (digest, _) = registry
+        .push_image("demo/app", "v1", &ImageSpec::new("one"))
+        .await;
+    let from = format!("{}/demo/app:v1", registry.addr);
+    let secrets = tempfile::tempdir().unwrap();
+    let password_file = secrets.path().join("password");
+    std::fs::write(&password_file, format!("{password}\n")).unwrap();
+
+    let anonymous = TestApp::start_with_config(Config {
+        registries: vec![registry_entry(&registry.addr, true)],
+        ..Config::default()
+    })
+    .await;
+    anonymous.create_project("demo").await;
+    let result = import_status(&anonymous, &from).await;
+    assert_eq!(result["status"]["reason"], "Unauthorized", "{result:#}");
+    anonymous.stop().await;
+
+    let mut entry = registry_entry(&registry.addr, true);
+    entry.username = Some("robot".into());
+    entry.password_file = Some(password_file);
+    let app = TestApp::start_with_config(Config {
+        registries: vec![entry],
+        ..Config::default()
+    })
+    .await;
+    app.create_project("demo").await;
+    let result = import_status(&app, &from).await;
+    assert_eq!(result["status"]["status"], "Success", "{result:#}");
+    assert_eq!(result["image"]["metadata"]["name"], digest.as_str());
+    assert!(!result.to_string().contains(password));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn tls_registries_need_their_ca_unless_marked_insecure() {
+    use crate::registry::Options;
+    let registry = Registry::start_with(Options {
+        basic: None,
+        tls: true,
+    })
+    .await;
+    let (digest, _) = registry
+        .push_image("demo/app", "v1", &ImageSpec::new("one"))
+        .await;
+    let from = format!("{}/demo/app:v1", registry.addr);
+    let ca = registry.ca_file.clone().unwrap();
+
+    let mut with_ca = registry_entry(&registry.addr, false);
+    with_ca.ca_file = Some(ca);
+    for (entry, ok) in [
+        (with_ca, true),
+        (registry_entry(&registry.addr, false), false),
+        (registry_entry(&registry.addr, true), true),
+    ] {
+        let label = format!(
+            "ca {:?}, insecure {}",
+            entry.ca_file.is_some(),
+            entry.insecure
+        );
+        let app = TestApp::start_with_config(Config {
+            registries: vec![entry],
+            ..Config::default()
+        })
+        .await;
+        app.create_project("demo").await;
+        let result = import_status(&app, &from).await;
+        if ok {
+            assert_eq!(result["status"]["status"], "Success", "{label}: {result:#}");
+            assert_eq!(result["image"]["metadata"]["name"], digest.as_str());
+        } else {
+            assert_eq!(
+                result["status"]["reason"], "ServiceUnavailable",
+                "{label}: {result:#}"
+            );
+            let message = result["status"]["message"].as_str().unwrap().to_lowercase();
+            assert!(message.contains("certificate"), "{label}: {message}");
+        }
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn credentials_appear_in_no_response_and_no_log_line() {
+    use std::process::{Command, Stdio};
+
+    use crate::registry::Options;
+    let password = "never-show-this-password";
+    let registry = Registry::start_with(Options {
+        basic: Some(("robot".into(), password.into())),
+        tls: false,
+    })
+    .await;
+    registry
+        .push_image("demo/app", "v1", &ImageSpec::new("one"))
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("password"), password).unwrap();
+    std::fs::write(
+        dir.path().join("config.toml"),
+        format!(
+            "[[registries]]\ndomain = \"{}\"\ninsecure = true\nusername = \"robot\"\npassword_file = \"{}\"\n",
+            registry.addr,
+            dir.path().join("password").display()
+        ),
+    )
+    .unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tagstream"))
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--dist",
+            "/nonexistent",
+        ])
+        .arg("--data-dir")
+        .arg(dir.path().join("data"))
+        .arg("--config")
+        .arg(dir.path().join("config.toml"))
+        .env("RUST_LOG", "trace")
+        .stdout(Stdio::from(
+            std::fs::File::create(dir.path().join("out.log")).unwrap(),
+        ))
+        .stderr(Stdio::from(
+            std::fs::File::create(dir.path().join("err.log")).unwrap(),
+        ))
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    let mut up = false;
+    for _ in 0..200 {
+        if client
+            .get(format!("{base}/apis/project.openshift.io/v1/projects"))
+            .send()
+            .await
+            .is_ok()
+        {
+            up = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(up, "the server never answered");
+    let mut bodies = Vec::new();
+    let r = client
+        .post(format!("{base}{}", paths::PROJECTS))
+        .json(&json!({"metadata": {"name": "demo"}}))
+        .send()
+        .await
+        .unwrap();
+    bodies.push(r.text().await.unwrap());
+    let from = format!("{}/demo/app:v1", registry.addr);
+    let r = client
+        .post(format!("{base}{}", paths::imagestreamimports("demo")))
+        .json(&import_one("app", &from, "v1", true))
+        .send()
+        .await
+        .unwrap();
+    let body = r.text().await.unwrap();
+    assert!(body.contains("\"Success\""), "{body}");
+    bodies.push(body);
+    for path in [
+        paths::imagestream("demo", "app"),
+        paths::imagestreamtag("demo", "app", "v1"),
+    ] {
+        bodies.push(
+            client
+                .get(format!("{base}{path}"))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap(),
+        );
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let logs = std::fs::read_to_string(dir.path().join("err.log")).unwrap()
+        + &std::fs::read_to_string(dir.path().join("out.log")).unwrap();
+    assert!(
+        logs.lines().count() > 5,
+        "trace logging produced output: {logs}"
+    );
+    // The password, and the Basic header value it travels in (base64 of robot:password).
+    let basic = "cm9ib3Q6bmV2ZXItc2hvdy10aGlzLXBhc3N3b3Jk";
+    for text in bodies.iter().chain(std::iter::once(&logs)) {
+        assert!(
+            !text.contains(password) && !text.contains(basic),
+            "a secret leaked: {text}"
+        );
+    }
+}

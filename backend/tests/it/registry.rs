@@ -18,9 +18,20 @@ pub const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
 pub const DOCKER_MANIFEST: &str = "application/vnd.docker.distribution.manifest.v2+json";
 pub const DOCKER_LIST: &str = "application/vnd.docker.distribution.manifest.list.v2+json";
 
+/// How a test registry is set up: Basic auth (htpasswd, bcrypt) and TLS with a test CA.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub basic: Option<(String, String)>,
+    pub tls: bool,
+}
+
 pub struct Registry {
     /// `127.0.0.1:PORT`.
     pub addr: String,
+    /// The CA that signed the registry's certificate, when it serves TLS.
+    pub ca_file: Option<PathBuf>,
+    scheme: &'static str,
+    basic: Option<(String, String)>,
     child: Child,
     log: PathBuf,
     _dir: tempfile::TempDir,
@@ -107,8 +118,95 @@ fn tar_with(path: &str, content: &str) -> Vec<u8> {
     out
 }
 
+fn openssl(dir: &std::path::Path, args: &[&str]) {
+    let out = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("openssl could not run ({e}): scripts/setup.sh --test installs it")
+        });
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A CA and a server certificate for 127.0.0.1 and localhost signed by it.
+fn make_certificates(dir: &std::path::Path) {
+    openssl(
+        dir,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-sha256",
+            "-days",
+            "30",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.crt",
+            "-subj",
+            "/CN=tagstream test CA",
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "keyUsage=critical,keyCertSign,cRLSign",
+        ],
+    );
+    openssl(
+        dir,
+        &[
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "server.key",
+            "-out",
+            "server.csr",
+            "-subj",
+            "/CN=127.0.0.1",
+        ],
+    );
+    std::fs::write(
+        dir.join("server.ext"),
+        "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,DNS:localhost\n",
+    )
+    .unwrap();
+    openssl(
+        dir,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.crt",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "server.crt",
+            "-days",
+            "30",
+            "-sha256",
+            "-extfile",
+            "server.ext",
+        ],
+    );
+}
+
 impl Registry {
     pub async fn start() -> Self {
+        Self::start_with(Options::default()).await
+    }
+
+    pub async fn start_with(options: Options) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
@@ -117,14 +215,30 @@ impl Registry {
             .port();
         let addr = format!("127.0.0.1:{port}");
         let config = dir.path().join("config.yml");
-        std::fs::write(
-            &config,
-            format!(
-                "version: 0.1\nlog:\n  level: info\n  formatter: text\n  accesslog:\n    disabled: false\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\n  maintenance:\n    uploadpurging:\n      enabled: false\nhttp:\n  addr: {addr}\n  secret: loopback-test-secret\n",
-                dir.path().join("storage").display()
-            ),
-        )
-        .unwrap();
+        let mut yaml = format!(
+            "version: 0.1\nlog:\n  level: info\n  formatter: text\n  accesslog:\n    disabled: false\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\n  maintenance:\n    uploadpurging:\n      enabled: false\nhttp:\n  addr: {addr}\n  secret: loopback-test-secret\n",
+            dir.path().join("storage").display()
+        );
+        let mut http = reqwest::Client::builder();
+        if options.tls {
+            make_certificates(dir.path());
+            yaml.push_str(&format!(
+                "  tls:\n    certificate: {}\n    key: {}\n",
+                dir.path().join("server.crt").display(),
+                dir.path().join("server.key").display()
+            ));
+            let ca = std::fs::read(dir.path().join("ca.crt")).unwrap();
+            http = http.add_root_certificate(reqwest::Certificate::from_pem(&ca).unwrap());
+        }
+        if let Some((user, password)) = &options.basic {
+            let hash = bcrypt::hash(password, 5).unwrap();
+            std::fs::write(dir.path().join("htpasswd"), format!("{user}:{hash}\n")).unwrap();
+            yaml.push_str(&format!(
+                "auth:\n  htpasswd:\n    realm: basic-realm\n    path: {}\n",
+                dir.path().join("htpasswd").display()
+            ));
+        }
+        std::fs::write(&config, yaml).unwrap();
         let log = dir.path().join("registry.log");
         let child = Command::new("docker-registry")
             .arg("serve")
@@ -137,16 +251,21 @@ impl Registry {
             .unwrap_or_else(|e| {
                 panic!("docker-registry could not start ({e}): scripts/setup.sh --test installs it")
             });
-        let http = reqwest::Client::new();
         let registry = Self {
             addr,
+            ca_file: options.tls.then(|| dir.path().join("ca.crt")),
+            scheme: if options.tls { "https" } else { "http" },
+            basic: options.basic.clone(),
             child,
             log,
             _dir: dir,
-            http,
+            http: http.build().unwrap(),
         };
         for _ in 0..200 {
-            if let Ok(r) = registry.http.get(registry.url("/v2/")).send().await
+            if let Ok(r) = registry
+                .request(reqwest::Method::GET, &registry.url("/v2/"))
+                .send()
+                .await
                 && r.status().is_success()
             {
                 return registry;
@@ -157,7 +276,15 @@ impl Registry {
     }
 
     pub fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.addr)
+        format!("{}://{}{path}", self.scheme, self.addr)
+    }
+
+    fn request(&self, method: reqwest::Method, url: &str) -> reqwest::RequestBuilder {
+        let req = self.http.request(method, url);
+        match &self.basic {
+            Some((user, password)) => req.basic_auth(user, Some(password)),
+            None => req,
+        }
     }
 
     /// The access log (the registry writes it to stdout, its own log to stderr).
@@ -189,8 +316,10 @@ impl Registry {
     async fn push_blob(&self, repo: &str, bytes: &[u8]) -> String {
         let digest = sha256(bytes);
         let r = self
-            .http
-            .post(self.url(&format!("/v2/{repo}/blobs/uploads/")))
+            .request(
+                reqwest::Method::POST,
+                &self.url(&format!("/v2/{repo}/blobs/uploads/")),
+            )
             .send()
             .await
             .unwrap();
@@ -203,8 +332,10 @@ impl Registry {
         };
         let sep = if location.contains('?') { '&' } else { '?' };
         let r = self
-            .http
-            .put(format!("{location}{sep}digest={digest}"))
+            .request(
+                reqwest::Method::PUT,
+                &format!("{location}{sep}digest={digest}"),
+            )
             .header("content-type", "application/octet-stream")
             .body(bytes.to_vec())
             .send()
@@ -221,8 +352,10 @@ impl Registry {
 
     async fn put_manifest(&self, repo: &str, reference: &str, media: &str, body: &[u8]) -> String {
         let r = self
-            .http
-            .put(self.url(&format!("/v2/{repo}/manifests/{reference}")))
+            .request(
+                reqwest::Method::PUT,
+                &self.url(&format!("/v2/{repo}/manifests/{reference}")),
+            )
             .header("content-type", media)
             .body(body.to_vec())
             .send()
@@ -340,8 +473,10 @@ impl Registry {
     /// Deletes a manifest by digest (every tag pointing at it goes too).
     pub async fn delete_manifest(&self, repo: &str, digest: &str) {
         let r = self
-            .http
-            .delete(self.url(&format!("/v2/{repo}/manifests/{digest}")))
+            .request(
+                reqwest::Method::DELETE,
+                &self.url(&format!("/v2/{repo}/manifests/{digest}")),
+            )
             .send()
             .await
             .unwrap();
