@@ -75,7 +75,7 @@ impl ImportConfig {
         8
     }
     fn default_rate() -> u32 {
-        20
+        200
     }
     fn default_timeout() -> u64 {
         30

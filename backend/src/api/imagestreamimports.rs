@@ -7,6 +7,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::post;
 use axum::{Json, Router};
+use futures::StreamExt as _;
 use tagstream_shared::imagestream::API_VERSION;
 use tagstream_shared::{
     FieldError, ImageImportStatus, ImageReference, ImageStream, ImageStreamImport, ObjectReference,
@@ -190,13 +191,23 @@ async fn create_import(
                 let max = importer.config.max_repository_tags;
                 let additional = tags.split_off(tags.len().min(max));
                 let mut statuses = Vec::new();
-                for tag in tags {
-                    let reference = ImageReference {
-                        tag: Some(tag.clone()),
-                        digest: None,
-                        ..reference.clone()
-                    };
-                    let result = importer.resolve(&reference, mode).await;
+                // Resolved concurrently (the importer bounds how many at once), kept in order.
+                let resolved: Vec<_> = futures::stream::iter(tags)
+                    .map(|tag| {
+                        let reference = ImageReference {
+                            tag: Some(tag.clone()),
+                            digest: None,
+                            ..reference.clone()
+                        };
+                        async move {
+                            let result = importer.resolve(&reference, mode).await;
+                            (tag, reference, result)
+                        }
+                    })
+                    .buffered(importer.config.concurrency.max(1))
+                    .collect()
+                    .await;
+                for (tag, reference, result) in resolved {
                     statuses.push(image_status(&tag, result.clone()));
                     outcomes.push((
                         Request {

@@ -97,6 +97,9 @@ pub struct Importer {
     stopped: std::sync::atomic::AtomicBool,
     running: Semaphore,
     timers: Mutex<HashMap<TagKey, TagTimers>>,
+    /// One fetch per digest at a time, so that tags resolving to the same new image together
+    /// fetch its manifest and config once.
+    fetching: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl Importer {
@@ -116,6 +119,7 @@ impl Importer {
             stopped: std::sync::atomic::AtomicBool::new(false),
             running: Semaphore::new(concurrency),
             timers: Mutex::default(),
+            fetching: Mutex::default(),
         }
     }
 
@@ -205,10 +209,7 @@ impl Importer {
                 None => self.client.get_manifest(&repo, &target).await?.digest,
             }
         };
-        let top = match self.cached(&digest).await {
-            Some(image) => image,
-            None => self.fetch_image(&repo, &digest).await?,
-        };
+        let top = self.image(&repo, &digest).await?;
         if !top.is_list() {
             return Ok(Resolved {
                 pull_spec: pull_spec(&repo, top.digest()),
@@ -223,10 +224,7 @@ impl Importer {
                     pick_child(&top, platform).ok_or_else(|| RegistryError::NoPlatform {
                         platform: platform.clone(),
                     })?;
-                let image = match self.cached(&child).await {
-                    Some(image) => image,
-                    None => self.fetch_image(&repo, &child).await?,
-                };
+                let image = self.image(&repo, &child).await?;
                 Ok(Resolved {
                     pull_spec: pull_spec(&repo, image.digest()),
                     image,
@@ -236,10 +234,7 @@ impl Importer {
             ImportMode::PreserveOriginal => {
                 let mut children = Vec::new();
                 for child in &top.docker_image_manifests {
-                    let image = match self.cached(&child.digest).await {
-                        Some(image) => image,
-                        None => self.fetch_image(&repo, &child.digest).await?,
-                    };
+                    let image = self.image(&repo, &child.digest).await?;
                     children.push(image);
                 }
                 Ok(Resolved {
@@ -249,6 +244,27 @@ impl Importer {
                 })
             }
         }
+    }
+
+    /// The image with `digest`: from the cache, or fetched once however many ask at a time.
+    async fn image(&self, repo: &Repository, digest: &str) -> Result<Image, RegistryError> {
+        if let Some(image) = self.cached(digest).await {
+            return Ok(image);
+        }
+        let lock = self
+            .fetching
+            .lock()
+            .map(|mut f| f.entry(digest.to_owned()).or_default().clone())
+            .unwrap_or_default();
+        let _guard = lock.lock().await;
+        let result = match self.cached(digest).await {
+            Some(image) => Ok(image),
+            None => self.fetch_image(repo, digest).await,
+        };
+        if let Ok(mut f) = self.fetching.lock() {
+            f.remove(digest);
+        }
+        result
     }
 
     /// Fetches one manifest by digest (and its config when it is one platform's image),
