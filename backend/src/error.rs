@@ -23,6 +23,12 @@ pub enum ApiError {
         name: String,
         errors: Vec<FieldError>,
     },
+    #[error("{resource} {name:?} matches several objects")]
+    Ambiguous {
+        resource: Resource,
+        name: String,
+        candidates: Vec<String>,
+    },
     #[error("bad request: {0}")]
     BadRequest(String),
     #[error("unsupported media type: {0}")]
@@ -83,6 +89,20 @@ impl ApiError {
             )
             .about(resource.group, resource.plural, name),
             Self::Invalid { kind, name, errors } => Status::invalid(kind, name, errors),
+            Self::Ambiguous {
+                resource,
+                name,
+                candidates,
+            } => Status::failure(
+                StatusReason::Conflict,
+                format!(
+                    "{}.{} {name:?} is ambiguous: it matches {}; give more of the digest",
+                    resource.plural,
+                    resource.group_or_core(),
+                    candidates.join(", ")
+                ),
+            )
+            .about(resource.group, resource.plural, name),
             Self::BadRequest(message) => Status::failure(StatusReason::BadRequest, message.clone()),
             Self::UnsupportedMediaType(message) => {
                 Status::failure(StatusReason::UnsupportedMediaType, message.clone())

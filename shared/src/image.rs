@@ -169,3 +169,64 @@ impl ImageManifest {
         }
     }
 }
+
+/// One image of a stream, as `GET imagestreamimages/{stream}@{digest}` answers it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ImageStreamImage {
+    #[serde(default)]
+    pub kind: String,
+    #[serde(default)]
+    pub api_version: String,
+    /// `metadata.name` is `stream@digest`.
+    #[serde(default)]
+    pub metadata: ObjectMeta,
+    pub image: Image,
+}
+
+impl ImageStreamImage {
+    pub const KIND: &'static str = "ImageStreamImage";
+    pub const RESOURCE: &'static str = "imagestreamimages";
+}
+
+/// `stream@digest` as a path names one image of a stream; the digest part may be a prefix
+/// (`stream@sha256:d8b4c`), which the server resolves when it is unique.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StreamImageName {
+    pub stream: crate::names::StreamName,
+    /// `sha256:` and at least 4 lower-case hex digits, up to the whole digest.
+    pub digest_prefix: String,
+}
+
+impl std::str::FromStr for StreamImageName {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let (stream, digest) = s
+            .split_once('@')
+            .ok_or_else(|| format!("{s:?} is not stream@digest"))?;
+        let stream = stream
+            .parse()
+            .map_err(|e| format!("{stream:?} is not a stream name: {e}"))?;
+        let hex = digest
+            .strip_prefix("sha256:")
+            .ok_or_else(|| format!("{digest:?} is not a sha256 digest"))?;
+        if hex.len() < 4
+            || hex.len() > 64
+            || !hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+        {
+            return Err(format!(
+                "{digest:?} is not a digest or a prefix of one (sha256: and 4 to 64 hex digits)"
+            ));
+        }
+        Ok(Self {
+            stream,
+            digest_prefix: digest.to_owned(),
+        })
+    }
+}
+
+impl std::fmt::Display for StreamImageName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}@{}", self.stream, self.digest_prefix)
+    }
+}

@@ -16,7 +16,10 @@ pub mod reference;
 pub mod status;
 pub mod validation;
 
-pub use image::{DockerConfig, DockerImageMetadata, Image, ImageLayer, ImageManifest};
+pub use image::{
+    DockerConfig, DockerImageMetadata, Image, ImageLayer, ImageManifest, ImageStreamImage,
+    StreamImageName,
+};
 pub use imagestream::{
     ImageLookupPolicy, ImageStream, ImageStreamSpec, ImageStreamStatus, ImageStreamTag,
     NamedTagEventList, ObjectReference, SourceKind, TagEvent, TagEventCondition, TagImportPolicy,

@@ -1,6 +1,7 @@
 //! The HTTP API: one module per resource, merged here, with the API-wide fallbacks (an unknown
 //! `/apis/...` path or method answers a `Status`, not the console).
 
+mod imagestreamimages;
 mod imagestreamimports;
 mod imagestreams;
 mod imagestreamtags;
@@ -45,6 +46,11 @@ pub const IMAGESTREAMS: Resource = Resource {
     group: "image.openshift.io",
     plural: "imagestreams",
     kind: "ImageStream",
+};
+pub const IMAGESTREAMIMAGES: Resource = Resource {
+    group: "image.openshift.io",
+    plural: "imagestreamimages",
+    kind: "ImageStreamImage",
 };
 pub const IMAGESTREAMTAGS: Resource = Resource {
     group: "image.openshift.io",
@@ -99,6 +105,7 @@ pub fn router() -> Router<AppState> {
         .merge(imagestreams::router())
         .merge(imagestreamtags::router())
         .merge(imagestreamimports::router())
+        .merge(imagestreamimages::router())
         .route("/apis", axum::routing::any(no_route))
         .route("/apis/{*rest}", axum::routing::any(no_route))
         .method_not_allowed_fallback(method_not_allowed)

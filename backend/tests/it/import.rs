@@ -814,3 +814,89 @@ async fn credentials_appear_in_no_response_and_no_log_line() {
         );
     }
 }
+
+#[tokio::test]
+async fn stream_images_answer_by_digest_or_unique_prefix_with_their_metadata() {
+    let registry = Registry::start().await;
+    let children = [
+        ImageSpec::new("x86").platform("amd64", None),
+        ImageSpec::new("arm").platform("arm64", Some("v8")),
+    ];
+    let (list, kids) = registry
+        .push_list("demo/multi", "latest", &children, false)
+        .await;
+    let app = TestApp::start_with_config(config_for(&registry, 900)).await;
+    app.create_project("demo").await;
+    let mut request = import_one(
+        "multi",
+        &format!("{}/demo/multi:latest", registry.addr),
+        "latest",
+        true,
+    );
+    request["spec"]["images"][0]["importPolicy"] = json!({"importMode": "PreserveOriginal"});
+    let (code, body) = app.post(&paths::imagestreamimports("demo"), &request).await;
+    assert_eq!(code, StatusCode::CREATED, "{body:#}");
+
+    let (code, isi) = app
+        .get(&paths::imagestreamimage("demo", "multi", &list[..15]))
+        .await;
+    assert_eq!(code, StatusCode::OK, "{isi:#}");
+    assert_eq!(isi["kind"], "ImageStreamImage");
+    assert_eq!(isi["metadata"]["name"], format!("multi@{list}"));
+    assert_eq!(
+        isi["image"]["dockerImageManifests"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    // A platform's child of a list in the stream is an image of the stream too.
+    let (code, child) = app
+        .get(&paths::imagestreamimage("demo", "multi", &kids[1]))
+        .await;
+    assert_eq!(code, StatusCode::OK, "{child:#}");
+    assert_eq!(
+        child["image"]["dockerImageMetadata"]["Architecture"],
+        "arm64"
+    );
+    assert_eq!(child["image"]["dockerImageMetadata"]["Variant"], "v8");
+
+    // Two digests with the same first hex digits: a short prefix is ambiguous.
+    let a = format!("sha256:abcd{}", "1".repeat(60));
+    let b = format!("sha256:abcd{}", "2".repeat(60));
+    let (_, mut stream) = app.get(&paths::imagestream("demo", "multi")).await;
+    stream["status"]["tags"][0]["items"] = json!([
+        {"created": "2026-01-02T00:00:00Z", "dockerImageReference": format!("x.io/a@{a}"), "image": a, "generation": 1},
+        {"created": "2026-01-01T00:00:00Z", "dockerImageReference": format!("x.io/a@{b}"), "image": b, "generation": 1}
+    ]);
+    let (code, body) = app
+        .put(&paths::imagestream_status("demo", "multi"), &stream)
+        .await;
+    assert_eq!(code, StatusCode::OK, "{body:#}");
+    let (code, body) = app
+        .get(&paths::imagestreamimage("demo", "multi", "sha256:abcd"))
+        .await;
+    let status = assert_status(body, StatusCode::CONFLICT, "Conflict");
+    assert!(
+        status.message.contains(&a) && status.message.contains(&b),
+        "{}",
+        status.message
+    );
+    assert_eq!(code, StatusCode::CONFLICT);
+    let (code, body) = app
+        .get(&paths::imagestreamimage("demo", "multi", "sha256:abcd2"))
+        .await;
+    assert_eq!(code, StatusCode::OK);
+    assert_eq!(body["image"]["metadata"]["name"], b.as_str());
+    let (code, body) = app
+        .get(&paths::imagestreamimage("demo", "multi", "sha256:ffff"))
+        .await;
+    assert_status(body, StatusCode::NOT_FOUND, "NotFound");
+    assert_eq!(code, StatusCode::NOT_FOUND);
+    let (code, body) = app
+        .get(&paths::imagestreamimage("demo", "multi", "nonsense"))
+        .await;
+    assert_status(body, StatusCode::BAD_REQUEST, "BadRequest");
+    assert_eq!(code, StatusCode::BAD_REQUEST);
+    app.stop().await;
+}
