@@ -4,7 +4,10 @@
 use gloo_net::http::{Request, RequestBuilder, Response};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use tagstream_shared::{ImageStream, ImageStreamTag, List, Project, Status, StatusReason, paths};
+use tagstream_shared::{
+    ImageStream, ImageStreamImage, ImageStreamImport, ImageStreamTag, List, Project, Status,
+    StatusReason, paths,
+};
 
 /// What every call answers.
 pub type ApiResult<T> = Result<T, Status>;
@@ -84,6 +87,16 @@ pub async fn delete_stream(ns: &str, name: &str) -> ApiResult<serde_json::Value>
 
 pub async fn get_stream_tag(ns: &str, name: &str, tag: &str) -> ApiResult<ImageStreamTag> {
     send(Request::get(&paths::imagestreamtag(ns, name, tag)).build()).await
+}
+
+/// One image of a stream with its imported metadata.
+pub async fn get_stream_image(ns: &str, name: &str, digest: &str) -> ApiResult<ImageStreamImage> {
+    send(Request::get(&paths::imagestreamimage(ns, name, digest)).build()).await
+}
+
+/// Looks images up in a registry; with `spec.import` it also tags them into the stream.
+pub async fn import_images(ns: &str, request: &ImageStreamImport) -> ApiResult<ImageStreamImport> {
+    send(json(Request::post(&paths::imagestreamimports(ns)), request)).await
 }
 
 /// The request with `body` as JSON.

@@ -30,6 +30,23 @@ pub fn relative(then: Time, now: Time) -> String {
     }
 }
 
+/// A size in bytes as registries show it: `512 B`, `3.4 kB`, `27.1 MB` (powers of 1000).
+pub fn size(bytes: u64) -> String {
+    // Integer arithmetic only: formatting floats would pull float printing into the wasm.
+    const UNITS: [&str; 5] = ["B", "kB", "MB", "GB", "TB"];
+    let mut scale = 1u64;
+    let mut unit = 0;
+    while bytes / scale >= 1000 && unit < UNITS.len() - 1 {
+        scale *= 1000;
+        unit += 1;
+    }
+    if unit == 0 {
+        return format!("{bytes} B");
+    }
+    let tenths = (bytes * 10 + scale / 2) / scale;
+    format!("{}.{} {}", tenths / 10, tenths % 10, UNITS[unit])
+}
+
 /// When the stream last changed: its newest tag event, or its creation.
 pub fn last_updated(stream: &ImageStream) -> Option<Time> {
     stream
@@ -52,6 +69,15 @@ mod tests {
 
     fn at(secs: i64) -> Time {
         Time::from_timestamp(1_700_000_000 + secs)
+    }
+
+    #[test]
+    fn sizes_read_like_a_registry() {
+        assert_eq!(size(0), "0 B");
+        assert_eq!(size(999), "999 B");
+        assert_eq!(size(1_000), "1.0 kB");
+        assert_eq!(size(27_123_456), "27.1 MB");
+        assert_eq!(size(3_500_000_000), "3.5 GB");
     }
 
     #[test]

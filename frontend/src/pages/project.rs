@@ -10,6 +10,7 @@ use crate::components::breadcrumbs::Breadcrumbs;
 use crate::components::confirm_dialog::ConfirmDialog;
 use crate::components::create_stream::CreateStream;
 use crate::components::field::focus;
+use crate::components::import_form::ImportForm;
 use crate::components::loaded::Loaded;
 use crate::components::not_found::NotFoundView;
 use crate::components::relative_time::RelativeTime;
@@ -89,6 +90,7 @@ fn ProjectBody(
             </div>
             <div class="page-actions">
                 <a class="btn btn-primary" href="#create-stream" data-test="open-create-stream" on:click=|_| focus("stream-name")>"Create stream"</a>
+                <a class="btn" href="#import-image" data-test="open-import" on:click=|_| focus("import-reference")>"Import image"</a>
                 <button type="button" class="btn btn-danger-outline" data-test="delete-project"
                     on:click=move |_| { delete.clear(); confirm.set(true) }>
                     "Delete project"
@@ -102,6 +104,7 @@ fn ProjectBody(
                 move |list: List<ImageStream>| view! { <StreamTable ns=ns.clone() list q /> }
             } />
         <CreateStream ns=ns.clone() on_created />
+        <ImportForm ns=ns.clone() on_imported=Callback::new(move |()| streams.refetch()) />
         <ConfirmDialog open=confirm title=format!("Delete project {ns_text}?") confirm_label="Delete project"
             on_confirm=Callback::new({ let ns = ns_text.clone(); move |()| { delete.dispatch_local(ns.clone()); } })
             pending=delete.pending() error=Signal::derive(move || delete.value().get().and_then(Result::err))>
