@@ -4,6 +4,7 @@
 mod api_projects;
 mod api_streams;
 mod browser;
+mod browser_import;
 mod chrome;
 mod faults;
 mod import;

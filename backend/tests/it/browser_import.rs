@@ -1,0 +1,143 @@
+//! Importing through the console against the real registry: preview, then import; the image
+//! page shows what the import learned; a failing tag shows its condition on the tag page.
+
+#![expect(clippy::unwrap_used, reason = "a failed step is a failed test")]
+
+use serde_json::json;
+use tagstream_backend::config::{Config, RegistryConfig};
+use tagstream_shared::paths;
+
+use crate::chrome::Browser;
+use crate::registry::{ImageSpec, Registry};
+use crate::support::TestApp;
+
+fn config_for(registry: &Registry) -> Config {
+    Config {
+        registries: vec![RegistryConfig {
+            domain: registry.addr.clone(),
+            insecure: true,
+            username: None,
+            password_file: None,
+            ca_file: None,
+        }],
+        ..Config::default()
+    }
+}
+
+#[tokio::test]
+async fn an_image_is_previewed_imported_and_its_details_shown() {
+    let registry = Registry::start().await;
+    let (digest, _) = registry
+        .push_image("team/web", "1.4", &ImageSpec::new("web"))
+        .await;
+    let app = TestApp::start_with_config(config_for(&registry)).await;
+    app.create_project("demo").await;
+    let browser = Browser::start().await;
+    browser.open(&app.url("/ns/demo")).await;
+
+    let reference = browser.find("[data-test=import-reference]").await;
+    reference
+        .send_keys(&format!("{}/team/web:1.4", registry.addr))
+        .await
+        .unwrap();
+    // The stream and tag are suggested from the reference.
+    let stream = browser.find("[data-test=import-stream]").await;
+    assert_eq!(stream.prop("value").await.unwrap().as_deref(), Some("web"));
+    let tag = browser.find("[data-test=import-tag]").await;
+    assert_eq!(tag.prop("value").await.unwrap().as_deref(), Some("1.4"));
+    browser
+        .find("[data-test=import-insecure]")
+        .await
+        .click()
+        .await
+        .unwrap();
+
+    browser
+        .find("[data-test=import-preview]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    browser
+        .text_containing("[data-test=import-results]", "Preview: nothing was saved")
+        .await;
+    browser
+        .text_containing("[data-test=import-result]", "linux/amd64")
+        .await;
+    let (code, _) = app.get(&paths::imagestream("demo", "web")).await;
+    assert_eq!(code, 404, "a preview saves nothing");
+
+    browser
+        .find("[data-test=import-submit]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    browser
+        .text_containing("[data-test=import-results]", "Imported.")
+        .await;
+    // The streams list refreshed with the new stream.
+    browser
+        .text_containing("[data-test=stream-link]", "web")
+        .await;
+
+    // The image page: what the import learned.
+    browser
+        .open(&app.url(&format!("/ns/demo/streams/web/images/{digest}")))
+        .await;
+    browser
+        .text_containing("[data-test=image-platform]", "linux/amd64")
+        .await;
+    browser
+        .text_containing("[data-test=image-user]", "1001")
+        .await;
+    browser
+        .text_containing("[data-test=image-labels]", "org.opencontainers.image.title")
+        .await;
+    browser
+        .text_containing("[data-test=image-env]", "APP_CONTENT")
+        .await;
+    assert_eq!(browser.texts("[data-test=image-layer]").await.len(), 2);
+    browser.close().await;
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_failed_import_shows_its_reason_on_the_tag_page() {
+    let registry = Registry::start().await;
+    let app = TestApp::start_with_config(config_for(&registry)).await;
+    app.create_project("demo").await;
+    let (code, body) = app
+        .post(
+            &paths::imagestreams("demo"),
+            &json!({"metadata": {"name": "web"}, "spec": {"tags": [{"name": "2.0",
+                "from": {"kind": "DockerImage", "name": format!("{}/team/web:2.0", registry.addr)}}]}}),
+        )
+        .await;
+    assert_eq!(code, 201, "{body}");
+    let browser = Browser::start().await;
+    // The import runs in the background; the page shows the failure once it is recorded.
+    let mut seen = String::new();
+    for _ in 0..40 {
+        browser
+            .open(&app.url("/ns/demo/streams/web/tags/2.0"))
+            .await;
+        browser.find("[data-test=tag-source]").await;
+        if let Ok(el) = browser
+            .client
+            .find(fantoccini::Locator::Css("[data-test=condition-message]"))
+            .await
+        {
+            seen = el.text().await.unwrap_or_default();
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    assert!(
+        seen.contains("not found"),
+        "the condition's message: {seen:?}"
+    );
+    browser.find("[data-test=no-image]").await;
+    browser.close().await;
+    app.stop().await;
+}
