@@ -900,3 +900,53 @@ async fn stream_images_answer_by_digest_or_unique_prefix_with_their_metadata() {
     assert_eq!(code, StatusCode::BAD_REQUEST);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn anonymous_bearer_tokens_are_fetched_once_per_scope_and_reused() {
+    use std::sync::atomic::Ordering;
+    let mut registry = Registry::start().await;
+    let (v1, _) = registry
+        .push_image("demo/app", "v1", &ImageSpec::new("one"))
+        .await;
+    let (v2, _) = registry
+        .push_image("demo/app", "v2", &ImageSpec::new("two"))
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let token = crate::token::TokenServer::start(dir.path()).await;
+    registry.restart_with_token(&token).await;
+
+    // The token realm is on loopback too, so it is listed by its exact address.
+    let app = TestApp::start_with_config(Config {
+        registries: vec![
+            registry_entry(&registry.addr, true),
+            registry_entry(&token.addr, true),
+        ],
+        ..Config::default()
+    })
+    .await;
+    app.create_project("demo").await;
+    for (tag, digest) in [("v1", &v1), ("v2", &v2), ("v1", &v1)] {
+        let result = import_status(&app, &format!("{}/demo/app:{tag}", registry.addr)).await;
+        assert_eq!(result["status"]["status"], "Success", "{result:#}");
+        assert_eq!(result["image"]["metadata"]["name"], digest.as_str());
+    }
+    assert_eq!(
+        token.requests.load(Ordering::SeqCst),
+        1,
+        "one token for the repository's pull scope"
+    );
+    assert!(registry.requests("401") >= 1, "the registry did challenge");
+    app.stop().await;
+
+    // Without the realm's address listed, the token request is refused before it is sent.
+    let app = TestApp::start_with_config(Config {
+        registries: vec![registry_entry(&registry.addr, true)],
+        ..Config::default()
+    })
+    .await;
+    app.create_project("demo").await;
+    let result = import_status(&app, &format!("{}/demo/app:v1", registry.addr)).await;
+    assert_eq!(result["status"]["reason"], "Forbidden", "{result:#}");
+    assert_eq!(token.requests.load(Ordering::SeqCst), 1);
+    app.stop().await;
+}

@@ -12,3 +12,4 @@ mod oci_examples;
 mod registry;
 mod server;
 mod support;
+mod token;

@@ -28,6 +28,7 @@ pub struct Options {
 pub struct Registry {
     /// `127.0.0.1:PORT`.
     pub addr: String,
+    config: PathBuf,
     /// The CA that signed the registry's certificate, when it serves TLS.
     pub ca_file: Option<PathBuf>,
     scheme: &'static str,
@@ -253,6 +254,7 @@ impl Registry {
             });
         let registry = Self {
             addr,
+            config: config.clone(),
             ca_file: options.tls.then(|| dir.path().join("ca.crt")),
             scheme: if options.tls { "https" } else { "http" },
             basic: options.basic.clone(),
@@ -273,6 +275,49 @@ impl Registry {
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
         panic!("docker-registry never answered on {}", registry.addr);
+    }
+
+    /// Restarts the registry on the same port and storage with Bearer token auth from `token`
+    /// (push images first: the harness itself does not speak the token protocol).
+    pub async fn restart_with_token(&mut self, token: &crate::token::TokenServer) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let mut yaml = std::fs::read_to_string(&self.config).unwrap();
+        yaml.push_str(&format!(
+            "auth:\n  token:\n    realm: {}\n    service: {}\n    issuer: {}\n    rootcertbundle: {}\n",
+            token.realm,
+            token.service,
+            token.issuer,
+            token.cert.display()
+        ));
+        std::fs::write(&self.config, yaml).unwrap();
+        let dir = self.config.parent().unwrap().to_owned();
+        self.child = Command::new("docker-registry")
+            .arg("serve")
+            .arg(&self.config)
+            .stdout(Stdio::from(
+                std::fs::File::options()
+                    .append(true)
+                    .open(dir.join("registry.out"))
+                    .unwrap(),
+            ))
+            .stderr(Stdio::from(
+                std::fs::File::options()
+                    .append(true)
+                    .open(&self.log)
+                    .unwrap(),
+            ))
+            .spawn()
+            .unwrap();
+        for _ in 0..200 {
+            if let Ok(r) = self.http.get(self.url("/v2/")).send().await
+                && r.status() == 401
+            {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("the registry did not come back with token auth");
     }
 
     pub fn url(&self, path: &str) -> String {
