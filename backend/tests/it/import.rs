@@ -913,7 +913,9 @@ async fn anonymous_bearer_tokens_are_fetched_once_per_scope_and_reused() {
         .await;
     let dir = tempfile::tempdir().unwrap();
     let token = crate::token::TokenServer::start(dir.path()).await;
-    registry.restart_with_token(&token).await;
+    registry
+        .restart_with_token(&token.realm, &token.service, &token.issuer, &token.cert)
+        .await;
 
     // The token realm is on loopback too, so it is listed by its exact address.
     let app = TestApp::start_with_config(Config {

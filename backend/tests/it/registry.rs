@@ -279,16 +279,22 @@ impl Registry {
 
     /// Restarts the registry on the same port and storage with Bearer token auth from `token`
     /// (push images first: the harness itself does not speak the token protocol).
-    pub async fn restart_with_token(&mut self, token: &crate::token::TokenServer) {
+    pub async fn restart_with_token(
+        &mut self,
+        realm: &str,
+        service: &str,
+        issuer: &str,
+        cert: &std::path::Path,
+    ) {
         let _ = self.child.kill();
         let _ = self.child.wait();
         let mut yaml = std::fs::read_to_string(&self.config).unwrap();
         yaml.push_str(&format!(
             "auth:\n  token:\n    realm: {}\n    service: {}\n    issuer: {}\n    rootcertbundle: {}\n",
-            token.realm,
-            token.service,
-            token.issuer,
-            token.cert.display()
+            realm,
+            service,
+            issuer,
+            cert.display()
         ));
         std::fs::write(&self.config, yaml).unwrap();
         let dir = self.config.parent().unwrap().to_owned();
