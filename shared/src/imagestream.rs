@@ -328,6 +328,20 @@ pub struct ImageStreamTag {
 }
 
 impl ImageStreamTag {
+    /// Ours, on an ImageStreamTag answer: when the server last asked the registry about the
+    /// tag's source (RFC 3339).
+    pub const LAST_CHECKED: &'static str = "tagstream.io/last-checked";
+
+    /// When the tag's source was last checked, if the server said.
+    pub fn last_checked(&self) -> Option<Time> {
+        self.metadata
+            .annotations
+            .as_ref()?
+            .get(Self::LAST_CHECKED)?
+            .parse()
+            .ok()
+    }
+
     pub const KIND: &'static str = "ImageStreamTag";
     pub const RESOURCE: &'static str = "imagestreamtags";
 }

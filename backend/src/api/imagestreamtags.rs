@@ -43,5 +43,16 @@ async fn get_image_stream_tag(
         image.docker_image_reference = current.docker_image_reference.clone();
         tag.image = Some(image);
     }
+    // Ours: when the import worker last asked the registry about the tag.
+    if let Some(at) =
+        state
+            .importer
+            .last_checked(ns.as_str(), name.stream.as_str(), name.tag.as_str())
+    {
+        tag.metadata
+            .annotations
+            .get_or_insert_with(Default::default)
+            .insert(ImageStreamTag::LAST_CHECKED.into(), at.to_string());
+    }
     Ok(Json(tag))
 }

@@ -80,6 +80,9 @@ fn pull_spec(repo: &Repository, digest: &str) -> String {
 /// backs off. Kept in memory: after a restart every tag starts afresh.
 #[derive(Debug, Clone, Default)]
 struct TagTimers {
+    /// When the registry was last asked about this tag (kept in memory, not in the stream, so
+    /// that an unchanged check writes nothing).
+    last_checked: Option<tagstream_shared::Time>,
     next_check: Option<Instant>,
     failures: u32,
     next_retry: Option<Instant>,
@@ -126,6 +129,18 @@ impl Importer {
     /// Tells the worker that streams changed (a new or edited tag may be pending).
     pub fn wake(&self) {
         self.wake.notify_one();
+    }
+
+    /// When the worker last asked the registry about a tag, if it has since this process
+    /// started.
+    pub fn last_checked(
+        &self,
+        ns: &str,
+        stream: &str,
+        tag: &str,
+    ) -> Option<tagstream_shared::Time> {
+        let key = (ns.to_owned(), stream.to_owned(), tag.to_owned());
+        self.timers.lock().ok()?.get(&key)?.last_checked
     }
 
     /// Ends the background worker after its current pass.

@@ -266,6 +266,7 @@ impl Importer {
             tracing::warn!(error = %e, ns = %job.ns, stream = %job.stream, "cannot record an import");
         }
         let at = Instant::now();
+        timers.last_checked = Some(now);
         match resolved {
             Ok(_) => {
                 timers.failures = 0;

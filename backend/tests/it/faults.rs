@@ -19,6 +19,8 @@ pub enum Fault {
     Stall,
     Truncate,
     Oversized,
+    /// The body forwarded with one byte changed: it no longer matches its digest.
+    Corrupt,
 }
 
 #[derive(Debug, Default)]
@@ -128,7 +130,7 @@ async fn serve(mut conn: TcpStream, upstream: &str, rule: &Mutex<Rule>) -> std::
             );
             return conn.write_all(resp.as_bytes()).await;
         }
-        Some(Fault::Truncate) | None => {}
+        Some(Fault::Truncate | Fault::Corrupt) | None => {}
     }
     // Forward, one request per connection.
     let mut forwarded = String::new();
@@ -151,6 +153,16 @@ async fn serve(mut conn: TcpStream, upstream: &str, rule: &Mutex<Rule>) -> std::
             .map_or(response.len(), |i| i + 4);
         let keep = split + (response.len() - split) / 2;
         response.truncate(keep);
+    }
+    if fault == Some(Fault::Corrupt) {
+        let split = response
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .map_or(response.len(), |i| i + 4);
+        if let Some(last) = response.len().checked_sub(2).filter(|&i| i >= split) {
+            // Inside the JSON (before the closing brace), so it still has the same length.
+            response[last] = if response[last] == b' ' { b'\t' } else { b' ' };
+        }
     }
     conn.write_all(&response).await?;
     conn.shutdown().await

@@ -382,6 +382,15 @@ async fn a_scheduled_tag_follows_upstream_and_an_unchanged_check_is_one_head() {
     );
     assert_eq!(all, heads, "an unchanged check sends nothing but the HEAD");
 
+    // The stream tag says when the tag was last checked.
+    let (_, ist) = app
+        .get(&paths::imagestreamtag("demo", "app", "latest"))
+        .await;
+    let checked = ist["metadata"]["annotations"]["tagstream.io/last-checked"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(checked.ends_with('Z'), "last checked: {ist:#}");
+
     // Upstream moves: a new history item goes to the front, the old one stays.
     let (second, _) = registry
         .push_image("demo/app", "latest", &ImageSpec::new("two"))
@@ -559,6 +568,8 @@ async fn registry_faults_leave_the_image_and_a_condition_until_they_pass() {
             "RequestEntityTooLarge",
         ),
         (Fault::Truncate, "GET", "/blobs/", "ServiceUnavailable"),
+        (Fault::Corrupt, "GET", "/manifests/sha256:", "InternalError"),
+        (Fault::Corrupt, "GET", "/blobs/", "InternalError"),
     ] {
         let label = format!("{fault:?} on {method} {needle}");
         proxy.set(fault, method, needle);

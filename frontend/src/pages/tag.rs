@@ -93,6 +93,7 @@ fn TagBody(
         )
     });
     let by_tag = pull_by_tag(&ist);
+    let last_checked = ist.last_checked();
     let health = TagHealth::of(
         &ist.conditions,
         current,
@@ -156,6 +157,9 @@ fn TagBody(
                     <div><dt>"Current image"</dt><dd>{current_view}</dd></div>
                     {current.map(|e| view! {
                         <div><dt>"Updated"</dt><dd data-test="tag-updated"><RelativeTime time=e.created /></dd></div>
+                    })}
+                    {last_checked.map(|t| view! {
+                        <div><dt>"Last checked"</dt><dd data-test="tag-last-checked"><RelativeTime time=t /></dd></div>
                     })}
                     <div><dt>"Import"</dt><dd><TagStatusBadge health with_message=true /></dd></div>
                 </dl>
