@@ -62,6 +62,9 @@ pub struct ImportConfig {
     /// The platform `importMode: Legacy` picks from a manifest list.
     #[serde(default = "ImportConfig::default_platform")]
     pub platform: String,
+    /// History items kept per tag; the oldest drop off first.
+    #[serde(default = "ImportConfig::default_history_limit")]
+    pub history_limit: usize,
 }
 
 impl ImportConfig {
@@ -86,6 +89,9 @@ impl ImportConfig {
     fn default_platform() -> String {
         "linux/amd64".into()
     }
+    fn default_history_limit() -> usize {
+        15
+    }
 }
 
 impl Default for ImportConfig {
@@ -98,6 +104,7 @@ impl Default for ImportConfig {
             request_timeout_seconds: Self::default_timeout(),
             retry_backoff_cap_seconds: Self::default_backoff_cap(),
             platform: Self::default_platform(),
+            history_limit: Self::default_history_limit(),
         }
     }
 }
@@ -177,8 +184,9 @@ impl Config {
             || import.request_timeout_seconds == 0
             || import.retry_backoff_cap_seconds == 0
             || import.max_repository_tags == 0
+            || import.history_limit == 0
         {
-            return Err("[import] concurrency, requests_per_second_per_registry, request_timeout_seconds, retry_backoff_cap_seconds and max_repository_tags must be at least 1".into());
+            return Err("[import] concurrency, requests_per_second_per_registry, request_timeout_seconds, retry_backoff_cap_seconds, max_repository_tags and history_limit must be at least 1".into());
         }
         if import.platform.split('/').count() < 2 {
             return Err(format!(

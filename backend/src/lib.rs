@@ -2,6 +2,7 @@
 //!
 //! `app::build` assembles the router from a `Config`; `main.rs` only parses flags and serves.
 
+pub mod access;
 pub mod api;
 pub mod app;
 pub mod body;

@@ -58,6 +58,9 @@ pub struct ImageLookupPolicy {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TagReference {
+    /// Required in a stream's spec (validation says so); an ImageStreamTag body may leave it
+    /// out, the URL names the tag.
+    #[serde(default)]
     pub name: String,
     #[serde(default)]
     pub annotations: Option<BTreeMap<String, String>>,

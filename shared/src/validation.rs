@@ -236,17 +236,10 @@ fn validate_tag_source(at: &str, kind: &str, name: &str, errors: &mut Vec<FieldE
                 .map_err(|e| e.to_string()),
             false => name.parse::<TagName>().map(drop).map_err(|e| e.to_string()),
         },
-        SourceKind::ImageStreamImage => match name.split_once('@') {
-            Some((stream, digest)) => stream
-                .parse::<StreamName>()
-                .map_err(|e| e.to_string())
-                .and_then(|_| {
-                    digest
-                        .parse::<Digest>()
-                        .map(drop)
-                        .map_err(|e| e.to_string())
-                }),
-            None => Err("must be of the form <stream_name>@<digest>".to_owned()),
+        // `stream@sha256:...`; a unique prefix of the digest is accepted and resolved later.
+        SourceKind::ImageStreamImage => match name.contains('@') {
+            true => name.parse::<crate::image::StreamImageName>().map(drop),
+            false => Err("must be of the form <stream_name>@<digest>".to_owned()),
         },
     };
     if let Err(detail) = result {

@@ -315,6 +315,7 @@ async fn save(
                         &r.pull_spec,
                         generation,
                         now,
+                        state.config.import.history_limit,
                     );
                 }
                 Err(e) => {

@@ -1,23 +1,41 @@
-//! `/apis/image.openshift.io/v1/namespaces/{ns}/imagestreamtags/{name}:{tag}`: one tag of a
-//! stream with its source, current image (in full once imported) and history (read-only until
-//! tagging lands).
+//! `/apis/image.openshift.io/v1/namespaces/{ns}/imagestreamtags[/{name}:{tag}]`: one tag of a
+//! stream with its source, current image (in full once imported) and history; and tagging:
+//! create (POST), create or replace (PUT) and remove (DELETE) one spec tag, as `oc tag` does.
+//! A write without `metadata.resourceVersion` is re-applied after losing a race; with one, a
+//! stale version is a 409.
 
 use axum::extract::State;
-use axum::routing::get;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
 use axum::{Json, Router};
-use tagstream_shared::ImageStreamTag;
+use tagstream_shared::validation::validate_image_stream;
+use tagstream_shared::{
+    FieldError, ImageStream, ImageStreamTag, ProjectName, Status, StreamTagName, TagReference,
+};
 
-use super::{IMAGESTREAMS, IMAGESTREAMTAGS, StreamTagPath};
+use super::{IMAGESTREAMS, IMAGESTREAMTAGS, NsPath, PROJECTS, StreamTagPath};
 use crate::app::AppState;
-use crate::body::Names;
+use crate::body::{Body, Names};
 use crate::error::{ApiError, ApiResult};
+use crate::service;
+use crate::store::StoreError;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route(
-        "/apis/image.openshift.io/v1/namespaces/{ns}/imagestreamtags/{name}",
-        get(get_image_stream_tag),
-    )
+    Router::new()
+        .route(
+            "/apis/image.openshift.io/v1/namespaces/{ns}/imagestreamtags",
+            post(create_image_stream_tag),
+        )
+        .route(
+            "/apis/image.openshift.io/v1/namespaces/{ns}/imagestreamtags/{name}",
+            get(get_image_stream_tag)
+                .put(replace_image_stream_tag)
+                .delete(delete_image_stream_tag),
+        )
 }
+
+/// How many times a write without a resourceVersion is re-applied after losing a race.
+const ATTEMPTS: usize = 10;
 
 async fn get_image_stream_tag(
     State(state): State<AppState>,
@@ -32,11 +50,20 @@ async fn get_image_stream_tag(
         .get_image_stream(&ns, &name.stream)
         .await
         .map_err(|e| match e {
-            crate::store::StoreError::NotFound => not_found(),
+            StoreError::NotFound => not_found(),
             other => ApiError::from_store(other, IMAGESTREAMS, name.stream.as_str()),
         })?;
-    let mut tag = stream.stream_tag(name.tag.as_str()).ok_or_else(not_found)?;
-    // The whole image (metadata, layers, platforms) when an import has stored it.
+    let tag = stream.stream_tag(name.tag.as_str()).ok_or_else(not_found)?;
+    Ok(Json(full_view(&state, &ns, &name, tag).await?))
+}
+
+/// The tag view with the whole image when an import stored it, and when it was last checked.
+async fn full_view(
+    state: &AppState,
+    ns: &ProjectName,
+    name: &StreamTagName,
+    mut tag: ImageStreamTag,
+) -> ApiResult<ImageStreamTag> {
     if let Some(current) = &tag.image
         && let Some(mut image) = state.store.get_image(current.metadata.name()).await?
     {
@@ -54,5 +81,301 @@ async fn get_image_stream_tag(
             .get_or_insert_with(Default::default)
             .insert(ImageStreamTag::LAST_CHECKED.into(), at.to_string());
     }
-    Ok(Json(tag))
+    Ok(tag)
+}
+
+/// The spec tag a request asks for, named as the URL names it.
+fn requested_tag(body: &ImageStreamTag, name: &StreamTagName) -> ApiResult<TagReference> {
+    let invalid = |errors| ApiError::Invalid {
+        kind: ImageStreamTag::KIND,
+        name: name.to_string(),
+        errors,
+    };
+    if !body.metadata.name().is_empty() && body.metadata.name() != name.to_string() {
+        return Err(ApiError::BadRequest(format!(
+            "the name of the object ({}) does not match the name on the URL ({name})",
+            body.metadata.name()
+        )));
+    }
+    let Some(mut tag) = body.tag.clone() else {
+        return Err(invalid(vec![FieldError::required(
+            "tag",
+            "the tag to set: its from, and optionally its policies",
+        )]));
+    };
+    if tag.name.is_empty() {
+        tag.name = name.tag.to_string();
+    } else if tag.name != name.tag.as_str() {
+        return Err(invalid(vec![FieldError::invalid(
+            "tag.name",
+            &tag.name,
+            format!(
+                "must be {:?}, the tag the object is named for",
+                name.tag.as_str()
+            ),
+        )]));
+    }
+    if let Some(from) = &tag.from
+        && let Some(source_ns) = from.namespace.as_deref().filter(|n| !n.is_empty())
+        && !crate::access::may_read_source(name.stream.as_str(), source_ns)
+    {
+        return Err(ApiError::BadRequest(format!(
+            "tagging from project {source_ns} is not allowed"
+        )));
+    }
+    tag.generation = None;
+    Ok(tag)
+}
+
+/// The stream's validation errors, named as the tag request names its fields.
+fn tag_errors(stream: &ImageStream, ns: &ProjectName, tag: &str) -> Vec<FieldError> {
+    let index = stream.spec.tags.iter().position(|t| t.name == tag);
+    validate_image_stream(stream, ns.as_str())
+        .into_iter()
+        .map(|mut e| {
+            if let Some(i) = index
+                && let Some(rest) = e.field.strip_prefix(&format!("spec.tags[{i}]"))
+            {
+                e.field = format!("tag{rest}");
+            }
+            e
+        })
+        .collect()
+}
+
+/// Sets one spec tag, creating the stream when it does not exist.
+async fn write_tag(
+    state: &AppState,
+    ns: &ProjectName,
+    name: &StreamTagName,
+    body: ImageStreamTag,
+    create_only: bool,
+) -> ApiResult<(bool, ImageStreamTag)> {
+    let tag = requested_tag(&body, name)?;
+    let pinned: Option<u64> = match body.metadata.resource_version.as_deref() {
+        None | Some("") => None,
+        Some(rv) => Some(rv.parse().map_err(|_| ApiError::Invalid {
+            kind: ImageStreamTag::KIND,
+            name: name.to_string(),
+            errors: vec![FieldError::invalid(
+                "metadata.resourceVersion",
+                rv,
+                "must be a number",
+            )],
+        })?),
+    };
+    state
+        .store
+        .get_project(ns)
+        .await
+        .map_err(|e| ApiError::from_store(e, PROJECTS, ns.as_str()))?;
+    for _ in 0..ATTEMPTS {
+        let existing = match state.store.get_image_stream(ns, &name.stream).await {
+            Ok(s) => Some(s),
+            Err(StoreError::NotFound) => None,
+            Err(e) => return Err(ApiError::from_store(e, IMAGESTREAMS, name.stream.as_str())),
+        };
+        let written = match existing {
+            None => {
+                let mut stream = ImageStream::new(name.stream.as_str());
+                stream.spec.tags.push(tag.clone());
+                invalid(name, tag_errors(&stream, ns, name.tag.as_str()))?;
+                let stream = service::stream_for_create(stream, ns.as_str(), state.clock.now());
+                state
+                    .store
+                    .create_image_stream(ns, &name.stream, stream)
+                    .await
+                    .map(|s| (true, s))
+            }
+            Some(old) => {
+                if create_only && old.spec_tag(name.tag.as_str()).is_some() {
+                    return Err(ApiError::AlreadyExists {
+                        resource: IMAGESTREAMTAGS,
+                        name: name.to_string(),
+                    });
+                }
+                let mut new = old.clone();
+                let created = match new.spec.tags.iter_mut().find(|t| t.name == tag.name) {
+                    Some(existing) => {
+                        *existing = TagReference {
+                            generation: existing.generation,
+                            ..tag.clone()
+                        };
+                        false
+                    }
+                    None => {
+                        new.spec.tags.push(tag.clone());
+                        true
+                    }
+                };
+                invalid(name, tag_errors(&new, ns, name.tag.as_str()))?;
+                let new = service::stream_for_update(new, &old);
+                let expected = pinned.unwrap_or_else(|| {
+                    old.metadata
+                        .resource_version
+                        .as_deref()
+                        .and_then(|v| v.parse().ok())
+                        .unwrap_or(0)
+                });
+                state
+                    .store
+                    .update_image_stream(ns, &name.stream, expected, new)
+                    .await
+                    .map(|s| (created, s))
+            }
+        };
+        match written {
+            Ok((created, stream)) => {
+                state.importer.wake();
+                tracing::info!(namespace = %ns, tag = %name, "image stream tag set");
+                let view = stream
+                    .stream_tag(name.tag.as_str())
+                    .ok_or_else(|| ApiError::Internal("the tag just written is missing".into()))?;
+                return Ok((created, full_view(state, ns, name, view).await?));
+            }
+            Err(StoreError::Conflict | StoreError::AlreadyExists) if pinned.is_none() => continue,
+            Err(e) => return Err(ApiError::from_store(e, IMAGESTREAMTAGS, &name.to_string())),
+        }
+    }
+    Err(ApiError::Conflict {
+        resource: IMAGESTREAMTAGS,
+        name: name.to_string(),
+    })
+}
+
+fn invalid(name: &StreamTagName, errors: Vec<FieldError>) -> ApiResult<()> {
+    if errors.is_empty() {
+        return Ok(());
+    }
+    Err(ApiError::Invalid {
+        kind: ImageStreamTag::KIND,
+        name: name.to_string(),
+        errors,
+    })
+}
+
+async fn create_image_stream_tag(
+    State(state): State<AppState>,
+    Names(NsPath(ns)): Names<NsPath>,
+    Body(body): Body<ImageStreamTag>,
+) -> ApiResult<(StatusCode, Json<ImageStreamTag>)> {
+    let name: StreamTagName = body
+        .metadata
+        .name()
+        .parse()
+        .map_err(|e| ApiError::Invalid {
+            kind: ImageStreamTag::KIND,
+            name: body.metadata.name().to_owned(),
+            errors: vec![FieldError::invalid(
+                "metadata.name",
+                body.metadata.name(),
+                e,
+            )],
+        })?;
+    let (_, view) = write_tag(&state, &ns, &name, body, true).await?;
+    Ok((StatusCode::CREATED, Json(view)))
+}
+
+async fn replace_image_stream_tag(
+    State(state): State<AppState>,
+    Names(StreamTagPath(ns, name)): Names<StreamTagPath>,
+    Body(body): Body<ImageStreamTag>,
+) -> ApiResult<(StatusCode, Json<ImageStreamTag>)> {
+    let (created, view) = write_tag(&state, &ns, &name, body, false).await?;
+    let code = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((code, Json(view)))
+}
+
+/// Removes the tag from the spec and its history from the status.
+async fn delete_image_stream_tag(
+    State(state): State<AppState>,
+    Names(StreamTagPath(ns, name)): Names<StreamTagPath>,
+) -> ApiResult<Json<Status>> {
+    let not_found = || ApiError::NotFound {
+        resource: IMAGESTREAMTAGS,
+        name: name.to_string(),
+    };
+    for _ in 0..ATTEMPTS {
+        let old = state
+            .store
+            .get_image_stream(&ns, &name.stream)
+            .await
+            .map_err(|e| match e {
+                StoreError::NotFound => not_found(),
+                other => ApiError::from_store(other, IMAGESTREAMS, name.stream.as_str()),
+            })?;
+        let tag = name.tag.as_str();
+        if old.spec_tag(tag).is_none() && old.status_tag(tag).is_none() {
+            return Err(not_found());
+        }
+        let mut new = old.clone();
+        new.spec.tags.retain(|t| t.name != tag);
+        let mut new = service::stream_for_update(new, &old);
+        new.status.tags.retain(|t| t.tag != tag);
+        let expected = old
+            .metadata
+            .resource_version
+            .as_deref()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        match state
+            .store
+            .update_image_stream(&ns, &name.stream, expected, new)
+            .await
+        {
+            Ok(_) => {
+                tracing::info!(namespace = %ns, tag = %name, "image stream tag deleted");
+                let mut status = Status::success().about(
+                    IMAGESTREAMTAGS.group,
+                    IMAGESTREAMTAGS.plural,
+                    &name.to_string(),
+                );
+                status.message = format!("imagestreamtag {name} deleted");
+                return Ok(Json(status));
+            }
+            Err(StoreError::Conflict) => continue,
+            Err(e) => return Err(ApiError::from_store(e, IMAGESTREAMTAGS, &name.to_string())),
+        }
+    }
+    Err(ApiError::Conflict {
+        resource: IMAGESTREAMTAGS,
+        name: name.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tagstream_shared::imagestream::API_VERSION;
+
+    #[test]
+    fn the_tag_is_named_by_the_url() {
+        let name: StreamTagName = "app:prod".parse().expect("parses");
+        let mut body = ImageStreamTag {
+            kind: ImageStreamTag::KIND.into(),
+            api_version: API_VERSION.into(),
+            metadata: Default::default(),
+            tag: Some(TagReference::default()),
+            generation: 0,
+            lookup_policy: Default::default(),
+            conditions: vec![],
+            image: None,
+            items: vec![],
+        };
+        assert_eq!(
+            requested_tag(&body, &name).map(|t| t.name).ok().as_deref(),
+            Some("prod")
+        );
+        body.tag = Some(TagReference {
+            name: "other".into(),
+            ..TagReference::default()
+        });
+        assert!(requested_tag(&body, &name).is_err());
+        body.tag = None;
+        assert!(requested_tag(&body, &name).is_err());
+    }
 }

@@ -23,8 +23,9 @@ fn tag_status<'a>(stream: &'a mut ImageStream, tag: &str) -> &'a mut NamedTagEve
     &mut stream.status.tags[at]
 }
 
-/// Records that `tag` now points at `image` (pulled as `pull_spec`) for spec `generation`.
-/// Answers whether the status changed.
+/// Records that `tag` now points at `image` (pulled as `pull_spec`) for spec `generation`,
+/// keeping at most `limit` history items (the oldest drop off). Answers whether the status
+/// changed.
 pub fn record_image(
     stream: &mut ImageStream,
     tag: &str,
@@ -32,6 +33,7 @@ pub fn record_image(
     pull_spec: &str,
     generation: i64,
     now: Time,
+    limit: usize,
 ) -> bool {
     let list = tag_status(stream, tag);
     let before = list.clone();
@@ -49,6 +51,7 @@ pub fn record_image(
             },
         ),
     }
+    list.items.truncate(limit.max(1));
     list.conditions.retain(|c| c.kind != IMPORT_SUCCESS);
     *list != before
 }
@@ -155,7 +158,8 @@ mod tests {
             A,
             "quay.io/demo/app@A",
             1,
-            t0
+            t0,
+            15
         ));
         assert!(!record_image(
             &mut s,
@@ -163,7 +167,8 @@ mod tests {
             A,
             "quay.io/demo/app@A",
             1,
-            t0
+            t0,
+            15
         ));
         assert!(record_image(
             &mut s,
@@ -171,7 +176,8 @@ mod tests {
             B,
             "quay.io/demo/app@B",
             1,
-            Time::from_timestamp(200)
+            Time::from_timestamp(200),
+            15
         ));
         let items = &s
             .status_tag("latest")
@@ -185,7 +191,7 @@ mod tests {
     #[test]
     fn a_failure_keeps_the_image_and_a_success_clears_the_condition() {
         let mut s = stream();
-        record_image(&mut s, "latest", A, "ref", 1, Time::from_timestamp(1));
+        record_image(&mut s, "latest", A, "ref", 1, Time::from_timestamp(1), 15);
         assert!(record_failure(
             &mut s,
             "latest",
@@ -207,11 +213,34 @@ mod tests {
             2,
             Time::from_timestamp(3)
         ));
-        record_image(&mut s, "latest", A, "ref", 2, Time::from_timestamp(4));
+        record_image(&mut s, "latest", A, "ref", 2, Time::from_timestamp(4), 15);
         assert!(
             s.status_tag("latest")
                 .is_some_and(|t| t.conditions.is_empty())
         );
+    }
+
+    #[test]
+    fn the_history_keeps_the_newest_items_up_to_the_limit() {
+        let mut s = stream();
+        for i in 0..5u8 {
+            let image = format!("sha256:{}", char::from(b'a' + i).to_string().repeat(64));
+            record_image(
+                &mut s,
+                "latest",
+                &image,
+                "ref",
+                1,
+                Time::from_timestamp(i64::from(i)),
+                3,
+            );
+        }
+        let items = s
+            .status_tag("latest")
+            .map(|t| t.items.clone())
+            .unwrap_or_default();
+        let times: Vec<i64> = items.iter().map(|e| e.created.timestamp()).collect();
+        assert_eq!(times, [4, 3, 2], "newest first, the oldest dropped");
     }
 
     #[test]
@@ -221,7 +250,7 @@ mod tests {
             pending_tags(&s, SourceKind::DockerImage),
             [("latest".to_owned(), 1)]
         );
-        record_image(&mut s, "latest", A, "ref", 1, Time::from_timestamp(1));
+        record_image(&mut s, "latest", A, "ref", 1, Time::from_timestamp(1), 15);
         assert!(pending_tags(&s, SourceKind::DockerImage).is_empty());
         s.spec.tags[0].generation = Some(2);
         assert_eq!(pending_tags(&s, SourceKind::DockerImage).len(), 1);

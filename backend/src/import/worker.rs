@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use futures::future::join_all;
 use tagstream_shared::{
-    ImageReference, ImageStream, ObjectReference, ProjectName, SourceKind, StreamName,
+    ImageReference, ImageStream, ObjectReference, ProjectName, SourceKind, StreamName, TagEvent,
 };
 
 use super::status::{has_failed, record_failure, record_image, status_generation};
@@ -46,6 +46,25 @@ fn source_of(from: &ObjectReference, stream: &str) -> (String, String) {
         Some((s, t)) => (s.to_owned(), t.to_owned()),
         None => (stream.to_owned(), from.name.clone()),
     }
+}
+
+fn find_stream<'a>(all: &'a [ImageStream], ns: &str, name: &str) -> Option<&'a ImageStream> {
+    all.iter()
+        .find(|s| s.metadata.namespace.as_deref() == Some(ns) && s.metadata.name() == name)
+}
+
+/// The history item of `source` whose image starts with `prefix`, when exactly one image does.
+fn pinned_event(source: &ImageStream, prefix: &str) -> Option<TagEvent> {
+    let mut found: Option<&TagEvent> = None;
+    for event in source.status.tags.iter().flat_map(|t| t.items.iter()) {
+        if event.image.starts_with(prefix) {
+            match found {
+                Some(f) if f.image != event.image => return None,
+                _ => found = Some(event),
+            }
+        }
+    }
+    found.cloned()
 }
 
 impl Importer {
@@ -153,8 +172,8 @@ impl Importer {
         next
     }
 
-    /// Moves tags whose `from` is an ImageStreamTag in this project to their source's current
-    /// image. Answers whether anything moved.
+    /// Moves tags whose `from` is another stream's tag (an alias that follows it) or one image
+    /// of a stream (`stream@digest`, pinned) to that image. Answers whether anything moved.
     async fn follow_aliases(
         &self,
         ns: &ProjectName,
@@ -167,37 +186,48 @@ impl Importer {
             let Some(from) = tag.from.as_ref() else {
                 continue;
             };
-            if from.source_kind() != Some(SourceKind::ImageStreamTag) {
+            let kind = from.source_kind();
+            if !matches!(
+                kind,
+                Some(SourceKind::ImageStreamTag | SourceKind::ImageStreamImage)
+            ) {
                 continue;
             }
-            if from
+            let source_ns = from
                 .namespace
                 .as_deref()
-                .is_some_and(|n| !n.is_empty() && n != ns.as_str())
-            {
+                .filter(|n| !n.is_empty())
+                .unwrap_or(ns.as_str());
+            if !crate::access::may_read_source(ns.as_str(), source_ns) {
                 continue;
             }
-            let (src_stream, src_tag) = source_of(from, stream.metadata.name());
-            let source = all.iter().find(|s| {
-                s.metadata.namespace.as_deref() == Some(ns.as_str())
-                    && s.metadata.name() == src_stream
-            });
-            let Some(current) = source
-                .and_then(|s| s.status_tag(&src_tag))
-                .and_then(|t| t.current())
-            else {
-                continue;
+            let event = if kind == Some(SourceKind::ImageStreamTag) {
+                let (src_stream, src_tag) = source_of(from, stream.metadata.name());
+                find_stream(all, source_ns, &src_stream)
+                    .and_then(|s| s.status_tag(&src_tag))
+                    .and_then(|t| t.current())
+                    .cloned()
+            } else {
+                from.name
+                    .parse::<tagstream_shared::StreamImageName>()
+                    .ok()
+                    .and_then(|wanted| {
+                        let source = find_stream(all, source_ns, wanted.stream.as_str())?;
+                        pinned_event(source, &wanted.digest_prefix)
+                    })
             };
+            let Some(current) = event else { continue };
             let mine = stream.status_tag(&tag.name).and_then(|t| t.current());
             let generation = tag.generation.unwrap_or(0);
             if mine.is_none_or(|m| m.image != current.image || m.generation < generation) {
-                moves.push((tag.name.clone(), current.clone(), generation));
+                moves.push((tag.name.clone(), current, generation));
             }
         }
         if moves.is_empty() {
             return false;
         }
         let now = self.clock.now();
+        let limit = self.config.history_limit;
         let result = self
             .update_stream(ns, name, |s| {
                 let mut changed = false;
@@ -209,6 +239,7 @@ impl Importer {
                         &event.docker_image_reference,
                         *generation,
                         now,
+                        limit,
                     );
                 }
                 changed
@@ -233,6 +264,7 @@ impl Importer {
         };
         let now = self.clock.now();
         let mut timers = self.timers(&key);
+        let limit = self.config.history_limit;
         let written = match &resolved {
             Ok(r) => {
                 let digest = r.image.digest().to_owned();
@@ -246,7 +278,7 @@ impl Importer {
                         return false;
                     }
                     let generation = tag.generation.unwrap_or(job.generation);
-                    record_image(s, &job.tag, &digest, &spec, generation, now)
+                    record_image(s, &job.tag, &digest, &spec, generation, now, limit)
                 })
                 .await
             }

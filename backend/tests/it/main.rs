@@ -12,4 +12,5 @@ mod oci_examples;
 mod registry;
 mod server;
 mod support;
+mod tagging;
 mod token;
