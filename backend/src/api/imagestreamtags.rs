@@ -17,6 +17,8 @@ use super::{IMAGESTREAMS, IMAGESTREAMTAGS, NsPath, PROJECTS, StreamTagPath};
 use crate::app::AppState;
 use crate::body::{Body, Names};
 use crate::error::{ApiError, ApiResult};
+use crate::import::sources::{source_event, source_namespace, source_stream};
+use crate::import::status::record_image;
 use crate::service;
 use crate::store::StoreError;
 
@@ -180,7 +182,8 @@ async fn write_tag(
                 let mut stream = ImageStream::new(name.stream.as_str());
                 stream.spec.tags.push(tag.clone());
                 invalid(name, tag_errors(&stream, ns, name.tag.as_str()))?;
-                let stream = service::stream_for_create(stream, ns.as_str(), state.clock.now());
+                let mut stream = service::stream_for_create(stream, ns.as_str(), state.clock.now());
+                apply_source(state, ns, &mut stream, &tag).await?;
                 state
                     .store
                     .create_image_stream(ns, &name.stream, stream)
@@ -209,7 +212,8 @@ async fn write_tag(
                     }
                 };
                 invalid(name, tag_errors(&new, ns, name.tag.as_str()))?;
-                let new = service::stream_for_update(new, &old);
+                let mut new = service::stream_for_update(new, &old);
+                apply_source(state, ns, &mut new, &tag).await?;
                 let expected = pinned.unwrap_or_else(|| {
                     old.metadata
                         .resource_version
@@ -241,6 +245,54 @@ async fn write_tag(
         resource: IMAGESTREAMTAGS,
         name: name.to_string(),
     })
+}
+
+/// Points a tag whose source is another stream's tag or image at that image now, so that the
+/// answer already shows it (the worker keeps it following later moves).
+async fn apply_source(
+    state: &AppState,
+    ns: &ProjectName,
+    stream: &mut ImageStream,
+    tag: &TagReference,
+) -> ApiResult<()> {
+    let Some(from) = &tag.from else {
+        return Ok(());
+    };
+    let Some(source_name) = source_stream(from, stream.metadata.name()) else {
+        return Ok(());
+    };
+    let source_ns = source_namespace(from, ns.as_str());
+    let event = if source_ns == ns.as_str() && source_name == stream.metadata.name() {
+        source_event(from, stream)
+    } else {
+        let (Ok(source_ns), Ok(source_name)) = (
+            source_ns.parse::<ProjectName>(),
+            source_name.parse::<tagstream_shared::StreamName>(),
+        ) else {
+            return Ok(());
+        };
+        match state.store.get_image_stream(&source_ns, &source_name).await {
+            Ok(source) => source_event(from, &source),
+            Err(StoreError::NotFound) => None,
+            Err(e) => return Err(e.into()),
+        }
+    };
+    if let Some(event) = event {
+        let generation = stream
+            .spec_tag(&tag.name)
+            .and_then(|t| t.generation)
+            .unwrap_or(1);
+        record_image(
+            stream,
+            &tag.name,
+            &event.image,
+            &event.docker_image_reference,
+            generation,
+            state.clock.now(),
+            state.config.import.history_limit,
+        );
+    }
+    Ok(())
 }
 
 fn invalid(name: &StreamTagName, errors: Vec<FieldError>) -> ApiResult<()> {

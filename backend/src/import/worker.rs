@@ -6,10 +6,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures::future::join_all;
-use tagstream_shared::{
-    ImageReference, ImageStream, ObjectReference, ProjectName, SourceKind, StreamName, TagEvent,
-};
+use tagstream_shared::{ImageReference, ImageStream, ProjectName, SourceKind, StreamName};
 
+use super::sources::{source_event, source_namespace, source_stream};
 use super::status::{has_failed, record_failure, record_image, status_generation};
 use super::{ImportMode, Importer, TagKey, TagTimers};
 use crate::registry::RegistryError;
@@ -40,31 +39,9 @@ struct Job {
     scheduled: bool,
 }
 
-/// `stream:tag` or `tag` (same stream) of an ImageStreamTag source.
-fn source_of(from: &ObjectReference, stream: &str) -> (String, String) {
-    match from.name.split_once(':') {
-        Some((s, t)) => (s.to_owned(), t.to_owned()),
-        None => (stream.to_owned(), from.name.clone()),
-    }
-}
-
 fn find_stream<'a>(all: &'a [ImageStream], ns: &str, name: &str) -> Option<&'a ImageStream> {
     all.iter()
         .find(|s| s.metadata.namespace.as_deref() == Some(ns) && s.metadata.name() == name)
-}
-
-/// The history item of `source` whose image starts with `prefix`, when exactly one image does.
-fn pinned_event(source: &ImageStream, prefix: &str) -> Option<TagEvent> {
-    let mut found: Option<&TagEvent> = None;
-    for event in source.status.tags.iter().flat_map(|t| t.items.iter()) {
-        if event.image.starts_with(prefix) {
-            match found {
-                Some(f) if f.image != event.image => return None,
-                _ => found = Some(event),
-            }
-        }
-    }
-    found.cloned()
 }
 
 impl Importer {
@@ -186,36 +163,15 @@ impl Importer {
             let Some(from) = tag.from.as_ref() else {
                 continue;
             };
-            let kind = from.source_kind();
-            if !matches!(
-                kind,
-                Some(SourceKind::ImageStreamTag | SourceKind::ImageStreamImage)
-            ) {
+            let Some(src_stream) = source_stream(from, stream.metadata.name()) else {
                 continue;
-            }
-            let source_ns = from
-                .namespace
-                .as_deref()
-                .filter(|n| !n.is_empty())
-                .unwrap_or(ns.as_str());
+            };
+            let source_ns = source_namespace(from, ns.as_str());
             if !crate::access::may_read_source(ns.as_str(), source_ns) {
                 continue;
             }
-            let event = if kind == Some(SourceKind::ImageStreamTag) {
-                let (src_stream, src_tag) = source_of(from, stream.metadata.name());
-                find_stream(all, source_ns, &src_stream)
-                    .and_then(|s| s.status_tag(&src_tag))
-                    .and_then(|t| t.current())
-                    .cloned()
-            } else {
-                from.name
-                    .parse::<tagstream_shared::StreamImageName>()
-                    .ok()
-                    .and_then(|wanted| {
-                        let source = find_stream(all, source_ns, wanted.stream.as_str())?;
-                        pinned_event(source, &wanted.digest_prefix)
-                    })
-            };
+            let event =
+                find_stream(all, source_ns, &src_stream).and_then(|s| source_event(from, s));
             let Some(current) = event else { continue };
             let mine = stream.status_tag(&tag.name).and_then(|t| t.current());
             let generation = tag.generation.unwrap_or(0);

@@ -141,7 +141,7 @@ async fn revert_adds_an_item_and_keeps_the_old_ones() {
     )
     .await;
     set_history(&app, "demo", "app", "source", &[digest('b'), digest('a')]).await;
-    wait_for_history(&app, "demo", "app", "prod", &[digest('b')]).await;
+    wait_for_history(&app, "demo", "app", "prod", &[digest('b'), digest('a')]).await;
 
     // Revert prod to the earlier image: pin it there.
     let (code, body) = app
@@ -151,7 +151,24 @@ async fn revert_adds_an_item_and_keeps_the_old_ones() {
         )
         .await;
     assert_eq!(code, StatusCode::OK, "{body:#}");
-    wait_for_history(&app, "demo", "app", "prod", &[digest('a'), digest('b')]).await;
+    // The answer already shows it: the earlier image is current again, as a new item.
+    let items: Vec<&str> = body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["image"].as_str().unwrap())
+        .collect();
+    assert_eq!(items, [digest('a'), digest('b'), digest('a')]);
+    // And it stays: the pin does not follow the source any more.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    wait_for_history(
+        &app,
+        "demo",
+        "app",
+        "prod",
+        &[digest('a'), digest('b'), digest('a')],
+    )
+    .await;
     app.stop().await;
 }
 
