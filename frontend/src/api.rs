@@ -89,6 +89,25 @@ pub async fn get_stream_tag(ns: &str, name: &str, tag: &str) -> ApiResult<ImageS
     send(Request::get(&paths::imagestreamtag(ns, name, tag)).build()).await
 }
 
+/// Sets one tag of a stream (its source and policies), as `oc tag` does.
+pub async fn set_stream_tag(
+    ns: &str,
+    name: &str,
+    tag: &str,
+    body: &ImageStreamTag,
+) -> ApiResult<ImageStreamTag> {
+    send(json(
+        Request::put(&paths::imagestreamtag(ns, name, tag)),
+        body,
+    ))
+    .await
+}
+
+/// Removes a tag and its history.
+pub async fn delete_stream_tag(ns: &str, name: &str, tag: &str) -> ApiResult<Status> {
+    send(Request::delete(&paths::imagestreamtag(ns, name, tag)).build()).await
+}
+
 /// One image of a stream with its imported metadata.
 pub async fn get_stream_image(ns: &str, name: &str, digest: &str) -> ApiResult<ImageStreamImage> {
     send(Request::get(&paths::imagestreamimage(ns, name, digest)).build()).await

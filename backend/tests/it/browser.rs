@@ -230,3 +230,50 @@ async fn a_stale_edit_shows_the_conflict_and_keeps_what_was_typed() {
     browser.close().await;
     app.stop().await;
 }
+
+#[tokio::test]
+async fn revert_from_the_tag_page_adds_an_item_and_keeps_the_history() {
+    let app = app_with_history().await;
+    let browser = Browser::start().await;
+    browser
+        .open(&app.url("/ns/demo/streams/ruby/tags/latest"))
+        .await;
+    browser.find("[data-test=history-row]").await;
+    // Only the earlier image offers a revert.
+    assert_eq!(browser.texts("[data-test=revert]").await.len(), 1);
+    browser
+        .find("[data-test=revert]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let message = browser
+        .text_containing("[data-test=revert-message]", "current again")
+        .await;
+    assert!(
+        message.contains(&format!("sha256:{}", "a".repeat(12)))
+            && message.contains(&format!("sha256:{}", "b".repeat(12))),
+        "the confirmation names both digests: {message}"
+    );
+    browser
+        .find("[data-test=confirm-delete]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    browser
+        .text_containing(
+            "[data-test=current-digest]",
+            &format!("sha256:{}", "a".repeat(12)),
+        )
+        .await;
+    assert_eq!(
+        browser
+            .attrs("[data-test=history-row]", "data-digest")
+            .await,
+        [digest('a'), digest('b'), digest('a')],
+        "a new item at the front; nothing rewritten"
+    );
+    browser.close().await;
+    app.stop().await;
+}

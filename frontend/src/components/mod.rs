@@ -15,4 +15,5 @@ pub mod short_digest;
 pub mod skeleton;
 pub mod source;
 pub mod stream_editor;
+pub mod tag_actions;
 pub mod tag_status;

@@ -14,6 +14,7 @@ use crate::components::not_found::NotFoundView;
 use crate::components::relative_time::RelativeTime;
 use crate::components::short_digest::ShortDigest;
 use crate::components::source::TagSource;
+use crate::components::tag_actions::{RemoveTagDialog, RevertDialog};
 use crate::components::tag_status::{TagHealth, TagStatusBadge};
 use crate::pages::{set_title, use_route};
 use crate::routes::Route;
@@ -41,7 +42,7 @@ fn TagView(ns: ProjectName, stream: StreamName, tag: TagName) -> impl IntoView {
     view! {
         <Breadcrumbs ns=ns.clone() stream=stream.clone() tag=tag.clone() />
         <Loaded resource=resource what rows=6
-            view={move |ist: ImageStreamTag| view! { <TagBody ns=ns.clone() stream=stream.clone() tag=tag.clone() ist /> }} />
+            view={move |ist: ImageStreamTag| view! { <TagBody ns=ns.clone() stream=stream.clone() tag=tag.clone() ist reload=Callback::new(move |()| resource.refetch()) /> }} />
     }
 }
 
@@ -75,7 +76,10 @@ fn TagBody(
     stream: StreamName,
     tag: TagName,
     ist: ImageStreamTag,
+    reload: Callback<()>,
 ) -> impl IntoView {
+    let revert_to = RwSignal::new(None::<String>);
+    let remove_open = RwSignal::new(false);
     let current: Option<&TagEvent> = ist.items.first();
     let digest = ist
         .image
@@ -121,6 +125,7 @@ fn TagBody(
         }
         .into_any(),
     };
+    let current_digest = current.map(|e| e.image.clone());
     let history = ist
         .items
         .iter()
@@ -140,6 +145,13 @@ fn TagBody(
                     </td>
                     <td><code class="pull-spec" data-test="history-pull-spec">{spec}</code></td>
                     <td class="num" data-test="history-generation">{event.generation}</td>
+                    <td>{(i > 0 && Some(&event.image) != current_digest.as_ref()).then(|| {
+                        let image = event.image.clone();
+                        view! {
+                            <button type="button" class="btn btn-small" data-test="revert"
+                                on:click=move |_| revert_to.set(Some(image.clone()))>"Revert"</button>
+                        }
+                    })}</td>
                 </tr>
             }
         })
@@ -164,7 +176,14 @@ fn TagBody(
                     <div><dt>"Import"</dt><dd><TagStatusBadge health with_message=true /></dd></div>
                 </dl>
             </div>
+            <div class="page-actions">
+                <button type="button" class="btn btn-danger-outline" data-test="remove-tag"
+                    on:click=move |_| remove_open.set(true)>"Remove tag"</button>
+            </div>
         </header>
+        <RevertDialog ns=ns.clone() stream=stream.clone() tag=tag.clone() spec=ist.tag.clone()
+            current=current_digest.clone() target=revert_to reload />
+        <RemoveTagDialog ns=ns.clone() stream=stream.clone() tag=tag.clone() open=remove_open />
         <section class="panel" aria-labelledby="pull-title">
             <h2 id="pull-title">"Pull"</h2>
             {match by_digest {
@@ -199,6 +218,7 @@ fn TagBody(
                                 <th scope="col">"Image"</th>
                                 <th scope="col">"Pull spec"</th>
                                 <th scope="col" class="num">"Generation"</th>
+                                <th scope="col"><span class="visually-hidden">"Actions"</span></th>
                             </tr>
                         </thead>
                         <tbody>{history}</tbody>
