@@ -6,6 +6,7 @@ use leptos::wasm_bindgen::JsCast;
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
+use crate::pages::compare::ComparePage;
 use crate::pages::image::ImagePage;
 use crate::pages::not_found::NotFoundPage;
 use crate::pages::openshift::OpenShiftRedirect;
@@ -60,6 +61,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/ns/:ns/streams/:name") view=StreamPage />
                     <Route path=path!("/ns/:ns/streams/:name/tags/:tag") view=TagPage />
                     <Route path=path!("/ns/:ns/streams/:name/images/:digest") view=ImagePage />
+                    <Route path=path!("/ns/:ns/streams/:name/compare/:a/:b") view=ComparePage />
                     <Route path=path!("/k8s/ns/:ns/:resource/:name") view=OpenShiftRedirect />
                 </Routes>
             </main>

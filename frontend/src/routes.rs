@@ -26,6 +26,13 @@ pub enum Route {
         stream: StreamName,
         digest: Digest,
     },
+    /// `/ns/{ns}/streams/{name}/compare/{a}/{b}`: two images of a stream side by side.
+    Compare {
+        ns: ProjectName,
+        stream: StreamName,
+        a: Digest,
+        b: Digest,
+    },
 }
 
 impl Route {
@@ -38,6 +45,9 @@ impl Route {
             Self::Tag { ns, stream, tag } => format!("/ns/{ns}/streams/{stream}/tags/{tag}"),
             Self::Image { ns, stream, digest } => {
                 format!("/ns/{ns}/streams/{stream}/images/{digest}")
+            }
+            Self::Compare { ns, stream, a, b } => {
+                format!("/ns/{ns}/streams/{stream}/compare/{a}/{b}")
             }
         }
     }
@@ -58,6 +68,12 @@ impl Route {
                 ns: ns.parse().ok()?,
                 stream: stream.parse().ok()?,
                 tag: tag.parse().ok()?,
+            },
+            ["ns", ns, "streams", stream, "compare", a, b] => Self::Compare {
+                ns: ns.parse().ok()?,
+                stream: stream.parse().ok()?,
+                a: a.parse().ok()?,
+                b: b.parse().ok()?,
             },
             ["ns", ns, "streams", stream, "images", digest] => Self::Image {
                 ns: ns.parse().ok()?,
@@ -142,9 +158,15 @@ mod tests {
                 tag: "3.3-slim".parse().expect("valid"),
             },
             Route::Image {
+                ns: ns.clone(),
+                stream: stream.clone(),
+                digest: D.parse().expect("valid"),
+            },
+            Route::Compare {
                 ns,
                 stream,
-                digest: D.parse().expect("valid"),
+                a: D.parse().expect("valid"),
+                b: format!("sha256:{}", "e".repeat(64)).parse().expect("valid"),
             },
         ]
     }

@@ -4,6 +4,7 @@
 //!
 //! Pure logic: no I/O, compiles for native and `wasm32-unknown-unknown`.
 
+pub mod compare;
 pub mod image;
 pub mod imagestream;
 pub mod import;

@@ -141,3 +141,65 @@ async fn a_failed_import_shows_its_reason_on_the_tag_page() {
     browser.close().await;
     app.stop().await;
 }
+
+#[tokio::test]
+async fn two_history_items_are_compared_side_by_side() {
+    let registry = Registry::start().await;
+    let app = TestApp::start_with_config(config_for(&registry)).await;
+    app.create_project("demo").await;
+    let from = format!("{}/team/web:latest", registry.addr);
+    let request = json!({"metadata": {"name": "web"}, "spec": {"import": true, "images": [
+        {"from": {"kind": "DockerImage", "name": from}, "to": {"name": "latest"}}]}});
+    let (first, _) = registry
+        .push_image("team/web", "latest", &ImageSpec::new("one"))
+        .await;
+    let (code, body) = app.post(&paths::imagestreamimports("demo"), &request).await;
+    assert_eq!(code, 201, "{body}");
+    let (second, _) = registry
+        .push_image("team/web", "latest", &ImageSpec::new("two"))
+        .await;
+    let (code, body) = app.post(&paths::imagestreamimports("demo"), &request).await;
+    assert_eq!(code, 201, "{body}");
+    let browser = Browser::start().await;
+    browser
+        .open(&app.url("/ns/demo/streams/web/tags/latest"))
+        .await;
+    browser
+        .find("[data-test=compare]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    assert_eq!(
+        browser.path().await,
+        format!("/ns/demo/streams/web/compare/{first}/{second}")
+    );
+    let facts = browser
+        .text_containing("[data-test=compare-facts]", &first)
+        .await;
+    assert!(facts.contains(&second), "{facts}");
+    let label = browser
+        .text_containing(
+            "[data-test=compare-label]",
+            "org.opencontainers.image.title",
+        )
+        .await;
+    assert!(
+        label.contains("one") && label.contains("two") && label.contains("changed"),
+        "{label}"
+    );
+    browser
+        .text_containing("[data-test=compare-env]", "APP_CONTENT")
+        .await;
+    browser
+        .text_containing("[data-test=layers-shared]", "1 layer in common")
+        .await;
+    assert_eq!(
+        browser
+            .attrs("[data-test=compare-layer]", "data-change")
+            .await,
+        ["removed", "added"]
+    );
+    browser.close().await;
+    app.stop().await;
+}

@@ -1,6 +1,7 @@
 //! One routed page per file. Each page reads the current path back into a typed [`Route`], so a
 //! malformed name in a link shows "not found" rather than a request the server would refuse.
 
+pub mod compare;
 pub mod image;
 pub mod not_found;
 pub mod openshift;

@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 use tagstream_shared::{
-    ImageReference, ImageStreamTag, ProjectName, SourceKind, StreamName, TagEvent, TagName,
+    Digest, ImageReference, ImageStreamTag, ProjectName, SourceKind, StreamName, TagEvent, TagName,
 };
 
 use crate::api;
@@ -145,9 +145,14 @@ fn TagBody(
                     </td>
                     <td><code class="pull-spec" data-test="history-pull-spec">{spec}</code></td>
                     <td class="num" data-test="history-generation">{event.generation}</td>
-                    <td>{(i > 0 && Some(&event.image) != current_digest.as_ref()).then(|| {
+                    <td class="row-actions">{(i > 0 && Some(&event.image) != current_digest.as_ref()).then(|| {
                         let image = event.image.clone();
+                        let compare = match (event.image.parse::<Digest>(), current_digest.as_deref().map(str::parse::<Digest>)) {
+                            (Ok(a), Some(Ok(b))) => Some(Route::Compare { ns: ns.clone(), stream: stream.clone(), a, b }.path()),
+                            _ => None,
+                        };
                         view! {
+                            {compare.map(|href| view! { <a class="btn btn-small" href=href data-test="compare">"Compare"</a> " " })}
                             <button type="button" class="btn btn-small" data-test="revert"
                                 on:click=move |_| revert_to.set(Some(image.clone()))>"Revert"</button>
                         }
