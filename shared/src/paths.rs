@@ -23,3 +23,27 @@ pub fn imagestream_status(ns: &str, name: &str) -> String {
 pub fn imagestreamtag(ns: &str, name: &str, tag: &str) -> String {
     format!("/apis/image.openshift.io/v1/namespaces/{ns}/imagestreamtags/{name}:{tag}")
 }
+
+pub fn templates(ns: &str) -> String {
+    format!("/apis/template.openshift.io/v1/namespaces/{ns}/templates")
+}
+
+pub fn template(ns: &str, name: &str) -> String {
+    format!("{}/{name}", templates(ns))
+}
+
+/// `POST` a template here to have it processed (nothing is stored).
+pub fn processed_templates(ns: &str) -> String {
+    format!("/apis/template.openshift.io/v1/namespaces/{ns}/processedtemplates")
+}
+
+pub fn template_instances(ns: &str) -> String {
+    format!("/apis/template.openshift.io/v1/namespaces/{ns}/templateinstances")
+}
+
+pub fn template_instance(ns: &str, name: &str) -> String {
+    format!("{}/{name}", template_instances(ns))
+}
+
+/// The one samples config.
+pub const SAMPLES_CONFIG: &str = "/apis/samples.operator.openshift.io/v1/configs/cluster";
