@@ -61,8 +61,21 @@ pub enum StartError {
         addr: SocketAddr,
         source: std::io::Error,
     },
+    #[error("cannot set up the samples: {0}")]
+    Samples(#[from] crate::samples::SamplesError),
     #[error("the server failed: {0}")]
     Serve(std::io::Error),
+}
+
+/// What runs once before serving: the samples are brought in line with their config.
+pub async fn prepare(state: &AppState) -> Result<(), StartError> {
+    let applied = crate::samples::reconcile(state).await?;
+    tracing::info!(
+        namespace = %state.config.samples.namespace,
+        state = applied.spec.management_state.as_str(),
+        "samples applied"
+    );
+    Ok(())
 }
 
 /// Starts serving per `args` and returns when a shutdown signal has been handled.
@@ -86,7 +99,9 @@ pub async fn serve(args: ServeArgs) -> Result<(), StartError> {
             source,
         })?;
     let addr = listener.local_addr().map_err(StartError::Serve)?;
-    let app = router(AppState::new(store, config), args.dist.clone());
+    let state = AppState::new(store, config);
+    prepare(&state).await?;
+    let app = router(state, args.dist.clone());
     tracing::info!(%addr, "tagstream listening");
     // The URL on stdout is the interface for people and scripts that start the server.
     let _ = writeln!(std::io::stdout(), "tagstream is serving on http://{addr}/");

@@ -9,6 +9,8 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod error;
+pub mod samples;
 pub mod service;
 pub mod static_files;
 pub mod store;
+pub mod template_service;
