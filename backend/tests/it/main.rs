@@ -2,7 +2,9 @@
 //! a loopback port, the real `tagstream` binary, and the real console in headless Chromium.
 
 mod api_projects;
+mod api_samples;
 mod api_streams;
+mod api_templates;
 mod browser;
 mod chrome;
 mod server;

@@ -18,7 +18,7 @@ pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
     /// Holds the database file for as long as the app lives.
-    _dir: tempfile::TempDir,
+    _dir: Option<tempfile::TempDir>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
     store: SqliteStore,
@@ -35,11 +35,23 @@ impl TestApp {
     }
 
     pub async fn start_with_dist(dist: &Path) -> Self {
-        let dir = tempfile::tempdir().unwrap();
+        Self::launch(tempfile::tempdir().unwrap(), Config::default(), dist, false).await
+    }
+
+    /// Starts as `tagstream serve` does (the samples applied per `config`), over the database in
+    /// `dir`: a fresh temp dir, or one kept from an earlier run to test a restart.
+    pub async fn start_prepared(dir: tempfile::TempDir, config: Config) -> Self {
+        Self::launch(dir, config, &workspace_root().join("dist"), true).await
+    }
+
+    async fn launch(dir: tempfile::TempDir, config: Config, dist: &Path, prepare: bool) -> Self {
         let store = SqliteStore::open(&dir.path().join("tagstream.db"))
             .await
             .unwrap();
-        let state = AppState::new(std::sync::Arc::new(store.clone()), Config::default());
+        let state = AppState::new(std::sync::Arc::new(store.clone()), config);
+        if prepare {
+            tagstream_backend::app::prepare(&state).await.unwrap();
+        }
         let app = router(state, dist.to_owned());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
@@ -55,14 +67,25 @@ impl TestApp {
         Self {
             base,
             client: reqwest::Client::new(),
-            _dir: dir,
+            _dir: Some(dir),
             stop: Some(stop),
             task: Some(task),
             store,
         }
     }
 
+    /// Stops the server and hands back the directory holding its database, for a restart.
+    pub async fn stop_keeping_data(mut self) -> tempfile::TempDir {
+        let dir = self._dir.take().unwrap();
+        self.shutdown().await;
+        dir
+    }
+
     pub async fn stop(mut self) {
+        self.shutdown().await;
+    }
+
+    async fn shutdown(&mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
