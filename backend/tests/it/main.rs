@@ -6,6 +6,7 @@ mod api_samples;
 mod api_streams;
 mod api_templates;
 mod browser;
+mod browser_templates;
 mod chrome;
 mod server;
 mod support;

@@ -41,7 +41,9 @@ impl TestApp {
     /// Starts as `tagstream serve` does (the samples applied per `config`), over the database in
     /// `dir`: a fresh temp dir, or one kept from an earlier run to test a restart.
     pub async fn start_prepared(dir: tempfile::TempDir, config: Config) -> Self {
-        Self::launch(dir, config, &workspace_root().join("dist"), true).await
+        let dist = std::env::var_os("TAGSTREAM_DIST")
+            .map_or_else(|| workspace_root().join("dist"), PathBuf::from);
+        Self::launch(dir, config, &dist, true).await
     }
 
     async fn launch(dir: tempfile::TempDir, config: Config, dist: &Path, prepare: bool) -> Self {

@@ -88,6 +88,7 @@ fn ProjectBody(
                 {(title != ns_text).then(|| view! { <p class="muted mono">{ns_text.clone()}</p> })}
             </div>
             <div class="page-actions">
+                <a class="btn" href=Route::Templates { ns: ns.clone() }.path() data-test="open-catalog">"Templates"</a>
                 <a class="btn btn-primary" href="#create-stream" data-test="open-create-stream" on:click=|_| focus("stream-name")>"Create stream"</a>
                 <button type="button" class="btn btn-danger-outline" data-test="delete-project"
                     on:click=move |_| { delete.clear(); confirm.set(true) }>

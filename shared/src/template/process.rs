@@ -148,17 +148,20 @@ pub fn process_with(
     generate: &mut dyn FnMut(&str) -> Result<String, ExpressionError>,
 ) -> Result<Template, Vec<FieldError>> {
     let parameters = resolve_parameters(template.parameters(), generate)?;
-    let values: BTreeMap<&str, &str> = parameters
-        .iter()
-        .map(|p| (p.name.as_str(), p.value()))
-        .collect();
+    // Maps are filled by insertion rather than collected: collecting sorts first, and that
+    // sort code would be one more thing the console's wasm carries.
+    let mut values: BTreeMap<&str, &str> = BTreeMap::new();
+    for p in &parameters {
+        values.insert(p.name.as_str(), p.value());
+    }
     let mut out = template.clone();
     out.message = template.message.as_deref().map(|m| substitute(m, &values));
     let labels: Option<BTreeMap<String, String>> = template.labels.as_ref().map(|labels| {
-        labels
-            .iter()
-            .map(|(k, v)| (substitute(k, &values), substitute(v, &values)))
-            .collect()
+        let mut out = BTreeMap::new();
+        for (k, v) in labels {
+            out.insert(substitute(k, &values), substitute(v, &values));
+        }
+        out
     });
     let mut errors = Vec::new();
     let mut objects = Vec::with_capacity(template.objects.len());
@@ -273,11 +276,13 @@ fn substitute_value(value: Value, values: &BTreeMap<&str, &str>) -> Value {
                 .map(|v| substitute_value(v, values))
                 .collect(),
         ),
-        Value::Object(map) => Value::Object(
-            map.into_iter()
-                .map(|(k, v)| (substitute(&k, values), substitute_value(v, values)))
-                .collect(),
-        ),
+        Value::Object(map) => {
+            let mut out = Map::new();
+            for (k, v) in map {
+                out.insert(substitute(&k, values), substitute_value(v, values));
+            }
+            Value::Object(out)
+        }
         other => other,
     }
 }
@@ -358,6 +363,7 @@ mod tests {
     fn values<'a>(pairs: &[(&'a str, &'a str)]) -> BTreeMap<&'a str, &'a str> {
         pairs.iter().copied().collect()
     }
+
 
     #[test]
     fn references_are_replaced_anywhere_and_unknown_ones_kept() {
