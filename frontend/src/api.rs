@@ -99,7 +99,11 @@ pub async fn get_template(ns: &str, name: &str) -> ApiResult<Template> {
 
 /// Instantiates in `ns`: the answer holds generated values and the other objects, once.
 pub async fn instantiate(ns: &str, instance: &TemplateInstance) -> ApiResult<TemplateInstance> {
-    send(json(Request::post(&paths::template_instances(ns)), instance)).await
+    send(json(
+        Request::post(&paths::template_instances(ns)),
+        instance,
+    ))
+    .await
 }
 
 pub async fn get_samples_config() -> ApiResult<SamplesConfig> {

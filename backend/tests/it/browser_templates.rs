@@ -42,7 +42,12 @@ async fn the_rails_sample_is_found_filled_previewed_and_instantiated() {
     browser
         .text_containing("[data-test=template-count]", "1 of 4 templates")
         .await;
-    browser.find("[data-test=template-link]").await.click().await.unwrap();
+    browser
+        .find("[data-test=template-link]")
+        .await
+        .click()
+        .await
+        .unwrap();
 
     // The template page: what it is, its objects, and a preview with the defaults.
     browser
@@ -52,11 +57,16 @@ async fn the_rails_sample_is_found_filled_previewed_and_instantiated() {
         .text_containing("[data-test=object-summary]", "ImageStream × 1")
         .await;
     browser
-        .text_containing("[data-test=preview]", "\"name\": \"rails-postgresql-example\"")
+        .text_containing(
+            "[data-test=preview]",
+            "\"name\": \"rails-postgresql-example\"",
+        )
         .await;
     let required = browser.texts("[data-test=param-required]").await;
     assert!(!required.is_empty(), "required parameters are marked");
-    let placeholders = browser.attrs("[data-test=param-input]", "placeholder").await;
+    let placeholders = browser
+        .attrs("[data-test=param-input]", "placeholder")
+        .await;
     assert!(placeholders.iter().any(|p| p == "generated if empty"));
 
     // Emptying a required parameter is caught as you type, worded as OpenShift words it.
@@ -81,7 +91,12 @@ async fn the_rails_sample_is_found_filled_previewed_and_instantiated() {
     );
 
     // Instantiate: the image stream is created and linked; the other objects can be downloaded.
-    browser.find("[data-test=instantiate]").await.click().await.unwrap();
+    browser
+        .find("[data-test=instantiate]")
+        .await
+        .click()
+        .await
+        .unwrap();
     browser
         .text_containing("[data-test=created-stream]", "shop")
         .await;
@@ -120,8 +135,18 @@ async fn the_samples_admin_page_saves_and_applies_the_config() {
     browser
         .text_containing("[data-test=samples-applied]", "Managed")
         .await;
-    browser.find("[data-test=state-Removed]").await.click().await.unwrap();
-    browser.find("[data-test=samples-save]").await.click().await.unwrap();
+    browser
+        .find("[data-test=state-Removed]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    browser
+        .find("[data-test=samples-save]")
+        .await
+        .click()
+        .await
+        .unwrap();
     browser.find("[data-test=samples-saved]").await;
     browser
         .text_containing("[data-test=samples-applied]", "Removed")

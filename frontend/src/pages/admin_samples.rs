@@ -77,16 +77,14 @@ fn SamplesForm(config: SamplesConfig) -> impl IntoView {
     });
     let cause = move |field: &'static str| {
         move || {
-            save.value().get().and_then(Result::err).and_then(|s| {
-                s.causes_for(field).next().map(|c| c.message.clone())
-            })
+            save.value()
+                .get()
+                .and_then(Result::err)
+                .and_then(|s| s.causes_for(field).next().map(|c| c.message.clone()))
         }
     };
     let ns = config.status.namespace.clone();
-    let ns_link = ns
-        .parse()
-        .ok()
-        .map(|ns| Route::Templates { ns }.path());
+    let ns_link = ns.parse().ok().map(|ns| Route::Templates { ns }.path());
     view! {
         <p>"Samples project: " <a class="mono" href=ns_link>{ns}</a>
             " · applied state: " <span data-test="samples-applied">{move || applied.get()}</span></p>

@@ -10,9 +10,7 @@ use serde_json::Value;
 use tagstream_shared::template::generate::generate;
 use tagstream_shared::template::process::{parameter_field, process};
 use tagstream_shared::template::{TemplateInstanceSpec, object_list};
-use tagstream_shared::{
-    ObjectMeta, ProjectName, Status, Template, TemplateInstance, TemplateName,
-};
+use tagstream_shared::{ObjectMeta, ProjectName, Status, Template, TemplateInstance, TemplateName};
 
 use crate::api;
 use crate::components::breadcrumbs::Breadcrumbs;
@@ -50,10 +48,7 @@ fn TemplateView(ns: ProjectName, name: TemplateName, source: ProjectName) -> imp
     });
     set_title(&format!("{name} · {ns}"));
     let what = format!("template {source}/{name}");
-    let crumb = (
-        name.to_string(),
-        Route::Templates { ns: ns.clone() },
-    );
+    let crumb = (name.to_string(), Route::Templates { ns: ns.clone() });
     view! {
         <Breadcrumbs ns=ns.clone() last=crumb />
         <Loaded resource=template what
@@ -64,7 +59,11 @@ fn TemplateView(ns: ProjectName, name: TemplateName, source: ProjectName) -> imp
 /// Links that download the JSON text `json` as `file.json` or, converted, `file.yaml`; built in
 /// the browser (nothing to fetch), absent while there is nothing to download.
 #[component]
-fn Downloads(#[prop(into)] json: Signal<String>, file: String, test: &'static str) -> impl IntoView {
+fn Downloads(
+    #[prop(into)] json: Signal<String>,
+    file: String,
+    test: &'static str,
+) -> impl IntoView {
     let href = move |yaml: bool| {
         json.with(|text| {
             (!text.is_empty()).then(|| match yaml {
@@ -96,7 +95,11 @@ fn pretty(value: &Value) -> String {
 
 /// `template` with the form's values in its parameters; `examples` stand in for empty generated
 /// ones (the preview), or they are left for the server to generate (instantiation).
-fn with_values(template: &Template, values: &[RwSignal<String>], examples: &[Option<String>]) -> Template {
+fn with_values(
+    template: &Template,
+    values: &[RwSignal<String>],
+    examples: &[Option<String>],
+) -> Template {
     let mut t = template.clone();
     for (i, (p, v)) in t.parameters.iter_mut().flatten().zip(values).enumerate() {
         let v = v.get();
@@ -253,7 +256,11 @@ fn TemplateBody(ns: ProjectName, template: Template, source: ProjectName) -> imp
     let kinds = template.object_kinds();
     let ns_for_result = ns.clone();
     let description = template.description().to_owned();
-    let tags = template.tags().into_iter().map(str::to_owned).collect::<Vec<_>>();
+    let tags = template
+        .tags()
+        .into_iter()
+        .map(str::to_owned)
+        .collect::<Vec<_>>();
     view! {
         <header class="page-head">
             <div>

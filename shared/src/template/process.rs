@@ -364,7 +364,6 @@ mod tests {
         pairs.iter().copied().collect()
     }
 
-
     #[test]
     fn references_are_replaced_anywhere_and_unknown_ones_kept() {
         let v = values(&[("A", "1"), ("B", "two")]);
