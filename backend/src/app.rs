@@ -96,8 +96,21 @@ pub enum StartError {
         addr: SocketAddr,
         source: std::io::Error,
     },
+    #[error("cannot set up the samples: {0}")]
+    Samples(#[from] crate::samples::SamplesError),
     #[error("the server failed: {0}")]
     Serve(std::io::Error),
+}
+
+/// What runs once before serving: the samples are brought in line with their config.
+pub async fn prepare(state: &AppState) -> Result<(), StartError> {
+    let applied = crate::samples::reconcile(state).await?;
+    tracing::info!(
+        namespace = %state.config.samples.namespace,
+        state = applied.spec.management_state.as_str(),
+        "samples applied"
+    );
+    Ok(())
 }
 
 /// Starts serving per `args` and returns when a shutdown signal has been handled.
@@ -122,6 +135,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), StartError> {
         })?;
     let addr = listener.local_addr().map_err(StartError::Serve)?;
     let state = AppState::new(store, config)?;
+    prepare(&state).await?;
     state.start_background();
     let app = router(state.clone(), args.dist.clone());
     tracing::info!(%addr, "tagstream listening");

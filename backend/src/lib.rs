@@ -12,6 +12,8 @@ pub mod config;
 pub mod error;
 pub mod import;
 pub mod registry;
+pub mod samples;
 pub mod service;
 pub mod static_files;
 pub mod store;
+pub mod template_service;

@@ -5,8 +5,8 @@ use gloo_net::http::{Request, RequestBuilder, Response};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tagstream_shared::{
-    ImageStream, ImageStreamImage, ImageStreamImport, ImageStreamTag, List, Project, Status,
-    StatusReason, paths,
+    ImageStream, ImageStreamImage, ImageStreamImport, ImageStreamTag, List, Project, SamplesConfig,
+    Status, StatusReason, Template, TemplateInstance, paths,
 };
 
 /// What every call answers.
@@ -103,6 +103,23 @@ pub async fn set_stream_tag(
     .await
 }
 
+pub async fn list_templates(ns: &str) -> ApiResult<List<Template>> {
+    send(Request::get(&paths::templates(ns)).build()).await
+}
+
+pub async fn get_template(ns: &str, name: &str) -> ApiResult<Template> {
+    send(Request::get(&paths::template(ns, name)).build()).await
+}
+
+/// Instantiates in `ns`: the answer holds generated values and the other objects, once.
+pub async fn instantiate(ns: &str, instance: &TemplateInstance) -> ApiResult<TemplateInstance> {
+    send(json(
+        Request::post(&paths::template_instances(ns)),
+        instance,
+    ))
+    .await
+}
+
 /// Removes a tag and its history.
 pub async fn delete_stream_tag(ns: &str, name: &str, tag: &str) -> ApiResult<Status> {
     send(Request::delete(&paths::imagestreamtag(ns, name, tag)).build()).await
@@ -118,12 +135,32 @@ pub async fn import_images(ns: &str, request: &ImageStreamImport) -> ApiResult<I
     send(json(Request::post(&paths::imagestreamimports(ns)), request)).await
 }
 
+pub async fn get_samples_config() -> ApiResult<SamplesConfig> {
+    send(Request::get(paths::SAMPLES_CONFIG).build()).await
+}
+
+pub async fn replace_samples_config(config: &SamplesConfig) -> ApiResult<SamplesConfig> {
+    send(json(Request::put(paths::SAMPLES_CONFIG), config)).await
+}
+
 /// The request with `body` as JSON.
 fn json<T: Serialize>(builder: RequestBuilder, body: &T) -> Result<Request, gloo_net::Error> {
     builder.json(body)
 }
 
 async fn send<T: DeserializeOwned>(request: Result<Request, gloo_net::Error>) -> ApiResult<T> {
+    let (code, text) = exchange(request).await?;
+    serde_json::from_str(&text).map_err(|e| {
+        Status::failure(
+            StatusReason::InternalError,
+            format!("The server answered {code} with a body the console does not understand: {e}"),
+        )
+    })
+}
+
+/// The one round trip, not generic so that every call shares its code: the body of a success
+/// with its code, or the failure as a `Status`.
+async fn exchange(request: Result<Request, gloo_net::Error>) -> Result<(u16, String), Status> {
     let request = request.map_err(|e| {
         Status::failure(
             StatusReason::BadRequest,
@@ -139,7 +176,7 @@ async fn send<T: DeserializeOwned>(request: Result<Request, gloo_net::Error>) ->
     read(response).await
 }
 
-async fn read<T: DeserializeOwned>(response: Response) -> ApiResult<T> {
+async fn read(response: Response) -> Result<(u16, String), Status> {
     let code = response.status();
     let text = response.text().await.map_err(|e| {
         Status::failure(
@@ -148,14 +185,7 @@ async fn read<T: DeserializeOwned>(response: Response) -> ApiResult<T> {
         )
     })?;
     if response.ok() {
-        return serde_json::from_str(&text).map_err(|e| {
-            Status::failure(
-                StatusReason::InternalError,
-                format!(
-                    "The server answered {code} with a body the console does not understand: {e}"
-                ),
-            )
-        });
+        return Ok((code, text));
     }
     match serde_json::from_str::<Status>(&text) {
         Ok(status) => Err(status),

@@ -6,6 +6,7 @@ use leptos::wasm_bindgen::JsCast;
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
+use crate::pages::admin_samples::AdminSamplesPage;
 use crate::pages::compare::ComparePage;
 use crate::pages::image::ImagePage;
 use crate::pages::not_found::NotFoundPage;
@@ -14,6 +15,8 @@ use crate::pages::project::ProjectPage;
 use crate::pages::projects::ProjectsPage;
 use crate::pages::stream::StreamPage;
 use crate::pages::tag::TagPage;
+use crate::pages::template::TemplatePage;
+use crate::pages::templates::TemplatesPage;
 use crate::routes;
 
 /// `/` anywhere but in a text field focuses the page's search or filter box.
@@ -52,6 +55,7 @@ pub fn App() -> impl IntoView {
                 <a class="brand" href=routes::Route::Projects.path() data-test="home-link">"tagstream"</a>
                 <nav class="topnav" aria-label="Main">
                     <a href=routes::Route::Projects.path()>"Projects"</a>
+                    <a href=routes::Route::AdminSamples.path() data-test="nav-samples">"Samples"</a>
                 </nav>
             </header>
             <main id="main" class="page" tabindex="-1">
@@ -62,6 +66,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/ns/:ns/streams/:name/tags/:tag") view=TagPage />
                     <Route path=path!("/ns/:ns/streams/:name/images/:digest") view=ImagePage />
                     <Route path=path!("/ns/:ns/streams/:name/compare/:a/:b") view=ComparePage />
+                    <Route path=path!("/ns/:ns/templates") view=TemplatesPage />
+                    <Route path=path!("/ns/:ns/templates/:name") view=TemplatePage />
+                    <Route path=path!("/admin/samples") view=AdminSamplesPage />
                     <Route path=path!("/k8s/ns/:ns/:resource/:name") view=OpenShiftRedirect />
                 </Routes>
             </main>

@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use tagstream_shared::{Digest, ProjectName, StreamName, StreamTagName, TagName};
+use tagstream_shared::{Digest, ProjectName, StreamName, StreamTagName, TagName, TemplateName};
 
 /// A page of the console, with its typed parameters.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,6 +33,13 @@ pub enum Route {
         a: Digest,
         b: Digest,
     },
+    /// `/ns/{ns}/templates`: the catalog, the project's templates and the samples.
+    Templates { ns: ProjectName },
+    /// `/ns/{ns}/templates/{name}`: a template to instantiate in `ns`; `?source=` names the
+    /// project that holds it when that is not `ns` (the samples).
+    Template { ns: ProjectName, name: TemplateName },
+    /// `/admin/samples`: the samples config.
+    AdminSamples,
 }
 
 impl Route {
@@ -49,6 +56,9 @@ impl Route {
             Self::Compare { ns, stream, a, b } => {
                 format!("/ns/{ns}/streams/{stream}/compare/{a}/{b}")
             }
+            Self::Templates { ns } => format!("/ns/{ns}/templates"),
+            Self::Template { ns, name } => format!("/ns/{ns}/templates/{name}"),
+            Self::AdminSamples => "/admin/samples".to_owned(),
         }
     }
 
@@ -80,6 +90,14 @@ impl Route {
                 stream: stream.parse().ok()?,
                 digest: digest.parse().ok()?,
             },
+            ["ns", ns, "templates"] => Self::Templates {
+                ns: ns.parse().ok()?,
+            },
+            ["ns", ns, "templates", name] => Self::Template {
+                ns: ns.parse().ok()?,
+                name: name.parse().ok()?,
+            },
+            ["admin", "samples"] => Self::AdminSamples,
             _ => return None,
         })
     }
@@ -123,7 +141,7 @@ pub fn query_string<K: AsRef<str>, V: AsRef<str>>(pairs: &[(K, V)]) -> String {
 }
 
 /// Percent-encodes a query value: everything but unreserved characters.
-fn encode(value: &str) -> String {
+pub fn encode(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     for b in value.bytes() {
         match b {
@@ -163,11 +181,17 @@ mod tests {
                 digest: D.parse().expect("valid"),
             },
             Route::Compare {
-                ns,
+                ns: ns.clone(),
                 stream,
                 a: D.parse().expect("valid"),
                 b: format!("sha256:{}", "e".repeat(64)).parse().expect("valid"),
             },
+            Route::Templates { ns: ns.clone() },
+            Route::Template {
+                ns,
+                name: "rails-postgresql-example".parse().expect("valid"),
+            },
+            Route::AdminSamples,
         ]
     }
 
@@ -191,6 +215,8 @@ mod tests {
             "/ns/demo/streams/ruby/tags/.x",
             "/ns/demo/streams/ruby/images/sha256:abc",
             "/ns/demo/streams/ruby/tags/latest/more",
+            "/ns/demo/templates/Rails",
+            "/admin/other",
         ] {
             assert_eq!(Route::parse(bad), None, "{bad}");
         }

@@ -1,6 +1,8 @@
 //! tagstream's model, shared by the server and the console: OpenShift-compatible wire types
-//! (`image.openshift.io/v1`, `project.openshift.io/v1`, Kubernetes `Status`), the name and object
-//! validation both sides apply, image reference and digest parsing, and the API paths.
+//! (`image.openshift.io/v1`, `project.openshift.io/v1`, `template.openshift.io/v1`,
+//! `samples.operator.openshift.io/v1`, Kubernetes `Status`), the name and object
+//! validation both sides apply, image reference and digest parsing, the template
+//! processing engine, and the API paths.
 //!
 //! Pure logic: no I/O, compiles for native and `wasm32-unknown-unknown`.
 
@@ -14,8 +16,11 @@ pub mod names;
 pub mod paths;
 pub mod project;
 pub mod reference;
+pub mod samples;
 pub mod status;
+pub mod template;
 pub mod validation;
+pub mod yaml;
 
 pub use image::{
     DockerConfig, DockerImageMetadata, Image, ImageLayer, ImageManifest, ImageStreamImage,
@@ -32,8 +37,10 @@ pub use import::{
 };
 pub use list::List;
 pub use meta::{ListMeta, ObjectMeta, Time};
-pub use names::{NameError, ProjectName, StreamName, StreamTagName, TagName};
+pub use names::{NameError, ProjectName, StreamName, StreamTagName, TagName, TemplateName};
 pub use project::Project;
 pub use reference::{AnyReference, Digest, ImageReference, NormalizedReference, ReferenceError};
+pub use samples::{ManagementState, SamplesConfig};
 pub use status::{CauseType, Status, StatusCause, StatusDetails, StatusReason};
+pub use template::{Parameter, Template, TemplateInstance};
 pub use validation::FieldError;

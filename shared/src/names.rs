@@ -150,6 +150,27 @@ name_type!(
     }
 );
 
+name_type!(
+    /// A template's (or template instance's) name: a DNS-1123 subdomain, as Kubernetes requires of
+    /// object names: lower-case letters, digits, '-' and '.', at most 253 characters.
+    TemplateName,
+    |s| {
+        let label_ok = |l: &str| is_dns1123_label(l);
+        if s.is_empty() {
+            return Err(NameError("name must not be empty".into()));
+        }
+        if s.len() > OBJECT_NAME_MAX || !s.split('.').all(label_ok) {
+            return Err(NameError(
+                "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric \
+                 characters, '-' or '.', and must start and end with an alphanumeric character \
+                 (e.g. 'rails-postgresql-example'), at most 253 characters"
+                    .into(),
+            ));
+        }
+        Ok(())
+    }
+);
+
 /// `stream:tag`, the name of an ImageStreamTag.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct StreamTagName {

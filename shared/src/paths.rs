@@ -31,3 +31,27 @@ pub fn imagestreamimports(ns: &str) -> String {
 pub fn imagestreamimage(ns: &str, name: &str, digest: &str) -> String {
     format!("/apis/image.openshift.io/v1/namespaces/{ns}/imagestreamimages/{name}@{digest}")
 }
+
+pub fn templates(ns: &str) -> String {
+    format!("/apis/template.openshift.io/v1/namespaces/{ns}/templates")
+}
+
+pub fn template(ns: &str, name: &str) -> String {
+    format!("{}/{name}", templates(ns))
+}
+
+/// `POST` a template here to have it processed (nothing is stored).
+pub fn processed_templates(ns: &str) -> String {
+    format!("/apis/template.openshift.io/v1/namespaces/{ns}/processedtemplates")
+}
+
+pub fn template_instances(ns: &str) -> String {
+    format!("/apis/template.openshift.io/v1/namespaces/{ns}/templateinstances")
+}
+
+pub fn template_instance(ns: &str, name: &str) -> String {
+    format!("{}/{name}", template_instances(ns))
+}
+
+/// The one samples config.
+pub const SAMPLES_CONFIG: &str = "/apis/samples.operator.openshift.io/v1/configs/cluster";

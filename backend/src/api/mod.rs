@@ -1,11 +1,15 @@
 //! The HTTP API: one module per resource, merged here, with the API-wide fallbacks (an unknown
 //! `/apis/...` path or method answers a `Status`, not the console).
 
+mod accept;
 mod imagestreamimages;
 mod imagestreamimports;
 mod imagestreams;
 mod imagestreamtags;
 mod projects;
+mod samples;
+mod templateinstances;
+mod templates;
 
 use std::fmt;
 
@@ -14,7 +18,7 @@ use axum::Router;
 use crate::app::AppState;
 use crate::body::{FromPath, param};
 use crate::error::ApiError;
-use tagstream_shared::{ProjectName, StreamName, StreamTagName};
+use tagstream_shared::{ProjectName, StreamName, StreamTagName, TemplateName};
 
 /// A resource as the API names it in errors: `imagestreams.image.openshift.io`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,6 +61,32 @@ pub const IMAGESTREAMTAGS: Resource = Resource {
     plural: "imagestreamtags",
     kind: "ImageStreamTag",
 };
+
+pub const TEMPLATES: Resource = Resource {
+    group: "template.openshift.io",
+    plural: "templates",
+    kind: "Template",
+};
+pub const TEMPLATEINSTANCES: Resource = Resource {
+    group: "template.openshift.io",
+    plural: "templateinstances",
+    kind: "TemplateInstance",
+};
+pub const SAMPLES_CONFIGS: Resource = Resource {
+    group: "samples.operator.openshift.io",
+    plural: "configs",
+    kind: "Config",
+};
+
+/// `{ns}` and `{name}` of a template or template instance.
+#[derive(Debug)]
+pub struct TemplatePath(pub ProjectName, pub TemplateName);
+
+impl FromPath for TemplatePath {
+    fn from_path(p: Vec<(String, String)>) -> Result<Self, ApiError> {
+        Ok(Self(param(&p, "ns")?, param(&p, "name")?))
+    }
+}
 
 /// `{ns}` in a path.
 #[derive(Debug)]
@@ -106,6 +136,9 @@ pub fn router() -> Router<AppState> {
         .merge(imagestreamtags::router())
         .merge(imagestreamimports::router())
         .merge(imagestreamimages::router())
+        .merge(templates::router())
+        .merge(templateinstances::router())
+        .merge(samples::router())
         .route("/apis", axum::routing::any(no_route))
         .route("/apis/{*rest}", axum::routing::any(no_route))
         .method_not_allowed_fallback(method_not_allowed)

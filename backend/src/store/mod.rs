@@ -4,11 +4,14 @@
 //! is stale fails with `Conflict` without changing anything.
 
 mod sqlite;
+mod sqlite_templates;
+mod templates;
 
 use async_trait::async_trait;
 use tagstream_shared::{Image, ImageStream, Project, ProjectName, StreamName};
 
 pub use sqlite::SqliteStore;
+pub use templates::TemplateStore;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -40,7 +43,7 @@ pub struct Listed<T> {
 }
 
 #[async_trait]
-pub trait Store: Send + Sync + std::fmt::Debug {
+pub trait Store: TemplateStore + Send + Sync + std::fmt::Debug {
     async fn list_projects(&self) -> StoreResult<Listed<Project>>;
     async fn get_project(&self, name: &ProjectName) -> StoreResult<Project>;
     /// Stores a new project; `AlreadyExists` if the name is taken.

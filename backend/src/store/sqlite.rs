@@ -19,7 +19,7 @@ use super::{Listed, Store, StoreError, StoreResult};
 
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
-    pool: SqlitePool,
+    pub(super) pool: SqlitePool,
 }
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -47,7 +47,7 @@ impl SqliteStore {
         self.pool.close().await;
     }
 
-    async fn begin_write(&self) -> StoreResult<(Transaction<'static, Sqlite>, i64)> {
+    pub(super) async fn begin_write(&self) -> StoreResult<(Transaction<'static, Sqlite>, i64)> {
         let mut tx = self.pool.begin().await?;
         let revision: i64 = sqlx::query_scalar(
             "UPDATE revision SET value = value + 1 WHERE id = 1 RETURNING value",
@@ -66,7 +66,7 @@ impl SqliteStore {
 }
 
 /// Maps a constraint violation to what it means for the caller; other errors pass through.
-fn on_constraint(err: sqlx::Error) -> StoreError {
+pub(super) fn on_constraint(err: sqlx::Error) -> StoreError {
     if let Some(db) = err.as_database_error() {
         match db.kind() {
             sqlx::error::ErrorKind::UniqueViolation => return StoreError::AlreadyExists,
@@ -77,7 +77,7 @@ fn on_constraint(err: sqlx::Error) -> StoreError {
     StoreError::Database(err)
 }
 
-trait Versioned: Serialize + DeserializeOwned {
+pub(super) trait Versioned: Serialize + DeserializeOwned {
     fn set_resource_version(&mut self, revision: i64);
 }
 
@@ -93,12 +93,12 @@ impl Versioned for ImageStream {
     }
 }
 
-fn encode<T: Versioned>(object: &mut T, revision: i64) -> StoreResult<String> {
+pub(super) fn encode<T: Versioned>(object: &mut T, revision: i64) -> StoreResult<String> {
     object.set_resource_version(revision);
     Ok(serde_json::to_string(object)?)
 }
 
-fn decode_all<T: DeserializeOwned>(bodies: Vec<String>) -> StoreResult<Vec<T>> {
+pub(super) fn decode_all<T: DeserializeOwned>(bodies: Vec<String>) -> StoreResult<Vec<T>> {
     bodies
         .iter()
         .map(|b| serde_json::from_str(b).map_err(StoreError::from))

@@ -2,9 +2,12 @@
 //! a loopback port, the real `tagstream` binary, and the real console in headless Chromium.
 
 mod api_projects;
+mod api_samples;
 mod api_streams;
+mod api_templates;
 mod browser;
 mod browser_import;
+mod browser_templates;
 mod chrome;
 mod faults;
 mod import;

@@ -22,8 +22,18 @@ struct Server {
 impl Server {
     /// Starts `tagstream serve` on an ephemeral port over `data_dir`; answers once it printed its URL.
     fn start(data_dir: &Path, dist: &Path) -> Self {
+        // Only a loopback address that answers nothing may be imported from: the samples'
+        // Docker Hub tags must not send a test to the internet.
+        let config = data_dir.join("loopback-only.toml");
+        std::fs::write(
+            &config,
+            "[[registries]]\ndomain = \"127.0.0.1:9\"\ninsecure = true\n",
+        )
+        .unwrap();
         let mut child = Command::new(env!("CARGO_BIN_EXE_tagstream"))
             .args(["serve", "--listen", "127.0.0.1:0"])
+            .arg("--config")
+            .arg(&config)
             .arg("--data-dir")
             .arg(data_dir)
             .arg("--dist")

@@ -18,11 +18,22 @@ pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
     /// Holds the database file for as long as the app lives.
-    _dir: tempfile::TempDir,
+    _dir: Option<tempfile::TempDir>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
     store: SqliteStore,
     background: AppState,
+}
+
+/// A registry entry that allows nothing reachable: tests never talk to the internet.
+pub fn loopback_only() -> tagstream_backend::config::RegistryConfig {
+    tagstream_backend::config::RegistryConfig {
+        domain: "127.0.0.1:9".into(),
+        insecure: true,
+        username: None,
+        password_file: None,
+        ca_file: None,
+    }
 }
 
 /// The repository's root (the workspace).
@@ -36,20 +47,47 @@ impl TestApp {
     }
 
     pub async fn start_with_dist(dist: &Path) -> Self {
-        Self::start_with(dist, Config::default()).await
+        Self::launch(tempfile::tempdir().unwrap(), Config::default(), dist, false).await
     }
 
     /// The app with `config` (registries, import intervals) and its background worker.
     pub async fn start_with_config(config: Config) -> Self {
-        Self::start_with(&workspace_root().join("dist"), config).await
+        Self::launch(
+            tempfile::tempdir().unwrap(),
+            config,
+            &workspace_root().join("dist"),
+            false,
+        )
+        .await
     }
 
-    async fn start_with(dist: &Path, config: Config) -> Self {
-        let dir = tempfile::tempdir().unwrap();
+    /// Starts as `tagstream serve` does (the samples applied per `config`), over the database in
+    /// `dir`: a fresh temp dir, or one kept from an earlier run to test a restart.
+    pub async fn start_prepared(dir: tempfile::TempDir, config: Config) -> Self {
+        let dist = std::env::var_os("TAGSTREAM_DIST")
+            .map_or_else(|| workspace_root().join("dist"), PathBuf::from);
+        Self::launch(dir, config, &dist, true).await
+    }
+
+    async fn launch(
+        dir: tempfile::TempDir,
+        mut config: Config,
+        dist: &Path,
+        prepare: bool,
+    ) -> Self {
+        // Tests reach nothing but loopback: without registries of their own, only an address
+        // that answers nothing is allowed (the default list would send the samples' imports to
+        // Docker Hub).
+        if config.registries.is_empty() {
+            config.registries = vec![loopback_only()];
+        }
         let store = SqliteStore::open(&dir.path().join("tagstream.db"))
             .await
             .unwrap();
         let state = AppState::new(std::sync::Arc::new(store.clone()), config).unwrap();
+        if prepare {
+            tagstream_backend::app::prepare(&state).await.unwrap();
+        }
         state.start_background();
         let background = state.clone();
         let app = router(state, dist.to_owned());
@@ -67,7 +105,7 @@ impl TestApp {
         Self {
             base,
             client: reqwest::Client::new(),
-            _dir: dir,
+            _dir: Some(dir),
             stop: Some(stop),
             task: Some(task),
             store,
@@ -75,7 +113,18 @@ impl TestApp {
         }
     }
 
+    /// Stops the server and hands back the directory holding its database, for a restart.
+    pub async fn stop_keeping_data(mut self) -> tempfile::TempDir {
+        let dir = self._dir.take().unwrap();
+        self.shutdown().await;
+        dir
+    }
+
     pub async fn stop(mut self) {
+        self.shutdown().await;
+    }
+
+    async fn shutdown(&mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }

@@ -1,6 +1,7 @@
 //! One routed page per file. Each page reads the current path back into a typed [`Route`], so a
 //! malformed name in a link shows "not found" rather than a request the server would refuse.
 
+pub mod admin_samples;
 pub mod compare;
 pub mod image;
 pub mod not_found;
@@ -9,6 +10,8 @@ pub mod project;
 pub mod projects;
 pub mod stream;
 pub mod tag;
+pub mod template;
+pub mod templates;
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_location;

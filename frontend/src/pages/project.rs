@@ -89,6 +89,7 @@ fn ProjectBody(
                 {(title != ns_text).then(|| view! { <p class="muted mono">{ns_text.clone()}</p> })}
             </div>
             <div class="page-actions">
+                <a class="btn" href=Route::Templates { ns: ns.clone() }.path() data-test="open-catalog">"Templates"</a>
                 <a class="btn btn-primary" href="#create-stream" data-test="open-create-stream" on:click=|_| focus("stream-name")>"Create stream"</a>
                 <a class="btn" href="#import-image" data-test="open-import" on:click=|_| focus("import-reference")>"Import image"</a>
                 <button type="button" class="btn btn-danger-outline" data-test="delete-project"

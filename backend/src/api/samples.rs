@@ -1,0 +1,122 @@
+//! `/apis/samples.operator.openshift.io/v1/configs/cluster`: the samples config. A change is
+//! applied at once (as the samples operator reacts to its Config) and again at every start.
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::get;
+use tagstream_shared::samples::CONFIG_NAME;
+use tagstream_shared::{FieldError, SamplesConfig};
+
+use super::SAMPLES_CONFIGS;
+use super::accept::Accept;
+use crate::app::AppState;
+use crate::body::Body;
+use crate::error::{ApiError, ApiResult};
+use crate::samples::{self, SamplesError};
+
+pub fn router() -> Router<AppState> {
+    Router::new().route(
+        "/apis/samples.operator.openshift.io/v1/configs/cluster",
+        get(get_samples_config).put(replace_samples_config),
+    )
+}
+
+fn samples_error(e: SamplesError) -> ApiError {
+    match e {
+        SamplesError::Store(e) => ApiError::from_store(e, SAMPLES_CONFIGS, CONFIG_NAME),
+        other => ApiError::Internal(Box::new(other)),
+    }
+}
+
+/// Checks what a user may write: a registry host, and names in the skipped lists.
+fn validate(config: &SamplesConfig) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    let registry = &config.spec.samples_registry;
+    let host_ok = registry
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']' | b'/'));
+    if !host_ok || registry.starts_with('/') || registry.ends_with('/') {
+        errors.push(FieldError::invalid(
+            "spec.samplesRegistry",
+            registry,
+            "must be a registry host[:port], optionally with a path (e.g. mirror.example.com:5000)",
+        ));
+    }
+    for (i, name) in config.spec.skipped_imagestreams.iter().enumerate() {
+        if name.parse::<tagstream_shared::StreamName>().is_err() {
+            errors.push(FieldError::invalid(
+                format!("spec.skippedImagestreams[{i}]"),
+                name,
+                "must be an image stream name",
+            ));
+        }
+    }
+    for (i, name) in config.spec.skipped_templates.iter().enumerate() {
+        if name.parse::<tagstream_shared::TemplateName>().is_err() {
+            errors.push(FieldError::invalid(
+                format!("spec.skippedTemplates[{i}]"),
+                name,
+                "must be a template name",
+            ));
+        }
+    }
+    errors
+}
+
+async fn get_samples_config(State(state): State<AppState>, accept: Accept) -> ApiResult<Response> {
+    let config = samples::current_config(&state)
+        .await
+        .map_err(|e| ApiError::from_store(e, SAMPLES_CONFIGS, CONFIG_NAME))?;
+    Ok(accept.respond(StatusCode::OK, &config))
+}
+
+/// Replaces the spec (the status is the server's) and applies it.
+async fn replace_samples_config(
+    State(state): State<AppState>,
+    accept: Accept,
+    Body(config): Body<SamplesConfig>,
+) -> ApiResult<Response> {
+    if !matches!(config.metadata.name(), "" | CONFIG_NAME) {
+        return Err(ApiError::BadRequest(format!(
+            "the name of the object ({}) does not match the name on the URL ({CONFIG_NAME})",
+            config.metadata.name()
+        )));
+    }
+    let errors = validate(&config);
+    if !errors.is_empty() {
+        return Err(ApiError::Invalid {
+            kind: SamplesConfig::KIND,
+            name: CONFIG_NAME.into(),
+            errors,
+        });
+    }
+    let expected = match config.metadata.resource_version.as_deref() {
+        None | Some("") => None,
+        Some(rv) => Some(rv.parse::<u64>().map_err(|_| ApiError::Invalid {
+            kind: SamplesConfig::KIND,
+            name: CONFIG_NAME.into(),
+            errors: vec![FieldError::invalid(
+                "metadata.resourceVersion",
+                rv,
+                "must be the resourceVersion the object was read at",
+            )],
+        })?),
+    };
+    let mut stored = samples::current_config(&state)
+        .await
+        .map_err(|e| ApiError::from_store(e, SAMPLES_CONFIGS, CONFIG_NAME))?;
+    stored.spec = config.spec;
+    state
+        .store
+        .put_samples_config(expected, stored)
+        .await
+        .map_err(|e| ApiError::from_store(e, SAMPLES_CONFIGS, CONFIG_NAME))?;
+    let applied = samples::reconcile(&state).await.map_err(samples_error)?;
+    tracing::info!(
+        state = applied.spec.management_state.as_str(),
+        "samples config replaced"
+    );
+    Ok(accept.respond(StatusCode::OK, &applied))
+}

@@ -1,0 +1,173 @@
+//! `/apis/template.openshift.io/v1/namespaces/{ns}/templateinstances`: instantiate (create),
+//! list, get, delete. Creating processes `spec.template` with the values in its
+//! `parameters[].value`, creates every ImageStream among the objects in the project and records
+//! the instance, in one transaction; the answer carries the other objects as a `List` in
+//! `status.manifests` (JSON, or YAML with `Accept: application/yaml`).
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::get;
+use tagstream_shared::template::API_VERSION;
+use tagstream_shared::template::process::process;
+use tagstream_shared::{List, ProjectName, TemplateInstance, TemplateName};
+
+use super::accept::Accept;
+use super::templates::require_project;
+use super::{IMAGESTREAMS, NsPath, PROJECTS, TEMPLATEINSTANCES, TemplatePath};
+use crate::app::AppState;
+use crate::body::{Body, Names};
+use crate::error::{ApiError, ApiResult};
+use crate::store::StoreError;
+use crate::template_service::{self, generated_name, plan_instance, validate_instance_template};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/apis/template.openshift.io/v1/namespaces/{ns}/templateinstances",
+            get(list_template_instances).post(create_template_instance),
+        )
+        .route(
+            "/apis/template.openshift.io/v1/namespaces/{ns}/templateinstances/{name}",
+            get(get_template_instance).delete(delete_template_instance),
+        )
+}
+
+fn instance_error(ns: &ProjectName, name: &str) -> impl FnOnce(StoreError) -> ApiError {
+    let (ns, name) = (ns.to_string(), name.to_owned());
+    move |e| match e {
+        StoreError::NoProject => ApiError::NotFound {
+            resource: PROJECTS,
+            name: ns,
+        },
+        other => ApiError::from_store(other, TEMPLATEINSTANCES, &name),
+    }
+}
+
+fn invalid(name: &str, errors: Vec<tagstream_shared::FieldError>) -> ApiResult<()> {
+    match errors.is_empty() {
+        true => Ok(()),
+        false => Err(ApiError::Invalid {
+            kind: TemplateInstance::KIND,
+            name: name.into(),
+            errors,
+        }),
+    }
+}
+
+async fn list_template_instances(
+    State(state): State<AppState>,
+    Names(NsPath(ns)): Names<NsPath>,
+    accept: Accept,
+) -> ApiResult<Response> {
+    require_project(&state, &ns).await?;
+    let listed = state.store.list_template_instances(&ns).await?;
+    let list = List::new(
+        TemplateInstance::KIND,
+        API_VERSION,
+        listed.resource_version.to_string(),
+        listed.items,
+    );
+    Ok(accept.respond(StatusCode::OK, &list))
+}
+
+async fn create_template_instance(
+    State(state): State<AppState>,
+    Names(NsPath(ns)): Names<NsPath>,
+    accept: Accept,
+    Body(request): Body<TemplateInstance>,
+) -> ApiResult<Response> {
+    let name_text = match (
+        request.metadata.name(),
+        request.metadata.generate_name.as_deref(),
+    ) {
+        ("", Some(prefix)) if !prefix.is_empty() => generated_name(prefix),
+        (name, _) => name.to_owned(),
+    };
+    let name: TemplateName = name_text.parse().map_err(|e| ApiError::Invalid {
+        kind: TemplateInstance::KIND,
+        name: name_text.clone(),
+        errors: vec![match name_text.is_empty() {
+            true => tagstream_shared::FieldError::required(
+                "metadata.name",
+                "name or generateName is required",
+            ),
+            false => tagstream_shared::FieldError::invalid("metadata.name", &name_text, e),
+        }],
+    })?;
+    invalid(
+        name.as_str(),
+        template_service::namespace_errors(&request.metadata, &ns),
+    )?;
+    require_project(&state, &ns).await?;
+    invalid(
+        name.as_str(),
+        validate_instance_template(&request.spec.template),
+    )?;
+    // Missing required parameters and bad generators: the fields OpenShift names
+    // (`template.parameters[i]`), all at once.
+    let processed = process(&request.spec.template).map_err(|errors| ApiError::Invalid {
+        kind: TemplateInstance::KIND,
+        name: name.to_string(),
+        errors,
+    })?;
+    let plan = plan_instance(request, name.as_str(), processed, &ns, state.clock.now()).map_err(
+        |errors| ApiError::Invalid {
+            kind: TemplateInstance::KIND,
+            name: name.to_string(),
+            errors,
+        },
+    )?;
+    // Name the stream in the way, rather than a bare conflict; the transaction below stays the
+    // guarantee if one appears in between.
+    for (stream_name, _) in &plan.streams {
+        match state.store.get_image_stream(&ns, stream_name).await {
+            Ok(_) => {
+                return Err(ApiError::AlreadyExists {
+                    resource: IMAGESTREAMS,
+                    name: stream_name.to_string(),
+                });
+            }
+            Err(StoreError::NotFound) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let stream_count = plan.streams.len();
+    let stored = state
+        .store
+        .create_template_instance(&ns, &name, plan.record, plan.streams)
+        .await
+        .map_err(instance_error(&ns, name.as_str()))?;
+    let mut answer = plan.answer;
+    answer.metadata.resource_version = stored.metadata.resource_version;
+    tracing::info!(namespace = %ns, instance = %name, streams = stream_count, "template instantiated");
+    Ok(accept.respond(StatusCode::CREATED, &answer))
+}
+
+async fn get_template_instance(
+    State(state): State<AppState>,
+    Names(TemplatePath(ns, name)): Names<TemplatePath>,
+    accept: Accept,
+) -> ApiResult<Response> {
+    let instance = state
+        .store
+        .get_template_instance(&ns, &name)
+        .await
+        .map_err(instance_error(&ns, name.as_str()))?;
+    Ok(accept.respond(StatusCode::OK, &instance))
+}
+
+async fn delete_template_instance(
+    State(state): State<AppState>,
+    Names(TemplatePath(ns, name)): Names<TemplatePath>,
+    accept: Accept,
+) -> ApiResult<Response> {
+    let deleted = state
+        .store
+        .delete_template_instance(&ns, &name)
+        .await
+        .map_err(instance_error(&ns, name.as_str()))?;
+    tracing::info!(namespace = %ns, instance = %name, "template instance deleted");
+    Ok(accept.respond(StatusCode::OK, &deleted))
+}

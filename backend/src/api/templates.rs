@@ -1,0 +1,193 @@
+//! `/apis/template.openshift.io/v1/namespaces/{ns}/templates`: list, create, get, replace,
+//! delete; and `processedtemplates`, which processes the template in the body with the shared
+//! engine and stores nothing. Every answer is JSON, or YAML for `Accept: application/yaml`.
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::{get, post};
+use tagstream_shared::template::API_VERSION;
+use tagstream_shared::template::process::{process, validate_template};
+use tagstream_shared::{FieldError, List, ProjectName, Template, TemplateName};
+
+use super::accept::Accept;
+use super::{NsPath, PROJECTS, TEMPLATES, TemplatePath};
+use crate::app::AppState;
+use crate::body::{Body, Names};
+use crate::error::{ApiError, ApiResult};
+use crate::store::StoreError;
+use crate::template_service;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/apis/template.openshift.io/v1/namespaces/{ns}/templates",
+            get(list_templates).post(create_template),
+        )
+        .route(
+            "/apis/template.openshift.io/v1/namespaces/{ns}/templates/{name}",
+            get(get_template)
+                .put(replace_template)
+                .delete(delete_template),
+        )
+        .route(
+            "/apis/template.openshift.io/v1/namespaces/{ns}/processedtemplates",
+            post(create_processed_template),
+        )
+}
+
+pub(super) fn template_error(ns: &ProjectName, name: &str) -> impl FnOnce(StoreError) -> ApiError {
+    let (ns, name) = (ns.to_string(), name.to_owned());
+    move |e| match e {
+        StoreError::NoProject => ApiError::NotFound {
+            resource: PROJECTS,
+            name: ns,
+        },
+        other => ApiError::from_store(other, TEMPLATES, &name),
+    }
+}
+
+fn invalid(name: &str, errors: Vec<FieldError>) -> ApiResult<()> {
+    match errors.is_empty() {
+        true => Ok(()),
+        false => Err(ApiError::Invalid {
+            kind: Template::KIND,
+            name: name.into(),
+            errors,
+        }),
+    }
+}
+
+/// The project must exist before anything is done in it.
+pub(super) async fn require_project(state: &AppState, ns: &ProjectName) -> ApiResult<()> {
+    state
+        .store
+        .get_project(ns)
+        .await
+        .map(|_| ())
+        .map_err(|e| ApiError::from_store(e, PROJECTS, ns.as_str()))
+}
+
+async fn list_templates(
+    State(state): State<AppState>,
+    Names(NsPath(ns)): Names<NsPath>,
+    accept: Accept,
+) -> ApiResult<Response> {
+    require_project(&state, &ns).await?;
+    let listed = state.store.list_templates(&ns).await?;
+    let list = List::new(
+        Template::KIND,
+        API_VERSION,
+        listed.resource_version.to_string(),
+        listed.items,
+    );
+    Ok(accept.respond(StatusCode::OK, &list))
+}
+
+async fn create_template(
+    State(state): State<AppState>,
+    Names(NsPath(ns)): Names<NsPath>,
+    accept: Accept,
+    Body(template): Body<Template>,
+) -> ApiResult<Response> {
+    let name_text = template.metadata.name().to_owned();
+    invalid(&name_text, validate_template(&template))?;
+    invalid(
+        &name_text,
+        template_service::namespace_errors(&template.metadata, &ns),
+    )?;
+    let name: TemplateName = name_text
+        .parse()
+        .map_err(|e| ApiError::BadRequest(format!("invalid name: {e}")))?;
+    let template = template_service::template_for_create(template, &ns, state.clock.now());
+    let created = state
+        .store
+        .create_template(&ns, &name, template)
+        .await
+        .map_err(template_error(&ns, name.as_str()))?;
+    tracing::info!(namespace = %ns, template = %name, "template created");
+    Ok(accept.respond(StatusCode::CREATED, &created))
+}
+
+async fn get_template(
+    State(state): State<AppState>,
+    Names(TemplatePath(ns, name)): Names<TemplatePath>,
+    accept: Accept,
+) -> ApiResult<Response> {
+    let template = state
+        .store
+        .get_template(&ns, &name)
+        .await
+        .map_err(template_error(&ns, name.as_str()))?;
+    Ok(accept.respond(StatusCode::OK, &template))
+}
+
+async fn replace_template(
+    State(state): State<AppState>,
+    Names(TemplatePath(ns, name)): Names<TemplatePath>,
+    accept: Accept,
+    Body(template): Body<Template>,
+) -> ApiResult<Response> {
+    if template.metadata.name() != name.as_str() {
+        return Err(ApiError::BadRequest(format!(
+            "the name of the object ({}) does not match the name on the URL ({name})",
+            template.metadata.name()
+        )));
+    }
+    invalid(name.as_str(), validate_template(&template))?;
+    let expected = template_service::expected_version(
+        Template::KIND,
+        name.as_str(),
+        template.metadata.resource_version.as_deref(),
+    )?;
+    let old = state
+        .store
+        .get_template(&ns, &name)
+        .await
+        .map_err(template_error(&ns, name.as_str()))?;
+    let new = template_service::template_for_update(template, &old);
+    let updated = state
+        .store
+        .update_template(&ns, &name, expected, new)
+        .await
+        .map_err(template_error(&ns, name.as_str()))?;
+    tracing::info!(namespace = %ns, template = %name, "template replaced");
+    Ok(accept.respond(StatusCode::OK, &updated))
+}
+
+async fn delete_template(
+    State(state): State<AppState>,
+    Names(TemplatePath(ns, name)): Names<TemplatePath>,
+    accept: Accept,
+) -> ApiResult<Response> {
+    let deleted = state
+        .store
+        .delete_template(&ns, &name)
+        .await
+        .map_err(template_error(&ns, name.as_str()))?;
+    tracing::info!(namespace = %ns, template = %name, "template deleted");
+    Ok(accept.respond(StatusCode::OK, &deleted))
+}
+
+/// Processes the template in the body: the answer is the template with its objects processed and
+/// every parameter's final value, generated ones included. Missing required parameters are a
+/// 422 with one cause per parameter.
+async fn create_processed_template(
+    State(state): State<AppState>,
+    Names(NsPath(ns)): Names<NsPath>,
+    accept: Accept,
+    Body(template): Body<Template>,
+) -> ApiResult<Response> {
+    require_project(&state, &ns).await?;
+    let name = template.metadata.name().to_owned();
+    let mut errors = validate_template(&template);
+    errors.retain(|e| e.field != "metadata.name");
+    invalid(&name, errors)?;
+    let processed = process(&template).map_err(|errors| ApiError::Invalid {
+        kind: Template::KIND,
+        name: name.clone(),
+        errors,
+    })?;
+    Ok(accept.respond(StatusCode::CREATED, &processed))
+}

@@ -1,0 +1,69 @@
+//! The store's part for templates, template instances and the samples config. A separate trait
+//! (a supertrait of [`Store`](super::Store)) so the template feature's persistence reads in one
+//! place.
+
+use async_trait::async_trait;
+use tagstream_shared::{
+    ImageStream, ProjectName, SamplesConfig, StreamName, Template, TemplateInstance, TemplateName,
+};
+
+use super::{Listed, StoreResult};
+
+#[async_trait]
+pub trait TemplateStore {
+    /// Templates of one project, by name.
+    async fn list_templates(&self, ns: &ProjectName) -> StoreResult<Listed<Template>>;
+    async fn get_template(&self, ns: &ProjectName, name: &TemplateName) -> StoreResult<Template>;
+    /// Stores a new template; `NoProject` if the project is missing, `AlreadyExists` if taken.
+    async fn create_template(
+        &self,
+        ns: &ProjectName,
+        name: &TemplateName,
+        template: Template,
+    ) -> StoreResult<Template>;
+    /// Replaces a template if its stored resourceVersion is still `expected`; `Conflict` if not.
+    async fn update_template(
+        &self,
+        ns: &ProjectName,
+        name: &TemplateName,
+        expected: u64,
+        template: Template,
+    ) -> StoreResult<Template>;
+    async fn delete_template(&self, ns: &ProjectName, name: &TemplateName)
+    -> StoreResult<Template>;
+
+    async fn list_template_instances(
+        &self,
+        ns: &ProjectName,
+    ) -> StoreResult<Listed<TemplateInstance>>;
+    async fn get_template_instance(
+        &self,
+        ns: &ProjectName,
+        name: &TemplateName,
+    ) -> StoreResult<TemplateInstance>;
+    /// Stores the instance and creates its image streams in one transaction: all or nothing.
+    /// `AlreadyExists` if the instance or any stream exists.
+    async fn create_template_instance(
+        &self,
+        ns: &ProjectName,
+        name: &TemplateName,
+        instance: TemplateInstance,
+        streams: Vec<(StreamName, ImageStream)>,
+    ) -> StoreResult<TemplateInstance>;
+    /// Removes the instance and, as OpenShift's garbage collector does, the image streams it
+    /// created (those still carrying the uid it recorded).
+    async fn delete_template_instance(
+        &self,
+        ns: &ProjectName,
+        name: &TemplateName,
+    ) -> StoreResult<TemplateInstance>;
+
+    /// The samples config, if it was ever written.
+    async fn get_samples_config(&self) -> StoreResult<Option<SamplesConfig>>;
+    /// Writes the samples config; with `expected`, only if its resourceVersion is still that.
+    async fn put_samples_config(
+        &self,
+        expected: Option<u64>,
+        config: SamplesConfig,
+    ) -> StoreResult<SamplesConfig>;
+}

@@ -1,0 +1,324 @@
+//! The rules for templates and template instances as they are written: server-set metadata on
+//! create and update, and what instantiation makes of a processed template: the image streams to
+//! create in the project, the instance to record (generated values masked), and the other
+//! objects for `kubectl apply -f`. Pure functions over objects.
+
+use serde_json::{Value, json};
+use tagstream_shared::imagestream::ObjectReference;
+use tagstream_shared::template::process::validate_template;
+use tagstream_shared::template::{
+    API_VERSION, TemplateInstanceObject, TemplateInstanceStatus, object_list,
+};
+use tagstream_shared::validation::validate_image_stream;
+use tagstream_shared::{
+    FieldError, ImageStream, ObjectMeta, ProjectName, StreamName, Template, TemplateInstance, Time,
+};
+
+use crate::error::ApiError;
+
+/// What a generated parameter's value reads as once the instance is stored.
+pub const MASKED: &str = "*****";
+
+fn new_uid() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+/// A template as first stored: identity and creation time are the server's.
+pub fn template_for_create(mut template: Template, ns: &ProjectName, now: Time) -> Template {
+    template.kind = Template::KIND.into();
+    template.api_version = API_VERSION.into();
+    template.metadata.namespace = Some(ns.to_string());
+    template.metadata.uid = Some(new_uid());
+    template.metadata.creation_timestamp = Some(now);
+    template.metadata.resource_version = None;
+    template
+}
+
+/// A replacement: identity and creation time stay as stored.
+pub fn template_for_update(mut new: Template, old: &Template) -> Template {
+    new.kind = Template::KIND.into();
+    new.api_version = API_VERSION.into();
+    new.metadata.namespace = old.metadata.namespace.clone();
+    new.metadata.uid = old.metadata.uid.clone();
+    new.metadata.creation_timestamp = old.metadata.creation_timestamp;
+    new
+}
+
+/// A `metadata.namespace` in a body must be the project of the URL.
+pub fn namespace_errors(metadata: &ObjectMeta, ns: &ProjectName) -> Vec<FieldError> {
+    match metadata.namespace.as_deref() {
+        Some(given) if !given.is_empty() && given != ns.as_str() => vec![FieldError::invalid(
+            "metadata.namespace",
+            given,
+            format!("does not match the namespace of the request ({ns})"),
+        )],
+        _ => Vec::new(),
+    }
+}
+
+/// The resourceVersion a write is conditioned on: required, and a number.
+pub fn expected_version(kind: &'static str, name: &str, rv: Option<&str>) -> Result<u64, ApiError> {
+    let field = "metadata.resourceVersion";
+    let rv = rv.unwrap_or_default();
+    let error = |e: FieldError| ApiError::Invalid {
+        kind,
+        name: name.into(),
+        errors: vec![e],
+    };
+    if rv.is_empty() {
+        return Err(error(FieldError::required(
+            field,
+            "must be specified for an update",
+        )));
+    }
+    rv.parse().map_err(|_| {
+        error(FieldError::invalid(
+            field,
+            rv,
+            "must be the resourceVersion the object was read at",
+        ))
+    })
+}
+
+/// Checks the template inside an instance request; fields are named from the instance.
+pub fn validate_instance_template(template: &Template) -> Vec<FieldError> {
+    validate_template(template)
+        .into_iter()
+        .filter(|e| e.field != "metadata.name")
+        .map(|e| FieldError {
+            field: format!("spec.template.{}", e.field),
+            ..e
+        })
+        .collect()
+}
+
+/// What instantiating a processed template in `ns` comes to.
+#[derive(Debug)]
+pub struct Plan {
+    /// The image streams to create, ready to store.
+    pub streams: Vec<(StreamName, ImageStream)>,
+    /// The instance as stored: generated values masked, no manifests.
+    pub record: TemplateInstance,
+    /// The instance as answered to its creator: real values, the manifests and the message.
+    pub answer: TemplateInstance,
+}
+
+fn is_image_stream(object: &Value) -> bool {
+    object.get("kind").and_then(Value::as_str) == Some(ImageStream::KIND)
+        && object.get("apiVersion").and_then(Value::as_str)
+            == Some(tagstream_shared::imagestream::API_VERSION)
+}
+
+fn reference(object: &Value, ns: &ProjectName, uid: Option<&str>) -> TemplateInstanceObject {
+    let text = |key: &str| {
+        object
+            .get(key)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let mut r = ObjectReference {
+        kind: text("kind"),
+        namespace: Some(ns.to_string()),
+        name: object
+            .pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned(),
+        ..ObjectReference::default()
+    };
+    r.extra
+        .insert("apiVersion".into(), json!(text("apiVersion")));
+    if let Some(uid) = uid {
+        r.extra.insert("uid".into(), json!(uid));
+    }
+    TemplateInstanceObject { reference: r }
+}
+
+/// Plans the instance `request` (already named `name`) from its `processed` template. Image
+/// streams among the objects are checked as if created one by one; a stream may only name the
+/// instance's project.
+pub fn plan_instance(
+    mut request: TemplateInstance,
+    name: &str,
+    processed: Template,
+    ns: &ProjectName,
+    now: Time,
+) -> Result<Plan, Vec<FieldError>> {
+    let mut errors = Vec::new();
+    let mut streams = Vec::new();
+    let mut refs = Vec::new();
+    let mut manifests = Vec::new();
+    for (i, object) in processed.objects.iter().enumerate() {
+        let field = format!("spec.template.objects[{i}]");
+        if !is_image_stream(object) {
+            refs.push(reference(object, ns, None));
+            manifests.push(object.clone());
+            continue;
+        }
+        let stream: ImageStream = match serde_json::from_value(object.clone()) {
+            Ok(s) => s,
+            Err(e) => {
+                errors.push(FieldError::invalid(field, "", e));
+                continue;
+            }
+        };
+        if let Some(other) = stream
+            .metadata
+            .namespace
+            .as_deref()
+            .filter(|n| *n != ns.as_str())
+        {
+            errors.push(FieldError::invalid(
+                format!("{field}.metadata.namespace"),
+                other,
+                format!("image streams are created in the instance's project ({ns})"),
+            ));
+            continue;
+        }
+        let stream_errors = validate_image_stream(&stream, ns.as_str());
+        if !stream_errors.is_empty() {
+            errors.extend(stream_errors.into_iter().map(|e| FieldError {
+                field: format!("{field}.{}", e.field),
+                ..e
+            }));
+            continue;
+        }
+        let Ok(stream_name) = stream.metadata.name().parse::<StreamName>() else {
+            continue;
+        };
+        if streams.iter().any(|(n, _)| *n == stream_name) {
+            errors.push(FieldError::duplicate(
+                format!("{field}.metadata.name"),
+                stream_name.as_str(),
+            ));
+            continue;
+        }
+        let stream = crate::service::stream_for_create(stream, ns.as_str(), now);
+        refs.push(reference(object, ns, stream.metadata.uid.as_deref()));
+        streams.push((stream_name, stream));
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    request.kind = TemplateInstance::KIND.into();
+    request.api_version = API_VERSION.into();
+    request.metadata.name = Some(name.to_owned());
+    request.metadata.generate_name = None;
+    request.metadata.namespace = Some(ns.to_string());
+    request.metadata.uid = Some(new_uid());
+    request.metadata.creation_timestamp = Some(now);
+    request.metadata.resource_version = None;
+    let given = request.spec.template.parameters.clone().unwrap_or_default();
+    request.spec.template.parameters = processed.parameters.clone();
+    let created = streams.len();
+    request.status = TemplateInstanceStatus {
+        conditions: vec![json!({
+            "type": "Ready",
+            "status": "True",
+            "reason": "Created",
+            "message": format!(
+                "{created} image stream(s) created; {} other object(s) to apply with kubectl",
+                manifests.len()
+            ),
+            "lastTransitionTime": now,
+        })],
+        objects: refs,
+        ..TemplateInstanceStatus::default()
+    };
+    let mut record = request.clone();
+    // Generated values are shown once, to whoever instantiated; the record keeps a mask.
+    for (i, p) in record
+        .spec
+        .template
+        .parameters
+        .iter_mut()
+        .flatten()
+        .enumerate()
+    {
+        let typed = given.get(i).map(|g| g.value()).unwrap_or_default();
+        if p.is_generated() && typed.is_empty() {
+            p.value = Some(MASKED.into());
+        }
+    }
+    let mut answer = request;
+    answer.status.manifests = Some(object_list(manifests));
+    if let Some(message) = processed.message {
+        answer.status.extra.insert("message".into(), json!(message));
+    }
+    Ok(Plan {
+        streams,
+        record,
+        answer,
+    })
+}
+
+/// A name for an instance that gave only `metadata.generateName`: the prefix and 5 random
+/// lower-case letters and digits, as Kubernetes does.
+pub fn generated_name(prefix: &str) -> String {
+    let suffix = tagstream_shared::template::generate::generate("[a-z0-9]{5}").unwrap_or_default();
+    format!("{prefix}{suffix}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tagstream_shared::Parameter;
+    use tagstream_shared::template::process::process;
+
+    fn request() -> TemplateInstance {
+        let template: Template = serde_json::from_value(json!({
+            "kind": "Template",
+            "apiVersion": "template.openshift.io/v1",
+            "metadata": {"name": "t"},
+            "message": "password ${PASSWORD}",
+            "objects": [
+                {"kind": "ImageStream", "apiVersion": "v1", "metadata": {"name": "${NAME}"}},
+                {"kind": "Secret", "apiVersion": "v1", "metadata": {"name": "s"},
+                 "stringData": {"password": "${PASSWORD}"}}
+            ],
+            "parameters": [
+                {"name": "NAME", "value": "app"},
+                {"name": "PASSWORD", "generate": "expression", "from": "[a-z]{12}"}
+            ]
+        }))
+        .unwrap_or_default();
+        TemplateInstance {
+            spec: tagstream_shared::template::TemplateInstanceSpec {
+                template,
+                ..Default::default()
+            },
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn streams_are_created_secrets_masked_and_other_objects_returned() {
+        let ns: ProjectName = "demo".parse().expect("valid");
+        let request = request();
+        let processed = process(&request.spec.template).expect("processes");
+        let plan =
+            plan_instance(request, "i", processed, &ns, Time::from_timestamp(0)).expect("plans");
+        assert_eq!(plan.streams.len(), 1);
+        assert_eq!(plan.streams[0].0.as_str(), "app");
+        let stored: Vec<&str> = plan
+            .record
+            .spec
+            .template
+            .parameters()
+            .iter()
+            .map(Parameter::value)
+            .collect();
+        assert_eq!(stored, ["app", MASKED]);
+        let answered = plan.answer.spec.template.parameters()[1].value().to_owned();
+        assert_eq!(answered.len(), 12);
+        let manifests = plan.answer.status.manifests.expect("manifests");
+        assert_eq!(manifests["kind"], "List");
+        assert_eq!(
+            manifests["items"][0]["stringData"]["password"],
+            json!(answered)
+        );
+        assert!(plan.record.status.manifests.is_none());
+        assert_eq!(plan.record.status.objects.len(), 2);
+    }
+}

@@ -1,0 +1,224 @@
+//! `template.openshift.io/v1` Template and TemplateInstance. Field names and which fields are
+//! written follow OpenShift's Go types, so a template from openshift/library loads and serializes
+//! back to equal JSON; fields we do not model are kept in `extra`. Objects inside a template stay
+//! raw JSON: a template may hold any kind, and processing works on the JSON.
+
+pub mod generate;
+pub mod process;
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::imagestream::ObjectReference;
+use crate::meta::{Extra, ObjectMeta};
+
+pub const API_VERSION: &str = "template.openshift.io/v1";
+pub const GROUP: &str = "template.openshift.io";
+
+/// Annotations OpenShift's catalog reads from a template.
+pub const DISPLAY_NAME: &str = "openshift.io/display-name";
+pub const DESCRIPTION: &str = "description";
+pub const TAGS: &str = "tags";
+pub const ICON_CLASS: &str = "iconClass";
+
+/// A parameterized list of objects: `${NAME}` references in the objects are replaced by the
+/// parameters' values when the template is processed.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Template {
+    #[serde(default)]
+    pub kind: String,
+    #[serde(default)]
+    pub api_version: String,
+    #[serde(default)]
+    pub metadata: ObjectMeta,
+    /// Shown after instantiation; parameters are substituted into it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// The objects to create, as JSON (any kind).
+    #[serde(default)]
+    pub objects: Vec<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parameters: Option<Vec<Parameter>>,
+    /// Added to every object's `metadata.labels`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub labels: Option<BTreeMap<String, String>>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// One input of a template.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Parameter {
+    /// What `${NAME}` refers to: letters, digits and `_`.
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The value: a default in a stored template, the final value in a processed one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    /// The generator for an empty value; only `expression` exists (with `from`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generate: Option<String>,
+    /// The generator's input, e.g. `[a-zA-Z0-9]{16}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub required: Option<bool>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+impl Parameter {
+    /// The value, or `""` when unset.
+    pub fn value(&self) -> &str {
+        self.value.as_deref().unwrap_or_default()
+    }
+
+    pub fn is_required(&self) -> bool {
+        self.required == Some(true)
+    }
+
+    /// Whether an empty value is generated rather than left empty.
+    pub fn is_generated(&self) -> bool {
+        self.generate.as_deref().is_some_and(|g| !g.is_empty())
+    }
+
+    /// What a form labels the parameter with.
+    pub fn label(&self) -> &str {
+        match self.display_name.as_deref() {
+            Some(d) if !d.is_empty() => d,
+            _ => &self.name,
+        }
+    }
+}
+
+impl Template {
+    pub const KIND: &'static str = "Template";
+    pub const RESOURCE: &'static str = "templates";
+
+    pub fn parameters(&self) -> &[Parameter] {
+        self.parameters.as_deref().unwrap_or_default()
+    }
+
+    /// The title the catalog shows: the display-name annotation, or the name.
+    pub fn display_name(&self) -> &str {
+        match self.metadata.annotation(DISPLAY_NAME) {
+            Some(d) if !d.is_empty() => d,
+            _ => self.metadata.name(),
+        }
+    }
+
+    pub fn description(&self) -> &str {
+        self.metadata.annotation(DESCRIPTION).unwrap_or_default()
+    }
+
+    /// The catalog tags (`tags` annotation, comma separated).
+    pub fn tags(&self) -> Vec<&str> {
+        self.metadata
+            .annotation(TAGS)
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .collect()
+    }
+
+    /// Whether the catalog filter `query` (case-insensitive, every word) matches the name, the
+    /// display name, a tag or the description.
+    pub fn matches(&self, query: &str) -> bool {
+        let haystack = format!(
+            "{} {} {} {}",
+            self.metadata.name(),
+            self.display_name(),
+            self.tags().join(" "),
+            self.description()
+        )
+        .to_lowercase();
+        query
+            .to_lowercase()
+            .split_whitespace()
+            .all(|word| haystack.contains(word))
+    }
+
+    /// How many objects of each kind the template holds, in order of first appearance.
+    pub fn object_kinds(&self) -> Vec<(String, usize)> {
+        let mut kinds: Vec<(String, usize)> = Vec::new();
+        for object in &self.objects {
+            let kind = object.get("kind").and_then(Value::as_str).unwrap_or("?");
+            match kinds.iter_mut().find(|(k, _)| k == kind) {
+                Some((_, n)) => *n += 1,
+                None => kinds.push((kind.to_owned(), 1)),
+            }
+        }
+        kinds
+    }
+}
+
+/// An instantiation of a template in a project: the template with the caller's parameter values
+/// in, and what was made of it out.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TemplateInstance {
+    #[serde(default)]
+    pub kind: String,
+    #[serde(default)]
+    pub api_version: String,
+    #[serde(default)]
+    pub metadata: ObjectMeta,
+    #[serde(default)]
+    pub spec: TemplateInstanceSpec,
+    #[serde(default)]
+    pub status: TemplateInstanceStatus,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+impl TemplateInstance {
+    pub const KIND: &'static str = "TemplateInstance";
+    pub const RESOURCE: &'static str = "templateinstances";
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TemplateInstanceSpec {
+    /// The template; parameter values come in `parameters[].value`.
+    #[serde(default)]
+    pub template: Template,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TemplateInstanceStatus {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<Value>,
+    /// Every object the instance made, by reference; image streams are created in the project.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub objects: Vec<TemplateInstanceObject>,
+    /// tagstream's own: the objects it does not run itself (deployments, services, secrets...),
+    /// processed, as a `List` ready for `kubectl apply -f`. Only the creating response holds
+    /// them, since they may carry generated secrets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manifests: Option<Value>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TemplateInstanceObject {
+    #[serde(rename = "ref")]
+    pub reference: ObjectReference,
+}
+
+/// `{"kind": "List", "apiVersion": "v1", "items": [...]}`: what `oc process` prints and
+/// `kubectl apply -f` takes.
+pub fn object_list(items: Vec<Value>) -> Value {
+    serde_json::json!({"kind": "List", "apiVersion": "v1", "metadata": {}, "items": items})
+}
