@@ -25,6 +25,17 @@ pub struct TestApp {
     background: AppState,
 }
 
+/// How much of `tagstream serve` a test app runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Launch {
+    /// The API only.
+    Plain,
+    /// The API and the import worker.
+    Background,
+    /// As `serve`: the samples applied, then the worker.
+    Prepared,
+}
+
 /// A registry entry that allows nothing reachable: tests never talk to the internet.
 pub fn loopback_only() -> tagstream_backend::config::RegistryConfig {
     tagstream_backend::config::RegistryConfig {
@@ -47,7 +58,15 @@ impl TestApp {
     }
 
     pub async fn start_with_dist(dist: &Path) -> Self {
-        Self::launch(tempfile::tempdir().unwrap(), Config::default(), dist, false).await
+        // No background worker: these tests write streams and histories directly and would race
+        // with it recording that their made-up sources cannot be imported.
+        Self::launch(
+            tempfile::tempdir().unwrap(),
+            Config::default(),
+            dist,
+            Launch::Plain,
+        )
+        .await
     }
 
     /// The app with `config` (registries, import intervals) and its background worker.
@@ -56,7 +75,7 @@ impl TestApp {
             tempfile::tempdir().unwrap(),
             config,
             &workspace_root().join("dist"),
-            false,
+            Launch::Background,
         )
         .await
     }
@@ -66,15 +85,10 @@ impl TestApp {
     pub async fn start_prepared(dir: tempfile::TempDir, config: Config) -> Self {
         let dist = std::env::var_os("TAGSTREAM_DIST")
             .map_or_else(|| workspace_root().join("dist"), PathBuf::from);
-        Self::launch(dir, config, &dist, true).await
+        Self::launch(dir, config, &dist, Launch::Prepared).await
     }
 
-    async fn launch(
-        dir: tempfile::TempDir,
-        mut config: Config,
-        dist: &Path,
-        prepare: bool,
-    ) -> Self {
+    async fn launch(dir: tempfile::TempDir, mut config: Config, dist: &Path, how: Launch) -> Self {
         // Tests reach nothing but loopback: without registries of their own, only an address
         // that answers nothing is allowed (the default list would send the samples' imports to
         // Docker Hub).
@@ -85,10 +99,12 @@ impl TestApp {
             .await
             .unwrap();
         let state = AppState::new(std::sync::Arc::new(store.clone()), config).unwrap();
-        if prepare {
+        if how == Launch::Prepared {
             tagstream_backend::app::prepare(&state).await.unwrap();
         }
-        state.start_background();
+        if how != Launch::Plain {
+            state.start_background();
+        }
         let background = state.clone();
         let app = router(state, dist.to_owned());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
