@@ -41,6 +41,19 @@ fn import_one(stream: &str, from: &str, tag: &str, import: bool) -> Value {
     })
 }
 
+/// Creates project demo and stream app whose `latest` follows `{registry}/demo/app:latest` on a
+/// schedule, and waits for its first import.
+async fn follow_scheduled(app: &TestApp, registry: &str) {
+    app.create_project("demo").await;
+    let stream = json!({
+        "metadata": {"name": "app"},
+        "spec": {"tags": [{"name": "latest", "importPolicy": {"scheduled": true},
+            "from": {"kind": "DockerImage", "name": format!("{registry}/demo/app:latest")}}]}
+    });
+    app.post(&paths::imagestreams("demo"), &stream).await;
+    wait_for_stream(app, "demo", "app", |s| history(s, "latest").len() == 1).await;
+}
+
 /// Polls the stream until `done` holds for it (the worker runs in the background).
 async fn wait_for_stream(
     app: &TestApp,
@@ -361,14 +374,7 @@ async fn a_scheduled_tag_follows_upstream_and_an_unchanged_check_is_one_head() {
         .push_image("demo/app", "latest", &ImageSpec::new("one"))
         .await;
     let app = TestApp::start_with_config(config_for(&registry, 1)).await;
-    app.create_project("demo").await;
-    let stream = json!({
-        "metadata": {"name": "app"},
-        "spec": {"tags": [{"name": "latest", "importPolicy": {"scheduled": true},
-            "from": {"kind": "DockerImage", "name": format!("{}/demo/app:latest", registry.addr)}}]}
-    });
-    app.post(&paths::imagestreams("demo"), &stream).await;
-    wait_for_stream(&app, "demo", "app", |s| history(s, "latest").len() == 1).await;
+    follow_scheduled(&app, &registry.addr).await;
 
     // Unchanged upstream: each check is a single HEAD of the manifest and nothing else.
     let heads_before = registry.requests("\"HEAD /v2/demo/app/manifests/latest");
@@ -407,14 +413,7 @@ async fn a_failed_check_keeps_the_image_and_the_tag_recovers() {
         .push_image("demo/app", "latest", &ImageSpec::new("one"))
         .await;
     let app = TestApp::start_with_config(config_for(&registry, 1)).await;
-    app.create_project("demo").await;
-    let stream = json!({
-        "metadata": {"name": "app"},
-        "spec": {"tags": [{"name": "latest", "importPolicy": {"scheduled": true},
-            "from": {"kind": "DockerImage", "name": format!("{}/demo/app:latest", registry.addr)}}]}
-    });
-    app.post(&paths::imagestreams("demo"), &stream).await;
-    wait_for_stream(&app, "demo", "app", |s| history(s, "latest").len() == 1).await;
+    follow_scheduled(&app, &registry.addr).await;
 
     registry.delete_manifest("demo/app", &digest).await;
     let stream = wait_for_stream(&app, "demo", "app", |s| condition(s, "latest").is_some()).await;
@@ -519,26 +518,13 @@ async fn registry_faults_leave_the_image_and_a_condition_until_they_pass() {
         .push_image("demo/app", "latest", &ImageSpec::new("start"))
         .await;
     let mut config = Config {
-        registries: vec![RegistryConfig {
-            domain: proxy.addr.clone(),
-            insecure: true,
-            username: None,
-            password_file: None,
-            ca_file: None,
-        }],
+        registries: vec![registry_entry(&proxy.addr, true)],
         ..Config::default()
     };
     config.import.schedule_interval_seconds = 1;
     config.import.request_timeout_seconds = 2;
     let app = TestApp::start_with_config(config).await;
-    app.create_project("demo").await;
-    let stream = json!({
-        "metadata": {"name": "app"},
-        "spec": {"tags": [{"name": "latest", "importPolicy": {"scheduled": true},
-            "from": {"kind": "DockerImage", "name": format!("{}/demo/app:latest", proxy.addr)}}]}
-    });
-    app.post(&paths::imagestreams("demo"), &stream).await;
-    wait_for_stream(&app, "demo", "app", |s| history(s, "latest").len() == 1).await;
+    follow_scheduled(&app, &proxy.addr).await;
 
     for (fault, method, needle, reason) in [
         (
