@@ -31,6 +31,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Registry imports: the client, the image cache and the background worker.
     pub importer: Arc<Importer>,
+    /// Failed sign-ins per user and per address.
+    pub login_limiter: Arc<crate::auth::rate_limit::LoginLimiter>,
 }
 
 impl AppState {
@@ -54,6 +56,7 @@ impl AppState {
             clock,
             config: Arc::new(config),
             importer,
+            login_limiter: Arc::default(),
         })
     }
 
@@ -71,8 +74,12 @@ impl AppState {
 /// The whole HTTP surface: the API, and the console from `dist`.
 pub fn router(state: AppState, dist: PathBuf) -> Router {
     crate::api::router()
-        .with_state(state)
+        .with_state(state.clone())
         .fallback_service(crate::static_files::service(dist))
+        .layer(axum::middleware::from_fn_with_state(
+            state,
+            crate::auth::authenticate,
+        ))
         .layer(TraceLayer::new_for_http())
 }
 
@@ -98,13 +105,23 @@ pub enum StartError {
     },
     #[error("cannot set up the samples: {0}")]
     Samples(#[from] crate::samples::SamplesError),
+    #[error("cannot create the first admin: {0}")]
+    Bootstrap(String),
     #[error("the server failed: {0}")]
     Serve(std::io::Error),
 }
 
-/// What runs once before serving: the samples are brought in line with their config.
-pub async fn prepare(state: &AppState) -> Result<(), StartError> {
-    let applied = crate::samples::reconcile(state).await?;
+/// What runs once before serving: the first admin on a fresh database, and the samples
+/// brought in line with their config.
+pub async fn prepare(state: &AppState, bootstrap_token: Option<&str>) -> Result<(), StartError> {
+    crate::api::bootstrap_admin(state, bootstrap_token)
+        .await
+        .map_err(|e| StartError::Bootstrap(e.to_string()))?;
+    let applied = crate::audit::acting_as(
+        crate::audit::SAMPLES.into(),
+        crate::samples::reconcile(state),
+    )
+    .await?;
     tracing::info!(
         namespace = %state.config.samples.namespace,
         state = applied.spec.management_state.as_str(),
@@ -135,17 +152,20 @@ pub async fn serve(args: ServeArgs) -> Result<(), StartError> {
         })?;
     let addr = listener.local_addr().map_err(StartError::Serve)?;
     let state = AppState::new(store, config)?;
-    prepare(&state).await?;
+    prepare(&state, args.bootstrap_admin_token.as_deref()).await?;
     state.start_background();
     let app = router(state.clone(), args.dist.clone());
     tracing::info!(%addr, "tagstream listening");
     // The URL on stdout is the interface for people and scripts that start the server.
     let _ = writeln!(std::io::stdout(), "tagstream is serving on http://{addr}/");
     let _ = std::io::stdout().flush();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(StartError::Serve)?;
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .map_err(StartError::Serve)?;
     state.stop_background();
     tracing::info!("tagstream stopped");
     Ok(())

@@ -43,6 +43,11 @@ pub struct ServeArgs {
     /// The built console (Trunk's dist/) served at / with deep links falling back to index.html.
     #[arg(long, env = "TAGSTREAM_DIST", default_value = "./dist")]
     pub dist: PathBuf,
+
+    /// On a fresh database, user `admin` (a cluster admin) is created with this API token;
+    /// without it, a one-time password for `admin` is printed to the log instead.
+    #[arg(long, env = "TAGSTREAM_BOOTSTRAP_ADMIN_TOKEN", hide_env_values = true)]
+    pub bootstrap_admin_token: Option<String>,
 }
 
 impl ServeArgs {

@@ -18,6 +18,68 @@ pub struct Config {
     pub webhooks: WebhooksConfig,
     #[serde(default)]
     pub samples: SamplesConfig,
+    #[serde(default)]
+    pub auth: AuthConfig,
+}
+
+/// Sign-in: sessions, login rate limits, and single sign-on behind a trusted proxy.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthConfig {
+    /// A session ends after this many seconds without a request.
+    #[serde(default = "AuthConfig::default_idle")]
+    pub session_idle_seconds: i64,
+    /// A session ends this many seconds after sign-in, however active.
+    #[serde(default = "AuthConfig::default_max")]
+    pub session_max_seconds: i64,
+    /// Failed sign-ins allowed per user name within `login_window_seconds`.
+    #[serde(default = "AuthConfig::default_per_user")]
+    pub login_attempts_per_user: u32,
+    /// Failed sign-ins allowed per client address within `login_window_seconds`.
+    #[serde(default = "AuthConfig::default_per_address")]
+    pub login_attempts_per_address: u32,
+    #[serde(default = "AuthConfig::default_window")]
+    pub login_window_seconds: u64,
+    /// Addresses of reverse proxies (oauth2-proxy) whose `X-Forwarded-User` and
+    /// `X-Forwarded-Groups` headers are believed. Empty (the default): header sign-in is off.
+    #[serde(default)]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Mark cookies `Secure`. Unset: when the request came over TLS (`X-Forwarded-Proto: https`
+    /// from a trusted proxy).
+    #[serde(default)]
+    pub secure_cookies: Option<bool>,
+}
+
+impl AuthConfig {
+    fn default_idle() -> i64 {
+        2 * 3600
+    }
+    fn default_max() -> i64 {
+        24 * 3600
+    }
+    fn default_per_user() -> u32 {
+        5
+    }
+    fn default_per_address() -> u32 {
+        20
+    }
+    fn default_window() -> u64 {
+        300
+    }
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        Self {
+            session_idle_seconds: Self::default_idle(),
+            session_max_seconds: Self::default_max(),
+            login_attempts_per_user: Self::default_per_user(),
+            login_attempts_per_address: Self::default_per_address(),
+            login_window_seconds: Self::default_window(),
+            trusted_proxies: Vec::new(),
+            secure_cookies: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -187,6 +249,15 @@ impl Config {
             || import.history_limit == 0
         {
             return Err("[import] concurrency, requests_per_second_per_registry, request_timeout_seconds, retry_backoff_cap_seconds, max_repository_tags and history_limit must be at least 1".into());
+        }
+        let auth = &self.auth;
+        if auth.session_idle_seconds < 1
+            || auth.session_max_seconds < 1
+            || auth.login_attempts_per_user == 0
+            || auth.login_attempts_per_address == 0
+            || auth.login_window_seconds == 0
+        {
+            return Err("[auth] session and login limits must be at least 1".into());
         }
         if import.platform.split('/').count() < 2 {
             return Err(format!(

@@ -31,6 +31,19 @@ pub enum ApiError {
     },
     #[error("bad request: {0}")]
     BadRequest(String),
+    #[error("unauthorized: {0}")]
+    Unauthorized(String),
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    #[error("{user} cannot {verb} {resource}")]
+    Denied {
+        user: String,
+        verb: tagstream_shared::access::Verb,
+        resource: tagstream_shared::access::Resource,
+        namespace: Option<String>,
+    },
+    #[error("too many requests: {message}")]
+    TooManyRequests { message: String, retry_after: u64 },
     #[error("unsupported media type: {0}")]
     UnsupportedMediaType(String),
     #[error("request body too large")]
@@ -104,6 +117,35 @@ impl ApiError {
             )
             .about(resource.group, resource.plural, name),
             Self::BadRequest(message) => Status::failure(StatusReason::BadRequest, message.clone()),
+            Self::Unauthorized(message) => {
+                Status::failure(StatusReason::Unauthorized, message.clone())
+            }
+            Self::Forbidden(message) => Status::failure(StatusReason::Forbidden, message.clone()),
+            Self::Denied {
+                user,
+                verb,
+                resource,
+                namespace,
+            } => {
+                let place = namespace.as_deref().map_or_else(
+                    || " at the cluster scope".to_owned(),
+                    |ns| format!(" in the namespace {ns:?}"),
+                );
+                Status::failure(
+                    StatusReason::Forbidden,
+                    format!(
+                        "{resource}.{group} is forbidden: User {user:?} cannot {verb} resource \
+                         {plural:?} in API group {group:?}{place}",
+                        resource = resource.plural(),
+                        group = resource.group(),
+                        plural = resource.plural(),
+                    ),
+                )
+                .about(resource.group(), resource.plural(), "")
+            }
+            Self::TooManyRequests { message, .. } => {
+                Status::failure(StatusReason::TooManyRequests, message.clone())
+            }
             Self::UnsupportedMediaType(message) => {
                 Status::failure(StatusReason::UnsupportedMediaType, message.clone())
             }
@@ -132,7 +174,20 @@ impl IntoResponse for ApiError {
         if let Self::Internal(err) = &self {
             tracing::error!(error = %err, source = ?err.source(), "internal error");
         }
-        status_response(self.to_status())
+        let mut response = status_response(self.to_status());
+        if let Self::TooManyRequests { retry_after, .. } = &self {
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(*retry_after),
+            );
+        }
+        if let Self::Unauthorized(_) = &self {
+            response.headers_mut().insert(
+                axum::http::header::WWW_AUTHENTICATE,
+                axum::http::HeaderValue::from_static("Bearer realm=\"tagstream\""),
+            );
+        }
+        response
     }
 }
 

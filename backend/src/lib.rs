@@ -5,6 +5,8 @@
 pub mod access;
 pub mod api;
 pub mod app;
+pub mod audit;
+pub mod auth;
 pub mod body;
 pub mod cli;
 pub mod clock;

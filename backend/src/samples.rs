@@ -234,7 +234,7 @@ async fn manage(
                 ns.as_str(),
                 state.clock.now(),
             );
-            match store.create_project(ns, project).await {
+            match store.create_project(ns, project, None).await {
                 Ok(_) | Err(StoreError::AlreadyExists) => {}
                 Err(e) => return Err(e.into()),
             }

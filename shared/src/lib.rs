@@ -6,6 +6,7 @@
 //!
 //! Pure logic: no I/O, compiles for native and `wasm32-unknown-unknown`.
 
+pub mod access;
 pub mod compare;
 pub mod image;
 pub mod imagestream;
@@ -19,6 +20,7 @@ pub mod reference;
 pub mod samples;
 pub mod status;
 pub mod template;
+pub mod user;
 pub mod validation;
 pub mod yaml;
 

@@ -55,3 +55,47 @@ pub fn template_instance(ns: &str, name: &str) -> String {
 
 /// The one samples config.
 pub const SAMPLES_CONFIG: &str = "/apis/samples.operator.openshift.io/v1/configs/cluster";
+
+pub const USERS: &str = "/apis/user.openshift.io/v1/users";
+pub const GROUPS: &str = "/apis/user.openshift.io/v1/groups";
+/// Who the caller is (and the CSRF token of their session).
+pub const WHOAMI: &str = "/apis/tagstream.io/v1/whoami";
+pub const LOGIN: &str = "/apis/tagstream.io/v1/login";
+pub const LOGOUT: &str = "/apis/tagstream.io/v1/logout";
+pub const AUDIT_EVENTS_ALL: &str = "/apis/tagstream.io/v1/auditevents";
+
+pub fn user(name: &str) -> String {
+    format!("{USERS}/{name}")
+}
+
+pub fn group(name: &str) -> String {
+    format!("{GROUPS}/{name}")
+}
+
+pub fn tokens(user: &str) -> String {
+    format!("{USERS}/{user}/tokens")
+}
+
+pub fn token(user: &str, id: &str) -> String {
+    format!("{}/{id}", tokens(user))
+}
+
+pub fn invitation(token: &str) -> String {
+    format!("/apis/tagstream.io/v1/invitations/{token}")
+}
+
+pub fn rolebindings(ns: &str) -> String {
+    format!("/apis/rbac.authorization.k8s.io/v1/namespaces/{ns}/rolebindings")
+}
+
+pub fn rolebinding(ns: &str, name: &str) -> String {
+    format!("{}/{name}", rolebindings(ns))
+}
+
+pub fn audit_events(ns: &str) -> String {
+    format!("/apis/tagstream.io/v1/namespaces/{ns}/auditevents")
+}
+
+pub fn access_reviews(ns: &str) -> String {
+    format!("/apis/tagstream.io/v1/namespaces/{ns}/accessreviews")
+}

@@ -3,11 +3,13 @@
 //! such a manifest list), with its metadata. A unique digest prefix is accepted; an ambiguous
 //! one is a 409 naming the candidates.
 
+use crate::access::Need;
+use crate::api::routes::Routes;
 use std::collections::BTreeSet;
+use tagstream_shared::access::{Resource as R, Verb as V};
 
+use axum::Json;
 use axum::extract::{Path, State};
-use axum::routing::get;
-use axum::{Json, Router};
 use tagstream_shared::imagestream::API_VERSION;
 use tagstream_shared::{ImageStreamImage, ObjectMeta, StreamImageName};
 
@@ -17,10 +19,15 @@ use crate::body::Names;
 use crate::error::{ApiError, ApiResult};
 use crate::store::StoreError;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route(
+pub fn routes() -> Routes {
+    Routes::new().get(
         "/apis/image.openshift.io/v1/namespaces/{ns}/imagestreamimages/{name}",
-        get(get_image_stream_image),
+        Need::Project {
+            verb: V::Get,
+            resource: R::ImageStreamImages,
+            param: "ns",
+        },
+        get_image_stream_image,
     )
 }
 

@@ -3,11 +3,13 @@
 //! (created when missing). Each image's outcome is a `Status` in the answer; a failed image is
 //! not an error of the request.
 
+use crate::access::Need;
+use crate::api::routes::Routes;
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::post;
-use axum::{Json, Router};
 use futures::StreamExt as _;
+use tagstream_shared::access::{Resource as R, Verb as V};
 use tagstream_shared::imagestream::API_VERSION;
 use tagstream_shared::{
     FieldError, ImageImportStatus, ImageReference, ImageStream, ImageStreamImport, ObjectReference,
@@ -25,10 +27,15 @@ use crate::registry::RegistryError;
 use crate::service;
 use crate::store::StoreError;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route(
+pub fn routes() -> Routes {
+    Routes::new().post(
         "/apis/image.openshift.io/v1/namespaces/{ns}/imagestreamimports",
-        post(create_import),
+        Need::Project {
+            verb: V::Create,
+            resource: R::ImageStreamImports,
+            param: "ns",
+        },
+        create_import,
     )
 }
 

@@ -2,10 +2,14 @@
 //! replace, merge-patch, the status subresource, delete. Writes are conditioned on
 //! `metadata.resourceVersion`: a stale one is a 409 and changes nothing.
 
+use crate::access::Need;
+use crate::access::check_sources;
+use crate::api::routes::Routes;
+use crate::auth::Caller;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{get, put};
-use axum::{Json, Router};
+use axum::{Extension, Json};
+use tagstream_shared::access::{Resource as R, Verb as V};
 use tagstream_shared::imagestream::API_VERSION;
 use tagstream_shared::validation::{validate_image_stream, validate_image_stream_status};
 use tagstream_shared::{FieldError, ImageStream, List, ProjectName, StreamName};
@@ -17,26 +21,84 @@ use crate::error::{ApiError, ApiResult};
 use crate::service;
 use crate::store::StoreError;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/apis/image.openshift.io/v1/imagestreams",
-            get(list_all_image_streams),
+pub fn routes() -> Routes {
+    const ALL: &str = "/apis/image.openshift.io/v1/imagestreams";
+    const IN: &str = "/apis/image.openshift.io/v1/namespaces/{ns}/imagestreams";
+    const ONE: &str = "/apis/image.openshift.io/v1/namespaces/{ns}/imagestreams/{name}";
+    const STATUS: &str = "/apis/image.openshift.io/v1/namespaces/{ns}/imagestreams/{name}/status";
+    Routes::new()
+        .get(ALL, Need::SignedIn, list_all_image_streams)
+        .get(
+            IN,
+            Need::Project {
+                verb: V::List,
+                resource: R::ImageStreams,
+                param: "ns",
+            },
+            list_image_streams,
         )
-        .route(
-            "/apis/image.openshift.io/v1/namespaces/{ns}/imagestreams",
-            get(list_image_streams).post(create_image_stream),
+        .post(
+            IN,
+            Need::Project {
+                verb: V::Create,
+                resource: R::ImageStreams,
+                param: "ns",
+            },
+            create_image_stream,
         )
-        .route(
-            "/apis/image.openshift.io/v1/namespaces/{ns}/imagestreams/{name}",
-            get(get_image_stream)
-                .put(replace_image_stream)
-                .patch(patch_image_stream)
-                .delete(delete_image_stream),
+        .get(
+            ONE,
+            Need::Project {
+                verb: V::Get,
+                resource: R::ImageStreams,
+                param: "ns",
+            },
+            get_image_stream,
         )
-        .route(
-            "/apis/image.openshift.io/v1/namespaces/{ns}/imagestreams/{name}/status",
-            put(replace_image_stream_status).get(get_image_stream),
+        .put(
+            ONE,
+            Need::Project {
+                verb: V::Update,
+                resource: R::ImageStreams,
+                param: "ns",
+            },
+            replace_image_stream,
+        )
+        .patch(
+            ONE,
+            Need::Project {
+                verb: V::Patch,
+                resource: R::ImageStreams,
+                param: "ns",
+            },
+            patch_image_stream,
+        )
+        .delete(
+            ONE,
+            Need::Project {
+                verb: V::Delete,
+                resource: R::ImageStreams,
+                param: "ns",
+            },
+            delete_image_stream,
+        )
+        .get(
+            STATUS,
+            Need::Project {
+                verb: V::Get,
+                resource: R::ImageStreams,
+                param: "ns",
+            },
+            get_image_stream,
+        )
+        .put(
+            STATUS,
+            Need::Project {
+                verb: V::Update,
+                resource: R::ImageStreams,
+                param: "ns",
+            },
+            replace_image_stream_status,
         )
 }
 
@@ -113,11 +175,27 @@ fn name_matches_url(stream: &ImageStream, name: &StreamName) -> ApiResult<()> {
     Ok(())
 }
 
+/// The streams of every project the caller may list streams in.
 async fn list_all_image_streams(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
 ) -> ApiResult<Json<List<ImageStream>>> {
+    let visible =
+        crate::access::visible_projects(&state, &caller, V::List, R::ImageStreams).await?;
     let listed = state.store.list_image_streams(None).await?;
-    Ok(list(listed.items, listed.resource_version))
+    let items = listed
+        .items
+        .into_iter()
+        .filter(|s| {
+            visible.as_ref().is_none_or(|v| {
+                s.metadata
+                    .namespace
+                    .as_deref()
+                    .is_some_and(|ns| v.contains(ns))
+            })
+        })
+        .collect();
+    Ok(list(items, listed.resource_version))
 }
 
 async fn list_image_streams(
@@ -135,6 +213,7 @@ async fn list_image_streams(
 
 async fn create_image_stream(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     Names(NsPath(ns)): Names<NsPath>,
     Body(stream): Body<ImageStream>,
 ) -> ApiResult<(StatusCode, Json<ImageStream>)> {
@@ -142,6 +221,7 @@ async fn create_image_stream(
         stream.metadata.name(),
         validate_image_stream(&stream, ns.as_str()),
     )?;
+    check_sources(&state, &caller, ns.as_str(), &stream.spec.tags, None).await?;
     let name: StreamName = stream
         .metadata
         .name()
@@ -173,6 +253,7 @@ async fn get_image_stream(
 /// Stores `new` as the replacement of the stream at `expected`, after validation.
 async fn write_update(
     state: &AppState,
+    caller: &Caller,
     ns: &ProjectName,
     name: &StreamName,
     expected: u64,
@@ -184,6 +265,7 @@ async fn write_update(
         .get_image_stream(ns, name)
         .await
         .map_err(stream_error(ns, name.as_str()))?;
+    check_sources(state, caller, ns.as_str(), &new.spec.tags, Some(&old)).await?;
     let new = service::stream_for_update(new, &old);
     let updated = state
         .store
@@ -196,18 +278,20 @@ async fn write_update(
 
 async fn replace_image_stream(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     Names(StreamPath(ns, name)): Names<StreamPath>,
     Body(stream): Body<ImageStream>,
 ) -> ApiResult<Json<ImageStream>> {
     name_matches_url(&stream, &name)?;
     let expected = expected_version(&stream)?;
-    let updated = write_update(&state, &ns, &name, expected, stream).await?;
+    let updated = write_update(&state, &caller, &ns, &name, expected, stream).await?;
     tracing::info!(namespace = %ns, stream = %name, "image stream replaced");
     Ok(Json(updated))
 }
 
 async fn patch_image_stream(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     Names(StreamPath(ns, name)): Names<StreamPath>,
     patch: RawBody,
 ) -> ApiResult<Json<ImageStream>> {
@@ -230,7 +314,7 @@ async fn patch_image_stream(
         let patched: ImageStream = decode(document)?;
         name_matches_url(&patched, &name)?;
         let expected = expected_version(&patched)?;
-        match write_update(&state, &ns, &name, expected, patched).await {
+        match write_update(&state, &caller, &ns, &name, expected, patched).await {
             Err(ApiError::Conflict { .. }) if !pinned => continue,
             result => {
                 let updated = result?;

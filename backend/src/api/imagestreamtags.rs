@@ -4,10 +4,14 @@
 //! A write without `metadata.resourceVersion` is re-applied after losing a race; with one, a
 //! stale version is a 409.
 
+use crate::access::Need;
+use crate::access::check_sources;
+use crate::api::routes::Routes;
+use crate::auth::Caller;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::{Extension, Json};
+use tagstream_shared::access::{Resource as R, Verb as V};
 use tagstream_shared::validation::validate_image_stream;
 use tagstream_shared::{
     FieldError, ImageStream, ImageStreamTag, ProjectName, Status, StreamTagName, TagReference,
@@ -22,17 +26,45 @@ use crate::import::status::record_image;
 use crate::service;
 use crate::store::StoreError;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/apis/image.openshift.io/v1/namespaces/{ns}/imagestreamtags",
-            post(create_image_stream_tag),
+pub fn routes() -> Routes {
+    const IN: &str = "/apis/image.openshift.io/v1/namespaces/{ns}/imagestreamtags";
+    const ONE: &str = "/apis/image.openshift.io/v1/namespaces/{ns}/imagestreamtags/{name}";
+    Routes::new()
+        .post(
+            IN,
+            Need::Project {
+                verb: V::Create,
+                resource: R::ImageStreamTags,
+                param: "ns",
+            },
+            create_image_stream_tag,
         )
-        .route(
-            "/apis/image.openshift.io/v1/namespaces/{ns}/imagestreamtags/{name}",
-            get(get_image_stream_tag)
-                .put(replace_image_stream_tag)
-                .delete(delete_image_stream_tag),
+        .get(
+            ONE,
+            Need::Project {
+                verb: V::Get,
+                resource: R::ImageStreamTags,
+                param: "ns",
+            },
+            get_image_stream_tag,
+        )
+        .put(
+            ONE,
+            Need::Project {
+                verb: V::Update,
+                resource: R::ImageStreamTags,
+                param: "ns",
+            },
+            replace_image_stream_tag,
+        )
+        .delete(
+            ONE,
+            Need::Project {
+                verb: V::Delete,
+                resource: R::ImageStreamTags,
+                param: "ns",
+            },
+            delete_image_stream_tag,
         )
 }
 
@@ -116,14 +148,6 @@ fn requested_tag(body: &ImageStreamTag, name: &StreamTagName) -> ApiResult<TagRe
                 name.tag.as_str()
             ),
         )]));
-    }
-    if let Some(from) = &tag.from
-        && let Some(source_ns) = from.namespace.as_deref().filter(|n| !n.is_empty())
-        && !crate::access::may_read_source(name.stream.as_str(), source_ns)
-    {
-        return Err(ApiError::BadRequest(format!(
-            "tagging from project {source_ns} is not allowed"
-        )));
     }
     tag.generation = None;
     Ok(tag)
@@ -308,6 +332,7 @@ fn invalid(name: &StreamTagName, errors: Vec<FieldError>) -> ApiResult<()> {
 
 async fn create_image_stream_tag(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     Names(NsPath(ns)): Names<NsPath>,
     Body(body): Body<ImageStreamTag>,
 ) -> ApiResult<(StatusCode, Json<ImageStreamTag>)> {
@@ -324,15 +349,36 @@ async fn create_image_stream_tag(
                 e,
             )],
         })?;
+    if let Some(tag) = &body.tag {
+        check_sources(
+            &state,
+            &caller,
+            ns.as_str(),
+            std::slice::from_ref(tag),
+            None,
+        )
+        .await?;
+    }
     let (_, view) = write_tag(&state, &ns, &name, body, true).await?;
     Ok((StatusCode::CREATED, Json(view)))
 }
 
 async fn replace_image_stream_tag(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     Names(StreamTagPath(ns, name)): Names<StreamTagPath>,
     Body(body): Body<ImageStreamTag>,
 ) -> ApiResult<(StatusCode, Json<ImageStreamTag>)> {
+    if let Some(tag) = &body.tag {
+        check_sources(
+            &state,
+            &caller,
+            ns.as_str(),
+            std::slice::from_ref(tag),
+            None,
+        )
+        .await?;
+    }
     let (created, view) = write_tag(&state, &ns, &name, body, false).await?;
     let code = if created {
         StatusCode::CREATED

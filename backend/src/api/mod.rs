@@ -2,14 +2,21 @@
 //! `/apis/...` path or method answers a `Status`, not the console).
 
 mod accept;
+mod accessreviews;
+mod auditevents;
+mod groups;
 mod imagestreamimages;
 mod imagestreamimports;
 mod imagestreams;
 mod imagestreamtags;
 mod projects;
+mod rolebindings;
+pub mod routes;
 mod samples;
+mod session;
 mod templateinstances;
 mod templates;
+mod users;
 
 use std::fmt;
 
@@ -78,6 +85,32 @@ pub const SAMPLES_CONFIGS: Resource = Resource {
     kind: "Config",
 };
 
+pub const INVITATIONS: Resource = Resource {
+    group: "tagstream.io",
+    plural: "invitations",
+    kind: "Invitation",
+};
+pub const USERS: Resource = Resource {
+    group: "user.openshift.io",
+    plural: "users",
+    kind: "User",
+};
+pub const GROUPS: Resource = Resource {
+    group: "user.openshift.io",
+    plural: "groups",
+    kind: "Group",
+};
+pub const TOKENS: Resource = Resource {
+    group: "user.openshift.io",
+    plural: "tokens",
+    kind: "Token",
+};
+pub const ROLEBINDINGS: Resource = Resource {
+    group: "rbac.authorization.k8s.io",
+    plural: "rolebindings",
+    kind: "RoleBinding",
+};
+
 /// `{ns}` and `{name}` of a template or template instance.
 #[derive(Debug)]
 pub struct TemplatePath(pub ProjectName, pub TemplateName);
@@ -128,17 +161,37 @@ impl FromPath for StreamTagPath {
     }
 }
 
-/// Every API route.
+/// Every API route, each with the permission it needs.
+pub fn routes() -> routes::Routes {
+    routes::Routes::new()
+        .merge(session::routes())
+        .merge(users::routes())
+        .merge(groups::routes())
+        .merge(rolebindings::routes())
+        .merge(auditevents::routes())
+        .merge(accessreviews::routes())
+        .merge(projects::routes())
+        .merge(imagestreams::routes())
+        .merge(imagestreamtags::routes())
+        .merge(imagestreamimports::routes())
+        .merge(imagestreamimages::routes())
+        .merge(templates::routes())
+        .merge(templateinstances::routes())
+        .merge(samples::routes())
+}
+
+pub use users::bootstrap as bootstrap_admin;
+
+/// The table of every route and what it needs (the authorization matrix test walks it).
+pub fn route_table() -> Vec<routes::RouteRule> {
+    routes().into_parts().1
+}
+
+/// The API router, with the API-wide fallbacks.
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .merge(projects::router())
-        .merge(imagestreams::router())
-        .merge(imagestreamtags::router())
-        .merge(imagestreamimports::router())
-        .merge(imagestreamimages::router())
-        .merge(templates::router())
-        .merge(templateinstances::router())
-        .merge(samples::router())
+    routes()
+        .into_parts()
+        .0
         .route("/apis", axum::routing::any(no_route))
         .route("/apis/{*rest}", axum::routing::any(no_route))
         .method_not_allowed_fallback(method_not_allowed)

@@ -1,43 +1,78 @@
 //! `/apis/project.openshift.io/v1/projects`: list, create, get, delete.
 
+use crate::access::Need;
+use crate::api::routes::Routes;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::{Extension, Json};
+use tagstream_shared::access::Role;
+use tagstream_shared::access::{Resource as R, Verb as V};
 use tagstream_shared::project::API_VERSION;
+use tagstream_shared::user::{RoleBinding, Subject};
 use tagstream_shared::validation::validate_project;
 use tagstream_shared::{List, Project, ProjectName};
 
 use super::{PROJECTS, ProjectPath};
 use crate::app::AppState;
+use crate::auth::Caller;
 use crate::body::{Body, Names};
 use crate::error::{ApiError, ApiResult};
 use crate::service;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/apis/project.openshift.io/v1/projects",
-            get(list_projects).post(create_project),
+pub fn routes() -> Routes {
+    const ALL: &str = "/apis/project.openshift.io/v1/projects";
+    const ONE: &str = "/apis/project.openshift.io/v1/projects/{name}";
+    Routes::new()
+        .get(ALL, Need::SignedIn, list_projects)
+        .post(ALL, Need::SignedIn, create_project)
+        .get(
+            ONE,
+            Need::Project {
+                verb: V::Get,
+                resource: R::Projects,
+                param: "name",
+            },
+            get_project,
         )
-        .route(
-            "/apis/project.openshift.io/v1/projects/{name}",
-            get(get_project).delete(delete_project),
+        .delete(
+            ONE,
+            Need::Project {
+                verb: V::Delete,
+                resource: R::Projects,
+                param: "name",
+            },
+            delete_project,
         )
 }
 
-async fn list_projects(State(state): State<AppState>) -> ApiResult<Json<List<Project>>> {
+/// The projects the caller can see (all of them for a cluster admin).
+async fn list_projects(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+) -> ApiResult<Json<List<Project>>> {
+    let visible = crate::access::visible_projects(&state, &caller, V::Get, R::Projects).await?;
     let listed = state.store.list_projects().await?;
+    let items = listed
+        .items
+        .into_iter()
+        .filter(|p| {
+            visible
+                .as_ref()
+                .is_none_or(|v| v.contains(p.metadata.name()))
+        })
+        .collect();
     Ok(Json(List::new(
         Project::KIND,
         API_VERSION,
         listed.resource_version.to_string(),
-        listed.items,
+        items,
     )))
 }
 
+/// Creates a project; its creator becomes its admin (RoleBinding `admin`), as in OpenShift.
 async fn create_project(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     Body(project): Body<Project>,
 ) -> ApiResult<(StatusCode, Json<Project>)> {
     let errors = validate_project(&project);
@@ -56,7 +91,15 @@ async fn create_project(
     let project = service::project_for_create(project, name.as_str(), state.clock.now());
     let created = state
         .store
-        .create_project(&name, project)
+        .create_project(
+            &name,
+            project,
+            Some(RoleBinding::new(
+                "admin",
+                Role::Admin,
+                vec![Subject::user(caller.name())],
+            )),
+        )
         .await
         .map_err(|e| ApiError::from_store(e, PROJECTS, name.as_str()))?;
     tracing::info!(project = %name, "project created");

@@ -1,11 +1,11 @@
 //! `/apis/samples.operator.openshift.io/v1/configs/cluster`: the samples config. A change is
 //! applied at once (as the samples operator reacts to its Config) and again at every start.
 
-use axum::Router;
+use crate::access::Need;
+use crate::api::routes::Routes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::get;
 use tagstream_shared::samples::CONFIG_NAME;
 use tagstream_shared::{FieldError, SamplesConfig};
 
@@ -16,11 +16,11 @@ use crate::body::Body;
 use crate::error::{ApiError, ApiResult};
 use crate::samples::{self, SamplesError};
 
-pub fn router() -> Router<AppState> {
-    Router::new().route(
-        "/apis/samples.operator.openshift.io/v1/configs/cluster",
-        get(get_samples_config).put(replace_samples_config),
-    )
+pub fn routes() -> Routes {
+    const ONE: &str = "/apis/samples.operator.openshift.io/v1/configs/cluster";
+    Routes::new()
+        .get(ONE, Need::SignedIn, get_samples_config)
+        .put(ONE, Need::ClusterAdmin, replace_samples_config)
 }
 
 fn samples_error(e: SamplesError) -> ApiError {

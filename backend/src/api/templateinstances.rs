@@ -4,11 +4,12 @@
 //! the instance, in one transaction; the answer carries the other objects as a `List` in
 //! `status.manifests` (JSON, or YAML with `Accept: application/yaml`).
 
-use axum::Router;
+use crate::access::Need;
+use crate::api::routes::Routes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::get;
+use tagstream_shared::access::{Resource as R, Verb as V};
 use tagstream_shared::template::API_VERSION;
 use tagstream_shared::template::process::process;
 use tagstream_shared::{List, ProjectName, TemplateInstance, TemplateName};
@@ -22,15 +23,45 @@ use crate::error::{ApiError, ApiResult};
 use crate::store::StoreError;
 use crate::template_service::{self, generated_name, plan_instance, validate_instance_template};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/apis/template.openshift.io/v1/namespaces/{ns}/templateinstances",
-            get(list_template_instances).post(create_template_instance),
+pub fn routes() -> Routes {
+    const IN: &str = "/apis/template.openshift.io/v1/namespaces/{ns}/templateinstances";
+    const ONE: &str = "/apis/template.openshift.io/v1/namespaces/{ns}/templateinstances/{name}";
+    Routes::new()
+        .get(
+            IN,
+            Need::Project {
+                verb: V::List,
+                resource: R::TemplateInstances,
+                param: "ns",
+            },
+            list_template_instances,
         )
-        .route(
-            "/apis/template.openshift.io/v1/namespaces/{ns}/templateinstances/{name}",
-            get(get_template_instance).delete(delete_template_instance),
+        .post(
+            IN,
+            Need::Project {
+                verb: V::Create,
+                resource: R::TemplateInstances,
+                param: "ns",
+            },
+            create_template_instance,
+        )
+        .get(
+            ONE,
+            Need::Project {
+                verb: V::Get,
+                resource: R::TemplateInstances,
+                param: "ns",
+            },
+            get_template_instance,
+        )
+        .delete(
+            ONE,
+            Need::Project {
+                verb: V::Delete,
+                resource: R::TemplateInstances,
+                param: "ns",
+            },
+            delete_template_instance,
         )
 }
 

@@ -2,11 +2,12 @@
 //! delete; and `processedtemplates`, which processes the template in the body with the shared
 //! engine and stores nothing. Every answer is JSON, or YAML for `Accept: application/yaml`.
 
-use axum::Router;
+use crate::access::Need;
+use crate::api::routes::Routes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::{get, post};
+use tagstream_shared::access::{Resource as R, Verb as V};
 use tagstream_shared::template::API_VERSION;
 use tagstream_shared::template::process::{process, validate_template};
 use tagstream_shared::{FieldError, List, ProjectName, Template, TemplateName};
@@ -19,21 +20,63 @@ use crate::error::{ApiError, ApiResult};
 use crate::store::StoreError;
 use crate::template_service;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/apis/template.openshift.io/v1/namespaces/{ns}/templates",
-            get(list_templates).post(create_template),
+pub fn routes() -> Routes {
+    const IN: &str = "/apis/template.openshift.io/v1/namespaces/{ns}/templates";
+    const ONE: &str = "/apis/template.openshift.io/v1/namespaces/{ns}/templates/{name}";
+    Routes::new()
+        .get(
+            IN,
+            Need::Project {
+                verb: V::List,
+                resource: R::Templates,
+                param: "ns",
+            },
+            list_templates,
         )
-        .route(
-            "/apis/template.openshift.io/v1/namespaces/{ns}/templates/{name}",
-            get(get_template)
-                .put(replace_template)
-                .delete(delete_template),
+        .post(
+            IN,
+            Need::Project {
+                verb: V::Create,
+                resource: R::Templates,
+                param: "ns",
+            },
+            create_template,
         )
-        .route(
+        .get(
+            ONE,
+            Need::Project {
+                verb: V::Get,
+                resource: R::Templates,
+                param: "ns",
+            },
+            get_template,
+        )
+        .put(
+            ONE,
+            Need::Project {
+                verb: V::Update,
+                resource: R::Templates,
+                param: "ns",
+            },
+            replace_template,
+        )
+        .delete(
+            ONE,
+            Need::Project {
+                verb: V::Delete,
+                resource: R::Templates,
+                param: "ns",
+            },
+            delete_template,
+        )
+        .post(
             "/apis/template.openshift.io/v1/namespaces/{ns}/processedtemplates",
-            post(create_processed_template),
+            Need::Project {
+                verb: V::Create,
+                resource: R::ProcessedTemplates,
+                param: "ns",
+            },
+            create_processed_template,
         )
 }
 

@@ -158,7 +158,10 @@ impl Importer {
     /// Starts the background worker; it runs until `stop`.
     pub fn start(self: &Arc<Self>) {
         let me = self.clone();
-        tokio::spawn(async move { worker::run(me).await });
+        tokio::spawn(crate::audit::acting_as(
+            crate::audit::IMPORTER.into(),
+            async move { worker::run(me).await },
+        ));
     }
 
     fn interval(&self) -> Duration {

@@ -166,10 +166,8 @@ impl Importer {
             let Some(src_stream) = source_stream(from, stream.metadata.name()) else {
                 continue;
             };
+            // Reading another project was checked when the tag was written (`access::check_sources`).
             let source_ns = source_namespace(from, ns.as_str());
-            if !crate::access::may_read_source(ns.as_str(), source_ns) {
-                continue;
-            }
             let event =
                 find_stream(all, source_ns, &src_stream).and_then(|s| source_event(from, s));
             let Some(current) = event else { continue };

@@ -3,13 +3,16 @@
 //! revision as the object's `resourceVersion`, and a conditional write whose expected revision
 //! is stale fails with `Conflict` without changing anything.
 
+mod access;
 mod sqlite;
+mod sqlite_access;
 mod sqlite_templates;
 mod templates;
 
 use async_trait::async_trait;
 use tagstream_shared::{Image, ImageStream, Project, ProjectName, StreamName};
 
+pub use access::{AccessStore, Session, StoredToken};
 pub use sqlite::SqliteStore;
 pub use templates::TemplateStore;
 
@@ -43,11 +46,17 @@ pub struct Listed<T> {
 }
 
 #[async_trait]
-pub trait Store: TemplateStore + Send + Sync + std::fmt::Debug {
+pub trait Store: TemplateStore + AccessStore + Send + Sync + std::fmt::Debug {
     async fn list_projects(&self) -> StoreResult<Listed<Project>>;
     async fn get_project(&self, name: &ProjectName) -> StoreResult<Project>;
-    /// Stores a new project; `AlreadyExists` if the name is taken.
-    async fn create_project(&self, name: &ProjectName, project: Project) -> StoreResult<Project>;
+    /// Stores a new project, with its first RoleBinding (its creator as admin) in the same
+    /// transaction; `AlreadyExists` if the name is taken.
+    async fn create_project(
+        &self,
+        name: &ProjectName,
+        project: Project,
+        admin: Option<tagstream_shared::user::RoleBinding>,
+    ) -> StoreResult<Project>;
     /// Removes a project and every stream in it, answering the project as it was.
     async fn delete_project(&self, name: &ProjectName) -> StoreResult<Project>;
 

@@ -13,7 +13,8 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 use sqlx::{Sqlite, Transaction};
-use tagstream_shared::{Image, ImageStream, Project, ProjectName, StreamName};
+use tagstream_shared::user::{AuditEvent, TAGSTREAM_API_VERSION};
+use tagstream_shared::{Image, ImageStream, ObjectMeta, Project, ProjectName, StreamName, Time};
 
 use super::{Listed, Store, StoreError, StoreResult};
 
@@ -57,6 +58,34 @@ impl SqliteStore {
         Ok((tx, revision))
     }
 
+    /// Records a change in the audit log inside the transaction that makes it.
+    pub(super) async fn record(
+        tx: &mut Transaction<'static, Sqlite>,
+        change: Change<'_>,
+    ) -> StoreResult<()> {
+        let event = AuditEvent {
+            kind: AuditEvent::KIND.into(),
+            api_version: TAGSTREAM_API_VERSION.into(),
+            metadata: ObjectMeta {
+                creation_timestamp: Some(Time::now()),
+                ..ObjectMeta::default()
+            },
+            user: crate::audit::actor(),
+            verb: change.verb.into(),
+            resource: change.resource.into(),
+            namespace: change.namespace.map(str::to_owned),
+            name: change.name.to_owned(),
+            resource_version_before: change.before.map(|v| v.to_string()),
+            resource_version_after: change.after.map(|v| v.to_string()),
+        };
+        sqlx::query("INSERT INTO audit_events (namespace, body) VALUES (?, ?)")
+            .bind(change.namespace)
+            .bind(serde_json::to_string(&event)?)
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    }
+
     async fn revision(&self) -> StoreResult<u64> {
         let value: i64 = sqlx::query_scalar("SELECT value FROM revision WHERE id = 1")
             .fetch_one(&self.pool)
@@ -64,6 +93,72 @@ impl SqliteStore {
         Ok(u64::try_from(value).unwrap_or_default())
     }
 }
+
+/// One change for the audit log.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Change<'a> {
+    pub verb: &'static str,
+    /// `imagestreams.image.openshift.io` and the like.
+    pub resource: &'static str,
+    pub namespace: Option<&'a str>,
+    pub name: &'a str,
+    pub before: Option<i64>,
+    pub after: Option<i64>,
+}
+
+impl<'a> Change<'a> {
+    pub fn create(
+        resource: &'static str,
+        namespace: Option<&'a str>,
+        name: &'a str,
+        after: i64,
+    ) -> Self {
+        Self {
+            verb: "create",
+            resource,
+            namespace,
+            name,
+            before: None,
+            after: Some(after),
+        }
+    }
+
+    pub fn update(
+        resource: &'static str,
+        namespace: Option<&'a str>,
+        name: &'a str,
+        before: i64,
+        after: i64,
+    ) -> Self {
+        Self {
+            verb: "update",
+            resource,
+            namespace,
+            name,
+            before: Some(before),
+            after: Some(after),
+        }
+    }
+
+    pub fn delete(
+        resource: &'static str,
+        namespace: Option<&'a str>,
+        name: &'a str,
+        before: Option<i64>,
+    ) -> Self {
+        Self {
+            verb: "delete",
+            resource,
+            namespace,
+            name,
+            before,
+            after: None,
+        }
+    }
+}
+
+pub(super) const PROJECTS: &str = "projects.project.openshift.io";
+pub(super) const IMAGESTREAMS: &str = "imagestreams.image.openshift.io";
 
 /// Maps a constraint violation to what it means for the caller; other errors pass through.
 pub(super) fn on_constraint(err: sqlx::Error) -> StoreError {
@@ -153,6 +248,7 @@ impl Store for SqliteStore {
         &self,
         name: &ProjectName,
         mut project: Project,
+        admin: Option<tagstream_shared::user::RoleBinding>,
     ) -> StoreResult<Project> {
         let (mut tx, revision) = self.begin_write().await?;
         let body = encode(&mut project, revision)?;
@@ -163,18 +259,54 @@ impl Store for SqliteStore {
             .execute(&mut *tx)
             .await
             .map_err(on_constraint)?;
+        Self::record(
+            &mut tx,
+            Change::create(PROJECTS, None, name.as_str(), revision),
+        )
+        .await?;
+        if let Some(mut binding) = admin {
+            let binding_name = binding.metadata.name().to_owned();
+            binding.metadata.namespace = Some(name.to_string());
+            let body = encode(&mut binding, revision)?;
+            sqlx::query(
+                "INSERT INTO role_bindings (namespace, name, resource_version, body) VALUES (?, ?, ?, ?)",
+            )
+            .bind(name.as_str())
+            .bind(&binding_name)
+            .bind(revision)
+            .bind(body)
+            .execute(&mut *tx)
+            .await
+            .map_err(on_constraint)?;
+            Self::record(
+                &mut tx,
+                Change::create(
+                    "rolebindings.rbac.authorization.k8s.io",
+                    Some(name.as_str()),
+                    &binding_name,
+                    revision,
+                ),
+            )
+            .await?;
+        }
         tx.commit().await?;
         Ok(project)
     }
 
     async fn delete_project(&self, name: &ProjectName) -> StoreResult<Project> {
         let (mut tx, _) = self.begin_write().await?;
-        let body: Option<String> =
-            sqlx::query_scalar("DELETE FROM projects WHERE name = ? RETURNING body")
+        let row: Option<(String, i64)> =
+            sqlx::query_as("DELETE FROM projects WHERE name = ? RETURNING body, resource_version")
                 .bind(name.as_str())
                 .fetch_optional(&mut *tx)
                 .await?;
-        let project = serde_json::from_str(&body.ok_or(StoreError::NotFound)?)?;
+        let (body, before) = row.ok_or(StoreError::NotFound)?;
+        let project = serde_json::from_str(&body)?;
+        Self::record(
+            &mut tx,
+            Change::delete(PROJECTS, None, name.as_str(), Some(before)),
+        )
+        .await?;
         tx.commit().await?;
         Ok(project)
     }
@@ -239,6 +371,11 @@ impl Store for SqliteStore {
             .execute(&mut *tx)
             .await
             .map_err(on_constraint)?;
+        Self::record(
+            &mut tx,
+            Change::create(IMAGESTREAMS, Some(ns.as_str()), name.as_str(), revision),
+        )
+        .await?;
         tx.commit().await?;
         Ok(stream)
     }
@@ -258,11 +395,11 @@ impl Store for SqliteStore {
         .bind(name.as_str())
         .fetch_optional(&mut *tx)
         .await?;
-        match stored {
+        let before = match stored {
             None => return Err(StoreError::NotFound),
             Some(v) if u64::try_from(v).ok() != Some(expected) => return Err(StoreError::Conflict),
-            Some(_) => {}
-        }
+            Some(v) => v,
+        };
         let body = encode(&mut stream, revision)?;
         sqlx::query("UPDATE image_streams SET resource_version = ?, body = ? WHERE namespace = ? AND name = ?")
             .bind(revision)
@@ -271,6 +408,17 @@ impl Store for SqliteStore {
             .bind(name.as_str())
             .execute(&mut *tx)
             .await?;
+        Self::record(
+            &mut tx,
+            Change::update(
+                IMAGESTREAMS,
+                Some(ns.as_str()),
+                name.as_str(),
+                before,
+                revision,
+            ),
+        )
+        .await?;
         tx.commit().await?;
         Ok(stream)
     }
@@ -281,14 +429,20 @@ impl Store for SqliteStore {
         name: &StreamName,
     ) -> StoreResult<ImageStream> {
         let (mut tx, _) = self.begin_write().await?;
-        let body: Option<String> = sqlx::query_scalar(
-            "DELETE FROM image_streams WHERE namespace = ? AND name = ? RETURNING body",
+        let row: Option<(String, i64)> = sqlx::query_as(
+            "DELETE FROM image_streams WHERE namespace = ? AND name = ? RETURNING body, resource_version",
         )
         .bind(ns.as_str())
         .bind(name.as_str())
         .fetch_optional(&mut *tx)
         .await?;
-        let stream = serde_json::from_str(&body.ok_or(StoreError::NotFound)?)?;
+        let (body, before) = row.ok_or(StoreError::NotFound)?;
+        let stream = serde_json::from_str(&body)?;
+        Self::record(
+            &mut tx,
+            Change::delete(IMAGESTREAMS, Some(ns.as_str()), name.as_str(), Some(before)),
+        )
+        .await?;
         tx.commit().await?;
         Ok(stream)
     }

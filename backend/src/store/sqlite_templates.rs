@@ -9,11 +9,22 @@ use tagstream_shared::{
     ImageStream, ProjectName, SamplesConfig, StreamName, Template, TemplateInstance, TemplateName,
 };
 
-use super::sqlite::{SqliteStore, Versioned, decode_all, encode, on_constraint};
+use super::sqlite::{Change, SqliteStore, Versioned, decode_all, encode, on_constraint};
 use super::{Listed, StoreError, StoreResult, TemplateStore};
 
 const TEMPLATES: &str = "templates";
 const INSTANCES: &str = "template_instances";
+pub(super) const ROLE_BINDINGS: &str = "role_bindings";
+
+/// The resource a table holds, as the audit log names it.
+fn resource_of(table: &'static str) -> &'static str {
+    match table {
+        TEMPLATES => "templates.template.openshift.io",
+        INSTANCES => "templateinstances.template.openshift.io",
+        ROLE_BINDINGS => "rolebindings.rbac.authorization.k8s.io",
+        other => other,
+    }
+}
 
 impl Versioned for Template {
     fn set_resource_version(&mut self, revision: i64) {
@@ -34,7 +45,7 @@ impl Versioned for SamplesConfig {
 }
 
 impl SqliteStore {
-    async fn list_in<T: DeserializeOwned>(
+    pub(super) async fn list_in<T: DeserializeOwned>(
         &self,
         table: &'static str,
         ns: &ProjectName,
@@ -56,7 +67,7 @@ impl SqliteStore {
         })
     }
 
-    async fn get_in<T: DeserializeOwned>(
+    pub(super) async fn get_in<T: DeserializeOwned>(
         &self,
         table: &'static str,
         ns: &ProjectName,
@@ -72,7 +83,7 @@ impl SqliteStore {
         Ok(serde_json::from_str(&body.ok_or(StoreError::NotFound)?)?)
     }
 
-    async fn create_in<T: Versioned>(
+    pub(super) async fn create_in<T: Versioned>(
         &self,
         table: &'static str,
         ns: &ProjectName,
@@ -91,11 +102,16 @@ impl SqliteStore {
         .execute(&mut *tx)
         .await
         .map_err(on_constraint)?;
+        Self::record(
+            &mut tx,
+            Change::create(resource_of(table), Some(ns.as_str()), name, revision),
+        )
+        .await?;
         tx.commit().await?;
         Ok(object)
     }
 
-    async fn update_in<T: Versioned>(
+    pub(super) async fn update_in<T: Versioned>(
         &self,
         table: &'static str,
         ns: &ProjectName,
@@ -111,11 +127,11 @@ impl SqliteStore {
         .bind(name)
         .fetch_optional(&mut *tx)
         .await?;
-        match stored {
+        let before = match stored {
             None => return Err(StoreError::NotFound),
             Some(v) if u64::try_from(v).ok() != Some(expected) => return Err(StoreError::Conflict),
-            Some(_) => {}
-        }
+            Some(v) => v,
+        };
         let body = encode(&mut object, revision)?;
         sqlx::query(&format!(
             "UPDATE {table} SET resource_version = ?, body = ? WHERE namespace = ? AND name = ?"
@@ -126,25 +142,42 @@ impl SqliteStore {
         .bind(name)
         .execute(&mut *tx)
         .await?;
+        Self::record(
+            &mut tx,
+            Change::update(
+                resource_of(table),
+                Some(ns.as_str()),
+                name,
+                before,
+                revision,
+            ),
+        )
+        .await?;
         tx.commit().await?;
         Ok(object)
     }
 
-    async fn delete_in<T: DeserializeOwned>(
+    pub(super) async fn delete_in<T: DeserializeOwned>(
         &self,
         table: &'static str,
         ns: &ProjectName,
         name: &str,
     ) -> StoreResult<T> {
         let (mut tx, _) = self.begin_write().await?;
-        let body: Option<String> = sqlx::query_scalar(&format!(
-            "DELETE FROM {table} WHERE namespace = ? AND name = ? RETURNING body"
+        let row: Option<(String, i64)> = sqlx::query_as(&format!(
+            "DELETE FROM {table} WHERE namespace = ? AND name = ? RETURNING body, resource_version"
         ))
         .bind(ns.as_str())
         .bind(name)
         .fetch_optional(&mut *tx)
         .await?;
-        let object = serde_json::from_str(&body.ok_or(StoreError::NotFound)?)?;
+        let (body, before) = row.ok_or(StoreError::NotFound)?;
+        let object = serde_json::from_str(&body)?;
+        Self::record(
+            &mut tx,
+            Change::delete(resource_of(table), Some(ns.as_str()), name, Some(before)),
+        )
+        .await?;
         tx.commit().await?;
         Ok(object)
     }
@@ -223,6 +256,16 @@ impl TemplateStore for SqliteStore {
         .execute(&mut *tx)
         .await
         .map_err(on_constraint)?;
+        Self::record(
+            &mut tx,
+            Change::create(
+                resource_of(INSTANCES),
+                Some(ns.as_str()),
+                name.as_str(),
+                revision,
+            ),
+        )
+        .await?;
         for (stream_name, mut stream) in streams {
             let body = encode(&mut stream, revision)?;
             sqlx::query(
@@ -236,6 +279,16 @@ impl TemplateStore for SqliteStore {
             .execute(&mut *tx)
             .await
             .map_err(on_constraint)?;
+            Self::record(
+                &mut tx,
+                Change::create(
+                    super::sqlite::IMAGESTREAMS,
+                    Some(ns.as_str()),
+                    stream_name.as_str(),
+                    revision,
+                ),
+            )
+            .await?;
         }
         // Dropping the transaction on an early return above rolls every insert back.
         tx.commit().await?;
@@ -256,6 +309,21 @@ impl TemplateStore for SqliteStore {
         .fetch_optional(&mut *tx)
         .await?;
         let instance: TemplateInstance = serde_json::from_str(&body.ok_or(StoreError::NotFound)?)?;
+        let before = instance
+            .metadata
+            .resource_version
+            .as_deref()
+            .and_then(|v| v.parse().ok());
+        Self::record(
+            &mut tx,
+            Change::delete(
+                resource_of(INSTANCES),
+                Some(ns.as_str()),
+                name.as_str(),
+                before,
+            ),
+        )
+        .await?;
         for object in &instance.status.objects {
             let r = &object.reference;
             let uid = r.extra.get("uid").and_then(serde_json::Value::as_str);
@@ -270,6 +338,16 @@ impl TemplateStore for SqliteStore {
             .bind(&r.name)
             .bind(uid)
             .execute(&mut *tx)
+            .await?;
+            Self::record(
+                &mut tx,
+                Change::delete(
+                    super::sqlite::IMAGESTREAMS,
+                    Some(ns.as_str()),
+                    &r.name,
+                    None,
+                ),
+            )
             .await?;
         }
         tx.commit().await?;
@@ -306,6 +384,22 @@ impl TemplateStore for SqliteStore {
             return Err(StoreError::Conflict);
         }
         let body = encode(&mut config, revision)?;
+        let change = match stored {
+            Some(before) => Change::update(
+                "configs.samples.operator.openshift.io",
+                None,
+                CONFIG_NAME,
+                before,
+                revision,
+            ),
+            None => Change::create(
+                "configs.samples.operator.openshift.io",
+                None,
+                CONFIG_NAME,
+                revision,
+            ),
+        };
+        Self::record(&mut tx, change).await?;
         sqlx::query(
             "INSERT INTO cluster_objects (kind, name, resource_version, body) VALUES (?, ?, ?, ?) \
              ON CONFLICT (kind, name) DO UPDATE SET resource_version = excluded.resource_version, \

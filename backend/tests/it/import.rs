@@ -737,6 +737,10 @@ async fn credentials_appear_in_no_response_and_no_log_line() {
         .arg("--config")
         .arg(dir.path().join("config.toml"))
         .env("RUST_LOG", "trace")
+        .env(
+            "TAGSTREAM_BOOTSTRAP_ADMIN_TOKEN",
+            crate::support::ADMIN_TOKEN,
+        )
         .stdout(Stdio::from(
             std::fs::File::create(dir.path().join("out.log")).unwrap(),
         ))
@@ -746,7 +750,7 @@ async fn credentials_appear_in_no_response_and_no_log_line() {
         .spawn()
         .unwrap();
     let base = format!("http://127.0.0.1:{port}");
-    let client = reqwest::Client::new();
+    let client = crate::support::client_with_token(crate::support::ADMIN_TOKEN);
     let mut up = false;
     for _ in 0..200 {
         if client

@@ -39,6 +39,10 @@ impl Server {
             .arg("--dist")
             .arg(dist)
             .env("RUST_LOG", "warn")
+            .env(
+                "TAGSTREAM_BOOTSTRAP_ADMIN_TOKEN",
+                crate::support::ADMIN_TOKEN,
+            )
             .stdout(Stdio::piped())
             .spawn()
             .unwrap();
@@ -75,7 +79,7 @@ impl Server {
 async fn data_survives_a_restart_and_sigterm_stops_cleanly() {
     let data = tempfile::tempdir().unwrap();
     let server = Server::start(data.path(), Path::new("/nonexistent"));
-    let client = reqwest::Client::new();
+    let client = crate::support::client_with_token(crate::support::ADMIN_TOKEN);
     let created = client
         .post(format!("{}{PROJECTS}", server.base))
         .json(&json!({"metadata": {"name": "demo"}}))

@@ -14,9 +14,15 @@ use tagstream_backend::store::SqliteStore;
 use tagstream_shared::{ImageStream, Status};
 use tokio::sync::oneshot;
 
+/// The bootstrap admin's API token in every test app: `client` sends it.
+pub const ADMIN_TOKEN: &str = "tst_test-admin-token-for-the-integration-tests";
+
 pub struct TestApp {
     pub base: String,
+    /// Signed in as `admin`, a cluster admin (bearer token).
     pub client: reqwest::Client,
+    /// Nobody: no token, no cookie.
+    pub anonymous: reqwest::Client,
     /// Holds the database file for as long as the app lives.
     _dir: Option<tempfile::TempDir>,
     stop: Option<oneshot::Sender<()>>,
@@ -100,7 +106,13 @@ impl TestApp {
             .unwrap();
         let state = AppState::new(std::sync::Arc::new(store.clone()), config).unwrap();
         if how == Launch::Prepared {
-            tagstream_backend::app::prepare(&state).await.unwrap();
+            tagstream_backend::app::prepare(&state, Some(ADMIN_TOKEN))
+                .await
+                .unwrap();
+        } else {
+            tagstream_backend::api::bootstrap_admin(&state, Some(ADMIN_TOKEN))
+                .await
+                .unwrap();
         }
         if how != Launch::Plain {
             state.start_background();
@@ -111,16 +123,20 @@ impl TestApp {
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = stopped.await;
-                })
-                .await
-                .unwrap();
+            axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+            )
+            .with_graceful_shutdown(async {
+                let _ = stopped.await;
+            })
+            .await
+            .unwrap();
         });
         Self {
             base,
-            client: reqwest::Client::new(),
+            client: client_with_token(ADMIN_TOKEN),
+            anonymous: reqwest::Client::new(),
             _dir: Some(dir),
             stop: Some(stop),
             task: Some(task),
@@ -234,6 +250,86 @@ impl TestApp {
             .await;
         assert_eq!(code, StatusCode::CREATED, "{value}");
         decode(value)
+    }
+}
+
+/// A client that sends `token` as its bearer token on every request.
+pub fn client_with_token(token: &str) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::AUTHORIZATION,
+        format!("Bearer {token}").parse().unwrap(),
+    );
+    reqwest::Client::builder()
+        .default_headers(headers)
+        .build()
+        .unwrap()
+}
+
+/// A user of the test app: a client signed in with their own API token.
+pub struct TestUser {
+    pub name: String,
+    pub password: String,
+    pub client: reqwest::Client,
+}
+
+impl TestApp {
+    /// Creates user `name` (password `<name>-password`) with an API token, as the admin.
+    pub async fn user(&self, name: &str) -> TestUser {
+        let password = format!("{name}-password");
+        let (code, body) = self
+            .post(
+                tagstream_shared::paths::USERS,
+                &json!({"metadata": {"name": name}, "password": password}),
+            )
+            .await;
+        assert_eq!(code, StatusCode::CREATED, "{body}");
+        let (code, body) = self
+            .post(&tagstream_shared::paths::tokens(name), &json!({"spec": {}}))
+            .await;
+        assert_eq!(code, StatusCode::CREATED, "{body}");
+        let token = body["token"].as_str().unwrap();
+        TestUser {
+            name: name.into(),
+            password,
+            client: client_with_token(token),
+        }
+    }
+
+    /// Binds `role` to user `user` in project `ns`, as the admin.
+    pub async fn grant(&self, ns: &str, user: &str, role: &str) {
+        let (code, body) = self
+            .post(
+                &tagstream_shared::paths::rolebindings(ns),
+                &json!({
+                    "metadata": {"name": format!("{role}-{user}").replace(':', "-")},
+                    "roleRef": {"kind": "ClusterRole", "name": role},
+                    "subjects": [{"kind": "User", "name": user}]
+                }),
+            )
+            .await;
+        assert_eq!(code, StatusCode::CREATED, "{body}");
+    }
+
+    /// Sends a request with `client` (a user's, or `anonymous`).
+    pub async fn send_as(
+        &self,
+        client: &reqwest::Client,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> (StatusCode, Value) {
+        let mut req = client.request(method, self.url(path));
+        if let Some(body) = body {
+            req = req
+                .header("Content-Type", "application/json")
+                .body(body.to_string());
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status();
+        let text = resp.text().await.unwrap();
+        let value = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        (status, value)
     }
 }
 

@@ -1,0 +1,68 @@
+//! The audit log: `/apis/tagstream.io/v1/namespaces/{ns}/auditevents` for a project's admins,
+//! `/apis/tagstream.io/v1/auditevents` for cluster admins. Newest first; `?limit=` (default
+//! 200, at most 1000).
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use serde::Deserialize;
+use tagstream_shared::access::{Resource as R, Verb as V};
+use tagstream_shared::paths::AUDIT_EVENTS_ALL;
+use tagstream_shared::user::{AuditEvent, TAGSTREAM_API_VERSION};
+use tagstream_shared::{List, ProjectName};
+
+use crate::access::Need;
+use crate::api::routes::Routes;
+use crate::app::AppState;
+use crate::error::{ApiError, ApiResult};
+
+pub fn routes() -> Routes {
+    Routes::new()
+        .get(AUDIT_EVENTS_ALL, Need::ClusterAdmin, list_all)
+        .get(
+            "/apis/tagstream.io/v1/namespaces/{ns}/auditevents",
+            Need::Project {
+                verb: V::List,
+                resource: R::AuditEvents,
+                param: "ns",
+            },
+            list_in_project,
+        )
+}
+
+#[derive(Debug, Deserialize)]
+struct Limit {
+    limit: Option<u32>,
+}
+
+fn limit(q: &Limit) -> u32 {
+    q.limit.unwrap_or(200).clamp(1, 1000)
+}
+
+fn list(items: Vec<AuditEvent>) -> Json<List<AuditEvent>> {
+    Json(List::new(
+        AuditEvent::KIND,
+        TAGSTREAM_API_VERSION,
+        String::new(),
+        items,
+    ))
+}
+
+async fn list_all(
+    State(state): State<AppState>,
+    Query(q): Query<Limit>,
+) -> ApiResult<Json<List<AuditEvent>>> {
+    Ok(list(state.store.list_audit_events(None, limit(&q)).await?))
+}
+
+async fn list_in_project(
+    State(state): State<AppState>,
+    Path(ns): Path<String>,
+    Query(q): Query<Limit>,
+) -> ApiResult<Json<List<AuditEvent>>> {
+    let ns: ProjectName = ns
+        .parse()
+        .map_err(|e| ApiError::BadRequest(format!("invalid project name: {e}")))?;
+    Ok(list(
+        state.store.list_audit_events(Some(&ns), limit(&q)).await?,
+    ))
+}

@@ -1,0 +1,163 @@
+//! Teams: `/apis/user.openshift.io/v1/groups[/{name}]` (OpenShift's Group, `users: [...]`).
+//! Every signed-in user may read them (to pick a team on the access page); cluster admins
+//! change them.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use tagstream_shared::paths::GROUPS as GROUPS_PATH;
+use tagstream_shared::user::{Group, USER_API_VERSION};
+use tagstream_shared::{FieldError, List, ObjectMeta};
+
+use super::GROUPS;
+use super::users::{check_user_name, expected_version};
+use crate::access::Need;
+use crate::api::routes::Routes;
+use crate::app::AppState;
+use crate::body::Body;
+use crate::error::{ApiError, ApiResult};
+
+pub fn routes() -> Routes {
+    const ONE: &str = "/apis/user.openshift.io/v1/groups/{name}";
+    Routes::new()
+        .get(GROUPS_PATH, Need::SignedIn, list_groups)
+        .post(GROUPS_PATH, Need::ClusterAdmin, create_group)
+        .get(ONE, Need::SignedIn, get_group)
+        .put(ONE, Need::ClusterAdmin, replace_group)
+        .delete(ONE, Need::ClusterAdmin, delete_group)
+}
+
+fn validate(group: &Group) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    let name = group.metadata.name();
+    let name_ok = !name.is_empty()
+        && name.len() <= 253
+        && !matches!(name, "." | "..")
+        && !name.contains(['/', '%'])
+        && !name.chars().any(char::is_whitespace);
+    if !name_ok {
+        errors.push(FieldError::invalid(
+            "metadata.name",
+            name,
+            "must be 1 to 253 characters without \"/\", \"%\" or white space",
+        ));
+    }
+    for (i, u) in group.users.iter().enumerate() {
+        if let Some(msg) = check_user_name(u) {
+            errors.push(FieldError::invalid(&format!("users[{i}]"), u, msg));
+        }
+    }
+    errors
+}
+
+fn invalid(group: &Group, errors: Vec<FieldError>) -> ApiError {
+    ApiError::Invalid {
+        kind: Group::KIND,
+        name: group.metadata.name().to_owned(),
+        errors,
+    }
+}
+
+fn normalized(mut group: Group) -> Group {
+    group.kind = Group::KIND.into();
+    group.api_version = USER_API_VERSION.into();
+    group.users.sort();
+    group.users.dedup();
+    group
+}
+
+async fn list_groups(State(state): State<AppState>) -> ApiResult<Json<List<Group>>> {
+    let listed = state.store.list_groups().await?;
+    Ok(Json(List::new(
+        Group::KIND,
+        USER_API_VERSION,
+        listed.resource_version.to_string(),
+        listed.items,
+    )))
+}
+
+async fn get_group(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> ApiResult<Json<Group>> {
+    let group = state
+        .store
+        .get_group(&name)
+        .await
+        .map_err(|e| ApiError::from_store(e, GROUPS, &name))?;
+    Ok(Json(group))
+}
+
+async fn create_group(
+    State(state): State<AppState>,
+    Body(group): Body<Group>,
+) -> ApiResult<(StatusCode, Json<Group>)> {
+    let errors = validate(&group);
+    if !errors.is_empty() {
+        return Err(invalid(&group, errors));
+    }
+    let mut group = normalized(group);
+    let name = group.metadata.name().to_owned();
+    group.metadata = ObjectMeta {
+        name: Some(name.clone()),
+        uid: Some(uuid::Uuid::new_v4().to_string()),
+        creation_timestamp: Some(state.clock.now()),
+        labels: group.metadata.labels,
+        annotations: group.metadata.annotations,
+        ..ObjectMeta::default()
+    };
+    let created = state
+        .store
+        .create_group(group)
+        .await
+        .map_err(|e| ApiError::from_store(e, GROUPS, &name))?;
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+async fn replace_group(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    Body(group): Body<Group>,
+) -> ApiResult<Json<Group>> {
+    if !group.metadata.name().is_empty() && group.metadata.name() != name {
+        return Err(ApiError::BadRequest(format!(
+            "the name of the object ({}) does not match the name on the URL ({name})",
+            group.metadata.name()
+        )));
+    }
+    let current = state
+        .store
+        .get_group(&name)
+        .await
+        .map_err(|e| ApiError::from_store(e, GROUPS, &name))?;
+    let mut group = normalized(group);
+    group.metadata.name = Some(name.clone());
+    let errors = validate(&group);
+    if !errors.is_empty() {
+        return Err(invalid(&group, errors));
+    }
+    let expected = expected_version(
+        group.metadata.resource_version.as_deref(),
+        &current.metadata,
+    )?;
+    group.metadata.uid = current.metadata.uid;
+    group.metadata.creation_timestamp = current.metadata.creation_timestamp;
+    let updated = state
+        .store
+        .update_group(&name, expected, group)
+        .await
+        .map_err(|e| ApiError::from_store(e, GROUPS, &name))?;
+    Ok(Json(updated))
+}
+
+async fn delete_group(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> ApiResult<Json<Group>> {
+    let group = state
+        .store
+        .delete_group(&name)
+        .await
+        .map_err(|e| ApiError::from_store(e, GROUPS, &name))?;
+    Ok(Json(group))
+}

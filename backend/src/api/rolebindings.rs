@@ -1,0 +1,238 @@
+//! Access rules of a project: `/apis/rbac.authorization.k8s.io/v1/namespaces/{ns}/rolebindings`.
+//! A binding names one of the built-in roles and the users and teams it applies to. As in
+//! Kubernetes, nobody may grant a role with permissions they do not hold themselves.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::{Extension, Json};
+use tagstream_shared::access::{Resource as R, Verb as V};
+use tagstream_shared::user::{RBAC_API_VERSION, RoleBinding};
+use tagstream_shared::{FieldError, List, ObjectMeta, ProjectName};
+
+use super::users::expected_version;
+use super::{PROJECTS, ROLEBINDINGS};
+use crate::access::{Need, may_grant, project_access};
+use crate::api::routes::Routes;
+use crate::app::AppState;
+use crate::auth::Caller;
+use crate::body::Body;
+use crate::error::{ApiError, ApiResult};
+use crate::store::StoreError;
+
+pub fn routes() -> Routes {
+    const IN: &str = "/apis/rbac.authorization.k8s.io/v1/namespaces/{ns}/rolebindings";
+    const ONE: &str = "/apis/rbac.authorization.k8s.io/v1/namespaces/{ns}/rolebindings/{name}";
+    let need = |verb| Need::Project {
+        verb,
+        resource: R::RoleBindings,
+        param: "ns",
+    };
+    Routes::new()
+        .get(IN, need(V::List), list_bindings)
+        .post(IN, need(V::Create), create_binding)
+        .get(ONE, need(V::Get), get_binding)
+        .put(ONE, need(V::Update), replace_binding)
+        .delete(ONE, need(V::Delete), delete_binding)
+}
+
+fn validate(binding: &RoleBinding) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    let name = binding.metadata.name();
+    let name_ok = !name.is_empty()
+        && name.len() <= 253
+        && name.bytes().all(|b| {
+            b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'.' | b':')
+        });
+    if !name_ok {
+        errors.push(FieldError::invalid(
+            "metadata.name",
+            name,
+            "must be 1 to 253 lower-case letters, digits, '-', '.' or ':'",
+        ));
+    }
+    if let Err(msg) = binding
+        .role_ref
+        .name
+        .parse::<tagstream_shared::access::Role>()
+    {
+        errors.push(FieldError::invalid(
+            "roleRef.name",
+            &binding.role_ref.name,
+            msg,
+        ));
+    }
+    if !matches!(binding.role_ref.kind.as_str(), "ClusterRole" | "Role") {
+        errors.push(FieldError::invalid(
+            "roleRef.kind",
+            &binding.role_ref.kind,
+            "must be ClusterRole (the built-in roles)",
+        ));
+    }
+    if binding.subjects.is_empty() {
+        errors.push(FieldError::required(
+            "subjects",
+            "at least one user or group",
+        ));
+    }
+    for (i, s) in binding.subjects.iter().enumerate() {
+        if s.name.trim().is_empty() {
+            errors.push(FieldError::required(
+                &format!("subjects[{i}].name"),
+                "the user or group",
+            ));
+        }
+    }
+    errors
+}
+
+/// Refuses an invalid binding, or one granting more than the caller holds.
+async fn admit(
+    state: &AppState,
+    caller: &Caller,
+    ns: &ProjectName,
+    binding: &RoleBinding,
+) -> ApiResult<()> {
+    let errors = validate(binding);
+    if !errors.is_empty() {
+        return Err(ApiError::Invalid {
+            kind: RoleBinding::KIND,
+            name: binding.metadata.name().to_owned(),
+            errors,
+        });
+    }
+    let (Some(p), Some(role)) = (caller.principal(), binding.role()) else {
+        return Err(ApiError::Unauthorized("sign in first".into()));
+    };
+    let access = project_access(state, p, ns).await?;
+    if !may_grant(&access, role) {
+        return Err(ApiError::Forbidden(format!(
+            "User {:?} cannot grant role {role:?} in the namespace {:?}: it allows things the \
+             user may not do there",
+            p.name,
+            ns.as_str()
+        )));
+    }
+    Ok(())
+}
+
+fn binding_error(ns: &ProjectName, name: &str) -> impl FnOnce(StoreError) -> ApiError {
+    let (ns, name) = (ns.to_string(), name.to_owned());
+    move |e| match e {
+        StoreError::NoProject => ApiError::NotFound {
+            resource: PROJECTS,
+            name: ns,
+        },
+        other => ApiError::from_store(other, ROLEBINDINGS, &name),
+    }
+}
+
+fn ns_of(raw: &str) -> ApiResult<ProjectName> {
+    raw.parse()
+        .map_err(|e| ApiError::BadRequest(format!("invalid project name {raw:?}: {e}")))
+}
+
+async fn list_bindings(
+    State(state): State<AppState>,
+    Path(ns): Path<String>,
+) -> ApiResult<Json<List<RoleBinding>>> {
+    let ns = ns_of(&ns)?;
+    let listed = state.store.list_role_bindings(&ns).await?;
+    Ok(Json(List::new(
+        RoleBinding::KIND,
+        RBAC_API_VERSION,
+        listed.resource_version.to_string(),
+        listed.items,
+    )))
+}
+
+async fn get_binding(
+    State(state): State<AppState>,
+    Path((ns, name)): Path<(String, String)>,
+) -> ApiResult<Json<RoleBinding>> {
+    let ns = ns_of(&ns)?;
+    let binding = state
+        .store
+        .get_role_binding(&ns, &name)
+        .await
+        .map_err(binding_error(&ns, &name))?;
+    Ok(Json(binding))
+}
+
+async fn create_binding(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(ns): Path<String>,
+    Body(mut binding): Body<RoleBinding>,
+) -> ApiResult<(StatusCode, Json<RoleBinding>)> {
+    let ns = ns_of(&ns)?;
+    admit(&state, &caller, &ns, &binding).await?;
+    let name = binding.metadata.name().to_owned();
+    binding.kind = RoleBinding::KIND.into();
+    binding.api_version = RBAC_API_VERSION.into();
+    binding.metadata = ObjectMeta {
+        name: Some(name.clone()),
+        namespace: Some(ns.to_string()),
+        uid: Some(uuid::Uuid::new_v4().to_string()),
+        creation_timestamp: Some(state.clock.now()),
+        labels: binding.metadata.labels,
+        annotations: binding.metadata.annotations,
+        ..ObjectMeta::default()
+    };
+    let created = state
+        .store
+        .create_role_binding(&ns, binding)
+        .await
+        .map_err(binding_error(&ns, &name))?;
+    tracing::info!(project = %ns, binding = %name, "role binding created");
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+async fn replace_binding(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path((ns, name)): Path<(String, String)>,
+    Body(mut binding): Body<RoleBinding>,
+) -> ApiResult<Json<RoleBinding>> {
+    let ns = ns_of(&ns)?;
+    if !binding.metadata.name().is_empty() && binding.metadata.name() != name {
+        return Err(ApiError::BadRequest(format!(
+            "the name of the object ({}) does not match the name on the URL ({name})",
+            binding.metadata.name()
+        )));
+    }
+    binding.metadata.name = Some(name.clone());
+    admit(&state, &caller, &ns, &binding).await?;
+    let current = state
+        .store
+        .get_role_binding(&ns, &name)
+        .await
+        .map_err(binding_error(&ns, &name))?;
+    let expected = expected_version(
+        binding.metadata.resource_version.as_deref(),
+        &current.metadata,
+    )?;
+    binding.kind = RoleBinding::KIND.into();
+    binding.api_version = RBAC_API_VERSION.into();
+    binding.metadata.namespace = Some(ns.to_string());
+    binding.metadata.uid = current.metadata.uid;
+    binding.metadata.creation_timestamp = current.metadata.creation_timestamp;
+    let updated = state
+        .store
+        .update_role_binding(&ns, &name, expected, binding)
+        .await
+        .map_err(binding_error(&ns, &name))?;
+    Ok(Json(updated))
+}
+
+async fn delete_binding(
+    State(state): State<AppState>,
+    Path((ns, name)): Path<(String, String)>,
+) -> ApiResult<Json<RoleBinding>> {
+    let ns = ns_of(&ns)?;
+    let deleted = state
+        .store
+        .delete_role_binding(&ns, &name)
+        .await
+        .map_err(binding_error(&ns, &name))?;
+    Ok(Json(deleted))
+}

@@ -1,0 +1,229 @@
+//! Signing in and out of the console, who the caller is, and accepting an invitation:
+//! `/apis/tagstream.io/v1/{login,logout,whoami,invitations/{token}}`.
+
+use std::net::SocketAddr;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use axum::extract::{ConnectInfo, Path, State};
+use axum::http::header::SET_COOKIE;
+use axum::http::{Extensions, HeaderMap, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
+use tagstream_shared::paths::{LOGIN, LOGOUT, WHOAMI};
+use tagstream_shared::user::{
+    AcceptInvitation, CSRF_COOKIE, Identity, Login, SESSION_COOKIE, TAGSTREAM_API_VERSION,
+};
+use tagstream_shared::{FieldError, Status};
+
+use crate::access::Need;
+use crate::api::routes::Routes;
+use crate::app::AppState;
+use crate::auth::secret::{hash_password, hash_secret, new_secret, random_hex, verify_password};
+use crate::auth::{Caller, cookies};
+use crate::body::Body;
+use crate::error::{ApiError, ApiResult};
+use crate::store::Session;
+
+pub fn routes() -> Routes {
+    Routes::new()
+        .post(LOGIN, Need::Anyone, login)
+        .post(LOGOUT, Need::Anyone, logout)
+        .get(WHOAMI, Need::SignedIn, whoami)
+        .post(
+            "/apis/tagstream.io/v1/invitations/{token}",
+            Need::Anyone,
+            accept_invitation,
+        )
+}
+
+/// The shortest password accepted.
+pub const MIN_PASSWORD: usize = 8;
+
+/// A password's problems, as a field error.
+pub fn check_password(field: &str, password: &str) -> Option<FieldError> {
+    (password.chars().count() < MIN_PASSWORD).then(|| {
+        FieldError::invalid(
+            field,
+            "(hidden)",
+            format!("must be at least {MIN_PASSWORD} characters long"),
+        )
+    })
+}
+
+/// Whether cookies go out with `Secure`: as configured, or when a trusted proxy says the
+/// request came over TLS.
+fn secure(state: &AppState, headers: &HeaderMap, peer: Option<SocketAddr>) -> bool {
+    state.config.auth.secure_cookies.unwrap_or_else(|| {
+        peer.is_some_and(|p| state.config.auth.trusted_proxies.contains(&p.ip()))
+            && headers
+                .get("x-forwarded-proto")
+                .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"https"))
+    })
+}
+
+fn identity(caller: &Caller) -> Identity {
+    let p = caller.principal();
+    Identity {
+        kind: "Identity".into(),
+        api_version: TAGSTREAM_API_VERSION.into(),
+        username: caller.name().to_owned(),
+        groups: p.map(|p| p.groups.clone()).unwrap_or_default(),
+        cluster_admin: p.is_some_and(|p| p.cluster_admin),
+        csrf_token: p.and_then(|p| p.session.as_ref()).map(|s| s.csrf.clone()),
+    }
+}
+
+async fn whoami(Extension(caller): Extension<Caller>) -> Json<Identity> {
+    Json(identity(&caller))
+}
+
+/// A hash to verify against when the user does not exist, so that the answer takes as long.
+fn decoy_hash() -> &'static str {
+    static DECOY: OnceLock<String> = OnceLock::new();
+    DECOY.get_or_init(|| hash_password("decoy password").unwrap_or_default())
+}
+
+async fn login(
+    State(state): State<AppState>,
+    extensions: Extensions,
+    headers: HeaderMap,
+    Body(login): Body<Login>,
+) -> ApiResult<Response> {
+    let peer = extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
+    let auth = &state.config.auth;
+    let window = Duration::from_secs(auth.login_window_seconds);
+    let user_key = format!("user:{}", login.username);
+    let addr_key = format!(
+        "addr:{}",
+        peer.map(|p| p.ip().to_string()).unwrap_or_default()
+    );
+    let wait = state
+        .login_limiter
+        .wait(&user_key, auth.login_attempts_per_user, window)
+        .or_else(|| {
+            state
+                .login_limiter
+                .wait(&addr_key, auth.login_attempts_per_address, window)
+        });
+    if let Some(wait) = wait {
+        let secs = wait.as_secs().max(1);
+        return Err(ApiError::TooManyRequests {
+            message: format!("too many failed sign-ins: try again in {secs} seconds"),
+            retry_after: secs,
+        });
+    }
+    let stored = state.store.password_hash(&login.username).await?;
+    let password = login.password.clone();
+    let ok = {
+        let phc = stored.clone().unwrap_or_else(|| decoy_hash().to_owned());
+        tokio::task::spawn_blocking(move || verify_password(&password, &phc))
+            .await
+            .map_err(|e| ApiError::Internal(Box::new(e)))?
+    } && stored.is_some();
+    if !ok {
+        state.login_limiter.fail(&user_key);
+        state.login_limiter.fail(&addr_key);
+        tracing::info!(user = %login.username, "sign-in refused");
+        return Err(ApiError::Unauthorized(
+            "the user name or the password is wrong".into(),
+        ));
+    }
+    state.login_limiter.succeed(&user_key);
+    // A new session id at every sign-in; the one the browser had (if any) ends.
+    if let Some(old) = cookies::get(&headers, SESSION_COOKIE) {
+        state.store.delete_session(&hash_secret(old)).await?;
+    }
+    let random = |e: getrandom::Error| ApiError::Internal(Box::new(e));
+    let id = new_secret("").map_err(random)?;
+    let csrf = random_hex(32).map_err(random)?;
+    let now = state.clock.now().timestamp();
+    state
+        .store
+        .create_session(
+            &hash_secret(&id),
+            Session {
+                user: login.username.clone(),
+                csrf: csrf.clone(),
+                created: now,
+                last_seen: now,
+            },
+        )
+        .await?;
+    tracing::info!(user = %login.username, "signed in");
+    let mut p = crate::auth::principal(&state, &login.username, Vec::new()).await?;
+    p.session = Some(crate::auth::SessionRef {
+        hash: hash_secret(&id),
+        csrf: csrf.clone(),
+    });
+    let secure = secure(&state, &headers, peer);
+    let max_age = auth.session_max_seconds;
+    let mut response = Json(identity(&Caller::User(p))).into_response();
+    set_cookie(
+        &mut response,
+        &cookies::set(SESSION_COOKIE, &id, true, secure, max_age),
+    );
+    set_cookie(
+        &mut response,
+        &cookies::set(CSRF_COOKIE, &csrf, false, secure, max_age),
+    );
+    Ok(response)
+}
+
+fn set_cookie(response: &mut Response, value: &str) {
+    if let Ok(v) = HeaderValue::from_str(value) {
+        response.headers_mut().append(SET_COOKIE, v);
+    }
+}
+
+async fn logout(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    extensions: Extensions,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    if let Some(session) = caller.principal().and_then(|p| p.session.as_ref()) {
+        state.store.delete_session(&session.hash).await?;
+        tracing::info!(user = %caller.name(), "signed out");
+    }
+    let peer = extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
+    let secure = secure(&state, &headers, peer);
+    let mut response = Json(Status::success()).into_response();
+    set_cookie(
+        &mut response,
+        &cookies::set(SESSION_COOKIE, "", true, secure, 0),
+    );
+    set_cookie(
+        &mut response,
+        &cookies::set(CSRF_COOKIE, "", false, secure, 0),
+    );
+    Ok(response)
+}
+
+async fn accept_invitation(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    Body(body): Body<AcceptInvitation>,
+) -> ApiResult<Json<Status>> {
+    if let Some(e) = check_password("password", &body.password) {
+        return Err(ApiError::Invalid {
+            kind: "Invitation",
+            name: String::new(),
+            errors: vec![e],
+        });
+    }
+    let Some(user) = state.store.invitation_user(&hash_secret(&token)).await? else {
+        return Err(ApiError::NotFound {
+            resource: super::INVITATIONS,
+            name: "(the invitation)".into(),
+        });
+    };
+    let password = body.password;
+    let phc = tokio::task::spawn_blocking(move || hash_password(&password))
+        .await
+        .map_err(|e| ApiError::Internal(Box::new(e)))?
+        .map_err(|e| ApiError::Internal(Box::new(e)))?;
+    state.store.set_password(&user, phc).await?;
+    tracing::info!(%user, "invitation accepted");
+    Ok(Json(Status::success()))
+}

@@ -1,0 +1,428 @@
+//! `/apis/user.openshift.io/v1/users[/{name}]` (`~` is the caller) and each user's API tokens,
+//! `/apis/user.openshift.io/v1/users/{name}/tokens[/{id}]`. Passwords and token secrets are
+//! stored hashed and never returned (a new token's secret once, in the answer that creates it).
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::{Extension, Json};
+use tagstream_shared::access::CLUSTER_ADMINS_GROUP;
+use tagstream_shared::paths::USERS as USERS_PATH;
+use tagstream_shared::user::{
+    TAGSTREAM_API_VERSION, Token, USER_API_VERSION, User, UserCreate, UserCreated,
+};
+use tagstream_shared::{FieldError, List, ObjectMeta, ProjectName, Status};
+
+use super::{TOKENS, USERS};
+use crate::access::Need;
+use crate::api::routes::Routes;
+use crate::app::AppState;
+use crate::auth::Caller;
+use crate::auth::secret::{hash_password, hash_secret, new_secret, random_hex};
+use crate::body::Body;
+use crate::error::{ApiError, ApiResult};
+use crate::store::StoreError;
+
+pub fn routes() -> Routes {
+    const ONE: &str = "/apis/user.openshift.io/v1/users/{name}";
+    const TOKENS_OF: &str = "/apis/user.openshift.io/v1/users/{name}/tokens";
+    const TOKEN: &str = "/apis/user.openshift.io/v1/users/{name}/tokens/{id}";
+    let own = Need::SelfOrClusterAdmin { param: "name" };
+    Routes::new()
+        .get(USERS_PATH, Need::ClusterAdmin, list_users)
+        .post(USERS_PATH, Need::ClusterAdmin, create_user)
+        .get(ONE, own, get_user)
+        .put(ONE, Need::ClusterAdmin, replace_user)
+        .delete(ONE, Need::ClusterAdmin, delete_user)
+        .get(TOKENS_OF, own, list_tokens)
+        .post(TOKENS_OF, own, create_token)
+        .delete(TOKEN, own, delete_token)
+}
+
+/// OpenShift's rule for user names, plus: `system:` is reserved for the server's accounts.
+pub fn check_user_name(name: &str) -> Option<String> {
+    if name.is_empty() || name.len() > 253 {
+        return Some("must be 1 to 253 characters long".into());
+    }
+    if matches!(name, "~" | "." | "..") || name.contains(['/', '%', ':']) {
+        return Some(
+            "may not be \"~\", \".\" or \"..\" and may not contain \"/\", \"%\" or \":\"".into(),
+        );
+    }
+    if name.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Some("may not contain white space".into());
+    }
+    None
+}
+
+/// The user a path names: `~` is the caller.
+fn target(caller: &Caller, name: &str) -> String {
+    if name == "~" {
+        caller.name().to_owned()
+    } else {
+        name.to_owned()
+    }
+}
+
+async fn with_groups(state: &AppState, mut user: User) -> ApiResult<User> {
+    let name = user.metadata.name().to_owned();
+    user.groups = crate::auth::principal(state, &name, Vec::new())
+        .await?
+        .groups;
+    Ok(user)
+}
+
+async fn list_users(State(state): State<AppState>) -> ApiResult<Json<List<User>>> {
+    let listed = state.store.list_users().await?;
+    let mut items = Vec::with_capacity(listed.items.len());
+    for u in listed.items {
+        items.push(with_groups(&state, u).await?);
+    }
+    Ok(Json(List::new(
+        User::KIND,
+        USER_API_VERSION,
+        listed.resource_version.to_string(),
+        items,
+    )))
+}
+
+async fn get_user(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(name): Path<String>,
+) -> ApiResult<Json<User>> {
+    let name = target(&caller, &name);
+    let user = match state.store.get_user(&name).await {
+        Ok(u) => u,
+        // Signed in through a proxy without a stored user: who they are, as the proxy said.
+        Err(StoreError::NotFound) if name == caller.name() => User {
+            kind: User::KIND.into(),
+            api_version: USER_API_VERSION.into(),
+            metadata: ObjectMeta::named(name.clone()),
+            ..User::default()
+        },
+        Err(e) => return Err(ApiError::from_store(e, USERS, &name)),
+    };
+    let mut user = with_groups(&state, user).await?;
+    if name == caller.name()
+        && let Some(p) = caller.principal()
+    {
+        user.groups.clone_from(&p.groups);
+    }
+    Ok(Json(user))
+}
+
+async fn create_user(
+    State(state): State<AppState>,
+    Body(body): Body<UserCreate>,
+) -> ApiResult<(StatusCode, Json<UserCreated>)> {
+    let name = body.user.metadata.name().to_owned();
+    let mut errors = Vec::new();
+    if let Some(msg) = check_user_name(&name) {
+        errors.push(FieldError::invalid("metadata.name", &name, msg));
+    }
+    if let Some(p) = &body.password
+        && let Some(e) = super::session::check_password("password", p)
+    {
+        errors.push(e);
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Invalid {
+            kind: User::KIND,
+            name,
+            errors,
+        });
+    }
+    let internal = |e: String| ApiError::Internal(e.into());
+    let (password_hash, invitation) = match body.password {
+        Some(p) => {
+            let phc = tokio::task::spawn_blocking(move || hash_password(&p))
+                .await
+                .map_err(|e| internal(e.to_string()))?
+                .map_err(|e| internal(e.to_string()))?;
+            (Some(phc), None)
+        }
+        None => (
+            None,
+            Some(new_secret("inv_").map_err(|e| internal(e.to_string()))?),
+        ),
+    };
+    let user = User {
+        kind: User::KIND.into(),
+        api_version: USER_API_VERSION.into(),
+        metadata: ObjectMeta {
+            name: Some(name.clone()),
+            uid: Some(uuid::Uuid::new_v4().to_string()),
+            creation_timestamp: Some(state.clock.now()),
+            labels: body.user.metadata.labels.clone(),
+            annotations: body.user.metadata.annotations.clone(),
+            ..ObjectMeta::default()
+        },
+        full_name: body.user.full_name.clone(),
+        groups: Vec::new(),
+        extra: body.user.extra.clone(),
+    };
+    let created = state
+        .store
+        .create_user(user, password_hash, invitation.as_deref().map(hash_secret))
+        .await
+        .map_err(|e| ApiError::from_store(e, USERS, &name))?;
+    tracing::info!(user = %name, invited = invitation.is_some(), "user created");
+    Ok((
+        StatusCode::CREATED,
+        Json(UserCreated {
+            user: created,
+            invitation,
+        }),
+    ))
+}
+
+async fn replace_user(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    Body(body): Body<User>,
+) -> ApiResult<Json<User>> {
+    if !body.metadata.name().is_empty() && body.metadata.name() != name {
+        return Err(ApiError::BadRequest(format!(
+            "the name of the object ({}) does not match the name on the URL ({name})",
+            body.metadata.name()
+        )));
+    }
+    let current = state
+        .store
+        .get_user(&name)
+        .await
+        .map_err(|e| ApiError::from_store(e, USERS, &name))?;
+    let expected = expected_version(body.metadata.resource_version.as_deref(), &current.metadata)?;
+    let mut user = current;
+    user.full_name = body.full_name;
+    user.metadata.labels = body.metadata.labels;
+    user.metadata.annotations = body.metadata.annotations;
+    let updated = state
+        .store
+        .update_user(&name, expected, user)
+        .await
+        .map_err(|e| ApiError::from_store(e, USERS, &name))?;
+    Ok(Json(with_groups(&state, updated).await?))
+}
+
+/// The resourceVersion a write is conditioned on: the body's, or the stored one.
+pub fn expected_version(sent: Option<&str>, stored: &ObjectMeta) -> ApiResult<u64> {
+    sent.or(stored.resource_version.as_deref())
+        .unwrap_or("0")
+        .parse()
+        .map_err(|_| ApiError::BadRequest("metadata.resourceVersion is not a number".into()))
+}
+
+async fn delete_user(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(name): Path<String>,
+) -> ApiResult<Json<User>> {
+    if name == caller.name() {
+        return Err(ApiError::Forbidden(
+            "you cannot delete yourself: ask another cluster admin".into(),
+        ));
+    }
+    let user = state
+        .store
+        .delete_user(&name)
+        .await
+        .map_err(|e| ApiError::from_store(e, USERS, &name))?;
+    // Leaves no membership behind that a new user of the same name would inherit.
+    for mut g in state.store.list_groups().await?.items {
+        if g.users.iter().any(|u| *u == name) {
+            g.users.retain(|u| *u != name);
+            let group_name = g.metadata.name().to_owned();
+            let expected = expected_version(None, &g.metadata)?;
+            state.store.update_group(&group_name, expected, g).await?;
+        }
+    }
+    tracing::info!(user = %name, "user deleted");
+    Ok(Json(user))
+}
+
+async fn list_tokens(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(name): Path<String>,
+) -> ApiResult<Json<List<Token>>> {
+    let name = target(&caller, &name);
+    let items = state.store.list_tokens(&name).await?;
+    Ok(Json(List::new(
+        Token::KIND,
+        TAGSTREAM_API_VERSION,
+        String::new(),
+        items,
+    )))
+}
+
+async fn create_token(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(name): Path<String>,
+    Body(body): Body<Token>,
+) -> ApiResult<(StatusCode, Json<Token>)> {
+    let name = target(&caller, &name);
+    state
+        .store
+        .get_user(&name)
+        .await
+        .map_err(|e| ApiError::from_store(e, USERS, &name))?;
+    let mut errors = Vec::new();
+    if let Some(p) = &body.spec.project
+        && let Err(e) = p.parse::<ProjectName>()
+    {
+        errors.push(FieldError::invalid("spec.project", p, e.to_string()));
+    }
+    let now = state.clock.now();
+    if let Some(exp) = &body.spec.expires
+        && exp.timestamp() <= now.timestamp()
+    {
+        errors.push(FieldError::invalid(
+            "spec.expires",
+            &exp.to_string(),
+            "must be in the future",
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Invalid {
+            kind: Token::KIND,
+            name: String::new(),
+            errors,
+        });
+    }
+    let internal = |e: getrandom::Error| ApiError::Internal(Box::new(e));
+    let id = random_hex(6).map_err(internal)?;
+    let secret = new_secret("tst_").map_err(internal)?;
+    let token = Token {
+        kind: Token::KIND.into(),
+        api_version: TAGSTREAM_API_VERSION.into(),
+        metadata: ObjectMeta {
+            name: Some(id.clone()),
+            creation_timestamp: Some(now),
+            ..ObjectMeta::default()
+        },
+        spec: body.spec,
+        token: None,
+    };
+    let mut created = state
+        .store
+        .create_token(&name, &hash_secret(&secret), token)
+        .await
+        .map_err(|e| ApiError::from_store(e, TOKENS, &id))?;
+    tracing::info!(user = %name, token = %id, "API token created");
+    created.token = Some(secret);
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+async fn delete_token(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path((name, id)): Path<(String, String)>,
+) -> ApiResult<Json<Status>> {
+    let name = target(&caller, &name);
+    state
+        .store
+        .delete_token(&name, &id)
+        .await
+        .map_err(|e| ApiError::from_store(e, TOKENS, &id))?;
+    tracing::info!(user = %name, token = %id, "API token revoked");
+    Ok(Json(Status::success()))
+}
+
+/// At first start: user `admin` in `system:cluster-admins`, with the bootstrap token when one
+/// is given, otherwise with a one-time password printed to the log.
+pub async fn bootstrap(state: &AppState, token: Option<&str>) -> Result<(), ApiError> {
+    if state.store.count_users().await? > 0 {
+        return Ok(());
+    }
+    let internal = |e: String| ApiError::Internal(e.into());
+    let password = if token.is_none() {
+        Some(random_hex(12).map_err(|e| internal(e.to_string()))?)
+    } else {
+        None
+    };
+    let phc = match &password {
+        Some(p) => {
+            let p = p.clone();
+            Some(
+                tokio::task::spawn_blocking(move || hash_password(&p))
+                    .await
+                    .map_err(|e| internal(e.to_string()))?
+                    .map_err(|e| internal(e.to_string()))?,
+            )
+        }
+        None => None,
+    };
+    let user = User {
+        kind: User::KIND.into(),
+        api_version: USER_API_VERSION.into(),
+        metadata: ObjectMeta {
+            name: Some("admin".into()),
+            uid: Some(uuid::Uuid::new_v4().to_string()),
+            creation_timestamp: Some(state.clock.now()),
+            ..ObjectMeta::default()
+        },
+        ..User::default()
+    };
+    state.store.create_user(user, phc, None).await?;
+    let group = tagstream_shared::user::Group {
+        kind: tagstream_shared::user::Group::KIND.into(),
+        api_version: USER_API_VERSION.into(),
+        metadata: ObjectMeta {
+            name: Some(CLUSTER_ADMINS_GROUP.into()),
+            creation_timestamp: Some(state.clock.now()),
+            ..ObjectMeta::default()
+        },
+        users: vec!["admin".into()],
+        extra: Default::default(),
+    };
+    match state.store.create_group(group.clone()).await {
+        Ok(_) => {}
+        Err(StoreError::AlreadyExists) => {
+            let mut g = state.store.get_group(CLUSTER_ADMINS_GROUP).await?;
+            if !g.users.iter().any(|u| u == "admin") {
+                g.users.push("admin".into());
+                let expected = expected_version(None, &g.metadata)?;
+                state
+                    .store
+                    .update_group(CLUSTER_ADMINS_GROUP, expected, g)
+                    .await?;
+            }
+        }
+        Err(e) => return Err(e.into()),
+    }
+    match (token, password) {
+        (Some(token), _) => {
+            let t = Token {
+                kind: Token::KIND.into(),
+                api_version: TAGSTREAM_API_VERSION.into(),
+                metadata: ObjectMeta {
+                    name: Some("bootstrap".into()),
+                    creation_timestamp: Some(state.clock.now()),
+                    ..ObjectMeta::default()
+                },
+                spec: tagstream_shared::user::TokenSpec {
+                    description: "TAGSTREAM_BOOTSTRAP_ADMIN_TOKEN".into(),
+                    ..Default::default()
+                },
+                token: None,
+            };
+            state
+                .store
+                .create_token("admin", &hash_secret(token), t)
+                .await?;
+            tracing::info!(
+                "first start: user admin (cluster admin) created with the bootstrap token"
+            );
+        }
+        (None, Some(password)) => {
+            tracing::warn!(
+                "first start: user admin (cluster admin) created; its one-time password is {password} \
+                 (sign in and create your own users; this is not shown again)"
+            );
+        }
+        (None, None) => {}
+    }
+    Ok(())
+}

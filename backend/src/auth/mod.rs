@@ -1,0 +1,206 @@
+//! Who is calling: an API token (`Authorization: Bearer`), a browser session cookie (with its
+//! CSRF token on every change), a trusted proxy's `X-Forwarded-User`, or nobody. The middleware
+//! here answers that once per API request and leaves a [`Caller`] for the authorization check
+//! (`crate::access`) and the handlers.
+
+pub mod cookies;
+pub mod rate_limit;
+pub mod secret;
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::header::AUTHORIZATION;
+use axum::http::{HeaderMap, Method};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use tagstream_shared::access::CLUSTER_ADMINS_GROUP;
+use tagstream_shared::user::{CSRF_HEADER, SESSION_COOKIE};
+
+use crate::app::AppState;
+use crate::error::ApiError;
+
+/// The caller of one request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Caller {
+    Anonymous,
+    User(Principal),
+}
+
+/// A signed-in user, however they signed in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    pub name: String,
+    /// Their teams: stored Groups that list them, and the proxy's groups header.
+    pub groups: Vec<String>,
+    /// A member of `system:cluster-admins`.
+    pub cluster_admin: bool,
+    /// A project-scoped token may act only in this project.
+    pub scope: Option<String>,
+    /// The session, when a cookie signed them in.
+    pub session: Option<SessionRef>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRef {
+    pub hash: String,
+    pub csrf: String,
+}
+
+impl Caller {
+    pub fn principal(&self) -> Option<&Principal> {
+        match self {
+            Self::Anonymous => None,
+            Self::User(p) => Some(p),
+        }
+    }
+
+    /// The name the audit log and messages use.
+    pub fn name(&self) -> &str {
+        match self {
+            Self::Anonymous => "system:anonymous",
+            Self::User(p) => &p.name,
+        }
+    }
+}
+
+/// The groups a user is in (stored Groups), plus `extra` from a proxy header.
+pub async fn principal(
+    state: &AppState,
+    name: &str,
+    extra: Vec<String>,
+) -> Result<Principal, ApiError> {
+    let mut groups: Vec<String> = state
+        .store
+        .list_groups()
+        .await?
+        .items
+        .into_iter()
+        .filter(|g| g.users.iter().any(|u| u == name))
+        .map(|g| g.metadata.name().to_owned())
+        .collect();
+    for g in extra {
+        if !groups.contains(&g) {
+            groups.push(g);
+        }
+    }
+    Ok(Principal {
+        name: name.to_owned(),
+        cluster_admin: groups.iter().any(|g| g == CLUSTER_ADMINS_GROUP),
+        groups,
+        scope: None,
+        session: None,
+    })
+}
+
+/// The middleware: authenticates `/apis` requests and runs them acting as the caller.
+pub async fn authenticate(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    if !req.uri().path().starts_with("/apis") {
+        return next.run(req).await;
+    }
+    let peer = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0);
+    let caller = match identify(&state, req.method(), req.headers(), peer).await {
+        Ok(caller) => caller,
+        Err(e) => return e.into_response(),
+    };
+    let actor = caller.name().to_owned();
+    req.extensions_mut().insert(caller);
+    req.extensions_mut().insert(state);
+    crate::audit::acting_as(actor, next.run(req)).await
+}
+
+async fn identify(
+    state: &AppState,
+    method: &Method,
+    headers: &HeaderMap,
+    peer: Option<SocketAddr>,
+) -> Result<Caller, ApiError> {
+    if let Some(value) = headers.get(AUTHORIZATION) {
+        let value = value.to_str().unwrap_or_default();
+        let Some(token) = value
+            .strip_prefix("Bearer ")
+            .or_else(|| value.strip_prefix("bearer "))
+        else {
+            return Err(ApiError::Unauthorized(
+                "the Authorization header must be \"Bearer <token>\"".into(),
+            ));
+        };
+        return by_token(state, token.trim()).await.map(Caller::User);
+    }
+    let auth = &state.config.auth;
+    if let Some(peer) = peer
+        && auth.trusted_proxies.contains(&peer.ip())
+        && let Some(user) = headers
+            .get("x-forwarded-user")
+            .and_then(|v| v.to_str().ok())
+            .filter(|v| !v.is_empty())
+    {
+        let groups = headers
+            .get("x-forwarded-groups")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|g| !g.is_empty())
+            .map(str::to_owned)
+            .collect();
+        return principal(state, user, groups).await.map(Caller::User);
+    }
+    let Some(cookie) = cookies::get(headers, SESSION_COOKIE) else {
+        return Ok(Caller::Anonymous);
+    };
+    let hash = secret::hash_secret(cookie);
+    let Some(session) = state.store.session(&hash).await? else {
+        return Ok(Caller::Anonymous);
+    };
+    let now = state.clock.now().timestamp();
+    if now - session.last_seen > auth.session_idle_seconds
+        || now - session.created > auth.session_max_seconds
+    {
+        state.store.delete_session(&hash).await?;
+        return Ok(Caller::Anonymous);
+    }
+    if !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) {
+        let sent = headers
+            .get(CSRF_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        if !secret::same(sent, &session.csrf) {
+            return Err(ApiError::Forbidden(format!(
+                "the request has no valid {CSRF_HEADER} header: a change made with a session \
+                 cookie must carry the session's CSRF token"
+            )));
+        }
+    }
+    if now - session.last_seen >= 60 {
+        state.store.touch_session(&hash, now).await?;
+    }
+    let mut p = principal(state, &session.user, Vec::new()).await?;
+    p.session = Some(SessionRef {
+        hash,
+        csrf: session.csrf,
+    });
+    Ok(Caller::User(p))
+}
+
+async fn by_token(state: &AppState, token: &str) -> Result<Principal, ApiError> {
+    let invalid =
+        || ApiError::Unauthorized("the token is not valid (unknown, revoked or expired)".into());
+    let stored = state
+        .store
+        .token_by_hash(&secret::hash_secret(token))
+        .await?
+        .ok_or_else(invalid)?;
+    if stored
+        .expires
+        .is_some_and(|e| e <= state.clock.now().timestamp())
+    {
+        return Err(invalid());
+    }
+    let mut p = principal(state, &stored.user, Vec::new()).await?;
+    p.scope = stored.project;
+    Ok(p)
+}

@@ -1,0 +1,92 @@
+//! What the access store keeps: users and teams (cluster objects), their credentials (hashed),
+//! role bindings per project, API tokens (hashed), browser sessions (hashed), and the audit log.
+
+use async_trait::async_trait;
+use tagstream_shared::ProjectName;
+use tagstream_shared::user::{AuditEvent, Group, RoleBinding, Token, User};
+
+use super::{Listed, StoreResult};
+
+/// A token found by its hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredToken {
+    pub id: String,
+    pub user: String,
+    /// Unix seconds; none: never expires.
+    pub expires: Option<i64>,
+    /// The one project it may act in.
+    pub project: Option<String>,
+}
+
+/// A session found by its hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    pub user: String,
+    pub csrf: String,
+    /// Unix seconds.
+    pub created: i64,
+    pub last_seen: i64,
+}
+
+#[async_trait]
+pub trait AccessStore: Send + Sync {
+    async fn count_users(&self) -> StoreResult<u64>;
+    async fn list_users(&self) -> StoreResult<Listed<User>>;
+    async fn get_user(&self, name: &str) -> StoreResult<User>;
+    /// Stores a new user with a password hash or an invitation hash.
+    async fn create_user(
+        &self,
+        user: User,
+        password_hash: Option<String>,
+        invitation_hash: Option<String>,
+    ) -> StoreResult<User>;
+    async fn update_user(&self, name: &str, expected: u64, user: User) -> StoreResult<User>;
+    /// Removes the user with their credentials, tokens and sessions.
+    async fn delete_user(&self, name: &str) -> StoreResult<User>;
+    async fn password_hash(&self, name: &str) -> StoreResult<Option<String>>;
+    /// Sets a password and closes any invitation; the user's sessions end.
+    async fn set_password(&self, name: &str, hash: String) -> StoreResult<()>;
+    /// The user an open invitation is for.
+    async fn invitation_user(&self, invitation_hash: &str) -> StoreResult<Option<String>>;
+
+    async fn list_groups(&self) -> StoreResult<Listed<Group>>;
+    async fn get_group(&self, name: &str) -> StoreResult<Group>;
+    async fn create_group(&self, group: Group) -> StoreResult<Group>;
+    async fn update_group(&self, name: &str, expected: u64, group: Group) -> StoreResult<Group>;
+    async fn delete_group(&self, name: &str) -> StoreResult<Group>;
+
+    async fn list_role_bindings(&self, ns: &ProjectName) -> StoreResult<Listed<RoleBinding>>;
+    /// Every binding of every project (to list what a caller may see).
+    async fn all_role_bindings(&self) -> StoreResult<Vec<(String, RoleBinding)>>;
+    async fn get_role_binding(&self, ns: &ProjectName, name: &str) -> StoreResult<RoleBinding>;
+    async fn create_role_binding(
+        &self,
+        ns: &ProjectName,
+        binding: RoleBinding,
+    ) -> StoreResult<RoleBinding>;
+    async fn update_role_binding(
+        &self,
+        ns: &ProjectName,
+        name: &str,
+        expected: u64,
+        binding: RoleBinding,
+    ) -> StoreResult<RoleBinding>;
+    async fn delete_role_binding(&self, ns: &ProjectName, name: &str) -> StoreResult<RoleBinding>;
+
+    async fn create_token(&self, user: &str, hash: &str, token: Token) -> StoreResult<Token>;
+    async fn list_tokens(&self, user: &str) -> StoreResult<Vec<Token>>;
+    async fn delete_token(&self, user: &str, id: &str) -> StoreResult<Token>;
+    async fn token_by_hash(&self, hash: &str) -> StoreResult<Option<StoredToken>>;
+
+    async fn create_session(&self, hash: &str, session: Session) -> StoreResult<()>;
+    async fn session(&self, hash: &str) -> StoreResult<Option<Session>>;
+    async fn touch_session(&self, hash: &str, now: i64) -> StoreResult<()>;
+    async fn delete_session(&self, hash: &str) -> StoreResult<()>;
+
+    /// The newest `limit` audit events, of one project or of all.
+    async fn list_audit_events(
+        &self,
+        ns: Option<&ProjectName>,
+        limit: u32,
+    ) -> StoreResult<Vec<AuditEvent>>;
+}

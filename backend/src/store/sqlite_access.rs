@@ -1,0 +1,464 @@
+//! [`AccessStore`] on SQLite. Users and Groups are cluster objects; credentials, tokens and
+//! sessions keep only hashes. Every change to an object is recorded in the audit log in its
+//! own transaction.
+
+use async_trait::async_trait;
+use serde::de::DeserializeOwned;
+use tagstream_shared::ProjectName;
+use tagstream_shared::user::{AuditEvent, Group, RoleBinding, Token, User};
+
+use super::access::{AccessStore, Session, StoredToken};
+use super::sqlite::{Change, SqliteStore, Versioned, decode_all, encode, on_constraint};
+use super::sqlite_templates::ROLE_BINDINGS;
+use super::{Listed, StoreError, StoreResult};
+
+const USERS: &str = "users.user.openshift.io";
+const GROUPS: &str = "groups.user.openshift.io";
+const TOKENS: &str = "tokens.user.openshift.io";
+
+impl Versioned for User {
+    fn set_resource_version(&mut self, revision: i64) {
+        self.metadata.resource_version = Some(revision.to_string());
+    }
+}
+
+impl Versioned for Group {
+    fn set_resource_version(&mut self, revision: i64) {
+        self.metadata.resource_version = Some(revision.to_string());
+    }
+}
+
+impl Versioned for RoleBinding {
+    fn set_resource_version(&mut self, revision: i64) {
+        self.metadata.resource_version = Some(revision.to_string());
+    }
+}
+
+/// The cluster objects a kind names, with its audit resource.
+fn audit_resource(kind: &str) -> &'static str {
+    if kind == Group::KIND { GROUPS } else { USERS }
+}
+
+impl SqliteStore {
+    async fn list_cluster<T: DeserializeOwned>(&self, kind: &str) -> StoreResult<Listed<T>> {
+        let mut tx = self.pool.begin().await?;
+        let revision: i64 = sqlx::query_scalar("SELECT value FROM revision WHERE id = 1")
+            .fetch_one(&mut *tx)
+            .await?;
+        let bodies: Vec<String> =
+            sqlx::query_scalar("SELECT body FROM cluster_objects WHERE kind = ? ORDER BY name")
+                .bind(kind)
+                .fetch_all(&mut *tx)
+                .await?;
+        tx.commit().await?;
+        Ok(Listed {
+            items: decode_all(bodies)?,
+            resource_version: u64::try_from(revision).unwrap_or_default(),
+        })
+    }
+
+    async fn get_cluster<T: DeserializeOwned>(&self, kind: &str, name: &str) -> StoreResult<T> {
+        let body: Option<String> =
+            sqlx::query_scalar("SELECT body FROM cluster_objects WHERE kind = ? AND name = ?")
+                .bind(kind)
+                .bind(name)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(serde_json::from_str(&body.ok_or(StoreError::NotFound)?)?)
+    }
+
+    async fn update_cluster<T: Versioned>(
+        &self,
+        kind: &'static str,
+        name: &str,
+        expected: u64,
+        mut object: T,
+    ) -> StoreResult<T> {
+        let (mut tx, revision) = self.begin_write().await?;
+        let stored: Option<i64> = sqlx::query_scalar(
+            "SELECT resource_version FROM cluster_objects WHERE kind = ? AND name = ?",
+        )
+        .bind(kind)
+        .bind(name)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let before = match stored {
+            None => return Err(StoreError::NotFound),
+            Some(v) if u64::try_from(v).ok() != Some(expected) => return Err(StoreError::Conflict),
+            Some(v) => v,
+        };
+        let body = encode(&mut object, revision)?;
+        sqlx::query(
+            "UPDATE cluster_objects SET resource_version = ?, body = ? WHERE kind = ? AND name = ?",
+        )
+        .bind(revision)
+        .bind(body)
+        .bind(kind)
+        .bind(name)
+        .execute(&mut *tx)
+        .await?;
+        Self::record(
+            &mut tx,
+            Change::update(audit_resource(kind), None, name, before, revision),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(object)
+    }
+
+    async fn delete_cluster<T: DeserializeOwned>(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+        kind: &'static str,
+        name: &str,
+    ) -> StoreResult<T> {
+        let row: Option<(String, i64)> = sqlx::query_as(
+            "DELETE FROM cluster_objects WHERE kind = ? AND name = ? \
+             RETURNING body, resource_version",
+        )
+        .bind(kind)
+        .bind(name)
+        .fetch_optional(&mut **tx)
+        .await?;
+        let (body, before) = row.ok_or(StoreError::NotFound)?;
+        Self::record(
+            tx,
+            Change::delete(audit_resource(kind), None, name, Some(before)),
+        )
+        .await?;
+        Ok(serde_json::from_str(&body)?)
+    }
+
+    async fn insert_cluster<T: Versioned>(
+        tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+        revision: i64,
+        kind: &'static str,
+        name: &str,
+        object: &mut T,
+    ) -> StoreResult<()> {
+        let body = encode(object, revision)?;
+        sqlx::query(
+            "INSERT INTO cluster_objects (kind, name, resource_version, body) VALUES (?, ?, ?, ?)",
+        )
+        .bind(kind)
+        .bind(name)
+        .bind(revision)
+        .bind(body)
+        .execute(&mut **tx)
+        .await
+        .map_err(on_constraint)?;
+        Self::record(
+            tx,
+            Change::create(audit_resource(kind), None, name, revision),
+        )
+        .await
+    }
+}
+
+#[async_trait]
+impl AccessStore for SqliteStore {
+    async fn count_users(&self) -> StoreResult<u64> {
+        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM cluster_objects WHERE kind = ?")
+            .bind(User::KIND)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(u64::try_from(n).unwrap_or_default())
+    }
+
+    async fn list_users(&self) -> StoreResult<Listed<User>> {
+        self.list_cluster(User::KIND).await
+    }
+
+    async fn get_user(&self, name: &str) -> StoreResult<User> {
+        self.get_cluster(User::KIND, name).await
+    }
+
+    async fn create_user(
+        &self,
+        mut user: User,
+        password_hash: Option<String>,
+        invitation_hash: Option<String>,
+    ) -> StoreResult<User> {
+        let name = user.metadata.name().to_owned();
+        let (mut tx, revision) = self.begin_write().await?;
+        Self::insert_cluster(&mut tx, revision, User::KIND, &name, &mut user).await?;
+        sqlx::query(
+            "INSERT INTO credentials (user, password_hash, invitation_hash) VALUES (?, ?, ?) \
+             ON CONFLICT (user) DO UPDATE SET password_hash = excluded.password_hash, \
+             invitation_hash = excluded.invitation_hash",
+        )
+        .bind(&name)
+        .bind(password_hash)
+        .bind(invitation_hash)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(user)
+    }
+
+    async fn update_user(&self, name: &str, expected: u64, user: User) -> StoreResult<User> {
+        self.update_cluster(User::KIND, name, expected, user).await
+    }
+
+    async fn delete_user(&self, name: &str) -> StoreResult<User> {
+        let (mut tx, _) = self.begin_write().await?;
+        let user = self.delete_cluster(&mut tx, User::KIND, name).await?;
+        for table in ["credentials", "tokens", "sessions"] {
+            sqlx::query(&format!("DELETE FROM {table} WHERE user = ?"))
+                .bind(name)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(user)
+    }
+
+    async fn password_hash(&self, name: &str) -> StoreResult<Option<String>> {
+        let hash: Option<Option<String>> =
+            sqlx::query_scalar("SELECT password_hash FROM credentials WHERE user = ?")
+                .bind(name)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(hash.flatten())
+    }
+
+    async fn set_password(&self, name: &str, hash: String) -> StoreResult<()> {
+        let (mut tx, _) = self.begin_write().await?;
+        let done = sqlx::query(
+            "UPDATE credentials SET password_hash = ?, invitation_hash = NULL WHERE user = ?",
+        )
+        .bind(hash)
+        .bind(name)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        sqlx::query("DELETE FROM sessions WHERE user = ?")
+            .bind(name)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn invitation_user(&self, invitation_hash: &str) -> StoreResult<Option<String>> {
+        Ok(
+            sqlx::query_scalar("SELECT user FROM credentials WHERE invitation_hash = ?")
+                .bind(invitation_hash)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    async fn list_groups(&self) -> StoreResult<Listed<Group>> {
+        self.list_cluster(Group::KIND).await
+    }
+
+    async fn get_group(&self, name: &str) -> StoreResult<Group> {
+        self.get_cluster(Group::KIND, name).await
+    }
+
+    async fn create_group(&self, mut group: Group) -> StoreResult<Group> {
+        let name = group.metadata.name().to_owned();
+        let (mut tx, revision) = self.begin_write().await?;
+        Self::insert_cluster(&mut tx, revision, Group::KIND, &name, &mut group).await?;
+        tx.commit().await?;
+        Ok(group)
+    }
+
+    async fn update_group(&self, name: &str, expected: u64, group: Group) -> StoreResult<Group> {
+        self.update_cluster(Group::KIND, name, expected, group)
+            .await
+    }
+
+    async fn delete_group(&self, name: &str) -> StoreResult<Group> {
+        let (mut tx, _) = self.begin_write().await?;
+        let group = self.delete_cluster(&mut tx, Group::KIND, name).await?;
+        tx.commit().await?;
+        Ok(group)
+    }
+
+    async fn list_role_bindings(&self, ns: &ProjectName) -> StoreResult<Listed<RoleBinding>> {
+        self.list_in(ROLE_BINDINGS, ns).await
+    }
+
+    async fn all_role_bindings(&self) -> StoreResult<Vec<(String, RoleBinding)>> {
+        let rows: Vec<(String, String)> =
+            sqlx::query_as("SELECT namespace, body FROM role_bindings ORDER BY namespace, name")
+                .fetch_all(&self.pool)
+                .await?;
+        rows.into_iter()
+            .map(|(ns, body)| Ok((ns, serde_json::from_str(&body)?)))
+            .collect()
+    }
+
+    async fn get_role_binding(&self, ns: &ProjectName, name: &str) -> StoreResult<RoleBinding> {
+        self.get_in(ROLE_BINDINGS, ns, name).await
+    }
+
+    async fn create_role_binding(
+        &self,
+        ns: &ProjectName,
+        binding: RoleBinding,
+    ) -> StoreResult<RoleBinding> {
+        let name = binding.metadata.name().to_owned();
+        self.create_in(ROLE_BINDINGS, ns, &name, binding).await
+    }
+
+    async fn update_role_binding(
+        &self,
+        ns: &ProjectName,
+        name: &str,
+        expected: u64,
+        binding: RoleBinding,
+    ) -> StoreResult<RoleBinding> {
+        self.update_in(ROLE_BINDINGS, ns, name, expected, binding)
+            .await
+    }
+
+    async fn delete_role_binding(&self, ns: &ProjectName, name: &str) -> StoreResult<RoleBinding> {
+        self.delete_in(ROLE_BINDINGS, ns, name).await
+    }
+
+    async fn create_token(&self, user: &str, hash: &str, token: Token) -> StoreResult<Token> {
+        let id = token.metadata.name().to_owned();
+        let (mut tx, revision) = self.begin_write().await?;
+        sqlx::query(
+            "INSERT INTO tokens (id, user, hash, expires, project, body) VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&id)
+        .bind(user)
+        .bind(hash)
+        .bind(
+            token
+                .spec
+                .expires
+                .as_ref()
+                .map(tagstream_shared::Time::timestamp),
+        )
+        .bind(token.spec.project.as_deref())
+        .bind(serde_json::to_string(&token)?)
+        .execute(&mut *tx)
+        .await
+        .map_err(on_constraint)?;
+        Self::record(
+            &mut tx,
+            Change::create(TOKENS, None, &format!("{user}/{id}"), revision),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(token)
+    }
+
+    async fn list_tokens(&self, user: &str) -> StoreResult<Vec<Token>> {
+        let bodies: Vec<String> =
+            sqlx::query_scalar("SELECT body FROM tokens WHERE user = ? ORDER BY rowid")
+                .bind(user)
+                .fetch_all(&self.pool)
+                .await?;
+        decode_all(bodies)
+    }
+
+    async fn delete_token(&self, user: &str, id: &str) -> StoreResult<Token> {
+        let (mut tx, _) = self.begin_write().await?;
+        let body: Option<String> =
+            sqlx::query_scalar("DELETE FROM tokens WHERE user = ? AND id = ? RETURNING body")
+                .bind(user)
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let token = serde_json::from_str(&body.ok_or(StoreError::NotFound)?)?;
+        Self::record(
+            &mut tx,
+            Change::delete(TOKENS, None, &format!("{user}/{id}"), None),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(token)
+    }
+
+    async fn token_by_hash(&self, hash: &str) -> StoreResult<Option<StoredToken>> {
+        let row: Option<(String, String, Option<i64>, Option<String>)> =
+            sqlx::query_as("SELECT id, user, expires, project FROM tokens WHERE hash = ?")
+                .bind(hash)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.map(|(id, user, expires, project)| StoredToken {
+            id,
+            user,
+            expires,
+            project,
+        }))
+    }
+
+    async fn create_session(&self, hash: &str, session: Session) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO sessions (hash, user, csrf, created, last_seen) VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(hash)
+        .bind(&session.user)
+        .bind(&session.csrf)
+        .bind(session.created)
+        .bind(session.last_seen)
+        .execute(&self.pool)
+        .await
+        .map_err(on_constraint)?;
+        Ok(())
+    }
+
+    async fn session(&self, hash: &str) -> StoreResult<Option<Session>> {
+        let row: Option<(String, String, i64, i64)> =
+            sqlx::query_as("SELECT user, csrf, created, last_seen FROM sessions WHERE hash = ?")
+                .bind(hash)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.map(|(user, csrf, created, last_seen)| Session {
+            user,
+            csrf,
+            created,
+            last_seen,
+        }))
+    }
+
+    async fn touch_session(&self, hash: &str, now: i64) -> StoreResult<()> {
+        sqlx::query("UPDATE sessions SET last_seen = ? WHERE hash = ?")
+            .bind(now)
+            .bind(hash)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn delete_session(&self, hash: &str) -> StoreResult<()> {
+        sqlx::query("DELETE FROM sessions WHERE hash = ?")
+            .bind(hash)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn list_audit_events(
+        &self,
+        ns: Option<&ProjectName>,
+        limit: u32,
+    ) -> StoreResult<Vec<AuditEvent>> {
+        let bodies: Vec<String> =
+            match ns {
+                Some(ns) => sqlx::query_scalar(
+                    "SELECT body FROM audit_events WHERE namespace = ? ORDER BY id DESC LIMIT ?",
+                )
+                .bind(ns.as_str())
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?,
+                None => {
+                    sqlx::query_scalar("SELECT body FROM audit_events ORDER BY id DESC LIMIT ?")
+                        .bind(limit)
+                        .fetch_all(&self.pool)
+                        .await?
+                }
+            };
+        decode_all(bodies)
+    }
+}

@@ -1,0 +1,318 @@
+//! Identity and access on the wire: `user.openshift.io/v1` User and Group, RBAC RoleBinding,
+//! and tagstream's own API tokens, sign-in, audit events and access reviews.
+
+use serde::{Deserialize, Serialize};
+
+use crate::access::{Resource, Role, Verb};
+use crate::meta::{Extra, ObjectMeta, Time};
+
+pub const USER_API_VERSION: &str = "user.openshift.io/v1";
+pub const RBAC_API_VERSION: &str = "rbac.authorization.k8s.io/v1";
+pub const RBAC_GROUP: &str = "rbac.authorization.k8s.io";
+pub const TAGSTREAM_API_VERSION: &str = "tagstream.io/v1";
+
+/// A person or robot account (`user.openshift.io/v1` User). Passwords never appear here.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct User {
+    #[serde(default)]
+    pub kind: String,
+    #[serde(default)]
+    pub api_version: String,
+    #[serde(default)]
+    pub metadata: ObjectMeta,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub full_name: Option<String>,
+    /// The groups the user is in (filled on reads; a write ignores it: edit the Group).
+    #[serde(default)]
+    pub groups: Vec<String>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+impl User {
+    pub const KIND: &'static str = "User";
+}
+
+/// What creating a user takes beyond the User: a password, or nothing for an invitation.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserCreate {
+    #[serde(flatten)]
+    pub user: User,
+    /// The initial password; without one the answer carries a one-time invitation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
+}
+
+/// The answer to creating a user: the user, and the invitation token when no password was set.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserCreated {
+    #[serde(flatten)]
+    pub user: User,
+    /// Shown once: the invitee opens `/invite/{invitation}` to choose a password.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invitation: Option<String>,
+}
+
+/// A team (`user.openshift.io/v1` Group).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Group {
+    #[serde(default)]
+    pub kind: String,
+    #[serde(default)]
+    pub api_version: String,
+    #[serde(default)]
+    pub metadata: ObjectMeta,
+    #[serde(default)]
+    pub users: Vec<String>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+impl Group {
+    pub const KIND: &'static str = "Group";
+}
+
+/// `roleRef` of a RoleBinding: one of the built-in roles, as a ClusterRole.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RoleRef {
+    #[serde(default = "rbac_group")]
+    pub api_group: String,
+    #[serde(default = "cluster_role")]
+    pub kind: String,
+    pub name: String,
+}
+
+fn rbac_group() -> String {
+    RBAC_GROUP.into()
+}
+
+fn cluster_role() -> String {
+    "ClusterRole".into()
+}
+
+impl RoleRef {
+    pub fn to(role: Role) -> Self {
+        Self {
+            api_group: rbac_group(),
+            kind: cluster_role(),
+            name: role.as_str().into(),
+        }
+    }
+}
+
+/// Who a binding names: a `User` or a `Group`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum SubjectKind {
+    User,
+    Group,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Subject {
+    pub kind: SubjectKind,
+    #[serde(default = "rbac_group")]
+    pub api_group: String,
+    pub name: String,
+}
+
+impl Subject {
+    pub fn user(name: &str) -> Self {
+        Self {
+            kind: SubjectKind::User,
+            api_group: rbac_group(),
+            name: name.into(),
+        }
+    }
+
+    pub fn group(name: &str) -> Self {
+        Self {
+            kind: SubjectKind::Group,
+            api_group: rbac_group(),
+            name: name.into(),
+        }
+    }
+}
+
+/// An access rule in a project (`rbac.authorization.k8s.io/v1` RoleBinding).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RoleBinding {
+    #[serde(default)]
+    pub kind: String,
+    #[serde(default)]
+    pub api_version: String,
+    #[serde(default)]
+    pub metadata: ObjectMeta,
+    pub role_ref: RoleRef,
+    #[serde(default)]
+    pub subjects: Vec<Subject>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+impl RoleBinding {
+    pub const KIND: &'static str = "RoleBinding";
+
+    /// The role this binding grants, when `roleRef` names a built-in one.
+    pub fn role(&self) -> Option<Role> {
+        self.role_ref.name.parse().ok()
+    }
+
+    pub fn new(name: &str, role: Role, subjects: Vec<Subject>) -> Self {
+        Self {
+            kind: Self::KIND.into(),
+            api_version: RBAC_API_VERSION.into(),
+            metadata: ObjectMeta::named(name),
+            role_ref: RoleRef::to(role),
+            subjects,
+            extra: Extra::new(),
+        }
+    }
+}
+
+/// An API token of a user (tagstream.io/v1 `Token`); `metadata.name` is its id.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Token {
+    #[serde(default)]
+    pub kind: String,
+    #[serde(default)]
+    pub api_version: String,
+    #[serde(default)]
+    pub metadata: ObjectMeta,
+    #[serde(default)]
+    pub spec: TokenSpec,
+    /// The secret, present only in the answer to creating it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+}
+
+impl Token {
+    pub const KIND: &'static str = "Token";
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TokenSpec {
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub description: String,
+    /// When it stops working; none: never.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires: Option<Time>,
+    /// The one project it may act in; none: wherever its user may.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project: Option<String>,
+}
+
+/// Signing in with a password (`POST /apis/tagstream.io/v1/login`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Login {
+    pub username: String,
+    pub password: String,
+}
+
+/// Choosing a password with an invitation (`POST /apis/tagstream.io/v1/invitations/{token}`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AcceptInvitation {
+    pub password: String,
+}
+
+/// Who the caller is (`GET /apis/tagstream.io/v1/whoami`), with the CSRF token the console
+/// sends back on every change when a session cookie signs it in.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Identity {
+    pub kind: String,
+    pub api_version: String,
+    pub username: String,
+    #[serde(default)]
+    pub groups: Vec<String>,
+    #[serde(default)]
+    pub cluster_admin: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub csrf_token: Option<String>,
+}
+
+/// The header that carries the CSRF token, and the cookie that lets the console read it.
+pub const CSRF_HEADER: &str = "X-CSRF-Token";
+pub const CSRF_COOKIE: &str = "tagstream-csrf";
+pub const SESSION_COOKIE: &str = "tagstream-session";
+
+/// One change in the audit log (tagstream.io/v1 `AuditEvent`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditEvent {
+    pub kind: String,
+    pub api_version: String,
+    pub metadata: ObjectMeta,
+    /// Who: a user name, or `system:...` for the server's own work.
+    pub user: String,
+    /// What: create, update, delete.
+    pub verb: String,
+    /// `imagestreams.image.openshift.io` and the like.
+    pub resource: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_version_before: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_version_after: Option<String>,
+}
+
+impl AuditEvent {
+    pub const KIND: &'static str = "AuditEvent";
+}
+
+/// "What can <user> do here" and "who can <verb> <resource> here"
+/// (`GET /apis/tagstream.io/v1/namespaces/{ns}/accessreviews?user=` or `?verb=&resource=`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AccessReview {
+    pub kind: String,
+    pub api_version: String,
+    pub namespace: String,
+    /// For a user: their roles here (directly and through teams), and what they allow.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    #[serde(default)]
+    pub roles: Vec<Role>,
+    #[serde(default)]
+    pub cluster_admin: bool,
+    #[serde(default)]
+    pub allowed: Vec<Permission>,
+    /// For a verb and resource: the users and teams allowed, with the role that allows them.
+    #[serde(default)]
+    pub subjects: Vec<ReviewSubject>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Permission {
+    pub verb: String,
+    pub resource: String,
+}
+
+impl Permission {
+    pub fn new(verb: Verb, resource: Resource) -> Self {
+        Self {
+            verb: verb.as_str().into(),
+            resource: resource.to_string(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReviewSubject {
+    pub kind: SubjectKind,
+    pub name: String,
+    pub role: String,
+}
