@@ -99,3 +99,8 @@ pub fn audit_events(ns: &str) -> String {
 pub fn access_reviews(ns: &str) -> String {
     format!("/apis/tagstream.io/v1/namespaces/{ns}/accessreviews")
 }
+
+/// `POST` an ImageStreamTag here to create it.
+pub fn imagestreamtags_in(ns: &str) -> String {
+    format!("/apis/image.openshift.io/v1/namespaces/{ns}/imagestreamtags")
+}

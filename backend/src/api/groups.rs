@@ -44,7 +44,7 @@ fn validate(group: &Group) -> Vec<FieldError> {
     }
     for (i, u) in group.users.iter().enumerate() {
         if let Some(msg) = check_user_name(u) {
-            errors.push(FieldError::invalid(&format!("users[{i}]"), u, msg));
+            errors.push(FieldError::invalid(format!("users[{i}]"), u, msg));
         }
     }
     errors

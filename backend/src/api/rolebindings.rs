@@ -77,7 +77,7 @@ fn validate(binding: &RoleBinding) -> Vec<FieldError> {
     for (i, s) in binding.subjects.iter().enumerate() {
         if s.name.trim().is_empty() {
             errors.push(FieldError::required(
-                &format!("subjects[{i}].name"),
+                format!("subjects[{i}].name"),
                 "the user or group",
             ));
         }

@@ -230,7 +230,7 @@ async fn delete_user(
         .map_err(|e| ApiError::from_store(e, USERS, &name))?;
     // Leaves no membership behind that a new user of the same name would inherit.
     for mut g in state.store.list_groups().await?.items {
-        if g.users.iter().any(|u| *u == name) {
+        if g.users.contains(&name) {
             g.users.retain(|u| *u != name);
             let group_name = g.metadata.name().to_owned();
             let expected = expected_version(None, &g.metadata)?;

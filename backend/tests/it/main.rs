@@ -1,6 +1,8 @@
 //! The backend's integration tests, one binary: the real router over a temporary SQLite file on
 //! a loopback port, the real `tagstream` binary, and the real console in headless Chromium.
 
+mod access;
+mod access_matrix;
 mod api_projects;
 mod api_samples;
 mod api_streams;

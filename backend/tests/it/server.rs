@@ -206,3 +206,59 @@ async fn console_deep_links_get_index_html_and_missing_assets_get_404() {
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn first_start_without_a_bootstrap_token_prints_a_one_time_admin_password() {
+    let data = tempfile::tempdir().unwrap();
+    let config = data.path().join("loopback-only.toml");
+    std::fs::write(
+        &config,
+        "[[registries]]\ndomain = \"127.0.0.1:9\"\ninsecure = true\n",
+    )
+    .unwrap();
+    let log = data.path().join("err.log");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tagstream"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--dist", "/nonexistent"])
+        .arg("--config")
+        .arg(&config)
+        .arg("--data-dir")
+        .arg(data.path())
+        .env("RUST_LOG", "warn")
+        .env_remove("TAGSTREAM_BOOTSTRAP_ADMIN_TOKEN")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::from(std::fs::File::create(&log).unwrap()))
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let base = line
+        .trim()
+        .strip_prefix("tagstream is serving on ")
+        .unwrap()
+        .trim_end_matches('/')
+        .to_owned();
+    let text = std::fs::read_to_string(&log).unwrap();
+    let password = text
+        .split("one-time password is ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no password in the log: {text}"));
+    let client = reqwest::Client::new();
+    let resp = client
+        .post(format!("{base}{}", tagstream_shared::paths::LOGIN))
+        .json(&json!({"username": "admin", "password": password}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let who: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(who["clusterAdmin"], true);
+    let _ = child.kill();
+    let _ = child.wait();
+
+    // A second start over the same data prints nothing new: the admin exists.
+    let server = Server::start(data.path(), Path::new("/nonexistent"));
+    assert!(server.terminate());
+}
