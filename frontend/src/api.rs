@@ -4,6 +4,10 @@
 use gloo_net::http::{Request, RequestBuilder, Response};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use tagstream_shared::user::{
+    AccessReview, AcceptInvitation, AuditEvent, CSRF_COOKIE, CSRF_HEADER, Group, Identity, Login,
+    RoleBinding, Token, User, UserCreate, UserCreated,
+};
 use tagstream_shared::{
     ImageStream, ImageStreamImage, ImageStreamImport, ImageStreamTag, List, Project, SamplesConfig,
     Status, StatusReason, Template, TemplateInstance, paths,
@@ -143,6 +147,131 @@ pub async fn replace_samples_config(config: &SamplesConfig) -> ApiResult<Samples
     send(json(Request::put(paths::SAMPLES_CONFIG), config)).await
 }
 
+/// Signs in with a password; the server sets the session and CSRF cookies.
+pub async fn login(login: &Login) -> ApiResult<Identity> {
+    send(json(Request::post(paths::LOGIN), login)).await
+}
+
+pub async fn logout() -> ApiResult<Status> {
+    send(Request::post(paths::LOGOUT).build()).await
+}
+
+/// Who is signed in; a 401 when nobody is.
+pub async fn whoami() -> ApiResult<Identity> {
+    send(Request::get(paths::WHOAMI).build()).await
+}
+
+pub async fn accept_invitation(token: &str, password: &str) -> ApiResult<Status> {
+    let body = AcceptInvitation {
+        password: password.to_owned(),
+    };
+    send(json(Request::post(&paths::invitation(token)), &body)).await
+}
+
+pub async fn list_role_bindings(ns: &str) -> ApiResult<List<RoleBinding>> {
+    send(Request::get(&paths::rolebindings(ns)).build()).await
+}
+
+pub async fn create_role_binding(ns: &str, binding: &RoleBinding) -> ApiResult<RoleBinding> {
+    send(json(Request::post(&paths::rolebindings(ns)), binding)).await
+}
+
+pub async fn replace_role_binding(ns: &str, binding: &RoleBinding) -> ApiResult<RoleBinding> {
+    let path = paths::rolebinding(ns, binding.metadata.name());
+    send(json(Request::put(&path), binding)).await
+}
+
+pub async fn delete_role_binding(ns: &str, name: &str) -> ApiResult<RoleBinding> {
+    send(Request::delete(&paths::rolebinding(ns, name)).build()).await
+}
+
+/// `query`: empty for the caller's own access, `user=NAME`, or `verb=V&resource=R`.
+pub async fn access_review(ns: &str, query: &str) -> ApiResult<AccessReview> {
+    let path = match query.is_empty() {
+        true => paths::access_reviews(ns),
+        false => format!("{}?{query}", paths::access_reviews(ns)),
+    };
+    send(Request::get(&path).build()).await
+}
+
+pub async fn list_users() -> ApiResult<List<User>> {
+    send(Request::get(paths::USERS).build()).await
+}
+
+pub async fn create_user(user: &UserCreate) -> ApiResult<UserCreated> {
+    send(json(Request::post(paths::USERS), user)).await
+}
+
+pub async fn delete_user(name: &str) -> ApiResult<User> {
+    send(Request::delete(&paths::user(name)).build()).await
+}
+
+pub async fn list_groups() -> ApiResult<List<Group>> {
+    send(Request::get(paths::GROUPS).build()).await
+}
+
+pub async fn create_group(group: &Group) -> ApiResult<Group> {
+    send(json(Request::post(paths::GROUPS), group)).await
+}
+
+pub async fn replace_group(group: &Group) -> ApiResult<Group> {
+    let path = paths::group(group.metadata.name());
+    send(json(Request::put(&path), group)).await
+}
+
+pub async fn delete_group(name: &str) -> ApiResult<Group> {
+    send(Request::delete(&paths::group(name)).build()).await
+}
+
+pub async fn list_tokens(user: &str) -> ApiResult<List<Token>> {
+    send(Request::get(&paths::tokens(user)).build()).await
+}
+
+/// The answer carries the secret, once.
+pub async fn create_token(user: &str, token: &Token) -> ApiResult<Token> {
+    send(json(Request::post(&paths::tokens(user)), token)).await
+}
+
+pub async fn delete_token(user: &str, id: &str) -> ApiResult<Status> {
+    send(Request::delete(&paths::token(user, id)).build()).await
+}
+
+/// The audit log of a project, or of everything with `None`.
+pub async fn audit_events(ns: Option<&str>) -> ApiResult<List<AuditEvent>> {
+    let path = ns.map_or_else(|| paths::AUDIT_EVENTS_ALL.to_owned(), paths::audit_events);
+    send(Request::get(&path).build()).await
+}
+
+/// The CSRF token the server set for this session, from its cookie.
+fn csrf_token() -> Option<String> {
+    use leptos::wasm_bindgen::JsCast as _;
+    let cookies = leptos::prelude::document()
+        .dyn_into::<web_sys::HtmlDocument>()
+        .ok()?
+        .cookie()
+        .ok()?;
+    cookies
+        .split(';')
+        .filter_map(|c| c.trim().split_once('='))
+        .find(|(k, _)| *k == CSRF_COOKIE)
+        .map(|(_, v)| v.to_owned())
+}
+
+/// Nobody is signed in (or the session ended): to the sign-in page, coming back here after.
+fn to_sign_in() {
+    let location = leptos::prelude::window().location();
+    let here = format!(
+        "{}{}",
+        location.pathname().unwrap_or_default(),
+        location.search().unwrap_or_default()
+    );
+    if here.starts_with("/login") || here.starts_with("/invite/") {
+        return;
+    }
+    let next = String::from(js_sys::encode_uri_component(&here));
+    _ = location.assign(&format!("/login?next={next}"));
+}
+
 /// The request with `body` as JSON.
 fn json<T: Serialize>(builder: RequestBuilder, body: &T) -> Result<Request, gloo_net::Error> {
     builder.json(body)
@@ -167,6 +296,11 @@ async fn exchange(request: Result<Request, gloo_net::Error>) -> Result<(u16, Str
             format!("The request could not be built: {e}"),
         )
     })?;
+    if !matches!(request.method(), gloo_net::http::Method::GET | gloo_net::http::Method::HEAD)
+        && let Some(token) = csrf_token()
+    {
+        request.headers().set(CSRF_HEADER, &token);
+    }
     let response = request.send().await.map_err(|e| {
         Status::failure(
             StatusReason::ServiceUnavailable,
@@ -178,6 +312,9 @@ async fn exchange(request: Result<Request, gloo_net::Error>) -> Result<(u16, Str
 
 async fn read(response: Response) -> Result<(u16, String), Status> {
     let code = response.status();
+    if code == 401 && !response.url().ends_with(paths::LOGIN) {
+        to_sign_in();
+    }
     let text = response.text().await.map_err(|e| {
         Status::failure(
             StatusReason::ServiceUnavailable,

@@ -286,6 +286,9 @@ pub struct AccessReview {
     pub roles: Vec<Role>,
     #[serde(default)]
     pub cluster_admin: bool,
+    /// Read access every signed-in user has here (the samples project).
+    #[serde(default)]
+    pub public_read: bool,
     #[serde(default)]
     pub allowed: Vec<Permission>,
     /// For a verb and resource: the users and teams allowed, with the role that allows them.
@@ -298,6 +301,17 @@ pub struct AccessReview {
 pub struct Permission {
     pub verb: String,
     pub resource: String,
+}
+
+impl AccessReview {
+    /// What the reviewed user holds here, for the shared predicates.
+    pub fn access(&self) -> crate::access::ProjectAccess {
+        crate::access::ProjectAccess {
+            cluster_admin: self.cluster_admin,
+            roles: self.roles.clone(),
+            public_read: self.public_read,
+        }
+    }
 }
 
 impl Permission {

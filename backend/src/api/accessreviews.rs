@@ -121,6 +121,7 @@ async fn review(
     answer.user = Some(name);
     answer.roles.clone_from(&access.roles);
     answer.cluster_admin = access.cluster_admin;
+    answer.public_read = access.public_read;
     answer.allowed = allowed(&access);
     Ok(Json(answer))
 }

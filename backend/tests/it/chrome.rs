@@ -133,6 +133,42 @@ impl Browser {
         out
     }
 
+    /// Signs in through the console's own sign-in page, as people do.
+    pub async fn sign_in(&self, app: &TestApp, user: &str, password: &str) {
+        self.open(&app.url("/login")).await;
+        self.find("[data-test=login-user]")
+            .await
+            .send_keys(user)
+            .await
+            .unwrap();
+        self.find("[data-test=login-password]")
+            .await
+            .send_keys(password)
+            .await
+            .unwrap();
+        self.find("[data-test=login-submit]")
+            .await
+            .click()
+            .await
+            .unwrap();
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        while self.path().await.starts_with("/login") {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "signing in as {user} never left the sign-in page"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// A browser signed in as a cluster admin of `app` (user `alice`).
+    pub async fn start_signed_in(app: &TestApp) -> Self {
+        let (user, password) = app.browser_admin().await;
+        let browser = Self::start().await;
+        browser.sign_in(app, &user, &password).await;
+        browser
+    }
+
     pub async fn path(&self) -> String {
         self.client.current_url().await.unwrap().path().to_owned()
     }

@@ -296,6 +296,29 @@ impl TestApp {
         }
     }
 
+    /// User `alice`, a cluster admin with a password (for signing in a browser); created once.
+    pub async fn browser_admin(&self) -> (String, String) {
+        let (code, _) = self.get(&tagstream_shared::paths::user("alice")).await;
+        if code == StatusCode::NOT_FOUND {
+            self.user("alice").await;
+            let (code, mut group) = self
+                .get(&tagstream_shared::paths::group(
+                    tagstream_shared::access::CLUSTER_ADMINS_GROUP,
+                ))
+                .await;
+            assert_eq!(code, StatusCode::OK, "{group}");
+            group["users"].as_array_mut().unwrap().push(json!("alice"));
+            let (code, body) = self
+                .put(
+                    &tagstream_shared::paths::group(tagstream_shared::access::CLUSTER_ADMINS_GROUP),
+                    &group,
+                )
+                .await;
+            assert_eq!(code, StatusCode::OK, "{body}");
+        }
+        ("alice".into(), "alice-password".into())
+    }
+
     /// Binds `role` to user `user` in project `ns`, as the admin.
     pub async fn grant(&self, ns: &str, user: &str, role: &str) {
         let (code, body) = self

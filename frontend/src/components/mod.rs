@@ -11,6 +11,7 @@ pub mod import_form;
 pub mod loaded;
 pub mod not_found;
 pub mod relative_time;
+pub mod session_menu;
 pub mod short_digest;
 pub mod skeleton;
 pub mod source;

@@ -1,7 +1,11 @@
 //! One routed page per file. Each page reads the current path back into a typed [`Route`], so a
 //! malformed name in a link shows "not found" rather than a request the server would refuse.
 
+pub mod access;
 pub mod admin_samples;
+pub mod admin_users;
+pub mod audit;
+pub mod login;
 pub mod compare;
 pub mod image;
 pub mod not_found;
