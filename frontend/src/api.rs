@@ -5,7 +5,7 @@ use gloo_net::http::{Request, RequestBuilder, Response};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tagstream_shared::user::{
-    AccessReview, AcceptInvitation, AuditEvent, CSRF_COOKIE, CSRF_HEADER, Group, Identity, Login,
+    AcceptInvitation, AccessReview, AuditEvent, CSRF_COOKIE, CSRF_HEADER, Group, Identity, Login,
     RoleBinding, Token, User, UserCreate, UserCreated,
 };
 use tagstream_shared::{
@@ -296,8 +296,10 @@ async fn exchange(request: Result<Request, gloo_net::Error>) -> Result<(u16, Str
             format!("The request could not be built: {e}"),
         )
     })?;
-    if !matches!(request.method(), gloo_net::http::Method::GET | gloo_net::http::Method::HEAD)
-        && let Some(token) = csrf_token()
+    if !matches!(
+        request.method(),
+        gloo_net::http::Method::GET | gloo_net::http::Method::HEAD
+    ) && let Some(token) = csrf_token()
     {
         request.headers().set(CSRF_HEADER, &token);
     }

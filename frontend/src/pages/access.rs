@@ -47,7 +47,13 @@ fn binding_name(role: &str, subject: &Subject) -> String {
     format!("{role}-{who}")
         .to_lowercase()
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | ':') { c } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | ':') {
+                c
+            } else {
+                '-'
+            }
+        })
         .collect()
 }
 
@@ -64,7 +70,9 @@ async fn grant(ns: &str, role: &str, subject: Subject) -> Result<(), Status> {
 async fn revoke(ns: &str, mut binding: RoleBinding, subject: &Subject) -> Result<(), Status> {
     binding.subjects.retain(|s| s != subject);
     if binding.subjects.is_empty() {
-        api::delete_role_binding(ns, binding.metadata.name()).await.map(|_| ())
+        api::delete_role_binding(ns, binding.metadata.name())
+            .await
+            .map(|_| ())
     } else {
         api::replace_role_binding(ns, &binding).await.map(|_| ())
     }
@@ -100,7 +108,10 @@ pub fn AccessPage(ns: ProjectName) -> impl IntoView {
             let (ns, member) = (ns.clone(), member.clone());
             async move {
                 revoke(&ns, member.binding, &member.subject).await?;
-                Ok::<_, Status>(format!("{} no longer has a role here.", member.subject.name))
+                Ok::<_, Status>(format!(
+                    "{} no longer has a role here.",
+                    member.subject.name
+                ))
             }
         }
     });
@@ -279,7 +290,13 @@ fn allowed_summary(review: &AccessReview) -> Vec<String> {
     }
     by_resource
         .into_iter()
-        .map(|(r, verbs)| format!("{}: {}", r.split('.').next().unwrap_or_default(), verbs.join(", ")))
+        .map(|(r, verbs)| {
+            format!(
+                "{}: {}",
+                r.split('.').next().unwrap_or_default(),
+                verbs.join(", ")
+            )
+        })
         .collect()
 }
 

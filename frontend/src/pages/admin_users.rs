@@ -45,13 +45,21 @@ pub fn AdminUsersPage() -> impl IntoView {
     Effect::new(move || {
         if let Some(result) = create.value().get() {
             invitation.set(result.as_ref().ok().and_then(|c| c.invitation.clone()));
-            outcome(error, done, result.map(|c| format!("User {} created.", c.user.metadata.name())));
+            outcome(
+                error,
+                done,
+                result.map(|c| format!("User {} created.", c.user.metadata.name())),
+            );
             users.refetch();
         }
     });
     let delete = Action::new_local(|name: &String| {
         let name = name.clone();
-        async move { api::delete_user(&name).await.map(|_| format!("User {name} deleted.")) }
+        async move {
+            api::delete_user(&name)
+                .await
+                .map(|_| format!("User {name} deleted."))
+        }
     });
     let save_group = Action::new_local(|(g, create): &(Group, bool)| {
         let (g, create) = (g.clone(), *create);
@@ -65,7 +73,11 @@ pub fn AdminUsersPage() -> impl IntoView {
     });
     let delete_group = Action::new_local(|name: &String| {
         let name = name.clone();
-        async move { api::delete_group(&name).await.map(|_| format!("Team {name} deleted.")) }
+        async move {
+            api::delete_group(&name)
+                .await
+                .map(|_| format!("Team {name} deleted."))
+        }
     });
     for value in [delete.value(), save_group.value(), delete_group.value()] {
         Effect::new(move || {
@@ -93,33 +105,37 @@ pub fn AdminUsersPage() -> impl IntoView {
         password.set(String::new());
     };
     let origin = window().location().origin().unwrap_or_default();
-    let user_table = move |list: List<User>| view! {
-        <table class="table" data-test="users">
-            <thead><tr><th>"User"</th><th>"Name"</th><th>"Teams"</th><th></th></tr></thead>
-            <tbody>{list.items.into_iter().map(|u| {
-                let n = u.metadata.name().to_owned();
-                let tokens = format!("/tokens?user={n}");
-                let for_delete = n.clone();
-                view! {
-                    <tr data-test="user-row" data-user=n.clone()>
-                        <td class="mono">{n.clone()}</td>
-                        <td>{u.full_name.clone().unwrap_or_default()}</td>
-                        <td>{u.groups.join(", ")}</td>
-                        <td>
-                            <a href=tokens>"Tokens"</a> " "
-                            <button type="button" class="btn btn-small" data-test="user-delete"
-                                on:click=move |_| { delete.dispatch_local(for_delete.clone()); }>"Delete"</button>
-                        </td>
-                    </tr>
-                }
-            }).collect_view()}</tbody>
-        </table>
+    let user_table = move |list: List<User>| {
+        view! {
+            <table class="table" data-test="users">
+                <thead><tr><th>"User"</th><th>"Name"</th><th>"Teams"</th><th></th></tr></thead>
+                <tbody>{list.items.into_iter().map(|u| {
+                    let n = u.metadata.name().to_owned();
+                    let tokens = format!("/tokens?user={n}");
+                    let for_delete = n.clone();
+                    view! {
+                        <tr data-test="user-row" data-user=n.clone()>
+                            <td class="mono">{n.clone()}</td>
+                            <td>{u.full_name.clone().unwrap_or_default()}</td>
+                            <td>{u.groups.join(", ")}</td>
+                            <td>
+                                <a href=tokens>"Tokens"</a> " "
+                                <button type="button" class="btn btn-small" data-test="user-delete"
+                                    on:click=move |_| { delete.dispatch_local(for_delete.clone()); }>"Delete"</button>
+                            </td>
+                        </tr>
+                    }
+                }).collect_view()}</tbody>
+            </table>
+        }
     };
-    let group_table = move |list: List<Group>| view! {
-        <table class="table" data-test="teams">
-            <thead><tr><th>"Team"</th><th>"Members"</th><th></th></tr></thead>
-            <tbody>{list.items.into_iter().map(|g| view! { <TeamRow group=g save=save_group delete=delete_group /> }).collect_view()}</tbody>
-        </table>
+    let group_table = move |list: List<Group>| {
+        view! {
+            <table class="table" data-test="teams">
+                <thead><tr><th>"Team"</th><th>"Members"</th><th></th></tr></thead>
+                <tbody>{list.items.into_iter().map(|g| view! { <TeamRow group=g save=save_group delete=delete_group /> }).collect_view()}</tbody>
+            </table>
+        }
     };
     let team = RwSignal::new(String::new());
     let new_team = move |ev: SubmitEvent| {
@@ -255,32 +271,42 @@ pub fn TokensPage() -> impl IntoView {
     let days = RwSignal::new(String::new());
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
-        let expires = days.get().trim().parse::<i64>().ok().filter(|d| *d > 0).map(|d| {
-            tagstream_shared::Time::from_timestamp(tagstream_shared::Time::now().timestamp() + d * 86_400)
-        });
+        let expires = days
+            .get()
+            .trim()
+            .parse::<i64>()
+            .ok()
+            .filter(|d| *d > 0)
+            .map(|d| {
+                tagstream_shared::Time::from_timestamp(
+                    tagstream_shared::Time::now().timestamp() + d * 86_400,
+                )
+            });
         create.dispatch_local(TokenSpec {
             description: description.get().trim().to_owned(),
             expires,
             project: Some(project.get().trim().to_owned()).filter(|p| !p.is_empty()),
         });
     };
-    let table = move |list: List<Token>| view! {
-        <table class="table" data-test="tokens">
-            <thead><tr><th>"Id"</th><th>"Description"</th><th>"Project"</th><th>"Expires"</th><th></th></tr></thead>
-            <tbody>{list.items.into_iter().map(|t| {
-                let id = t.metadata.name().to_owned();
-                view! {
-                    <tr data-test="token-row">
-                        <td class="mono">{id.clone()}</td>
-                        <td>{t.spec.description.clone()}</td>
-                        <td>{t.spec.project.clone().unwrap_or_else(|| "any".into())}</td>
-                        <td>{t.spec.expires.map_or_else(|| "never".to_owned(), |e| e.to_string())}</td>
-                        <td><button type="button" class="btn btn-small" data-test="token-revoke"
-                            on:click=move |_| { revoke.dispatch_local(id.clone()); }>"Revoke"</button></td>
-                    </tr>
-                }
-            }).collect_view()}</tbody>
-        </table>
+    let table = move |list: List<Token>| {
+        view! {
+            <table class="table" data-test="tokens">
+                <thead><tr><th>"Id"</th><th>"Description"</th><th>"Project"</th><th>"Expires"</th><th></th></tr></thead>
+                <tbody>{list.items.into_iter().map(|t| {
+                    let id = t.metadata.name().to_owned();
+                    view! {
+                        <tr data-test="token-row">
+                            <td class="mono">{id.clone()}</td>
+                            <td>{t.spec.description.clone()}</td>
+                            <td>{t.spec.project.clone().unwrap_or_else(|| "any".into())}</td>
+                            <td>{t.spec.expires.map_or_else(|| "never".to_owned(), |e| e.to_string())}</td>
+                            <td><button type="button" class="btn btn-small" data-test="token-revoke"
+                                on:click=move |_| { revoke.dispatch_local(id.clone()); }>"Revoke"</button></td>
+                        </tr>
+                    }
+                }).collect_view()}</tbody>
+            </table>
+        }
     };
     view! {
         <header class="page-head"><h1>"API tokens"</h1>

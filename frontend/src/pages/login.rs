@@ -30,7 +30,9 @@ pub fn LoginPage() -> impl IntoView {
     Effect::new(move || {
         if let Some(Ok(_)) = sign_in.value().get() {
             // A full load: the page asked for may live in the other console bundle.
-            _ = window().location().assign(&safe_next(&next.get_untracked()));
+            _ = window()
+                .location()
+                .assign(&safe_next(&next.get_untracked()));
         }
     });
     let submit = move |ev: SubmitEvent| {

@@ -5,15 +5,16 @@ pub mod access;
 pub mod admin_samples;
 pub mod admin_users;
 pub mod audit;
-pub mod login;
 pub mod compare;
 pub mod image;
+pub mod login;
 pub mod not_found;
 pub mod openshift;
 pub mod project;
 pub mod projects;
 pub mod stream;
 pub mod tag;
+pub mod tag_edit;
 pub mod template;
 pub mod templates;
 
