@@ -136,6 +136,11 @@ impl Browser {
     /// Signs in through the console's own sign-in page, as people do.
     pub async fn sign_in(&self, app: &TestApp, user: &str, password: &str) {
         self.open(&app.url("/login")).await;
+        self.sign_in_here(user, password).await;
+    }
+
+    /// Fills in the sign-in page the browser is on and waits until it leaves it.
+    pub async fn sign_in_here(&self, user: &str, password: &str) {
         self.find("[data-test=login-user]")
             .await
             .send_keys(user)

@@ -8,6 +8,7 @@ mod api_samples;
 mod api_streams;
 mod api_templates;
 mod browser;
+mod browser_access;
 mod browser_import;
 mod browser_templates;
 mod chrome;

@@ -2,6 +2,7 @@
 //! loading states, form fields, and the forms that more than one layout could hold.
 
 pub mod breadcrumbs;
+pub mod can;
 pub mod confirm_dialog;
 pub mod copy_button;
 pub mod create_stream;

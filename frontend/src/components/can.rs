@@ -1,0 +1,36 @@
+//! Shows its children only when the signed-in user may do `verb` on `resource` in the project:
+//! the console asks the server once per project what the user holds there and decides with the
+//! same predicates the server enforces (`tagstream_shared::access`). The server stays the
+//! authority; this only hides what it would refuse.
+
+use leptos::prelude::*;
+use tagstream_shared::access::{Resource, Verb};
+use tagstream_shared::user::AccessReview;
+
+use crate::api;
+
+/// What the user holds in `ns`, fetched once per page and shared by every `Can` on it.
+#[derive(Clone, Copy)]
+pub struct ProjectAccess(LocalResource<Option<AccessReview>>);
+
+/// Provides the access of `ns` to the page's `Can`s.
+pub fn provide_access(ns: &str) {
+    let ns = ns.to_owned();
+    let review = LocalResource::new(move || {
+        let ns = ns.clone();
+        async move { api::access_review(&ns, "").await.ok() }
+    });
+    provide_context(ProjectAccess(review));
+}
+
+#[component]
+pub fn Can(verb: Verb, resource: Resource, children: ChildrenFn) -> impl IntoView {
+    let access = use_context::<ProjectAccess>();
+    move || {
+        let allowed = access
+            .and_then(|a| a.0.get())
+            .flatten()
+            .is_some_and(|r| r.access().allows(verb, resource));
+        allowed.then(|| children())
+    }
+}
