@@ -57,7 +57,12 @@ async fn an_admin_adds_a_viewer_who_sees_but_cannot_change_until_raised_to_edit(
         .click()
         .await
         .unwrap();
-    browser.find("[data-test=add-submit]").await.click().await.unwrap();
+    browser
+        .find("[data-test=add-submit]")
+        .await
+        .click()
+        .await
+        .unwrap();
     browser
         .text_containing("[data-test=access-done]", "mate is now view")
         .await;
@@ -108,8 +113,18 @@ async fn an_admin_adds_a_viewer_who_sees_but_cannot_change_until_raised_to_edit(
     // Now the teammate edits: the Delete action is there and works.
     browser.sign_in(&app, "mate", "mate-password").await;
     browser.open(&app.url("/ns/team/streams/ruby")).await;
-    browser.find("[data-test=delete-stream]").await.click().await.unwrap();
-    browser.find("[data-test=confirm-delete]").await.click().await.unwrap();
+    browser
+        .find("[data-test=delete-stream]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    browser
+        .find("[data-test=confirm-delete]")
+        .await
+        .click()
+        .await
+        .unwrap();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
     loop {
         let (code, _) = app.get(&paths::imagestream("team", "ruby")).await;

@@ -341,3 +341,46 @@ fn WhatCan(ns: String) -> impl IntoView {
         </form>
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bindings_made_here_are_named_for_their_role_and_subject() {
+        assert_eq!(binding_name("view", &Subject::user("Mate")), "view-mate");
+        assert_eq!(
+            binding_name("system:image-puller", &Subject::group("ci bots")),
+            "system:image-puller-team-ci-bots"
+        );
+    }
+
+    #[test]
+    fn members_list_every_subject_of_every_binding() {
+        let list = List::new(
+            RoleBinding::KIND,
+            "rbac.authorization.k8s.io/v1",
+            "1".into(),
+            vec![
+                RoleBinding::new(
+                    "edit",
+                    Role::Edit,
+                    vec![Subject::user("b"), Subject::group("devs")],
+                ),
+                RoleBinding::new("admin", Role::Admin, vec![Subject::user("a")]),
+            ],
+        );
+        let rows: Vec<(String, String)> = members(&list)
+            .into_iter()
+            .map(|m| (m.subject.name, m.role))
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                ("a".into(), "admin".into()),
+                ("b".into(), "edit".into()),
+                ("devs".into(), "edit".into())
+            ]
+        );
+    }
+}

@@ -127,3 +127,20 @@ pub fn InvitePage(token: String) -> impl IntoView {
         </div>
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn only_paths_of_this_console_are_followed_after_sign_in() {
+        assert_eq!(
+            safe_next("/ns/demo/streams/ruby/tags/latest?x=1"),
+            "/ns/demo/streams/ruby/tags/latest?x=1"
+        );
+        assert_eq!(safe_next("https://evil.example/"), "/");
+        assert_eq!(safe_next("//evil.example/"), "/");
+        assert_eq!(safe_next("/login?next=/login"), "/");
+        assert_eq!(safe_next(""), "/");
+    }
+}

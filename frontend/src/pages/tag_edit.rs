@@ -356,3 +356,25 @@ fn CompareTags(
         </section>
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn follow_writes_an_alias_and_pin_writes_the_image() {
+        let stream: StreamName = "ruby".parse().unwrap_or_else(|_| unreachable!());
+        let tag: TagName = "latest".parse().unwrap_or_else(|_| unreachable!());
+        let d = format!("sha256:{}", "a".repeat(64));
+        let follow = source_for(true, "demo", "demo", &stream, &tag, Some(&d)).unwrap_or_default();
+        assert_eq!(
+            (follow.kind.as_str(), follow.name.as_str(), follow.namespace),
+            ("ImageStreamTag", "ruby:latest", None)
+        );
+        let pin = source_for(false, "demo", "prod", &stream, &tag, Some(&d)).unwrap_or_default();
+        assert_eq!(pin.kind, "ImageStreamImage");
+        assert_eq!(pin.name, format!("ruby@{d}"));
+        assert_eq!(pin.namespace.as_deref(), Some("demo"));
+        assert!(source_for(false, "demo", "demo", &stream, &tag, None).is_none());
+    }
+}
