@@ -3,7 +3,9 @@
 
 pub mod admin_samples;
 pub mod compare;
+pub mod edit_stream;
 pub mod image;
+pub mod import;
 pub mod not_found;
 pub mod openshift;
 pub mod project;
