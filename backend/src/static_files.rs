@@ -144,12 +144,12 @@ mod tests {
                 "/ns/demo/streams/ruby/images/sha256:d8b4cbc952f2a3e4b5c6d7e8f9a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e56e03",
                 "/dist/tools/index.html",
             ),
-            ("/ns/demo/templates", "/dist/tools/index.html"),
+            ("/ns/demo/templates", "/dist/templates/index.html"),
             (
                 "/ns/demo/templates/rails-postgresql-example",
-                "/dist/tools/index.html",
+                "/dist/templates/index.html",
             ),
-            ("/admin/samples", "/dist/tools/index.html"),
+            ("/admin/samples", "/dist/templates/index.html"),
         ] {
             assert_eq!(index_for(dist, path), PathBuf::from(index), "{path}");
         }
