@@ -1,5 +1,8 @@
-//! The built console: files from dist/, and index.html for the console's own routes so that a
-//! deep link opened cold loads the app. A missing asset (`/missing.js`) is a 404, not the app.
+//! The built console: files from dist/, and for the console's own routes the `index.html` of the
+//! app that renders them ([`Bundle::for_path`]: the link app at dist/, the others in their own
+//! directories, dist/tools/ and dist/templates/),
+//! so that a deep link opened cold loads the right app. A missing asset (`/missing.js`) is a 404,
+//! not the app.
 
 use std::convert::Infallible;
 use std::path::PathBuf;
@@ -7,6 +10,7 @@ use std::path::PathBuf;
 use axum::body::Body;
 use axum::http::{HeaderValue, Request, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use tagstream_shared::console::Bundle;
 use tower::ServiceExt as _;
 use tower_http::services::{ServeDir, ServeFile};
 
@@ -17,6 +21,11 @@ fn is_console_route(path: &str) -> bool {
         || ["/ns/", "/k8s/", "/admin"]
             .iter()
             .any(|p| path.starts_with(p))
+}
+
+/// The `index.html` that answers the console path `path`: its app's.
+fn index_for(dist: &std::path::Path, path: &str) -> PathBuf {
+    dist.join(Bundle::for_path(path).index_html())
 }
 
 /// Trunk names built assets by their content hash (`main-c219bf6bd3ee3c13.css`,
@@ -59,10 +68,9 @@ pub fn service(
     tower::service_fn(move |req: Request<Body>| {
         let dist = dist.clone();
         async move {
-            let index = dist.join("index.html");
             let path = req.uri().path().to_owned();
             if is_console_route(&path) {
-                let response = serve(ServeFile::new(index), req).await;
+                let response = serve(ServeFile::new(index_for(&dist, &path)), req).await;
                 return Ok(with_cache_control(response, REVALIDATE));
             }
             let response = serve(ServeDir::new(&dist), req).await;
@@ -74,7 +82,7 @@ pub fn service(
                     .uri("/")
                     .body(Body::empty())
                     .unwrap_or_default();
-                let response = serve(ServeFile::new(index), req).await;
+                let response = serve(ServeFile::new(index_for(&dist, &path)), req).await;
                 return Ok(with_cache_control(response, REVALIDATE));
             }
             Ok(response)
@@ -113,5 +121,37 @@ mod tests {
         assert!(!is_hashed_asset("/index.html"));
         assert!(!is_hashed_asset("/favicon.svg"));
         assert!(!is_hashed_asset("/my-stylesheet.css"));
+        assert!(is_hashed_asset("/tools/tools-e5c11f0a44a97a65_bg.wasm"));
+    }
+
+    #[test]
+    fn each_console_path_gets_the_index_html_of_the_app_that_renders_it() {
+        let dist = std::path::Path::new("/dist");
+        for (path, index) in [
+            ("/", "/dist/index.html"),
+            ("/ns/demo", "/dist/index.html"),
+            ("/ns/demo/streams/ruby", "/dist/index.html"),
+            ("/ns/demo/streams/ruby/tags/latest", "/dist/index.html"),
+            (
+                "/k8s/ns/demo/imagestreamtags/ruby:latest",
+                "/dist/index.html",
+            ),
+            ("/ns/demo/streams/nope/tags/Bad!", "/dist/index.html"),
+            ("/somewhere", "/dist/index.html"),
+            ("/ns/demo/import", "/dist/tools/index.html"),
+            ("/ns/demo/streams/ruby/edit", "/dist/tools/index.html"),
+            (
+                "/ns/demo/streams/ruby/images/sha256:d8b4cbc952f2a3e4b5c6d7e8f9a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e56e03",
+                "/dist/tools/index.html",
+            ),
+            ("/ns/demo/templates", "/dist/templates/index.html"),
+            (
+                "/ns/demo/templates/rails-postgresql-example",
+                "/dist/templates/index.html",
+            ),
+            ("/admin/samples", "/dist/templates/index.html"),
+        ] {
+            assert_eq!(index_for(dist, path), PathBuf::from(index), "{path}");
+        }
     }
 }

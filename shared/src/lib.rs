@@ -2,12 +2,13 @@
 //! (`image.openshift.io/v1`, `project.openshift.io/v1`, `template.openshift.io/v1`,
 //! `samples.operator.openshift.io/v1`, Kubernetes `Status`), the name and object
 //! validation both sides apply, image reference and digest parsing, the template
-//! processing engine, and the API paths.
+//! processing engine, the API paths and the console's paths.
 //!
 //! Pure logic: no I/O, compiles for native and `wasm32-unknown-unknown`.
 
 pub mod access;
 pub mod compare;
+pub mod console;
 pub mod image;
 pub mod imagestream;
 pub mod import;

@@ -277,3 +277,145 @@ async fn revert_from_the_tag_page_adds_an_item_and_keeps_the_history() {
     browser.close().await;
     app.stop().await;
 }
+
+/// Which app the page was loaded as: the tools app's script is under /tools/.
+async fn app_of(browser: &Browser) -> String {
+    let tools = browser
+        .client
+        .execute(
+            "return document.querySelector('script[src^=\"/tools/\"], link[href^=\"/tools/\"]') !== null;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    match tools {
+        Value::Bool(true) => "tools".to_owned(),
+        _ => "console".to_owned(),
+    }
+}
+
+/// Marks the current document; a full page load forgets the mark, a router navigation keeps it.
+async fn mark_document(browser: &Browser) {
+    browser
+        .client
+        .execute("window.tagstreamMark = true;", vec![])
+        .await
+        .unwrap();
+}
+
+async fn document_is_marked(browser: &Browser) -> bool {
+    browser
+        .client
+        .execute("return window.tagstreamMark === true;", vec![])
+        .await
+        .unwrap()
+        == Value::Bool(true)
+}
+
+#[tokio::test]
+async fn links_cross_between_the_link_app_and_the_tools_app_both_ways() {
+    let app = app_with_history().await;
+    let browser = Browser::start().await;
+    browser
+        .open(&app.url("/ns/demo/streams/ruby/tags/latest"))
+        .await;
+    browser.find("[data-test=history-row]").await;
+    assert_eq!(app_of(&browser).await, "console");
+
+    // Within the link app, the router navigates without reloading.
+    mark_document(&browser).await;
+    browser
+        .find("[data-test=breadcrumbs] li:nth-child(3) a")
+        .await
+        .click()
+        .await
+        .unwrap();
+    browser
+        .text_containing("[data-test=stream-title]", "ruby")
+        .await;
+    assert!(
+        document_is_marked(&browser).await,
+        "no reload inside an app"
+    );
+    browser.client.back().await.unwrap();
+    browser.find("[data-test=compare]").await;
+
+    // Compare is a tools page: loaded from the server as the other app.
+    browser
+        .find("[data-test=compare]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let compare = format!(
+        "/ns/demo/streams/ruby/compare/{}/{}",
+        digest('a'),
+        digest('b')
+    );
+    browser
+        .text_containing("[data-test=breadcrumbs]", "compare")
+        .await;
+    assert_eq!(browser.path().await, compare);
+    assert_eq!(app_of(&browser).await, "tools");
+    assert!(!document_is_marked(&browser).await, "a full page load");
+
+    // And back to the stream through the breadcrumbs: the link app again.
+    mark_document(&browser).await;
+    browser
+        .find("[data-test=breadcrumbs] li:nth-child(3) a")
+        .await
+        .click()
+        .await
+        .unwrap();
+    browser
+        .text_containing("[data-test=stream-title]", "ruby")
+        .await;
+    assert_eq!(browser.path().await, "/ns/demo/streams/ruby");
+    assert_eq!(app_of(&browser).await, "console");
+    assert!(!document_is_marked(&browser).await, "a full page load");
+
+    // History holds each page once: Back returns to compare, then to the tag.
+    browser.client.back().await.unwrap();
+    browser
+        .text_containing("[data-test=breadcrumbs]", "compare")
+        .await;
+    assert_eq!(browser.path().await, compare);
+    browser.client.back().await.unwrap();
+    browser
+        .text_containing("[data-test=tag-title]", "ruby:latest")
+        .await;
+    browser.close().await;
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_tools_page_opens_cold_from_a_deep_link_and_unknown_paths_say_not_found() {
+    let app = app_with_history().await;
+    let browser = Browser::start().await;
+    browser.open(&app.url("/ns/demo/import")).await;
+    browser
+        .text_containing("[data-test=import-title]", "Import image")
+        .await;
+    browser.find("[data-test=import-reference]").await;
+    assert_eq!(app_of(&browser).await, "tools");
+
+    // The top bar leads back to the link app.
+    browser
+        .find("[data-test=home-link]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    browser.find("[data-test=project-link]").await;
+    assert_eq!(browser.path().await, "/");
+    assert_eq!(app_of(&browser).await, "console");
+
+    // A path that is no page of either app is "not found", not a reload loop.
+    for path in ["/nope", "/ns/demo/templates/Not_A_Name"] {
+        browser.open(&app.url(path)).await;
+        browser.find("[data-test=not-found]").await;
+        assert_eq!(browser.path().await, path);
+    }
+    browser.close().await;
+    app.stop().await;
+}

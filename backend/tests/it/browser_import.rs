@@ -34,6 +34,17 @@ async fn an_image_is_previewed_imported_and_its_details_shown() {
     app.create_project("demo").await;
     let browser = Browser::start().await;
     browser.open(&app.url("/ns/demo")).await;
+    // The form is a page of the tools app, reached from the project page.
+    browser
+        .find("[data-test=open-import]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    browser
+        .text_containing("[data-test=import-title]", "Import image")
+        .await;
+    assert_eq!(browser.path().await, "/ns/demo/import");
 
     let reference = browser.find("[data-test=import-reference]").await;
     reference
@@ -76,7 +87,13 @@ async fn an_image_is_previewed_imported_and_its_details_shown() {
     browser
         .text_containing("[data-test=import-results]", "Imported.")
         .await;
-    // The streams list refreshed with the new stream.
+    // Back on the project page (the link app), the new stream is listed.
+    browser
+        .find("[data-test=breadcrumbs] li:nth-child(2) a")
+        .await
+        .click()
+        .await
+        .unwrap();
     browser
         .text_containing("[data-test=stream-link]", "web")
         .await;

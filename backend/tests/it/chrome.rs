@@ -21,11 +21,13 @@ const PATIENCE: Duration = Duration::from_secs(15);
 pub fn dist() -> PathBuf {
     let dist = std::env::var_os("TAGSTREAM_DIST")
         .map_or_else(|| workspace_root().join("dist"), PathBuf::from);
-    assert!(
-        dist.join("index.html").is_file(),
-        "no console build at {}: run scripts/test.sh, which builds it first (trunk build --release)",
-        dist.display()
-    );
+    for app in ["index.html", "tools/index.html", "templates/index.html"] {
+        assert!(
+            dist.join(app).is_file(),
+            "no console build ({app}) at {}: run scripts/test.sh, which builds it first (trunk build --release)",
+            dist.display()
+        );
+    }
     dist
 }
 

@@ -156,7 +156,7 @@ async fn bad_flags_and_config_fail_at_start_with_a_message() {
 }
 
 #[tokio::test]
-async fn console_deep_links_get_index_html_and_missing_assets_get_404() {
+async fn console_deep_links_get_their_apps_index_html_and_missing_assets_get_404() {
     let dist = tempfile::tempdir().unwrap();
     std::fs::write(
         dist.path().join("index.html"),
@@ -165,6 +165,23 @@ async fn console_deep_links_get_index_html_and_missing_assets_get_404() {
     .unwrap();
     std::fs::write(dist.path().join("app.js"), "console.log(1)").unwrap();
     std::fs::write(dist.path().join("app-0123456789abcdef_bg.wasm"), b"\0asm").unwrap();
+    std::fs::create_dir(dist.path().join("tools")).unwrap();
+    std::fs::write(
+        dist.path().join("tools/index.html"),
+        "<!doctype html><title>tools</title>",
+    )
+    .unwrap();
+    std::fs::write(
+        dist.path().join("tools/tools-0123456789abcdef_bg.wasm"),
+        b"\0asm",
+    )
+    .unwrap();
+    std::fs::create_dir(dist.path().join("templates")).unwrap();
+    std::fs::write(
+        dist.path().join("templates/index.html"),
+        "<!doctype html><title>templates</title>",
+    )
+    .unwrap();
     let app = TestApp::start_with_dist(dist.path()).await;
     for path in [
         "/",
@@ -188,6 +205,45 @@ async fn console_deep_links_get_index_html_and_missing_assets_get_404() {
             "{path}"
         );
     }
+    for path in [
+        "/ns/demo/import",
+        "/ns/demo/streams/ruby/edit",
+        "/ns/demo/streams/ruby/compare/sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/sha256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb",
+    ] {
+        let resp = app.client.get(app.url(path)).send().await.unwrap();
+        assert_eq!(resp.status(), StatusCode::OK, "{path}");
+        assert_eq!(resp.headers()["cache-control"], "no-cache", "{path}");
+        assert!(
+            resp.text().await.unwrap().contains("<title>tools</title>"),
+            "{path}: the tools app"
+        );
+    }
+    for path in [
+        "/ns/demo/templates",
+        "/ns/demo/templates/rails-postgresql-example",
+        "/admin/samples",
+    ] {
+        let resp = app.client.get(app.url(path)).send().await.unwrap();
+        assert_eq!(resp.status(), StatusCode::OK, "{path}");
+        assert!(
+            resp.text()
+                .await
+                .unwrap()
+                .contains("<title>templates</title>"),
+            "{path}: the templates app"
+        );
+    }
+    let tools_wasm = app
+        .client
+        .get(app.url("/tools/tools-0123456789abcdef_bg.wasm"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(tools_wasm.status(), StatusCode::OK);
+    assert_eq!(
+        tools_wasm.headers()["cache-control"],
+        "public, max-age=31536000, immutable"
+    );
     let js = app.client.get(app.url("/app.js")).send().await.unwrap();
     assert_eq!(js.status(), StatusCode::OK);
     assert!(js.headers().get("cache-control").is_none(), "not hashed");

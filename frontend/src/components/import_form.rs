@@ -95,7 +95,7 @@ fn check(reference: &str, stream: &str, tag: &str, all_tags: bool) -> [Option<St
 }
 
 #[component]
-pub fn ImportForm(ns: ProjectName, on_imported: Callback<()>) -> impl IntoView {
+pub fn ImportForm(ns: ProjectName) -> impl IntoView {
     let reference = RwSignal::new(String::new());
     let stream = RwSignal::new(String::new());
     let tag = RwSignal::new(String::new());
@@ -137,13 +137,6 @@ pub fn ImportForm(ns: ProjectName, on_imported: Callback<()>) -> impl IntoView {
             save,
         ));
     };
-    Effect::new(move || {
-        if let Some(Ok(result)) = send.value().get()
-            && result.spec.import
-        {
-            on_imported.run(());
-        }
-    });
     let on_submit = move |ev: SubmitEvent| {
         ev.prevent_default();
         submit(true);
@@ -151,11 +144,11 @@ pub fn ImportForm(ns: ProjectName, on_imported: Callback<()>) -> impl IntoView {
     let ns_for_results = ns.clone();
     view! {
         <section class="panel" id="import-image" aria-labelledby="import-title">
-            <h2 id="import-title">"Import image"</h2>
+            <h2 id="import-title">"From a registry"</h2>
             <form class="form" on:submit=on_submit novalidate>
                 <Field label="Image reference" id="import-reference" error=shown(0) error_test="import-reference-error"
                     hint="registry/repository:tag, as you would pull it">
-                    <input id="import-reference" class="mono" data-test="import-reference" autocomplete="off"
+                    <input id="import-reference" class="mono" data-test="import-reference" autocomplete="off" autofocus
                         placeholder="quay.io/org/app:1.0"
                         prop:value=move || reference.get()
                         on:input=move |ev| {

@@ -11,6 +11,7 @@ use tagstream_shared::{ImageStream, ProjectName, Status, StatusReason, StreamNam
 use crate::api;
 use crate::components::error_banner::ErrorBanner;
 use crate::merge;
+use crate::routes::Route;
 
 /// The edit in progress, kept by the page so that a reload of the stream does not lose it.
 #[derive(Debug, Clone, Copy)]
@@ -22,6 +23,12 @@ pub struct EditState {
     /// Whether an edit is in progress; changes only when one starts or ends, so re-basing the
     /// edit on a newer version does not re-create the editor (and drop its running save).
     open: Memo<bool>,
+}
+
+impl Default for EditState {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl EditState {
@@ -49,8 +56,25 @@ impl EditState {
     }
 }
 
-fn pretty<T: serde::Serialize>(value: &T) -> String {
-    serde_json::to_string_pretty(value).unwrap_or_default()
+// The stream goes to and from `Value` through text on purpose: the console then carries one
+// serializer and one deserializer per type (those of its requests and answers) instead of one
+// more of each for `Value` and for the pretty printer, which the link app's size budget notices.
+
+/// The stream as a JSON value.
+fn to_value(stream: &ImageStream) -> Result<Value, serde_json::Error> {
+    serde_json::from_str(&serde_json::to_string(stream)?)
+}
+
+/// A JSON value as a stream.
+fn from_value(value: &Value) -> Result<ImageStream, serde_json::Error> {
+    serde_json::from_str(&value.to_string())
+}
+
+/// The stream as indented JSON, for the editor.
+fn pretty(stream: &ImageStream) -> String {
+    to_value(stream)
+        .and_then(|value| serde_json::to_string_pretty(&value))
+        .unwrap_or_default()
 }
 
 #[derive(Debug, Clone)]
@@ -94,15 +118,15 @@ async fn reapply(
             format!("The edit could not be re-applied: {e}"),
         )
     };
-    let original = serde_json::to_value(base).map_err(unreadable)?;
-    let mut merged = serde_json::to_value(&latest).map_err(unreadable)?;
+    let original = to_value(base).map_err(unreadable)?;
+    let mut merged = to_value(&latest).map_err(unreadable)?;
     if let Some(mut patch) = merge::diff(&original, edited) {
         if let Some(meta) = patch.get_mut("metadata").and_then(Value::as_object_mut) {
             meta.remove("resourceVersion");
         }
         merge::apply(&mut merged, &patch);
     }
-    let merged: ImageStream = serde_json::from_value(merged).map_err(unreadable)?;
+    let merged = from_value(&merged).map_err(unreadable)?;
     state.text.set(pretty(&merged));
     state.base.set(Some(latest));
     api::replace_stream(ns, name, &merged).await
@@ -116,6 +140,11 @@ pub fn StreamEditor(
     /// Called with the stream as saved.
     on_saved: Callback<ImageStream>,
 ) -> impl IntoView {
+    let stream_href = Route::Stream {
+        ns: ns.clone(),
+        name: name.clone(),
+    }
+    .path();
     let (ns, name) = (ns.to_string(), name.to_string());
     let checked = Memo::new({
         let (ns, name) = (ns.clone(), name.clone());
@@ -196,9 +225,7 @@ pub fn StreamEditor(
                         disabled=move || pending.get() || checked.with(Result::is_err)>
                         {move || if pending.get() { "Saving…" } else { "Save" }}
                     </button>
-                    <button type="button" class="btn" data-test="cancel-edit" on:click=move |_| state.close()>
-                        "Cancel"
-                    </button>
+                    <a class="btn" href=stream_href data-test="cancel-edit">"Cancel"</a>
                 </div>
             </form>
         </section>

@@ -10,7 +10,6 @@ use crate::components::breadcrumbs::Breadcrumbs;
 use crate::components::confirm_dialog::ConfirmDialog;
 use crate::components::create_stream::CreateStream;
 use crate::components::field::focus;
-use crate::components::import_form::ImportForm;
 use crate::components::loaded::Loaded;
 use crate::components::not_found::NotFoundView;
 use crate::components::relative_time::RelativeTime;
@@ -91,7 +90,7 @@ fn ProjectBody(
             <div class="page-actions">
                 <a class="btn" href=Route::Templates { ns: ns.clone() }.path() data-test="open-catalog">"Templates"</a>
                 <a class="btn btn-primary" href="#create-stream" data-test="open-create-stream" on:click=|_| focus("stream-name")>"Create stream"</a>
-                <a class="btn" href="#import-image" data-test="open-import" on:click=|_| focus("import-reference")>"Import image"</a>
+                <a class="btn" href=Route::Import { ns: ns.clone() }.path() data-test="open-import">"Import image"</a>
                 <button type="button" class="btn btn-danger-outline" data-test="delete-project"
                     on:click=move |_| { delete.clear(); confirm.set(true) }>
                     "Delete project"
@@ -105,7 +104,6 @@ fn ProjectBody(
                 move |list: List<ImageStream>| view! { <StreamTable ns=ns.clone() list q /> }
             } />
         <CreateStream ns=ns.clone() on_created />
-        <ImportForm ns=ns.clone() on_imported=Callback::new(move |()| streams.refetch()) />
         <ConfirmDialog open=confirm title=format!("Delete project {ns_text}?") confirm_label="Delete project"
             on_confirm=Callback::new({ let ns = ns_text.clone(); move |()| { delete.dispatch_local(ns.clone()); } })
             pending=delete.pending() error=Signal::derive(move || delete.value().get().and_then(Result::err))>
@@ -186,7 +184,8 @@ fn StreamTable(ns: ProjectName, list: List<ImageStream>, q: Memo<String>) -> imp
     if total == 0 {
         return view! {
             <p class="empty" data-test="streams-empty">
-                "No image streams yet. " <a href="#create-stream">"Create a stream"</a>
+                "No image streams yet. " <a href=Route::Import { ns: ns.clone() }.path()>"Import an image"</a>
+                " or " <a href="#create-stream">"create a stream"</a>
                 " with a name and a source image, or paste one as JSON or YAML."
             </p>
         }

@@ -1,5 +1,5 @@
 //! `/ns/{ns}/streams/{name}`: one image stream: its tags (source, current image, last update,
-//! status), editing it as JSON, and deleting it.
+//! status), a link to edit it as JSON (a tools page), and deleting it.
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
@@ -13,7 +13,6 @@ use crate::components::not_found::NotFoundView;
 use crate::components::relative_time::RelativeTime;
 use crate::components::short_digest::ShortDigest;
 use crate::components::source::TagSource;
-use crate::components::stream_editor::{EditState, StreamEditor};
 use crate::components::tag_status::{TagHealth, TagStatusBadge};
 use crate::pages::{set_title, use_route};
 use crate::routes::Route;
@@ -36,32 +35,19 @@ fn StreamView(ns: ProjectName, name: StreamName) -> impl IntoView {
             async move { api::get_stream(&ns, &name).await }
         }
     });
-    let edit = EditState::new();
-    let saved = RwSignal::new(false);
-    let on_saved = Callback::new(move |_: ImageStream| {
-        saved.set(true);
-        stream.refetch();
-    });
     set_title(&format!("{name} · {ns}"));
     let what = format!("image stream {ns}/{name}");
     view! {
         <Breadcrumbs ns=ns.clone() stream=name.clone() />
         <Loaded resource=stream what rows=4
             view={move |s: ImageStream| view! {
-                <StreamBody ns=ns.clone() name=name.clone() stream=s edit saved on_saved />
+                <StreamBody ns=ns.clone() name=name.clone() stream=s />
             }} />
     }
 }
 
 #[component]
-fn StreamBody(
-    ns: ProjectName,
-    name: StreamName,
-    stream: ImageStream,
-    edit: EditState,
-    saved: RwSignal<bool>,
-    on_saved: Callback<ImageStream>,
-) -> impl IntoView {
+fn StreamBody(ns: ProjectName, name: StreamName, stream: ImageStream) -> impl IntoView {
     let confirm = RwSignal::new(false);
     let navigate = use_navigate();
     let delete = Action::new_local(|(ns, name): &(String, String)| {
@@ -86,13 +72,11 @@ fn StreamBody(
         .clone()
         .filter(|r| !r.is_empty())
         .unwrap_or_else(|| stream.status.docker_image_repository.clone());
-    let start_edit = {
-        let stream = stream.clone();
-        move |_| {
-            saved.set(false);
-            edit.start(&stream);
-        }
-    };
+    let edit_href = Route::EditStream {
+        ns: ns.clone(),
+        name: name.clone(),
+    }
+    .path();
     let rows = tag_names
         .iter()
         .map(|tag| tag_row(&ns, &name, &stream, tag))
@@ -115,23 +99,13 @@ fn StreamBody(
                 </dl>
             </div>
             <div class="page-actions">
-                <button type="button" class="btn btn-primary" data-test="edit-stream"
-                    disabled=move || edit.is_open() on:click=start_edit>
-                    "Edit JSON"
-                </button>
+                <a class="btn btn-primary" href=edit_href data-test="edit-stream">"Edit JSON"</a>
                 <button type="button" class="btn btn-danger-outline" data-test="delete-stream"
                     on:click=move |_| { delete.clear(); confirm.set(true) }>
                     "Delete stream"
                 </button>
             </div>
         </header>
-        {move || saved.get().then(|| view! {
-            <p class="banner banner-ok" role="status" data-test="save-success">"Saved. The stream below is the new version."</p>
-        })}
-        {
-            let (ns, name) = (ns.clone(), name.clone());
-            move || edit.is_open().then(|| view! { <StreamEditor ns=ns.clone() name=name.clone() state=edit on_saved /> })
-        }
         <section aria-labelledby="tags-title">
             <h2 id="tags-title">"Tags"</h2>
             {if tag_count == 0 {
