@@ -27,7 +27,7 @@ const RUNS: usize = 30;
 #[tokio::main]
 async fn main() {
     let app = chrome::app_with_history().await;
-    let browser = chrome::Browser::start().await;
+    let browser = chrome::Browser::start_signed_in(&app).await;
     let url = app.url("/ns/demo/streams/ruby/tags/latest");
     let mut times = Vec::with_capacity(RUNS);
     for run in 0..=RUNS {

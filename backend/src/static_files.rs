@@ -150,6 +150,15 @@ mod tests {
                 "/dist/templates/index.html",
             ),
             ("/admin/samples", "/dist/templates/index.html"),
+            ("/login", "/dist/access/index.html"),
+            ("/invite/inv_0123", "/dist/access/index.html"),
+            ("/ns/demo/access", "/dist/access/index.html"),
+            ("/admin/users", "/dist/access/index.html"),
+            ("/tokens", "/dist/access/index.html"),
+            (
+                "/ns/demo/streams/ruby/tags/latest/edit",
+                "/dist/tools/index.html",
+            ),
         ] {
             assert_eq!(index_for(dist, path), PathBuf::from(index), "{path}");
         }

@@ -185,6 +185,12 @@ pub async fn delete_role_binding(ns: &str, name: &str) -> ApiResult<RoleBinding>
     send(Request::delete(&paths::rolebinding(ns, name)).build()).await
 }
 
+/// What the caller holds in `ns`: the roles part of their access review (the shared predicates
+/// decide from it), without the lists the console's link pages do not show.
+pub async fn project_access(ns: &str) -> ApiResult<tagstream_shared::access::ProjectAccess> {
+    send(Request::get(&paths::access_reviews(ns)).build()).await
+}
+
 /// `query`: empty for the caller's own access, `user=NAME`, or `verb=V&resource=R`.
 pub async fn access_review(ns: &str, query: &str) -> ApiResult<AccessReview> {
     let path = match query.is_empty() {

@@ -64,6 +64,7 @@ pub fn TopBar() -> impl IntoView {
                 <a href=Route::Projects.path()>"Projects"</a>
                 <a href=Route::AdminSamples.path() data-test="nav-samples">"Samples"</a>
             </nav>
+            <crate::components::session_menu::SessionMenu />
         </header>
     }
 }

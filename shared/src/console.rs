@@ -45,6 +45,26 @@ pub enum Route {
     Template { ns: ProjectName, name: TemplateName },
     /// `/admin/samples`: the samples config.
     AdminSamples,
+    /// `/ns/{ns}/streams/{name}/tags/{tag}/edit`: tag as another tag, policies, lookup.
+    EditTag {
+        ns: ProjectName,
+        stream: StreamName,
+        tag: TagName,
+    },
+    /// `/login`: sign in (`?next=` the page to return to).
+    Login,
+    /// `/invite/{token}`: choose a password with a one-time invitation.
+    Invite { token: String },
+    /// `/ns/{ns}/access`: who has which role in the project.
+    Access { ns: ProjectName },
+    /// `/ns/{ns}/audit`: the project's audit log.
+    Audit { ns: ProjectName },
+    /// `/admin/users`: users and teams.
+    AdminUsers,
+    /// `/admin/audit`: the whole audit log.
+    AdminAudit,
+    /// `/tokens`: API tokens (`?user=` another user's, for cluster admins).
+    Tokens,
 }
 
 impl Route {
@@ -66,6 +86,16 @@ impl Route {
             Self::Templates { ns } => format!("/ns/{ns}/templates"),
             Self::Template { ns, name } => format!("/ns/{ns}/templates/{name}"),
             Self::AdminSamples => "/admin/samples".to_owned(),
+            Self::EditTag { ns, stream, tag } => {
+                format!("/ns/{ns}/streams/{stream}/tags/{tag}/edit")
+            }
+            Self::Login => "/login".to_owned(),
+            Self::Invite { token } => format!("/invite/{token}"),
+            Self::Access { ns } => format!("/ns/{ns}/access"),
+            Self::Audit { ns } => format!("/ns/{ns}/audit"),
+            Self::AdminUsers => "/admin/users".to_owned(),
+            Self::AdminAudit => "/admin/audit".to_owned(),
+            Self::Tokens => "/tokens".to_owned(),
         }
     }
 
@@ -112,6 +142,32 @@ impl Route {
                 name: name.parse().ok()?,
             },
             ["admin", "samples"] => Self::AdminSamples,
+            ["ns", ns, "streams", stream, "tags", tag, "edit"] => Self::EditTag {
+                ns: ns.parse().ok()?,
+                stream: stream.parse().ok()?,
+                tag: tag.parse().ok()?,
+            },
+            ["login"] => Self::Login,
+            ["invite", token]
+                if !token.is_empty()
+                    && token.len() <= 128
+                    && token
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'_') =>
+            {
+                Self::Invite {
+                    token: (*token).to_owned(),
+                }
+            }
+            ["ns", ns, "access"] => Self::Access {
+                ns: ns.parse().ok()?,
+            },
+            ["ns", ns, "audit"] => Self::Audit {
+                ns: ns.parse().ok()?,
+            },
+            ["admin", "users"] => Self::AdminUsers,
+            ["admin", "audit"] => Self::AdminAudit,
+            ["tokens"] => Self::Tokens,
             _ => return None,
         })
     }
@@ -142,7 +198,15 @@ impl Route {
             Self::Import { .. }
             | Self::EditStream { .. }
             | Self::Image { .. }
-            | Self::Compare { .. } => Bundle::Tools,
+            | Self::Compare { .. }
+            | Self::EditTag { .. } => Bundle::Tools,
+            Self::Login
+            | Self::Invite { .. }
+            | Self::Access { .. }
+            | Self::Audit { .. }
+            | Self::AdminUsers
+            | Self::AdminAudit
+            | Self::Tokens => Bundle::Access,
             Self::Templates { .. } | Self::Template { .. } | Self::AdminSamples => {
                 Bundle::Templates
             }
@@ -170,6 +234,8 @@ pub enum Bundle {
     Tools,
     /// The template catalog, the template page and the samples admin page.
     Templates,
+    /// Signing in, invitations, a project's access rules and audit log, users and teams, tokens.
+    Access,
 }
 
 impl Bundle {
@@ -186,6 +252,7 @@ impl Bundle {
             Self::Links => "index.html",
             Self::Tools => "tools/index.html",
             Self::Templates => "templates/index.html",
+            Self::Access => "access/index.html",
         }
     }
 }
@@ -233,6 +300,24 @@ mod tests {
                 name: "rails-postgresql-example".parse().expect("valid"),
             },
             Route::AdminSamples,
+            Route::EditTag {
+                ns: "demo".parse().expect("valid"),
+                stream: "ruby".parse().expect("valid"),
+                tag: "latest".parse().expect("valid"),
+            },
+            Route::Login,
+            Route::Invite {
+                token: "inv_0123abcd".into(),
+            },
+            Route::Access {
+                ns: "demo".parse().expect("valid"),
+            },
+            Route::Audit {
+                ns: "demo".parse().expect("valid"),
+            },
+            Route::AdminUsers,
+            Route::AdminAudit,
+            Route::Tokens,
         ]
     }
 
@@ -258,6 +343,8 @@ mod tests {
             "/ns/demo/streams/ruby/tags/latest/more",
             "/ns/demo/templates/Rails",
             "/admin/other",
+            "/invite/a/b",
+            "/invite/has space",
         ] {
             assert_eq!(Route::parse(bad), None, "{bad}");
         }
@@ -279,7 +366,14 @@ mod tests {
                 {
                     Bundle::Tools
                 }
-                p if p.contains("/templates") || p.starts_with("/admin/") => Bundle::Templates,
+                p if p.contains("/templates") || p == "/admin/samples" => Bundle::Templates,
+                "/login" | "/tokens" | "/admin/users" | "/admin/audit" => Bundle::Access,
+                p if p.starts_with("/invite/")
+                    || p.ends_with("/access")
+                    || p.ends_with("/audit") =>
+                {
+                    Bundle::Access
+                }
                 _ => Bundle::Links,
             };
             assert_eq!(*bundle, expected, "{path}");
@@ -295,6 +389,7 @@ mod tests {
         assert_eq!(Bundle::Links.index_html(), "index.html");
         assert_eq!(Bundle::Tools.index_html(), "tools/index.html");
         assert_eq!(Bundle::Templates.index_html(), "templates/index.html");
+        assert_eq!(Bundle::Access.index_html(), "access/index.html");
     }
 
     #[test]

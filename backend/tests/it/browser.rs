@@ -13,7 +13,7 @@ use crate::support::{TestApp, digest, stream_json};
 #[tokio::test]
 async fn a_deep_tag_link_opened_cold_shows_source_current_image_and_history() {
     let app = app_with_history().await;
-    let browser = Browser::start().await;
+    let browser = Browser::start_signed_in(&app).await;
     browser
         .open(&app.url("/ns/demo/streams/ruby/tags/latest"))
         .await;
@@ -64,7 +64,7 @@ async fn a_tag_without_an_image_still_shows_where_it_comes_from() {
         &stream_json("python", "3.12", "quay.io/demo/python:3.12"),
     )
     .await;
-    let browser = Browser::start().await;
+    let browser = Browser::start_signed_in(&app).await;
     browser
         .open(&app.url("/ns/demo/streams/python/tags/3.12"))
         .await;
@@ -79,7 +79,7 @@ async fn a_tag_without_an_image_still_shows_where_it_comes_from() {
 #[tokio::test]
 async fn openshift_console_paths_redirect_and_unknown_streams_say_not_found() {
     let app = app_with_history().await;
-    let browser = Browser::start().await;
+    let browser = Browser::start_signed_in(&app).await;
     browser
         .open(&app.url("/k8s/ns/demo/imagestreamtags/ruby:latest"))
         .await;
@@ -108,7 +108,7 @@ async fn openshift_console_paths_redirect_and_unknown_streams_say_not_found() {
 async fn a_stream_created_through_the_form_appears_in_the_list() {
     let app = TestApp::start_with_dist(&dist()).await;
     app.create_project("demo").await;
-    let browser = Browser::start().await;
+    let browser = Browser::start_signed_in(&app).await;
     browser.open(&app.url("/ns/demo")).await;
     browser
         .find("[data-test=open-create-stream]")
@@ -158,7 +158,7 @@ async fn a_stream_created_through_the_form_appears_in_the_list() {
 async fn the_create_form_refuses_a_bad_name_as_you_type() {
     let app = TestApp::start_with_dist(&dist()).await;
     app.create_project("demo").await;
-    let browser = Browser::start().await;
+    let browser = Browser::start_signed_in(&app).await;
     browser.open(&app.url("/ns/demo")).await;
     browser
         .find("[data-test=open-create-stream]")
@@ -182,7 +182,7 @@ async fn the_create_form_refuses_a_bad_name_as_you_type() {
 #[tokio::test]
 async fn a_stale_edit_shows_the_conflict_and_keeps_what_was_typed() {
     let app = app_with_history().await;
-    let browser = Browser::start().await;
+    let browser = Browser::start_signed_in(&app).await;
     browser.open(&app.url("/ns/demo/streams/ruby")).await;
     browser
         .find("[data-test=edit-stream]")
@@ -234,7 +234,7 @@ async fn a_stale_edit_shows_the_conflict_and_keeps_what_was_typed() {
 #[tokio::test]
 async fn revert_from_the_tag_page_adds_an_item_and_keeps_the_history() {
     let app = app_with_history().await;
-    let browser = Browser::start().await;
+    let browser = Browser::start_signed_in(&app).await;
     browser
         .open(&app.url("/ns/demo/streams/ruby/tags/latest"))
         .await;
@@ -315,7 +315,7 @@ async fn document_is_marked(browser: &Browser) -> bool {
 #[tokio::test]
 async fn links_cross_between_the_link_app_and_the_tools_app_both_ways() {
     let app = app_with_history().await;
-    let browser = Browser::start().await;
+    let browser = Browser::start_signed_in(&app).await;
     browser
         .open(&app.url("/ns/demo/streams/ruby/tags/latest"))
         .await;
@@ -339,6 +339,9 @@ async fn links_cross_between_the_link_app_and_the_tools_app_both_ways() {
     );
     browser.client.back().await.unwrap();
     browser.find("[data-test=compare]").await;
+    // The actions the user may take arrive with their access; wait for them so that nothing
+    // moves under the click.
+    browser.find("[data-test=revert]").await;
 
     // Compare is a tools page: loaded from the server as the other app.
     browser
@@ -391,7 +394,7 @@ async fn links_cross_between_the_link_app_and_the_tools_app_both_ways() {
 #[tokio::test]
 async fn a_tools_page_opens_cold_from_a_deep_link_and_unknown_paths_say_not_found() {
     let app = app_with_history().await;
-    let browser = Browser::start().await;
+    let browser = Browser::start_signed_in(&app).await;
     browser.open(&app.url("/ns/demo/import")).await;
     browser
         .text_containing("[data-test=import-title]", "Import image")

@@ -32,7 +32,7 @@ async fn an_image_is_previewed_imported_and_its_details_shown() {
         .await;
     let app = TestApp::start_with_config(config_for(&registry)).await;
     app.create_project("demo").await;
-    let browser = Browser::start().await;
+    let browser = Browser::start_signed_in(&app).await;
     browser.open(&app.url("/ns/demo")).await;
     // The form is a page of the tools app, reached from the project page.
     browser
@@ -132,7 +132,7 @@ async fn a_failed_import_shows_its_reason_on_the_tag_page() {
         )
         .await;
     assert_eq!(code, 201, "{body}");
-    let browser = Browser::start().await;
+    let browser = Browser::start_signed_in(&app).await;
     // The import runs in the background; the page shows the failure once it is recorded.
     let mut seen = String::new();
     for _ in 0..40 {
@@ -177,7 +177,7 @@ async fn two_history_items_are_compared_side_by_side() {
         .await;
     let (code, body) = app.post(&paths::imagestreamimports("demo"), &request).await;
     assert_eq!(code, 201, "{body}");
-    let browser = Browser::start().await;
+    let browser = Browser::start_signed_in(&app).await;
     browser
         .open(&app.url("/ns/demo/streams/web/tags/latest"))
         .await;

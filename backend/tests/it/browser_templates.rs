@@ -26,7 +26,7 @@ async fn the_rails_sample_is_found_filled_previewed_and_instantiated() {
     dist();
     let app = TestApp::start_prepared(tempfile::tempdir().unwrap(), Config::default()).await;
     app.create_project("demo").await;
-    let browser = Browser::start().await;
+    let browser = Browser::start_signed_in(&app).await;
 
     // The catalog of project demo lists the samples; the filter narrows by tag and description.
     browser.open(&app.url("/ns/demo/templates")).await;
@@ -130,7 +130,7 @@ async fn the_rails_sample_is_found_filled_previewed_and_instantiated() {
 async fn the_samples_admin_page_saves_and_applies_the_config() {
     dist();
     let app = TestApp::start_prepared(tempfile::tempdir().unwrap(), Config::default()).await;
-    let browser = Browser::start().await;
+    let browser = Browser::start_signed_in(&app).await;
     browser.open(&app.url("/admin/samples")).await;
     browser
         .text_containing("[data-test=samples-applied]", "Managed")

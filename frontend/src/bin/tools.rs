@@ -10,6 +10,7 @@ use tagstream_frontend::pages::compare::ComparePage;
 use tagstream_frontend::pages::edit_stream::EditStreamPage;
 use tagstream_frontend::pages::image::ImagePage;
 use tagstream_frontend::pages::import::ImportPage;
+use tagstream_frontend::pages::routed::EditTagRoute;
 use tagstream_frontend::routes::Bundle;
 
 fn main() {
@@ -27,6 +28,7 @@ fn App() -> impl IntoView {
                     <Route path=path!("/ns/:ns/streams/:name/edit") view=EditStreamPage />
                     <Route path=path!("/ns/:ns/streams/:name/images/:digest") view=ImagePage />
                     <Route path=path!("/ns/:ns/streams/:name/compare/:a/:b") view=ComparePage />
+                    <Route path=path!("/ns/:ns/streams/:name/tags/:tag/edit") view=EditTagRoute />
                 </Routes>
             </main>
         </Router>

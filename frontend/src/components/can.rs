@@ -4,21 +4,26 @@
 //! authority; this only hides what it would refuse.
 
 use leptos::prelude::*;
-use tagstream_shared::access::{Resource, Verb};
-use tagstream_shared::user::AccessReview;
+use tagstream_shared::access::{ProjectAccess as Held, Resource, Verb};
 
 use crate::api;
 
 /// What the user holds in `ns`, fetched once per page and shared by every `Can` on it.
 #[derive(Clone, Copy)]
-pub struct ProjectAccess(LocalResource<Option<AccessReview>>);
+pub struct ProjectAccess(LocalResource<Option<Held>>);
+
+impl std::fmt::Debug for ProjectAccess {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ProjectAccess")
+    }
+}
 
 /// Provides the access of `ns` to the page's `Can`s.
 pub fn provide_access(ns: &str) {
     let ns = ns.to_owned();
     let review = LocalResource::new(move || {
         let ns = ns.clone();
-        async move { api::access_review(&ns, "").await.ok() }
+        async move { api::project_access(&ns).await.ok() }
     });
     provide_context(ProjectAccess(review));
 }
@@ -30,7 +35,7 @@ pub fn Can(verb: Verb, resource: Resource, children: ChildrenFn) -> impl IntoVie
         let allowed = access
             .and_then(|a| a.0.get())
             .flatten()
-            .is_some_and(|r| r.access().allows(verb, resource));
+            .is_some_and(|held| held.allows(verb, resource));
         allowed.then(|| children())
     }
 }

@@ -75,3 +75,55 @@ pub fn use_set_query() -> impl Fn(&[(&'static str, &str)]) + Clone + 'static {
         );
     }
 }
+
+/// The pages of the access app, each reading its parameters back from the path.
+pub mod routed {
+    use leptos::prelude::*;
+
+    use super::use_route;
+    use crate::components::not_found::NotFoundView;
+    use crate::routes::Route;
+
+    #[component]
+    pub fn InviteRoute() -> impl IntoView {
+        let route = use_route();
+        move || match route.get() {
+            Some(Route::Invite { token }) => {
+                view! { <super::login::InvitePage token /> }.into_any()
+            }
+            _ => view! { <NotFoundView what="invitation" /> }.into_any(),
+        }
+    }
+
+    #[component]
+    pub fn AccessRoute() -> impl IntoView {
+        let route = use_route();
+        move || match route.get() {
+            Some(Route::Access { ns }) => view! { <super::access::AccessPage ns /> }.into_any(),
+            _ => view! { <NotFoundView what="project" /> }.into_any(),
+        }
+    }
+
+    #[component]
+    pub fn AuditRoute() -> impl IntoView {
+        let route = use_route();
+        move || match route.get() {
+            Some(Route::Audit { ns }) => {
+                view! { <super::audit::AuditPage ns=ns.to_string() /> }.into_any()
+            }
+            Some(Route::AdminAudit) => view! { <super::audit::AuditPage /> }.into_any(),
+            _ => view! { <NotFoundView what="project" /> }.into_any(),
+        }
+    }
+
+    #[component]
+    pub fn EditTagRoute() -> impl IntoView {
+        let route = use_route();
+        move || match route.get() {
+            Some(Route::EditTag { ns, stream, tag }) => {
+                view! { <super::tag_edit::EditTagPage ns stream tag /> }.into_any()
+            }
+            _ => view! { <NotFoundView what="image stream tag" /> }.into_any(),
+        }
+    }
+}

@@ -7,6 +7,7 @@ use tagstream_shared::{ImageStream, List, Project, ProjectName, Time};
 
 use crate::api;
 use crate::components::breadcrumbs::Breadcrumbs;
+use crate::components::can::Can;
 use crate::components::confirm_dialog::ConfirmDialog;
 use crate::components::create_stream::CreateStream;
 use crate::components::field::focus;
@@ -16,6 +17,7 @@ use crate::components::relative_time::RelativeTime;
 use crate::format;
 use crate::pages::{set_title, use_query_text, use_route, use_set_query};
 use crate::routes::Route;
+use tagstream_shared::access::{Resource, Verb};
 
 /// Rows per page: enough to scan, few enough that 10,000 streams never freeze the page.
 const PAGE_SIZE: usize = 100;
@@ -46,6 +48,7 @@ fn ProjectView(ns: ProjectName) -> impl IntoView {
         }
     });
     set_title(ns.as_str());
+    crate::components::can::provide_access(ns.as_str());
     let what = format!("project {ns}");
     view! {
         <Breadcrumbs ns=ns.clone() />
@@ -81,6 +84,10 @@ fn ProjectBody(
     let ns_text = ns.to_string();
     let title = project.display_name().to_owned();
     let q = use_query_text("q");
+    let import_href = Route::Import { ns: ns.clone() }.path();
+    let access_href = Route::Access { ns: ns.clone() }.path();
+    let audit_href = Route::Audit { ns: ns.clone() }.path();
+    let create_ns = ns.clone();
     view! {
         <header class="page-head">
             <div>
@@ -89,12 +96,24 @@ fn ProjectBody(
             </div>
             <div class="page-actions">
                 <a class="btn" href=Route::Templates { ns: ns.clone() }.path() data-test="open-catalog">"Templates"</a>
-                <a class="btn btn-primary" href="#create-stream" data-test="open-create-stream" on:click=|_| focus("stream-name")>"Create stream"</a>
-                <a class="btn" href=Route::Import { ns: ns.clone() }.path() data-test="open-import">"Import image"</a>
-                <button type="button" class="btn btn-danger-outline" data-test="delete-project"
-                    on:click=move |_| { delete.clear(); confirm.set(true) }>
-                    "Delete project"
-                </button>
+                <Can verb=Verb::Create resource=Resource::ImageStreams>
+                    <a class="btn btn-primary" href="#create-stream" data-test="open-create-stream" on:click=|_| focus("stream-name")>"Create stream"</a>
+                </Can>
+                <Can verb=Verb::Create resource=Resource::ImageStreamImports>
+                    <a class="btn" href=import_href.clone() data-test="open-import">"Import image"</a>
+                </Can>
+                <Can verb=Verb::List resource=Resource::RoleBindings>
+                    <a class="btn" href=access_href.clone() data-test="open-access">"Access"</a>
+                </Can>
+                <Can verb=Verb::List resource=Resource::AuditEvents>
+                    <a class="btn" href=audit_href.clone() data-test="open-audit">"Audit log"</a>
+                </Can>
+                <Can verb=Verb::Delete resource=Resource::Projects>
+                    <button type="button" class="btn btn-danger-outline" data-test="delete-project"
+                        on:click=move |_| { delete.clear(); confirm.set(true) }>
+                        "Delete project"
+                    </button>
+                </Can>
             </div>
         </header>
         <StreamsToolbar />
@@ -103,7 +122,9 @@ fn ProjectBody(
                 let ns = ns.clone();
                 move |list: List<ImageStream>| view! { <StreamTable ns=ns.clone() list q /> }
             } />
-        <CreateStream ns=ns.clone() on_created />
+        <Can verb=Verb::Create resource=Resource::ImageStreams>
+            <CreateStream ns=create_ns.clone() on_created />
+        </Can>
         <ConfirmDialog open=confirm title=format!("Delete project {ns_text}?") confirm_label="Delete project"
             on_confirm=Callback::new({ let ns = ns_text.clone(); move |()| { delete.dispatch_local(ns.clone()); } })
             pending=delete.pending() error=Signal::derive(move || delete.value().get().and_then(Result::err))>

@@ -7,6 +7,7 @@ use tagstream_shared::{ImageStream, ProjectName, StreamName, TagName};
 
 use crate::api;
 use crate::components::breadcrumbs::Breadcrumbs;
+use crate::components::can::Can;
 use crate::components::confirm_dialog::ConfirmDialog;
 use crate::components::loaded::Loaded;
 use crate::components::not_found::NotFoundView;
@@ -16,6 +17,7 @@ use crate::components::source::TagSource;
 use crate::components::tag_status::{TagHealth, TagStatusBadge};
 use crate::pages::{set_title, use_route};
 use crate::routes::Route;
+use tagstream_shared::access::{Resource, Verb};
 
 #[component]
 pub fn StreamPage() -> impl IntoView {
@@ -36,6 +38,7 @@ fn StreamView(ns: ProjectName, name: StreamName) -> impl IntoView {
         }
     });
     set_title(&format!("{name} · {ns}"));
+    crate::components::can::provide_access(ns.as_str());
     let what = format!("image stream {ns}/{name}");
     view! {
         <Breadcrumbs ns=ns.clone() stream=name.clone() />
@@ -99,11 +102,15 @@ fn StreamBody(ns: ProjectName, name: StreamName, stream: ImageStream) -> impl In
                 </dl>
             </div>
             <div class="page-actions">
-                <a class="btn btn-primary" href=edit_href data-test="edit-stream">"Edit JSON"</a>
-                <button type="button" class="btn btn-danger-outline" data-test="delete-stream"
-                    on:click=move |_| { delete.clear(); confirm.set(true) }>
-                    "Delete stream"
-                </button>
+                <Can verb=Verb::Update resource=Resource::ImageStreams>
+                    <a class="btn btn-primary" href=edit_href.clone() data-test="edit-stream">"Edit JSON"</a>
+                </Can>
+                <Can verb=Verb::Delete resource=Resource::ImageStreams>
+                    <button type="button" class="btn btn-danger-outline" data-test="delete-stream"
+                        on:click=move |_| { delete.clear(); confirm.set(true) }>
+                        "Delete stream"
+                    </button>
+                </Can>
             </div>
         </header>
         <section aria-labelledby="tags-title">

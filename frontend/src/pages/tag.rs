@@ -8,6 +8,7 @@ use tagstream_shared::{
 
 use crate::api;
 use crate::components::breadcrumbs::Breadcrumbs;
+use crate::components::can::Can;
 use crate::components::copy_button::CopyButton;
 use crate::components::loaded::Loaded;
 use crate::components::not_found::NotFoundView;
@@ -18,6 +19,7 @@ use crate::components::tag_actions::{RemoveTagDialog, RevertDialog};
 use crate::components::tag_status::{TagHealth, TagStatusBadge};
 use crate::pages::{set_title, use_route};
 use crate::routes::Route;
+use tagstream_shared::access::{Resource, Verb};
 
 #[component]
 pub fn TagPage() -> impl IntoView {
@@ -38,6 +40,7 @@ fn TagView(ns: ProjectName, stream: StreamName, tag: TagName) -> impl IntoView {
         }
     });
     set_title(&format!("{stream}:{tag} · {ns}"));
+    crate::components::can::provide_access(ns.as_str());
     let what = format!("image stream tag {ns}/{stream}:{tag}");
     view! {
         <Breadcrumbs ns=ns.clone() stream=stream.clone() tag=tag.clone() />
@@ -153,8 +156,10 @@ fn TagBody(
                         };
                         view! {
                             {compare.map(|href| view! { <a class="btn btn-small" href=href data-test="compare">"Compare"</a> " " })}
-                            <button type="button" class="btn btn-small" data-test="revert"
-                                on:click=move |_| revert_to.set(Some(image.clone()))>"Revert"</button>
+                            <Can verb=Verb::Update resource=Resource::ImageStreamTags>
+                                <button type="button" class="btn btn-small" data-test="revert"
+                                    on:click={ let image = image.clone(); move |_| revert_to.set(Some(image.clone())) }>"Revert"</button>
+                            </Can>
                         }
                     })}</td>
                 </tr>
@@ -162,6 +167,12 @@ fn TagBody(
         })
         .collect_view();
     let title = format!("{stream}:{tag}");
+    let edit_href = Route::EditTag {
+        ns: ns.clone(),
+        stream: stream.clone(),
+        tag: tag.clone(),
+    }
+    .path();
     let from = ist.tag.as_ref().and_then(|t| t.from.clone());
     let history_count = ist.items.len();
 
@@ -182,8 +193,13 @@ fn TagBody(
                 </dl>
             </div>
             <div class="page-actions">
-                <button type="button" class="btn btn-danger-outline" data-test="remove-tag"
-                    on:click=move |_| remove_open.set(true)>"Remove tag"</button>
+                <Can verb=Verb::Update resource=Resource::ImageStreamTags>
+                    <a class="btn" href=edit_href.clone() data-test="edit-tag">"Tag as… / policies"</a>
+                </Can>
+                <Can verb=Verb::Delete resource=Resource::ImageStreamTags>
+                    <button type="button" class="btn btn-danger-outline" data-test="remove-tag"
+                        on:click=move |_| remove_open.set(true)>"Remove tag"</button>
+                </Can>
             </div>
         </header>
         <RevertDialog ns=ns.clone() stream=stream.clone() tag=tag.clone() spec=ist.tag.clone()
