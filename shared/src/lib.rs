@@ -8,6 +8,7 @@
 
 pub mod access;
 pub mod compare;
+pub mod event;
 pub mod image;
 pub mod imagestream;
 pub mod import;
@@ -20,8 +21,11 @@ pub mod reference;
 pub mod samples;
 pub mod status;
 pub mod template;
+pub mod trigger;
 pub mod user;
 pub mod validation;
+pub mod watch;
+pub mod workload;
 pub mod yaml;
 
 pub use image::{
