@@ -89,7 +89,8 @@ impl WebhookSender {
         if self.listed(&parsed) {
             return Ok(());
         }
-        if parsed.host == "localhost" || parsed.host.ends_with(".localhost") {
+        let host = parsed.host.trim_end_matches('.');
+        if host == "localhost" || host.ends_with(".localhost") {
             return Err(refusal(&parsed, "a loopback name"));
         }
         match parsed.host.parse::<IpAddr>() {
