@@ -174,6 +174,9 @@ pub async fn serve(args: ServeArgs) -> Result<(), StartError> {
     prepare(&state, args.bootstrap_admin_token.as_deref()).await?;
     state.start_background();
     let app = router(state.clone(), args.dist.clone());
+    // Registered before the URL is printed: a SIGTERM sent the moment a script sees the URL
+    // must shut down cleanly, not kill the process by the default action.
+    let term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate());
     tracing::info!(%addr, "tagstream listening");
     // The URL on stdout is the interface for people and scripts that start the server.
     let _ = writeln!(std::io::stdout(), "tagstream is serving on http://{addr}/");
@@ -185,7 +188,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), StartError> {
     .with_graceful_shutdown({
         let state = state.clone();
         async move {
-            shutdown_signal().await;
+            shutdown_signal(term).await;
             state.stop_watches();
         }
     })
@@ -196,7 +199,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), StartError> {
     Ok(())
 }
 
-async fn shutdown_signal() {
+async fn shutdown_signal(term: std::io::Result<tokio::signal::unix::Signal>) {
     let ctrl_c = async {
         if let Err(e) = tokio::signal::ctrl_c().await {
             tracing::warn!(error = %e, "cannot listen for Ctrl-C");
@@ -204,7 +207,7 @@ async fn shutdown_signal() {
         }
     };
     let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        match term {
             Ok(mut s) => {
                 s.recv().await;
             }
