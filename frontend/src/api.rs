@@ -4,6 +4,9 @@
 use gloo_net::http::{Request, RequestBuilder, Response};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use tagstream_shared::event::Event;
+use tagstream_shared::trigger::{Delivery, Trigger};
+use tagstream_shared::user::{CSRF_COOKIE, CSRF_HEADER};
 use tagstream_shared::{
     ImageStream, ImageStreamImage, ImageStreamImport, ImageStreamTag, List, Project, SamplesConfig,
     Status, StatusReason, Template, TemplateInstance, paths,
@@ -143,6 +146,37 @@ pub async fn replace_samples_config(config: &SamplesConfig) -> ApiResult<Samples
     send(json(Request::put(paths::SAMPLES_CONFIG), config)).await
 }
 
+pub async fn list_triggers(ns: &str) -> ApiResult<List<Trigger>> {
+    send(Request::get(&paths::triggers(ns)).build()).await
+}
+
+pub async fn create_trigger(ns: &str, trigger: &Trigger) -> ApiResult<Trigger> {
+    send(json(Request::post(&paths::triggers(ns)), trigger)).await
+}
+
+/// Replaces a trigger (pausing or resuming it); without a secret the stored one stays.
+pub async fn replace_trigger(ns: &str, trigger: &Trigger) -> ApiResult<Trigger> {
+    let path = paths::trigger(ns, trigger.metadata.name());
+    send(json(Request::put(&path), trigger)).await
+}
+
+pub async fn delete_trigger(ns: &str, name: &str) -> ApiResult<Trigger> {
+    send(Request::delete(&paths::trigger(ns, name)).build()).await
+}
+
+pub async fn list_deliveries(ns: &str, trigger: &str) -> ApiResult<List<Delivery>> {
+    send(Request::get(&paths::deliveries(ns, trigger)).build()).await
+}
+
+/// Sends a delivery's event again (same event id).
+pub async fn redeliver(ns: &str, trigger: &str, delivery: &str) -> ApiResult<Delivery> {
+    send(Request::post(&paths::redeliver(ns, trigger, delivery)).build()).await
+}
+
+pub async fn list_events(ns: &str) -> ApiResult<List<Event>> {
+    send(Request::get(&paths::events(ns)).build()).await
+}
+
 /// The request with `body` as JSON.
 fn json<T: Serialize>(builder: RequestBuilder, body: &T) -> Result<Request, gloo_net::Error> {
     builder.json(body)
@@ -167,6 +201,12 @@ async fn exchange(request: Result<Request, gloo_net::Error>) -> Result<(u16, Str
             format!("The request could not be built: {e}"),
         )
     })?;
+    if request.method() != gloo_net::http::Method::GET
+        && let Some(token) = csrf_token()
+    {
+        // A signed-in session's changes carry its CSRF token (the cookie only this origin reads).
+        request.headers().set(CSRF_HEADER, &token);
+    }
     let response = request.send().await.map_err(|e| {
         Status::failure(
             StatusReason::ServiceUnavailable,
@@ -191,6 +231,20 @@ async fn read(response: Response) -> Result<(u16, String), Status> {
         Ok(status) => Err(status),
         Err(_) => Err(not_a_status(code, &text)),
     }
+}
+
+/// The session's CSRF token, from its cookie; none without a session.
+fn csrf_token() -> Option<String> {
+    use leptos::wasm_bindgen::JsCast;
+    let cookies = leptos::prelude::document()
+        .dyn_into::<web_sys::HtmlDocument>()
+        .ok()?
+        .cookie()
+        .ok()?;
+    cookies.split(';').find_map(|c| {
+        let (name, value) = c.trim().split_once('=')?;
+        (name == CSRF_COOKIE).then(|| value.to_owned())
+    })
 }
 
 /// A failure whose body is not a `Status` (a proxy's error page, say): keep the code and a glimpse.

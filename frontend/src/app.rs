@@ -8,6 +8,7 @@ use leptos_router::path;
 
 use crate::pages::admin_samples::AdminSamplesPage;
 use crate::pages::compare::ComparePage;
+use crate::pages::events::EventsPage;
 use crate::pages::image::ImagePage;
 use crate::pages::not_found::NotFoundPage;
 use crate::pages::openshift::OpenShiftRedirect;
@@ -17,6 +18,7 @@ use crate::pages::stream::StreamPage;
 use crate::pages::tag::TagPage;
 use crate::pages::template::TemplatePage;
 use crate::pages::templates::TemplatesPage;
+use crate::pages::triggers::TriggersPage;
 use crate::routes;
 
 /// `/` anywhere but in a text field focuses the page's search or filter box.
@@ -68,6 +70,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/ns/:ns/streams/:name/compare/:a/:b") view=ComparePage />
                     <Route path=path!("/ns/:ns/templates") view=TemplatesPage />
                     <Route path=path!("/ns/:ns/templates/:name") view=TemplatePage />
+                    <Route path=path!("/ns/:ns/triggers") view=TriggersPage />
+                    <Route path=path!("/ns/:ns/events") view=EventsPage />
                     <Route path=path!("/admin/samples") view=AdminSamplesPage />
                     <Route path=path!("/k8s/ns/:ns/:resource/:name") view=OpenShiftRedirect />
                 </Routes>

@@ -38,6 +38,10 @@ pub enum Route {
     /// `/ns/{ns}/templates/{name}`: a template to instantiate in `ns`; `?source=` names the
     /// project that holds it when that is not `ns` (the samples).
     Template { ns: ProjectName, name: TemplateName },
+    /// `/ns/{ns}/triggers`: the project's webhooks and each one's delivery log.
+    Triggers { ns: ProjectName },
+    /// `/ns/{ns}/events`: what happened in the project lately.
+    Events { ns: ProjectName },
     /// `/admin/samples`: the samples config.
     AdminSamples,
 }
@@ -58,6 +62,8 @@ impl Route {
             }
             Self::Templates { ns } => format!("/ns/{ns}/templates"),
             Self::Template { ns, name } => format!("/ns/{ns}/templates/{name}"),
+            Self::Triggers { ns } => format!("/ns/{ns}/triggers"),
+            Self::Events { ns } => format!("/ns/{ns}/events"),
             Self::AdminSamples => "/admin/samples".to_owned(),
         }
     }
@@ -96,6 +102,12 @@ impl Route {
             ["ns", ns, "templates", name] => Self::Template {
                 ns: ns.parse().ok()?,
                 name: name.parse().ok()?,
+            },
+            ["ns", ns, "triggers"] => Self::Triggers {
+                ns: ns.parse().ok()?,
+            },
+            ["ns", ns, "events"] => Self::Events {
+                ns: ns.parse().ok()?,
             },
             ["admin", "samples"] => Self::AdminSamples,
             _ => return None,
@@ -191,6 +203,8 @@ mod tests {
                 ns,
                 name: "rails-postgresql-example".parse().expect("valid"),
             },
+            Route::Triggers { ns: ns.clone() },
+            Route::Events { ns: ns.clone() },
             Route::AdminSamples,
         ]
     }

@@ -9,6 +9,7 @@ mod api_streams;
 mod api_templates;
 mod browser;
 mod browser_import;
+mod browser_live;
 mod browser_templates;
 mod chrome;
 mod faults;

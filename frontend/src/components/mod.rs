@@ -8,6 +8,7 @@ pub mod create_stream;
 pub mod error_banner;
 pub mod field;
 pub mod import_form;
+pub mod live;
 pub mod loaded;
 pub mod not_found;
 pub mod relative_time;

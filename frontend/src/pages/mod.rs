@@ -3,6 +3,7 @@
 
 pub mod admin_samples;
 pub mod compare;
+pub mod events;
 pub mod image;
 pub mod not_found;
 pub mod openshift;
@@ -12,6 +13,7 @@ pub mod stream;
 pub mod tag;
 pub mod template;
 pub mod templates;
+pub mod triggers;
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_location;

@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
-use tagstream_shared::{ImageStream, List, Project, ProjectName, Time};
+use tagstream_shared::{ImageStream, List, Project, ProjectName, Time, paths};
 
 use crate::api;
 use crate::components::breadcrumbs::Breadcrumbs;
@@ -11,6 +11,7 @@ use crate::components::confirm_dialog::ConfirmDialog;
 use crate::components::create_stream::CreateStream;
 use crate::components::field::focus;
 use crate::components::import_form::ImportForm;
+use crate::components::live::{LiveNote, live_updates};
 use crate::components::loaded::Loaded;
 use crate::components::not_found::NotFoundView;
 use crate::components::relative_time::RelativeTime;
@@ -47,9 +48,22 @@ fn ProjectView(ns: ProjectName) -> impl IntoView {
         }
     });
     set_title(ns.as_str());
+    let since = Signal::derive(move || {
+        streams
+            .get()
+            .and_then(Result::ok)
+            .and_then(|list| list.metadata.resource_version)
+    });
+    let updated = live_updates(
+        paths::imagestreams(ns.as_str()),
+        None,
+        since,
+        Callback::new(move |()| streams.refetch()),
+    );
     let what = format!("project {ns}");
     view! {
         <Breadcrumbs ns=ns.clone() />
+        <LiveNote updated />
         <Loaded resource=project what view={move |p: Project| view! { <ProjectBody ns=ns.clone() project=p streams /> }} />
     }
 }
@@ -90,6 +104,8 @@ fn ProjectBody(
             </div>
             <div class="page-actions">
                 <a class="btn" href=Route::Templates { ns: ns.clone() }.path() data-test="open-catalog">"Templates"</a>
+                <a class="btn" href=Route::Triggers { ns: ns.clone() }.path() data-test="open-triggers">"Triggers"</a>
+                <a class="btn" href=Route::Events { ns: ns.clone() }.path() data-test="open-events">"Events"</a>
                 <a class="btn btn-primary" href="#create-stream" data-test="open-create-stream" on:click=|_| focus("stream-name")>"Create stream"</a>
                 <a class="btn" href="#import-image" data-test="open-import" on:click=|_| focus("import-reference")>"Import image"</a>
                 <button type="button" class="btn btn-danger-outline" data-test="delete-project"

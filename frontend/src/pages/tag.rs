@@ -4,11 +4,13 @@
 use leptos::prelude::*;
 use tagstream_shared::{
     Digest, ImageReference, ImageStreamTag, ProjectName, SourceKind, StreamName, TagEvent, TagName,
+    paths,
 };
 
 use crate::api;
 use crate::components::breadcrumbs::Breadcrumbs;
 use crate::components::copy_button::CopyButton;
+use crate::components::live::{LiveNote, live_updates};
 use crate::components::loaded::Loaded;
 use crate::components::not_found::NotFoundView;
 use crate::components::relative_time::RelativeTime;
@@ -38,9 +40,22 @@ fn TagView(ns: ProjectName, stream: StreamName, tag: TagName) -> impl IntoView {
         }
     });
     set_title(&format!("{stream}:{tag} · {ns}"));
+    let since = Signal::derive(move || {
+        resource
+            .get()
+            .and_then(Result::ok)
+            .and_then(|ist| ist.metadata.resource_version)
+    });
+    let updated = live_updates(
+        paths::imagestreams(ns.as_str()),
+        Some(stream.to_string()),
+        since,
+        Callback::new(move |()| resource.refetch()),
+    );
     let what = format!("image stream tag {ns}/{stream}:{tag}");
     view! {
         <Breadcrumbs ns=ns.clone() stream=stream.clone() tag=tag.clone() />
+        <LiveNote updated />
         <Loaded resource=resource what rows=6
             view={move |ist: ImageStreamTag| view! { <TagBody ns=ns.clone() stream=stream.clone() tag=tag.clone() ist reload=Callback::new(move |()| resource.refetch()) /> }} />
     }
