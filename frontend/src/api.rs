@@ -123,6 +123,10 @@ pub async fn instantiate(ns: &str, instance: &TemplateInstance) -> ApiResult<Tem
     .await
 }
 
+pub async fn list_template_instances(ns: &str) -> ApiResult<List<TemplateInstance>> {
+    send(Request::get(&paths::template_instances(ns)).build()).await
+}
+
 /// Removes a tag and its history.
 pub async fn delete_stream_tag(ns: &str, name: &str, tag: &str) -> ApiResult<Status> {
     send(Request::delete(&paths::imagestreamtag(ns, name, tag)).build()).await

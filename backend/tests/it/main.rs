@@ -13,6 +13,7 @@ mod browser_live;
 mod browser_templates;
 mod chrome;
 mod faults;
+mod followers;
 mod import;
 mod oci_examples;
 mod receiver;

@@ -7,6 +7,7 @@ pub mod copy_button;
 pub mod create_stream;
 pub mod error_banner;
 pub mod field;
+pub mod followers;
 pub mod import_form;
 pub mod live;
 pub mod loaded;

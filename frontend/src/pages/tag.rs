@@ -10,6 +10,7 @@ use tagstream_shared::{
 use crate::api;
 use crate::components::breadcrumbs::Breadcrumbs;
 use crate::components::copy_button::CopyButton;
+use crate::components::followers::TagFollowers;
 use crate::components::live::{LiveNote, live_updates};
 use crate::components::loaded::Loaded;
 use crate::components::not_found::NotFoundView;
@@ -225,6 +226,7 @@ fn TagBody(
                 </div>
             })}
         </section>
+        <TagFollowers ns=ns.clone() stream=stream.clone() tag=tag.clone() />
         <section aria-labelledby="history-title">
             <h2 id="history-title">"History " <span class="muted count">{format!("({history_count})")}</span></h2>
             {if history_count == 0 {
