@@ -11,6 +11,7 @@ mod browser;
 mod browser_import;
 mod browser_live;
 mod browser_templates;
+mod browser_triggers;
 mod chrome;
 mod faults;
 mod followers;
