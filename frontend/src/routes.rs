@@ -199,12 +199,12 @@ mod tests {
                 b: format!("sha256:{}", "e".repeat(64)).parse().expect("valid"),
             },
             Route::Templates { ns: ns.clone() },
+            Route::Triggers { ns: ns.clone() },
+            Route::Events { ns: ns.clone() },
             Route::Template {
                 ns,
                 name: "rails-postgresql-example".parse().expect("valid"),
             },
-            Route::Triggers { ns: ns.clone() },
-            Route::Events { ns: ns.clone() },
             Route::AdminSamples,
         ]
     }
