@@ -21,11 +21,12 @@ CREATE TABLE change_floor (
 );
 INSERT INTO change_floor (id, value) SELECT 1, value FROM revision WHERE id = 1;
 
--- Keep about the last 5,000 changes: every 500th row prunes whole revisions older than that.
-CREATE TRIGGER changes_prune AFTER INSERT ON changes WHEN NEW.id % 500 = 0
+-- Keep about the last 2,000 changes (bodies are whole objects, a big stream is a few hundred
+-- KB): every 200th row prunes whole revisions older than that.
+CREATE TRIGGER changes_prune AFTER INSERT ON changes WHEN NEW.id % 200 = 0
 BEGIN
     UPDATE change_floor SET value = max(value, coalesce(
-        (SELECT revision FROM changes WHERE id <= NEW.id - 5000 ORDER BY id DESC LIMIT 1), value))
+        (SELECT revision FROM changes WHERE id <= NEW.id - 2000 ORDER BY id DESC LIMIT 1), value))
         WHERE id = 1;
     DELETE FROM changes WHERE revision <= (SELECT value FROM change_floor WHERE id = 1);
 END;
@@ -61,6 +62,15 @@ CREATE TABLE deliveries (
 CREATE INDEX deliveries_due ON deliveries (phase, next_attempt);
 CREATE INDEX deliveries_by_trigger ON deliveries (namespace, trigger, created);
 
+-- A trigger's log keeps its newest 200 finished deliveries; pending ones are never dropped.
+CREATE TRIGGER deliveries_prune AFTER INSERT ON deliveries
+BEGIN
+    DELETE FROM deliveries
+    WHERE namespace = NEW.namespace AND trigger = NEW.trigger AND phase != 'Pending'
+      AND id NOT IN (SELECT id FROM deliveries WHERE namespace = NEW.namespace
+                     AND trigger = NEW.trigger ORDER BY created DESC, rowid DESC LIMIT 200);
+END;
+
 -- A project's events page (tagstream.io/v1 Event bodies), newest last.
 CREATE TABLE events (
     id        INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -68,6 +78,12 @@ CREATE TABLE events (
     body      TEXT NOT NULL
 ) STRICT;
 CREATE INDEX events_by_namespace ON events (namespace, id);
+
+-- Keep about the last 20,000 events over all projects.
+CREATE TRIGGER events_prune AFTER INSERT ON events WHEN NEW.id % 1000 = 0
+BEGIN
+    DELETE FROM events WHERE id <= NEW.id - 20000;
+END;
 
 CREATE TRIGGER projects_added AFTER INSERT ON projects
 BEGIN
