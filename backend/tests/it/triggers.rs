@@ -530,3 +530,37 @@ async fn triggers_follow_project_roles_and_never_show_secrets() {
     assert_eq!(code, StatusCode::OK);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_failed_import_is_on_the_projects_events_page() {
+    let app = TestApp::start_with_config(config(&[])).await;
+    app.create_project("demo").await;
+    // The test config allows no reachable registry: the import fails, the tag keeps no image.
+    app.create_stream(
+        "demo",
+        &stream_json("ruby", "latest", "quay.io/demo/ruby:3.3"),
+    )
+    .await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        let (code, list) = app.get(&events("demo")).await;
+        assert_eq!(code, StatusCode::OK, "{list}");
+        let failed = list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["reason"] == "ImportFailed");
+        if let Some(e) = failed {
+            assert_eq!(e["type"], "Warning");
+            assert_eq!(e["involvedObject"]["name"], "ruby:latest");
+            assert!(e["message"].as_str().unwrap().contains("quay.io"), "{e}");
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no ImportFailed: {list}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    app.stop().await;
+}
