@@ -181,6 +181,7 @@ pub async fn list_or_watch<T: Serialize>(
         changed: state.store.subscribe(),
         stop: state.watches.subscribe(),
         cursor,
+        seen: from,
         scope,
         pending,
         sse: options.sse,
@@ -216,6 +217,8 @@ struct Watcher {
     changed: tokio::sync::watch::Receiver<u64>,
     stop: tokio::sync::watch::Receiver<bool>,
     cursor: i64,
+    /// The newest revision passed on (or the one the watch started after).
+    seen: u64,
     scope: Scope,
     pending: VecDeque<Bytes>,
     sse: bool,
@@ -244,7 +247,11 @@ impl Watcher {
                     return None;
                 }
                 Ok(Err(oldest)) => {
-                    let status = ApiError::Gone { asked: 0, oldest }.to_status();
+                    let status = ApiError::Gone {
+                        asked: self.seen,
+                        oldest,
+                    }
+                    .to_status();
                     let object = serde_json::to_value(status).unwrap_or_default();
                     self.pending
                         .push_back(frame(self.sse, None, WatchEventType::Error, object));
@@ -265,6 +272,7 @@ impl Watcher {
                                 Value::String(row.revision.to_string()),
                             );
                         }
+                        self.seen = self.seen.max(row.revision);
                         self.pending.push_back(frame(
                             self.sse,
                             Some(row.revision),
