@@ -315,3 +315,35 @@ async fn a_watch_is_authorized_like_its_list_and_filtered_to_visible_projects() 
     drop(events);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn deleting_a_project_is_seen_as_the_deletion_of_its_streams() {
+    let app = TestApp::start().await;
+    app.create_project("demo").await;
+    app.create_stream(
+        "demo",
+        &stream_json("ruby", "latest", "quay.io/demo/ruby:3.3"),
+    )
+    .await;
+    let (_, list) = app.get(IMAGESTREAMS_ALL).await;
+    let list_rv = list["metadata"]["resourceVersion"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let resp = watch(
+        &app.client,
+        app.url(&format!(
+            "{IMAGESTREAMS_ALL}?watch=true&resourceVersion={list_rv}"
+        )),
+    )
+    .await;
+    let mut events = Events::lines(resp);
+    let (code, _) = app.delete(&tagstream_shared::paths::project("demo")).await;
+    assert_eq!(code, StatusCode::OK);
+    let deleted = events.next().await;
+    assert_eq!(deleted["type"], "DELETED");
+    assert_eq!(deleted["object"]["metadata"]["name"], "ruby");
+    assert!(list_rv.parse::<u64>().unwrap() < rv(&deleted));
+    drop(events);
+    app.stop().await;
+}
