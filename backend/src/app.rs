@@ -20,7 +20,7 @@ use crate::registry::policy::PolicyError;
 use crate::registry::{RegistryClient, RegistryPolicy};
 use crate::store::{self, Store};
 
-/// What every handler shares. The webhook sender joins here when triggers land.
+/// What every handler shares.
 #[derive(Debug, Clone)]
 pub struct AppState {
     /// Where objects live (SQLite by default).
@@ -33,6 +33,10 @@ pub struct AppState {
     pub importer: Arc<Importer>,
     /// Failed sign-ins per user and per address.
     pub login_limiter: Arc<crate::auth::rate_limit::LoginLimiter>,
+    /// Trigger webhooks: the outbox worker and its sender (SSRF rules, signatures).
+    pub deliverer: Arc<crate::triggers::worker::Deliverer>,
+    /// Set to `true` at shutdown: open watches end, so that a graceful shutdown can finish.
+    pub watches: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
 impl AppState {
@@ -51,23 +55,38 @@ impl AppState {
             clock.clone(),
             config.import.clone(),
         ));
+        let deliverer = Arc::new(crate::triggers::worker::Deliverer::new(
+            store.clone(),
+            config.webhooks.clone(),
+        ));
         Ok(Self {
             store,
             clock,
             config: Arc::new(config),
             importer,
             login_limiter: Arc::default(),
+            deliverer,
+            watches: Arc::new(tokio::sync::watch::Sender::new(false)),
         })
     }
 
-    /// Starts the background work: pending imports, aliases, scheduled re-imports.
+    /// Starts the background work: pending imports, aliases, scheduled re-imports, webhook
+    /// deliveries.
     pub fn start_background(&self) {
         self.importer.start();
+        self.deliverer.start();
     }
 
-    /// Stops the background work.
+    /// Stops the background work and ends open watches.
     pub fn stop_background(&self) {
         self.importer.stop();
+        self.deliverer.stop();
+        self.stop_watches();
+    }
+
+    /// Ends every open watch (they would otherwise hold a graceful shutdown open forever).
+    pub fn stop_watches(&self) {
+        self.watches.send_replace(true);
     }
 }
 
@@ -155,6 +174,9 @@ pub async fn serve(args: ServeArgs) -> Result<(), StartError> {
     prepare(&state, args.bootstrap_admin_token.as_deref()).await?;
     state.start_background();
     let app = router(state.clone(), args.dist.clone());
+    // Registered before the URL is printed: a SIGTERM sent the moment a script sees the URL
+    // must shut down cleanly, not kill the process by the default action.
+    let term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate());
     tracing::info!(%addr, "tagstream listening");
     // The URL on stdout is the interface for people and scripts that start the server.
     let _ = writeln!(std::io::stdout(), "tagstream is serving on http://{addr}/");
@@ -163,7 +185,13 @@ pub async fn serve(args: ServeArgs) -> Result<(), StartError> {
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
     )
-    .with_graceful_shutdown(shutdown_signal())
+    .with_graceful_shutdown({
+        let state = state.clone();
+        async move {
+            shutdown_signal(term).await;
+            state.stop_watches();
+        }
+    })
     .await
     .map_err(StartError::Serve)?;
     state.stop_background();
@@ -171,7 +199,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), StartError> {
     Ok(())
 }
 
-async fn shutdown_signal() {
+async fn shutdown_signal(term: std::io::Result<tokio::signal::unix::Signal>) {
     let ctrl_c = async {
         if let Err(e) = tokio::signal::ctrl_c().await {
             tracing::warn!(error = %e, "cannot listen for Ctrl-C");
@@ -179,7 +207,7 @@ async fn shutdown_signal() {
         }
     };
     let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        match term {
             Ok(mut s) => {
                 s.recv().await;
             }

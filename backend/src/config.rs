@@ -171,12 +171,53 @@ impl Default for ImportConfig {
     }
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+/// Trigger webhooks: where they may go and how hard delivery tries.
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WebhooksConfig {
-    /// `host[:port]` that webhooks may target despite the SSRF rules.
+    /// `host[:port]` that webhooks may target despite the SSRF rules (an entry without a port
+    /// allows any port of that host).
     #[serde(default)]
     pub allowed_hosts: Vec<String>,
+    /// Timeout for one delivery attempt, connecting included, in seconds.
+    #[serde(default = "WebhooksConfig::default_timeout")]
+    pub timeout_seconds: u64,
+    /// The wait before the first retry; each later one doubles it.
+    #[serde(default = "WebhooksConfig::default_retry_initial")]
+    pub retry_initial_seconds: u64,
+    /// The longest wait between two attempts.
+    #[serde(default = "WebhooksConfig::default_retry_max")]
+    pub retry_max_interval_seconds: u64,
+    /// A delivery still failing this long after its event is given up (phase `Failed`).
+    #[serde(default = "WebhooksConfig::default_give_up")]
+    pub give_up_after_seconds: u64,
+}
+
+impl WebhooksConfig {
+    fn default_timeout() -> u64 {
+        10
+    }
+    fn default_retry_initial() -> u64 {
+        5
+    }
+    fn default_retry_max() -> u64 {
+        600
+    }
+    fn default_give_up() -> u64 {
+        24 * 3600
+    }
+}
+
+impl Default for WebhooksConfig {
+    fn default() -> Self {
+        Self {
+            allowed_hosts: Vec::new(),
+            timeout_seconds: Self::default_timeout(),
+            retry_initial_seconds: Self::default_retry_initial(),
+            retry_max_interval_seconds: Self::default_retry_max(),
+            give_up_after_seconds: Self::default_give_up(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -258,6 +299,16 @@ impl Config {
             || auth.login_window_seconds == 0
         {
             return Err("[auth] session and login limits must be at least 1".into());
+        }
+        let hooks = &self.webhooks;
+        if hooks.timeout_seconds == 0
+            || hooks.retry_initial_seconds == 0
+            || hooks.retry_max_interval_seconds == 0
+        {
+            return Err(
+                "[webhooks] timeout_seconds, retry_initial_seconds and retry_max_interval_seconds must be at least 1"
+                    .into(),
+            );
         }
         if import.platform.split('/').count() < 2 {
             return Err(format!(

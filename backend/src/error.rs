@@ -31,6 +31,9 @@ pub enum ApiError {
     },
     #[error("bad request: {0}")]
     BadRequest(String),
+    /// A watch from a resourceVersion older than the changes kept.
+    #[error("too old resource version: {asked} ({oldest})")]
+    Gone { asked: u64, oldest: u64 },
     #[error("unauthorized: {0}")]
     Unauthorized(String),
     #[error("forbidden: {0}")]
@@ -117,6 +120,13 @@ impl ApiError {
             )
             .about(resource.group, resource.plural, name),
             Self::BadRequest(message) => Status::failure(StatusReason::BadRequest, message.clone()),
+            Self::Gone { asked, oldest } => Status::failure(
+                StatusReason::Gone,
+                format!(
+                    "too old resource version: {asked} ({oldest}); list again and watch from \
+                     the list's resourceVersion"
+                ),
+            ),
             Self::Unauthorized(message) => {
                 Status::failure(StatusReason::Unauthorized, message.clone())
             }

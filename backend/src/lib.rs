@@ -19,3 +19,5 @@ pub mod service;
 pub mod static_files;
 pub mod store;
 pub mod template_service;
+pub mod triggers;
+pub mod watch;

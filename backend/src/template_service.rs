@@ -149,9 +149,21 @@ pub fn plan_instance(
     let mut streams = Vec::new();
     let mut refs = Vec::new();
     let mut manifests = Vec::new();
+    let mut followers = Vec::new();
     for (i, object) in processed.objects.iter().enumerate() {
         let field = format!("spec.template.objects[{i}]");
         if !is_image_stream(object) {
+            match tagstream_shared::workload::followers_of(object) {
+                Ok(found) => followers.extend(found),
+                Err(e) => errors.push(FieldError::invalid(
+                    format!(
+                        "{field}.metadata.annotations[{}]",
+                        tagstream_shared::workload::TRIGGERS_ANNOTATION
+                    ),
+                    "",
+                    e,
+                )),
+            }
             refs.push(reference(object, ns, None));
             manifests.push(object.clone());
             continue;
@@ -224,6 +236,7 @@ pub fn plan_instance(
             "lastTransitionTime": now,
         })],
         objects: refs,
+        followers,
         ..TemplateInstanceStatus::default()
     };
     let mut record = request.clone();

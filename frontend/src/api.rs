@@ -4,6 +4,8 @@
 use gloo_net::http::{Request, RequestBuilder, Response};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use tagstream_shared::event::Event;
+use tagstream_shared::trigger::{Delivery, Trigger};
 use tagstream_shared::user::{
     AcceptInvitation, AccessReview, AuditEvent, CSRF_COOKIE, CSRF_HEADER, Group, Identity, Login,
     RoleBinding, Token, User, UserCreate, UserCreated,
@@ -122,6 +124,10 @@ pub async fn instantiate(ns: &str, instance: &TemplateInstance) -> ApiResult<Tem
         instance,
     ))
     .await
+}
+
+pub async fn list_template_instances(ns: &str) -> ApiResult<List<TemplateInstance>> {
+    send(Request::get(&paths::template_instances(ns)).build()).await
 }
 
 /// Removes a tag and its history.
@@ -276,6 +282,37 @@ fn to_sign_in() {
     }
     let next = String::from(js_sys::encode_uri_component(&here));
     _ = location.assign(&format!("/login?next={next}"));
+}
+
+pub async fn list_triggers(ns: &str) -> ApiResult<List<Trigger>> {
+    send(Request::get(&paths::triggers(ns)).build()).await
+}
+
+pub async fn create_trigger(ns: &str, trigger: &Trigger) -> ApiResult<Trigger> {
+    send(json(Request::post(&paths::triggers(ns)), trigger)).await
+}
+
+/// Replaces a trigger (pausing or resuming it); without a secret the stored one stays.
+pub async fn replace_trigger(ns: &str, trigger: &Trigger) -> ApiResult<Trigger> {
+    let path = paths::trigger(ns, trigger.metadata.name());
+    send(json(Request::put(&path), trigger)).await
+}
+
+pub async fn delete_trigger(ns: &str, name: &str) -> ApiResult<Trigger> {
+    send(Request::delete(&paths::trigger(ns, name)).build()).await
+}
+
+pub async fn list_deliveries(ns: &str, trigger: &str) -> ApiResult<List<Delivery>> {
+    send(Request::get(&paths::deliveries(ns, trigger)).build()).await
+}
+
+/// Sends a delivery's event again (same event id).
+pub async fn redeliver(ns: &str, trigger: &str, delivery: &str) -> ApiResult<Delivery> {
+    send(Request::post(&paths::redeliver(ns, trigger, delivery)).build()).await
+}
+
+pub async fn list_events(ns: &str) -> ApiResult<List<Event>> {
+    send(Request::get(&paths::events(ns)).build()).await
 }
 
 /// The request with `body` as JSON.

@@ -82,10 +82,12 @@ pub enum Resource {
     RoleBindings,
     Triggers,
     AuditEvents,
+    /// A project's events page: tag changes, imports, deliveries.
+    Events,
 }
 
 impl Resource {
-    pub const ALL: [Self; 11] = [
+    pub const ALL: [Self; 12] = [
         Self::Projects,
         Self::ImageStreams,
         Self::ImageStreamTags,
@@ -97,6 +99,7 @@ impl Resource {
         Self::RoleBindings,
         Self::Triggers,
         Self::AuditEvents,
+        Self::Events,
     ];
 
     pub fn plural(self) -> &'static str {
@@ -112,6 +115,7 @@ impl Resource {
             Self::RoleBindings => "rolebindings",
             Self::Triggers => "triggers",
             Self::AuditEvents => "auditevents",
+            Self::Events => "events",
         }
     }
 
@@ -126,7 +130,7 @@ impl Resource {
                 "template.openshift.io"
             }
             Self::RoleBindings => "rbac.authorization.k8s.io",
-            Self::Triggers | Self::AuditEvents => "tagstream.io",
+            Self::Triggers | Self::AuditEvents | Self::Events => "tagstream.io",
         }
     }
 

@@ -65,6 +65,10 @@ pub enum Route {
     AdminAudit,
     /// `/tokens`: API tokens (`?user=` another user's, for cluster admins).
     Tokens,
+    /// `/ns/{ns}/triggers`: the project's webhooks and each one's delivery log.
+    Triggers { ns: ProjectName },
+    /// `/ns/{ns}/events`: what happened in the project lately.
+    Events { ns: ProjectName },
 }
 
 impl Route {
@@ -96,6 +100,8 @@ impl Route {
             Self::AdminUsers => "/admin/users".to_owned(),
             Self::AdminAudit => "/admin/audit".to_owned(),
             Self::Tokens => "/tokens".to_owned(),
+            Self::Triggers { ns } => format!("/ns/{ns}/triggers"),
+            Self::Events { ns } => format!("/ns/{ns}/events"),
         }
     }
 
@@ -168,6 +174,12 @@ impl Route {
             ["admin", "users"] => Self::AdminUsers,
             ["admin", "audit"] => Self::AdminAudit,
             ["tokens"] => Self::Tokens,
+            ["ns", ns, "triggers"] => Self::Triggers {
+                ns: ns.parse().ok()?,
+            },
+            ["ns", ns, "events"] => Self::Events {
+                ns: ns.parse().ok()?,
+            },
             _ => return None,
         })
     }
@@ -206,7 +218,9 @@ impl Route {
             | Self::Audit { .. }
             | Self::AdminUsers
             | Self::AdminAudit
-            | Self::Tokens => Bundle::Access,
+            | Self::Tokens
+            | Self::Triggers { .. }
+            | Self::Events { .. } => Bundle::Access,
             Self::Templates { .. } | Self::Template { .. } | Self::AdminSamples => {
                 Bundle::Templates
             }
@@ -234,7 +248,8 @@ pub enum Bundle {
     Tools,
     /// The template catalog, the template page and the samples admin page.
     Templates,
-    /// Signing in, invitations, a project's access rules and audit log, users and teams, tokens.
+    /// Signing in, invitations, a project's access rules, audit log, triggers and events, users
+    /// and teams, tokens.
     Access,
 }
 
@@ -318,6 +333,12 @@ mod tests {
             Route::AdminUsers,
             Route::AdminAudit,
             Route::Tokens,
+            Route::Triggers {
+                ns: "demo".parse().expect("valid"),
+            },
+            Route::Events {
+                ns: "demo".parse().expect("valid"),
+            },
         ]
     }
 
@@ -370,7 +391,9 @@ mod tests {
                 "/login" | "/tokens" | "/admin/users" | "/admin/audit" => Bundle::Access,
                 p if p.starts_with("/invite/")
                     || p.ends_with("/access")
-                    || p.ends_with("/audit") =>
+                    || p.ends_with("/audit")
+                    || p.ends_with("/triggers")
+                    || p.ends_with("/events") =>
                 {
                     Bundle::Access
                 }

@@ -9,6 +9,7 @@
 pub mod access;
 pub mod compare;
 pub mod console;
+pub mod event;
 pub mod image;
 pub mod imagestream;
 pub mod import;
@@ -21,8 +22,11 @@ pub mod reference;
 pub mod samples;
 pub mod status;
 pub mod template;
+pub mod trigger;
 pub mod user;
 pub mod validation;
+pub mod watch;
+pub mod workload;
 pub mod yaml;
 
 pub use image::{

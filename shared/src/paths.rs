@@ -104,3 +104,31 @@ pub fn access_reviews(ns: &str) -> String {
 pub fn imagestreamtags_in(ns: &str) -> String {
     format!("/apis/image.openshift.io/v1/namespaces/{ns}/imagestreamtags")
 }
+
+pub fn triggers(ns: &str) -> String {
+    format!("/apis/tagstream.io/v1/namespaces/{ns}/triggers")
+}
+
+pub fn trigger(ns: &str, name: &str) -> String {
+    format!("{}/{name}", triggers(ns))
+}
+
+/// A trigger's delivery log, newest first.
+pub fn deliveries(ns: &str, trigger: &str) -> String {
+    format!("{}/deliveries", self::trigger(ns, trigger))
+}
+
+/// `POST` here sends a delivery's event again (same event id, a new delivery).
+pub fn redeliver(ns: &str, trigger: &str, delivery: &str) -> String {
+    format!("{}/{delivery}/redeliver", deliveries(ns, trigger))
+}
+
+/// A project's events: tag changes, imports and failures, webhook deliveries.
+pub fn events(ns: &str) -> String {
+    format!("/apis/tagstream.io/v1/namespaces/{ns}/events")
+}
+
+/// The workloads (from instantiated templates) that follow a stream's tags.
+pub fn followers(ns: &str, stream: &str) -> String {
+    format!("{}/followers", imagestream(ns, stream))
+}

@@ -207,6 +207,10 @@ pub struct TemplateInstanceStatus {
     /// them, since they may carry generated secrets.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub manifests: Option<Value>,
+    /// tagstream's own: the workloads among the objects that follow a stream tag (their
+    /// `image.openshift.io/triggers` annotation), kept so that a tag page can name them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub followers: Vec<crate::workload::Follower>,
     #[serde(flatten)]
     pub extra: Extra,
 }

@@ -66,14 +66,24 @@ fn normalized(mut group: Group) -> Group {
     group
 }
 
-async fn list_groups(State(state): State<AppState>) -> ApiResult<Json<List<Group>>> {
+async fn list_groups(
+    State(state): State<AppState>,
+    options: crate::watch::ListOptions,
+) -> ApiResult<axum::response::Response> {
     let listed = state.store.list_groups().await?;
-    Ok(Json(List::new(
+    let list = List::new(
         Group::KIND,
         USER_API_VERSION,
         listed.resource_version.to_string(),
         listed.items,
-    )))
+    );
+    crate::watch::list_or_watch(
+        &state,
+        options,
+        crate::watch::Scope::cluster("groups"),
+        list,
+    )
+    .await
 }
 
 async fn get_group(

@@ -20,6 +20,8 @@ use crate::body::{Body, BodyFormat, Names, RawBody, decode, merge_patch};
 use crate::error::{ApiError, ApiResult};
 use crate::service;
 use crate::store::StoreError;
+use crate::watch::{ListOptions, Scope, list_or_watch};
+use axum::response::Response;
 
 pub fn routes() -> Routes {
     const ALL: &str = "/apis/image.openshift.io/v1/imagestreams";
@@ -116,13 +118,13 @@ fn stream_error(ns: &ProjectName, name: &str) -> impl FnOnce(StoreError) -> ApiE
     }
 }
 
-fn list(items: Vec<ImageStream>, resource_version: u64) -> Json<List<ImageStream>> {
-    Json(List::new(
+fn list(items: Vec<ImageStream>, resource_version: u64) -> List<ImageStream> {
+    List::new(
         ImageStream::KIND,
         API_VERSION,
         resource_version.to_string(),
         items,
-    ))
+    )
 }
 
 fn invalid(name: &str, errors: Vec<FieldError>) -> ApiResult<()> {
@@ -179,7 +181,8 @@ fn name_matches_url(stream: &ImageStream, name: &StreamName) -> ApiResult<()> {
 async fn list_all_image_streams(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-) -> ApiResult<Json<List<ImageStream>>> {
+    options: ListOptions,
+) -> ApiResult<Response> {
     let visible =
         crate::access::visible_projects(&state, &caller, V::List, R::ImageStreams).await?;
     let listed = state.store.list_image_streams(None).await?;
@@ -195,20 +198,32 @@ async fn list_all_image_streams(
             })
         })
         .collect();
-    Ok(list(items, listed.resource_version))
+    let scope = Scope {
+        visible,
+        ..Scope::cluster(ImageStream::RESOURCE)
+    };
+    list_or_watch(&state, options, scope, list(items, listed.resource_version)).await
 }
 
 async fn list_image_streams(
     State(state): State<AppState>,
     Names(NsPath(ns)): Names<NsPath>,
-) -> ApiResult<Json<List<ImageStream>>> {
+    options: ListOptions,
+) -> ApiResult<Response> {
     state
         .store
         .get_project(&ns)
         .await
         .map_err(|e| ApiError::from_store(e, PROJECTS, ns.as_str()))?;
     let listed = state.store.list_image_streams(Some(&ns)).await?;
-    Ok(list(listed.items, listed.resource_version))
+    let scope = Scope::project(ImageStream::RESOURCE, ns.as_str());
+    list_or_watch(
+        &state,
+        options,
+        scope,
+        list(listed.items, listed.resource_version),
+    )
+    .await
 }
 
 async fn create_image_stream(

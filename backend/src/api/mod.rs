@@ -4,6 +4,7 @@
 mod accept;
 mod accessreviews;
 mod auditevents;
+mod events;
 mod groups;
 mod imagestreamimages;
 mod imagestreamimports;
@@ -16,6 +17,7 @@ mod samples;
 mod session;
 mod templateinstances;
 mod templates;
+mod triggers;
 mod users;
 
 use std::fmt;
@@ -178,6 +180,8 @@ pub fn routes() -> routes::Routes {
         .merge(templates::routes())
         .merge(templateinstances::routes())
         .merge(samples::routes())
+        .merge(triggers::routes())
+        .merge(events::routes())
 }
 
 pub use users::bootstrap as bootstrap_admin;

@@ -18,6 +18,8 @@ use crate::auth::Caller;
 use crate::body::{Body, Names};
 use crate::error::{ApiError, ApiResult};
 use crate::service;
+use crate::watch::{ListOptions, Scope, list_or_watch};
+use axum::response::Response;
 
 pub fn routes() -> Routes {
     const ALL: &str = "/apis/project.openshift.io/v1/projects";
@@ -49,7 +51,8 @@ pub fn routes() -> Routes {
 async fn list_projects(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-) -> ApiResult<Json<List<Project>>> {
+    options: ListOptions,
+) -> ApiResult<Response> {
     let visible = crate::access::visible_projects(&state, &caller, V::Get, R::Projects).await?;
     let listed = state.store.list_projects().await?;
     let items = listed
@@ -61,12 +64,17 @@ async fn list_projects(
                 .is_none_or(|v| v.contains(p.metadata.name()))
         })
         .collect();
-    Ok(Json(List::new(
+    let list = List::new(
         Project::KIND,
         API_VERSION,
         listed.resource_version.to_string(),
         items,
-    )))
+    );
+    let scope = Scope {
+        visible,
+        ..Scope::cluster(Project::RESOURCE)
+    };
+    list_or_watch(&state, options, scope, list).await
 }
 
 /// Creates a project; its creator becomes its admin (RoleBinding `admin`), as in OpenShift.

@@ -134,15 +134,18 @@ fn ns_of(raw: &str) -> ApiResult<ProjectName> {
 async fn list_bindings(
     State(state): State<AppState>,
     Path(ns): Path<String>,
-) -> ApiResult<Json<List<RoleBinding>>> {
+    options: crate::watch::ListOptions,
+) -> ApiResult<axum::response::Response> {
     let ns = ns_of(&ns)?;
     let listed = state.store.list_role_bindings(&ns).await?;
-    Ok(Json(List::new(
+    let list = List::new(
         RoleBinding::KIND,
         RBAC_API_VERSION,
         listed.resource_version.to_string(),
         listed.items,
-    )))
+    );
+    let scope = crate::watch::Scope::project("rolebindings", ns.as_str());
+    crate::watch::list_or_watch(&state, options, scope, list).await
 }
 
 async fn get_binding(

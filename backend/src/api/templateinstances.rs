@@ -91,6 +91,7 @@ async fn list_template_instances(
     State(state): State<AppState>,
     Names(NsPath(ns)): Names<NsPath>,
     accept: Accept,
+    options: crate::watch::ListOptions,
 ) -> ApiResult<Response> {
     require_project(&state, &ns).await?;
     let listed = state.store.list_template_instances(&ns).await?;
@@ -100,6 +101,10 @@ async fn list_template_instances(
         listed.resource_version.to_string(),
         listed.items,
     );
+    if options.watch {
+        let scope = crate::watch::Scope::project(TemplateInstance::RESOURCE, ns.as_str());
+        return crate::watch::list_or_watch(&state, options, scope, list).await;
+    }
     Ok(accept.respond(StatusCode::OK, &list))
 }
 

@@ -19,6 +19,7 @@ use crate::body::{Body, Names};
 use crate::error::{ApiError, ApiResult};
 use crate::store::StoreError;
 use crate::template_service;
+use crate::watch::{ListOptions, Scope, list_or_watch};
 
 pub fn routes() -> Routes {
     const IN: &str = "/apis/template.openshift.io/v1/namespaces/{ns}/templates";
@@ -116,6 +117,7 @@ async fn list_templates(
     State(state): State<AppState>,
     Names(NsPath(ns)): Names<NsPath>,
     accept: Accept,
+    options: ListOptions,
 ) -> ApiResult<Response> {
     require_project(&state, &ns).await?;
     let listed = state.store.list_templates(&ns).await?;
@@ -125,6 +127,10 @@ async fn list_templates(
         listed.resource_version.to_string(),
         listed.items,
     );
+    if options.watch {
+        let scope = Scope::project(Template::RESOURCE, ns.as_str());
+        return list_or_watch(&state, options, scope, list).await;
+    }
     Ok(accept.respond(StatusCode::OK, &list))
 }
 

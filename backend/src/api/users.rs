@@ -71,18 +71,23 @@ async fn with_groups(state: &AppState, mut user: User) -> ApiResult<User> {
     Ok(user)
 }
 
-async fn list_users(State(state): State<AppState>) -> ApiResult<Json<List<User>>> {
+/// The users with their teams; a watch sends each user as stored (teams are not recomputed).
+async fn list_users(
+    State(state): State<AppState>,
+    options: crate::watch::ListOptions,
+) -> ApiResult<axum::response::Response> {
     let listed = state.store.list_users().await?;
     let mut items = Vec::with_capacity(listed.items.len());
     for u in listed.items {
         items.push(with_groups(&state, u).await?);
     }
-    Ok(Json(List::new(
+    let list = List::new(
         User::KIND,
         USER_API_VERSION,
         listed.resource_version.to_string(),
         items,
-    )))
+    );
+    crate::watch::list_or_watch(&state, options, crate::watch::Scope::cluster("users"), list).await
 }
 
 async fn get_user(

@@ -4,17 +4,23 @@
 //! is stale fails with `Conflict` without changing anything.
 
 mod access;
+mod changes;
 mod sqlite;
 mod sqlite_access;
+mod sqlite_changes;
 mod sqlite_templates;
+mod sqlite_triggers;
 mod templates;
+mod triggers;
 
 use async_trait::async_trait;
 use tagstream_shared::{Image, ImageStream, Project, ProjectName, StreamName};
 
 pub use access::{AccessStore, Session, StoredToken};
+pub use changes::{ChangeRow, ChangeStore, Cursor};
 pub use sqlite::SqliteStore;
 pub use templates::TemplateStore;
+pub use triggers::{Attempt, DueDelivery, TriggerStore};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -46,7 +52,9 @@ pub struct Listed<T> {
 }
 
 #[async_trait]
-pub trait Store: TemplateStore + AccessStore + Send + Sync + std::fmt::Debug {
+pub trait Store:
+    TemplateStore + AccessStore + ChangeStore + TriggerStore + Send + Sync + std::fmt::Debug
+{
     async fn list_projects(&self) -> StoreResult<Listed<Project>>;
     async fn get_project(&self, name: &ProjectName) -> StoreResult<Project>;
     /// Stores a new project, with its first RoleBinding (its creator as admin) in the same

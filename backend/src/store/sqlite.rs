@@ -21,6 +21,8 @@ use super::{Listed, Store, StoreError, StoreResult};
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pub(super) pool: SqlitePool,
+    /// Bumped after every committed write, so that watches and the webhook sender look again.
+    pub(super) changed: std::sync::Arc<tokio::sync::watch::Sender<u64>>,
 }
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -40,7 +42,10 @@ impl SqliteStore {
             .connect_with(options)
             .await?;
         MIGRATOR.run(&pool).await?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            changed: std::sync::Arc::new(tokio::sync::watch::Sender::new(0)),
+        })
     }
 
     /// Closes every connection, checkpointing the WAL.
@@ -289,7 +294,7 @@ impl Store for SqliteStore {
             )
             .await?;
         }
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(project)
     }
 
@@ -307,7 +312,7 @@ impl Store for SqliteStore {
             Change::delete(PROJECTS, None, name.as_str(), Some(before)),
         )
         .await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(project)
     }
 
@@ -376,7 +381,8 @@ impl Store for SqliteStore {
             Change::create(IMAGESTREAMS, Some(ns.as_str()), name.as_str(), revision),
         )
         .await?;
-        tx.commit().await?;
+        Self::enqueue_tag_moves(&mut tx, ns.as_str(), None, &stream).await?;
+        self.commit(tx).await?;
         Ok(stream)
     }
 
@@ -388,18 +394,21 @@ impl Store for SqliteStore {
         mut stream: ImageStream,
     ) -> StoreResult<ImageStream> {
         let (mut tx, revision) = self.begin_write().await?;
-        let stored: Option<i64> = sqlx::query_scalar(
-            "SELECT resource_version FROM image_streams WHERE namespace = ? AND name = ?",
+        let stored: Option<(i64, String)> = sqlx::query_as(
+            "SELECT resource_version, body FROM image_streams WHERE namespace = ? AND name = ?",
         )
         .bind(ns.as_str())
         .bind(name.as_str())
         .fetch_optional(&mut *tx)
         .await?;
-        let before = match stored {
+        let (before, old_body) = match stored {
             None => return Err(StoreError::NotFound),
-            Some(v) if u64::try_from(v).ok() != Some(expected) => return Err(StoreError::Conflict),
-            Some(v) => v,
+            Some((v, _)) if u64::try_from(v).ok() != Some(expected) => {
+                return Err(StoreError::Conflict);
+            }
+            Some(row) => row,
         };
+        let old: ImageStream = serde_json::from_str(&old_body)?;
         let body = encode(&mut stream, revision)?;
         sqlx::query("UPDATE image_streams SET resource_version = ?, body = ? WHERE namespace = ? AND name = ?")
             .bind(revision)
@@ -419,7 +428,8 @@ impl Store for SqliteStore {
             ),
         )
         .await?;
-        tx.commit().await?;
+        Self::enqueue_tag_moves(&mut tx, ns.as_str(), Some(&old), &stream).await?;
+        self.commit(tx).await?;
         Ok(stream)
     }
 
@@ -443,7 +453,7 @@ impl Store for SqliteStore {
             Change::delete(IMAGESTREAMS, Some(ns.as_str()), name.as_str(), Some(before)),
         )
         .await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(stream)
     }
 }

@@ -102,7 +102,7 @@ impl SqliteStore {
             Change::update(audit_resource(kind), None, name, before, revision),
         )
         .await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(object)
     }
 
@@ -192,7 +192,7 @@ impl AccessStore for SqliteStore {
         .bind(invitation_hash)
         .execute(&mut *tx)
         .await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(user)
     }
 
@@ -209,7 +209,7 @@ impl AccessStore for SqliteStore {
                 .execute(&mut *tx)
                 .await?;
         }
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(user)
     }
 
@@ -238,7 +238,7 @@ impl AccessStore for SqliteStore {
             .bind(name)
             .execute(&mut *tx)
             .await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(())
     }
 
@@ -263,7 +263,7 @@ impl AccessStore for SqliteStore {
         let name = group.metadata.name().to_owned();
         let (mut tx, revision) = self.begin_write().await?;
         Self::insert_cluster(&mut tx, revision, Group::KIND, &name, &mut group).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(group)
     }
 
@@ -275,7 +275,7 @@ impl AccessStore for SqliteStore {
     async fn delete_group(&self, name: &str) -> StoreResult<Group> {
         let (mut tx, _) = self.begin_write().await?;
         let group = self.delete_cluster(&mut tx, Group::KIND, name).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(group)
     }
 
@@ -347,7 +347,7 @@ impl AccessStore for SqliteStore {
             Change::create(TOKENS, None, &format!("{user}/{id}"), revision),
         )
         .await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(token)
     }
 
@@ -374,7 +374,7 @@ impl AccessStore for SqliteStore {
             Change::delete(TOKENS, None, &format!("{user}/{id}"), None),
         )
         .await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(token)
     }
 

@@ -107,7 +107,7 @@ impl SqliteStore {
             Change::create(resource_of(table), Some(ns.as_str()), name, revision),
         )
         .await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(object)
     }
 
@@ -153,7 +153,7 @@ impl SqliteStore {
             ),
         )
         .await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(object)
     }
 
@@ -178,7 +178,7 @@ impl SqliteStore {
             Change::delete(resource_of(table), Some(ns.as_str()), name, Some(before)),
         )
         .await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(object)
     }
 }
@@ -291,7 +291,7 @@ impl TemplateStore for SqliteStore {
             .await?;
         }
         // Dropping the transaction on an early return above rolls every insert back.
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(instance)
     }
 
@@ -350,7 +350,7 @@ impl TemplateStore for SqliteStore {
             )
             .await?;
         }
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(instance)
     }
 
@@ -411,7 +411,7 @@ impl TemplateStore for SqliteStore {
         .bind(body)
         .execute(&mut *tx)
         .await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(config)
     }
 }

@@ -126,6 +126,7 @@ fn concrete(pattern: &str, ns: &str) -> String {
             "{name}" => "no-such-object",
             "{id}" => "no-such-token",
             "{token}" => "no-such-invitation",
+            "{delivery}" => "no-such-delivery",
             s if s.starts_with('{') => {
                 panic!("the matrix does not know parameter {s} of {pattern}")
             }

@@ -176,6 +176,11 @@ impl Browser {
         browser
     }
 
+    /// Runs `script` in the page and answers its value.
+    pub async fn eval(&self, script: &str) -> Value {
+        self.client.execute(script, Vec::new()).await.unwrap()
+    }
+
     pub async fn path(&self) -> String {
         self.client.current_url().await.unwrap().path().to_owned()
     }

@@ -14,20 +14,25 @@ use tagstream_shared::paths::{PROJECTS, imagestream, imagestreams};
 
 use crate::support::{TestApp, stream_json};
 
-struct Server {
+pub struct Server {
     child: Child,
-    base: String,
+    pub base: String,
 }
 
 impl Server {
     /// Starts `tagstream serve` on an ephemeral port over `data_dir`; answers once it printed its URL.
-    fn start(data_dir: &Path, dist: &Path) -> Self {
+    pub fn start(data_dir: &Path, dist: &Path) -> Self {
+        Self::start_with(data_dir, dist, "")
+    }
+
+    /// As `start`, with `extra` appended to the config file (more sections).
+    pub fn start_with(data_dir: &Path, dist: &Path, extra: &str) -> Self {
         // Only a loopback address that answers nothing may be imported from: the samples'
         // Docker Hub tags must not send a test to the internet.
         let config = data_dir.join("loopback-only.toml");
         std::fs::write(
             &config,
-            "[[registries]]\ndomain = \"127.0.0.1:9\"\ninsecure = true\n",
+            format!("[[registries]]\ndomain = \"127.0.0.1:9\"\ninsecure = true\n{extra}"),
         )
         .unwrap();
         let mut child = Command::new(env!("CARGO_BIN_EXE_tagstream"))
@@ -59,8 +64,15 @@ impl Server {
         Self { child, base }
     }
 
+    /// Kills the process with SIGKILL: no shutdown of any kind runs.
+    pub fn kill(mut self) {
+        let pid = self.child.id().to_string();
+        Command::new("kill").args(["-KILL", &pid]).status().unwrap();
+        let _ = self.child.wait();
+    }
+
     /// Sends SIGTERM and answers whether the process exited successfully within 10 s.
-    fn terminate(mut self) -> bool {
+    pub fn terminate(mut self) -> bool {
         let pid = self.child.id().to_string();
         Command::new("kill").args(["-TERM", &pid]).status().unwrap();
         let deadline = Instant::now() + Duration::from_secs(10);

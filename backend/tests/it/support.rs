@@ -157,6 +157,7 @@ impl TestApp {
     }
 
     async fn shutdown(&mut self) {
+        self.background.stop_watches();
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
@@ -165,6 +166,11 @@ impl TestApp {
         }
         self.background.stop_background();
         self.store.close().await;
+    }
+
+    /// The app's store, for what no API does (pruning the change log).
+    pub fn store(&self) -> &SqliteStore {
+        &self.store
     }
 
     pub fn url(&self, path: &str) -> String {

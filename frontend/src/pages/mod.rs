@@ -7,6 +7,7 @@ pub mod admin_users;
 pub mod audit;
 pub mod compare;
 pub mod edit_stream;
+pub mod events;
 pub mod image;
 pub mod import;
 pub mod login;
@@ -19,6 +20,7 @@ pub mod tag;
 pub mod tag_edit;
 pub mod template;
 pub mod templates;
+pub mod triggers;
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_location;

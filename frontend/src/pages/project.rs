@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
-use tagstream_shared::{ImageStream, List, Project, ProjectName, Time};
+use tagstream_shared::{ImageStream, List, Project, ProjectName, Time, paths};
 
 use crate::api;
 use crate::components::breadcrumbs::Breadcrumbs;
@@ -11,6 +11,7 @@ use crate::components::can::Can;
 use crate::components::confirm_dialog::ConfirmDialog;
 use crate::components::create_stream::CreateStream;
 use crate::components::field::focus;
+use crate::components::live::{LiveNote, live_updates};
 use crate::components::loaded::Loaded;
 use crate::components::not_found::NotFoundView;
 use crate::components::relative_time::RelativeTime;
@@ -49,9 +50,22 @@ fn ProjectView(ns: ProjectName) -> impl IntoView {
     });
     set_title(ns.as_str());
     crate::components::can::provide_access(ns.as_str());
+    let since = Signal::derive(move || {
+        streams
+            .get()
+            .and_then(Result::ok)
+            .and_then(|list| list.metadata.resource_version)
+    });
+    let updated = live_updates(
+        paths::imagestreams(ns.as_str()),
+        None,
+        since,
+        Callback::new(move |()| streams.refetch()),
+    );
     let what = format!("project {ns}");
     view! {
         <Breadcrumbs ns=ns.clone() />
+        <LiveNote updated />
         <Loaded resource=project what view={move |p: Project| view! { <ProjectBody ns=ns.clone() project=p streams /> }} />
     }
 }
@@ -87,6 +101,8 @@ fn ProjectBody(
     let import_href = Route::Import { ns: ns.clone() }.path();
     let access_href = Route::Access { ns: ns.clone() }.path();
     let audit_href = Route::Audit { ns: ns.clone() }.path();
+    let triggers_href = Route::Triggers { ns: ns.clone() }.path();
+    let events_href = Route::Events { ns: ns.clone() }.path();
     let create_ns = ns.clone();
     view! {
         <header class="page-head">
@@ -96,6 +112,12 @@ fn ProjectBody(
             </div>
             <div class="page-actions">
                 <a class="btn" href=Route::Templates { ns: ns.clone() }.path() data-test="open-catalog">"Templates"</a>
+                <Can verb=Verb::List resource=Resource::Triggers>
+                    <a class="btn" href=triggers_href.clone() data-test="open-triggers">"Triggers"</a>
+                </Can>
+                <Can verb=Verb::List resource=Resource::Events>
+                    <a class="btn" href=events_href.clone() data-test="open-events">"Events"</a>
+                </Can>
                 <Can verb=Verb::Create resource=Resource::ImageStreams>
                     <a class="btn btn-primary" href="#create-stream" data-test="open-create-stream" on:click=|_| focus("stream-name")>"Create stream"</a>
                 </Can>

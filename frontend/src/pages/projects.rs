@@ -4,12 +4,13 @@ use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use tagstream_shared::project::DISPLAY_NAME;
 use tagstream_shared::validation::validate_project;
-use tagstream_shared::{List, Project, ProjectName, Status};
+use tagstream_shared::{List, Project, ProjectName, Status, paths};
 
 use crate::api;
 use crate::components::breadcrumbs::Breadcrumbs;
 use crate::components::error_banner::ErrorBanner;
 use crate::components::field::{Field, first_error, focus};
+use crate::components::live::{LiveNote, live_updates};
 use crate::components::loaded::Loaded;
 use crate::components::relative_time::RelativeTime;
 use crate::pages::{set_title, use_query_text, use_set_query};
@@ -22,9 +23,22 @@ pub fn ProjectsPage() -> impl IntoView {
     let q = use_query_text("q");
     let set_query = use_set_query();
     let on_created = Callback::new(move |_: Project| projects.refetch());
+    let since = Signal::derive(move || {
+        projects
+            .get()
+            .and_then(Result::ok)
+            .and_then(|list| list.metadata.resource_version)
+    });
+    let updated = live_updates(
+        paths::PROJECTS.to_owned(),
+        None,
+        since,
+        Callback::new(move |()| projects.refetch()),
+    );
 
     view! {
         <Breadcrumbs />
+        <LiveNote updated />
         <header class="page-head">
             <h1>"Projects"</h1>
             <div class="page-actions">

@@ -3,12 +3,13 @@
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
-use tagstream_shared::{ImageStream, ProjectName, StreamName, TagName};
+use tagstream_shared::{ImageStream, ProjectName, StreamName, TagName, paths};
 
 use crate::api;
 use crate::components::breadcrumbs::Breadcrumbs;
 use crate::components::can::Can;
 use crate::components::confirm_dialog::ConfirmDialog;
+use crate::components::live::{LiveNote, live_updates};
 use crate::components::loaded::Loaded;
 use crate::components::not_found::NotFoundView;
 use crate::components::relative_time::RelativeTime;
@@ -39,9 +40,22 @@ fn StreamView(ns: ProjectName, name: StreamName) -> impl IntoView {
     });
     set_title(&format!("{name} · {ns}"));
     crate::components::can::provide_access(ns.as_str());
+    let since = Signal::derive(move || {
+        stream
+            .get()
+            .and_then(Result::ok)
+            .and_then(|s| s.metadata.resource_version)
+    });
+    let updated = live_updates(
+        paths::imagestreams(ns.as_str()),
+        Some(name.to_string()),
+        since,
+        Callback::new(move |()| stream.refetch()),
+    );
     let what = format!("image stream {ns}/{name}");
     view! {
         <Breadcrumbs ns=ns.clone() stream=name.clone() />
+        <LiveNote updated />
         <Loaded resource=stream what rows=4
             view={move |s: ImageStream| view! {
                 <StreamBody ns=ns.clone() name=name.clone() stream=s />

@@ -4,12 +4,15 @@
 use leptos::prelude::*;
 use tagstream_shared::{
     Digest, ImageReference, ImageStreamTag, ProjectName, SourceKind, StreamName, TagEvent, TagName,
+    paths,
 };
 
 use crate::api;
 use crate::components::breadcrumbs::Breadcrumbs;
 use crate::components::can::Can;
 use crate::components::copy_button::CopyButton;
+use crate::components::followers::TagFollowers;
+use crate::components::live::{LiveNote, live_updates};
 use crate::components::loaded::Loaded;
 use crate::components::not_found::NotFoundView;
 use crate::components::relative_time::RelativeTime;
@@ -41,9 +44,22 @@ fn TagView(ns: ProjectName, stream: StreamName, tag: TagName) -> impl IntoView {
     });
     set_title(&format!("{stream}:{tag} · {ns}"));
     crate::components::can::provide_access(ns.as_str());
+    let since = Signal::derive(move || {
+        resource
+            .get()
+            .and_then(Result::ok)
+            .and_then(|ist| ist.metadata.resource_version)
+    });
+    let updated = live_updates(
+        paths::imagestreams(ns.as_str()),
+        Some(stream.to_string()),
+        since,
+        Callback::new(move |()| resource.refetch()),
+    );
     let what = format!("image stream tag {ns}/{stream}:{tag}");
     view! {
         <Breadcrumbs ns=ns.clone() stream=stream.clone() tag=tag.clone() />
+        <LiveNote updated />
         <Loaded resource=resource what rows=6
             view={move |ist: ImageStreamTag| view! { <TagBody ns=ns.clone() stream=stream.clone() tag=tag.clone() ist reload=Callback::new(move |()| resource.refetch()) /> }} />
     }
@@ -226,6 +242,7 @@ fn TagBody(
                 </div>
             })}
         </section>
+        <TagFollowers ns=ns.clone() stream=stream.clone() tag=tag.clone() />
         <section aria-labelledby="history-title">
             <h2 id="history-title">"History " <span class="muted count">{format!("({history_count})")}</span></h2>
             {if history_count == 0 {

@@ -1,0 +1,280 @@
+//! `/apis/tagstream.io/v1/namespaces/{ns}/triggers`: webhooks that follow a stream tag or a
+//! stream (list and watch, create, get, replace, delete), each one's delivery log, and
+//! Redeliver. A secret is taken on create and replace and never answered.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use tagstream_shared::access::{Resource as R, Verb as V};
+use tagstream_shared::trigger::{API_VERSION, Delivery, Trigger, validate_trigger};
+use tagstream_shared::{FieldError, List, ProjectName, TemplateName, Time};
+
+use super::{NsPath, PROJECTS, Resource};
+use crate::access::Need;
+use crate::api::routes::Routes;
+use crate::app::AppState;
+use crate::body::{Body, FromPath, Names, param};
+use crate::error::{ApiError, ApiResult};
+use crate::store::StoreError;
+use crate::watch::{ListOptions, Scope, list_or_watch};
+
+pub const TRIGGERS: Resource = Resource {
+    group: "tagstream.io",
+    plural: "triggers",
+    kind: "Trigger",
+};
+
+const DELIVERIES: Resource = Resource {
+    group: "tagstream.io",
+    plural: "deliveries",
+    kind: "Delivery",
+};
+
+/// The most deliveries a log answers.
+const LOG_LIMIT: u32 = 100;
+
+pub fn routes() -> Routes {
+    const IN: &str = "/apis/tagstream.io/v1/namespaces/{ns}/triggers";
+    const ONE: &str = "/apis/tagstream.io/v1/namespaces/{ns}/triggers/{name}";
+    const LOG: &str = "/apis/tagstream.io/v1/namespaces/{ns}/triggers/{name}/deliveries";
+    const REDELIVER: &str =
+        "/apis/tagstream.io/v1/namespaces/{ns}/triggers/{name}/deliveries/{delivery}/redeliver";
+    let need = |verb| Need::Project {
+        verb,
+        resource: R::Triggers,
+        param: "ns",
+    };
+    Routes::new()
+        .get(IN, need(V::List), list_triggers)
+        .post(IN, need(V::Create), create_trigger)
+        .get(ONE, need(V::Get), get_trigger)
+        .put(ONE, need(V::Update), replace_trigger)
+        .delete(ONE, need(V::Delete), delete_trigger)
+        .get(LOG, need(V::Get), list_deliveries)
+        .post(REDELIVER, need(V::Update), redeliver)
+}
+
+/// `{ns}` and `{name}` of a trigger.
+#[derive(Debug)]
+struct TriggerPath(ProjectName, TemplateName);
+
+impl FromPath for TriggerPath {
+    fn from_path(p: Vec<(String, String)>) -> Result<Self, ApiError> {
+        Ok(Self(param(&p, "ns")?, param(&p, "name")?))
+    }
+}
+
+/// `{ns}`, `{name}` and `{delivery}` (an id) of one delivery.
+#[derive(Debug)]
+struct DeliveryPath(ProjectName, TemplateName, String);
+
+impl FromPath for DeliveryPath {
+    fn from_path(p: Vec<(String, String)>) -> Result<Self, ApiError> {
+        let id = p
+            .iter()
+            .find(|(k, _)| k == "delivery")
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default();
+        Ok(Self(param(&p, "ns")?, param(&p, "name")?, id))
+    }
+}
+
+fn trigger_error(ns: &ProjectName, name: &str) -> impl FnOnce(StoreError) -> ApiError {
+    let (ns, name) = (ns.to_string(), name.to_owned());
+    move |e| match e {
+        StoreError::NoProject => ApiError::NotFound {
+            resource: PROJECTS,
+            name: ns,
+        },
+        other => ApiError::from_store(other, TRIGGERS, &name),
+    }
+}
+
+fn invalid(name: &str, errors: Vec<FieldError>) -> ApiResult<()> {
+    if errors.is_empty() {
+        return Ok(());
+    }
+    Err(ApiError::Invalid {
+        kind: Trigger::KIND,
+        name: name.into(),
+        errors,
+    })
+}
+
+/// Validation, and the SSRF rules as far as they can be told without resolving a name.
+fn check(state: &AppState, trigger: &Trigger, creating: bool) -> ApiResult<()> {
+    let name = trigger.metadata.name();
+    invalid(name, validate_trigger(trigger, creating))?;
+    let url = &trigger.spec.webhook.url;
+    if let Err(why) = state.deliverer.sender.check_without_dns(url) {
+        invalid(
+            name,
+            vec![FieldError::invalid("spec.webhook.url", url, why)],
+        )?;
+    }
+    Ok(())
+}
+
+/// What the server keeps of a trigger as written: its identity and spec, no secret.
+fn stored(mut trigger: Trigger, ns: &ProjectName, old: Option<&Trigger>) -> Trigger {
+    trigger.kind = Trigger::KIND.into();
+    trigger.api_version = API_VERSION.into();
+    trigger.spec.webhook.secret = None;
+    let meta = &mut trigger.metadata;
+    meta.namespace = Some(ns.to_string());
+    meta.generate_name = None;
+    match old {
+        Some(old) => {
+            meta.uid.clone_from(&old.metadata.uid);
+            meta.creation_timestamp = old.metadata.creation_timestamp;
+            meta.generation = Some(old.metadata.generation.unwrap_or(1) + 1);
+        }
+        None => {
+            meta.uid = Some(uuid::Uuid::new_v4().to_string());
+            meta.creation_timestamp = Some(Time::now());
+            meta.generation = Some(1);
+        }
+    }
+    trigger
+}
+
+async fn list_triggers(
+    State(state): State<AppState>,
+    Names(NsPath(ns)): Names<NsPath>,
+    options: ListOptions,
+) -> ApiResult<Response> {
+    super::templates::require_project(&state, &ns).await?;
+    let listed = state.store.list_triggers(&ns).await?;
+    let list = List::new(
+        Trigger::KIND,
+        API_VERSION,
+        listed.resource_version.to_string(),
+        listed.items,
+    );
+    list_or_watch(
+        &state,
+        options,
+        Scope::project("triggers", ns.as_str()),
+        list,
+    )
+    .await
+}
+
+async fn create_trigger(
+    State(state): State<AppState>,
+    Names(NsPath(ns)): Names<NsPath>,
+    Body(trigger): Body<Trigger>,
+) -> ApiResult<(StatusCode, Json<Trigger>)> {
+    check(&state, &trigger, true)?;
+    let name = trigger.metadata.name().to_owned();
+    let secret = trigger.spec.webhook.secret.clone().unwrap_or_default();
+    let created = state
+        .store
+        .create_trigger(&ns, stored(trigger, &ns, None), secret)
+        .await
+        .map_err(trigger_error(&ns, &name))?;
+    tracing::info!(namespace = %ns, trigger = %name, "trigger created");
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+async fn get_trigger(
+    State(state): State<AppState>,
+    Names(TriggerPath(ns, name)): Names<TriggerPath>,
+) -> ApiResult<Json<Trigger>> {
+    let trigger = state
+        .store
+        .get_trigger(&ns, name.as_str())
+        .await
+        .map_err(trigger_error(&ns, name.as_str()))?;
+    Ok(Json(trigger))
+}
+
+async fn replace_trigger(
+    State(state): State<AppState>,
+    Names(TriggerPath(ns, name)): Names<TriggerPath>,
+    Body(trigger): Body<Trigger>,
+) -> ApiResult<Json<Trigger>> {
+    if trigger.metadata.name() != name.as_str() {
+        return Err(ApiError::BadRequest(format!(
+            "the name of the object ({}) does not match the name on the URL ({name})",
+            trigger.metadata.name()
+        )));
+    }
+    check(&state, &trigger, false)?;
+    let expected = crate::template_service::expected_version(
+        Trigger::KIND,
+        name.as_str(),
+        trigger.metadata.resource_version.as_deref(),
+    )?;
+    let old = state
+        .store
+        .get_trigger(&ns, name.as_str())
+        .await
+        .map_err(trigger_error(&ns, name.as_str()))?;
+    let secret = trigger
+        .spec
+        .webhook
+        .secret
+        .clone()
+        .filter(|s| !s.is_empty());
+    let updated = state
+        .store
+        .update_trigger(
+            &ns,
+            name.as_str(),
+            expected,
+            stored(trigger, &ns, Some(&old)),
+            secret,
+        )
+        .await
+        .map_err(trigger_error(&ns, name.as_str()))?;
+    tracing::info!(namespace = %ns, trigger = %name, "trigger replaced");
+    Ok(Json(updated))
+}
+
+async fn delete_trigger(
+    State(state): State<AppState>,
+    Names(TriggerPath(ns, name)): Names<TriggerPath>,
+) -> ApiResult<Json<Trigger>> {
+    let deleted = state
+        .store
+        .delete_trigger(&ns, name.as_str())
+        .await
+        .map_err(trigger_error(&ns, name.as_str()))?;
+    tracing::info!(namespace = %ns, trigger = %name, "trigger deleted");
+    Ok(Json(deleted))
+}
+
+/// The trigger's deliveries, newest first (at most 100).
+async fn list_deliveries(
+    State(state): State<AppState>,
+    Names(TriggerPath(ns, name)): Names<TriggerPath>,
+) -> ApiResult<Json<List<Delivery>>> {
+    state
+        .store
+        .get_trigger(&ns, name.as_str())
+        .await
+        .map_err(trigger_error(&ns, name.as_str()))?;
+    let items = state
+        .store
+        .list_deliveries(&ns, name.as_str(), LOG_LIMIT)
+        .await?;
+    let mut list = List::new(Delivery::KIND, API_VERSION, String::new(), items);
+    list.metadata.resource_version = None;
+    Ok(Json(list))
+}
+
+/// Sends a delivery's event again: a new delivery with the same event id, due now.
+async fn redeliver(
+    State(state): State<AppState>,
+    Names(DeliveryPath(ns, name, id)): Names<DeliveryPath>,
+) -> ApiResult<(StatusCode, Json<Delivery>)> {
+    let delivery = state
+        .store
+        .redeliver(&ns, name.as_str(), &id, Time::now().timestamp())
+        .await
+        .map_err(|e| ApiError::from_store(e, DELIVERIES, &id))?;
+    tracing::info!(namespace = %ns, trigger = %name, delivery = %id, "redelivery queued");
+    Ok((StatusCode::CREATED, Json(delivery)))
+}

@@ -1,0 +1,176 @@
+//! The outbox worker: sends every due delivery, records each attempt, and schedules retries with
+//! exponential backoff. It reads only the store, so deliveries queued before a crash are sent
+//! after the restart (at least once: a crash between a send and its record sends it again).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use tagstream_shared::Time;
+use tagstream_shared::event::{EventReason, EventType};
+use tagstream_shared::trigger::DeliveryPhase;
+
+use super::sender::{Outcome, WebhookSender};
+use crate::config::WebhooksConfig;
+use crate::store::{Attempt, DueDelivery, Store};
+
+/// Deliveries attempted at once.
+const BATCH: u32 = 16;
+/// The longest the worker sleeps without looking at the outbox.
+const IDLE: Duration = Duration::from_secs(30);
+
+#[derive(Debug)]
+pub struct Deliverer {
+    store: Arc<dyn Store>,
+    pub sender: WebhookSender,
+    config: WebhooksConfig,
+    stopped: AtomicBool,
+    wake: tokio::sync::Notify,
+}
+
+impl Deliverer {
+    pub fn new(store: Arc<dyn Store>, config: WebhooksConfig) -> Self {
+        Self {
+            store,
+            sender: WebhookSender::new(&config),
+            config,
+            stopped: AtomicBool::new(false),
+            wake: tokio::sync::Notify::new(),
+        }
+    }
+
+    /// Starts the worker; it runs until `stop`.
+    pub fn start(self: &Arc<Self>) {
+        let me = self.clone();
+        tokio::spawn(crate::audit::acting_as(
+            crate::audit::SERVER.into(),
+            async move { me.run().await },
+        ));
+    }
+
+    pub fn stop(&self) {
+        self.stopped.store(true, Ordering::SeqCst);
+        self.wake.notify_one();
+    }
+
+    /// The wait after failed attempt `attempts` (1, 2, ...): doubling from the initial wait up
+    /// to the maximum.
+    pub fn backoff(&self, attempts: u32) -> u64 {
+        let doubled = self
+            .config
+            .retry_initial_seconds
+            .saturating_mul(1u64 << attempts.saturating_sub(1).min(30));
+        doubled.min(self.config.retry_max_interval_seconds)
+    }
+
+    async fn run(self: Arc<Self>) {
+        let mut changed = self.store.subscribe();
+        while !self.stopped.load(Ordering::SeqCst) {
+            let now = Time::now().timestamp();
+            let due = match self.store.due_deliveries(now, BATCH).await {
+                Ok(d) => d,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot read the webhook outbox");
+                    Vec::new()
+                }
+            };
+            if !due.is_empty() {
+                futures::future::join_all(due.iter().map(|d| self.attempt(d))).await;
+                continue;
+            }
+            let wait = match self.store.next_due().await {
+                Ok(Some(at)) => {
+                    Duration::from_secs(u64::try_from(at.saturating_sub(now)).unwrap_or(0).max(1))
+                        .min(IDLE)
+                }
+                _ => IDLE,
+            };
+            tokio::select! {
+                _ = changed.changed() => {}
+                () = self.wake.notified() => {}
+                () = tokio::time::sleep(wait) => {}
+            }
+        }
+    }
+
+    async fn attempt(&self, d: &DueDelivery) {
+        let target = match self.store.webhook_target(&d.namespace, &d.trigger).await {
+            Ok(t) => t,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read a trigger");
+                return;
+            }
+        };
+        let outcome = match &target {
+            Some((url, secret)) => self.sender.send(url, secret, &d.event_id, &d.body).await,
+            None => Outcome {
+                status: None,
+                latency: Duration::ZERO,
+                error: Some("the trigger no longer exists".into()),
+                refused: true,
+            },
+        };
+        let now = Time::now().timestamp();
+        let attempts = d.attempts + 1;
+        let phase = if outcome.delivered() {
+            DeliveryPhase::Delivered
+        } else if outcome.refused
+            || now.saturating_sub(d.created)
+                >= i64::try_from(self.config.give_up_after_seconds).unwrap_or(i64::MAX)
+        {
+            DeliveryPhase::Failed
+        } else {
+            DeliveryPhase::Pending
+        };
+        let next_attempt = (phase == DeliveryPhase::Pending)
+            .then(|| now.saturating_add(i64::try_from(self.backoff(attempts)).unwrap_or(i64::MAX)));
+        let url = target.map(|(u, _)| u).unwrap_or_default();
+        let event = match phase {
+            DeliveryPhase::Delivered => Some(super::project_event(
+                &d.namespace,
+                "Trigger",
+                &d.trigger,
+                EventType::Normal,
+                EventReason::WebhookDelivered,
+                format!(
+                    "event {} delivered to {url} ({}, attempt {attempts})",
+                    d.event_id,
+                    outcome.status.unwrap_or_default()
+                ),
+            )),
+            DeliveryPhase::Failed => Some(super::project_event(
+                &d.namespace,
+                "Trigger",
+                &d.trigger,
+                EventType::Warning,
+                EventReason::WebhookFailed,
+                format!(
+                    "event {} not delivered to {url} after {attempts} attempts: {}",
+                    d.event_id,
+                    outcome.error.clone().unwrap_or_default()
+                ),
+            )),
+            DeliveryPhase::Pending => None,
+        };
+        if phase != DeliveryPhase::Delivered {
+            tracing::info!(
+                namespace = %d.namespace,
+                trigger = %d.trigger,
+                attempts,
+                error = outcome.error.as_deref().unwrap_or_default(),
+                "webhook delivery failed"
+            );
+        }
+        let attempt = Attempt {
+            at: now,
+            status: outcome.status,
+            latency_ms: u64::try_from(outcome.latency.as_millis()).unwrap_or(u64::MAX),
+            error: outcome.error,
+            phase,
+            next_attempt,
+        };
+        if let Err(e) = self.store.record_attempt(d, attempt, event).await {
+            tracing::warn!(error = %e, "cannot record a webhook attempt");
+        }
+    }
+}

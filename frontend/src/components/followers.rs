@@ -1,0 +1,93 @@
+//! Who follows a stream tag: workloads from instantiated templates whose
+//! `image.openshift.io/triggers` annotation names it ("Deployment frontend, container web"), and
+//! the project's triggers (webhooks). What the caller may not read is left out quietly.
+
+use leptos::prelude::*;
+use tagstream_shared::trigger::Trigger;
+use tagstream_shared::workload::Follower;
+use tagstream_shared::{ProjectName, StreamName, TagName};
+
+use crate::api;
+use crate::routes::Route;
+
+/// What follows `stream:tag` in `ns`.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct Followers {
+    workloads: Vec<(String, Follower)>,
+    triggers: Vec<Trigger>,
+}
+
+async fn load(ns: String, stream: String, tag: String) -> Followers {
+    let name = format!("{stream}:{tag}");
+    let workloads = api::list_template_instances(&ns)
+        .await
+        .map(|list| {
+            list.items
+                .into_iter()
+                .flat_map(|i| {
+                    let instance = i.metadata.name().to_owned();
+                    i.status
+                        .followers
+                        .into_iter()
+                        .map(move |f| (instance.clone(), f))
+                })
+                .filter(|(_, f)| f.tag == name && f.namespace.as_deref().is_none_or(|n| n == ns))
+                .collect()
+        })
+        .unwrap_or_default();
+    let triggers = api::list_triggers(&ns)
+        .await
+        .map(|list| {
+            list.items
+                .into_iter()
+                .filter(|t| t.follows(&stream, &tag))
+                .collect()
+        })
+        .unwrap_or_default();
+    Followers {
+        workloads,
+        triggers,
+    }
+}
+
+#[component]
+pub fn TagFollowers(ns: ProjectName, stream: StreamName, tag: TagName) -> impl IntoView {
+    let followers = LocalResource::new({
+        let (ns, stream, tag) = (ns.to_string(), stream.to_string(), tag.to_string());
+        move || load(ns.clone(), stream.clone(), tag.clone())
+    });
+    let triggers_page = Route::Triggers { ns }.path();
+    view! {
+        <section aria-labelledby="followers-title" data-test="followers">
+            <h2 id="followers-title">"Followers"</h2>
+            <Transition fallback=|| view! { <p class="muted">"Loading followers…"</p> }>
+                {move || followers.get().map(|f| {
+                    if f.workloads.is_empty() && f.triggers.is_empty() {
+                        return view! {
+                            <p class="empty" data-test="followers-empty">
+                                "Nothing follows this tag yet. Workloads from templates with an image trigger, and webhooks, show up here."
+                            </p>
+                        }.into_any();
+                    }
+                    let workloads = f.workloads.into_iter().map(|(instance, w)| view! {
+                        <li data-test="follower-workload">
+                            "Followed by " <strong>{format!("{} {}", w.kind, w.name)}</strong>
+                            {w.container.map(|c| format!(" (container {c})"))}
+                            <span class="muted">{format!(" — from template instance {instance}")}</span>
+                            {w.paused.then(|| view! { " " <span class="badge badge-warn">"paused"</span> })}
+                        </li>
+                    }).collect_view();
+                    let href = triggers_page.clone();
+                    let triggers = f.triggers.into_iter().map(move |t| view! {
+                        <li data-test="follower-trigger">
+                            "Webhook " <a href=format!("{href}?trigger={}", t.metadata.name())><strong>{t.metadata.name().to_owned()}</strong></a>
+                            <span class="muted mono">{format!(" → {}", t.spec.webhook.url)}</span>
+                            {t.spec.paused.then(|| view! { " " <span class="badge badge-warn">"paused"</span> })}
+                        </li>
+                    }).collect_view();
+                    view! { <ul class="followers">{workloads}{triggers}</ul> }.into_any()
+                })}
+            </Transition>
+        </section>
+    }
+}

@@ -1,0 +1,106 @@
+//! Live updates: a page listens to the watch of the list its object belongs to (server-sent
+//! events, which the browser resumes by itself with the last event id) and reloads when its
+//! object changes, then says so briefly ("Updated just now").
+
+use leptos::prelude::*;
+use leptos::wasm_bindgen::JsCast;
+use leptos::wasm_bindgen::closure::Closure;
+use tagstream_shared::Time;
+use tagstream_shared::watch::WatchEvent;
+use web_sys::{EventSource, MessageEvent};
+
+use crate::components::relative_time::RelativeTime;
+
+/// The open connection and the handlers it calls; dropped (closed) with the page's owner.
+struct Connection {
+    source: EventSource,
+    _on_message: Closure<dyn FnMut(MessageEvent)>,
+    _on_error: Closure<dyn FnMut(web_sys::Event)>,
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        self.source.close();
+    }
+}
+
+/// Watches `list_path` from the revision `since` gives (once it is known), calling `changed`
+/// for each change to an object named `name` (any object when `None`). Answers when the last
+/// change arrived. A watch the server refuses (410: too old) is reopened from the next revision
+/// the page loads.
+pub fn live_updates(
+    list_path: String,
+    name: Option<String>,
+    since: Signal<Option<String>>,
+    changed: Callback<()>,
+) -> RwSignal<Option<Time>> {
+    let updated = RwSignal::new(None::<Time>);
+    let connection = StoredValue::new_local(None::<Connection>);
+    let opened_at = StoredValue::new_local(None::<String>);
+    Effect::new(move || {
+        let Some(rv) = since.get() else { return };
+        let open = connection.with_value(|c| c.as_ref().map(|c| c.source.ready_state()));
+        if open.is_some_and(|state| state != EventSource::CLOSED) {
+            return;
+        }
+        if opened_at.get_value().as_deref() == Some(rv.as_str()) && open.is_some() {
+            // Closed from this very revision (410): wait for a newer one.
+            return;
+        }
+        let url = format!("{list_path}?watch=true&resourceVersion={rv}");
+        let Ok(source) = EventSource::new(&url) else {
+            return;
+        };
+        let name = name.clone();
+        let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
+            let Some(data) = ev.data().as_string() else {
+                return;
+            };
+            let Ok(event) = serde_json::from_str::<WatchEvent<serde_json::Value>>(&data) else {
+                return;
+            };
+            let object_name = event
+                .object
+                .pointer("/metadata/name")
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or_default();
+            if name.as_deref().is_none_or(|n| n == object_name) {
+                updated.set(Some(Time::now()));
+                changed.run(());
+            }
+        });
+        let on_error = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| {
+            // A closed source (the server refused it) is reopened from the reloaded revision.
+            let closed = connection.with_value(|c| {
+                c.as_ref()
+                    .is_some_and(|c| c.source.ready_state() == EventSource::CLOSED)
+            });
+            if closed {
+                changed.run(());
+            }
+        });
+        source.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        source.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+        opened_at.set_value(Some(rv));
+        connection.set_value(Some(Connection {
+            source,
+            _on_message: on_message,
+            _on_error: on_error,
+        }));
+    });
+    updated
+}
+
+/// "Updated just now" after a live change; nothing before.
+#[component]
+pub fn LiveNote(updated: RwSignal<Option<Time>>) -> impl IntoView {
+    move || {
+        updated.get().map(|time| {
+            view! {
+                <span class="live-note" role="status" data-test="live-updated">
+                    "Updated " <RelativeTime time />
+                </span>
+            }
+        })
+    }
+}

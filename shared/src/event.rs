@@ -1,0 +1,54 @@
+//! tagstream.io/v1 `Event`: what happened in a project, for its events page: tags that moved,
+//! imports that failed, webhook deliveries. Shaped like Kubernetes' core/v1 Event.
+
+use serde::{Deserialize, Serialize};
+
+use crate::imagestream::ObjectReference;
+use crate::meta::{ObjectMeta, Time};
+
+/// `Normal` or `Warning`, as Kubernetes events are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum EventType {
+    Normal,
+    Warning,
+}
+
+/// Why the event was recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum EventReason {
+    /// A person or a follow moved a tag to another image.
+    TagUpdated,
+    /// An import (scheduled or asked for) brought a new image.
+    Imported,
+    /// An import failed; the tag kept its image.
+    ImportFailed,
+    /// A webhook answered 2xx.
+    WebhookDelivered,
+    /// A webhook delivery gave up.
+    WebhookFailed,
+    /// A reason this build does not know.
+    #[serde(other)]
+    Unknown,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Event {
+    pub kind: String,
+    pub api_version: String,
+    pub metadata: ObjectMeta,
+    #[serde(rename = "type")]
+    pub event_type: EventType,
+    pub reason: EventReason,
+    pub message: String,
+    /// The stream tag (`ImageStreamTag`, `stream:tag`) or trigger (`Trigger`) concerned.
+    pub involved_object: ObjectReference,
+    /// Who acted: a user, or `system:...` for the server's own work.
+    #[serde(default)]
+    pub actor: String,
+    pub event_time: Time,
+}
+
+impl Event {
+    pub const KIND: &'static str = "Event";
+}

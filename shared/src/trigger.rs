@@ -1,0 +1,395 @@
+//! tagstream.io/v1 `Trigger`: a webhook that hears when a stream tag (or any tag of a stream)
+//! gets a new image, the event it is sent, and the log of each delivery.
+
+use serde::{Deserialize, Serialize};
+
+use crate::meta::{ObjectMeta, Time};
+use crate::names::{StreamName, StreamTagName};
+use crate::validation::FieldError;
+
+pub const API_VERSION: &str = "tagstream.io/v1";
+/// The header carrying `sha256=<hex HMAC-SHA256 of the body with the trigger's secret>`.
+pub const SIGNATURE_HEADER: &str = "X-Tagstream-Signature";
+/// The header carrying the event's id (the same on every attempt and redelivery).
+pub const EVENT_ID_HEADER: &str = "X-Tagstream-Event";
+
+/// A webhook following a tag or a stream.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Trigger {
+    #[serde(default)]
+    pub kind: String,
+    #[serde(default)]
+    pub api_version: String,
+    #[serde(default)]
+    pub metadata: ObjectMeta,
+    #[serde(default)]
+    pub spec: TriggerSpec,
+}
+
+impl Trigger {
+    pub const KIND: &'static str = "Trigger";
+    pub const RESOURCE: &'static str = "triggers";
+
+    /// Whether a new image on `stream:tag` fires this trigger.
+    pub fn follows(&self, stream: &str, tag: &str) -> bool {
+        match self.spec.from.kind() {
+            Some(FromKind::ImageStream) => self.spec.from.name == stream,
+            Some(FromKind::ImageStreamTag) => self
+                .spec
+                .from
+                .name
+                .split_once(':')
+                .is_some_and(|(s, t)| s == stream && t == tag),
+            None => false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TriggerSpec {
+    /// What it follows: `{kind: ImageStreamTag, name: stream:tag}` or `{kind: ImageStream, name}`.
+    #[serde(default)]
+    pub from: TriggerFrom,
+    #[serde(default)]
+    pub webhook: Webhook,
+    /// A paused trigger is sent nothing new; what was queued before is still delivered.
+    #[serde(default)]
+    pub paused: bool,
+}
+
+/// What kinds a trigger may follow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FromKind {
+    ImageStreamTag,
+    ImageStream,
+}
+
+impl FromKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ImageStreamTag => "ImageStreamTag",
+            Self::ImageStream => "ImageStream",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TriggerFrom {
+    #[serde(default)]
+    pub kind: String,
+    #[serde(default)]
+    pub name: String,
+}
+
+impl TriggerFrom {
+    pub fn kind(&self) -> Option<FromKind> {
+        [FromKind::ImageStreamTag, FromKind::ImageStream]
+            .into_iter()
+            .find(|k| k.as_str() == self.kind)
+    }
+
+    /// The stream it names.
+    pub fn stream(&self) -> &str {
+        self.name.split(':').next().unwrap_or_default()
+    }
+}
+
+/// Where events go. The secret is taken on create and replace and never answered by a read.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Webhook {
+    #[serde(default)]
+    pub url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
+}
+
+/// Checks a trigger as written by a user. `creating`: the secret is required.
+pub fn validate_trigger(trigger: &Trigger, creating: bool) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    match trigger.metadata.name.as_deref() {
+        None | Some("") => errors.push(FieldError::required("metadata.name", "name is required")),
+        Some(name) => {
+            if let Err(e) = name.parse::<crate::TemplateName>() {
+                errors.push(FieldError::invalid("metadata.name", name, e));
+            }
+        }
+    }
+    let from = &trigger.spec.from;
+    match from.kind() {
+        None => errors.push(FieldError::not_supported(
+            "spec.from.kind",
+            &from.kind,
+            &["ImageStreamTag", "ImageStream"],
+        )),
+        Some(FromKind::ImageStreamTag) => {
+            if let Err(e) = from.name.parse::<StreamTagName>() {
+                errors.push(FieldError::invalid("spec.from.name", &from.name, e));
+            }
+        }
+        Some(FromKind::ImageStream) => {
+            if let Err(e) = from.name.parse::<StreamName>() {
+                errors.push(FieldError::invalid("spec.from.name", &from.name, e));
+            }
+        }
+    }
+    let url = &trigger.spec.webhook.url;
+    if url.is_empty() {
+        errors.push(FieldError::required(
+            "spec.webhook.url",
+            "the URL events are posted to",
+        ));
+    } else if let Err(e) = WebhookUrl::parse(url) {
+        errors.push(FieldError::invalid("spec.webhook.url", url, e));
+    }
+    match trigger.spec.webhook.secret.as_deref() {
+        None | Some("") if creating => errors.push(FieldError::required(
+            "spec.webhook.secret",
+            "the secret events are signed with",
+        )),
+        Some(s) if !s.is_empty() && s.len() < 8 => errors.push(FieldError::invalid(
+            "spec.webhook.secret",
+            "*****",
+            "must be at least 8 characters",
+        )),
+        _ => {}
+    }
+    errors
+}
+
+/// A webhook URL's parts: `http(s)://host[:port]/path`, no user information.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebhookUrl {
+    pub https: bool,
+    /// Lower-cased; an IPv6 address without brackets.
+    pub host: String,
+    pub port: u16,
+}
+
+impl WebhookUrl {
+    pub fn parse(url: &str) -> Result<Self, String> {
+        let (https, rest) = if let Some(r) = url.strip_prefix("https://") {
+            (true, r)
+        } else if let Some(r) = url.strip_prefix("http://") {
+            (false, r)
+        } else {
+            return Err("must start with http:// or https://".into());
+        };
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+        if authority.contains('@') {
+            return Err("must not carry a user name or password".into());
+        }
+        if authority.is_empty() {
+            return Err("must name a host".into());
+        }
+        if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err("must not contain spaces".into());
+        }
+        let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
+            let (h, after) = v6.split_once(']').ok_or("an IPv6 address needs its ]")?;
+            (h.to_owned(), after.strip_prefix(':'))
+        } else {
+            match authority.rsplit_once(':') {
+                Some((h, p)) => (h.to_owned(), Some(p)),
+                None => (authority.to_owned(), None),
+            }
+        };
+        let port = match port {
+            None => {
+                if https {
+                    443
+                } else {
+                    80
+                }
+            }
+            Some(p) => p
+                .parse::<u16>()
+                .ok()
+                .filter(|p| *p != 0)
+                .ok_or("the port must be a number from 1 to 65535")?,
+        };
+        if host.is_empty() {
+            return Err("must name a host".into());
+        }
+        Ok(Self {
+            https,
+            host: host.to_ascii_lowercase(),
+            port,
+        })
+    }
+}
+
+/// What a webhook is sent when a tag gets a new image (the exact bytes are signed).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TagChangeEvent {
+    /// The same on every attempt and redelivery: receivers deduplicate on it.
+    pub id: String,
+    /// `ImageStreamTagChanged`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub time: Time,
+    pub project: String,
+    pub stream: String,
+    pub tag: String,
+    /// The digest the tag pointed at before; none for a tag's first image.
+    #[serde(default)]
+    pub old_digest: Option<String>,
+    pub new_digest: String,
+    /// `registry/repo@sha256:...`.
+    pub pull_spec: String,
+    /// The trigger that sent it.
+    pub trigger: String,
+}
+
+impl TagChangeEvent {
+    pub const TYPE: &'static str = "ImageStreamTagChanged";
+}
+
+/// Where a delivery stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DeliveryPhase {
+    /// Waiting for its first or next attempt.
+    Pending,
+    /// A 2xx answer came back.
+    Delivered,
+    /// Retries ran out (or the target is refused): it will not be sent again unless redelivered.
+    Failed,
+}
+
+impl DeliveryPhase {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "Pending",
+            Self::Delivered => "Delivered",
+            Self::Failed => "Failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Self {
+        match s {
+            "Delivered" => Self::Delivered,
+            "Failed" => Self::Failed,
+            _ => Self::Pending,
+        }
+    }
+}
+
+/// One event on its way to one trigger's webhook, with what its attempts got.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Delivery {
+    pub kind: String,
+    pub api_version: String,
+    /// `name` is the delivery's id; `creationTimestamp` when it was queued.
+    pub metadata: ObjectMeta,
+    pub trigger: String,
+    pub event: TagChangeEvent,
+    pub status: DeliveryStatus,
+}
+
+impl Delivery {
+    pub const KIND: &'static str = "Delivery";
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeliveryStatus {
+    pub phase: DeliveryPhase,
+    pub attempts: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_attempt_time: Option<Time>,
+    /// The HTTP status of the last answer, if one came.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_status_code: Option<u16>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_latency_millis: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_attempt_time: Option<Time>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn trigger(kind: &str, name: &str, url: &str, secret: Option<&str>) -> Trigger {
+        Trigger {
+            metadata: ObjectMeta::named("hook"),
+            spec: TriggerSpec {
+                from: TriggerFrom {
+                    kind: kind.into(),
+                    name: name.into(),
+                },
+                webhook: Webhook {
+                    url: url.into(),
+                    secret: secret.map(str::to_owned),
+                },
+                paused: false,
+            },
+            ..Trigger::default()
+        }
+    }
+
+    #[test]
+    fn a_tag_trigger_follows_its_tag_and_a_stream_trigger_every_tag() {
+        let t = trigger("ImageStreamTag", "ruby:prod", "https://x.example/", None);
+        assert!(t.follows("ruby", "prod"));
+        assert!(!t.follows("ruby", "latest"));
+        assert!(!t.follows("rubyx", "prod"));
+        let s = trigger("ImageStream", "ruby", "https://x.example/", None);
+        assert!(s.follows("ruby", "prod") && s.follows("ruby", "latest"));
+        assert!(!s.follows("python", "prod"));
+    }
+
+    #[test]
+    fn validation_names_each_bad_field() {
+        let ok = trigger(
+            "ImageStreamTag",
+            "ruby:prod",
+            "https://h.example/x",
+            Some("s3cr3t-value"),
+        );
+        assert!(validate_trigger(&ok, true).is_empty());
+        let bad = trigger("Deployment", "x", "ftp://h", None);
+        let fields: Vec<_> = validate_trigger(&bad, true)
+            .iter()
+            .map(|e| e.field.clone())
+            .collect();
+        assert_eq!(
+            fields,
+            ["spec.from.kind", "spec.webhook.url", "spec.webhook.secret"]
+        );
+        let no_secret_on_update = trigger("ImageStream", "ruby", "http://h:8080/", None);
+        assert!(validate_trigger(&no_secret_on_update, false).is_empty());
+        let bad_tag = trigger("ImageStreamTag", "ruby", "http://h/", Some("long-enough"));
+        assert_eq!(validate_trigger(&bad_tag, true)[0].field, "spec.from.name");
+    }
+
+    #[test]
+    fn webhook_urls_parse_host_and_port() {
+        let u = WebhookUrl::parse("http://127.0.0.1:9000/hook").expect("parses");
+        assert_eq!(
+            (u.host.as_str(), u.port, u.https),
+            ("127.0.0.1", 9000, false)
+        );
+        let u = WebhookUrl::parse("https://[::1]/x").expect("parses");
+        assert_eq!((u.host.as_str(), u.port), ("::1", 443));
+        assert_eq!(
+            WebhookUrl::parse("https://Hooks.Example").map(|u| u.host),
+            Ok("hooks.example".into())
+        );
+        for bad in [
+            "hooks.example",
+            "http://",
+            "http://u:p@h/",
+            "http://h:0/",
+            "http://h:99999/",
+            "http://h /",
+        ] {
+            assert!(WebhookUrl::parse(bad).is_err(), "{bad}");
+        }
+    }
+}
