@@ -8,7 +8,7 @@ release=()
 if [[ "${TRUNK_PROFILE:-}" == "release" ]]; then
   release=(--release)
 fi
-for app in tools templates access; do
+for app in tag tools templates access activity; do
   trunk --config frontend/Trunk.apps.toml build "${release[@]}" \
     --dist "$TRUNK_STAGING_DIR/$app" --public-url "/$app/" "$PWD/frontend/$app.html"
 done

@@ -131,7 +131,9 @@ mod tests {
             ("/", "/dist/index.html"),
             ("/ns/demo", "/dist/index.html"),
             ("/ns/demo/streams/ruby", "/dist/index.html"),
-            ("/ns/demo/streams/ruby/tags/latest", "/dist/index.html"),
+            ("/ns/demo/streams/ruby/tags/latest", "/dist/tag/index.html"),
+            ("/ns/demo/triggers", "/dist/activity/index.html"),
+            ("/ns/demo/events", "/dist/activity/index.html"),
             (
                 "/k8s/ns/demo/imagestreamtags/ruby:latest",
                 "/dist/index.html",

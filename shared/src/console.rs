@@ -204,9 +204,8 @@ impl Route {
     /// The console bundle that renders this page.
     pub fn bundle(&self) -> Bundle {
         match self {
-            Self::Projects | Self::Project { .. } | Self::Stream { .. } | Self::Tag { .. } => {
-                Bundle::Links
-            }
+            Self::Projects | Self::Project { .. } | Self::Stream { .. } => Bundle::Links,
+            Self::Tag { .. } => Bundle::Tag,
             Self::Import { .. }
             | Self::EditStream { .. }
             | Self::Image { .. }
@@ -218,9 +217,8 @@ impl Route {
             | Self::Audit { .. }
             | Self::AdminUsers
             | Self::AdminAudit
-            | Self::Tokens
-            | Self::Triggers { .. }
-            | Self::Events { .. } => Bundle::Access,
+            | Self::Tokens => Bundle::Access,
+            Self::Triggers { .. } | Self::Events { .. } => Bundle::Activity,
             Self::Templates { .. } | Self::Template { .. } | Self::AdminSamples => {
                 Bundle::Templates
             }
@@ -240,17 +238,19 @@ impl fmt::Display for Route {
 /// for a full page load; both ask [`Bundle::for_path`], so they cannot disagree.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Bundle {
-    /// The pages people share and open from a link: projects, a project's streams (and creating
-    /// one), a stream, a tag (with revert and remove). Also the OpenShift console redirects and
-    /// "not found".
+    /// The tag page alone: the link people share most, so it loads the least.
+    Tag,
+    /// The pages people browse and share besides tags: projects, a project's streams (and creating
+    /// one), a stream. Also the OpenShift console redirects and "not found".
     Links,
     /// The tools: the import form, editing a stream as JSON, an image's details, compare.
     Tools,
     /// The template catalog, the template page and the samples admin page.
     Templates,
-    /// Signing in, invitations, a project's access rules, audit log, triggers and events, users
-    /// and teams, tokens.
+    /// Signing in, invitations, a project's access rules and audit log, users and teams, tokens.
     Access,
+    /// A project's triggers (with their delivery logs) and its events.
+    Activity,
 }
 
 impl Bundle {
@@ -268,6 +268,8 @@ impl Bundle {
             Self::Tools => "tools/index.html",
             Self::Templates => "templates/index.html",
             Self::Access => "access/index.html",
+            Self::Tag => "tag/index.html",
+            Self::Activity => "activity/index.html",
         }
     }
 }
@@ -389,11 +391,11 @@ mod tests {
                 }
                 p if p.contains("/templates") || p == "/admin/samples" => Bundle::Templates,
                 "/login" | "/tokens" | "/admin/users" | "/admin/audit" => Bundle::Access,
+                p if p.ends_with("/triggers") || p.ends_with("/events") => Bundle::Activity,
+                p if p.contains("/tags/") => Bundle::Tag,
                 p if p.starts_with("/invite/")
                     || p.ends_with("/access")
-                    || p.ends_with("/audit")
-                    || p.ends_with("/triggers")
-                    || p.ends_with("/events") =>
+                    || p.ends_with("/audit") =>
                 {
                     Bundle::Access
                 }
@@ -413,6 +415,8 @@ mod tests {
         assert_eq!(Bundle::Tools.index_html(), "tools/index.html");
         assert_eq!(Bundle::Templates.index_html(), "templates/index.html");
         assert_eq!(Bundle::Access.index_html(), "access/index.html");
+        assert_eq!(Bundle::Tag.index_html(), "tag/index.html");
+        assert_eq!(Bundle::Activity.index_html(), "activity/index.html");
     }
 
     #[test]

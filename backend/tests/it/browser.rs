@@ -280,18 +280,18 @@ async fn revert_from_the_tag_page_adds_an_item_and_keeps_the_history() {
 
 /// Which app the page was loaded as: the tools app's script is under /tools/.
 async fn app_of(browser: &Browser) -> String {
-    let tools = browser
+    let app = browser
         .client
         .execute(
-            "return document.querySelector('script[src^=\"/tools/\"], link[href^=\"/tools/\"]') !== null;",
+            "for (const app of ['tag', 'tools', 'templates', 'access', 'activity']) {
+               if (document.querySelector(`script[src^=\"/${app}/\"], link[href^=\"/${app}/\"]`)) return app;
+             }
+             return 'console';",
             vec![],
         )
         .await
         .unwrap();
-    match tools {
-        Value::Bool(true) => "tools".to_owned(),
-        _ => "console".to_owned(),
-    }
+    app.as_str().unwrap_or("console").to_owned()
 }
 
 /// Marks the current document; a full page load forgets the mark, a router navigation keeps it.
@@ -320,9 +320,13 @@ async fn links_cross_between_the_link_app_and_the_tools_app_both_ways() {
         .open(&app.url("/ns/demo/streams/ruby/tags/latest"))
         .await;
     browser.find("[data-test=history-row]").await;
-    assert_eq!(app_of(&browser).await, "console");
+    assert_eq!(
+        app_of(&browser).await,
+        "tag",
+        "the tag page is an app of its own"
+    );
 
-    // Within the link app, the router navigates without reloading.
+    // Up to the stream: the browsing app, a full page load.
     mark_document(&browser).await;
     browser
         .find("[data-test=breadcrumbs] li:nth-child(3) a")
@@ -333,10 +337,26 @@ async fn links_cross_between_the_link_app_and_the_tools_app_both_ways() {
     browser
         .text_containing("[data-test=stream-title]", "ruby")
         .await;
+    assert_eq!(app_of(&browser).await, "console");
+    assert!(!document_is_marked(&browser).await, "a full page load");
+
+    // Within the browsing app, the router navigates without reloading.
+    mark_document(&browser).await;
+    browser
+        .find("[data-test=breadcrumbs] li:nth-child(2) a")
+        .await
+        .click()
+        .await
+        .unwrap();
+    browser.find("[data-test=project-title]").await;
     assert!(
         document_is_marked(&browser).await,
         "no reload inside an app"
     );
+    browser.client.back().await.unwrap();
+    browser
+        .text_containing("[data-test=stream-title]", "ruby")
+        .await;
     browser.client.back().await.unwrap();
     browser.find("[data-test=compare]").await;
     // The actions the user may take arrive with their access; wait for them so that nothing

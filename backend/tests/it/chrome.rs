@@ -21,7 +21,14 @@ const PATIENCE: Duration = Duration::from_secs(15);
 pub fn dist() -> PathBuf {
     let dist = std::env::var_os("TAGSTREAM_DIST")
         .map_or_else(|| workspace_root().join("dist"), PathBuf::from);
-    for app in ["index.html", "tools/index.html", "templates/index.html"] {
+    for app in [
+        "index.html",
+        "tag/index.html",
+        "tools/index.html",
+        "templates/index.html",
+        "access/index.html",
+        "activity/index.html",
+    ] {
         assert!(
             dist.join(app).is_file(),
             "no console build ({app}) at {}: run scripts/test.sh, which builds it first (trunk build --release)",

@@ -188,6 +188,14 @@ async fn console_deep_links_get_their_apps_index_html_and_missing_assets_get_404
         b"\0asm",
     )
     .unwrap();
+    for app in ["tag", "access", "activity"] {
+        std::fs::create_dir(dist.path().join(app)).unwrap();
+        std::fs::write(
+            dist.path().join(format!("{app}/index.html")),
+            format!("<!doctype html><title>{app}</title>"),
+        )
+        .unwrap();
+    }
     std::fs::create_dir(dist.path().join("templates")).unwrap();
     std::fs::write(
         dist.path().join("templates/index.html"),
@@ -198,7 +206,6 @@ async fn console_deep_links_get_their_apps_index_html_and_missing_assets_get_404
     for path in [
         "/",
         "/ns/demo",
-        "/ns/demo/streams/python/tags/3.12",
         "/k8s/ns/demo/imagestreams/ruby",
         "/somewhere",
     ] {
@@ -243,6 +250,22 @@ async fn console_deep_links_get_their_apps_index_html_and_missing_assets_get_404
                 .unwrap()
                 .contains("<title>templates</title>"),
             "{path}: the templates app"
+        );
+    }
+    for (path, title) in [
+        ("/ns/demo/streams/python/tags/3.12", "tag"),
+        ("/login", "access"),
+        ("/ns/demo/access", "access"),
+        ("/ns/demo/triggers", "activity"),
+    ] {
+        let resp = app.client.get(app.url(path)).send().await.unwrap();
+        assert_eq!(resp.status(), StatusCode::OK, "{path}");
+        assert!(
+            resp.text()
+                .await
+                .unwrap()
+                .contains(&format!("<title>{title}</title>")),
+            "{path}: the {title} app"
         );
     }
     let tools_wasm = app

@@ -7,10 +7,8 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 use tagstream_frontend::frame::{Fallback, TopBar, start};
 use tagstream_frontend::pages::admin_users::{AdminUsersPage, TokensPage};
-use tagstream_frontend::pages::events::EventsPage;
 use tagstream_frontend::pages::login::LoginPage;
 use tagstream_frontend::pages::routed::{AccessRoute, AuditRoute, InviteRoute};
-use tagstream_frontend::pages::triggers::TriggersPage;
 use tagstream_frontend::routes::Bundle;
 
 fn main() {
@@ -31,8 +29,6 @@ fn App() -> impl IntoView {
                     <Route path=path!("/admin/users") view=AdminUsersPage />
                     <Route path=path!("/admin/audit") view=AuditRoute />
                     <Route path=path!("/tokens") view=TokensPage />
-                    <Route path=path!("/ns/:ns/triggers") view=TriggersPage />
-                    <Route path=path!("/ns/:ns/events") view=EventsPage />
                 </Routes>
             </main>
         </Router>

@@ -1,5 +1,6 @@
-//! The console app a shared link opens (`/ns/{ns}/streams/{name}/tags/{tag}` and the pages around
-//! it): kept small, because it is what everyone loads first. The tools are the other app.
+//! The console app for browsing: projects, a project's streams (and creating one), a stream,
+//! the OpenShift console redirects and "not found". Tags, tools, templates, access and activity
+//! are other apps.
 
 use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes};
@@ -9,7 +10,6 @@ use tagstream_frontend::pages::openshift::OpenShiftRedirect;
 use tagstream_frontend::pages::project::ProjectPage;
 use tagstream_frontend::pages::projects::ProjectsPage;
 use tagstream_frontend::pages::stream::StreamPage;
-use tagstream_frontend::pages::tag::TagPage;
 use tagstream_frontend::routes::Bundle;
 
 fn main() {
@@ -26,7 +26,6 @@ fn App() -> impl IntoView {
                     <Route path=path!("/") view=ProjectsPage />
                     <Route path=path!("/ns/:ns") view=ProjectPage />
                     <Route path=path!("/ns/:ns/streams/:name") view=StreamPage />
-                    <Route path=path!("/ns/:ns/streams/:name/tags/:tag") view=TagPage />
                     <Route path=path!("/k8s/ns/:ns/:resource/:name") view=OpenShiftRedirect />
                 </Routes>
             </main>
