@@ -442,3 +442,81 @@ async fn a_tools_page_opens_cold_from_a_deep_link_and_unknown_paths_say_not_foun
     browser.close().await;
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_tag_edit_page_pins_a_new_tag_and_changes_policies() {
+    let app = app_with_history().await;
+    let browser = Browser::start_signed_in(&app).await;
+    browser
+        .open(&app.url("/ns/demo/streams/ruby/tags/latest"))
+        .await;
+    browser
+        .find("[data-test=edit-tag]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let name = browser.find("[data-test=tag-as-name]").await;
+    name.send_keys("stable").await.unwrap();
+    browser
+        .find("[data-test=tag-as-pin]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    browser
+        .find("[data-test=tag-as-submit]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    browser
+        .text_containing("[data-test=tag-as-done]", "ruby:stable")
+        .await;
+    let (code, stream) = app.get(&imagestream("demo", "ruby")).await;
+    assert_eq!(code, StatusCode::OK);
+    let stable = stream["spec"]["tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "stable")
+        .cloned()
+        .unwrap_or_else(|| panic!("no stable tag: {stream}"));
+    assert_eq!(stable["from"]["kind"], "ImageStreamImage");
+    assert_eq!(
+        stable["from"]["name"],
+        format!("ruby@{}", digest('b')),
+        "pinned to the current image"
+    );
+
+    browser
+        .find("[data-test=policy-scheduled]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    browser
+        .find("[data-test=ref-policy] option[value=Local]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    browser
+        .find("[data-test=policies-save]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    browser.find("[data-test=policies-saved]").await;
+    let (_, stream) = app.get(&imagestream("demo", "ruby")).await;
+    let latest = &stream["spec"]["tags"][0];
+    assert_eq!(latest["name"], "latest");
+    assert_eq!(latest["importPolicy"]["scheduled"], true, "{latest}");
+    assert_eq!(latest["referencePolicy"]["type"], "Local", "{latest}");
+    assert_eq!(
+        latest["from"]["name"], "quay.io/demo/ruby:3.3",
+        "the source is kept"
+    );
+    browser.close().await;
+    app.stop().await;
+}

@@ -79,7 +79,7 @@ pub fn EditTagPage(ns: ProjectName, stream: StreamName, tag: TagName) -> impl In
         </header>
         <Loaded resource what view=move |ist: ImageStreamTag| view! {
             <TagAs ns=ns.clone() stream=stream.clone() tag=tag.clone() ist=ist.clone() />
-            <Policies ns=ns.clone() stream=stream.clone() tag=tag.clone() ist=ist.clone() reload=Callback::new(move |()| resource.refetch()) />
+            <Policies ns=ns.clone() stream=stream.clone() tag=tag.clone() ist=ist.clone() />
             <LookupPolicy ns=ns.clone() stream=stream.clone() />
             <CompareTags ns=ns.clone() stream=stream.clone() tag=tag.clone() ist=ist.clone() />
         } />
@@ -189,7 +189,6 @@ fn Policies(
     stream: StreamName,
     tag: TagName,
     ist: ImageStreamTag,
-    reload: Callback<()>,
 ) -> impl IntoView {
     let spec = ist.tag.clone().unwrap_or_default();
     let reference = RwSignal::new(if spec.reference_policy.kind.is_empty() {
@@ -229,11 +228,6 @@ fn Policies(
             apply();
         }
     };
-    Effect::new(move || {
-        if let Some(Ok(_)) = save.value().get() {
-            reload.run(());
-        }
-    });
     view! {
         <form class="panel form-grid" data-test="tag-policies" on:submit=submit>
             <h2>"Policies"</h2>
