@@ -50,7 +50,11 @@ fn with_cache_control(mut response: Response, value: &'static str) -> Response {
     response
 }
 
-const REVALIDATE: &str = "no-cache";
+/// Every `index.html`: fetched afresh each time (a new build reaches returning users), and never
+/// kept in the back-forward cache. A page kept there holds its open live-update stream, one of
+/// the browser's six connections to the server; measured, every sixth navigation then stalled
+/// for about a minute until the cache let them go. `no-store` keeps console pages out of it.
+const REVALIDATE: &str = "no-store";
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 
 fn looks_like_asset(path: &str) -> bool {

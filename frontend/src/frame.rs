@@ -23,6 +23,13 @@ pub fn start<N: IntoView + 'static>(app: fn() -> N) {
     if let Some(boot) = document().get_element_by_id("boot") {
         boot.remove();
     }
+    // A page shown again from the back-forward cache has closed its live streams (and may show
+    // old data): load it afresh.
+    _ = window_event_listener(leptos::ev::pageshow, |ev| {
+        if ev.persisted() {
+            _ = window().location().reload();
+        }
+    });
     mount_to_body(app);
 }
 

@@ -213,8 +213,9 @@ async fn console_deep_links_get_their_apps_index_html_and_missing_assets_get_404
         assert_eq!(resp.status(), StatusCode::OK, "{path}");
         assert_eq!(
             resp.headers()["cache-control"],
-            "no-cache",
-            "{path}: a new build must reach returning users"
+            "no-store",
+            "{path}: a new build must reach returning users, and no page sits in the \
+             back-forward cache holding its live stream open"
         );
         assert!(
             resp.text()
@@ -231,7 +232,7 @@ async fn console_deep_links_get_their_apps_index_html_and_missing_assets_get_404
     ] {
         let resp = app.client.get(app.url(path)).send().await.unwrap();
         assert_eq!(resp.status(), StatusCode::OK, "{path}");
-        assert_eq!(resp.headers()["cache-control"], "no-cache", "{path}");
+        assert_eq!(resp.headers()["cache-control"], "no-store", "{path}");
         assert!(
             resp.text().await.unwrap().contains("<title>tools</title>"),
             "{path}: the tools app"

@@ -16,11 +16,18 @@ struct Connection {
     source: EventSource,
     _on_message: Closure<dyn FnMut(MessageEvent)>,
     _on_error: Closure<dyn FnMut(web_sys::Event)>,
+    /// Closes the stream when the page is left: a page kept in the back-forward cache with an
+    /// open stream would hold one of the browser's six connections to the server, and a few of
+    /// them stall every request after (the frame reloads a page shown again from that cache).
+    on_hide: Option<WindowListenerHandle>,
 }
 
 impl Drop for Connection {
     fn drop(&mut self) {
         self.source.close();
+        if let Some(handle) = self.on_hide.take() {
+            handle.remove();
+        }
     }
 }
 
@@ -37,7 +44,14 @@ pub fn live_updates(
     let updated = RwSignal::new(None::<Time>);
     let connection = StoredValue::new_local(None::<Connection>);
     let opened_at = StoredValue::new_local(None::<String>);
+    // Streams open only for a page that stays: one left at once (a link opened and left, a
+    // script walking through pages) never holds a connection.
+    let settled = RwSignal::new(false);
+    set_timeout(move || settled.set(true), std::time::Duration::from_secs(1));
     Effect::new(move || {
+        if !settled.get() {
+            return;
+        }
         let Some(rv) = since.get() else { return };
         let open = connection.with_value(|c| c.as_ref().map(|c| c.source.ready_state()));
         if open.is_some_and(|state| state != EventSource::CLOSED) {
@@ -79,6 +93,10 @@ pub fn live_updates(
                 changed.run(());
             }
         });
+        let on_hide = {
+            let source = source.clone();
+            window_event_listener(leptos::ev::pagehide, move |_| source.close())
+        };
         source.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         source.set_onerror(Some(on_error.as_ref().unchecked_ref()));
         opened_at.set_value(Some(rv));
@@ -86,6 +104,7 @@ pub fn live_updates(
             source,
             _on_message: on_message,
             _on_error: on_error,
+            on_hide: Some(on_hide),
         }));
     });
     updated
