@@ -1,7 +1,8 @@
 //! tagstream's console: Leptos apps rendered in the browser, talking to the server they were
-//! served from. The console is three wasm apps built from this library (`src/bin/`): `console`,
-//! the pages a shared link opens, `tools` and `templates` (see [`routes::Bundle`]); each is a
-//! router over its own pages inside the same [`frame`].
+//! served from. The console is six wasm apps built from this library (`src/bin/`): `tag` (the
+//! tag page a shared link opens), `console` (projects, streams), `tools`, `templates`, `access`
+//! and `activity` (see [`routes::Bundle`]); each is a router over its own pages inside the same
+//! [`frame`].
 
 pub mod api;
 pub mod components;

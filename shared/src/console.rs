@@ -232,7 +232,7 @@ impl fmt::Display for Route {
     }
 }
 
-/// The console is built as three wasm apps so that the page a shared link opens loads only what
+/// The console is built as six wasm apps so that the page a shared link opens loads only what
 /// it shows, and no app passes DESIGN.md's size budget: each path belongs to exactly one of them. The server answers a
 /// path with its bundle's `index.html`, and a bundle hands a path of another one to the browser
 /// for a full page load; both ask [`Bundle::for_path`], so they cannot disagree.
