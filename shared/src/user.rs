@@ -330,3 +330,27 @@ pub struct ReviewSubject {
     pub name: String,
     pub role: String,
 }
+
+/// The query of an access review: nothing (the caller), `user`, or `verb` and `resource`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessReviewQuery {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verb: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource: Option<String>,
+}
+
+/// The query of an audit log list: at most `limit` events (default 200, at most 1000).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditQuery {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
+}
+
+impl AuditQuery {
+    pub fn limit(self) -> u32 {
+        self.limit.unwrap_or(200).clamp(1, 1000)
+    }
+}

@@ -5,11 +5,10 @@
 
 use axum::extract::{Path, Query, State};
 use axum::{Extension, Json};
-use serde::Deserialize;
 use tagstream_shared::ProjectName;
 use tagstream_shared::access::{CLUSTER_ADMINS_GROUP, ProjectAccess, Resource, Role, Verb};
 use tagstream_shared::user::{
-    AccessReview, Permission, ReviewSubject, SubjectKind, TAGSTREAM_API_VERSION,
+    AccessReview, AccessReviewQuery, Permission, ReviewSubject, SubjectKind, TAGSTREAM_API_VERSION,
 };
 
 use crate::access::{Need, project_access};
@@ -30,13 +29,6 @@ pub fn routes() -> Routes {
     )
 }
 
-#[derive(Debug, Deserialize)]
-struct Question {
-    user: Option<String>,
-    verb: Option<String>,
-    resource: Option<String>,
-}
-
 fn allowed(access: &ProjectAccess) -> Vec<Permission> {
     let mut out = Vec::new();
     for r in Resource::ALL {
@@ -53,7 +45,7 @@ async fn review(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Path(ns): Path<String>,
-    Query(q): Query<Question>,
+    Query(q): Query<AccessReviewQuery>,
 ) -> ApiResult<Json<AccessReview>> {
     let ns: ProjectName = ns
         .parse()

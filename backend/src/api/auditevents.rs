@@ -4,10 +4,9 @@
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use serde::Deserialize;
 use tagstream_shared::access::{Resource as R, Verb as V};
 use tagstream_shared::paths::AUDIT_EVENTS_ALL;
-use tagstream_shared::user::{AuditEvent, TAGSTREAM_API_VERSION};
+use tagstream_shared::user::{AuditEvent, AuditQuery, TAGSTREAM_API_VERSION};
 use tagstream_shared::{List, ProjectName};
 
 use crate::access::Need;
@@ -29,15 +28,6 @@ pub fn routes() -> Routes {
         )
 }
 
-#[derive(Debug, Deserialize)]
-struct Limit {
-    limit: Option<u32>,
-}
-
-fn limit(q: &Limit) -> u32 {
-    q.limit.unwrap_or(200).clamp(1, 1000)
-}
-
 fn list(items: Vec<AuditEvent>) -> Json<List<AuditEvent>> {
     Json(List::new(
         AuditEvent::KIND,
@@ -49,20 +39,20 @@ fn list(items: Vec<AuditEvent>) -> Json<List<AuditEvent>> {
 
 async fn list_all(
     State(state): State<AppState>,
-    Query(q): Query<Limit>,
+    Query(q): Query<AuditQuery>,
 ) -> ApiResult<Json<List<AuditEvent>>> {
-    Ok(list(state.store.list_audit_events(None, limit(&q)).await?))
+    Ok(list(state.store.list_audit_events(None, q.limit()).await?))
 }
 
 async fn list_in_project(
     State(state): State<AppState>,
     Path(ns): Path<String>,
-    Query(q): Query<Limit>,
+    Query(q): Query<AuditQuery>,
 ) -> ApiResult<Json<List<AuditEvent>>> {
     let ns: ProjectName = ns
         .parse()
         .map_err(|e| ApiError::BadRequest(format!("invalid project name: {e}")))?;
     Ok(list(
-        state.store.list_audit_events(Some(&ns), limit(&q)).await?,
+        state.store.list_audit_events(Some(&ns), q.limit()).await?,
     ))
 }
