@@ -5,6 +5,7 @@
 
 pub mod generate;
 pub mod process;
+pub mod substitute;
 
 use std::collections::BTreeMap;
 

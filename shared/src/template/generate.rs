@@ -22,6 +22,11 @@ pub const SYMBOLS: &str = "~!@#$%^&*()-_+={}[]\\|<,>.?/\"';:`";
 /// The largest count a `{N}` may ask for.
 pub const MAX_COUNT: usize = 255;
 
+/// The longest expression accepted. Real ones are a few dozen bytes; the bound keeps what one
+/// expression generates (at most 32 characters per byte of it) far below the parameter value
+/// limit, and the parse cheap.
+pub const MAX_EXPRESSION_BYTES: usize = 1 << 10;
+
 /// Why an expression cannot generate a value.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ExpressionError {
@@ -33,6 +38,8 @@ pub enum ExpressionError {
     Count(String),
     /// The random source failed.
     Random(String),
+    /// The expression is longer than [`MAX_EXPRESSION_BYTES`].
+    TooLong,
 }
 
 impl fmt::Display for ExpressionError {
@@ -42,6 +49,10 @@ impl fmt::Display for ExpressionError {
             Self::InvalidRange(a, b) => write!(f, "invalid range specified: {a}-{b}"),
             Self::Count(n) => write!(f, "range must be within [1-255] characters: {{{n}}}"),
             Self::Random(e) => write!(f, "no random source: {e}"),
+            Self::TooLong => write!(
+                f,
+                "the expression is longer than the {MAX_EXPRESSION_BYTES}-byte limit"
+            ),
         }
     }
 }
@@ -112,6 +123,9 @@ fn alphabet(spec: &str) -> Result<Vec<char>, ExpressionError> {
 /// Splits `expr` into literal text and `[RANGES]{N}` groups. Text that does not have that shape
 /// (a lone `[`, `{x}` without brackets) stays literal, as upstream leaves it.
 fn parse(expr: &str) -> Result<Vec<Piece>, ExpressionError> {
+    if expr.len() > MAX_EXPRESSION_BYTES {
+        return Err(ExpressionError::TooLong);
+    }
     let mut pieces = Vec::new();
     let mut literal = String::new();
     let mut rest = expr;

@@ -3,12 +3,18 @@
 //! `${{NAME}}` into the message, the template labels and every object, strip hard-coded
 //! namespaces, give legacy `v1` OpenShift kinds their API group, and merge the template labels
 //! into each object's `metadata.labels`. The console previews with this code; the server runs it.
+//! Parameter values and the output are bounded (see [`super::substitute`]): too long a value or
+//! too large an output is a field error naming the limit, found before the output is built.
 
 use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
 use super::generate::{self, ExpressionError};
+use super::substitute::{
+    Budget, MAX_PARAMETER_VALUE_BYTES, MAX_PROCESSED_BYTES, Overflow, has_reference, size_in_words,
+    substitute, substitute_value,
+};
 use super::{Parameter, Template};
 use crate::validation::FieldError;
 
@@ -87,6 +93,9 @@ pub fn resolve_parameters(
 ) -> Result<Vec<Parameter>, Vec<FieldError>> {
     let mut out = parameters.to_vec();
     let mut errors = Vec::new();
+    // Generated values are output too: many parameters with long expressions must not make
+    // more than a processed template may hold.
+    let mut generated = 0;
     for (i, p) in out.iter_mut().enumerate() {
         if !p.value().is_empty() || !p.is_generated() {
             continue;
@@ -105,12 +114,33 @@ pub fn resolve_parameters(
         }
         let from = p.from.as_deref().unwrap_or_default();
         match generate(from) {
-            Ok(value) => p.value = Some(value),
+            Ok(value) => {
+                generated += value.len();
+                p.value = Some(value);
+                if generated > MAX_PROCESSED_BYTES {
+                    errors.push(Overflow::Total.error(parameter_field(i)));
+                    break;
+                }
+            }
             Err(e) => errors.push(FieldError::invalid(
                 parameter_field(i),
                 from,
                 format!("parameter {}: {e}", p.name),
             )),
+        }
+    }
+    for (i, p) in out.iter().enumerate() {
+        if p.value().len() > MAX_PARAMETER_VALUE_BYTES {
+            errors.push(FieldError {
+                field: parameter_field(i),
+                kind: crate::status::CauseType::FieldValueTooLong,
+                value: None,
+                detail: format!(
+                    "parameter {}: the value is longer than the {} limit",
+                    p.name,
+                    size_in_words(MAX_PARAMETER_VALUE_BYTES)
+                ),
+            });
         }
     }
     if !errors.is_empty() {
@@ -154,15 +184,34 @@ pub fn process_with(
     for p in &parameters {
         values.insert(p.name.as_str(), p.value());
     }
+    let mut budget = Budget::default();
     let mut out = template.clone();
-    out.message = template.message.as_deref().map(|m| substitute(m, &values));
-    let labels: Option<BTreeMap<String, String>> = template.labels.as_ref().map(|labels| {
-        let mut out = BTreeMap::new();
-        for (k, v) in labels {
-            out.insert(substitute(k, &values), substitute(v, &values));
+    budget.start_part();
+    out.message = match template.message.as_deref() {
+        Some(m) => Some(
+            substitute(m, &values, &mut budget).map_err(|e| vec![e.error("template.message")])?,
+        ),
+        None => None,
+    };
+    budget.start_part();
+    let labels: Option<BTreeMap<String, String>> = match &template.labels {
+        Some(labels) => {
+            let mut out = BTreeMap::new();
+            let error = |e: Overflow| vec![e.error("template.labels")];
+            for (k, v) in labels {
+                let k = substitute(k, &values, &mut budget).map_err(error)?;
+                let v = substitute(v, &values, &mut budget).map_err(error)?;
+                out.insert(k, v);
+            }
+            Some(out)
         }
-        out
-    });
+        None => None,
+    };
+    let label_bytes: usize = labels
+        .iter()
+        .flatten()
+        .map(|(k, v)| k.len() + v.len())
+        .sum();
     let mut errors = Vec::new();
     let mut objects = Vec::with_capacity(template.objects.len());
     for (i, object) in template.objects.iter().enumerate() {
@@ -176,11 +225,18 @@ pub fn process_with(
         };
         let mut map = map.clone();
         strip_namespace(&mut map);
-        let Value::Object(mut map) = substitute_value(Value::Object(map), &values) else {
+        budget.start_part();
+        let substituted = substitute_value(Value::Object(map), &values, &mut budget)
+            .map_err(|e| vec![e.error(format!("template.objects[{i}]"))])?;
+        let Value::Object(mut map) = substituted else {
             continue;
         };
         group_legacy_api_version(&mut map);
         if let Some(labels) = &labels {
+            // Every object gets its own copy of the labels: charged per object.
+            budget
+                .spend(label_bytes)
+                .map_err(|e| vec![e.error(format!("template.objects[{i}]"))])?;
             add_labels(&mut map, labels);
         }
         objects.push(Value::Object(map));
@@ -208,82 +264,6 @@ fn strip_namespace(object: &mut Map<String, Value>) {
         .is_some_and(has_reference);
     if !keep {
         metadata.remove("namespace");
-    }
-}
-
-/// Whether `s` holds a `${NAME}` reference.
-fn has_reference(s: &str) -> bool {
-    let mut rest = s;
-    while let Some(at) = rest.find("${") {
-        let after = &rest[at + 2..];
-        if let Some(end) = after.find('}')
-            && is_parameter_name(&after[..end])
-        {
-            return true;
-        }
-        rest = after;
-    }
-    false
-}
-
-/// Replaces every `${NAME}` naming a parameter in `s`; other text, unknown names included, stays.
-pub fn substitute(s: &str, values: &BTreeMap<&str, &str>) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut rest = s;
-    while let Some(at) = rest.find("${") {
-        out.push_str(&rest[..at]);
-        let after = &rest[at + 2..];
-        let replaced = after.find('}').and_then(|end| {
-            let name = &after[..end];
-            let value = values.get(name).filter(|_| is_parameter_name(name))?;
-            Some((*value, end))
-        });
-        match replaced {
-            Some((value, end)) => {
-                out.push_str(value);
-                rest = &after[end + 1..];
-            }
-            None => {
-                out.push_str("${");
-                rest = after;
-            }
-        }
-    }
-    out.push_str(rest);
-    out
-}
-
-/// A whole-string `${{NAME}}` naming a parameter becomes the value parsed as JSON (a string if it
-/// is not JSON); any other string gets `${NAME}` substitution. Map keys are substituted too.
-fn substitute_value(value: Value, values: &BTreeMap<&str, &str>) -> Value {
-    match value {
-        Value::String(s) => {
-            let typed = s
-                .strip_prefix("${{")
-                .and_then(|r| r.strip_suffix("}}"))
-                .filter(|name| is_parameter_name(name))
-                .and_then(|name| values.get(name));
-            match typed {
-                Some(raw) => {
-                    serde_json::from_str(raw).unwrap_or_else(|_| Value::String((*raw).to_owned()))
-                }
-                None => Value::String(substitute(&s, values)),
-            }
-        }
-        Value::Array(items) => Value::Array(
-            items
-                .into_iter()
-                .map(|v| substitute_value(v, values))
-                .collect(),
-        ),
-        Value::Object(map) => {
-            let mut out = Map::new();
-            for (k, v) in map {
-                out.insert(substitute(&k, values), substitute_value(v, values));
-            }
-            Value::Object(out)
-        }
-        other => other,
     }
 }
 
@@ -358,33 +338,6 @@ fn add_labels(object: &mut Map<String, Value>, labels: &BTreeMap<String, String>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
-
-    fn values<'a>(pairs: &[(&'a str, &'a str)]) -> BTreeMap<&'a str, &'a str> {
-        pairs.iter().copied().collect()
-    }
-
-    #[test]
-    fn references_are_replaced_anywhere_and_unknown_ones_kept() {
-        let v = values(&[("A", "1"), ("B", "two")]);
-        assert_eq!(substitute("x${A}-${B}-${A}", &v), "x1-two-1");
-        assert_eq!(substitute("${C} ${A", &v), "${C} ${A");
-        assert_eq!(substitute("$${A}", &v), "$1");
-        assert_eq!(substitute("${{A}}", &v), "${{A}}");
-    }
-
-    #[test]
-    fn double_braces_as_a_whole_value_give_typed_json() {
-        let v = values(&[("N", "5"), ("B", "true"), ("O", "{\"a\":1}"), ("S", "text")]);
-        let out = substitute_value(
-            json!({"n": "${{N}}", "b": "${{B}}", "o": "${{O}}", "s": "${{S}}", "m": "${{N}}x", "u": "${{U}}"}),
-            &v,
-        );
-        assert_eq!(
-            out,
-            json!({"n": 5, "b": true, "o": {"a": 1}, "s": "text", "m": "${{N}}x", "u": "${{U}}"})
-        );
-    }
 
     #[test]
     fn every_missing_required_parameter_is_reported_at_once() {
