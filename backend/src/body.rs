@@ -1,16 +1,43 @@
 //! Request bodies: JSON or YAML by `Content-Type`, JSON merge patches, and typed path names.
 //! Every failure here is a `Status` (400, 413, 415), never axum's plain-text rejection.
+//!
+//! A body must say what it is: `application/json`, `application/yaml` (or its aliases), or
+//! `application/merge-patch+json` for PATCH. Anything else, no `Content-Type` included, is a 415:
+//! a cross-site HTML form or `fetch` can only send `text/plain`, form types or no type without a
+//! CORS preflight, so none of those may reach the API. Every body is read up to a byte limit, and
+//! YAML goes through one parser with resource budgets and without anchors or aliases.
 
 use axum::extract::{FromRequest, FromRequestParts, Path, Request};
-use axum::http::header::CONTENT_TYPE;
+use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use axum::http::request::Parts;
+use bytes::Bytes;
+use http_body_util::{BodyExt, LengthLimitError, Limited};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
+use serde_saphyr::budget::BudgetBreach;
 
 use crate::error::ApiError;
 
-/// The largest body the API reads.
+/// The largest body the API reads: room for a big template or a list of image streams, small
+/// enough that a few bodies in flight cannot exhaust the server's memory.
 pub const MAX_BODY_BYTES: usize = 4 << 20;
+
+/// The largest body a route anyone may call reads (sign-in, accepting an invitation): a user
+/// name and a password, with plenty of room, and nothing that costs the server before it knows
+/// who is asking.
+pub const MAX_ANONYMOUS_BODY_BYTES: usize = 16 << 10;
+
+/// How deep a YAML body may nest: Kubernetes objects are a dozen levels deep; the parser and the
+/// JSON value after it recurse per level.
+pub const MAX_YAML_DEPTH: usize = 64;
+
+/// How many nodes (scalars, lists, maps) a YAML body may hold: ten times what the largest
+/// template of openshift/library has, and a bound on the JSON value built from it.
+pub const MAX_YAML_NODES: usize = 250_000;
+
+/// What the 415 says is accepted.
+const ACCEPTED: &str = "send application/json or application/yaml \
+     (application/merge-patch+json for PATCH)";
 
 /// What a body's `Content-Type` says it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,15 +45,14 @@ pub enum BodyFormat {
     Json,
     Yaml,
     MergePatch,
-    /// No useful type (curl's default `application/x-www-form-urlencoded`, `text/plain`, none):
-    /// JSON if it starts like JSON, YAML otherwise, so `curl --data-binary @file` just works.
-    Sniff,
 }
 
 impl BodyFormat {
     fn from_content_type(value: Option<&str>) -> Result<Self, ApiError> {
         let Some(value) = value else {
-            return Ok(Self::Sniff);
+            return Err(ApiError::UnsupportedMediaType(format!(
+                "the request has a body but no Content-Type: {ACCEPTED}"
+            )));
         };
         let essence = value
             .split(';')
@@ -36,17 +62,12 @@ impl BodyFormat {
             .to_ascii_lowercase();
         match essence.as_str() {
             "application/json" => Ok(Self::Json),
-            ""
-            | "application/x-www-form-urlencoded"
-            | "text/plain"
-            | "application/octet-stream" => Ok(Self::Sniff),
             "application/yaml" | "application/x-yaml" | "text/yaml" | "text/x-yaml" => {
                 Ok(Self::Yaml)
             }
             "application/merge-patch+json" => Ok(Self::MergePatch),
             other => Err(ApiError::UnsupportedMediaType(format!(
-                "the body's content type {other:?} is not supported: send application/json or \
-                 application/yaml (application/merge-patch+json for PATCH)"
+                "the body's content type {other:?} is not accepted: {ACCEPTED}"
             ))),
         }
     }
@@ -63,39 +84,111 @@ pub struct RawBody {
     pub value: Value,
 }
 
+/// `limit` in words, for a Status.
+fn size_in_words(limit: usize) -> String {
+    match limit {
+        n if n >= 1 << 20 && n % (1 << 20) == 0 => format!("{} MiB", n >> 20),
+        n if n >= 1 << 10 && n % (1 << 10) == 0 => format!("{} KiB", n >> 10),
+        n => format!("{n} bytes"),
+    }
+}
+
+fn too_large(limit: usize) -> ApiError {
+    ApiError::TooLarge(format!(
+        "the request body is larger than the {} limit",
+        size_in_words(limit)
+    ))
+}
+
+/// The body's bytes, refused (413) as soon as more than `limit` arrive or are announced.
+async fn read_limited(req: Request, limit: usize) -> Result<Bytes, ApiError> {
+    let announced = req
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if announced.is_some_and(|n| n > limit as u64) {
+        return Err(too_large(limit));
+    }
+    let collected = Limited::new(req.into_body(), limit)
+        .collect()
+        .await
+        .map_err(|e| match e.downcast_ref::<LengthLimitError>() {
+            Some(_) => too_large(limit),
+            None => ApiError::BadRequest(format!("could not read the request body: {e}")),
+        })?;
+    let bytes = collected.to_bytes();
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::BadRequest("the request body is empty".into()));
+    }
+    Ok(bytes)
+}
+
+fn content_type(req: &Request) -> Option<&str> {
+    req.headers()
+        .get(CONTENT_TYPE)
+        .map(|v| v.to_str().unwrap_or("?"))
+}
+
+fn parse_json(bytes: &[u8]) -> Result<Value, ApiError> {
+    serde_json::from_slice(bytes)
+        .map_err(|e| ApiError::BadRequest(format!("the body is not valid JSON: {e}")))
+}
+
+/// The one YAML parser of the API. Anchors and aliases are refused outright: expanding them is
+/// how a few KiB of YAML become gigabytes (an "alias bomb"), and no API object needs them. Depth,
+/// nodes and scalar bytes are capped by the parser while it reads, before anything is built.
+pub fn parse_yaml(bytes: &[u8]) -> Result<Value, ApiError> {
+    let options = serde_saphyr::options! {
+        budget: serde_saphyr::budget! {
+            max_aliases: 0,
+            max_anchors: 0,
+            max_depth: MAX_YAML_DEPTH,
+            max_nodes: MAX_YAML_NODES,
+            max_total_scalar_bytes: MAX_BODY_BYTES,
+            max_documents: 1,
+        },
+        alias_limits: serde_saphyr::alias_limits! {
+            max_total_replayed_events: 0,
+        },
+        // As YAML 1.2 and the previous parser: `<<` is a plain key, `yes`/`no`/`on` are strings.
+        merge_keys: serde_saphyr::MergeKeyPolicy::AsOrdinary,
+        strict_booleans: true,
+        with_snippet: false,
+    };
+    serde_saphyr::from_slice_with_options(bytes, options).map_err(|e| yaml_error(&e))
+}
+
+fn yaml_error(e: &serde_saphyr::Error) -> ApiError {
+    let serde_saphyr::Error::Budget { breach, .. } = e.without_snippet() else {
+        return ApiError::BadRequest(format!("the body is not valid YAML: {e}"));
+    };
+    ApiError::BadRequest(match breach {
+        BudgetBreach::Aliases { .. } | BudgetBreach::Anchors { .. } => {
+            "YAML anchors and aliases (&name, *name) are not accepted in API bodies: write the \
+             values out"
+                .into()
+        }
+        BudgetBreach::Depth { .. } => {
+            format!("the YAML body nests deeper than the {MAX_YAML_DEPTH}-level limit")
+        }
+        BudgetBreach::Nodes { .. } => {
+            format!("the YAML body has more than the {MAX_YAML_NODES}-node limit")
+        }
+        BudgetBreach::Documents { .. } => "the YAML body must be one document".into(),
+        other => format!("the YAML body is over a parser limit: {other:?}"),
+    })
+}
+
 impl<S: Send + Sync> FromRequest<S> for RawBody {
     type Rejection = ApiError;
 
-    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        let content_type = req
-            .headers()
-            .get(CONTENT_TYPE)
-            .map(|v| v.to_str().unwrap_or("?"));
-        let format = BodyFormat::from_content_type(content_type)?;
-        let bytes = axum::body::Bytes::from_request(req, state)
-            .await
-            .map_err(|e| {
-                if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                    ApiError::TooLarge
-                } else {
-                    ApiError::BadRequest(format!("could not read the request body: {e}"))
-                }
-            })?;
-        if bytes.len() > MAX_BODY_BYTES {
-            return Err(ApiError::TooLarge);
-        }
-        if bytes.iter().all(u8::is_ascii_whitespace) {
-            return Err(ApiError::BadRequest("the request body is empty".into()));
-        }
+    async fn from_request(req: Request, _state: &S) -> Result<Self, ApiError> {
+        let format = BodyFormat::from_content_type(content_type(&req))?;
+        let bytes = read_limited(req, MAX_BODY_BYTES).await?;
         let value = match format {
-            BodyFormat::Json | BodyFormat::MergePatch => serde_json::from_slice(&bytes)
-                .map_err(|e| ApiError::BadRequest(format!("the body is not valid JSON: {e}")))?,
-            BodyFormat::Sniff if bytes.trim_ascii_start().starts_with(b"{") => {
-                serde_json::from_slice(&bytes)
-                    .map_err(|e| ApiError::BadRequest(format!("the body is not valid JSON: {e}")))?
-            }
-            BodyFormat::Yaml | BodyFormat::Sniff => serde_yaml::from_slice(&bytes)
-                .map_err(|e| ApiError::BadRequest(format!("the body is not valid YAML: {e}")))?,
+            BodyFormat::Json | BodyFormat::MergePatch => parse_json(&bytes)?,
+            BodyFormat::Yaml => parse_yaml(&bytes)?,
         };
         Ok(Self { format, value })
     }
@@ -112,6 +205,26 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
             ));
         }
         decode(raw.value).map(Body)
+    }
+}
+
+/// The body of a route anyone may call: JSON only, at most [`MAX_ANONYMOUS_BODY_BYTES`], so that
+/// a caller nobody knows yet costs the server next to nothing before the password check and the
+/// rate limits.
+#[derive(Debug)]
+pub struct AnonymousBody<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for AnonymousBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, _state: &S) -> Result<Self, ApiError> {
+        if BodyFormat::from_content_type(content_type(&req))? != BodyFormat::Json {
+            return Err(ApiError::UnsupportedMediaType(
+                "this route accepts only application/json".into(),
+            ));
+        }
+        let bytes = read_limited(req, MAX_ANONYMOUS_BODY_BYTES).await?;
+        decode(parse_json(&bytes)?).map(AnonymousBody)
     }
 }
 
@@ -199,18 +312,48 @@ mod tests {
 
     #[test]
     fn content_types_map_to_formats() {
-        assert_eq!(
-            BodyFormat::from_content_type(None).ok(),
-            Some(BodyFormat::Sniff)
-        );
-        assert_eq!(
-            BodyFormat::from_content_type(Some("application/x-www-form-urlencoded")).ok(),
-            Some(BodyFormat::Sniff)
-        );
+        // No type, form types and text/plain are what a cross-site form or fetch can send.
+        for refused in [
+            None,
+            Some("application/x-www-form-urlencoded"),
+            Some("text/plain"),
+            Some("multipart/form-data; boundary=x"),
+            Some("text/html"),
+        ] {
+            assert!(
+                BodyFormat::from_content_type(refused).is_err(),
+                "{refused:?}"
+            );
+        }
         assert_eq!(
             BodyFormat::from_content_type(Some("application/yaml; charset=utf-8")).ok(),
             Some(BodyFormat::Yaml)
         );
-        assert!(BodyFormat::from_content_type(Some("text/html")).is_err());
+        assert_eq!(
+            BodyFormat::from_content_type(Some("Application/JSON")).ok(),
+            Some(BodyFormat::Json)
+        );
+    }
+
+    #[test]
+    fn yaml_reads_as_yaml_1_2_without_aliases() {
+        let value = parse_yaml(
+            b"a: yes\nb: 10\nc: [1, true, null, -3, 1.5, \"7\", 0x1F]\n\"<<\": x\nd: 18446744073709551615\n",
+        )
+        .ok();
+        assert_eq!(
+            value,
+            Some(
+                json!({"a": "yes", "b": 10, "c": [1, true, null, -3, 1.5, "7", 31], "<<": "x",
+                        "d": 18446744073709551615u64})
+            )
+        );
+        let bomb = b"a: &a [x, x]\nb: &b [*a, *a]\nc: [*b, *b]\n";
+        let Err(ApiError::BadRequest(message)) = parse_yaml(bomb) else {
+            panic!("an alias is refused");
+        };
+        assert!(message.contains("aliases"), "{message}");
+        let deep = format!("{}1{}", "[".repeat(100), "]".repeat(100));
+        assert!(parse_yaml(deep.as_bytes()).is_err());
     }
 }

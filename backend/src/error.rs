@@ -49,8 +49,12 @@ pub enum ApiError {
     TooManyRequests { message: String, retry_after: u64 },
     #[error("unsupported media type: {0}")]
     UnsupportedMediaType(String),
-    #[error("request body too large")]
-    TooLarge,
+    /// Something over a size limit; the message names the limit.
+    #[error("too large: {0}")]
+    TooLarge(String),
+    /// Work that ran past its deadline; the message names it.
+    #[error("timeout: {0}")]
+    Timeout(String),
     #[error("method not allowed")]
     MethodNotAllowed,
     #[error("no such API path: {0}")]
@@ -159,10 +163,10 @@ impl ApiError {
             Self::UnsupportedMediaType(message) => {
                 Status::failure(StatusReason::UnsupportedMediaType, message.clone())
             }
-            Self::TooLarge => Status::failure(
-                StatusReason::RequestEntityTooLarge,
-                "the request body is larger than the server accepts",
-            ),
+            Self::TooLarge(message) => {
+                Status::failure(StatusReason::RequestEntityTooLarge, message.clone())
+            }
+            Self::Timeout(message) => Status::failure(StatusReason::Timeout, message.clone()),
             Self::MethodNotAllowed => Status::failure(
                 StatusReason::MethodNotAllowed,
                 "the server does not allow this method on the requested resource",

@@ -1,11 +1,12 @@
 //! The rules for templates and template instances as they are written: server-set metadata on
 //! create and update, and what instantiation makes of a processed template: the image streams to
 //! create in the project, the instance to record (generated values masked), and the other
-//! objects for `kubectl apply -f`. Pure functions over objects.
+//! objects for `kubectl apply -f`. Pure functions over objects, and [`process_bounded`], which
+//! runs the shared engine off the async threads with a deadline.
 
 use serde_json::{Value, json};
 use tagstream_shared::imagestream::ObjectReference;
-use tagstream_shared::template::process::validate_template;
+use tagstream_shared::template::process::{process, validate_template};
 use tagstream_shared::template::{
     API_VERSION, TemplateInstanceObject, TemplateInstanceStatus, object_list,
 };
@@ -15,6 +16,27 @@ use tagstream_shared::{
 };
 
 use crate::error::ApiError;
+
+/// How long processing one template may take. The engine is linear and its output bounded, so
+/// this is far above what any template needs; it keeps a request from holding a blocking thread
+/// (and its caller) without end if that ever stops being true.
+pub const PROCESS_DEADLINE: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Processes `template` with the shared engine on a blocking thread, so that a large template
+/// does not stall the async threads other requests run on. Field errors (missing parameters,
+/// limits) come back for the caller to word; over [`PROCESS_DEADLINE`] is a 504 `Status`.
+pub async fn process_bounded(
+    template: Template,
+) -> Result<Result<Template, Vec<FieldError>>, ApiError> {
+    let work = tokio::task::spawn_blocking(move || process(&template));
+    match tokio::time::timeout(PROCESS_DEADLINE, work).await {
+        Ok(done) => done.map_err(|e| ApiError::Internal(Box::new(e))),
+        Err(_) => Err(ApiError::Timeout(format!(
+            "processing the template took longer than the {}-second limit",
+            PROCESS_DEADLINE.as_secs()
+        ))),
+    }
+}
 
 /// What a generated parameter's value reads as once the instance is stored.
 pub const MASKED: &str = "*****";
@@ -277,7 +299,6 @@ pub fn generated_name(prefix: &str) -> String {
 mod tests {
     use super::*;
     use tagstream_shared::Parameter;
-    use tagstream_shared::template::process::process;
 
     fn request() -> TemplateInstance {
         let template: Template = serde_json::from_value(json!({

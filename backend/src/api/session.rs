@@ -21,7 +21,7 @@ use crate::api::routes::Routes;
 use crate::app::AppState;
 use crate::auth::secret::{hash_password, hash_secret, new_secret, random_hex, verify_password};
 use crate::auth::{Caller, cookies};
-use crate::body::Body;
+use crate::body::AnonymousBody;
 use crate::error::{ApiError, ApiResult};
 use crate::store::Session;
 
@@ -88,7 +88,7 @@ async fn login(
     State(state): State<AppState>,
     extensions: Extensions,
     headers: HeaderMap,
-    Body(login): Body<Login>,
+    AnonymousBody(login): AnonymousBody<Login>,
 ) -> ApiResult<Response> {
     let peer = extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
     let auth = &state.config.auth;
@@ -203,7 +203,7 @@ async fn logout(
 async fn accept_invitation(
     State(state): State<AppState>,
     Path(token): Path<String>,
-    Body(body): Body<AcceptInvitation>,
+    AnonymousBody(body): AnonymousBody<AcceptInvitation>,
 ) -> ApiResult<Json<Status>> {
     if let Some(e) = check_password("password", &body.password) {
         return Err(ApiError::Invalid {

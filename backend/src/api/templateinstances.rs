@@ -11,7 +11,6 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use tagstream_shared::access::{Resource as R, Verb as V};
 use tagstream_shared::template::API_VERSION;
-use tagstream_shared::template::process::process;
 use tagstream_shared::{List, ProjectName, TemplateInstance, TemplateName};
 
 use super::accept::Accept;
@@ -143,11 +142,13 @@ async fn create_template_instance(
     )?;
     // Missing required parameters and bad generators: the fields OpenShift names
     // (`template.parameters[i]`), all at once.
-    let processed = process(&request.spec.template).map_err(|errors| ApiError::Invalid {
-        kind: TemplateInstance::KIND,
-        name: name.to_string(),
-        errors,
-    })?;
+    let processed = template_service::process_bounded(request.spec.template.clone())
+        .await?
+        .map_err(|errors| ApiError::Invalid {
+            kind: TemplateInstance::KIND,
+            name: name.to_string(),
+            errors,
+        })?;
     let plan = plan_instance(request, name.as_str(), processed, &ns, state.clock.now()).map_err(
         |errors| ApiError::Invalid {
             kind: TemplateInstance::KIND,

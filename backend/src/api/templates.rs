@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use tagstream_shared::access::{Resource as R, Verb as V};
 use tagstream_shared::template::API_VERSION;
-use tagstream_shared::template::process::{process, validate_template};
+use tagstream_shared::template::process::validate_template;
 use tagstream_shared::{FieldError, List, ProjectName, Template, TemplateName};
 
 use super::accept::Accept;
@@ -221,7 +221,7 @@ async fn delete_template(
 
 /// Processes the template in the body: the answer is the template with its objects processed and
 /// every parameter's final value, generated ones included. Missing required parameters are a
-/// 422 with one cause per parameter.
+/// 422 with one cause per parameter; so is a value or an output over the engine's limits.
 async fn create_processed_template(
     State(state): State<AppState>,
     Names(NsPath(ns)): Names<NsPath>,
@@ -233,10 +233,12 @@ async fn create_processed_template(
     let mut errors = validate_template(&template);
     errors.retain(|e| e.field != "metadata.name");
     invalid(&name, errors)?;
-    let processed = process(&template).map_err(|errors| ApiError::Invalid {
-        kind: Template::KIND,
-        name: name.clone(),
-        errors,
-    })?;
+    let processed = template_service::process_bounded(template)
+        .await?
+        .map_err(|errors| ApiError::Invalid {
+            kind: Template::KIND,
+            name: name.clone(),
+            errors,
+        })?;
     Ok(accept.respond(StatusCode::CREATED, &processed))
 }

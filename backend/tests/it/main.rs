@@ -20,6 +20,7 @@ mod import;
 mod oci_examples;
 mod receiver;
 mod registry;
+mod security_input;
 mod server;
 mod support;
 mod tagging;
