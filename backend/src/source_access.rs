@@ -88,7 +88,10 @@ pub fn grants(stream: &ImageStream) -> BTreeMap<String, SourceGrant> {
 }
 
 fn set_grants(stream: &mut ImageStream, grants: &BTreeMap<String, SourceGrant>) {
-    let annotations = stream.metadata.annotations.get_or_insert_with(BTreeMap::new);
+    let annotations = stream
+        .metadata
+        .annotations
+        .get_or_insert_with(BTreeMap::new);
     match serde_json::to_string(grants) {
         Ok(text) if !grants.is_empty() => {
             annotations.insert(GRANTS_ANNOTATION.into(), text);
@@ -140,12 +143,9 @@ pub async fn authorize_sources(
         let Some((from, source)) = foreign_source(ns, tag) else {
             continue;
         };
-        let unchanged = before.is_some_and(|b| {
-            b.spec_tag(&tag.name).and_then(|t| t.from.as_ref()) == Some(from)
-        });
-        if unchanged
-            && let Some(grant) = stored.get(&tag.name).filter(|g| g.covers(from, source))
-        {
+        let unchanged = before
+            .is_some_and(|b| b.spec_tag(&tag.name).and_then(|t| t.from.as_ref()) == Some(from));
+        if unchanged && let Some(grant) = stored.get(&tag.name).filter(|g| g.covers(from, source)) {
             granted.insert(tag.name.clone(), grant.clone());
             continue;
         }

@@ -92,9 +92,7 @@ impl<S: Send + Sync> FromRequestParts<S> for ListOptions {
                     .min(MAX_TIMEOUT),
             )),
         };
-        let access = watch
-            .then(|| WatchAccess::from_parts(parts))
-            .flatten();
+        let access = watch.then(|| WatchAccess::from_parts(parts)).flatten();
         Ok(Self {
             watch,
             resource_version,

@@ -239,7 +239,14 @@ async fn create_image_stream(
         .parse()
         .map_err(|e| ApiError::BadRequest(format!("invalid name: {e}")))?;
     let mut stream = service::stream_for_create(stream, ns.as_str(), state.clock.now());
-    authorize_sources(&state, Actor::Caller(&caller), ns.as_str(), &mut stream, None).await?;
+    authorize_sources(
+        &state,
+        Actor::Caller(&caller),
+        ns.as_str(),
+        &mut stream,
+        None,
+    )
+    .await?;
     let created = state
         .store
         .create_image_stream(&ns, &name, stream)
@@ -278,7 +285,14 @@ async fn write_update(
         .await
         .map_err(stream_error(ns, name.as_str()))?;
     let mut new = service::stream_for_update(new, &old);
-    authorize_sources(state, Actor::Caller(caller), ns.as_str(), &mut new, Some(&old)).await?;
+    authorize_sources(
+        state,
+        Actor::Caller(caller),
+        ns.as_str(),
+        &mut new,
+        Some(&old),
+    )
+    .await?;
     let updated = state
         .store
         .update_image_stream(ns, name, expected, new)

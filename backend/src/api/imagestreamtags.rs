@@ -240,8 +240,14 @@ async fn write_tag(
                 };
                 invalid(name, tag_errors(&new, ns, name.tag.as_str()))?;
                 let mut new = service::stream_for_update(new, &old);
-                authorize_sources(state, Actor::Caller(caller), ns.as_str(), &mut new, Some(&old))
-                    .await?;
+                authorize_sources(
+                    state,
+                    Actor::Caller(caller),
+                    ns.as_str(),
+                    &mut new,
+                    Some(&old),
+                )
+                .await?;
                 apply_source(state, ns, &mut new, &tag).await?;
                 let expected = pinned.unwrap_or_else(|| {
                     old.metadata

@@ -19,9 +19,9 @@ use super::accept::Accept;
 use super::templates::require_project;
 use super::{IMAGESTREAMS, NsPath, PROJECTS, TEMPLATEINSTANCES, TemplatePath};
 use crate::app::AppState;
+use crate::auth::Caller;
 use crate::body::{Body, Names};
 use crate::error::{ApiError, ApiResult};
-use crate::auth::Caller;
 use crate::source_access::{Actor, authorize_sources};
 use crate::store::StoreError;
 use crate::template_service::{self, generated_name, plan_instance, validate_instance_template};
@@ -156,13 +156,12 @@ async fn create_template_instance(
         name: name.to_string(),
         errors,
     })?;
-    let mut plan = plan_instance(request, name.as_str(), processed, &ns, state.clock.now()).map_err(
-        |errors| ApiError::Invalid {
+    let mut plan = plan_instance(request, name.as_str(), processed, &ns, state.clock.now())
+        .map_err(|errors| ApiError::Invalid {
             kind: TemplateInstance::KIND,
             name: name.to_string(),
             errors,
-        },
-    )?;
+        })?;
     // The same check as every other writer of spec tags: a stream following another project's
     // stream needs the caller to read that project, and records that it was allowed.
     for (_, stream) in &mut plan.streams {

@@ -395,8 +395,15 @@ mod tests {
         importer.pass().await;
         assert_eq!(importer.tracked_tags(), 1, "the removed tag's timers went");
 
-        store.delete_image_stream(&ns, &name).await.expect("deleted");
+        store
+            .delete_image_stream(&ns, &name)
+            .await
+            .expect("deleted");
         importer.pass().await;
-        assert_eq!(importer.tracked_tags(), 0, "the deleted stream's timers went");
+        assert_eq!(
+            importer.tracked_tags(),
+            0,
+            "the deleted stream's timers went"
+        );
     }
 }

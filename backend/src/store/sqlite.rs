@@ -265,9 +265,9 @@ impl Store for SqliteStore {
         .bind(revision)
         .bind(body)
         .bind(revision)
-            .execute(&mut *tx)
-            .await
-            .map_err(on_constraint)?;
+        .execute(&mut *tx)
+        .await
+        .map_err(on_constraint)?;
         Self::record(
             &mut tx,
             Change::create(PROJECTS, None, name.as_str(), revision),

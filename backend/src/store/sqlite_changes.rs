@@ -110,9 +110,10 @@ impl ChangeStore for SqliteStore {
     }
 
     async fn project_floors(&self) -> StoreResult<std::collections::BTreeMap<String, u64>> {
-        let rows: Vec<(String, i64)> = sqlx::query_as("SELECT name, created_revision FROM projects")
-            .fetch_all(&self.pool)
-            .await?;
+        let rows: Vec<(String, i64)> =
+            sqlx::query_as("SELECT name, created_revision FROM projects")
+                .fetch_all(&self.pool)
+                .await?;
         Ok(rows
             .into_iter()
             .map(|(name, at)| (name, u64::try_from(at).unwrap_or_default()))

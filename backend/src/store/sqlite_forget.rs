@@ -39,7 +39,13 @@ impl SqliteStore {
             .await?;
             Self::record(
                 tx,
-                Change::update("groups.user.openshift.io", None, &group_name, before, revision),
+                Change::update(
+                    "groups.user.openshift.io",
+                    None,
+                    &group_name,
+                    before,
+                    revision,
+                ),
             )
             .await?;
         }
@@ -54,16 +60,13 @@ impl SqliteStore {
         name: &str,
     ) -> StoreResult<()> {
         const RESOURCE: &str = "rolebindings.rbac.authorization.k8s.io";
-        let rows: Vec<(String, String, String, i64)> = sqlx::query_as(
-            "SELECT namespace, name, body, resource_version FROM role_bindings",
-        )
-        .fetch_all(&mut **tx)
-        .await?;
+        let rows: Vec<(String, String, String, i64)> =
+            sqlx::query_as("SELECT namespace, name, body, resource_version FROM role_bindings")
+                .fetch_all(&mut **tx)
+                .await?;
         for (ns, binding_name, body, before) in rows {
             let mut binding: RoleBinding = serde_json::from_str(&body)?;
-            let is_them = |s: &Subject| {
-                s.kind == SubjectKind::User && s.name == name
-            };
+            let is_them = |s: &Subject| s.kind == SubjectKind::User && s.name == name;
             if !binding.subjects.iter().any(is_them) {
                 continue;
             }

@@ -82,8 +82,11 @@ async fn project_as(app: &TestApp, user: &TestUser, name: &str) -> (StatusCode, 
 async fn a_new_project_of_a_deleted_ones_name_has_none_of_its_history_or_objects() {
     let app = TestApp::start().await;
     app.create_project("acme").await;
-    app.create_stream("acme", &stream_json("secret-app", "v1", "quay.io/acme/secret:1"))
-        .await;
+    app.create_stream(
+        "acme",
+        &stream_json("secret-app", "v1", "quay.io/acme/secret:1"),
+    )
+    .await;
     // A tag move, so that the project has an event.
     let (_, mut s) = app.get(&imagestream("acme", "secret-app")).await;
     let d = crate::support::digest('a');
@@ -103,9 +106,7 @@ async fn a_new_project_of_a_deleted_ones_name_has_none_of_its_history_or_objects
     let (code, body) = project_as(&app, &mallory, "acme").await;
     assert_eq!(code, StatusCode::CREATED, "{body}");
     for path in [events("acme"), audit_events("acme")] {
-        let (code, read) = app
-            .send_as(&mallory.client, Method::GET, &path, None)
-            .await;
+        let (code, read) = app.send_as(&mallory.client, Method::GET, &path, None).await;
         assert_eq!(code, StatusCode::OK, "{path}: {read}");
         assert!(!read.to_string().contains("secret-app"), "{path}: {read:#}");
     }
@@ -200,17 +201,10 @@ async fn watches_end_by_themselves_and_one_user_holds_only_so_many() {
     app.grant("team", "bob", "view").await;
     let watched = format!("{}?watch=true", imagestreams("team"));
 
-    let mut short = Watch::open(
-        &app,
-        &bob.client,
-        &format!("{watched}&timeoutSeconds=1"),
-    )
-    .await;
+    let mut short = Watch::open(&app, &bob.client, &format!("{watched}&timeoutSeconds=1")).await;
     // No timeoutSeconds: the configured longest still ends it.
     let mut long = Watch::open(&app, &bob.client, &watched).await;
-    let (code, body) = app
-        .send_as(&bob.client, Method::GET, &watched, None)
-        .await;
+    let (code, body) = app.send_as(&bob.client, Method::GET, &watched, None).await;
     let status = assert_status(body, StatusCode::TOO_MANY_REQUESTS, "TooManyRequests");
     assert!(status.message.contains("bob"), "{}", status.message);
     assert_eq!(code, StatusCode::TOO_MANY_REQUESTS);
@@ -220,7 +214,11 @@ async fn watches_end_by_themselves_and_one_user_holds_only_so_many() {
     assert_eq!(short.next().await, None, "a timed-out watch ends");
     // Its slot is free again.
     let _again = Watch::open(&app, &bob.client, &watched).await;
-    assert_eq!(long.next().await, None, "the longest watch ends at max_seconds");
+    assert_eq!(
+        long.next().await,
+        None,
+        "the longest watch ends at max_seconds"
+    );
     app.stop().await;
 }
 
@@ -232,7 +230,9 @@ async fn nobody_may_create_the_samples_project() {
     let status = assert_status(body, StatusCode::FORBIDDEN, "Forbidden");
     assert!(status.message.contains("reserved"), "{}", status.message);
     assert_eq!(code, StatusCode::FORBIDDEN);
-    let (code, _) = app.get(&tagstream_shared::paths::project("openshift")).await;
+    let (code, _) = app
+        .get(&tagstream_shared::paths::project("openshift"))
+        .await;
     assert_eq!(code, StatusCode::NOT_FOUND);
     app.stop().await;
 }

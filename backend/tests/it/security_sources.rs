@@ -51,7 +51,10 @@ async fn victim_with_image() -> (TestApp, Registry, String) {
     stream["spec"]["tags"][0]["importPolicy"] = json!({"scheduled": true});
     app.create_stream("victim", &stream).await;
     let tag = imagestreamtag("victim", "app", "latest");
-    wait_for(&app, &tag, |t| t["image"]["metadata"]["name"] == digest.as_str()).await;
+    wait_for(&app, &tag, |t| {
+        t["image"]["metadata"]["name"] == digest.as_str()
+    })
+    .await;
     (app, registry, digest)
 }
 
@@ -161,11 +164,8 @@ async fn the_worker_does_not_copy_across_projects_a_link_nobody_authorized() {
         "spec": {"tags": [{"name": "latest", "from": {
             "kind": "ImageStreamTag", "namespace": "victim", "name": "app:latest"}}]}
     }));
-    stream = tagstream_backend::service::stream_for_create(
-        stream,
-        "mal",
-        tagstream_shared::Time::now(),
-    );
+    stream =
+        tagstream_backend::service::stream_for_create(stream, "mal", tagstream_shared::Time::now());
     let ns: ProjectName = "mal".parse().unwrap();
     let name: StreamName = "stolen".parse().unwrap();
     use tagstream_backend::store::Store as _;
@@ -223,7 +223,10 @@ async fn a_reader_of_the_source_project_instantiates_a_follower_and_its_value_st
 
     // The worker follows the authorized link, recording who authorized it.
     let path = imagestreamtag("bobs", "mirror", "latest");
-    wait_for(&app, &path, |t| t["image"]["metadata"]["name"] == digest.as_str()).await;
+    wait_for(&app, &path, |t| {
+        t["image"]["metadata"]["name"] == digest.as_str()
+    })
+    .await;
     let (_, stream) = app.get(&imagestream("bobs", "mirror")).await;
     let grants = stream["metadata"]["annotations"]["tagstream.io/source-grants"]
         .as_str()
@@ -231,10 +234,11 @@ async fn a_reader_of_the_source_project_instantiates_a_follower_and_its_value_st
     assert!(grants.contains("\"by\":\"bob\""), "{grants}");
 
     // A viewer of the project reads the instance with the typed value masked.
-    for path in [template_instance("bobs", "steal"), template_instances("bobs")] {
-        let (code, read) = app
-            .send_as(&carol.client, Method::GET, &path, None)
-            .await;
+    for path in [
+        template_instance("bobs", "steal"),
+        template_instances("bobs"),
+    ] {
+        let (code, read) = app.send_as(&carol.client, Method::GET, &path, None).await;
         assert_eq!(code, StatusCode::OK, "{read}");
         assert!(!read.to_string().contains("typed-by-the-user"), "{read:#}");
         assert!(read.to_string().contains("*****"), "{read:#}");
