@@ -12,8 +12,8 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use tagstream_backend::config::Config;
 use tagstream_shared::paths::{
-    AUDIT_EVENTS_ALL, PROJECTS, audit_events, events, group, imagestream, imagestream_status,
-    imagestreams, rolebinding, rolebindings, token, tokens,
+    AUDIT_EVENTS_ALL, IMAGESTREAMS_ALL, PROJECTS, audit_events, events, group, imagestream,
+    imagestream_status, imagestreams, rolebinding, rolebindings, token, tokens,
 };
 
 use crate::support::{TestApp, TestUser, assert_status, stream_json};
@@ -187,6 +187,28 @@ async fn a_watch_ends_when_its_role_is_removed_or_its_token_revoked() {
     let (code, body) = app.delete(&token("bob", id)).await;
     assert_eq!(code, StatusCode::OK, "{body}");
     watch.ends_with_error(StatusCode::UNAUTHORIZED).await;
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn an_all_projects_watch_stops_showing_a_project_whose_role_was_removed() {
+    let app = TestApp::start().await;
+    for ns in ["one", "two"] {
+        app.create_project(ns).await;
+    }
+    let bob = app.user("bob").await;
+    app.grant("one", "bob", "view").await;
+    app.grant("two", "bob", "view").await;
+    let mut watch = Watch::open(&app, &bob.client, &format!("{IMAGESTREAMS_ALL}?watch=true")).await;
+    let (code, body) = app.delete(&rolebinding("two", "view-bob")).await;
+    assert_eq!(code, StatusCode::OK, "{body}");
+    app.create_stream("two", &stream_json("hidden", "v1", "quay.io/two/hidden:1"))
+        .await;
+    app.create_stream("one", &stream_json("shown", "v1", "quay.io/one/shown:1"))
+        .await;
+    // The watch goes on for the project they still see, and only for it.
+    let first = watch.next().await.unwrap();
+    assert_eq!(first["object"]["metadata"]["name"], "shown", "{first:#}");
     app.stop().await;
 }
 
