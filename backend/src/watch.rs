@@ -195,7 +195,8 @@ pub async fn list_or_watch<T: Serialize>(
         .unwrap_or_default();
     let mut from = options.resource_version.unwrap_or(list_rv);
     if scope.namespace.is_some() || scope.visible.is_some() {
-        let floors = state.store.project_floors().await?;
+        let only = scope.namespace.as_deref();
+        let floors = state.store.project_floors(only).await?;
         // A project's watch starts no earlier than the project: rows before it belong to an
         // earlier project of the same name.
         if let Some(floor) = scope.namespace.as_ref().and_then(|ns| floors.get(ns)) {

@@ -109,11 +109,23 @@ impl ChangeStore for SqliteStore {
             .map(|rows| Ok((rows, next)))
     }
 
-    async fn project_floors(&self) -> StoreResult<std::collections::BTreeMap<String, u64>> {
-        let rows: Vec<(String, i64)> =
-            sqlx::query_as("SELECT name, created_revision FROM projects")
-                .fetch_all(&self.pool)
-                .await?;
+    async fn project_floors(
+        &self,
+        only: Option<&str>,
+    ) -> StoreResult<std::collections::BTreeMap<String, u64>> {
+        let rows: Vec<(String, i64)> = match only {
+            Some(name) => {
+                sqlx::query_as("SELECT name, created_revision FROM projects WHERE name = ?")
+                    .bind(name)
+                    .fetch_all(&self.pool)
+                    .await?
+            }
+            None => {
+                sqlx::query_as("SELECT name, created_revision FROM projects")
+                    .fetch_all(&self.pool)
+                    .await?
+            }
+        };
         Ok(rows
             .into_iter()
             .map(|(name, at)| (name, u64::try_from(at).unwrap_or_default()))
