@@ -60,6 +60,15 @@ pub async fn authorize(need: Need, req: Request, next: Next) -> Response {
     if let Err(e) = check(&state, &caller, need, param).await {
         return e.into_response();
     }
+    // A watch on this route checks the same again when access changes (`watch_access`).
+    let grant = crate::watch_access::RouteGrant {
+        need,
+        params: params
+            .iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect(),
+    };
+    parts.extensions.insert(grant);
     next.run(Request::from_parts(parts, body)).await
 }
 
@@ -242,40 +251,4 @@ pub fn may_grant(access: &ProjectAccess, role: Role) -> bool {
                 .iter()
                 .all(|&res| !role.allows(verb, res) || access.allows(verb, res))
         })
-}
-
-/// Refuses spec tags that follow or pin a stream of another project the caller may not read.
-/// A tag unchanged from `before` (the stored stream) was checked when it was written.
-pub async fn check_sources(
-    state: &AppState,
-    caller: &Caller,
-    ns: &str,
-    tags: &[tagstream_shared::TagReference],
-    before: Option<&tagstream_shared::ImageStream>,
-) -> Result<(), ApiError> {
-    for tag in tags {
-        let Some(from) = &tag.from else { continue };
-        let Some(source) = from
-            .namespace
-            .as_deref()
-            .filter(|n| !n.is_empty() && *n != ns)
-        else {
-            continue;
-        };
-        let unchanged = before.is_some_and(|b| {
-            b.spec
-                .tags
-                .iter()
-                .any(|t| t.name == tag.name && t.from.as_ref() == Some(from))
-        });
-        if !unchanged && !may_read_source(state, caller, source).await? {
-            return Err(ApiError::Denied {
-                user: caller.name().to_owned(),
-                verb: Verb::Get,
-                resource: Resource::ImageStreams,
-                namespace: Some(source.to_owned()),
-            });
-        }
-    }
-    Ok(())
 }

@@ -37,6 +37,8 @@ pub struct AppState {
     pub deliverer: Arc<crate::triggers::worker::Deliverer>,
     /// Set to `true` at shutdown: open watches end, so that a graceful shutdown can finish.
     pub watches: Arc<tokio::sync::watch::Sender<bool>>,
+    /// The watches each user holds open (capped by `[watch] per_user`).
+    pub watch_slots: Arc<crate::watch_access::WatchSlots>,
 }
 
 impl AppState {
@@ -67,6 +69,7 @@ impl AppState {
             login_limiter: Arc::default(),
             deliverer,
             watches: Arc::new(tokio::sync::watch::Sender::new(false)),
+            watch_slots: Arc::default(),
         })
     }
 

@@ -20,6 +20,8 @@ pub struct Config {
     pub samples: SamplesConfig,
     #[serde(default)]
     pub auth: AuthConfig,
+    #[serde(default)]
+    pub watch: WatchConfig,
 }
 
 /// Sign-in: sessions, login rate limits, and single sign-on behind a trusted proxy.
@@ -242,6 +244,38 @@ impl Default for SamplesConfig {
     }
 }
 
+/// Watches (`?watch=true`): how long one runs and how many one user holds open.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WatchConfig {
+    /// A watch ends after this many seconds (a smaller `timeoutSeconds` wins); clients such as
+    /// kubectl and the console's live pages then resume from the last resourceVersion.
+    /// Kubernetes' API server ends watches after 30 to 60 minutes.
+    #[serde(default = "WatchConfig::default_max_seconds")]
+    pub max_seconds: u64,
+    /// Watches one user may hold open at once; one more is answered 429 Too Many Requests.
+    #[serde(default = "WatchConfig::default_per_user")]
+    pub per_user: usize,
+}
+
+impl WatchConfig {
+    fn default_max_seconds() -> u64 {
+        1800
+    }
+    fn default_per_user() -> usize {
+        50
+    }
+}
+
+impl Default for WatchConfig {
+    fn default() -> Self {
+        Self {
+            max_seconds: Self::default_max_seconds(),
+            per_user: Self::default_per_user(),
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read the config file {path}: {source}")]
@@ -299,6 +333,9 @@ impl Config {
             || auth.login_window_seconds == 0
         {
             return Err("[auth] session and login limits must be at least 1".into());
+        }
+        if self.watch.max_seconds == 0 || self.watch.per_user == 0 {
+            return Err("[watch] max_seconds and per_user must be at least 1".into());
         }
         let hooks = &self.webhooks;
         if hooks.timeout_seconds == 0

@@ -18,6 +18,7 @@ use tagstream_shared::{
 };
 
 use crate::app::AppState;
+use crate::source_access::{Actor, authorize_sources};
 use crate::store::StoreError;
 
 /// The samples' version: the server's.
@@ -83,6 +84,8 @@ pub enum SamplesError {
     Name(&'static str),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error("the sample image stream {0} is refused: {1}")]
+    Source(String, crate::error::ApiError),
 }
 
 fn mark(metadata: &mut ObjectMeta) {
@@ -254,7 +257,12 @@ async fn manage(
         }
         match store.get_image_stream(ns, &name).await {
             Err(StoreError::NotFound) => {
-                let stream = crate::service::stream_for_create(desired, ns.as_str(), now);
+                let mut stream = crate::service::stream_for_create(desired, ns.as_str(), now);
+                // The one check every writer of spec tags runs (samples never link across
+                // projects, so the server is allowed none).
+                authorize_sources(state, Actor::Server, ns.as_str(), &mut stream, None)
+                    .await
+                    .map_err(|e| SamplesError::Source(name.to_string(), e))?;
                 store.create_image_stream(ns, &name, stream).await?;
                 tracing::info!(namespace = %ns, stream = %name, "sample image stream created");
             }
@@ -267,7 +275,10 @@ async fn manage(
                     .unwrap_or_default();
                 let mut desired = desired;
                 desired.metadata.resource_version = stored.metadata.resource_version.clone();
-                let new = crate::service::stream_for_update(desired, &stored);
+                let mut new = crate::service::stream_for_update(desired, &stored);
+                authorize_sources(state, Actor::Server, ns.as_str(), &mut new, Some(&stored))
+                    .await
+                    .map_err(|e| SamplesError::Source(name.to_string(), e))?;
                 store.update_image_stream(ns, &name, expected, new).await?;
                 tracing::info!(namespace = %ns, stream = %name, "sample image stream put back as shipped");
             }

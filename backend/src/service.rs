@@ -28,7 +28,8 @@ pub fn project_for_create(mut project: Project, name: &str, now: Time) -> Projec
 }
 
 /// A stream as first stored: generation 1, every tag at generation 1, status empty (status is
-/// the server's: imports and the status subresource write it).
+/// the server's: imports and the status subresource write it), no cross-project grants (only
+/// `source_access::authorize_sources` records those).
 pub fn stream_for_create(mut stream: ImageStream, ns: &str, now: Time) -> ImageStream {
     stream.kind = ImageStream::KIND.into();
     stream.api_version = IMAGE_API.into();
@@ -37,6 +38,7 @@ pub fn stream_for_create(mut stream: ImageStream, ns: &str, now: Time) -> ImageS
     stream.metadata.creation_timestamp = Some(now);
     stream.metadata.resource_version = None;
     stream.metadata.generation = Some(1);
+    crate::source_access::keep_server_grants(&mut stream, None);
     for tag in &mut stream.spec.tags {
         tag.generation = Some(1);
     }
@@ -61,7 +63,8 @@ fn same_tag_ignoring_generation(a: &TagReference, b: &TagReference) -> bool {
     }
 }
 
-/// A replacement of `old` by the user's `new`: identity and status stay the server's; a changed
+/// A replacement of `old` by the user's `new`: identity, status and cross-project grants stay
+/// the server's; a changed
 /// spec bumps the generation, and each new or changed tag takes the new generation (a pending
 /// import for a DockerImage tag); the status of tags removed from the spec goes with them.
 pub fn stream_for_update(mut new: ImageStream, old: &ImageStream) -> ImageStream {
@@ -70,6 +73,7 @@ pub fn stream_for_update(mut new: ImageStream, old: &ImageStream) -> ImageStream
     new.metadata.namespace = old.metadata.namespace.clone();
     new.metadata.uid = old.metadata.uid.clone();
     new.metadata.creation_timestamp = old.metadata.creation_timestamp;
+    crate::source_access::keep_server_grants(&mut new, Some(old));
     let old_generation = old.metadata.generation.unwrap_or(1);
     let spec_changed = {
         let strip = |s: &ImageStream| {

@@ -243,7 +243,6 @@ pub fn plan_instance(
     request.metadata.uid = Some(new_uid());
     request.metadata.creation_timestamp = Some(now);
     request.metadata.resource_version = None;
-    let given = request.spec.template.parameters.clone().unwrap_or_default();
     request.spec.template.parameters = processed.parameters.clone();
     let created = streams.len();
     request.status = TemplateInstanceStatus {
@@ -262,20 +261,7 @@ pub fn plan_instance(
         ..TemplateInstanceStatus::default()
     };
     let mut record = request.clone();
-    // Generated values are shown once, to whoever instantiated; the record keeps a mask.
-    for (i, p) in record
-        .spec
-        .template
-        .parameters
-        .iter_mut()
-        .flatten()
-        .enumerate()
-    {
-        let typed = given.get(i).map(|g| g.value()).unwrap_or_default();
-        if p.is_generated() && typed.is_empty() {
-            p.value = Some(MASKED.into());
-        }
-    }
+    mask_generated(&mut record);
     let mut answer = request;
     answer.status.manifests = Some(object_list(manifests));
     if let Some(message) = processed.message {
@@ -286,6 +272,19 @@ pub fn plan_instance(
         record,
         answer,
     })
+}
+
+/// Masks the value of every generated parameter of a stored instance. Generated values are
+/// shown once, to whoever instantiated; a value typed for a generated parameter is masked too,
+/// since it stands in for a generated secret and the record is readable by every viewer of the
+/// project. Applied when storing and again when answering (records stored before typed values
+/// were masked).
+pub fn mask_generated(instance: &mut TemplateInstance) {
+    for p in instance.spec.template.parameters.iter_mut().flatten() {
+        if p.is_generated() {
+            p.value = Some(MASKED.into());
+        }
+    }
 }
 
 /// A name for an instance that gave only `metadata.generateName`: the prefix and 5 random

@@ -6,8 +6,7 @@
 //! A watch runs behind the same route, and so the same authorization, as its list; a
 //! cross-project list is filtered to the projects the caller could see when it started.
 
-use std::collections::{BTreeSet, VecDeque};
-use std::sync::Arc;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::time::Duration;
 
 use axum::body::Bytes;
@@ -18,11 +17,13 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::Value;
 use tagstream_shared::List;
+use tagstream_shared::access::{Resource, Verb};
 use tagstream_shared::watch::{WatchEvent, WatchEventType};
 
 use crate::app::AppState;
 use crate::error::{ApiError, ApiResult};
-use crate::store::{ChangeRow, Cursor, Store};
+use crate::store::{ChangeRow, Cursor};
+use crate::watch_access::{WatchAccess, WatchSlot};
 
 /// How often a server-sent event stream says it is alive (proxies close silent connections).
 const HEARTBEAT: Duration = Duration::from_secs(20);
@@ -41,6 +42,8 @@ pub struct ListOptions {
     pub timeout: Option<Duration>,
     /// Answer `text/event-stream`.
     pub sse: bool,
+    /// The caller and what the route needs of them, checked again while the watch runs.
+    pub access: Option<WatchAccess>,
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for ListOptions {
@@ -89,11 +92,13 @@ impl<S: Send + Sync> FromRequestParts<S> for ListOptions {
                     .min(MAX_TIMEOUT),
             )),
         };
+        let access = watch.then(|| WatchAccess::from_parts(parts)).flatten();
         Ok(Self {
             watch,
             resource_version,
             timeout,
             sse,
+            access,
         })
     }
 }
@@ -107,6 +112,11 @@ pub struct Scope {
     pub namespace: Option<String>,
     /// Only these projects (for projects themselves: these names); none: all.
     pub visible: Option<BTreeSet<String>>,
+    /// What `visible` was computed for, to compute it again when access changes.
+    pub visible_for: Option<(Verb, Resource)>,
+    /// Per project name, the revision that created the project now bearing it: older rows
+    /// belong to an earlier project of that name and are never passed on. Set by the watch.
+    floors: Option<BTreeMap<String, u64>>,
 }
 
 impl Scope {
@@ -115,14 +125,30 @@ impl Scope {
             resource,
             namespace: None,
             visible: None,
+            visible_for: None,
+            floors: None,
         }
     }
 
     pub fn project(resource: &'static str, ns: &str) -> Self {
         Self {
-            resource,
             namespace: Some(ns.to_owned()),
-            visible: None,
+            ..Self::cluster(resource)
+        }
+    }
+
+    /// Across projects, only those in `visible` (none: all), which the caller may `verb`
+    /// `what` in.
+    pub fn visible_to(
+        resource: &'static str,
+        visible: Option<BTreeSet<String>>,
+        verb: Verb,
+        what: Resource,
+    ) -> Self {
+        Self {
+            visible,
+            visible_for: Some((verb, what)),
+            ..Self::cluster(resource)
         }
     }
 
@@ -135,6 +161,11 @@ impl Scope {
             return false;
         }
         let key = row.namespace.as_deref().unwrap_or(&row.name);
+        if let Some(floors) = &self.floors
+            && floors.get(key).is_none_or(|f| row.revision < *f)
+        {
+            return false;
+        }
         self.visible.as_ref().is_none_or(|v| v.contains(key))
     }
 }
@@ -143,19 +174,36 @@ impl Scope {
 pub async fn list_or_watch<T: Serialize>(
     state: &AppState,
     options: ListOptions,
-    scope: Scope,
+    mut scope: Scope,
     list: List<T>,
 ) -> ApiResult<Response> {
     if !options.watch {
         return Ok(axum::Json(list).into_response());
     }
+    let holder = options
+        .access
+        .as_ref()
+        .map_or("system:anonymous", |a| a.caller.name());
+    let slot = state
+        .watch_slots
+        .take(holder, state.config.watch.per_user)?;
     let list_rv: u64 = list
         .metadata
         .resource_version
         .as_deref()
         .and_then(|rv| rv.parse().ok())
         .unwrap_or_default();
-    let from = options.resource_version.unwrap_or(list_rv);
+    let mut from = options.resource_version.unwrap_or(list_rv);
+    if scope.namespace.is_some() || scope.visible.is_some() {
+        let only = scope.namespace.as_deref();
+        let floors = state.store.project_floors(only).await?;
+        // A project's watch starts no earlier than the project: rows before it belong to an
+        // earlier project of the same name.
+        if let Some(floor) = scope.namespace.as_ref().and_then(|ns| floors.get(ns)) {
+            from = from.max(floor.saturating_sub(1));
+        }
+        scope.floors = Some(floors);
+    }
     let cursor = match state.store.cursor_after(from).await? {
         Cursor::After(c) => c,
         Cursor::Gone(oldest) => {
@@ -176,8 +224,13 @@ pub async fn list_or_watch<T: Serialize>(
             pending.push_back(Bytes::from(format!("id: {list_rv}\n\n")));
         }
     }
+    // Every watch ends: at its `timeoutSeconds`, or at the configured longest (the client
+    // resumes from its last resourceVersion).
+    let longest = Duration::from_secs(state.config.watch.max_seconds.max(1));
+    let timeout = options.timeout.map_or(longest, |t| t.min(longest));
+    let epoch = state.store.access_epoch().await?;
     let watcher = Watcher {
-        store: state.store.clone(),
+        state: state.clone(),
         changed: state.store.subscribe(),
         stop: state.watches.subscribe(),
         cursor,
@@ -185,8 +238,11 @@ pub async fn list_or_watch<T: Serialize>(
         scope,
         pending,
         sse: options.sse,
-        deadline: options.timeout.map(|t| tokio::time::Instant::now() + t),
+        deadline: tokio::time::Instant::now() + timeout,
         done: false,
+        access: options.access,
+        epoch,
+        _slot: slot,
     };
     let body = axum::body::Body::from_stream(futures::stream::unfold(watcher, Watcher::next));
     let content_type = if options.sse {
@@ -213,7 +269,7 @@ fn frame(sse: bool, id: Option<u64>, kind: WatchEventType, object: Value) -> Byt
 }
 
 struct Watcher {
-    store: Arc<dyn Store>,
+    state: AppState,
     changed: tokio::sync::watch::Receiver<u64>,
     stop: tokio::sync::watch::Receiver<bool>,
     cursor: i64,
@@ -222,8 +278,14 @@ struct Watcher {
     scope: Scope,
     pending: VecDeque<Bytes>,
     sse: bool,
-    deadline: Option<tokio::time::Instant>,
+    deadline: tokio::time::Instant,
     done: bool,
+    /// Who watches, checked again when `epoch` moves; none for a route without a check.
+    access: Option<WatchAccess>,
+    /// The store's access epoch when access was last checked.
+    epoch: u64,
+    /// Held while the watch runs: one of its user's watches.
+    _slot: WatchSlot,
 }
 
 impl Watcher {
@@ -237,7 +299,15 @@ impl Watcher {
             }
             // Seen before reading, so a commit during the read wakes the wait below.
             self.changed.borrow_and_update();
+            if let Err(refused) = self.recheck().await {
+                let object = serde_json::to_value(refused.to_status()).unwrap_or_default();
+                self.pending
+                    .push_back(frame(self.sse, None, WatchEventType::Error, object));
+                self.done = true;
+                continue;
+            }
             match self
+                .state
                 .store
                 .changes_after(self.cursor, self.scope.resource, PAGE)
                 .await
@@ -295,13 +365,33 @@ impl Watcher {
                         self.pending.push_back(Bytes::from_static(b": keep-alive\n\n"));
                     }
                 }
-                () = async {
-                    match deadline {
-                        Some(d) => tokio::time::sleep_until(d).await,
-                        None => std::future::pending().await,
-                    }
-                } => self.done = true,
+                () = tokio::time::sleep_until(deadline) => self.done = true,
             }
         }
+    }
+}
+
+impl Watcher {
+    /// When access may have changed since the last check, checks the caller again (and
+    /// narrows a cross-project watch to the projects they still see); answers the error that
+    /// ends the watch when access is gone.
+    async fn recheck(&mut self) -> Result<(), ApiError> {
+        let Some(access) = &self.access else {
+            return Ok(());
+        };
+        let epoch = self.state.store.access_epoch().await?;
+        if epoch == self.epoch {
+            return Ok(());
+        }
+        self.epoch = epoch;
+        let caller = access.recheck(&self.state).await?;
+        if let (Some(visible), Some((verb, what))) =
+            (self.scope.visible.as_mut(), self.scope.visible_for)
+            && let Some(now) =
+                crate::access::visible_projects(&self.state, &caller, verb, what).await?
+        {
+            visible.retain(|ns| now.contains(ns));
+        }
+        Ok(())
     }
 }

@@ -5,9 +5,9 @@
 
 use crate::access::Need;
 use crate::api::routes::Routes;
-use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::{Extension, Json};
 use futures::StreamExt as _;
 use tagstream_shared::access::{Resource as R, Verb as V};
 use tagstream_shared::imagestream::API_VERSION;
@@ -19,12 +19,14 @@ use tagstream_shared::{
 
 use super::{IMAGESTREAMS, NsPath, PROJECTS};
 use crate::app::AppState;
+use crate::auth::Caller;
 use crate::body::{Body, Names};
 use crate::error::{ApiError, ApiResult};
 use crate::import::status::{record_failure, record_image};
 use crate::import::{ImportMode, Resolved, locate};
 use crate::registry::RegistryError;
 use crate::service;
+use crate::source_access::{Actor, authorize_sources};
 use crate::store::StoreError;
 
 pub fn routes() -> Routes {
@@ -102,6 +104,7 @@ fn image_status(tag: &str, result: Result<Resolved, RegistryError>) -> ImageImpo
 
 async fn create_import(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     Names(NsPath(ns)): Names<NsPath>,
     Body(mut isi): Body<ImageStreamImport>,
 ) -> ApiResult<(StatusCode, Json<ImageStreamImport>)> {
@@ -251,7 +254,7 @@ async fn create_import(
         .collect();
 
     if isi.spec.import && !outcomes.is_empty() {
-        let saved = save(&state, &ns, &name, &outcomes).await?;
+        let saved = save(&state, &caller, &ns, &name, &outcomes).await?;
         state.importer.wake();
         isi.status.import = Some(saved);
     }
@@ -266,6 +269,7 @@ async fn create_import(
 /// Writes the imported tags into the stream (creating it), spec and status together.
 async fn save(
     state: &AppState,
+    caller: &Caller,
     ns: &ProjectName,
     name: &StreamName,
     outcomes: &[(Request, Result<Resolved, RegistryError>)],
@@ -308,6 +312,16 @@ async fn save(
             Some(old) => service::stream_for_update(wanted, old),
             None => service::stream_for_create(wanted, ns.as_str(), now),
         };
+        // Imports write DockerImage tags only; the one check for every writer of spec tags
+        // still runs (other tags of the stream keep or need their cross-project grants).
+        authorize_sources(
+            state,
+            Actor::Caller(caller),
+            ns.as_str(),
+            &mut stream,
+            existing.as_ref(),
+        )
+        .await?;
         for (request, result) in outcomes {
             let generation = stream
                 .spec_tag(&request.tag)

@@ -3,7 +3,6 @@
 //! `metadata.resourceVersion`: a stale one is a 409 and changes nothing.
 
 use crate::access::Need;
-use crate::access::check_sources;
 use crate::api::routes::Routes;
 use crate::auth::Caller;
 use axum::extract::State;
@@ -19,6 +18,7 @@ use crate::app::AppState;
 use crate::body::{Body, BodyFormat, Names, RawBody, decode, merge_patch};
 use crate::error::{ApiError, ApiResult};
 use crate::service;
+use crate::source_access::{Actor, authorize_sources};
 use crate::store::StoreError;
 use crate::watch::{ListOptions, Scope, list_or_watch};
 use axum::response::Response;
@@ -198,10 +198,7 @@ async fn list_all_image_streams(
             })
         })
         .collect();
-    let scope = Scope {
-        visible,
-        ..Scope::cluster(ImageStream::RESOURCE)
-    };
+    let scope = Scope::visible_to(ImageStream::RESOURCE, visible, V::List, R::ImageStreams);
     list_or_watch(&state, options, scope, list(items, listed.resource_version)).await
 }
 
@@ -236,13 +233,20 @@ async fn create_image_stream(
         stream.metadata.name(),
         validate_image_stream(&stream, ns.as_str()),
     )?;
-    check_sources(&state, &caller, ns.as_str(), &stream.spec.tags, None).await?;
     let name: StreamName = stream
         .metadata
         .name()
         .parse()
         .map_err(|e| ApiError::BadRequest(format!("invalid name: {e}")))?;
-    let stream = service::stream_for_create(stream, ns.as_str(), state.clock.now());
+    let mut stream = service::stream_for_create(stream, ns.as_str(), state.clock.now());
+    authorize_sources(
+        &state,
+        Actor::Caller(&caller),
+        ns.as_str(),
+        &mut stream,
+        None,
+    )
+    .await?;
     let created = state
         .store
         .create_image_stream(&ns, &name, stream)
@@ -280,8 +284,15 @@ async fn write_update(
         .get_image_stream(ns, name)
         .await
         .map_err(stream_error(ns, name.as_str()))?;
-    check_sources(state, caller, ns.as_str(), &new.spec.tags, Some(&old)).await?;
-    let new = service::stream_for_update(new, &old);
+    let mut new = service::stream_for_update(new, &old);
+    authorize_sources(
+        state,
+        Actor::Caller(caller),
+        ns.as_str(),
+        &mut new,
+        Some(&old),
+    )
+    .await?;
     let updated = state
         .store
         .update_image_stream(ns, name, expected, new)

@@ -5,7 +5,6 @@
 //! stale version is a 409.
 
 use crate::access::Need;
-use crate::access::check_sources;
 use crate::api::routes::Routes;
 use crate::auth::Caller;
 use axum::extract::State;
@@ -24,6 +23,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::import::sources::{source_event, source_namespace, source_stream};
 use crate::import::status::record_image;
 use crate::service;
+use crate::source_access::{Actor, authorize_sources, link_authorized};
 use crate::store::StoreError;
 
 pub fn routes() -> Routes {
@@ -172,6 +172,7 @@ fn tag_errors(stream: &ImageStream, ns: &ProjectName, tag: &str) -> Vec<FieldErr
 /// Sets one spec tag, creating the stream when it does not exist.
 async fn write_tag(
     state: &AppState,
+    caller: &Caller,
     ns: &ProjectName,
     name: &StreamTagName,
     body: ImageStreamTag,
@@ -207,6 +208,8 @@ async fn write_tag(
                 stream.spec.tags.push(tag.clone());
                 invalid(name, tag_errors(&stream, ns, name.tag.as_str()))?;
                 let mut stream = service::stream_for_create(stream, ns.as_str(), state.clock.now());
+                authorize_sources(state, Actor::Caller(caller), ns.as_str(), &mut stream, None)
+                    .await?;
                 apply_source(state, ns, &mut stream, &tag).await?;
                 state
                     .store
@@ -237,6 +240,14 @@ async fn write_tag(
                 };
                 invalid(name, tag_errors(&new, ns, name.tag.as_str()))?;
                 let mut new = service::stream_for_update(new, &old);
+                authorize_sources(
+                    state,
+                    Actor::Caller(caller),
+                    ns.as_str(),
+                    &mut new,
+                    Some(&old),
+                )
+                .await?;
                 apply_source(state, ns, &mut new, &tag).await?;
                 let expected = pinned.unwrap_or_else(|| {
                     old.metadata
@@ -285,6 +296,10 @@ async fn apply_source(
     let Some(source_name) = source_stream(from, stream.metadata.name()) else {
         return Ok(());
     };
+    // Copies across projects only what `authorize_sources` allowed (as the worker does).
+    if !link_authorized(stream, ns.as_str(), tag) {
+        return Ok(());
+    }
     let source_ns = source_namespace(from, ns.as_str());
     let event = if source_ns == ns.as_str() && source_name == stream.metadata.name() {
         source_event(from, stream)
@@ -349,17 +364,7 @@ async fn create_image_stream_tag(
                 e,
             )],
         })?;
-    if let Some(tag) = &body.tag {
-        check_sources(
-            &state,
-            &caller,
-            ns.as_str(),
-            std::slice::from_ref(tag),
-            None,
-        )
-        .await?;
-    }
-    let (_, view) = write_tag(&state, &ns, &name, body, true).await?;
+    let (_, view) = write_tag(&state, &caller, &ns, &name, body, true).await?;
     Ok((StatusCode::CREATED, Json(view)))
 }
 
@@ -369,17 +374,7 @@ async fn replace_image_stream_tag(
     Names(StreamTagPath(ns, name)): Names<StreamTagPath>,
     Body(body): Body<ImageStreamTag>,
 ) -> ApiResult<(StatusCode, Json<ImageStreamTag>)> {
-    if let Some(tag) = &body.tag {
-        check_sources(
-            &state,
-            &caller,
-            ns.as_str(),
-            std::slice::from_ref(tag),
-            None,
-        )
-        .await?;
-    }
-    let (created, view) = write_tag(&state, &ns, &name, body, false).await?;
+    let (created, view) = write_tag(&state, &caller, &ns, &name, body, false).await?;
     let code = if created {
         StatusCode::CREATED
     } else {

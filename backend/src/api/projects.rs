@@ -70,14 +70,12 @@ async fn list_projects(
         listed.resource_version.to_string(),
         items,
     );
-    let scope = Scope {
-        visible,
-        ..Scope::cluster(Project::RESOURCE)
-    };
+    let scope = Scope::visible_to(Project::RESOURCE, visible, V::Get, R::Projects);
     list_or_watch(&state, options, scope, list).await
 }
 
 /// Creates a project; its creator becomes its admin (RoleBinding `admin`), as in OpenShift.
+/// The samples project's name is reserved.
 async fn create_project(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -96,6 +94,14 @@ async fn create_project(
         .name()
         .parse()
         .map_err(|e| ApiError::BadRequest(format!("invalid project name: {e}")))?;
+    // Every user reads the samples project; whoever created it would be its admin. Only the
+    // server makes it (the samples Config, `Managed`), so the name is reserved here.
+    if name.as_str() == state.config.samples.namespace {
+        return Err(ApiError::Forbidden(format!(
+            "the project name {name:?} is reserved for the samples, which every user reads: \
+             the server creates it when the samples Config is Managed"
+        )));
+    }
     let project = service::project_for_create(project, name.as_str(), state.clock.now());
     let created = state
         .store

@@ -6,6 +6,7 @@
 
 use crate::access::Need;
 use crate::api::routes::Routes;
+use axum::Extension;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -17,8 +18,10 @@ use super::accept::Accept;
 use super::templates::require_project;
 use super::{IMAGESTREAMS, NsPath, PROJECTS, TEMPLATEINSTANCES, TemplatePath};
 use crate::app::AppState;
+use crate::auth::Caller;
 use crate::body::{Body, Names};
 use crate::error::{ApiError, ApiResult};
+use crate::source_access::{Actor, authorize_sources};
 use crate::store::StoreError;
 use crate::template_service::{self, generated_name, plan_instance, validate_instance_template};
 
@@ -93,7 +96,11 @@ async fn list_template_instances(
     options: crate::watch::ListOptions,
 ) -> ApiResult<Response> {
     require_project(&state, &ns).await?;
-    let listed = state.store.list_template_instances(&ns).await?;
+    let mut listed = state.store.list_template_instances(&ns).await?;
+    listed
+        .items
+        .iter_mut()
+        .for_each(template_service::mask_generated);
     let list = List::new(
         TemplateInstance::KIND,
         API_VERSION,
@@ -109,6 +116,7 @@ async fn list_template_instances(
 
 async fn create_template_instance(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     Names(NsPath(ns)): Names<NsPath>,
     accept: Accept,
     Body(request): Body<TemplateInstance>,
@@ -149,13 +157,17 @@ async fn create_template_instance(
             name: name.to_string(),
             errors,
         })?;
-    let plan = plan_instance(request, name.as_str(), processed, &ns, state.clock.now()).map_err(
-        |errors| ApiError::Invalid {
+    let mut plan = plan_instance(request, name.as_str(), processed, &ns, state.clock.now())
+        .map_err(|errors| ApiError::Invalid {
             kind: TemplateInstance::KIND,
             name: name.to_string(),
             errors,
-        },
-    )?;
+        })?;
+    // The same check as every other writer of spec tags: a stream following another project's
+    // stream needs the caller to read that project, and records that it was allowed.
+    for (_, stream) in &mut plan.streams {
+        authorize_sources(&state, Actor::Caller(&caller), ns.as_str(), stream, None).await?;
+    }
     // Name the stream in the way, rather than a bare conflict; the transaction below stays the
     // guarantee if one appears in between.
     for (stream_name, _) in &plan.streams {
@@ -176,6 +188,8 @@ async fn create_template_instance(
         .create_template_instance(&ns, &name, plan.record, plan.streams)
         .await
         .map_err(instance_error(&ns, name.as_str()))?;
+    // Its streams may have tags to import or to follow now.
+    state.importer.wake();
     let mut answer = plan.answer;
     answer.metadata.resource_version = stored.metadata.resource_version;
     tracing::info!(namespace = %ns, instance = %name, streams = stream_count, "template instantiated");
@@ -187,11 +201,12 @@ async fn get_template_instance(
     Names(TemplatePath(ns, name)): Names<TemplatePath>,
     accept: Accept,
 ) -> ApiResult<Response> {
-    let instance = state
+    let mut instance = state
         .store
         .get_template_instance(&ns, &name)
         .await
         .map_err(instance_error(&ns, name.as_str()))?;
+    template_service::mask_generated(&mut instance);
     Ok(accept.respond(StatusCode::OK, &instance))
 }
 
@@ -200,11 +215,12 @@ async fn delete_template_instance(
     Names(TemplatePath(ns, name)): Names<TemplatePath>,
     accept: Accept,
 ) -> ApiResult<Response> {
-    let deleted = state
+    let mut deleted = state
         .store
         .delete_template_instance(&ns, &name)
         .await
         .map_err(instance_error(&ns, name.as_str()))?;
+    template_service::mask_generated(&mut deleted);
     tracing::info!(namespace = %ns, instance = %name, "template instance deleted");
     Ok(accept.respond(StatusCode::OK, &deleted))
 }

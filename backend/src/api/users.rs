@@ -233,15 +233,7 @@ async fn delete_user(
         .delete_user(&name)
         .await
         .map_err(|e| ApiError::from_store(e, USERS, &name))?;
-    // Leaves no membership behind that a new user of the same name would inherit.
-    for mut g in state.store.list_groups().await?.items {
-        if g.users.contains(&name) {
-            g.users.retain(|u| *u != name);
-            let group_name = g.metadata.name().to_owned();
-            let expected = expected_version(None, &g.metadata)?;
-            state.store.update_group(&group_name, expected, g).await?;
-        }
-    }
+    // The store removed their team memberships and RoleBindings in the same transaction.
     tracing::info!(user = %name, "user deleted");
     Ok(Json(user))
 }

@@ -39,6 +39,12 @@ pub struct Principal {
     pub scope: Option<String>,
     /// The session, when a cookie signed them in.
     pub session: Option<SessionRef>,
+    /// The SHA-256 (hex) of the API token, when a token signed them in (an open watch checks
+    /// that it was not revoked since).
+    pub token: Option<String>,
+    /// Teams a trusted proxy's header named (not stored): kept when their stored teams are
+    /// read again.
+    pub header_groups: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,9 +85,9 @@ pub async fn principal(
         .filter(|g| g.users.iter().any(|u| u == name))
         .map(|g| g.metadata.name().to_owned())
         .collect();
-    for g in extra {
-        if !groups.contains(&g) {
-            groups.push(g);
+    for g in &extra {
+        if !groups.contains(g) {
+            groups.push(g.clone());
         }
     }
     Ok(Principal {
@@ -90,6 +96,8 @@ pub async fn principal(
         groups,
         scope: None,
         session: None,
+        token: None,
+        header_groups: extra,
     })
 }
 
@@ -189,9 +197,10 @@ async fn identify(
 async fn by_token(state: &AppState, token: &str) -> Result<Principal, ApiError> {
     let invalid =
         || ApiError::Unauthorized("the token is not valid (unknown, revoked or expired)".into());
+    let hash = secret::hash_secret(token);
     let stored = state
         .store
-        .token_by_hash(&secret::hash_secret(token))
+        .token_by_hash(&hash)
         .await?
         .ok_or_else(invalid)?;
     if stored
@@ -202,5 +211,6 @@ async fn by_token(state: &AppState, token: &str) -> Result<Principal, ApiError> 
     }
     let mut p = principal(state, &stored.user, Vec::new()).await?;
     p.scope = stored.project;
+    p.token = Some(hash);
     Ok(p)
 }

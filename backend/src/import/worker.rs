@@ -2,16 +2,20 @@
 //! another stream tag, re-checks scheduled tags when due and retries failed imports when their
 //! backoff has passed; then it sleeps until the next thing is due or it is woken.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures::future::join_all;
-use tagstream_shared::{ImageReference, ImageStream, ProjectName, SourceKind, StreamName};
+use tagstream_shared::{
+    ImageReference, ImageStream, ProjectName, SourceKind, StatusReason, StreamName,
+};
 
 use super::sources::{source_event, source_namespace, source_stream};
 use super::status::{has_failed, record_failure, record_image, status_generation};
 use super::{ImportMode, Importer, TagKey, TagTimers};
 use crate::registry::RegistryError;
+use crate::source_access::{NOT_AUTHORIZED, link_authorized};
 
 pub(super) async fn run(importer: Arc<Importer>) {
     while !importer.is_stopped() {
@@ -73,6 +77,10 @@ impl Importer {
         let mut soonest = |t: Instant| next = Some(next.map_or(t, |n: Instant| n.min(t)));
         let mut jobs = Vec::new();
         let mut aliases_moved = false;
+        // The tags this pass saw: timers of any other tag (removed, or its stream or project
+        // deleted) are dropped at the end, so that memory follows the streams and a new tag of
+        // the same name starts afresh.
+        let mut live = HashSet::new();
         for stream in &streams {
             let (Some(ns), Ok(name)) = (
                 stream
@@ -95,6 +103,7 @@ impl Importer {
                     continue;
                 }
                 let key: TagKey = (ns.to_string(), name.to_string(), tag.name.clone());
+                live.insert(key.clone());
                 let mut timers = self.timers(&key);
                 let generation = tag.generation.unwrap_or(0);
                 let pending = generation > status_generation(stream, &tag.name);
@@ -142,6 +151,9 @@ impl Importer {
         for at in results.into_iter().flatten() {
             soonest(at);
         }
+        if let Ok(mut timers) = self.timers.lock() {
+            timers.retain(|key, _| live.contains(key));
+        }
         if aliases_moved {
             // A moved alias may itself be followed: look again straight away.
             soonest(Instant::now());
@@ -158,7 +170,9 @@ impl Importer {
         stream: &ImageStream,
         all: &[ImageStream],
     ) -> bool {
+        let now = self.clock.now();
         let mut moves = Vec::new();
+        let mut refusals = Vec::new();
         for tag in &stream.spec.tags {
             let Some(from) = tag.from.as_ref() else {
                 continue;
@@ -166,21 +180,35 @@ impl Importer {
             let Some(src_stream) = source_stream(from, stream.metadata.name()) else {
                 continue;
             };
-            // Reading another project was checked when the tag was written (`access::check_sources`).
+            let generation = tag.generation.unwrap_or(0);
+            // Across projects only what a writer who could read the source authorized
+            // (`source_access`): the worker itself acts for nobody.
+            if !link_authorized(stream, ns.as_str(), tag) {
+                // Recorded once: a pass that would write the same condition writes nothing.
+                if record_failure(
+                    &mut stream.clone(),
+                    &tag.name,
+                    StatusReason::Forbidden,
+                    NOT_AUTHORIZED,
+                    generation,
+                    now,
+                ) {
+                    refusals.push((tag.name.clone(), generation));
+                }
+                continue;
+            }
             let source_ns = source_namespace(from, ns.as_str());
             let event =
                 find_stream(all, source_ns, &src_stream).and_then(|s| source_event(from, s));
             let Some(current) = event else { continue };
             let mine = stream.status_tag(&tag.name).and_then(|t| t.current());
-            let generation = tag.generation.unwrap_or(0);
             if mine.is_none_or(|m| m.image != current.image || m.generation < generation) {
                 moves.push((tag.name.clone(), current, generation));
             }
         }
-        if moves.is_empty() {
+        if moves.is_empty() && refusals.is_empty() {
             return false;
         }
-        let now = self.clock.now();
         let limit = self.config.history_limit;
         let result = self
             .update_stream(ns, name, |s| {
@@ -196,6 +224,21 @@ impl Importer {
                         limit,
                     );
                 }
+                for (tag, generation) in &refusals {
+                    // Only while the tag still has the source that was refused.
+                    if s.spec_tag(tag)
+                        .is_some_and(|t| !link_authorized(s, ns.as_str(), t))
+                    {
+                        changed |= record_failure(
+                            s,
+                            tag,
+                            StatusReason::Forbidden,
+                            NOT_AUTHORIZED,
+                            *generation,
+                            now,
+                        );
+                    }
+                }
                 changed
             })
             .await;
@@ -203,7 +246,7 @@ impl Importer {
             tracing::warn!(error = %e, %ns, stream = %name, "cannot move followed tags");
             return false;
         }
-        true
+        !moves.is_empty()
     }
 
     /// Imports one tag and records the outcome; answers when this tag next needs attention.
@@ -274,5 +317,93 @@ impl Importer {
             .min();
         self.set_timers(key, timers);
         next
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{SqliteStore, Store as _};
+    use tagstream_shared::{ObjectReference, Project, TagReference, Time};
+
+    fn docker_tag(name: &str) -> TagReference {
+        TagReference {
+            name: name.into(),
+            from: Some(ObjectReference {
+                kind: "DockerImage".into(),
+                // No registry is allowed: the import fails at once, without the network.
+                name: "quay.io/demo/app:1".into(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }
+    }
+
+    impl Importer {
+        fn tracked_tags(&self) -> usize {
+            self.timers.lock().map(|t| t.len()).unwrap_or_default()
+        }
+    }
+
+    #[tokio::test]
+    async fn timers_go_with_their_tag_and_stream() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Arc::new(
+            SqliteStore::open(&dir.path().join("t.db"))
+                .await
+                .expect("opens"),
+        );
+        let policy = Arc::new(crate::registry::RegistryPolicy::from_config(&[]).expect("policy"));
+        let client = crate::registry::RegistryClient::new(policy, Duration::from_secs(1), 10)
+            .expect("client");
+        let importer = Importer::new(
+            client,
+            store.clone(),
+            Arc::new(crate::clock::SystemClock),
+            crate::config::ImportConfig::default(),
+        );
+        let ns: ProjectName = "demo".parse().expect("valid");
+        let name: StreamName = "app".parse().expect("valid");
+        store
+            .create_project(&ns, Project::new("demo"), None)
+            .await
+            .expect("project");
+        let mut stream = ImageStream::new("app");
+        stream.spec.tags = vec![docker_tag("a"), docker_tag("b")];
+        let stream = crate::service::stream_for_create(stream, "demo", Time::now());
+        store
+            .create_image_stream(&ns, &name, stream)
+            .await
+            .expect("stream");
+        importer.pass().await;
+        assert_eq!(importer.tracked_tags(), 2, "both failed imports back off");
+
+        let stored = store.get_image_stream(&ns, &name).await.expect("stored");
+        let mut new = stored.clone();
+        new.spec.tags.retain(|t| t.name == "a");
+        let new = crate::service::stream_for_update(new, &stored);
+        let expected = stored
+            .metadata
+            .resource_version
+            .as_deref()
+            .and_then(|v| v.parse().ok())
+            .expect("a version");
+        store
+            .update_image_stream(&ns, &name, expected, new)
+            .await
+            .expect("updated");
+        importer.pass().await;
+        assert_eq!(importer.tracked_tags(), 1, "the removed tag's timers went");
+
+        store
+            .delete_image_stream(&ns, &name)
+            .await
+            .expect("deleted");
+        importer.pass().await;
+        assert_eq!(
+            importer.tracked_tags(),
+            0,
+            "the deleted stream's timers went"
+        );
     }
 }

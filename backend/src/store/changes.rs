@@ -45,6 +45,17 @@ pub trait ChangeStore: Send + Sync {
         resource: &str,
         limit: u32,
     ) -> StoreResult<Result<(Vec<ChangeRow>, i64), u64>>;
+    /// Each project's name and the revision that created it (only project `only`'s, when
+    /// given): a watch passes on only rows at or after it, so nothing of an earlier project of
+    /// the same name is replayed.
+    async fn project_floors(
+        &self,
+        only: Option<&str>,
+    ) -> StoreResult<std::collections::BTreeMap<String, u64>>;
+    /// A counter that moves in every transaction that may take access away (a binding, user,
+    /// team, token, session or project changed or went): open watches re-check their caller
+    /// when it moves.
+    async fn access_epoch(&self) -> StoreResult<u64>;
     /// Keeps the last `keep` changes (whole revisions), as the store does on its own every few
     /// hundred writes; answers the new floor.
     async fn prune_changes(&self, keep: u64) -> StoreResult<u64>;

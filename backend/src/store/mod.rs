@@ -8,6 +8,7 @@ mod changes;
 mod sqlite;
 mod sqlite_access;
 mod sqlite_changes;
+mod sqlite_forget;
 mod sqlite_templates;
 mod sqlite_triggers;
 mod templates;

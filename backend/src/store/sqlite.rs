@@ -257,13 +257,17 @@ impl Store for SqliteStore {
     ) -> StoreResult<Project> {
         let (mut tx, revision) = self.begin_write().await?;
         let body = encode(&mut project, revision)?;
-        sqlx::query("INSERT INTO projects (name, resource_version, body) VALUES (?, ?, ?)")
-            .bind(name.as_str())
-            .bind(revision)
-            .bind(body)
-            .execute(&mut *tx)
-            .await
-            .map_err(on_constraint)?;
+        sqlx::query(
+            "INSERT INTO projects (name, resource_version, body, created_revision) \
+             VALUES (?, ?, ?, ?)",
+        )
+        .bind(name.as_str())
+        .bind(revision)
+        .bind(body)
+        .bind(revision)
+        .execute(&mut *tx)
+        .await
+        .map_err(on_constraint)?;
         Self::record(
             &mut tx,
             Change::create(PROJECTS, None, name.as_str(), revision),
@@ -307,6 +311,17 @@ impl Store for SqliteStore {
                 .await?;
         let (body, before) = row.ok_or(StoreError::NotFound)?;
         let project = serde_json::from_str(&body)?;
+        // Its history stays with it, not with the name: its events go, and its audit rows stay
+        // in the cluster-wide log only (the body keeps the namespace; the column that a
+        // project's log is read by is cleared), so a new project of the same name starts empty.
+        sqlx::query("DELETE FROM events WHERE namespace = ?")
+            .bind(name.as_str())
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("UPDATE audit_events SET namespace = NULL WHERE namespace = ?")
+            .bind(name.as_str())
+            .execute(&mut *tx)
+            .await?;
         Self::record(
             &mut tx,
             Change::delete(PROJECTS, None, name.as_str(), Some(before)),

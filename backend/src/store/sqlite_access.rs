@@ -201,7 +201,7 @@ impl AccessStore for SqliteStore {
     }
 
     async fn delete_user(&self, name: &str) -> StoreResult<User> {
-        let (mut tx, _) = self.begin_write().await?;
+        let (mut tx, revision) = self.begin_write().await?;
         let user = self.delete_cluster(&mut tx, User::KIND, name).await?;
         for table in ["credentials", "tokens", "sessions"] {
             sqlx::query(&format!("DELETE FROM {table} WHERE user = ?"))
@@ -209,6 +209,9 @@ impl AccessStore for SqliteStore {
                 .execute(&mut *tx)
                 .await?;
         }
+        // In the same transaction: a new user of the same name must not inherit any of it.
+        Self::forget_member(&mut tx, revision, name).await?;
+        Self::forget_subject(&mut tx, revision, name).await?;
         self.commit(tx).await?;
         Ok(user)
     }
@@ -435,6 +438,8 @@ impl AccessStore for SqliteStore {
             .bind(hash)
             .execute(&self.pool)
             .await?;
+        // Open watches signed in with this session re-check it now.
+        self.changed.send_modify(|n| *n = n.wrapping_add(1));
         Ok(())
     }
 

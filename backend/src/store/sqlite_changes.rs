@@ -109,6 +109,36 @@ impl ChangeStore for SqliteStore {
             .map(|rows| Ok((rows, next)))
     }
 
+    async fn project_floors(
+        &self,
+        only: Option<&str>,
+    ) -> StoreResult<std::collections::BTreeMap<String, u64>> {
+        let rows: Vec<(String, i64)> = match only {
+            Some(name) => {
+                sqlx::query_as("SELECT name, created_revision FROM projects WHERE name = ?")
+                    .bind(name)
+                    .fetch_all(&self.pool)
+                    .await?
+            }
+            None => {
+                sqlx::query_as("SELECT name, created_revision FROM projects")
+                    .fetch_all(&self.pool)
+                    .await?
+            }
+        };
+        Ok(rows
+            .into_iter()
+            .map(|(name, at)| (name, u64::try_from(at).unwrap_or_default()))
+            .collect())
+    }
+
+    async fn access_epoch(&self) -> StoreResult<u64> {
+        let value: i64 = sqlx::query_scalar("SELECT value FROM access_epoch WHERE id = 1")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(u64::try_from(value).unwrap_or_default())
+    }
+
     async fn prune_changes(&self, keep: u64) -> StoreResult<u64> {
         let keep = i64::try_from(keep).unwrap_or(i64::MAX);
         let mut tx = self.pool.begin().await?;

@@ -21,6 +21,8 @@ mod oci_examples;
 mod receiver;
 mod registry;
 mod security_input;
+mod security_data;
+mod security_sources;
 mod server;
 mod support;
 mod tagging;
