@@ -20,6 +20,8 @@ mod import;
 mod oci_examples;
 mod receiver;
 mod registry;
+mod security_auth;
+mod security_outbound;
 mod server;
 mod support;
 mod tagging;
