@@ -25,8 +25,13 @@ use crate::error::ApiError;
 pub enum Need {
     /// Nobody in particular: sign-in, sign-out, accepting an invitation, unknown paths.
     Anyone,
-    /// Any signed-in user (lists are filtered to what they may see).
+    /// Any signed-in user acting cluster-wide (creating a project, reading teams or the
+    /// samples config). A project-scoped token is refused: it acts in its project only.
     SignedIn,
+    /// Any signed-in user, project-scoped tokens included: the handler answers only what the
+    /// caller's projects allow (lists filtered by [`visible_projects`], which honours the
+    /// scope), or only about the caller.
+    SignedInScoped,
     /// A member of `system:cluster-admins`.
     ClusterAdmin,
     /// `verb` on `resource` in the project named by path parameter `param`.
@@ -88,7 +93,15 @@ pub async fn check(
         ));
     };
     match need {
-        Need::Anyone | Need::SignedIn => Ok(()),
+        Need::Anyone | Need::SignedInScoped => Ok(()),
+        Need::SignedIn => match p.scope {
+            None => Ok(()),
+            Some(_) => Err(ApiError::Forbidden(format!(
+                "User {:?} cannot do this with this token: it acts across projects{}",
+                p.name,
+                scope_note(p)
+            ))),
+        },
         Need::ClusterAdmin => {
             if p.cluster_admin && p.scope.is_none() {
                 Ok(())

@@ -50,6 +50,10 @@ pub struct AuthConfig {
     /// from a trusted proxy).
     #[serde(default)]
     pub secure_cookies: Option<bool>,
+    /// An invitation (a user made without a password) stops working this many seconds after
+    /// it was made.
+    #[serde(default = "AuthConfig::default_invitation")]
+    pub invitation_seconds: i64,
 }
 
 impl AuthConfig {
@@ -68,6 +72,9 @@ impl AuthConfig {
     fn default_window() -> u64 {
         300
     }
+    fn default_invitation() -> i64 {
+        7 * 24 * 3600
+    }
 }
 
 impl Default for AuthConfig {
@@ -80,6 +87,7 @@ impl Default for AuthConfig {
             login_window_seconds: Self::default_window(),
             trusted_proxies: Vec::new(),
             secure_cookies: None,
+            invitation_seconds: Self::default_invitation(),
         }
     }
 }
@@ -331,8 +339,11 @@ impl Config {
             || auth.login_attempts_per_user == 0
             || auth.login_attempts_per_address == 0
             || auth.login_window_seconds == 0
+            || auth.invitation_seconds < 1
         {
-            return Err("[auth] session and login limits must be at least 1".into());
+            return Err(
+                "[auth] session and login limits and invitation_seconds must be at least 1".into(),
+            );
         }
         if self.watch.max_seconds == 0 || self.watch.per_user == 0 {
             return Err("[watch] max_seconds and per_user must be at least 1".into());

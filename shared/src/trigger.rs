@@ -158,64 +158,55 @@ pub fn validate_trigger(trigger: &Trigger, creating: bool) -> Vec<FieldError> {
     errors
 }
 
-/// A webhook URL's parts: `http(s)://host[:port]/path`, no user information.
+/// A webhook URL, parsed once by the WHATWG URL parser (the `url` crate, the one the HTTP
+/// client uses): the host checked against the SSRF rules is the host connected to, because both
+/// come from this one parse. `http(s)://host[:port]/path`, no user information, no `\` (which
+/// parsers disagree on: `http://127.0.0.1\x.example/` is a name to one, an address to another).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WebhookUrl {
     pub https: bool,
     /// Lower-cased; an IPv6 address without brackets.
     pub host: String,
     pub port: u16,
+    /// The whole URL as parsed: what a request is sent to.
+    pub url: url::Url,
 }
 
 impl WebhookUrl {
-    pub fn parse(url: &str) -> Result<Self, String> {
-        let (https, rest) = if let Some(r) = url.strip_prefix("https://") {
-            (true, r)
-        } else if let Some(r) = url.strip_prefix("http://") {
-            (false, r)
-        } else {
-            return Err("must start with http:// or https://".into());
-        };
-        let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-        if authority.contains('@') {
-            return Err("must not carry a user name or password".into());
-        }
-        if authority.is_empty() {
-            return Err("must name a host".into());
-        }
-        if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+    pub fn parse(input: &str) -> Result<Self, String> {
+        if input.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err("must not contain spaces".into());
         }
-        let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
-            let (h, after) = v6.split_once(']').ok_or("an IPv6 address needs its ]")?;
-            (h.to_owned(), after.strip_prefix(':'))
-        } else {
-            match authority.rsplit_once(':') {
-                Some((h, p)) => (h.to_owned(), Some(p)),
-                None => (authority.to_owned(), None),
-            }
-        };
-        let port = match port {
-            None => {
-                if https {
-                    443
-                } else {
-                    80
-                }
-            }
-            Some(p) => p
-                .parse::<u16>()
-                .ok()
-                .filter(|p| *p != 0)
-                .ok_or("the port must be a number from 1 to 65535")?,
-        };
-        if host.is_empty() {
-            return Err("must name a host".into());
+        if input.contains('\\') {
+            return Err("must not contain a backslash".into());
         }
+        let lower = input.get(..8).unwrap_or(input).to_ascii_lowercase();
+        if !lower.starts_with("https://") && !lower.starts_with("http://") {
+            return Err("must start with http:// or https://".into());
+        }
+        let url = url::Url::parse(input).map_err(|e| match e {
+            url::ParseError::EmptyHost => "must name a host".to_owned(),
+            url::ParseError::InvalidPort => "the port must be a number from 1 to 65535".to_owned(),
+            other => format!("is not a valid URL: {other}"),
+        })?;
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err("must not carry a user name or password".into());
+        }
+        let host = match url.host() {
+            Some(url::Host::Domain(d)) if !d.is_empty() => d.to_ascii_lowercase(),
+            Some(url::Host::Ipv4(ip)) => ip.to_string(),
+            Some(url::Host::Ipv6(ip)) => ip.to_string(),
+            _ => return Err("must name a host".into()),
+        };
+        let port = url
+            .port_or_known_default()
+            .filter(|p| *p != 0)
+            .ok_or("the port must be a number from 1 to 65535")?;
         Ok(Self {
-            https,
-            host: host.to_ascii_lowercase(),
+            https: url.scheme() == "https",
+            host,
             port,
+            url,
         })
     }
 }
@@ -375,6 +366,12 @@ mod tests {
             (u.host.as_str(), u.port, u.https),
             ("127.0.0.1", 9000, false)
         );
+        // What is checked is what is connected to: the parsed URL names the same host.
+        let u = WebhookUrl::parse("http://0x7f.1:9000/hook").expect("parses");
+        assert_eq!(
+            (u.host.as_str(), u.url.host_str()),
+            ("127.0.0.1", Some("127.0.0.1"))
+        );
         let u = WebhookUrl::parse("https://[::1]/x").expect("parses");
         assert_eq!((u.host.as_str(), u.port), ("::1", 443));
         assert_eq!(
@@ -388,6 +385,9 @@ mod tests {
             "http://h:0/",
             "http://h:99999/",
             "http://h /",
+            "http://127.0.0.1\\x.attacker.tld/",
+            "http://hooks.example\\@127.0.0.1/",
+            "ftp://hooks.example/",
         ] {
             assert!(WebhookUrl::parse(bad).is_err(), "{bad}");
         }

@@ -29,7 +29,7 @@ pub fn routes() -> Routes {
     const ONE: &str = "/apis/image.openshift.io/v1/namespaces/{ns}/imagestreams/{name}";
     const STATUS: &str = "/apis/image.openshift.io/v1/namespaces/{ns}/imagestreams/{name}/status";
     Routes::new()
-        .get(ALL, Need::SignedIn, list_all_image_streams)
+        .get(ALL, Need::SignedInScoped, list_all_image_streams)
         .get(
             IN,
             Need::Project {

@@ -25,7 +25,7 @@ pub fn routes() -> Routes {
     const ALL: &str = "/apis/project.openshift.io/v1/projects";
     const ONE: &str = "/apis/project.openshift.io/v1/projects/{name}";
     Routes::new()
-        .get(ALL, Need::SignedIn, list_projects)
+        .get(ALL, Need::SignedInScoped, list_projects)
         .post(ALL, Need::SignedIn, create_project)
         .get(
             ONE,

@@ -1,6 +1,7 @@
 //! Access rules of a project: `/apis/rbac.authorization.k8s.io/v1/namespaces/{ns}/rolebindings`.
 //! A binding names one of the built-in roles and the users and teams it applies to. As in
-//! Kubernetes, nobody may grant a role with permissions they do not hold themselves.
+//! Kubernetes, nobody may grant a role with permissions they do not hold themselves, nor
+//! replace or delete a binding granting such a role.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -115,6 +116,32 @@ async fn admit(
     Ok(())
 }
 
+/// Refuses changing or deleting `current` unless the caller could grant its role: a
+/// registry-admin may manage bindings, but not take away (or rewrite) the one granting admin.
+async fn may_change(
+    state: &AppState,
+    caller: &Caller,
+    ns: &ProjectName,
+    current: &RoleBinding,
+) -> ApiResult<()> {
+    let Some(p) = caller.principal() else {
+        return Err(ApiError::Unauthorized("sign in first".into()));
+    };
+    let Some(role) = current.role() else {
+        return Ok(());
+    };
+    if may_grant(&project_access(state, p, ns).await?, role) {
+        return Ok(());
+    }
+    Err(ApiError::Forbidden(format!(
+        "User {:?} cannot change the binding {:?} in the namespace {:?}: it grants role \
+         {role:?}, which allows things the user may not do there",
+        p.name,
+        current.metadata.name(),
+        ns.as_str()
+    )))
+}
+
 fn binding_error(ns: &ProjectName, name: &str) -> impl FnOnce(StoreError) -> ApiError {
     let (ns, name) = (ns.to_string(), name.to_owned());
     move |e| match e {
@@ -210,6 +237,7 @@ async fn replace_binding(
         .get_role_binding(&ns, &name)
         .await
         .map_err(binding_error(&ns, &name))?;
+    may_change(&state, &caller, &ns, &current).await?;
     let expected = expected_version(
         binding.metadata.resource_version.as_deref(),
         &current.metadata,
@@ -229,9 +257,16 @@ async fn replace_binding(
 
 async fn delete_binding(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     Path((ns, name)): Path<(String, String)>,
 ) -> ApiResult<Json<RoleBinding>> {
     let ns = ns_of(&ns)?;
+    let current = state
+        .store
+        .get_role_binding(&ns, &name)
+        .await
+        .map_err(binding_error(&ns, &name))?;
+    may_change(&state, &caller, &ns, &current).await?;
     let deleted = state
         .store
         .delete_role_binding(&ns, &name)

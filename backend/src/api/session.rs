@@ -20,7 +20,7 @@ use crate::access::Need;
 use crate::api::routes::Routes;
 use crate::app::AppState;
 use crate::auth::secret::{hash_password, hash_secret, new_secret, random_hex, verify_password};
-use crate::auth::{Caller, cookies};
+use crate::auth::{Caller, cookies, origin};
 use crate::body::AnonymousBody;
 use crate::error::{ApiError, ApiResult};
 use crate::store::Session;
@@ -29,13 +29,16 @@ pub fn routes() -> Routes {
     Routes::new()
         .post(LOGIN, Need::Anyone, login)
         .post(LOGOUT, Need::Anyone, logout)
-        .get(WHOAMI, Need::SignedIn, whoami)
+        .get(WHOAMI, Need::SignedInScoped, whoami)
         .post(
             "/apis/tagstream.io/v1/invitations/{token}",
             Need::Anyone,
             accept_invitation,
         )
 }
+
+/// How long a sign-in waits for a turn to verify its password before answering 429.
+const VERIFY_PATIENCE: Duration = Duration::from_secs(10);
 
 /// The shortest password accepted.
 pub const MIN_PASSWORD: usize = 8;
@@ -92,44 +95,63 @@ async fn login(
 ) -> ApiResult<Response> {
     let peer = extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
     let auth = &state.config.auth;
+    // Login CSRF: a page on another site must not sign the browser in as someone else.
+    let forwarded_host = peer
+        .filter(|p| auth.trusted_proxies.contains(&p.ip()))
+        .and_then(|_| headers.get("x-forwarded-host"))
+        .and_then(|v| v.to_str().ok());
+    if origin::site(&headers, forwarded_host) == origin::Site::CrossSite {
+        return Err(ApiError::Forbidden(
+            "sign-in is accepted only from this console's own pages (the request's Origin or \
+             Sec-Fetch-Site names another site)"
+                .into(),
+        ));
+    }
     let window = Duration::from_secs(auth.login_window_seconds);
     let user_key = format!("user:{}", login.username);
     let addr_key = format!(
         "addr:{}",
         peer.map(|p| p.ip().to_string()).unwrap_or_default()
     );
-    let wait = state
+    // The attempt counts before the password is checked, so that concurrent attempts cannot
+    // all pass the limit; a success gives it back.
+    let reservation = state
         .login_limiter
-        .wait(&user_key, auth.login_attempts_per_user, window)
-        .or_else(|| {
-            state
-                .login_limiter
-                .wait(&addr_key, auth.login_attempts_per_address, window)
-        });
-    if let Some(wait) = wait {
-        let secs = wait.as_secs().max(1);
-        return Err(ApiError::TooManyRequests {
-            message: format!("too many failed sign-ins: try again in {secs} seconds"),
-            retry_after: secs,
-        });
-    }
+        .reserve(
+            &[
+                (&user_key, auth.login_attempts_per_user),
+                (&addr_key, auth.login_attempts_per_address),
+            ],
+            window,
+        )
+        .map_err(|wait| {
+            let secs = wait.as_secs().max(1);
+            ApiError::TooManyRequests {
+                message: format!("too many failed sign-ins: try again in {secs} seconds"),
+                retry_after: secs,
+            }
+        })?;
     let stored = state.store.password_hash(&login.username).await?;
     let password = login.password.clone();
     let ok = {
+        let Some(_slot) = state.login_limiter.verification_slot(VERIFY_PATIENCE).await else {
+            return Err(ApiError::TooManyRequests {
+                message: "the server is busy checking other sign-ins: try again in a moment".into(),
+                retry_after: 1,
+            });
+        };
         let phc = stored.clone().unwrap_or_else(|| decoy_hash().to_owned());
         tokio::task::spawn_blocking(move || verify_password(&password, &phc))
             .await
             .map_err(|e| ApiError::Internal(Box::new(e)))?
     } && stored.is_some();
     if !ok {
-        state.login_limiter.fail(&user_key);
-        state.login_limiter.fail(&addr_key);
         tracing::info!(user = %login.username, "sign-in refused");
         return Err(ApiError::Unauthorized(
             "the user name or the password is wrong".into(),
         ));
     }
-    state.login_limiter.succeed(&user_key);
+    state.login_limiter.refund(reservation, &user_key);
     // A new session id at every sign-in; the one the browser had (if any) ends.
     if let Some(old) = cookies::get(&headers, SESSION_COOKIE) {
         state.store.delete_session(&hash_secret(old)).await?;
@@ -212,18 +234,34 @@ async fn accept_invitation(
             errors: vec![e],
         });
     }
-    let Some(user) = state.store.invitation_user(&hash_secret(&token)).await? else {
-        return Err(ApiError::NotFound {
-            resource: super::INVITATIONS,
-            name: "(the invitation)".into(),
-        });
+    let hash = hash_secret(&token);
+    let now = state.clock.now().timestamp();
+    let gone = || ApiError::NotFound {
+        resource: super::INVITATIONS,
+        name: "(the invitation: used, expired or never made)".into(),
     };
+    // Looked up first so that a made-up token costs no password hashing.
+    if state.store.invitation_user(&hash, now).await?.is_none() {
+        return Err(gone());
+    }
     let password = body.password;
-    let phc = tokio::task::spawn_blocking(move || hash_password(&password))
-        .await
-        .map_err(|e| ApiError::Internal(Box::new(e)))?
-        .map_err(|e| ApiError::Internal(Box::new(e)))?;
-    state.store.set_password(&user, phc).await?;
+    let phc = {
+        let Some(_slot) = state.login_limiter.verification_slot(VERIFY_PATIENCE).await else {
+            return Err(ApiError::TooManyRequests {
+                message: "the server is busy checking passwords: try again in a moment".into(),
+                retry_after: 1,
+            });
+        };
+        tokio::task::spawn_blocking(move || hash_password(&password))
+            .await
+            .map_err(|e| ApiError::Internal(Box::new(e)))?
+            .map_err(|e| ApiError::Internal(Box::new(e)))?
+    };
+    // Consuming the invitation and setting the password are one statement: a second use of
+    // the same invitation, even a concurrent one, finds it gone.
+    let Some(user) = state.store.accept_invitation(&hash, phc, now).await? else {
+        return Err(gone());
+    };
     tracing::info!(%user, "invitation accepted");
     Ok(Json(Status::success()))
 }

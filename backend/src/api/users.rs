@@ -20,7 +20,7 @@ use crate::auth::Caller;
 use crate::auth::secret::{hash_password, hash_secret, new_secret, random_hex};
 use crate::body::Body;
 use crate::error::{ApiError, ApiResult};
-use crate::store::StoreError;
+use crate::store::{NewInvitation, StoreError};
 
 pub fn routes() -> Routes {
     const ONE: &str = "/apis/user.openshift.io/v1/users/{name}";
@@ -168,7 +168,14 @@ async fn create_user(
     };
     let created = state
         .store
-        .create_user(user, password_hash, invitation.as_deref().map(hash_secret))
+        .create_user(
+            user,
+            password_hash,
+            invitation.as_deref().map(|token| NewInvitation {
+                hash: hash_secret(token),
+                expires: state.clock.now().timestamp() + state.config.auth.invitation_seconds,
+            }),
+        )
         .await
         .map_err(|e| ApiError::from_store(e, USERS, &name))?;
     tracing::info!(user = %name, invited = invitation.is_some(), "user created");

@@ -1,9 +1,12 @@
 //! Who is calling: an API token (`Authorization: Bearer`), a browser session cookie (with its
-//! CSRF token on every change), a trusted proxy's `X-Forwarded-User`, or nobody. The middleware
+//! CSRF token on every change), a trusted proxy's `X-Forwarded-User` (with a same-origin
+//! `Sec-Fetch-Site` or `Origin` on every change: the browser sends the proxy's cookie to any
+//! site's form), or nobody. The middleware
 //! here answers that once per API request and leaves a [`Caller`] for the authorization check
 //! (`crate::access`) and the handlers.
 
 pub mod cookies;
+pub mod origin;
 pub mod rate_limit;
 pub mod secret;
 
@@ -146,6 +149,20 @@ async fn identify(
             .and_then(|v| v.to_str().ok())
             .filter(|v| !v.is_empty())
     {
+        // The proxy signs the browser in by its own cookie, which a page on any site can make
+        // the browser send: a change must come from the console's own origin.
+        if !is_safe(method) {
+            let forwarded_host = headers
+                .get("x-forwarded-host")
+                .and_then(|v| v.to_str().ok());
+            if origin::site(headers, forwarded_host) != origin::Site::SameOrigin {
+                return Err(ApiError::Forbidden(format!(
+                    "the request is not from this console's origin: a change signed in by the \
+                     proxy must carry a same-origin Sec-Fetch-Site or Origin header \
+                     ({CSRF_HEADER} cannot stand in: proxy sign-ins have no session token)"
+                )));
+            }
+        }
         let groups = headers
             .get("x-forwarded-groups")
             .and_then(|v| v.to_str().ok())
@@ -171,7 +188,7 @@ async fn identify(
         state.store.delete_session(&hash).await?;
         return Ok(Caller::Anonymous);
     }
-    if !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) {
+    if !is_safe(method) {
         let sent = headers
             .get(CSRF_HEADER)
             .and_then(|v| v.to_str().ok())
@@ -192,6 +209,11 @@ async fn identify(
         csrf: session.csrf,
     });
     Ok(Caller::User(p))
+}
+
+/// A method that changes nothing, so needs no CSRF defence.
+fn is_safe(method: &Method) -> bool {
+    matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
 }
 
 async fn by_token(state: &AppState, token: &str) -> Result<Principal, ApiError> {

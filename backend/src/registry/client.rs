@@ -15,7 +15,7 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -29,6 +29,7 @@ use tagstream_shared::image::media_type;
 
 use super::error::RegistryError;
 use super::policy::{AllowedRegistry, Credentials, RegistryPolicy};
+use super::tokens::{HostMap, TokenCache, token_lifetime};
 
 /// Manifests and configs larger than this are refused.
 pub const MAX_DOCUMENT_BYTES: u64 = 4 * 1024 * 1024;
@@ -36,8 +37,6 @@ pub const MAX_DOCUMENT_BYTES: u64 = 4 * 1024 * 1024;
 const ATTEMPTS: usize = 4;
 /// The longest `Retry-After` honoured within one request; longer ones become the tag's backoff.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(30);
-/// Token lifetime when the token server does not say.
-const DEFAULT_TOKEN_SECONDS: u64 = 60;
 
 /// A repository in a registry, as an import addresses it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -82,12 +81,6 @@ pub struct Counters {
 }
 
 #[derive(Debug, Clone)]
-struct Token {
-    value: String,
-    expires: Instant,
-}
-
-#[derive(Debug, Clone)]
 struct Challenge {
     realm: String,
     service: Option<String>,
@@ -101,10 +94,10 @@ pub struct RegistryClient {
     verified: reqwest::Client,
     unverified: reqwest::Client,
     with_ca: HashMap<std::path::PathBuf, reqwest::Client>,
-    tokens: Mutex<HashMap<(String, String), Token>>,
-    basic: Mutex<HashMap<String, bool>>,
-    schemes: Mutex<HashMap<String, &'static str>>,
-    next_slot: Mutex<HashMap<String, Instant>>,
+    tokens: TokenCache,
+    basic: HostMap<bool>,
+    schemes: HostMap<&'static str>,
+    next_slot: HostMap<Instant>,
     min_gap: Duration,
     timeout: Duration,
     pub counters: Counters,
@@ -160,6 +153,23 @@ fn url_allowed(policy: &RegistryPolicy, url: &reqwest::Url) -> bool {
     }
 }
 
+/// Whether a token realm may be sent the registry's Basic credentials: over https, or over
+/// plain http only to the registry's own host when the registry is configured insecure (a
+/// registry that is plain http anyway already gets them in the clear).
+fn realm_may_get_credentials(api_host: &str, insecure: bool, realm: &reqwest::Url) -> bool {
+    match realm.scheme() {
+        "https" => true,
+        "http" if insecure => {
+            let (own, _) = super::policy::split_host_port(api_host);
+            realm
+                .host_str()
+                .map(|h| h.trim_start_matches('[').trim_end_matches(']'))
+                .is_some_and(|h| h.eq_ignore_ascii_case(&own))
+        }
+        _ => false,
+    }
+}
+
 impl RegistryClient {
     pub fn new(
         policy: Arc<RegistryPolicy>,
@@ -209,10 +219,10 @@ impl RegistryClient {
             unverified: build(true, None)?,
             with_ca,
             policy,
-            tokens: Mutex::default(),
-            basic: Mutex::default(),
-            schemes: Mutex::default(),
-            next_slot: Mutex::default(),
+            tokens: TokenCache::default(),
+            basic: HostMap::default(),
+            schemes: HostMap::default(),
+            next_slot: HostMap::default(),
             min_gap: Duration::from_secs(1) / requests_per_second.max(1),
             timeout,
             counters: Counters::default(),
@@ -242,15 +252,12 @@ impl RegistryClient {
 
     /// Waits for this registry's next request slot (a fixed rate per registry).
     async fn rate_limit(&self, host: &str) {
-        let wait = {
-            let Ok(mut slots) = self.next_slot.lock() else {
-                return;
-            };
-            let now = Instant::now();
-            let slot = slots.get(host).copied().unwrap_or(now).max(now);
-            slots.insert(host.to_owned(), slot + self.min_gap);
-            slot.saturating_duration_since(now)
-        };
+        let now = Instant::now();
+        let wait = self.next_slot.update(host, |slot| {
+            let slot = slot.copied().unwrap_or(now).max(now);
+            let next = slot.checked_add(self.min_gap).unwrap_or(slot);
+            (next, slot.saturating_duration_since(now))
+        });
         if !wait.is_zero() {
             tokio::time::sleep(wait).await;
         }
@@ -260,17 +267,11 @@ impl RegistryClient {
         if !entry.insecure {
             return "https";
         }
-        self.schemes
-            .lock()
-            .ok()
-            .and_then(|s| s.get(repo.api_host()).copied())
-            .unwrap_or("https")
+        self.schemes.get(repo.api_host()).unwrap_or("https")
     }
 
     fn remember_scheme(&self, repo: &Repository, scheme: &'static str) {
-        if let Ok(mut s) = self.schemes.lock() {
-            s.insert(repo.api_host().to_owned(), scheme);
-        }
+        self.schemes.insert(repo.api_host(), scheme);
     }
 
     fn scope(repo: &Repository) -> String {
@@ -279,18 +280,10 @@ impl RegistryClient {
 
     fn cached_auth(&self, repo: &Repository, creds: Option<&Credentials>) -> Option<String> {
         let key = (repo.api_host().to_owned(), Self::scope(repo));
-        if let Some(t) = self.tokens.lock().ok()?.get(&key)
-            && t.expires > Instant::now()
-        {
-            return Some(format!("Bearer {}", t.value));
+        if let Some(t) = self.tokens.get(&key) {
+            return Some(format!("Bearer {t}"));
         }
-        let uses_basic = self
-            .basic
-            .lock()
-            .ok()?
-            .get(repo.api_host())
-            .copied()
-            .unwrap_or(false);
+        let uses_basic = self.basic.get(repo.api_host()).unwrap_or(false);
         match creds {
             Some(c) if uses_basic => Some(basic_header(c)),
             _ => None,
@@ -312,9 +305,7 @@ impl RegistryClient {
             if entry.credentials.is_none() {
                 return Ok(false);
             }
-            if let Ok(mut b) = self.basic.lock() {
-                b.insert(repo.api_host().to_owned(), true);
-            }
+            self.basic.insert(repo.api_host(), true);
             return Ok(true);
         }
         let Some(challenge) = parse_bearer(header) else {
@@ -334,12 +325,18 @@ impl RegistryClient {
                 q.append_pair("service", service);
             }
             q.append_pair("scope", &Self::scope(repo));
-            if let Some(c) = &entry.credentials {
-                q.append_pair("account", &c.username);
-            }
+        }
+        // The registry names its realm, so a registry (or whoever answers for it) could ask for
+        // the stored password anywhere: it goes only where it cannot be read on the way.
+        let credentials = entry
+            .credentials
+            .as_ref()
+            .filter(|_| realm_may_get_credentials(repo.api_host(), entry.insecure, &url));
+        if let Some(c) = credentials {
+            url.query_pairs_mut().append_pair("account", &c.username);
         }
         let mut req = self.http(entry).get(url);
-        if let Some(c) = &entry.credentials {
+        if let Some(c) = credentials {
             req = req.header(AUTHORIZATION, basic_header(c));
         }
         self.counters
@@ -378,17 +375,11 @@ impl RegistryClient {
                 message: "the token server answered no token".into(),
             });
         };
-        // Refresh a little early so that a request never carries a token about to expire.
-        let seconds = parsed.expires_in.unwrap_or(DEFAULT_TOKEN_SECONDS).max(10) - 5;
-        if let Ok(mut tokens) = self.tokens.lock() {
-            tokens.insert(
-                (repo.api_host().to_owned(), Self::scope(repo)),
-                Token {
-                    value,
-                    expires: Instant::now() + Duration::from_secs(seconds),
-                },
-            );
-        }
+        self.tokens.insert(
+            (repo.api_host().to_owned(), Self::scope(repo)),
+            value,
+            token_lifetime(parsed.expires_in),
+        );
         Ok(true)
     }
 
@@ -922,5 +913,30 @@ mod tests {
             path: "library/ruby".into(),
         };
         assert_eq!(r.api_host(), "registry-1.docker.io");
+    }
+
+    #[test]
+    fn credentials_go_to_https_realms_and_to_an_insecure_registrys_own_http_host() {
+        let url = |u: &str| reqwest::Url::parse(u).expect("url");
+        let may = realm_may_get_credentials;
+        assert!(may("quay.io", false, &url("https://auth.example/token")));
+        assert!(!may("quay.io", false, &url("http://quay.io/token")));
+        assert!(may(
+            "127.0.0.1:5000",
+            true,
+            &url("http://127.0.0.1:5001/token")
+        ));
+        assert!(!may(
+            "127.0.0.1:5000",
+            true,
+            &url("http://127.0.0.2:5001/token")
+        ));
+        assert!(!may(
+            "reg.example:5000",
+            true,
+            &url("http://evil.example/token")
+        ));
+        assert!(may("[::1]:5000", true, &url("http://[::1]:80/token")));
+        assert!(!may("127.0.0.1:5000", true, &url("ftp://127.0.0.1/token")));
     }
 }

@@ -5,6 +5,7 @@ pub mod client;
 pub mod error;
 pub mod manifest;
 pub mod policy;
+pub mod tokens;
 
 pub use client::{RegistryClient, Repository};
 pub use error::RegistryError;

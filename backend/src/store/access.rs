@@ -28,17 +28,25 @@ pub struct Session {
     pub last_seen: i64,
 }
 
+/// A one-time invitation to choose a password: the SHA-256 (hex) of its token, and when it
+/// stops working (unix seconds).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewInvitation {
+    pub hash: String,
+    pub expires: i64,
+}
+
 #[async_trait]
 pub trait AccessStore: Send + Sync {
     async fn count_users(&self) -> StoreResult<u64>;
     async fn list_users(&self) -> StoreResult<Listed<User>>;
     async fn get_user(&self, name: &str) -> StoreResult<User>;
-    /// Stores a new user with a password hash or an invitation hash.
+    /// Stores a new user with a password hash or an invitation.
     async fn create_user(
         &self,
         user: User,
         password_hash: Option<String>,
-        invitation_hash: Option<String>,
+        invitation: Option<NewInvitation>,
     ) -> StoreResult<User>;
     async fn update_user(&self, name: &str, expected: u64, user: User) -> StoreResult<User>;
     /// Removes the user with their credentials, tokens and sessions.
@@ -46,8 +54,18 @@ pub trait AccessStore: Send + Sync {
     async fn password_hash(&self, name: &str) -> StoreResult<Option<String>>;
     /// Sets a password and closes any invitation; the user's sessions end.
     async fn set_password(&self, name: &str, hash: String) -> StoreResult<()>;
-    /// The user an open invitation is for.
-    async fn invitation_user(&self, invitation_hash: &str) -> StoreResult<Option<String>>;
+    /// The user an open invitation is for, unless it expired by `now` (unix seconds).
+    async fn invitation_user(&self, invitation_hash: &str, now: i64)
+    -> StoreResult<Option<String>>;
+    /// Closes the open, unexpired invitation and sets its user's password, in one transaction
+    /// (a second use finds no invitation); the user's sessions end. Answers the user, or
+    /// `None` when no such invitation is open.
+    async fn accept_invitation(
+        &self,
+        invitation_hash: &str,
+        password_hash: String,
+        now: i64,
+    ) -> StoreResult<Option<String>>;
 
     async fn list_groups(&self) -> StoreResult<Listed<Group>>;
     async fn get_group(&self, name: &str) -> StoreResult<Group>;

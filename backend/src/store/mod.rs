@@ -17,7 +17,7 @@ mod triggers;
 use async_trait::async_trait;
 use tagstream_shared::{Image, ImageStream, Project, ProjectName, StreamName};
 
-pub use access::{AccessStore, Session, StoredToken};
+pub use access::{AccessStore, NewInvitation, Session, StoredToken};
 pub use changes::{ChangeRow, ChangeStore, Cursor};
 pub use sqlite::SqliteStore;
 pub use templates::TemplateStore;

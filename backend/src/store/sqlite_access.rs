@@ -7,7 +7,7 @@ use serde::de::DeserializeOwned;
 use tagstream_shared::ProjectName;
 use tagstream_shared::user::{AuditEvent, Group, RoleBinding, Token, User};
 
-use super::access::{AccessStore, Session, StoredToken};
+use super::access::{AccessStore, NewInvitation, Session, StoredToken};
 use super::sqlite::{Change, SqliteStore, Versioned, decode_all, encode, on_constraint};
 use super::sqlite_templates::ROLE_BINDINGS;
 use super::{Listed, StoreError, StoreResult};
@@ -177,19 +177,23 @@ impl AccessStore for SqliteStore {
         &self,
         mut user: User,
         password_hash: Option<String>,
-        invitation_hash: Option<String>,
+        invitation: Option<NewInvitation>,
     ) -> StoreResult<User> {
         let name = user.metadata.name().to_owned();
         let (mut tx, revision) = self.begin_write().await?;
         Self::insert_cluster(&mut tx, revision, User::KIND, &name, &mut user).await?;
+        let (invitation_hash, invitation_expires) = invitation.map(|i| (i.hash, i.expires)).unzip();
         sqlx::query(
-            "INSERT INTO credentials (user, password_hash, invitation_hash) VALUES (?, ?, ?) \
+            "INSERT INTO credentials (user, password_hash, invitation_hash, invitation_expires) \
+             VALUES (?, ?, ?, ?) \
              ON CONFLICT (user) DO UPDATE SET password_hash = excluded.password_hash, \
-             invitation_hash = excluded.invitation_hash",
+             invitation_hash = excluded.invitation_hash, \
+             invitation_expires = excluded.invitation_expires",
         )
         .bind(&name)
         .bind(password_hash)
         .bind(invitation_hash)
+        .bind(invitation_expires)
         .execute(&mut *tx)
         .await?;
         self.commit(tx).await?;
@@ -228,7 +232,8 @@ impl AccessStore for SqliteStore {
     async fn set_password(&self, name: &str, hash: String) -> StoreResult<()> {
         let (mut tx, _) = self.begin_write().await?;
         let done = sqlx::query(
-            "UPDATE credentials SET password_hash = ?, invitation_hash = NULL WHERE user = ?",
+            "UPDATE credentials SET password_hash = ?, invitation_hash = NULL, \
+             invitation_expires = NULL WHERE user = ?",
         )
         .bind(hash)
         .bind(name)
@@ -245,13 +250,48 @@ impl AccessStore for SqliteStore {
         Ok(())
     }
 
-    async fn invitation_user(&self, invitation_hash: &str) -> StoreResult<Option<String>> {
-        Ok(
-            sqlx::query_scalar("SELECT user FROM credentials WHERE invitation_hash = ?")
-                .bind(invitation_hash)
-                .fetch_optional(&self.pool)
-                .await?,
+    async fn invitation_user(
+        &self,
+        invitation_hash: &str,
+        now: i64,
+    ) -> StoreResult<Option<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT user FROM credentials WHERE invitation_hash = ? AND invitation_expires > ?",
         )
+        .bind(invitation_hash)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    async fn accept_invitation(
+        &self,
+        invitation_hash: &str,
+        password_hash: String,
+        now: i64,
+    ) -> StoreResult<Option<String>> {
+        let (mut tx, _) = self.begin_write().await?;
+        // The invitation is consumed by the same statement that sets the password: of two
+        // concurrent uses, the second matches no row.
+        let user: Option<String> = sqlx::query_scalar(
+            "UPDATE credentials SET password_hash = ?, invitation_hash = NULL, \
+             invitation_expires = NULL \
+             WHERE invitation_hash = ? AND invitation_expires > ? RETURNING user",
+        )
+        .bind(password_hash)
+        .bind(invitation_hash)
+        .bind(now)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(user) = user else {
+            return Ok(None);
+        };
+        sqlx::query("DELETE FROM sessions WHERE user = ?")
+            .bind(&user)
+            .execute(&mut *tx)
+            .await?;
+        self.commit(tx).await?;
+        Ok(Some(user))
     }
 
     async fn list_groups(&self) -> StoreResult<Listed<Group>> {

@@ -1,5 +1,6 @@
 //! Sending one event to one webhook: the SSRF rules imports obey (a host name's addresses are
-//! checked after resolution and the connection is pinned to them; redirects are not followed),
+//! checked after resolution and the connection is pinned to them; the URL is parsed once and
+//! the request goes to exactly that parse; redirects are not followed),
 //! `[webhooks] allowed_hosts` as the exceptions, a timeout, and the signature.
 
 use std::net::{IpAddr, SocketAddr};
@@ -152,7 +153,8 @@ impl WebhookSender {
         };
         let started = Instant::now();
         let result = client
-            .post(url)
+            // The URL as parsed and checked above, not the text re-parsed.
+            .post(parsed.url.clone())
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .header(SIGNATURE_HEADER, signature(secret, body.as_bytes()))
             .header(EVENT_ID_HEADER, event_id)
@@ -248,10 +250,16 @@ mod tests {
             "http://0.0.0.0:9000/",
             "http://localhost:9000/",
             "http://192.168.1.1/",
+            "http://0x7f.1:9001/",
         ] {
             let e = s.check_without_dns(bad).expect_err(bad);
             assert!(e.contains("refused"), "{bad}: {e}");
         }
+        // Parsers disagree on `\\`: refused outright, even when the name it seems to be is listed.
+        let e = s
+            .check_without_dns("http://127.0.0.1\\x.hooks.internal/")
+            .expect_err("a backslash");
+        assert!(e.contains("backslash"), "{e}");
         for ok in [
             "http://127.0.0.1:9000/hook",
             "https://hooks.internal:8443/",

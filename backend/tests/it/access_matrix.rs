@@ -35,6 +35,8 @@ enum Who {
     Role(&'static str),
     OtherProjectAdmin,
     ClusterAdmin,
+    /// A cluster admin's token limited to project `other`: it acts there only.
+    ScopedToOther,
 }
 
 const ROLES: [&str; 8] = [
@@ -91,8 +93,18 @@ fn expected(need: Need, who: &Who) -> Outcome {
         return Outcome::Unauthorized;
     }
     let admin = matches!(who, Who::ClusterAdmin);
+    if matches!(who, Who::ScopedToOther) {
+        // Every project route here names `team` (or a doomed copy), outside the scope.
+        return match need {
+            Need::Anyone | Need::SignedInScoped => Outcome::Allowed,
+            Need::SignedIn | Need::ClusterAdmin | Need::SelfOrClusterAdmin { .. } => {
+                Outcome::Forbidden
+            }
+            Need::Project { .. } => Outcome::Hidden,
+        };
+    }
     match need {
-        Need::Anyone | Need::SignedIn => Outcome::Allowed,
+        Need::Anyone | Need::SignedIn | Need::SignedInScoped => Outcome::Allowed,
         // The user named in these paths is someone else than every caller but the admin.
         Need::ClusterAdmin | Need::SelfOrClusterAdmin { .. } => {
             if admin {
@@ -105,7 +117,9 @@ fn expected(need: Need, who: &Who) -> Outcome {
             Who::ClusterAdmin => Outcome::Allowed,
             Who::Role(role) if role_allows(role, verb, resource) => Outcome::Allowed,
             Who::Role(_) => Outcome::Forbidden,
-            Who::NoBinding | Who::OtherProjectAdmin | Who::Anonymous => Outcome::Hidden,
+            Who::NoBinding | Who::OtherProjectAdmin | Who::Anonymous | Who::ScopedToOther => {
+                Outcome::Hidden
+            }
         },
     }
 }
@@ -196,7 +210,17 @@ async fn every_route_answers_every_caller_as_the_roles_say() {
         .await;
     assert_eq!(code, StatusCode::CREATED, "{body}");
 
+    let (code, scoped) = app
+        .post(
+            &paths::tokens("~"),
+            &json!({"spec": {"description": "matrix", "project": "other"}}),
+        )
+        .await;
+    assert_eq!(code, StatusCode::CREATED, "{scoped}");
+    let scoped = client_with_token(scoped["token"].as_str().unwrap());
+
     let mut callers: Vec<(Who, reqwest::Client)> = vec![
+        (Who::ScopedToOther, scoped),
         (Who::Anonymous, reqwest::Client::new()),
         (Who::NoBinding, nobody.client.clone()),
         (Who::OtherProjectAdmin, other_admin.client.clone()),

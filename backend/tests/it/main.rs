@@ -23,6 +23,8 @@ mod registry;
 mod security_input;
 mod security_data;
 mod security_sources;
+mod security_auth;
+mod security_outbound;
 mod server;
 mod support;
 mod tagging;
