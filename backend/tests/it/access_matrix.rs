@@ -197,7 +197,7 @@ async fn every_route_answers_every_caller_as_the_roles_say() {
     assert_eq!(code, StatusCode::CREATED, "{body}");
 
     let mut callers: Vec<(Who, reqwest::Client)> = vec![
-        (Who::Anonymous, reqwest::Client::new()),
+        (Who::Anonymous, crate::support::http_client()),
         (Who::NoBinding, nobody.client.clone()),
         (Who::OtherProjectAdmin, other_admin.client.clone()),
         (
