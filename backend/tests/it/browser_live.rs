@@ -1,8 +1,6 @@
 //! Live updates in real Chromium: two people on the same pages; one changes a tag, the other's
 //! page follows without a reload and says so.
 
-#![expect(clippy::unwrap_used, reason = "a failed step is a failed test")]
-
 use serde_json::json;
 
 use crate::chrome::{Browser, Then, app_with_history};

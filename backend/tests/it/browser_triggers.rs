@@ -1,8 +1,6 @@
 //! The triggers, events and followers views in real Chromium, with the real delivery worker and
 //! a receiver on loopback.
 
-#![expect(clippy::unwrap_used, reason = "a failed step is a failed test")]
-
 use std::time::Duration;
 
 use reqwest::StatusCode;

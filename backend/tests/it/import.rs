@@ -384,7 +384,7 @@ async fn a_scheduled_tag_follows_upstream_and_an_unchanged_check_is_one_head() {
     tokio::time::sleep(Duration::from_millis(3500)).await;
     let after = registry.log_now();
     let heads = after.requests(head) - before.requests(head);
-    let all = after.from_tagstream() - before.from_tagstream();
+    let all = after.by_tagstream() - before.by_tagstream();
     assert!(
         (2..=5).contains(&heads),
         "about one HEAD per second, got {heads}"

@@ -54,7 +54,7 @@ impl AccessLog {
     }
 
     /// Requests tagstream's client made (by its user agent).
-    pub fn from_tagstream(&self) -> usize {
+    pub fn by_tagstream(&self) -> usize {
         self.request_lines()
             .filter(|l| l.contains("tagstream/"))
             .count()
@@ -406,7 +406,7 @@ impl Registry {
 
     /// Every request tagstream's client made (by its user agent).
     pub fn requests_from_tagstream(&self) -> usize {
-        self.log_now().from_tagstream()
+        self.log_now().by_tagstream()
     }
 
     /// The access log as it is now: counts compared with each other must come from one read, or
