@@ -339,7 +339,7 @@ async fn links_cross_between_the_link_app_and_the_tools_app_both_ways() {
         document_is_marked(&browser).await,
         "no reload inside an app"
     );
-    browser.client.back().await.unwrap();
+    browser.back(Then::Path("/ns/demo/streams/ruby")).await;
     browser
         .text_containing("[data-test=stream-title]", "ruby")
         .await;
@@ -381,12 +381,13 @@ async fn links_cross_between_the_link_app_and_the_tools_app_both_ways() {
     assert!(!document_is_marked(&browser).await, "a full page load");
 
     // History holds each page once: Back returns to compare, then to the tag.
-    browser.client.back().await.unwrap();
+    browser.back(Then::Path(&compare)).await;
     browser
         .text_containing("[data-test=breadcrumbs]", "compare")
         .await;
-    assert_eq!(browser.path().await, compare);
-    browser.client.back().await.unwrap();
+    browser
+        .back(Then::Path("/ns/demo/streams/ruby/tags/latest"))
+        .await;
     browser
         .text_containing("[data-test=tag-title]", "ruby:latest")
         .await;

@@ -216,6 +216,11 @@ impl Browser {
                 Err(e) => panic!("clicking {css} failed: {e}"),
             }
         }
+        self.expect(&format!("clicking {css}"), css, then).await;
+    }
+
+    /// Waits for `then`, after `what` (for the message when it never comes) on `target`.
+    async fn expect(&self, what: &str, target: &str, then: Then<'_>) {
         match then {
             Then::Shows(shown) => {
                 self.client
@@ -223,7 +228,7 @@ impl Browser {
                     .at_most(PATIENCE)
                     .for_element(Locator::Css(shown))
                     .await
-                    .unwrap_or_else(|e| panic!("clicking {css} never showed {shown}: {e}"));
+                    .unwrap_or_else(|e| panic!("{what} never showed {shown}: {e}"));
             }
             Then::ShowsText(shown, text) => {
                 self.text_containing(shown, text).await;
@@ -234,7 +239,7 @@ impl Browser {
                     let selected = self
                         .eval(&format!(
                             "const e = document.querySelector({}); return !!e && (e.checked || e.selected);",
-                            json!(css)
+                            json!(target)
                         ))
                         .await;
                     if selected == Value::Bool(true) {
@@ -242,7 +247,7 @@ impl Browser {
                     }
                     assert!(
                         tokio::time::Instant::now() < deadline,
-                        "clicking {css} never selected it"
+                        "{what} never selected it"
                     );
                     tokio::time::sleep(Duration::from_millis(50)).await;
                 }
@@ -256,12 +261,30 @@ impl Browser {
                     }
                     assert!(
                         tokio::time::Instant::now() < deadline,
-                        "clicking {css} never led to {expected}; the browser is at {path}"
+                        "{what} never led to {expected}; the browser is at {path}"
                     );
                     tokio::time::sleep(Duration::from_millis(50)).await;
                 }
             }
         }
+    }
+
+    /// Goes Back as a person would once the page is there (settled and fully loaded), and waits
+    /// for `then`, failing with where the browser is if Back did not get there.
+    pub async fn back(&self, then: Then<'_>) {
+        self.settled().await;
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        while self.eval("return document.readyState;").await != json!("complete") {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the page never finished loading"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let from = self.path().await;
+        self.client.back().await.unwrap();
+        self.expect(&format!("Back from {from}"), "body", then)
+            .await;
     }
 
     /// Waits until the element `css` shows text containing `expected`, and answers its text.
