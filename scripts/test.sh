@@ -4,10 +4,38 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
+
+# Each step prints how long the one before it took, and the end prints each step's time and the
+# total: where the time goes is the first thing to know when the loop feels slow.
+START=$SECONDS
+STEP_NAME=""
+STEP_START=$SECONDS
+TIMES=()
+finish_step() {
+  if [ -n "$STEP_NAME" ]; then
+    local took=$((SECONDS - STEP_START))
+    printf '== %s: %ss\n' "$STEP_NAME" "$took" >&2
+    TIMES+=("$(printf '%6ss  %s' "$took" "$STEP_NAME")")
+  fi
+}
+step() {
+  finish_step
+  STEP_NAME="$*"
+  STEP_START=$SECONDS
+  printf '\n== %s\n' "$*" >&2
+}
+summary() {
+  local rc=$?
+  finish_step
+  printf '\n== step times\n' >&2
+  printf '%s\n' "${TIMES[@]}" >&2
+  printf '%6ss  total%s\n' "$((SECONDS - START))" "$([ "$rc" -eq 0 ] || echo " (failed: exit $rc)")" >&2
+}
+trap summary EXIT
+
+step "setup (tools the tests need)"
 scripts/setup.sh --test
 export PATH="$HOME/.cargo/bin:$ROOT/.tools/node_modules/.bin:$PATH"
-
-step() { printf '\n== %s\n' "$*" >&2; }
 
 step "cargo fmt --check"
 cargo fmt --all --check

@@ -267,20 +267,7 @@ async fn manage(
                 tracing::info!(namespace = %ns, stream = %name, "sample image stream created");
             }
             Ok(stored) if !same_stream(&stored, &desired) => {
-                let expected = stored
-                    .metadata
-                    .resource_version
-                    .as_deref()
-                    .and_then(|v| v.parse().ok())
-                    .unwrap_or_default();
-                let mut desired = desired;
-                desired.metadata.resource_version = stored.metadata.resource_version.clone();
-                let mut new = crate::service::stream_for_update(desired, &stored);
-                authorize_sources(state, Actor::Server, ns.as_str(), &mut new, Some(&stored))
-                    .await
-                    .map_err(|e| SamplesError::Source(name.to_string(), e))?;
-                store.update_image_stream(ns, &name, expected, new).await?;
-                tracing::info!(namespace = %ns, stream = %name, "sample image stream put back as shipped");
+                put_back_stream(state, ns, &name, &desired, stored).await?;
             }
             Ok(_) => {}
             Err(e) => return Err(e.into()),
@@ -317,6 +304,54 @@ async fn manage(
         }
     }
     Ok(())
+}
+
+/// Puts a changed sample stream back as shipped. The import worker records the samples' imports
+/// in their status at any time: losing that race re-reads the stream and tries again, rather than
+/// failing the change of config that asked for this (the worker's write is only status).
+async fn put_back_stream(
+    state: &AppState,
+    ns: &ProjectName,
+    name: &StreamName,
+    desired: &ImageStream,
+    mut stored: ImageStream,
+) -> Result<(), SamplesError> {
+    for _ in 0..20 {
+        let expected = stored
+            .metadata
+            .resource_version
+            .as_deref()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_default();
+        let mut wanted = desired.clone();
+        wanted.metadata.resource_version = stored.metadata.resource_version.clone();
+        let mut new = crate::service::stream_for_update(wanted, &stored);
+        authorize_sources(state, Actor::Server, ns.as_str(), &mut new, Some(&stored))
+            .await
+            .map_err(|e| SamplesError::Source(name.to_string(), e))?;
+        match state
+            .store
+            .update_image_stream(ns, name, expected, new)
+            .await
+        {
+            Ok(_) => {
+                tracing::info!(namespace = %ns, stream = %name, "sample image stream put back as shipped");
+                return Ok(());
+            }
+            Err(StoreError::Conflict) => {}
+            Err(e) => return Err(e.into()),
+        }
+        stored = match state.store.get_image_stream(ns, name).await {
+            Ok(s) => s,
+            // Deleted meanwhile: the next start (or change of config) creates it again.
+            Err(StoreError::NotFound) => return Ok(()),
+            Err(e) => return Err(e.into()),
+        };
+        if same_stream(&stored, desired) {
+            return Ok(());
+        }
+    }
+    Err(StoreError::Conflict.into())
 }
 
 async fn remove(

@@ -200,7 +200,9 @@ async fn identify(
             )));
         }
     }
-    if now - session.last_seen >= 60 {
+    // Recording use costs a write, so not on every request; but often enough that a session in
+    // use never looks idle (a short idle limit, under a minute, needs it sooner).
+    if now - session.last_seen >= (auth.session_idle_seconds / 2).clamp(1, 60) {
         state.store.touch_session(&hash, now).await?;
     }
     let mut p = principal(state, &session.user, Vec::new()).await?;

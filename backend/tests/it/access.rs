@@ -170,31 +170,81 @@ async fn a_session_cookie_needs_its_csrf_token_for_changes_and_ends_on_logout() 
     app.stop().await;
 }
 
-#[tokio::test]
-async fn sessions_expire_when_idle_and_after_their_lifetime() {
-    let mut idle = Config::default();
-    idle.auth.session_idle_seconds = 1;
-    let mut max = Config::default();
-    max.auth.session_max_seconds = 1;
-    let idle_app = TestApp::start_with_config(idle).await;
-    let max_app = TestApp::start_with_config(max).await;
-    let mut sessions = Vec::new();
-    for app in [&idle_app, &max_app] {
-        let u = app.user("bob").await;
-        let (code, _, s) = sign_in(app, "bob", &u.password).await;
-        assert_eq!(code, StatusCode::OK);
-        let s = s.unwrap();
-        let (code, _) = with_cookie(app, &s, Method::GET, paths::WHOAMI, None, None).await;
-        assert_eq!(code, StatusCode::OK, "fresh sessions work");
-        sessions.push(s);
-    }
-    tokio::time::sleep(Duration::from_millis(2100)).await;
-    for (app, s) in [&idle_app, &max_app].into_iter().zip(&sessions) {
+/// Signs `bob` in on `app` and answers the session, checked to work.
+async fn fresh_session(app: &TestApp) -> Session {
+    let u = app.user("bob").await;
+    let (code, body, s) = sign_in(app, "bob", &u.password).await;
+    assert_eq!(code, StatusCode::OK, "{body}");
+    let s = s.unwrap();
+    let (code, _) = with_cookie(app, &s, Method::GET, paths::WHOAMI, None, None).await;
+    assert_eq!(code, StatusCode::OK, "fresh sessions work");
+    s
+}
+
+/// How long `s` keeps answering with requests every 250 ms, up to `longest`; `None` if it
+/// still worked then.
+async fn used_until_refused(app: &TestApp, s: &Session, longest: Duration) -> Option<Duration> {
+    let start = tokio::time::Instant::now();
+    while start.elapsed() < longest {
         let (code, body) = with_cookie(app, s, Method::GET, paths::WHOAMI, None, None).await;
-        assert_eq!(code, StatusCode::UNAUTHORIZED, "{body}");
+        match code {
+            StatusCode::OK => {}
+            StatusCode::UNAUTHORIZED => return Some(start.elapsed()),
+            _ => panic!("{code}: {body}"),
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
     }
-    idle_app.stop().await;
-    max_app.stop().await;
+    None
+}
+
+#[tokio::test]
+async fn an_idle_session_ends_but_one_in_use_does_not() {
+    // Lifetimes of a few seconds: each must cover several requests even on a loaded machine.
+    let mut config = Config::default();
+    config.auth.session_idle_seconds = 3;
+    let app = TestApp::start_with_config(config).await;
+    let s = fresh_session(&app).await;
+    // In use for longer than the idle limit: it keeps working (idle is not a lifetime).
+    assert_eq!(
+        used_until_refused(&app, &s, Duration::from_secs(5)).await,
+        None,
+        "a session in use ended"
+    );
+    // Left alone, it ends: the first request after more than the idle limit is refused.
+    let idle_from = tokio::time::Instant::now();
+    let deadline = idle_from + Duration::from_secs(15);
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    loop {
+        let (code, body) = with_cookie(&app, &s, Method::GET, paths::WHOAMI, None, None).await;
+        if code == StatusCode::UNAUTHORIZED {
+            break;
+        }
+        assert_eq!(code, StatusCode::OK, "{body}");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "an idle session never ended"
+        );
+        // Probing touches the session again: wait out the idle limit before each probe.
+        tokio::time::sleep(Duration::from_secs(4)).await;
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_session_ends_after_its_lifetime_even_in_use() {
+    let mut config = Config::default();
+    config.auth.session_max_seconds = 3;
+    let app = TestApp::start_with_config(config).await;
+    let signed_in = tokio::time::Instant::now();
+    let s = fresh_session(&app).await;
+    let refused = used_until_refused(&app, &s, Duration::from_secs(15))
+        .await
+        .expect("a session in use outlived its lifetime");
+    assert!(
+        signed_in.elapsed() >= Duration::from_secs(3),
+        "refused after {refused:?}, before its lifetime ended"
+    );
+    app.stop().await;
 }
 
 #[tokio::test]
@@ -300,9 +350,10 @@ async fn tokens_are_scoped_expire_and_can_be_revoked() {
     assert_status(body, StatusCode::UNAUTHORIZED, "Unauthorized");
     assert_eq!(code, StatusCode::UNAUTHORIZED);
 
-    // Expiring: works until its time, then not.
+    // Expiring: works until its time, then not. A few seconds, so that creating it and the
+    // first request fit before it ends even on a loaded machine.
     let expires =
-        tagstream_shared::Time::from_timestamp(tagstream_shared::Time::now().timestamp() + 2);
+        tagstream_shared::Time::from_timestamp(tagstream_shared::Time::now().timestamp() + 5);
     let (code, short) = app
         .send_as(
             &carol.client,
@@ -317,11 +368,25 @@ async fn tokens_are_scoped_expire_and_can_be_revoked() {
         .send_as(&short_client, Method::GET, paths::WHOAMI, None)
         .await;
     assert_eq!(code, StatusCode::OK);
-    tokio::time::sleep(Duration::from_millis(2500)).await;
-    let (code, _) = app
-        .send_as(&short_client, Method::GET, paths::WHOAMI, None)
-        .await;
-    assert_eq!(code, StatusCode::UNAUTHORIZED);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let (code, body) = app
+            .send_as(&short_client, Method::GET, paths::WHOAMI, None)
+            .await;
+        if code == StatusCode::UNAUTHORIZED {
+            break;
+        }
+        assert_eq!(code, StatusCode::OK, "{body}");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the token outlived its expiry"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert!(
+        tagstream_shared::Time::now().timestamp() >= expires.timestamp(),
+        "refused before it expired"
+    );
 
     // Someone else's tokens are not yours to see or make.
     let dave = app.user("dave").await;

@@ -221,7 +221,7 @@ async fn every_route_answers_every_caller_as_the_roles_say() {
 
     let mut callers: Vec<(Who, reqwest::Client)> = vec![
         (Who::ScopedToOther, scoped),
-        (Who::Anonymous, reqwest::Client::new()),
+        (Who::Anonymous, crate::support::http_client()),
         (Who::NoBinding, nobody.client.clone()),
         (Who::OtherProjectAdmin, other_admin.client.clone()),
         (

@@ -7,7 +7,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use tagstream_shared::paths::imagestream;
 
-use crate::chrome::{Browser, app_with_history, dist};
+use crate::chrome::{Browser, Then, app_with_history, dist};
 use crate::support::{TestApp, digest, stream_json};
 
 #[tokio::test]
@@ -111,11 +111,11 @@ async fn a_stream_created_through_the_form_appears_in_the_list() {
     let browser = Browser::start_signed_in(&app).await;
     browser.open(&app.url("/ns/demo")).await;
     browser
-        .find("[data-test=open-create-stream]")
-        .await
-        .click()
-        .await
-        .unwrap();
+        .click(
+            "[data-test=open-create-stream]",
+            Then::Shows("[data-test=stream-name-input]"),
+        )
+        .await;
     browser
         .find("[data-test=stream-name-input]")
         .await
@@ -135,14 +135,10 @@ async fn a_stream_created_through_the_form_appears_in_the_list() {
         .await
         .unwrap();
     browser
-        .find("[data-test=create-stream-submit]")
-        .await
-        .click()
-        .await
-        .unwrap();
-
-    browser
-        .text_containing("[data-test=stream-link]", "python")
+        .click(
+            "[data-test=create-stream-submit]",
+            Then::ShowsText("[data-test=stream-link]", "python"),
+        )
         .await;
     let (code, stored) = app.get(&imagestream("demo", "python")).await;
     assert_eq!(code, StatusCode::OK);
@@ -161,11 +157,11 @@ async fn the_create_form_refuses_a_bad_name_as_you_type() {
     let browser = Browser::start_signed_in(&app).await;
     browser.open(&app.url("/ns/demo")).await;
     browser
-        .find("[data-test=open-create-stream]")
-        .await
-        .click()
-        .await
-        .unwrap();
+        .click(
+            "[data-test=open-create-stream]",
+            Then::Shows("[data-test=stream-name-input]"),
+        )
+        .await;
     browser
         .find("[data-test=stream-name-input]")
         .await
@@ -185,11 +181,11 @@ async fn a_stale_edit_shows_the_conflict_and_keeps_what_was_typed() {
     let browser = Browser::start_signed_in(&app).await;
     browser.open(&app.url("/ns/demo/streams/ruby")).await;
     browser
-        .find("[data-test=edit-stream]")
-        .await
-        .click()
-        .await
-        .unwrap();
+        .click(
+            "[data-test=edit-stream]",
+            Then::Shows("[data-test=stream-json-editor]"),
+        )
+        .await;
     let editor = browser.find("[data-test=stream-json-editor]").await;
     let loaded = editor.prop("value").await.unwrap().unwrap_or_default();
     let mut mine: Value = serde_json::from_str(&loaded).unwrap();
@@ -205,13 +201,10 @@ async fn a_stale_edit_shows_the_conflict_and_keeps_what_was_typed() {
     assert_eq!(code, StatusCode::OK);
 
     browser
-        .find("[data-test=save-stream]")
-        .await
-        .click()
-        .await
-        .unwrap();
-    browser
-        .text_containing("[data-test=error-banner]", "the object has been modified")
+        .click(
+            "[data-test=save-stream]",
+            Then::ShowsText("[data-test=error-banner]", "the object has been modified"),
+        )
         .await;
     let kept = browser
         .find("[data-test=stream-json-editor]")
@@ -239,32 +232,29 @@ async fn revert_from_the_tag_page_adds_an_item_and_keeps_the_history() {
         .open(&app.url("/ns/demo/streams/ruby/tags/latest"))
         .await;
     browser.find("[data-test=history-row]").await;
+    // Revert shows once the access review has answered that the user may change tags.
+    browser.settled().await;
     // Only the earlier image offers a revert.
     assert_eq!(browser.texts("[data-test=revert]").await.len(), 1);
     browser
-        .find("[data-test=revert]")
-        .await
-        .click()
-        .await
-        .unwrap();
-    let message = browser
-        .text_containing("[data-test=revert-message]", "current again")
+        .click(
+            "[data-test=revert]",
+            Then::ShowsText("[data-test=revert-message]", "current again"),
+        )
         .await;
+    let message = browser.texts("[data-test=revert-message]").await.concat();
     assert!(
         message.contains(&format!("sha256:{}", "a".repeat(12)))
             && message.contains(&format!("sha256:{}", "b".repeat(12))),
         "the confirmation names both digests: {message}"
     );
     browser
-        .find("[data-test=confirm-delete]")
-        .await
-        .click()
-        .await
-        .unwrap();
-    browser
-        .text_containing(
-            "[data-test=current-digest]",
-            &format!("sha256:{}", "a".repeat(12)),
+        .click(
+            "[data-test=confirm-delete]",
+            Then::ShowsText(
+                "[data-test=current-digest]",
+                &format!("sha256:{}", "a".repeat(12)),
+            ),
         )
         .await;
     assert_eq!(
@@ -329,13 +319,10 @@ async fn links_cross_between_the_link_app_and_the_tools_app_both_ways() {
     // Up to the stream: the browsing app, a full page load.
     mark_document(&browser).await;
     browser
-        .find("[data-test=breadcrumbs] li:nth-child(3) a")
-        .await
-        .click()
-        .await
-        .unwrap();
-    browser
-        .text_containing("[data-test=stream-title]", "ruby")
+        .click(
+            "[data-test=breadcrumbs] li:nth-child(3) a",
+            Then::ShowsText("[data-test=stream-title]", "ruby"),
+        )
         .await;
     assert_eq!(app_of(&browser).await, "console");
     assert!(!document_is_marked(&browser).await, "a full page load");
@@ -343,17 +330,16 @@ async fn links_cross_between_the_link_app_and_the_tools_app_both_ways() {
     // Within the browsing app, the router navigates without reloading.
     mark_document(&browser).await;
     browser
-        .find("[data-test=breadcrumbs] li:nth-child(2) a")
-        .await
-        .click()
-        .await
-        .unwrap();
-    browser.find("[data-test=project-title]").await;
+        .click(
+            "[data-test=breadcrumbs] li:nth-child(2) a",
+            Then::Shows("[data-test=project-title]"),
+        )
+        .await;
     assert!(
         document_is_marked(&browser).await,
         "no reload inside an app"
     );
-    browser.client.back().await.unwrap();
+    browser.back(Then::Path("/ns/demo/streams/ruby")).await;
     browser
         .text_containing("[data-test=stream-title]", "ruby")
         .await;
@@ -363,54 +349,45 @@ async fn links_cross_between_the_link_app_and_the_tools_app_both_ways() {
     browser
         .open(&app.url("/ns/demo/streams/ruby/tags/latest"))
         .await;
-    browser.find("[data-test=compare]").await;
-    // The actions the user may take arrive with their access; wait for them so that nothing
-    // moves under the click.
-    browser.find("[data-test=revert]").await;
     browser.find("[data-test=signed-in-as]").await;
-    browser.find("[data-test=edit-tag]").await;
 
     // Compare is a tools page: loaded from the server as the other app.
-    browser
-        .find("[data-test=compare]")
-        .await
-        .click()
-        .await
-        .unwrap();
     let compare = format!(
         "/ns/demo/streams/ruby/compare/{}/{}",
         digest('a'),
         digest('b')
     );
     browser
+        .click("[data-test=compare]", Then::Path(&compare))
+        .await;
+    browser
         .text_containing("[data-test=breadcrumbs]", "compare")
         .await;
-    assert_eq!(browser.path().await, compare);
     assert_eq!(app_of(&browser).await, "tools");
     assert!(!document_is_marked(&browser).await, "a full page load");
 
     // And back to the stream through the breadcrumbs: the link app again.
     mark_document(&browser).await;
     browser
-        .find("[data-test=breadcrumbs] li:nth-child(3) a")
-        .await
-        .click()
-        .await
-        .unwrap();
+        .click(
+            "[data-test=breadcrumbs] li:nth-child(3) a",
+            Then::Path("/ns/demo/streams/ruby"),
+        )
+        .await;
     browser
         .text_containing("[data-test=stream-title]", "ruby")
         .await;
-    assert_eq!(browser.path().await, "/ns/demo/streams/ruby");
     assert_eq!(app_of(&browser).await, "console");
     assert!(!document_is_marked(&browser).await, "a full page load");
 
     // History holds each page once: Back returns to compare, then to the tag.
-    browser.client.back().await.unwrap();
+    browser.back(Then::Path(&compare)).await;
     browser
         .text_containing("[data-test=breadcrumbs]", "compare")
         .await;
-    assert_eq!(browser.path().await, compare);
-    browser.client.back().await.unwrap();
+    browser
+        .back(Then::Path("/ns/demo/streams/ruby/tags/latest"))
+        .await;
     browser
         .text_containing("[data-test=tag-title]", "ruby:latest")
         .await;
@@ -431,13 +408,9 @@ async fn a_tools_page_opens_cold_from_a_deep_link_and_unknown_paths_say_not_foun
 
     // The top bar leads back to the link app.
     browser
-        .find("[data-test=home-link]")
-        .await
-        .click()
-        .await
-        .unwrap();
+        .click("[data-test=home-link]", Then::Path("/"))
+        .await;
     browser.find("[data-test=project-link]").await;
-    assert_eq!(browser.path().await, "/");
     assert_eq!(app_of(&browser).await, "console");
 
     // A path that is no page of either app is "not found", not a reload loop.
@@ -458,27 +431,21 @@ async fn the_tag_edit_page_pins_a_new_tag_and_changes_policies() {
         .open(&app.url("/ns/demo/streams/ruby/tags/latest"))
         .await;
     browser
-        .find("[data-test=edit-tag]")
-        .await
-        .click()
-        .await
-        .unwrap();
+        .click(
+            "[data-test=edit-tag]",
+            Then::Shows("[data-test=tag-as-name]"),
+        )
+        .await;
     let name = browser.find("[data-test=tag-as-name]").await;
     name.send_keys("stable").await.unwrap();
     browser
-        .find("[data-test=tag-as-pin]")
-        .await
-        .click()
-        .await
-        .unwrap();
+        .click("[data-test=tag-as-pin]", Then::Selected)
+        .await;
     browser
-        .find("[data-test=tag-as-submit]")
-        .await
-        .click()
-        .await
-        .unwrap();
-    browser
-        .text_containing("[data-test=tag-as-done]", "ruby:stable")
+        .click(
+            "[data-test=tag-as-submit]",
+            Then::ShowsText("[data-test=tag-as-done]", "ruby:stable"),
+        )
         .await;
     let (code, stream) = app.get(&imagestream("demo", "ruby")).await;
     assert_eq!(code, StatusCode::OK);
@@ -497,24 +464,17 @@ async fn the_tag_edit_page_pins_a_new_tag_and_changes_policies() {
     );
 
     browser
-        .find("[data-test=policy-scheduled]")
-        .await
-        .click()
-        .await
-        .unwrap();
+        .click("[data-test=policy-scheduled]", Then::Selected)
+        .await;
     browser
-        .find("[data-test=ref-policy] option[value=Local]")
-        .await
-        .click()
-        .await
-        .unwrap();
+        .click("[data-test=ref-policy] option[value=Local]", Then::Selected)
+        .await;
     browser
-        .find("[data-test=policies-save]")
-        .await
-        .click()
-        .await
-        .unwrap();
-    browser.find("[data-test=policies-saved]").await;
+        .click(
+            "[data-test=policies-save]",
+            Then::Shows("[data-test=policies-saved]"),
+        )
+        .await;
     let (_, stream) = app.get(&imagestream("demo", "ruby")).await;
     let latest = &stream["spec"]["tags"][0];
     assert_eq!(latest["name"], "latest");

@@ -10,7 +10,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::json;
 use tagstream_shared::paths;
 
-use crate::chrome::{Browser, dist};
+use crate::chrome::{Browser, Then, dist};
 use crate::support::{TestApp, stream_json};
 
 #[tokio::test]
@@ -52,19 +52,13 @@ async fn an_admin_adds_a_viewer_who_sees_but_cannot_change_until_raised_to_edit(
         .await
         .unwrap();
     browser
-        .find("[data-test=add-role] option[value=view]")
-        .await
-        .click()
-        .await
-        .unwrap();
+        .click("[data-test=add-role] option[value=view]", Then::Selected)
+        .await;
     browser
-        .find("[data-test=add-submit]")
-        .await
-        .click()
-        .await
-        .unwrap();
-    browser
-        .text_containing("[data-test=access-done]", "mate is now view")
+        .click(
+            "[data-test=add-submit]",
+            Then::ShowsText("[data-test=access-done]", "mate is now view"),
+        )
         .await;
     browser
         .find("[data-test=member-row][data-member=mate]")
@@ -77,6 +71,9 @@ async fn an_admin_adds_a_viewer_who_sees_but_cannot_change_until_raised_to_edit(
         .text_containing("[data-test=stream-title]", "ruby")
         .await;
     browser.find("[data-test=tag-row]").await;
+    // Delete would show only once the access review answered: wait for the answer, or the check
+    // below passes whatever the answer.
+    browser.settled().await;
     assert!(
         browser
             .client
@@ -101,30 +98,24 @@ async fn an_admin_adds_a_viewer_who_sees_but_cannot_change_until_raised_to_edit(
     browser.sign_in(&app, "lead", &lead.password).await;
     browser.open(&app.url("/ns/team/access")).await;
     browser
-        .find("[data-test=member-row][data-member=mate] [data-test=member-role] option[value=edit]")
-        .await
-        .click()
-        .await
-        .unwrap();
-    browser
-        .text_containing("[data-test=access-done]", "mate is now edit")
+        .click(
+            "[data-test=member-row][data-member=mate] [data-test=member-role] option[value=edit]",
+            Then::ShowsText("[data-test=access-done]", "mate is now edit"),
+        )
         .await;
 
     // Now the teammate edits: the Delete action is there and works.
     browser.sign_in(&app, "mate", "mate-password").await;
     browser.open(&app.url("/ns/team/streams/ruby")).await;
     browser
-        .find("[data-test=delete-stream]")
-        .await
-        .click()
-        .await
-        .unwrap();
+        .click(
+            "[data-test=delete-stream]",
+            Then::Shows("[data-test=confirm-delete]"),
+        )
+        .await;
     browser
-        .find("[data-test=confirm-delete]")
-        .await
-        .click()
-        .await
-        .unwrap();
+        .click("[data-test=confirm-delete]", Then::Path("/ns/team"))
+        .await;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
     loop {
         let (code, _) = app.get(&paths::imagestream("team", "ruby")).await;

@@ -7,7 +7,7 @@ use serde_json::json;
 use tagstream_backend::config::{Config, RegistryConfig};
 use tagstream_shared::paths;
 
-use crate::chrome::Browser;
+use crate::chrome::{Browser, Then};
 use crate::registry::{ImageSpec, Registry};
 use crate::support::TestApp;
 
@@ -36,15 +36,11 @@ async fn an_image_is_previewed_imported_and_its_details_shown() {
     browser.open(&app.url("/ns/demo")).await;
     // The form is a page of the tools app, reached from the project page.
     browser
-        .find("[data-test=open-import]")
-        .await
-        .click()
-        .await
-        .unwrap();
+        .click("[data-test=open-import]", Then::Path("/ns/demo/import"))
+        .await;
     browser
         .text_containing("[data-test=import-title]", "Import image")
         .await;
-    assert_eq!(browser.path().await, "/ns/demo/import");
 
     let reference = browser.find("[data-test=import-reference]").await;
     reference
@@ -57,20 +53,14 @@ async fn an_image_is_previewed_imported_and_its_details_shown() {
     let tag = browser.find("[data-test=import-tag]").await;
     assert_eq!(tag.prop("value").await.unwrap().as_deref(), Some("1.4"));
     browser
-        .find("[data-test=import-insecure]")
-        .await
-        .click()
-        .await
-        .unwrap();
+        .click("[data-test=import-insecure]", Then::Selected)
+        .await;
 
     browser
-        .find("[data-test=import-preview]")
-        .await
-        .click()
-        .await
-        .unwrap();
-    browser
-        .text_containing("[data-test=import-results]", "Preview: nothing was saved")
+        .click(
+            "[data-test=import-preview]",
+            Then::ShowsText("[data-test=import-results]", "Preview: nothing was saved"),
+        )
         .await;
     browser
         .text_containing("[data-test=import-result]", "linux/amd64")
@@ -79,23 +69,17 @@ async fn an_image_is_previewed_imported_and_its_details_shown() {
     assert_eq!(code, 404, "a preview saves nothing");
 
     browser
-        .find("[data-test=import-submit]")
-        .await
-        .click()
-        .await
-        .unwrap();
-    browser
-        .text_containing("[data-test=import-results]", "Imported.")
+        .click(
+            "[data-test=import-submit]",
+            Then::ShowsText("[data-test=import-results]", "Imported."),
+        )
         .await;
     // Back on the project page (the link app), the new stream is listed.
     browser
-        .find("[data-test=breadcrumbs] li:nth-child(2) a")
-        .await
-        .click()
-        .await
-        .unwrap();
-    browser
-        .text_containing("[data-test=stream-link]", "web")
+        .click(
+            "[data-test=breadcrumbs] li:nth-child(2) a",
+            Then::ShowsText("[data-test=stream-link]", "web"),
+        )
         .await;
 
     // The image page: what the import learned.
@@ -133,27 +117,26 @@ async fn a_failed_import_shows_its_reason_on_the_tag_page() {
         .await;
     assert_eq!(code, 201, "{body}");
     let browser = Browser::start_signed_in(&app).await;
-    // The import runs in the background; the page shows the failure once it is recorded.
-    let mut seen = String::new();
-    for _ in 0..40 {
-        browser
-            .open(&app.url("/ns/demo/streams/web/tags/2.0"))
-            .await;
-        browser.find("[data-test=tag-source]").await;
-        if let Ok(el) = browser
-            .client
-            .find(fantoccini::Locator::Css("[data-test=condition-message]"))
-            .await
-        {
-            seen = el.text().await.unwrap_or_default();
+    // The import runs in the background: wait until it has recorded the failure, then the page
+    // shows it.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        let (_, ist) = app.get(&paths::imagestreamtag("demo", "web", "2.0")).await;
+        if ist["conditions"].as_array().is_some_and(|c| !c.is_empty()) {
             break;
         }
-        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the failed import was never recorded: {ist}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    assert!(
-        seen.contains("not found"),
-        "the condition's message: {seen:?}"
-    );
+    browser
+        .open(&app.url("/ns/demo/streams/web/tags/2.0"))
+        .await;
+    browser
+        .text_containing("[data-test=condition-message]", "not found")
+        .await;
     browser.find("[data-test=no-image]").await;
     browser.close().await;
     app.stop().await;
@@ -181,16 +164,14 @@ async fn two_history_items_are_compared_side_by_side() {
     browser
         .open(&app.url("/ns/demo/streams/web/tags/latest"))
         .await;
+    // The import worker may still be re-rendering the page (a live update): the click waits for
+    // it to settle and fails if it did not lead to the comparison.
     browser
-        .find("[data-test=compare]")
-        .await
-        .click()
-        .await
-        .unwrap();
-    assert_eq!(
-        browser.path().await,
-        format!("/ns/demo/streams/web/compare/{first}/{second}")
-    );
+        .click(
+            "[data-test=compare]",
+            Then::Path(&format!("/ns/demo/streams/web/compare/{first}/{second}")),
+        )
+        .await;
     let facts = browser
         .text_containing("[data-test=compare-facts]", &first)
         .await;

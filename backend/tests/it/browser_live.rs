@@ -1,11 +1,9 @@
 //! Live updates in real Chromium: two people on the same pages; one changes a tag, the other's
 //! page follows without a reload and says so.
 
-#![expect(clippy::unwrap_used, reason = "a failed step is a failed test")]
-
 use serde_json::json;
 
-use crate::chrome::{Browser, app_with_history};
+use crate::chrome::{Browser, Then, app_with_history};
 use crate::support::digest;
 
 #[tokio::test]
@@ -24,7 +22,7 @@ async fn one_person_reverts_a_tag_and_the_others_page_follows_without_a_reload()
     one.text_containing("[data-test=current-digest]", &short('b'))
         .await;
 
-    let two = Browser::start().await;
+    let two = Browser::start_beside(&one).await;
     two.sign_in(&app, &watcher.name, &watcher.password).await;
     two.open(&tag_page).await;
     two.text_containing("[data-test=current-digest]", &short('b'))
@@ -32,14 +30,16 @@ async fn one_person_reverts_a_tag_and_the_others_page_follows_without_a_reload()
     // A mark that a reload would wipe.
     two.eval("window.__notReloaded = true; return true;").await;
 
-    one.find("[data-test=revert]").await.click().await.unwrap();
-    one.find("[data-test=confirm-delete]")
-        .await
-        .click()
-        .await
-        .unwrap();
-    one.text_containing("[data-test=current-digest]", &short('a'))
-        .await;
+    one.click(
+        "[data-test=revert]",
+        Then::Shows("[data-test=confirm-delete]"),
+    )
+    .await;
+    one.click(
+        "[data-test=confirm-delete]",
+        Then::ShowsText("[data-test=current-digest]", &short('a')),
+    )
+    .await;
 
     two.text_containing("[data-test=current-digest]", &short('a'))
         .await;

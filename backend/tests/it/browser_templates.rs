@@ -7,7 +7,7 @@ use reqwest::StatusCode;
 use tagstream_backend::config::Config;
 use tagstream_shared::paths::imagestream;
 
-use crate::chrome::{Browser, dist};
+use crate::chrome::{Browser, Then, dist};
 use crate::support::TestApp;
 
 /// Backspace, enough times to empty a short input, then `text`: like a person retyping.
@@ -43,16 +43,13 @@ async fn the_rails_sample_is_found_filled_previewed_and_instantiated() {
         .text_containing("[data-test=template-count]", "1 of 4 templates")
         .await;
     browser
-        .find("[data-test=template-link]")
-        .await
-        .click()
-        .await
-        .unwrap();
+        .click(
+            "[data-test=template-link]",
+            Then::ShowsText("[data-test=template-title]", "Rails + PostgreSQL"),
+        )
+        .await;
 
     // The template page: what it is, its objects, and a preview with the defaults.
-    browser
-        .text_containing("[data-test=template-title]", "Rails + PostgreSQL")
-        .await;
     browser
         .text_containing("[data-test=object-summary]", "ImageStream × 1")
         .await;
@@ -92,13 +89,10 @@ async fn the_rails_sample_is_found_filled_previewed_and_instantiated() {
 
     // Instantiate: the image stream is created and linked; the other objects can be downloaded.
     browser
-        .find("[data-test=instantiate]")
-        .await
-        .click()
-        .await
-        .unwrap();
-    browser
-        .text_containing("[data-test=created-stream]", "shop")
+        .click(
+            "[data-test=instantiate]",
+            Then::ShowsText("[data-test=created-stream]", "shop"),
+        )
         .await;
     browser
         .text_containing("[data-test=instantiated-message]", "Created shop (Rails)")
@@ -116,12 +110,11 @@ async fn the_rails_sample_is_found_filled_previewed_and_instantiated() {
 
     // And the new stream shows in the project.
     browser
-        .find("[data-test=created-stream]")
-        .await
-        .click()
-        .await
-        .unwrap();
-    assert_eq!(browser.path().await, "/ns/demo/streams/shop");
+        .click(
+            "[data-test=created-stream]",
+            Then::Path("/ns/demo/streams/shop"),
+        )
+        .await;
     browser.close().await;
     app.stop().await;
 }
@@ -136,18 +129,14 @@ async fn the_samples_admin_page_saves_and_applies_the_config() {
         .text_containing("[data-test=samples-applied]", "Managed")
         .await;
     browser
-        .find("[data-test=state-Removed]")
-        .await
-        .click()
-        .await
-        .unwrap();
+        .click("[data-test=state-Removed]", Then::Selected)
+        .await;
     browser
-        .find("[data-test=samples-save]")
-        .await
-        .click()
-        .await
-        .unwrap();
-    browser.find("[data-test=samples-saved]").await;
+        .click(
+            "[data-test=samples-save]",
+            Then::Shows("[data-test=samples-saved]"),
+        )
+        .await;
     browser
         .text_containing("[data-test=samples-applied]", "Removed")
         .await;

@@ -1,8 +1,6 @@
 //! The triggers, events and followers views in real Chromium, with the real delivery worker and
 //! a receiver on loopback.
 
-#![expect(clippy::unwrap_used, reason = "a failed step is a failed test")]
-
 use std::time::Duration;
 
 use reqwest::StatusCode;
@@ -10,7 +8,7 @@ use serde_json::json;
 use tagstream_backend::config::{Config, WebhooksConfig};
 use tagstream_shared::paths::{imagestream, imagestream_status, template_instances, triggers};
 
-use crate::chrome::Browser;
+use crate::chrome::{Browser, Then};
 use crate::followers::{FOLLOWS_RUBY_LATEST, instance_with_a_follower};
 use crate::receiver::Receiver;
 use crate::support::{TestApp, digest};
@@ -96,27 +94,20 @@ async fn the_triggers_page_shows_deliveries_and_redelivers_and_the_tag_page_name
         }
         assert!(tokio::time::Instant::now() < deadline, "never Delivered");
         browser
-            .find("#log-title button")
-            .await
-            .click()
-            .await
-            .unwrap();
+            .click("#log-title button", Then::Shows("[data-test=delivery-row]"))
+            .await;
+        // Polling: the page reloads the log when asked; ask again a moment later.
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+    // Two rows once redelivered: the redelivery is logged beside the first.
     browser
-        .find("[data-test=redeliver]")
-        .await
-        .click()
-        .await
-        .unwrap();
+        .click(
+            "[data-test=redeliver]",
+            Then::Shows("[data-test=delivery-row] ~ [data-test=delivery-row]"),
+        )
+        .await;
     let again = receiver.next(Duration::from_secs(15)).await;
     assert_eq!(again.json()["newDigest"], digest('d'));
-    // Two rows now: the redelivery is logged beside the first.
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
-    while browser.texts("[data-test=delivery-row]").await.len() < 2 {
-        assert!(tokio::time::Instant::now() < deadline, "no second row");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 
     browser.open(&app.url("/ns/demo/events")).await;
     browser

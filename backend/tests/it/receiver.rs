@@ -76,14 +76,12 @@ async fn hook(State(s): State<Shared>, headers: HeaderMap, body: Bytes) -> Statu
 impl Receiver {
     /// A receiver on a free loopback port, answering 200.
     pub async fn start() -> Self {
-        Self::start_on(0).await
+        Self::start_on(closed_port()).await
     }
 
-    /// A receiver on `port` (0: any free one), answering 200.
-    pub async fn start_on(port: u16) -> Self {
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
-            .await
-            .unwrap();
+    /// A receiver on `port`, kept closed until now, answering 200.
+    pub async fn start_on(port: ClosedPort) -> Self {
+        let listener = port.0.listen(1024).unwrap();
         let addr = listener.local_addr().unwrap();
         let answer = Arc::new(AtomicU16::new(200));
         let (tx, got) = mpsc::unbounded_channel();
@@ -131,11 +129,19 @@ impl Receiver {
     }
 }
 
-/// A loopback port with nothing listening on it (connections are refused).
-pub fn closed_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+/// A loopback port that refuses connections, held for a receiver to come up on later: bound but
+/// not listening, so nothing else can take it meanwhile (a port released and picked again later
+/// could be anyone's by then).
+pub struct ClosedPort(tokio::net::TcpSocket);
+
+impl ClosedPort {
+    pub fn port(&self) -> u16 {
+        self.0.local_addr().unwrap().port()
+    }
+}
+
+pub fn closed_port() -> ClosedPort {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind(([127, 0, 0, 1], 0).into()).unwrap();
+    ClosedPort(socket)
 }

@@ -39,6 +39,28 @@ pub struct Registry {
     http: reqwest::Client,
 }
 
+/// One read of a registry's access log. Its lines name the client by address (127.0.0.1), the
+/// request line and the user agent; not the host name the client used.
+pub struct AccessLog(String);
+
+impl AccessLog {
+    fn request_lines(&self) -> impl Iterator<Item = &str> {
+        self.0.lines().filter(|l| l.contains("HTTP/1.1\""))
+    }
+
+    /// Requests whose line contains `needle` (`"HEAD /v2/demo/app/manifests/latest`).
+    pub fn requests(&self, needle: &str) -> usize {
+        self.request_lines().filter(|l| l.contains(needle)).count()
+    }
+
+    /// Requests tagstream's client made (by its user agent).
+    pub fn by_tagstream(&self) -> usize {
+        self.request_lines()
+            .filter(|l| l.contains("tagstream/"))
+            .count()
+    }
+}
+
 /// What goes into a test image.
 #[derive(Debug, Clone)]
 pub struct ImageSpec {
@@ -209,72 +231,101 @@ impl Registry {
 
     pub async fn start_with(options: Options) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let addr = format!("127.0.0.1:{port}");
-        let config = dir.path().join("config.yml");
-        let mut yaml = format!(
-            "version: 0.1\nlog:\n  level: info\n  formatter: text\n  accesslog:\n    disabled: false\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\n  maintenance:\n    uploadpurging:\n      enabled: false\nhttp:\n  addr: {addr}\n  secret: loopback-test-secret\n",
-            dir.path().join("storage").display()
-        );
-        let mut http = reqwest::Client::builder();
+        let mut http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .read_timeout(Duration::from_secs(30));
         if options.tls {
             make_certificates(dir.path());
-            yaml.push_str(&format!(
-                "  tls:\n    certificate: {}\n    key: {}\n",
-                dir.path().join("server.crt").display(),
-                dir.path().join("server.key").display()
-            ));
             let ca = std::fs::read(dir.path().join("ca.crt")).unwrap();
             http = http.add_root_certificate(reqwest::Certificate::from_pem(&ca).unwrap());
         }
-        if let Some((user, password)) = &options.basic {
-            let hash = bcrypt::hash(password, 5).unwrap();
-            std::fs::write(dir.path().join("htpasswd"), format!("{user}:{hash}\n")).unwrap();
-            yaml.push_str(&format!(
-                "auth:\n  htpasswd:\n    realm: basic-realm\n    path: {}\n",
-                dir.path().join("htpasswd").display()
-            ));
-        }
-        std::fs::write(&config, yaml).unwrap();
-        let log = dir.path().join("registry.log");
-        let child = Command::new("docker-registry")
-            .arg("serve")
-            .arg(&config)
-            .stdout(Stdio::from(
-                std::fs::File::create(dir.path().join("registry.out")).unwrap(),
-            ))
-            .stderr(Stdio::from(std::fs::File::create(&log).unwrap()))
-            .spawn()
-            .unwrap_or_else(|e| {
-                panic!("docker-registry could not start ({e}): scripts/setup.sh --test installs it")
-            });
-        let registry = Self {
-            addr,
-            config: config.clone(),
-            ca_file: options.tls.then(|| dir.path().join("ca.crt")),
-            scheme: if options.tls { "https" } else { "http" },
-            basic: options.basic.clone(),
-            child,
-            log,
-            _dir: dir,
-            http: http.build().unwrap(),
-        };
-        for _ in 0..200 {
-            if let Ok(r) = registry
-                .request(reqwest::Method::GET, &registry.url("/v2/"))
-                .send()
-                .await
-                && r.status().is_success()
-            {
-                return registry;
+        let http = http.build().unwrap();
+        // The port is picked free, then released for the registry to bind: someone else may take
+        // it in between. The registry then exits ("address already in use"), and another port is
+        // tried; its own "listening on" line says it was the one that bound the port.
+        for _ in 0..10 {
+            let port = std::net::TcpListener::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port();
+            let addr = format!("127.0.0.1:{port}");
+            let config = dir.path().join("config.yml");
+            let mut yaml = format!(
+                "version: 0.1\nlog:\n  level: info\n  formatter: text\n  accesslog:\n    disabled: false\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\n  maintenance:\n    uploadpurging:\n      enabled: false\nhttp:\n  addr: {addr}\n  secret: loopback-test-secret\n",
+                dir.path().join("storage").display()
+            );
+            if options.tls {
+                yaml.push_str(&format!(
+                    "  tls:\n    certificate: {}\n    key: {}\n",
+                    dir.path().join("server.crt").display(),
+                    dir.path().join("server.key").display()
+                ));
             }
-            tokio::time::sleep(Duration::from_millis(25)).await;
+            if let Some((user, password)) = &options.basic {
+                let hash = bcrypt::hash(password, 5).unwrap();
+                std::fs::write(dir.path().join("htpasswd"), format!("{user}:{hash}\n")).unwrap();
+                yaml.push_str(&format!(
+                    "auth:\n  htpasswd:\n    realm: basic-realm\n    path: {}\n",
+                    dir.path().join("htpasswd").display()
+                ));
+            }
+            std::fs::write(&config, yaml).unwrap();
+            let log = dir.path().join("registry.log");
+            let child = Command::new("docker-registry")
+                .arg("serve")
+                .arg(&config)
+                .stdout(Stdio::from(
+                    std::fs::File::create(dir.path().join("registry.out")).unwrap(),
+                ))
+                .stderr(Stdio::from(std::fs::File::create(&log).unwrap()))
+                .spawn()
+                .unwrap_or_else(|e| {
+                    panic!(
+                        "docker-registry could not start ({e}): scripts/setup.sh --test installs it"
+                    )
+                });
+            let mut registry = Self {
+                addr,
+                config,
+                ca_file: options.tls.then(|| dir.path().join("ca.crt")),
+                scheme: if options.tls { "https" } else { "http" },
+                basic: options.basic.clone(),
+                child,
+                log,
+                _dir: tempfile::tempdir().unwrap(),
+                http: http.clone(),
+            };
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+            loop {
+                let said = std::fs::read_to_string(&registry.log).unwrap_or_default();
+                if said.contains(&format!("listening on {}", registry.addr))
+                    && let Ok(r) = registry
+                        .request(reqwest::Method::GET, &registry.url("/v2/"))
+                        .send()
+                        .await
+                    && r.status().is_success()
+                {
+                    registry._dir = dir;
+                    return registry;
+                }
+                if registry.child.try_wait().unwrap().is_some() {
+                    break;
+                }
+                assert!(
+                    tokio::time::Instant::now() < deadline,
+                    "docker-registry never answered on {}: {said}",
+                    registry.addr
+                );
+                tokio::time::sleep(Duration::from_millis(25)).await;
+            }
+            let said = std::fs::read_to_string(&registry.log).unwrap_or_default();
+            assert!(
+                said.contains("address already in use"),
+                "docker-registry exited: {said}"
+            );
         }
-        panic!("docker-registry never answered on {}", registry.addr);
+        panic!("docker-registry could not get a port in 10 tries");
     }
 
     /// Restarts the registry on the same port and storage with Bearer token auth from `token`
@@ -350,18 +401,18 @@ impl Registry {
     /// Access-log lines for requests whose request line contains `needle`
     /// (`"HEAD /v2/demo/app/manifests/latest`).
     pub fn requests(&self, needle: &str) -> usize {
-        self.access_log()
-            .lines()
-            .filter(|l| l.contains("HTTP/1.1\"") && l.contains(needle))
-            .count()
+        self.log_now().requests(needle)
     }
 
     /// Every request tagstream's client made (by its user agent).
     pub fn requests_from_tagstream(&self) -> usize {
-        self.access_log()
-            .lines()
-            .filter(|l| l.contains("HTTP/1.1\"") && l.contains("tagstream/"))
-            .count()
+        self.log_now().by_tagstream()
+    }
+
+    /// The access log as it is now: counts compared with each other must come from one read, or
+    /// a request landing between two reads makes them disagree.
+    pub fn log_now(&self) -> AccessLog {
+        AccessLog(self.access_log())
     }
 
     async fn push_blob(&self, repo: &str, bytes: &[u8]) -> String {

@@ -4,8 +4,9 @@
 #![expect(clippy::unwrap_used, reason = "test set-up failing is a test failure")]
 
 use std::io::{BufRead as _, BufReader};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
@@ -17,6 +18,43 @@ use crate::support::{TestApp, stream_json};
 pub struct Server {
     child: Child,
     pub base: String,
+    /// Where its standard error goes (its log, at `warn`).
+    pub stderr: PathBuf,
+}
+
+/// Numbers the servers' error logs: several starts share a data dir.
+static STARTS: AtomicUsize = AtomicUsize::new(0);
+
+/// The first line `child` prints, waiting at most 30 s: a server that never says where it serves
+/// fails the test instead of hanging it. Kills the child when it says nothing.
+pub fn first_line(child: &mut Child, log: &Path) -> String {
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let _ = BufReader::new(stdout).read_line(&mut line);
+        let _ = tx.send(line);
+    });
+    match rx.recv_timeout(Duration::from_secs(30)) {
+        Ok(line) if !line.is_empty() => line,
+        outcome => {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "the server printed no first line ({outcome:?}); its log: {}",
+                std::fs::read_to_string(log).unwrap_or_default()
+            );
+        }
+    }
+}
+
+/// The URL in the line `tagstream serve` starts with.
+fn served_at(line: &str) -> String {
+    line.trim()
+        .strip_prefix("tagstream is serving on ")
+        .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
+        .trim_end_matches('/')
+        .to_owned()
 }
 
 impl Server {
@@ -27,15 +65,25 @@ impl Server {
 
     /// As `start`, with `extra` appended to the config file (more sections).
     pub fn start_with(data_dir: &Path, dist: &Path, extra: &str) -> Self {
+        Self::start_as(data_dir, dist, extra, Some(crate::support::ADMIN_TOKEN))
+    }
+
+    /// As `start_with`, with `token` as the bootstrap admin token, or none.
+    pub fn start_as(data_dir: &Path, dist: &Path, extra: &str, token: Option<&str>) -> Self {
         // Only a loopback address that answers nothing may be imported from: the samples'
         // Docker Hub tags must not send a test to the internet.
         let config = data_dir.join("loopback-only.toml");
+        let stderr = data_dir.join(format!(
+            "stderr-{}.log",
+            STARTS.fetch_add(1, Ordering::SeqCst)
+        ));
         std::fs::write(
             &config,
             format!("[[registries]]\ndomain = \"127.0.0.1:9\"\ninsecure = true\n{extra}"),
         )
         .unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_tagstream"))
+        let mut command = Command::new(env!("CARGO_BIN_EXE_tagstream"));
+        command
             .args(["serve", "--listen", "127.0.0.1:0"])
             .arg("--config")
             .arg(&config)
@@ -43,25 +91,22 @@ impl Server {
             .arg(data_dir)
             .arg("--dist")
             .arg(dist)
-            .env("RUST_LOG", "warn")
-            .env(
-                "TAGSTREAM_BOOTSTRAP_ADMIN_TOKEN",
-                crate::support::ADMIN_TOKEN,
-            )
+            .env("RUST_LOG", "warn");
+        match token {
+            Some(token) => command.env("TAGSTREAM_BOOTSTRAP_ADMIN_TOKEN", token),
+            None => command.env_remove("TAGSTREAM_BOOTSTRAP_ADMIN_TOKEN"),
+        };
+        let mut child = command
             .stdout(Stdio::piped())
+            .stderr(Stdio::from(std::fs::File::create(&stderr).unwrap()))
             .spawn()
             .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let base = line
-            .trim()
-            .strip_prefix("tagstream is serving on ")
-            .unwrap_or_else(|| panic!("unexpected first line: {line:?}"))
-            .trim_end_matches('/')
-            .to_owned();
-        Self { child, base }
+        let base = served_at(&first_line(&mut child, &stderr));
+        Self {
+            child,
+            base,
+            stderr,
+        }
     }
 
     /// Kills the process with SIGKILL: no shutdown of any kind runs.
@@ -321,23 +366,14 @@ async fn first_start_without_a_bootstrap_token_prints_a_one_time_admin_password(
         .stderr(Stdio::from(std::fs::File::create(&log).unwrap()))
         .spawn()
         .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let base = line
-        .trim()
-        .strip_prefix("tagstream is serving on ")
-        .unwrap()
-        .trim_end_matches('/')
-        .to_owned();
+    let base = served_at(&first_line(&mut child, &log));
     let text = std::fs::read_to_string(&log).unwrap();
     let password = text
         .split("one-time password is ")
         .nth(1)
         .and_then(|rest| rest.split_whitespace().next())
         .unwrap_or_else(|| panic!("no password in the log: {text}"));
-    let client = reqwest::Client::new();
+    let client = crate::support::http_client();
     let resp = client
         .post(format!("{base}{}", tagstream_shared::paths::LOGIN))
         .json(&json!({"username": "admin", "password": password}))
@@ -350,7 +386,13 @@ async fn first_start_without_a_bootstrap_token_prints_a_one_time_admin_password(
     let _ = child.kill();
     let _ = child.wait();
 
-    // A second start over the same data prints nothing new: the admin exists.
-    let server = Server::start(data.path(), Path::new("/nonexistent"));
+    // A second start over the same data prints no new password: the admin exists. (The log has
+    // all a start prints before it says where it serves.)
+    let server = Server::start_as(data.path(), Path::new("/nonexistent"), "", None);
+    let second = std::fs::read_to_string(&server.stderr).unwrap();
+    assert!(
+        !second.contains("password"),
+        "the second start printed: {second}"
+    );
     assert!(server.terminate());
 }

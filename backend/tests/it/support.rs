@@ -136,7 +136,7 @@ impl TestApp {
         Self {
             base,
             client: client_with_token(ADMIN_TOKEN),
-            anonymous: reqwest::Client::new(),
+            anonymous: http_client(),
             _dir: Some(dir),
             stop: Some(stop),
             task: Some(task),
@@ -259,6 +259,20 @@ impl TestApp {
     }
 }
 
+/// The tests' HTTP client: a server that stops answering fails the test, it does not hang it.
+/// Bounded per connection and per read, not per request, so a watch may stay open as long as
+/// events keep coming.
+fn client_builder() -> reqwest::ClientBuilder {
+    reqwest::Client::builder()
+        .connect_timeout(std::time::Duration::from_secs(10))
+        .read_timeout(std::time::Duration::from_secs(60))
+}
+
+/// A client without credentials.
+pub fn http_client() -> reqwest::Client {
+    client_builder().build().unwrap()
+}
+
 /// A client that sends `token` as its bearer token on every request.
 pub fn client_with_token(token: &str) -> reqwest::Client {
     let mut headers = reqwest::header::HeaderMap::new();
@@ -266,10 +280,7 @@ pub fn client_with_token(token: &str) -> reqwest::Client {
         reqwest::header::AUTHORIZATION,
         format!("Bearer {token}").parse().unwrap(),
     );
-    reqwest::Client::builder()
-        .default_headers(headers)
-        .build()
-        .unwrap()
+    client_builder().default_headers(headers).build().unwrap()
 }
 
 /// A user of the test app: a client signed in with their own API token.

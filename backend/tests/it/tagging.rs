@@ -84,7 +84,8 @@ async fn wait_for_history(
 ) -> Value {
     let mut last = Value::Null;
     for _ in 0..200 {
-        let (_, s) = app.get(&paths::imagestream(ns, stream)).await;
+        let (code, s) = app.get(&paths::imagestream(ns, stream)).await;
+        assert_eq!(code, StatusCode::OK, "{s:#}");
         if history(&s, tag) == want {
             return s;
         }
@@ -156,11 +157,16 @@ async fn a_followed_tag_moves_with_its_source_and_a_pinned_one_stays() {
 #[tokio::test]
 async fn revert_adds_an_item_and_keeps_the_old_ones() {
     let app = app_with_source().await;
-    app.put(
-        &paths::imagestreamtag("demo", "app", "prod"),
-        &tag_body("ImageStreamTag", "source", None),
-    )
-    .await;
+    // `prod` is reverted below; `watch` keeps following the source, to show when it has moved.
+    for tag in ["prod", "watch"] {
+        let (code, body) = app
+            .put(
+                &paths::imagestreamtag("demo", "app", tag),
+                &tag_body("ImageStreamTag", "source", None),
+            )
+            .await;
+        assert_eq!(code, StatusCode::CREATED, "{body:#}");
+    }
     set_history(&app, "demo", "app", "source", &[digest('b'), digest('a')]).await;
     wait_for_history(&app, "demo", "app", "prod", &[digest('b'), digest('a')]).await;
 
@@ -180,16 +186,28 @@ async fn revert_adds_an_item_and_keeps_the_old_ones() {
         .map(|i| i["image"].as_str().unwrap())
         .collect();
     assert_eq!(items, [digest('a'), digest('b'), digest('a')]);
-    // And it stays: the pin does not follow the source any more.
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    wait_for_history(
+    // And it stays: the source moves on, a tag following it moves too, and the pin does not.
+    set_history(
         &app,
         "demo",
         "app",
-        "prod",
-        &[digest('a'), digest('b'), digest('a')],
+        "source",
+        &[digest('c'), digest('b'), digest('a')],
     )
     .await;
+    let s = wait_for_history(
+        &app,
+        "demo",
+        "app",
+        "watch",
+        &[digest('c'), digest('b'), digest('a')],
+    )
+    .await;
+    assert_eq!(
+        history(&s, "prod"),
+        [digest('a'), digest('b'), digest('a')],
+        "the pin followed the source"
+    );
     app.stop().await;
 }
 
@@ -199,13 +217,15 @@ async fn the_history_keeps_the_configured_number_of_items() {
     config.import.history_limit = 3;
     let app = TestApp::start_with_config(config).await;
     app.create_project("demo").await;
-    app.post(
-        &paths::imagestreams("demo"),
-        &json!({"metadata": {"name": "app"}, "spec": {"tags": [
-            {"name": "source", "from": {"kind": "DockerImage", "name": "quay.io/demo/app:source"}},
-            {"name": "alias", "from": {"kind": "ImageStreamTag", "name": "source"}}]}}),
-    )
-    .await;
+    let (code, body) = app
+        .post(
+            &paths::imagestreams("demo"),
+            &json!({"metadata": {"name": "app"}, "spec": {"tags": [
+                {"name": "source", "from": {"kind": "DockerImage", "name": "quay.io/demo/app:source"}},
+                {"name": "alias", "from": {"kind": "ImageStreamTag", "name": "source"}}]}}),
+        )
+        .await;
+    assert_eq!(code, StatusCode::CREATED, "{body:#}");
     let mut seen = Vec::new();
     for c in ['a', 'b', 'c', 'd', 'e'] {
         seen.insert(0, digest(c));

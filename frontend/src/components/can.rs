@@ -19,13 +19,29 @@ impl std::fmt::Debug for ProjectAccess {
 }
 
 /// Provides the access of `ns` to the page's `Can`s.
+///
+/// Until the review answers, every `Can` shows nothing; the page's `<body>` says which it is in
+/// `data-access` (`pending`, then `answered`, also when the review failed and nothing is
+/// allowed), so a script or a test can tell "not allowed" from "not known yet".
 pub fn provide_access(ns: &str) {
     let ns = ns.to_owned();
     let review = LocalResource::new(move || {
         let ns = ns.clone();
         async move { api::project_access(&ns).await.ok() }
     });
+    mark_access("pending");
+    Effect::new(move |_| {
+        if review.get().is_some() {
+            mark_access("answered");
+        }
+    });
     provide_context(ProjectAccess(review));
+}
+
+fn mark_access(state: &str) {
+    if let Some(body) = document().body() {
+        _ = body.set_attribute("data-access", state);
+    }
 }
 
 #[component]

@@ -10,6 +10,9 @@ use tagstream_shared::{ProjectName, StreamName, TagName};
 use crate::api;
 use crate::routes::Route;
 
+/// What the section says when nothing follows the tag; its box also sets the section's height.
+const EMPTY: &str = "Nothing follows this tag yet. Workloads from templates with an image trigger, and webhooks, show up here.";
+
 /// What follows `stream:tag` in `ns`.
 #[derive(Debug, Clone, Default, PartialEq)]
 struct Followers {
@@ -57,16 +60,22 @@ pub fn TagFollowers(ns: ProjectName, stream: StreamName, tag: TagName) -> impl I
         move || load(ns.clone(), stream.clone(), tag.clone())
     });
     let triggers_page = Route::Triggers { ns }.path();
+    // Every state shares one grid cell with an invisible copy of the empty box, so loading,
+    // empty and a short list are all as tall as that box: the history below does not move when
+    // the followers arrive (a shift under the pointer turns a click on Compare into a click on
+    // something else).
     view! {
         <section aria-labelledby="followers-title" data-test="followers">
             <h2 id="followers-title">"Followers"</h2>
-            <Transition fallback=|| view! { <p class="muted">"Loading followers…"</p> }>
+            <div class="steady">
+                <p class="empty steady-sizer" aria-hidden="true">{EMPTY}</p>
+                <Transition fallback=|| view! {
+                    <p class="empty" role="status" aria-busy="true" data-test="followers-loading">"Loading followers…"</p>
+                }>
                 {move || followers.get().map(|f| {
                     if f.workloads.is_empty() && f.triggers.is_empty() {
                         return view! {
-                            <p class="empty" data-test="followers-empty">
-                                "Nothing follows this tag yet. Workloads from templates with an image trigger, and webhooks, show up here."
-                            </p>
+                            <p class="empty" data-test="followers-empty">{EMPTY}</p>
                         }.into_any();
                     }
                     let workloads = f.workloads.into_iter().map(|(instance, w)| view! {
@@ -85,9 +94,10 @@ pub fn TagFollowers(ns: ProjectName, stream: StreamName, tag: TagName) -> impl I
                             {t.spec.paused.then(|| view! { " " <span class="badge badge-warn">"paused"</span> })}
                         </li>
                     }).collect_view();
-                    view! { <ul class="followers">{workloads}{triggers}</ul> }.into_any()
+                    view! { <ul class="followers" data-test="followers-list">{workloads}{triggers}</ul> }.into_any()
                 })}
-            </Transition>
+                </Transition>
+            </div>
         </section>
     }
 }

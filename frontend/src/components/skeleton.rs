@@ -10,7 +10,7 @@ pub fn Loading(
     #[prop(default = 3)] rows: usize,
 ) -> impl IntoView {
     view! {
-        <div class="loading" role="status" aria-live="polite" data-test="loading">
+        <div class="loading" role="status" aria-live="polite" aria-busy="true" data-test="loading">
             <p class="muted">"Loading " {what} "…"</p>
             <div class="skeleton" aria-hidden="true">
                 {(0..rows).map(|_| view! { <div class="skeleton-row"></div> }).collect_view()}
