@@ -304,7 +304,7 @@ async fn setting_a_tags_generation_to_zero_imports_it_again() {
     app.create_stream("demo", &stream_of("app", &[("latest", from)], false))
         .await;
     let stream = wait_for_stream(&app, "demo", "app", |s| history(s, "latest").len() == 1).await;
-    assert_eq!(history(&stream, "latest"), [first.clone()]);
+    assert_eq!(history(&stream, "latest"), std::slice::from_ref(&first));
 
     // Upstream moves; the tag is not scheduled, so only asking again imports it.
     let (second, _) = registry

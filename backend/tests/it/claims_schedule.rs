@@ -4,8 +4,6 @@
 //! doubling, up to `retry_backoff_cap_seconds`. Bounds are wide above (a loaded machine is late)
 //! and tight below (a timer never fires early).
 
-#![expect(clippy::unwrap_used, reason = "a test that cannot proceed has failed")]
-
 use std::time::Duration;
 
 use crate::claims_import::{config_for, stream_of};
