@@ -146,7 +146,12 @@ async fn the_copy_buttons_copy_the_pull_specs_and_remove_tag_removes_it() {
         .await;
     assert_eq!(code, StatusCode::NOT_FOUND, "the tag is gone");
     let (_, stream) = app.get(&paths::imagestream("demo", "ruby")).await;
-    assert_eq!(stream["spec"]["tags"], json!([]), "{stream:#}");
+    assert!(
+        stream["spec"]["tags"]
+            .as_array()
+            .is_none_or(|t| t.is_empty()),
+        "the spec tag is gone: {stream:#}"
+    );
     assert!(
         stream["status"]["tags"]
             .as_array()
