@@ -61,6 +61,7 @@ pub enum CauseType {
     FieldValueNotSupported,
     FieldValueForbidden,
     FieldValueTooLong,
+    FieldValueTooMany,
     #[serde(other)]
     Unknown,
 }

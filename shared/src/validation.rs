@@ -67,6 +67,7 @@ impl FieldError {
             CauseType::FieldValueNotFound => "Not found",
             CauseType::FieldValueForbidden => "Forbidden",
             CauseType::FieldValueTooLong => "Too long",
+            CauseType::FieldValueTooMany => "Too many",
             CauseType::FieldValueInvalid | CauseType::Unknown => "Invalid value",
         };
         let mut out = what.to_owned();

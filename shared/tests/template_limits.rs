@@ -148,3 +148,39 @@ fn half_a_megabyte_of_openings_processes_in_one_pass() {
         json!(&openings[..1 << 16])
     );
 }
+
+/// Validation is linear and bounded: 100,000 parameters (a 3 MB body) are refused at once,
+/// naming the limit, and a thousand distinct ones with one duplicate find exactly it.
+#[test]
+fn too_many_parameters_are_refused_and_duplicates_found_in_one_pass() {
+    use tagstream_shared::template::process::MAX_PARAMETERS;
+    let many = |n: usize, dup: bool| {
+        let mut params: Vec<Value> = (0..n)
+            .map(|i| json!({"name": format!("P{i}"), "value": "v"}))
+            .collect();
+        if dup {
+            params.push(json!({"name": "P7", "value": "v"}));
+        }
+        serde_json::from_value::<Template>(json!({
+            "kind": "Template", "metadata": {"name": "t"}, "parameters": params, "objects": []
+        }))
+        .expect("a template")
+    };
+    let errors = validate_template(&many(100_000, false));
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0].field, "parameters");
+    assert!(
+        errors[0]
+            .message()
+            .contains(&format!("at most {MAX_PARAMETERS}")),
+        "{}",
+        errors[0].message()
+    );
+    let errors = validate_template(&many(MAX_PARAMETERS - 1, true));
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(
+        errors[0].field,
+        format!("parameters[{}].name", MAX_PARAMETERS - 1)
+    );
+    assert!(validate_template(&many(MAX_PARAMETERS, false)).is_empty());
+}

@@ -6,7 +6,7 @@
 //! Parameter values and the output are bounded (see [`super::substitute`]): too long a value or
 //! too large an output is a field error naming the limit, found before the output is built.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use serde_json::{Map, Value};
 
@@ -17,6 +17,10 @@ use super::substitute::{
 };
 use super::{Parameter, Template};
 use crate::validation::FieldError;
+
+/// The most parameters a template may declare (openshift/library's largest has a few dozen):
+/// bounds the work of validating and processing one, whoever sends it.
+pub const MAX_PARAMETERS: usize = 1_000;
 
 /// The only generator OpenShift registers.
 pub const EXPRESSION: &str = "expression";
@@ -43,8 +47,23 @@ pub fn validate_template(template: &Template) -> Vec<FieldError> {
             }
         }
     }
-    let mut seen: Vec<&str> = Vec::new();
-    for (i, p) in template.parameters().iter().enumerate() {
+    let parameters = template.parameters();
+    if parameters.len() > MAX_PARAMETERS {
+        // Checked first and alone: everything below is linear, but a body of 100,000
+        // parameters is not a template anyone writes.
+        errors.push(FieldError {
+            field: "parameters".into(),
+            kind: crate::status::CauseType::FieldValueTooMany,
+            value: None,
+            detail: format!(
+                "{} parameters: a template has at most {MAX_PARAMETERS}",
+                parameters.len()
+            ),
+        });
+        return errors;
+    }
+    let mut seen: HashSet<&str> = HashSet::with_capacity(parameters.len());
+    for (i, p) in parameters.iter().enumerate() {
         let field = format!("parameters[{i}]");
         if !is_parameter_name(&p.name) {
             errors.push(FieldError::invalid(
@@ -52,10 +71,9 @@ pub fn validate_template(template: &Template) -> Vec<FieldError> {
                 &p.name,
                 "must consist of letters, digits and '_' (e.g. 'DATABASE_USER')",
             ));
-        } else if seen.contains(&p.name.as_str()) {
+        } else if !seen.insert(p.name.as_str()) {
             errors.push(FieldError::duplicate(format!("{field}.name"), &p.name));
         }
-        seen.push(&p.name);
         if let Some(g) = p.generate.as_deref().filter(|g| !g.is_empty()) {
             if g != EXPRESSION {
                 errors.push(FieldError::not_supported(
