@@ -58,11 +58,31 @@ pub struct SourceGrant {
     pub name: String,
     /// Who was allowed to name it (for the record; their access was checked at that moment).
     pub by: String,
+    /// Which project of that name: its resourceVersion (the store revision that created it).
+    /// A project deleted and created again by someone else is another project, and the grant
+    /// does not carry over to it.
+    #[serde(default)]
+    pub project: String,
 }
 
 impl SourceGrant {
-    fn covers(&self, from: &ObjectReference, source_ns: &str) -> bool {
-        self.kind == from.kind && self.namespace == source_ns && self.name == from.name
+    fn covers(&self, from: &ObjectReference, source_ns: &str, project: Option<&str>) -> bool {
+        self.kind == from.kind
+            && self.namespace == source_ns
+            && self.name == from.name
+            && project.is_some_and(|p| !p.is_empty() && p == self.project)
+    }
+}
+
+/// The identity of project `name` as grants record it (its creation revision), if it exists.
+pub async fn project_identity(state: &AppState, name: &str) -> Result<Option<String>, ApiError> {
+    let Ok(name) = name.parse::<tagstream_shared::ProjectName>() else {
+        return Ok(None);
+    };
+    match state.store.get_project(&name).await {
+        Ok(p) => Ok(p.metadata.resource_version),
+        Err(crate::store::StoreError::NotFound) => Ok(None),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -113,13 +133,20 @@ pub fn keep_server_grants(stream: &mut ImageStream, stored: Option<&ImageStream>
 }
 
 /// Whether the worker may copy into `tag` of `stream` (in project `ns`) from its source: always
-/// within the project; across projects only with a grant for exactly this source.
-pub fn link_authorized(stream: &ImageStream, ns: &str, tag: &TagReference) -> bool {
+/// within the project; across projects only with a grant for exactly this source, in the very
+/// project the grant was made for (`project_of` answers a project's current identity, see
+/// [`project_identity`]).
+pub fn link_authorized(
+    stream: &ImageStream,
+    ns: &str,
+    tag: &TagReference,
+    project_of: impl Fn(&str) -> Option<String>,
+) -> bool {
     match foreign_source(ns, tag) {
         None => true,
         Some((from, source)) => grants(stream)
             .get(&tag.name)
-            .is_some_and(|g| g.covers(from, source)),
+            .is_some_and(|g| g.covers(from, source, project_of(source).as_deref())),
     }
 }
 
@@ -143,9 +170,14 @@ pub async fn authorize_sources(
         let Some((from, source)) = foreign_source(ns, tag) else {
             continue;
         };
+        let project = project_identity(state, source).await?;
         let unchanged = before
             .is_some_and(|b| b.spec_tag(&tag.name).and_then(|t| t.from.as_ref()) == Some(from));
-        if unchanged && let Some(grant) = stored.get(&tag.name).filter(|g| g.covers(from, source)) {
+        if unchanged
+            && let Some(grant) = stored
+                .get(&tag.name)
+                .filter(|g| g.covers(from, source, project.as_deref()))
+        {
             granted.insert(tag.name.clone(), grant.clone());
             continue;
         }
@@ -168,6 +200,7 @@ pub async fn authorize_sources(
                 namespace: source.to_owned(),
                 name: from.name.clone(),
                 by: actor.name().to_owned(),
+                project: project.unwrap_or_default(),
             },
         );
     }
@@ -200,19 +233,60 @@ mod tests {
             tag("same", Some("mine"), "base:1"),
             tag("other", Some("victim"), "app:latest"),
         ];
-        assert!(link_authorized(&stream, "mine", &stream.spec.tags[0]));
-        assert!(link_authorized(&stream, "mine", &stream.spec.tags[1]));
-        assert!(!link_authorized(&stream, "mine", &stream.spec.tags[2]));
+        let victim = |ns: &str| (ns == "victim").then(|| "7".to_owned());
+        assert!(link_authorized(
+            &stream,
+            "mine",
+            &stream.spec.tags[0],
+            victim
+        ));
+        assert!(link_authorized(
+            &stream,
+            "mine",
+            &stream.spec.tags[1],
+            victim
+        ));
+        assert!(!link_authorized(
+            &stream,
+            "mine",
+            &stream.spec.tags[2],
+            victim
+        ));
         let grant = SourceGrant {
             kind: "ImageStreamTag".into(),
             namespace: "victim".into(),
             name: "app:latest".into(),
             by: "bob".into(),
+            project: "7".into(),
         };
         set_grants(&mut stream, &BTreeMap::from([("other".into(), grant)]));
-        assert!(link_authorized(&stream, "mine", &stream.spec.tags[2]));
+        assert!(link_authorized(
+            &stream,
+            "mine",
+            &stream.spec.tags[2],
+            victim
+        ));
+        // The project of that name deleted, or deleted and created again: another project.
+        assert!(!link_authorized(
+            &stream,
+            "mine",
+            &stream.spec.tags[2],
+            |_| None
+        ));
+        let recreated = |_: &str| Some("42".to_owned());
+        assert!(!link_authorized(
+            &stream,
+            "mine",
+            &stream.spec.tags[2],
+            recreated
+        ));
         stream.spec.tags[2] = tag("other", Some("victim"), "app:secret");
-        assert!(!link_authorized(&stream, "mine", &stream.spec.tags[2]));
+        assert!(!link_authorized(
+            &stream,
+            "mine",
+            &stream.spec.tags[2],
+            victim
+        ));
     }
 
     #[test]

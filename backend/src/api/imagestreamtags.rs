@@ -297,10 +297,11 @@ async fn apply_source(
         return Ok(());
     };
     // Copies across projects only what `authorize_sources` allowed (as the worker does).
-    if !link_authorized(stream, ns.as_str(), tag) {
+    let source_ns = source_namespace(from, ns.as_str());
+    let project = crate::source_access::project_identity(state, source_ns).await?;
+    if !link_authorized(stream, ns.as_str(), tag, |_| project.clone()) {
         return Ok(());
     }
-    let source_ns = source_namespace(from, ns.as_str());
     let event = if source_ns == ns.as_str() && source_name == stream.metadata.name() {
         source_event(from, stream)
     } else {

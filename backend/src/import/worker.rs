@@ -2,7 +2,7 @@
 //! another stream tag, re-checks scheduled tags when due and retries failed imports when their
 //! backoff has passed; then it sleeps until the next thing is due or it is woken.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -72,6 +72,18 @@ impl Importer {
                 return Some(Instant::now() + Duration::from_secs(5));
             }
         };
+        // Which project each name is now (grants hold for the project they were made for).
+        let projects: HashMap<String, String> = match self.store.list_projects().await {
+            Ok(listed) => listed
+                .items
+                .into_iter()
+                .filter_map(|p| Some((p.metadata.name?, p.metadata.resource_version?)))
+                .collect(),
+            Err(e) => {
+                tracing::warn!(error = %e, "import pass: cannot list projects");
+                return Some(Instant::now() + Duration::from_secs(5));
+            }
+        };
         let now = Instant::now();
         let mut next: Option<Instant> = None;
         let mut soonest = |t: Instant| next = Some(next.map_or(t, |n: Instant| n.min(t)));
@@ -92,7 +104,10 @@ impl Importer {
             ) else {
                 continue;
             };
-            if self.follow_aliases(&ns, &name, stream, &streams).await {
+            if self
+                .follow_aliases(&ns, &name, stream, &streams, &projects)
+                .await
+            {
                 aliases_moved = true;
             }
             for tag in &stream.spec.tags {
@@ -169,7 +184,9 @@ impl Importer {
         name: &StreamName,
         stream: &ImageStream,
         all: &[ImageStream],
+        projects: &HashMap<String, String>,
     ) -> bool {
+        let project_of = |name: &str| projects.get(name).cloned();
         let now = self.clock.now();
         let mut moves = Vec::new();
         let mut refusals = Vec::new();
@@ -183,7 +200,7 @@ impl Importer {
             let generation = tag.generation.unwrap_or(0);
             // Across projects only what a writer who could read the source authorized
             // (`source_access`): the worker itself acts for nobody.
-            if !link_authorized(stream, ns.as_str(), tag) {
+            if !link_authorized(stream, ns.as_str(), tag, project_of) {
                 // Recorded once: a pass that would write the same condition writes nothing.
                 if record_failure(
                     &mut stream.clone(),
@@ -227,7 +244,7 @@ impl Importer {
                 for (tag, generation) in &refusals {
                     // Only while the tag still has the source that was refused.
                     if s.spec_tag(tag)
-                        .is_some_and(|t| !link_authorized(s, ns.as_str(), t))
+                        .is_some_and(|t| !link_authorized(s, ns.as_str(), t, project_of))
                     {
                         changed |= record_failure(
                             s,

@@ -245,3 +245,87 @@ async fn a_reader_of_the_source_project_instantiates_a_follower_and_its_value_st
     }
     app.stop().await;
 }
+
+/// A stream in `ns` whose tag `v1` has `digest` as its one history item, written through the
+/// status subresource by `client`.
+async fn stream_at(app: &TestApp, client: &reqwest::Client, ns: &str, digest: &str) {
+    let stream = json!({"metadata": {"name": "base"}, "spec": {"tags": []}});
+    let (code, body) = app
+        .send_as(
+            client,
+            Method::POST,
+            &tagstream_shared::paths::imagestreams(ns),
+            Some(&stream),
+        )
+        .await;
+    assert_eq!(code, StatusCode::CREATED, "{body}");
+    let mut with_status = body;
+    with_status["status"] = json!({"dockerImageRepository": "", "tags": [{"tag": "v1", "items": [
+        {"created": "2026-01-01T00:00:00Z", "generation": 1, "image": digest,
+         "dockerImageReference": format!("quay.io/{ns}/base@{digest}")}]}]});
+    let (code, body) = app
+        .send_as(
+            client,
+            Method::PUT,
+            &tagstream_shared::paths::imagestream_status(ns, "base"),
+            Some(&with_status),
+        )
+        .await;
+    assert_eq!(code, StatusCode::OK, "{body}");
+}
+
+/// A grant holds for the project it was made for: once that project is deleted, whoever
+/// creates a project of the same name cannot feed the streams that followed the old one (the
+/// attack review moved `prod/app:latest` to an image of its choosing this way).
+#[tokio::test]
+async fn a_grant_does_not_carry_over_to_a_new_project_of_the_same_name() {
+    let mut config = Config::default();
+    config.import.schedule_interval_seconds = 1;
+    let app = TestApp::start_with_config(config).await;
+    let good = format!("sha256:{}", "a".repeat(64));
+    let evil = format!("sha256:{}", "e".repeat(64));
+    app.create_project("srcp").await;
+    stream_at(&app, &app.client, "srcp", &good).await;
+    app.create_project("prod").await;
+    let follower = json!({"metadata": {"name": "app"}, "spec": {"tags": [{"name": "latest",
+        "from": {"kind": "ImageStreamTag", "namespace": "srcp", "name": "base:v1"}}]}});
+    app.create_stream("prod", &follower).await;
+    let app_tag = imagestreamtag("prod", "app", "latest");
+    wait_for(&app, &app_tag, |t| {
+        t["image"]["metadata"]["name"] == good.as_str()
+    })
+    .await;
+
+    let (code, body) = app
+        .send_as(
+            &app.client,
+            Method::DELETE,
+            &tagstream_shared::paths::project("srcp"),
+            None,
+        )
+        .await;
+    assert_eq!(code, StatusCode::OK, "{body}");
+    let mallory = app.user("mallory").await;
+    let (code, body) = app
+        .send_as(
+            &mallory.client,
+            Method::POST,
+            PROJECTS,
+            Some(&json!({"metadata": {"name": "srcp"}})),
+        )
+        .await;
+    assert_eq!(code, StatusCode::CREATED, "{body}");
+    stream_at(&app, &mallory.client, "srcp", &evil).await;
+
+    // The worker's verdict: the link is refused, and the tag keeps the image it had.
+    let stream = wait_for(&app, &imagestream("prod", "app"), |s| {
+        s["status"]["tags"][0]["conditions"]
+            .as_array()
+            .is_some_and(|c| c.iter().any(|c| c["reason"] == "Forbidden"))
+    })
+    .await;
+    assert!(!stream.to_string().contains(&evil), "{stream:#}");
+    let (_, tag) = app.get(&app_tag).await;
+    assert_eq!(tag["image"]["metadata"]["name"], good.as_str(), "{tag:#}");
+    app.stop().await;
+}
