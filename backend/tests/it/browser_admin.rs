@@ -84,7 +84,7 @@ async fn users_teams_invitations_tokens_and_the_audit_log_work_in_the_console() 
     assert_eq!(team["users"], json!(["ivy"]));
 
     // The invitation: the invitee chooses a password, then signs in with it.
-    let invitee = Browser::start().await;
+    let invitee = Browser::start_beside(&admin).await;
     invitee.open(&link).await;
     type_into(
         &invitee,

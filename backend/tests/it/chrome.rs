@@ -90,8 +90,15 @@ pub enum Then<'a> {
 
 impl Browser {
     pub async fn start() -> Self {
-        let turn = Arc::new(ONE_AT_A_TIME.clone().lock_owned().await);
-        Self::start_holding(turn).await
+        // Bounded: the other browser tests take a few minutes at most, and a test that starts
+        // a second browser with `start` instead of `start_beside` would otherwise wait forever.
+        let turn = tokio::time::timeout(
+            Duration::from_secs(900),
+            ONE_AT_A_TIME.clone().lock_owned(),
+        )
+        .await
+        .expect("no turn for a browser in 15 minutes: does this test hold one already? (a second browser starts with `start_beside`)");
+        Self::start_holding(Arc::new(turn)).await
     }
 
     /// A second browser in the same test (two people on the same pages).
