@@ -208,6 +208,64 @@ pub async fn authorize_sources(
     Ok(())
 }
 
+/// Checks the images a status write names: every digest in `stream`'s status must already be in the
+/// project's own history (this stream's or another stream's of `ns`), unless a cluster admin
+/// writes it (restoring a backup). Image metadata is stored once per digest for every project,
+/// so naming another project's digest in one's own history would read that project's image
+/// (its configuration, environment included) through one's own stream tag.
+pub async fn authorize_status_images(
+    state: &AppState,
+    caller: &Caller,
+    ns: &tagstream_shared::ProjectName,
+    stream: &ImageStream,
+) -> Result<(), ApiError> {
+    let status = &stream.status;
+    if caller
+        .principal()
+        .is_some_and(|p| p.cluster_admin && p.scope.is_none())
+    {
+        return Ok(());
+    }
+    let project_streams = state.store.list_image_streams(Some(ns)).await?.items;
+    let known: std::collections::HashSet<&str> = project_streams
+        .iter()
+        .flat_map(|s| s.status.tags.iter())
+        .flat_map(|t| t.items.iter())
+        .map(|item| item.image.as_str())
+        .collect();
+    let errors: Vec<tagstream_shared::FieldError> = status
+        .tags
+        .iter()
+        .enumerate()
+        .flat_map(|(i, t)| {
+            t.items
+                .iter()
+                .enumerate()
+                .map(move |(j, item)| (i, j, item))
+        })
+        .filter(|(_, _, item)| !known.contains(item.image.as_str()))
+        .map(|(i, j, item)| {
+            tagstream_shared::FieldError::invalid(
+                format!("status.tags[{i}].items[{j}].image"),
+                &item.image,
+                format!(
+                    "not an image of project {ns}: a tag's history takes images from imports \
+                     and tags, not from a status write"
+                ),
+            )
+        })
+        .collect();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::Invalid {
+            kind: ImageStream::KIND,
+            name: stream.metadata.name().to_owned(),
+            errors,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -357,12 +357,14 @@ async fn patch_image_stream(
 
 async fn replace_image_stream_status(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     Names(StreamPath(ns, name)): Names<StreamPath>,
     Body(stream): Body<ImageStream>,
 ) -> ApiResult<Json<ImageStream>> {
     name_matches_url(&stream, &name)?;
     let expected = expected_version(&stream)?;
     invalid(name.as_str(), validate_image_stream_status(&stream.status))?;
+    crate::source_access::authorize_status_images(&state, &caller, &ns, &stream).await?;
     let old = state
         .store
         .get_image_stream(&ns, &name)

@@ -246,10 +246,9 @@ async fn a_reader_of_the_source_project_instantiates_a_follower_and_its_value_st
     app.stop().await;
 }
 
-/// A stream in `ns` whose tag `v1` has `digest` as its one history item, written through the
-/// status subresource by `client`.
-async fn stream_at(app: &TestApp, client: &reqwest::Client, ns: &str, digest: &str) {
-    let stream = json!({"metadata": {"name": "base"}, "spec": {"tags": []}});
+/// Stream `base` in `ns`, created by `client`, whose tag `v1` imports `image` (a reference).
+async fn stream_at(app: &TestApp, client: &reqwest::Client, ns: &str, image: &str) {
+    let stream = stream_json("base", "v1", image);
     let (code, body) = app
         .send_as(
             client,
@@ -259,19 +258,6 @@ async fn stream_at(app: &TestApp, client: &reqwest::Client, ns: &str, digest: &s
         )
         .await;
     assert_eq!(code, StatusCode::CREATED, "{body}");
-    let mut with_status = body;
-    with_status["status"] = json!({"dockerImageRepository": "", "tags": [{"tag": "v1", "items": [
-        {"created": "2026-01-01T00:00:00Z", "generation": 1, "image": digest,
-         "dockerImageReference": format!("quay.io/{ns}/base@{digest}")}]}]});
-    let (code, body) = app
-        .send_as(
-            client,
-            Method::PUT,
-            &tagstream_shared::paths::imagestream_status(ns, "base"),
-            Some(&with_status),
-        )
-        .await;
-    assert_eq!(code, StatusCode::OK, "{body}");
 }
 
 /// A grant holds for the project it was made for: once that project is deleted, whoever
@@ -279,13 +265,18 @@ async fn stream_at(app: &TestApp, client: &reqwest::Client, ns: &str, digest: &s
 /// attack review moved `prod/app:latest` to an image of its choosing this way).
 #[tokio::test]
 async fn a_grant_does_not_carry_over_to_a_new_project_of_the_same_name() {
-    let mut config = Config::default();
-    config.import.schedule_interval_seconds = 1;
-    let app = TestApp::start_with_config(config).await;
-    let good = format!("sha256:{}", "a".repeat(64));
-    let evil = format!("sha256:{}", "e".repeat(64));
+    let registry = Registry::start().await;
+    let (good, _) = registry
+        .push_image("team/base", "v1", &ImageSpec::new("good"))
+        .await;
+    let (evil, _) = registry
+        .push_image("mallory/backdoor", "v1", &ImageSpec::new("evil"))
+        .await;
+    let app = TestApp::start_with_config(config_for(&registry)).await;
+    let good_ref = format!("{}/team/base:v1", registry.addr);
+    let evil_ref = format!("{}/mallory/backdoor:v1", registry.addr);
     app.create_project("srcp").await;
-    stream_at(&app, &app.client, "srcp", &good).await;
+    stream_at(&app, &app.client, "srcp", &good_ref).await;
     app.create_project("prod").await;
     let follower = json!({"metadata": {"name": "app"}, "spec": {"tags": [{"name": "latest",
         "from": {"kind": "ImageStreamTag", "namespace": "srcp", "name": "base:v1"}}]}});
@@ -315,7 +306,11 @@ async fn a_grant_does_not_carry_over_to_a_new_project_of_the_same_name() {
         )
         .await;
     assert_eq!(code, StatusCode::CREATED, "{body}");
-    stream_at(&app, &mallory.client, "srcp", &evil).await;
+    stream_at(&app, &mallory.client, "srcp", &evil_ref).await;
+    wait_for(&app, &imagestreamtag("srcp", "base", "v1"), |t| {
+        t["image"]["metadata"]["name"] == evil.as_str()
+    })
+    .await;
 
     // The worker's verdict: the link is refused, and the tag keeps the image it had.
     let stream = wait_for(&app, &imagestream("prod", "app"), |s| {
@@ -327,5 +322,51 @@ async fn a_grant_does_not_carry_over_to_a_new_project_of_the_same_name() {
     assert!(!stream.to_string().contains(&evil), "{stream:#}");
     let (_, tag) = app.get(&app_tag).await;
     assert_eq!(tag["image"]["metadata"]["name"], good.as_str(), "{tag:#}");
+    app.stop().await;
+}
+
+/// Image metadata is stored once per digest: a status write naming another project's digest
+/// would read that project's image (its environment included) through one's own stream tag.
+/// The attack review did exactly that; now such a write is refused naming the field, and the
+/// image stays unreadable from the other project.
+#[tokio::test]
+async fn a_status_write_cannot_name_another_projects_image() {
+    let (app, _registry, digest) = victim_with_image().await;
+    let alice = user_with_project(&app, "alice", "attack").await;
+    let (code, own) = app
+        .send_as(
+            &alice.client,
+            Method::POST,
+            &tagstream_shared::paths::imagestreams("attack"),
+            Some(&json!({"metadata": {"name": "own"}, "spec": {"tags": []}})),
+        )
+        .await;
+    assert_eq!(code, StatusCode::CREATED, "{own}");
+    let mut with_status = own;
+    with_status["status"] = json!({"dockerImageRepository": "", "tags": [{"tag": "a", "items": [
+        {"created": "2026-01-01T00:00:00Z", "generation": 1, "image": digest,
+         "dockerImageReference": format!("x/y@{digest}")}]}]});
+    let (code, body) = app
+        .send_as(
+            &alice.client,
+            Method::PUT,
+            &tagstream_shared::paths::imagestream_status("attack", "own"),
+            Some(&with_status),
+        )
+        .await;
+    assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY, "{body:#}");
+    assert_status(body.clone(), code, "Invalid");
+    assert_eq!(
+        body["details"]["causes"][0]["field"], "status.tags[0].items[0].image",
+        "{body:#}"
+    );
+    for path in [
+        tagstream_shared::paths::imagestreamimage("attack", "own", &digest),
+        imagestreamtag("attack", "own", "a"),
+    ] {
+        let (code, body) = app.send_as(&alice.client, Method::GET, &path, None).await;
+        assert_eq!(code, StatusCode::NOT_FOUND, "{path}: {body:#}");
+        assert!(!body.to_string().contains("hunter2"), "{body:#}");
+    }
     app.stop().await;
 }
