@@ -228,6 +228,16 @@ fn is_public_v6(ip: Ipv6Addr) -> bool {
         || (s[0] == 0x2001 && s[1] == 0x0db8)
         || (s[0] == 0x0064 && s[1] == 0xff9b)
         || (s[0] == 0x0100 && s[1] == 0 && s[2] == 0 && s[3] == 0)
+        // Teredo (2001::/32): the tunnelled IPv4 address is inside, obfuscated; no webhook or
+        // registry needs one.
+        || (s[0] == 0x2001 && s[1] == 0)
+        // 6to4 (2002::/16) carries an IPv4 address in its next 32 bits: as private as that.
+        || (s[0] == 0x2002 && !is_public_v4(Ipv4Addr::from((u32::from(s[1]) << 16) | u32::from(s[2]))))
+        // SIIT's IPv4-translated form ::ffff:0:a.b.c.d.
+        || (s[..4] == [0, 0, 0, 0]
+            && s[4] == 0xffff
+            && s[5] == 0
+            && !is_public_v4(Ipv4Addr::from((u32::from(s[6]) << 16) | u32::from(s[7]))))
         || ip
             .to_ipv4()
             .is_some_and(|v4| !is_public_v4(v4) || s[5] == 0))
@@ -284,6 +294,11 @@ mod tests {
             "64:ff9b::a00:1",
             "100::1",
             "fec0::1",
+            "2002:7f00:1::",
+            "2002:a9fe:a9fe::",
+            "2002:c0a8:101::",
+            "::ffff:0:127.0.0.1",
+            "2001::1",
         ] {
             let ip: IpAddr = a.parse().expect("test address parses");
             assert!(!is_public(ip), "{a} must be refused");
@@ -303,6 +318,7 @@ mod tests {
             "192.169.0.1",
             "198.20.0.1",
             "2606:4700::1111",
+            "2002:808:808::1",
             "2a00:1450:4001::200e",
             "::ffff:8.8.8.8",
         ] {
