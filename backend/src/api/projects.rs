@@ -98,7 +98,7 @@ async fn create_project(
     // server makes it (the samples Config, `Managed`), so the name is reserved here.
     if name.as_str() == state.config.samples.namespace {
         return Err(ApiError::Forbidden(format!(
-            "the project name {name:?} is reserved for the samples, which every user reads: \
+            "the project name \"{name}\" is reserved for the samples, which every user reads: \
              the server creates it when the samples Config is Managed"
         )));
     }
