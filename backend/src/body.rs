@@ -277,6 +277,22 @@ impl<S: Send + Sync, T: FromPath> FromRequestParts<S> for Names<T> {
     }
 }
 
+/// A query string parsed into `T`; a malformed one (`?limit=-1` where a count is wanted) is a
+/// 400 `Status` naming what was wrong, not axum's plain-text rejection.
+#[derive(Debug)]
+pub struct QueryParams<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for QueryParams<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|q| QueryParams(q.0))
+            .map_err(|e| ApiError::BadRequest(format!("bad query: {}", e.body_text())))
+    }
+}
+
 /// Parses the path parameter `key` as `T`.
 pub fn param<T>(params: &[(String, String)], key: &str) -> Result<T, ApiError>
 where

@@ -3,7 +3,8 @@
 //! the caller (the console hides what the server would refuse); `?user=` and
 //! `?verb=&resource=` are for those who may read the project's access rules.
 
-use axum::extract::{Path, Query, State};
+use crate::body::QueryParams;
+use axum::extract::{Path, State};
 use axum::{Extension, Json};
 use tagstream_shared::ProjectName;
 use tagstream_shared::access::{CLUSTER_ADMINS_GROUP, ProjectAccess, Resource, Role, Verb};
@@ -45,7 +46,7 @@ async fn review(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Path(ns): Path<String>,
-    Query(q): Query<AccessReviewQuery>,
+    QueryParams(q): QueryParams<AccessReviewQuery>,
 ) -> ApiResult<Json<AccessReview>> {
     let ns: ProjectName = ns
         .parse()

@@ -2,8 +2,9 @@
 //! `/apis/tagstream.io/v1/auditevents` for cluster admins. Newest first; `?limit=` (default
 //! 200, at most 1000).
 
+use crate::body::QueryParams;
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use tagstream_shared::access::{Resource as R, Verb as V};
 use tagstream_shared::paths::AUDIT_EVENTS_ALL;
 use tagstream_shared::user::{AuditEvent, AuditQuery, TAGSTREAM_API_VERSION};
@@ -39,7 +40,7 @@ fn list(items: Vec<AuditEvent>) -> Json<List<AuditEvent>> {
 
 async fn list_all(
     State(state): State<AppState>,
-    Query(q): Query<AuditQuery>,
+    QueryParams(q): QueryParams<AuditQuery>,
 ) -> ApiResult<Json<List<AuditEvent>>> {
     Ok(list(state.store.list_audit_events(None, q.limit()).await?))
 }
@@ -47,7 +48,7 @@ async fn list_all(
 async fn list_in_project(
     State(state): State<AppState>,
     Path(ns): Path<String>,
-    Query(q): Query<AuditQuery>,
+    QueryParams(q): QueryParams<AuditQuery>,
 ) -> ApiResult<Json<List<AuditEvent>>> {
     let ns: ProjectName = ns
         .parse()

@@ -251,3 +251,29 @@ async fn a_pathological_reference_scan_finishes() {
     still_answers(&app).await;
     app.stop().await;
 }
+
+/// A malformed query string is a 400 `Status` naming the parameter, like every other refusal
+/// (the attack review got axum's plain text for `?limit=-1`).
+#[tokio::test]
+async fn a_malformed_query_string_is_a_status() {
+    let app = TestApp::start().await;
+    app.create_project("demo").await;
+    for path in [
+        format!("{}?limit=-1", tagstream_shared::paths::AUDIT_EVENTS_ALL),
+        format!(
+            "{}?limit=99999999999999999999",
+            tagstream_shared::paths::audit_events("demo")
+        ),
+    ] {
+        let (code, body) = app.get(&path).await;
+        assert_eq!(code, StatusCode::BAD_REQUEST, "{path}: {body}");
+        assert_status(body.clone(), code, "BadRequest");
+        assert!(
+            body["message"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("bad query")),
+            "{path}: {body}"
+        );
+    }
+    app.stop().await;
+}
