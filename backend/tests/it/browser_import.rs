@@ -4,25 +4,12 @@
 #![expect(clippy::unwrap_used, reason = "a failed step is a failed test")]
 
 use serde_json::json;
-use tagstream_backend::config::{Config, RegistryConfig};
 use tagstream_shared::paths;
 
 use crate::chrome::{Browser, Then};
 use crate::registry::{ImageSpec, Registry};
 use crate::support::TestApp;
-
-fn config_for(registry: &Registry) -> Config {
-    Config {
-        registries: vec![RegistryConfig {
-            domain: registry.addr.clone(),
-            insecure: true,
-            username: None,
-            password_file: None,
-            ca_file: None,
-        }],
-        ..Config::default()
-    }
-}
+use crate::support::config_allowing;
 
 #[tokio::test]
 async fn an_image_is_previewed_imported_and_its_details_shown() {
@@ -30,7 +17,7 @@ async fn an_image_is_previewed_imported_and_its_details_shown() {
     let (digest, _) = registry
         .push_image("team/web", "1.4", &ImageSpec::new("web"))
         .await;
-    let app = TestApp::start_with_config(config_for(&registry)).await;
+    let app = TestApp::start_with_config(config_allowing(&registry.addr, 900)).await;
     app.create_project("demo").await;
     let browser = Browser::start_signed_in(&app).await;
     browser.open(&app.url("/ns/demo")).await;
@@ -106,7 +93,7 @@ async fn an_image_is_previewed_imported_and_its_details_shown() {
 #[tokio::test]
 async fn a_failed_import_shows_its_reason_on_the_tag_page() {
     let registry = Registry::start().await;
-    let app = TestApp::start_with_config(config_for(&registry)).await;
+    let app = TestApp::start_with_config(config_allowing(&registry.addr, 900)).await;
     app.create_project("demo").await;
     let (code, body) = app
         .post(
@@ -145,7 +132,7 @@ async fn a_failed_import_shows_its_reason_on_the_tag_page() {
 #[tokio::test]
 async fn two_history_items_are_compared_side_by_side() {
     let registry = Registry::start().await;
-    let app = TestApp::start_with_config(config_for(&registry)).await;
+    let app = TestApp::start_with_config(config_allowing(&registry.addr, 900)).await;
     app.create_project("demo").await;
     let from = format!("{}/team/web:latest", registry.addr);
     let request = json!({"metadata": {"name": "web"}, "spec": {"import": true, "images": [

@@ -9,27 +9,11 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use tagstream_backend::config::{Config, RegistryConfig};
 use tagstream_shared::paths;
 
 use crate::registry::{ImageSpec, Registry};
 use crate::support::TestApp;
-
-/// A config allowing exactly `addr` (plain HTTP), scheduled checks every `interval` seconds.
-pub fn config_for(addr: &str, interval: u64) -> Config {
-    let mut config = Config {
-        registries: vec![RegistryConfig {
-            domain: addr.to_owned(),
-            insecure: true,
-            username: None,
-            password_file: None,
-            ca_file: None,
-        }],
-        ..Config::default()
-    };
-    config.import.schedule_interval_seconds = interval;
-    config
-}
+use crate::support::config_allowing;
 
 /// Polls the stream until `done` holds for it (the worker runs in the background).
 pub async fn wait_for_stream(
@@ -92,7 +76,7 @@ async fn a_repository_import_takes_max_repository_tags_and_asks_nothing_about_th
             .push_image("demo/app", tag, &ImageSpec::new(tag))
             .await;
     }
-    let mut config = config_for(&registry.addr, 900);
+    let mut config = config_allowing(&registry.addr, 900);
     config.import.max_repository_tags = 3;
     let app = TestApp::start_with_config(config).await;
     app.create_project("demo").await;
@@ -143,7 +127,7 @@ async fn legacy_mode_takes_the_configured_platform_from_a_manifest_list() {
         .await;
     let from = format!("{}/demo/multi:latest", registry.addr);
 
-    let mut config = config_for(&registry.addr, 900);
+    let mut config = config_allowing(&registry.addr, 900);
     config.import.platform = "linux/arm64/v8".into();
     let app = TestApp::start_with_config(config).await;
     app.create_project("demo").await;
@@ -165,7 +149,7 @@ async fn legacy_mode_takes_the_configured_platform_from_a_manifest_list() {
     app.stop().await;
 
     // A platform the list lacks fails the import and names it.
-    let mut config = config_for(&registry.addr, 900);
+    let mut config = config_allowing(&registry.addr, 900);
     config.import.platform = "linux/s390x".into();
     let app = TestApp::start_with_config(config).await;
     app.create_project("demo").await;
@@ -198,7 +182,7 @@ async fn image_metadata_is_fetched_once_per_digest_for_every_tag_pointing_at_it(
     }
     digests.dedup();
     assert_eq!(digests.len(), 1, "one image under four tags");
-    let app = TestApp::start_with_config(config_for(&registry.addr, 900)).await;
+    let app = TestApp::start_with_config(config_allowing(&registry.addr, 900)).await;
     app.create_project("demo").await;
     app.create_project("other").await;
     let from = |tag: &str| format!("{}/demo/app:{tag}", registry.addr);
@@ -250,7 +234,7 @@ async fn an_unchanged_scheduled_check_writes_nothing() {
     registry
         .push_image("demo/app", "latest", &ImageSpec::new("one"))
         .await;
-    let app = TestApp::start_with_config(config_for(&registry.addr, 1)).await;
+    let app = TestApp::start_with_config(config_allowing(&registry.addr, 1)).await;
     app.create_project("demo").await;
     let from = format!("{}/demo/app:latest", registry.addr);
     app.create_stream("demo", &stream_of("app", &[("latest", from)], true))
@@ -298,7 +282,7 @@ async fn setting_a_tags_generation_to_zero_imports_it_again() {
     let (first, _) = registry
         .push_image("demo/app", "latest", &ImageSpec::new("one"))
         .await;
-    let app = TestApp::start_with_config(config_for(&registry.addr, 900)).await;
+    let app = TestApp::start_with_config(config_allowing(&registry.addr, 900)).await;
     app.create_project("demo").await;
     let from = format!("{}/demo/app:latest", registry.addr);
     app.create_stream("demo", &stream_of("app", &[("latest", from)], false))

@@ -6,10 +6,11 @@
 
 use std::time::Duration;
 
-use crate::claims_import::{config_for, stream_of};
+use crate::claims_import::stream_of;
 use crate::recorder::Recorder;
 use crate::registry::{ImageSpec, Registry};
 use crate::support::TestApp;
+use crate::support::config_allowing;
 
 /// How late a check may come on a loaded 2-core machine.
 const LATE: f64 = 2.5;
@@ -34,7 +35,7 @@ async fn scheduled_checks_are_spread_by_ten_percent_jitter() {
             .await;
     }
     let proxy = Recorder::start(&registry.addr).await;
-    let app = TestApp::start_with_config(config_for(&proxy.addr, 5)).await;
+    let app = TestApp::start_with_config(config_allowing(&proxy.addr, 5)).await;
     app.create_project("demo").await;
     // One stream per tag, so that their writes never conflict and delay one another.
     for i in 0..TAGS {
@@ -86,7 +87,7 @@ async fn a_failing_import_is_retried_after_5_s_then_doubling_up_to_the_cap() {
         .push_image("demo/app", "present", &ImageSpec::new("one"))
         .await;
     let proxy = Recorder::start(&registry.addr).await;
-    let mut config = config_for(&proxy.addr, 900);
+    let mut config = config_allowing(&proxy.addr, 900);
     config.import.retry_backoff_cap_seconds = 10;
     let app = TestApp::start_with_config(config).await;
     app.create_project("demo").await;

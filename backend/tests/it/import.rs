@@ -13,22 +13,8 @@ use tagstream_backend::config::{Config, RegistryConfig};
 use tagstream_shared::paths;
 
 use crate::registry::{ImageSpec, Registry};
+use crate::support::config_allowing;
 use crate::support::{TestApp, assert_status};
-
-fn config_for(registry: &Registry, interval: u64) -> Config {
-    let mut config = Config {
-        registries: vec![RegistryConfig {
-            domain: registry.addr.clone(),
-            insecure: true,
-            username: None,
-            password_file: None,
-            ca_file: None,
-        }],
-        ..Config::default()
-    };
-    config.import.schedule_interval_seconds = interval;
-    config
-}
 
 fn import_one(stream: &str, from: &str, tag: &str, import: bool) -> Value {
     json!({
@@ -102,7 +88,7 @@ async fn importing_one_tag_creates_the_stream_with_the_image_and_its_metadata() 
     let (digest, _) = registry
         .push_image("demo/app", "v1", &ImageSpec::new("one"))
         .await;
-    let app = TestApp::start_with_config(config_for(&registry, 900)).await;
+    let app = TestApp::start_with_config(config_allowing(&registry.addr, 900)).await;
     app.create_project("demo").await;
     let from = format!("{}/demo/app:v1", registry.addr);
     let (code, body) = app
@@ -180,7 +166,7 @@ async fn a_preview_saves_nothing_and_a_repository_import_takes_every_tag() {
     registry
         .push_image("demo/app", "latest", &ImageSpec::new("two"))
         .await;
-    let app = TestApp::start_with_config(config_for(&registry, 900)).await;
+    let app = TestApp::start_with_config(config_allowing(&registry.addr, 900)).await;
     app.create_project("demo").await;
 
     let from = format!("{}/demo/app:v1", registry.addr);
@@ -235,7 +221,7 @@ async fn manifest_lists_resolve_to_amd64_or_stay_whole() {
     let (docker_list, docker_children) = registry
         .push_list("demo/multi", "docker", &children, true)
         .await;
-    let app = TestApp::start_with_config(config_for(&registry, 900)).await;
+    let app = TestApp::start_with_config(config_allowing(&registry.addr, 900)).await;
     app.create_project("demo").await;
     for (tag, list, kids, list_type) in [
         (
@@ -312,7 +298,7 @@ async fn a_docker_schema2_image_imports_with_its_media_type() {
     let (digest, _) = registry
         .push_image("demo/legacy", "1.0", &ImageSpec::new("old").docker())
         .await;
-    let app = TestApp::start_with_config(config_for(&registry, 900)).await;
+    let app = TestApp::start_with_config(config_allowing(&registry.addr, 900)).await;
     app.create_project("demo").await;
     let from = format!("{}/demo/legacy:1.0", registry.addr);
     let (_, body) = app
@@ -340,7 +326,7 @@ async fn spec_tags_are_imported_in_the_background_and_aliases_follow_them() {
     let (digest, _) = registry
         .push_image("demo/app", "v1", &ImageSpec::new("one"))
         .await;
-    let app = TestApp::start_with_config(config_for(&registry, 900)).await;
+    let app = TestApp::start_with_config(config_allowing(&registry.addr, 900)).await;
     app.create_project("demo").await;
     let stream = json!({
         "metadata": {"name": "app"},
@@ -374,7 +360,7 @@ async fn a_scheduled_tag_follows_upstream_and_an_unchanged_check_is_one_head() {
     let (first, _) = registry
         .push_image("demo/app", "latest", &ImageSpec::new("one"))
         .await;
-    let app = TestApp::start_with_config(config_for(&registry, 1)).await;
+    let app = TestApp::start_with_config(config_allowing(&registry.addr, 1)).await;
     follow_scheduled(&app, &registry.addr).await;
 
     // Unchanged upstream: each check is a single HEAD of the manifest and nothing else.
@@ -415,7 +401,7 @@ async fn a_failed_check_keeps_the_image_and_the_tag_recovers() {
     let (digest, _) = registry
         .push_image("demo/app", "latest", &ImageSpec::new("one"))
         .await;
-    let app = TestApp::start_with_config(config_for(&registry, 1)).await;
+    let app = TestApp::start_with_config(config_allowing(&registry.addr, 1)).await;
     follow_scheduled(&app, &registry.addr).await;
 
     registry.delete_manifest("demo/app", &digest).await;
@@ -446,7 +432,7 @@ async fn unlisted_registries_are_refused_without_sending_them_anything() {
     other
         .push_image("demo/app", "v1", &ImageSpec::new("one"))
         .await;
-    let app = TestApp::start_with_config(config_for(&registry, 900)).await;
+    let app = TestApp::start_with_config(config_allowing(&registry.addr, 900)).await;
     app.create_project("demo").await;
     let port = registry.addr.rsplit(':').next().unwrap();
     for from in [
@@ -479,7 +465,7 @@ async fn unlisted_registries_are_refused_without_sending_them_anything() {
 #[tokio::test]
 async fn bad_import_requests_are_invalid_with_the_field() {
     let registry = Registry::start().await;
-    let app = TestApp::start_with_config(config_for(&registry, 900)).await;
+    let app = TestApp::start_with_config(config_allowing(&registry.addr, 900)).await;
     app.create_project("demo").await;
     let mut bad = import_one("app", "Not A Reference", "v1", true);
     bad["spec"]["images"][0]["importPolicy"] = json!({"importMode": "Sometimes"});
@@ -826,7 +812,7 @@ async fn stream_images_answer_by_digest_or_unique_prefix_with_their_metadata() {
     let (list, kids) = registry
         .push_list("demo/multi", "latest", &children, false)
         .await;
-    let app = TestApp::start_with_config(config_for(&registry, 900)).await;
+    let app = TestApp::start_with_config(config_allowing(&registry.addr, 900)).await;
     app.create_project("demo").await;
     let mut request = import_one(
         "multi",

@@ -9,30 +9,14 @@ use std::time::Duration;
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use tagstream_backend::config::{Config, RegistryConfig};
 use tagstream_shared::paths::{
     PROJECTS, imagestream, imagestreamtag, template_instance, template_instances,
 };
 use tagstream_shared::{ImageStream, ProjectName, StreamName};
 
 use crate::registry::{ImageSpec, Registry};
+use crate::support::config_allowing;
 use crate::support::{TestApp, TestUser, assert_status, decode, stream_json};
-
-fn config_for(registry: &Registry) -> Config {
-    let mut config = Config {
-        registries: vec![RegistryConfig {
-            domain: registry.addr.clone(),
-            insecure: true,
-            username: None,
-            password_file: None,
-            ca_file: None,
-        }],
-        ..Config::default()
-    };
-    // Short: the worker passes over every stream about once a second.
-    config.import.schedule_interval_seconds = 1;
-    config
-}
 
 /// Project `victim` whose stream `app:latest` holds a real image with a secret in its
 /// environment; answers the app, the registry (kept alive) and the image's digest.
@@ -41,7 +25,7 @@ async fn victim_with_image() -> (TestApp, Registry, String) {
     let mut spec = ImageSpec::new("victim");
     spec.env.push("DATABASE_PASSWORD=hunter2".into());
     let (digest, _) = registry.push_image("victim/app", "latest", &spec).await;
-    let app = TestApp::start_with_config(config_for(&registry)).await;
+    let app = TestApp::start_with_config(config_allowing(&registry.addr, 1)).await;
     app.create_project("victim").await;
     let mut stream = stream_json(
         "app",
@@ -272,7 +256,7 @@ async fn a_grant_does_not_carry_over_to_a_new_project_of_the_same_name() {
     let (evil, _) = registry
         .push_image("mallory/backdoor", "v1", &ImageSpec::new("evil"))
         .await;
-    let app = TestApp::start_with_config(config_for(&registry)).await;
+    let app = TestApp::start_with_config(config_allowing(&registry.addr, 1)).await;
     let good_ref = format!("{}/team/base:v1", registry.addr);
     let evil_ref = format!("{}/mallory/backdoor:v1", registry.addr);
     app.create_project("srcp").await;

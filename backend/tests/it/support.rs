@@ -9,7 +9,7 @@ use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use tagstream_backend::app::{AppState, router};
-use tagstream_backend::config::Config;
+use tagstream_backend::config::{Config, RegistryConfig};
 use tagstream_backend::store::SqliteStore;
 use tagstream_shared::{ImageStream, Status};
 use tokio::sync::oneshot;
@@ -43,8 +43,8 @@ enum Launch {
 }
 
 /// A registry entry that allows nothing reachable: tests never talk to the internet.
-pub fn loopback_only() -> tagstream_backend::config::RegistryConfig {
-    tagstream_backend::config::RegistryConfig {
+pub fn loopback_only() -> RegistryConfig {
+    RegistryConfig {
         domain: "127.0.0.1:9".into(),
         insecure: true,
         username: None,
@@ -412,4 +412,21 @@ pub fn fixtures() -> PathBuf {
         dir.display()
     );
     dir
+}
+
+/// A config allowing exactly the registry at `addr` (plain HTTP), scheduled checks every
+/// `interval` seconds (900 is the product's default).
+pub fn config_allowing(addr: &str, interval: u64) -> Config {
+    let mut config = Config {
+        registries: vec![RegistryConfig {
+            domain: addr.to_owned(),
+            insecure: true,
+            username: None,
+            password_file: None,
+            ca_file: None,
+        }],
+        ..Config::default()
+    };
+    config.import.schedule_interval_seconds = interval;
+    config
 }
