@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
+use axum::serve::ListenerExt as _;
 use tokio::net::TcpListener;
 use tower_http::trace::TraceLayer;
 
@@ -184,6 +185,13 @@ pub async fn serve(args: ServeArgs) -> Result<(), StartError> {
     // The URL on stdout is the interface for people and scripts that start the server.
     let _ = writeln!(std::io::stdout(), "tagstream is serving on http://{addr}/");
     let _ = std::io::stdout().flush();
+    // Responses go out in more than one write (headers, then the body); without TCP_NODELAY the
+    // second waits for the client's delayed ACK, ~40 ms per request on Linux loopback.
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "cannot set TCP_NODELAY");
+        }
+    });
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),

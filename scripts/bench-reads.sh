@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# tagstream's read path beside nginx serving the very same bytes from files, in one run on
+# loopback (issue 16). Prints a Markdown table for BENCHMARKS.md: requests/s, p50 and p99 at the
+# given connection count, and each tagstream figure as a ratio of nginx's for the same bytes.
+#   scripts/bench-reads.sh              64 connections, 5 s per endpoint (wrk -t2)
+#   CONNECTIONS=16 SECONDS_EACH=10 scripts/bench-reads.sh
+# Installs Debian's nginx and wrk when missing; builds the server with --release; needs a built
+# console in dist/ for the static-asset row (scripts/run.sh builds it). Talks to loopback only.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+CONNECTIONS="${CONNECTIONS:-64}"
+SECONDS_EACH="${SECONDS_EACH:-5}"
+STREAMS="${STREAMS:-5000}"
+DIST="${DIST:-$ROOT/dist}"
+FIXTURE="$ROOT/../shared/fixtures/openshift-library/imagestreams/ruby-rhel.json"
+say() { printf '[bench] %s\n' "$*" >&2; }
+
+need=()
+command -v wrk >/dev/null || need+=(wrk)
+[[ -x /usr/sbin/nginx ]] || need+=(nginx)
+command -v curl >/dev/null || need+=(curl)
+if ((${#need[@]})); then
+  say "installing Debian packages: ${need[*]}"
+  SUDO=""; [[ $(id -u) -eq 0 ]] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+[[ -f "$FIXTURE" ]] || { say "missing $FIXTURE (../shared/fixtures beside the repository)"; exit 1; }
+
+say "building the server (release)"
+(cd "$ROOT" && cargo build --release -q -p tagstream-backend)
+
+WORK="$(mktemp -d)"
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
+trap cleanup EXIT
+
+TOKEN="bench-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+mkdir -p "$WORK/data" "$WORK/www"
+"$ROOT/target/release/tagstream" serve --listen 127.0.0.1:0 --data-dir "$WORK/data" \
+  --dist "$DIST" --bootstrap-admin-token "$TOKEN" >"$WORK/url" 2>"$WORK/server.log" &
+PIDS+=($!)
+for _ in $(seq 1 100); do grep -q '^tagstream is serving on' "$WORK/url" && break; sleep 0.1; done
+URL="$(sed -n 's/^tagstream is serving on \(http:[^ ]*\)\/$/\1/p' "$WORK/url")"
+[[ -n "$URL" ]] || { say "the server did not start:"; cat "$WORK/server.log" >&2; exit 1; }
+AUTH=(-H "Authorization: Bearer $TOKEN")
+api() { curl -fsS "${AUTH[@]}" -H 'Content-Type: application/json' "$@"; }
+
+say "filling: project bench with the ruby stream, project big with $STREAMS streams"
+project() { api -X POST "$URL/apis/project.openshift.io/v1/projects" \
+  -d "{\"apiVersion\":\"project.openshift.io/v1\",\"kind\":\"Project\",\"metadata\":{\"name\":\"$1\"}}" >/dev/null; }
+project bench
+project big
+sed 's/"name": *"ruby"/"name": "ruby"/' "$FIXTURE" |
+  api -X POST "$URL/apis/image.openshift.io/v1/namespaces/bench/imagestreams" --data-binary @- >/dev/null
+seq 1 "$STREAMS" | xargs -P 4 -I{} curl -fsS -o /dev/null "${AUTH[@]}" -H 'Content-Type: application/json' \
+  -X POST "$URL/apis/image.openshift.io/v1/namespaces/big/imagestreams" \
+  -d '{"apiVersion":"image.openshift.io/v1","kind":"ImageStream","metadata":{"name":"app-{}","labels":{"team":"bench"},"annotations":{"openshift.io/display-name":"Application {}"}},"spec":{"lookupPolicy":{"local":false},"tags":[{"name":"latest","annotations":{"description":"the current build"},"from":{"kind":"DockerImage","name":"registry.example.com/bench/app-{}:latest"},"referencePolicy":{"type":"Source"}}]}}'
+
+# Each endpoint's exact bytes become a file nginx serves, so both answer the same body.
+ROWS=(
+  "stream GET|/apis/image.openshift.io/v1/namespaces/bench/imagestreams/ruby|stream.json|$CONNECTIONS"
+  "project list|/apis/project.openshift.io/v1/projects|projects.json|$CONNECTIONS"
+  "whoami|/apis/tagstream.io/v1/whoami|whoami.json|$CONNECTIONS"
+  "$STREAMS-stream list|/apis/image.openshift.io/v1/namespaces/big/imagestreams|list.json|4"
+)
+for row in "${ROWS[@]}"; do
+  IFS='|' read -r _ path file _ <<<"$row"
+  api "$URL$path" >"$WORK/www/$file"
+done
+ASSET="$(cd "$DIST" 2>/dev/null && ls ./*.css 2>/dev/null | head -1 || true)"
+if [[ -n "$ASSET" ]]; then
+  cp "$DIST/$ASSET" "$WORK/www/asset.css"
+  ROWS+=("static asset (${ASSET#./})|/${ASSET#./}|asset.css|$CONNECTIONS")
+else
+  say "no dist/*.css: skipping the static asset (run scripts/run.sh once)"
+fi
+
+NGINX_PORT="$(( 20000 + RANDOM % 20000 ))"
+cat >"$WORK/nginx.conf" <<EOF
+worker_processes auto;
+daemon off;
+pid $WORK/nginx.pid;
+error_log $WORK/nginx.err;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path $WORK; proxy_temp_path $WORK; fastcgi_temp_path $WORK;
+  uwsgi_temp_path $WORK; scgi_temp_path $WORK;
+  default_type application/json;
+  server { listen 127.0.0.1:$NGINX_PORT; root $WORK/www; location / { try_files \$uri =404; } }
+}
+EOF
+/usr/sbin/nginx -c "$WORK/nginx.conf" -p "$WORK" &
+PIDS+=($!)
+for _ in $(seq 1 50); do curl -fsS -o /dev/null "http://127.0.0.1:$NGINX_PORT/stream.json" 2>/dev/null && break; sleep 0.1; done
+
+# wrk's figures: requests/s, and the 50% and 99% latency lines of --latency, in ms.
+measure() { # url connections [header]
+  local out
+  out="$(wrk -t2 -c"$2" -d"${SECONDS_EACH}s" --latency ${3:+-H "$3"} "$1")"
+  local rps p50 p99
+  rps="$(awk '/^Requests\/sec:/ { printf "%d", $2 }' <<<"$out")"
+  p50="$(awk '$1 == "50%" { print $2 }' <<<"$out")"
+  p99="$(awk '$1 == "99%" { print $2 }' <<<"$out")"
+  if grep -q 'Non-2xx' <<<"$out"; then say "non-2xx answers from $1:"; grep 'Non-2xx' <<<"$out" >&2; fi
+  echo "$rps $(to_ms "$p50") $(to_ms "$p99")"
+}
+to_ms() { awk -v v="$1" 'BEGIN {
+  if (v ~ /us$/) { sub(/us$/, "", v); printf "%.2f", v / 1000 }
+  else if (v ~ /ms$/) { sub(/ms$/, "", v); printf "%.2f", v }
+  else if (v ~ /s$/) { sub(/s$/, "", v); printf "%.0f", v * 1000 }
+  else print v }'; }
+
+echo "| what | bytes | conns | tagstream req/s | p50 ms | p99 ms | nginx req/s | p50 ms | p99 ms | ratio |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+for row in "${ROWS[@]}"; do
+  IFS='|' read -r name path file conns <<<"$row"
+  header="Authorization: Bearer $TOKEN"
+  [[ "$file" == asset.css ]] && header=""
+  read -r t_rps t_50 t_99 <<<"$(measure "$URL$path" "$conns" "$header")"
+  read -r n_rps n_50 n_99 <<<"$(measure "http://127.0.0.1:$NGINX_PORT/$file" "$conns")"
+  ratio="$(awk -v a="$t_rps" -v b="$n_rps" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else print "-" }')"
+  echo "| $name | $(wc -c <"$WORK/www/$file") | $conns | $t_rps | $t_50 | $t_99 | $n_rps | $n_50 | $n_99 | $ratio |"
+done
