@@ -4,7 +4,7 @@
 
 use tagstream_shared::ImageStream;
 
-use crate::import::status::IMPORT_SUCCESS;
+use crate::import::status::{IMPORT_SUCCESS, failure_summary};
 
 /// A tag now pointing at another image.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,7 +74,10 @@ pub fn new_import_failures(
         .filter_map(|list| {
             let now = failed(after, &list.tag)?;
             let was = before.and_then(|b| failed(b, &list.tag));
-            (was.as_ref() != Some(&now)).then(|| ImportFailure {
+            // Another try of the same failure only says a new time for the next try.
+            let same = was
+                .is_some_and(|w| w.0 == now.0 && failure_summary(&w.1) == failure_summary(&now.1));
+            (!same).then(|| ImportFailure {
                 tag: list.tag.clone(),
                 reason: now.0,
                 message: now.1,
