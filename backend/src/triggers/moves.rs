@@ -147,4 +147,25 @@ mod tests {
         assert_eq!(new_import_failures(Some(&before), &after).len(), 1);
         assert!(new_import_failures(Some(&after), &after).is_empty());
     }
+
+    #[test]
+    fn another_try_of_the_same_failure_is_not_new_but_another_failure_is() {
+        let failing = |message: &str| {
+            let mut s = stream(&[("latest", &[A])]);
+            s.status.tags[0].conditions.push(TagEventCondition {
+                kind: IMPORT_SUCCESS.into(),
+                status: "False".into(),
+                last_transition_time: None,
+                reason: "ServiceUnavailable".into(),
+                message: message.into(),
+                generation: 1,
+            });
+            s
+        };
+        let first = failing("cannot reach docker.io; next try in 5 s (at 08:00:05 UTC)");
+        let retry = failing("cannot reach docker.io; next try in 10 s (at 08:00:15 UTC)");
+        let other = failing("docker.io answered 503 after 3 attempts; next try in 20 s");
+        assert!(new_import_failures(Some(&first), &retry).is_empty());
+        assert_eq!(new_import_failures(Some(&retry), &other).len(), 1);
+    }
 }

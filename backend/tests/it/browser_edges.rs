@@ -15,6 +15,7 @@ use tagstream_shared::paths::{self, imagestream, imagestream_status, template_in
 
 use crate::chrome::{Browser, Then, dist};
 use crate::followers::{FOLLOWS_RUBY_LATEST, instance_with_a_follower};
+use crate::import_hint::refusing_address;
 use crate::receiver::Receiver;
 use crate::support::{TestApp, config_allowing, digest, stream_json};
 
@@ -240,15 +241,6 @@ async fn the_delivery_log_updates_live() {
     app.stop().await;
 }
 
-/// A loopback address that refuses connections: a socket bound (so nobody else gets the port)
-/// but not listening.
-fn refusing_address() -> (tokio::net::TcpSocket, String) {
-    let socket = tokio::net::TcpSocket::new_v4().unwrap();
-    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
-    let addr = socket.local_addr().unwrap().to_string();
-    (socket, addr)
-}
-
 #[tokio::test]
 async fn a_sample_stream_that_cannot_reach_its_registry_says_when_it_tries_next_and_how_to_mirror()
 {
@@ -314,12 +306,11 @@ async fn the_import_forms_policy_checkboxes_stand_one_per_row() {
     app.create_project("demo").await;
     let browser = Browser::start_signed_in(&app).await;
     browser.open(&app.url("/ns/demo/import")).await;
-    browser
-        .find("[data-test=import-policy] [data-test=import-preserve]")
-        .await;
+    browser.find("[data-test=import-preserve]").await;
     let boxes = browser
         .eval(
-            "return Array.from(document.querySelectorAll('[data-test=import-policy] label'))
+            "return Array.from(document.querySelector('[data-test=import-scheduled]')
+                .closest('fieldset').querySelectorAll('label'))
                 .map((l) => { const r = l.getBoundingClientRect(); return [r.left, r.top, r.bottom]; });",
         )
         .await;
@@ -337,7 +328,7 @@ async fn the_import_forms_policy_checkboxes_stand_one_per_row() {
         );
     }
     // Each label is its checkbox then its text, on one line.
-    let lines = browser.texts("[data-test=import-policy] label").await;
+    let lines = browser.texts("fieldset.checks label").await;
     assert_eq!(
         lines,
         [

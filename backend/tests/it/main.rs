@@ -24,6 +24,7 @@ mod claims_server;
 mod faults;
 mod followers;
 mod import;
+mod import_hint;
 mod oci_examples;
 mod receiver;
 mod recorder;
