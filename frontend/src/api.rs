@@ -8,7 +8,7 @@ use tagstream_shared::event::Event;
 use tagstream_shared::trigger::{Delivery, Trigger};
 use tagstream_shared::user::{
     AcceptInvitation, AccessReview, AuditEvent, CSRF_COOKIE, CSRF_HEADER, Group, Identity, Login,
-    RoleBinding, Token, User, UserCreate, UserCreated,
+    PasswordChange, RoleBinding, Token, User, UserCreate, UserCreated,
 };
 use tagstream_shared::{
     ImageStream, ImageStreamImage, ImageStreamImport, ImageStreamTag, List, Project, SamplesConfig,
@@ -165,6 +165,11 @@ pub async fn logout() -> ApiResult<Status> {
 /// Who is signed in; a 401 when nobody is.
 pub async fn whoami() -> ApiResult<Identity> {
     send(Request::get(paths::WHOAMI).build()).await
+}
+
+/// Changes the caller's own password; their other sessions end, this one stays.
+pub async fn change_password(change: &PasswordChange) -> ApiResult<Status> {
+    send(json(Request::post(paths::PASSWORD), change)).await
 }
 
 pub async fn accept_invitation(token: &str, password: &str) -> ApiResult<Status> {

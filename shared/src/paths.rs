@@ -62,6 +62,8 @@ pub const GROUPS: &str = "/apis/user.openshift.io/v1/groups";
 pub const WHOAMI: &str = "/apis/tagstream.io/v1/whoami";
 pub const LOGIN: &str = "/apis/tagstream.io/v1/login";
 pub const LOGOUT: &str = "/apis/tagstream.io/v1/logout";
+/// The caller changes their own password (`POST` a `PasswordChange`).
+pub const PASSWORD: &str = "/apis/tagstream.io/v1/password";
 pub const AUDIT_EVENTS_ALL: &str = "/apis/tagstream.io/v1/auditevents";
 
 pub fn user(name: &str) -> String {

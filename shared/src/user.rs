@@ -218,6 +218,26 @@ pub struct Login {
     pub password: String,
 }
 
+/// The shortest password accepted (for an invitation, a new user and a password change alike).
+pub const MIN_PASSWORD: usize = 8;
+
+/// What is wrong with a password chosen by a person, if anything: the one rule the server
+/// enforces and the console checks as you type.
+pub fn check_password(password: &str) -> Option<String> {
+    (password.chars().count() < MIN_PASSWORD)
+        .then(|| format!("must be at least {MIN_PASSWORD} characters long"))
+}
+
+/// Changing one's own password (`POST /apis/tagstream.io/v1/password`): the current one proves
+/// it is them; every other session of theirs ends. Only the caller's own password can change
+/// this way, so the body names no user (an unknown field, such as a user name, is refused).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PasswordChange {
+    pub current_password: String,
+    pub new_password: String,
+}
+
 /// Choosing a password with an invitation (`POST /apis/tagstream.io/v1/invitations/{token}`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AcceptInvitation {

@@ -1,5 +1,5 @@
-//! Signing in and out of the console, who the caller is, and accepting an invitation:
-//! `/apis/tagstream.io/v1/{login,logout,whoami,invitations/{token}}`.
+//! Signing in and out of the console, who the caller is, changing one's own password, and
+//! accepting an invitation: `/apis/tagstream.io/v1/{login,logout,whoami,password,invitations/{token}}`.
 
 use std::net::SocketAddr;
 use std::sync::OnceLock;
@@ -10,9 +10,10 @@ use axum::http::header::SET_COOKIE;
 use axum::http::{Extensions, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
-use tagstream_shared::paths::{LOGIN, LOGOUT, WHOAMI};
+use tagstream_shared::paths::{LOGIN, LOGOUT, PASSWORD, WHOAMI};
 use tagstream_shared::user::{
-    AcceptInvitation, CSRF_COOKIE, Identity, Login, SESSION_COOKIE, TAGSTREAM_API_VERSION,
+    AcceptInvitation, CSRF_COOKIE, Identity, Login, PasswordChange, SESSION_COOKIE,
+    TAGSTREAM_API_VERSION,
 };
 use tagstream_shared::{FieldError, Status};
 
@@ -21,7 +22,7 @@ use crate::api::routes::Routes;
 use crate::app::AppState;
 use crate::auth::secret::{hash_password, hash_secret, new_secret, random_hex, verify_password};
 use crate::auth::{Caller, cookies, origin};
-use crate::body::AnonymousBody;
+use crate::body::{AnonymousBody, Body};
 use crate::error::{ApiError, ApiResult};
 use crate::store::Session;
 
@@ -30,6 +31,9 @@ pub fn routes() -> Routes {
         .post(LOGIN, Need::Anyone, login)
         .post(LOGOUT, Need::Anyone, logout)
         .get(WHOAMI, Need::SignedInScoped, whoami)
+        // The caller's own password only (the body names no user); not with a project-scoped
+        // token, which acts in its project only.
+        .post(PASSWORD, Need::SignedIn, change_password)
         .post(
             "/apis/tagstream.io/v1/invitations/{token}",
             Need::Anyone,
@@ -40,18 +44,10 @@ pub fn routes() -> Routes {
 /// How long a sign-in waits for a turn to verify its password before answering 429.
 const VERIFY_PATIENCE: Duration = Duration::from_secs(10);
 
-/// The shortest password accepted.
-pub const MIN_PASSWORD: usize = 8;
-
-/// A password's problems, as a field error.
+/// A password's problems, as a field error (the rule is the shared one the console checks too).
 pub fn check_password(field: &str, password: &str) -> Option<FieldError> {
-    (password.chars().count() < MIN_PASSWORD).then(|| {
-        FieldError::invalid(
-            field,
-            "(hidden)",
-            format!("must be at least {MIN_PASSWORD} characters long"),
-        )
-    })
+    tagstream_shared::user::check_password(password)
+        .map(|message| FieldError::invalid(field, "(hidden)", message))
 }
 
 /// Whether cookies go out with `Secure`: as configured, or when a trusted proxy says the
@@ -107,51 +103,12 @@ async fn login(
                 .into(),
         ));
     }
-    let window = Duration::from_secs(auth.login_window_seconds);
-    let user_key = format!("user:{}", login.username);
-    let addr_key = format!(
-        "addr:{}",
-        peer.map(|p| p.ip().to_string()).unwrap_or_default()
-    );
-    // The attempt counts before the password is checked, so that concurrent attempts cannot
-    // all pass the limit; a success gives it back.
-    let reservation = state
-        .login_limiter
-        .reserve(
-            &[
-                (&user_key, auth.login_attempts_per_user),
-                (&addr_key, auth.login_attempts_per_address),
-            ],
-            window,
-        )
-        .map_err(|wait| {
-            let secs = wait.as_secs().max(1);
-            ApiError::TooManyRequests {
-                message: format!("too many failed sign-ins: try again in {secs} seconds"),
-                retry_after: secs,
-            }
-        })?;
-    let stored = state.store.password_hash(&login.username).await?;
-    let password = login.password.clone();
-    let ok = {
-        let Some(_slot) = state.login_limiter.verification_slot(VERIFY_PATIENCE).await else {
-            return Err(ApiError::TooManyRequests {
-                message: "the server is busy checking other sign-ins: try again in a moment".into(),
-                retry_after: 1,
-            });
-        };
-        let phc = stored.clone().unwrap_or_else(|| decoy_hash().to_owned());
-        tokio::task::spawn_blocking(move || verify_password(&password, &phc))
-            .await
-            .map_err(|e| ApiError::Internal(Box::new(e)))?
-    } && stored.is_some();
-    if !ok {
+    if !verify_attempt(&state, &login.username, &login.password, peer).await? {
         tracing::info!(user = %login.username, "sign-in refused");
         return Err(ApiError::Unauthorized(
             "the user name or the password is wrong".into(),
         ));
     }
-    state.login_limiter.refund(reservation, &user_key);
     // A new session id at every sign-in; the one the browser had (if any) ends.
     if let Some(old) = cookies::get(&headers, SESSION_COOKIE) {
         state.store.delete_session(&hash_secret(old)).await?;
@@ -190,6 +147,115 @@ async fn login(
         &cookies::set(CSRF_COOKIE, &csrf, false, secure, max_age),
     );
     Ok(response)
+}
+
+/// Whether `password` is `username`'s, as one attempt under the sign-in limits (per user name
+/// and per client address): a wrong password counts, a right one is given back, and past the
+/// limit the answer is 429 without checking. Sign-in and a password change share it, so a
+/// stolen session cannot guess its user's password faster than the sign-in page could.
+async fn verify_attempt(
+    state: &AppState,
+    username: &str,
+    password: &str,
+    peer: Option<SocketAddr>,
+) -> ApiResult<bool> {
+    let auth = &state.config.auth;
+    let window = Duration::from_secs(auth.login_window_seconds);
+    let user_key = format!("user:{username}");
+    let addr_key = format!(
+        "addr:{}",
+        peer.map(|p| p.ip().to_string()).unwrap_or_default()
+    );
+    // The attempt counts before the password is checked, so that concurrent attempts cannot
+    // all pass the limit; a success gives it back.
+    let reservation = state
+        .login_limiter
+        .reserve(
+            &[
+                (&user_key, auth.login_attempts_per_user),
+                (&addr_key, auth.login_attempts_per_address),
+            ],
+            window,
+        )
+        .map_err(|wait| {
+            let secs = wait.as_secs().max(1);
+            ApiError::TooManyRequests {
+                message: format!("too many wrong passwords: try again in {secs} seconds"),
+                retry_after: secs,
+            }
+        })?;
+    let stored = state.store.password_hash(username).await?;
+    let password = password.to_owned();
+    let ok = {
+        let Some(_slot) = state.login_limiter.verification_slot(VERIFY_PATIENCE).await else {
+            return Err(ApiError::TooManyRequests {
+                message: "the server is busy checking other passwords: try again in a moment"
+                    .into(),
+                retry_after: 1,
+            });
+        };
+        let phc = stored.clone().unwrap_or_else(|| decoy_hash().to_owned());
+        tokio::task::spawn_blocking(move || verify_password(&password, &phc))
+            .await
+            .map_err(|e| ApiError::Internal(Box::new(e)))?
+    } && stored.is_some();
+    if ok {
+        state.login_limiter.refund(reservation, &user_key);
+    }
+    Ok(ok)
+}
+
+/// The caller's new password: the current one checked as a sign-in attempt, the new one by the
+/// invitation rules; every other session of theirs ends (the one asking stays signed in).
+async fn change_password(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    extensions: Extensions,
+    Body(body): Body<PasswordChange>,
+) -> ApiResult<Json<Status>> {
+    let name = caller.name().to_owned();
+    let invalid = |e: FieldError| ApiError::Invalid {
+        kind: "PasswordChange",
+        name: name.clone(),
+        errors: vec![e],
+    };
+    if let Some(e) = check_password("newPassword", &body.new_password) {
+        return Err(invalid(e));
+    }
+    let peer = extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
+    if !verify_attempt(&state, &name, &body.current_password, peer).await? {
+        tracing::info!(user = %name, "password change refused: wrong current password");
+        // Not 401: the caller is signed in, only the password they typed is wrong.
+        return Err(invalid(FieldError::invalid(
+            "currentPassword",
+            "(hidden)",
+            "is not your current password",
+        )));
+    }
+    let password = body.new_password;
+    let phc = {
+        let Some(_slot) = state.login_limiter.verification_slot(VERIFY_PATIENCE).await else {
+            return Err(ApiError::TooManyRequests {
+                message: "the server is busy checking passwords: try again in a moment".into(),
+                retry_after: 1,
+            });
+        };
+        tokio::task::spawn_blocking(move || hash_password(&password))
+            .await
+            .map_err(|e| ApiError::Internal(Box::new(e)))?
+            .map_err(|e| ApiError::Internal(Box::new(e)))?
+    };
+    let keep = caller
+        .principal()
+        .and_then(|p| p.session.as_ref())
+        .map(|s| s.hash.as_str());
+    state
+        .store
+        .set_password(&name, phc, keep)
+        .await
+        .map_err(|e| ApiError::from_store(e, super::USERS, &name))?;
+    tracing::info!(user = %name, "password changed; the user's other sessions ended");
+    Ok(Json(Status::success()))
 }
 
 fn set_cookie(response: &mut Response, value: &str) {

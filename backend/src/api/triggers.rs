@@ -16,7 +16,7 @@ use crate::api::routes::Routes;
 use crate::app::AppState;
 use crate::body::{Body, FromPath, Names, param};
 use crate::error::{ApiError, ApiResult};
-use crate::store::StoreError;
+use crate::store::{DELIVERIES_RESOURCE, StoreError};
 use crate::watch::{ListOptions, Scope, list_or_watch};
 
 pub const TRIGGERS: Resource = Resource {
@@ -247,22 +247,35 @@ async fn delete_trigger(
 }
 
 /// The trigger's deliveries, newest first (at most 100).
+/// With `?watch=true`, every new delivery and attempt in the project from then on (the console
+/// reloads the trigger's log when one arrives).
 async fn list_deliveries(
     State(state): State<AppState>,
     Names(TriggerPath(ns, name)): Names<TriggerPath>,
-) -> ApiResult<Json<List<Delivery>>> {
+    options: ListOptions,
+) -> ApiResult<Response> {
     state
         .store
         .get_trigger(&ns, name.as_str())
         .await
         .map_err(trigger_error(&ns, name.as_str()))?;
-    let items = state
+    let listed = state
         .store
         .list_deliveries(&ns, name.as_str(), LOG_LIMIT)
         .await?;
-    let mut list = List::new(Delivery::KIND, API_VERSION, String::new(), items);
-    list.metadata.resource_version = None;
-    Ok(Json(list))
+    let list = List::new(
+        Delivery::KIND,
+        API_VERSION,
+        listed.resource_version.to_string(),
+        listed.items,
+    );
+    list_or_watch(
+        &state,
+        options,
+        Scope::project(DELIVERIES_RESOURCE, ns.as_str()),
+        list,
+    )
+    .await
 }
 
 /// Sends a delivery's event again: a new delivery with the same event id, due now.

@@ -3,9 +3,13 @@
 //! `ImportSuccess=False`; a tag is pending while its spec generation is newer than its status.
 //! Pure functions over the stream.
 
+use std::time::Duration;
+
 use tagstream_shared::{
     ImageStream, NamedTagEventList, SourceKind, StatusReason, TagEvent, TagEventCondition, Time,
 };
+
+use crate::registry::RegistryError;
 
 pub const IMPORT_SUCCESS: &str = "ImportSuccess";
 
@@ -123,6 +127,51 @@ pub fn has_failed(stream: &ImageStream, tag: &str) -> bool {
             .iter()
             .any(|c| c.kind == IMPORT_SUCCESS && c.status == "False")
     })
+}
+
+/// Where a failed import's condition message says when the next try is; what comes before it
+/// is the failure itself, the same on every retry of the same failure.
+pub const NEXT_TRY: &str = "; next try in ";
+
+/// The failure a condition message names, without when the next try is (to tell a new failure
+/// from another try of the same one).
+pub fn failure_summary(message: &str) -> &str {
+    message.split(NEXT_TRY).next().unwrap_or(message)
+}
+
+/// A wait as people read it: `40 s`, `2 min`, `2 min 40 s`, `1 h 5 min`.
+fn human(wait: Duration) -> String {
+    let secs = wait.as_secs().max(1);
+    match (secs / 3600, secs % 3600 / 60, secs % 60) {
+        (0, 0, s) => format!("{s} s"),
+        (0, m, 0) => format!("{m} min"),
+        (0, m, s) => format!("{m} min {s} s"),
+        (h, m, _) => format!("{h} h {m} min"),
+    }
+}
+
+/// A failed import's condition message: what went wrong first, then when the next try is (every
+/// failure is retried with backoff), then, for a registry that cannot be reached, where to
+/// configure a mirror (a machine without internet access meets this first with the samples,
+/// which come from docker.io), and the transport's own words last.
+pub fn failure_message(error: &RegistryError, next_try: Duration, now: Time) -> String {
+    let at = now.timestamp().saturating_add_unsigned(next_try.as_secs());
+    let day = at.rem_euclid(86_400);
+    let when = format!(
+        "{NEXT_TRY}{} (at {:02}:{:02}:{:02} UTC)",
+        human(next_try),
+        day / 3600,
+        day % 3600 / 60,
+        day % 60
+    );
+    match error {
+        RegistryError::Unreachable { registry, message } => format!(
+            "cannot reach {registry}{when}. To import through a mirror instead, list the mirror \
+             in [[registries]] of the server's configuration and import from it (for the sample \
+             streams, set samplesRegistry in the samples config). ({message})"
+        ),
+        other => format!("{other}{when}"),
+    }
 }
 
 #[cfg(test)]
@@ -267,5 +316,42 @@ mod tests {
             "a failure is retried by backoff, not as pending"
         );
         assert!(has_failed(&s, "latest"));
+    }
+
+    #[test]
+    fn an_unreachable_registry_says_when_the_next_try_is_and_where_mirrors_go() {
+        let e = RegistryError::Unreachable {
+            registry: "docker.io".into(),
+            message: "tcp connect error: Connection refused".into(),
+        };
+        let now = Time::from_timestamp(8 * 3600 + 50 * 60);
+        let m = failure_message(&e, Duration::from_secs(40), now);
+        assert!(
+            m.starts_with("cannot reach docker.io; next try in 40 s (at 08:50:40 UTC)."),
+            "{m}"
+        );
+        assert!(
+            m.contains("[[registries]]") && m.contains("samplesRegistry"),
+            "{m}"
+        );
+        assert!(
+            m.ends_with("(tcp connect error: Connection refused)"),
+            "{m}"
+        );
+        assert_eq!(failure_summary(&m), "cannot reach docker.io");
+        let later = failure_message(&e, Duration::from_secs(160), now);
+        assert!(later.contains("next try in 2 min 40 s"), "{later}");
+        assert_eq!(failure_summary(&later), failure_summary(&m));
+    }
+
+    #[test]
+    fn other_failures_say_when_the_next_try_is_too() {
+        let e = RegistryError::NotAllowed("quay.io".into());
+        let m = failure_message(&e, Duration::from_secs(3900), Time::from_timestamp(0));
+        assert!(
+            m.ends_with("; next try in 1 h 5 min (at 01:05:00 UTC)"),
+            "{m}"
+        );
+        assert_eq!(failure_summary(&m), e.to_string());
     }
 }

@@ -12,7 +12,7 @@ use tagstream_shared::{
 };
 
 use super::sources::{source_event, source_namespace, source_stream};
-use super::status::{has_failed, record_failure, record_image, status_generation};
+use super::status::{failure_message, has_failed, record_failure, record_image, status_generation};
 use super::{ImportMode, Importer, TagKey, TagTimers};
 use crate::registry::RegistryError;
 use crate::source_access::{NOT_AUTHORIZED, link_authorized};
@@ -298,7 +298,9 @@ impl Importer {
             }
             Err(e) => {
                 tracing::warn!(ns = %job.ns, stream = %job.stream, tag = %job.tag, from = %job.from, error = %e, "import failed");
-                let (reason, message) = (e.reason(), e.to_string());
+                // The condition says when the next try is: the backoff set below.
+                let wait = self.backoff(timers.failures + 1);
+                let (reason, message) = (e.reason(), failure_message(e, wait, now));
                 self.update_stream(&job.ns, &job.stream, |s| {
                     if s.spec_tag(&job.tag).is_none() {
                         return false;

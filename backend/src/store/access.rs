@@ -52,8 +52,9 @@ pub trait AccessStore: Send + Sync {
     /// Removes the user with their credentials, tokens and sessions.
     async fn delete_user(&self, name: &str) -> StoreResult<User>;
     async fn password_hash(&self, name: &str) -> StoreResult<Option<String>>;
-    /// Sets a password and closes any invitation; the user's sessions end.
-    async fn set_password(&self, name: &str, hash: String) -> StoreResult<()>;
+    /// Sets a password and closes any invitation; the user's sessions end, except the one
+    /// whose hash is `keep` (the session that changed it).
+    async fn set_password(&self, name: &str, hash: String, keep: Option<&str>) -> StoreResult<()>;
     /// The user an open invitation is for, unless it expired by `now` (unix seconds).
     async fn invitation_user(&self, invitation_hash: &str, now: i64)
     -> StoreResult<Option<String>>;

@@ -21,7 +21,7 @@ pub use access::{AccessStore, NewInvitation, Session, StoredToken};
 pub use changes::{ChangeRow, ChangeStore, Cursor};
 pub use sqlite::SqliteStore;
 pub use templates::TemplateStore;
-pub use triggers::{Attempt, DueDelivery, TriggerStore};
+pub use triggers::{Attempt, DELIVERIES_RESOURCE, DueDelivery, TriggerStore};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

@@ -229,7 +229,7 @@ impl AccessStore for SqliteStore {
         Ok(hash.flatten())
     }
 
-    async fn set_password(&self, name: &str, hash: String) -> StoreResult<()> {
+    async fn set_password(&self, name: &str, hash: String, keep: Option<&str>) -> StoreResult<()> {
         let (mut tx, _) = self.begin_write().await?;
         let done = sqlx::query(
             "UPDATE credentials SET password_hash = ?, invitation_hash = NULL, \
@@ -242,8 +242,10 @@ impl AccessStore for SqliteStore {
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
-        sqlx::query("DELETE FROM sessions WHERE user = ?")
+        // `IS NOT` is true for every session when `keep` is NULL.
+        sqlx::query("DELETE FROM sessions WHERE user = ? AND hash IS NOT ?")
             .bind(name)
+            .bind(keep)
             .execute(&mut *tx)
             .await?;
         self.commit(tx).await?;

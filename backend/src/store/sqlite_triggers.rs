@@ -10,7 +10,7 @@ use tagstream_shared::trigger::{
 use tagstream_shared::{ImageStream, ObjectMeta, ProjectName, Time};
 
 use super::sqlite::{Change, SqliteStore, Versioned, decode_all, encode, on_constraint};
-use super::triggers::{Attempt, DueDelivery, TriggerStore};
+use super::triggers::{Attempt, DELIVERIES_RESOURCE, DueDelivery, TriggerStore};
 use super::{Listed, StoreError, StoreResult};
 use crate::triggers::moves::{new_import_failures, tag_moves};
 use crate::triggers::short_digest;
@@ -66,6 +66,40 @@ fn delivery_of(row: DeliveryRow) -> StoreResult<Delivery> {
                 .then(|| Time::from_timestamp(next)),
         },
     })
+}
+
+impl SqliteStore {
+    /// Puts delivery `id` in the change log as it now is, in the transaction that wrote it, so
+    /// that a watch of the deliveries (the console's live delivery log) hears of each new
+    /// delivery and each attempt. Deliveries have no SQL trigger filling the log (the schema
+    /// stays as it is): every write path of a delivery calls this.
+    async fn log_delivery(
+        tx: &mut Transaction<'static, Sqlite>,
+        id: &str,
+        kind: &str,
+    ) -> StoreResult<()> {
+        let row: Option<DeliveryRow> = sqlx::query_as(&format!(
+            "SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE id = ?"
+        ))
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await?;
+        // Pruned in the same transaction: nothing to tell.
+        let Some(row) = row else { return Ok(()) };
+        let delivery = delivery_of(row)?;
+        sqlx::query(
+            "INSERT INTO changes (revision, type, resource, namespace, name, body) \
+             VALUES ((SELECT value FROM revision WHERE id = 1), ?, ?, ?, ?, ?)",
+        )
+        .bind(kind)
+        .bind(DELIVERIES_RESOURCE)
+        .bind(delivery.metadata.namespace.as_deref())
+        .bind(id)
+        .bind(serde_json::to_string(&delivery)?)
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    }
 }
 
 fn tag_event(
@@ -177,11 +211,12 @@ impl SqliteStore {
                     pull_spec: m.pull_spec.clone(),
                     trigger: t.metadata.name().to_owned(),
                 };
+                let id = uuid::Uuid::new_v4().to_string();
                 sqlx::query(
                     "INSERT INTO deliveries (id, namespace, trigger, event_id, body, created, \
                      next_attempt) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 )
-                .bind(uuid::Uuid::new_v4().to_string())
+                .bind(&id)
                 .bind(ns)
                 .bind(t.metadata.name())
                 .bind(&event_id)
@@ -190,6 +225,7 @@ impl SqliteStore {
                 .bind(now.timestamp())
                 .execute(&mut **tx)
                 .await?;
+                Self::log_delivery(tx, &id, "ADDED").await?;
             }
         }
         Ok(())
@@ -358,7 +394,8 @@ impl TriggerStore for SqliteStore {
         attempt: Attempt,
         event: Option<Event>,
     ) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await?;
+        // A revision of its own: the attempt goes to the change log (the live delivery log).
+        let (mut tx, _) = self.begin_write().await?;
         sqlx::query(
             "UPDATE deliveries SET phase = ?, attempts = attempts + 1, last_attempt = ?, \
              last_status = ?, last_latency_ms = ?, last_error = ?, \
@@ -373,10 +410,11 @@ impl TriggerStore for SqliteStore {
         .bind(&delivery.id)
         .execute(&mut *tx)
         .await?;
+        Self::log_delivery(&mut tx, &delivery.id, "MODIFIED").await?;
         if let Some(event) = event {
             Self::insert_event(&mut tx, &event).await?;
         }
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(())
     }
 
@@ -385,7 +423,12 @@ impl TriggerStore for SqliteStore {
         ns: &ProjectName,
         trigger: &str,
         limit: u32,
-    ) -> StoreResult<Vec<Delivery>> {
+    ) -> StoreResult<Listed<Delivery>> {
+        // One read transaction: the revision is the one the rows are current at.
+        let mut tx = self.pool.begin().await?;
+        let revision: i64 = sqlx::query_scalar("SELECT value FROM revision WHERE id = 1")
+            .fetch_one(&mut *tx)
+            .await?;
         let rows: Vec<DeliveryRow> = sqlx::query_as(&format!(
             "SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE namespace = ? AND trigger = ? \
              ORDER BY created DESC, rowid DESC LIMIT ?"
@@ -393,9 +436,16 @@ impl TriggerStore for SqliteStore {
         .bind(ns.as_str())
         .bind(trigger)
         .bind(i64::from(limit))
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *tx)
         .await?;
-        rows.into_iter().map(delivery_of).collect()
+        tx.commit().await?;
+        Ok(Listed {
+            items: rows
+                .into_iter()
+                .map(delivery_of)
+                .collect::<StoreResult<_>>()?,
+            resource_version: u64::try_from(revision).unwrap_or_default(),
+        })
     }
 
     async fn redeliver(
@@ -406,7 +456,7 @@ impl TriggerStore for SqliteStore {
         now: i64,
     ) -> StoreResult<Delivery> {
         let new_id = uuid::Uuid::new_v4().to_string();
-        let mut tx = self.pool.begin().await?;
+        let (mut tx, _) = self.begin_write().await?;
         let copied = sqlx::query(
             "INSERT INTO deliveries (id, namespace, trigger, event_id, body, created, next_attempt) \
              SELECT ?, namespace, trigger, event_id, body, ?, ? FROM deliveries \
@@ -423,6 +473,7 @@ impl TriggerStore for SqliteStore {
         if copied.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
+        Self::log_delivery(&mut tx, &new_id, "ADDED").await?;
         let row: DeliveryRow = sqlx::query_as(&format!(
             "SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE id = ?"
         ))

@@ -8,6 +8,9 @@ use tagstream_shared::trigger::{Delivery, DeliveryPhase, Trigger};
 
 use super::{Listed, StoreResult};
 
+/// The resource name of deliveries in the change log (`?watch=true` on a trigger's deliveries).
+pub const DELIVERIES_RESOURCE: &str = "deliveries";
+
 /// A delivery to attempt now.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DueDelivery {
@@ -72,13 +75,14 @@ pub trait TriggerStore: Send + Sync {
         attempt: Attempt,
         event: Option<Event>,
     ) -> StoreResult<()>;
-    /// A trigger's deliveries, newest first.
+    /// A trigger's deliveries, newest first, with the revision they are current at (a watch
+    /// of the project's deliveries resumes from it).
     async fn list_deliveries(
         &self,
         ns: &ProjectName,
         trigger: &str,
         limit: u32,
-    ) -> StoreResult<Vec<Delivery>>;
+    ) -> StoreResult<Listed<Delivery>>;
     /// Queues delivery `id`'s event again (same event id) as a new delivery due at `now`.
     async fn redeliver(
         &self,

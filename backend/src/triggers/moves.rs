@@ -4,7 +4,7 @@
 
 use tagstream_shared::ImageStream;
 
-use crate::import::status::IMPORT_SUCCESS;
+use crate::import::status::{IMPORT_SUCCESS, failure_summary};
 
 /// A tag now pointing at another image.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,7 +74,10 @@ pub fn new_import_failures(
         .filter_map(|list| {
             let now = failed(after, &list.tag)?;
             let was = before.and_then(|b| failed(b, &list.tag));
-            (was.as_ref() != Some(&now)).then(|| ImportFailure {
+            // Another try of the same failure only says a new time for the next try.
+            let same = was
+                .is_some_and(|w| w.0 == now.0 && failure_summary(&w.1) == failure_summary(&now.1));
+            (!same).then(|| ImportFailure {
                 tag: list.tag.clone(),
                 reason: now.0,
                 message: now.1,
@@ -143,5 +146,26 @@ mod tests {
         });
         assert_eq!(new_import_failures(Some(&before), &after).len(), 1);
         assert!(new_import_failures(Some(&after), &after).is_empty());
+    }
+
+    #[test]
+    fn another_try_of_the_same_failure_is_not_new_but_another_failure_is() {
+        let failing = |message: &str| {
+            let mut s = stream(&[("latest", &[A])]);
+            s.status.tags[0].conditions.push(TagEventCondition {
+                kind: IMPORT_SUCCESS.into(),
+                status: "False".into(),
+                last_transition_time: None,
+                reason: "ServiceUnavailable".into(),
+                message: message.into(),
+                generation: 1,
+            });
+            s
+        };
+        let first = failing("cannot reach docker.io; next try in 5 s (at 08:00:05 UTC)");
+        let retry = failing("cannot reach docker.io; next try in 10 s (at 08:00:15 UTC)");
+        let other = failing("docker.io answered 503 after 3 attempts; next try in 20 s");
+        assert!(new_import_failures(Some(&first), &retry).is_empty());
+        assert_eq!(new_import_failures(Some(&retry), &other).len(), 1);
     }
 }

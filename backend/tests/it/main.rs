@@ -3,6 +3,7 @@
 
 mod access;
 mod access_matrix;
+mod api_password;
 mod api_projects;
 mod api_samples;
 mod api_streams;
@@ -11,6 +12,7 @@ mod browser;
 mod browser_access;
 mod browser_admin;
 mod browser_claims;
+mod browser_edges;
 mod browser_import;
 mod browser_live;
 mod browser_templates;
@@ -22,10 +24,12 @@ mod claims_server;
 mod faults;
 mod followers;
 mod import;
+mod import_hint;
 mod oci_examples;
 mod receiver;
 mod recorder;
 mod registry;
+mod registry_restart;
 mod security_auth;
 mod security_data;
 mod security_input;

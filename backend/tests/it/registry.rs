@@ -328,8 +328,13 @@ impl Registry {
         panic!("docker-registry could not get a port in 10 tries");
     }
 
-    /// Restarts the registry on the same port and storage with Bearer token auth from `token`
-    /// (push images first: the harness itself does not speak the token protocol).
+    /// Restarts the registry on the same storage with Bearer token auth from `token` (push
+    /// images first: the harness itself does not speak the token protocol), on its old port
+    /// when that is still free. The old port was released when the old registry stopped, so
+    /// someone else may have taken it meanwhile: then the new registry exits ("address already
+    /// in use") and another free port is tried, as `start_with` does; `addr` says where it
+    /// listens in the end, and only its own "listening on" line, logged after the restart,
+    /// counts as proof that it bound the port.
     pub async fn restart_with_token(
         &mut self,
         realm: &str,
@@ -339,42 +344,84 @@ impl Registry {
     ) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        let mut yaml = std::fs::read_to_string(&self.config).unwrap();
-        yaml.push_str(&format!(
+        let yaml = std::fs::read_to_string(&self.config).unwrap();
+        let auth = format!(
             "auth:\n  token:\n    realm: {}\n    service: {}\n    issuer: {}\n    rootcertbundle: {}\n",
             realm,
             service,
             issuer,
             cert.display()
-        ));
-        std::fs::write(&self.config, yaml).unwrap();
+        );
         let dir = self.config.parent().unwrap().to_owned();
-        self.child = Command::new("docker-registry")
-            .arg("serve")
-            .arg(&self.config)
-            .stdout(Stdio::from(
-                std::fs::File::options()
-                    .append(true)
-                    .open(dir.join("registry.out"))
-                    .unwrap(),
-            ))
-            .stderr(Stdio::from(
-                std::fs::File::options()
-                    .append(true)
-                    .open(&self.log)
-                    .unwrap(),
-            ))
-            .spawn()
-            .unwrap();
-        for _ in 0..200 {
-            if let Ok(r) = self.http.get(self.url("/v2/")).send().await
-                && r.status() == 401
-            {
-                return;
+        let old_addr = self.addr.clone();
+        for _ in 0..10 {
+            let config = yaml.replace(
+                &format!("  addr: {old_addr}\n"),
+                &format!("  addr: {}\n", self.addr),
+            );
+            std::fs::write(&self.config, format!("{config}{auth}")).unwrap();
+            // Only what the new registry logs counts (the log file is appended to).
+            let logged_before = std::fs::metadata(&self.log).map_or(0, |m| m.len());
+            self.child = Command::new("docker-registry")
+                .arg("serve")
+                .arg(&self.config)
+                .stdout(Stdio::from(
+                    std::fs::File::options()
+                        .append(true)
+                        .open(dir.join("registry.out"))
+                        .unwrap(),
+                ))
+                .stderr(Stdio::from(
+                    std::fs::File::options()
+                        .append(true)
+                        .open(&self.log)
+                        .unwrap(),
+                ))
+                .spawn()
+                .unwrap();
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+            loop {
+                let said = std::fs::read(&self.log).unwrap_or_default();
+                let said = String::from_utf8_lossy(
+                    said.get(usize::try_from(logged_before).unwrap()..)
+                        .unwrap_or_default(),
+                )
+                .into_owned();
+                if said.contains(&format!("listening on {}", self.addr))
+                    && let Ok(r) = self.http.get(self.url("/v2/")).send().await
+                    && r.status() == 401
+                {
+                    return;
+                }
+                if self.child.try_wait().unwrap().is_some() {
+                    assert!(
+                        said.contains("address already in use"),
+                        "docker-registry exited after the restart: {said}"
+                    );
+                    break;
+                }
+                assert!(
+                    tokio::time::Instant::now() < deadline,
+                    "the registry did not come back with token auth on {}: {said}",
+                    self.addr
+                );
+                tokio::time::sleep(Duration::from_millis(25)).await;
             }
-            tokio::time::sleep(Duration::from_millis(25)).await;
+            // The port was taken meanwhile: another one.
+            let port = std::net::TcpListener::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port();
+            self.addr = format!("127.0.0.1:{port}");
         }
-        panic!("the registry did not come back with token auth");
+        panic!("docker-registry could not get a port back in 10 tries");
+    }
+
+    /// Stops the registry without restarting it (a test then takes its port).
+    pub fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 
     pub fn url(&self, path: &str) -> String {

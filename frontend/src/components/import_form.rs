@@ -163,7 +163,7 @@ pub fn ImportForm(ns: ProjectName) -> impl IntoView {
                 <label class="check">
                     <input type="checkbox" data-test="import-all-tags" prop:checked=move || all_tags.get()
                         on:change=move |ev| all_tags.set(event_target_checked(&ev)) />
-                    " Import every tag of the repository"
+                    "Import every tag of the repository"
                 </label>
                 <div class="form-row">
                     <Field label="Into stream" id="import-stream" error=shown(1) error_test="import-stream-error">
@@ -177,17 +177,17 @@ pub fn ImportForm(ns: ProjectName) -> impl IntoView {
                         </Field>
                     </Show>
                 </div>
-                <fieldset class="checks">
+                <fieldset class="fieldset checks" data-test="import-policy">
                     <legend>"Import policy"</legend>
                     <label class="check"><input type="checkbox" data-test="import-scheduled"
                         on:change=move |ev| scheduled.set(event_target_checked(&ev)) />
-                        " Check for new images on a schedule"</label>
+                        "Check for new images on a schedule"</label>
                     <label class="check"><input type="checkbox" data-test="import-insecure"
                         on:change=move |ev| insecure.set(event_target_checked(&ev)) />
-                        " Insecure registry (plain HTTP or an unverified certificate)"</label>
+                        "Insecure registry (plain HTTP or an unverified certificate)"</label>
                     <label class="check"><input type="checkbox" data-test="import-preserve"
                         on:change=move |ev| preserve.set(event_target_checked(&ev)) />
-                        " Keep manifest lists whole (every platform) instead of linux/amd64"</label>
+                        "Keep manifest lists whole (every platform) instead of linux/amd64"</label>
                 </fieldset>
                 <div class="form-actions">
                     <button type="button" class="btn" data-test="import-preview" disabled=move || send.pending().get()

@@ -3,6 +3,7 @@
 
 pub mod breadcrumbs;
 pub mod can;
+pub mod change_password;
 pub mod confirm_dialog;
 pub mod copy_button;
 pub mod create_stream;

@@ -25,7 +25,7 @@ pub fn SessionMenu() -> impl IntoView {
                                 <a href="/admin/audit" data-test="nav-audit">"Audit"</a>
                             })}
                             <a href="/tokens" data-test="nav-tokens">"Tokens"</a>
-                            <span class="muted" data-test="signed-in-as">{who.username}</span>
+                            <span class="muted signed-in-as" data-test="signed-in-as">{who.username}</span>
                             <button type="button" class="btn btn-small" data-test="sign-out"
                                 on:click=move |_| { sign_out.dispatch_local(()); }>"Sign out"</button>
                         </nav>

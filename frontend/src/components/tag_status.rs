@@ -1,5 +1,5 @@
 //! A tag's import status as one badge: green imported, amber pending, red failed (with the
-//! condition's message), grey for a tag without an image yet.
+//! condition's message: why, and when the next try is), grey for a tag without an image yet.
 
 use leptos::prelude::*;
 use tagstream_shared::{TagEvent, TagEventCondition};
@@ -64,12 +64,23 @@ pub fn TagStatusBadge(
         }
     };
     let title = message.clone().unwrap_or_default();
+    // The message says why and when the next try is: in full on the tag page, and in a table
+    // as one line under the badge (the whole of it on hover), so no failure goes unexplained.
+    let shown = message.filter(|m| !m.is_empty()).map(|m| match with_message {
+        true => view! {
+            " " <span class="condition-message" data-test="condition-message">{m}</span>
+        }
+        .into_any(),
+        false => {
+            let whole = m.clone();
+            view! { <span class="condition-hint" data-test="condition-hint" title=whole>{m}</span> }
+                .into_any()
+        }
+    });
     view! {
         <span class="status">
             <span class=class data-test="condition-badge" title=title>{label}</span>
-            {message.filter(|m| with_message && !m.is_empty()).map(|m| view! {
-                " " <span class="condition-message" data-test="condition-message">{m}</span>
-            })}
+            {shown}
         </span>
     }
 }

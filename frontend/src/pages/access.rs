@@ -13,6 +13,7 @@ use crate::components::breadcrumbs::Breadcrumbs;
 use crate::components::error_banner::ErrorBanner;
 use crate::components::loaded::Loaded;
 use crate::pages::set_title;
+use crate::routes::Route;
 
 /// One subject of one binding: a row of the members table.
 #[derive(Debug, Clone, PartialEq)]
@@ -182,7 +183,7 @@ pub fn AccessPage(ns: ProjectName) -> impl IntoView {
         }
     };
     view! {
-        <Breadcrumbs />
+        <Breadcrumbs ns=ns.clone() last=("Access".to_owned(), Route::Access { ns: ns.clone() }) />
         <header class="page-head">
             <div>
                 <h1>"Access"</h1>

@@ -1,7 +1,7 @@
 //! `/admin/users`: users and teams, for cluster admins: create a user with a password or a
 //! one-time invitation, delete one; create a team, add and remove its members, delete it.
-//! `/tokens`: your API tokens (a cluster admin: anyone's, `?user=`): create one (its secret is
-//! shown once), revoke by id.
+//! `/tokens`: your account: your API tokens (a cluster admin: anyone's, `?user=`): create one
+//! (its secret is shown once), revoke by id; and changing your own password.
 
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
@@ -9,6 +9,7 @@ use tagstream_shared::user::{Group, Token, TokenSpec, User, UserCreate};
 use tagstream_shared::{List, ObjectMeta, Status};
 
 use crate::api;
+use crate::components::change_password::ChangePassword;
 use crate::components::error_banner::ErrorBanner;
 use crate::components::loaded::Loaded;
 use crate::pages::{set_title, use_query_text};
@@ -323,6 +324,7 @@ pub fn TokensPage() -> impl IntoView {
             <label>"Only in project " <input type="text" placeholder="any" prop:value=move || project.get() on:input=move |ev| project.set(event_target_value(&ev)) /></label>
             <label>"Expires in days " <input type="number" min="1" placeholder="never" prop:value=move || days.get() on:input=move |ev| days.set(event_target_value(&ev)) /></label>
             <button type="submit" class="btn btn-primary" data-test="token-create">"Create token"</button>
-        </form>
+        </form>        // Your own account only: another user's password is theirs to change.
+        {move || user.get().is_empty().then(|| view! { <ChangePassword /> })}
     }
 }

@@ -71,8 +71,16 @@ pub fn EditTagPage(ns: ProjectName, stream: StreamName, tag: TagName) -> impl In
         tag: tag.clone(),
     }
     .path();
+    let crumb = (
+        "Edit".to_owned(),
+        Route::EditTag {
+            ns: ns.clone(),
+            stream: stream.clone(),
+            tag: tag.clone(),
+        },
+    );
     view! {
-        <Breadcrumbs />
+        <Breadcrumbs ns=ns.clone() stream=stream.clone() tag=tag.clone() last=crumb />
         <header class="page-head">
             <h1 class="mono">{format!("Edit {stream}:{tag}")}</h1>
             <div class="page-actions"><a class="btn" href=back>"Back to the tag"</a></div>

@@ -189,11 +189,24 @@ fn DeliveryLog(ns: ProjectName, trigger: String) -> impl IntoView {
             log.refetch();
         }
     });
+    // Live: each new delivery and each attempt in the project reloads the log.
+    let since = Signal::derive(move || {
+        log.get()
+            .and_then(Result::ok)
+            .and_then(|l| l.metadata.resource_version)
+    });
+    let updated = live_updates(
+        paths::deliveries(ns.as_str(), &trigger),
+        None,
+        since,
+        Callback::new(move |()| log.refetch()),
+    );
     let what = format!("deliveries of {trigger}");
     view! {
         <section class="panel" aria-labelledby="log-title" data-test="delivery-log">
             <h2 id="log-title">"Deliveries of " <span class="mono">{trigger.clone()}</span>
-                " " <button type="button" class="btn btn-small" on:click=move |_| log.refetch()>"Reload"</button></h2>
+                " " <button type="button" class="btn btn-small" on:click=move |_| log.refetch()>"Reload"</button>
+                " " <LiveNote updated /></h2>
             <Loaded resource=log what rows=3
                 view={move |list: List<Delivery>| view! { <DeliveryTable list again /> }} />
         </section>
