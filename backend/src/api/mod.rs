@@ -11,6 +11,7 @@ mod imagestreamimports;
 mod imagestreams;
 mod imagestreamtags;
 mod projects;
+mod registry_token;
 mod rolebindings;
 pub mod routes;
 mod samples;
@@ -182,6 +183,7 @@ pub fn routes() -> routes::Routes {
         .merge(samples::routes())
         .merge(triggers::routes())
         .merge(events::routes())
+        .merge(registry_token::routes())
 }
 
 pub use users::bootstrap as bootstrap_admin;
