@@ -41,6 +41,8 @@ pub struct AppState {
     pub watch_slots: Arc<crate::watch_access::WatchSlots>,
     /// The integrated registry's token server and notification endpoint (`[registry]`).
     pub integrated: Option<Arc<crate::integrated::Integrated>>,
+    /// The key of the projects' receiver URLs (in the data directory).
+    pub receivers: Option<Arc<crate::integrated::receivers::ReceiverKey>>,
 }
 
 impl AppState {
@@ -73,6 +75,7 @@ impl AppState {
             watches: Arc::new(tokio::sync::watch::Sender::new(false)),
             watch_slots: Arc::default(),
             integrated: None,
+            receivers: None,
         })
     }
 
@@ -181,6 +184,10 @@ pub async fn serve(args: ServeArgs) -> Result<(), StartError> {
         })?;
     let addr = listener.local_addr().map_err(StartError::Serve)?;
     let mut state = AppState::new(store.clone(), config)?;
+    state.receivers = Some(Arc::new(
+        crate::integrated::receivers::ReceiverKey::load_or_create(&args.data_dir)
+            .map_err(crate::integrated::OpenError::from)?,
+    ));
     if let Some(registry) = state.config.registry.clone() {
         let timeout = Duration::from_secs(state.config.import.request_timeout_seconds);
         state.integrated = Some(Arc::new(crate::integrated::Integrated::open(

@@ -11,6 +11,7 @@ mod imagestreamimports;
 mod imagestreams;
 mod imagestreamtags;
 mod projects;
+mod receivers;
 mod registry_token;
 mod rolebindings;
 pub mod routes;
@@ -184,6 +185,7 @@ pub fn routes() -> routes::Routes {
         .merge(triggers::routes())
         .merge(events::routes())
         .merge(registry_token::routes())
+        .merge(receivers::routes())
 }
 
 pub use users::bootstrap as bootstrap_admin;

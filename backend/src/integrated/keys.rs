@@ -138,9 +138,14 @@ fn pem_body(pem: &str, label: &str) -> Option<Vec<u8>> {
 /// The secret the registry sends in the `X-Registry-Secret` header of every notification;
 /// made on first use.
 pub fn notification_secret(data_dir: &Path) -> Result<String, KeyError> {
+    secret_file(data_dir, "notifications.secret")
+}
+
+/// A random secret kept in file `name` of the key directory; made on first use.
+pub fn secret_file(data_dir: &Path, name: &str) -> Result<String, KeyError> {
     let dir = dir(data_dir);
     std::fs::create_dir_all(&dir).map_err(io(&dir))?;
-    let path = dir.join("notifications.secret");
+    let path = dir.join(name);
     if !path.exists() {
         let secret = crate::auth::secret::random_hex(32).map_err(|e| KeyError::Unusable {
             path: path.display().to_string(),

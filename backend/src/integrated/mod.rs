@@ -8,7 +8,9 @@
 //! - `events`: distribution's notification envelopes, bounded and checked;
 //! - `push`: a pushed tag becomes a stream's new history item;
 //! - `reader`: the pushed image's metadata, read from the registry;
-//! - `registry_config`: the registry's config file that wires all this up.
+//! - `registry_config`: the registry's config file that wires all this up;
+//! - `receivers`, `receiver_formats`: per-project receiver URLs for push events from registries
+//!   tagstream does not run.
 
 pub mod config;
 pub mod events;
@@ -16,6 +18,8 @@ pub mod input;
 pub mod keys;
 pub mod push;
 pub mod reader;
+pub mod receiver_formats;
+pub mod receivers;
 pub mod registry_config;
 pub mod token;
 
@@ -37,7 +41,7 @@ pub const SECRET_HEADER: &str = "x-registry-secret";
 /// a secret header or signature to the notification endpoints) that the handler checks, rather
 /// than an API token or session for the authentication middleware.
 pub fn reads_own_credentials(path: &str) -> bool {
-    path == TOKEN_PATH || path == NOTIFICATIONS_PATH
+    path == TOKEN_PATH || path == NOTIFICATIONS_PATH || receivers::is_receiver_path(path)
 }
 
 /// What the token server and the notification endpoint share.
