@@ -8,6 +8,7 @@
 //! - `events`: distribution's notification envelopes, bounded and checked;
 //! - `push`: a pushed tag becomes a stream's new history item;
 //! - `reader`: the pushed image's metadata, read from the registry;
+//! - `present`: streams read with the pull specs clients use (`public_host`);
 //! - `registry_config`: the registry's config file that wires all this up;
 //! - `receivers`, `receiver_formats`: per-project receiver URLs for push events from registries
 //!   tagstream does not run.
@@ -16,6 +17,7 @@ pub mod config;
 pub mod events;
 pub mod input;
 pub mod keys;
+pub mod present;
 pub mod push;
 pub mod reader;
 pub mod receiver_formats;

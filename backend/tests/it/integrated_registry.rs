@@ -24,6 +24,8 @@ use crate::support::{ADMIN_TOKEN, client_with_token};
 const SERVICE: &str = "tagstream-registry";
 const TOKEN: &str = "/apis/tagstream.io/v1/registry/token";
 const NOTIFICATIONS: &str = "/apis/tagstream.io/v1/registry/notifications";
+/// `[registry] public_host`: what clients are told to pull from.
+const PUBLIC_HOST: &str = "registry.example.test";
 
 /// tagstream serving with `[registry]`, and the registry it configured.
 pub struct Integrated {
@@ -58,7 +60,9 @@ impl Integrated {
         let data = tempfile::tempdir().unwrap();
         let port = free_port();
         let registry = format!("127.0.0.1:{port}");
-        let section = format!("[registry]\nurl = \"http://{registry}\"\n{extra}");
+        let section = format!(
+            "[registry]\nurl = \"http://{registry}\"\npublic_host = \"{PUBLIC_HOST}\"\n{extra}"
+        );
         let server = Server::start_with(data.path(), Path::new("/nonexistent"), &section);
         let yml = data.path().join("registry.yml");
         let out = Command::new(env!("CARGO_BIN_EXE_tagstream"))
@@ -319,6 +323,7 @@ async fn a_push_with_a_users_token_moves_the_tag_at_once_and_fires_the_trigger()
     let took = env
         .wait_for_tag("demo", "app", "v1", &one, Duration::from_secs(5))
         .await;
+    eprintln!("push to tag move: {took:?}");
     assert!(
         took < Duration::from_secs(1),
         "the tag moved after {took:?}"
@@ -326,8 +331,8 @@ async fn a_push_with_a_users_token_moves_the_tag_at_once_and_fires_the_trigger()
     let (_, istag) = env.get(&imagestreamtag("demo", "app", "v1")).await;
     assert_eq!(
         istag["image"]["dockerImageReference"],
-        format!("{}/demo/app@{one}", env.registry),
-        "{istag}"
+        format!("{PUBLIC_HOST}/demo/app@{one}"),
+        "pushed tags show the public pull spec: {istag}"
     );
     assert_eq!(
         istag["image"]["dockerImageMetadata"]["Config"]["Labels"]["org.opencontainers.image.title"],
@@ -353,6 +358,7 @@ async fn a_push_with_a_users_token_moves_the_tag_at_once_and_fires_the_trigger()
     let took = env
         .wait_for_tag("demo", "app", "v1", &two, Duration::from_secs(5))
         .await;
+    eprintln!("push to tag move: {took:?}");
     assert!(
         took < Duration::from_secs(1),
         "the tag moved after {took:?}"
@@ -573,13 +579,34 @@ async fn a_push_event_posted_to_a_receiver_reimports_the_tag_without_waiting_for
     .await;
     env.post(PROJECTS, json!({"metadata": {"name": "demo"}}))
         .await;
+    let from = format!("{}/src/app:latest", source.addr);
     env.post(
         &tagstream_shared::paths::imagestreams("demo"),
-        crate::support::stream_json("app", "latest", &format!("{}/src/app:latest", source.addr)),
+        json!({"kind": "ImageStream", "apiVersion": "image.openshift.io/v1",
+               "metadata": {"name": "app"},
+               "spec": {"tags": [
+                   {"name": "latest", "from": {"kind": "DockerImage", "name": from}},
+                   {"name": "local", "from": {"kind": "DockerImage", "name": from},
+                    "referencePolicy": {"type": "Local"}}]}}),
     )
     .await;
     env.wait_for_tag("demo", "app", "latest", &one, Duration::from_secs(10))
         .await;
+    env.wait_for_tag("demo", "app", "local", &one, Duration::from_secs(10))
+        .await;
+    // A Local tag is pulled through the integrated registry; the other from its source.
+    let (_, local) = env.get(&imagestreamtag("demo", "app", "local")).await;
+    assert_eq!(
+        local["image"]["dockerImageReference"],
+        format!("{PUBLIC_HOST}/demo/app@{one}"),
+        "{local}"
+    );
+    let (_, source_tag) = env.get(&imagestreamtag("demo", "app", "latest")).await;
+    assert_eq!(
+        source_tag["image"]["dockerImageReference"],
+        format!("{}/src/app@{one}", source.addr),
+        "{source_tag}"
+    );
     let (two, _) = source
         .push_image("src/app", "latest", &ImageSpec::new("two"))
         .await;
@@ -615,8 +642,8 @@ async fn a_push_event_posted_to_a_receiver_reimports_the_tag_without_waiting_for
     let (code, answer) = deliver(path.clone(), envelope.to_string()).await;
     assert_eq!(
         (code, answer["reimported"].clone()),
-        (StatusCode::OK, json!(1)),
-        "{answer}"
+        (StatusCode::OK, json!(2)),
+        "both tags follow the pushed one: {answer}"
     );
     env.wait_for_tag("demo", "app", "latest", &two, Duration::from_secs(10))
         .await;
@@ -624,6 +651,8 @@ async fn a_push_event_posted_to_a_receiver_reimports_the_tag_without_waiting_for
         env.history("demo", "app", "latest").await,
         [two.clone(), one.clone()]
     );
+    env.wait_for_tag("demo", "app", "local", &two, Duration::from_secs(10))
+        .await;
 
     // The same event again asks for nothing: the stream's spec is not touched.
     let (_, before) = env
