@@ -426,7 +426,7 @@ async fn viewers_pull_but_cannot_push_and_others_get_no_access_anywhere() {
     )
     .await;
     assert!(!ok, "a viewer pushed: {said}");
-    assert_eq!(env.history("demo", "app", "v1").await, [one.clone()]);
+    assert_eq!(env.history("demo", "app", "v1").await, std::slice::from_ref(&one));
 
     // A user without a role cannot pull; a token of theirs grants nothing, exactly as for a
     // project that does not exist.
