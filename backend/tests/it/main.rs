@@ -22,6 +22,7 @@ mod claims_server;
 mod faults;
 mod followers;
 mod import;
+mod integrated_receivers;
 mod integrated_registry;
 mod oci_examples;
 mod receiver;
