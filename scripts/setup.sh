@@ -24,6 +24,7 @@ if [[ "${1:-}" == "--test" ]]; then
   # (the package's service and its default config are never used).
   want_pkg docker-registry
   want_pkg openssl # certificates for the TLS registry the import tests start
+  want_pkg skopeo  # the client of the integrated-registry tests (push and pull with API tokens)
 fi
 if ((${#need_apt[@]})); then
   say "installing Debian packages: ${need_apt[*]}"

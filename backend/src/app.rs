@@ -40,6 +40,10 @@ pub struct AppState {
     pub watches: Arc<tokio::sync::watch::Sender<bool>>,
     /// The watches each user holds open (capped by `[watch] per_user`).
     pub watch_slots: Arc<crate::watch_access::WatchSlots>,
+    /// The integrated registry's token server and notification endpoint (`[registry]`).
+    pub integrated: Option<Arc<crate::integrated::Integrated>>,
+    /// The key of the projects' receiver URLs (in the data directory).
+    pub receivers: Option<Arc<crate::integrated::receivers::ReceiverKey>>,
 }
 
 impl AppState {
@@ -71,6 +75,8 @@ impl AppState {
             deliverer,
             watches: Arc::new(tokio::sync::watch::Sender::new(false)),
             watch_slots: Arc::default(),
+            integrated: None,
+            receivers: None,
         })
     }
 
@@ -130,6 +136,10 @@ pub enum StartError {
     Samples(#[from] crate::samples::SamplesError),
     #[error("cannot create the first admin: {0}")]
     Bootstrap(String),
+    #[error("cannot write the registry config: {0}")]
+    RegistryConfig(String),
+    #[error("the integrated registry cannot start: {0}")]
+    Integrated(#[from] crate::integrated::OpenError),
     #[error("the server failed: {0}")]
     Serve(std::io::Error),
 }
@@ -174,7 +184,20 @@ pub async fn serve(args: ServeArgs) -> Result<(), StartError> {
             source,
         })?;
     let addr = listener.local_addr().map_err(StartError::Serve)?;
-    let state = AppState::new(store, config)?;
+    let mut state = AppState::new(store.clone(), config)?;
+    state.receivers = Some(Arc::new(
+        crate::integrated::receivers::ReceiverKey::load_or_create(&args.data_dir)
+            .map_err(crate::integrated::OpenError::from)?,
+    ));
+    if let Some(registry) = state.config.registry.clone() {
+        let timeout = Duration::from_secs(state.config.import.request_timeout_seconds);
+        state.integrated = Some(Arc::new(crate::integrated::Integrated::open(
+            registry,
+            &args.data_dir,
+            store,
+            timeout,
+        )?));
+    }
     prepare(&state, args.bootstrap_admin_token.as_deref()).await?;
     state.start_background();
     let app = router(state.clone(), args.dist.clone());

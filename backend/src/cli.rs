@@ -20,6 +20,35 @@ pub struct Cli {
 pub enum Command {
     /// Serve the API and the console.
     Serve(ServeArgs),
+    /// Write the docker-registry config that makes the integrated registry ([registry] in the
+    /// config file) use tagstream as its token server and notification endpoint.
+    RegistryConfig(RegistryConfigArgs),
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct RegistryConfigArgs {
+    /// The TOML configuration file; its [registry] section says where the registry listens.
+    #[arg(long, env = "TAGSTREAM_CONFIG")]
+    pub config: PathBuf,
+
+    /// The data directory `tagstream serve` uses: the token certificate and the notification
+    /// secret are there (made now if the server has not made them yet).
+    #[arg(long, env = "TAGSTREAM_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+
+    /// How the registry and its clients reach tagstream (the token realm and the notification
+    /// URL are under it); defaults to [registry] tagstream_url.
+    #[arg(long)]
+    pub tagstream_url: Option<String>,
+
+    /// Where the registry stores images; defaults to DATA_DIR/registry/storage.
+    #[arg(long)]
+    pub storage: Option<PathBuf>,
+
+    /// Write the file here (mode 0600: it holds the notification secret) instead of to
+    /// standard output.
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, clap::Args)]

@@ -22,6 +22,9 @@ pub struct Config {
     pub auth: AuthConfig,
     #[serde(default)]
     pub watch: WatchConfig,
+    /// The integrated registry (`[registry]`), when tagstream runs one.
+    #[serde(default)]
+    pub registry: Option<crate::integrated::config::IntegratedRegistryConfig>,
 }
 
 /// Sign-in: sessions, login rate limits, and single sign-on behind a trusted proxy.
@@ -344,6 +347,9 @@ impl Config {
             return Err(
                 "[auth] session and login limits and invitation_seconds must be at least 1".into(),
             );
+        }
+        if let Some(registry) = &self.registry {
+            registry.check()?;
         }
         if self.watch.max_seconds == 0 || self.watch.per_user == 0 {
             return Err("[watch] max_seconds and per_user must be at least 1".into());

@@ -13,6 +13,7 @@ pub mod clock;
 pub mod config;
 pub mod error;
 pub mod import;
+pub mod integrated;
 pub mod registry;
 pub mod samples;
 pub mod service;

@@ -212,7 +212,10 @@ async fn list_image_streams(
         .get_project(&ns)
         .await
         .map_err(|e| ApiError::from_store(e, PROJECTS, ns.as_str()))?;
-    let listed = state.store.list_image_streams(Some(&ns)).await?;
+    let mut listed = state.store.list_image_streams(Some(&ns)).await?;
+    for s in &mut listed.items {
+        crate::integrated::present::stream(state.config.registry.as_ref(), s);
+    }
     let scope = Scope::project(ImageStream::RESOURCE, ns.as_str());
     list_or_watch(
         &state,
@@ -261,11 +264,12 @@ async fn get_image_stream(
     State(state): State<AppState>,
     Names(StreamPath(ns, name)): Names<StreamPath>,
 ) -> ApiResult<Json<ImageStream>> {
-    let stream = state
+    let mut stream = state
         .store
         .get_image_stream(&ns, &name)
         .await
         .map_err(stream_error(&ns, name.as_str()))?;
+    crate::integrated::present::stream(state.config.registry.as_ref(), &mut stream);
     Ok(Json(stream))
 }
 

@@ -79,7 +79,7 @@ async fn get_image_stream_tag(
         resource: IMAGESTREAMTAGS,
         name: name.to_string(),
     };
-    let stream = state
+    let mut stream = state
         .store
         .get_image_stream(&ns, &name.stream)
         .await
@@ -87,6 +87,7 @@ async fn get_image_stream_tag(
             StoreError::NotFound => not_found(),
             other => ApiError::from_store(other, IMAGESTREAMS, name.stream.as_str()),
         })?;
+    crate::integrated::present::stream(state.config.registry.as_ref(), &mut stream);
     let tag = stream.stream_tag(name.tag.as_str()).ok_or_else(not_found)?;
     Ok(Json(full_view(&state, &ns, &name, tag).await?))
 }

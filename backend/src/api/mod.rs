@@ -11,6 +11,8 @@ mod imagestreamimports;
 mod imagestreams;
 mod imagestreamtags;
 mod projects;
+mod receivers;
+mod registry_token;
 mod rolebindings;
 pub mod routes;
 mod samples;
@@ -182,6 +184,8 @@ pub fn routes() -> routes::Routes {
         .merge(samples::routes())
         .merge(triggers::routes())
         .merge(events::routes())
+        .merge(registry_token::routes())
+        .merge(receivers::routes())
 }
 
 pub use users::bootstrap as bootstrap_admin;

@@ -5,10 +5,12 @@
 
 mod access;
 mod changes;
+mod registry_events;
 mod sqlite;
 mod sqlite_access;
 mod sqlite_changes;
 mod sqlite_forget;
+mod sqlite_registry_events;
 mod sqlite_templates;
 mod sqlite_triggers;
 mod templates;
@@ -19,6 +21,7 @@ use tagstream_shared::{Image, ImageStream, Project, ProjectName, StreamName};
 
 pub use access::{AccessStore, NewInvitation, Session, StoredToken};
 pub use changes::{ChangeRow, ChangeStore, Cursor};
+pub use registry_events::RegistryEventStore;
 pub use sqlite::SqliteStore;
 pub use templates::TemplateStore;
 pub use triggers::{Attempt, DELIVERIES_RESOURCE, DueDelivery, TriggerStore};
@@ -54,7 +57,14 @@ pub struct Listed<T> {
 
 #[async_trait]
 pub trait Store:
-    TemplateStore + AccessStore + ChangeStore + TriggerStore + Send + Sync + std::fmt::Debug
+    TemplateStore
+    + AccessStore
+    + ChangeStore
+    + TriggerStore
+    + RegistryEventStore
+    + Send
+    + Sync
+    + std::fmt::Debug
 {
     async fn list_projects(&self) -> StoreResult<Listed<Project>>;
     async fn get_project(&self, name: &ProjectName) -> StoreResult<Project>;

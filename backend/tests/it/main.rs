@@ -25,6 +25,8 @@ mod faults;
 mod followers;
 mod import;
 mod import_hint;
+mod integrated_receivers;
+mod integrated_registry;
 mod oci_examples;
 mod receiver;
 mod recorder;

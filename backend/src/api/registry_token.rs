@@ -1,0 +1,165 @@
+//! The integrated registry's two endpoints: its token server
+//! (`GET /apis/tagstream.io/v1/registry/token`, Basic credentials: a user name and an API token)
+//! and its notification endpoint (`POST .../registry/notifications`, the secret header). Both
+//! check their own credentials (the authentication middleware leaves them alone), so they are
+//! registered for anyone; without `[registry]` both answer 404.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::header::{AUTHORIZATION, WWW_AUTHENTICATE};
+use axum::http::{HeaderMap, HeaderValue, Uri};
+use axum::response::{IntoResponse, Response};
+use http_body_util::{BodyExt as _, Limited};
+use serde_json::json;
+use tagstream_shared::{Status, StatusReason};
+
+use super::Resource;
+use crate::access::Need;
+use crate::api::routes::Routes;
+use crate::app::AppState;
+use crate::error::{ApiError, ApiResult, status_response};
+use crate::integrated::push::{self, Applied};
+use crate::integrated::{Integrated, NOTIFICATIONS_PATH, SECRET_HEADER, TOKEN_PATH};
+use crate::integrated::{events, input, token};
+
+/// The integrated registry, as errors name it.
+pub const REGISTRY: Resource = Resource {
+    group: "tagstream.io",
+    plural: "registries",
+    kind: "Registry",
+};
+
+pub fn routes() -> Routes {
+    Routes::new().get(TOKEN_PATH, Need::Anyone, get_token).post(
+        NOTIFICATIONS_PATH,
+        Need::Anyone,
+        post_notifications,
+    )
+}
+
+fn integrated(state: &AppState) -> ApiResult<Arc<Integrated>> {
+    state.integrated.clone().ok_or_else(|| ApiError::NotFound {
+        resource: REGISTRY,
+        name: "integrated".into(),
+    })
+}
+
+/// 401 with the challenge docker and skopeo answer with Basic credentials.
+fn basic_challenge(message: &str) -> Response {
+    let mut r = ApiError::Unauthorized(message.to_owned()).into_response();
+    r.headers_mut().insert(
+        WWW_AUTHENTICATE,
+        HeaderValue::from_static("Basic realm=\"tagstream registry\""),
+    );
+    r
+}
+
+/// A token for what the caller may do with the scopes they ask for. Wrong or missing
+/// credentials answer 401; a scope the caller may not use (a project they cannot see, one that
+/// does not exist) is left out of the token, so the answer says nothing about it.
+async fn get_token(State(state): State<AppState>, headers: HeaderMap, uri: Uri) -> Response {
+    match token_response(&state, &headers, &uri).await {
+        Ok(r) => r,
+        Err(ApiError::Unauthorized(message)) => basic_challenge(&message),
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn token_response(state: &AppState, headers: &HeaderMap, uri: &Uri) -> ApiResult<Response> {
+    let integrated = integrated(state)?;
+    let request = input::token_request(uri.query())?;
+    let credentials = input::basic(headers.get(AUTHORIZATION).map(HeaderValue::as_bytes))?
+        .ok_or_else(|| {
+            ApiError::Unauthorized("sign in with a user name and an API token".into())
+        })?;
+    if let Some(service) = &request.service
+        && *service != integrated.config.service
+    {
+        return Err(ApiError::BadRequest(format!(
+            "this token server serves {:?}, not {service:?}",
+            integrated.config.service
+        )));
+    }
+    let invalid = || {
+        ApiError::Unauthorized(
+            "the user name and API token do not match (unknown, revoked or expired)".into(),
+        )
+    };
+    let principal = crate::auth::by_token(state, &credentials.token)
+        .await
+        .map_err(|_| invalid())?;
+    if principal.name != credentials.user
+        || request
+            .account
+            .as_ref()
+            .is_some_and(|a| *a != credentials.user)
+    {
+        return Err(invalid());
+    }
+    let access = token::grant(state, &principal, &request.scopes).await?;
+    let now = state.clock.now();
+    let jwt = integrated.sign(&principal.name, &access, now.timestamp())?;
+    Ok(Json(json!({
+        "token": jwt,
+        "access_token": jwt,
+        "expires_in": integrated.config.token_seconds,
+        "issued_at": now.to_string(),
+    }))
+    .into_response())
+}
+
+/// The registry's notifications: each tag push moves its tag. Answers 503 when a push could
+/// not be applied for now (the registry sends the envelope again; pushes already applied are
+/// recognised by their event id), 200 otherwise, with what became of the pushes.
+async fn post_notifications(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: axum::body::Body,
+) -> ApiResult<Response> {
+    let integrated = integrated(&state)?;
+    let sent = headers
+        .get(SECRET_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    if !integrated.is_notification_secret(sent) {
+        return Err(ApiError::Unauthorized(format!(
+            "a notification must carry the registry's secret in {SECRET_HEADER}"
+        )));
+    }
+    let bytes = read_limited(body, events::MAX_ENVELOPE_BYTES).await?;
+    let pushes = events::pushes(&bytes)?;
+    let (mut moved, mut duplicates, mut ignored, mut failed) = (0, 0, 0, 0);
+    let mut retry = None;
+    for p in &pushes {
+        match push::apply(&state, &integrated, p).await {
+            Ok(Applied::Moved) => moved += 1,
+            Ok(Applied::Duplicate) => duplicates += 1,
+            Ok(Applied::Ignored) => ignored += 1,
+            Err(e) if e.is_transient() => retry = Some(e.to_string()),
+            Err(_) => failed += 1,
+        }
+    }
+    if let Some(message) = retry {
+        return Ok(status_response(Status::failure(
+            StatusReason::ServiceUnavailable,
+            format!("a push cannot be applied yet, send it again: {message}"),
+        )));
+    }
+    Ok(Json(json!({
+        "moved": moved, "duplicates": duplicates, "ignored": ignored, "failed": failed
+    }))
+    .into_response())
+}
+
+/// The body, up to `limit` bytes (413 beyond).
+pub async fn read_limited(body: axum::body::Body, limit: usize) -> ApiResult<bytes::Bytes> {
+    match Limited::new(body, limit).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(ApiError::TooLarge(format!(
+            "the body is larger than {limit} bytes"
+        ))),
+        Err(e) => Err(ApiError::BadRequest(format!("cannot read the body: {e}"))),
+    }
+}

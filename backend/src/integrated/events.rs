@@ -1,0 +1,143 @@
+//! Distribution's notification envelopes (`application/vnd.docker.distribution.events.v1+json`),
+//! read within bounds and reduced to what tagstream acts on: pushes of a tag of a manifest.
+//! Blob pushes, pulls, deletes and mounts are read and ignored.
+
+use serde::Deserialize;
+use tagstream_shared::image::media_type;
+use tagstream_shared::{ProjectName, StreamName, TagName};
+
+use crate::error::ApiError;
+
+/// The largest envelope read: distribution sends a few events per request, each under 2 KiB.
+pub const MAX_ENVELOPE_BYTES: usize = 1 << 20;
+/// At most this many events in one envelope.
+pub const MAX_EVENTS: usize = 1000;
+
+#[derive(Debug, Deserialize)]
+struct Envelope {
+    events: Vec<RawEvent>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct RawEvent {
+    id: String,
+    action: String,
+    target: RawTarget,
+    actor: RawActor,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct RawTarget {
+    media_type: String,
+    digest: String,
+    repository: String,
+    tag: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct RawActor {
+    name: String,
+}
+
+/// A push of `repository:tag` to a manifest, checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Push {
+    /// The registry's event id: a delivery seen before is not applied again.
+    pub id: String,
+    /// `project/stream` as pushed, when it names one (other repositories are left alone).
+    pub repository: String,
+    pub target: Option<(ProjectName, StreamName)>,
+    pub tag: TagName,
+    pub digest: String,
+    /// Who pushed (the token's subject), when the registry says.
+    pub actor: Option<String>,
+}
+
+/// Whether `d` is `sha256:` and 64 lower-case hex digits.
+pub fn is_digest(d: &str) -> bool {
+    d.strip_prefix("sha256:").is_some_and(|hex| {
+        hex.len() == 64
+            && hex
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    })
+}
+
+/// The tag pushes in an envelope. A body that is no envelope is a 400; events that are not tag
+/// pushes (or name no valid tag or digest) are skipped.
+pub fn pushes(body: &[u8]) -> Result<Vec<Push>, ApiError> {
+    let envelope: Envelope = serde_json::from_slice(body).map_err(|e| {
+        ApiError::BadRequest(format!(
+            "the body is not a distribution notification envelope: {e}"
+        ))
+    })?;
+    if envelope.events.len() > MAX_EVENTS {
+        return Err(ApiError::BadRequest(format!(
+            "an envelope may hold at most {MAX_EVENTS} events"
+        )));
+    }
+    Ok(envelope
+        .events
+        .into_iter()
+        .filter_map(|e| {
+            let t = &e.target;
+            let is_manifest = media_type::ALL.contains(&t.media_type.as_str());
+            if e.action != "push" || t.tag.is_empty() || !is_manifest || !is_digest(&t.digest) {
+                return None;
+            }
+            if e.id.is_empty() || e.id.len() > 256 || t.repository.len() > 255 {
+                return None;
+            }
+            let tag: TagName = t.tag.parse().ok()?;
+            let target = t.repository.split_once('/').and_then(|(p, s)| {
+                Some((
+                    p.parse::<ProjectName>().ok()?,
+                    s.parse::<StreamName>().ok()?,
+                ))
+            });
+            let actor = Some(e.actor.name.clone())
+                .filter(|n| !n.is_empty() && n.len() <= 256 && !n.chars().any(char::is_control));
+            Some(Push {
+                id: e.id,
+                repository: t.repository.clone(),
+                target,
+                tag,
+                digest: t.digest.clone(),
+                actor,
+            })
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_manifest_tag_pushes_count() {
+        let d = format!("sha256:{}", "a".repeat(64));
+        let body = serde_json::json!({"events": [
+            {"id": "1", "action": "push", "target": {"mediaType": media_type::OCI_MANIFEST,
+              "digest": d, "repository": "demo/app", "tag": "latest"}, "actor": {"name": "alice"}},
+            {"id": "2", "action": "push", "target": {"mediaType": "application/octet-stream",
+              "digest": d, "repository": "demo/app"}},
+            {"id": "3", "action": "pull", "target": {"mediaType": media_type::OCI_MANIFEST,
+              "digest": d, "repository": "demo/app", "tag": "latest"}},
+            {"id": "4", "action": "push", "target": {"mediaType": media_type::OCI_MANIFEST,
+              "digest": "sha256:zz", "repository": "demo/app", "tag": "latest"}},
+            {"id": "5", "action": "push", "target": {"mediaType": media_type::OCI_MANIFEST,
+              "digest": d, "repository": "a/b/c", "tag": "v1"}}
+        ]});
+        let got = pushes(body.to_string().as_bytes()).expect("an envelope");
+        assert_eq!(got.len(), 2);
+        assert_eq!(got[0].tag.as_str(), "latest");
+        assert_eq!(got[0].actor.as_deref(), Some("alice"));
+        assert!(got[0].target.is_some());
+        assert!(got[1].target.is_none(), "a/b/c names no stream");
+        assert!(pushes(b"{\"hello\": 1}").is_err());
+        assert!(pushes(b"not json").is_err());
+    }
+}

@@ -1,0 +1,142 @@
+//! A tag pushed to the integrated registry becomes its stream's new history item: the stream is
+//! created if needed, the image's metadata is read from the registry, and the tag moves through
+//! the same stream write as an import (so its events and webhook deliveries are recorded in that
+//! write's transaction). Each event id is applied once, however often it is delivered.
+
+use tagstream_shared::{ImageStream, Time};
+
+use super::Integrated;
+use super::events::Push;
+use super::reader::ReadError;
+use crate::app::AppState;
+use crate::import::status::record_image;
+use crate::store::StoreError;
+
+/// The events source of the integrated registry's notifications.
+pub const SOURCE: &str = "registry";
+
+/// The account a push is recorded as when the registry names no pusher.
+pub const REGISTRY_ACCOUNT: &str = "system:serviceaccount:tagstream:registry";
+
+/// What became of one push.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Applied {
+    /// The tag now points at the pushed image (or already did).
+    Moved,
+    /// The event was applied before.
+    Duplicate,
+    /// The repository names no stream of an existing project: nothing to move.
+    Ignored,
+}
+
+/// Why a push was not applied.
+#[derive(Debug, thiserror::Error)]
+pub enum PushError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Read(#[from] ReadError),
+}
+
+impl PushError {
+    /// Whether delivering the event again may succeed (the registry retries a 5xx).
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Self::Store(_) => true,
+            Self::Read(e) => e.is_transient(),
+        }
+    }
+}
+
+/// Applies `push` acting as its pusher (or the registry's account).
+pub async fn apply(
+    state: &AppState,
+    integrated: &Integrated,
+    push: &Push,
+) -> Result<Applied, PushError> {
+    let actor = push
+        .actor
+        .clone()
+        .unwrap_or_else(|| REGISTRY_ACCOUNT.to_owned());
+    crate::audit::acting_as(actor, apply_once(state, integrated, push)).await
+}
+
+async fn apply_once(
+    state: &AppState,
+    integrated: &Integrated,
+    push: &Push,
+) -> Result<Applied, PushError> {
+    let Some((ns, name)) = &push.target else {
+        return Ok(Applied::Ignored);
+    };
+    let now = state.clock.now();
+    if !state
+        .store
+        .claim_event(SOURCE, &push.id, now.timestamp())
+        .await?
+    {
+        return Ok(Applied::Duplicate);
+    }
+    let result = move_tag(state, integrated, push, now).await;
+    if result.is_err() {
+        // Not applied: a retry of this event must be able to.
+        if let Err(e) = state.store.release_event(SOURCE, &push.id).await {
+            tracing::warn!(error = %e, id = %push.id, "cannot release a registry event");
+        }
+    }
+    match &result {
+        Ok(Applied::Moved) => {
+            tracing::info!(%ns, stream = %name, tag = %push.tag, digest = %push.digest, "pushed tag moved");
+        }
+        Ok(_) => {}
+        Err(e) => {
+            tracing::warn!(%ns, stream = %name, tag = %push.tag, error = %e, "cannot apply a push");
+        }
+    }
+    result
+}
+
+async fn move_tag(
+    state: &AppState,
+    integrated: &Integrated,
+    push: &Push,
+    now: Time,
+) -> Result<Applied, PushError> {
+    let Some((ns, name)) = &push.target else {
+        return Ok(Applied::Ignored);
+    };
+    match state.store.get_image_stream(ns, name).await {
+        Ok(_) => {}
+        Err(StoreError::NotFound) => {
+            let stream = crate::service::stream_for_create(
+                ImageStream::new(name.as_str()),
+                ns.as_str(),
+                now,
+            );
+            match state.store.create_image_stream(ns, name, stream).await {
+                Ok(_) | Err(StoreError::AlreadyExists) => {}
+                Err(StoreError::NoProject) => return Ok(Applied::Ignored),
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(e) => return Err(e.into()),
+    }
+    let spec = integrated.pull_spec(&push.repository, &push.digest);
+    integrated
+        .read_image(&push.repository, &push.digest, &spec, now)
+        .await?;
+    let limit = state.config.import.history_limit;
+    let tag = push.tag.as_str();
+    let moved = state
+        .importer
+        .update_stream(ns, name, |s| {
+            let generation = s.metadata.generation.unwrap_or(1);
+            record_image(s, tag, &push.digest, &spec, generation, now, limit)
+        })
+        .await?;
+    Ok(if moved.is_some() {
+        Applied::Moved
+    } else {
+        Applied::Ignored
+    })
+}
