@@ -30,17 +30,8 @@ pub fn routes() -> Routes {
 fn validate(group: &Group) -> Vec<FieldError> {
     let mut errors = Vec::new();
     let name = group.metadata.name();
-    let name_ok = !name.is_empty()
-        && name.len() <= 253
-        && !matches!(name, "." | "..")
-        && !name.contains(['/', '%'])
-        && !name.chars().any(char::is_whitespace);
-    if !name_ok {
-        errors.push(FieldError::invalid(
-            "metadata.name",
-            name,
-            "must be 1 to 253 characters without \"/\", \"%\" or white space",
-        ));
+    if let Err(e) = name.parse::<tagstream_shared::GroupName>() {
+        errors.push(FieldError::invalid("metadata.name", name, e));
     }
     for (i, u) in group.users.iter().enumerate() {
         if let Some(msg) = check_user_name(u) {

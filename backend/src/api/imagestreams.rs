@@ -198,7 +198,7 @@ async fn list_all_image_streams(
             })
         })
         .collect();
-    let scope = Scope::visible_to(ImageStream::RESOURCE, visible, V::List, R::ImageStreams);
+    let scope = Scope::visible_to(IMAGESTREAMS.plural, visible, V::List, R::ImageStreams);
     list_or_watch(&state, options, scope, list(items, listed.resource_version)).await
 }
 
@@ -213,7 +213,7 @@ async fn list_image_streams(
         .await
         .map_err(|e| ApiError::from_store(e, PROJECTS, ns.as_str()))?;
     let listed = state.store.list_image_streams(Some(&ns)).await?;
-    let scope = Scope::project(ImageStream::RESOURCE, ns.as_str());
+    let scope = Scope::project(IMAGESTREAMS.plural, ns.as_str());
     list_or_watch(
         &state,
         options,

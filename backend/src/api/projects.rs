@@ -70,7 +70,7 @@ async fn list_projects(
         listed.resource_version.to_string(),
         items,
     );
-    let scope = Scope::visible_to(Project::RESOURCE, visible, V::Get, R::Projects);
+    let scope = Scope::visible_to(PROJECTS.plural, visible, V::Get, R::Projects);
     list_or_watch(&state, options, scope, list).await
 }
 

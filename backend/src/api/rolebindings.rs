@@ -39,17 +39,8 @@ pub fn routes() -> Routes {
 fn validate(binding: &RoleBinding) -> Vec<FieldError> {
     let mut errors = Vec::new();
     let name = binding.metadata.name();
-    let name_ok = !name.is_empty()
-        && name.len() <= 253
-        && name.bytes().all(|b| {
-            b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'.' | b':')
-        });
-    if !name_ok {
-        errors.push(FieldError::invalid(
-            "metadata.name",
-            name,
-            "must be 1 to 253 lower-case letters, digits, '-', '.' or ':'",
-        ));
+    if let Err(e) = name.parse::<tagstream_shared::RoleBindingName>() {
+        errors.push(FieldError::invalid("metadata.name", name, e));
     }
     if let Err(msg) = binding
         .role_ref

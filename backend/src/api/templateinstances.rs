@@ -108,7 +108,7 @@ async fn list_template_instances(
         listed.items,
     );
     if options.watch {
-        let scope = crate::watch::Scope::project(TemplateInstance::RESOURCE, ns.as_str());
+        let scope = crate::watch::Scope::project(TEMPLATEINSTANCES.plural, ns.as_str());
         return crate::watch::list_or_watch(&state, options, scope, list).await;
     }
     Ok(accept.respond(StatusCode::OK, &list))

@@ -128,7 +128,7 @@ async fn list_templates(
         listed.items,
     );
     if options.watch {
-        let scope = Scope::project(Template::RESOURCE, ns.as_str());
+        let scope = Scope::project(TEMPLATES.plural, ns.as_str());
         return list_or_watch(&state, options, scope, list).await;
     }
     Ok(accept.respond(StatusCode::OK, &list))

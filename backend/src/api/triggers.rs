@@ -8,9 +8,9 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use tagstream_shared::access::{Resource as R, Verb as V};
 use tagstream_shared::trigger::{API_VERSION, Delivery, Trigger, validate_trigger};
-use tagstream_shared::{FieldError, List, ProjectName, TemplateName, Time};
+use tagstream_shared::{FieldError, List, ProjectName, Time, TriggerName};
 
-use super::{NsPath, PROJECTS, Resource};
+use super::{NsPath, PROJECTS};
 use crate::access::Need;
 use crate::api::routes::Routes;
 use crate::app::AppState;
@@ -19,17 +19,8 @@ use crate::error::{ApiError, ApiResult};
 use crate::store::StoreError;
 use crate::watch::{ListOptions, Scope, list_or_watch};
 
-pub const TRIGGERS: Resource = Resource {
-    group: "tagstream.io",
-    plural: "triggers",
-    kind: "Trigger",
-};
-
-const DELIVERIES: Resource = Resource {
-    group: "tagstream.io",
-    plural: "deliveries",
-    kind: "Delivery",
-};
+use tagstream_shared::resources::DELIVERIES;
+pub use tagstream_shared::resources::TRIGGERS;
 
 /// The most deliveries a log answers.
 const LOG_LIMIT: u32 = 100;
@@ -57,7 +48,7 @@ pub fn routes() -> Routes {
 
 /// `{ns}` and `{name}` of a trigger.
 #[derive(Debug)]
-struct TriggerPath(ProjectName, TemplateName);
+struct TriggerPath(ProjectName, TriggerName);
 
 impl FromPath for TriggerPath {
     fn from_path(p: Vec<(String, String)>) -> Result<Self, ApiError> {
@@ -67,7 +58,7 @@ impl FromPath for TriggerPath {
 
 /// `{ns}`, `{name}` and `{delivery}` (an id) of one delivery.
 #[derive(Debug)]
-struct DeliveryPath(ProjectName, TemplateName, String);
+struct DeliveryPath(ProjectName, TriggerName, String);
 
 impl FromPath for DeliveryPath {
     fn from_path(p: Vec<(String, String)>) -> Result<Self, ApiError> {

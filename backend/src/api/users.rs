@@ -38,20 +38,11 @@ pub fn routes() -> Routes {
         .delete(TOKEN, own, delete_token)
 }
 
-/// OpenShift's rule for user names, plus: `system:` is reserved for the server's accounts.
+/// OpenShift's rule for user names (`tagstream_shared::UserName`), as a field error's text.
 pub fn check_user_name(name: &str) -> Option<String> {
-    if name.is_empty() || name.len() > 253 {
-        return Some("must be 1 to 253 characters long".into());
-    }
-    if matches!(name, "~" | "." | "..") || name.contains(['/', '%', ':']) {
-        return Some(
-            "may not be \"~\", \".\" or \"..\" and may not contain \"/\", \"%\" or \":\"".into(),
-        );
-    }
-    if name.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Some("may not contain white space".into());
-    }
-    None
+    name.parse::<tagstream_shared::UserName>()
+        .err()
+        .map(|e| e.0)
 }
 
 /// The user a path names: `~` is the caller.
