@@ -231,14 +231,14 @@ async fn manage(
     let store = &state.store;
     match store.get_project(ns).await {
         Ok(_) => {}
-        Err(StoreError::NotFound) => {
+        Err(StoreError::NotFound { .. }) => {
             let project = crate::service::project_for_create(
                 Project::new(ns.as_str()),
                 ns.as_str(),
                 state.clock.now(),
             );
             match store.create_project(ns, project, None).await {
-                Ok(_) | Err(StoreError::AlreadyExists) => {}
+                Ok(_) | Err(StoreError::AlreadyExists { .. }) => {}
                 Err(e) => return Err(e.into()),
             }
             tracing::info!(namespace = %ns, "samples project created");
@@ -256,7 +256,7 @@ async fn manage(
             continue;
         }
         match store.get_image_stream(ns, &name).await {
-            Err(StoreError::NotFound) => {
+            Err(StoreError::NotFound { .. }) => {
                 let mut stream = crate::service::stream_for_create(desired, ns.as_str(), now);
                 // The one check every writer of spec tags runs (samples never link across
                 // projects, so the server is allowed none).
@@ -283,7 +283,7 @@ async fn manage(
             continue;
         }
         match store.get_template(ns, &name).await {
-            Err(StoreError::NotFound) => {
+            Err(StoreError::NotFound { .. }) => {
                 let template = crate::template_service::template_for_create(desired, ns, now);
                 store.create_template(ns, &name, template).await?;
                 tracing::info!(namespace = %ns, template = %name, "sample template created");
@@ -338,20 +338,20 @@ async fn put_back_stream(
                 tracing::info!(namespace = %ns, stream = %name, "sample image stream put back as shipped");
                 return Ok(());
             }
-            Err(StoreError::Conflict) => {}
+            Err(StoreError::Conflict { .. }) => {}
             Err(e) => return Err(e.into()),
         }
         stored = match state.store.get_image_stream(ns, name).await {
             Ok(s) => s,
             // Deleted meanwhile: the next start (or change of config) creates it again.
-            Err(StoreError::NotFound) => return Ok(()),
+            Err(StoreError::NotFound { .. }) => return Ok(()),
             Err(e) => return Err(e.into()),
         };
         if same_stream(&stored, desired) {
             return Ok(());
         }
     }
-    Err(StoreError::Conflict.into())
+    Err(StoreError::conflict(tagstream_shared::resources::IMAGESTREAMS, name.as_str()).into())
 }
 
 async fn remove(
@@ -372,12 +372,12 @@ async fn remove(
         match store.get_image_stream(ns, &name).await {
             Ok(stored) if is_managed(&stored.metadata) => {
                 match store.delete_image_stream(ns, &name).await {
-                    Ok(_) | Err(StoreError::NotFound) => {}
+                    Ok(_) | Err(StoreError::NotFound { .. }) => {}
                     Err(e) => return Err(e.into()),
                 }
                 tracing::info!(namespace = %ns, stream = %name, "sample image stream removed");
             }
-            Ok(_) | Err(StoreError::NotFound) => {}
+            Ok(_) | Err(StoreError::NotFound { .. }) => {}
             Err(e) => return Err(e.into()),
         }
     }
@@ -393,12 +393,12 @@ async fn remove(
         match store.get_template(ns, &name).await {
             Ok(stored) if is_managed(&stored.metadata) => {
                 match store.delete_template(ns, &name).await {
-                    Ok(_) | Err(StoreError::NotFound) => {}
+                    Ok(_) | Err(StoreError::NotFound { .. }) => {}
                     Err(e) => return Err(e.into()),
                 }
                 tracing::info!(namespace = %ns, template = %name, "sample template removed");
             }
-            Ok(_) | Err(StoreError::NotFound) => {}
+            Ok(_) | Err(StoreError::NotFound { .. }) => {}
             Err(e) => return Err(e.into()),
         }
     }

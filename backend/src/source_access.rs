@@ -81,7 +81,7 @@ pub async fn project_identity(state: &AppState, name: &str) -> Result<Option<Str
     };
     match state.store.get_project(&name).await {
         Ok(p) => Ok(p.metadata.resource_version),
-        Err(crate::store::StoreError::NotFound) => Ok(None),
+        Err(crate::store::StoreError::NotFound { .. }) => Ok(None),
         Err(e) => Err(e.into()),
     }
 }

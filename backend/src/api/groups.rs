@@ -9,7 +9,6 @@ use tagstream_shared::paths::GROUPS as GROUPS_PATH;
 use tagstream_shared::user::{Group, USER_API_VERSION};
 use tagstream_shared::{FieldError, List, ObjectMeta};
 
-use super::GROUPS;
 use super::users::{check_user_name, expected_version};
 use crate::access::Need;
 use crate::api::routes::Routes;
@@ -81,11 +80,7 @@ async fn get_group(
     State(state): State<AppState>,
     Path(name): Path<String>,
 ) -> ApiResult<Json<Group>> {
-    let group = state
-        .store
-        .get_group(&name)
-        .await
-        .map_err(|e| ApiError::from_store(e, GROUPS, &name))?;
+    let group = state.store.get_group(&name).await?;
     Ok(Json(group))
 }
 
@@ -107,11 +102,7 @@ async fn create_group(
         annotations: group.metadata.annotations,
         ..ObjectMeta::default()
     };
-    let created = state
-        .store
-        .create_group(group)
-        .await
-        .map_err(|e| ApiError::from_store(e, GROUPS, &name))?;
+    let created = state.store.create_group(group).await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
 
@@ -126,11 +117,7 @@ async fn replace_group(
             group.metadata.name()
         )));
     }
-    let current = state
-        .store
-        .get_group(&name)
-        .await
-        .map_err(|e| ApiError::from_store(e, GROUPS, &name))?;
+    let current = state.store.get_group(&name).await?;
     let mut group = normalized(group);
     group.metadata.name = Some(name.clone());
     let errors = validate(&group);
@@ -143,11 +130,7 @@ async fn replace_group(
     )?;
     group.metadata.uid = current.metadata.uid;
     group.metadata.creation_timestamp = current.metadata.creation_timestamp;
-    let updated = state
-        .store
-        .update_group(&name, expected, group)
-        .await
-        .map_err(|e| ApiError::from_store(e, GROUPS, &name))?;
+    let updated = state.store.update_group(&name, expected, group).await?;
     Ok(Json(updated))
 }
 
@@ -155,10 +138,6 @@ async fn delete_group(
     State(state): State<AppState>,
     Path(name): Path<String>,
 ) -> ApiResult<Json<Group>> {
-    let group = state
-        .store
-        .delete_group(&name)
-        .await
-        .map_err(|e| ApiError::from_store(e, GROUPS, &name))?;
+    let group = state.store.delete_group(&name).await?;
     Ok(Json(group))
 }

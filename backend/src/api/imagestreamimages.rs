@@ -13,7 +13,7 @@ use axum::extract::{Path, State};
 use tagstream_shared::imagestream::API_VERSION;
 use tagstream_shared::{ImageStreamImage, ObjectMeta, StreamImageName};
 
-use super::{IMAGESTREAMIMAGES, IMAGESTREAMS, NsPath};
+use super::{IMAGESTREAMIMAGES, NsPath};
 use crate::app::AppState;
 use crate::body::Names;
 use crate::error::{ApiError, ApiResult};
@@ -46,8 +46,8 @@ async fn get_image_stream_image(
         .get_image_stream(&ns, &wanted.stream)
         .await
         .map_err(|e| match e {
-            StoreError::NotFound => not_found(),
-            other => ApiError::from_store(other, IMAGESTREAMS, wanted.stream.as_str()),
+            StoreError::NotFound { .. } => not_found(),
+            other => ApiError::from(other),
         })?;
     // Every digest in the stream's history, then the children of the lists among them.
     let mut known: BTreeSet<String> = stream

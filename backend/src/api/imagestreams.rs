@@ -13,13 +13,12 @@ use tagstream_shared::imagestream::API_VERSION;
 use tagstream_shared::validation::{validate_image_stream, validate_image_stream_status};
 use tagstream_shared::{FieldError, ImageStream, List, ProjectName, StreamName};
 
-use super::{IMAGESTREAMS, NsPath, PROJECTS, StreamPath};
+use super::{IMAGESTREAMS, NsPath, StreamPath};
 use crate::app::AppState;
 use crate::body::{Body, BodyFormat, Names, RawBody, decode, merge_patch};
 use crate::error::{ApiError, ApiResult};
 use crate::service;
 use crate::source_access::{Actor, authorize_sources};
-use crate::store::StoreError;
 use crate::watch::{ListOptions, Scope, list_or_watch};
 use axum::response::Response;
 
@@ -106,17 +105,6 @@ pub fn routes() -> Routes {
 
 /// How many times a merge patch without a resourceVersion is re-applied after losing a race.
 const PATCH_ATTEMPTS: usize = 5;
-
-fn stream_error(ns: &ProjectName, name: &str) -> impl FnOnce(StoreError) -> ApiError {
-    let (ns, name) = (ns.to_string(), name.to_owned());
-    move |e| match e {
-        StoreError::NoProject => ApiError::NotFound {
-            resource: PROJECTS,
-            name: ns,
-        },
-        other => ApiError::from_store(other, IMAGESTREAMS, &name),
-    }
-}
 
 fn list(items: Vec<ImageStream>, resource_version: u64) -> List<ImageStream> {
     List::new(
@@ -207,11 +195,7 @@ async fn list_image_streams(
     Names(NsPath(ns)): Names<NsPath>,
     options: ListOptions,
 ) -> ApiResult<Response> {
-    state
-        .store
-        .get_project(&ns)
-        .await
-        .map_err(|e| ApiError::from_store(e, PROJECTS, ns.as_str()))?;
+    state.store.get_project(&ns).await?;
     let listed = state.store.list_image_streams(Some(&ns)).await?;
     let scope = Scope::project(IMAGESTREAMS.plural, ns.as_str());
     list_or_watch(
@@ -247,11 +231,7 @@ async fn create_image_stream(
         None,
     )
     .await?;
-    let created = state
-        .store
-        .create_image_stream(&ns, &name, stream)
-        .await
-        .map_err(stream_error(&ns, name.as_str()))?;
+    let created = state.store.create_image_stream(&ns, &name, stream).await?;
     tracing::info!(namespace = %ns, stream = %name, "image stream created");
     state.importer.wake();
     Ok((StatusCode::CREATED, Json(created)))
@@ -261,11 +241,7 @@ async fn get_image_stream(
     State(state): State<AppState>,
     Names(StreamPath(ns, name)): Names<StreamPath>,
 ) -> ApiResult<Json<ImageStream>> {
-    let stream = state
-        .store
-        .get_image_stream(&ns, &name)
-        .await
-        .map_err(stream_error(&ns, name.as_str()))?;
+    let stream = state.store.get_image_stream(&ns, &name).await?;
     Ok(Json(stream))
 }
 
@@ -279,11 +255,7 @@ async fn write_update(
     new: ImageStream,
 ) -> ApiResult<ImageStream> {
     invalid(name.as_str(), validate_image_stream(&new, ns.as_str()))?;
-    let old = state
-        .store
-        .get_image_stream(ns, name)
-        .await
-        .map_err(stream_error(ns, name.as_str()))?;
+    let old = state.store.get_image_stream(ns, name).await?;
     let mut new = service::stream_for_update(new, &old);
     authorize_sources(
         state,
@@ -296,8 +268,7 @@ async fn write_update(
     let updated = state
         .store
         .update_image_stream(ns, name, expected, new)
-        .await
-        .map_err(stream_error(ns, name.as_str()))?;
+        .await?;
     state.importer.wake();
     Ok(updated)
 }
@@ -329,11 +300,7 @@ async fn patch_image_stream(
     }
     let pinned = patch.value.pointer("/metadata/resourceVersion").is_some();
     for _ in 0..PATCH_ATTEMPTS {
-        let current = state
-            .store
-            .get_image_stream(&ns, &name)
-            .await
-            .map_err(stream_error(&ns, name.as_str()))?;
+        let current = state.store.get_image_stream(&ns, &name).await?;
         let mut document =
             serde_json::to_value(&current).map_err(|e| ApiError::Internal(Box::new(e)))?;
         merge_patch(&mut document, &patch.value);
@@ -365,17 +332,12 @@ async fn replace_image_stream_status(
     let expected = expected_version(&stream)?;
     invalid(name.as_str(), validate_image_stream_status(&stream.status))?;
     crate::source_access::authorize_status_images(&state, &caller, &ns, &stream).await?;
-    let old = state
-        .store
-        .get_image_stream(&ns, &name)
-        .await
-        .map_err(stream_error(&ns, name.as_str()))?;
+    let old = state.store.get_image_stream(&ns, &name).await?;
     let new = service::stream_with_status(&old, stream.status);
     let updated = state
         .store
         .update_image_stream(&ns, &name, expected, new)
-        .await
-        .map_err(stream_error(&ns, name.as_str()))?;
+        .await?;
     tracing::info!(namespace = %ns, stream = %name, "image stream status replaced");
     state.importer.wake();
     Ok(Json(updated))
@@ -385,11 +347,7 @@ async fn delete_image_stream(
     State(state): State<AppState>,
     Names(StreamPath(ns, name)): Names<StreamPath>,
 ) -> ApiResult<Json<ImageStream>> {
-    let deleted = state
-        .store
-        .delete_image_stream(&ns, &name)
-        .await
-        .map_err(stream_error(&ns, name.as_str()))?;
+    let deleted = state.store.delete_image_stream(&ns, &name).await?;
     tracing::info!(namespace = %ns, stream = %name, "image stream deleted");
     Ok(Json(deleted))
 }

@@ -16,7 +16,7 @@ use tagstream_shared::{
     FieldError, ImageStream, ImageStreamTag, ProjectName, Status, StreamTagName, TagReference,
 };
 
-use super::{IMAGESTREAMS, IMAGESTREAMTAGS, NsPath, PROJECTS, StreamTagPath};
+use super::{IMAGESTREAMTAGS, NsPath, StreamTagPath};
 use crate::app::AppState;
 use crate::body::{Body, Names};
 use crate::error::{ApiError, ApiResult};
@@ -84,8 +84,8 @@ async fn get_image_stream_tag(
         .get_image_stream(&ns, &name.stream)
         .await
         .map_err(|e| match e {
-            StoreError::NotFound => not_found(),
-            other => ApiError::from_store(other, IMAGESTREAMS, name.stream.as_str()),
+            StoreError::NotFound { .. } => not_found(),
+            other => ApiError::from(other),
         })?;
     let tag = stream.stream_tag(name.tag.as_str()).ok_or_else(not_found)?;
     Ok(Json(full_view(&state, &ns, &name, tag).await?))
@@ -191,16 +191,12 @@ async fn write_tag(
             )],
         })?),
     };
-    state
-        .store
-        .get_project(ns)
-        .await
-        .map_err(|e| ApiError::from_store(e, PROJECTS, ns.as_str()))?;
+    state.store.get_project(ns).await?;
     for _ in 0..ATTEMPTS {
         let existing = match state.store.get_image_stream(ns, &name.stream).await {
             Ok(s) => Some(s),
-            Err(StoreError::NotFound) => None,
-            Err(e) => return Err(ApiError::from_store(e, IMAGESTREAMS, name.stream.as_str())),
+            Err(StoreError::NotFound { .. }) => None,
+            Err(e) => return Err(ApiError::from(e)),
         };
         let written = match existing {
             None => {
@@ -272,8 +268,12 @@ async fn write_tag(
                     .ok_or_else(|| ApiError::Internal("the tag just written is missing".into()))?;
                 return Ok((created, full_view(state, ns, name, view).await?));
             }
-            Err(StoreError::Conflict | StoreError::AlreadyExists) if pinned.is_none() => continue,
-            Err(e) => return Err(ApiError::from_store(e, IMAGESTREAMTAGS, &name.to_string())),
+            Err(StoreError::Conflict { .. } | StoreError::AlreadyExists { .. })
+                if pinned.is_none() =>
+            {
+                continue;
+            }
+            Err(e) => return Err(ApiError::from(e.about(IMAGESTREAMTAGS, &name.to_string()))),
         }
     }
     Err(ApiError::Conflict {
@@ -313,7 +313,7 @@ async fn apply_source(
         };
         match state.store.get_image_stream(&source_ns, &source_name).await {
             Ok(source) => source_event(from, &source),
-            Err(StoreError::NotFound) => None,
+            Err(StoreError::NotFound { .. }) => None,
             Err(e) => return Err(e.into()),
         }
     };
@@ -399,8 +399,8 @@ async fn delete_image_stream_tag(
             .get_image_stream(&ns, &name.stream)
             .await
             .map_err(|e| match e {
-                StoreError::NotFound => not_found(),
-                other => ApiError::from_store(other, IMAGESTREAMS, name.stream.as_str()),
+                StoreError::NotFound { .. } => not_found(),
+                other => ApiError::from(other),
             })?;
         let tag = name.tag.as_str();
         if old.spec_tag(tag).is_none() && old.status_tag(tag).is_none() {
@@ -431,8 +431,8 @@ async fn delete_image_stream_tag(
                 status.message = format!("imagestreamtag {name} deleted");
                 return Ok(Json(status));
             }
-            Err(StoreError::Conflict) => continue,
-            Err(e) => return Err(ApiError::from_store(e, IMAGESTREAMTAGS, &name.to_string())),
+            Err(StoreError::Conflict { .. }) => continue,
+            Err(e) => return Err(ApiError::from(e.about(IMAGESTREAMTAGS, &name.to_string()))),
         }
     }
     Err(ApiError::Conflict {

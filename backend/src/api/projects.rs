@@ -114,8 +114,7 @@ async fn create_project(
                 vec![Subject::user(caller.name())],
             )),
         )
-        .await
-        .map_err(|e| ApiError::from_store(e, PROJECTS, name.as_str()))?;
+        .await?;
     tracing::info!(project = %name, "project created");
     Ok((StatusCode::CREATED, Json(created)))
 }
@@ -124,11 +123,7 @@ async fn get_project(
     State(state): State<AppState>,
     Names(ProjectPath(name)): Names<ProjectPath>,
 ) -> ApiResult<Json<Project>> {
-    let project = state
-        .store
-        .get_project(&name)
-        .await
-        .map_err(|e| ApiError::from_store(e, PROJECTS, name.as_str()))?;
+    let project = state.store.get_project(&name).await?;
     Ok(Json(project))
 }
 
@@ -136,11 +131,7 @@ async fn delete_project(
     State(state): State<AppState>,
     Names(ProjectPath(name)): Names<ProjectPath>,
 ) -> ApiResult<Json<Project>> {
-    let project = state
-        .store
-        .delete_project(&name)
-        .await
-        .map_err(|e| ApiError::from_store(e, PROJECTS, name.as_str()))?;
+    let project = state.store.delete_project(&name).await?;
     tracing::info!(project = %name, "project deleted with its streams");
     Ok(Json(project))
 }

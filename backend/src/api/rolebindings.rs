@@ -11,14 +11,12 @@ use tagstream_shared::user::{RBAC_API_VERSION, RoleBinding};
 use tagstream_shared::{FieldError, List, ObjectMeta, ProjectName};
 
 use super::users::expected_version;
-use super::{PROJECTS, ROLEBINDINGS};
 use crate::access::{Need, may_grant, project_access};
 use crate::api::routes::Routes;
 use crate::app::AppState;
 use crate::auth::Caller;
 use crate::body::Body;
 use crate::error::{ApiError, ApiResult};
-use crate::store::StoreError;
 
 pub fn routes() -> Routes {
     const IN: &str = "/apis/rbac.authorization.k8s.io/v1/namespaces/{ns}/rolebindings";
@@ -133,17 +131,6 @@ async fn may_change(
     )))
 }
 
-fn binding_error(ns: &ProjectName, name: &str) -> impl FnOnce(StoreError) -> ApiError {
-    let (ns, name) = (ns.to_string(), name.to_owned());
-    move |e| match e {
-        StoreError::NoProject => ApiError::NotFound {
-            resource: PROJECTS,
-            name: ns,
-        },
-        other => ApiError::from_store(other, ROLEBINDINGS, &name),
-    }
-}
-
 fn ns_of(raw: &str) -> ApiResult<ProjectName> {
     raw.parse()
         .map_err(|e| ApiError::BadRequest(format!("invalid project name {raw:?}: {e}")))
@@ -171,11 +158,7 @@ async fn get_binding(
     Path((ns, name)): Path<(String, String)>,
 ) -> ApiResult<Json<RoleBinding>> {
     let ns = ns_of(&ns)?;
-    let binding = state
-        .store
-        .get_role_binding(&ns, &name)
-        .await
-        .map_err(binding_error(&ns, &name))?;
+    let binding = state.store.get_role_binding(&ns, &name).await?;
     Ok(Json(binding))
 }
 
@@ -199,11 +182,7 @@ async fn create_binding(
         annotations: binding.metadata.annotations,
         ..ObjectMeta::default()
     };
-    let created = state
-        .store
-        .create_role_binding(&ns, binding)
-        .await
-        .map_err(binding_error(&ns, &name))?;
+    let created = state.store.create_role_binding(&ns, binding).await?;
     tracing::info!(project = %ns, binding = %name, "role binding created");
     Ok((StatusCode::CREATED, Json(created)))
 }
@@ -223,11 +202,7 @@ async fn replace_binding(
     }
     binding.metadata.name = Some(name.clone());
     admit(&state, &caller, &ns, &binding).await?;
-    let current = state
-        .store
-        .get_role_binding(&ns, &name)
-        .await
-        .map_err(binding_error(&ns, &name))?;
+    let current = state.store.get_role_binding(&ns, &name).await?;
     may_change(&state, &caller, &ns, &current).await?;
     let expected = expected_version(
         binding.metadata.resource_version.as_deref(),
@@ -241,8 +216,7 @@ async fn replace_binding(
     let updated = state
         .store
         .update_role_binding(&ns, &name, expected, binding)
-        .await
-        .map_err(binding_error(&ns, &name))?;
+        .await?;
     Ok(Json(updated))
 }
 
@@ -252,16 +226,8 @@ async fn delete_binding(
     Path((ns, name)): Path<(String, String)>,
 ) -> ApiResult<Json<RoleBinding>> {
     let ns = ns_of(&ns)?;
-    let current = state
-        .store
-        .get_role_binding(&ns, &name)
-        .await
-        .map_err(binding_error(&ns, &name))?;
+    let current = state.store.get_role_binding(&ns, &name).await?;
     may_change(&state, &caller, &ns, &current).await?;
-    let deleted = state
-        .store
-        .delete_role_binding(&ns, &name)
-        .await
-        .map_err(binding_error(&ns, &name))?;
+    let deleted = state.store.delete_role_binding(&ns, &name).await?;
     Ok(Json(deleted))
 }

@@ -12,11 +12,11 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use tagstream_shared::access::{Resource as R, Verb as V};
 use tagstream_shared::template::API_VERSION;
-use tagstream_shared::{List, ProjectName, TemplateInstance, TemplateName};
+use tagstream_shared::{List, TemplateInstance, TemplateName};
 
 use super::accept::Accept;
 use super::templates::require_project;
-use super::{IMAGESTREAMS, NsPath, PROJECTS, TEMPLATEINSTANCES, TemplatePath};
+use super::{IMAGESTREAMS, NsPath, TEMPLATEINSTANCES, TemplatePath};
 use crate::app::AppState;
 use crate::auth::Caller;
 use crate::body::{Body, Names};
@@ -65,17 +65,6 @@ pub fn routes() -> Routes {
             },
             delete_template_instance,
         )
-}
-
-fn instance_error(ns: &ProjectName, name: &str) -> impl FnOnce(StoreError) -> ApiError {
-    let (ns, name) = (ns.to_string(), name.to_owned());
-    move |e| match e {
-        StoreError::NoProject => ApiError::NotFound {
-            resource: PROJECTS,
-            name: ns,
-        },
-        other => ApiError::from_store(other, TEMPLATEINSTANCES, &name),
-    }
 }
 
 fn invalid(name: &str, errors: Vec<tagstream_shared::FieldError>) -> ApiResult<()> {
@@ -178,7 +167,7 @@ async fn create_template_instance(
                     name: stream_name.to_string(),
                 });
             }
-            Err(StoreError::NotFound) => {}
+            Err(StoreError::NotFound { .. }) => {}
             Err(e) => return Err(e.into()),
         }
     }
@@ -187,7 +176,8 @@ async fn create_template_instance(
         .store
         .create_template_instance(&ns, &name, plan.record, plan.streams)
         .await
-        .map_err(instance_error(&ns, name.as_str()))?;
+        // All or nothing, answered about the instance (the streams were checked above).
+        .map_err(|e| ApiError::from(e.about(TEMPLATEINSTANCES, name.as_str())))?;
     // Its streams may have tags to import or to follow now.
     state.importer.wake();
     let mut answer = plan.answer;
@@ -201,11 +191,7 @@ async fn get_template_instance(
     Names(TemplatePath(ns, name)): Names<TemplatePath>,
     accept: Accept,
 ) -> ApiResult<Response> {
-    let mut instance = state
-        .store
-        .get_template_instance(&ns, &name)
-        .await
-        .map_err(instance_error(&ns, name.as_str()))?;
+    let mut instance = state.store.get_template_instance(&ns, &name).await?;
     template_service::mask_generated(&mut instance);
     Ok(accept.respond(StatusCode::OK, &instance))
 }
@@ -215,11 +201,7 @@ async fn delete_template_instance(
     Names(TemplatePath(ns, name)): Names<TemplatePath>,
     accept: Accept,
 ) -> ApiResult<Response> {
-    let mut deleted = state
-        .store
-        .delete_template_instance(&ns, &name)
-        .await
-        .map_err(instance_error(&ns, name.as_str()))?;
+    let mut deleted = state.store.delete_template_instance(&ns, &name).await?;
     template_service::mask_generated(&mut deleted);
     tracing::info!(namespace = %ns, instance = %name, "template instance deleted");
     Ok(accept.respond(StatusCode::OK, &deleted))

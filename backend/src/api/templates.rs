@@ -13,11 +13,10 @@ use tagstream_shared::template::process::validate_template;
 use tagstream_shared::{FieldError, List, ProjectName, Template, TemplateName};
 
 use super::accept::Accept;
-use super::{NsPath, PROJECTS, TEMPLATES, TemplatePath};
+use super::{NsPath, TEMPLATES, TemplatePath};
 use crate::app::AppState;
 use crate::body::{Body, Names};
 use crate::error::{ApiError, ApiResult};
-use crate::store::StoreError;
 use crate::template_service;
 use crate::watch::{ListOptions, Scope, list_or_watch};
 
@@ -81,17 +80,6 @@ pub fn routes() -> Routes {
         )
 }
 
-pub(super) fn template_error(ns: &ProjectName, name: &str) -> impl FnOnce(StoreError) -> ApiError {
-    let (ns, name) = (ns.to_string(), name.to_owned());
-    move |e| match e {
-        StoreError::NoProject => ApiError::NotFound {
-            resource: PROJECTS,
-            name: ns,
-        },
-        other => ApiError::from_store(other, TEMPLATES, &name),
-    }
-}
-
 fn invalid(name: &str, errors: Vec<FieldError>) -> ApiResult<()> {
     match errors.is_empty() {
         true => Ok(()),
@@ -110,7 +98,7 @@ pub(super) async fn require_project(state: &AppState, ns: &ProjectName) -> ApiRe
         .get_project(ns)
         .await
         .map(|_| ())
-        .map_err(|e| ApiError::from_store(e, PROJECTS, ns.as_str()))
+        .map_err(|e| ApiError::from(e))
 }
 
 async fn list_templates(
@@ -150,11 +138,7 @@ async fn create_template(
         .parse()
         .map_err(|e| ApiError::BadRequest(format!("invalid name: {e}")))?;
     let template = template_service::template_for_create(template, &ns, state.clock.now());
-    let created = state
-        .store
-        .create_template(&ns, &name, template)
-        .await
-        .map_err(template_error(&ns, name.as_str()))?;
+    let created = state.store.create_template(&ns, &name, template).await?;
     tracing::info!(namespace = %ns, template = %name, "template created");
     Ok(accept.respond(StatusCode::CREATED, &created))
 }
@@ -164,11 +148,7 @@ async fn get_template(
     Names(TemplatePath(ns, name)): Names<TemplatePath>,
     accept: Accept,
 ) -> ApiResult<Response> {
-    let template = state
-        .store
-        .get_template(&ns, &name)
-        .await
-        .map_err(template_error(&ns, name.as_str()))?;
+    let template = state.store.get_template(&ns, &name).await?;
     Ok(accept.respond(StatusCode::OK, &template))
 }
 
@@ -190,17 +170,12 @@ async fn replace_template(
         name.as_str(),
         template.metadata.resource_version.as_deref(),
     )?;
-    let old = state
-        .store
-        .get_template(&ns, &name)
-        .await
-        .map_err(template_error(&ns, name.as_str()))?;
+    let old = state.store.get_template(&ns, &name).await?;
     let new = template_service::template_for_update(template, &old);
     let updated = state
         .store
         .update_template(&ns, &name, expected, new)
-        .await
-        .map_err(template_error(&ns, name.as_str()))?;
+        .await?;
     tracing::info!(namespace = %ns, template = %name, "template replaced");
     Ok(accept.respond(StatusCode::OK, &updated))
 }
@@ -210,11 +185,7 @@ async fn delete_template(
     Names(TemplatePath(ns, name)): Names<TemplatePath>,
     accept: Accept,
 ) -> ApiResult<Response> {
-    let deleted = state
-        .store
-        .delete_template(&ns, &name)
-        .await
-        .map_err(template_error(&ns, name.as_str()))?;
+    let deleted = state.store.delete_template(&ns, &name).await?;
     tracing::info!(namespace = %ns, template = %name, "template deleted");
     Ok(accept.respond(StatusCode::OK, &deleted))
 }

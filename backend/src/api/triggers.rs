@@ -10,17 +10,13 @@ use tagstream_shared::access::{Resource as R, Verb as V};
 use tagstream_shared::trigger::{API_VERSION, Delivery, Trigger, validate_trigger};
 use tagstream_shared::{FieldError, List, ProjectName, Time, TriggerName};
 
-use super::{NsPath, PROJECTS};
+use super::NsPath;
 use crate::access::Need;
 use crate::api::routes::Routes;
 use crate::app::AppState;
 use crate::body::{Body, FromPath, Names, param};
 use crate::error::{ApiError, ApiResult};
-use crate::store::StoreError;
 use crate::watch::{ListOptions, Scope, list_or_watch};
-
-use tagstream_shared::resources::DELIVERIES;
-pub use tagstream_shared::resources::TRIGGERS;
 
 /// The most deliveries a log answers.
 const LOG_LIMIT: u32 = 100;
@@ -68,17 +64,6 @@ impl FromPath for DeliveryPath {
             .map(|(_, v)| v.clone())
             .unwrap_or_default();
         Ok(Self(param(&p, "ns")?, param(&p, "name")?, id))
-    }
-}
-
-fn trigger_error(ns: &ProjectName, name: &str) -> impl FnOnce(StoreError) -> ApiError {
-    let (ns, name) = (ns.to_string(), name.to_owned());
-    move |e| match e {
-        StoreError::NoProject => ApiError::NotFound {
-            resource: PROJECTS,
-            name: ns,
-        },
-        other => ApiError::from_store(other, TRIGGERS, &name),
     }
 }
 
@@ -163,8 +148,7 @@ async fn create_trigger(
     let created = state
         .store
         .create_trigger(&ns, stored(trigger, &ns, None), secret)
-        .await
-        .map_err(trigger_error(&ns, &name))?;
+        .await?;
     tracing::info!(namespace = %ns, trigger = %name, "trigger created");
     Ok((StatusCode::CREATED, Json(created)))
 }
@@ -173,11 +157,7 @@ async fn get_trigger(
     State(state): State<AppState>,
     Names(TriggerPath(ns, name)): Names<TriggerPath>,
 ) -> ApiResult<Json<Trigger>> {
-    let trigger = state
-        .store
-        .get_trigger(&ns, name.as_str())
-        .await
-        .map_err(trigger_error(&ns, name.as_str()))?;
+    let trigger = state.store.get_trigger(&ns, name.as_str()).await?;
     Ok(Json(trigger))
 }
 
@@ -198,11 +178,7 @@ async fn replace_trigger(
         name.as_str(),
         trigger.metadata.resource_version.as_deref(),
     )?;
-    let old = state
-        .store
-        .get_trigger(&ns, name.as_str())
-        .await
-        .map_err(trigger_error(&ns, name.as_str()))?;
+    let old = state.store.get_trigger(&ns, name.as_str()).await?;
     let secret = trigger
         .spec
         .webhook
@@ -218,8 +194,7 @@ async fn replace_trigger(
             stored(trigger, &ns, Some(&old)),
             secret,
         )
-        .await
-        .map_err(trigger_error(&ns, name.as_str()))?;
+        .await?;
     tracing::info!(namespace = %ns, trigger = %name, "trigger replaced");
     Ok(Json(updated))
 }
@@ -228,11 +203,7 @@ async fn delete_trigger(
     State(state): State<AppState>,
     Names(TriggerPath(ns, name)): Names<TriggerPath>,
 ) -> ApiResult<Json<Trigger>> {
-    let deleted = state
-        .store
-        .delete_trigger(&ns, name.as_str())
-        .await
-        .map_err(trigger_error(&ns, name.as_str()))?;
+    let deleted = state.store.delete_trigger(&ns, name.as_str()).await?;
     tracing::info!(namespace = %ns, trigger = %name, "trigger deleted");
     Ok(Json(deleted))
 }
@@ -242,11 +213,7 @@ async fn list_deliveries(
     State(state): State<AppState>,
     Names(TriggerPath(ns, name)): Names<TriggerPath>,
 ) -> ApiResult<Json<List<Delivery>>> {
-    state
-        .store
-        .get_trigger(&ns, name.as_str())
-        .await
-        .map_err(trigger_error(&ns, name.as_str()))?;
+    state.store.get_trigger(&ns, name.as_str()).await?;
     let items = state
         .store
         .list_deliveries(&ns, name.as_str(), LOG_LIMIT)
@@ -264,8 +231,7 @@ async fn redeliver(
     let delivery = state
         .store
         .redeliver(&ns, name.as_str(), &id, Time::now().timestamp())
-        .await
-        .map_err(|e| ApiError::from_store(e, DELIVERIES, &id))?;
+        .await?;
     tracing::info!(namespace = %ns, trigger = %name, delivery = %id, "redelivery queued");
     Ok((StatusCode::CREATED, Json(delivery)))
 }

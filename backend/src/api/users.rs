@@ -12,7 +12,6 @@ use tagstream_shared::user::{
 };
 use tagstream_shared::{FieldError, List, ObjectMeta, ProjectName, Status};
 
-use super::{TOKENS, USERS};
 use crate::access::Need;
 use crate::api::routes::Routes;
 use crate::app::AppState;
@@ -90,13 +89,13 @@ async fn get_user(
     let user = match state.store.get_user(&name).await {
         Ok(u) => u,
         // Signed in through a proxy without a stored user: who they are, as the proxy said.
-        Err(StoreError::NotFound) if name == caller.name() => User {
+        Err(StoreError::NotFound { .. }) if name == caller.name() => User {
             kind: User::KIND.into(),
             api_version: USER_API_VERSION.into(),
             metadata: ObjectMeta::named(name.clone()),
             ..User::default()
         },
-        Err(e) => return Err(ApiError::from_store(e, USERS, &name)),
+        Err(e) => return Err(ApiError::from(e)),
     };
     let mut user = with_groups(&state, user).await?;
     if name == caller.name()
@@ -167,8 +166,7 @@ async fn create_user(
                 expires: state.clock.now().timestamp() + state.config.auth.invitation_seconds,
             }),
         )
-        .await
-        .map_err(|e| ApiError::from_store(e, USERS, &name))?;
+        .await?;
     tracing::info!(user = %name, invited = invitation.is_some(), "user created");
     Ok((
         StatusCode::CREATED,
@@ -190,21 +188,13 @@ async fn replace_user(
             body.metadata.name()
         )));
     }
-    let current = state
-        .store
-        .get_user(&name)
-        .await
-        .map_err(|e| ApiError::from_store(e, USERS, &name))?;
+    let current = state.store.get_user(&name).await?;
     let expected = expected_version(body.metadata.resource_version.as_deref(), &current.metadata)?;
     let mut user = current;
     user.full_name = body.full_name;
     user.metadata.labels = body.metadata.labels;
     user.metadata.annotations = body.metadata.annotations;
-    let updated = state
-        .store
-        .update_user(&name, expected, user)
-        .await
-        .map_err(|e| ApiError::from_store(e, USERS, &name))?;
+    let updated = state.store.update_user(&name, expected, user).await?;
     Ok(Json(with_groups(&state, updated).await?))
 }
 
@@ -226,11 +216,7 @@ async fn delete_user(
             "you cannot delete yourself: ask another cluster admin".into(),
         ));
     }
-    let user = state
-        .store
-        .delete_user(&name)
-        .await
-        .map_err(|e| ApiError::from_store(e, USERS, &name))?;
+    let user = state.store.delete_user(&name).await?;
     // The store removed their team memberships and RoleBindings in the same transaction.
     tracing::info!(user = %name, "user deleted");
     Ok(Json(user))
@@ -258,11 +244,7 @@ async fn create_token(
     Body(body): Body<Token>,
 ) -> ApiResult<(StatusCode, Json<Token>)> {
     let name = target(&caller, &name);
-    state
-        .store
-        .get_user(&name)
-        .await
-        .map_err(|e| ApiError::from_store(e, USERS, &name))?;
+    state.store.get_user(&name).await?;
     let mut errors = Vec::new();
     if let Some(p) = &body.spec.project
         && let Err(e) = p.parse::<ProjectName>()
@@ -303,8 +285,7 @@ async fn create_token(
     let mut created = state
         .store
         .create_token(&name, &hash_secret(&secret), token)
-        .await
-        .map_err(|e| ApiError::from_store(e, TOKENS, &id))?;
+        .await?;
     tracing::info!(user = %name, token = %id, "API token created");
     created.token = Some(secret);
     Ok((StatusCode::CREATED, Json(created)))
@@ -316,11 +297,7 @@ async fn delete_token(
     Path((name, id)): Path<(String, String)>,
 ) -> ApiResult<Json<Status>> {
     let name = target(&caller, &name);
-    state
-        .store
-        .delete_token(&name, &id)
-        .await
-        .map_err(|e| ApiError::from_store(e, TOKENS, &id))?;
+    state.store.delete_token(&name, &id).await?;
     tracing::info!(user = %name, token = %id, "API token revoked");
     Ok(Json(Status::success()))
 }
@@ -374,7 +351,7 @@ pub async fn bootstrap(state: &AppState, token: Option<&str>) -> Result<(), ApiE
     };
     match state.store.create_group(group.clone()).await {
         Ok(_) => {}
-        Err(StoreError::AlreadyExists) => {
+        Err(StoreError::AlreadyExists { .. }) => {
             let mut g = state.store.get_group(CLUSTER_ADMINS_GROUP).await?;
             if !g.users.iter().any(|u| u == "admin") {
                 g.users.push("admin".into());

@@ -326,7 +326,7 @@ impl Importer {
         for _ in 0..20 {
             let mut stream = match self.store.get_image_stream(ns, name).await {
                 Ok(s) => s,
-                Err(StoreError::NotFound) => return Ok(None),
+                Err(StoreError::NotFound { .. }) => return Ok(None),
                 Err(e) => return Err(e),
             };
             if !change(&mut stream) {
@@ -344,11 +344,14 @@ impl Importer {
                 .await
             {
                 Ok(saved) => return Ok(Some(saved)),
-                Err(StoreError::Conflict) => continue,
+                Err(StoreError::Conflict { .. }) => continue,
                 Err(e) => return Err(e),
             }
         }
-        Err(StoreError::Conflict)
+        Err(StoreError::conflict(
+            tagstream_shared::resources::IMAGESTREAMS,
+            name.as_str(),
+        ))
     }
 }
 

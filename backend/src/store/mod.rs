@@ -5,6 +5,7 @@
 
 mod access;
 mod changes;
+mod objects;
 mod sqlite;
 mod sqlite_access;
 mod sqlite_changes;
@@ -15,24 +16,28 @@ mod templates;
 mod triggers;
 
 use async_trait::async_trait;
+use tagstream_shared::object::ApiResource;
 use tagstream_shared::{Image, ImageStream, Project, ProjectName, StreamName};
 
 pub use access::{AccessStore, NewInvitation, Session, StoredToken};
 pub use changes::{ChangeRow, ChangeStore, Cursor};
+pub use objects::{ObjectStore, Objects, Stored};
 pub use sqlite::SqliteStore;
 pub use templates::TemplateStore;
 pub use triggers::{Attempt, DueDelivery, TriggerStore};
 
+/// What went wrong in the store. The outcomes a caller answers (missing, taken, stale) name
+/// the resource and object, so `?` gives the right `Status` without mapping by hand.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("not found")]
-    NotFound,
-    #[error("already exists")]
-    AlreadyExists,
-    #[error("the expected resourceVersion is stale")]
-    Conflict,
-    #[error("the project does not exist")]
-    NoProject,
+    #[error("{resource} {name:?} not found")]
+    NotFound { resource: ApiResource, name: String },
+    #[error("{resource} {name:?} already exists")]
+    AlreadyExists { resource: ApiResource, name: String },
+    #[error("{resource} {name:?}: the expected resourceVersion is stale")]
+    Conflict { resource: ApiResource, name: String },
+    #[error("the project {name:?} does not exist")]
+    NoProject { name: String },
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
     #[error("database migration failed: {0}")]
@@ -41,6 +46,41 @@ pub enum StoreError {
     Corrupt(#[from] serde_json::Error),
     #[error("{0}")]
     Config(String),
+}
+
+impl StoreError {
+    pub fn not_found(resource: ApiResource, name: impl Into<String>) -> Self {
+        Self::NotFound {
+            resource,
+            name: name.into(),
+        }
+    }
+
+    pub fn already_exists(resource: ApiResource, name: impl Into<String>) -> Self {
+        Self::AlreadyExists {
+            resource,
+            name: name.into(),
+        }
+    }
+
+    pub fn conflict(resource: ApiResource, name: impl Into<String>) -> Self {
+        Self::Conflict {
+            resource,
+            name: name.into(),
+        }
+    }
+
+    /// The same outcome told about another resource: an ImageStreamTag's write that failed on
+    /// its stream is answered about the tag.
+    #[must_use]
+    pub fn about(self, resource: ApiResource, name: impl Into<String>) -> Self {
+        match self {
+            Self::NotFound { .. } => Self::not_found(resource, name),
+            Self::AlreadyExists { .. } => Self::already_exists(resource, name),
+            Self::Conflict { .. } => Self::conflict(resource, name),
+            other => other,
+        }
+    }
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -54,7 +94,14 @@ pub struct Listed<T> {
 
 #[async_trait]
 pub trait Store:
-    TemplateStore + AccessStore + ChangeStore + TriggerStore + Send + Sync + std::fmt::Debug
+    ObjectStore
+    + TemplateStore
+    + AccessStore
+    + ChangeStore
+    + TriggerStore
+    + Send
+    + Sync
+    + std::fmt::Debug
 {
     async fn list_projects(&self) -> StoreResult<Listed<Project>>;
     async fn get_project(&self, name: &ProjectName) -> StoreResult<Project>;

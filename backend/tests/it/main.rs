@@ -22,6 +22,7 @@ mod claims_server;
 mod faults;
 mod followers;
 mod import;
+mod migration_objects;
 mod oci_examples;
 mod receiver;
 mod recorder;
