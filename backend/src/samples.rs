@@ -9,6 +9,7 @@
 //! Skipped samples are left exactly as they are in every state. `samplesRegistry` replaces
 //! `docker.io` in the sample streams' image references (a mirror).
 
+use tagstream_shared::object::Kind as _;
 use tagstream_shared::samples::{
     API_VERSION, CONFIG_NAME, MANAGED_LABEL, ManagementState, SamplesConfig, SamplesConfigStatus,
     VERSION_ANNOTATION,
@@ -284,7 +285,9 @@ async fn manage(
         }
         match store.get_template(ns, &name).await {
             Err(StoreError::NotFound { .. }) => {
-                let template = crate::template_service::template_for_create(desired, ns, now);
+                let mut template = desired;
+                let uid = uuid::Uuid::new_v4().to_string();
+                template.prepare_create(Some(ns.as_str()), uid, now);
                 store.create_template(ns, &name, template).await?;
                 tracing::info!(namespace = %ns, template = %name, "sample template created");
             }
@@ -295,7 +298,8 @@ async fn manage(
                     .as_deref()
                     .and_then(|v| v.parse().ok())
                     .unwrap_or_default();
-                let new = crate::template_service::template_for_update(desired, &stored);
+                let mut new = desired;
+                new.prepare_update(&stored);
                 store.update_template(ns, &name, expected, new).await?;
                 tracing::info!(namespace = %ns, template = %name, "sample template put back as shipped");
             }

@@ -15,7 +15,7 @@ use tagstream_shared::template::API_VERSION;
 use tagstream_shared::{List, TemplateInstance, TemplateName};
 
 use super::accept::Accept;
-use super::templates::require_project;
+use super::objects::require_project;
 use super::{IMAGESTREAMS, NsPath, TEMPLATEINSTANCES, TemplatePath};
 use crate::app::AppState;
 use crate::auth::Caller;

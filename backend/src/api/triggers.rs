@@ -120,7 +120,7 @@ async fn list_triggers(
     Names(NsPath(ns)): Names<NsPath>,
     options: ListOptions,
 ) -> ApiResult<Response> {
-    super::templates::require_project(&state, &ns).await?;
+    super::objects::require_project(&state, &ns).await?;
     let listed = state.store.list_triggers(&ns).await?;
     let list = List::new(
         Trigger::KIND,
