@@ -5,6 +5,7 @@
 
 use crate::access::Need;
 use crate::api::routes::Routes;
+use crate::store::Objects as _;
 use std::collections::BTreeSet;
 use tagstream_shared::access::{Resource as R, Verb as V};
 
@@ -43,7 +44,7 @@ async fn get_image_stream_image(
     };
     let stream = state
         .store
-        .get_image_stream(&ns, &wanted.stream)
+        .get::<tagstream_shared::ImageStream>(Some(&ns), &wanted.stream.as_ref())
         .await
         .map_err(|e| match e {
             StoreError::NotFound { .. } => not_found(),

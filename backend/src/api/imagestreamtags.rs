@@ -7,6 +7,7 @@
 use crate::access::Need;
 use crate::api::routes::Routes;
 use crate::auth::Caller;
+use crate::store::Objects as _;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::{Extension, Json};
@@ -81,7 +82,7 @@ async fn get_image_stream_tag(
     };
     let stream = state
         .store
-        .get_image_stream(&ns, &name.stream)
+        .get::<ImageStream>(Some(&ns), &name.stream.as_ref())
         .await
         .map_err(|e| match e {
             StoreError::NotFound { .. } => not_found(),
@@ -193,7 +194,11 @@ async fn write_tag(
     };
     state.store.get_project(ns).await?;
     for _ in 0..ATTEMPTS {
-        let existing = match state.store.get_image_stream(ns, &name.stream).await {
+        let existing = match state
+            .store
+            .get::<ImageStream>(Some(ns), &name.stream.as_ref())
+            .await
+        {
             Ok(s) => Some(s),
             Err(StoreError::NotFound { .. }) => None,
             Err(e) => return Err(ApiError::from(e)),
@@ -311,7 +316,11 @@ async fn apply_source(
         ) else {
             return Ok(());
         };
-        match state.store.get_image_stream(&source_ns, &source_name).await {
+        match state
+            .store
+            .get::<ImageStream>(Some(&source_ns), &source_name.as_ref())
+            .await
+        {
             Ok(source) => source_event(from, &source),
             Err(StoreError::NotFound { .. }) => None,
             Err(e) => return Err(e.into()),
@@ -396,7 +405,7 @@ async fn delete_image_stream_tag(
     for _ in 0..ATTEMPTS {
         let old = state
             .store
-            .get_image_stream(&ns, &name.stream)
+            .get::<ImageStream>(Some(&ns), &name.stream.as_ref())
             .await
             .map_err(|e| match e {
                 StoreError::NotFound { .. } => not_found(),

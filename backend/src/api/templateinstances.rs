@@ -6,6 +6,7 @@
 
 use crate::access::Need;
 use crate::api::routes::Routes;
+use crate::store::Objects as _;
 use axum::Extension;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -85,7 +86,7 @@ async fn list_template_instances(
     options: crate::watch::ListOptions,
 ) -> ApiResult<Response> {
     require_project(&state, &ns).await?;
-    let mut listed = state.store.list_template_instances(&ns).await?;
+    let mut listed = state.store.list::<TemplateInstance>(Some(&ns)).await?;
     listed
         .items
         .iter_mut()
@@ -160,7 +161,11 @@ async fn create_template_instance(
     // Name the stream in the way, rather than a bare conflict; the transaction below stays the
     // guarantee if one appears in between.
     for (stream_name, _) in &plan.streams {
-        match state.store.get_image_stream(&ns, stream_name).await {
+        match state
+            .store
+            .get::<tagstream_shared::ImageStream>(Some(&ns), stream_name.as_ref())
+            .await
+        {
             Ok(_) => {
                 return Err(ApiError::AlreadyExists {
                     resource: IMAGESTREAMS,
@@ -191,7 +196,10 @@ async fn get_template_instance(
     Names(TemplatePath(ns, name)): Names<TemplatePath>,
     accept: Accept,
 ) -> ApiResult<Response> {
-    let mut instance = state.store.get_template_instance(&ns, &name).await?;
+    let mut instance = state
+        .store
+        .get::<TemplateInstance>(Some(&ns), &name.as_ref())
+        .await?;
     template_service::mask_generated(&mut instance);
     Ok(accept.respond(StatusCode::OK, &instance))
 }

@@ -116,16 +116,6 @@ pub trait Store:
     /// Removes a project and every stream in it, answering the project as it was.
     async fn delete_project(&self, name: &ProjectName) -> StoreResult<Project>;
 
-    /// Streams of one project, or of every project with `None`, ordered by project and name.
-    async fn list_image_streams(
-        &self,
-        ns: Option<&ProjectName>,
-    ) -> StoreResult<Listed<ImageStream>>;
-    async fn get_image_stream(
-        &self,
-        ns: &ProjectName,
-        name: &StreamName,
-    ) -> StoreResult<ImageStream>;
     /// Stores a new stream; `NoProject` if the project is missing, `AlreadyExists` if taken.
     async fn create_image_stream(
         &self,
@@ -140,11 +130,6 @@ pub trait Store:
         name: &StreamName,
         expected: u64,
         stream: ImageStream,
-    ) -> StoreResult<ImageStream>;
-    async fn delete_image_stream(
-        &self,
-        ns: &ProjectName,
-        name: &StreamName,
     ) -> StoreResult<ImageStream>;
 
     /// The image with this digest, if an import has stored it.

@@ -15,7 +15,7 @@ use sqlx::{Sqlite, Transaction};
 use tagstream_shared::user::{AuditEvent, TAGSTREAM_API_VERSION};
 use tagstream_shared::{Image, ImageStream, ObjectMeta, Project, ProjectName, StreamName, Time};
 
-use super::objects::{Objects, Stored};
+use super::objects::Stored;
 use super::{Listed, Store, StoreError, StoreResult};
 use tagstream_shared::object::ApiResource;
 use tagstream_shared::resources as kinds;
@@ -317,21 +317,6 @@ impl Store for SqliteStore {
         Ok(project)
     }
 
-    async fn list_image_streams(
-        &self,
-        ns: Option<&ProjectName>,
-    ) -> StoreResult<Listed<ImageStream>> {
-        self.list(ns).await
-    }
-
-    async fn get_image_stream(
-        &self,
-        ns: &ProjectName,
-        name: &StreamName,
-    ) -> StoreResult<ImageStream> {
-        self.get(Some(ns), name.as_str()).await
-    }
-
     async fn create_image_stream(
         &self,
         ns: &ProjectName,
@@ -369,14 +354,6 @@ impl Store for SqliteStore {
         Self::enqueue_tag_moves(&mut tx, ns, Some(&old), &stream).await?;
         self.commit(tx).await?;
         Ok(stream)
-    }
-
-    async fn delete_image_stream(
-        &self,
-        ns: &ProjectName,
-        name: &StreamName,
-    ) -> StoreResult<ImageStream> {
-        self.delete(Some(ns), name.as_str()).await
     }
 }
 

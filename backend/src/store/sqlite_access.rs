@@ -4,14 +4,13 @@
 
 use async_trait::async_trait;
 use tagstream_shared::ProjectName;
-use tagstream_shared::user::{AuditEvent, Group, RoleBinding, Token, User};
+use tagstream_shared::user::{AuditEvent, RoleBinding, Token, User};
 
 use super::access::{AccessStore, NewInvitation, Session, StoredToken};
-use super::objects::{ObjectStore, Objects};
 use super::sqlite::{Change, SqliteStore, decode_all, on_constraint};
-use super::{Listed, StoreError, StoreResult};
+use super::{StoreError, StoreResult};
 
-use tagstream_shared::resources::{GROUPS, ROLEBINDINGS, TOKENS, USERS};
+use tagstream_shared::resources::{ROLEBINDINGS, TOKENS, USERS};
 
 #[async_trait]
 impl AccessStore for SqliteStore {
@@ -21,14 +20,6 @@ impl AccessStore for SqliteStore {
             .fetch_one(&self.pool)
             .await?;
         Ok(u64::try_from(n).unwrap_or_default())
-    }
-
-    async fn list_users(&self) -> StoreResult<Listed<User>> {
-        self.list(None).await
-    }
-
-    async fn get_user(&self, name: &str) -> StoreResult<User> {
-        self.get(None, name).await
     }
 
     async fn create_user(
@@ -56,10 +47,6 @@ impl AccessStore for SqliteStore {
         .await?;
         self.commit(tx).await?;
         Ok(user)
-    }
-
-    async fn update_user(&self, name: &str, expected: u64, user: User) -> StoreResult<User> {
-        self.replace(None, name, expected, user).await
     }
 
     async fn delete_user(&self, name: &str) -> StoreResult<User> {
@@ -152,32 +139,6 @@ impl AccessStore for SqliteStore {
         Ok(Some(user))
     }
 
-    async fn list_groups(&self) -> StoreResult<Listed<Group>> {
-        self.list(None).await
-    }
-
-    async fn get_group(&self, name: &str) -> StoreResult<Group> {
-        self.get(None, name).await
-    }
-
-    async fn create_group(&self, mut group: Group) -> StoreResult<Group> {
-        let name = group.metadata.name().to_owned();
-        self.create_body(GROUPS, "", &name, &mut group).await?;
-        Ok(group)
-    }
-
-    async fn update_group(&self, name: &str, expected: u64, group: Group) -> StoreResult<Group> {
-        self.replace(None, name, expected, group).await
-    }
-
-    async fn delete_group(&self, name: &str) -> StoreResult<Group> {
-        self.delete(None, name).await
-    }
-
-    async fn list_role_bindings(&self, ns: &ProjectName) -> StoreResult<Listed<RoleBinding>> {
-        self.list(Some(ns)).await
-    }
-
     async fn all_role_bindings(&self) -> StoreResult<Vec<(String, RoleBinding)>> {
         let mut tx = self.pool.begin().await?;
         let rows = Self::bodies_in(&mut tx, ROLEBINDINGS, None).await?;
@@ -185,36 +146,6 @@ impl AccessStore for SqliteStore {
         rows.into_iter()
             .map(|(ns, body)| Ok((ns, serde_json::from_str(&body)?)))
             .collect()
-    }
-
-    async fn get_role_binding(&self, ns: &ProjectName, name: &str) -> StoreResult<RoleBinding> {
-        self.get(Some(ns), name).await
-    }
-
-    async fn create_role_binding(
-        &self,
-        ns: &ProjectName,
-        binding: RoleBinding,
-    ) -> StoreResult<RoleBinding> {
-        let name = binding.metadata.name().to_owned();
-        let mut binding = binding;
-        self.create_body(ROLEBINDINGS, ns.as_str(), &name, &mut binding)
-            .await?;
-        Ok(binding)
-    }
-
-    async fn update_role_binding(
-        &self,
-        ns: &ProjectName,
-        name: &str,
-        expected: u64,
-        binding: RoleBinding,
-    ) -> StoreResult<RoleBinding> {
-        self.replace(Some(ns), name, expected, binding).await
-    }
-
-    async fn delete_role_binding(&self, ns: &ProjectName, name: &str) -> StoreResult<RoleBinding> {
-        self.delete(Some(ns), name).await
     }
 
     async fn create_token(&self, user: &str, hash: &str, token: Token) -> StoreResult<Token> {

@@ -6,68 +6,15 @@ use async_trait::async_trait;
 use tagstream_shared::resources as kinds;
 use tagstream_shared::samples::CONFIG_NAME;
 use tagstream_shared::{
-    ImageStream, ProjectName, SamplesConfig, StreamName, Template, TemplateInstance, TemplateName,
+    ImageStream, ProjectName, SamplesConfig, StreamName, TemplateInstance, TemplateName,
 };
 
-use super::objects::{ObjectStore, Objects};
+use super::objects::Objects;
 use super::sqlite::{Change, SqliteStore};
-use super::{Listed, StoreError, StoreResult, TemplateStore};
+use super::{StoreError, StoreResult, TemplateStore};
 
 #[async_trait]
 impl TemplateStore for SqliteStore {
-    async fn list_templates(&self, ns: &ProjectName) -> StoreResult<Listed<Template>> {
-        self.list(Some(ns)).await
-    }
-
-    async fn get_template(&self, ns: &ProjectName, name: &TemplateName) -> StoreResult<Template> {
-        self.get(Some(ns), name.as_str()).await
-    }
-
-    async fn create_template(
-        &self,
-        ns: &ProjectName,
-        name: &TemplateName,
-        mut template: Template,
-    ) -> StoreResult<Template> {
-        self.create_body(kinds::TEMPLATES, ns.as_str(), name.as_str(), &mut template)
-            .await?;
-        Ok(template)
-    }
-
-    async fn update_template(
-        &self,
-        ns: &ProjectName,
-        name: &TemplateName,
-        expected: u64,
-        template: Template,
-    ) -> StoreResult<Template> {
-        self.replace(Some(ns), name.as_str(), expected, template)
-            .await
-    }
-
-    async fn delete_template(
-        &self,
-        ns: &ProjectName,
-        name: &TemplateName,
-    ) -> StoreResult<Template> {
-        self.delete(Some(ns), name.as_str()).await
-    }
-
-    async fn list_template_instances(
-        &self,
-        ns: &ProjectName,
-    ) -> StoreResult<Listed<TemplateInstance>> {
-        self.list(Some(ns)).await
-    }
-
-    async fn get_template_instance(
-        &self,
-        ns: &ProjectName,
-        name: &TemplateName,
-    ) -> StoreResult<TemplateInstance> {
-        self.get(Some(ns), name.as_str()).await
-    }
-
     async fn create_template_instance(
         &self,
         ns: &ProjectName,

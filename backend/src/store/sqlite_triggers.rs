@@ -9,10 +9,9 @@ use tagstream_shared::trigger::{
 };
 use tagstream_shared::{ImageStream, ObjectMeta, ProjectName, Time};
 
-use super::objects::Objects;
 use super::sqlite::{SqliteStore, decode_all};
 use super::triggers::{Attempt, DueDelivery, TriggerStore};
-use super::{Listed, StoreError, StoreResult};
+use super::{StoreError, StoreResult};
 use crate::triggers::moves::{new_import_failures, tag_moves};
 use crate::triggers::short_digest;
 
@@ -209,14 +208,6 @@ impl SqliteStore {
 
 #[async_trait]
 impl TriggerStore for SqliteStore {
-    async fn list_triggers(&self, ns: &ProjectName) -> StoreResult<Listed<Trigger>> {
-        self.list(Some(ns)).await
-    }
-
-    async fn get_trigger(&self, ns: &ProjectName, name: &str) -> StoreResult<Trigger> {
-        self.get(Some(ns), name).await
-    }
-
     async fn create_trigger(
         &self,
         ns: &ProjectName,
