@@ -3,17 +3,14 @@
 
 use async_trait::async_trait;
 use sqlx::{Sqlite, Transaction};
-use tagstream_shared::event::{Event, EventReason, EventType};
-use tagstream_shared::trigger::{
-    API_VERSION, Delivery, DeliveryPhase, DeliveryStatus, TagChangeEvent, Trigger,
-};
+use tagstream_shared::event::Event;
+use tagstream_shared::trigger::{API_VERSION, Delivery, DeliveryPhase, DeliveryStatus, Trigger};
 use tagstream_shared::{ImageStream, ObjectMeta, ProjectName, Time};
 
 use super::sqlite::{SqliteStore, decode_all};
 use super::triggers::{Attempt, DueDelivery, TriggerStore};
 use super::{StoreError, StoreResult};
-use crate::triggers::moves::{new_import_failures, tag_moves};
-use crate::triggers::short_digest;
+use crate::triggers::effects;
 
 use tagstream_shared::resources::{DELIVERIES, TRIGGERS};
 
@@ -62,24 +59,6 @@ fn delivery_of(row: DeliveryRow) -> StoreResult<Delivery> {
     })
 }
 
-fn tag_event(
-    ns: &str,
-    stream: &str,
-    tag: &str,
-    event_type: EventType,
-    reason: EventReason,
-    message: String,
-) -> Event {
-    crate::triggers::project_event(
-        ns,
-        "ImageStreamTag",
-        &format!("{stream}:{tag}"),
-        event_type,
-        reason,
-        message,
-    )
-}
-
 impl SqliteStore {
     /// Keeps a trigger's secret beside it (never in its body).
     async fn put_secret(
@@ -113,94 +92,38 @@ impl SqliteStore {
         Ok(())
     }
 
-    /// Inside a stream write: one outbox row per moved tag per trigger following it (paused
-    /// ones excepted), and the project's events for moves and new import failures.
+    /// Inside a stream write: persists what it causes (`triggers::effects` decides): the
+    /// project's events and the outbox rows for the triggers following the moved tags.
     pub(super) async fn enqueue_tag_moves(
         tx: &mut Transaction<'static, Sqlite>,
         ns: &str,
         before: Option<&ImageStream>,
         after: &ImageStream,
     ) -> StoreResult<()> {
-        let stream = after.metadata.name();
-        let moves = tag_moves(before, after);
-        let importing = crate::audit::actor() == crate::audit::IMPORTER;
-        for m in &moves {
-            let message = match &m.old {
-                Some(old) => format!(
-                    "{stream}:{} now points at {} (was {})",
-                    m.tag,
-                    short_digest(&m.new),
-                    short_digest(old)
-                ),
-                None => format!("{stream}:{} now points at {}", m.tag, short_digest(&m.new)),
-            };
-            let reason = if importing {
-                EventReason::Imported
-            } else {
-                EventReason::TagUpdated
-            };
-            Self::insert_event(
-                tx,
-                &tag_event(ns, stream, &m.tag, EventType::Normal, reason, message),
-            )
-            .await?;
+        let write = effects::of_stream_write(ns, before, after, &crate::audit::actor());
+        for event in &write.events {
+            Self::insert_event(tx, event).await?;
         }
-        for f in new_import_failures(before, after) {
-            let message = format!(
-                "import of {stream}:{} failed: {} {}",
-                f.tag, f.reason, f.message
-            );
-            Self::insert_event(
-                tx,
-                &tag_event(
-                    ns,
-                    stream,
-                    &f.tag,
-                    EventType::Warning,
-                    EventReason::ImportFailed,
-                    message,
-                ),
-            )
-            .await?;
-        }
-        if moves.is_empty() {
+        if !write.moved() {
             return Ok(());
         }
         let bodies = Self::bodies_in(tx, TRIGGERS, Some(ns)).await?;
         let triggers: Vec<Trigger> = decode_all(bodies.into_iter().map(|(_, b)| b).collect())?;
         let now = Time::now();
-        for m in moves {
-            let event_id = uuid::Uuid::new_v4().to_string();
-            for t in triggers
-                .iter()
-                .filter(|t| !t.spec.paused && t.follows(stream, &m.tag))
-            {
-                let event = TagChangeEvent {
-                    id: event_id.clone(),
-                    kind: TagChangeEvent::TYPE.into(),
-                    time: now,
-                    project: ns.to_owned(),
-                    stream: stream.to_owned(),
-                    tag: m.tag.clone(),
-                    old_digest: m.old.clone(),
-                    new_digest: m.new.clone(),
-                    pull_spec: m.pull_spec.clone(),
-                    trigger: t.metadata.name().to_owned(),
-                };
-                sqlx::query(
-                    "INSERT INTO deliveries (id, namespace, trigger, event_id, body, created, \
-                     next_attempt) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                )
-                .bind(uuid::Uuid::new_v4().to_string())
-                .bind(ns)
-                .bind(t.metadata.name())
-                .bind(&event_id)
-                .bind(serde_json::to_string(&event)?)
-                .bind(now.timestamp())
-                .bind(now.timestamp())
-                .execute(&mut **tx)
-                .await?;
-            }
+        for d in write.deliveries(&triggers, now) {
+            sqlx::query(
+                "INSERT INTO deliveries (id, namespace, trigger, event_id, body, created, \
+                 next_attempt) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(uuid::Uuid::new_v4().to_string())
+            .bind(ns)
+            .bind(&d.trigger)
+            .bind(&d.event_id)
+            .bind(serde_json::to_string(&d.event)?)
+            .bind(now.timestamp())
+            .bind(now.timestamp())
+            .execute(&mut **tx)
+            .await?;
         }
         Ok(())
     }
