@@ -140,7 +140,7 @@ pub async fn check(
             let access = project_access(state, p, &ns).await?;
             if !access.sees_project() {
                 return Err(ApiError::NotFound {
-                    resource: PROJECTS,
+                    resource: &PROJECTS,
                     name: ns.to_string(),
                 });
             }

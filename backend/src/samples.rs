@@ -257,7 +257,7 @@ async fn manage(
         {
             continue;
         }
-        match store.get::<ImageStream>(Some(ns), &name.as_ref()).await {
+        match store.get::<ImageStream>(Some(ns), name.as_ref()).await {
             Err(StoreError::NotFound { .. }) => {
                 let mut stream = crate::service::stream_for_create(desired, ns.as_str(), now);
                 // The one check every writer of spec tags runs (samples never link across
@@ -284,7 +284,7 @@ async fn manage(
         {
             continue;
         }
-        match store.get::<Template>(Some(ns), &name.as_ref()).await {
+        match store.get::<Template>(Some(ns), name.as_ref()).await {
             Err(StoreError::NotFound { .. }) => {
                 let mut template = desired;
                 let uid = uuid::Uuid::new_v4().to_string();
@@ -302,7 +302,7 @@ async fn manage(
                 let mut new = desired;
                 new.prepare_update(&stored);
                 store
-                    .replace::<Template>(Some(ns), &name.as_ref(), expected, new)
+                    .replace::<Template>(Some(ns), name.as_ref(), expected, new)
                     .await?;
                 tracing::info!(namespace = %ns, template = %name, "sample template put back as shipped");
             }
@@ -362,7 +362,7 @@ async fn put_back_stream(
             return Ok(());
         }
     }
-    Err(StoreError::conflict(tagstream_shared::resources::IMAGESTREAMS, name.as_str()).into())
+    Err(StoreError::conflict(&tagstream_shared::resources::IMAGESTREAMS, name.as_str()).into())
 }
 
 async fn remove(
@@ -380,9 +380,9 @@ async fn remove(
         {
             continue;
         }
-        match store.get::<ImageStream>(Some(ns), &name.as_ref()).await {
+        match store.get::<ImageStream>(Some(ns), name.as_ref()).await {
             Ok(stored) if is_managed(&stored.metadata) => {
-                match store.delete::<ImageStream>(Some(ns), &name.as_ref()).await {
+                match store.delete::<ImageStream>(Some(ns), name.as_ref()).await {
                     Ok(_) | Err(StoreError::NotFound { .. }) => {}
                     Err(e) => return Err(e.into()),
                 }
@@ -401,9 +401,9 @@ async fn remove(
         {
             continue;
         }
-        match store.get::<Template>(Some(ns), &name.as_ref()).await {
+        match store.get::<Template>(Some(ns), name.as_ref()).await {
             Ok(stored) if is_managed(&stored.metadata) => {
-                match store.delete::<Template>(Some(ns), &name.as_ref()).await {
+                match store.delete::<Template>(Some(ns), name.as_ref()).await {
                     Ok(_) | Err(StoreError::NotFound { .. }) => {}
                     Err(e) => return Err(e.into()),
                 }

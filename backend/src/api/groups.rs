@@ -81,7 +81,7 @@ async fn get_group(
     State(state): State<AppState>,
     Path(name): Path<String>,
 ) -> ApiResult<Json<Group>> {
-    let group = state.store.get::<Group>(None, &name.as_ref()).await?;
+    let group = state.store.get::<Group>(None, name.as_ref()).await?;
     Ok(Json(group))
 }
 
@@ -118,7 +118,7 @@ async fn replace_group(
             group.metadata.name()
         )));
     }
-    let current = state.store.get::<Group>(None, &name.as_ref()).await?;
+    let current = state.store.get::<Group>(None, name.as_ref()).await?;
     let mut group = normalized(group);
     group.metadata.name = Some(name.clone());
     let errors = validate(&group);
@@ -133,7 +133,7 @@ async fn replace_group(
     group.metadata.creation_timestamp = current.metadata.creation_timestamp;
     let updated = state
         .store
-        .replace::<Group>(None, &name.as_ref(), expected, group)
+        .replace::<Group>(None, name.as_ref(), expected, group)
         .await?;
     Ok(Json(updated))
 }
@@ -142,6 +142,6 @@ async fn delete_group(
     State(state): State<AppState>,
     Path(name): Path<String>,
 ) -> ApiResult<Json<Group>> {
-    let group = state.store.delete::<Group>(None, &name.as_ref()).await?;
+    let group = state.store.delete::<Group>(None, name.as_ref()).await?;
     Ok(Json(group))
 }

@@ -39,12 +39,12 @@ async fn get_image_stream_image(
 ) -> ApiResult<Json<ImageStreamImage>> {
     let wanted: StreamImageName = name.parse().map_err(ApiError::BadRequest)?;
     let not_found = || ApiError::NotFound {
-        resource: IMAGESTREAMIMAGES,
+        resource: &IMAGESTREAMIMAGES,
         name: name.clone(),
     };
     let stream = state
         .store
-        .get::<tagstream_shared::ImageStream>(Some(&ns), &wanted.stream.as_ref())
+        .get::<tagstream_shared::ImageStream>(Some(&ns), wanted.stream.as_ref())
         .await
         .map_err(|e| match e {
             StoreError::NotFound { .. } => not_found(),
@@ -80,7 +80,7 @@ async fn get_image_stream_image(
         [one] => one.clone(),
         _ => {
             return Err(ApiError::Ambiguous {
-                resource: IMAGESTREAMIMAGES,
+                resource: &IMAGESTREAMIMAGES,
                 name,
                 candidates: matches,
             });

@@ -374,7 +374,7 @@ async fn save(
         }
     }
     Err(ApiError::Conflict {
-        resource: IMAGESTREAMS,
+        resource: &IMAGESTREAMS,
         name: name.to_string(),
     })
 }

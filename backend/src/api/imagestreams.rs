@@ -244,7 +244,7 @@ async fn get_image_stream(
 ) -> ApiResult<Json<ImageStream>> {
     let stream = state
         .store
-        .get::<ImageStream>(Some(&ns), &name.as_ref())
+        .get::<ImageStream>(Some(&ns), name.as_ref())
         .await?;
     Ok(Json(stream))
 }
@@ -309,7 +309,7 @@ async fn patch_image_stream(
     for _ in 0..PATCH_ATTEMPTS {
         let current = state
             .store
-            .get::<ImageStream>(Some(&ns), &name.as_ref())
+            .get::<ImageStream>(Some(&ns), name.as_ref())
             .await?;
         let mut document =
             serde_json::to_value(&current).map_err(|e| ApiError::Internal(Box::new(e)))?;
@@ -327,7 +327,7 @@ async fn patch_image_stream(
         }
     }
     Err(ApiError::Conflict {
-        resource: IMAGESTREAMS,
+        resource: &IMAGESTREAMS,
         name: name.to_string(),
     })
 }
@@ -344,7 +344,7 @@ async fn replace_image_stream_status(
     crate::source_access::authorize_status_images(&state, &caller, &ns, &stream).await?;
     let old = state
         .store
-        .get::<ImageStream>(Some(&ns), &name.as_ref())
+        .get::<ImageStream>(Some(&ns), name.as_ref())
         .await?;
     let new = service::stream_with_status(&old, stream.status);
     let updated = state
@@ -362,7 +362,7 @@ async fn delete_image_stream(
 ) -> ApiResult<Json<ImageStream>> {
     let deleted = state
         .store
-        .delete::<ImageStream>(Some(&ns), &name.as_ref())
+        .delete::<ImageStream>(Some(&ns), name.as_ref())
         .await?;
     tracing::info!(namespace = %ns, stream = %name, "image stream deleted");
     Ok(Json(deleted))

@@ -230,7 +230,7 @@ async fn patch<K: Kind>(
         }
     }
     Err(ApiError::Conflict {
-        resource: K::RESOURCE,
+        resource: &K::RESOURCE,
         name: path.name.to_string(),
     })
 }

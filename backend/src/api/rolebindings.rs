@@ -161,7 +161,7 @@ async fn get_binding(
     let ns = ns_of(&ns)?;
     let binding = state
         .store
-        .get::<RoleBinding>(Some(&ns), &name.as_ref())
+        .get::<RoleBinding>(Some(&ns), name.as_ref())
         .await?;
     Ok(Json(binding))
 }
@@ -211,7 +211,7 @@ async fn replace_binding(
     admit(&state, &caller, &ns, &binding).await?;
     let current = state
         .store
-        .get::<RoleBinding>(Some(&ns), &name.as_ref())
+        .get::<RoleBinding>(Some(&ns), name.as_ref())
         .await?;
     may_change(&state, &caller, &ns, &current).await?;
     let expected = expected_version(
@@ -225,7 +225,7 @@ async fn replace_binding(
     binding.metadata.creation_timestamp = current.metadata.creation_timestamp;
     let updated = state
         .store
-        .replace::<RoleBinding>(Some(&ns), &name.as_ref(), expected, binding)
+        .replace::<RoleBinding>(Some(&ns), name.as_ref(), expected, binding)
         .await?;
     Ok(Json(updated))
 }
@@ -238,12 +238,12 @@ async fn delete_binding(
     let ns = ns_of(&ns)?;
     let current = state
         .store
-        .get::<RoleBinding>(Some(&ns), &name.as_ref())
+        .get::<RoleBinding>(Some(&ns), name.as_ref())
         .await?;
     may_change(&state, &caller, &ns, &current).await?;
     let deleted = state
         .store
-        .delete::<RoleBinding>(Some(&ns), &name.as_ref())
+        .delete::<RoleBinding>(Some(&ns), name.as_ref())
         .await?;
     Ok(Json(deleted))
 }

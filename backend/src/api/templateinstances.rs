@@ -168,7 +168,7 @@ async fn create_template_instance(
         {
             Ok(_) => {
                 return Err(ApiError::AlreadyExists {
-                    resource: IMAGESTREAMS,
+                    resource: &IMAGESTREAMS,
                     name: stream_name.to_string(),
                 });
             }
@@ -182,7 +182,7 @@ async fn create_template_instance(
         .create_template_instance(&ns, &name, plan.record, plan.streams)
         .await
         // All or nothing, answered about the instance (the streams were checked above).
-        .map_err(|e| ApiError::from(e.about(TEMPLATEINSTANCES, name.as_str())))?;
+        .map_err(|e| ApiError::from(e.about(&TEMPLATEINSTANCES, name.as_str())))?;
     // Its streams may have tags to import or to follow now.
     state.importer.wake();
     let mut answer = plan.answer;
@@ -198,7 +198,7 @@ async fn get_template_instance(
 ) -> ApiResult<Response> {
     let mut instance = state
         .store
-        .get::<TemplateInstance>(Some(&ns), &name.as_ref())
+        .get::<TemplateInstance>(Some(&ns), name.as_ref())
         .await?;
     template_service::mask_generated(&mut instance);
     Ok(accept.respond(StatusCode::OK, &instance))

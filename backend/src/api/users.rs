@@ -87,7 +87,7 @@ async fn get_user(
     Path(name): Path<String>,
 ) -> ApiResult<Json<User>> {
     let name = target(&caller, &name);
-    let user = match state.store.get::<User>(None, &name.as_ref()).await {
+    let user = match state.store.get::<User>(None, name.as_ref()).await {
         Ok(u) => u,
         // Signed in through a proxy without a stored user: who they are, as the proxy said.
         Err(StoreError::NotFound { .. }) if name == caller.name() => User {
@@ -189,7 +189,7 @@ async fn replace_user(
             body.metadata.name()
         )));
     }
-    let current = state.store.get::<User>(None, &name.as_ref()).await?;
+    let current = state.store.get::<User>(None, name.as_ref()).await?;
     let expected = expected_version(body.metadata.resource_version.as_deref(), &current.metadata)?;
     let mut user = current;
     user.full_name = body.full_name;
@@ -197,7 +197,7 @@ async fn replace_user(
     user.metadata.annotations = body.metadata.annotations;
     let updated = state
         .store
-        .replace::<User>(None, &name.as_ref(), expected, user)
+        .replace::<User>(None, name.as_ref(), expected, user)
         .await?;
     Ok(Json(with_groups(&state, updated).await?))
 }
@@ -248,7 +248,7 @@ async fn create_token(
     Body(body): Body<Token>,
 ) -> ApiResult<(StatusCode, Json<Token>)> {
     let name = target(&caller, &name);
-    state.store.get::<User>(None, &name.as_ref()).await?;
+    state.store.get::<User>(None, name.as_ref()).await?;
     let mut errors = Vec::new();
     if let Some(p) = &body.spec.project
         && let Err(e) = p.parse::<ProjectName>()

@@ -350,7 +350,7 @@ impl Importer {
             }
         }
         Err(StoreError::conflict(
-            tagstream_shared::resources::IMAGESTREAMS,
+            &tagstream_shared::resources::IMAGESTREAMS,
             name.as_str(),
         ))
     }

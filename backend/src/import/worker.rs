@@ -397,7 +397,7 @@ mod tests {
         assert_eq!(importer.tracked_tags(), 2, "both failed imports back off");
 
         let stored = store
-            .get::<ImageStream>(Some(&ns), &name.as_ref())
+            .get::<ImageStream>(Some(&ns), name.as_ref())
             .await
             .expect("stored");
         let mut new = stored.clone();
@@ -417,7 +417,7 @@ mod tests {
         assert_eq!(importer.tracked_tags(), 1, "the removed tag's timers went");
 
         store
-            .delete::<ImageStream>(Some(&ns), &name.as_ref())
+            .delete::<ImageStream>(Some(&ns), name.as_ref())
             .await
             .expect("deleted");
         importer.pass().await;

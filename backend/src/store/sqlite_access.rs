@@ -30,7 +30,7 @@ impl AccessStore for SqliteStore {
     ) -> StoreResult<User> {
         let name = user.metadata.name().to_owned();
         let (mut tx, revision) = self.begin_write().await?;
-        Self::insert_in(&mut tx, revision, USERS, "", &name, &mut user).await?;
+        Self::insert_in(&mut tx, revision, &USERS, "", &name, &mut user).await?;
         let (invitation_hash, invitation_expires) = invitation.map(|i| (i.hash, i.expires)).unzip();
         sqlx::query(
             "INSERT INTO credentials (user, password_hash, invitation_hash, invitation_expires) \
@@ -51,7 +51,7 @@ impl AccessStore for SqliteStore {
 
     async fn delete_user(&self, name: &str) -> StoreResult<User> {
         let (mut tx, revision) = self.begin_write().await?;
-        let user = serde_json::from_str(&Self::remove_in(&mut tx, USERS, "", name).await?)?;
+        let user = serde_json::from_str(&Self::remove_in(&mut tx, &USERS, "", name).await?)?;
         for table in ["credentials", "tokens", "sessions"] {
             sqlx::query(&format!("DELETE FROM {table} WHERE user = ?"))
                 .bind(name)
@@ -85,7 +85,7 @@ impl AccessStore for SqliteStore {
         .execute(&mut *tx)
         .await?;
         if done.rows_affected() == 0 {
-            return Err(StoreError::not_found(USERS, name));
+            return Err(StoreError::not_found(&USERS, name));
         }
         sqlx::query("DELETE FROM sessions WHERE user = ?")
             .bind(name)
@@ -141,7 +141,7 @@ impl AccessStore for SqliteStore {
 
     async fn all_role_bindings(&self) -> StoreResult<Vec<(String, RoleBinding)>> {
         let mut tx = self.pool.begin().await?;
-        let rows = Self::bodies_in(&mut tx, ROLEBINDINGS, None).await?;
+        let rows = Self::bodies_in(&mut tx, &ROLEBINDINGS, None).await?;
         tx.commit().await?;
         rows.into_iter()
             .map(|(ns, body)| Ok((ns, serde_json::from_str(&body)?)))
@@ -168,10 +168,10 @@ impl AccessStore for SqliteStore {
         .bind(serde_json::to_string(&token)?)
         .execute(&mut *tx)
         .await
-        .map_err(on_constraint(TOKENS, None, &id))?;
+        .map_err(on_constraint(&TOKENS, None, &id))?;
         Self::record(
             &mut tx,
-            Change::create(TOKENS, None, &format!("{user}/{id}"), revision),
+            Change::create(&TOKENS, None, &format!("{user}/{id}"), revision),
         )
         .await?;
         self.commit(tx).await?;
@@ -195,10 +195,10 @@ impl AccessStore for SqliteStore {
                 .bind(id)
                 .fetch_optional(&mut *tx)
                 .await?;
-        let token = serde_json::from_str(&body.ok_or_else(|| StoreError::not_found(TOKENS, id))?)?;
+        let token = serde_json::from_str(&body.ok_or_else(|| StoreError::not_found(&TOKENS, id))?)?;
         Self::record(
             &mut tx,
-            Change::delete(TOKENS, None, &format!("{user}/{id}"), None),
+            Change::delete(&TOKENS, None, &format!("{user}/{id}"), None),
         )
         .await?;
         self.commit(tx).await?;

@@ -27,7 +27,7 @@ impl TemplateStore for SqliteStore {
         Self::insert_in(
             &mut tx,
             revision,
-            kinds::TEMPLATEINSTANCES,
+            &kinds::TEMPLATEINSTANCES,
             ns,
             name.as_str(),
             &mut instance,
@@ -37,7 +37,7 @@ impl TemplateStore for SqliteStore {
             Self::insert_in(
                 &mut tx,
                 revision,
-                kinds::IMAGESTREAMS,
+                &kinds::IMAGESTREAMS,
                 ns,
                 stream_name.as_str(),
                 &mut stream,
@@ -56,7 +56,7 @@ impl TemplateStore for SqliteStore {
     ) -> StoreResult<TemplateInstance> {
         let (mut tx, _) = self.begin_write().await?;
         let ns = ns.as_str();
-        let body = Self::remove_in(&mut tx, kinds::TEMPLATEINSTANCES, ns, name.as_str()).await?;
+        let body = Self::remove_in(&mut tx, &kinds::TEMPLATEINSTANCES, ns, name.as_str()).await?;
         let instance: TemplateInstance = serde_json::from_str(&body)?;
         for object in &instance.status.objects {
             let r = &object.reference;
@@ -77,7 +77,7 @@ impl TemplateStore for SqliteStore {
             .await?;
             Self::record(
                 &mut tx,
-                Change::delete(kinds::IMAGESTREAMS, Some(ns), &r.name, None),
+                Change::delete(&kinds::IMAGESTREAMS, Some(ns), &r.name, None),
             )
             .await?;
         }
@@ -98,7 +98,7 @@ impl TemplateStore for SqliteStore {
         expected: Option<u64>,
         mut config: SamplesConfig,
     ) -> StoreResult<SamplesConfig> {
-        let r = kinds::SAMPLES_CONFIGS;
+        let r = &kinds::SAMPLES_CONFIGS;
         let (mut tx, revision) = self.begin_write().await?;
         let stored = Self::row_in(&mut tx, r, "", CONFIG_NAME).await?;
         if let Some(expected) = expected

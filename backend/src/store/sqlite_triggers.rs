@@ -107,7 +107,7 @@ impl SqliteStore {
         if !write.moved() {
             return Ok(());
         }
-        let bodies = Self::bodies_in(tx, TRIGGERS, Some(ns)).await?;
+        let bodies = Self::bodies_in(tx, &TRIGGERS, Some(ns)).await?;
         let triggers: Vec<Trigger> = decode_all(bodies.into_iter().map(|(_, b)| b).collect())?;
         let now = Time::now();
         for d in write.deliveries(&triggers, now) {
@@ -140,7 +140,7 @@ impl TriggerStore for SqliteStore {
         trigger.spec.webhook.secret = None;
         let (name, ns) = (trigger.metadata.name().to_owned(), ns.as_str());
         let (mut tx, revision) = self.begin_write().await?;
-        Self::insert_in(&mut tx, revision, TRIGGERS, ns, &name, &mut trigger).await?;
+        Self::insert_in(&mut tx, revision, &TRIGGERS, ns, &name, &mut trigger).await?;
         Self::put_secret(&mut tx, ns, &name, &secret).await?;
         self.commit(tx).await?;
         Ok(trigger)
@@ -160,7 +160,7 @@ impl TriggerStore for SqliteStore {
         Self::update_in(
             &mut tx,
             revision,
-            TRIGGERS,
+            &TRIGGERS,
             ns,
             name,
             Some(expected),
@@ -176,7 +176,7 @@ impl TriggerStore for SqliteStore {
 
     async fn delete_trigger(&self, ns: &ProjectName, name: &str) -> StoreResult<Trigger> {
         let (mut tx, _) = self.begin_write().await?;
-        let body = Self::remove_in(&mut tx, TRIGGERS, ns.as_str(), name).await?;
+        let body = Self::remove_in(&mut tx, &TRIGGERS, ns.as_str(), name).await?;
         sqlx::query("DELETE FROM deliveries WHERE namespace = ? AND trigger = ?")
             .bind(ns.as_str())
             .bind(name)
@@ -306,7 +306,7 @@ impl TriggerStore for SqliteStore {
         .execute(&mut *tx)
         .await?;
         if copied.rows_affected() == 0 {
-            return Err(StoreError::not_found(DELIVERIES, id));
+            return Err(StoreError::not_found(&DELIVERIES, id));
         }
         let row: DeliveryRow = sqlx::query_as(&format!(
             "SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE id = ?"

@@ -4,6 +4,8 @@
 //! Kubernetes `Status` errors naming it, is authorized by its declared access rule, and goes
 //! with its project.
 
+#![expect(clippy::unwrap_used, reason = "test set-up failing is a test failure")]
+
 use std::collections::BTreeMap;
 
 use reqwest::StatusCode;
