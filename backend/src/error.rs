@@ -12,11 +12,20 @@ use crate::store::StoreError;
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     #[error("{resource} {name:?} not found")]
-    NotFound { resource: Resource, name: String },
+    NotFound {
+        resource: &'static Resource,
+        name: String,
+    },
     #[error("{resource} {name:?} already exists")]
-    AlreadyExists { resource: Resource, name: String },
+    AlreadyExists {
+        resource: &'static Resource,
+        name: String,
+    },
     #[error("stale resourceVersion for {resource} {name:?}")]
-    Conflict { resource: Resource, name: String },
+    Conflict {
+        resource: &'static Resource,
+        name: String,
+    },
     #[error("{kind} {name:?} is invalid")]
     Invalid {
         kind: &'static str,
@@ -25,7 +34,7 @@ pub enum ApiError {
     },
     #[error("{resource} {name:?} matches several objects")]
     Ambiguous {
-        resource: Resource,
+        resource: &'static Resource,
         name: String,
         candidates: Vec<String>,
     },
@@ -66,17 +75,6 @@ pub enum ApiError {
 pub type ApiResult<T> = Result<T, ApiError>;
 
 impl ApiError {
-    /// Maps a store error about one object to what the caller sees.
-    pub fn from_store(err: StoreError, resource: Resource, name: &str) -> Self {
-        let name = name.to_owned();
-        match err {
-            StoreError::NotFound => Self::NotFound { resource, name },
-            StoreError::AlreadyExists => Self::AlreadyExists { resource, name },
-            StoreError::Conflict => Self::Conflict { resource, name },
-            other => Self::Internal(Box::new(other)),
-        }
-    }
-
     /// The `Status` body, worded as the Kubernetes API server words it.
     pub fn to_status(&self) -> Status {
         match self {
@@ -211,8 +209,19 @@ pub fn status_response(status: Status) -> Response {
     (code, Json(status)).into_response()
 }
 
+/// The one mapping of store outcomes: missing is 404, taken 409 AlreadyExists, stale 409
+/// Conflict, each naming the resource and object the store named; the rest is internal.
 impl From<StoreError> for ApiError {
     fn from(err: StoreError) -> Self {
-        Self::Internal(Box::new(err))
+        match err {
+            StoreError::NotFound { resource, name } => Self::NotFound { resource, name },
+            StoreError::AlreadyExists { resource, name } => Self::AlreadyExists { resource, name },
+            StoreError::Conflict { resource, name } => Self::Conflict { resource, name },
+            StoreError::NoProject { name } => Self::NotFound {
+                resource: &crate::api::PROJECTS,
+                name,
+            },
+            other => Self::Internal(Box::new(other)),
+        }
     }
 }

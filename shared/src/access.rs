@@ -102,36 +102,13 @@ impl Resource {
         Self::Events,
     ];
 
+    /// The plural name, from the resource's one declaration (`crate::resources`).
     pub fn plural(self) -> &'static str {
-        match self {
-            Self::Projects => "projects",
-            Self::ImageStreams => "imagestreams",
-            Self::ImageStreamTags => "imagestreamtags",
-            Self::ImageStreamImages => "imagestreamimages",
-            Self::ImageStreamImports => "imagestreamimports",
-            Self::Templates => "templates",
-            Self::ProcessedTemplates => "processedtemplates",
-            Self::TemplateInstances => "templateinstances",
-            Self::RoleBindings => "rolebindings",
-            Self::Triggers => "triggers",
-            Self::AuditEvents => "auditevents",
-            Self::Events => "events",
-        }
+        crate::resources::of_access(self).plural
     }
 
     pub fn group(self) -> &'static str {
-        match self {
-            Self::Projects => "project.openshift.io",
-            Self::ImageStreams
-            | Self::ImageStreamTags
-            | Self::ImageStreamImages
-            | Self::ImageStreamImports => "image.openshift.io",
-            Self::Templates | Self::ProcessedTemplates | Self::TemplateInstances => {
-                "template.openshift.io"
-            }
-            Self::RoleBindings => "rbac.authorization.k8s.io",
-            Self::Triggers | Self::AuditEvents | Self::Events => "tagstream.io",
-        }
+        crate::resources::of_access(self).group
     }
 
     fn is_image(self) -> bool {

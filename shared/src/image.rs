@@ -54,8 +54,7 @@ pub struct Image {
 }
 
 impl Image {
-    pub const KIND: &'static str = "Image";
-    pub const RESOURCE: &'static str = "images";
+    pub const KIND: &'static str = crate::resources::IMAGES.kind;
 
     /// The digest this image is known by.
     pub fn digest(&self) -> &str {
@@ -185,8 +184,7 @@ pub struct ImageStreamImage {
 }
 
 impl ImageStreamImage {
-    pub const KIND: &'static str = "ImageStreamImage";
-    pub const RESOURCE: &'static str = "imagestreamimages";
+    pub const KIND: &'static str = crate::resources::IMAGESTREAMIMAGES.kind;
 }
 
 /// `stream@digest` as a path names one image of a stream; the digest part may be a prefix

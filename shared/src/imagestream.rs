@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::meta::{Extra, ObjectMeta, Time};
 use crate::reference::{Digest, ImageReference};
 
-pub const API_VERSION: &str = "image.openshift.io/v1";
+pub const API_VERSION: &str = crate::resources::IMAGESTREAMS.api_version;
 pub const GROUP: &str = "image.openshift.io";
 
 fn is_false(b: &bool) -> bool {
@@ -236,8 +236,7 @@ pub struct TagEventCondition {
 }
 
 impl ImageStream {
-    pub const KIND: &'static str = "ImageStream";
-    pub const RESOURCE: &'static str = "imagestreams";
+    pub const KIND: &'static str = crate::resources::IMAGESTREAMS.kind;
 
     /// An empty stream named `name`, with kind and apiVersion set.
     pub fn new(name: &str) -> Self {
@@ -345,8 +344,7 @@ impl ImageStreamTag {
             .ok()
     }
 
-    pub const KIND: &'static str = "ImageStreamTag";
-    pub const RESOURCE: &'static str = "imagestreamtags";
+    pub const KIND: &'static str = crate::resources::IMAGESTREAMTAGS.kind;
 }
 
 pub use crate::image::Image;

@@ -28,8 +28,7 @@ pub struct ImageStreamImport {
 }
 
 impl ImageStreamImport {
-    pub const KIND: &'static str = "ImageStreamImport";
-    pub const RESOURCE: &'static str = "imagestreamimports";
+    pub const KIND: &'static str = crate::resources::IMAGESTREAMIMPORTS.kind;
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

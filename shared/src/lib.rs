@@ -16,9 +16,11 @@ pub mod import;
 pub mod list;
 pub mod meta;
 pub mod names;
+pub mod object;
 pub mod paths;
 pub mod project;
 pub mod reference;
+pub mod resources;
 pub mod samples;
 pub mod status;
 pub mod template;
@@ -44,7 +46,10 @@ pub use import::{
 };
 pub use list::List;
 pub use meta::{ListMeta, ObjectMeta, Time};
-pub use names::{NameError, ProjectName, StreamName, StreamTagName, TagName, TemplateName};
+pub use names::{
+    GroupName, NameError, ProjectName, RoleBindingName, StreamName, StreamTagName, TagName,
+    TemplateName, TokenId, TriggerName, UserName,
+};
 pub use project::Project;
 pub use reference::{AnyReference, Digest, ImageReference, NormalizedReference, ReferenceError};
 pub use samples::{ManagementState, SamplesConfig};

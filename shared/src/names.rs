@@ -154,20 +154,107 @@ name_type!(
     /// A template's (or template instance's) name: a DNS-1123 subdomain, as Kubernetes requires of
     /// object names: lower-case letters, digits, '-' and '.', at most 253 characters.
     TemplateName,
+    check_subdomain
+);
+
+/// A DNS-1123 subdomain, as Kubernetes requires of most object names.
+fn check_subdomain(s: &str) -> Result<(), NameError> {
+    if s.is_empty() {
+        return Err(NameError("name must not be empty".into()));
+    }
+    if s.len() > OBJECT_NAME_MAX || !s.split('.').all(is_dns1123_label) {
+        return Err(NameError(
+            "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric \
+             characters, '-' or '.', and must start and end with an alphanumeric character \
+             (e.g. 'rails-postgresql-example'), at most 253 characters"
+                .into(),
+        ));
+    }
+    Ok(())
+}
+
+name_type!(
+    /// A trigger's name: a DNS-1123 subdomain.
+    TriggerName,
+    check_subdomain
+);
+
+name_type!(
+    /// A user's name, as OpenShift allows it; `system:` names are the server's own accounts
+    /// (the API refuses to create them). `~` in a path means the caller and is resolved before
+    /// parsing.
+    UserName,
     |s| {
-        let label_ok = |l: &str| is_dns1123_label(l);
-        if s.is_empty() {
-            return Err(NameError("name must not be empty".into()));
+        if s.is_empty() || s.len() > OBJECT_NAME_MAX {
+            return Err(NameError("must be 1 to 253 characters long".into()));
         }
-        if s.len() > OBJECT_NAME_MAX || !s.split('.').all(label_ok) {
+        if matches!(s, "~" | "." | "..") || s.contains(['/', '%', ':']) {
             return Err(NameError(
-                "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric \
-                 characters, '-' or '.', and must start and end with an alphanumeric character \
-                 (e.g. 'rails-postgresql-example'), at most 253 characters"
+                "may not be \"~\", \".\" or \"..\" and may not contain \"/\", \"%\" or \":\""
                     .into(),
             ));
         }
+        if s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(NameError("may not contain white space".into()));
+        }
         Ok(())
+    }
+);
+
+name_type!(
+    /// A team's name (an OpenShift Group): 1 to 253 characters without `/`, `%` or white space
+    /// (`system:cluster-admins` is one).
+    GroupName,
+    |s| {
+        let ok = !s.is_empty()
+            && s.len() <= OBJECT_NAME_MAX
+            && !matches!(s, "." | "..")
+            && !s.contains(['/', '%'])
+            && !s.chars().any(char::is_whitespace);
+        if ok {
+            Ok(())
+        } else {
+            Err(NameError(
+                "must be 1 to 253 characters without \"/\", \"%\" or white space".into(),
+            ))
+        }
+    }
+);
+
+name_type!(
+    /// A RoleBinding's name: lower-case letters, digits, `-`, `.` and `:` (the generated
+    /// `system:image-pullers` style), at most 253 characters.
+    RoleBindingName,
+    |s| {
+        let ok = !s.is_empty()
+            && s.len() <= OBJECT_NAME_MAX
+            && s.bytes().all(|b| {
+                b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'.' | b':')
+            });
+        if ok {
+            Ok(())
+        } else {
+            Err(NameError(
+                "must be 1 to 253 lower-case letters, digits, '-', '.' or ':'".into(),
+            ))
+        }
+    }
+);
+
+name_type!(
+    /// An API token's id (the server makes them UUIDs): a path segment of at most 253
+    /// characters without `/` or white space.
+    TokenId,
+    |s| {
+        let ok = !s.is_empty()
+            && s.len() <= OBJECT_NAME_MAX
+            && !s.contains('/')
+            && !s.chars().any(|c| c.is_whitespace() || c.is_control());
+        if ok {
+            Ok(())
+        } else {
+            Err(NameError("must be a token id".into()))
+        }
     }
 );
 

@@ -1,18 +1,22 @@
-//! The API's paths, built in one place for the console's client and checked by the server's tests.
+//! The API's paths, built in one place for the console's client and checked by the server's
+//! tests. Each is put together from its resource's one declaration (`crate::resources`).
 
-pub const PROJECTS: &str = "/apis/project.openshift.io/v1/projects";
+use crate::resources as r;
+
+pub const PROJECTS: &str = r::PROJECTS.collection_route;
+/// Image streams across every project the caller may list.
 pub const IMAGESTREAMS_ALL: &str = "/apis/image.openshift.io/v1/imagestreams";
 
 pub fn project(name: &str) -> String {
-    format!("{PROJECTS}/{name}")
+    r::PROJECTS.item(None, name)
 }
 
 pub fn imagestreams(ns: &str) -> String {
-    format!("/apis/image.openshift.io/v1/namespaces/{ns}/imagestreams")
+    r::IMAGESTREAMS.collection(Some(ns))
 }
 
 pub fn imagestream(ns: &str, name: &str) -> String {
-    format!("{}/{name}", imagestreams(ns))
+    r::IMAGESTREAMS.item(Some(ns), name)
 }
 
 /// The status subresource: the only way a client writes a stream's tag history directly.
@@ -21,43 +25,43 @@ pub fn imagestream_status(ns: &str, name: &str) -> String {
 }
 
 pub fn imagestreamtag(ns: &str, name: &str, tag: &str) -> String {
-    format!("/apis/image.openshift.io/v1/namespaces/{ns}/imagestreamtags/{name}:{tag}")
+    r::IMAGESTREAMTAGS.item(Some(ns), &format!("{name}:{tag}"))
 }
 
 pub fn imagestreamimports(ns: &str) -> String {
-    format!("/apis/image.openshift.io/v1/namespaces/{ns}/imagestreamimports")
+    r::IMAGESTREAMIMPORTS.collection(Some(ns))
 }
 
 pub fn imagestreamimage(ns: &str, name: &str, digest: &str) -> String {
-    format!("/apis/image.openshift.io/v1/namespaces/{ns}/imagestreamimages/{name}@{digest}")
+    r::IMAGESTREAMIMAGES.item(Some(ns), &format!("{name}@{digest}"))
 }
 
 pub fn templates(ns: &str) -> String {
-    format!("/apis/template.openshift.io/v1/namespaces/{ns}/templates")
+    r::TEMPLATES.collection(Some(ns))
 }
 
 pub fn template(ns: &str, name: &str) -> String {
-    format!("{}/{name}", templates(ns))
+    r::TEMPLATES.item(Some(ns), name)
 }
 
 /// `POST` a template here to have it processed (nothing is stored).
 pub fn processed_templates(ns: &str) -> String {
-    format!("/apis/template.openshift.io/v1/namespaces/{ns}/processedtemplates")
+    r::PROCESSEDTEMPLATES.collection(Some(ns))
 }
 
 pub fn template_instances(ns: &str) -> String {
-    format!("/apis/template.openshift.io/v1/namespaces/{ns}/templateinstances")
+    r::TEMPLATEINSTANCES.collection(Some(ns))
 }
 
 pub fn template_instance(ns: &str, name: &str) -> String {
-    format!("{}/{name}", template_instances(ns))
+    r::TEMPLATEINSTANCES.item(Some(ns), name)
 }
 
 /// The one samples config.
 pub const SAMPLES_CONFIG: &str = "/apis/samples.operator.openshift.io/v1/configs/cluster";
 
-pub const USERS: &str = "/apis/user.openshift.io/v1/users";
-pub const GROUPS: &str = "/apis/user.openshift.io/v1/groups";
+pub const USERS: &str = r::USERS.collection_route;
+pub const GROUPS: &str = r::GROUPS.collection_route;
 /// Who the caller is (and the CSRF token of their session).
 pub const WHOAMI: &str = "/apis/tagstream.io/v1/whoami";
 pub const LOGIN: &str = "/apis/tagstream.io/v1/login";
@@ -67,15 +71,15 @@ pub const PASSWORD: &str = "/apis/tagstream.io/v1/password";
 pub const AUDIT_EVENTS_ALL: &str = "/apis/tagstream.io/v1/auditevents";
 
 pub fn user(name: &str) -> String {
-    format!("{USERS}/{name}")
+    r::USERS.item(None, name)
 }
 
 pub fn group(name: &str) -> String {
-    format!("{GROUPS}/{name}")
+    r::GROUPS.item(None, name)
 }
 
 pub fn tokens(user: &str) -> String {
-    format!("{USERS}/{user}/tokens")
+    format!("{}/{}", self::user(user), r::TOKENS.plural)
 }
 
 pub fn token(user: &str, id: &str) -> String {
@@ -83,19 +87,19 @@ pub fn token(user: &str, id: &str) -> String {
 }
 
 pub fn invitation(token: &str) -> String {
-    format!("/apis/tagstream.io/v1/invitations/{token}")
+    r::INVITATIONS.item(None, token)
 }
 
 pub fn rolebindings(ns: &str) -> String {
-    format!("/apis/rbac.authorization.k8s.io/v1/namespaces/{ns}/rolebindings")
+    r::ROLEBINDINGS.collection(Some(ns))
 }
 
 pub fn rolebinding(ns: &str, name: &str) -> String {
-    format!("{}/{name}", rolebindings(ns))
+    r::ROLEBINDINGS.item(Some(ns), name)
 }
 
 pub fn audit_events(ns: &str) -> String {
-    format!("/apis/tagstream.io/v1/namespaces/{ns}/auditevents")
+    r::AUDITEVENTS.collection(Some(ns))
 }
 
 pub fn access_reviews(ns: &str) -> String {
@@ -104,15 +108,15 @@ pub fn access_reviews(ns: &str) -> String {
 
 /// `POST` an ImageStreamTag here to create it.
 pub fn imagestreamtags_in(ns: &str) -> String {
-    format!("/apis/image.openshift.io/v1/namespaces/{ns}/imagestreamtags")
+    r::IMAGESTREAMTAGS.collection(Some(ns))
 }
 
 pub fn triggers(ns: &str) -> String {
-    format!("/apis/tagstream.io/v1/namespaces/{ns}/triggers")
+    r::TRIGGERS.collection(Some(ns))
 }
 
 pub fn trigger(ns: &str, name: &str) -> String {
-    format!("{}/{name}", triggers(ns))
+    r::TRIGGERS.item(Some(ns), name)
 }
 
 /// A trigger's delivery log, newest first.
@@ -127,7 +131,7 @@ pub fn redeliver(ns: &str, trigger: &str, delivery: &str) -> String {
 
 /// A project's events: tag changes, imports and failures, webhook deliveries.
 pub fn events(ns: &str) -> String {
-    format!("/apis/tagstream.io/v1/namespaces/{ns}/events")
+    r::EVENTS.collection(Some(ns))
 }
 
 /// The workloads (from instantiated templates) that follow a stream's tags.

@@ -4,8 +4,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::meta::{Extra, ObjectMeta};
 
-pub const API_VERSION: &str = "project.openshift.io/v1";
-pub const GROUP: &str = "project.openshift.io";
+pub const API_VERSION: &str = crate::resources::PROJECTS.api_version;
+pub const GROUP: &str = crate::resources::PROJECTS.group;
 
 /// The annotations OpenShift uses for a project's title and description.
 pub const DISPLAY_NAME: &str = "openshift.io/display-name";
@@ -36,8 +36,7 @@ pub struct ProjectStatus {
 }
 
 impl Project {
-    pub const KIND: &'static str = "Project";
-    pub const RESOURCE: &'static str = "projects";
+    pub const KIND: &'static str = crate::resources::PROJECTS.kind;
 
     pub fn new(name: &str) -> Self {
         Self {

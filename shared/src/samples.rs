@@ -6,8 +6,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::meta::{Extra, ObjectMeta};
 
-pub const API_VERSION: &str = "samples.operator.openshift.io/v1";
-pub const GROUP: &str = "samples.operator.openshift.io";
+pub const API_VERSION: &str = crate::resources::SAMPLES_CONFIGS.api_version;
+pub const GROUP: &str = crate::resources::SAMPLES_CONFIGS.group;
 /// The one Config there is.
 pub const CONFIG_NAME: &str = "cluster";
 /// The label every sample carries.
@@ -61,8 +61,7 @@ pub struct SamplesConfig {
 }
 
 impl SamplesConfig {
-    pub const KIND: &'static str = "Config";
-    pub const RESOURCE: &'static str = "configs";
+    pub const KIND: &'static str = crate::resources::SAMPLES_CONFIGS.kind;
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

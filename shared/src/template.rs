@@ -15,7 +15,7 @@ use serde_json::Value;
 use crate::imagestream::ObjectReference;
 use crate::meta::{Extra, ObjectMeta};
 
-pub const API_VERSION: &str = "template.openshift.io/v1";
+pub const API_VERSION: &str = crate::resources::TEMPLATES.api_version;
 pub const GROUP: &str = "template.openshift.io";
 
 /// Annotations OpenShift's catalog reads from a template.
@@ -100,8 +100,7 @@ impl Parameter {
 }
 
 impl Template {
-    pub const KIND: &'static str = "Template";
-    pub const RESOURCE: &'static str = "templates";
+    pub const KIND: &'static str = crate::resources::TEMPLATES.kind;
 
     pub fn parameters(&self) -> &[Parameter] {
         self.parameters.as_deref().unwrap_or_default()
@@ -181,8 +180,7 @@ pub struct TemplateInstance {
 }
 
 impl TemplateInstance {
-    pub const KIND: &'static str = "TemplateInstance";
-    pub const RESOURCE: &'static str = "templateinstances";
+    pub const KIND: &'static str = crate::resources::TEMPLATEINSTANCES.kind;
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -7,7 +7,7 @@ use crate::meta::{ObjectMeta, Time};
 use crate::names::{StreamName, StreamTagName};
 use crate::validation::FieldError;
 
-pub const API_VERSION: &str = "tagstream.io/v1";
+pub const API_VERSION: &str = crate::resources::TRIGGERS.api_version;
 /// The header carrying `sha256=<hex HMAC-SHA256 of the body with the trigger's secret>`.
 pub const SIGNATURE_HEADER: &str = "X-Tagstream-Signature";
 /// The header carrying the event's id (the same on every attempt and redelivery).
@@ -28,8 +28,7 @@ pub struct Trigger {
 }
 
 impl Trigger {
-    pub const KIND: &'static str = "Trigger";
-    pub const RESOURCE: &'static str = "triggers";
+    pub const KIND: &'static str = crate::resources::TRIGGERS.kind;
 
     /// Whether a new image on `stream:tag` fires this trigger.
     pub fn follows(&self, stream: &str, tag: &str) -> bool {

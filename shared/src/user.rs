@@ -6,10 +6,10 @@ use serde::{Deserialize, Serialize};
 use crate::access::{Resource, Role, Verb};
 use crate::meta::{Extra, ObjectMeta, Time};
 
-pub const USER_API_VERSION: &str = "user.openshift.io/v1";
-pub const RBAC_API_VERSION: &str = "rbac.authorization.k8s.io/v1";
-pub const RBAC_GROUP: &str = "rbac.authorization.k8s.io";
-pub const TAGSTREAM_API_VERSION: &str = "tagstream.io/v1";
+pub const USER_API_VERSION: &str = crate::resources::USERS.api_version;
+pub const RBAC_API_VERSION: &str = crate::resources::ROLEBINDINGS.api_version;
+pub const RBAC_GROUP: &str = crate::resources::ROLEBINDINGS.group;
+pub const TAGSTREAM_API_VERSION: &str = crate::resources::TRIGGERS.api_version;
 
 /// A person or robot account (`user.openshift.io/v1` User). Passwords never appear here.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -31,7 +31,7 @@ pub struct User {
 }
 
 impl User {
-    pub const KIND: &'static str = "User";
+    pub const KIND: &'static str = crate::resources::USERS.kind;
 }
 
 /// What creating a user takes beyond the User: a password, or nothing for an invitation.
@@ -73,7 +73,7 @@ pub struct Group {
 }
 
 impl Group {
-    pub const KIND: &'static str = "Group";
+    pub const KIND: &'static str = crate::resources::GROUPS.kind;
 }
 
 /// `roleRef` of a RoleBinding: one of the built-in roles, as a ClusterRole.
@@ -157,7 +157,7 @@ pub struct RoleBinding {
 }
 
 impl RoleBinding {
-    pub const KIND: &'static str = "RoleBinding";
+    pub const KIND: &'static str = crate::resources::ROLEBINDINGS.kind;
 
     /// The role this binding grants, when `roleRef` names a built-in one.
     pub fn role(&self) -> Option<Role> {
@@ -194,7 +194,7 @@ pub struct Token {
 }
 
 impl Token {
-    pub const KIND: &'static str = "Token";
+    pub const KIND: &'static str = crate::resources::TOKENS.kind;
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -2,6 +2,7 @@
 //! Every signed-in user may read them (to pick a team on the access page); cluster admins
 //! change them.
 
+use crate::store::Objects as _;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -9,7 +10,6 @@ use tagstream_shared::paths::GROUPS as GROUPS_PATH;
 use tagstream_shared::user::{Group, USER_API_VERSION};
 use tagstream_shared::{FieldError, List, ObjectMeta};
 
-use super::GROUPS;
 use super::users::{check_user_name, expected_version};
 use crate::access::Need;
 use crate::api::routes::Routes;
@@ -30,17 +30,8 @@ pub fn routes() -> Routes {
 fn validate(group: &Group) -> Vec<FieldError> {
     let mut errors = Vec::new();
     let name = group.metadata.name();
-    let name_ok = !name.is_empty()
-        && name.len() <= 253
-        && !matches!(name, "." | "..")
-        && !name.contains(['/', '%'])
-        && !name.chars().any(char::is_whitespace);
-    if !name_ok {
-        errors.push(FieldError::invalid(
-            "metadata.name",
-            name,
-            "must be 1 to 253 characters without \"/\", \"%\" or white space",
-        ));
+    if let Err(e) = name.parse::<tagstream_shared::GroupName>() {
+        errors.push(FieldError::invalid("metadata.name", name, e));
     }
     for (i, u) in group.users.iter().enumerate() {
         if let Some(msg) = check_user_name(u) {
@@ -70,7 +61,7 @@ async fn list_groups(
     State(state): State<AppState>,
     options: crate::watch::ListOptions,
 ) -> ApiResult<axum::response::Response> {
-    let listed = state.store.list_groups().await?;
+    let listed = state.store.list::<Group>(None).await?;
     let list = List::new(
         Group::KIND,
         USER_API_VERSION,
@@ -90,11 +81,7 @@ async fn get_group(
     State(state): State<AppState>,
     Path(name): Path<String>,
 ) -> ApiResult<Json<Group>> {
-    let group = state
-        .store
-        .get_group(&name)
-        .await
-        .map_err(|e| ApiError::from_store(e, GROUPS, &name))?;
+    let group = state.store.get::<Group>(None, name.as_ref()).await?;
     Ok(Json(group))
 }
 
@@ -116,11 +103,7 @@ async fn create_group(
         annotations: group.metadata.annotations,
         ..ObjectMeta::default()
     };
-    let created = state
-        .store
-        .create_group(group)
-        .await
-        .map_err(|e| ApiError::from_store(e, GROUPS, &name))?;
+    let created = state.store.create::<Group>(None, group).await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
 
@@ -135,11 +118,7 @@ async fn replace_group(
             group.metadata.name()
         )));
     }
-    let current = state
-        .store
-        .get_group(&name)
-        .await
-        .map_err(|e| ApiError::from_store(e, GROUPS, &name))?;
+    let current = state.store.get::<Group>(None, name.as_ref()).await?;
     let mut group = normalized(group);
     group.metadata.name = Some(name.clone());
     let errors = validate(&group);
@@ -154,9 +133,8 @@ async fn replace_group(
     group.metadata.creation_timestamp = current.metadata.creation_timestamp;
     let updated = state
         .store
-        .update_group(&name, expected, group)
-        .await
-        .map_err(|e| ApiError::from_store(e, GROUPS, &name))?;
+        .replace::<Group>(None, name.as_ref(), expected, group)
+        .await?;
     Ok(Json(updated))
 }
 
@@ -164,10 +142,6 @@ async fn delete_group(
     State(state): State<AppState>,
     Path(name): Path<String>,
 ) -> ApiResult<Json<Group>> {
-    let group = state
-        .store
-        .delete_group(&name)
-        .await
-        .map_err(|e| ApiError::from_store(e, GROUPS, &name))?;
+    let group = state.store.delete::<Group>(None, name.as_ref()).await?;
     Ok(Json(group))
 }

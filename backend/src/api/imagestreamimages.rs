@@ -5,6 +5,7 @@
 
 use crate::access::Need;
 use crate::api::routes::Routes;
+use crate::store::Objects as _;
 use std::collections::BTreeSet;
 use tagstream_shared::access::{Resource as R, Verb as V};
 
@@ -13,7 +14,7 @@ use axum::extract::{Path, State};
 use tagstream_shared::imagestream::API_VERSION;
 use tagstream_shared::{ImageStreamImage, ObjectMeta, StreamImageName};
 
-use super::{IMAGESTREAMIMAGES, IMAGESTREAMS, NsPath};
+use super::{IMAGESTREAMIMAGES, NsPath};
 use crate::app::AppState;
 use crate::body::Names;
 use crate::error::{ApiError, ApiResult};
@@ -38,16 +39,16 @@ async fn get_image_stream_image(
 ) -> ApiResult<Json<ImageStreamImage>> {
     let wanted: StreamImageName = name.parse().map_err(ApiError::BadRequest)?;
     let not_found = || ApiError::NotFound {
-        resource: IMAGESTREAMIMAGES,
+        resource: &IMAGESTREAMIMAGES,
         name: name.clone(),
     };
     let stream = state
         .store
-        .get_image_stream(&ns, &wanted.stream)
+        .get::<tagstream_shared::ImageStream>(Some(&ns), wanted.stream.as_ref())
         .await
         .map_err(|e| match e {
-            StoreError::NotFound => not_found(),
-            other => ApiError::from_store(other, IMAGESTREAMS, wanted.stream.as_str()),
+            StoreError::NotFound { .. } => not_found(),
+            other => ApiError::from(other),
         })?;
     // Every digest in the stream's history, then the children of the lists among them.
     let mut known: BTreeSet<String> = stream
@@ -79,7 +80,7 @@ async fn get_image_stream_image(
         [one] => one.clone(),
         _ => {
             return Err(ApiError::Ambiguous {
-                resource: IMAGESTREAMIMAGES,
+                resource: &IMAGESTREAMIMAGES,
                 name,
                 candidates: matches,
             });

@@ -5,6 +5,7 @@
 
 use crate::access::Need;
 use crate::api::routes::Routes;
+use crate::store::Objects as _;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::{Extension, Json};
@@ -17,7 +18,7 @@ use tagstream_shared::{
     TagReference, TagReferencePolicy,
 };
 
-use super::{IMAGESTREAMS, NsPath, PROJECTS};
+use super::{IMAGESTREAMS, NsPath};
 use crate::app::AppState;
 use crate::auth::Caller;
 use crate::body::{Body, Names};
@@ -108,11 +109,7 @@ async fn create_import(
     Names(NsPath(ns)): Names<NsPath>,
     Body(mut isi): Body<ImageStreamImport>,
 ) -> ApiResult<(StatusCode, Json<ImageStreamImport>)> {
-    state
-        .store
-        .get_project(&ns)
-        .await
-        .map_err(|e| ApiError::from_store(e, PROJECTS, ns.as_str()))?;
+    state.store.get_project(&ns).await?;
     let shown_name = isi.metadata.name().to_owned();
     let mut errors = Vec::new();
     let name = match shown_name.parse::<StreamName>() {
@@ -276,10 +273,14 @@ async fn save(
 ) -> ApiResult<ImageStream> {
     let now = state.clock.now();
     for _ in 0..10 {
-        let existing = match state.store.get_image_stream(ns, name).await {
+        let existing = match state
+            .store
+            .get::<ImageStream>(Some(ns), name.as_ref())
+            .await
+        {
             Ok(s) => Some(s),
-            Err(StoreError::NotFound) => None,
-            Err(e) => return Err(ApiError::from_store(e, IMAGESTREAMS, name.as_str())),
+            Err(StoreError::NotFound { .. }) => None,
+            Err(e) => return Err(ApiError::from(e)),
         };
         let mut wanted = existing
             .clone()
@@ -368,12 +369,12 @@ async fn save(
         };
         match written {
             Ok(saved) => return Ok(saved),
-            Err(StoreError::Conflict | StoreError::AlreadyExists) => continue,
-            Err(e) => return Err(ApiError::from_store(e, IMAGESTREAMS, name.as_str())),
+            Err(StoreError::Conflict { .. } | StoreError::AlreadyExists { .. }) => continue,
+            Err(e) => return Err(ApiError::from(e)),
         }
     }
     Err(ApiError::Conflict {
-        resource: IMAGESTREAMS,
+        resource: &IMAGESTREAMS,
         name: name.to_string(),
     })
 }

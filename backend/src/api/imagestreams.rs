@@ -5,6 +5,7 @@
 use crate::access::Need;
 use crate::api::routes::Routes;
 use crate::auth::Caller;
+use crate::store::Objects as _;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::{Extension, Json};
@@ -13,13 +14,12 @@ use tagstream_shared::imagestream::API_VERSION;
 use tagstream_shared::validation::{validate_image_stream, validate_image_stream_status};
 use tagstream_shared::{FieldError, ImageStream, List, ProjectName, StreamName};
 
-use super::{IMAGESTREAMS, NsPath, PROJECTS, StreamPath};
+use super::{IMAGESTREAMS, NsPath, StreamPath};
 use crate::app::AppState;
 use crate::body::{Body, BodyFormat, Names, RawBody, decode, merge_patch};
 use crate::error::{ApiError, ApiResult};
 use crate::service;
 use crate::source_access::{Actor, authorize_sources};
-use crate::store::StoreError;
 use crate::watch::{ListOptions, Scope, list_or_watch};
 use axum::response::Response;
 
@@ -107,17 +107,6 @@ pub fn routes() -> Routes {
 /// How many times a merge patch without a resourceVersion is re-applied after losing a race.
 const PATCH_ATTEMPTS: usize = 5;
 
-fn stream_error(ns: &ProjectName, name: &str) -> impl FnOnce(StoreError) -> ApiError {
-    let (ns, name) = (ns.to_string(), name.to_owned());
-    move |e| match e {
-        StoreError::NoProject => ApiError::NotFound {
-            resource: PROJECTS,
-            name: ns,
-        },
-        other => ApiError::from_store(other, IMAGESTREAMS, &name),
-    }
-}
-
 fn list(items: Vec<ImageStream>, resource_version: u64) -> List<ImageStream> {
     List::new(
         ImageStream::KIND,
@@ -185,7 +174,7 @@ async fn list_all_image_streams(
 ) -> ApiResult<Response> {
     let visible =
         crate::access::visible_projects(&state, &caller, V::List, R::ImageStreams).await?;
-    let listed = state.store.list_image_streams(None).await?;
+    let listed = state.store.list::<ImageStream>(None).await?;
     let items = listed
         .items
         .into_iter()
@@ -198,7 +187,7 @@ async fn list_all_image_streams(
             })
         })
         .collect();
-    let scope = Scope::visible_to(ImageStream::RESOURCE, visible, V::List, R::ImageStreams);
+    let scope = Scope::visible_to(IMAGESTREAMS.plural, visible, V::List, R::ImageStreams);
     list_or_watch(&state, options, scope, list(items, listed.resource_version)).await
 }
 
@@ -207,16 +196,12 @@ async fn list_image_streams(
     Names(NsPath(ns)): Names<NsPath>,
     options: ListOptions,
 ) -> ApiResult<Response> {
-    state
-        .store
-        .get_project(&ns)
-        .await
-        .map_err(|e| ApiError::from_store(e, PROJECTS, ns.as_str()))?;
-    let mut listed = state.store.list_image_streams(Some(&ns)).await?;
+    state.store.get_project(&ns).await?;
+    let mut listed = state.store.list::<ImageStream>(Some(&ns)).await?;
     for s in &mut listed.items {
         crate::integrated::present::stream(state.config.registry.as_ref(), s);
     }
-    let scope = Scope::project(ImageStream::RESOURCE, ns.as_str());
+    let scope = Scope::project(IMAGESTREAMS.plural, ns.as_str());
     list_or_watch(
         &state,
         options,
@@ -250,11 +235,7 @@ async fn create_image_stream(
         None,
     )
     .await?;
-    let created = state
-        .store
-        .create_image_stream(&ns, &name, stream)
-        .await
-        .map_err(stream_error(&ns, name.as_str()))?;
+    let created = state.store.create_image_stream(&ns, &name, stream).await?;
     tracing::info!(namespace = %ns, stream = %name, "image stream created");
     state.importer.wake();
     Ok((StatusCode::CREATED, Json(created)))
@@ -266,9 +247,8 @@ async fn get_image_stream(
 ) -> ApiResult<Json<ImageStream>> {
     let mut stream = state
         .store
-        .get_image_stream(&ns, &name)
-        .await
-        .map_err(stream_error(&ns, name.as_str()))?;
+        .get::<ImageStream>(Some(&ns), name.as_ref())
+        .await?;
     crate::integrated::present::stream(state.config.registry.as_ref(), &mut stream);
     Ok(Json(stream))
 }
@@ -285,9 +265,8 @@ async fn write_update(
     invalid(name.as_str(), validate_image_stream(&new, ns.as_str()))?;
     let old = state
         .store
-        .get_image_stream(ns, name)
-        .await
-        .map_err(stream_error(ns, name.as_str()))?;
+        .get::<ImageStream>(Some(ns), name.as_ref())
+        .await?;
     let mut new = service::stream_for_update(new, &old);
     authorize_sources(
         state,
@@ -300,8 +279,7 @@ async fn write_update(
     let updated = state
         .store
         .update_image_stream(ns, name, expected, new)
-        .await
-        .map_err(stream_error(ns, name.as_str()))?;
+        .await?;
     state.importer.wake();
     Ok(updated)
 }
@@ -335,9 +313,8 @@ async fn patch_image_stream(
     for _ in 0..PATCH_ATTEMPTS {
         let current = state
             .store
-            .get_image_stream(&ns, &name)
-            .await
-            .map_err(stream_error(&ns, name.as_str()))?;
+            .get::<ImageStream>(Some(&ns), name.as_ref())
+            .await?;
         let mut document =
             serde_json::to_value(&current).map_err(|e| ApiError::Internal(Box::new(e)))?;
         merge_patch(&mut document, &patch.value);
@@ -354,7 +331,7 @@ async fn patch_image_stream(
         }
     }
     Err(ApiError::Conflict {
-        resource: IMAGESTREAMS,
+        resource: &IMAGESTREAMS,
         name: name.to_string(),
     })
 }
@@ -371,15 +348,13 @@ async fn replace_image_stream_status(
     crate::source_access::authorize_status_images(&state, &caller, &ns, &stream).await?;
     let old = state
         .store
-        .get_image_stream(&ns, &name)
-        .await
-        .map_err(stream_error(&ns, name.as_str()))?;
+        .get::<ImageStream>(Some(&ns), name.as_ref())
+        .await?;
     let new = service::stream_with_status(&old, stream.status);
     let updated = state
         .store
         .update_image_stream(&ns, &name, expected, new)
-        .await
-        .map_err(stream_error(&ns, name.as_str()))?;
+        .await?;
     tracing::info!(namespace = %ns, stream = %name, "image stream status replaced");
     state.importer.wake();
     Ok(Json(updated))
@@ -391,9 +366,8 @@ async fn delete_image_stream(
 ) -> ApiResult<Json<ImageStream>> {
     let deleted = state
         .store
-        .delete_image_stream(&ns, &name)
-        .await
-        .map_err(stream_error(&ns, name.as_str()))?;
+        .delete::<ImageStream>(Some(&ns), name.as_ref())
+        .await?;
     tracing::info!(namespace = %ns, stream = %name, "image stream deleted");
     Ok(Json(deleted))
 }

@@ -7,6 +7,7 @@
 use crate::access::Need;
 use crate::api::routes::Routes;
 use crate::auth::Caller;
+use crate::store::Objects as _;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::{Extension, Json};
@@ -16,7 +17,7 @@ use tagstream_shared::{
     FieldError, ImageStream, ImageStreamTag, ProjectName, Status, StreamTagName, TagReference,
 };
 
-use super::{IMAGESTREAMS, IMAGESTREAMTAGS, NsPath, PROJECTS, StreamTagPath};
+use super::{IMAGESTREAMTAGS, NsPath, StreamTagPath};
 use crate::app::AppState;
 use crate::body::{Body, Names};
 use crate::error::{ApiError, ApiResult};
@@ -76,16 +77,16 @@ async fn get_image_stream_tag(
     Names(StreamTagPath(ns, name)): Names<StreamTagPath>,
 ) -> ApiResult<Json<ImageStreamTag>> {
     let not_found = || ApiError::NotFound {
-        resource: IMAGESTREAMTAGS,
+        resource: &IMAGESTREAMTAGS,
         name: name.to_string(),
     };
     let mut stream = state
         .store
-        .get_image_stream(&ns, &name.stream)
+        .get::<ImageStream>(Some(&ns), name.stream.as_ref())
         .await
         .map_err(|e| match e {
-            StoreError::NotFound => not_found(),
-            other => ApiError::from_store(other, IMAGESTREAMS, name.stream.as_str()),
+            StoreError::NotFound { .. } => not_found(),
+            other => ApiError::from(other),
         })?;
     crate::integrated::present::stream(state.config.registry.as_ref(), &mut stream);
     let tag = stream.stream_tag(name.tag.as_str()).ok_or_else(not_found)?;
@@ -192,16 +193,16 @@ async fn write_tag(
             )],
         })?),
     };
-    state
-        .store
-        .get_project(ns)
-        .await
-        .map_err(|e| ApiError::from_store(e, PROJECTS, ns.as_str()))?;
+    state.store.get_project(ns).await?;
     for _ in 0..ATTEMPTS {
-        let existing = match state.store.get_image_stream(ns, &name.stream).await {
+        let existing = match state
+            .store
+            .get::<ImageStream>(Some(ns), name.stream.as_ref())
+            .await
+        {
             Ok(s) => Some(s),
-            Err(StoreError::NotFound) => None,
-            Err(e) => return Err(ApiError::from_store(e, IMAGESTREAMS, name.stream.as_str())),
+            Err(StoreError::NotFound { .. }) => None,
+            Err(e) => return Err(ApiError::from(e)),
         };
         let written = match existing {
             None => {
@@ -221,7 +222,7 @@ async fn write_tag(
             Some(old) => {
                 if create_only && old.spec_tag(name.tag.as_str()).is_some() {
                     return Err(ApiError::AlreadyExists {
-                        resource: IMAGESTREAMTAGS,
+                        resource: &IMAGESTREAMTAGS,
                         name: name.to_string(),
                     });
                 }
@@ -273,12 +274,16 @@ async fn write_tag(
                     .ok_or_else(|| ApiError::Internal("the tag just written is missing".into()))?;
                 return Ok((created, full_view(state, ns, name, view).await?));
             }
-            Err(StoreError::Conflict | StoreError::AlreadyExists) if pinned.is_none() => continue,
-            Err(e) => return Err(ApiError::from_store(e, IMAGESTREAMTAGS, &name.to_string())),
+            Err(StoreError::Conflict { .. } | StoreError::AlreadyExists { .. })
+                if pinned.is_none() =>
+            {
+                continue;
+            }
+            Err(e) => return Err(ApiError::from(e.about(&IMAGESTREAMTAGS, name.to_string()))),
         }
     }
     Err(ApiError::Conflict {
-        resource: IMAGESTREAMTAGS,
+        resource: &IMAGESTREAMTAGS,
         name: name.to_string(),
     })
 }
@@ -312,9 +317,13 @@ async fn apply_source(
         ) else {
             return Ok(());
         };
-        match state.store.get_image_stream(&source_ns, &source_name).await {
+        match state
+            .store
+            .get::<ImageStream>(Some(&source_ns), source_name.as_ref())
+            .await
+        {
             Ok(source) => source_event(from, &source),
-            Err(StoreError::NotFound) => None,
+            Err(StoreError::NotFound { .. }) => None,
             Err(e) => return Err(e.into()),
         }
     };
@@ -391,17 +400,17 @@ async fn delete_image_stream_tag(
     Names(StreamTagPath(ns, name)): Names<StreamTagPath>,
 ) -> ApiResult<Json<Status>> {
     let not_found = || ApiError::NotFound {
-        resource: IMAGESTREAMTAGS,
+        resource: &IMAGESTREAMTAGS,
         name: name.to_string(),
     };
     for _ in 0..ATTEMPTS {
         let old = state
             .store
-            .get_image_stream(&ns, &name.stream)
+            .get::<ImageStream>(Some(&ns), name.stream.as_ref())
             .await
             .map_err(|e| match e {
-                StoreError::NotFound => not_found(),
-                other => ApiError::from_store(other, IMAGESTREAMS, name.stream.as_str()),
+                StoreError::NotFound { .. } => not_found(),
+                other => ApiError::from(other),
             })?;
         let tag = name.tag.as_str();
         if old.spec_tag(tag).is_none() && old.status_tag(tag).is_none() {
@@ -432,12 +441,12 @@ async fn delete_image_stream_tag(
                 status.message = format!("imagestreamtag {name} deleted");
                 return Ok(Json(status));
             }
-            Err(StoreError::Conflict) => continue,
-            Err(e) => return Err(ApiError::from_store(e, IMAGESTREAMTAGS, &name.to_string())),
+            Err(StoreError::Conflict { .. }) => continue,
+            Err(e) => return Err(ApiError::from(e.about(&IMAGESTREAMTAGS, name.to_string()))),
         }
     }
     Err(ApiError::Conflict {
-        resource: IMAGESTREAMTAGS,
+        resource: &IMAGESTREAMTAGS,
         name: name.to_string(),
     })
 }

@@ -10,6 +10,7 @@ mod imagestreamimages;
 mod imagestreamimports;
 mod imagestreams;
 mod imagestreamtags;
+pub mod objects;
 mod projects;
 mod receivers;
 mod registry_token;
@@ -22,8 +23,6 @@ mod templates;
 mod triggers;
 mod users;
 
-use std::fmt;
-
 use axum::Router;
 
 use crate::app::AppState;
@@ -31,88 +30,12 @@ use crate::body::{FromPath, param};
 use crate::error::ApiError;
 use tagstream_shared::{ProjectName, StreamName, StreamTagName, TemplateName};
 
-/// A resource as the API names it in errors: `imagestreams.image.openshift.io`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Resource {
-    pub group: &'static str,
-    pub plural: &'static str,
-    pub kind: &'static str,
-}
-
-impl Resource {
-    /// The group as written after the resource in messages; the core group is written empty.
-    pub fn group_or_core(&self) -> &'static str {
-        self.group
-    }
-}
-
-impl fmt::Display for Resource {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}.{}", self.plural, self.group)
-    }
-}
-
-pub const PROJECTS: Resource = Resource {
-    group: "project.openshift.io",
-    plural: "projects",
-    kind: "Project",
-};
-pub const IMAGESTREAMS: Resource = Resource {
-    group: "image.openshift.io",
-    plural: "imagestreams",
-    kind: "ImageStream",
-};
-pub const IMAGESTREAMIMAGES: Resource = Resource {
-    group: "image.openshift.io",
-    plural: "imagestreamimages",
-    kind: "ImageStreamImage",
-};
-pub const IMAGESTREAMTAGS: Resource = Resource {
-    group: "image.openshift.io",
-    plural: "imagestreamtags",
-    kind: "ImageStreamTag",
-};
-
-pub const TEMPLATES: Resource = Resource {
-    group: "template.openshift.io",
-    plural: "templates",
-    kind: "Template",
-};
-pub const TEMPLATEINSTANCES: Resource = Resource {
-    group: "template.openshift.io",
-    plural: "templateinstances",
-    kind: "TemplateInstance",
-};
-pub const SAMPLES_CONFIGS: Resource = Resource {
-    group: "samples.operator.openshift.io",
-    plural: "configs",
-    kind: "Config",
-};
-
-pub const INVITATIONS: Resource = Resource {
-    group: "tagstream.io",
-    plural: "invitations",
-    kind: "Invitation",
-};
-pub const USERS: Resource = Resource {
-    group: "user.openshift.io",
-    plural: "users",
-    kind: "User",
-};
-pub const GROUPS: Resource = Resource {
-    group: "user.openshift.io",
-    plural: "groups",
-    kind: "Group",
-};
-pub const TOKENS: Resource = Resource {
-    group: "user.openshift.io",
-    plural: "tokens",
-    kind: "Token",
-};
-pub const ROLEBINDINGS: Resource = Resource {
-    group: "rbac.authorization.k8s.io",
-    plural: "rolebindings",
-    kind: "RoleBinding",
+/// A resource as the API names it in errors (`imagestreams.image.openshift.io`): its one
+/// declaration in `tagstream_shared::resources`.
+pub use tagstream_shared::object::ApiResource as Resource;
+pub use tagstream_shared::resources::{
+    GROUPS, IMAGESTREAMIMAGES, IMAGESTREAMS, IMAGESTREAMTAGS, INVITATIONS, PROCESSEDTEMPLATES,
+    PROJECTS, ROLEBINDINGS, SAMPLES_CONFIGS, TEMPLATEINSTANCES, TEMPLATES, TOKENS, USERS,
 };
 
 /// `{ns}` and `{name}` of a template or template instance.
@@ -197,7 +120,14 @@ pub fn route_table() -> Vec<routes::RouteRule> {
 
 /// The API router, with the API-wide fallbacks.
 pub fn router() -> Router<AppState> {
+    router_with(routes::Routes::new())
+}
+
+/// The API router with `extra` routes beside the product's (a kind registered from outside,
+/// as the generic-kind test does).
+pub fn router_with(extra: routes::Routes) -> Router<AppState> {
     routes()
+        .merge(extra)
         .into_parts()
         .0
         .route("/apis", axum::routing::any(no_route))

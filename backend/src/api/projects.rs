@@ -70,7 +70,7 @@ async fn list_projects(
         listed.resource_version.to_string(),
         items,
     );
-    let scope = Scope::visible_to(Project::RESOURCE, visible, V::Get, R::Projects);
+    let scope = Scope::visible_to(PROJECTS.plural, visible, V::Get, R::Projects);
     list_or_watch(&state, options, scope, list).await
 }
 
@@ -114,8 +114,7 @@ async fn create_project(
                 vec![Subject::user(caller.name())],
             )),
         )
-        .await
-        .map_err(|e| ApiError::from_store(e, PROJECTS, name.as_str()))?;
+        .await?;
     tracing::info!(project = %name, "project created");
     Ok((StatusCode::CREATED, Json(created)))
 }
@@ -124,11 +123,7 @@ async fn get_project(
     State(state): State<AppState>,
     Names(ProjectPath(name)): Names<ProjectPath>,
 ) -> ApiResult<Json<Project>> {
-    let project = state
-        .store
-        .get_project(&name)
-        .await
-        .map_err(|e| ApiError::from_store(e, PROJECTS, name.as_str()))?;
+    let project = state.store.get_project(&name).await?;
     Ok(Json(project))
 }
 
@@ -136,11 +131,7 @@ async fn delete_project(
     State(state): State<AppState>,
     Names(ProjectPath(name)): Names<ProjectPath>,
 ) -> ApiResult<Json<Project>> {
-    let project = state
-        .store
-        .delete_project(&name)
-        .await
-        .map_err(|e| ApiError::from_store(e, PROJECTS, name.as_str()))?;
+    let project = state.store.delete_project(&name).await?;
     tracing::info!(project = %name, "project deleted with its streams");
     Ok(Json(project))
 }

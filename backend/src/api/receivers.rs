@@ -22,11 +22,8 @@ use crate::error::{ApiError, ApiResult};
 use crate::integrated::receiver_formats;
 use crate::integrated::receivers::{self, MAX_RECEIVER_BYTES, ReceiverKey};
 
-pub const RECEIVERS: Resource = Resource {
-    group: "tagstream.io",
-    plural: "receivers",
-    kind: "Receiver",
-};
+pub const RECEIVERS: Resource = tagstream_shared::api_resource!(namespaced "tagstream.io" / "v1",
+    "Receiver", "receivers", "receiver", [], &[V::Get, V::Create], None);
 
 pub fn routes() -> Routes {
     Routes::new()
@@ -52,7 +49,7 @@ fn key(state: &AppState) -> ApiResult<Arc<ReceiverKey>> {
 
 fn not_found() -> ApiError {
     ApiError::NotFound {
-        resource: RECEIVERS,
+        resource: &RECEIVERS,
         name: "push".into(),
     }
 }
@@ -70,8 +67,7 @@ async fn get_receiver(
     let project = state
         .store
         .get_project(&ns)
-        .await
-        .map_err(|e| ApiError::from_store(e, super::PROJECTS, ns.as_str()))?;
+        .await?;
     let uid = project.metadata.uid.clone().unwrap_or_default();
     let secret = key.secret(ns.as_str(), &uid);
     Ok(Json(json!({
@@ -98,7 +94,7 @@ async fn post_receiver(
     let ns: ProjectName = ns.parse().map_err(|_| not_found())?;
     let project = match state.store.get_project(&ns).await {
         Ok(p) => p,
-        Err(crate::store::StoreError::NotFound) => return Err(not_found()),
+        Err(crate::store::StoreError::NotFound { .. }) => return Err(not_found()),
         Err(e) => return Err(e.into()),
     };
     let uid = project.metadata.uid.clone().unwrap_or_default();

@@ -25,11 +25,8 @@ use crate::integrated::{Integrated, NOTIFICATIONS_PATH, SECRET_HEADER, TOKEN_PAT
 use crate::integrated::{events, input, token};
 
 /// The integrated registry, as errors name it.
-pub const REGISTRY: Resource = Resource {
-    group: "tagstream.io",
-    plural: "registries",
-    kind: "Registry",
-};
+pub const REGISTRY: Resource = tagstream_shared::api_resource!(cluster "tagstream.io" / "v1",
+    "Registry", "registries", "registry", [], &[], None);
 
 pub fn routes() -> Routes {
     Routes::new().get(TOKEN_PATH, Need::Anyone, get_token).post(
@@ -41,7 +38,7 @@ pub fn routes() -> Routes {
 
 fn integrated(state: &AppState) -> ApiResult<Arc<Integrated>> {
     state.integrated.clone().ok_or_else(|| ApiError::NotFound {
-        resource: REGISTRY,
+        resource: &REGISTRY,
         name: "integrated".into(),
     })
 }

@@ -3,6 +3,7 @@
 //! Kubernetes, nobody may grant a role with permissions they do not hold themselves, nor
 //! replace or delete a binding granting such a role.
 
+use crate::store::Objects as _;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::{Extension, Json};
@@ -11,14 +12,12 @@ use tagstream_shared::user::{RBAC_API_VERSION, RoleBinding};
 use tagstream_shared::{FieldError, List, ObjectMeta, ProjectName};
 
 use super::users::expected_version;
-use super::{PROJECTS, ROLEBINDINGS};
 use crate::access::{Need, may_grant, project_access};
 use crate::api::routes::Routes;
 use crate::app::AppState;
 use crate::auth::Caller;
 use crate::body::Body;
 use crate::error::{ApiError, ApiResult};
-use crate::store::StoreError;
 
 pub fn routes() -> Routes {
     const IN: &str = "/apis/rbac.authorization.k8s.io/v1/namespaces/{ns}/rolebindings";
@@ -39,17 +38,8 @@ pub fn routes() -> Routes {
 fn validate(binding: &RoleBinding) -> Vec<FieldError> {
     let mut errors = Vec::new();
     let name = binding.metadata.name();
-    let name_ok = !name.is_empty()
-        && name.len() <= 253
-        && name.bytes().all(|b| {
-            b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'.' | b':')
-        });
-    if !name_ok {
-        errors.push(FieldError::invalid(
-            "metadata.name",
-            name,
-            "must be 1 to 253 lower-case letters, digits, '-', '.' or ':'",
-        ));
+    if let Err(e) = name.parse::<tagstream_shared::RoleBindingName>() {
+        errors.push(FieldError::invalid("metadata.name", name, e));
     }
     if let Err(msg) = binding
         .role_ref
@@ -142,17 +132,6 @@ async fn may_change(
     )))
 }
 
-fn binding_error(ns: &ProjectName, name: &str) -> impl FnOnce(StoreError) -> ApiError {
-    let (ns, name) = (ns.to_string(), name.to_owned());
-    move |e| match e {
-        StoreError::NoProject => ApiError::NotFound {
-            resource: PROJECTS,
-            name: ns,
-        },
-        other => ApiError::from_store(other, ROLEBINDINGS, &name),
-    }
-}
-
 fn ns_of(raw: &str) -> ApiResult<ProjectName> {
     raw.parse()
         .map_err(|e| ApiError::BadRequest(format!("invalid project name {raw:?}: {e}")))
@@ -164,7 +143,7 @@ async fn list_bindings(
     options: crate::watch::ListOptions,
 ) -> ApiResult<axum::response::Response> {
     let ns = ns_of(&ns)?;
-    let listed = state.store.list_role_bindings(&ns).await?;
+    let listed = state.store.list::<RoleBinding>(Some(&ns)).await?;
     let list = List::new(
         RoleBinding::KIND,
         RBAC_API_VERSION,
@@ -182,9 +161,8 @@ async fn get_binding(
     let ns = ns_of(&ns)?;
     let binding = state
         .store
-        .get_role_binding(&ns, &name)
-        .await
-        .map_err(binding_error(&ns, &name))?;
+        .get::<RoleBinding>(Some(&ns), name.as_ref())
+        .await?;
     Ok(Json(binding))
 }
 
@@ -210,9 +188,8 @@ async fn create_binding(
     };
     let created = state
         .store
-        .create_role_binding(&ns, binding)
-        .await
-        .map_err(binding_error(&ns, &name))?;
+        .create::<RoleBinding>(Some(&ns), binding)
+        .await?;
     tracing::info!(project = %ns, binding = %name, "role binding created");
     Ok((StatusCode::CREATED, Json(created)))
 }
@@ -234,9 +211,8 @@ async fn replace_binding(
     admit(&state, &caller, &ns, &binding).await?;
     let current = state
         .store
-        .get_role_binding(&ns, &name)
-        .await
-        .map_err(binding_error(&ns, &name))?;
+        .get::<RoleBinding>(Some(&ns), name.as_ref())
+        .await?;
     may_change(&state, &caller, &ns, &current).await?;
     let expected = expected_version(
         binding.metadata.resource_version.as_deref(),
@@ -249,9 +225,8 @@ async fn replace_binding(
     binding.metadata.creation_timestamp = current.metadata.creation_timestamp;
     let updated = state
         .store
-        .update_role_binding(&ns, &name, expected, binding)
-        .await
-        .map_err(binding_error(&ns, &name))?;
+        .replace::<RoleBinding>(Some(&ns), name.as_ref(), expected, binding)
+        .await?;
     Ok(Json(updated))
 }
 
@@ -263,14 +238,12 @@ async fn delete_binding(
     let ns = ns_of(&ns)?;
     let current = state
         .store
-        .get_role_binding(&ns, &name)
-        .await
-        .map_err(binding_error(&ns, &name))?;
+        .get::<RoleBinding>(Some(&ns), name.as_ref())
+        .await?;
     may_change(&state, &caller, &ns, &current).await?;
     let deleted = state
         .store
-        .delete_role_binding(&ns, &name)
-        .await
-        .map_err(binding_error(&ns, &name))?;
+        .delete::<RoleBinding>(Some(&ns), name.as_ref())
+        .await?;
     Ok(Json(deleted))
 }

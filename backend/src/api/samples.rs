@@ -9,7 +9,6 @@ use axum::response::Response;
 use tagstream_shared::samples::CONFIG_NAME;
 use tagstream_shared::{FieldError, SamplesConfig};
 
-use super::SAMPLES_CONFIGS;
 use super::accept::Accept;
 use crate::app::AppState;
 use crate::body::Body;
@@ -25,7 +24,7 @@ pub fn routes() -> Routes {
 
 fn samples_error(e: SamplesError) -> ApiError {
     match e {
-        SamplesError::Store(e) => ApiError::from_store(e, SAMPLES_CONFIGS, CONFIG_NAME),
+        SamplesError::Store(e) => ApiError::from(e),
         other => ApiError::Internal(Box::new(other)),
     }
 }
@@ -66,9 +65,7 @@ fn validate(config: &SamplesConfig) -> Vec<FieldError> {
 }
 
 async fn get_samples_config(State(state): State<AppState>, accept: Accept) -> ApiResult<Response> {
-    let config = samples::current_config(&state)
-        .await
-        .map_err(|e| ApiError::from_store(e, SAMPLES_CONFIGS, CONFIG_NAME))?;
+    let config = samples::current_config(&state).await?;
     Ok(accept.respond(StatusCode::OK, &config))
 }
 
@@ -104,15 +101,9 @@ async fn replace_samples_config(
             )],
         })?),
     };
-    let mut stored = samples::current_config(&state)
-        .await
-        .map_err(|e| ApiError::from_store(e, SAMPLES_CONFIGS, CONFIG_NAME))?;
+    let mut stored = samples::current_config(&state).await?;
     stored.spec = config.spec;
-    state
-        .store
-        .put_samples_config(expected, stored)
-        .await
-        .map_err(|e| ApiError::from_store(e, SAMPLES_CONFIGS, CONFIG_NAME))?;
+    state.store.put_samples_config(expected, stored).await?;
     let applied = samples::reconcile(&state).await.map_err(samples_error)?;
     tracing::info!(
         state = applied.spec.management_state.as_str(),

@@ -252,8 +252,7 @@ async fn change_password(
     state
         .store
         .set_password(&name, phc, keep)
-        .await
-        .map_err(|e| ApiError::from_store(e, super::USERS, &name))?;
+        .await?;
     tracing::info!(user = %name, "password changed; the user's other sessions ended");
     Ok(Json(Status::success()))
 }
@@ -303,7 +302,7 @@ async fn accept_invitation(
     let hash = hash_secret(&token);
     let now = state.clock.now().timestamp();
     let gone = || ApiError::NotFound {
-        resource: super::INVITATIONS,
+        resource: &super::INVITATIONS,
         name: "(the invitation: used, expired or never made)".into(),
     };
     // Looked up first so that a made-up token costs no password hashing.

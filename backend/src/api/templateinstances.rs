@@ -6,17 +6,18 @@
 
 use crate::access::Need;
 use crate::api::routes::Routes;
+use crate::store::Objects as _;
 use axum::Extension;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use tagstream_shared::access::{Resource as R, Verb as V};
 use tagstream_shared::template::API_VERSION;
-use tagstream_shared::{List, ProjectName, TemplateInstance, TemplateName};
+use tagstream_shared::{List, TemplateInstance, TemplateName};
 
 use super::accept::Accept;
-use super::templates::require_project;
-use super::{IMAGESTREAMS, NsPath, PROJECTS, TEMPLATEINSTANCES, TemplatePath};
+use super::objects::require_project;
+use super::{IMAGESTREAMS, NsPath, TEMPLATEINSTANCES, TemplatePath};
 use crate::app::AppState;
 use crate::auth::Caller;
 use crate::body::{Body, Names};
@@ -67,17 +68,6 @@ pub fn routes() -> Routes {
         )
 }
 
-fn instance_error(ns: &ProjectName, name: &str) -> impl FnOnce(StoreError) -> ApiError {
-    let (ns, name) = (ns.to_string(), name.to_owned());
-    move |e| match e {
-        StoreError::NoProject => ApiError::NotFound {
-            resource: PROJECTS,
-            name: ns,
-        },
-        other => ApiError::from_store(other, TEMPLATEINSTANCES, &name),
-    }
-}
-
 fn invalid(name: &str, errors: Vec<tagstream_shared::FieldError>) -> ApiResult<()> {
     match errors.is_empty() {
         true => Ok(()),
@@ -96,7 +86,7 @@ async fn list_template_instances(
     options: crate::watch::ListOptions,
 ) -> ApiResult<Response> {
     require_project(&state, &ns).await?;
-    let mut listed = state.store.list_template_instances(&ns).await?;
+    let mut listed = state.store.list::<TemplateInstance>(Some(&ns)).await?;
     listed
         .items
         .iter_mut()
@@ -108,7 +98,7 @@ async fn list_template_instances(
         listed.items,
     );
     if options.watch {
-        let scope = crate::watch::Scope::project(TemplateInstance::RESOURCE, ns.as_str());
+        let scope = crate::watch::Scope::project(TEMPLATEINSTANCES.plural, ns.as_str());
         return crate::watch::list_or_watch(&state, options, scope, list).await;
     }
     Ok(accept.respond(StatusCode::OK, &list))
@@ -171,14 +161,18 @@ async fn create_template_instance(
     // Name the stream in the way, rather than a bare conflict; the transaction below stays the
     // guarantee if one appears in between.
     for (stream_name, _) in &plan.streams {
-        match state.store.get_image_stream(&ns, stream_name).await {
+        match state
+            .store
+            .get::<tagstream_shared::ImageStream>(Some(&ns), stream_name.as_ref())
+            .await
+        {
             Ok(_) => {
                 return Err(ApiError::AlreadyExists {
-                    resource: IMAGESTREAMS,
+                    resource: &IMAGESTREAMS,
                     name: stream_name.to_string(),
                 });
             }
-            Err(StoreError::NotFound) => {}
+            Err(StoreError::NotFound { .. }) => {}
             Err(e) => return Err(e.into()),
         }
     }
@@ -187,7 +181,8 @@ async fn create_template_instance(
         .store
         .create_template_instance(&ns, &name, plan.record, plan.streams)
         .await
-        .map_err(instance_error(&ns, name.as_str()))?;
+        // All or nothing, answered about the instance (the streams were checked above).
+        .map_err(|e| ApiError::from(e.about(&TEMPLATEINSTANCES, name.as_str())))?;
     // Its streams may have tags to import or to follow now.
     state.importer.wake();
     let mut answer = plan.answer;
@@ -203,9 +198,8 @@ async fn get_template_instance(
 ) -> ApiResult<Response> {
     let mut instance = state
         .store
-        .get_template_instance(&ns, &name)
-        .await
-        .map_err(instance_error(&ns, name.as_str()))?;
+        .get::<TemplateInstance>(Some(&ns), name.as_ref())
+        .await?;
     template_service::mask_generated(&mut instance);
     Ok(accept.respond(StatusCode::OK, &instance))
 }
@@ -215,11 +209,7 @@ async fn delete_template_instance(
     Names(TemplatePath(ns, name)): Names<TemplatePath>,
     accept: Accept,
 ) -> ApiResult<Response> {
-    let mut deleted = state
-        .store
-        .delete_template_instance(&ns, &name)
-        .await
-        .map_err(instance_error(&ns, name.as_str()))?;
+    let mut deleted = state.store.delete_template_instance(&ns, &name).await?;
     template_service::mask_generated(&mut deleted);
     tracing::info!(namespace = %ns, instance = %name, "template instance deleted");
     Ok(accept.respond(StatusCode::OK, &deleted))

@@ -2,34 +2,23 @@
 //! stream (list and watch, create, get, replace, delete), each one's delivery log, and
 //! Redeliver. A secret is taken on create and replace and never answered.
 
+use crate::store::Objects as _;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use tagstream_shared::access::{Resource as R, Verb as V};
 use tagstream_shared::trigger::{API_VERSION, Delivery, Trigger, validate_trigger};
-use tagstream_shared::{FieldError, List, ProjectName, TemplateName, Time};
+use tagstream_shared::{FieldError, List, ProjectName, Time, TriggerName};
 
-use super::{NsPath, PROJECTS, Resource};
+use super::NsPath;
 use crate::access::Need;
 use crate::api::routes::Routes;
 use crate::app::AppState;
 use crate::body::{Body, FromPath, Names, param};
 use crate::error::{ApiError, ApiResult};
-use crate::store::{DELIVERIES_RESOURCE, StoreError};
+use crate::store::DELIVERIES_RESOURCE;
 use crate::watch::{ListOptions, Scope, list_or_watch};
-
-pub const TRIGGERS: Resource = Resource {
-    group: "tagstream.io",
-    plural: "triggers",
-    kind: "Trigger",
-};
-
-const DELIVERIES: Resource = Resource {
-    group: "tagstream.io",
-    plural: "deliveries",
-    kind: "Delivery",
-};
 
 /// The most deliveries a log answers.
 const LOG_LIMIT: u32 = 100;
@@ -57,7 +46,7 @@ pub fn routes() -> Routes {
 
 /// `{ns}` and `{name}` of a trigger.
 #[derive(Debug)]
-struct TriggerPath(ProjectName, TemplateName);
+struct TriggerPath(ProjectName, TriggerName);
 
 impl FromPath for TriggerPath {
     fn from_path(p: Vec<(String, String)>) -> Result<Self, ApiError> {
@@ -67,7 +56,7 @@ impl FromPath for TriggerPath {
 
 /// `{ns}`, `{name}` and `{delivery}` (an id) of one delivery.
 #[derive(Debug)]
-struct DeliveryPath(ProjectName, TemplateName, String);
+struct DeliveryPath(ProjectName, TriggerName, String);
 
 impl FromPath for DeliveryPath {
     fn from_path(p: Vec<(String, String)>) -> Result<Self, ApiError> {
@@ -77,17 +66,6 @@ impl FromPath for DeliveryPath {
             .map(|(_, v)| v.clone())
             .unwrap_or_default();
         Ok(Self(param(&p, "ns")?, param(&p, "name")?, id))
-    }
-}
-
-fn trigger_error(ns: &ProjectName, name: &str) -> impl FnOnce(StoreError) -> ApiError {
-    let (ns, name) = (ns.to_string(), name.to_owned());
-    move |e| match e {
-        StoreError::NoProject => ApiError::NotFound {
-            resource: PROJECTS,
-            name: ns,
-        },
-        other => ApiError::from_store(other, TRIGGERS, &name),
     }
 }
 
@@ -144,8 +122,8 @@ async fn list_triggers(
     Names(NsPath(ns)): Names<NsPath>,
     options: ListOptions,
 ) -> ApiResult<Response> {
-    super::templates::require_project(&state, &ns).await?;
-    let listed = state.store.list_triggers(&ns).await?;
+    super::objects::require_project(&state, &ns).await?;
+    let listed = state.store.list::<Trigger>(Some(&ns)).await?;
     let list = List::new(
         Trigger::KIND,
         API_VERSION,
@@ -172,8 +150,7 @@ async fn create_trigger(
     let created = state
         .store
         .create_trigger(&ns, stored(trigger, &ns, None), secret)
-        .await
-        .map_err(trigger_error(&ns, &name))?;
+        .await?;
     tracing::info!(namespace = %ns, trigger = %name, "trigger created");
     Ok((StatusCode::CREATED, Json(created)))
 }
@@ -184,9 +161,8 @@ async fn get_trigger(
 ) -> ApiResult<Json<Trigger>> {
     let trigger = state
         .store
-        .get_trigger(&ns, name.as_str())
-        .await
-        .map_err(trigger_error(&ns, name.as_str()))?;
+        .get::<Trigger>(Some(&ns), name.as_str().as_ref())
+        .await?;
     Ok(Json(trigger))
 }
 
@@ -209,9 +185,8 @@ async fn replace_trigger(
     )?;
     let old = state
         .store
-        .get_trigger(&ns, name.as_str())
-        .await
-        .map_err(trigger_error(&ns, name.as_str()))?;
+        .get::<Trigger>(Some(&ns), name.as_str().as_ref())
+        .await?;
     let secret = trigger
         .spec
         .webhook
@@ -227,8 +202,7 @@ async fn replace_trigger(
             stored(trigger, &ns, Some(&old)),
             secret,
         )
-        .await
-        .map_err(trigger_error(&ns, name.as_str()))?;
+        .await?;
     tracing::info!(namespace = %ns, trigger = %name, "trigger replaced");
     Ok(Json(updated))
 }
@@ -237,11 +211,7 @@ async fn delete_trigger(
     State(state): State<AppState>,
     Names(TriggerPath(ns, name)): Names<TriggerPath>,
 ) -> ApiResult<Json<Trigger>> {
-    let deleted = state
-        .store
-        .delete_trigger(&ns, name.as_str())
-        .await
-        .map_err(trigger_error(&ns, name.as_str()))?;
+    let deleted = state.store.delete_trigger(&ns, name.as_str()).await?;
     tracing::info!(namespace = %ns, trigger = %name, "trigger deleted");
     Ok(Json(deleted))
 }
@@ -256,9 +226,8 @@ async fn list_deliveries(
 ) -> ApiResult<Response> {
     state
         .store
-        .get_trigger(&ns, name.as_str())
-        .await
-        .map_err(trigger_error(&ns, name.as_str()))?;
+        .get::<Trigger>(Some(&ns), name.as_str().as_ref())
+        .await?;
     let listed = state
         .store
         .list_deliveries(&ns, name.as_str(), LOG_LIMIT)
@@ -286,8 +255,7 @@ async fn redeliver(
     let delivery = state
         .store
         .redeliver(&ns, name.as_str(), &id, Time::now().timestamp())
-        .await
-        .map_err(|e| ApiError::from_store(e, DELIVERIES, &id))?;
+        .await?;
     tracing::info!(namespace = %ns, trigger = %name, delivery = %id, "redelivery queued");
     Ok((StatusCode::CREATED, Json(delivery)))
 }

@@ -2,6 +2,7 @@
 //! `/apis/user.openshift.io/v1/users/{name}/tokens[/{id}]`. Passwords and token secrets are
 //! stored hashed and never returned (a new token's secret once, in the answer that creates it).
 
+use crate::store::Objects as _;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::{Extension, Json};
@@ -12,7 +13,6 @@ use tagstream_shared::user::{
 };
 use tagstream_shared::{FieldError, List, ObjectMeta, ProjectName, Status};
 
-use super::{TOKENS, USERS};
 use crate::access::Need;
 use crate::api::routes::Routes;
 use crate::app::AppState;
@@ -38,20 +38,11 @@ pub fn routes() -> Routes {
         .delete(TOKEN, own, delete_token)
 }
 
-/// OpenShift's rule for user names, plus: `system:` is reserved for the server's accounts.
+/// OpenShift's rule for user names (`tagstream_shared::UserName`), as a field error's text.
 pub fn check_user_name(name: &str) -> Option<String> {
-    if name.is_empty() || name.len() > 253 {
-        return Some("must be 1 to 253 characters long".into());
-    }
-    if matches!(name, "~" | "." | "..") || name.contains(['/', '%', ':']) {
-        return Some(
-            "may not be \"~\", \".\" or \"..\" and may not contain \"/\", \"%\" or \":\"".into(),
-        );
-    }
-    if name.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Some("may not contain white space".into());
-    }
-    None
+    name.parse::<tagstream_shared::UserName>()
+        .err()
+        .map(|e| e.0)
 }
 
 /// The user a path names: `~` is the caller.
@@ -76,7 +67,7 @@ async fn list_users(
     State(state): State<AppState>,
     options: crate::watch::ListOptions,
 ) -> ApiResult<axum::response::Response> {
-    let listed = state.store.list_users().await?;
+    let listed = state.store.list::<User>(None).await?;
     let mut items = Vec::with_capacity(listed.items.len());
     for u in listed.items {
         items.push(with_groups(&state, u).await?);
@@ -96,16 +87,16 @@ async fn get_user(
     Path(name): Path<String>,
 ) -> ApiResult<Json<User>> {
     let name = target(&caller, &name);
-    let user = match state.store.get_user(&name).await {
+    let user = match state.store.get::<User>(None, name.as_ref()).await {
         Ok(u) => u,
         // Signed in through a proxy without a stored user: who they are, as the proxy said.
-        Err(StoreError::NotFound) if name == caller.name() => User {
+        Err(StoreError::NotFound { .. }) if name == caller.name() => User {
             kind: User::KIND.into(),
             api_version: USER_API_VERSION.into(),
             metadata: ObjectMeta::named(name.clone()),
             ..User::default()
         },
-        Err(e) => return Err(ApiError::from_store(e, USERS, &name)),
+        Err(e) => return Err(ApiError::from(e)),
     };
     let mut user = with_groups(&state, user).await?;
     if name == caller.name()
@@ -176,8 +167,7 @@ async fn create_user(
                 expires: state.clock.now().timestamp() + state.config.auth.invitation_seconds,
             }),
         )
-        .await
-        .map_err(|e| ApiError::from_store(e, USERS, &name))?;
+        .await?;
     tracing::info!(user = %name, invited = invitation.is_some(), "user created");
     Ok((
         StatusCode::CREATED,
@@ -199,11 +189,7 @@ async fn replace_user(
             body.metadata.name()
         )));
     }
-    let current = state
-        .store
-        .get_user(&name)
-        .await
-        .map_err(|e| ApiError::from_store(e, USERS, &name))?;
+    let current = state.store.get::<User>(None, name.as_ref()).await?;
     let expected = expected_version(body.metadata.resource_version.as_deref(), &current.metadata)?;
     let mut user = current;
     user.full_name = body.full_name;
@@ -211,9 +197,8 @@ async fn replace_user(
     user.metadata.annotations = body.metadata.annotations;
     let updated = state
         .store
-        .update_user(&name, expected, user)
-        .await
-        .map_err(|e| ApiError::from_store(e, USERS, &name))?;
+        .replace::<User>(None, name.as_ref(), expected, user)
+        .await?;
     Ok(Json(with_groups(&state, updated).await?))
 }
 
@@ -235,11 +220,7 @@ async fn delete_user(
             "you cannot delete yourself: ask another cluster admin".into(),
         ));
     }
-    let user = state
-        .store
-        .delete_user(&name)
-        .await
-        .map_err(|e| ApiError::from_store(e, USERS, &name))?;
+    let user = state.store.delete_user(&name).await?;
     // The store removed their team memberships and RoleBindings in the same transaction.
     tracing::info!(user = %name, "user deleted");
     Ok(Json(user))
@@ -267,11 +248,7 @@ async fn create_token(
     Body(body): Body<Token>,
 ) -> ApiResult<(StatusCode, Json<Token>)> {
     let name = target(&caller, &name);
-    state
-        .store
-        .get_user(&name)
-        .await
-        .map_err(|e| ApiError::from_store(e, USERS, &name))?;
+    state.store.get::<User>(None, name.as_ref()).await?;
     let mut errors = Vec::new();
     if let Some(p) = &body.spec.project
         && let Err(e) = p.parse::<ProjectName>()
@@ -312,8 +289,7 @@ async fn create_token(
     let mut created = state
         .store
         .create_token(&name, &hash_secret(&secret), token)
-        .await
-        .map_err(|e| ApiError::from_store(e, TOKENS, &id))?;
+        .await?;
     tracing::info!(user = %name, token = %id, "API token created");
     created.token = Some(secret);
     Ok((StatusCode::CREATED, Json(created)))
@@ -325,11 +301,7 @@ async fn delete_token(
     Path((name, id)): Path<(String, String)>,
 ) -> ApiResult<Json<Status>> {
     let name = target(&caller, &name);
-    state
-        .store
-        .delete_token(&name, &id)
-        .await
-        .map_err(|e| ApiError::from_store(e, TOKENS, &id))?;
+    state.store.delete_token(&name, &id).await?;
     tracing::info!(user = %name, token = %id, "API token revoked");
     Ok(Json(Status::success()))
 }
@@ -381,16 +353,28 @@ pub async fn bootstrap(state: &AppState, token: Option<&str>) -> Result<(), ApiE
         users: vec!["admin".into()],
         extra: Default::default(),
     };
-    match state.store.create_group(group.clone()).await {
+    match state
+        .store
+        .create::<tagstream_shared::user::Group>(None, group.clone())
+        .await
+    {
         Ok(_) => {}
-        Err(StoreError::AlreadyExists) => {
-            let mut g = state.store.get_group(CLUSTER_ADMINS_GROUP).await?;
+        Err(StoreError::AlreadyExists { .. }) => {
+            let mut g = state
+                .store
+                .get::<tagstream_shared::user::Group>(None, CLUSTER_ADMINS_GROUP.as_ref())
+                .await?;
             if !g.users.iter().any(|u| u == "admin") {
                 g.users.push("admin".into());
                 let expected = expected_version(None, &g.metadata)?;
                 state
                     .store
-                    .update_group(CLUSTER_ADMINS_GROUP, expected, g)
+                    .replace::<tagstream_shared::user::Group>(
+                        None,
+                        CLUSTER_ADMINS_GROUP.as_ref(),
+                        expected,
+                        g,
+                    )
                     .await?;
             }
         }

@@ -6,6 +6,7 @@ pub mod sources;
 pub mod status;
 mod worker;
 
+use crate::store::Objects as _;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -324,9 +325,9 @@ impl Importer {
         change: impl Fn(&mut ImageStream) -> bool,
     ) -> Result<Option<ImageStream>, StoreError> {
         for _ in 0..20 {
-            let mut stream = match self.store.get_image_stream(ns, name).await {
+            let mut stream = match self.store.get::<ImageStream>(Some(ns), name.as_ref()).await {
                 Ok(s) => s,
-                Err(StoreError::NotFound) => return Ok(None),
+                Err(StoreError::NotFound { .. }) => return Ok(None),
                 Err(e) => return Err(e),
             };
             if !change(&mut stream) {
@@ -344,11 +345,14 @@ impl Importer {
                 .await
             {
                 Ok(saved) => return Ok(Some(saved)),
-                Err(StoreError::Conflict) => continue,
+                Err(StoreError::Conflict { .. }) => continue,
                 Err(e) => return Err(e),
             }
         }
-        Err(StoreError::Conflict)
+        Err(StoreError::conflict(
+            &tagstream_shared::resources::IMAGESTREAMS,
+            name.as_str(),
+        ))
     }
 }
 

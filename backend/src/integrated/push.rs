@@ -10,7 +10,7 @@ use super::events::Push;
 use super::reader::ReadError;
 use crate::app::AppState;
 use crate::import::status::record_image;
-use crate::store::StoreError;
+use crate::store::{Objects as _, StoreError};
 
 /// The events source of the integrated registry's notifications.
 pub const SOURCE: &str = "registry";
@@ -105,17 +105,17 @@ async fn move_tag(
     let Some((ns, name)) = &push.target else {
         return Ok(Applied::Ignored);
     };
-    match state.store.get_image_stream(ns, name).await {
+    match state.store.get::<ImageStream>(Some(ns), name.as_ref()).await {
         Ok(_) => {}
-        Err(StoreError::NotFound) => {
+        Err(StoreError::NotFound { .. }) => {
             let stream = crate::service::stream_for_create(
                 ImageStream::new(name.as_str()),
                 ns.as_str(),
                 now,
             );
             match state.store.create_image_stream(ns, name, stream).await {
-                Ok(_) | Err(StoreError::AlreadyExists) => {}
-                Err(StoreError::NoProject) => return Ok(Applied::Ignored),
+                Ok(_) | Err(StoreError::AlreadyExists { .. }) => {}
+                Err(StoreError::NoProject { .. }) => return Ok(Applied::Ignored),
                 Err(e) => return Err(e.into()),
             }
         }

@@ -10,11 +10,12 @@ use std::path::Path;
 
 use hmac::{Hmac, Mac as _};
 use sha2::Sha256;
-use tagstream_shared::{ProjectName, SourceKind};
+use tagstream_shared::{ImageStream, ProjectName, SourceKind};
 
 use super::receiver_formats::Pushed;
 use crate::app::AppState;
 use crate::error::ApiError;
+use crate::store::Objects as _;
 
 /// The largest receiver body read: the senders' payloads are a few KiB.
 pub const MAX_RECEIVER_BYTES: usize = 256 << 10;
@@ -139,7 +140,7 @@ fn follows(from: &str, push: &Pushed) -> bool {
 /// Bumps the generation of each matching tag (as `oc import-image` does), which makes it
 /// pending for the import worker; answers how many.
 async fn reimport(state: &AppState, ns: &ProjectName, push: &Pushed) -> Result<usize, ApiError> {
-    let streams = state.store.list_image_streams(Some(ns)).await?.items;
+    let streams = state.store.list::<ImageStream>(Some(ns)).await?.items;
     let mut count = 0;
     for stream in streams {
         let matching: Vec<String> = stream

@@ -6,6 +6,7 @@
 mod access;
 mod changes;
 mod registry_events;
+mod objects;
 mod sqlite;
 mod sqlite_access;
 mod sqlite_changes;
@@ -17,25 +18,38 @@ mod templates;
 mod triggers;
 
 use async_trait::async_trait;
+use tagstream_shared::object::ApiResource;
 use tagstream_shared::{Image, ImageStream, Project, ProjectName, StreamName};
 
 pub use access::{AccessStore, NewInvitation, Session, StoredToken};
 pub use changes::{ChangeRow, ChangeStore, Cursor};
 pub use registry_events::RegistryEventStore;
+pub use objects::{ObjectStore, Objects, Stored};
 pub use sqlite::SqliteStore;
 pub use templates::TemplateStore;
 pub use triggers::{Attempt, DELIVERIES_RESOURCE, DueDelivery, TriggerStore};
 
+/// What went wrong in the store. The outcomes a caller answers (missing, taken, stale) name
+/// the resource and object, so `?` gives the right `Status` without mapping by hand.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("not found")]
-    NotFound,
-    #[error("already exists")]
-    AlreadyExists,
-    #[error("the expected resourceVersion is stale")]
-    Conflict,
-    #[error("the project does not exist")]
-    NoProject,
+    #[error("{resource} {name:?} not found")]
+    NotFound {
+        resource: &'static ApiResource,
+        name: String,
+    },
+    #[error("{resource} {name:?} already exists")]
+    AlreadyExists {
+        resource: &'static ApiResource,
+        name: String,
+    },
+    #[error("{resource} {name:?}: the expected resourceVersion is stale")]
+    Conflict {
+        resource: &'static ApiResource,
+        name: String,
+    },
+    #[error("the project {name:?} does not exist")]
+    NoProject { name: String },
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
     #[error("database migration failed: {0}")]
@@ -44,6 +58,41 @@ pub enum StoreError {
     Corrupt(#[from] serde_json::Error),
     #[error("{0}")]
     Config(String),
+}
+
+impl StoreError {
+    pub fn not_found(resource: &'static ApiResource, name: impl Into<String>) -> Self {
+        Self::NotFound {
+            resource,
+            name: name.into(),
+        }
+    }
+
+    pub fn already_exists(resource: &'static ApiResource, name: impl Into<String>) -> Self {
+        Self::AlreadyExists {
+            resource,
+            name: name.into(),
+        }
+    }
+
+    pub fn conflict(resource: &'static ApiResource, name: impl Into<String>) -> Self {
+        Self::Conflict {
+            resource,
+            name: name.into(),
+        }
+    }
+
+    /// The same outcome told about another resource: an ImageStreamTag's write that failed on
+    /// its stream is answered about the tag.
+    #[must_use]
+    pub fn about(self, resource: &'static ApiResource, name: impl Into<String>) -> Self {
+        match self {
+            Self::NotFound { .. } => Self::not_found(resource, name),
+            Self::AlreadyExists { .. } => Self::already_exists(resource, name),
+            Self::Conflict { .. } => Self::conflict(resource, name),
+            other => other,
+        }
+    }
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -57,7 +106,8 @@ pub struct Listed<T> {
 
 #[async_trait]
 pub trait Store:
-    TemplateStore
+    ObjectStore
+    + TemplateStore
     + AccessStore
     + ChangeStore
     + TriggerStore
@@ -79,16 +129,6 @@ pub trait Store:
     /// Removes a project and every stream in it, answering the project as it was.
     async fn delete_project(&self, name: &ProjectName) -> StoreResult<Project>;
 
-    /// Streams of one project, or of every project with `None`, ordered by project and name.
-    async fn list_image_streams(
-        &self,
-        ns: Option<&ProjectName>,
-    ) -> StoreResult<Listed<ImageStream>>;
-    async fn get_image_stream(
-        &self,
-        ns: &ProjectName,
-        name: &StreamName,
-    ) -> StoreResult<ImageStream>;
     /// Stores a new stream; `NoProject` if the project is missing, `AlreadyExists` if taken.
     async fn create_image_stream(
         &self,
@@ -103,11 +143,6 @@ pub trait Store:
         name: &StreamName,
         expected: u64,
         stream: ImageStream,
-    ) -> StoreResult<ImageStream>;
-    async fn delete_image_stream(
-        &self,
-        ns: &ProjectName,
-        name: &StreamName,
     ) -> StoreResult<ImageStream>;
 
     /// The image with this digest, if an import has stored it.

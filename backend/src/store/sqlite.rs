@@ -7,7 +7,6 @@ use std::str::FromStr as _;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use serde::Serialize;
 use serde::de::DeserializeOwned;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
@@ -16,7 +15,10 @@ use sqlx::{Sqlite, Transaction};
 use tagstream_shared::user::{AuditEvent, TAGSTREAM_API_VERSION};
 use tagstream_shared::{Image, ImageStream, ObjectMeta, Project, ProjectName, StreamName, Time};
 
+use super::objects::Stored;
 use super::{Listed, Store, StoreError, StoreResult};
+use tagstream_shared::object::ApiResource;
+use tagstream_shared::resources as kinds;
 
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
@@ -77,7 +79,7 @@ impl SqliteStore {
             },
             user: crate::audit::actor(),
             verb: change.verb.into(),
-            resource: change.resource.into(),
+            resource: change.resource.to_string(),
             namespace: change.namespace.map(str::to_owned),
             name: change.name.to_owned(),
             resource_version_before: change.before.map(|v| v.to_string()),
@@ -103,8 +105,8 @@ impl SqliteStore {
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Change<'a> {
     pub verb: &'static str,
-    /// `imagestreams.image.openshift.io` and the like.
-    pub resource: &'static str,
+    /// Written `imagestreams.image.openshift.io` in the log.
+    pub resource: &'static ApiResource,
     pub namespace: Option<&'a str>,
     pub name: &'a str,
     pub before: Option<i64>,
@@ -113,7 +115,7 @@ pub(super) struct Change<'a> {
 
 impl<'a> Change<'a> {
     pub fn create(
-        resource: &'static str,
+        resource: &'static ApiResource,
         namespace: Option<&'a str>,
         name: &'a str,
         after: i64,
@@ -129,7 +131,7 @@ impl<'a> Change<'a> {
     }
 
     pub fn update(
-        resource: &'static str,
+        resource: &'static ApiResource,
         namespace: Option<&'a str>,
         name: &'a str,
         before: i64,
@@ -146,7 +148,7 @@ impl<'a> Change<'a> {
     }
 
     pub fn delete(
-        resource: &'static str,
+        resource: &'static ApiResource,
         namespace: Option<&'a str>,
         name: &'a str,
         before: Option<i64>,
@@ -162,40 +164,33 @@ impl<'a> Change<'a> {
     }
 }
 
-pub(super) const PROJECTS: &str = "projects.project.openshift.io";
-pub(super) const IMAGESTREAMS: &str = "imagestreams.image.openshift.io";
-
-/// Maps a constraint violation to what it means for the caller; other errors pass through.
-pub(super) fn on_constraint(err: sqlx::Error) -> StoreError {
-    if let Some(db) = err.as_database_error() {
-        match db.kind() {
-            sqlx::error::ErrorKind::UniqueViolation => return StoreError::AlreadyExists,
-            sqlx::error::ErrorKind::ForeignKeyViolation => return StoreError::NoProject,
-            _ => {}
+/// Maps a constraint violation writing `name` of `resource` (in project `ns`) to what it
+/// means for the caller; other errors pass through.
+pub(super) fn on_constraint(
+    resource: &'static ApiResource,
+    ns: Option<&str>,
+    name: &str,
+) -> impl FnOnce(sqlx::Error) -> StoreError {
+    let (ns, name) = (ns.unwrap_or_default().to_owned(), name.to_owned());
+    move |err| {
+        if let Some(db) = err.as_database_error() {
+            match db.kind() {
+                sqlx::error::ErrorKind::UniqueViolation => {
+                    return StoreError::already_exists(resource, name);
+                }
+                sqlx::error::ErrorKind::ForeignKeyViolation => {
+                    return StoreError::NoProject { name: ns };
+                }
+                _ => {}
+            }
         }
-    }
-    StoreError::Database(err)
-}
-
-pub(super) trait Versioned: Serialize + DeserializeOwned {
-    fn set_resource_version(&mut self, revision: i64);
-}
-
-impl Versioned for Project {
-    fn set_resource_version(&mut self, revision: i64) {
-        self.metadata.resource_version = Some(revision.to_string());
+        StoreError::Database(err)
     }
 }
 
-impl Versioned for ImageStream {
-    fn set_resource_version(&mut self, revision: i64) {
-        self.metadata.resource_version = Some(revision.to_string());
-    }
-}
-
-pub(super) fn encode<T: Versioned>(object: &mut T, revision: i64) -> StoreResult<String> {
+pub(super) fn encode(object: &mut dyn Stored, revision: i64) -> StoreResult<String> {
     object.set_resource_version(revision);
-    Ok(serde_json::to_string(object)?)
+    Ok(object.encode()?)
 }
 
 pub(super) fn decode_all<T: DeserializeOwned>(bodies: Vec<String>) -> StoreResult<Vec<T>> {
@@ -246,7 +241,9 @@ impl Store for SqliteStore {
             .bind(name.as_str())
             .fetch_optional(&self.pool)
             .await?;
-        Ok(serde_json::from_str(&body.ok_or(StoreError::NotFound)?)?)
+        Ok(serde_json::from_str(&body.ok_or_else(|| {
+            StoreError::not_found(&kinds::PROJECTS, name.as_str())
+        })?)?)
     }
 
     async fn create_project(
@@ -267,34 +264,22 @@ impl Store for SqliteStore {
         .bind(revision)
         .execute(&mut *tx)
         .await
-        .map_err(on_constraint)?;
+        .map_err(on_constraint(&kinds::PROJECTS, None, name.as_str()))?;
         Self::record(
             &mut tx,
-            Change::create(PROJECTS, None, name.as_str(), revision),
+            Change::create(&kinds::PROJECTS, None, name.as_str(), revision),
         )
         .await?;
         if let Some(mut binding) = admin {
             let binding_name = binding.metadata.name().to_owned();
             binding.metadata.namespace = Some(name.to_string());
-            let body = encode(&mut binding, revision)?;
-            sqlx::query(
-                "INSERT INTO role_bindings (namespace, name, resource_version, body) VALUES (?, ?, ?, ?)",
-            )
-            .bind(name.as_str())
-            .bind(&binding_name)
-            .bind(revision)
-            .bind(body)
-            .execute(&mut *tx)
-            .await
-            .map_err(on_constraint)?;
-            Self::record(
+            Self::insert_in(
                 &mut tx,
-                Change::create(
-                    "rolebindings.rbac.authorization.k8s.io",
-                    Some(name.as_str()),
-                    &binding_name,
-                    revision,
-                ),
+                revision,
+                &kinds::ROLEBINDINGS,
+                name.as_str(),
+                &binding_name,
+                &mut binding,
             )
             .await?;
         }
@@ -309,7 +294,8 @@ impl Store for SqliteStore {
                 .bind(name.as_str())
                 .fetch_optional(&mut *tx)
                 .await?;
-        let (body, before) = row.ok_or(StoreError::NotFound)?;
+        let (body, before) =
+            row.ok_or_else(|| StoreError::not_found(&kinds::PROJECTS, name.as_str()))?;
         let project = serde_json::from_str(&body)?;
         // Its history stays with it, not with the name: its events go, and its audit rows stay
         // in the cluster-wide log only (the body keeps the namespace; the column that a
@@ -324,55 +310,11 @@ impl Store for SqliteStore {
             .await?;
         Self::record(
             &mut tx,
-            Change::delete(PROJECTS, None, name.as_str(), Some(before)),
+            Change::delete(&kinds::PROJECTS, None, name.as_str(), Some(before)),
         )
         .await?;
         self.commit(tx).await?;
         Ok(project)
-    }
-
-    async fn list_image_streams(
-        &self,
-        ns: Option<&ProjectName>,
-    ) -> StoreResult<Listed<ImageStream>> {
-        let mut tx = self.pool.begin().await?;
-        let revision: i64 = sqlx::query_scalar("SELECT value FROM revision WHERE id = 1")
-            .fetch_one(&mut *tx)
-            .await?;
-        let bodies: Vec<String> = match ns {
-            Some(ns) => {
-                sqlx::query_scalar(
-                    "SELECT body FROM image_streams WHERE namespace = ? ORDER BY name",
-                )
-                .bind(ns.as_str())
-                .fetch_all(&mut *tx)
-                .await?
-            }
-            None => {
-                sqlx::query_scalar("SELECT body FROM image_streams ORDER BY namespace, name")
-                    .fetch_all(&mut *tx)
-                    .await?
-            }
-        };
-        tx.commit().await?;
-        Ok(Listed {
-            items: decode_all(bodies)?,
-            resource_version: u64::try_from(revision).unwrap_or_default(),
-        })
-    }
-
-    async fn get_image_stream(
-        &self,
-        ns: &ProjectName,
-        name: &StreamName,
-    ) -> StoreResult<ImageStream> {
-        let body: Option<String> =
-            sqlx::query_scalar("SELECT body FROM image_streams WHERE namespace = ? AND name = ?")
-                .bind(ns.as_str())
-                .bind(name.as_str())
-                .fetch_optional(&self.pool)
-                .await?;
-        Ok(serde_json::from_str(&body.ok_or(StoreError::NotFound)?)?)
     }
 
     async fn create_image_stream(
@@ -382,21 +324,9 @@ impl Store for SqliteStore {
         mut stream: ImageStream,
     ) -> StoreResult<ImageStream> {
         let (mut tx, revision) = self.begin_write().await?;
-        let body = encode(&mut stream, revision)?;
-        sqlx::query("INSERT INTO image_streams (namespace, name, resource_version, body) VALUES (?, ?, ?, ?)")
-            .bind(ns.as_str())
-            .bind(name.as_str())
-            .bind(revision)
-            .bind(body)
-            .execute(&mut *tx)
-            .await
-            .map_err(on_constraint)?;
-        Self::record(
-            &mut tx,
-            Change::create(IMAGESTREAMS, Some(ns.as_str()), name.as_str(), revision),
-        )
-        .await?;
-        Self::enqueue_tag_moves(&mut tx, ns.as_str(), None, &stream).await?;
+        let (r, ns) = (&kinds::IMAGESTREAMS, ns.as_str());
+        Self::insert_in(&mut tx, revision, r, ns, name.as_str(), &mut stream).await?;
+        Self::enqueue_tag_moves(&mut tx, ns, None, &stream).await?;
         self.commit(tx).await?;
         Ok(stream)
     }
@@ -409,65 +339,19 @@ impl Store for SqliteStore {
         mut stream: ImageStream,
     ) -> StoreResult<ImageStream> {
         let (mut tx, revision) = self.begin_write().await?;
-        let stored: Option<(i64, String)> = sqlx::query_as(
-            "SELECT resource_version, body FROM image_streams WHERE namespace = ? AND name = ?",
-        )
-        .bind(ns.as_str())
-        .bind(name.as_str())
-        .fetch_optional(&mut *tx)
-        .await?;
-        let (before, old_body) = match stored {
-            None => return Err(StoreError::NotFound),
-            Some((v, _)) if u64::try_from(v).ok() != Some(expected) => {
-                return Err(StoreError::Conflict);
-            }
-            Some(row) => row,
-        };
-        let old: ImageStream = serde_json::from_str(&old_body)?;
-        let body = encode(&mut stream, revision)?;
-        sqlx::query("UPDATE image_streams SET resource_version = ?, body = ? WHERE namespace = ? AND name = ?")
-            .bind(revision)
-            .bind(body)
-            .bind(ns.as_str())
-            .bind(name.as_str())
-            .execute(&mut *tx)
-            .await?;
-        Self::record(
+        let (r, ns) = (&kinds::IMAGESTREAMS, ns.as_str());
+        let old = Self::update_in(
             &mut tx,
-            Change::update(
-                IMAGESTREAMS,
-                Some(ns.as_str()),
-                name.as_str(),
-                before,
-                revision,
-            ),
+            revision,
+            r,
+            ns,
+            name.as_str(),
+            Some(expected),
+            &mut stream,
         )
         .await?;
-        Self::enqueue_tag_moves(&mut tx, ns.as_str(), Some(&old), &stream).await?;
-        self.commit(tx).await?;
-        Ok(stream)
-    }
-
-    async fn delete_image_stream(
-        &self,
-        ns: &ProjectName,
-        name: &StreamName,
-    ) -> StoreResult<ImageStream> {
-        let (mut tx, _) = self.begin_write().await?;
-        let row: Option<(String, i64)> = sqlx::query_as(
-            "DELETE FROM image_streams WHERE namespace = ? AND name = ? RETURNING body, resource_version",
-        )
-        .bind(ns.as_str())
-        .bind(name.as_str())
-        .fetch_optional(&mut *tx)
-        .await?;
-        let (body, before) = row.ok_or(StoreError::NotFound)?;
-        let stream = serde_json::from_str(&body)?;
-        Self::record(
-            &mut tx,
-            Change::delete(IMAGESTREAMS, Some(ns.as_str()), name.as_str(), Some(before)),
-        )
-        .await?;
+        let old: ImageStream = serde_json::from_str(&old)?;
+        Self::enqueue_tag_moves(&mut tx, ns, Some(&old), &stream).await?;
         self.commit(tx).await?;
         Ok(stream)
     }

@@ -3,174 +3,23 @@
 //! own transaction.
 
 use async_trait::async_trait;
-use serde::de::DeserializeOwned;
 use tagstream_shared::ProjectName;
-use tagstream_shared::user::{AuditEvent, Group, RoleBinding, Token, User};
+use tagstream_shared::user::{AuditEvent, RoleBinding, Token, User};
 
 use super::access::{AccessStore, NewInvitation, Session, StoredToken};
-use super::sqlite::{Change, SqliteStore, Versioned, decode_all, encode, on_constraint};
-use super::sqlite_templates::ROLE_BINDINGS;
-use super::{Listed, StoreError, StoreResult};
+use super::sqlite::{Change, SqliteStore, decode_all, on_constraint};
+use super::{StoreError, StoreResult};
 
-const USERS: &str = "users.user.openshift.io";
-const GROUPS: &str = "groups.user.openshift.io";
-const TOKENS: &str = "tokens.user.openshift.io";
-
-impl Versioned for User {
-    fn set_resource_version(&mut self, revision: i64) {
-        self.metadata.resource_version = Some(revision.to_string());
-    }
-}
-
-impl Versioned for Group {
-    fn set_resource_version(&mut self, revision: i64) {
-        self.metadata.resource_version = Some(revision.to_string());
-    }
-}
-
-impl Versioned for RoleBinding {
-    fn set_resource_version(&mut self, revision: i64) {
-        self.metadata.resource_version = Some(revision.to_string());
-    }
-}
-
-/// The cluster objects a kind names, with its audit resource.
-fn audit_resource(kind: &str) -> &'static str {
-    if kind == Group::KIND { GROUPS } else { USERS }
-}
-
-impl SqliteStore {
-    async fn list_cluster<T: DeserializeOwned>(&self, kind: &str) -> StoreResult<Listed<T>> {
-        let mut tx = self.pool.begin().await?;
-        let revision: i64 = sqlx::query_scalar("SELECT value FROM revision WHERE id = 1")
-            .fetch_one(&mut *tx)
-            .await?;
-        let bodies: Vec<String> =
-            sqlx::query_scalar("SELECT body FROM cluster_objects WHERE kind = ? ORDER BY name")
-                .bind(kind)
-                .fetch_all(&mut *tx)
-                .await?;
-        tx.commit().await?;
-        Ok(Listed {
-            items: decode_all(bodies)?,
-            resource_version: u64::try_from(revision).unwrap_or_default(),
-        })
-    }
-
-    async fn get_cluster<T: DeserializeOwned>(&self, kind: &str, name: &str) -> StoreResult<T> {
-        let body: Option<String> =
-            sqlx::query_scalar("SELECT body FROM cluster_objects WHERE kind = ? AND name = ?")
-                .bind(kind)
-                .bind(name)
-                .fetch_optional(&self.pool)
-                .await?;
-        Ok(serde_json::from_str(&body.ok_or(StoreError::NotFound)?)?)
-    }
-
-    async fn update_cluster<T: Versioned>(
-        &self,
-        kind: &'static str,
-        name: &str,
-        expected: u64,
-        mut object: T,
-    ) -> StoreResult<T> {
-        let (mut tx, revision) = self.begin_write().await?;
-        let stored: Option<i64> = sqlx::query_scalar(
-            "SELECT resource_version FROM cluster_objects WHERE kind = ? AND name = ?",
-        )
-        .bind(kind)
-        .bind(name)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let before = match stored {
-            None => return Err(StoreError::NotFound),
-            Some(v) if u64::try_from(v).ok() != Some(expected) => return Err(StoreError::Conflict),
-            Some(v) => v,
-        };
-        let body = encode(&mut object, revision)?;
-        sqlx::query(
-            "UPDATE cluster_objects SET resource_version = ?, body = ? WHERE kind = ? AND name = ?",
-        )
-        .bind(revision)
-        .bind(body)
-        .bind(kind)
-        .bind(name)
-        .execute(&mut *tx)
-        .await?;
-        Self::record(
-            &mut tx,
-            Change::update(audit_resource(kind), None, name, before, revision),
-        )
-        .await?;
-        self.commit(tx).await?;
-        Ok(object)
-    }
-
-    async fn delete_cluster<T: DeserializeOwned>(
-        &self,
-        tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
-        kind: &'static str,
-        name: &str,
-    ) -> StoreResult<T> {
-        let row: Option<(String, i64)> = sqlx::query_as(
-            "DELETE FROM cluster_objects WHERE kind = ? AND name = ? \
-             RETURNING body, resource_version",
-        )
-        .bind(kind)
-        .bind(name)
-        .fetch_optional(&mut **tx)
-        .await?;
-        let (body, before) = row.ok_or(StoreError::NotFound)?;
-        Self::record(
-            tx,
-            Change::delete(audit_resource(kind), None, name, Some(before)),
-        )
-        .await?;
-        Ok(serde_json::from_str(&body)?)
-    }
-
-    async fn insert_cluster<T: Versioned>(
-        tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
-        revision: i64,
-        kind: &'static str,
-        name: &str,
-        object: &mut T,
-    ) -> StoreResult<()> {
-        let body = encode(object, revision)?;
-        sqlx::query(
-            "INSERT INTO cluster_objects (kind, name, resource_version, body) VALUES (?, ?, ?, ?)",
-        )
-        .bind(kind)
-        .bind(name)
-        .bind(revision)
-        .bind(body)
-        .execute(&mut **tx)
-        .await
-        .map_err(on_constraint)?;
-        Self::record(
-            tx,
-            Change::create(audit_resource(kind), None, name, revision),
-        )
-        .await
-    }
-}
+use tagstream_shared::resources::{ROLEBINDINGS, TOKENS, USERS};
 
 #[async_trait]
 impl AccessStore for SqliteStore {
     async fn count_users(&self) -> StoreResult<u64> {
-        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM cluster_objects WHERE kind = ?")
-            .bind(User::KIND)
+        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM objects WHERE resource = ?")
+            .bind(USERS.plural)
             .fetch_one(&self.pool)
             .await?;
         Ok(u64::try_from(n).unwrap_or_default())
-    }
-
-    async fn list_users(&self) -> StoreResult<Listed<User>> {
-        self.list_cluster(User::KIND).await
-    }
-
-    async fn get_user(&self, name: &str) -> StoreResult<User> {
-        self.get_cluster(User::KIND, name).await
     }
 
     async fn create_user(
@@ -181,7 +30,7 @@ impl AccessStore for SqliteStore {
     ) -> StoreResult<User> {
         let name = user.metadata.name().to_owned();
         let (mut tx, revision) = self.begin_write().await?;
-        Self::insert_cluster(&mut tx, revision, User::KIND, &name, &mut user).await?;
+        Self::insert_in(&mut tx, revision, &USERS, "", &name, &mut user).await?;
         let (invitation_hash, invitation_expires) = invitation.map(|i| (i.hash, i.expires)).unzip();
         sqlx::query(
             "INSERT INTO credentials (user, password_hash, invitation_hash, invitation_expires) \
@@ -200,13 +49,9 @@ impl AccessStore for SqliteStore {
         Ok(user)
     }
 
-    async fn update_user(&self, name: &str, expected: u64, user: User) -> StoreResult<User> {
-        self.update_cluster(User::KIND, name, expected, user).await
-    }
-
     async fn delete_user(&self, name: &str) -> StoreResult<User> {
         let (mut tx, revision) = self.begin_write().await?;
-        let user = self.delete_cluster(&mut tx, User::KIND, name).await?;
+        let user = serde_json::from_str(&Self::remove_in(&mut tx, &USERS, "", name).await?)?;
         for table in ["credentials", "tokens", "sessions"] {
             sqlx::query(&format!("DELETE FROM {table} WHERE user = ?"))
                 .bind(name)
@@ -240,7 +85,7 @@ impl AccessStore for SqliteStore {
         .execute(&mut *tx)
         .await?;
         if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
+            return Err(StoreError::not_found(&USERS, name));
         }
         // `IS NOT` is true for every session when `keep` is NULL.
         sqlx::query("DELETE FROM sessions WHERE user = ? AND hash IS NOT ?")
@@ -296,74 +141,13 @@ impl AccessStore for SqliteStore {
         Ok(Some(user))
     }
 
-    async fn list_groups(&self) -> StoreResult<Listed<Group>> {
-        self.list_cluster(Group::KIND).await
-    }
-
-    async fn get_group(&self, name: &str) -> StoreResult<Group> {
-        self.get_cluster(Group::KIND, name).await
-    }
-
-    async fn create_group(&self, mut group: Group) -> StoreResult<Group> {
-        let name = group.metadata.name().to_owned();
-        let (mut tx, revision) = self.begin_write().await?;
-        Self::insert_cluster(&mut tx, revision, Group::KIND, &name, &mut group).await?;
-        self.commit(tx).await?;
-        Ok(group)
-    }
-
-    async fn update_group(&self, name: &str, expected: u64, group: Group) -> StoreResult<Group> {
-        self.update_cluster(Group::KIND, name, expected, group)
-            .await
-    }
-
-    async fn delete_group(&self, name: &str) -> StoreResult<Group> {
-        let (mut tx, _) = self.begin_write().await?;
-        let group = self.delete_cluster(&mut tx, Group::KIND, name).await?;
-        self.commit(tx).await?;
-        Ok(group)
-    }
-
-    async fn list_role_bindings(&self, ns: &ProjectName) -> StoreResult<Listed<RoleBinding>> {
-        self.list_in(ROLE_BINDINGS, ns).await
-    }
-
     async fn all_role_bindings(&self) -> StoreResult<Vec<(String, RoleBinding)>> {
-        let rows: Vec<(String, String)> =
-            sqlx::query_as("SELECT namespace, body FROM role_bindings ORDER BY namespace, name")
-                .fetch_all(&self.pool)
-                .await?;
+        let mut tx = self.pool.begin().await?;
+        let rows = Self::bodies_in(&mut tx, &ROLEBINDINGS, None).await?;
+        tx.commit().await?;
         rows.into_iter()
             .map(|(ns, body)| Ok((ns, serde_json::from_str(&body)?)))
             .collect()
-    }
-
-    async fn get_role_binding(&self, ns: &ProjectName, name: &str) -> StoreResult<RoleBinding> {
-        self.get_in(ROLE_BINDINGS, ns, name).await
-    }
-
-    async fn create_role_binding(
-        &self,
-        ns: &ProjectName,
-        binding: RoleBinding,
-    ) -> StoreResult<RoleBinding> {
-        let name = binding.metadata.name().to_owned();
-        self.create_in(ROLE_BINDINGS, ns, &name, binding).await
-    }
-
-    async fn update_role_binding(
-        &self,
-        ns: &ProjectName,
-        name: &str,
-        expected: u64,
-        binding: RoleBinding,
-    ) -> StoreResult<RoleBinding> {
-        self.update_in(ROLE_BINDINGS, ns, name, expected, binding)
-            .await
-    }
-
-    async fn delete_role_binding(&self, ns: &ProjectName, name: &str) -> StoreResult<RoleBinding> {
-        self.delete_in(ROLE_BINDINGS, ns, name).await
     }
 
     async fn create_token(&self, user: &str, hash: &str, token: Token) -> StoreResult<Token> {
@@ -386,10 +170,10 @@ impl AccessStore for SqliteStore {
         .bind(serde_json::to_string(&token)?)
         .execute(&mut *tx)
         .await
-        .map_err(on_constraint)?;
+        .map_err(on_constraint(&TOKENS, None, &id))?;
         Self::record(
             &mut tx,
-            Change::create(TOKENS, None, &format!("{user}/{id}"), revision),
+            Change::create(&TOKENS, None, &format!("{user}/{id}"), revision),
         )
         .await?;
         self.commit(tx).await?;
@@ -413,10 +197,10 @@ impl AccessStore for SqliteStore {
                 .bind(id)
                 .fetch_optional(&mut *tx)
                 .await?;
-        let token = serde_json::from_str(&body.ok_or(StoreError::NotFound)?)?;
+        let token = serde_json::from_str(&body.ok_or_else(|| StoreError::not_found(&TOKENS, id))?)?;
         Self::record(
             &mut tx,
-            Change::delete(TOKENS, None, &format!("{user}/{id}"), None),
+            Change::delete(&TOKENS, None, &format!("{user}/{id}"), None),
         )
         .await?;
         self.commit(tx).await?;
@@ -447,8 +231,7 @@ impl AccessStore for SqliteStore {
         .bind(session.created)
         .bind(session.last_seen)
         .execute(&self.pool)
-        .await
-        .map_err(on_constraint)?;
+        .await?;
         Ok(())
     }
 

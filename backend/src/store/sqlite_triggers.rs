@@ -3,25 +3,16 @@
 
 use async_trait::async_trait;
 use sqlx::{Sqlite, Transaction};
-use tagstream_shared::event::{Event, EventReason, EventType};
-use tagstream_shared::trigger::{
-    API_VERSION, Delivery, DeliveryPhase, DeliveryStatus, TagChangeEvent, Trigger,
-};
+use tagstream_shared::event::Event;
+use tagstream_shared::trigger::{API_VERSION, Delivery, DeliveryPhase, DeliveryStatus, Trigger};
 use tagstream_shared::{ImageStream, ObjectMeta, ProjectName, Time};
 
-use super::sqlite::{Change, SqliteStore, Versioned, decode_all, encode, on_constraint};
+use super::sqlite::{SqliteStore, decode_all};
 use super::triggers::{Attempt, DELIVERIES_RESOURCE, DueDelivery, TriggerStore};
 use super::{Listed, StoreError, StoreResult};
-use crate::triggers::moves::{new_import_failures, tag_moves};
-use crate::triggers::short_digest;
+use crate::triggers::effects;
 
-const TRIGGERS: &str = "triggers.tagstream.io";
-
-impl Versioned for Trigger {
-    fn set_resource_version(&mut self, revision: i64) {
-        self.metadata.resource_version = Some(revision.to_string());
-    }
-}
+use tagstream_shared::resources::{DELIVERIES, TRIGGERS};
 
 type DeliveryRow = (
     String,
@@ -102,25 +93,27 @@ impl SqliteStore {
     }
 }
 
-fn tag_event(
-    ns: &str,
-    stream: &str,
-    tag: &str,
-    event_type: EventType,
-    reason: EventReason,
-    message: String,
-) -> Event {
-    crate::triggers::project_event(
-        ns,
-        "ImageStreamTag",
-        &format!("{stream}:{tag}"),
-        event_type,
-        reason,
-        message,
-    )
-}
-
 impl SqliteStore {
+    /// Keeps a trigger's secret beside it (never in its body).
+    async fn put_secret(
+        tx: &mut Transaction<'static, Sqlite>,
+        ns: &str,
+        name: &str,
+        secret: &str,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO object_secrets (resource, namespace, name, secret) VALUES (?, ?, ?, ?) \
+             ON CONFLICT (resource, namespace, name) DO UPDATE SET secret = excluded.secret",
+        )
+        .bind(TRIGGERS.plural)
+        .bind(ns)
+        .bind(name)
+        .bind(secret)
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    }
+
     pub(super) async fn insert_event(
         tx: &mut Transaction<'static, Sqlite>,
         event: &Event,
@@ -133,100 +126,40 @@ impl SqliteStore {
         Ok(())
     }
 
-    /// Inside a stream write: one outbox row per moved tag per trigger following it (paused
-    /// ones excepted), and the project's events for moves and new import failures.
+    /// Inside a stream write: persists what it causes (`triggers::effects` decides): the
+    /// project's events and the outbox rows for the triggers following the moved tags.
     pub(super) async fn enqueue_tag_moves(
         tx: &mut Transaction<'static, Sqlite>,
         ns: &str,
         before: Option<&ImageStream>,
         after: &ImageStream,
     ) -> StoreResult<()> {
-        let stream = after.metadata.name();
-        let moves = tag_moves(before, after);
-        let importing = crate::audit::actor() == crate::audit::IMPORTER;
-        for m in &moves {
-            let message = match &m.old {
-                Some(old) => format!(
-                    "{stream}:{} now points at {} (was {})",
-                    m.tag,
-                    short_digest(&m.new),
-                    short_digest(old)
-                ),
-                None => format!("{stream}:{} now points at {}", m.tag, short_digest(&m.new)),
-            };
-            let reason = if importing {
-                EventReason::Imported
-            } else {
-                EventReason::TagUpdated
-            };
-            Self::insert_event(
-                tx,
-                &tag_event(ns, stream, &m.tag, EventType::Normal, reason, message),
-            )
-            .await?;
+        let write = effects::of_stream_write(ns, before, after, &crate::audit::actor());
+        for event in &write.events {
+            Self::insert_event(tx, event).await?;
         }
-        for f in new_import_failures(before, after) {
-            let message = format!(
-                "import of {stream}:{} failed: {} {}",
-                f.tag, f.reason, f.message
-            );
-            Self::insert_event(
-                tx,
-                &tag_event(
-                    ns,
-                    stream,
-                    &f.tag,
-                    EventType::Warning,
-                    EventReason::ImportFailed,
-                    message,
-                ),
-            )
-            .await?;
-        }
-        if moves.is_empty() {
+        if !write.moved() {
             return Ok(());
         }
-        let bodies: Vec<String> =
-            sqlx::query_scalar("SELECT body FROM triggers WHERE namespace = ? ORDER BY name")
-                .bind(ns)
-                .fetch_all(&mut **tx)
-                .await?;
-        let triggers: Vec<Trigger> = decode_all(bodies)?;
+        let bodies = Self::bodies_in(tx, &TRIGGERS, Some(ns)).await?;
+        let triggers: Vec<Trigger> = decode_all(bodies.into_iter().map(|(_, b)| b).collect())?;
         let now = Time::now();
-        for m in moves {
-            let event_id = uuid::Uuid::new_v4().to_string();
-            for t in triggers
-                .iter()
-                .filter(|t| !t.spec.paused && t.follows(stream, &m.tag))
-            {
-                let event = TagChangeEvent {
-                    id: event_id.clone(),
-                    kind: TagChangeEvent::TYPE.into(),
-                    time: now,
-                    project: ns.to_owned(),
-                    stream: stream.to_owned(),
-                    tag: m.tag.clone(),
-                    old_digest: m.old.clone(),
-                    new_digest: m.new.clone(),
-                    pull_spec: m.pull_spec.clone(),
-                    trigger: t.metadata.name().to_owned(),
-                };
-                let id = uuid::Uuid::new_v4().to_string();
-                sqlx::query(
-                    "INSERT INTO deliveries (id, namespace, trigger, event_id, body, created, \
-                     next_attempt) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                )
-                .bind(&id)
-                .bind(ns)
-                .bind(t.metadata.name())
-                .bind(&event_id)
-                .bind(serde_json::to_string(&event)?)
-                .bind(now.timestamp())
-                .bind(now.timestamp())
-                .execute(&mut **tx)
-                .await?;
-                Self::log_delivery(tx, &id, "ADDED").await?;
-            }
+        for d in write.deliveries(&triggers, now) {
+            let id = uuid::Uuid::new_v4().to_string();
+            sqlx::query(
+                "INSERT INTO deliveries (id, namespace, trigger, event_id, body, created, \
+                 next_attempt) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(&id)
+            .bind(ns)
+            .bind(&d.trigger)
+            .bind(&d.event_id)
+            .bind(serde_json::to_string(&d.event)?)
+            .bind(now.timestamp())
+            .bind(now.timestamp())
+            .execute(&mut **tx)
+            .await?;
+            Self::log_delivery(tx, &id, "ADDED").await?;
         }
         Ok(())
     }
@@ -234,14 +167,6 @@ impl SqliteStore {
 
 #[async_trait]
 impl TriggerStore for SqliteStore {
-    async fn list_triggers(&self, ns: &ProjectName) -> StoreResult<Listed<Trigger>> {
-        self.list_in("triggers", ns).await
-    }
-
-    async fn get_trigger(&self, ns: &ProjectName, name: &str) -> StoreResult<Trigger> {
-        self.get_in("triggers", ns, name).await
-    }
-
     async fn create_trigger(
         &self,
         ns: &ProjectName,
@@ -249,26 +174,10 @@ impl TriggerStore for SqliteStore {
         secret: String,
     ) -> StoreResult<Trigger> {
         trigger.spec.webhook.secret = None;
-        let name = trigger.metadata.name().to_owned();
+        let (name, ns) = (trigger.metadata.name().to_owned(), ns.as_str());
         let (mut tx, revision) = self.begin_write().await?;
-        let body = encode(&mut trigger, revision)?;
-        sqlx::query(
-            "INSERT INTO triggers (namespace, name, resource_version, body, secret) \
-             VALUES (?, ?, ?, ?, ?)",
-        )
-        .bind(ns.as_str())
-        .bind(&name)
-        .bind(revision)
-        .bind(body)
-        .bind(secret)
-        .execute(&mut *tx)
-        .await
-        .map_err(on_constraint)?;
-        Self::record(
-            &mut tx,
-            Change::create(TRIGGERS, Some(ns.as_str()), &name, revision),
-        )
-        .await?;
+        Self::insert_in(&mut tx, revision, &TRIGGERS, ns, &name, &mut trigger).await?;
+        Self::put_secret(&mut tx, ns, &name, &secret).await?;
         self.commit(tx).await?;
         Ok(trigger)
     }
@@ -282,72 +191,48 @@ impl TriggerStore for SqliteStore {
         secret: Option<String>,
     ) -> StoreResult<Trigger> {
         trigger.spec.webhook.secret = None;
+        let ns = ns.as_str();
         let (mut tx, revision) = self.begin_write().await?;
-        let stored: Option<i64> = sqlx::query_scalar(
-            "SELECT resource_version FROM triggers WHERE namespace = ? AND name = ?",
-        )
-        .bind(ns.as_str())
-        .bind(name)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let before = match stored {
-            None => return Err(StoreError::NotFound),
-            Some(v) if u64::try_from(v).ok() != Some(expected) => return Err(StoreError::Conflict),
-            Some(v) => v,
-        };
-        let body = encode(&mut trigger, revision)?;
-        sqlx::query(
-            "UPDATE triggers SET resource_version = ?, body = ?, secret = coalesce(?, secret) \
-             WHERE namespace = ? AND name = ?",
-        )
-        .bind(revision)
-        .bind(body)
-        .bind(secret)
-        .bind(ns.as_str())
-        .bind(name)
-        .execute(&mut *tx)
-        .await?;
-        Self::record(
+        Self::update_in(
             &mut tx,
-            Change::update(TRIGGERS, Some(ns.as_str()), name, before, revision),
+            revision,
+            &TRIGGERS,
+            ns,
+            name,
+            Some(expected),
+            &mut trigger,
         )
         .await?;
+        if let Some(secret) = secret {
+            Self::put_secret(&mut tx, ns, name, &secret).await?;
+        }
         self.commit(tx).await?;
         Ok(trigger)
     }
 
     async fn delete_trigger(&self, ns: &ProjectName, name: &str) -> StoreResult<Trigger> {
         let (mut tx, _) = self.begin_write().await?;
-        let row: Option<(String, i64)> = sqlx::query_as(
-            "DELETE FROM triggers WHERE namespace = ? AND name = ? \
-             RETURNING body, resource_version",
-        )
-        .bind(ns.as_str())
-        .bind(name)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let (body, before) = row.ok_or(StoreError::NotFound)?;
+        let body = Self::remove_in(&mut tx, &TRIGGERS, ns.as_str(), name).await?;
         sqlx::query("DELETE FROM deliveries WHERE namespace = ? AND trigger = ?")
             .bind(ns.as_str())
             .bind(name)
             .execute(&mut *tx)
             .await?;
-        Self::record(
-            &mut tx,
-            Change::delete(TRIGGERS, Some(ns.as_str()), name, Some(before)),
-        )
-        .await?;
         self.commit(tx).await?;
         Ok(serde_json::from_str(&body)?)
     }
 
     async fn webhook_target(&self, ns: &str, name: &str) -> StoreResult<Option<(String, String)>> {
-        let row: Option<(String, String)> =
-            sqlx::query_as("SELECT body, secret FROM triggers WHERE namespace = ? AND name = ?")
-                .bind(ns)
-                .bind(name)
-                .fetch_optional(&self.pool)
-                .await?;
+        let row: Option<(String, String)> = sqlx::query_as(
+            "SELECT o.body, s.secret FROM objects o JOIN object_secrets s \
+             USING (resource, namespace, name) \
+             WHERE o.resource = ? AND o.namespace = ? AND o.name = ?",
+        )
+        .bind(TRIGGERS.plural)
+        .bind(ns)
+        .bind(name)
+        .fetch_optional(&self.pool)
+        .await?;
         let Some((body, secret)) = row else {
             return Ok(None);
         };
@@ -471,7 +356,7 @@ impl TriggerStore for SqliteStore {
         .execute(&mut *tx)
         .await?;
         if copied.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
+            return Err(StoreError::not_found(&DELIVERIES, id));
         }
         Self::log_delivery(&mut tx, &new_id, "ADDED").await?;
         let row: DeliveryRow = sqlx::query_as(&format!(

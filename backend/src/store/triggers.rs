@@ -9,7 +9,7 @@ use tagstream_shared::trigger::{Delivery, DeliveryPhase, Trigger};
 use super::{Listed, StoreResult};
 
 /// The resource name of deliveries in the change log (`?watch=true` on a trigger's deliveries).
-pub const DELIVERIES_RESOURCE: &str = "deliveries";
+pub const DELIVERIES_RESOURCE: &str = tagstream_shared::resources::DELIVERIES.plural;
 
 /// A delivery to attempt now.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,8 +40,6 @@ pub struct Attempt {
 
 #[async_trait]
 pub trait TriggerStore: Send + Sync {
-    async fn list_triggers(&self, ns: &ProjectName) -> StoreResult<Listed<Trigger>>;
-    async fn get_trigger(&self, ns: &ProjectName, name: &str) -> StoreResult<Trigger>;
     /// Stores a new trigger with its secret; the body keeps no secret.
     async fn create_trigger(
         &self,
