@@ -13,6 +13,7 @@ mod browser_admin;
 mod browser_claims;
 mod browser_import;
 mod browser_live;
+mod browser_spa;
 mod browser_templates;
 mod browser_triggers;
 mod chrome;
