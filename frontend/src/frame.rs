@@ -6,6 +6,8 @@ use leptos::mount::mount_to_body;
 use leptos::prelude::*;
 use leptos::wasm_bindgen::JsCast;
 use leptos_router::components::Router;
+use leptos_router::hooks::use_location;
+use leptos_router::location::{BrowserUrl, LocationProvider as _};
 
 use crate::pages::not_found::NotFoundPage;
 use crate::pages::use_route;
@@ -37,6 +39,16 @@ fn App() -> impl IntoView {
 #[component]
 fn CurrentPage() -> impl IntoView {
     let route = use_route();
+    // The router puts a link's path in the address bar (and a history entry) only once told the
+    // new page is ready, which its `<Routes>` would do: there is one page per path here, shown
+    // as soon as the path changes, so it is ready then.
+    if let Some(location) = use_context::<BrowserUrl>() {
+        let pathname = use_location().pathname;
+        Effect::new(move || {
+            pathname.track();
+            location.ready_to_complete();
+        });
+    }
     move || match route.get() {
         Some(route) => route.page(),
         None => view! { <NotFoundPage /> }.into_any(),
