@@ -43,7 +43,7 @@ step "clippy (native)"
 cargo clippy --locked --workspace --all-targets -- -D warnings
 step "clippy (wasm32: the console and the shared model)"
 cargo clippy --locked -p tagstream-frontend -p tagstream-shared --target wasm32-unknown-unknown -- -D warnings
-step "console release build (what the browser tests load)"
-trunk build --release --offline=true
+step "console release build (what the browser tests load; skipped when dist/ is up to date)"
+scripts/console.sh
 step "tests"
 TAGSTREAM_DIST="$ROOT/dist" cargo test --locked --workspace

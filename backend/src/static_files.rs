@@ -1,16 +1,13 @@
-//! The built console: files from dist/, and for the console's own routes the `index.html` of the
-//! app that renders them ([`Bundle::for_path`]: the link app at dist/, the others in their own
-//! directories, dist/tools/ and dist/templates/),
-//! so that a deep link opened cold loads the right app. A missing asset (`/missing.js`) is a 404,
-//! not the app.
+//! The built console: files from dist/, and for every other path the console's one `index.html`,
+//! so that a deep link opened cold loads the app, which routes it (or says "not found"). A missing
+//! asset (`/missing.js`) is a 404, not the app.
 
 use std::convert::Infallible;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use axum::body::Body;
 use axum::http::{HeaderValue, Request, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use tagstream_shared::console::Bundle;
 use tower::ServiceExt as _;
 use tower_http::services::{ServeDir, ServeFile};
 
@@ -23,9 +20,9 @@ fn is_console_route(path: &str) -> bool {
             .any(|p| path.starts_with(p))
 }
 
-/// The `index.html` that answers the console path `path`: its app's.
-fn index_for(dist: &std::path::Path, path: &str) -> PathBuf {
-    dist.join(Bundle::for_path(path).index_html())
+/// The `index.html` that answers every console path.
+fn index(dist: &Path) -> PathBuf {
+    dist.join("index.html")
 }
 
 /// Trunk names built assets by their content hash (`main-c219bf6bd3ee3c13.css`,
@@ -50,11 +47,11 @@ fn with_cache_control(mut response: Response, value: &'static str) -> Response {
     response
 }
 
-/// Every `index.html`: fetched afresh each time (a new build reaches returning users), and never
-/// kept in the back-forward cache. A page kept there holds its open live-update stream, one of
-/// the browser's six connections to the server; measured, every sixth navigation then stalled
-/// for about a minute until the cache let them go. `no-store` keeps console pages out of it.
-const REVALIDATE: &str = "no-store";
+/// `index.html`: revalidated each time, so a new build reaches returning users. Not `no-store`:
+/// the console may sit in the back-forward cache, since it closes its live-update streams on
+/// `pagehide` (an open one there held one of the browser's six connections to the server, and
+/// every sixth navigation stalled for a minute) and reopens them on `pageshow`.
+const REVALIDATE: &str = "no-cache";
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 
 fn looks_like_asset(path: &str) -> bool {
@@ -74,7 +71,7 @@ pub fn service(
         async move {
             let path = req.uri().path().to_owned();
             if is_console_route(&path) {
-                let response = serve(ServeFile::new(index_for(&dist, &path)), req).await;
+                let response = serve(ServeFile::new(index(&dist)), req).await;
                 return Ok(with_cache_control(response, REVALIDATE));
             }
             let response = serve(ServeDir::new(&dist), req).await;
@@ -86,7 +83,7 @@ pub fn service(
                     .uri("/")
                     .body(Body::empty())
                     .unwrap_or_default();
-                let response = serve(ServeFile::new(index_for(&dist, &path)), req).await;
+                let response = serve(ServeFile::new(index(&dist)), req).await;
                 return Ok(with_cache_control(response, REVALIDATE));
             }
             Ok(response)
@@ -126,47 +123,5 @@ mod tests {
         assert!(!is_hashed_asset("/favicon.svg"));
         assert!(!is_hashed_asset("/my-stylesheet.css"));
         assert!(is_hashed_asset("/tools/tools-e5c11f0a44a97a65_bg.wasm"));
-    }
-
-    #[test]
-    fn each_console_path_gets_the_index_html_of_the_app_that_renders_it() {
-        let dist = std::path::Path::new("/dist");
-        for (path, index) in [
-            ("/", "/dist/index.html"),
-            ("/ns/demo", "/dist/index.html"),
-            ("/ns/demo/streams/ruby", "/dist/index.html"),
-            ("/ns/demo/streams/ruby/tags/latest", "/dist/tag/index.html"),
-            ("/ns/demo/triggers", "/dist/activity/index.html"),
-            ("/ns/demo/events", "/dist/activity/index.html"),
-            (
-                "/k8s/ns/demo/imagestreamtags/ruby:latest",
-                "/dist/index.html",
-            ),
-            ("/ns/demo/streams/nope/tags/Bad!", "/dist/index.html"),
-            ("/somewhere", "/dist/index.html"),
-            ("/ns/demo/import", "/dist/tools/index.html"),
-            ("/ns/demo/streams/ruby/edit", "/dist/tools/index.html"),
-            (
-                "/ns/demo/streams/ruby/images/sha256:d8b4cbc952f2a3e4b5c6d7e8f9a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e56e03",
-                "/dist/tools/index.html",
-            ),
-            ("/ns/demo/templates", "/dist/templates/index.html"),
-            (
-                "/ns/demo/templates/rails-postgresql-example",
-                "/dist/templates/index.html",
-            ),
-            ("/admin/samples", "/dist/templates/index.html"),
-            ("/login", "/dist/access/index.html"),
-            ("/invite/inv_0123", "/dist/access/index.html"),
-            ("/ns/demo/access", "/dist/access/index.html"),
-            ("/admin/users", "/dist/access/index.html"),
-            ("/tokens", "/dist/access/index.html"),
-            (
-                "/ns/demo/streams/ruby/tags/latest/edit",
-                "/dist/tools/index.html",
-            ),
-        ] {
-            assert_eq!(index_for(dist, path), PathBuf::from(index), "{path}");
-        }
     }
 }

@@ -43,11 +43,11 @@ impl BodyFormat {
 }
 
 pub async fn list_projects() -> ApiResult<List<Project>> {
-    send(Request::get(paths::PROJECTS).build()).await
+    get_kept(paths::PROJECTS).await
 }
 
 pub async fn get_project(name: &str) -> ApiResult<Project> {
-    send(Request::get(&paths::project(name)).build()).await
+    get_kept(&paths::project(name)).await
 }
 
 pub async fn create_project(project: &Project) -> ApiResult<Project> {
@@ -59,11 +59,11 @@ pub async fn delete_project(name: &str) -> ApiResult<Project> {
 }
 
 pub async fn list_streams(ns: &str) -> ApiResult<List<ImageStream>> {
-    send(Request::get(&paths::imagestreams(ns)).build()).await
+    get_kept(&paths::imagestreams(ns)).await
 }
 
 pub async fn get_stream(ns: &str, name: &str) -> ApiResult<ImageStream> {
-    send(Request::get(&paths::imagestream(ns, name)).build()).await
+    get_kept(&paths::imagestream(ns, name)).await
 }
 
 pub async fn create_stream(ns: &str, stream: &ImageStream) -> ApiResult<ImageStream> {
@@ -92,7 +92,7 @@ pub async fn delete_stream(ns: &str, name: &str) -> ApiResult<serde_json::Value>
 }
 
 pub async fn get_stream_tag(ns: &str, name: &str, tag: &str) -> ApiResult<ImageStreamTag> {
-    send(Request::get(&paths::imagestreamtag(ns, name, tag)).build()).await
+    get_kept(&paths::imagestreamtag(ns, name, tag)).await
 }
 
 /// Sets one tag of a stream (its source and policies), as `oc tag` does.
@@ -199,7 +199,7 @@ pub async fn delete_role_binding(ns: &str, name: &str) -> ApiResult<RoleBinding>
 /// What the caller holds in `ns`: the roles part of their access review (the shared predicates
 /// decide from it), without the lists the console's link pages do not show.
 pub async fn project_access(ns: &str) -> ApiResult<tagstream_shared::access::ProjectAccess> {
-    send(Request::get(&paths::access_reviews(ns)).build()).await
+    get_kept(&paths::access_reviews(ns)).await
 }
 
 /// `query`: empty for the caller's own access, `user=NAME`, or `verb=V&resource=R`.
@@ -325,9 +325,20 @@ fn json<T: Serialize>(builder: RequestBuilder, body: &T) -> Result<Request, gloo
     builder.json(body)
 }
 
+/// A GET whose answer is kept for the page's next visit ([`crate::remembered`]).
+async fn get_kept<T: DeserializeOwned>(path: &str) -> ApiResult<T> {
+    let (code, text) = exchange(Request::get(path).build()).await?;
+    crate::remembered::keep(path, &text);
+    decode(code, &text)
+}
+
 async fn send<T: DeserializeOwned>(request: Result<Request, gloo_net::Error>) -> ApiResult<T> {
     let (code, text) = exchange(request).await?;
-    serde_json::from_str(&text).map_err(|e| {
+    decode(code, &text)
+}
+
+fn decode<T: DeserializeOwned>(code: u16, text: &str) -> ApiResult<T> {
+    serde_json::from_str(text).map_err(|e| {
         Status::failure(
             StatusReason::InternalError,
             format!("The server answered {code} with a body the console does not understand: {e}"),

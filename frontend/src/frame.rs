@@ -1,36 +1,58 @@
-//! What both console apps share around their router: starting up, the top bar, the `/` shortcut,
-//! and the fallback that sends a path of the other app to the server for a full page load.
-
-use std::sync::OnceLock;
+//! The console's one app: the top bar, the `/` shortcut, and the one router, which shows the page
+//! of the route table ([`crate::routes`]) that matches the path, or "not found". Every link
+//! between console pages is a client-side navigation.
 
 use leptos::mount::mount_to_body;
 use leptos::prelude::*;
 use leptos::wasm_bindgen::JsCast;
+use leptos_router::components::Router;
 use leptos_router::hooks::use_location;
+use leptos_router::location::{BrowserUrl, LocationProvider as _};
 
 use crate::pages::not_found::NotFoundPage;
-use crate::routes::{Bundle, Route};
+use crate::pages::use_route;
+use crate::routes::Route;
 
-/// The path this document was loaded for: the server chose this app for it.
-static LOADED_FOR: OnceLock<String> = OnceLock::new();
-
-/// Mounts `app` in place of the boot message.
-pub fn start<N: IntoView + 'static>(app: fn() -> N) {
+/// Mounts the console in place of the boot message.
+pub fn start() {
     console_error_panic_hook::set_once();
-    if let Ok(path) = window().location().pathname() {
-        _ = LOADED_FOR.set(path);
-    }
     if let Some(boot) = document().get_element_by_id("boot") {
         boot.remove();
     }
-    // A page shown again from the back-forward cache has closed its live streams (and may show
-    // old data): load it afresh.
-    _ = window_event_listener(leptos::ev::pageshow, |ev| {
-        if ev.persisted() {
-            _ = window().location().reload();
-        }
-    });
-    mount_to_body(app);
+    mount_to_body(App);
+}
+
+/// The router and the frame around every page. The page changes only when the path parses to
+/// another route (a query change keeps the page and its form input).
+#[component]
+fn App() -> impl IntoView {
+    view! {
+        <Router>
+            <TopBar />
+            <main id="main" class="page" tabindex="-1">
+                <CurrentPage />
+            </main>
+        </Router>
+    }
+}
+
+#[component]
+fn CurrentPage() -> impl IntoView {
+    let route = use_route();
+    // The router puts a link's path in the address bar (and a history entry) only once told the
+    // new page is ready, which its `<Routes>` would do: there is one page per path here, shown
+    // as soon as the path changes, so it is ready then.
+    if let Some(location) = use_context::<BrowserUrl>() {
+        let pathname = use_location().pathname;
+        Effect::new(move || {
+            pathname.track();
+            location.ready_to_complete();
+        });
+    }
+    move || match route.get() {
+        Some(route) => route.page(),
+        None => view! { <NotFoundPage /> }.into_any(),
+    }
 }
 
 /// `/` anywhere but in a text field focuses the page's search or filter box.
@@ -74,26 +96,4 @@ pub fn TopBar() -> impl IntoView {
             <crate::components::session_menu::SessionMenu />
         </header>
     }
-}
-
-/// The router's fallback in the app `this`. The router handles every same-origin link, also one
-/// to a page of the other app: that one is loaded from the server (which answers it with the
-/// other app), replacing the history entry the router just added, so Back and Forward still
-/// step through pages. A path that is no page of either app, or the very path the server loaded
-/// this app for (a server that disagrees must not cause a reload loop), shows "not found".
-#[component]
-pub fn Fallback(this: Bundle) -> impl IntoView {
-    let location = use_location();
-    let path = location.pathname.get_untracked();
-    let loaded_here = LOADED_FOR.get().is_some_and(|p| *p == path);
-    if Bundle::for_path(&path) == this || loaded_here {
-        return view! { <NotFoundPage /> }.into_any();
-    }
-    let url = format!(
-        "{path}{}{}",
-        location.search.get_untracked(),
-        location.hash.get_untracked()
-    );
-    _ = window().location().replace(&url);
-    view! { <p class="muted" role="status" data-test="loading-page">"Loading…"</p> }.into_any()
 }

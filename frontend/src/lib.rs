@@ -1,8 +1,6 @@
-//! tagstream's console: Leptos apps rendered in the browser, talking to the server they were
-//! served from. The console is six wasm apps built from this library (`src/bin/`): `tag` (the
-//! tag page a shared link opens), `console` (projects, streams), `tools`, `templates`, `access`
-//! and `activity` (see [`routes::Bundle`]); each is a router over its own pages inside the same
-//! [`frame`].
+//! tagstream's console: one Leptos app rendered in the browser, talking to the server it was
+//! served from. One router ([`frame`]) over the route table ([`routes`]); every page is a
+//! client-side navigation.
 
 pub mod api;
 pub mod components;
@@ -10,4 +8,5 @@ pub mod format;
 pub mod frame;
 pub mod merge;
 pub mod pages;
+pub mod remembered;
 pub mod routes;

@@ -268,22 +268,6 @@ async fn revert_from_the_tag_page_adds_an_item_and_keeps_the_history() {
     app.stop().await;
 }
 
-/// Which app the page was loaded as: the tools app's script is under /tools/.
-async fn app_of(browser: &Browser) -> String {
-    let app = browser
-        .client
-        .execute(
-            "for (const app of ['tag', 'tools', 'templates', 'access', 'activity']) {
-               if (document.querySelector(`script[src^=\"/${app}/\"], link[href^=\"/${app}/\"]`)) return app;
-             }
-             return 'console';",
-            vec![],
-        )
-        .await
-        .unwrap();
-    app.as_str().unwrap_or("console").to_owned()
-}
-
 /// Marks the current document; a full page load forgets the mark, a router navigation keeps it.
 async fn mark_document(browser: &Browser) {
     browser
@@ -302,56 +286,44 @@ async fn document_is_marked(browser: &Browser) -> bool {
         == Value::Bool(true)
 }
 
+/// Every link between pages, and Back, is a client-side navigation of the one app: the document
+/// (and its mark) stays.
 #[tokio::test]
-async fn links_cross_between_the_link_app_and_the_tools_app_both_ways() {
+async fn links_between_the_tag_stream_project_and_compare_pages_stay_in_the_app_both_ways() {
     let app = app_with_history().await;
     let browser = Browser::start_signed_in(&app).await;
     browser
         .open(&app.url("/ns/demo/streams/ruby/tags/latest"))
         .await;
     browser.find("[data-test=history-row]").await;
-    assert_eq!(
-        app_of(&browser).await,
-        "tag",
-        "the tag page is an app of its own"
-    );
-
-    // Up to the stream: the browsing app, a full page load.
     mark_document(&browser).await;
+
+    // Up to the stream, then the project, and Back.
     browser
         .click(
             "[data-test=breadcrumbs] li:nth-child(3) a",
             Then::ShowsText("[data-test=stream-title]", "ruby"),
         )
         .await;
-    assert_eq!(app_of(&browser).await, "console");
-    assert!(!document_is_marked(&browser).await, "a full page load");
-
-    // Within the browsing app, the router navigates without reloading.
-    mark_document(&browser).await;
     browser
         .click(
             "[data-test=breadcrumbs] li:nth-child(2) a",
             Then::Shows("[data-test=project-title]"),
         )
         .await;
-    assert!(
-        document_is_marked(&browser).await,
-        "no reload inside an app"
-    );
     browser.back(Then::Path("/ns/demo/streams/ruby")).await;
     browser
         .text_containing("[data-test=stream-title]", "ruby")
         .await;
-    assert!(document_is_marked(&browser).await, "Back inside an app");
+    assert!(document_is_marked(&browser).await, "no page load so far");
 
-    // From the tag page again (Back across apps is checked at the end).
+    // Down to the tag and on to compare (a tool page), then back up to the stream.
     browser
-        .open(&app.url("/ns/demo/streams/ruby/tags/latest"))
+        .click(
+            "[data-test=tag-row][data-tag=latest] [data-test=tag-link]",
+            Then::ShowsText("[data-test=tag-title]", "ruby:latest"),
+        )
         .await;
-    browser.find("[data-test=signed-in-as]").await;
-
-    // Compare is a tools page: loaded from the server as the other app.
     let compare = format!(
         "/ns/demo/streams/ruby/compare/{}/{}",
         digest('a'),
@@ -363,11 +335,6 @@ async fn links_cross_between_the_link_app_and_the_tools_app_both_ways() {
     browser
         .text_containing("[data-test=breadcrumbs]", "compare")
         .await;
-    assert_eq!(app_of(&browser).await, "tools");
-    assert!(!document_is_marked(&browser).await, "a full page load");
-
-    // And back to the stream through the breadcrumbs: the link app again.
-    mark_document(&browser).await;
     browser
         .click(
             "[data-test=breadcrumbs] li:nth-child(3) a",
@@ -377,8 +344,6 @@ async fn links_cross_between_the_link_app_and_the_tools_app_both_ways() {
     browser
         .text_containing("[data-test=stream-title]", "ruby")
         .await;
-    assert_eq!(app_of(&browser).await, "console");
-    assert!(!document_is_marked(&browser).await, "a full page load");
 
     // History holds each page once: Back returns to compare, then to the tag.
     browser.back(Then::Path(&compare)).await;
@@ -391,6 +356,10 @@ async fn links_cross_between_the_link_app_and_the_tools_app_both_ways() {
     browser
         .text_containing("[data-test=tag-title]", "ruby:latest")
         .await;
+    assert!(
+        document_is_marked(&browser).await,
+        "every step a client-side navigation"
+    );
     browser.close().await;
     app.stop().await;
 }
@@ -404,16 +373,19 @@ async fn a_tools_page_opens_cold_from_a_deep_link_and_unknown_paths_say_not_foun
         .text_containing("[data-test=import-title]", "Import image")
         .await;
     browser.find("[data-test=import-reference]").await;
-    assert_eq!(app_of(&browser).await, "tools");
 
-    // The top bar leads back to the link app.
+    // The top bar leads home, within the app.
+    mark_document(&browser).await;
     browser
         .click("[data-test=home-link]", Then::Path("/"))
         .await;
     browser.find("[data-test=project-link]").await;
-    assert_eq!(app_of(&browser).await, "console");
+    assert!(
+        document_is_marked(&browser).await,
+        "a client-side navigation"
+    );
 
-    // A path that is no page of either app is "not found", not a reload loop.
+    // A path that is no page is "not found", not a reload loop.
     for path in ["/nope", "/ns/demo/templates/Not_A_Name"] {
         browser.open(&app.url(path)).await;
         browser.find("[data-test=not-found]").await;

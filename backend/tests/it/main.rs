@@ -15,6 +15,7 @@ mod browser_claims;
 mod browser_edges;
 mod browser_import;
 mod browser_live;
+mod browser_spa;
 mod browser_templates;
 mod browser_triggers;
 mod chrome;

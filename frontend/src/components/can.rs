@@ -7,10 +7,13 @@ use leptos::prelude::*;
 use tagstream_shared::access::{ProjectAccess as Held, Resource, Verb};
 
 use crate::api;
+use crate::remembered::{self, Freshness};
+use tagstream_shared::{Status, paths};
 
-/// What the user holds in `ns`, fetched once per page and shared by every `Can` on it.
+/// What the user holds in `ns`, fetched once per page and shared by every `Can` on it (shown from
+/// the last answer at once when the page was visited before, then asked again).
 #[derive(Clone, Copy)]
-pub struct ProjectAccess(LocalResource<Option<Held>>);
+pub struct ProjectAccess(LocalResource<Result<Held, Status>>);
 
 impl std::fmt::Debug for ProjectAccess {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -25,11 +28,21 @@ impl std::fmt::Debug for ProjectAccess {
 /// allowed), so a script or a test can tell "not allowed" from "not known yet".
 pub fn provide_access(ns: &str) {
     let ns = ns.to_owned();
-    let review = LocalResource::new(move || {
-        let ns = ns.clone();
-        async move { api::project_access(&ns).await.ok() }
-    });
+    let review = remembered::resource(
+        paths::access_reviews(&ns),
+        Freshness::Revalidate,
+        move || {
+            let ns = ns.clone();
+            async move { api::project_access(&ns).await }
+        },
+    );
     mark_access("pending");
+    // The next page may ask nothing: it must not look as if it were still waiting for this one.
+    on_cleanup(|| {
+        if let Some(body) = document().body() {
+            _ = body.remove_attribute("data-access");
+        }
+    });
     Effect::new(move |_| {
         if review.get().is_some() {
             mark_access("answered");
@@ -50,7 +63,7 @@ pub fn Can(verb: Verb, resource: Resource, children: ChildrenFn) -> impl IntoVie
     move || {
         let allowed = access
             .and_then(|a| a.0.get())
-            .flatten()
+            .and_then(Result::ok)
             .is_some_and(|held| held.allows(verb, resource));
         allowed.then(|| children())
     }

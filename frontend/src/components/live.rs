@@ -11,14 +11,15 @@ use web_sys::{EventSource, MessageEvent};
 
 use crate::components::relative_time::RelativeTime;
 
-/// The open connection and the handlers it calls; dropped (closed) with the page's owner.
+/// The open connection and the handlers it calls; dropped (closed) with the page's owner, so a
+/// page left by a client-side navigation holds no connection.
 struct Connection {
     source: EventSource,
     _on_message: Closure<dyn FnMut(MessageEvent)>,
     _on_error: Closure<dyn FnMut(web_sys::Event)>,
-    /// Closes the stream when the page is left: a page kept in the back-forward cache with an
-    /// open stream would hold one of the browser's six connections to the server, and a few of
-    /// them stall every request after (the frame reloads a page shown again from that cache).
+    /// Closes the stream when the document is left: one kept in the back-forward cache with an
+    /// open stream holds one of the browser's six connections to the server, and a few of them
+    /// stalled every request after for a minute.
     on_hide: Option<WindowListenerHandle>,
 }
 
@@ -29,6 +30,31 @@ impl Drop for Connection {
             handle.remove();
         }
     }
+}
+
+thread_local! {
+    /// How many times the document was shown again from the back-forward cache.
+    static SHOWN_AGAIN: std::cell::OnceCell<ArcRwSignal<u32>> = const { std::cell::OnceCell::new() };
+}
+
+/// Counts the times the document came back from the back-forward cache, where its streams were
+/// closed on `pagehide`: each page reopens its stream then, from the last revision it loaded, so
+/// the watch replays what changed meanwhile and the page is current again.
+fn shown_again() -> ArcRwSignal<u32> {
+    SHOWN_AGAIN.with(|cell| {
+        cell.get_or_init(|| {
+            let shown = ArcRwSignal::new(0u32);
+            let bump = shown.clone();
+            // Kept for the document's life.
+            _ = window_event_listener(leptos::ev::pageshow, move |ev| {
+                if ev.persisted() {
+                    bump.update(|n| *n += 1);
+                }
+            });
+            shown
+        })
+        .clone()
+    })
 }
 
 /// Watches `list_path` from the revision `since` gives (once it is known), calling `changed`
@@ -44,23 +70,24 @@ pub fn live_updates(
     let updated = RwSignal::new(None::<Time>);
     let connection = StoredValue::new_local(None::<Connection>);
     let opened_at = StoredValue::new_local(None::<String>);
-    // Streams open only for a page that stays: one left at once (a link opened and left, a
-    // script walking through pages) never holds a connection.
-    let settled = RwSignal::new(false);
-    set_timeout(move || settled.set(true), std::time::Duration::from_secs(1));
+    // Closed by `pagehide` rather than refused by the server: reopened when shown again.
+    let hidden = StoredValue::new_local(false);
+    let shown = shown_again();
     Effect::new(move || {
-        if !settled.get() {
-            return;
-        }
+        shown.track();
         let Some(rv) = since.get() else { return };
         let open = connection.with_value(|c| c.as_ref().map(|c| c.source.ready_state()));
         if open.is_some_and(|state| state != EventSource::CLOSED) {
             return;
         }
-        if opened_at.get_value().as_deref() == Some(rv.as_str()) && open.is_some() {
+        if opened_at.get_value().as_deref() == Some(rv.as_str())
+            && open.is_some()
+            && !hidden.get_value()
+        {
             // Closed from this very revision (410): wait for a newer one.
             return;
         }
+        hidden.set_value(false);
         let url = format!("{list_path}?watch=true&resourceVersion={rv}");
         let Ok(source) = EventSource::new(&url) else {
             return;
@@ -89,13 +116,16 @@ pub fn live_updates(
                 c.as_ref()
                     .is_some_and(|c| c.source.ready_state() == EventSource::CLOSED)
             });
-            if closed {
+            if closed && !hidden.get_value() {
                 changed.run(());
             }
         });
         let on_hide = {
             let source = source.clone();
-            window_event_listener(leptos::ev::pagehide, move |_| source.close())
+            window_event_listener(leptos::ev::pagehide, move |_| {
+                hidden.set_value(true);
+                source.close();
+            })
         };
         source.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         source.set_onerror(Some(on_error.as_ref().unchecked_ref()));

@@ -78,7 +78,7 @@ pub fn use_set_query() -> impl Fn(&[(&'static str, &str)]) + Clone + 'static {
     }
 }
 
-/// The pages of the access app, each reading its parameters back from the path.
+/// Pages that read their parameters back from the path and hand them to a page component.
 pub mod routed {
     use leptos::prelude::*;
 
@@ -91,7 +91,7 @@ pub mod routed {
         let route = use_route();
         move || match route.get() {
             Some(Route::Invite { token }) => {
-                view! { <super::login::InvitePage token /> }.into_any()
+                view! { <super::login::InvitePage token=token.0 /> }.into_any()
             }
             _ => view! { <NotFoundView what="invitation" /> }.into_any(),
         }

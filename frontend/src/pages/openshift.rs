@@ -4,22 +4,21 @@
 use leptos::prelude::*;
 use leptos_router::NavigateOptions;
 use leptos_router::components::Redirect;
-use leptos_router::hooks::use_params_map;
 
 use crate::components::not_found::NotFoundView;
+use crate::pages::use_route;
 use crate::routes::Route;
 
 #[component]
 pub fn OpenShiftRedirect() -> impl IntoView {
-    let params = use_params_map();
+    let route = use_route();
     move || {
-        let target = params.with(|p| {
-            Route::from_openshift(
-                &p.get("ns").unwrap_or_default(),
-                &p.get("resource").unwrap_or_default(),
-                &p.get("name").unwrap_or_default(),
-            )
-        });
+        let target = match route.get() {
+            Some(Route::OpenShift { ns, resource, name }) => {
+                Route::from_openshift(&ns, &resource, &name)
+            }
+            _ => None,
+        };
         match target {
             Some(route) => view! {
                 <Redirect path=route.path() options=NavigateOptions { replace: true, ..Default::default() } />

@@ -17,6 +17,7 @@ use crate::components::not_found::NotFoundView;
 use crate::components::relative_time::RelativeTime;
 use crate::format;
 use crate::pages::{set_title, use_query_text, use_route, use_set_query};
+use crate::remembered::{self, Freshness};
 use crate::routes::Route;
 use tagstream_shared::access::{Resource, Verb};
 
@@ -34,14 +35,14 @@ pub fn ProjectPage() -> impl IntoView {
 
 #[component]
 fn ProjectView(ns: ProjectName) -> impl IntoView {
-    let project = LocalResource::new({
+    let project = remembered::resource(paths::project(ns.as_str()), Freshness::Revalidate, {
         let ns = ns.to_string();
         move || {
             let ns = ns.clone();
             async move { api::get_project(&ns).await }
         }
     });
-    let streams = LocalResource::new({
+    let streams = remembered::resource(paths::imagestreams(ns.as_str()), Freshness::Watched, {
         let ns = ns.to_string();
         move || {
             let ns = ns.clone();

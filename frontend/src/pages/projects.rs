@@ -14,12 +14,17 @@ use crate::components::live::{LiveNote, live_updates};
 use crate::components::loaded::Loaded;
 use crate::components::relative_time::RelativeTime;
 use crate::pages::{set_title, use_query_text, use_set_query};
+use crate::remembered::{self, Freshness};
 use crate::routes::Route;
 
 #[component]
 pub fn ProjectsPage() -> impl IntoView {
     set_title("Projects");
-    let projects = LocalResource::new(api::list_projects);
+    let projects = remembered::resource(
+        paths::PROJECTS.to_owned(),
+        Freshness::Watched,
+        api::list_projects,
+    );
     let q = use_query_text("q");
     let set_query = use_set_query();
     let on_created = Callback::new(move |_: Project| projects.refetch());

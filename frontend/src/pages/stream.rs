@@ -17,6 +17,7 @@ use crate::components::short_digest::ShortDigest;
 use crate::components::source::TagSource;
 use crate::components::tag_status::{TagHealth, TagStatusBadge};
 use crate::pages::{set_title, use_route};
+use crate::remembered::{self, Freshness};
 use crate::routes::Route;
 use tagstream_shared::access::{Resource, Verb};
 
@@ -31,13 +32,17 @@ pub fn StreamPage() -> impl IntoView {
 
 #[component]
 fn StreamView(ns: ProjectName, name: StreamName) -> impl IntoView {
-    let stream = LocalResource::new({
-        let (ns, name) = (ns.to_string(), name.to_string());
-        move || {
-            let (ns, name) = (ns.clone(), name.clone());
-            async move { api::get_stream(&ns, &name).await }
-        }
-    });
+    let stream = remembered::resource(
+        paths::imagestream(ns.as_str(), name.as_str()),
+        Freshness::Watched,
+        {
+            let (ns, name) = (ns.to_string(), name.to_string());
+            move || {
+                let (ns, name) = (ns.clone(), name.clone());
+                async move { api::get_stream(&ns, &name).await }
+            }
+        },
+    );
     set_title(&format!("{name} · {ns}"));
     crate::components::can::provide_access(ns.as_str());
     let since = Signal::derive(move || {

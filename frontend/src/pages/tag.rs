@@ -21,6 +21,7 @@ use crate::components::source::TagSource;
 use crate::components::tag_actions::{RemoveTagDialog, RevertDialog};
 use crate::components::tag_status::{TagHealth, TagStatusBadge};
 use crate::pages::{set_title, use_route};
+use crate::remembered::{self, Freshness};
 use crate::routes::Route;
 use tagstream_shared::access::{Resource, Verb};
 
@@ -35,13 +36,17 @@ pub fn TagPage() -> impl IntoView {
 
 #[component]
 fn TagView(ns: ProjectName, stream: StreamName, tag: TagName) -> impl IntoView {
-    let resource = LocalResource::new({
-        let (ns, stream, tag) = (ns.to_string(), stream.to_string(), tag.to_string());
-        move || {
-            let (ns, stream, tag) = (ns.clone(), stream.clone(), tag.clone());
-            async move { api::get_stream_tag(&ns, &stream, &tag).await }
-        }
-    });
+    let resource = remembered::resource(
+        paths::imagestreamtag(ns.as_str(), stream.as_str(), tag.as_str()),
+        Freshness::Watched,
+        {
+            let (ns, stream, tag) = (ns.to_string(), stream.to_string(), tag.to_string());
+            move || {
+                let (ns, stream, tag) = (ns.clone(), stream.clone(), tag.clone());
+                async move { api::get_stream_tag(&ns, &stream, &tag).await }
+            }
+        },
+    );
     set_title(&format!("{stream}:{tag} · {ns}"));
     crate::components::can::provide_access(ns.as_str());
     let since = Signal::derive(move || {

@@ -1,0 +1,99 @@
+//! Page data kept in memory across client-side navigations, so that Back (or a second visit)
+//! shows a page at once instead of its skeleton. What is kept is the last answer body of each
+//! GET made through [`get`], by path; a page takes it as its first value through [`resource`]
+//! and then makes sure it is current:
+//! - [`Freshness::Watched`]: the page watches its list from the revision of that value, and the
+//!   watch replays every change made since, which reloads the page; nothing to ask otherwise.
+//! - [`Freshness::Revalidate`]: nothing watches it, so it is asked again right after it is shown
+//!   (the old value stays on screen until the new one arrives).
+//!
+//! Bounded: the bodies of the last [`KEPT`] paths.
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::future::Future;
+
+use leptos::prelude::*;
+use serde::de::DeserializeOwned;
+
+use crate::api::ApiResult;
+
+/// How many answers are kept: the pages of a browsing session, not the whole server.
+const KEPT: usize = 48;
+
+thread_local! {
+    static BODIES: RefCell<VecDeque<(String, String)>> = const { RefCell::new(VecDeque::new()) };
+}
+
+/// Keeps `body` as the latest answer for `path`.
+pub fn keep(path: &str, body: &str) {
+    BODIES.with_borrow_mut(|bodies| {
+        bodies.retain(|(p, _)| p != path);
+        if bodies.len() >= KEPT {
+            bodies.pop_front();
+        }
+        bodies.push_back((path.to_owned(), body.to_owned()));
+    });
+}
+
+/// The latest answer kept for `path`.
+fn recall(path: &str) -> Option<String> {
+    BODIES.with_borrow(|bodies| {
+        bodies
+            .iter()
+            .find(|(p, _)| p == path)
+            .map(|(_, body)| body.clone())
+    })
+}
+
+/// How a remembered value is brought up to date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Freshness {
+    /// The page's watch starts from the value's revision and replays what changed since.
+    Watched,
+    /// Fetched again once the remembered value is on screen.
+    Revalidate,
+}
+
+/// A page's resource for the GET of `path` (made by `fetch`, which must go through
+/// [`crate::api`]'s remembering GET): the first value is the remembered one when there is one,
+/// every later one (a refetch) is fetched.
+pub fn resource<T, Fut>(
+    path: String,
+    freshness: Freshness,
+    fetch: impl Fn() -> Fut + 'static,
+) -> LocalResource<ApiResult<T>>
+where
+    T: DeserializeOwned + 'static,
+    Fut: Future<Output = ApiResult<T>> + 'static,
+{
+    let first = StoredValue::new_local(true);
+    let recalled = recall(&path);
+    let had_value = recalled.is_some();
+    let recalled = StoredValue::new_local(recalled);
+    let resource = LocalResource::new(move || {
+        let remembered = match first.get_value() {
+            true => {
+                first.set_value(false);
+                recalled
+                    .try_update_value(Option::take)
+                    .flatten()
+                    .and_then(|body| serde_json::from_str::<T>(&body).ok())
+            }
+            false => None,
+        };
+        let fetched = fetch();
+        async move {
+            match remembered {
+                Some(value) => Ok(value),
+                None => fetched.await,
+            }
+        }
+    });
+    if had_value && freshness == Freshness::Revalidate {
+        // After the remembered value is shown: a refetch right away would make the page wait
+        // for it behind its skeleton.
+        request_animation_frame(move || resource.refetch());
+    }
+    resource
+}
