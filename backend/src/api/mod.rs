@@ -4,17 +4,21 @@
 mod accept;
 mod accessreviews;
 mod auditevents;
+mod discovery;
 mod events;
 mod groups;
 mod imagestreamimages;
 mod imagestreamimports;
 mod imagestreams;
+mod imagestreamtag_list;
 mod imagestreamtags;
+mod list_options;
 mod projects;
 mod rolebindings;
 pub mod routes;
 mod samples;
 mod session;
+mod table;
 mod templateinstances;
 mod templates;
 mod triggers;
@@ -104,6 +108,9 @@ pub fn routes() -> routes::Routes {
         .merge(samples::routes())
         .merge(triggers::routes())
         .merge(events::routes())
+        // Kubernetes clients: discovery and the list views kubectl reads.
+        .merge(discovery::routes())
+        .merge(imagestreamtag_list::routes())
 }
 
 pub use users::bootstrap as bootstrap_admin;
@@ -118,9 +125,12 @@ pub fn router() -> Router<AppState> {
     routes()
         .into_parts()
         .0
-        .route("/apis", axum::routing::any(no_route))
         .route("/apis/{*rest}", axum::routing::any(no_route))
+        .route("/api/{*rest}", axum::routing::any(no_route))
+        .route("/openapi/{*rest}", axum::routing::any(no_route))
         .method_not_allowed_fallback(method_not_allowed)
+        // Selectors, chunks and tables for every GET (kubectl's list options).
+        .layer(axum::middleware::from_fn(table::shape))
 }
 
 async fn no_route(uri: axum::http::Uri) -> ApiError {

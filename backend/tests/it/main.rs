@@ -22,6 +22,8 @@ mod claims_server;
 mod faults;
 mod followers;
 mod import;
+mod kubectl;
+mod kubectl_support;
 mod oci_examples;
 mod receiver;
 mod recorder;
