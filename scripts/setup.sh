@@ -24,6 +24,9 @@ if [[ "${1:-}" == "--test" ]]; then
   # (the package's service and its default config are never used).
   want_pkg docker-registry
   want_pkg openssl # certificates for the TLS registry the import tests start
+  # kubectl sends its token only over TLS: the kubectl tests put nginx in front of the server.
+  # The kubectl builds themselves come with the machine image's google-cloud-cli.
+  want_pkg nginx-light
 fi
 if ((${#need_apt[@]})); then
   say "installing Debian packages: ${need_apt[*]}"

@@ -122,7 +122,11 @@ pub fn apply(doc: &mut Value, patch: &Value) -> Result<(), PatchError> {
         };
         let path_str = field("path")?;
         let path = tokens(path_str).map_err(|e| err(i, e))?;
-        let value = || op.get("value").cloned().ok_or_else(|| err(i, "missing \"value\""));
+        let value = || {
+            op.get("value")
+                .cloned()
+                .ok_or_else(|| err(i, "missing \"value\""))
+        };
         match field("op")? {
             "add" => add(&mut work, &path, value()?).map_err(|e| err(i, e))?,
             "remove" => {

@@ -14,6 +14,7 @@ pub mod event;
 pub mod image;
 pub mod imagestream;
 pub mod import;
+pub mod json_patch;
 pub mod list;
 pub mod meta;
 pub mod names;

@@ -293,3 +293,75 @@ async fn kubectl_explain_finds_the_image_stream_schema() {
     }
     assert!(kube.dir().join("kubeconfig").is_file());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn kubectl_patch_type_json_and_annotate_change_a_stream() {
+    let kube = Kube::start();
+    kube.create_project("patched").await;
+    kube.api(
+        Method::POST,
+        &paths::imagestreams("patched"),
+        Some(stream_json("ruby", "latest", "quay.io/x/ruby:3")),
+    )
+    .await;
+    for v in VERSIONS {
+        let tag = format!("v{}", v.replace('.', "-"));
+        let patch = format!(
+            r#"[{{"op":"add","path":"/spec/tags/-","value":{{"name":"{tag}","from":{{"kind":"DockerImage","name":"quay.io/x/ruby:{tag}"}}}}}}]"#
+        );
+        let out = kube.ok(
+            v,
+            &[
+                "patch", "is", "ruby", "-n", "patched", "--type", "json", "-p", &patch,
+            ],
+        );
+        assert!(out.contains("patched"), "{v}: {out}");
+        let out = kube.ok(
+            v,
+            &[
+                "annotate",
+                "is",
+                "ruby",
+                "-n",
+                "patched",
+                &format!("note-{tag}=yes"),
+            ],
+        );
+        assert!(out.contains("ruby annotate"), "{v}: {out}");
+        let stream = kube
+            .api(Method::GET, &paths::imagestream("patched", "ruby"), None)
+            .await;
+        let tags: Vec<_> = stream["spec"]["tags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["name"].clone())
+            .collect();
+        assert!(tags.contains(&serde_json::json!(tag)), "{v}: {tags:?}");
+        assert_eq!(
+            stream["metadata"]["annotations"][format!("note-{tag}")],
+            "yes",
+            "{v}"
+        );
+        // A failing operation is refused with a Status and changes nothing.
+        let bad = kube.run(
+            v,
+            &[
+                "patch",
+                "is",
+                "ruby",
+                "-n",
+                "patched",
+                "--type",
+                "json",
+                "-p",
+                r#"[{"op":"remove","path":"/spec/nope"}]"#,
+            ],
+        );
+        assert!(!bad.status.success(), "{v}");
+        assert!(
+            String::from_utf8_lossy(&bad.stderr).contains("does not apply"),
+            "{v}: {bad:?}"
+        );
+    }
+}
