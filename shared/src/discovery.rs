@@ -331,9 +331,8 @@ pub fn api_resource_list(group: &str, version: &str) -> Option<ApiResourceList> 
     } else {
         format!("{group}/{version}")
     };
-    if !(group.is_empty() && version == "v1")
-        && !served().any(|r| r.group == group && r.version == version)
-    {
+    let core = group.is_empty() && version == "v1";
+    if !core && !served().any(|r| r.group == group && r.version == version) {
         return None;
     }
     let mut resources = Vec::new();

@@ -39,7 +39,7 @@ impl KubeQuery {
         let query: HashMap<String, String> = parts
             .uri
             .query()
-            .map(|q| serde_urlencoded_pairs(q))
+            .map(serde_urlencoded_pairs)
             .transpose()?
             .unwrap_or_default();
         let bad = |m: String| ApiError::BadRequest(m);
@@ -201,7 +201,7 @@ fn encode_token((ns, name): &(String, String)) -> String {
 }
 
 fn decode_token(token: &str) -> Option<(String, String)> {
-    if token.len() > MAX_TOKEN || token.len() % 2 != 0 {
+    if token.len() > MAX_TOKEN || !token.len().is_multiple_of(2) {
         return None;
     }
     let bytes: Option<Vec<u8>> = (0..token.len())
