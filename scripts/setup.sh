@@ -25,6 +25,9 @@ if [[ "${1:-}" == "--test" ]]; then
   want_pkg docker-registry
   want_pkg openssl # certificates for the TLS registry the import tests start
   want_pkg skopeo  # the client of the integrated-registry tests (push and pull with API tokens)
+  # kubectl sends its token only over TLS: the kubectl tests put nginx in front of the server.
+  # The kubectl builds themselves come with the machine image's google-cloud-cli.
+  want_pkg nginx-light
 fi
 if ((${#need_apt[@]})); then
   say "installing Debian packages: ${need_apt[*]}"

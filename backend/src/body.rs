@@ -45,6 +45,8 @@ pub enum BodyFormat {
     Json,
     Yaml,
     MergePatch,
+    /// RFC 6902 (`kubectl patch --type json`), for PATCH.
+    JsonPatch,
 }
 
 impl BodyFormat {
@@ -66,6 +68,7 @@ impl BodyFormat {
                 Ok(Self::Yaml)
             }
             "application/merge-patch+json" => Ok(Self::MergePatch),
+            "application/json-patch+json" => Ok(Self::JsonPatch),
             other => Err(ApiError::UnsupportedMediaType(format!(
                 "the body's content type {other:?} is not accepted: {ACCEPTED}"
             ))),
@@ -187,7 +190,9 @@ impl<S: Send + Sync> FromRequest<S> for RawBody {
         let format = BodyFormat::from_content_type(content_type(&req))?;
         let bytes = read_limited(req, MAX_BODY_BYTES).await?;
         let value = match format {
-            BodyFormat::Json | BodyFormat::MergePatch => parse_json(&bytes)?,
+            BodyFormat::Json | BodyFormat::MergePatch | BodyFormat::JsonPatch => {
+                parse_json(&bytes)?
+            }
             BodyFormat::Yaml => parse_yaml(&bytes)?,
         };
         Ok(Self { format, value })
@@ -199,9 +204,9 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
         let raw = RawBody::from_request(req, state).await?;
-        if raw.format == BodyFormat::MergePatch {
+        if matches!(raw.format, BodyFormat::MergePatch | BodyFormat::JsonPatch) {
             return Err(ApiError::UnsupportedMediaType(
-                "a merge patch is accepted only by PATCH".into(),
+                "a patch is accepted only by PATCH".into(),
             ));
         }
         decode(raw.value).map(Body)
@@ -254,6 +259,22 @@ pub fn merge_patch(target: &mut Value, patch: &Value) {
                 merge_patch(target.entry(key.clone()).or_insert(Value::Null), value);
             }
         }
+    }
+}
+
+/// Applies a PATCH body to `document`: a merge patch, or a JSON patch whose failure is the
+/// client's (422, naming the operation); any other body type is a 415.
+pub fn apply_patch(document: &mut Value, patch: &RawBody) -> Result<(), ApiError> {
+    match patch.format {
+        BodyFormat::MergePatch => {
+            merge_patch(document, &patch.value);
+            Ok(())
+        }
+        BodyFormat::JsonPatch => tagstream_shared::json_patch::apply(document, &patch.value)
+            .map_err(|e| ApiError::BadRequest(format!("the JSON patch does not apply: {e}"))),
+        _ => Err(ApiError::UnsupportedMediaType(
+            "PATCH takes application/merge-patch+json or application/json-patch+json".into(),
+        )),
     }
 }
 

@@ -16,7 +16,7 @@ use tagstream_shared::{FieldError, ImageStream, List, ProjectName, StreamName};
 
 use super::{IMAGESTREAMS, NsPath, StreamPath};
 use crate::app::AppState;
-use crate::body::{Body, BodyFormat, Names, RawBody, decode, merge_patch};
+use crate::body::{Body, BodyFormat, Names, RawBody, decode};
 use crate::error::{ApiError, ApiResult};
 use crate::service;
 use crate::source_access::{Actor, authorize_sources};
@@ -303,10 +303,10 @@ async fn patch_image_stream(
     Names(StreamPath(ns, name)): Names<StreamPath>,
     patch: RawBody,
 ) -> ApiResult<Json<ImageStream>> {
-    if patch.format != BodyFormat::MergePatch {
+    // Merge or JSON patch (kubectl label, annotate, patch --type json).
+    if !matches!(patch.format, BodyFormat::MergePatch | BodyFormat::JsonPatch) {
         return Err(ApiError::UnsupportedMediaType(
-            "PATCH takes a JSON merge patch: send Content-Type: application/merge-patch+json"
-                .into(),
+            "PATCH takes application/merge-patch+json or application/json-patch+json".into(),
         ));
     }
     let pinned = patch.value.pointer("/metadata/resourceVersion").is_some();
@@ -317,7 +317,7 @@ async fn patch_image_stream(
             .await?;
         let mut document =
             serde_json::to_value(&current).map_err(|e| ApiError::Internal(Box::new(e)))?;
-        merge_patch(&mut document, &patch.value);
+        crate::body::apply_patch(&mut document, &patch)?;
         let patched: ImageStream = decode(document)?;
         name_matches_url(&patched, &name)?;
         let expected = expected_version(&patched)?;

@@ -4,12 +4,15 @@
 mod accept;
 mod accessreviews;
 mod auditevents;
+mod discovery;
 mod events;
 mod groups;
 mod imagestreamimages;
 mod imagestreamimports;
 mod imagestreams;
+mod imagestreamtag_list;
 mod imagestreamtags;
+mod list_options;
 pub mod objects;
 mod projects;
 mod receivers;
@@ -18,6 +21,7 @@ mod rolebindings;
 pub mod routes;
 mod samples;
 mod session;
+mod table;
 mod templateinstances;
 mod templates;
 mod triggers;
@@ -109,6 +113,9 @@ pub fn routes() -> routes::Routes {
         .merge(events::routes())
         .merge(registry_token::routes())
         .merge(receivers::routes())
+        // Kubernetes clients: discovery and the list views kubectl reads.
+        .merge(discovery::routes())
+        .merge(imagestreamtag_list::routes())
 }
 
 pub use users::bootstrap as bootstrap_admin;
@@ -130,9 +137,12 @@ pub fn router_with(extra: routes::Routes) -> Router<AppState> {
         .merge(extra)
         .into_parts()
         .0
-        .route("/apis", axum::routing::any(no_route))
         .route("/apis/{*rest}", axum::routing::any(no_route))
+        .route("/api/{*rest}", axum::routing::any(no_route))
+        .route("/openapi/{*rest}", axum::routing::any(no_route))
         .method_not_allowed_fallback(method_not_allowed)
+        // Selectors, chunks and tables for every GET (kubectl's list options).
+        .layer(axum::middleware::from_fn(table::shape))
 }
 
 async fn no_route(uri: axum::http::Uri) -> ApiError {

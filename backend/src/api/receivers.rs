@@ -64,10 +64,7 @@ async fn get_receiver(
     Names(NsPath(ns)): Names<NsPath>,
 ) -> ApiResult<Json<Value>> {
     let key = key(&state)?;
-    let project = state
-        .store
-        .get_project(&ns)
-        .await?;
+    let project = state.store.get_project(&ns).await?;
     let uid = project.metadata.uid.clone().unwrap_or_default();
     let secret = key.secret(ns.as_str(), &uid);
     Ok(Json(json!({

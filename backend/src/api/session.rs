@@ -249,10 +249,7 @@ async fn change_password(
         .principal()
         .and_then(|p| p.session.as_ref())
         .map(|s| s.hash.as_str());
-    state
-        .store
-        .set_password(&name, phc, keep)
-        .await?;
+    state.store.set_password(&name, phc, keep).await?;
     tracing::info!(user = %name, "password changed; the user's other sessions ended");
     Ok(Json(Status::success()))
 }

@@ -105,9 +105,19 @@ pub async fn principal(
     })
 }
 
-/// The middleware: authenticates `/apis` requests and runs them acting as the caller.
+/// Whether `path` is the API's (the rest is the console): `/apis/...`, and what Kubernetes
+/// clients read besides (`/api`, `/version`, `/openapi/...`).
+fn is_api_path(path: &str) -> bool {
+    path.starts_with("/apis")
+        || path == "/api"
+        || path.starts_with("/api/")
+        || path == "/version"
+        || path.starts_with("/openapi/")
+}
+
+/// The middleware: authenticates API requests and runs them acting as the caller.
 pub async fn authenticate(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
-    if !req.uri().path().starts_with("/apis") {
+    if !is_api_path(req.uri().path()) {
         return next.run(req).await;
     }
     let peer = req

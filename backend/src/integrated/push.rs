@@ -105,7 +105,11 @@ async fn move_tag(
     let Some((ns, name)) = &push.target else {
         return Ok(Applied::Ignored);
     };
-    match state.store.get::<ImageStream>(Some(ns), name.as_ref()).await {
+    match state
+        .store
+        .get::<ImageStream>(Some(ns), name.as_ref())
+        .await
+    {
         Ok(_) => {}
         Err(StoreError::NotFound { .. }) => {
             let stream = crate::service::stream_for_create(

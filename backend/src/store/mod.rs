@@ -5,8 +5,8 @@
 
 mod access;
 mod changes;
-mod registry_events;
 mod objects;
+mod registry_events;
 mod sqlite;
 mod sqlite_access;
 mod sqlite_changes;
@@ -23,8 +23,8 @@ use tagstream_shared::{Image, ImageStream, Project, ProjectName, StreamName};
 
 pub use access::{AccessStore, NewInvitation, Session, StoredToken};
 pub use changes::{ChangeRow, ChangeStore, Cursor};
-pub use registry_events::RegistryEventStore;
 pub use objects::{ObjectStore, Objects, Stored};
+pub use registry_events::RegistryEventStore;
 pub use sqlite::SqliteStore;
 pub use templates::TemplateStore;
 pub use triggers::{Attempt, DELIVERIES_RESOURCE, DueDelivery, TriggerStore};

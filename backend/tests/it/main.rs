@@ -29,6 +29,8 @@ mod import;
 mod import_hint;
 mod integrated_receivers;
 mod integrated_registry;
+mod kubectl;
+mod kubectl_support;
 mod migration_objects;
 mod oci_examples;
 mod receiver;

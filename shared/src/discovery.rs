@@ -1,0 +1,517 @@
+//! Kubernetes API discovery, derived from the catalogue (`crate::resources::ALL`): the legacy
+//! documents (`/api` `APIVersions`, `/apis` `APIGroupList`, `/apis/{group}/{version}`
+//! `APIResourceList`) and the aggregated form (`APIGroupDiscoveryList`, apidiscovery.k8s.io v2
+//! and v2beta1) that kubectl asks for first. Nothing here names a resource: every entry comes
+//! from a declaration, so a kind added to the catalogue is discoverable at once.
+
+use serde::{Deserialize, Serialize};
+
+use crate::object::{ApiResource, Scope};
+use crate::resources::{ALL, IMAGESTREAMS};
+
+/// The Kubernetes version the server reports (`/version`): the discovery, table, watch and
+/// patch behaviour served is that of this release.
+pub const KUBERNETES_MINOR: &str = "30";
+
+/// Subresources that no catalogue entry declares as a path of their own (`status` is served on
+/// the parent's route). Sub-collections declared in the catalogue (`users/{name}/tokens`) are
+/// found from their routes instead.
+// Kept here until `ApiResource` carries its subresources (the object-model work).
+const STATUS_SUBRESOURCES: &[(&ApiResource, &[crate::access::Verb])] = &[(
+    &IMAGESTREAMS,
+    &[crate::access::Verb::Get, crate::access::Verb::Update],
+)];
+
+/// `/version`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VersionInfo {
+    pub major: String,
+    pub minor: String,
+    pub git_version: String,
+    pub git_commit: String,
+    pub git_tree_state: String,
+    pub build_date: String,
+    pub go_version: String,
+    pub compiler: String,
+    pub platform: String,
+}
+
+impl VersionInfo {
+    /// The version document for a server built as `server_version`.
+    pub fn new(server_version: &str) -> Self {
+        Self {
+            major: "1".into(),
+            minor: KUBERNETES_MINOR.into(),
+            git_version: format!("v1.{KUBERNETES_MINOR}.0+tagstream-{server_version}"),
+            git_commit: String::new(),
+            git_tree_state: "clean".into(),
+            build_date: String::new(),
+            go_version: String::new(),
+            compiler: "rustc".into(),
+            platform: "linux/amd64".into(),
+        }
+    }
+}
+
+/// `/api`: the core group's versions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ApiVersions {
+    pub kind: String,
+    pub versions: Vec<String>,
+    #[serde(rename = "serverAddressByClientCIDRs")]
+    pub server_address_by_client_cidrs: Vec<ServerAddress>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServerAddress {
+    #[serde(rename = "clientCIDR")]
+    pub client_cidr: String,
+    pub server_address: String,
+}
+
+/// `/apis`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ApiGroupList {
+    pub kind: String,
+    pub api_version: String,
+    pub groups: Vec<ApiGroup>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ApiGroup {
+    pub name: String,
+    pub versions: Vec<GroupVersionForDiscovery>,
+    pub preferred_version: GroupVersionForDiscovery,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GroupVersionForDiscovery {
+    pub group_version: String,
+    pub version: String,
+}
+
+/// `/apis/{group}/{version}` (and `/api/v1`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ApiResourceList {
+    pub kind: String,
+    pub api_version: String,
+    pub group_version: String,
+    pub resources: Vec<ApiResourceEntry>,
+}
+
+/// One resource or subresource (`imagestreams/status`) in an [`ApiResourceList`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ApiResourceEntry {
+    pub name: String,
+    pub singular_name: String,
+    pub namespaced: bool,
+    pub kind: String,
+    pub verbs: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub short_names: Vec<String>,
+}
+
+/// The aggregated discovery document (`Accept: application/json;g=apidiscovery.k8s.io;v=v2;
+/// as=APIGroupDiscoveryList`): every group, version and resource in one answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ApiGroupDiscoveryList {
+    pub kind: String,
+    pub api_version: String,
+    pub metadata: serde_json::Map<String, serde_json::Value>,
+    pub items: Vec<ApiGroupDiscovery>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiGroupDiscovery {
+    pub metadata: GroupMeta,
+    pub versions: Vec<ApiVersionDiscovery>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupMeta {
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiVersionDiscovery {
+    pub version: String,
+    pub resources: Vec<ApiResourceDiscovery>,
+    pub freshness: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ApiResourceDiscovery {
+    pub resource: String,
+    pub response_kind: GroupVersionKind,
+    pub scope: String,
+    pub singular_resource: String,
+    pub verbs: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub short_names: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub subresources: Vec<ApiSubresourceDiscovery>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ApiSubresourceDiscovery {
+    pub subresource: String,
+    pub response_kind: GroupVersionKind,
+    pub verbs: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupVersionKind {
+    pub group: String,
+    pub version: String,
+    pub kind: String,
+}
+
+/// Which aggregated discovery version a client accepts (kubectl 1.27 asks for v2beta1 only,
+/// 1.30 and later for v2 first).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AggregatedVersion {
+    V2,
+    V2Beta1,
+}
+
+impl AggregatedVersion {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::V2 => "v2",
+            Self::V2Beta1 => "v2beta1",
+        }
+    }
+
+    /// The response's `Content-Type`, which tells the client the answer is aggregated.
+    pub fn content_type(self) -> String {
+        format!(
+            "application/json;g=apidiscovery.k8s.io;v={};as=APIGroupDiscoveryList",
+            self.as_str()
+        )
+    }
+
+    /// The first aggregated form an `Accept` header lists, if any.
+    pub fn from_accept(accept: &str) -> Option<Self> {
+        accept.split(',').find_map(|media| {
+            let mut params = media.split(';').skip(1).map(str::trim);
+            let (mut g, mut v, mut as_) = (None, None, None);
+            for p in params.by_ref() {
+                match p.split_once('=') {
+                    Some(("g", x)) => g = Some(x),
+                    Some(("v", x)) => v = Some(x),
+                    Some(("as", x)) => as_ = Some(x),
+                    _ => {}
+                }
+            }
+            if g != Some("apidiscovery.k8s.io") || as_ != Some("APIGroupDiscoveryList") {
+                return None;
+            }
+            match v {
+                Some("v2") => Some(Self::V2),
+                Some("v2beta1") => Some(Self::V2Beta1),
+                _ => None,
+            }
+        })
+    }
+}
+
+/// A served resource is listed in discovery when its collection is at the standard place;
+/// one that lives under another resource's object (`users/{name}/tokens`) is that resource's
+/// subresource.
+fn top_level(r: &ApiResource) -> bool {
+    !r.verbs.is_empty() && r.collection_route == standard_collection(r)
+}
+
+fn standard_collection(r: &ApiResource) -> String {
+    match r.scope {
+        Scope::Namespaced => r.collection(Some("{ns}")),
+        Scope::Cluster => r.collection(None),
+    }
+}
+
+/// The subresources of `parent`: `(name, kind, verbs)`.
+fn subresources_of(parent: &ApiResource) -> Vec<(&'static str, &'static str, Vec<String>)> {
+    let mut out: Vec<_> = STATUS_SUBRESOURCES
+        .iter()
+        .filter(|(r, _)| *r == parent)
+        .map(|(r, verbs)| ("status", r.kind, verb_names(verbs)))
+        .collect();
+    let prefix = format!("{}/", parent.item_route);
+    for child in ALL.iter().filter(|c| !top_level(c)) {
+        if let Some(rest) = child.collection_route.strip_prefix(&prefix)
+            && !rest.contains('/')
+        {
+            out.push((child.plural, child.kind, verb_names(child.verbs)));
+        }
+    }
+    out
+}
+
+fn verb_names(verbs: &[crate::access::Verb]) -> Vec<String> {
+    verbs.iter().map(|v| v.as_str().to_owned()).collect()
+}
+
+/// The served resources, top-level ones only, in catalogue order except that resources one
+/// cannot read (`processedtemplates`, `imagestreamimports`) come first: kubectl maps a kind to
+/// the last resource listed with it, and `Template` must map to `templates`.
+pub fn served() -> impl Iterator<Item = &'static ApiResource> {
+    let readable = |r: &&ApiResource| r.verbs.contains(&crate::access::Verb::Get);
+    let (readable, virtual_): (Vec<_>, Vec<_>) =
+        ALL.iter().filter(|r| top_level(r)).partition(readable);
+    virtual_.into_iter().chain(readable)
+}
+
+/// The groups served, in catalogue order, each with its versions.
+fn groups() -> Vec<(&'static str, Vec<&'static str>)> {
+    let mut out: Vec<(&str, Vec<&str>)> = Vec::new();
+    for r in served() {
+        match out.iter_mut().find(|(g, _)| *g == r.group) {
+            Some((_, versions)) if !versions.contains(&r.version) => versions.push(r.version),
+            Some(_) => {}
+            None => out.push((r.group, vec![r.version])),
+        }
+    }
+    out
+}
+
+/// `/api`: the core group has v1 (no core kinds are served yet, so its list is empty).
+pub fn api_versions() -> ApiVersions {
+    ApiVersions {
+        kind: "APIVersions".into(),
+        versions: vec!["v1".into()],
+        server_address_by_client_cidrs: vec![ServerAddress {
+            client_cidr: "0.0.0.0/0".into(),
+            server_address: String::new(),
+        }],
+    }
+}
+
+/// `/apis`.
+pub fn api_group_list() -> ApiGroupList {
+    let groups = groups()
+        .into_iter()
+        .map(|(name, versions)| {
+            let versions: Vec<_> = versions
+                .into_iter()
+                .map(|v| GroupVersionForDiscovery {
+                    group_version: format!("{name}/{v}"),
+                    version: v.into(),
+                })
+                .collect();
+            ApiGroup {
+                name: name.into(),
+                preferred_version: versions[0].clone(),
+                versions,
+            }
+        })
+        .collect();
+    ApiGroupList {
+        kind: "APIGroupList".into(),
+        api_version: "v1".into(),
+        groups,
+    }
+}
+
+/// `/apis/{group}/{version}` (`group` empty: `/api/{version}`); none for a group-version that
+/// is not served.
+pub fn api_resource_list(group: &str, version: &str) -> Option<ApiResourceList> {
+    let group_version = if group.is_empty() {
+        version.to_owned()
+    } else {
+        format!("{group}/{version}")
+    };
+    let core = group.is_empty() && version == "v1";
+    if !core && !served().any(|r| r.group == group && r.version == version) {
+        return None;
+    }
+    let mut resources = Vec::new();
+    for r in served().filter(|r| r.group == group && r.version == version) {
+        resources.push(ApiResourceEntry {
+            name: r.plural.into(),
+            singular_name: r.singular.into(),
+            namespaced: r.is_namespaced(),
+            kind: r.kind.into(),
+            verbs: verb_names(r.verbs),
+            short_names: r.short_names.iter().map(|s| (*s).to_owned()).collect(),
+        });
+        for (sub, kind, verbs) in subresources_of(r) {
+            resources.push(ApiResourceEntry {
+                name: format!("{}/{sub}", r.plural),
+                singular_name: String::new(),
+                namespaced: r.is_namespaced(),
+                kind: kind.into(),
+                verbs,
+                short_names: Vec::new(),
+            });
+        }
+    }
+    Some(ApiResourceList {
+        kind: "APIResourceList".into(),
+        api_version: "v1".into(),
+        group_version,
+        resources,
+    })
+}
+
+fn gvk(r: &ApiResource, kind: &str) -> GroupVersionKind {
+    GroupVersionKind {
+        group: r.group.into(),
+        version: r.version.into(),
+        kind: kind.into(),
+    }
+}
+
+/// The aggregated document for `/apis` (`legacy`: false) or `/api` (`legacy`: true).
+pub fn aggregated(version: AggregatedVersion, legacy: bool) -> ApiGroupDiscoveryList {
+    let items = if legacy {
+        vec![ApiGroupDiscovery {
+            metadata: GroupMeta {
+                name: String::new(),
+            },
+            versions: vec![ApiVersionDiscovery {
+                version: "v1".into(),
+                resources: Vec::new(),
+                freshness: "Current".into(),
+            }],
+        }]
+    } else {
+        groups()
+            .into_iter()
+            .map(|(group, versions)| ApiGroupDiscovery {
+                metadata: GroupMeta { name: group.into() },
+                versions: versions
+                    .into_iter()
+                    .map(|v| ApiVersionDiscovery {
+                        version: v.into(),
+                        resources: served()
+                            .filter(|r| r.group == group && r.version == v)
+                            .map(resource_discovery)
+                            .collect(),
+                        freshness: "Current".into(),
+                    })
+                    .collect(),
+            })
+            .collect()
+    };
+    ApiGroupDiscoveryList {
+        kind: "APIGroupDiscoveryList".into(),
+        api_version: format!("apidiscovery.k8s.io/{}", version.as_str()),
+        metadata: serde_json::Map::new(),
+        items,
+    }
+}
+
+fn resource_discovery(r: &ApiResource) -> ApiResourceDiscovery {
+    ApiResourceDiscovery {
+        resource: r.plural.into(),
+        response_kind: gvk(r, r.kind),
+        scope: match r.scope {
+            Scope::Namespaced => "Namespaced",
+            Scope::Cluster => "Cluster",
+        }
+        .into(),
+        singular_resource: r.singular.into(),
+        verbs: verb_names(r.verbs),
+        short_names: r.short_names.iter().map(|s| (*s).to_owned()).collect(),
+        subresources: subresources_of(r)
+            .into_iter()
+            .map(|(sub, kind, verbs)| ApiSubresourceDiscovery {
+                subresource: sub.into(),
+                response_kind: gvk(r, kind),
+                verbs,
+            })
+            .collect(),
+    }
+}
+
+/// The served resource of objects of `kind` in `api_version` (the readable one, for a kind
+/// served twice).
+pub fn by_kind(api_version: &str, kind: &str) -> Option<&'static ApiResource> {
+    served()
+        .filter(|r| r.api_version == api_version && r.kind == kind)
+        .last()
+}
+
+/// The served resource whose list is `list_kind` (`ImageStreamList`) in `api_version`.
+pub fn by_list_kind(api_version: &str, list_kind: &str) -> Option<&'static ApiResource> {
+    by_kind(api_version, list_kind.strip_suffix("List")?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn image_streams_are_discovered_with_openshifts_short_names_and_status() {
+        let list = api_resource_list("image.openshift.io", "v1").expect("served");
+        let is = list.resources.iter().find(|r| r.name == "imagestreams");
+        let is = is.expect("imagestreams listed");
+        assert_eq!(is.short_names, ["is"]);
+        assert!(is.namespaced);
+        assert!(is.verbs.contains(&"patch".to_owned()));
+        assert!(
+            list.resources
+                .iter()
+                .any(|r| r.name == "imagestreams/status")
+        );
+        assert!(list.resources.iter().any(|r| r.name == "imagestreamtags"));
+        assert!(api_resource_list("image.openshift.io", "v2").is_none());
+        assert!(api_resource_list("apps", "v1").is_none());
+    }
+
+    #[test]
+    fn a_kind_served_twice_maps_last_to_its_readable_resource() {
+        let list = api_resource_list("template.openshift.io", "v1").expect("served");
+        let last = list.resources.iter().rev().find(|r| r.kind == "Template");
+        assert_eq!(last.map(|r| r.name.as_str()), Some("templates"));
+    }
+
+    #[test]
+    fn sub_collections_are_subresources_not_resources() {
+        let list = api_resource_list("user.openshift.io", "v1").expect("served");
+        let names: Vec<_> = list.resources.iter().map(|r| r.name.as_str()).collect();
+        assert!(names.contains(&"users/tokens"), "{names:?}");
+        assert!(!names.contains(&"tokens"), "{names:?}");
+    }
+
+    #[test]
+    fn every_served_group_is_in_the_group_list_and_aggregated_document() {
+        let groups = api_group_list();
+        let aggregated = aggregated(AggregatedVersion::V2, false);
+        for r in served() {
+            assert!(groups.groups.iter().any(|g| g.name == r.group), "{r}");
+            let group = aggregated.items.iter().find(|g| g.metadata.name == r.group);
+            let resources = &group.expect("group").versions[0].resources;
+            assert!(resources.iter().any(|x| x.resource == r.plural), "{r}");
+        }
+    }
+
+    #[test]
+    fn aggregated_accept_headers_are_recognised() {
+        let k133 = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,\
+                    application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,\
+                    application/json";
+        let k127 = "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,\
+                    application/json";
+        assert_eq!(
+            AggregatedVersion::from_accept(k133),
+            Some(AggregatedVersion::V2)
+        );
+        assert_eq!(
+            AggregatedVersion::from_accept(k127),
+            Some(AggregatedVersion::V2Beta1)
+        );
+        assert_eq!(AggregatedVersion::from_accept("application/json"), None);
+    }
+}

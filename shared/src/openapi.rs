@@ -1,0 +1,233 @@
+//! OpenAPI v3 as the Kubernetes apiserver serves it: `/openapi/v3` lists one document per
+//! group-version, and each document has the paths of that group-version's resources (with the
+//! `x-kubernetes-group-version-kind` and `x-kubernetes-action` extensions and the query
+//! parameters the server takes) and one schema per kind. kubectl reads the PATCH operation's
+//! parameters to learn that the server validates fields itself (`fieldValidation`), and
+//! `kubectl explain` reads the schemas.
+//!
+//! Everything comes from the catalogue; the schemas name each kind's standard fields
+//! (`apiVersion`, `kind`, `metadata`) and leave the rest open.
+
+use serde_json::{Map, Value, json};
+
+use crate::discovery::served;
+use crate::object::{ApiResource, Scope};
+
+/// The version of the documents (they change only with the server).
+fn hash() -> &'static str {
+    concat!("tagstream-", env!("CARGO_PKG_VERSION"))
+}
+
+/// `/openapi/v3`: where each group-version's document is.
+pub fn root() -> Value {
+    let mut paths = Map::new();
+    for gv in group_versions() {
+        paths.insert(
+            format!("apis/{gv}"),
+            json!({"serverRelativeURL": format!("/openapi/v3/apis/{gv}?hash={}", hash())}),
+        );
+    }
+    json!({ "paths": paths })
+}
+
+/// Every served `group/version`, in catalogue order.
+pub fn group_versions() -> Vec<&'static str> {
+    let mut out: Vec<&str> = Vec::new();
+    for r in served() {
+        if !out.contains(&r.api_version) {
+            out.push(r.api_version);
+        }
+    }
+    out
+}
+
+/// The schema name of a kind, as Kubernetes writes it (`io.openshift.image.v1.ImageStream`).
+pub fn schema_name(r: &ApiResource, kind: &str) -> String {
+    let reversed: Vec<&str> = r.group.split('.').rev().collect();
+    format!("{}.{}.{kind}", reversed.join("."), r.version)
+}
+
+fn gvk(r: &ApiResource) -> Value {
+    json!([{"group": r.group, "version": r.version, "kind": r.kind}])
+}
+
+fn query(name: &str, description: &str) -> Value {
+    json!({"name": name, "in": "query", "description": description, "schema": {"type": "string"}, "uniqueItems": true})
+}
+
+/// The parameters a write takes.
+fn write_parameters() -> Vec<Value> {
+    vec![
+        query(
+            "dryRun",
+            "When present (All), the change is checked but not stored.",
+        ),
+        query(
+            "fieldManager",
+            "The name of the actor making the change (server-side apply).",
+        ),
+        query(
+            "fieldValidation",
+            "Ignore, Warn or Strict: what to do with unknown or duplicate fields.",
+        ),
+    ]
+}
+
+fn list_parameters() -> Vec<Value> {
+    [
+        ("continue", "The token of the previous chunk."),
+        ("fieldSelector", "metadata.name or metadata.namespace."),
+        ("labelSelector", "Objects whose labels match."),
+        ("limit", "At most this many objects per answer."),
+        ("resourceVersion", "Watch from this version."),
+        ("timeoutSeconds", "End a watch after this long."),
+        ("watch", "Stream changes."),
+    ]
+    .into_iter()
+    .map(|(n, d)| query(n, d))
+    .collect()
+}
+
+fn operation(r: &ApiResource, action: &str, parameters: Vec<Value>, reference: &str) -> Value {
+    json!({
+        "description": format!("{action} {}", r.kind),
+        "operationId": format!("{action}{}", r.kind),
+        "tags": [r.api_version],
+        "parameters": parameters,
+        "responses": {"200": {"description": "OK", "content": {"application/json": {"schema": {"$ref": reference}}}}},
+        "x-kubernetes-action": action,
+        "x-kubernetes-group-version-kind": gvk(r)[0].clone(),
+    })
+}
+
+/// The document for `group_version` (`image.openshift.io/v1`), if served.
+pub fn document(group_version: &str) -> Option<Value> {
+    let resources: Vec<&ApiResource> = served()
+        .filter(|r| r.api_version == group_version)
+        .collect();
+    if resources.is_empty() {
+        return None;
+    }
+    let mut paths = Map::new();
+    let mut schemas = Map::new();
+    schemas.insert(
+        "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta".into(),
+        object_meta_schema(),
+    );
+    for r in resources {
+        let name = schema_name(r, r.kind);
+        let reference = format!("#/components/schemas/{name}");
+        schemas.insert(name, kind_schema(r));
+        let prefix = match r.scope {
+            Scope::Namespaced => format!(
+                "/apis/{}/namespaces/{{namespace}}/{}",
+                r.api_version, r.plural
+            ),
+            Scope::Cluster => format!("/apis/{}/{}", r.api_version, r.plural),
+        };
+        let has = |v: crate::access::Verb| r.verbs.contains(&v);
+        use crate::access::Verb as V;
+        let mut collection = Map::new();
+        if has(V::List) {
+            collection.insert(
+                "get".into(),
+                operation(r, "list", list_parameters(), &reference),
+            );
+        }
+        if has(V::Create) {
+            collection.insert(
+                "post".into(),
+                operation(r, "post", write_parameters(), &reference),
+            );
+        }
+        if !collection.is_empty() {
+            paths.insert(prefix.clone(), Value::Object(collection));
+        }
+        let mut item = Map::new();
+        if has(V::Get) {
+            item.insert("get".into(), operation(r, "get", Vec::new(), &reference));
+        }
+        if has(V::Update) {
+            item.insert(
+                "put".into(),
+                operation(r, "put", write_parameters(), &reference),
+            );
+        }
+        if has(V::Patch) {
+            item.insert(
+                "patch".into(),
+                operation(r, "patch", write_parameters(), &reference),
+            );
+        }
+        if has(V::Delete) {
+            item.insert(
+                "delete".into(),
+                operation(r, "delete", write_parameters(), &reference),
+            );
+        }
+        if !item.is_empty() {
+            paths.insert(format!("{prefix}/{{name}}"), Value::Object(item));
+        }
+    }
+    Some(json!({
+        "openapi": "3.0.0",
+        "info": {"title": "tagstream", "version": group_version},
+        "paths": paths,
+        "components": {"schemas": schemas},
+    }))
+}
+
+fn kind_schema(r: &ApiResource) -> Value {
+    json!({
+        "description": format!("{} ({}), served by tagstream.", r.kind, r.api_version),
+        "type": "object",
+        "properties": {
+            "apiVersion": {"type": "string", "description": "The versioned schema of this object: always the server's."},
+            "kind": {"type": "string", "description": "The kind of this object."},
+            "metadata": {"description": "Standard object metadata.", "allOf": [{"$ref": "#/components/schemas/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"}]},
+        },
+        "x-kubernetes-group-version-kind": gvk(r),
+        "x-kubernetes-preserve-unknown-fields": true,
+    })
+}
+
+fn object_meta_schema() -> Value {
+    let string = |d: &str| json!({"type": "string", "description": d});
+    let map = |d: &str| json!({"type": "object", "description": d, "additionalProperties": {"type": "string"}});
+    json!({
+        "description": "Metadata every object has.",
+        "type": "object",
+        "properties": {
+            "name": string("Unique within a namespace."),
+            "namespace": string("The project the object is in."),
+            "uid": string("Unique in time and space, set by the server."),
+            "resourceVersion": string("The version of the object, for optimistic concurrency."),
+            "creationTimestamp": string("When the object was created (RFC 3339)."),
+            "labels": map("Labels, for selecting objects."),
+            "annotations": map("Annotations: arbitrary data kept with the object."),
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patch_operations_say_the_server_validates_fields() {
+        let doc = document("image.openshift.io/v1").expect("served");
+        let op = &doc["paths"]["/apis/image.openshift.io/v1/namespaces/{namespace}/imagestreams/{name}"]
+            ["patch"];
+        assert_eq!(op["x-kubernetes-group-version-kind"]["kind"], "ImageStream");
+        let names: Vec<_> = op["parameters"]
+            .as_array()
+            .expect("params")
+            .iter()
+            .map(|p| p["name"].clone())
+            .collect();
+        assert!(names.contains(&json!("fieldValidation")), "{names:?}");
+        let root = root();
+        assert!(root["paths"]["apis/image.openshift.io/v1"]["serverRelativeURL"].is_string());
+        assert!(document("apps/v1").is_none());
+    }
+}
