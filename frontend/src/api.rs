@@ -329,21 +329,20 @@ fn json<T: Serialize>(builder: RequestBuilder, body: &T) -> Result<Request, gloo
 async fn get_kept<T: DeserializeOwned>(path: &str) -> ApiResult<T> {
     let (code, text) = exchange(Request::get(path).build()).await?;
     crate::remembered::keep(path, &text);
-    decode(code, &text)
+    serde_json::from_str(&text).map_err(|e| not_understood(code, &e))
 }
 
 async fn send<T: DeserializeOwned>(request: Result<Request, gloo_net::Error>) -> ApiResult<T> {
     let (code, text) = exchange(request).await?;
-    decode(code, &text)
+    serde_json::from_str(&text).map_err(|e| not_understood(code, &e))
 }
 
-fn decode<T: DeserializeOwned>(code: u16, text: &str) -> ApiResult<T> {
-    serde_json::from_str(text).map_err(|e| {
-        Status::failure(
-            StatusReason::InternalError,
-            format!("The server answered {code} with a body the console does not understand: {e}"),
-        )
-    })
+/// A success whose body does not decode as what the page asked for.
+fn not_understood(code: u16, e: &serde_json::Error) -> Status {
+    Status::failure(
+        StatusReason::InternalError,
+        format!("The server answered {code} with a body the console does not understand: {e}"),
+    )
 }
 
 /// The one round trip, not generic so that every call shares its code: the body of a success

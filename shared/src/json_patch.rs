@@ -7,6 +7,34 @@ use serde_json::Value;
 /// The most operations one patch may hold: far above any hand-written patch.
 pub const MAX_OPERATIONS: usize = 10_000;
 
+/// The most a patch may grow a document by copying: a patch is small, but each `copy` of the
+/// whole document doubles it, so a few dozen operations would otherwise ask for terabytes. The
+/// size of a request body (4 MiB) is the bound an object could reach by being sent whole.
+pub const MAX_PATCHED_BYTES: usize = 4 << 20;
+
+/// The bytes `value` takes as compact JSON, counted without building the text.
+fn json_size(value: &Value) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            if self.0 > MAX_PATCHED_BYTES {
+                // Stop counting early: the answer is already "too large".
+                return Err(std::io::Error::other("too large"));
+            }
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    match serde_json::to_writer(&mut count, value) {
+        Ok(()) => count.0,
+        Err(_) => MAX_PATCHED_BYTES + 1,
+    }
+}
+
 /// Why a patch cannot apply: the operation's index and what went wrong.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PatchError(pub String);
@@ -114,6 +142,7 @@ pub fn apply(doc: &mut Value, patch: &Value) -> Result<(), PatchError> {
         )));
     }
     let mut work = doc.clone();
+    let mut size = json_size(&work);
     for (i, op) in ops.iter().enumerate() {
         let field = |name: &str| {
             op.get(name)
@@ -151,7 +180,15 @@ pub fn apply(doc: &mut Value, patch: &Value) -> Result<(), PatchError> {
                 add(&mut work, &path, moved).map_err(|e| err(i, e))?;
             }
             "copy" => {
-                let copied = get(&work, field("from")?).map_err(|e| err(i, e))?.clone();
+                let source = get(&work, field("from")?).map_err(|e| err(i, e))?;
+                size = size.saturating_add(json_size(source));
+                if size > MAX_PATCHED_BYTES {
+                    return Err(err(
+                        i,
+                        format!("the patched object would exceed {MAX_PATCHED_BYTES} bytes"),
+                    ));
+                }
+                let copied = source.clone();
                 add(&mut work, &path, copied).map_err(|e| err(i, e))?;
             }
             "test" => {
@@ -171,6 +208,28 @@ pub fn apply(doc: &mut Value, patch: &Value) -> Result<(), PatchError> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn copies_cannot_grow_a_document_past_the_limit() {
+        // Each copy of the whole document doubles it: 40 of them would be 2^40 times its size.
+        let before = json!({"metadata": {"name": "s"}});
+        let mut doc = before.clone();
+        let mut ops = vec![json!({"op": "add", "path": "/metadata/x", "value": []})];
+        ops.extend(std::iter::repeat_n(
+            json!({"op": "copy", "from": "", "path": "/metadata/x/-"}),
+            40,
+        ));
+        let e = apply(&mut doc, &Value::Array(ops)).unwrap_err();
+        assert!(e.0.contains("would exceed"), "{e}");
+        assert_eq!(doc, before, "a refused patch changes nothing");
+        // A copy that stays small still applies.
+        apply(
+            &mut doc,
+            &json!([{"op": "copy", "from": "/metadata/name", "path": "/metadata/alias"}]),
+        )
+        .unwrap();
+        assert_eq!(doc["metadata"]["alias"], "s");
+    }
 
     #[test]
     fn operations_follow_rfc_6902() {

@@ -4,6 +4,7 @@
 mod access;
 mod access_matrix;
 mod api_password;
+mod api_patch_limits;
 mod api_projects;
 mod api_samples;
 mod api_streams;

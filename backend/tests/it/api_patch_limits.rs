@@ -1,0 +1,72 @@
+//! Writes that kubectl's options could slip past: a dry run however its key is spelled in the
+//! query, and a JSON patch that copies the document into itself until it is huge. Both are
+//! refused and leave the stored stream as it was (found by the attack review of issue 14).
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use tagstream_shared::paths::imagestream;
+
+use crate::support::{TestApp, assert_status, stream_json};
+
+async fn app_with_stream() -> TestApp {
+    let app = TestApp::start().await;
+    app.create_project("demo").await;
+    app.create_stream(
+        "demo",
+        &stream_json("ruby", "latest", "quay.io/demo/ruby:3.3"),
+    )
+    .await;
+    app
+}
+
+#[tokio::test]
+async fn a_dry_run_is_refused_however_its_key_is_written_and_nothing_is_stored() {
+    let app = app_with_stream().await;
+    let (_, before) = app.get(&imagestream("demo", "ruby")).await;
+    let patch = json!({"metadata": {"labels": {"dry": "yes"}}}).to_string();
+    for query in [
+        "dryRun=All",
+        "%64ryRun=All",
+        "dryRun",
+        "pretty=1&dry%52un=All",
+    ] {
+        let path = format!("{}?{query}", imagestream("demo", "ruby"));
+        let (code, body) = app
+            .send_raw(Method::PATCH, &path, "application/merge-patch+json", &patch)
+            .await;
+        assert_eq!(code, StatusCode::BAD_REQUEST, "?{query}: {body}");
+        assert_status(body, code, "BadRequest");
+    }
+    let (_, after) = app.get(&imagestream("demo", "ruby")).await;
+    assert_eq!(after, before, "no dry run was stored");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_json_patch_that_doubles_the_stream_is_refused_and_changes_nothing() {
+    let app = app_with_stream().await;
+    let (_, before) = app.get(&imagestream("demo", "ruby")).await;
+    // 40 copies of the whole document into itself: 2^40 times its size if nothing stops it.
+    let mut bomb = vec![json!({"op": "add", "path": "/metadata/labels", "value": {}})];
+    for i in 0..40 {
+        bomb.push(json!({"op": "copy", "from": "/spec", "path": format!("/spec/x{i}")}));
+    }
+    let (code, body) = app
+        .send_raw(
+            Method::PATCH,
+            &imagestream("demo", "ruby"),
+            "application/json-patch+json",
+            &Value::Array(bomb).to_string(),
+        )
+        .await;
+    assert_eq!(code, StatusCode::BAD_REQUEST, "{body}");
+    let status = assert_status(body, code, "BadRequest");
+    assert!(
+        status.message.contains("would exceed"),
+        "{}",
+        status.message
+    );
+    let (_, after) = app.get(&imagestream("demo", "ruby")).await;
+    assert_eq!(after, before, "the refused patch stored nothing");
+    app.stop().await;
+}
