@@ -268,10 +268,12 @@ async fn a_malformed_query_string_is_a_status() {
         let (code, body) = app.get(&path).await;
         assert_eq!(code, StatusCode::BAD_REQUEST, "{path}: {body}");
         assert_status(body.clone(), code, "BadRequest");
+        // Named by whichever parser refused it first (kubectl's list options read `limit`
+        // for every GET before the handler's own query extractor does).
         assert!(
             body["message"]
                 .as_str()
-                .is_some_and(|m| m.starts_with("bad query")),
+                .is_some_and(|m| m.contains("limit")),
             "{path}: {body}"
         );
     }
