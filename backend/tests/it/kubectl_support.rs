@@ -37,7 +37,11 @@ pub struct Kube {
 
 impl Drop for Kube {
     fn drop(&mut self) {
-        let _ = self.nginx.kill();
+        // SIGTERM, not SIGKILL: nginx's master then stops its workers before it exits (a
+        // killed master leaves them running).
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.nginx.id().to_string()])
+            .status();
         let _ = self.nginx.wait();
         if let Some(server) = self.server.take() {
             server.kill();

@@ -57,6 +57,16 @@ fn served_at(line: &str) -> String {
         .to_owned()
 }
 
+/// A server a test forgot to stop (or one a failed test left) ends with the test.
+impl Drop for Server {
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
 impl Server {
     /// Starts `tagstream serve` on an ephemeral port over `data_dir`; answers once it printed its URL.
     pub fn start(data_dir: &Path, dist: &Path) -> Self {
