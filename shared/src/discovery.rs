@@ -204,16 +204,7 @@ impl AggregatedVersion {
     /// The first aggregated form an `Accept` header lists, if any.
     pub fn from_accept(accept: &str) -> Option<Self> {
         accept.split(',').find_map(|media| {
-            let mut params = media.split(';').skip(1).map(str::trim);
-            let (mut g, mut v, mut as_) = (None, None, None);
-            for p in params.by_ref() {
-                match p.split_once('=') {
-                    Some(("g", x)) => g = Some(x),
-                    Some(("v", x)) => v = Some(x),
-                    Some(("as", x)) => as_ = Some(x),
-                    _ => {}
-                }
-            }
+            let (g, v, as_) = media_params(media);
             if g != Some("apidiscovery.k8s.io") || as_ != Some("APIGroupDiscoveryList") {
                 return None;
             }
@@ -229,6 +220,21 @@ impl AggregatedVersion {
 /// A served resource is listed in discovery when its collection is at the standard place;
 /// one that lives under another resource's object (`users/{name}/tokens`) is that resource's
 /// subresource.
+/// The `g`, `v` and `as` parameters of one media type of an `Accept` header (Kubernetes names
+/// the shape it wants with them: `application/json;as=Table;v=v1;g=meta.k8s.io`).
+pub fn media_params(media: &str) -> (Option<&str>, Option<&str>, Option<&str>) {
+    let (mut g, mut v, mut as_) = (None, None, None);
+    for p in media.split(';').skip(1).map(str::trim) {
+        match p.split_once('=') {
+            Some(("g", x)) => g = Some(x),
+            Some(("v", x)) => v = Some(x),
+            Some(("as", x)) => as_ = Some(x),
+            _ => {}
+        }
+    }
+    (g, v, as_)
+}
+
 fn top_level(r: &ApiResource) -> bool {
     !r.verbs.is_empty() && r.collection_route == standard_collection(r)
 }

@@ -158,16 +158,7 @@ fn serde_urlencoded_pairs(q: &str) -> Result<HashMap<String, String>, ApiError> 
 fn table_asked(parts: &Parts) -> Option<&'static str> {
     let accept = parts.headers.get(ACCEPT)?.to_str().ok()?;
     accept.split(',').find_map(|media| {
-        let mut params = media.split(';').skip(1).map(str::trim);
-        let (mut g, mut v, mut as_) = (None, None, None);
-        for p in params.by_ref() {
-            match p.split_once('=') {
-                Some(("g", x)) => g = Some(x),
-                Some(("v", x)) => v = Some(x),
-                Some(("as", x)) => as_ = Some(x),
-                _ => {}
-            }
-        }
+        let (g, v, as_) = tagstream_shared::discovery::media_params(media);
         if g != Some("meta.k8s.io") || as_ != Some("Table") {
             return None;
         }
