@@ -415,3 +415,56 @@ async fn a_delivery_a_killed_replica_was_sending_is_finished_by_the_survivor() {
     assert_eq!(done["status"]["lastStatusCode"], 200, "{done}");
     assert!(receiver.nothing_within(Duration::from_secs(3)).await);
 }
+
+/// What `tagstream serve --database-url URL` prints to stderr when it refuses to start.
+fn refusal(database: &str) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_tagstream"))
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--database-url",
+            database,
+        ])
+        .arg("--data-dir")
+        .arg(dir.path())
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "it started: {out:?}");
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unreachable_database_or_a_newer_schema_stops_the_start_with_a_clear_error() {
+    // A loopback port held closed: nothing answers there.
+    let closed = crate::receiver::closed_port();
+    let url = format!("postgres://tagstream@127.0.0.1:{}/nowhere", closed.port());
+    let stderr = refusal(&url);
+    assert!(
+        stderr.contains(&format!(
+            "cannot reach the PostgreSQL database at 127.0.0.1:{}/nowhere",
+            closed.port()
+        )),
+        "{stderr}"
+    );
+
+    let db = fresh_database().await;
+    drop(Replica::start(&db, ""));
+    let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&db)
+        .await
+        .unwrap();
+    sqlx::query(
+        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+         VALUES (9999, 'from the future', true, '\\x00', 0)",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    let stderr = refusal(&db);
+    assert!(
+        stderr.contains("has schema version 9999, newer than this tagstream's 1"),
+        "{stderr}"
+    );
+}
