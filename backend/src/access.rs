@@ -6,6 +6,7 @@
 //! A project the caller cannot see answers 404, exactly as a missing one does; one they see but
 //! may not change answers 403 naming the verb and the resource.
 
+use crate::store::Objects as _;
 use std::collections::BTreeSet;
 
 use axum::extract::{FromRequestParts as _, RawPathParams, Request};
@@ -139,7 +140,7 @@ pub async fn check(
             let access = project_access(state, p, &ns).await?;
             if !access.sees_project() {
                 return Err(ApiError::NotFound {
-                    resource: PROJECTS,
+                    resource: &PROJECTS,
                     name: ns.to_string(),
                 });
             }
@@ -195,7 +196,7 @@ pub async fn project_access(
             ..ProjectAccess::default()
         });
     }
-    let bindings = state.store.list_role_bindings(ns).await?.items;
+    let bindings = state.store.list::<RoleBinding>(Some(ns)).await?.items;
     Ok(ProjectAccess {
         cluster_admin: false,
         roles: roles_of(p, &bindings),

@@ -95,7 +95,12 @@ impl AppState {
 
 /// The whole HTTP surface: the API, and the console from `dist`.
 pub fn router(state: AppState, dist: PathBuf) -> Router {
-    crate::api::router()
+    router_with(state, dist, crate::api::routes::Routes::new())
+}
+
+/// [`router`] with `extra` API routes beside the product's.
+pub fn router_with(state: AppState, dist: PathBuf, extra: crate::api::routes::Routes) -> Router {
+    crate::api::router_with(extra)
         .with_state(state.clone())
         .fallback_service(crate::static_files::service(dist))
         .layer(axum::middleware::from_fn_with_state(

@@ -12,11 +12,20 @@ use crate::store::StoreError;
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     #[error("{resource} {name:?} not found")]
-    NotFound { resource: Resource, name: String },
+    NotFound {
+        resource: &'static Resource,
+        name: String,
+    },
     #[error("{resource} {name:?} already exists")]
-    AlreadyExists { resource: Resource, name: String },
+    AlreadyExists {
+        resource: &'static Resource,
+        name: String,
+    },
     #[error("stale resourceVersion for {resource} {name:?}")]
-    Conflict { resource: Resource, name: String },
+    Conflict {
+        resource: &'static Resource,
+        name: String,
+    },
     #[error("{kind} {name:?} is invalid")]
     Invalid {
         kind: &'static str,
@@ -25,7 +34,7 @@ pub enum ApiError {
     },
     #[error("{resource} {name:?} matches several objects")]
     Ambiguous {
-        resource: Resource,
+        resource: &'static Resource,
         name: String,
         candidates: Vec<String>,
     },
@@ -209,7 +218,7 @@ impl From<StoreError> for ApiError {
             StoreError::AlreadyExists { resource, name } => Self::AlreadyExists { resource, name },
             StoreError::Conflict { resource, name } => Self::Conflict { resource, name },
             StoreError::NoProject { name } => Self::NotFound {
-                resource: crate::api::PROJECTS,
+                resource: &crate::api::PROJECTS,
                 name,
             },
             other => Self::Internal(Box::new(other)),

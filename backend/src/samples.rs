@@ -9,6 +9,8 @@
 //! Skipped samples are left exactly as they are in every state. `samplesRegistry` replaces
 //! `docker.io` in the sample streams' image references (a mirror).
 
+use crate::store::Objects as _;
+use tagstream_shared::object::Kind as _;
 use tagstream_shared::samples::{
     API_VERSION, CONFIG_NAME, MANAGED_LABEL, ManagementState, SamplesConfig, SamplesConfigStatus,
     VERSION_ANNOTATION,
@@ -255,7 +257,7 @@ async fn manage(
         {
             continue;
         }
-        match store.get_image_stream(ns, &name).await {
+        match store.get::<ImageStream>(Some(ns), name.as_ref()).await {
             Err(StoreError::NotFound { .. }) => {
                 let mut stream = crate::service::stream_for_create(desired, ns.as_str(), now);
                 // The one check every writer of spec tags runs (samples never link across
@@ -282,10 +284,12 @@ async fn manage(
         {
             continue;
         }
-        match store.get_template(ns, &name).await {
+        match store.get::<Template>(Some(ns), name.as_ref()).await {
             Err(StoreError::NotFound { .. }) => {
-                let template = crate::template_service::template_for_create(desired, ns, now);
-                store.create_template(ns, &name, template).await?;
+                let mut template = desired;
+                let uid = uuid::Uuid::new_v4().to_string();
+                template.prepare_create(Some(ns.as_str()), uid, now);
+                store.create::<Template>(Some(ns), template).await?;
                 tracing::info!(namespace = %ns, template = %name, "sample template created");
             }
             Ok(stored) if !same_template(&stored, &desired) => {
@@ -295,8 +299,11 @@ async fn manage(
                     .as_deref()
                     .and_then(|v| v.parse().ok())
                     .unwrap_or_default();
-                let new = crate::template_service::template_for_update(desired, &stored);
-                store.update_template(ns, &name, expected, new).await?;
+                let mut new = desired;
+                new.prepare_update(&stored);
+                store
+                    .replace::<Template>(Some(ns), name.as_ref(), expected, new)
+                    .await?;
                 tracing::info!(namespace = %ns, template = %name, "sample template put back as shipped");
             }
             Ok(_) => {}
@@ -341,7 +348,11 @@ async fn put_back_stream(
             Err(StoreError::Conflict { .. }) => {}
             Err(e) => return Err(e.into()),
         }
-        stored = match state.store.get_image_stream(ns, name).await {
+        stored = match state
+            .store
+            .get::<ImageStream>(Some(ns), name.as_ref())
+            .await
+        {
             Ok(s) => s,
             // Deleted meanwhile: the next start (or change of config) creates it again.
             Err(StoreError::NotFound { .. }) => return Ok(()),
@@ -351,7 +362,7 @@ async fn put_back_stream(
             return Ok(());
         }
     }
-    Err(StoreError::conflict(tagstream_shared::resources::IMAGESTREAMS, name.as_str()).into())
+    Err(StoreError::conflict(&tagstream_shared::resources::IMAGESTREAMS, name.as_str()).into())
 }
 
 async fn remove(
@@ -369,9 +380,9 @@ async fn remove(
         {
             continue;
         }
-        match store.get_image_stream(ns, &name).await {
+        match store.get::<ImageStream>(Some(ns), name.as_ref()).await {
             Ok(stored) if is_managed(&stored.metadata) => {
-                match store.delete_image_stream(ns, &name).await {
+                match store.delete::<ImageStream>(Some(ns), name.as_ref()).await {
                     Ok(_) | Err(StoreError::NotFound { .. }) => {}
                     Err(e) => return Err(e.into()),
                 }
@@ -390,9 +401,9 @@ async fn remove(
         {
             continue;
         }
-        match store.get_template(ns, &name).await {
+        match store.get::<Template>(Some(ns), name.as_ref()).await {
             Ok(stored) if is_managed(&stored.metadata) => {
-                match store.delete_template(ns, &name).await {
+                match store.delete::<Template>(Some(ns), name.as_ref()).await {
                     Ok(_) | Err(StoreError::NotFound { .. }) => {}
                     Err(e) => return Err(e.into()),
                 }

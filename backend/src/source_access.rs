@@ -14,6 +14,7 @@
 //! the check, or a stream written before grants existed) is refused with a clear condition, not
 //! copied.
 
+use crate::store::Objects as _;
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
@@ -226,7 +227,7 @@ pub async fn authorize_status_images(
     {
         return Ok(());
     }
-    let project_streams = state.store.list_image_streams(Some(ns)).await?.items;
+    let project_streams = state.store.list::<ImageStream>(Some(ns)).await?.items;
     let known: std::collections::HashSet<&str> = project_streams
         .iter()
         .flat_map(|s| s.status.tags.iter())

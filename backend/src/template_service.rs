@@ -41,31 +41,6 @@ pub async fn process_bounded(
 /// What a generated parameter's value reads as once the instance is stored.
 pub const MASKED: &str = "*****";
 
-fn new_uid() -> String {
-    uuid::Uuid::new_v4().to_string()
-}
-
-/// A template as first stored: identity and creation time are the server's.
-pub fn template_for_create(mut template: Template, ns: &ProjectName, now: Time) -> Template {
-    template.kind = Template::KIND.into();
-    template.api_version = API_VERSION.into();
-    template.metadata.namespace = Some(ns.to_string());
-    template.metadata.uid = Some(new_uid());
-    template.metadata.creation_timestamp = Some(now);
-    template.metadata.resource_version = None;
-    template
-}
-
-/// A replacement: identity and creation time stay as stored.
-pub fn template_for_update(mut new: Template, old: &Template) -> Template {
-    new.kind = Template::KIND.into();
-    new.api_version = API_VERSION.into();
-    new.metadata.namespace = old.metadata.namespace.clone();
-    new.metadata.uid = old.metadata.uid.clone();
-    new.metadata.creation_timestamp = old.metadata.creation_timestamp;
-    new
-}
-
 /// A `metadata.namespace` in a body must be the project of the URL.
 pub fn namespace_errors(metadata: &ObjectMeta, ns: &ProjectName) -> Vec<FieldError> {
     match metadata.namespace.as_deref() {
@@ -240,7 +215,7 @@ pub fn plan_instance(
     request.metadata.name = Some(name.to_owned());
     request.metadata.generate_name = None;
     request.metadata.namespace = Some(ns.to_string());
-    request.metadata.uid = Some(new_uid());
+    request.metadata.uid = Some(uuid::Uuid::new_v4().to_string());
     request.metadata.creation_timestamp = Some(now);
     request.metadata.resource_version = None;
     request.spec.template.parameters = processed.parameters.clone();

@@ -4,6 +4,7 @@
 //! `?verb=&resource=` are for those who may read the project's access rules.
 
 use crate::body::QueryParams;
+use crate::store::Objects as _;
 use axum::extract::{Path, State};
 use axum::{Extension, Json};
 use tagstream_shared::ProjectName;
@@ -75,7 +76,11 @@ async fn review(
     if let (Some(verb), Some(resource)) = (&q.verb, &q.resource) {
         let verb: Verb = verb.parse().map_err(ApiError::BadRequest)?;
         let resource: Resource = resource.parse().map_err(ApiError::BadRequest)?;
-        let bindings = state.store.list_role_bindings(&ns).await?.items;
+        let bindings = state
+            .store
+            .list::<tagstream_shared::user::RoleBinding>(Some(&ns))
+            .await?
+            .items;
         for b in &bindings {
             let Some(role) = b.role() else { continue };
             if !role.allows(verb, resource) {

@@ -35,7 +35,7 @@ async fn list_events(
     State(state): State<AppState>,
     Names(NsPath(ns)): Names<NsPath>,
 ) -> ApiResult<Json<List<Event>>> {
-    super::templates::require_project(&state, &ns).await?;
+    super::objects::require_project(&state, &ns).await?;
     let items = state.store.list_events(&ns, LIMIT).await?;
     let mut list = List::new(Event::KIND, API_VERSION, String::new(), items);
     list.metadata.resource_version = None;

@@ -2,6 +2,7 @@
 //! Every signed-in user may read them (to pick a team on the access page); cluster admins
 //! change them.
 
+use crate::store::Objects as _;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -60,7 +61,7 @@ async fn list_groups(
     State(state): State<AppState>,
     options: crate::watch::ListOptions,
 ) -> ApiResult<axum::response::Response> {
-    let listed = state.store.list_groups().await?;
+    let listed = state.store.list::<Group>(None).await?;
     let list = List::new(
         Group::KIND,
         USER_API_VERSION,
@@ -80,7 +81,7 @@ async fn get_group(
     State(state): State<AppState>,
     Path(name): Path<String>,
 ) -> ApiResult<Json<Group>> {
-    let group = state.store.get_group(&name).await?;
+    let group = state.store.get::<Group>(None, name.as_ref()).await?;
     Ok(Json(group))
 }
 
@@ -102,7 +103,7 @@ async fn create_group(
         annotations: group.metadata.annotations,
         ..ObjectMeta::default()
     };
-    let created = state.store.create_group(group).await?;
+    let created = state.store.create::<Group>(None, group).await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
 
@@ -117,7 +118,7 @@ async fn replace_group(
             group.metadata.name()
         )));
     }
-    let current = state.store.get_group(&name).await?;
+    let current = state.store.get::<Group>(None, name.as_ref()).await?;
     let mut group = normalized(group);
     group.metadata.name = Some(name.clone());
     let errors = validate(&group);
@@ -130,7 +131,10 @@ async fn replace_group(
     )?;
     group.metadata.uid = current.metadata.uid;
     group.metadata.creation_timestamp = current.metadata.creation_timestamp;
-    let updated = state.store.update_group(&name, expected, group).await?;
+    let updated = state
+        .store
+        .replace::<Group>(None, name.as_ref(), expected, group)
+        .await?;
     Ok(Json(updated))
 }
 
@@ -138,6 +142,6 @@ async fn delete_group(
     State(state): State<AppState>,
     Path(name): Path<String>,
 ) -> ApiResult<Json<Group>> {
-    let group = state.store.delete_group(&name).await?;
+    let group = state.store.delete::<Group>(None, name.as_ref()).await?;
     Ok(Json(group))
 }

@@ -5,6 +5,7 @@
 
 use crate::access::Need;
 use crate::api::routes::Routes;
+use crate::store::Objects as _;
 use std::collections::BTreeSet;
 use tagstream_shared::access::{Resource as R, Verb as V};
 
@@ -38,12 +39,12 @@ async fn get_image_stream_image(
 ) -> ApiResult<Json<ImageStreamImage>> {
     let wanted: StreamImageName = name.parse().map_err(ApiError::BadRequest)?;
     let not_found = || ApiError::NotFound {
-        resource: IMAGESTREAMIMAGES,
+        resource: &IMAGESTREAMIMAGES,
         name: name.clone(),
     };
     let stream = state
         .store
-        .get_image_stream(&ns, &wanted.stream)
+        .get::<tagstream_shared::ImageStream>(Some(&ns), wanted.stream.as_ref())
         .await
         .map_err(|e| match e {
             StoreError::NotFound { .. } => not_found(),
@@ -79,7 +80,7 @@ async fn get_image_stream_image(
         [one] => one.clone(),
         _ => {
             return Err(ApiError::Ambiguous {
-                resource: IMAGESTREAMIMAGES,
+                resource: &IMAGESTREAMIMAGES,
                 name,
                 candidates: matches,
             });

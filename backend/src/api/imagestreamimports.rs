@@ -5,6 +5,7 @@
 
 use crate::access::Need;
 use crate::api::routes::Routes;
+use crate::store::Objects as _;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::{Extension, Json};
@@ -272,7 +273,11 @@ async fn save(
 ) -> ApiResult<ImageStream> {
     let now = state.clock.now();
     for _ in 0..10 {
-        let existing = match state.store.get_image_stream(ns, name).await {
+        let existing = match state
+            .store
+            .get::<ImageStream>(Some(ns), name.as_ref())
+            .await
+        {
             Ok(s) => Some(s),
             Err(StoreError::NotFound { .. }) => None,
             Err(e) => return Err(ApiError::from(e)),
@@ -369,7 +374,7 @@ async fn save(
         }
     }
     Err(ApiError::Conflict {
-        resource: IMAGESTREAMS,
+        resource: &IMAGESTREAMS,
         name: name.to_string(),
     })
 }

@@ -5,6 +5,7 @@
 use crate::access::Need;
 use crate::api::routes::Routes;
 use crate::auth::Caller;
+use crate::store::Objects as _;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::{Extension, Json};
@@ -173,7 +174,7 @@ async fn list_all_image_streams(
 ) -> ApiResult<Response> {
     let visible =
         crate::access::visible_projects(&state, &caller, V::List, R::ImageStreams).await?;
-    let listed = state.store.list_image_streams(None).await?;
+    let listed = state.store.list::<ImageStream>(None).await?;
     let items = listed
         .items
         .into_iter()
@@ -196,7 +197,7 @@ async fn list_image_streams(
     options: ListOptions,
 ) -> ApiResult<Response> {
     state.store.get_project(&ns).await?;
-    let listed = state.store.list_image_streams(Some(&ns)).await?;
+    let listed = state.store.list::<ImageStream>(Some(&ns)).await?;
     let scope = Scope::project(IMAGESTREAMS.plural, ns.as_str());
     list_or_watch(
         &state,
@@ -241,7 +242,10 @@ async fn get_image_stream(
     State(state): State<AppState>,
     Names(StreamPath(ns, name)): Names<StreamPath>,
 ) -> ApiResult<Json<ImageStream>> {
-    let stream = state.store.get_image_stream(&ns, &name).await?;
+    let stream = state
+        .store
+        .get::<ImageStream>(Some(&ns), name.as_ref())
+        .await?;
     Ok(Json(stream))
 }
 
@@ -255,7 +259,10 @@ async fn write_update(
     new: ImageStream,
 ) -> ApiResult<ImageStream> {
     invalid(name.as_str(), validate_image_stream(&new, ns.as_str()))?;
-    let old = state.store.get_image_stream(ns, name).await?;
+    let old = state
+        .store
+        .get::<ImageStream>(Some(ns), name.as_ref())
+        .await?;
     let mut new = service::stream_for_update(new, &old);
     authorize_sources(
         state,
@@ -300,7 +307,10 @@ async fn patch_image_stream(
     }
     let pinned = patch.value.pointer("/metadata/resourceVersion").is_some();
     for _ in 0..PATCH_ATTEMPTS {
-        let current = state.store.get_image_stream(&ns, &name).await?;
+        let current = state
+            .store
+            .get::<ImageStream>(Some(&ns), name.as_ref())
+            .await?;
         let mut document =
             serde_json::to_value(&current).map_err(|e| ApiError::Internal(Box::new(e)))?;
         merge_patch(&mut document, &patch.value);
@@ -317,7 +327,7 @@ async fn patch_image_stream(
         }
     }
     Err(ApiError::Conflict {
-        resource: IMAGESTREAMS,
+        resource: &IMAGESTREAMS,
         name: name.to_string(),
     })
 }
@@ -332,7 +342,10 @@ async fn replace_image_stream_status(
     let expected = expected_version(&stream)?;
     invalid(name.as_str(), validate_image_stream_status(&stream.status))?;
     crate::source_access::authorize_status_images(&state, &caller, &ns, &stream).await?;
-    let old = state.store.get_image_stream(&ns, &name).await?;
+    let old = state
+        .store
+        .get::<ImageStream>(Some(&ns), name.as_ref())
+        .await?;
     let new = service::stream_with_status(&old, stream.status);
     let updated = state
         .store
@@ -347,7 +360,10 @@ async fn delete_image_stream(
     State(state): State<AppState>,
     Names(StreamPath(ns, name)): Names<StreamPath>,
 ) -> ApiResult<Json<ImageStream>> {
-    let deleted = state.store.delete_image_stream(&ns, &name).await?;
+    let deleted = state
+        .store
+        .delete::<ImageStream>(Some(&ns), name.as_ref())
+        .await?;
     tracing::info!(namespace = %ns, stream = %name, "image stream deleted");
     Ok(Json(deleted))
 }

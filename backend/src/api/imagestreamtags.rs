@@ -7,6 +7,7 @@
 use crate::access::Need;
 use crate::api::routes::Routes;
 use crate::auth::Caller;
+use crate::store::Objects as _;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::{Extension, Json};
@@ -76,12 +77,12 @@ async fn get_image_stream_tag(
     Names(StreamTagPath(ns, name)): Names<StreamTagPath>,
 ) -> ApiResult<Json<ImageStreamTag>> {
     let not_found = || ApiError::NotFound {
-        resource: IMAGESTREAMTAGS,
+        resource: &IMAGESTREAMTAGS,
         name: name.to_string(),
     };
     let stream = state
         .store
-        .get_image_stream(&ns, &name.stream)
+        .get::<ImageStream>(Some(&ns), name.stream.as_ref())
         .await
         .map_err(|e| match e {
             StoreError::NotFound { .. } => not_found(),
@@ -193,7 +194,11 @@ async fn write_tag(
     };
     state.store.get_project(ns).await?;
     for _ in 0..ATTEMPTS {
-        let existing = match state.store.get_image_stream(ns, &name.stream).await {
+        let existing = match state
+            .store
+            .get::<ImageStream>(Some(ns), name.stream.as_ref())
+            .await
+        {
             Ok(s) => Some(s),
             Err(StoreError::NotFound { .. }) => None,
             Err(e) => return Err(ApiError::from(e)),
@@ -216,7 +221,7 @@ async fn write_tag(
             Some(old) => {
                 if create_only && old.spec_tag(name.tag.as_str()).is_some() {
                     return Err(ApiError::AlreadyExists {
-                        resource: IMAGESTREAMTAGS,
+                        resource: &IMAGESTREAMTAGS,
                         name: name.to_string(),
                     });
                 }
@@ -273,11 +278,11 @@ async fn write_tag(
             {
                 continue;
             }
-            Err(e) => return Err(ApiError::from(e.about(IMAGESTREAMTAGS, &name.to_string()))),
+            Err(e) => return Err(ApiError::from(e.about(&IMAGESTREAMTAGS, name.to_string()))),
         }
     }
     Err(ApiError::Conflict {
-        resource: IMAGESTREAMTAGS,
+        resource: &IMAGESTREAMTAGS,
         name: name.to_string(),
     })
 }
@@ -311,7 +316,11 @@ async fn apply_source(
         ) else {
             return Ok(());
         };
-        match state.store.get_image_stream(&source_ns, &source_name).await {
+        match state
+            .store
+            .get::<ImageStream>(Some(&source_ns), source_name.as_ref())
+            .await
+        {
             Ok(source) => source_event(from, &source),
             Err(StoreError::NotFound { .. }) => None,
             Err(e) => return Err(e.into()),
@@ -390,13 +399,13 @@ async fn delete_image_stream_tag(
     Names(StreamTagPath(ns, name)): Names<StreamTagPath>,
 ) -> ApiResult<Json<Status>> {
     let not_found = || ApiError::NotFound {
-        resource: IMAGESTREAMTAGS,
+        resource: &IMAGESTREAMTAGS,
         name: name.to_string(),
     };
     for _ in 0..ATTEMPTS {
         let old = state
             .store
-            .get_image_stream(&ns, &name.stream)
+            .get::<ImageStream>(Some(&ns), name.stream.as_ref())
             .await
             .map_err(|e| match e {
                 StoreError::NotFound { .. } => not_found(),
@@ -432,11 +441,11 @@ async fn delete_image_stream_tag(
                 return Ok(Json(status));
             }
             Err(StoreError::Conflict { .. }) => continue,
-            Err(e) => return Err(ApiError::from(e.about(IMAGESTREAMTAGS, &name.to_string()))),
+            Err(e) => return Err(ApiError::from(e.about(&IMAGESTREAMTAGS, name.to_string()))),
         }
     }
     Err(ApiError::Conflict {
-        resource: IMAGESTREAMTAGS,
+        resource: &IMAGESTREAMTAGS,
         name: name.to_string(),
     })
 }

@@ -10,6 +10,7 @@ mod imagestreamimages;
 mod imagestreamimports;
 mod imagestreams;
 mod imagestreamtags;
+pub mod objects;
 mod projects;
 mod rolebindings;
 pub mod routes;
@@ -31,8 +32,8 @@ use tagstream_shared::{ProjectName, StreamName, StreamTagName, TemplateName};
 /// declaration in `tagstream_shared::resources`.
 pub use tagstream_shared::object::ApiResource as Resource;
 pub use tagstream_shared::resources::{
-    GROUPS, IMAGESTREAMIMAGES, IMAGESTREAMS, IMAGESTREAMTAGS, INVITATIONS, PROJECTS, ROLEBINDINGS,
-    SAMPLES_CONFIGS, TEMPLATEINSTANCES, TEMPLATES, TOKENS, USERS,
+    GROUPS, IMAGESTREAMIMAGES, IMAGESTREAMS, IMAGESTREAMTAGS, INVITATIONS, PROCESSEDTEMPLATES,
+    PROJECTS, ROLEBINDINGS, SAMPLES_CONFIGS, TEMPLATEINSTANCES, TEMPLATES, TOKENS, USERS,
 };
 
 /// `{ns}` and `{name}` of a template or template instance.
@@ -115,7 +116,14 @@ pub fn route_table() -> Vec<routes::RouteRule> {
 
 /// The API router, with the API-wide fallbacks.
 pub fn router() -> Router<AppState> {
+    router_with(routes::Routes::new())
+}
+
+/// The API router with `extra` routes beside the product's (a kind registered from outside,
+/// as the generic-kind test does).
+pub fn router_with(extra: routes::Routes) -> Router<AppState> {
     routes()
+        .merge(extra)
         .into_parts()
         .0
         .route("/apis", axum::routing::any(no_route))

@@ -3,6 +3,7 @@
 //! Kubernetes, nobody may grant a role with permissions they do not hold themselves, nor
 //! replace or delete a binding granting such a role.
 
+use crate::store::Objects as _;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::{Extension, Json};
@@ -142,7 +143,7 @@ async fn list_bindings(
     options: crate::watch::ListOptions,
 ) -> ApiResult<axum::response::Response> {
     let ns = ns_of(&ns)?;
-    let listed = state.store.list_role_bindings(&ns).await?;
+    let listed = state.store.list::<RoleBinding>(Some(&ns)).await?;
     let list = List::new(
         RoleBinding::KIND,
         RBAC_API_VERSION,
@@ -158,7 +159,10 @@ async fn get_binding(
     Path((ns, name)): Path<(String, String)>,
 ) -> ApiResult<Json<RoleBinding>> {
     let ns = ns_of(&ns)?;
-    let binding = state.store.get_role_binding(&ns, &name).await?;
+    let binding = state
+        .store
+        .get::<RoleBinding>(Some(&ns), name.as_ref())
+        .await?;
     Ok(Json(binding))
 }
 
@@ -182,7 +186,10 @@ async fn create_binding(
         annotations: binding.metadata.annotations,
         ..ObjectMeta::default()
     };
-    let created = state.store.create_role_binding(&ns, binding).await?;
+    let created = state
+        .store
+        .create::<RoleBinding>(Some(&ns), binding)
+        .await?;
     tracing::info!(project = %ns, binding = %name, "role binding created");
     Ok((StatusCode::CREATED, Json(created)))
 }
@@ -202,7 +209,10 @@ async fn replace_binding(
     }
     binding.metadata.name = Some(name.clone());
     admit(&state, &caller, &ns, &binding).await?;
-    let current = state.store.get_role_binding(&ns, &name).await?;
+    let current = state
+        .store
+        .get::<RoleBinding>(Some(&ns), name.as_ref())
+        .await?;
     may_change(&state, &caller, &ns, &current).await?;
     let expected = expected_version(
         binding.metadata.resource_version.as_deref(),
@@ -215,7 +225,7 @@ async fn replace_binding(
     binding.metadata.creation_timestamp = current.metadata.creation_timestamp;
     let updated = state
         .store
-        .update_role_binding(&ns, &name, expected, binding)
+        .replace::<RoleBinding>(Some(&ns), name.as_ref(), expected, binding)
         .await?;
     Ok(Json(updated))
 }
@@ -226,8 +236,14 @@ async fn delete_binding(
     Path((ns, name)): Path<(String, String)>,
 ) -> ApiResult<Json<RoleBinding>> {
     let ns = ns_of(&ns)?;
-    let current = state.store.get_role_binding(&ns, &name).await?;
+    let current = state
+        .store
+        .get::<RoleBinding>(Some(&ns), name.as_ref())
+        .await?;
     may_change(&state, &caller, &ns, &current).await?;
-    let deleted = state.store.delete_role_binding(&ns, &name).await?;
+    let deleted = state
+        .store
+        .delete::<RoleBinding>(Some(&ns), name.as_ref())
+        .await?;
     Ok(Json(deleted))
 }

@@ -237,7 +237,7 @@ async fn accept_invitation(
     let hash = hash_secret(&token);
     let now = state.clock.now().timestamp();
     let gone = || ApiError::NotFound {
-        resource: super::INVITATIONS,
+        resource: &super::INVITATIONS,
         name: "(the invitation: used, expired or never made)".into(),
     };
     // Looked up first so that a made-up token costs no password hashing.

@@ -6,6 +6,7 @@
 
 use crate::access::Need;
 use crate::api::routes::Routes;
+use crate::store::Objects as _;
 use axum::Extension;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -15,7 +16,7 @@ use tagstream_shared::template::API_VERSION;
 use tagstream_shared::{List, TemplateInstance, TemplateName};
 
 use super::accept::Accept;
-use super::templates::require_project;
+use super::objects::require_project;
 use super::{IMAGESTREAMS, NsPath, TEMPLATEINSTANCES, TemplatePath};
 use crate::app::AppState;
 use crate::auth::Caller;
@@ -85,7 +86,7 @@ async fn list_template_instances(
     options: crate::watch::ListOptions,
 ) -> ApiResult<Response> {
     require_project(&state, &ns).await?;
-    let mut listed = state.store.list_template_instances(&ns).await?;
+    let mut listed = state.store.list::<TemplateInstance>(Some(&ns)).await?;
     listed
         .items
         .iter_mut()
@@ -160,10 +161,14 @@ async fn create_template_instance(
     // Name the stream in the way, rather than a bare conflict; the transaction below stays the
     // guarantee if one appears in between.
     for (stream_name, _) in &plan.streams {
-        match state.store.get_image_stream(&ns, stream_name).await {
+        match state
+            .store
+            .get::<tagstream_shared::ImageStream>(Some(&ns), stream_name.as_ref())
+            .await
+        {
             Ok(_) => {
                 return Err(ApiError::AlreadyExists {
-                    resource: IMAGESTREAMS,
+                    resource: &IMAGESTREAMS,
                     name: stream_name.to_string(),
                 });
             }
@@ -177,7 +182,7 @@ async fn create_template_instance(
         .create_template_instance(&ns, &name, plan.record, plan.streams)
         .await
         // All or nothing, answered about the instance (the streams were checked above).
-        .map_err(|e| ApiError::from(e.about(TEMPLATEINSTANCES, name.as_str())))?;
+        .map_err(|e| ApiError::from(e.about(&TEMPLATEINSTANCES, name.as_str())))?;
     // Its streams may have tags to import or to follow now.
     state.importer.wake();
     let mut answer = plan.answer;
@@ -191,7 +196,10 @@ async fn get_template_instance(
     Names(TemplatePath(ns, name)): Names<TemplatePath>,
     accept: Accept,
 ) -> ApiResult<Response> {
-    let mut instance = state.store.get_template_instance(&ns, &name).await?;
+    let mut instance = state
+        .store
+        .get::<TemplateInstance>(Some(&ns), name.as_ref())
+        .await?;
     template_service::mask_generated(&mut instance);
     Ok(accept.respond(StatusCode::OK, &instance))
 }

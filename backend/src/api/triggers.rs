@@ -2,6 +2,7 @@
 //! stream (list and watch, create, get, replace, delete), each one's delivery log, and
 //! Redeliver. A secret is taken on create and replace and never answered.
 
+use crate::store::Objects as _;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -120,8 +121,8 @@ async fn list_triggers(
     Names(NsPath(ns)): Names<NsPath>,
     options: ListOptions,
 ) -> ApiResult<Response> {
-    super::templates::require_project(&state, &ns).await?;
-    let listed = state.store.list_triggers(&ns).await?;
+    super::objects::require_project(&state, &ns).await?;
+    let listed = state.store.list::<Trigger>(Some(&ns)).await?;
     let list = List::new(
         Trigger::KIND,
         API_VERSION,
@@ -157,7 +158,10 @@ async fn get_trigger(
     State(state): State<AppState>,
     Names(TriggerPath(ns, name)): Names<TriggerPath>,
 ) -> ApiResult<Json<Trigger>> {
-    let trigger = state.store.get_trigger(&ns, name.as_str()).await?;
+    let trigger = state
+        .store
+        .get::<Trigger>(Some(&ns), name.as_str().as_ref())
+        .await?;
     Ok(Json(trigger))
 }
 
@@ -178,7 +182,10 @@ async fn replace_trigger(
         name.as_str(),
         trigger.metadata.resource_version.as_deref(),
     )?;
-    let old = state.store.get_trigger(&ns, name.as_str()).await?;
+    let old = state
+        .store
+        .get::<Trigger>(Some(&ns), name.as_str().as_ref())
+        .await?;
     let secret = trigger
         .spec
         .webhook
@@ -213,7 +220,10 @@ async fn list_deliveries(
     State(state): State<AppState>,
     Names(TriggerPath(ns, name)): Names<TriggerPath>,
 ) -> ApiResult<Json<List<Delivery>>> {
-    state.store.get_trigger(&ns, name.as_str()).await?;
+    state
+        .store
+        .get::<Trigger>(Some(&ns), name.as_str().as_ref())
+        .await?;
     let items = state
         .store
         .list_deliveries(&ns, name.as_str(), LOG_LIMIT)

@@ -2,6 +2,7 @@
 //! `/apis/user.openshift.io/v1/users/{name}/tokens[/{id}]`. Passwords and token secrets are
 //! stored hashed and never returned (a new token's secret once, in the answer that creates it).
 
+use crate::store::Objects as _;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::{Extension, Json};
@@ -66,7 +67,7 @@ async fn list_users(
     State(state): State<AppState>,
     options: crate::watch::ListOptions,
 ) -> ApiResult<axum::response::Response> {
-    let listed = state.store.list_users().await?;
+    let listed = state.store.list::<User>(None).await?;
     let mut items = Vec::with_capacity(listed.items.len());
     for u in listed.items {
         items.push(with_groups(&state, u).await?);
@@ -86,7 +87,7 @@ async fn get_user(
     Path(name): Path<String>,
 ) -> ApiResult<Json<User>> {
     let name = target(&caller, &name);
-    let user = match state.store.get_user(&name).await {
+    let user = match state.store.get::<User>(None, name.as_ref()).await {
         Ok(u) => u,
         // Signed in through a proxy without a stored user: who they are, as the proxy said.
         Err(StoreError::NotFound { .. }) if name == caller.name() => User {
@@ -188,13 +189,16 @@ async fn replace_user(
             body.metadata.name()
         )));
     }
-    let current = state.store.get_user(&name).await?;
+    let current = state.store.get::<User>(None, name.as_ref()).await?;
     let expected = expected_version(body.metadata.resource_version.as_deref(), &current.metadata)?;
     let mut user = current;
     user.full_name = body.full_name;
     user.metadata.labels = body.metadata.labels;
     user.metadata.annotations = body.metadata.annotations;
-    let updated = state.store.update_user(&name, expected, user).await?;
+    let updated = state
+        .store
+        .replace::<User>(None, name.as_ref(), expected, user)
+        .await?;
     Ok(Json(with_groups(&state, updated).await?))
 }
 
@@ -244,7 +248,7 @@ async fn create_token(
     Body(body): Body<Token>,
 ) -> ApiResult<(StatusCode, Json<Token>)> {
     let name = target(&caller, &name);
-    state.store.get_user(&name).await?;
+    state.store.get::<User>(None, name.as_ref()).await?;
     let mut errors = Vec::new();
     if let Some(p) = &body.spec.project
         && let Err(e) = p.parse::<ProjectName>()
@@ -349,16 +353,28 @@ pub async fn bootstrap(state: &AppState, token: Option<&str>) -> Result<(), ApiE
         users: vec!["admin".into()],
         extra: Default::default(),
     };
-    match state.store.create_group(group.clone()).await {
+    match state
+        .store
+        .create::<tagstream_shared::user::Group>(None, group.clone())
+        .await
+    {
         Ok(_) => {}
         Err(StoreError::AlreadyExists { .. }) => {
-            let mut g = state.store.get_group(CLUSTER_ADMINS_GROUP).await?;
+            let mut g = state
+                .store
+                .get::<tagstream_shared::user::Group>(None, CLUSTER_ADMINS_GROUP.as_ref())
+                .await?;
             if !g.users.iter().any(|u| u == "admin") {
                 g.users.push("admin".into());
                 let expected = expected_version(None, &g.metadata)?;
                 state
                     .store
-                    .update_group(CLUSTER_ADMINS_GROUP, expected, g)
+                    .replace::<tagstream_shared::user::Group>(
+                        None,
+                        CLUSTER_ADMINS_GROUP.as_ref(),
+                        expected,
+                        g,
+                    )
                     .await?;
             }
         }

@@ -10,6 +10,7 @@ pub mod origin;
 pub mod rate_limit;
 pub mod secret;
 
+use crate::store::Objects as _;
 use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, Request, State};
@@ -81,7 +82,7 @@ pub async fn principal(
 ) -> Result<Principal, ApiError> {
     let mut groups: Vec<String> = state
         .store
-        .list_groups()
+        .list::<tagstream_shared::user::Group>(None)
         .await?
         .items
         .into_iter()

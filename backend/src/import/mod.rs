@@ -6,6 +6,7 @@ pub mod sources;
 pub mod status;
 mod worker;
 
+use crate::store::Objects as _;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -324,7 +325,7 @@ impl Importer {
         change: impl Fn(&mut ImageStream) -> bool,
     ) -> Result<Option<ImageStream>, StoreError> {
         for _ in 0..20 {
-            let mut stream = match self.store.get_image_stream(ns, name).await {
+            let mut stream = match self.store.get::<ImageStream>(Some(ns), name.as_ref()).await {
                 Ok(s) => s,
                 Err(StoreError::NotFound { .. }) => return Ok(None),
                 Err(e) => return Err(e),
@@ -349,7 +350,7 @@ impl Importer {
             }
         }
         Err(StoreError::conflict(
-            tagstream_shared::resources::IMAGESTREAMS,
+            &tagstream_shared::resources::IMAGESTREAMS,
             name.as_str(),
         ))
     }

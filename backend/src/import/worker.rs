@@ -2,6 +2,7 @@
 //! another stream tag, re-checks scheduled tags when due and retries failed imports when their
 //! backoff has passed; then it sleeps until the next thing is due or it is woken.
 
+use crate::store::Objects as _;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -88,7 +89,7 @@ impl Importer {
 
     /// Runs one pass and answers when the next one is due.
     pub(super) async fn pass(&self) -> Option<Instant> {
-        let streams = match self.store.list_image_streams(None).await {
+        let streams = match self.store.list::<ImageStream>(None).await {
             Ok(listed) => listed.items,
             Err(e) => {
                 tracing::warn!(error = %e, "import pass: cannot list streams");
@@ -418,7 +419,10 @@ mod tests {
         importer.pass().await;
         assert_eq!(importer.tracked_tags(), 2, "both failed imports back off");
 
-        let stored = store.get_image_stream(&ns, &name).await.expect("stored");
+        let stored = store
+            .get::<ImageStream>(Some(&ns), name.as_ref())
+            .await
+            .expect("stored");
         let mut new = stored.clone();
         new.spec.tags.retain(|t| t.name == "a");
         let new = crate::service::stream_for_update(new, &stored);
@@ -436,7 +440,7 @@ mod tests {
         assert_eq!(importer.tracked_tags(), 1, "the removed tag's timers went");
 
         store
-            .delete_image_stream(&ns, &name)
+            .delete::<ImageStream>(Some(&ns), name.as_ref())
             .await
             .expect("deleted");
         importer.pass().await;

@@ -3,9 +3,9 @@
 
 use async_trait::async_trait;
 use tagstream_shared::ProjectName;
-use tagstream_shared::user::{AuditEvent, Group, RoleBinding, Token, User};
+use tagstream_shared::user::{AuditEvent, RoleBinding, Token, User};
 
-use super::{Listed, StoreResult};
+use super::StoreResult;
 
 /// A token found by its hash.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,8 +39,6 @@ pub struct NewInvitation {
 #[async_trait]
 pub trait AccessStore: Send + Sync {
     async fn count_users(&self) -> StoreResult<u64>;
-    async fn list_users(&self) -> StoreResult<Listed<User>>;
-    async fn get_user(&self, name: &str) -> StoreResult<User>;
     /// Stores a new user with a password hash or an invitation.
     async fn create_user(
         &self,
@@ -48,7 +46,6 @@ pub trait AccessStore: Send + Sync {
         password_hash: Option<String>,
         invitation: Option<NewInvitation>,
     ) -> StoreResult<User>;
-    async fn update_user(&self, name: &str, expected: u64, user: User) -> StoreResult<User>;
     /// Removes the user with their credentials, tokens and sessions.
     async fn delete_user(&self, name: &str) -> StoreResult<User>;
     async fn password_hash(&self, name: &str) -> StoreResult<Option<String>>;
@@ -67,29 +64,8 @@ pub trait AccessStore: Send + Sync {
         now: i64,
     ) -> StoreResult<Option<String>>;
 
-    async fn list_groups(&self) -> StoreResult<Listed<Group>>;
-    async fn get_group(&self, name: &str) -> StoreResult<Group>;
-    async fn create_group(&self, group: Group) -> StoreResult<Group>;
-    async fn update_group(&self, name: &str, expected: u64, group: Group) -> StoreResult<Group>;
-    async fn delete_group(&self, name: &str) -> StoreResult<Group>;
-
-    async fn list_role_bindings(&self, ns: &ProjectName) -> StoreResult<Listed<RoleBinding>>;
     /// Every binding of every project (to list what a caller may see).
     async fn all_role_bindings(&self) -> StoreResult<Vec<(String, RoleBinding)>>;
-    async fn get_role_binding(&self, ns: &ProjectName, name: &str) -> StoreResult<RoleBinding>;
-    async fn create_role_binding(
-        &self,
-        ns: &ProjectName,
-        binding: RoleBinding,
-    ) -> StoreResult<RoleBinding>;
-    async fn update_role_binding(
-        &self,
-        ns: &ProjectName,
-        name: &str,
-        expected: u64,
-        binding: RoleBinding,
-    ) -> StoreResult<RoleBinding>;
-    async fn delete_role_binding(&self, ns: &ProjectName, name: &str) -> StoreResult<RoleBinding>;
 
     async fn create_token(&self, user: &str, hash: &str, token: Token) -> StoreResult<Token>;
     async fn list_tokens(&self, user: &str) -> StoreResult<Vec<Token>>;

@@ -43,11 +43,20 @@ pub use triggers::{Attempt, DueDelivery, TriggerStore};
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("{resource} {name:?} not found")]
-    NotFound { resource: ApiResource, name: String },
+    NotFound {
+        resource: &'static ApiResource,
+        name: String,
+    },
     #[error("{resource} {name:?} already exists")]
-    AlreadyExists { resource: ApiResource, name: String },
+    AlreadyExists {
+        resource: &'static ApiResource,
+        name: String,
+    },
     #[error("{resource} {name:?}: the expected resourceVersion is stale")]
-    Conflict { resource: ApiResource, name: String },
+    Conflict {
+        resource: &'static ApiResource,
+        name: String,
+    },
     #[error("the project {name:?} does not exist")]
     NoProject { name: String },
     #[error("database error: {0}")]
@@ -61,21 +70,21 @@ pub enum StoreError {
 }
 
 impl StoreError {
-    pub fn not_found(resource: ApiResource, name: impl Into<String>) -> Self {
+    pub fn not_found(resource: &'static ApiResource, name: impl Into<String>) -> Self {
         Self::NotFound {
             resource,
             name: name.into(),
         }
     }
 
-    pub fn already_exists(resource: ApiResource, name: impl Into<String>) -> Self {
+    pub fn already_exists(resource: &'static ApiResource, name: impl Into<String>) -> Self {
         Self::AlreadyExists {
             resource,
             name: name.into(),
         }
     }
 
-    pub fn conflict(resource: ApiResource, name: impl Into<String>) -> Self {
+    pub fn conflict(resource: &'static ApiResource, name: impl Into<String>) -> Self {
         Self::Conflict {
             resource,
             name: name.into(),
@@ -85,7 +94,7 @@ impl StoreError {
     /// The same outcome told about another resource: an ImageStreamTag's write that failed on
     /// its stream is answered about the tag.
     #[must_use]
-    pub fn about(self, resource: ApiResource, name: impl Into<String>) -> Self {
+    pub fn about(self, resource: &'static ApiResource, name: impl Into<String>) -> Self {
         match self {
             Self::NotFound { .. } => Self::not_found(resource, name),
             Self::AlreadyExists { .. } => Self::already_exists(resource, name),
@@ -129,16 +138,6 @@ pub trait Store:
     /// Removes a project and every stream in it, answering the project as it was.
     async fn delete_project(&self, name: &ProjectName) -> StoreResult<Project>;
 
-    /// Streams of one project, or of every project with `None`, ordered by project and name.
-    async fn list_image_streams(
-        &self,
-        ns: Option<&ProjectName>,
-    ) -> StoreResult<Listed<ImageStream>>;
-    async fn get_image_stream(
-        &self,
-        ns: &ProjectName,
-        name: &StreamName,
-    ) -> StoreResult<ImageStream>;
     /// Stores a new stream; `NoProject` if the project is missing, `AlreadyExists` if taken.
     async fn create_image_stream(
         &self,
@@ -153,11 +152,6 @@ pub trait Store:
         name: &StreamName,
         expected: u64,
         stream: ImageStream,
-    ) -> StoreResult<ImageStream>;
-    async fn delete_image_stream(
-        &self,
-        ns: &ProjectName,
-        name: &StreamName,
     ) -> StoreResult<ImageStream>;
 
     /// The image with this digest, if an import has stored it.

@@ -33,14 +33,18 @@ impl<K: Kind> Stored for K {
 /// The object-safe generic store: bodies keyed by resource, project and name.
 #[async_trait]
 pub trait ObjectStore: Send + Sync {
-    async fn get_body(&self, r: ApiResource, ns: &str, name: &str) -> StoreResult<String>;
+    async fn get_body(&self, r: &'static ApiResource, ns: &str, name: &str) -> StoreResult<String>;
     /// Bodies of one project's objects, or of every project's with `None`, by project and
     /// name; with the store's revision.
-    async fn list_bodies(&self, r: ApiResource, ns: Option<&str>) -> StoreResult<Listed<String>>;
+    async fn list_bodies(
+        &self,
+        r: &'static ApiResource,
+        ns: Option<&str>,
+    ) -> StoreResult<Listed<String>>;
     /// Stores a new object; `NoProject` if its project is missing, `AlreadyExists` if taken.
     async fn create_body(
         &self,
-        r: ApiResource,
+        r: &'static ApiResource,
         ns: &str,
         name: &str,
         object: &mut dyn Stored,
@@ -48,14 +52,19 @@ pub trait ObjectStore: Send + Sync {
     /// Replaces an object if its stored resourceVersion is still `expected`; `Conflict` if not.
     async fn replace_body(
         &self,
-        r: ApiResource,
+        r: &'static ApiResource,
         ns: &str,
         name: &str,
         expected: u64,
         object: &mut dyn Stored,
     ) -> StoreResult<()>;
     /// Removes an object, answering its body as it was.
-    async fn delete_body(&self, r: ApiResource, ns: &str, name: &str) -> StoreResult<String>;
+    async fn delete_body(
+        &self,
+        r: &'static ApiResource,
+        ns: &str,
+        name: &str,
+    ) -> StoreResult<String>;
 }
 
 /// The project key of a namespaced object, '' for a cluster-wide one.
@@ -72,7 +81,7 @@ pub trait Objects: ObjectStore {
         name: &str,
     ) -> impl Future<Output = StoreResult<K>> + Send {
         async move {
-            let body = self.get_body(K::RESOURCE, key(ns), name).await?;
+            let body = self.get_body(&K::RESOURCE, key(ns), name).await?;
             Ok(serde_json::from_str(&body)?)
         }
     }
@@ -84,7 +93,7 @@ pub trait Objects: ObjectStore {
     ) -> impl Future<Output = StoreResult<Listed<K>>> + Send {
         async move {
             let listed = self
-                .list_bodies(K::RESOURCE, ns.map(ProjectName::as_str))
+                .list_bodies(&K::RESOURCE, ns.map(ProjectName::as_str))
                 .await?;
             Ok(Listed {
                 items: super::sqlite::decode_all(listed.items)?,
@@ -101,7 +110,7 @@ pub trait Objects: ObjectStore {
     ) -> impl Future<Output = StoreResult<K>> + Send {
         async move {
             let name = object.name().to_owned();
-            self.create_body(K::RESOURCE, key(ns), &name, &mut object)
+            self.create_body(&K::RESOURCE, key(ns), &name, &mut object)
                 .await?;
             Ok(object)
         }
@@ -116,7 +125,7 @@ pub trait Objects: ObjectStore {
         mut object: K,
     ) -> impl Future<Output = StoreResult<K>> + Send {
         async move {
-            self.replace_body(K::RESOURCE, key(ns), name, expected, &mut object)
+            self.replace_body(&K::RESOURCE, key(ns), name, expected, &mut object)
                 .await?;
             Ok(object)
         }
@@ -129,7 +138,7 @@ pub trait Objects: ObjectStore {
         name: &str,
     ) -> impl Future<Output = StoreResult<K>> + Send {
         async move {
-            let body = self.delete_body(K::RESOURCE, key(ns), name).await?;
+            let body = self.delete_body(&K::RESOURCE, key(ns), name).await?;
             Ok(serde_json::from_str(&body)?)
         }
     }
@@ -146,7 +155,7 @@ impl SqliteStore {
     /// The stored resourceVersion and body, inside a transaction.
     pub(super) async fn row_in(
         tx: &mut Transaction<'static, Sqlite>,
-        r: ApiResource,
+        r: &'static ApiResource,
         ns: &str,
         name: &str,
     ) -> StoreResult<Option<(i64, String)>> {
@@ -165,7 +174,7 @@ impl SqliteStore {
     pub(super) async fn insert_in(
         tx: &mut Transaction<'static, Sqlite>,
         revision: i64,
-        r: ApiResource,
+        r: &'static ApiResource,
         ns: &str,
         name: &str,
         object: &mut dyn Stored,
@@ -201,7 +210,7 @@ impl SqliteStore {
     pub(super) async fn update_in(
         tx: &mut Transaction<'static, Sqlite>,
         revision: i64,
-        r: ApiResource,
+        r: &'static ApiResource,
         ns: &str,
         name: &str,
         expected: Option<u64>,
@@ -232,7 +241,7 @@ impl SqliteStore {
     /// Removes an object and records it; answers its body as it was.
     pub(super) async fn remove_in(
         tx: &mut Transaction<'static, Sqlite>,
-        r: ApiResource,
+        r: &'static ApiResource,
         ns: &str,
         name: &str,
     ) -> StoreResult<String> {
@@ -254,7 +263,7 @@ impl SqliteStore {
     /// and name.
     pub(super) async fn bodies_in(
         tx: &mut Transaction<'static, Sqlite>,
-        r: ApiResource,
+        r: &'static ApiResource,
         ns: Option<&str>,
     ) -> StoreResult<Vec<(String, String)>> {
         Ok(sqlx::query_as(
@@ -271,7 +280,7 @@ impl SqliteStore {
 
 #[async_trait]
 impl ObjectStore for SqliteStore {
-    async fn get_body(&self, r: ApiResource, ns: &str, name: &str) -> StoreResult<String> {
+    async fn get_body(&self, r: &'static ApiResource, ns: &str, name: &str) -> StoreResult<String> {
         let body: Option<String> = sqlx::query_scalar(
             "SELECT body FROM objects WHERE resource = ? AND namespace = ? AND name = ?",
         )
@@ -283,7 +292,11 @@ impl ObjectStore for SqliteStore {
         body.ok_or_else(|| StoreError::not_found(r, name))
     }
 
-    async fn list_bodies(&self, r: ApiResource, ns: Option<&str>) -> StoreResult<Listed<String>> {
+    async fn list_bodies(
+        &self,
+        r: &'static ApiResource,
+        ns: Option<&str>,
+    ) -> StoreResult<Listed<String>> {
         let mut tx = self.pool.begin().await?;
         let revision: i64 = sqlx::query_scalar("SELECT value FROM revision WHERE id = 1")
             .fetch_one(&mut *tx)
@@ -298,7 +311,7 @@ impl ObjectStore for SqliteStore {
 
     async fn create_body(
         &self,
-        r: ApiResource,
+        r: &'static ApiResource,
         ns: &str,
         name: &str,
         object: &mut dyn Stored,
@@ -310,7 +323,7 @@ impl ObjectStore for SqliteStore {
 
     async fn replace_body(
         &self,
-        r: ApiResource,
+        r: &'static ApiResource,
         ns: &str,
         name: &str,
         expected: u64,
@@ -321,7 +334,12 @@ impl ObjectStore for SqliteStore {
         self.commit(tx).await
     }
 
-    async fn delete_body(&self, r: ApiResource, ns: &str, name: &str) -> StoreResult<String> {
+    async fn delete_body(
+        &self,
+        r: &'static ApiResource,
+        ns: &str,
+        name: &str,
+    ) -> StoreResult<String> {
         let (mut tx, _) = self.begin_write().await?;
         let body = Self::remove_in(&mut tx, r, ns, name).await?;
         self.commit(tx).await?;

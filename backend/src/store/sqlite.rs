@@ -15,7 +15,7 @@ use sqlx::{Sqlite, Transaction};
 use tagstream_shared::user::{AuditEvent, TAGSTREAM_API_VERSION};
 use tagstream_shared::{Image, ImageStream, ObjectMeta, Project, ProjectName, StreamName, Time};
 
-use super::objects::{Objects, Stored};
+use super::objects::Stored;
 use super::{Listed, Store, StoreError, StoreResult};
 use tagstream_shared::object::ApiResource;
 use tagstream_shared::resources as kinds;
@@ -106,7 +106,7 @@ impl SqliteStore {
 pub(super) struct Change<'a> {
     pub verb: &'static str,
     /// Written `imagestreams.image.openshift.io` in the log.
-    pub resource: ApiResource,
+    pub resource: &'static ApiResource,
     pub namespace: Option<&'a str>,
     pub name: &'a str,
     pub before: Option<i64>,
@@ -115,7 +115,7 @@ pub(super) struct Change<'a> {
 
 impl<'a> Change<'a> {
     pub fn create(
-        resource: ApiResource,
+        resource: &'static ApiResource,
         namespace: Option<&'a str>,
         name: &'a str,
         after: i64,
@@ -131,7 +131,7 @@ impl<'a> Change<'a> {
     }
 
     pub fn update(
-        resource: ApiResource,
+        resource: &'static ApiResource,
         namespace: Option<&'a str>,
         name: &'a str,
         before: i64,
@@ -148,7 +148,7 @@ impl<'a> Change<'a> {
     }
 
     pub fn delete(
-        resource: ApiResource,
+        resource: &'static ApiResource,
         namespace: Option<&'a str>,
         name: &'a str,
         before: Option<i64>,
@@ -167,7 +167,7 @@ impl<'a> Change<'a> {
 /// Maps a constraint violation writing `name` of `resource` (in project `ns`) to what it
 /// means for the caller; other errors pass through.
 pub(super) fn on_constraint(
-    resource: ApiResource,
+    resource: &'static ApiResource,
     ns: Option<&str>,
     name: &str,
 ) -> impl FnOnce(sqlx::Error) -> StoreError {
@@ -242,7 +242,7 @@ impl Store for SqliteStore {
             .fetch_optional(&self.pool)
             .await?;
         Ok(serde_json::from_str(&body.ok_or_else(|| {
-            StoreError::not_found(kinds::PROJECTS, name.as_str())
+            StoreError::not_found(&kinds::PROJECTS, name.as_str())
         })?)?)
     }
 
@@ -264,10 +264,10 @@ impl Store for SqliteStore {
         .bind(revision)
         .execute(&mut *tx)
         .await
-        .map_err(on_constraint(kinds::PROJECTS, None, name.as_str()))?;
+        .map_err(on_constraint(&kinds::PROJECTS, None, name.as_str()))?;
         Self::record(
             &mut tx,
-            Change::create(kinds::PROJECTS, None, name.as_str(), revision),
+            Change::create(&kinds::PROJECTS, None, name.as_str(), revision),
         )
         .await?;
         if let Some(mut binding) = admin {
@@ -276,7 +276,7 @@ impl Store for SqliteStore {
             Self::insert_in(
                 &mut tx,
                 revision,
-                kinds::ROLEBINDINGS,
+                &kinds::ROLEBINDINGS,
                 name.as_str(),
                 &binding_name,
                 &mut binding,
@@ -295,7 +295,7 @@ impl Store for SqliteStore {
                 .fetch_optional(&mut *tx)
                 .await?;
         let (body, before) =
-            row.ok_or_else(|| StoreError::not_found(kinds::PROJECTS, name.as_str()))?;
+            row.ok_or_else(|| StoreError::not_found(&kinds::PROJECTS, name.as_str()))?;
         let project = serde_json::from_str(&body)?;
         // Its history stays with it, not with the name: its events go, and its audit rows stay
         // in the cluster-wide log only (the body keeps the namespace; the column that a
@@ -310,26 +310,11 @@ impl Store for SqliteStore {
             .await?;
         Self::record(
             &mut tx,
-            Change::delete(kinds::PROJECTS, None, name.as_str(), Some(before)),
+            Change::delete(&kinds::PROJECTS, None, name.as_str(), Some(before)),
         )
         .await?;
         self.commit(tx).await?;
         Ok(project)
-    }
-
-    async fn list_image_streams(
-        &self,
-        ns: Option<&ProjectName>,
-    ) -> StoreResult<Listed<ImageStream>> {
-        self.list(ns).await
-    }
-
-    async fn get_image_stream(
-        &self,
-        ns: &ProjectName,
-        name: &StreamName,
-    ) -> StoreResult<ImageStream> {
-        self.get(Some(ns), name.as_str()).await
     }
 
     async fn create_image_stream(
@@ -339,7 +324,7 @@ impl Store for SqliteStore {
         mut stream: ImageStream,
     ) -> StoreResult<ImageStream> {
         let (mut tx, revision) = self.begin_write().await?;
-        let (r, ns) = (kinds::IMAGESTREAMS, ns.as_str());
+        let (r, ns) = (&kinds::IMAGESTREAMS, ns.as_str());
         Self::insert_in(&mut tx, revision, r, ns, name.as_str(), &mut stream).await?;
         Self::enqueue_tag_moves(&mut tx, ns, None, &stream).await?;
         self.commit(tx).await?;
@@ -354,7 +339,7 @@ impl Store for SqliteStore {
         mut stream: ImageStream,
     ) -> StoreResult<ImageStream> {
         let (mut tx, revision) = self.begin_write().await?;
-        let (r, ns) = (kinds::IMAGESTREAMS, ns.as_str());
+        let (r, ns) = (&kinds::IMAGESTREAMS, ns.as_str());
         let old = Self::update_in(
             &mut tx,
             revision,
@@ -369,14 +354,6 @@ impl Store for SqliteStore {
         Self::enqueue_tag_moves(&mut tx, ns, Some(&old), &stream).await?;
         self.commit(tx).await?;
         Ok(stream)
-    }
-
-    async fn delete_image_stream(
-        &self,
-        ns: &ProjectName,
-        name: &StreamName,
-    ) -> StoreResult<ImageStream> {
-        self.delete(Some(ns), name.as_str()).await
     }
 }
 

@@ -6,68 +6,15 @@ use async_trait::async_trait;
 use tagstream_shared::resources as kinds;
 use tagstream_shared::samples::CONFIG_NAME;
 use tagstream_shared::{
-    ImageStream, ProjectName, SamplesConfig, StreamName, Template, TemplateInstance, TemplateName,
+    ImageStream, ProjectName, SamplesConfig, StreamName, TemplateInstance, TemplateName,
 };
 
-use super::objects::{ObjectStore, Objects};
+use super::objects::Objects;
 use super::sqlite::{Change, SqliteStore};
-use super::{Listed, StoreError, StoreResult, TemplateStore};
+use super::{StoreError, StoreResult, TemplateStore};
 
 #[async_trait]
 impl TemplateStore for SqliteStore {
-    async fn list_templates(&self, ns: &ProjectName) -> StoreResult<Listed<Template>> {
-        self.list(Some(ns)).await
-    }
-
-    async fn get_template(&self, ns: &ProjectName, name: &TemplateName) -> StoreResult<Template> {
-        self.get(Some(ns), name.as_str()).await
-    }
-
-    async fn create_template(
-        &self,
-        ns: &ProjectName,
-        name: &TemplateName,
-        mut template: Template,
-    ) -> StoreResult<Template> {
-        self.create_body(kinds::TEMPLATES, ns.as_str(), name.as_str(), &mut template)
-            .await?;
-        Ok(template)
-    }
-
-    async fn update_template(
-        &self,
-        ns: &ProjectName,
-        name: &TemplateName,
-        expected: u64,
-        template: Template,
-    ) -> StoreResult<Template> {
-        self.replace(Some(ns), name.as_str(), expected, template)
-            .await
-    }
-
-    async fn delete_template(
-        &self,
-        ns: &ProjectName,
-        name: &TemplateName,
-    ) -> StoreResult<Template> {
-        self.delete(Some(ns), name.as_str()).await
-    }
-
-    async fn list_template_instances(
-        &self,
-        ns: &ProjectName,
-    ) -> StoreResult<Listed<TemplateInstance>> {
-        self.list(Some(ns)).await
-    }
-
-    async fn get_template_instance(
-        &self,
-        ns: &ProjectName,
-        name: &TemplateName,
-    ) -> StoreResult<TemplateInstance> {
-        self.get(Some(ns), name.as_str()).await
-    }
-
     async fn create_template_instance(
         &self,
         ns: &ProjectName,
@@ -80,7 +27,7 @@ impl TemplateStore for SqliteStore {
         Self::insert_in(
             &mut tx,
             revision,
-            kinds::TEMPLATEINSTANCES,
+            &kinds::TEMPLATEINSTANCES,
             ns,
             name.as_str(),
             &mut instance,
@@ -90,7 +37,7 @@ impl TemplateStore for SqliteStore {
             Self::insert_in(
                 &mut tx,
                 revision,
-                kinds::IMAGESTREAMS,
+                &kinds::IMAGESTREAMS,
                 ns,
                 stream_name.as_str(),
                 &mut stream,
@@ -109,7 +56,7 @@ impl TemplateStore for SqliteStore {
     ) -> StoreResult<TemplateInstance> {
         let (mut tx, _) = self.begin_write().await?;
         let ns = ns.as_str();
-        let body = Self::remove_in(&mut tx, kinds::TEMPLATEINSTANCES, ns, name.as_str()).await?;
+        let body = Self::remove_in(&mut tx, &kinds::TEMPLATEINSTANCES, ns, name.as_str()).await?;
         let instance: TemplateInstance = serde_json::from_str(&body)?;
         for object in &instance.status.objects {
             let r = &object.reference;
@@ -130,7 +77,7 @@ impl TemplateStore for SqliteStore {
             .await?;
             Self::record(
                 &mut tx,
-                Change::delete(kinds::IMAGESTREAMS, Some(ns), &r.name, None),
+                Change::delete(&kinds::IMAGESTREAMS, Some(ns), &r.name, None),
             )
             .await?;
         }
@@ -151,7 +98,7 @@ impl TemplateStore for SqliteStore {
         expected: Option<u64>,
         mut config: SamplesConfig,
     ) -> StoreResult<SamplesConfig> {
-        let r = kinds::SAMPLES_CONFIGS;
+        let r = &kinds::SAMPLES_CONFIGS;
         let (mut tx, revision) = self.begin_write().await?;
         let stored = Self::row_in(&mut tx, r, "", CONFIG_NAME).await?;
         if let Some(expected) = expected

@@ -4,43 +4,13 @@
 
 use async_trait::async_trait;
 use tagstream_shared::{
-    ImageStream, ProjectName, SamplesConfig, StreamName, Template, TemplateInstance, TemplateName,
+    ImageStream, ProjectName, SamplesConfig, StreamName, TemplateInstance, TemplateName,
 };
 
-use super::{Listed, StoreResult};
+use super::StoreResult;
 
 #[async_trait]
 pub trait TemplateStore {
-    /// Templates of one project, by name.
-    async fn list_templates(&self, ns: &ProjectName) -> StoreResult<Listed<Template>>;
-    async fn get_template(&self, ns: &ProjectName, name: &TemplateName) -> StoreResult<Template>;
-    /// Stores a new template; `NoProject` if the project is missing, `AlreadyExists` if taken.
-    async fn create_template(
-        &self,
-        ns: &ProjectName,
-        name: &TemplateName,
-        template: Template,
-    ) -> StoreResult<Template>;
-    /// Replaces a template if its stored resourceVersion is still `expected`; `Conflict` if not.
-    async fn update_template(
-        &self,
-        ns: &ProjectName,
-        name: &TemplateName,
-        expected: u64,
-        template: Template,
-    ) -> StoreResult<Template>;
-    async fn delete_template(&self, ns: &ProjectName, name: &TemplateName)
-    -> StoreResult<Template>;
-
-    async fn list_template_instances(
-        &self,
-        ns: &ProjectName,
-    ) -> StoreResult<Listed<TemplateInstance>>;
-    async fn get_template_instance(
-        &self,
-        ns: &ProjectName,
-        name: &TemplateName,
-    ) -> StoreResult<TemplateInstance>;
     /// Stores the instance and creates its image streams in one transaction: all or nothing.
     /// `AlreadyExists` if the instance or any stream exists.
     async fn create_template_instance(

@@ -6,7 +6,7 @@ use tagstream_shared::ProjectName;
 use tagstream_shared::event::Event;
 use tagstream_shared::trigger::{Delivery, DeliveryPhase, Trigger};
 
-use super::{Listed, StoreResult};
+use super::StoreResult;
 
 /// A delivery to attempt now.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,8 +37,6 @@ pub struct Attempt {
 
 #[async_trait]
 pub trait TriggerStore: Send + Sync {
-    async fn list_triggers(&self, ns: &ProjectName) -> StoreResult<Listed<Trigger>>;
-    async fn get_trigger(&self, ns: &ProjectName, name: &str) -> StoreResult<Trigger>;
     /// Stores a new trigger with its secret; the body keeps no secret.
     async fn create_trigger(
         &self,

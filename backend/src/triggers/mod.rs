@@ -1,10 +1,11 @@
 //! Triggers: when a stream tag gets a new image, the webhooks following it hear about it.
 //!
-//! The store queues one delivery per event per trigger in the transaction that moved the tag
-//! (`moves` says what moved); the [`worker`] sends what is due, signed, through the
+//! [`effects`] decides what a stream write causes (`moves` says what moved) and the store
+//! queues it in the transaction that moved the tag; the [`worker`] sends what is due, signed, through the
 //! [`sender`], which keeps webhooks off private addresses as imports are kept; failures are
 //! retried with exponential backoff until `[webhooks] give_up_after_seconds`.
 
+pub mod effects;
 pub mod moves;
 pub mod sender;
 pub mod worker;

@@ -21,6 +21,7 @@ mod claims_schedule;
 mod claims_server;
 mod faults;
 mod followers;
+mod generic_kind;
 mod import;
 mod migration_objects;
 mod oci_examples;

@@ -1,0 +1,249 @@
+//! Generic handlers for a namespaced [`Kind`] with plain behaviour: list (and watch), create,
+//! get, replace, merge-patch and delete, registered with one line:
+//! `.merge(objects::routes::<Template>())`. Each route's [`Need`] is derived from the kind's
+//! access rule and the route's verb; only the verbs the kind declares are routed. The kind's
+//! hooks (`validate`, `prepare_create`, `prepare_update`) do what differs between kinds.
+//!
+//! Kinds whose behaviour is special (image streams and their tags, imports, instantiation,
+//! role bindings with their escalation check, triggers with their secrets, users) keep their
+//! own handlers.
+
+use std::marker::PhantomData;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use tagstream_shared::access::Verb as V;
+use tagstream_shared::object::Kind;
+use tagstream_shared::{FieldError, List, ProjectName, TemplateName};
+
+use super::NsPath;
+use super::accept::Accept;
+use super::routes::Routes;
+use crate::access::Need;
+use crate::app::AppState;
+use crate::body::{Body, BodyFormat, FromPath, Names, RawBody, decode, merge_patch, param};
+use crate::error::{ApiError, ApiResult};
+use crate::store::Objects as _;
+use crate::template_service::{expected_version, namespace_errors};
+use crate::watch::{ListOptions, Scope, list_or_watch};
+
+/// How often a merge patch without a resourceVersion is tried again when a write in between
+/// moved the object.
+const PATCH_ATTEMPTS: usize = 5;
+
+/// What `verb` on kind `K` needs: the kind's access rule in the project named by `{ns}`.
+pub fn need<K: Kind>(verb: V) -> Need {
+    match K::RESOURCE.access {
+        Some(resource) => Need::Project {
+            verb,
+            resource,
+            param: "ns",
+        },
+        // A kind without an access rule is the cluster admins' alone.
+        None => Need::ClusterAdmin,
+    }
+}
+
+/// Every route of kind `K` that its declared verbs call for.
+pub fn routes<K: Kind>() -> Routes {
+    let r = K::RESOURCE;
+    let has = |verb| r.verbs.contains(&verb);
+    let mut routes = Routes::new();
+    if has(V::List) {
+        routes = routes.get(r.collection_route, need::<K>(V::List), list::<K>);
+    }
+    if has(V::Create) {
+        routes = routes.post(r.collection_route, need::<K>(V::Create), create::<K>);
+    }
+    if has(V::Get) {
+        routes = routes.get(r.item_route, need::<K>(V::Get), get::<K>);
+    }
+    if has(V::Update) {
+        routes = routes.put(r.item_route, need::<K>(V::Update), replace::<K>);
+    }
+    if has(V::Patch) {
+        routes = routes.patch(r.item_route, need::<K>(V::Patch), patch::<K>);
+    }
+    if has(V::Delete) {
+        routes = routes.delete(r.item_route, need::<K>(V::Delete), delete::<K>);
+    }
+    routes
+}
+
+/// `{ns}` and `{name}` of an object of kind `K`, with the loader that fetches it (a missing
+/// object is the 404 naming the kind).
+#[derive(Debug)]
+pub struct ObjectPath<K> {
+    pub ns: ProjectName,
+    /// An object name as Kubernetes requires it (a DNS-1123 subdomain).
+    pub name: TemplateName,
+    kind: PhantomData<fn() -> K>,
+}
+
+impl<K> FromPath for ObjectPath<K> {
+    fn from_path(p: Vec<(String, String)>) -> Result<Self, ApiError> {
+        Ok(Self {
+            ns: param(&p, "ns")?,
+            name: param(&p, "name")?,
+            kind: PhantomData,
+        })
+    }
+}
+
+impl<K: Kind> ObjectPath<K> {
+    /// The object the path names.
+    pub async fn load(&self, state: &AppState) -> ApiResult<K> {
+        Ok(state
+            .store
+            .get::<K>(Some(&self.ns), self.name.as_str())
+            .await?)
+    }
+}
+
+/// The project must exist before anything is listed in it.
+pub async fn require_project(state: &AppState, ns: &ProjectName) -> ApiResult<()> {
+    state.store.get_project(ns).await?;
+    Ok(())
+}
+
+fn invalid<K: Kind>(name: &str, errors: Vec<FieldError>) -> ApiResult<()> {
+    if errors.is_empty() {
+        return Ok(());
+    }
+    Err(ApiError::Invalid {
+        kind: K::RESOURCE.kind,
+        name: name.into(),
+        errors,
+    })
+}
+
+fn name_matches_url<K: Kind>(object: &K, name: &TemplateName) -> ApiResult<()> {
+    if object.name() != name.as_str() {
+        return Err(ApiError::BadRequest(format!(
+            "the name of the object ({}) does not match the name on the URL ({name})",
+            object.name()
+        )));
+    }
+    Ok(())
+}
+
+async fn list<K: Kind>(
+    State(state): State<AppState>,
+    Names(NsPath(ns)): Names<NsPath>,
+    accept: Accept,
+    options: ListOptions,
+) -> ApiResult<Response> {
+    require_project(&state, &ns).await?;
+    let listed = state.store.list::<K>(Some(&ns)).await?;
+    let r = K::RESOURCE;
+    let list = List::new(
+        r.kind,
+        r.api_version,
+        listed.resource_version.to_string(),
+        listed.items,
+    );
+    if options.watch {
+        let scope = Scope::project(r.plural, ns.as_str());
+        return list_or_watch(&state, options, scope, list).await;
+    }
+    Ok(accept.respond(StatusCode::OK, &list))
+}
+
+async fn create<K: Kind>(
+    State(state): State<AppState>,
+    Names(NsPath(ns)): Names<NsPath>,
+    accept: Accept,
+    Body(mut object): Body<K>,
+) -> ApiResult<Response> {
+    let name_text = object.name().to_owned();
+    invalid::<K>(&name_text, object.validate())?;
+    invalid::<K>(&name_text, namespace_errors(object.metadata(), &ns))?;
+    let name: TemplateName = name_text
+        .parse()
+        .map_err(|e| ApiError::BadRequest(format!("invalid name: {e}")))?;
+    let uid = uuid::Uuid::new_v4().to_string();
+    object.prepare_create(Some(ns.as_str()), uid, state.clock.now());
+    let created = state.store.create(Some(&ns), object).await?;
+    tracing::info!(namespace = %ns, kind = K::RESOURCE.kind, %name, "created");
+    Ok(accept.respond(StatusCode::CREATED, &created))
+}
+
+async fn get<K: Kind>(
+    State(state): State<AppState>,
+    Names(path): Names<ObjectPath<K>>,
+    accept: Accept,
+) -> ApiResult<Response> {
+    Ok(accept.respond(StatusCode::OK, &path.load(&state).await?))
+}
+
+/// Writes `object` over what the path names, at the resourceVersion it carries.
+async fn write<K: Kind>(state: &AppState, path: &ObjectPath<K>, mut object: K) -> ApiResult<K> {
+    let name = path.name.as_str();
+    name_matches_url(&object, &path.name)?;
+    invalid::<K>(name, object.validate())?;
+    let rv = object.metadata().resource_version.clone();
+    let expected = expected_version(K::RESOURCE.kind, name, rv.as_deref())?;
+    let old = path.load(state).await?;
+    object.prepare_update(&old);
+    let updated = state
+        .store
+        .replace(Some(&path.ns), name, expected, object)
+        .await?;
+    tracing::info!(namespace = %path.ns, kind = K::RESOURCE.kind, name, "replaced");
+    Ok(updated)
+}
+
+async fn replace<K: Kind>(
+    State(state): State<AppState>,
+    Names(path): Names<ObjectPath<K>>,
+    accept: Accept,
+    Body(object): Body<K>,
+) -> ApiResult<Response> {
+    let updated = write(&state, &path, object).await?;
+    Ok(accept.respond(StatusCode::OK, &updated))
+}
+
+/// A JSON merge patch over the stored object; without a resourceVersion in the patch, a write
+/// in between is merged over again rather than refused.
+async fn patch<K: Kind>(
+    State(state): State<AppState>,
+    Names(path): Names<ObjectPath<K>>,
+    accept: Accept,
+    patch: RawBody,
+) -> ApiResult<Response> {
+    if patch.format != BodyFormat::MergePatch {
+        return Err(ApiError::UnsupportedMediaType(
+            "PATCH takes a JSON merge patch: send Content-Type: application/merge-patch+json"
+                .into(),
+        ));
+    }
+    let pinned = patch.value.pointer("/metadata/resourceVersion").is_some();
+    for _ in 0..PATCH_ATTEMPTS {
+        let current = path.load(&state).await?;
+        let mut document =
+            serde_json::to_value(&current).map_err(|e| ApiError::Internal(Box::new(e)))?;
+        merge_patch(&mut document, &patch.value);
+        match write(&state, &path, decode::<K>(document)?).await {
+            Err(ApiError::Conflict { .. }) if !pinned => continue,
+            result => return Ok(accept.respond(StatusCode::OK, &result?)),
+        }
+    }
+    Err(ApiError::Conflict {
+        resource: &K::RESOURCE,
+        name: path.name.to_string(),
+    })
+}
+
+async fn delete<K: Kind>(
+    State(state): State<AppState>,
+    Names(path): Names<ObjectPath<K>>,
+    accept: Accept,
+) -> ApiResult<Response> {
+    let deleted: K = state
+        .store
+        .delete(Some(&path.ns), path.name.as_str())
+        .await?;
+    tracing::info!(namespace = %path.ns, kind = K::RESOURCE.kind, name = %path.name, "deleted");
+    Ok(accept.respond(StatusCode::OK, &deleted))
+}
