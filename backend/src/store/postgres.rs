@@ -11,7 +11,6 @@ use sqlx::{Postgres, Transaction};
 use tagstream_shared::user::{AuditEvent, TAGSTREAM_API_VERSION};
 use tagstream_shared::{Image, ImageStream, ObjectMeta, Project, ProjectName, StreamName, Time};
 
-use super::objects::Objects;
 use super::sqlite::{Change, decode_all, encode, on_constraint};
 use super::{Listed, Store, StoreError, StoreResult};
 use tagstream_shared::resources as kinds;
@@ -132,7 +131,7 @@ impl Store for PgStore {
             .fetch_optional(&self.pool)
             .await?;
         Ok(serde_json::from_str(&body.ok_or_else(|| {
-            StoreError::not_found(kinds::PROJECTS, name.as_str())
+            StoreError::not_found(&kinds::PROJECTS, name.as_str())
         })?)?)
     }
 
@@ -154,10 +153,10 @@ impl Store for PgStore {
         .bind(revision)
         .execute(&mut *tx)
         .await
-        .map_err(on_constraint(kinds::PROJECTS, None, name.as_str()))?;
+        .map_err(on_constraint(&kinds::PROJECTS, None, name.as_str()))?;
         Self::record(
             &mut tx,
-            Change::create(kinds::PROJECTS, None, name.as_str(), revision),
+            Change::create(&kinds::PROJECTS, None, name.as_str(), revision),
         )
         .await?;
         if let Some(mut binding) = admin {
@@ -166,7 +165,7 @@ impl Store for PgStore {
             Self::insert_in(
                 &mut tx,
                 revision,
-                kinds::ROLEBINDINGS,
+                &kinds::ROLEBINDINGS,
                 name.as_str(),
                 &binding_name,
                 &mut binding,
@@ -185,7 +184,7 @@ impl Store for PgStore {
                 .fetch_optional(&mut *tx)
                 .await?;
         let (body, before) =
-            row.ok_or_else(|| StoreError::not_found(kinds::PROJECTS, name.as_str()))?;
+            row.ok_or_else(|| StoreError::not_found(&kinds::PROJECTS, name.as_str()))?;
         let project = serde_json::from_str(&body)?;
         // Its history stays with it, not with the name: its events go, and its audit rows stay
         // in the cluster-wide log only (the body keeps the namespace; the column that a
@@ -200,26 +199,11 @@ impl Store for PgStore {
             .await?;
         Self::record(
             &mut tx,
-            Change::delete(kinds::PROJECTS, None, name.as_str(), Some(before)),
+            Change::delete(&kinds::PROJECTS, None, name.as_str(), Some(before)),
         )
         .await?;
         self.commit(tx).await?;
         Ok(project)
-    }
-
-    async fn list_image_streams(
-        &self,
-        ns: Option<&ProjectName>,
-    ) -> StoreResult<Listed<ImageStream>> {
-        self.list(ns).await
-    }
-
-    async fn get_image_stream(
-        &self,
-        ns: &ProjectName,
-        name: &StreamName,
-    ) -> StoreResult<ImageStream> {
-        self.get(Some(ns), name.as_str()).await
     }
 
     async fn create_image_stream(
@@ -229,7 +213,7 @@ impl Store for PgStore {
         mut stream: ImageStream,
     ) -> StoreResult<ImageStream> {
         let (mut tx, revision) = self.begin_write().await?;
-        let (r, ns) = (kinds::IMAGESTREAMS, ns.as_str());
+        let (r, ns) = (&kinds::IMAGESTREAMS, ns.as_str());
         Self::insert_in(&mut tx, revision, r, ns, name.as_str(), &mut stream).await?;
         Self::enqueue_tag_moves(&mut tx, ns, None, &stream).await?;
         self.commit(tx).await?;
@@ -244,7 +228,7 @@ impl Store for PgStore {
         mut stream: ImageStream,
     ) -> StoreResult<ImageStream> {
         let (mut tx, revision) = self.begin_write().await?;
-        let (r, ns) = (kinds::IMAGESTREAMS, ns.as_str());
+        let (r, ns) = (&kinds::IMAGESTREAMS, ns.as_str());
         let old = Self::update_in(
             &mut tx,
             revision,
@@ -259,13 +243,5 @@ impl Store for PgStore {
         Self::enqueue_tag_moves(&mut tx, ns, Some(&old), &stream).await?;
         self.commit(tx).await?;
         Ok(stream)
-    }
-
-    async fn delete_image_stream(
-        &self,
-        ns: &ProjectName,
-        name: &StreamName,
-    ) -> StoreResult<ImageStream> {
-        self.delete(Some(ns), name.as_str()).await
     }
 }

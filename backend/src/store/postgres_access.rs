@@ -4,15 +4,14 @@
 
 use async_trait::async_trait;
 use tagstream_shared::ProjectName;
-use tagstream_shared::user::{AuditEvent, Group, RoleBinding, Token, User};
+use tagstream_shared::user::{AuditEvent, RoleBinding, Token, User};
 
 use super::access::{AccessStore, NewInvitation, Session, StoredToken};
-use super::objects::{ObjectStore, Objects};
 use super::postgres::PgStore;
 use super::sqlite::{Change, decode_all, on_constraint};
-use super::{Listed, StoreError, StoreResult};
+use super::{StoreError, StoreResult};
 
-use tagstream_shared::resources::{GROUPS, ROLEBINDINGS, TOKENS, USERS};
+use tagstream_shared::resources::{ROLEBINDINGS, TOKENS, USERS};
 
 #[async_trait]
 impl AccessStore for PgStore {
@@ -24,14 +23,6 @@ impl AccessStore for PgStore {
         Ok(u64::try_from(n).unwrap_or_default())
     }
 
-    async fn list_users(&self) -> StoreResult<Listed<User>> {
-        self.list(None).await
-    }
-
-    async fn get_user(&self, name: &str) -> StoreResult<User> {
-        self.get(None, name).await
-    }
-
     async fn create_user(
         &self,
         mut user: User,
@@ -40,7 +31,7 @@ impl AccessStore for PgStore {
     ) -> StoreResult<User> {
         let name = user.metadata.name().to_owned();
         let (mut tx, revision) = self.begin_write().await?;
-        Self::insert_in(&mut tx, revision, USERS, "", &name, &mut user).await?;
+        Self::insert_in(&mut tx, revision, &USERS, "", &name, &mut user).await?;
         let (invitation_hash, invitation_expires) = invitation.map(|i| (i.hash, i.expires)).unzip();
         sqlx::query(
             "INSERT INTO credentials (\"user\", password_hash, invitation_hash, invitation_expires) \
@@ -59,13 +50,9 @@ impl AccessStore for PgStore {
         Ok(user)
     }
 
-    async fn update_user(&self, name: &str, expected: u64, user: User) -> StoreResult<User> {
-        self.replace(None, name, expected, user).await
-    }
-
     async fn delete_user(&self, name: &str) -> StoreResult<User> {
         let (mut tx, revision) = self.begin_write().await?;
-        let user = serde_json::from_str(&Self::remove_in(&mut tx, USERS, "", name).await?)?;
+        let user = serde_json::from_str(&Self::remove_in(&mut tx, &USERS, "", name).await?)?;
         for table in ["credentials", "tokens", "sessions"] {
             sqlx::query(&format!("DELETE FROM {table} WHERE \"user\" = $1"))
                 .bind(name)
@@ -99,7 +86,7 @@ impl AccessStore for PgStore {
         .execute(&mut *tx)
         .await?;
         if done.rows_affected() == 0 {
-            return Err(StoreError::not_found(USERS, name));
+            return Err(StoreError::not_found(&USERS, name));
         }
         sqlx::query("DELETE FROM sessions WHERE \"user\" = $1")
             .bind(name)
@@ -153,69 +140,13 @@ impl AccessStore for PgStore {
         Ok(Some(user))
     }
 
-    async fn list_groups(&self) -> StoreResult<Listed<Group>> {
-        self.list(None).await
-    }
-
-    async fn get_group(&self, name: &str) -> StoreResult<Group> {
-        self.get(None, name).await
-    }
-
-    async fn create_group(&self, mut group: Group) -> StoreResult<Group> {
-        let name = group.metadata.name().to_owned();
-        self.create_body(GROUPS, "", &name, &mut group).await?;
-        Ok(group)
-    }
-
-    async fn update_group(&self, name: &str, expected: u64, group: Group) -> StoreResult<Group> {
-        self.replace(None, name, expected, group).await
-    }
-
-    async fn delete_group(&self, name: &str) -> StoreResult<Group> {
-        self.delete(None, name).await
-    }
-
-    async fn list_role_bindings(&self, ns: &ProjectName) -> StoreResult<Listed<RoleBinding>> {
-        self.list(Some(ns)).await
-    }
-
     async fn all_role_bindings(&self) -> StoreResult<Vec<(String, RoleBinding)>> {
         let mut tx = self.pool.begin().await?;
-        let rows = Self::bodies_in(&mut tx, ROLEBINDINGS, None).await?;
+        let rows = Self::bodies_in(&mut tx, &ROLEBINDINGS, None).await?;
         tx.commit().await?;
         rows.into_iter()
             .map(|(ns, body)| Ok((ns, serde_json::from_str(&body)?)))
             .collect()
-    }
-
-    async fn get_role_binding(&self, ns: &ProjectName, name: &str) -> StoreResult<RoleBinding> {
-        self.get(Some(ns), name).await
-    }
-
-    async fn create_role_binding(
-        &self,
-        ns: &ProjectName,
-        binding: RoleBinding,
-    ) -> StoreResult<RoleBinding> {
-        let name = binding.metadata.name().to_owned();
-        let mut binding = binding;
-        self.create_body(ROLEBINDINGS, ns.as_str(), &name, &mut binding)
-            .await?;
-        Ok(binding)
-    }
-
-    async fn update_role_binding(
-        &self,
-        ns: &ProjectName,
-        name: &str,
-        expected: u64,
-        binding: RoleBinding,
-    ) -> StoreResult<RoleBinding> {
-        self.replace(Some(ns), name, expected, binding).await
-    }
-
-    async fn delete_role_binding(&self, ns: &ProjectName, name: &str) -> StoreResult<RoleBinding> {
-        self.delete(Some(ns), name).await
     }
 
     async fn create_token(&self, user: &str, hash: &str, token: Token) -> StoreResult<Token> {
@@ -238,10 +169,10 @@ impl AccessStore for PgStore {
         .bind(serde_json::to_string(&token)?)
         .execute(&mut *tx)
         .await
-        .map_err(on_constraint(TOKENS, None, &id))?;
+        .map_err(on_constraint(&TOKENS, None, &id))?;
         Self::record(
             &mut tx,
-            Change::create(TOKENS, None, &format!("{user}/{id}"), revision),
+            Change::create(&TOKENS, None, &format!("{user}/{id}"), revision),
         )
         .await?;
         self.commit(tx).await?;
@@ -265,10 +196,10 @@ impl AccessStore for PgStore {
                 .bind(id)
                 .fetch_optional(&mut *tx)
                 .await?;
-        let token = serde_json::from_str(&body.ok_or_else(|| StoreError::not_found(TOKENS, id))?)?;
+        let token = serde_json::from_str(&body.ok_or_else(|| StoreError::not_found(&TOKENS, id))?)?;
         Self::record(
             &mut tx,
-            Change::delete(TOKENS, None, &format!("{user}/{id}"), None),
+            Change::delete(&TOKENS, None, &format!("{user}/{id}"), None),
         )
         .await?;
         self.commit(tx).await?;

@@ -15,14 +15,14 @@ impl PgStore {
         revision: i64,
         name: &str,
     ) -> StoreResult<()> {
-        for (_, body) in Self::bodies_in(tx, GROUPS, None).await? {
+        for (_, body) in Self::bodies_in(tx, &GROUPS, None).await? {
             let mut group: Group = serde_json::from_str(&body)?;
             if !group.users.iter().any(|u| u == name) {
                 continue;
             }
             group.users.retain(|u| u != name);
             let group_name = group.metadata.name().to_owned();
-            Self::update_in(tx, revision, GROUPS, "", &group_name, None, &mut group).await?;
+            Self::update_in(tx, revision, &GROUPS, "", &group_name, None, &mut group).await?;
         }
         Ok(())
     }
@@ -34,7 +34,7 @@ impl PgStore {
         revision: i64,
         name: &str,
     ) -> StoreResult<()> {
-        for (ns, body) in Self::bodies_in(tx, ROLEBINDINGS, None).await? {
+        for (ns, body) in Self::bodies_in(tx, &ROLEBINDINGS, None).await? {
             let mut binding: RoleBinding = serde_json::from_str(&body)?;
             let is_them = |s: &Subject| s.kind == SubjectKind::User && s.name == name;
             if !binding.subjects.iter().any(is_them) {
@@ -43,13 +43,13 @@ impl PgStore {
             let binding_name = binding.metadata.name().to_owned();
             binding.subjects.retain(|s| !is_them(s));
             if binding.subjects.is_empty() {
-                Self::remove_in(tx, ROLEBINDINGS, &ns, &binding_name).await?;
+                Self::remove_in(tx, &ROLEBINDINGS, &ns, &binding_name).await?;
                 continue;
             }
             Self::update_in(
                 tx,
                 revision,
-                ROLEBINDINGS,
+                &ROLEBINDINGS,
                 &ns,
                 &binding_name,
                 None,

@@ -19,7 +19,7 @@ impl PgStore {
     /// The stored resourceVersion and body, inside a transaction.
     pub(super) async fn row_in(
         tx: &mut Transaction<'static, Postgres>,
-        r: ApiResource,
+        r: &'static ApiResource,
         ns: &str,
         name: &str,
     ) -> StoreResult<Option<(i64, String)>> {
@@ -38,7 +38,7 @@ impl PgStore {
     pub(super) async fn insert_in(
         tx: &mut Transaction<'static, Postgres>,
         revision: i64,
-        r: ApiResource,
+        r: &'static ApiResource,
         ns: &str,
         name: &str,
         object: &mut dyn Stored,
@@ -75,7 +75,7 @@ impl PgStore {
     pub(super) async fn update_in(
         tx: &mut Transaction<'static, Postgres>,
         revision: i64,
-        r: ApiResource,
+        r: &'static ApiResource,
         ns: &str,
         name: &str,
         expected: Option<u64>,
@@ -106,7 +106,7 @@ impl PgStore {
     /// Removes an object and records it; answers its body as it was.
     pub(super) async fn remove_in(
         tx: &mut Transaction<'static, Postgres>,
-        r: ApiResource,
+        r: &'static ApiResource,
         ns: &str,
         name: &str,
     ) -> StoreResult<String> {
@@ -128,7 +128,7 @@ impl PgStore {
     /// and name.
     pub(super) async fn bodies_in(
         tx: &mut Transaction<'static, Postgres>,
-        r: ApiResource,
+        r: &'static ApiResource,
         ns: Option<&str>,
     ) -> StoreResult<Vec<(String, String)>> {
         Ok(sqlx::query_as(
@@ -145,7 +145,7 @@ impl PgStore {
 
 #[async_trait]
 impl ObjectStore for PgStore {
-    async fn get_body(&self, r: ApiResource, ns: &str, name: &str) -> StoreResult<String> {
+    async fn get_body(&self, r: &'static ApiResource, ns: &str, name: &str) -> StoreResult<String> {
         let body: Option<String> = sqlx::query_scalar(
             "SELECT body FROM objects WHERE resource = $1 AND namespace = $2 AND name = $3",
         )
@@ -157,7 +157,11 @@ impl ObjectStore for PgStore {
         body.ok_or_else(|| StoreError::not_found(r, name))
     }
 
-    async fn list_bodies(&self, r: ApiResource, ns: Option<&str>) -> StoreResult<Listed<String>> {
+    async fn list_bodies(
+        &self,
+        r: &'static ApiResource,
+        ns: Option<&str>,
+    ) -> StoreResult<Listed<String>> {
         let mut tx = self.pool.begin().await?;
         let revision: i64 = sqlx::query_scalar("SELECT value FROM revision WHERE id = 1")
             .fetch_one(&mut *tx)
@@ -172,7 +176,7 @@ impl ObjectStore for PgStore {
 
     async fn create_body(
         &self,
-        r: ApiResource,
+        r: &'static ApiResource,
         ns: &str,
         name: &str,
         object: &mut dyn Stored,
@@ -184,7 +188,7 @@ impl ObjectStore for PgStore {
 
     async fn replace_body(
         &self,
-        r: ApiResource,
+        r: &'static ApiResource,
         ns: &str,
         name: &str,
         expected: u64,
@@ -195,7 +199,12 @@ impl ObjectStore for PgStore {
         self.commit(tx).await
     }
 
-    async fn delete_body(&self, r: ApiResource, ns: &str, name: &str) -> StoreResult<String> {
+    async fn delete_body(
+        &self,
+        r: &'static ApiResource,
+        ns: &str,
+        name: &str,
+    ) -> StoreResult<String> {
         let (mut tx, _) = self.begin_write().await?;
         let body = Self::remove_in(&mut tx, r, ns, name).await?;
         self.commit(tx).await?;

@@ -6,69 +6,16 @@ use async_trait::async_trait;
 use tagstream_shared::resources as kinds;
 use tagstream_shared::samples::CONFIG_NAME;
 use tagstream_shared::{
-    ImageStream, ProjectName, SamplesConfig, StreamName, Template, TemplateInstance, TemplateName,
+    ImageStream, ProjectName, SamplesConfig, StreamName, TemplateInstance, TemplateName,
 };
 
-use super::objects::{ObjectStore, Objects};
+use super::objects::Objects;
 use super::postgres::PgStore;
 use super::sqlite::Change;
-use super::{Listed, StoreError, StoreResult, TemplateStore};
+use super::{StoreError, StoreResult, TemplateStore};
 
 #[async_trait]
 impl TemplateStore for PgStore {
-    async fn list_templates(&self, ns: &ProjectName) -> StoreResult<Listed<Template>> {
-        self.list(Some(ns)).await
-    }
-
-    async fn get_template(&self, ns: &ProjectName, name: &TemplateName) -> StoreResult<Template> {
-        self.get(Some(ns), name.as_str()).await
-    }
-
-    async fn create_template(
-        &self,
-        ns: &ProjectName,
-        name: &TemplateName,
-        mut template: Template,
-    ) -> StoreResult<Template> {
-        self.create_body(kinds::TEMPLATES, ns.as_str(), name.as_str(), &mut template)
-            .await?;
-        Ok(template)
-    }
-
-    async fn update_template(
-        &self,
-        ns: &ProjectName,
-        name: &TemplateName,
-        expected: u64,
-        template: Template,
-    ) -> StoreResult<Template> {
-        self.replace(Some(ns), name.as_str(), expected, template)
-            .await
-    }
-
-    async fn delete_template(
-        &self,
-        ns: &ProjectName,
-        name: &TemplateName,
-    ) -> StoreResult<Template> {
-        self.delete(Some(ns), name.as_str()).await
-    }
-
-    async fn list_template_instances(
-        &self,
-        ns: &ProjectName,
-    ) -> StoreResult<Listed<TemplateInstance>> {
-        self.list(Some(ns)).await
-    }
-
-    async fn get_template_instance(
-        &self,
-        ns: &ProjectName,
-        name: &TemplateName,
-    ) -> StoreResult<TemplateInstance> {
-        self.get(Some(ns), name.as_str()).await
-    }
-
     async fn create_template_instance(
         &self,
         ns: &ProjectName,
@@ -81,7 +28,7 @@ impl TemplateStore for PgStore {
         Self::insert_in(
             &mut tx,
             revision,
-            kinds::TEMPLATEINSTANCES,
+            &kinds::TEMPLATEINSTANCES,
             ns,
             name.as_str(),
             &mut instance,
@@ -91,7 +38,7 @@ impl TemplateStore for PgStore {
             Self::insert_in(
                 &mut tx,
                 revision,
-                kinds::IMAGESTREAMS,
+                &kinds::IMAGESTREAMS,
                 ns,
                 stream_name.as_str(),
                 &mut stream,
@@ -110,7 +57,7 @@ impl TemplateStore for PgStore {
     ) -> StoreResult<TemplateInstance> {
         let (mut tx, _) = self.begin_write().await?;
         let ns = ns.as_str();
-        let body = Self::remove_in(&mut tx, kinds::TEMPLATEINSTANCES, ns, name.as_str()).await?;
+        let body = Self::remove_in(&mut tx, &kinds::TEMPLATEINSTANCES, ns, name.as_str()).await?;
         let instance: TemplateInstance = serde_json::from_str(&body)?;
         for object in &instance.status.objects {
             let r = &object.reference;
@@ -131,7 +78,7 @@ impl TemplateStore for PgStore {
             .await?;
             Self::record(
                 &mut tx,
-                Change::delete(kinds::IMAGESTREAMS, Some(ns), &r.name, None),
+                Change::delete(&kinds::IMAGESTREAMS, Some(ns), &r.name, None),
             )
             .await?;
         }
@@ -152,7 +99,7 @@ impl TemplateStore for PgStore {
         expected: Option<u64>,
         mut config: SamplesConfig,
     ) -> StoreResult<SamplesConfig> {
-        let r = kinds::SAMPLES_CONFIGS;
+        let r = &kinds::SAMPLES_CONFIGS;
         let (mut tx, revision) = self.begin_write().await?;
         let stored = Self::row_in(&mut tx, r, "", CONFIG_NAME).await?;
         if let Some(expected) = expected

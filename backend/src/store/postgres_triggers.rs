@@ -3,19 +3,15 @@
 
 use async_trait::async_trait;
 use sqlx::{Postgres, Transaction};
-use tagstream_shared::event::{Event, EventReason, EventType};
-use tagstream_shared::trigger::{
-    API_VERSION, Delivery, DeliveryPhase, DeliveryStatus, TagChangeEvent, Trigger,
-};
+use tagstream_shared::event::Event;
+use tagstream_shared::trigger::{API_VERSION, Delivery, DeliveryPhase, DeliveryStatus, Trigger};
 use tagstream_shared::{ImageStream, ObjectMeta, ProjectName, Time};
 
-use super::objects::Objects;
 use super::postgres::PgStore;
 use super::sqlite::decode_all;
 use super::triggers::{Attempt, DueDelivery, TriggerStore};
-use super::{Listed, StoreError, StoreResult};
-use crate::triggers::moves::{new_import_failures, tag_moves};
-use crate::triggers::short_digest;
+use super::{StoreError, StoreResult};
+use crate::triggers::effects;
 
 use tagstream_shared::resources::{DELIVERIES, TRIGGERS};
 
@@ -64,24 +60,6 @@ fn delivery_of(row: DeliveryRow) -> StoreResult<Delivery> {
     })
 }
 
-fn tag_event(
-    ns: &str,
-    stream: &str,
-    tag: &str,
-    event_type: EventType,
-    reason: EventReason,
-    message: String,
-) -> Event {
-    crate::triggers::project_event(
-        ns,
-        "ImageStreamTag",
-        &format!("{stream}:{tag}"),
-        event_type,
-        reason,
-        message,
-    )
-}
-
 impl PgStore {
     /// Keeps a trigger's secret beside it (never in its body).
     async fn put_secret(
@@ -115,94 +93,38 @@ impl PgStore {
         Ok(())
     }
 
-    /// Inside a stream write: one outbox row per moved tag per trigger following it (paused
-    /// ones excepted), and the project's events for moves and new import failures.
+    /// Inside a stream write: persists what it causes (`triggers::effects` decides): the
+    /// project's events and the outbox rows for the triggers following the moved tags.
     pub(super) async fn enqueue_tag_moves(
         tx: &mut Transaction<'static, Postgres>,
         ns: &str,
         before: Option<&ImageStream>,
         after: &ImageStream,
     ) -> StoreResult<()> {
-        let stream = after.metadata.name();
-        let moves = tag_moves(before, after);
-        let importing = crate::audit::actor() == crate::audit::IMPORTER;
-        for m in &moves {
-            let message = match &m.old {
-                Some(old) => format!(
-                    "{stream}:{} now points at {} (was {})",
-                    m.tag,
-                    short_digest(&m.new),
-                    short_digest(old)
-                ),
-                None => format!("{stream}:{} now points at {}", m.tag, short_digest(&m.new)),
-            };
-            let reason = if importing {
-                EventReason::Imported
-            } else {
-                EventReason::TagUpdated
-            };
-            Self::insert_event(
-                tx,
-                &tag_event(ns, stream, &m.tag, EventType::Normal, reason, message),
-            )
-            .await?;
+        let write = effects::of_stream_write(ns, before, after, &crate::audit::actor());
+        for event in &write.events {
+            Self::insert_event(tx, event).await?;
         }
-        for f in new_import_failures(before, after) {
-            let message = format!(
-                "import of {stream}:{} failed: {} {}",
-                f.tag, f.reason, f.message
-            );
-            Self::insert_event(
-                tx,
-                &tag_event(
-                    ns,
-                    stream,
-                    &f.tag,
-                    EventType::Warning,
-                    EventReason::ImportFailed,
-                    message,
-                ),
-            )
-            .await?;
-        }
-        if moves.is_empty() {
+        if !write.moved() {
             return Ok(());
         }
-        let bodies = Self::bodies_in(tx, TRIGGERS, Some(ns)).await?;
+        let bodies = Self::bodies_in(tx, &TRIGGERS, Some(ns)).await?;
         let triggers: Vec<Trigger> = decode_all(bodies.into_iter().map(|(_, b)| b).collect())?;
         let now = Time::now();
-        for m in moves {
-            let event_id = uuid::Uuid::new_v4().to_string();
-            for t in triggers
-                .iter()
-                .filter(|t| !t.spec.paused && t.follows(stream, &m.tag))
-            {
-                let event = TagChangeEvent {
-                    id: event_id.clone(),
-                    kind: TagChangeEvent::TYPE.into(),
-                    time: now,
-                    project: ns.to_owned(),
-                    stream: stream.to_owned(),
-                    tag: m.tag.clone(),
-                    old_digest: m.old.clone(),
-                    new_digest: m.new.clone(),
-                    pull_spec: m.pull_spec.clone(),
-                    trigger: t.metadata.name().to_owned(),
-                };
-                sqlx::query(
-                    "INSERT INTO deliveries (id, namespace, trigger, event_id, body, created, \
-                     next_attempt) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                )
-                .bind(uuid::Uuid::new_v4().to_string())
-                .bind(ns)
-                .bind(t.metadata.name())
-                .bind(&event_id)
-                .bind(serde_json::to_string(&event)?)
-                .bind(now.timestamp())
-                .bind(now.timestamp())
-                .execute(&mut **tx)
-                .await?;
-            }
+        for d in write.deliveries(&triggers, now) {
+            sqlx::query(
+                "INSERT INTO deliveries (id, namespace, trigger, event_id, body, created, \
+                 next_attempt) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(uuid::Uuid::new_v4().to_string())
+            .bind(ns)
+            .bind(&d.trigger)
+            .bind(&d.event_id)
+            .bind(serde_json::to_string(&d.event)?)
+            .bind(now.timestamp())
+            .bind(now.timestamp())
+            .execute(&mut **tx)
+            .await?;
         }
         Ok(())
     }
@@ -210,14 +132,6 @@ impl PgStore {
 
 #[async_trait]
 impl TriggerStore for PgStore {
-    async fn list_triggers(&self, ns: &ProjectName) -> StoreResult<Listed<Trigger>> {
-        self.list(Some(ns)).await
-    }
-
-    async fn get_trigger(&self, ns: &ProjectName, name: &str) -> StoreResult<Trigger> {
-        self.get(Some(ns), name).await
-    }
-
     async fn create_trigger(
         &self,
         ns: &ProjectName,
@@ -227,7 +141,7 @@ impl TriggerStore for PgStore {
         trigger.spec.webhook.secret = None;
         let (name, ns) = (trigger.metadata.name().to_owned(), ns.as_str());
         let (mut tx, revision) = self.begin_write().await?;
-        Self::insert_in(&mut tx, revision, TRIGGERS, ns, &name, &mut trigger).await?;
+        Self::insert_in(&mut tx, revision, &TRIGGERS, ns, &name, &mut trigger).await?;
         Self::put_secret(&mut tx, ns, &name, &secret).await?;
         self.commit(tx).await?;
         Ok(trigger)
@@ -247,7 +161,7 @@ impl TriggerStore for PgStore {
         Self::update_in(
             &mut tx,
             revision,
-            TRIGGERS,
+            &TRIGGERS,
             ns,
             name,
             Some(expected),
@@ -263,7 +177,7 @@ impl TriggerStore for PgStore {
 
     async fn delete_trigger(&self, ns: &ProjectName, name: &str) -> StoreResult<Trigger> {
         let (mut tx, _) = self.begin_write().await?;
-        let body = Self::remove_in(&mut tx, TRIGGERS, ns.as_str(), name).await?;
+        let body = Self::remove_in(&mut tx, &TRIGGERS, ns.as_str(), name).await?;
         sqlx::query("DELETE FROM deliveries WHERE namespace = $1 AND trigger = $2")
             .bind(ns.as_str())
             .bind(name)
@@ -403,7 +317,7 @@ impl TriggerStore for PgStore {
         .execute(&mut *tx)
         .await?;
         if copied.rows_affected() == 0 {
-            return Err(StoreError::not_found(DELIVERIES, id));
+            return Err(StoreError::not_found(&DELIVERIES, id));
         }
         let row: DeliveryRow = sqlx::query_as(&format!(
             "SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE id = $1"
