@@ -2,7 +2,8 @@
 # Installs what building and testing tagstream needs on a Debian machine with Rust via rustup,
 # skipping whatever is already there. Sourced by run.sh and test.sh; safe to run again.
 #   scripts/setup.sh           build tools (wasm32 target, trunk, wasm-bindgen-cli, wasm-opt)
-#   scripts/setup.sh --test    also what the tests use (Debian's chromium and chromium-driver)
+#   scripts/setup.sh --test    also what the tests use (Debian's chromium and chromium-driver,
+#                              the registry, and PostgreSQL 15 for the replica tests)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -28,6 +29,9 @@ if [[ "${1:-}" == "--test" ]]; then
   # kubectl sends its token only over TLS: the kubectl tests put nginx in front of the server.
   # The kubectl builds themselves come with the machine image's google-cloud-cli.
   want_pkg nginx-light
+  # The store and API tests run a second time on PostgreSQL, and the replica tests run several
+  # servers on one: each run starts its own throwaway cluster (scripts/throwaway-postgres.sh).
+  want_pkg postgresql
 fi
 if ((${#need_apt[@]})); then
   say "installing Debian packages: ${need_apt[*]}"

@@ -47,3 +47,5 @@ step "console release build (what the browser tests load; skipped when dist/ is 
 scripts/console.sh
 step "tests"
 TAGSTREAM_DIST="$ROOT/dist" cargo test --locked --workspace
+step "store and API tests again, on PostgreSQL (the browser tests ran once, on SQLite)"
+TAGSTREAM_TEST_POSTGRES=1 cargo test --locked -p tagstream-backend --test it -- --skip browser

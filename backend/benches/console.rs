@@ -21,6 +21,9 @@
     reason = "shared with the browser tests, which use the rest"
 )]
 mod chrome;
+// The test support picks SQLite or PostgreSQL per run, so it needs its PostgreSQL half too.
+#[path = "../tests/it/pg_support.rs"]
+mod pg_support;
 #[path = "../tests/it/support.rs"]
 #[expect(dead_code, reason = "shared with the API tests, which use the rest")]
 mod support;

@@ -152,6 +152,15 @@ pub enum StartError {
 /// What runs once before serving: the first admin on a fresh database, and the samples
 /// brought in line with their config.
 pub async fn prepare(state: &AppState, bootstrap_token: Option<&str>) -> Result<(), StartError> {
+    // Replicas starting at once prepare one after the other (the first admin is created once,
+    // the samples reconciled once: the next replica finds them in line and writes nothing).
+    state.store.begin_exclusive().await?;
+    let prepared = prepare_alone(state, bootstrap_token).await;
+    state.store.end_exclusive().await?;
+    prepared
+}
+
+async fn prepare_alone(state: &AppState, bootstrap_token: Option<&str>) -> Result<(), StartError> {
     crate::api::bootstrap_admin(state, bootstrap_token)
         .await
         .map_err(|e| StartError::Bootstrap(e.to_string()))?;
@@ -178,7 +187,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), StartError> {
         path: args.data_dir.display().to_string(),
         source,
     })?;
-    let store = store::open(&args.database_url()).await?;
+    let store = store::open_with(&args.database_url(), args.database_settings()).await?;
     if !args.dist.join("index.html").is_file() {
         tracing::warn!(dist = %args.dist.display(), "no built console there: the API works, the console does not (run scripts/run.sh)");
     }

@@ -61,9 +61,26 @@ pub struct ServeArgs {
     #[arg(long, env = "TAGSTREAM_DATA_DIR", default_value = "./data")]
     pub data_dir: PathBuf,
 
-    /// Database to use: `sqlite://PATH`. Defaults to DATA_DIR/tagstream.db.
+    /// Database to use: `sqlite://PATH`, or `postgres://USER@HOST:PORT/DB` for several
+    /// replicas on one database. Defaults to DATA_DIR/tagstream.db.
     #[arg(long, env = "TAGSTREAM_DATABASE_URL")]
     pub database_url: Option<String>,
+
+    /// PostgreSQL only: connections this replica keeps at most (one more is used for LISTEN).
+    #[arg(long, env = "TAGSTREAM_DATABASE_MAX_CONNECTIONS", default_value_t = 10,
+          value_parser = clap::value_parser!(u32).range(2..=1000))]
+    pub database_max_connections: u32,
+
+    /// PostgreSQL only: seconds after which the server cancels a statement (its request fails).
+    #[arg(long, env = "TAGSTREAM_DATABASE_STATEMENT_TIMEOUT", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub database_statement_timeout: u64,
+
+    /// PostgreSQL only: seconds a replica's claim on shared background work (a webhook being
+    /// sent, the import worker) holds; a dead replica's work is taken over after this.
+    #[arg(long, env = "TAGSTREAM_DATABASE_LEASE_SECONDS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub database_lease_seconds: u64,
 
     /// TOML configuration file (registries allowed for import, import schedule, webhooks, samples).
     #[arg(long, env = "TAGSTREAM_CONFIG")]
@@ -80,6 +97,16 @@ pub struct ServeArgs {
 }
 
 impl ServeArgs {
+    /// The database settings in force.
+    pub fn database_settings(&self) -> crate::store::DatabaseSettings {
+        crate::store::DatabaseSettings {
+            max_connections: self.database_max_connections,
+            statement_timeout: std::time::Duration::from_secs(self.database_statement_timeout),
+            lease: std::time::Duration::from_secs(self.database_lease_seconds),
+            ..crate::store::DatabaseSettings::default()
+        }
+    }
+
     /// The database URL in force.
     pub fn database_url(&self) -> String {
         self.database_url

@@ -18,17 +18,40 @@ use super::{ImportMode, Importer, TagKey, TagTimers};
 use crate::registry::RegistryError;
 use crate::source_access::{NOT_AUTHORIZED, link_authorized};
 
+/// The lease the import worker's passes run under when replicas share the database: one
+/// replica at a time checks schedules and retries, and another takes over when it dies.
+const IMPORT_LEASE: &str = "import-worker";
+
 pub(super) async fn run(importer: Arc<Importer>) {
+    let shared = importer.store.shared();
+    let mut changed = importer.store.subscribe();
+    // The holder renews well before its lease runs out; the others try as often.
+    let renew = Duration::from_secs(importer.store.lease_seconds() / 3).max(Duration::from_secs(1));
     while !importer.is_stopped() {
-        let next = importer.pass().await;
-        let wait = next
+        let holder = match importer.store.claim(IMPORT_LEASE).await {
+            Ok(held) => held,
+            Err(e) => {
+                tracing::warn!(error = %e, "import worker: cannot claim its lease");
+                false
+            }
+        };
+        let next = if holder { importer.pass().await } else { None };
+        let mut wait = next
             .map(|t| t.saturating_duration_since(Instant::now()))
             .unwrap_or(Duration::from_secs(3600))
             .max(Duration::from_millis(20));
+        if shared {
+            wait = wait.min(renew);
+        }
         tokio::select! {
             () = importer.wake.notified() => {}
+            // Another replica's write (a new tag to import) wakes the holder here.
+            _ = changed.changed(), if shared => {}
             () = tokio::time::sleep(wait) => {}
         }
+    }
+    if shared && let Err(e) = importer.store.release(IMPORT_LEASE).await {
+        tracing::warn!(error = %e, "import worker: cannot give its lease up");
     }
 }
 

@@ -1,11 +1,21 @@
-//! Persistence behind one trait: the SQLite store today, a PostgreSQL one for several replicas
-//! later. A store keeps whole objects and one revision counter; every write takes the next
+//! Persistence behind one trait: the embedded SQLite store (the default), or PostgreSQL for
+//! several replicas on one database. A store keeps whole objects and one revision counter; every write takes the next
 //! revision as the object's `resourceVersion`, and a conditional write whose expected revision
 //! is stale fails with `Conflict` without changing anything.
 
 mod access;
 mod changes;
+mod leases;
 mod objects;
+mod postgres;
+mod postgres_access;
+mod postgres_changes;
+mod postgres_forget;
+mod postgres_objects;
+mod postgres_open;
+mod postgres_registry_events;
+mod postgres_templates;
+mod postgres_triggers;
 mod registry_events;
 mod sqlite;
 mod sqlite_access;
@@ -23,7 +33,10 @@ use tagstream_shared::{Image, ImageStream, Project, ProjectName, StreamName};
 
 pub use access::{AccessStore, NewInvitation, Session, StoredToken};
 pub use changes::{ChangeRow, ChangeStore, Cursor};
+pub use leases::LeaseStore;
 pub use objects::{ObjectStore, Objects, Stored};
+pub use postgres::PgStore;
+pub use postgres_open::DatabaseSettings;
 pub use registry_events::RegistryEventStore;
 pub use sqlite::SqliteStore;
 pub use templates::TemplateStore;
@@ -112,6 +125,7 @@ pub trait Store:
     + ChangeStore
     + TriggerStore
     + RegistryEventStore
+    + LeaseStore
     + Send
     + Sync
     + std::fmt::Debug
@@ -151,12 +165,19 @@ pub trait Store:
     async fn put_image(&self, image: &Image) -> StoreResult<()>;
 }
 
-/// Opens the store a `--database-url` names: `sqlite://PATH` (or a bare path).
+/// Opens the store a `--database-url` names: `sqlite://PATH` (or a bare path), or
+/// `postgres://...` with the default [`DatabaseSettings`].
 pub async fn open(url: &str) -> StoreResult<std::sync::Arc<dyn Store>> {
+    open_with(url, DatabaseSettings::default()).await
+}
+
+/// Opens the store a `--database-url` names; `settings` apply to PostgreSQL.
+pub async fn open_with(
+    url: &str,
+    settings: DatabaseSettings,
+) -> StoreResult<std::sync::Arc<dyn Store>> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        return Err(StoreError::Config(
-            "the PostgreSQL store is not part of this build yet; use sqlite://PATH".into(),
-        ));
+        return Ok(std::sync::Arc::new(PgStore::open(url, settings).await?));
     }
     let path = url
         .strip_prefix("sqlite://")

@@ -8,7 +8,6 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use tagstream_backend::config::Config;
-use tagstream_backend::store::AccessStore as _;
 use tagstream_shared::paths;
 
 use crate::support::{TestApp, assert_status};

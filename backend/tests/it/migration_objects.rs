@@ -7,7 +7,6 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
-use tagstream_backend::store::TriggerStore as _;
 use tagstream_backend::{auth::secret::hash_secret, config::Config};
 use tagstream_shared::paths;
 

@@ -152,7 +152,6 @@ async fn the_worker_does_not_copy_across_projects_a_link_nobody_authorized() {
         tagstream_backend::service::stream_for_create(stream, "mal", tagstream_shared::Time::now());
     let ns: ProjectName = "mal".parse().unwrap();
     let name: StreamName = "stolen".parse().unwrap();
-    use tagstream_backend::store::Store as _;
     app.store()
         .create_image_stream(&ns, &name, stream)
         .await

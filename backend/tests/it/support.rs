@@ -1,5 +1,6 @@
-//! `TestApp`: the real router over a temporary SQLite file, served on 127.0.0.1 with an
-//! ephemeral port, and a JSON client for it.
+//! `TestApp`: the real router over a temporary SQLite file (or, with
+//! `TAGSTREAM_TEST_POSTGRES=1`, a fresh database in one throwaway PostgreSQL cluster per test
+//! run: see `pg_support`), served on 127.0.0.1 with an ephemeral port, and a JSON client for it.
 
 #![expect(clippy::unwrap_used, reason = "test set-up failing is a test failure")]
 
@@ -10,7 +11,9 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use tagstream_backend::app::{AppState, router};
 use tagstream_backend::config::{Config, RegistryConfig};
-use tagstream_backend::store::SqliteStore;
+use tagstream_backend::store::Store;
+
+use crate::pg_support::TestStore;
 use tagstream_shared::{ImageStream, Status};
 use tokio::sync::oneshot;
 
@@ -27,7 +30,7 @@ pub struct TestApp {
     _dir: Option<tempfile::TempDir>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
-    store: SqliteStore,
+    store: TestStore,
     background: AppState,
 }
 
@@ -101,10 +104,8 @@ impl TestApp {
         if config.registries.is_empty() {
             config.registries = vec![loopback_only()];
         }
-        let store = SqliteStore::open(&dir.path().join("tagstream.db"))
-            .await
-            .unwrap();
-        let state = AppState::new(std::sync::Arc::new(store.clone()), config).unwrap();
+        let store = TestStore::open(dir.path()).await;
+        let state = AppState::new(store.shared(), config).unwrap();
         if how == Launch::Prepared {
             tagstream_backend::app::prepare(&state, Some(ADMIN_TOKEN))
                 .await
@@ -169,8 +170,8 @@ impl TestApp {
     }
 
     /// The app's store, for what no API does (pruning the change log).
-    pub fn store(&self) -> &SqliteStore {
-        &self.store
+    pub fn store(&self) -> &dyn Store {
+        self.store.as_dyn()
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -8,7 +8,6 @@ use std::time::Duration;
 use futures::StreamExt as _;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use tagstream_backend::store::ChangeStore as _;
 use tagstream_shared::paths::{IMAGESTREAMS_ALL, PROJECTS, imagestream, imagestreams, triggers};
 
 use crate::support::{TestApp, assert_status, stream_json};

@@ -1,0 +1,355 @@
+//! [`TriggerStore`] on PostgreSQL (ported from the SQLite one, query for query), and the outbox: [`PgStore::enqueue_tag_moves`] runs inside a
+//! stream write's transaction, so an event is queued exactly when the tag change commits.
+
+use async_trait::async_trait;
+use sqlx::{Postgres, Transaction};
+use tagstream_shared::event::Event;
+use tagstream_shared::trigger::{API_VERSION, Delivery, DeliveryPhase, DeliveryStatus, Trigger};
+use tagstream_shared::{ImageStream, ObjectMeta, ProjectName, Time};
+
+use super::postgres::PgStore;
+use super::sqlite::decode_all;
+use super::triggers::{Attempt, DueDelivery, TriggerStore};
+use super::{Listed, StoreError, StoreResult};
+use crate::triggers::effects;
+
+use tagstream_shared::resources::{DELIVERIES, TRIGGERS};
+
+type DeliveryRow = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    i64,
+    i64,
+    i64,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    Option<String>,
+);
+
+const DELIVERY_COLUMNS: &str = "id, namespace, trigger, body, phase, attempts, created, \
+     next_attempt, last_attempt, last_status, last_latency_ms, last_error";
+
+fn delivery_of(row: DeliveryRow) -> StoreResult<Delivery> {
+    let (id, ns, trigger, body, phase, attempts, created, next, last, status, latency, error) = row;
+    let phase = DeliveryPhase::parse(&phase);
+    Ok(Delivery {
+        kind: Delivery::KIND.into(),
+        api_version: API_VERSION.into(),
+        metadata: ObjectMeta {
+            name: Some(id),
+            namespace: Some(ns),
+            creation_timestamp: Some(Time::from_timestamp(created)),
+            ..ObjectMeta::default()
+        },
+        trigger,
+        event: serde_json::from_str(&body)?,
+        status: DeliveryStatus {
+            phase,
+            attempts: u32::try_from(attempts).unwrap_or_default(),
+            last_attempt_time: last.map(Time::from_timestamp),
+            last_status_code: status.and_then(|s| u16::try_from(s).ok()),
+            last_latency_millis: latency.and_then(|l| u64::try_from(l).ok()),
+            last_error: error,
+            next_attempt_time: (phase == DeliveryPhase::Pending)
+                .then(|| Time::from_timestamp(next)),
+        },
+    })
+}
+
+impl PgStore {
+    /// Keeps a trigger's secret beside it (never in its body).
+    async fn put_secret(
+        tx: &mut Transaction<'static, Postgres>,
+        ns: &str,
+        name: &str,
+        secret: &str,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO object_secrets (resource, namespace, name, secret) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (resource, namespace, name) DO UPDATE SET secret = excluded.secret",
+        )
+        .bind(TRIGGERS.plural)
+        .bind(ns)
+        .bind(name)
+        .bind(secret)
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    }
+
+    pub(super) async fn insert_event(
+        tx: &mut Transaction<'static, Postgres>,
+        event: &Event,
+    ) -> StoreResult<()> {
+        sqlx::query("INSERT INTO events (namespace, body) VALUES ($1, $2)")
+            .bind(event.metadata.namespace.as_deref().unwrap_or_default())
+            .bind(serde_json::to_string(event)?)
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    }
+
+    /// Inside a stream write: persists what it causes (`triggers::effects` decides): the
+    /// project's events and the outbox rows for the triggers following the moved tags.
+    pub(super) async fn enqueue_tag_moves(
+        tx: &mut Transaction<'static, Postgres>,
+        ns: &str,
+        before: Option<&ImageStream>,
+        after: &ImageStream,
+    ) -> StoreResult<()> {
+        let write = effects::of_stream_write(ns, before, after, &crate::audit::actor());
+        for event in &write.events {
+            Self::insert_event(tx, event).await?;
+        }
+        if !write.moved() {
+            return Ok(());
+        }
+        let bodies = Self::bodies_in(tx, &TRIGGERS, Some(ns)).await?;
+        let triggers: Vec<Trigger> = decode_all(bodies.into_iter().map(|(_, b)| b).collect())?;
+        let now = Time::now();
+        for d in write.deliveries(&triggers, now) {
+            sqlx::query(
+                "INSERT INTO deliveries (id, namespace, trigger, event_id, body, created, \
+                 next_attempt) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(uuid::Uuid::new_v4().to_string())
+            .bind(ns)
+            .bind(&d.trigger)
+            .bind(&d.event_id)
+            .bind(serde_json::to_string(&d.event)?)
+            .bind(now.timestamp())
+            .bind(now.timestamp())
+            .execute(&mut **tx)
+            .await?;
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl TriggerStore for PgStore {
+    async fn create_trigger(
+        &self,
+        ns: &ProjectName,
+        mut trigger: Trigger,
+        secret: String,
+    ) -> StoreResult<Trigger> {
+        trigger.spec.webhook.secret = None;
+        let (name, ns) = (trigger.metadata.name().to_owned(), ns.as_str());
+        let (mut tx, revision) = self.begin_write().await?;
+        Self::insert_in(&mut tx, revision, &TRIGGERS, ns, &name, &mut trigger).await?;
+        Self::put_secret(&mut tx, ns, &name, &secret).await?;
+        self.commit(tx).await?;
+        Ok(trigger)
+    }
+
+    async fn update_trigger(
+        &self,
+        ns: &ProjectName,
+        name: &str,
+        expected: u64,
+        mut trigger: Trigger,
+        secret: Option<String>,
+    ) -> StoreResult<Trigger> {
+        trigger.spec.webhook.secret = None;
+        let ns = ns.as_str();
+        let (mut tx, revision) = self.begin_write().await?;
+        Self::update_in(
+            &mut tx,
+            revision,
+            &TRIGGERS,
+            ns,
+            name,
+            Some(expected),
+            &mut trigger,
+        )
+        .await?;
+        if let Some(secret) = secret {
+            Self::put_secret(&mut tx, ns, name, &secret).await?;
+        }
+        self.commit(tx).await?;
+        Ok(trigger)
+    }
+
+    async fn delete_trigger(&self, ns: &ProjectName, name: &str) -> StoreResult<Trigger> {
+        let (mut tx, _) = self.begin_write().await?;
+        let body = Self::remove_in(&mut tx, &TRIGGERS, ns.as_str(), name).await?;
+        sqlx::query("DELETE FROM deliveries WHERE namespace = $1 AND trigger = $2")
+            .bind(ns.as_str())
+            .bind(name)
+            .execute(&mut *tx)
+            .await?;
+        self.commit(tx).await?;
+        Ok(serde_json::from_str(&body)?)
+    }
+
+    async fn webhook_target(&self, ns: &str, name: &str) -> StoreResult<Option<(String, String)>> {
+        let row: Option<(String, String)> = sqlx::query_as(
+            "SELECT o.body, s.secret FROM objects o JOIN object_secrets s \
+             USING (resource, namespace, name) \
+             WHERE o.resource = $1 AND o.namespace = $2 AND o.name = $3",
+        )
+        .bind(TRIGGERS.plural)
+        .bind(ns)
+        .bind(name)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some((body, secret)) = row else {
+            return Ok(None);
+        };
+        let trigger: Trigger = serde_json::from_str(&body)?;
+        Ok(Some((trigger.spec.webhook.url, secret)))
+    }
+
+    async fn due_deliveries(&self, now: i64, limit: u32) -> StoreResult<Vec<DueDelivery>> {
+        // Claimed, not just read: each due delivery goes to one replica, which holds it for the
+        // lease; if that replica dies before recording the attempt, another takes it after.
+        let rows: Vec<(String, String, String, String, String, i64, i64)> = sqlx::query_as(
+            "UPDATE deliveries SET lease_owner = $3, lease_until = $1 + $4 WHERE id IN ( \
+                SELECT id FROM deliveries WHERE phase = 'Pending' AND next_attempt <= $1 \
+                AND coalesce(lease_until, 0) <= $1 ORDER BY next_attempt, created LIMIT $2 \
+                FOR UPDATE SKIP LOCKED) \
+             RETURNING id, namespace, trigger, event_id, body, attempts, created",
+        )
+        .bind(now)
+        .bind(i64::from(limit))
+        .bind(&self.replica)
+        .bind(i64::try_from(self.lease_seconds).unwrap_or(i64::MAX))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(id, namespace, trigger, event_id, body, attempts, created)| DueDelivery {
+                    id,
+                    namespace,
+                    trigger,
+                    event_id,
+                    body,
+                    attempts: u32::try_from(attempts).unwrap_or_default(),
+                    created,
+                },
+            )
+            .collect())
+    }
+
+    async fn next_due(&self) -> StoreResult<Option<i64>> {
+        // A delivery another replica holds is due again when its lease runs out.
+        Ok(sqlx::query_scalar(
+            "SELECT min(GREATEST(next_attempt, coalesce(lease_until, 0))) FROM deliveries \
+             WHERE phase = 'Pending'",
+        )
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
+    async fn record_attempt(
+        &self,
+        delivery: &DueDelivery,
+        attempt: Attempt,
+        event: Option<Event>,
+    ) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "UPDATE deliveries SET phase = $1, attempts = attempts + 1, last_attempt = $2, \
+             last_status = $3, last_latency_ms = $4, last_error = $5, \
+             next_attempt = coalesce($6, next_attempt), lease_owner = NULL, lease_until = NULL \
+             WHERE id = $7",
+        )
+        .bind(attempt.phase.as_str())
+        .bind(attempt.at)
+        .bind(attempt.status.map(i64::from))
+        .bind(i64::try_from(attempt.latency_ms).unwrap_or(i64::MAX))
+        .bind(attempt.error)
+        .bind(attempt.next_attempt)
+        .bind(&delivery.id)
+        .execute(&mut *tx)
+        .await?;
+        if let Some(event) = event {
+            Self::insert_event(&mut tx, &event).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn list_deliveries(
+        &self,
+        ns: &ProjectName,
+        trigger: &str,
+        limit: u32,
+    ) -> StoreResult<Listed<Delivery>> {
+        // The revision is read first: rows committed after it may show, so a watch resumed
+        // from it may repeat a change but never miss one.
+        let mut tx = self.pool.begin().await?;
+        let revision: i64 = sqlx::query_scalar("SELECT value FROM revision WHERE id = 1")
+            .fetch_one(&mut *tx)
+            .await?;
+        let rows: Vec<DeliveryRow> = sqlx::query_as(&format!(
+            "SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE namespace = $1 AND trigger = $2 \
+             ORDER BY created DESC, seq DESC LIMIT $3"
+        ))
+        .bind(ns.as_str())
+        .bind(trigger)
+        .bind(i64::from(limit))
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(Listed {
+            items: rows
+                .into_iter()
+                .map(delivery_of)
+                .collect::<StoreResult<_>>()?,
+            resource_version: u64::try_from(revision).unwrap_or_default(),
+        })
+    }
+
+    async fn redeliver(
+        &self,
+        ns: &ProjectName,
+        trigger: &str,
+        id: &str,
+        now: i64,
+    ) -> StoreResult<Delivery> {
+        let new_id = uuid::Uuid::new_v4().to_string();
+        let mut tx = self.pool.begin().await?;
+        let copied = sqlx::query(
+            "INSERT INTO deliveries (id, namespace, trigger, event_id, body, created, next_attempt) \
+             SELECT $1, namespace, trigger, event_id, body, $2, $3 FROM deliveries \
+             WHERE namespace = $4 AND trigger = $5 AND id = $6",
+        )
+        .bind(&new_id)
+        .bind(now)
+        .bind(now)
+        .bind(ns.as_str())
+        .bind(trigger)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        if copied.rows_affected() == 0 {
+            return Err(StoreError::not_found(&DELIVERIES, id));
+        }
+        let row: DeliveryRow = sqlx::query_as(&format!(
+            "SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE id = $1"
+        ))
+        .bind(&new_id)
+        .fetch_one(&mut *tx)
+        .await?;
+        self.commit(tx).await?;
+        delivery_of(row)
+    }
+
+    async fn list_events(&self, ns: &ProjectName, limit: u32) -> StoreResult<Vec<Event>> {
+        let bodies: Vec<String> = sqlx::query_scalar(
+            "SELECT body FROM events WHERE namespace = $1 ORDER BY id DESC LIMIT $2",
+        )
+        .bind(ns.as_str())
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        decode_all(bodies)
+    }
+}
