@@ -41,6 +41,18 @@ impl PgStore {
         &self.pool
     }
 
+    /// A read-only transaction whose statements all see one snapshot: a list's revision and
+    /// its rows (or a watch's newest change id and the rows it reads) agree, so a watch resumed
+    /// from what it answered neither repeats nor misses a change. (Read committed, the default,
+    /// gives each statement its own snapshot.)
+    pub(super) async fn begin_snapshot(&self) -> StoreResult<Transaction<'static, Postgres>> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            .execute(&mut *tx)
+            .await?;
+        Ok(tx)
+    }
+
     pub(super) async fn begin_write(&self) -> StoreResult<(Transaction<'static, Postgres>, i64)> {
         let mut tx = self.pool.begin().await?;
         // The row lock taken here is held to commit: one writer at a time across replicas.
@@ -111,7 +123,7 @@ impl Store for PgStore {
     }
 
     async fn list_projects(&self) -> StoreResult<Listed<Project>> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_snapshot().await?;
         let revision: i64 = sqlx::query_scalar("SELECT value FROM revision WHERE id = 1")
             .fetch_one(&mut *tx)
             .await?;

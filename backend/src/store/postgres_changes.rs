@@ -62,7 +62,7 @@ impl ChangeStore for PgStore {
         resource: &str,
         limit: u32,
     ) -> StoreResult<Result<(Vec<ChangeRow>, i64), u64>> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_snapshot().await?;
         let oldest: Option<i64> = sqlx::query_scalar("SELECT min(id) FROM changes")
             .fetch_one(&mut *tx)
             .await?;

@@ -162,7 +162,7 @@ impl ObjectStore for PgStore {
         r: &'static ApiResource,
         ns: Option<&str>,
     ) -> StoreResult<Listed<String>> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_snapshot().await?;
         let revision: i64 = sqlx::query_scalar("SELECT value FROM revision WHERE id = 1")
             .fetch_one(&mut *tx)
             .await?;

@@ -282,9 +282,7 @@ impl TriggerStore for PgStore {
         trigger: &str,
         limit: u32,
     ) -> StoreResult<Listed<Delivery>> {
-        // The revision is read first: rows committed after it may show, so a watch resumed
-        // from it may repeat a change but never miss one.
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_snapshot().await?;
         let revision: i64 = sqlx::query_scalar("SELECT value FROM revision WHERE id = 1")
             .fetch_one(&mut *tx)
             .await?;
