@@ -5,8 +5,6 @@
 //! succeeds, done once; every replica shows when a tag was last checked; and an import a killed
 //! replica was in the middle of is finished by a survivor once its lease runs out.
 
-#![expect(clippy::unwrap_used, reason = "test set-up failing is a test failure")]
-
 use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
