@@ -107,10 +107,10 @@ async fn full_view(
         tag.image = Some(image);
     }
     // Ours: when the import worker last asked the registry about the tag.
-    if let Some(at) =
-        state
-            .importer
-            .last_checked(ns.as_str(), name.stream.as_str(), name.tag.as_str())
+    if let Some(at) = state
+        .importer
+        .last_checked(ns.as_str(), name.stream.as_str(), name.tag.as_str())
+        .await?
     {
         tag.metadata
             .annotations

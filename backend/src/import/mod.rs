@@ -79,18 +79,24 @@ fn pull_spec(repo: &Repository, digest: &str) -> String {
 }
 
 /// Per-tag memory of the worker: when to check a scheduled tag next and how a failing one
-/// backs off. Kept in memory: after a restart every tag starts afresh.
+/// backs off. Kept in memory; when the registry was last asked is in the database
+/// (`CheckStore`), and a worker without timers for a tag (after a restart, or on taking the
+/// worker over from another replica) continues its schedule from there.
 #[derive(Debug, Clone, Default)]
 struct TagTimers {
-    /// When the registry was last asked about this tag (kept in memory, not in the stream, so
-    /// that an unchanged check writes nothing).
-    last_checked: Option<tagstream_shared::Time>,
     next_check: Option<Instant>,
     failures: u32,
     next_retry: Option<Instant>,
 }
 
-type TagKey = (String, String, String);
+use crate::store::TagKey;
+
+/// Milliseconds since the epoch, as checks are recorded.
+fn epoch_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
 
 #[derive(Debug)]
 pub struct Importer {
@@ -101,6 +107,11 @@ pub struct Importer {
     wake: Notify,
     stopped: std::sync::atomic::AtomicBool,
     running: Semaphore,
+    /// One stream write at a time from here: writes are serialized by the database anyway
+    /// (each takes the next revision), and a pass of many tags writing at once would hold
+    /// every pooled connection waiting for that lock, leaving none for requests, and make
+    /// tags of one stream conflict with each other.
+    writing: Semaphore,
     timers: Mutex<HashMap<TagKey, TagTimers>>,
     /// One fetch per digest at a time, so that tags resolving to the same new image together
     /// fetch its manifest and config once.
@@ -123,6 +134,7 @@ impl Importer {
             wake: Notify::new(),
             stopped: std::sync::atomic::AtomicBool::new(false),
             running: Semaphore::new(concurrency),
+            writing: Semaphore::new(1),
             timers: Mutex::default(),
             fetching: Mutex::default(),
         }
@@ -133,16 +145,17 @@ impl Importer {
         self.wake.notify_one();
     }
 
-    /// When the worker last asked the registry about a tag, if it has since this process
-    /// started.
-    pub fn last_checked(
+    /// When an import worker (this replica's or another's) last asked the registry about a
+    /// tag, if one has.
+    pub async fn last_checked(
         &self,
         ns: &str,
         stream: &str,
         tag: &str,
-    ) -> Option<tagstream_shared::Time> {
+    ) -> Result<Option<tagstream_shared::Time>, StoreError> {
         let key = (ns.to_owned(), stream.to_owned(), tag.to_owned());
-        self.timers.lock().ok()?.get(&key)?.last_checked
+        let at = self.store.last_check(&key).await?;
+        Ok(at.map(|ms| tagstream_shared::Time::from_timestamp(ms.div_euclid(1000))))
     }
 
     /// Ends the background worker after its current pass.
@@ -324,6 +337,7 @@ impl Importer {
         name: &StreamName,
         change: impl Fn(&mut ImageStream) -> bool,
     ) -> Result<Option<ImageStream>, StoreError> {
+        let _turn = self.writing.acquire().await;
         for _ in 0..20 {
             let mut stream = match self.store.get::<ImageStream>(Some(ns), name.as_ref()).await {
                 Ok(s) => s,

@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use futures::future::join_all;
+use futures::StreamExt as _;
 use tagstream_shared::{
     ImageReference, ImageStream, ProjectName, SourceKind, StatusReason, StreamName,
 };
@@ -27,6 +27,7 @@ pub(super) async fn run(importer: Arc<Importer>) {
     let mut changed = importer.store.subscribe();
     // The holder renews well before its lease runs out; the others try as often.
     let renew = Duration::from_secs(importer.store.lease_seconds() / 3).max(Duration::from_secs(1));
+    let mut held = false;
     while !importer.is_stopped() {
         let holder = match importer.store.claim(IMPORT_LEASE).await {
             Ok(held) => held,
@@ -35,7 +36,17 @@ pub(super) async fn run(importer: Arc<Importer>) {
                 false
             }
         };
-        let next = if holder { importer.pass().await } else { None };
+        if holder && !held && shared {
+            // Taken (back) over: another replica ran the worker meanwhile, so this one's timers
+            // are stale; each tag's schedule continues from its last recorded check instead.
+            importer.forget_timers();
+        }
+        held = holder;
+        let next = if holder {
+            renewing(&importer, renew, importer.pass()).await
+        } else {
+            None
+        };
         let mut wait = next
             .map(|t| t.saturating_duration_since(Instant::now()))
             .unwrap_or(Duration::from_secs(3600))
@@ -52,6 +63,26 @@ pub(super) async fn run(importer: Arc<Importer>) {
     }
     if shared && let Err(e) = importer.store.release(IMPORT_LEASE).await {
         tracing::warn!(error = %e, "import worker: cannot give its lease up");
+    }
+}
+
+/// Runs `pass` while renewing the lease every `renew`: a pass held up by a slow registry longer
+/// than the lease must not let another replica take the worker over and import the same tags
+/// a second time while this one still works on them.
+async fn renewing<T>(importer: &Importer, renew: Duration, pass: impl Future<Output = T>) -> T {
+    tokio::pin!(pass);
+    loop {
+        tokio::select! {
+            out = &mut pass => return out,
+            () = tokio::time::sleep(renew) => match importer.store.claim(IMPORT_LEASE).await {
+                Ok(true) => {}
+                Ok(false) => tracing::warn!(
+                    "import worker: its lease was taken over during a pass (the database was \
+                     unreachable for longer than the lease)"
+                ),
+                Err(e) => tracing::warn!(error = %e, "import worker: cannot renew its lease"),
+            },
+        }
     }
 }
 
@@ -87,6 +118,12 @@ impl Importer {
         }
     }
 
+    fn forget_timers(&self) {
+        if let Ok(mut t) = self.timers.lock() {
+            t.clear();
+        }
+    }
+
     /// Runs one pass and answers when the next one is due.
     pub(super) async fn pass(&self) -> Option<Instant> {
         let streams = match self.store.list::<ImageStream>(None).await {
@@ -108,7 +145,16 @@ impl Importer {
                 return Some(Instant::now() + Duration::from_secs(5));
             }
         };
-        let now = Instant::now();
+        // When each tag was last checked, by whichever replica: a scheduled tag this worker has
+        // no timers for continues from there.
+        let checked: HashMap<TagKey, i64> = match self.store.checks().await {
+            Ok(found) => found.into_iter().collect(),
+            Err(e) => {
+                tracing::warn!(error = %e, "import pass: cannot read the last checks");
+                HashMap::new()
+            }
+        };
+        let (now, now_ms) = (Instant::now(), super::epoch_ms());
         let mut next: Option<Instant> = None;
         let mut soonest = |t: Instant| next = Some(next.map_or(t, |n: Instant| n.min(t)));
         let mut jobs = Vec::new();
@@ -177,7 +223,12 @@ impl Importer {
                         Some(at) if at > now => soonest(at),
                         Some(_) => jobs.push(job(true)),
                         None => {
-                            let at = now + self.jittered_interval();
+                            let since = checked.get(&key).map_or(Duration::ZERO, |at| {
+                                Duration::from_millis(
+                                    u64::try_from(now_ms.saturating_sub(*at)).unwrap_or(0),
+                                )
+                            });
+                            let at = now + self.jittered_interval().saturating_sub(since);
                             timers.next_check = Some(at);
                             soonest(at);
                             self.set_timers(key, timers);
@@ -186,12 +237,28 @@ impl Importer {
                 }
             }
         }
-        let results = join_all(jobs.into_iter().map(|job| self.run_job(job))).await;
-        for at in results.into_iter().flatten() {
+        // At most `concurrency` jobs at once: each ends in a write, and a pass of many failing
+        // tags must not take every database connection from the requests.
+        let results: Vec<(TagKey, Option<Instant>)> = futures::stream::iter(jobs)
+            .map(|job| self.run_job(job))
+            .buffer_unordered(self.config.concurrency.max(1))
+            .collect()
+            .await;
+        let asked: Vec<TagKey> = results.iter().map(|(key, _)| key.clone()).collect();
+        if let Err(e) = self.store.record_checks(&asked, super::epoch_ms()).await {
+            tracing::warn!(error = %e, "import pass: cannot record when tags were checked");
+        }
+        for at in results.into_iter().filter_map(|(_, at)| at) {
             soonest(at);
         }
         if let Ok(mut timers) = self.timers.lock() {
             timers.retain(|key, _| live.contains(key));
+        }
+        let gone: Vec<TagKey> = checked.into_keys().filter(|k| !live.contains(k)).collect();
+        if !gone.is_empty()
+            && let Err(e) = self.store.forget_checks(&gone).await
+        {
+            tracing::warn!(error = %e, "import pass: cannot forget the checks of removed tags");
         }
         if aliases_moved {
             // A moved alias may itself be followed: look again straight away.
@@ -290,8 +357,9 @@ impl Importer {
         !moves.is_empty()
     }
 
-    /// Imports one tag and records the outcome; answers when this tag next needs attention.
-    async fn run_job(&self, job: Job) -> Option<Instant> {
+    /// Imports one tag and records the outcome; answers the tag, and when it next needs
+    /// attention.
+    async fn run_job(&self, job: Job) -> (TagKey, Option<Instant>) {
         let key: TagKey = (job.ns.to_string(), job.stream.to_string(), job.tag.clone());
         let resolved = match job.from.parse::<ImageReference>() {
             Ok(reference) => self.resolve(&reference, job.mode).await,
@@ -338,7 +406,6 @@ impl Importer {
             tracing::warn!(error = %e, ns = %job.ns, stream = %job.stream, "cannot record an import");
         }
         let at = Instant::now();
-        timers.last_checked = Some(now);
         match resolved {
             Ok(_) => {
                 timers.failures = 0;
@@ -358,8 +425,8 @@ impl Importer {
             .into_iter()
             .flatten()
             .min();
-        self.set_timers(key, timers);
-        next
+        self.set_timers(key.clone(), timers);
+        (key, next)
     }
 }
 

@@ -32,6 +32,12 @@ pub trait LeaseStore: Send + Sync {
         Ok(())
     }
 
+    /// Extends this replica's claims on the deliveries `ids` (see
+    /// `TriggerStore::due_deliveries`) by a lease from `now`, while it is still sending them.
+    async fn renew_deliveries(&self, _ids: &[String], _now: i64) -> StoreResult<()> {
+        Ok(())
+    }
+
     /// Waits until no other replica runs start-up preparation, and keeps them waiting until
     /// [`end_exclusive`](Self::end_exclusive) (or this process's death: a session advisory
     /// lock, released with its connection).
@@ -84,6 +90,20 @@ impl LeaseStore for PgStore {
             .bind(&self.replica)
             .execute(&self.pool)
             .await?;
+        Ok(())
+    }
+
+    async fn renew_deliveries(&self, ids: &[String], now: i64) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE deliveries SET lease_until = $1 + $2 \
+             WHERE id = ANY($3) AND lease_owner = $4 AND phase = 'Pending'",
+        )
+        .bind(now)
+        .bind(i64::try_from(self.lease_seconds).unwrap_or(i64::MAX))
+        .bind(ids)
+        .bind(&self.replica)
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 

@@ -5,6 +5,7 @@
 
 mod access;
 mod changes;
+mod checks;
 mod leases;
 mod objects;
 mod postgres;
@@ -33,6 +34,7 @@ use tagstream_shared::{Image, ImageStream, Project, ProjectName, StreamName};
 
 pub use access::{AccessStore, NewInvitation, Session, StoredToken};
 pub use changes::{ChangeRow, ChangeStore, Cursor};
+pub use checks::{CheckStore, TagKey};
 pub use leases::LeaseStore;
 pub use objects::{ObjectStore, Objects, Stored};
 pub use postgres::PgStore;
@@ -126,6 +128,7 @@ pub trait Store:
     + TriggerStore
     + RegistryEventStore
     + LeaseStore
+    + CheckStore
     + Send
     + Sync
     + std::fmt::Debug

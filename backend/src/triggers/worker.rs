@@ -75,7 +75,11 @@ impl Deliverer {
                 }
             };
             if !due.is_empty() {
-                futures::future::join_all(due.iter().map(|d| self.attempt(d))).await;
+                self.renewing(
+                    &due,
+                    futures::future::join_all(due.iter().map(|d| self.attempt(d))),
+                )
+                .await;
                 continue;
             }
             let wait = match self.store.next_due().await {
@@ -89,6 +93,30 @@ impl Deliverer {
                 _ = changed.changed() => {}
                 () = self.wake.notified() => {}
                 () = tokio::time::sleep(wait) => {}
+            }
+        }
+    }
+
+    /// Runs `sending` while renewing this replica's claims on `due` every third of the lease:
+    /// a receiver slower than the lease must not have another replica send the same delivery
+    /// while this one still waits for its answer (a dead replica stops renewing, and its
+    /// claims run out).
+    async fn renewing<T>(&self, due: &[DueDelivery], sending: impl Future<Output = T>) -> T {
+        if !self.store.shared() {
+            return sending.await;
+        }
+        let ids: Vec<String> = due.iter().map(|d| d.id.clone()).collect();
+        let renew = Duration::from_secs(self.store.lease_seconds() / 3).max(Duration::from_secs(1));
+        tokio::pin!(sending);
+        loop {
+            tokio::select! {
+                out = &mut sending => return out,
+                () = tokio::time::sleep(renew) => {
+                    let now = Time::now().timestamp();
+                    if let Err(e) = self.store.renew_deliveries(&ids, now).await {
+                        tracing::warn!(error = %e, "cannot renew the claims on webhook deliveries");
+                    }
+                }
             }
         }
     }

@@ -40,6 +40,8 @@ mod recorder;
 mod registry;
 mod registry_restart;
 mod replicas;
+mod replicas_imports;
+mod replicas_state;
 mod security_auth;
 mod security_data;
 mod security_input;

@@ -21,25 +21,25 @@ use crate::support::{ADMIN_TOKEN, client_with_token, digest, stream_json};
 use crate::watch::Events;
 
 /// A stream with no tags: no import worker writes to it behind the test's back.
-fn plain_stream(name: &str) -> Value {
+pub fn plain_stream(name: &str) -> Value {
     json!({"kind": "ImageStream", "apiVersion": "image.openshift.io/v1",
            "metadata": {"name": name}, "spec": {}})
 }
 
 /// Seconds a replica's claims hold here: short, so a takeover is quick to see.
-const LEASE_SECONDS: &str = "2";
+pub const LEASE_SECONDS: &str = "2";
 
 /// One `tagstream serve` process on the shared database; killed (SIGKILL) when dropped.
-struct Replica {
+pub struct Replica {
     child: Child,
-    base: String,
-    client: reqwest::Client,
+    pub base: String,
+    pub client: reqwest::Client,
     _dir: tempfile::TempDir,
 }
 
 impl Replica {
     /// Starts a replica on `database`, with `extra` appended to its config file.
-    fn start(database: &str, extra: &str) -> Self {
+    pub fn start(database: &str, extra: &str) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let config = dir.path().join("config.toml");
         std::fs::write(
@@ -85,11 +85,11 @@ impl Replica {
         }
     }
 
-    fn url(&self, path: &str) -> String {
+    pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
 
-    async fn send(
+    pub async fn send(
         &self,
         method: reqwest::Method,
         path: &str,
@@ -104,20 +104,20 @@ impl Replica {
         (code, resp.json().await.unwrap())
     }
 
-    async fn get(&self, path: &str) -> (StatusCode, Value) {
+    pub async fn get(&self, path: &str) -> (StatusCode, Value) {
         self.send(reqwest::Method::GET, path, None).await
     }
 
-    async fn post(&self, path: &str, body: &Value) -> (StatusCode, Value) {
+    pub async fn post(&self, path: &str, body: &Value) -> (StatusCode, Value) {
         self.send(reqwest::Method::POST, path, Some(body)).await
     }
 
-    async fn put(&self, path: &str, body: &Value) -> (StatusCode, Value) {
+    pub async fn put(&self, path: &str, body: &Value) -> (StatusCode, Value) {
         self.send(reqwest::Method::PUT, path, Some(body)).await
     }
 
     /// SIGKILL: no shutdown runs, its leases are simply left to run out.
-    fn kill(&mut self) {
+    pub fn kill(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -126,12 +126,17 @@ impl Replica {
 impl Drop for Replica {
     fn drop(&mut self) {
         self.kill();
+        if std::thread::panicking() {
+            // What the replica logged (warnings and errors), to tell why the test failed.
+            let log = std::fs::read_to_string(self._dir.path().join("stderr.log"));
+            eprintln!("{} logged: {}", self.base, log.unwrap_or_default());
+        }
     }
 }
 
 /// Two replicas on one fresh database (started one after the other would hide a start-up race:
 /// they start at once).
-async fn two_replicas(extra: &str) -> (Replica, Replica) {
+pub async fn two_replicas(extra: &str) -> (Replica, Replica) {
     let db = fresh_database().await;
     let (a, b) = std::thread::scope(|s| {
         let a = s.spawn(|| Replica::start(&db, extra));
@@ -139,6 +144,16 @@ async fn two_replicas(extra: &str) -> (Replica, Replica) {
         (a.join().unwrap(), b.join().unwrap())
     });
     (a, b)
+}
+
+/// `n` replicas on `database`, started at once.
+pub fn start_all(database: &str, extra: &str, n: usize) -> Vec<Replica> {
+    std::thread::scope(|s| {
+        let started: Vec<_> = (0..n)
+            .map(|_| s.spawn(|| Replica::start(database, extra)))
+            .collect();
+        started.into_iter().map(|h| h.join().unwrap()).collect()
+    })
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -255,7 +270,7 @@ async fn a_stale_write_is_409_whichever_replica_wrote_first_and_concurrent_edits
 }
 
 /// Config for replicas that may post to `receiver` and retry quickly.
-fn webhooks(receiver: &Receiver) -> String {
+pub fn webhooks(receiver: &Receiver) -> String {
     format!(
         "[webhooks]\nallowed_hosts = [\"{}\"]\ntimeout_seconds = 30\nretry_initial_seconds = 1\n\
          retry_max_interval_seconds = 1\n",
@@ -265,7 +280,7 @@ fn webhooks(receiver: &Receiver) -> String {
 
 /// Points `stream:tag` at `image` through `r`'s status subresource, as an import would;
 /// re-reads on a 409 (the import worker records its failures in the same stream).
-async fn move_tag(r: &Replica, stream: &str, tag: &str, image: &str) {
+pub async fn move_tag(r: &Replica, stream: &str, tag: &str, image: &str) {
     for _ in 0..10 {
         if try_move_tag(r, stream, tag, image).await {
             return;
@@ -304,7 +319,7 @@ async fn try_move_tag(r: &Replica, stream: &str, tag: &str, image: &str) -> bool
     true
 }
 
-async fn with_trigger(r: &Replica, receiver: &Receiver) {
+pub async fn with_trigger(r: &Replica, receiver: &Receiver) {
     let (code, _) = r
         .post(PROJECTS, &json!({"metadata": {"name": "demo"}}))
         .await;
@@ -327,7 +342,7 @@ async fn with_trigger(r: &Replica, receiver: &Receiver) {
 }
 
 /// Waits (up to 20 s) until the newest delivery of the trigger satisfies `done`.
-async fn wait_for_delivery(r: &Replica, done: impl Fn(&Value) -> bool) -> Value {
+pub async fn wait_for_delivery(r: &Replica, done: impl Fn(&Value) -> bool) -> Value {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let (_, body) = r.get(&deliveries("demo", "deploy")).await;
@@ -349,12 +364,7 @@ async fn each_tag_move_is_delivered_once_with_three_replicas() {
     let mut receiver = Receiver::start().await;
     let db = fresh_database().await;
     let extra = webhooks(&receiver);
-    let replicas: Vec<Replica> = std::thread::scope(|s| {
-        let started: Vec<_> = (0..3)
-            .map(|_| s.spawn(|| Replica::start(&db, &extra)))
-            .collect();
-        started.into_iter().map(|h| h.join().unwrap()).collect()
-    });
+    let replicas = start_all(&db, &extra, 3);
     with_trigger(&replicas[0], &receiver).await;
     // Five moves, made through the three replicas in turn: five requests, five event ids.
     let images = ['b', 'c', 'd', 'e', 'f'];
@@ -401,8 +411,12 @@ async fn a_delivery_a_killed_replica_was_sending_is_finished_by_the_survivor() {
     let first = receiver.next(Duration::from_secs(15)).await.json();
     let b = Replica::start(&db, &extra);
     receiver.answer(200);
-    // B leaves A's claim alone while it holds...
-    assert!(receiver.nothing_within(Duration::from_millis(500)).await);
+    // B leaves A's claim alone while A still waits for the answer, longer than the lease (A
+    // renews its claim)...
+    assert!(
+        receiver.nothing_within(Duration::from_secs(5)).await,
+        "B sent the delivery A was still sending"
+    );
     a.kill();
     // ...and sends it once A's lease has run out.
     let again = receiver.next(Duration::from_secs(15)).await.json();
