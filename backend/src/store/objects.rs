@@ -7,12 +7,15 @@
 //! the typed calls (`store.get::<Template>(...)`) are inherent on `dyn Store`.
 
 use async_trait::async_trait;
-use sqlx::{Sqlite, Transaction};
+use sqlx::SqliteConnection;
 use tagstream_shared::ProjectName;
 use tagstream_shared::object::{ApiResource, Kind};
 
+use super::sqlite::SqliteTx;
 use super::sqlite::{Change, SqliteStore};
+use super::unit::UnitOfWork;
 use super::{Listed, StoreError, StoreResult};
+use crate::audit::Actor;
 
 /// An object the store can version and write: every [`Kind`] is one.
 pub trait Stored: Send + Sync {
@@ -30,7 +33,8 @@ impl<K: Kind> Stored for K {
     }
 }
 
-/// The object-safe generic store: bodies keyed by resource, project and name.
+/// The object-safe generic store: bodies keyed by resource, project and name. A store gives
+/// the reads and [`ObjectStore::begin`]; the single-object writes are one unit of work each.
 #[async_trait]
 pub trait ObjectStore: Send + Sync {
     async fn get_body(&self, r: &'static ApiResource, ns: &str, name: &str) -> StoreResult<String>;
@@ -41,30 +45,49 @@ pub trait ObjectStore: Send + Sync {
         r: &'static ApiResource,
         ns: Option<&str>,
     ) -> StoreResult<Listed<String>>;
+    /// Starts a unit of work acting as `actor`: a write transaction at the next revision.
+    async fn begin(&self, actor: &Actor) -> StoreResult<Box<dyn UnitOfWork>>;
+
     /// Stores a new object; `NoProject` if its project is missing, `AlreadyExists` if taken.
     async fn create_body(
         &self,
+        actor: &Actor,
         r: &'static ApiResource,
         ns: &str,
         name: &str,
         object: &mut dyn Stored,
-    ) -> StoreResult<()>;
+    ) -> StoreResult<()> {
+        let mut tx = self.begin(actor).await?;
+        tx.insert(r, ns, name, object).await?;
+        tx.commit().await
+    }
     /// Replaces an object if its stored resourceVersion is still `expected`; `Conflict` if not.
     async fn replace_body(
         &self,
+        actor: &Actor,
         r: &'static ApiResource,
         ns: &str,
         name: &str,
         expected: u64,
         object: &mut dyn Stored,
-    ) -> StoreResult<()>;
+    ) -> StoreResult<()> {
+        let mut tx = self.begin(actor).await?;
+        tx.update(r, ns, name, Some(expected), object).await?;
+        tx.commit().await
+    }
     /// Removes an object, answering its body as it was.
     async fn delete_body(
         &self,
+        actor: &Actor,
         r: &'static ApiResource,
         ns: &str,
         name: &str,
-    ) -> StoreResult<String>;
+    ) -> StoreResult<String> {
+        let mut tx = self.begin(actor).await?;
+        let body = tx.remove(r, ns, name).await?;
+        tx.commit().await?;
+        Ok(body)
+    }
 }
 
 /// The project key of a namespaced object, '' for a cluster-wide one.
@@ -105,12 +128,13 @@ pub trait Objects: ObjectStore {
     /// Stores a new object under its `metadata.name`, answering it with its resourceVersion.
     fn create<K: Kind>(
         &self,
+        actor: &Actor,
         ns: Option<&ProjectName>,
         mut object: K,
     ) -> impl Future<Output = StoreResult<K>> + Send {
         async move {
             let name = object.name().to_owned();
-            self.create_body(&K::RESOURCE, key(ns), &name, &mut object)
+            self.create_body(actor, &K::RESOURCE, key(ns), &name, &mut object)
                 .await?;
             Ok(object)
         }
@@ -119,13 +143,14 @@ pub trait Objects: ObjectStore {
     /// Replaces object `name` if it is still at `expected`.
     fn replace<K: Kind>(
         &self,
+        actor: &Actor,
         ns: Option<&ProjectName>,
         name: &str,
         expected: u64,
         mut object: K,
     ) -> impl Future<Output = StoreResult<K>> + Send {
         async move {
-            self.replace_body(&K::RESOURCE, key(ns), name, expected, &mut object)
+            self.replace_body(actor, &K::RESOURCE, key(ns), name, expected, &mut object)
                 .await?;
             Ok(object)
         }
@@ -134,11 +159,12 @@ pub trait Objects: ObjectStore {
     /// Removes object `name`, answering it as it was.
     fn delete<K: Kind>(
         &self,
+        actor: &Actor,
         ns: Option<&ProjectName>,
         name: &str,
     ) -> impl Future<Output = StoreResult<K>> + Send {
         async move {
-            let body = self.delete_body(&K::RESOURCE, key(ns), name).await?;
+            let body = self.delete_body(actor, &K::RESOURCE, key(ns), name).await?;
             Ok(serde_json::from_str(&body)?)
         }
     }
@@ -147,14 +173,14 @@ pub trait Objects: ObjectStore {
 impl<S: ObjectStore + ?Sized> Objects for S {}
 
 /// `Some(ns)` for the audit log, none for a cluster-wide object.
-fn audit_ns(ns: &str) -> Option<&str> {
+pub(super) fn audit_ns(ns: &str) -> Option<&str> {
     (!ns.is_empty()).then_some(ns)
 }
 
 impl SqliteStore {
     /// The stored resourceVersion and body, inside a transaction.
     pub(super) async fn row_in(
-        tx: &mut Transaction<'static, Sqlite>,
+        tx: &mut SqliteConnection,
         r: &'static ApiResource,
         ns: &str,
         name: &str,
@@ -166,13 +192,13 @@ impl SqliteStore {
         .bind(r.plural)
         .bind(ns)
         .bind(name)
-        .fetch_optional(&mut **tx)
+        .fetch_optional(&mut *tx)
         .await?)
     }
 
     /// Inserts a new object at `revision` and records it in the audit log.
     pub(super) async fn insert_in(
-        tx: &mut Transaction<'static, Sqlite>,
+        tx: &mut SqliteTx,
         revision: i64,
         r: &'static ApiResource,
         ns: &str,
@@ -208,7 +234,7 @@ impl SqliteStore {
 
     /// Replaces an object at `expected` with `object` at `revision`; answers the old body.
     pub(super) async fn update_in(
-        tx: &mut Transaction<'static, Sqlite>,
+        tx: &mut SqliteTx,
         revision: i64,
         r: &'static ApiResource,
         ns: &str,
@@ -240,7 +266,7 @@ impl SqliteStore {
 
     /// Removes an object and records it; answers its body as it was.
     pub(super) async fn remove_in(
-        tx: &mut Transaction<'static, Sqlite>,
+        tx: &mut SqliteTx,
         r: &'static ApiResource,
         ns: &str,
         name: &str,
@@ -262,7 +288,7 @@ impl SqliteStore {
     /// Every body of a resource inside a transaction (`ns` or every project), by project
     /// and name.
     pub(super) async fn bodies_in(
-        tx: &mut Transaction<'static, Sqlite>,
+        tx: &mut SqliteConnection,
         r: &'static ApiResource,
         ns: Option<&str>,
     ) -> StoreResult<Vec<(String, String)>> {
@@ -273,7 +299,7 @@ impl SqliteStore {
         .bind(r.plural)
         .bind(ns)
         .bind(ns)
-        .fetch_all(&mut **tx)
+        .fetch_all(&mut *tx)
         .await?)
     }
 }
@@ -309,40 +335,7 @@ impl ObjectStore for SqliteStore {
         })
     }
 
-    async fn create_body(
-        &self,
-        r: &'static ApiResource,
-        ns: &str,
-        name: &str,
-        object: &mut dyn Stored,
-    ) -> StoreResult<()> {
-        let (mut tx, revision) = self.begin_write().await?;
-        Self::insert_in(&mut tx, revision, r, ns, name, object).await?;
-        self.commit(tx).await
-    }
-
-    async fn replace_body(
-        &self,
-        r: &'static ApiResource,
-        ns: &str,
-        name: &str,
-        expected: u64,
-        object: &mut dyn Stored,
-    ) -> StoreResult<()> {
-        let (mut tx, revision) = self.begin_write().await?;
-        Self::update_in(&mut tx, revision, r, ns, name, Some(expected), object).await?;
-        self.commit(tx).await
-    }
-
-    async fn delete_body(
-        &self,
-        r: &'static ApiResource,
-        ns: &str,
-        name: &str,
-    ) -> StoreResult<String> {
-        let (mut tx, _) = self.begin_write().await?;
-        let body = Self::remove_in(&mut tx, r, ns, name).await?;
-        self.commit(tx).await?;
-        Ok(body)
+    async fn begin(&self, actor: &Actor) -> StoreResult<Box<dyn UnitOfWork>> {
+        Ok(Box::new(self.begin_write(actor).await?))
     }
 }

@@ -6,13 +6,18 @@
 //! 409 whichever replica wrote first, and the change log's ids follow the revisions.
 
 use async_trait::async_trait;
+use sqlx::Postgres;
 use sqlx::postgres::PgPool;
-use sqlx::{Postgres, Transaction};
-use tagstream_shared::user::{AuditEvent, TAGSTREAM_API_VERSION};
-use tagstream_shared::{Image, ImageStream, ObjectMeta, Project, ProjectName, StreamName, Time};
+use tagstream_shared::{Image, Project, ProjectName};
 
 use super::sqlite::{Change, decode_all, encode, on_constraint};
+use super::unit::{WriteTx, unit_of_work};
 use super::{Listed, Store, StoreError, StoreResult};
+use crate::audit::Actor;
+
+/// A unit of work on PostgreSQL.
+pub(super) type PgTx = WriteTx<Postgres>;
+unit_of_work!(PgStore, Postgres);
 use tagstream_shared::resources as kinds;
 
 #[derive(Debug, Clone)]
@@ -41,37 +46,26 @@ impl PgStore {
         &self.pool
     }
 
-    pub(super) async fn begin_write(&self) -> StoreResult<(Transaction<'static, Postgres>, i64)> {
+    /// Starts a write acting as `actor`. The row lock on the revision taken here is held to
+    /// commit: one writer at a time across replicas.
+    pub(super) async fn begin_write(&self, actor: &Actor) -> StoreResult<PgTx> {
         let mut tx = self.pool.begin().await?;
-        // The row lock taken here is held to commit: one writer at a time across replicas.
         let revision: i64 = sqlx::query_scalar(
             "UPDATE revision SET value = value + 1 WHERE id = 1 RETURNING value",
         )
         .fetch_one(&mut *tx)
         .await?;
-        Ok((tx, revision))
+        Ok(WriteTx::new(tx, revision, actor, &self.changed))
+    }
+
+    /// Commits a write and wakes every watch.
+    pub(super) async fn commit(&self, tx: PgTx) -> StoreResult<()> {
+        tx.finish().await
     }
 
     /// Records a change in the audit log inside the transaction that makes it.
-    pub(super) async fn record(
-        tx: &mut Transaction<'static, Postgres>,
-        change: Change<'_>,
-    ) -> StoreResult<()> {
-        let event = AuditEvent {
-            kind: AuditEvent::KIND.into(),
-            api_version: TAGSTREAM_API_VERSION.into(),
-            metadata: ObjectMeta {
-                creation_timestamp: Some(Time::now()),
-                ..ObjectMeta::default()
-            },
-            user: crate::audit::actor(),
-            verb: change.verb.into(),
-            resource: change.resource.to_string(),
-            namespace: change.namespace.map(str::to_owned),
-            name: change.name.to_owned(),
-            resource_version_before: change.before.map(|v| v.to_string()),
-            resource_version_after: change.after.map(|v| v.to_string()),
-        };
+    pub(super) async fn record(tx: &mut PgTx, change: Change<'_>) -> StoreResult<()> {
+        let event = change.audit_event(&tx.actor);
         sqlx::query("INSERT INTO audit_events (namespace, body) VALUES ($1, $2)")
             .bind(change.namespace)
             .bind(serde_json::to_string(&event)?)
@@ -137,11 +131,13 @@ impl Store for PgStore {
 
     async fn create_project(
         &self,
+        actor: &Actor,
         name: &ProjectName,
         mut project: Project,
         admin: Option<tagstream_shared::user::RoleBinding>,
     ) -> StoreResult<Project> {
-        let (mut tx, revision) = self.begin_write().await?;
+        let mut tx = self.begin_write(actor).await?;
+        let revision = tx.revision;
         let body = encode(&mut project, revision)?;
         sqlx::query(
             "INSERT INTO projects (name, resource_version, body, created_revision) \
@@ -176,8 +172,8 @@ impl Store for PgStore {
         Ok(project)
     }
 
-    async fn delete_project(&self, name: &ProjectName) -> StoreResult<Project> {
-        let (mut tx, _) = self.begin_write().await?;
+    async fn delete_project(&self, actor: &Actor, name: &ProjectName) -> StoreResult<Project> {
+        let mut tx = self.begin_write(actor).await?;
         let row: Option<(String, i64)> =
             sqlx::query_as("DELETE FROM projects WHERE name = $1 RETURNING body, resource_version")
                 .bind(name.as_str())
@@ -204,44 +200,5 @@ impl Store for PgStore {
         .await?;
         self.commit(tx).await?;
         Ok(project)
-    }
-
-    async fn create_image_stream(
-        &self,
-        ns: &ProjectName,
-        name: &StreamName,
-        mut stream: ImageStream,
-    ) -> StoreResult<ImageStream> {
-        let (mut tx, revision) = self.begin_write().await?;
-        let (r, ns) = (&kinds::IMAGESTREAMS, ns.as_str());
-        Self::insert_in(&mut tx, revision, r, ns, name.as_str(), &mut stream).await?;
-        Self::enqueue_tag_moves(&mut tx, ns, None, &stream).await?;
-        self.commit(tx).await?;
-        Ok(stream)
-    }
-
-    async fn update_image_stream(
-        &self,
-        ns: &ProjectName,
-        name: &StreamName,
-        expected: u64,
-        mut stream: ImageStream,
-    ) -> StoreResult<ImageStream> {
-        let (mut tx, revision) = self.begin_write().await?;
-        let (r, ns) = (&kinds::IMAGESTREAMS, ns.as_str());
-        let old = Self::update_in(
-            &mut tx,
-            revision,
-            r,
-            ns,
-            name.as_str(),
-            Some(expected),
-            &mut stream,
-        )
-        .await?;
-        let old: ImageStream = serde_json::from_str(&old)?;
-        Self::enqueue_tag_moves(&mut tx, ns, Some(&old), &stream).await?;
-        self.commit(tx).await?;
-        Ok(stream)
     }
 }

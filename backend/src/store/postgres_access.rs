@@ -10,6 +10,7 @@ use super::access::{AccessStore, NewInvitation, Session, StoredToken};
 use super::postgres::PgStore;
 use super::sqlite::{Change, decode_all, on_constraint};
 use super::{StoreError, StoreResult};
+use crate::audit::Actor;
 
 use tagstream_shared::resources::{ROLEBINDINGS, TOKENS, USERS};
 
@@ -25,12 +26,14 @@ impl AccessStore for PgStore {
 
     async fn create_user(
         &self,
+        actor: &Actor,
         mut user: User,
         password_hash: Option<String>,
         invitation: Option<NewInvitation>,
     ) -> StoreResult<User> {
         let name = user.metadata.name().to_owned();
-        let (mut tx, revision) = self.begin_write().await?;
+        let mut tx = self.begin_write(actor).await?;
+        let revision = tx.revision;
         Self::insert_in(&mut tx, revision, &USERS, "", &name, &mut user).await?;
         let (invitation_hash, invitation_expires) = invitation.map(|i| (i.hash, i.expires)).unzip();
         sqlx::query(
@@ -50,8 +53,9 @@ impl AccessStore for PgStore {
         Ok(user)
     }
 
-    async fn delete_user(&self, name: &str) -> StoreResult<User> {
-        let (mut tx, revision) = self.begin_write().await?;
+    async fn delete_user(&self, actor: &Actor, name: &str) -> StoreResult<User> {
+        let mut tx = self.begin_write(actor).await?;
+        let revision = tx.revision;
         let user = serde_json::from_str(&Self::remove_in(&mut tx, &USERS, "", name).await?)?;
         for table in ["credentials", "tokens", "sessions"] {
             sqlx::query(&format!("DELETE FROM {table} WHERE \"user\" = $1"))
@@ -76,7 +80,8 @@ impl AccessStore for PgStore {
     }
 
     async fn set_password(&self, name: &str, hash: String, keep: Option<&str>) -> StoreResult<()> {
-        let (mut tx, _) = self.begin_write().await?;
+        // Not audited: credentials are no object of the log.
+        let mut tx = self.begin_write(&Actor::SERVER).await?;
         let done = sqlx::query(
             "UPDATE credentials SET password_hash = $1, invitation_hash = NULL, \
              invitation_expires = NULL WHERE \"user\" = $2",
@@ -118,7 +123,8 @@ impl AccessStore for PgStore {
         password_hash: String,
         now: i64,
     ) -> StoreResult<Option<String>> {
-        let (mut tx, _) = self.begin_write().await?;
+        // Not audited: credentials are no object of the log.
+        let mut tx = self.begin_write(&Actor::SERVER).await?;
         // The invitation is consumed by the same statement that sets the password: of two
         // concurrent uses, the second matches no row.
         let user: Option<String> = sqlx::query_scalar(
@@ -151,9 +157,16 @@ impl AccessStore for PgStore {
             .collect()
     }
 
-    async fn create_token(&self, user: &str, hash: &str, token: Token) -> StoreResult<Token> {
+    async fn create_token(
+        &self,
+        actor: &Actor,
+        user: &str,
+        hash: &str,
+        token: Token,
+    ) -> StoreResult<Token> {
         let id = token.metadata.name().to_owned();
-        let (mut tx, revision) = self.begin_write().await?;
+        let mut tx = self.begin_write(actor).await?;
+        let revision = tx.revision;
         sqlx::query(
             "INSERT INTO tokens (id, \"user\", hash, expires, project, body) VALUES ($1, $2, $3, $4, $5, $6)",
         )
@@ -190,8 +203,8 @@ impl AccessStore for PgStore {
         decode_all(bodies)
     }
 
-    async fn delete_token(&self, user: &str, id: &str) -> StoreResult<Token> {
-        let (mut tx, _) = self.begin_write().await?;
+    async fn delete_token(&self, actor: &Actor, user: &str, id: &str) -> StoreResult<Token> {
+        let mut tx = self.begin_write(actor).await?;
         let body: Option<String> =
             sqlx::query_scalar("DELETE FROM tokens WHERE \"user\" = $1 AND id = $2 RETURNING body")
                 .bind(user)

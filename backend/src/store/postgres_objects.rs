@@ -2,23 +2,21 @@
 //! SQLite (see `objects.rs`), in PostgreSQL's dialect.
 
 use async_trait::async_trait;
-use sqlx::{Postgres, Transaction};
+use sqlx::PgConnection;
 use tagstream_shared::object::ApiResource;
 
+use super::objects::audit_ns;
 use super::objects::{ObjectStore, Stored};
-use super::postgres::PgStore;
+use super::postgres::{PgStore, PgTx};
 use super::sqlite::Change;
+use super::unit::UnitOfWork;
 use super::{Listed, StoreError, StoreResult};
-
-/// `Some(ns)` for the audit log, none for a cluster-wide object.
-fn audit_ns(ns: &str) -> Option<&str> {
-    (!ns.is_empty()).then_some(ns)
-}
+use crate::audit::Actor;
 
 impl PgStore {
     /// The stored resourceVersion and body, inside a transaction.
     pub(super) async fn row_in(
-        tx: &mut Transaction<'static, Postgres>,
+        tx: &mut PgConnection,
         r: &'static ApiResource,
         ns: &str,
         name: &str,
@@ -30,13 +28,13 @@ impl PgStore {
         .bind(r.plural)
         .bind(ns)
         .bind(name)
-        .fetch_optional(&mut **tx)
+        .fetch_optional(&mut *tx)
         .await?)
     }
 
     /// Inserts a new object at `revision` and records it in the audit log.
     pub(super) async fn insert_in(
-        tx: &mut Transaction<'static, Postgres>,
+        tx: &mut PgTx,
         revision: i64,
         r: &'static ApiResource,
         ns: &str,
@@ -73,7 +71,7 @@ impl PgStore {
 
     /// Replaces an object at `expected` with `object` at `revision`; answers the old body.
     pub(super) async fn update_in(
-        tx: &mut Transaction<'static, Postgres>,
+        tx: &mut PgTx,
         revision: i64,
         r: &'static ApiResource,
         ns: &str,
@@ -105,7 +103,7 @@ impl PgStore {
 
     /// Removes an object and records it; answers its body as it was.
     pub(super) async fn remove_in(
-        tx: &mut Transaction<'static, Postgres>,
+        tx: &mut PgTx,
         r: &'static ApiResource,
         ns: &str,
         name: &str,
@@ -127,7 +125,7 @@ impl PgStore {
     /// Every body of a resource inside a transaction (`ns` or every project), by project
     /// and name.
     pub(super) async fn bodies_in(
-        tx: &mut Transaction<'static, Postgres>,
+        tx: &mut PgConnection,
         r: &'static ApiResource,
         ns: Option<&str>,
     ) -> StoreResult<Vec<(String, String)>> {
@@ -138,7 +136,7 @@ impl PgStore {
         .bind(r.plural)
         .bind(ns)
         .bind(ns)
-        .fetch_all(&mut **tx)
+        .fetch_all(&mut *tx)
         .await?)
     }
 }
@@ -174,40 +172,7 @@ impl ObjectStore for PgStore {
         })
     }
 
-    async fn create_body(
-        &self,
-        r: &'static ApiResource,
-        ns: &str,
-        name: &str,
-        object: &mut dyn Stored,
-    ) -> StoreResult<()> {
-        let (mut tx, revision) = self.begin_write().await?;
-        Self::insert_in(&mut tx, revision, r, ns, name, object).await?;
-        self.commit(tx).await
-    }
-
-    async fn replace_body(
-        &self,
-        r: &'static ApiResource,
-        ns: &str,
-        name: &str,
-        expected: u64,
-        object: &mut dyn Stored,
-    ) -> StoreResult<()> {
-        let (mut tx, revision) = self.begin_write().await?;
-        Self::update_in(&mut tx, revision, r, ns, name, Some(expected), object).await?;
-        self.commit(tx).await
-    }
-
-    async fn delete_body(
-        &self,
-        r: &'static ApiResource,
-        ns: &str,
-        name: &str,
-    ) -> StoreResult<String> {
-        let (mut tx, _) = self.begin_write().await?;
-        let body = Self::remove_in(&mut tx, r, ns, name).await?;
-        self.commit(tx).await?;
-        Ok(body)
+    async fn begin(&self, actor: &Actor) -> StoreResult<Box<dyn UnitOfWork>> {
+        Ok(Box::new(self.begin_write(actor).await?))
     }
 }

@@ -13,17 +13,20 @@ use super::objects::Objects;
 use super::postgres::PgStore;
 use super::sqlite::Change;
 use super::{StoreError, StoreResult, TemplateStore};
+use crate::audit::Actor;
 
 #[async_trait]
 impl TemplateStore for PgStore {
     async fn create_template_instance(
         &self,
+        actor: &Actor,
         ns: &ProjectName,
         name: &TemplateName,
         mut instance: TemplateInstance,
         streams: Vec<(StreamName, ImageStream)>,
     ) -> StoreResult<TemplateInstance> {
-        let (mut tx, revision) = self.begin_write().await?;
+        let mut tx = self.begin_write(actor).await?;
+        let revision = tx.revision;
         let ns = ns.as_str();
         Self::insert_in(
             &mut tx,
@@ -52,10 +55,11 @@ impl TemplateStore for PgStore {
 
     async fn delete_template_instance(
         &self,
+        actor: &Actor,
         ns: &ProjectName,
         name: &TemplateName,
     ) -> StoreResult<TemplateInstance> {
-        let (mut tx, _) = self.begin_write().await?;
+        let mut tx = self.begin_write(actor).await?;
         let ns = ns.as_str();
         let body = Self::remove_in(&mut tx, &kinds::TEMPLATEINSTANCES, ns, name.as_str()).await?;
         let instance: TemplateInstance = serde_json::from_str(&body)?;
@@ -96,11 +100,13 @@ impl TemplateStore for PgStore {
 
     async fn put_samples_config(
         &self,
+        actor: &Actor,
         expected: Option<u64>,
         mut config: SamplesConfig,
     ) -> StoreResult<SamplesConfig> {
         let r = &kinds::SAMPLES_CONFIGS;
-        let (mut tx, revision) = self.begin_write().await?;
+        let mut tx = self.begin_write(actor).await?;
+        let revision = tx.revision;
         let stored = Self::row_in(&mut tx, r, "", CONFIG_NAME).await?;
         if let Some(expected) = expected
             && stored.as_ref().and_then(|(v, _)| u64::try_from(*v).ok()) != Some(expected)

@@ -8,15 +8,17 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use serde::de::DeserializeOwned;
+use sqlx::Sqlite;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
-use sqlx::{Sqlite, Transaction};
 use tagstream_shared::user::{AuditEvent, TAGSTREAM_API_VERSION};
-use tagstream_shared::{Image, ImageStream, ObjectMeta, Project, ProjectName, StreamName, Time};
+use tagstream_shared::{Image, ObjectMeta, Project, ProjectName, Time};
 
 use super::objects::Stored;
+use super::unit::{WriteTx, unit_of_work};
 use super::{Listed, Store, StoreError, StoreResult};
+use crate::audit::Actor;
 use tagstream_shared::object::ApiResource;
 use tagstream_shared::resources as kinds;
 
@@ -28,6 +30,10 @@ pub struct SqliteStore {
 }
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// A unit of work on SQLite.
+pub(super) type SqliteTx = WriteTx<Sqlite>;
+unit_of_work!(SqliteStore, Sqlite);
 
 impl SqliteStore {
     /// Opens (creating if needed) the database file at `path` and brings its schema up to date.
@@ -55,36 +61,26 @@ impl SqliteStore {
         self.pool.close().await;
     }
 
-    pub(super) async fn begin_write(&self) -> StoreResult<(Transaction<'static, Sqlite>, i64)> {
+    /// Starts a write acting as `actor`: takes the next revision first, which also takes
+    /// SQLite's write lock before anything is read.
+    pub(super) async fn begin_write(&self, actor: &Actor) -> StoreResult<SqliteTx> {
         let mut tx = self.pool.begin().await?;
         let revision: i64 = sqlx::query_scalar(
             "UPDATE revision SET value = value + 1 WHERE id = 1 RETURNING value",
         )
         .fetch_one(&mut *tx)
         .await?;
-        Ok((tx, revision))
+        Ok(WriteTx::new(tx, revision, actor, &self.changed))
+    }
+
+    /// Commits a write and wakes every watch.
+    pub(super) async fn commit(&self, tx: SqliteTx) -> StoreResult<()> {
+        tx.finish().await
     }
 
     /// Records a change in the audit log inside the transaction that makes it.
-    pub(super) async fn record(
-        tx: &mut Transaction<'static, Sqlite>,
-        change: Change<'_>,
-    ) -> StoreResult<()> {
-        let event = AuditEvent {
-            kind: AuditEvent::KIND.into(),
-            api_version: TAGSTREAM_API_VERSION.into(),
-            metadata: ObjectMeta {
-                creation_timestamp: Some(Time::now()),
-                ..ObjectMeta::default()
-            },
-            user: crate::audit::actor(),
-            verb: change.verb.into(),
-            resource: change.resource.to_string(),
-            namespace: change.namespace.map(str::to_owned),
-            name: change.name.to_owned(),
-            resource_version_before: change.before.map(|v| v.to_string()),
-            resource_version_after: change.after.map(|v| v.to_string()),
-        };
+    pub(super) async fn record(tx: &mut SqliteTx, change: Change<'_>) -> StoreResult<()> {
+        let event = change.audit_event(&tx.actor);
         sqlx::query("INSERT INTO audit_events (namespace, body) VALUES (?, ?)")
             .bind(change.namespace)
             .bind(serde_json::to_string(&event)?)
@@ -114,6 +110,25 @@ pub(super) struct Change<'a> {
 }
 
 impl<'a> Change<'a> {
+    /// The audit log's entry for this change, made by `actor`.
+    pub fn audit_event(&self, actor: &Actor) -> AuditEvent {
+        AuditEvent {
+            kind: AuditEvent::KIND.into(),
+            api_version: TAGSTREAM_API_VERSION.into(),
+            metadata: ObjectMeta {
+                creation_timestamp: Some(Time::now()),
+                ..ObjectMeta::default()
+            },
+            user: actor.name().to_owned(),
+            verb: self.verb.into(),
+            resource: self.resource.to_string(),
+            namespace: self.namespace.map(str::to_owned),
+            name: self.name.to_owned(),
+            resource_version_before: self.before.map(|v| v.to_string()),
+            resource_version_after: self.after.map(|v| v.to_string()),
+        }
+    }
+
     pub fn create(
         resource: &'static ApiResource,
         namespace: Option<&'a str>,
@@ -248,11 +263,13 @@ impl Store for SqliteStore {
 
     async fn create_project(
         &self,
+        actor: &Actor,
         name: &ProjectName,
         mut project: Project,
         admin: Option<tagstream_shared::user::RoleBinding>,
     ) -> StoreResult<Project> {
-        let (mut tx, revision) = self.begin_write().await?;
+        let mut tx = self.begin_write(actor).await?;
+        let revision = tx.revision;
         let body = encode(&mut project, revision)?;
         sqlx::query(
             "INSERT INTO projects (name, resource_version, body, created_revision) \
@@ -287,8 +304,8 @@ impl Store for SqliteStore {
         Ok(project)
     }
 
-    async fn delete_project(&self, name: &ProjectName) -> StoreResult<Project> {
-        let (mut tx, _) = self.begin_write().await?;
+    async fn delete_project(&self, actor: &Actor, name: &ProjectName) -> StoreResult<Project> {
+        let mut tx = self.begin_write(actor).await?;
         let row: Option<(String, i64)> =
             sqlx::query_as("DELETE FROM projects WHERE name = ? RETURNING body, resource_version")
                 .bind(name.as_str())
@@ -315,45 +332,6 @@ impl Store for SqliteStore {
         .await?;
         self.commit(tx).await?;
         Ok(project)
-    }
-
-    async fn create_image_stream(
-        &self,
-        ns: &ProjectName,
-        name: &StreamName,
-        mut stream: ImageStream,
-    ) -> StoreResult<ImageStream> {
-        let (mut tx, revision) = self.begin_write().await?;
-        let (r, ns) = (&kinds::IMAGESTREAMS, ns.as_str());
-        Self::insert_in(&mut tx, revision, r, ns, name.as_str(), &mut stream).await?;
-        Self::enqueue_tag_moves(&mut tx, ns, None, &stream).await?;
-        self.commit(tx).await?;
-        Ok(stream)
-    }
-
-    async fn update_image_stream(
-        &self,
-        ns: &ProjectName,
-        name: &StreamName,
-        expected: u64,
-        mut stream: ImageStream,
-    ) -> StoreResult<ImageStream> {
-        let (mut tx, revision) = self.begin_write().await?;
-        let (r, ns) = (&kinds::IMAGESTREAMS, ns.as_str());
-        let old = Self::update_in(
-            &mut tx,
-            revision,
-            r,
-            ns,
-            name.as_str(),
-            Some(expected),
-            &mut stream,
-        )
-        .await?;
-        let old: ImageStream = serde_json::from_str(&old)?;
-        Self::enqueue_tag_moves(&mut tx, ns, Some(&old), &stream).await?;
-        self.commit(tx).await?;
-        Ok(stream)
     }
 }
 

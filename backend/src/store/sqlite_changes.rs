@@ -2,7 +2,6 @@
 //! write's transaction, and the wake-up sent after each commit.
 
 use async_trait::async_trait;
-use sqlx::{Sqlite, Transaction};
 use tagstream_shared::watch::WatchEventType;
 
 use super::changes::{ChangeRow, ChangeStore, Cursor};
@@ -12,13 +11,6 @@ use super::{StoreError, StoreResult};
 type Row = (i64, i64, String, String, Option<String>, String, String);
 
 impl SqliteStore {
-    /// Commits a write and wakes every watch.
-    pub(super) async fn commit(&self, tx: Transaction<'static, Sqlite>) -> StoreResult<()> {
-        tx.commit().await?;
-        self.changed.send_modify(|n| *n = n.wrapping_add(1));
-        Ok(())
-    }
-
     async fn floor(&self) -> StoreResult<u64> {
         let floor: i64 = sqlx::query_scalar("SELECT value FROM change_floor WHERE id = 1")
             .fetch_one(&self.pool)
@@ -178,7 +170,12 @@ mod tests {
         for i in 0..2300 {
             let name: ProjectName = format!("p{i}").parse().expect("valid");
             store
-                .create_project(&name, Project::new(name.as_str()), None)
+                .create_project(
+                    &crate::audit::Actor::SERVER,
+                    &name,
+                    Project::new(name.as_str()),
+                    None,
+                )
                 .await
                 .expect("created");
         }

@@ -11,7 +11,7 @@ use super::sqlite::SqliteStore;
 impl SqliteStore {
     /// Takes user `name` out of every team, inside the deleting transaction.
     pub(super) async fn forget_member(
-        tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+        tx: &mut super::sqlite::SqliteTx,
         revision: i64,
         name: &str,
     ) -> StoreResult<()> {
@@ -30,7 +30,7 @@ impl SqliteStore {
     /// Takes user `name` out of every RoleBinding, inside the deleting transaction; a binding
     /// left with no subject goes.
     pub(super) async fn forget_subject(
-        tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+        tx: &mut super::sqlite::SqliteTx,
         revision: i64,
         name: &str,
     ) -> StoreResult<()> {

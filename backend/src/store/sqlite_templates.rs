@@ -12,17 +12,20 @@ use tagstream_shared::{
 use super::objects::Objects;
 use super::sqlite::{Change, SqliteStore};
 use super::{StoreError, StoreResult, TemplateStore};
+use crate::audit::Actor;
 
 #[async_trait]
 impl TemplateStore for SqliteStore {
     async fn create_template_instance(
         &self,
+        actor: &Actor,
         ns: &ProjectName,
         name: &TemplateName,
         mut instance: TemplateInstance,
         streams: Vec<(StreamName, ImageStream)>,
     ) -> StoreResult<TemplateInstance> {
-        let (mut tx, revision) = self.begin_write().await?;
+        let mut tx = self.begin_write(actor).await?;
+        let revision = tx.revision;
         let ns = ns.as_str();
         Self::insert_in(
             &mut tx,
@@ -51,10 +54,11 @@ impl TemplateStore for SqliteStore {
 
     async fn delete_template_instance(
         &self,
+        actor: &Actor,
         ns: &ProjectName,
         name: &TemplateName,
     ) -> StoreResult<TemplateInstance> {
-        let (mut tx, _) = self.begin_write().await?;
+        let mut tx = self.begin_write(actor).await?;
         let ns = ns.as_str();
         let body = Self::remove_in(&mut tx, &kinds::TEMPLATEINSTANCES, ns, name.as_str()).await?;
         let instance: TemplateInstance = serde_json::from_str(&body)?;
@@ -95,11 +99,13 @@ impl TemplateStore for SqliteStore {
 
     async fn put_samples_config(
         &self,
+        actor: &Actor,
         expected: Option<u64>,
         mut config: SamplesConfig,
     ) -> StoreResult<SamplesConfig> {
         let r = &kinds::SAMPLES_CONFIGS;
-        let (mut tx, revision) = self.begin_write().await?;
+        let mut tx = self.begin_write(actor).await?;
+        let revision = tx.revision;
         let stored = Self::row_in(&mut tx, r, "", CONFIG_NAME).await?;
         if let Some(expected) = expected
             && stored.as_ref().and_then(|(v, _)| u64::try_from(*v).ok()) != Some(expected)

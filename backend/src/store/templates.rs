@@ -8,6 +8,7 @@ use tagstream_shared::{
 };
 
 use super::StoreResult;
+use crate::audit::Actor;
 
 #[async_trait]
 pub trait TemplateStore {
@@ -15,6 +16,7 @@ pub trait TemplateStore {
     /// `AlreadyExists` if the instance or any stream exists.
     async fn create_template_instance(
         &self,
+        actor: &Actor,
         ns: &ProjectName,
         name: &TemplateName,
         instance: TemplateInstance,
@@ -24,6 +26,7 @@ pub trait TemplateStore {
     /// created (those still carrying the uid it recorded).
     async fn delete_template_instance(
         &self,
+        actor: &Actor,
         ns: &ProjectName,
         name: &TemplateName,
     ) -> StoreResult<TemplateInstance>;
@@ -33,6 +36,7 @@ pub trait TemplateStore {
     /// Writes the samples config; with `expected`, only if its resourceVersion is still that.
     async fn put_samples_config(
         &self,
+        actor: &Actor,
         expected: Option<u64>,
         config: SamplesConfig,
     ) -> StoreResult<SamplesConfig>;

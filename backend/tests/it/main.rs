@@ -50,4 +50,5 @@ mod support;
 mod tagging;
 mod token;
 mod triggers;
+mod unit_of_work;
 mod watch;
