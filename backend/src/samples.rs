@@ -161,9 +161,7 @@ fn default_config() -> SamplesConfig {
 
 /// The stored config, or the default one.
 pub async fn current_config(state: &AppState) -> Result<SamplesConfig, StoreError> {
-    Ok(state
-        .store
-        .get_samples_config()
+    Ok(services::templates::samples_config(&*state.store)
         .await?
         .unwrap_or_else(default_config))
 }
@@ -226,7 +224,7 @@ pub async fn reconcile(
         written.metadata.creation_timestamp = Some(state.clock.now());
         written.metadata.uid = Some(uuid::Uuid::new_v4().to_string());
     }
-    Ok(state.store.put_samples_config(actor, None, written).await?)
+    Ok(services::templates::put_samples_config(&*state.store, actor, None, written).await?)
 }
 
 async fn manage(

@@ -4,6 +4,7 @@
 use crate::access::Need;
 use crate::api::routes::Routes;
 use crate::audit;
+use crate::services;
 use axum::Extension;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -106,10 +107,7 @@ async fn replace_samples_config(
     };
     let mut stored = samples::current_config(&state).await?;
     stored.spec = config.spec;
-    state
-        .store
-        .put_samples_config(&actor, expected, stored)
-        .await?;
+    services::templates::put_samples_config(&*state.store, &actor, expected, stored).await?;
     let applied = samples::reconcile(&state, &actor)
         .await
         .map_err(samples_error)?;

@@ -7,6 +7,7 @@
 use crate::access::Need;
 use crate::api::routes::Routes;
 use crate::audit;
+use crate::services;
 use crate::store::Objects as _;
 use axum::Extension;
 use axum::extract::State;
@@ -179,12 +180,17 @@ async fn create_template_instance(
         }
     }
     let stream_count = plan.streams.len();
-    let stored = state
-        .store
-        .create_template_instance(&actor, &ns, &name, plan.record, plan.streams)
-        .await
-        // All or nothing, answered about the instance (the streams were checked above).
-        .map_err(|e| ApiError::from(e.about(&TEMPLATEINSTANCES, name.as_str())))?;
+    let stored = services::templates::instantiate(
+        &*state.store,
+        &actor,
+        &ns,
+        &name,
+        plan.record,
+        plan.streams,
+    )
+    .await
+    // All or nothing, answered about the instance (the streams were checked above).
+    .map_err(|e| ApiError::from(e.about(&TEMPLATEINSTANCES, name.as_str())))?;
     // Its streams may have tags to import or to follow now.
     state.importer.wake();
     let mut answer = plan.answer;
@@ -212,10 +218,8 @@ async fn delete_template_instance(
     Names(TemplatePath(ns, name)): Names<TemplatePath>,
     accept: Accept,
 ) -> ApiResult<Response> {
-    let mut deleted = state
-        .store
-        .delete_template_instance(&actor, &ns, &name)
-        .await?;
+    let mut deleted =
+        services::templates::remove_instance(&*state.store, &actor, &ns, &name).await?;
     template_service::mask_generated(&mut deleted);
     tracing::info!(namespace = %ns, instance = %name, "template instance deleted");
     Ok(accept.respond(StatusCode::OK, &deleted))

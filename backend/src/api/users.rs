@@ -3,6 +3,7 @@
 //! stored hashed and never returned (a new token's secret once, in the answer that creates it).
 
 use crate::audit;
+use crate::services;
 use crate::store::Objects as _;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -225,8 +226,8 @@ async fn delete_user(
             "you cannot delete yourself: ask another cluster admin".into(),
         ));
     }
-    let user = state.store.delete_user(&actor, &name).await?;
-    // The store removed their team memberships and RoleBindings in the same transaction.
+    let user = services::users::delete(&*state.store, &actor, &name).await?;
+    // Their team memberships and RoleBindings went in the same unit of work.
     tracing::info!(user = %name, "user deleted");
     Ok(Json(user))
 }

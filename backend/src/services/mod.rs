@@ -6,3 +6,5 @@
 //! [`Actor`]: crate::audit::Actor
 
 pub mod streams;
+pub mod templates;
+pub mod users;

@@ -48,8 +48,6 @@ pub trait AccessStore: Send + Sync {
         password_hash: Option<String>,
         invitation: Option<NewInvitation>,
     ) -> StoreResult<User>;
-    /// Removes the user with their credentials, tokens and sessions.
-    async fn delete_user(&self, actor: &Actor, name: &str) -> StoreResult<User>;
     async fn password_hash(&self, name: &str) -> StoreResult<Option<String>>;
     /// Sets a password and closes any invitation; the user's sessions end, except the one
     /// whose hash is `keep` (the session that changed it).

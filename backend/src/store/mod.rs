@@ -10,21 +10,16 @@ mod objects;
 mod postgres;
 mod postgres_access;
 mod postgres_changes;
-mod postgres_forget;
 mod postgres_objects;
 mod postgres_open;
 mod postgres_registry_events;
-mod postgres_templates;
 mod postgres_triggers;
 mod registry_events;
 mod sqlite;
 mod sqlite_access;
 mod sqlite_changes;
-mod sqlite_forget;
 mod sqlite_registry_events;
-mod sqlite_templates;
 mod sqlite_triggers;
-mod templates;
 mod triggers;
 mod unit;
 
@@ -42,7 +37,6 @@ pub use postgres::PgStore;
 pub use postgres_open::DatabaseSettings;
 pub use registry_events::RegistryEventStore;
 pub use sqlite::SqliteStore;
-pub use templates::TemplateStore;
 pub use triggers::{Attempt, DELIVERIES_RESOURCE, DueDelivery, TriggerStore};
 pub use unit::UnitOfWork;
 
@@ -124,7 +118,6 @@ pub struct Listed<T> {
 #[async_trait]
 pub trait Store:
     ObjectStore
-    + TemplateStore
     + AccessStore
     + ChangeStore
     + TriggerStore

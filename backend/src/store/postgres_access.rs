@@ -7,12 +7,25 @@ use tagstream_shared::ProjectName;
 use tagstream_shared::user::{AuditEvent, RoleBinding, Token, User};
 
 use super::access::{AccessStore, NewInvitation, Session, StoredToken};
-use super::postgres::PgStore;
+use super::postgres::{PgStore, PgTx};
 use super::sqlite::{Change, decode_all, on_constraint};
 use super::{StoreError, StoreResult};
 use crate::audit::Actor;
 
 use tagstream_shared::resources::{ROLEBINDINGS, TOKENS, USERS};
+
+impl PgStore {
+    /// Removes a user's credentials, tokens and sessions, inside the unit deleting them.
+    pub(super) async fn forget_credentials(tx: &mut PgTx, name: &str) -> StoreResult<()> {
+        for table in ["credentials", "tokens", "sessions"] {
+            sqlx::query(&format!("DELETE FROM {table} WHERE \"user\" = $1"))
+                .bind(name)
+                .execute(&mut **tx)
+                .await?;
+        }
+        Ok(())
+    }
+}
 
 #[async_trait]
 impl AccessStore for PgStore {
@@ -49,23 +62,6 @@ impl AccessStore for PgStore {
         .bind(invitation_expires)
         .execute(&mut *tx)
         .await?;
-        self.commit(tx).await?;
-        Ok(user)
-    }
-
-    async fn delete_user(&self, actor: &Actor, name: &str) -> StoreResult<User> {
-        let mut tx = self.begin_write(actor).await?;
-        let revision = tx.revision;
-        let user = serde_json::from_str(&Self::remove_in(&mut tx, &USERS, "", name).await?)?;
-        for table in ["credentials", "tokens", "sessions"] {
-            sqlx::query(&format!("DELETE FROM {table} WHERE \"user\" = $1"))
-                .bind(name)
-                .execute(&mut *tx)
-                .await?;
-        }
-        // In the same transaction: a new user of the same name must not inherit any of it.
-        Self::forget_member(&mut tx, revision, name).await?;
-        Self::forget_subject(&mut tx, revision, name).await?;
         self.commit(tx).await?;
         Ok(user)
     }

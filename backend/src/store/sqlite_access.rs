@@ -7,11 +7,24 @@ use tagstream_shared::ProjectName;
 use tagstream_shared::user::{AuditEvent, RoleBinding, Token, User};
 
 use super::access::{AccessStore, NewInvitation, Session, StoredToken};
-use super::sqlite::{Change, SqliteStore, decode_all, on_constraint};
+use super::sqlite::{Change, SqliteStore, SqliteTx, decode_all, on_constraint};
 use super::{StoreError, StoreResult};
 use crate::audit::Actor;
 
 use tagstream_shared::resources::{ROLEBINDINGS, TOKENS, USERS};
+
+impl SqliteStore {
+    /// Removes a user's credentials, tokens and sessions, inside the unit deleting them.
+    pub(super) async fn forget_credentials(tx: &mut SqliteTx, name: &str) -> StoreResult<()> {
+        for table in ["credentials", "tokens", "sessions"] {
+            sqlx::query(&format!("DELETE FROM {table} WHERE user = ?"))
+                .bind(name)
+                .execute(&mut **tx)
+                .await?;
+        }
+        Ok(())
+    }
+}
 
 #[async_trait]
 impl AccessStore for SqliteStore {
@@ -48,23 +61,6 @@ impl AccessStore for SqliteStore {
         .bind(invitation_expires)
         .execute(&mut *tx)
         .await?;
-        self.commit(tx).await?;
-        Ok(user)
-    }
-
-    async fn delete_user(&self, actor: &Actor, name: &str) -> StoreResult<User> {
-        let mut tx = self.begin_write(actor).await?;
-        let revision = tx.revision;
-        let user = serde_json::from_str(&Self::remove_in(&mut tx, &USERS, "", name).await?)?;
-        for table in ["credentials", "tokens", "sessions"] {
-            sqlx::query(&format!("DELETE FROM {table} WHERE user = ?"))
-                .bind(name)
-                .execute(&mut *tx)
-                .await?;
-        }
-        // In the same transaction: a new user of the same name must not inherit any of it.
-        Self::forget_member(&mut tx, revision, name).await?;
-        Self::forget_subject(&mut tx, revision, name).await?;
         self.commit(tx).await?;
         Ok(user)
     }

@@ -61,6 +61,8 @@ pub trait UnitOfWork: Send {
         ns: &str,
         name: &str,
     ) -> StoreResult<String>;
+    /// Removes the credentials, tokens and sessions of user `name`.
+    async fn forget_credentials(&mut self, name: &str) -> StoreResult<()>;
     /// Adds an event to its project's events page.
     async fn insert_event(&mut self, event: &Event) -> StoreResult<()>;
     /// Queues one webhook delivery of project `ns`, due at `now`, and logs it for watches.
@@ -199,6 +201,10 @@ macro_rules! unit_of_work {
                 name: &str,
             ) -> $crate::store::StoreResult<String> {
                 <$store>::remove_in(self, r, ns, name).await
+            }
+
+            async fn forget_credentials(&mut self, name: &str) -> $crate::store::StoreResult<()> {
+                <$store>::forget_credentials(self, name).await
             }
 
             async fn insert_event(
