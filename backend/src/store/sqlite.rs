@@ -6,21 +6,21 @@ use std::path::Path;
 use std::str::FromStr as _;
 use std::time::Duration;
 
-use async_trait::async_trait;
 use serde::de::DeserializeOwned;
 use sqlx::Sqlite;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 use tagstream_shared::user::{AuditEvent, TAGSTREAM_API_VERSION};
-use tagstream_shared::{Image, ObjectMeta, Project, ProjectName, Time};
+use tagstream_shared::{ObjectMeta, Time};
 
 use super::objects::Stored;
+use super::sql::store_sql;
+use super::sql_more::more_sql;
 use super::unit::{WriteTx, unit_of_work};
-use super::{Listed, Store, StoreError, StoreResult};
+use super::{StoreError, StoreResult};
 use crate::audit::Actor;
 use tagstream_shared::object::ApiResource;
-use tagstream_shared::resources as kinds;
 
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
@@ -34,6 +34,8 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 /// A unit of work on SQLite.
 pub(super) type SqliteTx = WriteTx<Sqlite>;
 unit_of_work!(SqliteStore, Sqlite);
+store_sql!(SqliteStore, Sqlite, sqlx::SqliteConnection);
+more_sql!(SqliteStore, Sqlite);
 
 impl SqliteStore {
     /// Opens (creating if needed) the database file at `path` and brings its schema up to date.
@@ -56,37 +58,22 @@ impl SqliteStore {
         })
     }
 
+    /// A statement in SQLite's dialect: as written, `GREATEST` being SQLite's `max`.
+    fn sql(sql: &str) -> std::borrow::Cow<'_, str> {
+        if sql.contains("GREATEST(") {
+            return std::borrow::Cow::Owned(sql.replace("GREATEST(", "max("));
+        }
+        std::borrow::Cow::Borrowed(sql)
+    }
+
+    /// True when the sides differ, NULL counting as a value.
+    const IS_NOT: &str = "IS NOT";
+    /// The column rows were inserted by.
+    const INSERTION_ORDER: &str = "rowid";
+
     /// Closes every connection, checkpointing the WAL.
     pub async fn close(&self) {
         self.pool.close().await;
-    }
-
-    /// Starts a write acting as `actor`: takes the next revision first, which also takes
-    /// SQLite's write lock before anything is read.
-    pub(super) async fn begin_write(&self, actor: &Actor) -> StoreResult<SqliteTx> {
-        let mut tx = self.pool.begin().await?;
-        let revision: i64 = sqlx::query_scalar(
-            "UPDATE revision SET value = value + 1 WHERE id = 1 RETURNING value",
-        )
-        .fetch_one(&mut *tx)
-        .await?;
-        Ok(WriteTx::new(tx, revision, actor, &self.changed))
-    }
-
-    /// Commits a write and wakes every watch.
-    pub(super) async fn commit(&self, tx: SqliteTx) -> StoreResult<()> {
-        tx.finish().await
-    }
-
-    /// Records a change in the audit log inside the transaction that makes it.
-    pub(super) async fn record(tx: &mut SqliteTx, change: Change<'_>) -> StoreResult<()> {
-        let event = change.audit_event(&tx.actor);
-        sqlx::query("INSERT INTO audit_events (namespace, body) VALUES (?, ?)")
-            .bind(change.namespace)
-            .bind(serde_json::to_string(&event)?)
-            .execute(&mut **tx)
-            .await?;
-        Ok(())
     }
 
     async fn revision(&self) -> StoreResult<u64> {
@@ -213,126 +200,6 @@ pub(super) fn decode_all<T: DeserializeOwned>(bodies: Vec<String>) -> StoreResul
         .iter()
         .map(|b| serde_json::from_str(b).map_err(StoreError::from))
         .collect()
-}
-
-#[async_trait]
-impl Store for SqliteStore {
-    async fn get_image(&self, digest: &str) -> StoreResult<Option<Image>> {
-        let body: Option<String> = sqlx::query_scalar("SELECT body FROM images WHERE digest = ?")
-            .bind(digest)
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(body.map(|b| serde_json::from_str(&b)).transpose()?)
-    }
-
-    async fn put_image(&self, image: &Image) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO images (digest, body) VALUES (?, ?) ON CONFLICT (digest) DO NOTHING",
-        )
-        .bind(image.digest())
-        .bind(serde_json::to_string(image)?)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
-    async fn list_projects(&self) -> StoreResult<Listed<Project>> {
-        let mut tx = self.pool.begin().await?;
-        let revision: i64 = sqlx::query_scalar("SELECT value FROM revision WHERE id = 1")
-            .fetch_one(&mut *tx)
-            .await?;
-        let bodies: Vec<String> = sqlx::query_scalar("SELECT body FROM projects ORDER BY name")
-            .fetch_all(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(Listed {
-            items: decode_all(bodies)?,
-            resource_version: u64::try_from(revision).unwrap_or_default(),
-        })
-    }
-
-    async fn get_project(&self, name: &ProjectName) -> StoreResult<Project> {
-        let body: Option<String> = sqlx::query_scalar("SELECT body FROM projects WHERE name = ?")
-            .bind(name.as_str())
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(serde_json::from_str(&body.ok_or_else(|| {
-            StoreError::not_found(&kinds::PROJECTS, name.as_str())
-        })?)?)
-    }
-
-    async fn create_project(
-        &self,
-        actor: &Actor,
-        name: &ProjectName,
-        mut project: Project,
-        admin: Option<tagstream_shared::user::RoleBinding>,
-    ) -> StoreResult<Project> {
-        let mut tx = self.begin_write(actor).await?;
-        let revision = tx.revision;
-        let body = encode(&mut project, revision)?;
-        sqlx::query(
-            "INSERT INTO projects (name, resource_version, body, created_revision) \
-             VALUES (?, ?, ?, ?)",
-        )
-        .bind(name.as_str())
-        .bind(revision)
-        .bind(body)
-        .bind(revision)
-        .execute(&mut *tx)
-        .await
-        .map_err(on_constraint(&kinds::PROJECTS, None, name.as_str()))?;
-        Self::record(
-            &mut tx,
-            Change::create(&kinds::PROJECTS, None, name.as_str(), revision),
-        )
-        .await?;
-        if let Some(mut binding) = admin {
-            let binding_name = binding.metadata.name().to_owned();
-            binding.metadata.namespace = Some(name.to_string());
-            Self::insert_in(
-                &mut tx,
-                revision,
-                &kinds::ROLEBINDINGS,
-                name.as_str(),
-                &binding_name,
-                &mut binding,
-            )
-            .await?;
-        }
-        self.commit(tx).await?;
-        Ok(project)
-    }
-
-    async fn delete_project(&self, actor: &Actor, name: &ProjectName) -> StoreResult<Project> {
-        let mut tx = self.begin_write(actor).await?;
-        let row: Option<(String, i64)> =
-            sqlx::query_as("DELETE FROM projects WHERE name = ? RETURNING body, resource_version")
-                .bind(name.as_str())
-                .fetch_optional(&mut *tx)
-                .await?;
-        let (body, before) =
-            row.ok_or_else(|| StoreError::not_found(&kinds::PROJECTS, name.as_str()))?;
-        let project = serde_json::from_str(&body)?;
-        // Its history stays with it, not with the name: its events go, and its audit rows stay
-        // in the cluster-wide log only (the body keeps the namespace; the column that a
-        // project's log is read by is cleared), so a new project of the same name starts empty.
-        sqlx::query("DELETE FROM events WHERE namespace = ?")
-            .bind(name.as_str())
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("UPDATE audit_events SET namespace = NULL WHERE namespace = ?")
-            .bind(name.as_str())
-            .execute(&mut *tx)
-            .await?;
-        Self::record(
-            &mut tx,
-            Change::delete(&kinds::PROJECTS, None, name.as_str(), Some(before)),
-        )
-        .await?;
-        self.commit(tx).await?;
-        Ok(project)
-    }
 }
 
 impl SqliteStore {
