@@ -164,11 +164,7 @@ async fn prepare_alone(state: &AppState, bootstrap_token: Option<&str>) -> Resul
     crate::api::bootstrap_admin(state, bootstrap_token)
         .await
         .map_err(|e| StartError::Bootstrap(e.to_string()))?;
-    let applied = crate::audit::acting_as(
-        crate::audit::SAMPLES.into(),
-        crate::samples::reconcile(state),
-    )
-    .await?;
+    let applied = crate::samples::reconcile(state, &crate::audit::Actor::SAMPLES).await?;
     tracing::info!(
         namespace = %state.config.samples.namespace,
         state = applied.spec.management_state.as_str(),

@@ -1,12 +1,9 @@
 //! Who is acting: the authenticated caller for a request, or the server's own accounts for its
-//! background work. The store reads it when it records a change in the audit log, in the same
-//! transaction as the change.
+//! background work. An [`Actor`] is passed explicitly to every write that records who made it
+//! (the audit log, the events page, what a tag move is called): a task-local would be silently
+//! lost by a `tokio::spawn`, and the log would then name the server instead of the caller.
 
-use std::future::Future;
-
-tokio::task_local! {
-    static ACTOR: String;
-}
+use std::borrow::Cow;
 
 /// The account the import worker acts as.
 pub const IMPORTER: &str = "system:serviceaccount:tagstream:importer";
@@ -15,14 +12,41 @@ pub const SAMPLES: &str = "system:serviceaccount:tagstream:samples";
 /// Anything else the server does on its own.
 pub const SERVER: &str = "system:tagstream";
 
-/// Runs `f` acting as `actor`.
-pub async fn acting_as<F: Future>(actor: String, f: F) -> F::Output {
-    ACTOR.scope(actor, f).await
+/// Who makes a change, by the name the audit log and the events page show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor(Cow<'static, str>);
+
+impl Actor {
+    /// The import worker.
+    pub const IMPORTER: Self = Self(Cow::Borrowed(IMPORTER));
+    /// The samples being applied.
+    pub const SAMPLES: Self = Self(Cow::Borrowed(SAMPLES));
+    /// The server on its own (sending webhooks, start-up work).
+    pub const SERVER: Self = Self(Cow::Borrowed(SERVER));
+
+    /// An account by name: a signed-in user, `system:anonymous`, a service account.
+    pub fn named(name: impl Into<String>) -> Self {
+        Self(Cow::Owned(name.into()))
+    }
+
+    pub fn name(&self) -> &str {
+        &self.0
+    }
+
+    /// Whether this is the import worker (its tag moves read "Imported").
+    pub fn is_importer(&self) -> bool {
+        self.0 == IMPORTER
+    }
 }
 
-/// Who is acting now.
-pub fn actor() -> String {
-    ACTOR
-        .try_with(Clone::clone)
-        .unwrap_or_else(|_| SERVER.to_owned())
+impl std::fmt::Display for Actor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<&crate::auth::Caller> for Actor {
+    fn from(caller: &crate::auth::Caller) -> Self {
+        Self::named(caller.name())
+    }
 }

@@ -17,6 +17,7 @@ pub mod integrated;
 pub mod registry;
 pub mod samples;
 pub mod service;
+pub mod services;
 pub mod source_access;
 pub mod static_files;
 pub mod store;

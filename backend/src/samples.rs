@@ -22,6 +22,7 @@ use tagstream_shared::{
 use crate::app::AppState;
 use crate::source_access::{Actor, authorize_sources};
 use crate::store::StoreError;
+use crate::{audit, services};
 
 /// The samples' version: the server's.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -160,9 +161,7 @@ fn default_config() -> SamplesConfig {
 
 /// The stored config, or the default one.
 pub async fn current_config(state: &AppState) -> Result<SamplesConfig, StoreError> {
-    Ok(state
-        .store
-        .get_samples_config()
+    Ok(services::templates::samples_config(&*state.store)
         .await?
         .unwrap_or_else(default_config))
 }
@@ -191,7 +190,10 @@ fn same_template(stored: &Template, desired: &Template) -> bool {
 
 /// Applies the stored config to the samples namespace and records what was applied in its
 /// status. Runs at start and after every change to the config.
-pub async fn reconcile(state: &AppState) -> Result<SamplesConfig, SamplesError> {
+pub async fn reconcile(
+    state: &AppState,
+    actor: &audit::Actor,
+) -> Result<SamplesConfig, SamplesError> {
     let config = current_config(state).await?;
     let ns: ProjectName = state
         .config
@@ -201,8 +203,8 @@ pub async fn reconcile(state: &AppState) -> Result<SamplesConfig, SamplesError> 
         .map_err(|_| SamplesError::Name("[samples] namespace"))?;
     let spec = &config.spec;
     match spec.management_state {
-        ManagementState::Managed => manage(state, &ns, &config).await?,
-        ManagementState::Removed => remove(state, &ns, &config).await?,
+        ManagementState::Managed => manage(state, actor, &ns, &config).await?,
+        ManagementState::Removed => remove(state, actor, &ns, &config).await?,
         ManagementState::Unmanaged => {}
     }
     let mut written = config.clone();
@@ -222,11 +224,12 @@ pub async fn reconcile(state: &AppState) -> Result<SamplesConfig, SamplesError> 
         written.metadata.creation_timestamp = Some(state.clock.now());
         written.metadata.uid = Some(uuid::Uuid::new_v4().to_string());
     }
-    Ok(state.store.put_samples_config(None, written).await?)
+    Ok(services::templates::put_samples_config(&*state.store, actor, None, written).await?)
 }
 
 async fn manage(
     state: &AppState,
+    actor: &audit::Actor,
     ns: &ProjectName,
     config: &SamplesConfig,
 ) -> Result<(), SamplesError> {
@@ -239,7 +242,7 @@ async fn manage(
                 ns.as_str(),
                 state.clock.now(),
             );
-            match store.create_project(ns, project, None).await {
+            match store.create_project(actor, ns, project, None).await {
                 Ok(_) | Err(StoreError::AlreadyExists { .. }) => {}
                 Err(e) => return Err(e.into()),
             }
@@ -265,11 +268,11 @@ async fn manage(
                 authorize_sources(state, Actor::Server, ns.as_str(), &mut stream, None)
                     .await
                     .map_err(|e| SamplesError::Source(name.to_string(), e))?;
-                store.create_image_stream(ns, &name, stream).await?;
+                services::streams::create(&**store, actor, ns, &name, stream).await?;
                 tracing::info!(namespace = %ns, stream = %name, "sample image stream created");
             }
             Ok(stored) if !same_stream(&stored, &desired) => {
-                put_back_stream(state, ns, &name, &desired, stored).await?;
+                put_back_stream(state, actor, ns, &name, &desired, stored).await?;
             }
             Ok(_) => {}
             Err(e) => return Err(e.into()),
@@ -289,7 +292,7 @@ async fn manage(
                 let mut template = desired;
                 let uid = uuid::Uuid::new_v4().to_string();
                 template.prepare_create(Some(ns.as_str()), uid, now);
-                store.create::<Template>(Some(ns), template).await?;
+                store.create::<Template>(actor, Some(ns), template).await?;
                 tracing::info!(namespace = %ns, template = %name, "sample template created");
             }
             Ok(stored) if !same_template(&stored, &desired) => {
@@ -302,7 +305,7 @@ async fn manage(
                 let mut new = desired;
                 new.prepare_update(&stored);
                 store
-                    .replace::<Template>(Some(ns), name.as_ref(), expected, new)
+                    .replace::<Template>(actor, Some(ns), name.as_ref(), expected, new)
                     .await?;
                 tracing::info!(namespace = %ns, template = %name, "sample template put back as shipped");
             }
@@ -318,6 +321,7 @@ async fn manage(
 /// failing the change of config that asked for this (the worker's write is only status).
 async fn put_back_stream(
     state: &AppState,
+    actor: &audit::Actor,
     ns: &ProjectName,
     name: &StreamName,
     desired: &ImageStream,
@@ -336,11 +340,7 @@ async fn put_back_stream(
         authorize_sources(state, Actor::Server, ns.as_str(), &mut new, Some(&stored))
             .await
             .map_err(|e| SamplesError::Source(name.to_string(), e))?;
-        match state
-            .store
-            .update_image_stream(ns, name, expected, new)
-            .await
-        {
+        match services::streams::replace(&*state.store, actor, ns, name, expected, new).await {
             Ok(_) => {
                 tracing::info!(namespace = %ns, stream = %name, "sample image stream put back as shipped");
                 return Ok(());
@@ -367,6 +367,7 @@ async fn put_back_stream(
 
 async fn remove(
     state: &AppState,
+    actor: &audit::Actor,
     ns: &ProjectName,
     config: &SamplesConfig,
 ) -> Result<(), SamplesError> {
@@ -382,7 +383,10 @@ async fn remove(
         }
         match store.get::<ImageStream>(Some(ns), name.as_ref()).await {
             Ok(stored) if is_managed(&stored.metadata) => {
-                match store.delete::<ImageStream>(Some(ns), name.as_ref()).await {
+                match store
+                    .delete::<ImageStream>(actor, Some(ns), name.as_ref())
+                    .await
+                {
                     Ok(_) | Err(StoreError::NotFound { .. }) => {}
                     Err(e) => return Err(e.into()),
                 }
@@ -403,7 +407,10 @@ async fn remove(
         }
         match store.get::<Template>(Some(ns), name.as_ref()).await {
             Ok(stored) if is_managed(&stored.metadata) => {
-                match store.delete::<Template>(Some(ns), name.as_ref()).await {
+                match store
+                    .delete::<Template>(actor, Some(ns), name.as_ref())
+                    .await
+                {
                     Ok(_) | Err(StoreError::NotFound { .. }) => {}
                     Err(e) => return Err(e.into()),
                 }

@@ -2,7 +2,9 @@
 //! Every signed-in user may read them (to pick a team on the access page); cluster admins
 //! change them.
 
+use crate::audit;
 use crate::store::Objects as _;
+use axum::Extension;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -87,6 +89,7 @@ async fn get_group(
 
 async fn create_group(
     State(state): State<AppState>,
+    Extension(actor): Extension<audit::Actor>,
     Body(group): Body<Group>,
 ) -> ApiResult<(StatusCode, Json<Group>)> {
     let errors = validate(&group);
@@ -103,12 +106,13 @@ async fn create_group(
         annotations: group.metadata.annotations,
         ..ObjectMeta::default()
     };
-    let created = state.store.create::<Group>(None, group).await?;
+    let created = state.store.create::<Group>(&actor, None, group).await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
 
 async fn replace_group(
     State(state): State<AppState>,
+    Extension(actor): Extension<audit::Actor>,
     Path(name): Path<String>,
     Body(group): Body<Group>,
 ) -> ApiResult<Json<Group>> {
@@ -133,15 +137,19 @@ async fn replace_group(
     group.metadata.creation_timestamp = current.metadata.creation_timestamp;
     let updated = state
         .store
-        .replace::<Group>(None, name.as_ref(), expected, group)
+        .replace::<Group>(&actor, None, name.as_ref(), expected, group)
         .await?;
     Ok(Json(updated))
 }
 
 async fn delete_group(
     State(state): State<AppState>,
+    Extension(actor): Extension<audit::Actor>,
     Path(name): Path<String>,
 ) -> ApiResult<Json<Group>> {
-    let group = state.store.delete::<Group>(None, name.as_ref()).await?;
+    let group = state
+        .store
+        .delete::<Group>(&actor, None, name.as_ref())
+        .await?;
     Ok(Json(group))
 }

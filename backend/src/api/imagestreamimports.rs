@@ -6,6 +6,7 @@
 use crate::access::Need;
 use crate::api::routes::Routes;
 use crate::store::Objects as _;
+use crate::{audit, services};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::{Extension, Json};
@@ -271,6 +272,7 @@ async fn save(
     name: &StreamName,
     outcomes: &[(Request, Result<Resolved, RegistryError>)],
 ) -> ApiResult<ImageStream> {
+    let actor = audit::Actor::from(caller);
     let now = state.clock.now();
     for _ in 0..10 {
         let existing = match state
@@ -360,12 +362,9 @@ async fn save(
                     .as_deref()
                     .and_then(|v| v.parse().ok())
                     .unwrap_or(0);
-                state
-                    .store
-                    .update_image_stream(ns, name, expected, stream)
-                    .await
+                services::streams::replace(&*state.store, &actor, ns, name, expected, stream).await
             }
-            None => state.store.create_image_stream(ns, name, stream).await,
+            None => services::streams::create(&*state.store, &actor, ns, name, stream).await,
         };
         match written {
             Ok(saved) => return Ok(saved),

@@ -21,6 +21,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::service;
 use crate::source_access::{Actor, authorize_sources};
 use crate::watch::{ListOptions, Scope, list_or_watch};
+use crate::{audit, services};
 use axum::response::Response;
 
 pub fn routes() -> Routes {
@@ -235,7 +236,8 @@ async fn create_image_stream(
         None,
     )
     .await?;
-    let created = state.store.create_image_stream(&ns, &name, stream).await?;
+    let created =
+        services::streams::create(&*state.store, &(&caller).into(), &ns, &name, stream).await?;
     tracing::info!(namespace = %ns, stream = %name, "image stream created");
     state.importer.wake();
     Ok((StatusCode::CREATED, Json(created)))
@@ -276,10 +278,8 @@ async fn write_update(
         Some(&old),
     )
     .await?;
-    let updated = state
-        .store
-        .update_image_stream(ns, name, expected, new)
-        .await?;
+    let updated =
+        services::streams::replace(&*state.store, &caller.into(), ns, name, expected, new).await?;
     state.importer.wake();
     Ok(updated)
 }
@@ -351,10 +351,9 @@ async fn replace_image_stream_status(
         .get::<ImageStream>(Some(&ns), name.as_ref())
         .await?;
     let new = service::stream_with_status(&old, stream.status);
-    let updated = state
-        .store
-        .update_image_stream(&ns, &name, expected, new)
-        .await?;
+    let actor = (&caller).into();
+    let updated =
+        services::streams::replace(&*state.store, &actor, &ns, &name, expected, new).await?;
     tracing::info!(namespace = %ns, stream = %name, "image stream status replaced");
     state.importer.wake();
     Ok(Json(updated))
@@ -362,11 +361,12 @@ async fn replace_image_stream_status(
 
 async fn delete_image_stream(
     State(state): State<AppState>,
+    Extension(actor): Extension<audit::Actor>,
     Names(StreamPath(ns, name)): Names<StreamPath>,
 ) -> ApiResult<Json<ImageStream>> {
     let deleted = state
         .store
-        .delete::<ImageStream>(Some(&ns), name.as_ref())
+        .delete::<ImageStream>(&actor, Some(&ns), name.as_ref())
         .await?;
     tracing::info!(namespace = %ns, stream = %name, "image stream deleted");
     Ok(Json(deleted))

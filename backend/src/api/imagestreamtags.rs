@@ -8,6 +8,7 @@ use crate::access::Need;
 use crate::api::routes::Routes;
 use crate::auth::Caller;
 use crate::store::Objects as _;
+use crate::{audit, services};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::{Extension, Json};
@@ -213,9 +214,7 @@ async fn write_tag(
                 authorize_sources(state, Actor::Caller(caller), ns.as_str(), &mut stream, None)
                     .await?;
                 apply_source(state, ns, &mut stream, &tag).await?;
-                state
-                    .store
-                    .create_image_stream(ns, &name.stream, stream)
+                services::streams::create(&*state.store, &caller.into(), ns, &name.stream, stream)
                     .await
                     .map(|s| (true, s))
             }
@@ -258,9 +257,8 @@ async fn write_tag(
                         .and_then(|v| v.parse().ok())
                         .unwrap_or(0)
                 });
-                state
-                    .store
-                    .update_image_stream(ns, &name.stream, expected, new)
+                let actor = caller.into();
+                services::streams::replace(&*state.store, &actor, ns, &name.stream, expected, new)
                     .await
                     .map(|s| (created, s))
             }
@@ -397,6 +395,7 @@ async fn replace_image_stream_tag(
 /// Removes the tag from the spec and its history from the status.
 async fn delete_image_stream_tag(
     State(state): State<AppState>,
+    Extension(actor): Extension<audit::Actor>,
     Names(StreamTagPath(ns, name)): Names<StreamTagPath>,
 ) -> ApiResult<Json<Status>> {
     let not_found = || ApiError::NotFound {
@@ -426,9 +425,7 @@ async fn delete_image_stream_tag(
             .as_deref()
             .and_then(|v| v.parse().ok())
             .unwrap_or(0);
-        match state
-            .store
-            .update_image_stream(&ns, &name.stream, expected, new)
+        match services::streams::replace(&*state.store, &actor, &ns, &name.stream, expected, new)
             .await
         {
             Ok(_) => {

@@ -22,11 +22,13 @@ use super::accept::Accept;
 use super::routes::Routes;
 use crate::access::Need;
 use crate::app::AppState;
+use crate::audit;
 use crate::body::{Body, BodyFormat, FromPath, Names, RawBody, decode, merge_patch, param};
 use crate::error::{ApiError, ApiResult};
 use crate::store::Objects as _;
 use crate::template_service::{expected_version, namespace_errors};
 use crate::watch::{ListOptions, Scope, list_or_watch};
+use axum::Extension;
 
 /// How often a merge patch without a resourceVersion is tried again when a write in between
 /// moved the object.
@@ -152,6 +154,7 @@ async fn list<K: Kind>(
 
 async fn create<K: Kind>(
     State(state): State<AppState>,
+    Extension(actor): Extension<audit::Actor>,
     Names(NsPath(ns)): Names<NsPath>,
     accept: Accept,
     Body(mut object): Body<K>,
@@ -164,7 +167,7 @@ async fn create<K: Kind>(
         .map_err(|e| ApiError::BadRequest(format!("invalid name: {e}")))?;
     let uid = uuid::Uuid::new_v4().to_string();
     object.prepare_create(Some(ns.as_str()), uid, state.clock.now());
-    let created = state.store.create(Some(&ns), object).await?;
+    let created = state.store.create(&actor, Some(&ns), object).await?;
     tracing::info!(namespace = %ns, kind = K::RESOURCE.kind, %name, "created");
     Ok(accept.respond(StatusCode::CREATED, &created))
 }
@@ -178,7 +181,12 @@ async fn get<K: Kind>(
 }
 
 /// Writes `object` over what the path names, at the resourceVersion it carries.
-async fn write<K: Kind>(state: &AppState, path: &ObjectPath<K>, mut object: K) -> ApiResult<K> {
+async fn write<K: Kind>(
+    state: &AppState,
+    actor: &audit::Actor,
+    path: &ObjectPath<K>,
+    mut object: K,
+) -> ApiResult<K> {
     let name = path.name.as_str();
     name_matches_url(&object, &path.name)?;
     invalid::<K>(name, object.validate())?;
@@ -188,7 +196,7 @@ async fn write<K: Kind>(state: &AppState, path: &ObjectPath<K>, mut object: K) -
     object.prepare_update(&old);
     let updated = state
         .store
-        .replace(Some(&path.ns), name, expected, object)
+        .replace(actor, Some(&path.ns), name, expected, object)
         .await?;
     tracing::info!(namespace = %path.ns, kind = K::RESOURCE.kind, name, "replaced");
     Ok(updated)
@@ -196,11 +204,12 @@ async fn write<K: Kind>(state: &AppState, path: &ObjectPath<K>, mut object: K) -
 
 async fn replace<K: Kind>(
     State(state): State<AppState>,
+    Extension(actor): Extension<audit::Actor>,
     Names(path): Names<ObjectPath<K>>,
     accept: Accept,
     Body(object): Body<K>,
 ) -> ApiResult<Response> {
-    let updated = write(&state, &path, object).await?;
+    let updated = write(&state, &actor, &path, object).await?;
     Ok(accept.respond(StatusCode::OK, &updated))
 }
 
@@ -208,6 +217,7 @@ async fn replace<K: Kind>(
 /// in between is merged over again rather than refused.
 async fn patch<K: Kind>(
     State(state): State<AppState>,
+    Extension(actor): Extension<audit::Actor>,
     Names(path): Names<ObjectPath<K>>,
     accept: Accept,
     patch: RawBody,
@@ -224,7 +234,7 @@ async fn patch<K: Kind>(
         let mut document =
             serde_json::to_value(&current).map_err(|e| ApiError::Internal(Box::new(e)))?;
         merge_patch(&mut document, &patch.value);
-        match write(&state, &path, decode::<K>(document)?).await {
+        match write(&state, &actor, &path, decode::<K>(document)?).await {
             Err(ApiError::Conflict { .. }) if !pinned => continue,
             result => return Ok(accept.respond(StatusCode::OK, &result?)),
         }
@@ -237,12 +247,13 @@ async fn patch<K: Kind>(
 
 async fn delete<K: Kind>(
     State(state): State<AppState>,
+    Extension(actor): Extension<audit::Actor>,
     Names(path): Names<ObjectPath<K>>,
     accept: Accept,
 ) -> ApiResult<Response> {
     let deleted: K = state
         .store
-        .delete(Some(&path.ns), path.name.as_str())
+        .delete(&actor, Some(&path.ns), path.name.as_str())
         .await?;
     tracing::info!(namespace = %path.ns, kind = K::RESOURCE.kind, name = %path.name, "deleted");
     Ok(accept.respond(StatusCode::OK, &deleted))

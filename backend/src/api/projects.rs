@@ -2,6 +2,7 @@
 
 use crate::access::Need;
 use crate::api::routes::Routes;
+use crate::audit;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::{Extension, Json};
@@ -78,6 +79,7 @@ async fn list_projects(
 /// The samples project's name is reserved.
 async fn create_project(
     State(state): State<AppState>,
+    Extension(actor): Extension<audit::Actor>,
     Extension(caller): Extension<Caller>,
     Body(project): Body<Project>,
 ) -> ApiResult<(StatusCode, Json<Project>)> {
@@ -106,6 +108,7 @@ async fn create_project(
     let created = state
         .store
         .create_project(
+            &actor,
             &name,
             project,
             Some(RoleBinding::new(
@@ -129,9 +132,10 @@ async fn get_project(
 
 async fn delete_project(
     State(state): State<AppState>,
+    Extension(actor): Extension<audit::Actor>,
     Names(ProjectPath(name)): Names<ProjectPath>,
 ) -> ApiResult<Json<Project>> {
-    let project = state.store.delete_project(&name).await?;
+    let project = state.store.delete_project(&actor, &name).await?;
     tracing::info!(project = %name, "project deleted with its streams");
     Ok(Json(project))
 }

@@ -3,6 +3,7 @@
 //! Kubernetes, nobody may grant a role with permissions they do not hold themselves, nor
 //! replace or delete a binding granting such a role.
 
+use crate::audit;
 use crate::store::Objects as _;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -168,6 +169,7 @@ async fn get_binding(
 
 async fn create_binding(
     State(state): State<AppState>,
+    Extension(actor): Extension<audit::Actor>,
     Extension(caller): Extension<Caller>,
     Path(ns): Path<String>,
     Body(mut binding): Body<RoleBinding>,
@@ -188,7 +190,7 @@ async fn create_binding(
     };
     let created = state
         .store
-        .create::<RoleBinding>(Some(&ns), binding)
+        .create::<RoleBinding>(&actor, Some(&ns), binding)
         .await?;
     tracing::info!(project = %ns, binding = %name, "role binding created");
     Ok((StatusCode::CREATED, Json(created)))
@@ -196,6 +198,7 @@ async fn create_binding(
 
 async fn replace_binding(
     State(state): State<AppState>,
+    Extension(actor): Extension<audit::Actor>,
     Extension(caller): Extension<Caller>,
     Path((ns, name)): Path<(String, String)>,
     Body(mut binding): Body<RoleBinding>,
@@ -225,13 +228,14 @@ async fn replace_binding(
     binding.metadata.creation_timestamp = current.metadata.creation_timestamp;
     let updated = state
         .store
-        .replace::<RoleBinding>(Some(&ns), name.as_ref(), expected, binding)
+        .replace::<RoleBinding>(&actor, Some(&ns), name.as_ref(), expected, binding)
         .await?;
     Ok(Json(updated))
 }
 
 async fn delete_binding(
     State(state): State<AppState>,
+    Extension(actor): Extension<audit::Actor>,
     Extension(caller): Extension<Caller>,
     Path((ns, name)): Path<(String, String)>,
 ) -> ApiResult<Json<RoleBinding>> {
@@ -243,7 +247,7 @@ async fn delete_binding(
     may_change(&state, &caller, &ns, &current).await?;
     let deleted = state
         .store
-        .delete::<RoleBinding>(Some(&ns), name.as_ref())
+        .delete::<RoleBinding>(&actor, Some(&ns), name.as_ref())
         .await?;
     Ok(Json(deleted))
 }

@@ -3,6 +3,9 @@
 
 use crate::access::Need;
 use crate::api::routes::Routes;
+use crate::audit;
+use crate::services;
+use axum::Extension;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -72,6 +75,7 @@ async fn get_samples_config(State(state): State<AppState>, accept: Accept) -> Ap
 /// Replaces the spec (the status is the server's) and applies it.
 async fn replace_samples_config(
     State(state): State<AppState>,
+    Extension(actor): Extension<audit::Actor>,
     accept: Accept,
     Body(config): Body<SamplesConfig>,
 ) -> ApiResult<Response> {
@@ -103,8 +107,10 @@ async fn replace_samples_config(
     };
     let mut stored = samples::current_config(&state).await?;
     stored.spec = config.spec;
-    state.store.put_samples_config(expected, stored).await?;
-    let applied = samples::reconcile(&state).await.map_err(samples_error)?;
+    services::templates::put_samples_config(&*state.store, &actor, expected, stored).await?;
+    let applied = samples::reconcile(&state, &actor)
+        .await
+        .map_err(samples_error)?;
     tracing::info!(
         state = applied.spec.management_state.as_str(),
         "samples config replaced"

@@ -6,6 +6,8 @@
 
 use crate::access::Need;
 use crate::api::routes::Routes;
+use crate::audit;
+use crate::services;
 use crate::store::Objects as _;
 use axum::Extension;
 use axum::extract::State;
@@ -106,6 +108,7 @@ async fn list_template_instances(
 
 async fn create_template_instance(
     State(state): State<AppState>,
+    Extension(actor): Extension<audit::Actor>,
     Extension(caller): Extension<Caller>,
     Names(NsPath(ns)): Names<NsPath>,
     accept: Accept,
@@ -177,12 +180,17 @@ async fn create_template_instance(
         }
     }
     let stream_count = plan.streams.len();
-    let stored = state
-        .store
-        .create_template_instance(&ns, &name, plan.record, plan.streams)
-        .await
-        // All or nothing, answered about the instance (the streams were checked above).
-        .map_err(|e| ApiError::from(e.about(&TEMPLATEINSTANCES, name.as_str())))?;
+    let stored = services::templates::instantiate(
+        &*state.store,
+        &actor,
+        &ns,
+        &name,
+        plan.record,
+        plan.streams,
+    )
+    .await
+    // All or nothing, answered about the instance (the streams were checked above).
+    .map_err(|e| ApiError::from(e.about(&TEMPLATEINSTANCES, name.as_str())))?;
     // Its streams may have tags to import or to follow now.
     state.importer.wake();
     let mut answer = plan.answer;
@@ -206,10 +214,12 @@ async fn get_template_instance(
 
 async fn delete_template_instance(
     State(state): State<AppState>,
+    Extension(actor): Extension<audit::Actor>,
     Names(TemplatePath(ns, name)): Names<TemplatePath>,
     accept: Accept,
 ) -> ApiResult<Response> {
-    let mut deleted = state.store.delete_template_instance(&ns, &name).await?;
+    let mut deleted =
+        services::templates::remove_instance(&*state.store, &actor, &ns, &name).await?;
     template_service::mask_generated(&mut deleted);
     tracing::info!(namespace = %ns, instance = %name, "template instance deleted");
     Ok(accept.respond(StatusCode::OK, &deleted))

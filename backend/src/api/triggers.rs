@@ -2,7 +2,9 @@
 //! stream (list and watch, create, get, replace, delete), each one's delivery log, and
 //! Redeliver. A secret is taken on create and replace and never answered.
 
+use crate::audit;
 use crate::store::Objects as _;
+use axum::Extension;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -141,6 +143,7 @@ async fn list_triggers(
 
 async fn create_trigger(
     State(state): State<AppState>,
+    Extension(actor): Extension<audit::Actor>,
     Names(NsPath(ns)): Names<NsPath>,
     Body(trigger): Body<Trigger>,
 ) -> ApiResult<(StatusCode, Json<Trigger>)> {
@@ -149,7 +152,7 @@ async fn create_trigger(
     let secret = trigger.spec.webhook.secret.clone().unwrap_or_default();
     let created = state
         .store
-        .create_trigger(&ns, stored(trigger, &ns, None), secret)
+        .create_trigger(&actor, &ns, stored(trigger, &ns, None), secret)
         .await?;
     tracing::info!(namespace = %ns, trigger = %name, "trigger created");
     Ok((StatusCode::CREATED, Json(created)))
@@ -168,6 +171,7 @@ async fn get_trigger(
 
 async fn replace_trigger(
     State(state): State<AppState>,
+    Extension(actor): Extension<audit::Actor>,
     Names(TriggerPath(ns, name)): Names<TriggerPath>,
     Body(trigger): Body<Trigger>,
 ) -> ApiResult<Json<Trigger>> {
@@ -196,6 +200,7 @@ async fn replace_trigger(
     let updated = state
         .store
         .update_trigger(
+            &actor,
             &ns,
             name.as_str(),
             expected,
@@ -209,9 +214,13 @@ async fn replace_trigger(
 
 async fn delete_trigger(
     State(state): State<AppState>,
+    Extension(actor): Extension<audit::Actor>,
     Names(TriggerPath(ns, name)): Names<TriggerPath>,
 ) -> ApiResult<Json<Trigger>> {
-    let deleted = state.store.delete_trigger(&ns, name.as_str()).await?;
+    let deleted = state
+        .store
+        .delete_trigger(&actor, &ns, name.as_str())
+        .await?;
     tracing::info!(namespace = %ns, trigger = %name, "trigger deleted");
     Ok(Json(deleted))
 }

@@ -2,6 +2,8 @@
 //! `/apis/user.openshift.io/v1/users/{name}/tokens[/{id}]`. Passwords and token secrets are
 //! stored hashed and never returned (a new token's secret once, in the answer that creates it).
 
+use crate::audit;
+use crate::services;
 use crate::store::Objects as _;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -109,6 +111,7 @@ async fn get_user(
 
 async fn create_user(
     State(state): State<AppState>,
+    Extension(actor): Extension<audit::Actor>,
     Body(body): Body<UserCreate>,
 ) -> ApiResult<(StatusCode, Json<UserCreated>)> {
     let name = body.user.metadata.name().to_owned();
@@ -160,6 +163,7 @@ async fn create_user(
     let created = state
         .store
         .create_user(
+            &actor,
             user,
             password_hash,
             invitation.as_deref().map(|token| NewInvitation {
@@ -180,6 +184,7 @@ async fn create_user(
 
 async fn replace_user(
     State(state): State<AppState>,
+    Extension(actor): Extension<audit::Actor>,
     Path(name): Path<String>,
     Body(body): Body<User>,
 ) -> ApiResult<Json<User>> {
@@ -197,7 +202,7 @@ async fn replace_user(
     user.metadata.annotations = body.metadata.annotations;
     let updated = state
         .store
-        .replace::<User>(None, name.as_ref(), expected, user)
+        .replace::<User>(&actor, None, name.as_ref(), expected, user)
         .await?;
     Ok(Json(with_groups(&state, updated).await?))
 }
@@ -212,6 +217,7 @@ pub fn expected_version(sent: Option<&str>, stored: &ObjectMeta) -> ApiResult<u6
 
 async fn delete_user(
     State(state): State<AppState>,
+    Extension(actor): Extension<audit::Actor>,
     Extension(caller): Extension<Caller>,
     Path(name): Path<String>,
 ) -> ApiResult<Json<User>> {
@@ -220,8 +226,8 @@ async fn delete_user(
             "you cannot delete yourself: ask another cluster admin".into(),
         ));
     }
-    let user = state.store.delete_user(&name).await?;
-    // The store removed their team memberships and RoleBindings in the same transaction.
+    let user = services::users::delete(&*state.store, &actor, &name).await?;
+    // Their team memberships and RoleBindings went in the same unit of work.
     tracing::info!(user = %name, "user deleted");
     Ok(Json(user))
 }
@@ -243,6 +249,7 @@ async fn list_tokens(
 
 async fn create_token(
     State(state): State<AppState>,
+    Extension(actor): Extension<audit::Actor>,
     Extension(caller): Extension<Caller>,
     Path(name): Path<String>,
     Body(body): Body<Token>,
@@ -288,7 +295,7 @@ async fn create_token(
     };
     let mut created = state
         .store
-        .create_token(&name, &hash_secret(&secret), token)
+        .create_token(&actor, &name, &hash_secret(&secret), token)
         .await?;
     tracing::info!(user = %name, token = %id, "API token created");
     created.token = Some(secret);
@@ -297,11 +304,12 @@ async fn create_token(
 
 async fn delete_token(
     State(state): State<AppState>,
+    Extension(actor): Extension<audit::Actor>,
     Extension(caller): Extension<Caller>,
     Path((name, id)): Path<(String, String)>,
 ) -> ApiResult<Json<Status>> {
     let name = target(&caller, &name);
-    state.store.delete_token(&name, &id).await?;
+    state.store.delete_token(&actor, &name, &id).await?;
     tracing::info!(user = %name, token = %id, "API token revoked");
     Ok(Json(Status::success()))
 }
@@ -312,6 +320,8 @@ pub async fn bootstrap(state: &AppState, token: Option<&str>) -> Result<(), ApiE
     if state.store.count_users().await? > 0 {
         return Ok(());
     }
+    // The server creates the first admin on its own.
+    let actor = audit::Actor::SERVER;
     let internal = |e: String| ApiError::Internal(e.into());
     let password = if token.is_none() {
         Some(random_hex(12).map_err(|e| internal(e.to_string()))?)
@@ -341,7 +351,7 @@ pub async fn bootstrap(state: &AppState, token: Option<&str>) -> Result<(), ApiE
         },
         ..User::default()
     };
-    state.store.create_user(user, phc, None).await?;
+    state.store.create_user(&actor, user, phc, None).await?;
     let group = tagstream_shared::user::Group {
         kind: tagstream_shared::user::Group::KIND.into(),
         api_version: USER_API_VERSION.into(),
@@ -355,7 +365,7 @@ pub async fn bootstrap(state: &AppState, token: Option<&str>) -> Result<(), ApiE
     };
     match state
         .store
-        .create::<tagstream_shared::user::Group>(None, group.clone())
+        .create::<tagstream_shared::user::Group>(&actor, None, group.clone())
         .await
     {
         Ok(_) => {}
@@ -370,6 +380,7 @@ pub async fn bootstrap(state: &AppState, token: Option<&str>) -> Result<(), ApiE
                 state
                     .store
                     .replace::<tagstream_shared::user::Group>(
+                        &actor,
                         None,
                         CLUSTER_ADMINS_GROUP.as_ref(),
                         expected,
@@ -398,7 +409,7 @@ pub async fn bootstrap(state: &AppState, token: Option<&str>) -> Result<(), ApiE
             };
             state
                 .store
-                .create_token("admin", &hash_secret(token), t)
+                .create_token(&actor, "admin", &hash_secret(token), t)
                 .await?;
             tracing::info!(
                 "first start: user admin (cluster admin) created with the bootstrap token"

@@ -115,7 +115,8 @@ fn is_api_path(path: &str) -> bool {
         || path.starts_with("/openapi/")
 }
 
-/// The middleware: authenticates API requests and runs them acting as the caller.
+/// The middleware: authenticates API requests and hands the handlers the caller and the
+/// [`Actor`](crate::audit::Actor) they write as.
 pub async fn authenticate(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     if !is_api_path(req.uri().path()) {
         return next.run(req).await;
@@ -136,10 +137,12 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
         Ok(caller) => caller,
         Err(e) => return e.into_response(),
     };
-    let actor = caller.name().to_owned();
+    // Who acts, for the handlers to pass to every write they make.
+    req.extensions_mut()
+        .insert(crate::audit::Actor::from(&caller));
     req.extensions_mut().insert(caller);
     req.extensions_mut().insert(state);
-    crate::audit::acting_as(actor, next.run(req)).await
+    next.run(req).await
 }
 
 async fn identify(

@@ -6,6 +6,8 @@ pub mod sources;
 pub mod status;
 mod worker;
 
+use crate::audit::Actor;
+use crate::services;
 use crate::store::Objects as _;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -172,10 +174,7 @@ impl Importer {
     /// Starts the background worker; it runs until `stop`.
     pub fn start(self: &Arc<Self>) {
         let me = self.clone();
-        tokio::spawn(crate::audit::acting_as(
-            crate::audit::IMPORTER.into(),
-            async move { worker::run(me).await },
-        ));
+        tokio::spawn(async move { worker::run(me).await });
     }
 
     fn interval(&self) -> Duration {
@@ -333,6 +332,7 @@ impl Importer {
     /// writes nothing when `change` reports no change. Answers the stream as stored.
     pub async fn update_stream(
         &self,
+        actor: &Actor,
         ns: &ProjectName,
         name: &StreamName,
         change: impl Fn(&mut ImageStream) -> bool,
@@ -353,10 +353,7 @@ impl Importer {
                 .as_deref()
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(0);
-            match self
-                .store
-                .update_image_stream(ns, name, expected, stream)
-                .await
+            match services::streams::replace(&*self.store, actor, ns, name, expected, stream).await
             {
                 Ok(saved) => return Ok(Some(saved)),
                 Err(StoreError::Conflict { .. }) => continue,

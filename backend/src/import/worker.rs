@@ -2,6 +2,7 @@
 //! another stream tag, re-checks scheduled tags when due and retries failed imports when their
 //! backoff has passed; then it sleeps until the next thing is due or it is woken.
 
+use crate::audit::Actor;
 use crate::store::Objects as _;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -319,7 +320,7 @@ impl Importer {
         }
         let limit = self.config.history_limit;
         let result = self
-            .update_stream(ns, name, |s| {
+            .update_stream(&Actor::IMPORTER, ns, name, |s| {
                 let mut changed = false;
                 for (tag, event, generation) in &moves {
                     changed |= record_image(
@@ -375,7 +376,7 @@ impl Importer {
             Ok(r) => {
                 let digest = r.image.digest().to_owned();
                 let spec = r.pull_spec.clone();
-                self.update_stream(&job.ns, &job.stream, |s| {
+                self.update_stream(&Actor::IMPORTER, &job.ns, &job.stream, |s| {
                     // Only if the tag still imports what was resolved.
                     let Some(tag) = s.spec_tag(&job.tag) else {
                         return false;
@@ -393,7 +394,7 @@ impl Importer {
                 // The condition says when the next try is: the backoff set below.
                 let wait = self.backoff(timers.failures + 1);
                 let (reason, message) = (e.reason(), failure_message(e, wait, now));
-                self.update_stream(&job.ns, &job.stream, |s| {
+                self.update_stream(&Actor::IMPORTER, &job.ns, &job.stream, |s| {
                     if s.spec_tag(&job.tag).is_none() {
                         return false;
                     }
@@ -475,14 +476,13 @@ mod tests {
         let ns: ProjectName = "demo".parse().expect("valid");
         let name: StreamName = "app".parse().expect("valid");
         store
-            .create_project(&ns, Project::new("demo"), None)
+            .create_project(&Actor::SERVER, &ns, Project::new("demo"), None)
             .await
             .expect("project");
         let mut stream = ImageStream::new("app");
         stream.spec.tags = vec![docker_tag("a"), docker_tag("b")];
         let stream = crate::service::stream_for_create(stream, "demo", Time::now());
-        store
-            .create_image_stream(&ns, &name, stream)
+        crate::services::streams::create(&*store, &Actor::SERVER, &ns, &name, stream)
             .await
             .expect("stream");
         importer.pass().await;
@@ -501,15 +501,14 @@ mod tests {
             .as_deref()
             .and_then(|v| v.parse().ok())
             .expect("a version");
-        store
-            .update_image_stream(&ns, &name, expected, new)
+        crate::services::streams::replace(&*store, &Actor::SERVER, &ns, &name, expected, new)
             .await
             .expect("updated");
         importer.pass().await;
         assert_eq!(importer.tracked_tags(), 1, "the removed tag's timers went");
 
         store
-            .delete::<ImageStream>(Some(&ns), name.as_ref())
+            .delete::<ImageStream>(&Actor::SERVER, Some(&ns), name.as_ref())
             .await
             .expect("deleted");
         importer.pass().await;

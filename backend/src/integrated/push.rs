@@ -3,6 +3,8 @@
 //! the same stream write as an import (so its events and webhook deliveries are recorded in that
 //! write's transaction). Each event id is applied once, however often it is delivered.
 
+use crate::audit::Actor;
+use crate::services;
 use tagstream_shared::{ImageStream, Time};
 
 use super::Integrated;
@@ -54,18 +56,11 @@ pub async fn apply(
     integrated: &Integrated,
     push: &Push,
 ) -> Result<Applied, PushError> {
-    let actor = push
-        .actor
-        .clone()
-        .unwrap_or_else(|| REGISTRY_ACCOUNT.to_owned());
-    crate::audit::acting_as(actor, apply_once(state, integrated, push)).await
-}
-
-async fn apply_once(
-    state: &AppState,
-    integrated: &Integrated,
-    push: &Push,
-) -> Result<Applied, PushError> {
+    let actor = Actor::named(
+        push.actor
+            .clone()
+            .unwrap_or_else(|| REGISTRY_ACCOUNT.to_owned()),
+    );
     let Some((ns, name)) = &push.target else {
         return Ok(Applied::Ignored);
     };
@@ -77,7 +72,7 @@ async fn apply_once(
     {
         return Ok(Applied::Duplicate);
     }
-    let result = move_tag(state, integrated, push, now).await;
+    let result = move_tag(state, &actor, integrated, push, now).await;
     if result.is_err() {
         // Not applied: a retry of this event must be able to.
         if let Err(e) = state.store.release_event(SOURCE, &push.id).await {
@@ -98,6 +93,7 @@ async fn apply_once(
 
 async fn move_tag(
     state: &AppState,
+    actor: &Actor,
     integrated: &Integrated,
     push: &Push,
     now: Time,
@@ -117,7 +113,7 @@ async fn move_tag(
                 ns.as_str(),
                 now,
             );
-            match state.store.create_image_stream(ns, name, stream).await {
+            match services::streams::create(&*state.store, actor, ns, name, stream).await {
                 Ok(_) | Err(StoreError::AlreadyExists { .. }) => {}
                 Err(StoreError::NoProject { .. }) => return Ok(Applied::Ignored),
                 Err(e) => return Err(e.into()),
@@ -133,7 +129,7 @@ async fn move_tag(
     let tag = push.tag.as_str();
     let moved = state
         .importer
-        .update_stream(ns, name, |s| {
+        .update_stream(actor, ns, name, |s| {
             let generation = s.metadata.generation.unwrap_or(1);
             record_image(s, tag, &push.digest, &spec, generation, now, limit)
         })

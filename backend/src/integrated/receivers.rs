@@ -6,6 +6,7 @@
 //! sent. Every tag of the project that imports the pushed `registry/repository:tag` is imported
 //! again at once, once per event however often it is delivered.
 
+use crate::audit::Actor;
 use std::path::Path;
 
 use hmac::{Hmac, Mac as _};
@@ -92,14 +93,7 @@ pub async fn apply(
     ns: &ProjectName,
     pushes: &[Pushed],
 ) -> Result<Received, ApiError> {
-    crate::audit::acting_as(RECEIVER_ACCOUNT.into(), apply_all(state, ns, pushes)).await
-}
-
-async fn apply_all(
-    state: &AppState,
-    ns: &ProjectName,
-    pushes: &[Pushed],
-) -> Result<Received, ApiError> {
+    let actor = Actor::named(RECEIVER_ACCOUNT);
     let source = format!("receiver:{ns}");
     let now = state.clock.now().timestamp();
     let mut out = Received::default();
@@ -112,7 +106,7 @@ async fn apply_all(
             out.duplicates += 1;
             continue;
         }
-        match reimport(state, ns, push).await {
+        match reimport(state, &actor, ns, push).await {
             Ok(n) => out.reimported += n,
             Err(e) => {
                 state.store.release_event(&source, &key).await?;
@@ -139,7 +133,12 @@ fn follows(from: &str, push: &Pushed) -> bool {
 
 /// Bumps the generation of each matching tag (as `oc import-image` does), which makes it
 /// pending for the import worker; answers how many.
-async fn reimport(state: &AppState, ns: &ProjectName, push: &Pushed) -> Result<usize, ApiError> {
+async fn reimport(
+    state: &AppState,
+    actor: &Actor,
+    ns: &ProjectName,
+    push: &Pushed,
+) -> Result<usize, ApiError> {
     let streams = state.store.list::<ImageStream>(Some(ns)).await?.items;
     let mut count = 0;
     for stream in streams {
@@ -165,7 +164,7 @@ async fn reimport(state: &AppState, ns: &ProjectName, push: &Pushed) -> Result<u
         };
         state
             .importer
-            .update_stream(ns, &name, |s| {
+            .update_stream(actor, ns, &name, |s| {
                 let generation = s.metadata.generation.unwrap_or(1) + 1;
                 let mut changed = false;
                 for t in &mut s.spec.tags {

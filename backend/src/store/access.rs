@@ -6,6 +6,7 @@ use tagstream_shared::ProjectName;
 use tagstream_shared::user::{AuditEvent, RoleBinding, Token, User};
 
 use super::StoreResult;
+use crate::audit::Actor;
 
 /// A token found by its hash.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,12 +43,11 @@ pub trait AccessStore: Send + Sync {
     /// Stores a new user with a password hash or an invitation.
     async fn create_user(
         &self,
+        actor: &Actor,
         user: User,
         password_hash: Option<String>,
         invitation: Option<NewInvitation>,
     ) -> StoreResult<User>;
-    /// Removes the user with their credentials, tokens and sessions.
-    async fn delete_user(&self, name: &str) -> StoreResult<User>;
     async fn password_hash(&self, name: &str) -> StoreResult<Option<String>>;
     /// Sets a password and closes any invitation; the user's sessions end, except the one
     /// whose hash is `keep` (the session that changed it).
@@ -68,9 +68,15 @@ pub trait AccessStore: Send + Sync {
     /// Every binding of every project (to list what a caller may see).
     async fn all_role_bindings(&self) -> StoreResult<Vec<(String, RoleBinding)>>;
 
-    async fn create_token(&self, user: &str, hash: &str, token: Token) -> StoreResult<Token>;
+    async fn create_token(
+        &self,
+        actor: &Actor,
+        user: &str,
+        hash: &str,
+        token: Token,
+    ) -> StoreResult<Token>;
     async fn list_tokens(&self, user: &str) -> StoreResult<Vec<Token>>;
-    async fn delete_token(&self, user: &str, id: &str) -> StoreResult<Token>;
+    async fn delete_token(&self, actor: &Actor, user: &str, id: &str) -> StoreResult<Token>;
     async fn token_by_hash(&self, hash: &str) -> StoreResult<Option<StoredToken>>;
 
     async fn create_session(&self, hash: &str, session: Session) -> StoreResult<()>;

@@ -9,28 +9,22 @@ mod checks;
 mod leases;
 mod objects;
 mod postgres;
-mod postgres_access;
-mod postgres_changes;
-mod postgres_forget;
-mod postgres_objects;
 mod postgres_open;
-mod postgres_registry_events;
-mod postgres_templates;
 mod postgres_triggers;
 mod registry_events;
+mod sql;
+mod sql_more;
 mod sqlite;
-mod sqlite_access;
 mod sqlite_changes;
-mod sqlite_forget;
-mod sqlite_registry_events;
-mod sqlite_templates;
 mod sqlite_triggers;
-mod templates;
 mod triggers;
+mod unit;
 
 use async_trait::async_trait;
 use tagstream_shared::object::ApiResource;
-use tagstream_shared::{Image, ImageStream, Project, ProjectName, StreamName};
+use tagstream_shared::{Image, Project, ProjectName};
+
+use crate::audit::Actor;
 
 pub use access::{AccessStore, NewInvitation, Session, StoredToken};
 pub use changes::{ChangeRow, ChangeStore, Cursor};
@@ -41,8 +35,8 @@ pub use postgres::PgStore;
 pub use postgres_open::DatabaseSettings;
 pub use registry_events::RegistryEventStore;
 pub use sqlite::SqliteStore;
-pub use templates::TemplateStore;
 pub use triggers::{Attempt, DELIVERIES_RESOURCE, DueDelivery, TriggerStore};
+pub use unit::UnitOfWork;
 
 /// What went wrong in the store. The outcomes a caller answers (missing, taken, stale) name
 /// the resource and object, so `?` gives the right `Status` without mapping by hand.
@@ -122,7 +116,6 @@ pub struct Listed<T> {
 #[async_trait]
 pub trait Store:
     ObjectStore
-    + TemplateStore
     + AccessStore
     + ChangeStore
     + TriggerStore
@@ -139,28 +132,13 @@ pub trait Store:
     /// transaction; `AlreadyExists` if the name is taken.
     async fn create_project(
         &self,
+        actor: &Actor,
         name: &ProjectName,
         project: Project,
         admin: Option<tagstream_shared::user::RoleBinding>,
     ) -> StoreResult<Project>;
     /// Removes a project and every stream in it, answering the project as it was.
-    async fn delete_project(&self, name: &ProjectName) -> StoreResult<Project>;
-
-    /// Stores a new stream; `NoProject` if the project is missing, `AlreadyExists` if taken.
-    async fn create_image_stream(
-        &self,
-        ns: &ProjectName,
-        name: &StreamName,
-        stream: ImageStream,
-    ) -> StoreResult<ImageStream>;
-    /// Replaces a stream if its stored resourceVersion is still `expected`; `Conflict` if not.
-    async fn update_image_stream(
-        &self,
-        ns: &ProjectName,
-        name: &StreamName,
-        expected: u64,
-        stream: ImageStream,
-    ) -> StoreResult<ImageStream>;
+    async fn delete_project(&self, actor: &Actor, name: &ProjectName) -> StoreResult<Project>;
 
     /// The image with this digest, if an import has stored it.
     async fn get_image(&self, digest: &str) -> StoreResult<Option<Image>>;

@@ -7,12 +7,12 @@
 //! the typed calls (`store.get::<Template>(...)`) are inherent on `dyn Store`.
 
 use async_trait::async_trait;
-use sqlx::{Sqlite, Transaction};
 use tagstream_shared::ProjectName;
 use tagstream_shared::object::{ApiResource, Kind};
 
-use super::sqlite::{Change, SqliteStore};
-use super::{Listed, StoreError, StoreResult};
+use super::unit::UnitOfWork;
+use super::{Listed, StoreResult};
+use crate::audit::Actor;
 
 /// An object the store can version and write: every [`Kind`] is one.
 pub trait Stored: Send + Sync {
@@ -30,7 +30,8 @@ impl<K: Kind> Stored for K {
     }
 }
 
-/// The object-safe generic store: bodies keyed by resource, project and name.
+/// The object-safe generic store: bodies keyed by resource, project and name. A store gives
+/// the reads and [`ObjectStore::begin`]; the single-object writes are one unit of work each.
 #[async_trait]
 pub trait ObjectStore: Send + Sync {
     async fn get_body(&self, r: &'static ApiResource, ns: &str, name: &str) -> StoreResult<String>;
@@ -41,30 +42,49 @@ pub trait ObjectStore: Send + Sync {
         r: &'static ApiResource,
         ns: Option<&str>,
     ) -> StoreResult<Listed<String>>;
+    /// Starts a unit of work acting as `actor`: a write transaction at the next revision.
+    async fn begin(&self, actor: &Actor) -> StoreResult<Box<dyn UnitOfWork>>;
+
     /// Stores a new object; `NoProject` if its project is missing, `AlreadyExists` if taken.
     async fn create_body(
         &self,
+        actor: &Actor,
         r: &'static ApiResource,
         ns: &str,
         name: &str,
         object: &mut dyn Stored,
-    ) -> StoreResult<()>;
+    ) -> StoreResult<()> {
+        let mut tx = self.begin(actor).await?;
+        tx.insert(r, ns, name, object).await?;
+        tx.commit().await
+    }
     /// Replaces an object if its stored resourceVersion is still `expected`; `Conflict` if not.
     async fn replace_body(
         &self,
+        actor: &Actor,
         r: &'static ApiResource,
         ns: &str,
         name: &str,
         expected: u64,
         object: &mut dyn Stored,
-    ) -> StoreResult<()>;
+    ) -> StoreResult<()> {
+        let mut tx = self.begin(actor).await?;
+        tx.update(r, ns, name, Some(expected), object).await?;
+        tx.commit().await
+    }
     /// Removes an object, answering its body as it was.
     async fn delete_body(
         &self,
+        actor: &Actor,
         r: &'static ApiResource,
         ns: &str,
         name: &str,
-    ) -> StoreResult<String>;
+    ) -> StoreResult<String> {
+        let mut tx = self.begin(actor).await?;
+        let body = tx.remove(r, ns, name).await?;
+        tx.commit().await?;
+        Ok(body)
+    }
 }
 
 /// The project key of a namespaced object, '' for a cluster-wide one.
@@ -105,12 +125,13 @@ pub trait Objects: ObjectStore {
     /// Stores a new object under its `metadata.name`, answering it with its resourceVersion.
     fn create<K: Kind>(
         &self,
+        actor: &Actor,
         ns: Option<&ProjectName>,
         mut object: K,
     ) -> impl Future<Output = StoreResult<K>> + Send {
         async move {
             let name = object.name().to_owned();
-            self.create_body(&K::RESOURCE, key(ns), &name, &mut object)
+            self.create_body(actor, &K::RESOURCE, key(ns), &name, &mut object)
                 .await?;
             Ok(object)
         }
@@ -119,13 +140,14 @@ pub trait Objects: ObjectStore {
     /// Replaces object `name` if it is still at `expected`.
     fn replace<K: Kind>(
         &self,
+        actor: &Actor,
         ns: Option<&ProjectName>,
         name: &str,
         expected: u64,
         mut object: K,
     ) -> impl Future<Output = StoreResult<K>> + Send {
         async move {
-            self.replace_body(&K::RESOURCE, key(ns), name, expected, &mut object)
+            self.replace_body(actor, &K::RESOURCE, key(ns), name, expected, &mut object)
                 .await?;
             Ok(object)
         }
@@ -134,11 +156,12 @@ pub trait Objects: ObjectStore {
     /// Removes object `name`, answering it as it was.
     fn delete<K: Kind>(
         &self,
+        actor: &Actor,
         ns: Option<&ProjectName>,
         name: &str,
     ) -> impl Future<Output = StoreResult<K>> + Send {
         async move {
-            let body = self.delete_body(&K::RESOURCE, key(ns), name).await?;
+            let body = self.delete_body(actor, &K::RESOURCE, key(ns), name).await?;
             Ok(serde_json::from_str(&body)?)
         }
     }
@@ -147,202 +170,6 @@ pub trait Objects: ObjectStore {
 impl<S: ObjectStore + ?Sized> Objects for S {}
 
 /// `Some(ns)` for the audit log, none for a cluster-wide object.
-fn audit_ns(ns: &str) -> Option<&str> {
+pub(super) fn audit_ns(ns: &str) -> Option<&str> {
     (!ns.is_empty()).then_some(ns)
-}
-
-impl SqliteStore {
-    /// The stored resourceVersion and body, inside a transaction.
-    pub(super) async fn row_in(
-        tx: &mut Transaction<'static, Sqlite>,
-        r: &'static ApiResource,
-        ns: &str,
-        name: &str,
-    ) -> StoreResult<Option<(i64, String)>> {
-        Ok(sqlx::query_as(
-            "SELECT resource_version, body FROM objects \
-             WHERE resource = ? AND namespace = ? AND name = ?",
-        )
-        .bind(r.plural)
-        .bind(ns)
-        .bind(name)
-        .fetch_optional(&mut **tx)
-        .await?)
-    }
-
-    /// Inserts a new object at `revision` and records it in the audit log.
-    pub(super) async fn insert_in(
-        tx: &mut Transaction<'static, Sqlite>,
-        revision: i64,
-        r: &'static ApiResource,
-        ns: &str,
-        name: &str,
-        object: &mut dyn Stored,
-    ) -> StoreResult<()> {
-        if r.is_namespaced() {
-            let project: Option<i64> = sqlx::query_scalar("SELECT 1 FROM projects WHERE name = ?")
-                .bind(ns)
-                .fetch_optional(&mut **tx)
-                .await?;
-            if project.is_none() {
-                return Err(StoreError::NoProject {
-                    name: ns.to_owned(),
-                });
-            }
-        }
-        object.set_resource_version(revision);
-        sqlx::query(
-            "INSERT INTO objects (resource, namespace, name, resource_version, body) \
-             VALUES (?, ?, ?, ?, ?)",
-        )
-        .bind(r.plural)
-        .bind(ns)
-        .bind(name)
-        .bind(revision)
-        .bind(object.encode()?)
-        .execute(&mut **tx)
-        .await
-        .map_err(super::sqlite::on_constraint(r, audit_ns(ns), name))?;
-        Self::record(tx, Change::create(r, audit_ns(ns), name, revision)).await
-    }
-
-    /// Replaces an object at `expected` with `object` at `revision`; answers the old body.
-    pub(super) async fn update_in(
-        tx: &mut Transaction<'static, Sqlite>,
-        revision: i64,
-        r: &'static ApiResource,
-        ns: &str,
-        name: &str,
-        expected: Option<u64>,
-        object: &mut dyn Stored,
-    ) -> StoreResult<String> {
-        let (before, old) = Self::row_in(tx, r, ns, name)
-            .await?
-            .ok_or_else(|| StoreError::not_found(r, name))?;
-        if expected.is_some_and(|e| u64::try_from(before).ok() != Some(e)) {
-            return Err(StoreError::conflict(r, name));
-        }
-        object.set_resource_version(revision);
-        sqlx::query(
-            "UPDATE objects SET resource_version = ?, body = ? \
-             WHERE resource = ? AND namespace = ? AND name = ?",
-        )
-        .bind(revision)
-        .bind(object.encode()?)
-        .bind(r.plural)
-        .bind(ns)
-        .bind(name)
-        .execute(&mut **tx)
-        .await?;
-        Self::record(tx, Change::update(r, audit_ns(ns), name, before, revision)).await?;
-        Ok(old)
-    }
-
-    /// Removes an object and records it; answers its body as it was.
-    pub(super) async fn remove_in(
-        tx: &mut Transaction<'static, Sqlite>,
-        r: &'static ApiResource,
-        ns: &str,
-        name: &str,
-    ) -> StoreResult<String> {
-        let row: Option<(String, i64)> = sqlx::query_as(
-            "DELETE FROM objects WHERE resource = ? AND namespace = ? AND name = ? \
-             RETURNING body, resource_version",
-        )
-        .bind(r.plural)
-        .bind(ns)
-        .bind(name)
-        .fetch_optional(&mut **tx)
-        .await?;
-        let (body, before) = row.ok_or_else(|| StoreError::not_found(r, name))?;
-        Self::record(tx, Change::delete(r, audit_ns(ns), name, Some(before))).await?;
-        Ok(body)
-    }
-
-    /// Every body of a resource inside a transaction (`ns` or every project), by project
-    /// and name.
-    pub(super) async fn bodies_in(
-        tx: &mut Transaction<'static, Sqlite>,
-        r: &'static ApiResource,
-        ns: Option<&str>,
-    ) -> StoreResult<Vec<(String, String)>> {
-        Ok(sqlx::query_as(
-            "SELECT namespace, body FROM objects WHERE resource = ? \
-             AND (? IS NULL OR namespace = ?) ORDER BY namespace, name",
-        )
-        .bind(r.plural)
-        .bind(ns)
-        .bind(ns)
-        .fetch_all(&mut **tx)
-        .await?)
-    }
-}
-
-#[async_trait]
-impl ObjectStore for SqliteStore {
-    async fn get_body(&self, r: &'static ApiResource, ns: &str, name: &str) -> StoreResult<String> {
-        let body: Option<String> = sqlx::query_scalar(
-            "SELECT body FROM objects WHERE resource = ? AND namespace = ? AND name = ?",
-        )
-        .bind(r.plural)
-        .bind(ns)
-        .bind(name)
-        .fetch_optional(&self.pool)
-        .await?;
-        body.ok_or_else(|| StoreError::not_found(r, name))
-    }
-
-    async fn list_bodies(
-        &self,
-        r: &'static ApiResource,
-        ns: Option<&str>,
-    ) -> StoreResult<Listed<String>> {
-        let mut tx = self.pool.begin().await?;
-        let revision: i64 = sqlx::query_scalar("SELECT value FROM revision WHERE id = 1")
-            .fetch_one(&mut *tx)
-            .await?;
-        let rows = Self::bodies_in(&mut tx, r, ns).await?;
-        tx.commit().await?;
-        Ok(Listed {
-            items: rows.into_iter().map(|(_, body)| body).collect(),
-            resource_version: u64::try_from(revision).unwrap_or_default(),
-        })
-    }
-
-    async fn create_body(
-        &self,
-        r: &'static ApiResource,
-        ns: &str,
-        name: &str,
-        object: &mut dyn Stored,
-    ) -> StoreResult<()> {
-        let (mut tx, revision) = self.begin_write().await?;
-        Self::insert_in(&mut tx, revision, r, ns, name, object).await?;
-        self.commit(tx).await
-    }
-
-    async fn replace_body(
-        &self,
-        r: &'static ApiResource,
-        ns: &str,
-        name: &str,
-        expected: u64,
-        object: &mut dyn Stored,
-    ) -> StoreResult<()> {
-        let (mut tx, revision) = self.begin_write().await?;
-        Self::update_in(&mut tx, revision, r, ns, name, Some(expected), object).await?;
-        self.commit(tx).await
-    }
-
-    async fn delete_body(
-        &self,
-        r: &'static ApiResource,
-        ns: &str,
-        name: &str,
-    ) -> StoreResult<String> {
-        let (mut tx, _) = self.begin_write().await?;
-        let body = Self::remove_in(&mut tx, r, ns, name).await?;
-        self.commit(tx).await?;
-        Ok(body)
-    }
 }

@@ -1,17 +1,18 @@
-//! [`TriggerStore`] on PostgreSQL (ported from the SQLite one, query for query), and the outbox: [`PgStore::enqueue_tag_moves`] runs inside a
+//! [`TriggerStore`] on PostgreSQL (ported from the SQLite one, query for query), and the outbox: [`PgStore::queue_delivery`] runs inside a
 //! stream write's transaction, so an event is queued exactly when the tag change commits.
 
 use async_trait::async_trait;
-use sqlx::{Postgres, Transaction};
+use sqlx::PgConnection;
 use tagstream_shared::event::Event;
 use tagstream_shared::trigger::{API_VERSION, Delivery, DeliveryPhase, DeliveryStatus, Trigger};
-use tagstream_shared::{ImageStream, ObjectMeta, ProjectName, Time};
+use tagstream_shared::{ObjectMeta, ProjectName, Time};
 
-use super::postgres::PgStore;
+use super::postgres::{PgStore, PgTx};
 use super::sqlite::decode_all;
 use super::triggers::{Attempt, DueDelivery, TriggerStore};
 use super::{Listed, StoreError, StoreResult};
-use crate::triggers::effects;
+use crate::audit::Actor;
+use crate::triggers::effects::QueuedDelivery;
 
 use tagstream_shared::resources::{DELIVERIES, TRIGGERS};
 
@@ -62,12 +63,7 @@ fn delivery_of(row: DeliveryRow) -> StoreResult<Delivery> {
 
 impl PgStore {
     /// Keeps a trigger's secret beside it (never in its body).
-    async fn put_secret(
-        tx: &mut Transaction<'static, Postgres>,
-        ns: &str,
-        name: &str,
-        secret: &str,
-    ) -> StoreResult<()> {
+    async fn put_secret(tx: &mut PgTx, ns: &str, name: &str, secret: &str) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO object_secrets (resource, namespace, name, secret) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (resource, namespace, name) DO UPDATE SET secret = excluded.secret",
@@ -81,51 +77,36 @@ impl PgStore {
         Ok(())
     }
 
-    pub(super) async fn insert_event(
-        tx: &mut Transaction<'static, Postgres>,
-        event: &Event,
-    ) -> StoreResult<()> {
+    pub(super) async fn insert_event(tx: &mut PgConnection, event: &Event) -> StoreResult<()> {
         sqlx::query("INSERT INTO events (namespace, body) VALUES ($1, $2)")
             .bind(event.metadata.namespace.as_deref().unwrap_or_default())
             .bind(serde_json::to_string(event)?)
-            .execute(&mut **tx)
+            .execute(&mut *tx)
             .await?;
         Ok(())
     }
 
-    /// Inside a stream write: persists what it causes (`triggers::effects` decides): the
-    /// project's events and the outbox rows for the triggers following the moved tags.
-    pub(super) async fn enqueue_tag_moves(
-        tx: &mut Transaction<'static, Postgres>,
+    /// Queues one delivery (what `triggers::effects` decided) inside the write that caused
+    /// it.
+    pub(super) async fn queue_delivery(
+        tx: &mut PgTx,
         ns: &str,
-        before: Option<&ImageStream>,
-        after: &ImageStream,
+        d: &QueuedDelivery,
+        now: Time,
     ) -> StoreResult<()> {
-        let write = effects::of_stream_write(ns, before, after, &crate::audit::actor());
-        for event in &write.events {
-            Self::insert_event(tx, event).await?;
-        }
-        if !write.moved() {
-            return Ok(());
-        }
-        let bodies = Self::bodies_in(tx, &TRIGGERS, Some(ns)).await?;
-        let triggers: Vec<Trigger> = decode_all(bodies.into_iter().map(|(_, b)| b).collect())?;
-        let now = Time::now();
-        for d in write.deliveries(&triggers, now) {
-            sqlx::query(
-                "INSERT INTO deliveries (id, namespace, trigger, event_id, body, created, \
-                 next_attempt) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            )
-            .bind(uuid::Uuid::new_v4().to_string())
-            .bind(ns)
-            .bind(&d.trigger)
-            .bind(&d.event_id)
-            .bind(serde_json::to_string(&d.event)?)
-            .bind(now.timestamp())
-            .bind(now.timestamp())
-            .execute(&mut **tx)
-            .await?;
-        }
+        sqlx::query(
+            "INSERT INTO deliveries (id, namespace, trigger, event_id, body, created, \
+             next_attempt) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(uuid::Uuid::new_v4().to_string())
+        .bind(ns)
+        .bind(&d.trigger)
+        .bind(&d.event_id)
+        .bind(serde_json::to_string(&d.event)?)
+        .bind(now.timestamp())
+        .bind(now.timestamp())
+        .execute(&mut **tx)
+        .await?;
         Ok(())
     }
 }
@@ -134,13 +115,15 @@ impl PgStore {
 impl TriggerStore for PgStore {
     async fn create_trigger(
         &self,
+        actor: &Actor,
         ns: &ProjectName,
         mut trigger: Trigger,
         secret: String,
     ) -> StoreResult<Trigger> {
         trigger.spec.webhook.secret = None;
         let (name, ns) = (trigger.metadata.name().to_owned(), ns.as_str());
-        let (mut tx, revision) = self.begin_write().await?;
+        let mut tx = self.begin_write(actor).await?;
+        let revision = tx.revision;
         Self::insert_in(&mut tx, revision, &TRIGGERS, ns, &name, &mut trigger).await?;
         Self::put_secret(&mut tx, ns, &name, &secret).await?;
         self.commit(tx).await?;
@@ -149,6 +132,7 @@ impl TriggerStore for PgStore {
 
     async fn update_trigger(
         &self,
+        actor: &Actor,
         ns: &ProjectName,
         name: &str,
         expected: u64,
@@ -157,7 +141,8 @@ impl TriggerStore for PgStore {
     ) -> StoreResult<Trigger> {
         trigger.spec.webhook.secret = None;
         let ns = ns.as_str();
-        let (mut tx, revision) = self.begin_write().await?;
+        let mut tx = self.begin_write(actor).await?;
+        let revision = tx.revision;
         Self::update_in(
             &mut tx,
             revision,
@@ -175,8 +160,13 @@ impl TriggerStore for PgStore {
         Ok(trigger)
     }
 
-    async fn delete_trigger(&self, ns: &ProjectName, name: &str) -> StoreResult<Trigger> {
-        let (mut tx, _) = self.begin_write().await?;
+    async fn delete_trigger(
+        &self,
+        actor: &Actor,
+        ns: &ProjectName,
+        name: &str,
+    ) -> StoreResult<Trigger> {
+        let mut tx = self.begin_write(actor).await?;
         let body = Self::remove_in(&mut tx, &TRIGGERS, ns.as_str(), name).await?;
         sqlx::query("DELETE FROM deliveries WHERE namespace = $1 AND trigger = $2")
             .bind(ns.as_str())
@@ -282,7 +272,7 @@ impl TriggerStore for PgStore {
         trigger: &str,
         limit: u32,
     ) -> StoreResult<Listed<Delivery>> {
-        let mut tx = self.begin_snapshot().await?;
+        let mut tx = self.begin_read().await?;
         let revision: i64 = sqlx::query_scalar("SELECT value FROM revision WHERE id = 1")
             .fetch_one(&mut *tx)
             .await?;
@@ -336,7 +326,8 @@ impl TriggerStore for PgStore {
         .bind(&new_id)
         .fetch_one(&mut *tx)
         .await?;
-        self.commit(tx).await?;
+        tx.commit().await?;
+        self.changed.send_modify(|n| *n = n.wrapping_add(1));
         delivery_of(row)
     }
 

@@ -6,19 +6,21 @@ use std::path::Path;
 use std::str::FromStr as _;
 use std::time::Duration;
 
-use async_trait::async_trait;
 use serde::de::DeserializeOwned;
+use sqlx::Sqlite;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
-use sqlx::{Sqlite, Transaction};
 use tagstream_shared::user::{AuditEvent, TAGSTREAM_API_VERSION};
-use tagstream_shared::{Image, ImageStream, ObjectMeta, Project, ProjectName, StreamName, Time};
+use tagstream_shared::{ObjectMeta, Time};
 
 use super::objects::Stored;
-use super::{Listed, Store, StoreError, StoreResult};
+use super::sql::store_sql;
+use super::sql_more::more_sql;
+use super::unit::{WriteTx, unit_of_work};
+use super::{StoreError, StoreResult};
+use crate::audit::Actor;
 use tagstream_shared::object::ApiResource;
-use tagstream_shared::resources as kinds;
 
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
@@ -28,6 +30,12 @@ pub struct SqliteStore {
 }
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// A unit of work on SQLite.
+pub(super) type SqliteTx = WriteTx<Sqlite>;
+unit_of_work!(SqliteStore, Sqlite);
+store_sql!(SqliteStore, Sqlite, sqlx::SqliteConnection);
+more_sql!(SqliteStore, Sqlite);
 
 impl SqliteStore {
     /// Opens (creating if needed) the database file at `path` and brings its schema up to date.
@@ -50,47 +58,24 @@ impl SqliteStore {
         })
     }
 
+    /// A statement in SQLite's dialect: as written, `GREATEST` being SQLite's `max`.
+    fn sql(sql: &str) -> std::borrow::Cow<'_, str> {
+        if sql.contains("GREATEST(") {
+            return std::borrow::Cow::Owned(sql.replace("GREATEST(", "max("));
+        }
+        std::borrow::Cow::Borrowed(sql)
+    }
+
+    /// True when the sides differ, NULL counting as a value.
+    const IS_NOT: &str = "IS NOT";
+    /// A SQLite read transaction already sees one snapshot (from its first read to its end).
+    const READ_SNAPSHOT: Option<&str> = None;
+    /// The column rows were inserted by.
+    const INSERTION_ORDER: &str = "rowid";
+
     /// Closes every connection, checkpointing the WAL.
     pub async fn close(&self) {
         self.pool.close().await;
-    }
-
-    pub(super) async fn begin_write(&self) -> StoreResult<(Transaction<'static, Sqlite>, i64)> {
-        let mut tx = self.pool.begin().await?;
-        let revision: i64 = sqlx::query_scalar(
-            "UPDATE revision SET value = value + 1 WHERE id = 1 RETURNING value",
-        )
-        .fetch_one(&mut *tx)
-        .await?;
-        Ok((tx, revision))
-    }
-
-    /// Records a change in the audit log inside the transaction that makes it.
-    pub(super) async fn record(
-        tx: &mut Transaction<'static, Sqlite>,
-        change: Change<'_>,
-    ) -> StoreResult<()> {
-        let event = AuditEvent {
-            kind: AuditEvent::KIND.into(),
-            api_version: TAGSTREAM_API_VERSION.into(),
-            metadata: ObjectMeta {
-                creation_timestamp: Some(Time::now()),
-                ..ObjectMeta::default()
-            },
-            user: crate::audit::actor(),
-            verb: change.verb.into(),
-            resource: change.resource.to_string(),
-            namespace: change.namespace.map(str::to_owned),
-            name: change.name.to_owned(),
-            resource_version_before: change.before.map(|v| v.to_string()),
-            resource_version_after: change.after.map(|v| v.to_string()),
-        };
-        sqlx::query("INSERT INTO audit_events (namespace, body) VALUES (?, ?)")
-            .bind(change.namespace)
-            .bind(serde_json::to_string(&event)?)
-            .execute(&mut **tx)
-            .await?;
-        Ok(())
     }
 
     async fn revision(&self) -> StoreResult<u64> {
@@ -114,6 +99,25 @@ pub(super) struct Change<'a> {
 }
 
 impl<'a> Change<'a> {
+    /// The audit log's entry for this change, made by `actor`.
+    pub fn audit_event(&self, actor: &Actor) -> AuditEvent {
+        AuditEvent {
+            kind: AuditEvent::KIND.into(),
+            api_version: TAGSTREAM_API_VERSION.into(),
+            metadata: ObjectMeta {
+                creation_timestamp: Some(Time::now()),
+                ..ObjectMeta::default()
+            },
+            user: actor.name().to_owned(),
+            verb: self.verb.into(),
+            resource: self.resource.to_string(),
+            namespace: self.namespace.map(str::to_owned),
+            name: self.name.to_owned(),
+            resource_version_before: self.before.map(|v| v.to_string()),
+            resource_version_after: self.after.map(|v| v.to_string()),
+        }
+    }
+
     pub fn create(
         resource: &'static ApiResource,
         namespace: Option<&'a str>,
@@ -198,163 +202,6 @@ pub(super) fn decode_all<T: DeserializeOwned>(bodies: Vec<String>) -> StoreResul
         .iter()
         .map(|b| serde_json::from_str(b).map_err(StoreError::from))
         .collect()
-}
-
-#[async_trait]
-impl Store for SqliteStore {
-    async fn get_image(&self, digest: &str) -> StoreResult<Option<Image>> {
-        let body: Option<String> = sqlx::query_scalar("SELECT body FROM images WHERE digest = ?")
-            .bind(digest)
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(body.map(|b| serde_json::from_str(&b)).transpose()?)
-    }
-
-    async fn put_image(&self, image: &Image) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO images (digest, body) VALUES (?, ?) ON CONFLICT (digest) DO NOTHING",
-        )
-        .bind(image.digest())
-        .bind(serde_json::to_string(image)?)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
-    async fn list_projects(&self) -> StoreResult<Listed<Project>> {
-        let mut tx = self.pool.begin().await?;
-        let revision: i64 = sqlx::query_scalar("SELECT value FROM revision WHERE id = 1")
-            .fetch_one(&mut *tx)
-            .await?;
-        let bodies: Vec<String> = sqlx::query_scalar("SELECT body FROM projects ORDER BY name")
-            .fetch_all(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(Listed {
-            items: decode_all(bodies)?,
-            resource_version: u64::try_from(revision).unwrap_or_default(),
-        })
-    }
-
-    async fn get_project(&self, name: &ProjectName) -> StoreResult<Project> {
-        let body: Option<String> = sqlx::query_scalar("SELECT body FROM projects WHERE name = ?")
-            .bind(name.as_str())
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(serde_json::from_str(&body.ok_or_else(|| {
-            StoreError::not_found(&kinds::PROJECTS, name.as_str())
-        })?)?)
-    }
-
-    async fn create_project(
-        &self,
-        name: &ProjectName,
-        mut project: Project,
-        admin: Option<tagstream_shared::user::RoleBinding>,
-    ) -> StoreResult<Project> {
-        let (mut tx, revision) = self.begin_write().await?;
-        let body = encode(&mut project, revision)?;
-        sqlx::query(
-            "INSERT INTO projects (name, resource_version, body, created_revision) \
-             VALUES (?, ?, ?, ?)",
-        )
-        .bind(name.as_str())
-        .bind(revision)
-        .bind(body)
-        .bind(revision)
-        .execute(&mut *tx)
-        .await
-        .map_err(on_constraint(&kinds::PROJECTS, None, name.as_str()))?;
-        Self::record(
-            &mut tx,
-            Change::create(&kinds::PROJECTS, None, name.as_str(), revision),
-        )
-        .await?;
-        if let Some(mut binding) = admin {
-            let binding_name = binding.metadata.name().to_owned();
-            binding.metadata.namespace = Some(name.to_string());
-            Self::insert_in(
-                &mut tx,
-                revision,
-                &kinds::ROLEBINDINGS,
-                name.as_str(),
-                &binding_name,
-                &mut binding,
-            )
-            .await?;
-        }
-        self.commit(tx).await?;
-        Ok(project)
-    }
-
-    async fn delete_project(&self, name: &ProjectName) -> StoreResult<Project> {
-        let (mut tx, _) = self.begin_write().await?;
-        let row: Option<(String, i64)> =
-            sqlx::query_as("DELETE FROM projects WHERE name = ? RETURNING body, resource_version")
-                .bind(name.as_str())
-                .fetch_optional(&mut *tx)
-                .await?;
-        let (body, before) =
-            row.ok_or_else(|| StoreError::not_found(&kinds::PROJECTS, name.as_str()))?;
-        let project = serde_json::from_str(&body)?;
-        // Its history stays with it, not with the name: its events go, and its audit rows stay
-        // in the cluster-wide log only (the body keeps the namespace; the column that a
-        // project's log is read by is cleared), so a new project of the same name starts empty.
-        sqlx::query("DELETE FROM events WHERE namespace = ?")
-            .bind(name.as_str())
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("UPDATE audit_events SET namespace = NULL WHERE namespace = ?")
-            .bind(name.as_str())
-            .execute(&mut *tx)
-            .await?;
-        Self::record(
-            &mut tx,
-            Change::delete(&kinds::PROJECTS, None, name.as_str(), Some(before)),
-        )
-        .await?;
-        self.commit(tx).await?;
-        Ok(project)
-    }
-
-    async fn create_image_stream(
-        &self,
-        ns: &ProjectName,
-        name: &StreamName,
-        mut stream: ImageStream,
-    ) -> StoreResult<ImageStream> {
-        let (mut tx, revision) = self.begin_write().await?;
-        let (r, ns) = (&kinds::IMAGESTREAMS, ns.as_str());
-        Self::insert_in(&mut tx, revision, r, ns, name.as_str(), &mut stream).await?;
-        Self::enqueue_tag_moves(&mut tx, ns, None, &stream).await?;
-        self.commit(tx).await?;
-        Ok(stream)
-    }
-
-    async fn update_image_stream(
-        &self,
-        ns: &ProjectName,
-        name: &StreamName,
-        expected: u64,
-        mut stream: ImageStream,
-    ) -> StoreResult<ImageStream> {
-        let (mut tx, revision) = self.begin_write().await?;
-        let (r, ns) = (&kinds::IMAGESTREAMS, ns.as_str());
-        let old = Self::update_in(
-            &mut tx,
-            revision,
-            r,
-            ns,
-            name.as_str(),
-            Some(expected),
-            &mut stream,
-        )
-        .await?;
-        let old: ImageStream = serde_json::from_str(&old)?;
-        Self::enqueue_tag_moves(&mut tx, ns, Some(&old), &stream).await?;
-        self.commit(tx).await?;
-        Ok(stream)
-    }
 }
 
 impl SqliteStore {

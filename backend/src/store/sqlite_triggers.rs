@@ -1,16 +1,17 @@
-//! [`TriggerStore`] on SQLite, and the outbox: [`SqliteStore::enqueue_tag_moves`] runs inside a
-//! stream write's transaction, so an event is queued exactly when the tag change commits.
+//! [`TriggerStore`] on SQLite, and the outbox: [`SqliteStore::queue_delivery`] runs inside the
+//! unit of work of a stream write, so a delivery is queued exactly when the tag change commits.
 
 use async_trait::async_trait;
-use sqlx::{Sqlite, Transaction};
 use tagstream_shared::event::Event;
 use tagstream_shared::trigger::{API_VERSION, Delivery, DeliveryPhase, DeliveryStatus, Trigger};
-use tagstream_shared::{ImageStream, ObjectMeta, ProjectName, Time};
+use tagstream_shared::{ObjectMeta, ProjectName, Time};
 
+use super::sqlite::SqliteTx;
 use super::sqlite::{SqliteStore, decode_all};
 use super::triggers::{Attempt, DELIVERIES_RESOURCE, DueDelivery, TriggerStore};
 use super::{Listed, StoreError, StoreResult};
-use crate::triggers::effects;
+use crate::audit::Actor;
+use crate::triggers::effects::QueuedDelivery;
 
 use tagstream_shared::resources::{DELIVERIES, TRIGGERS};
 
@@ -64,11 +65,7 @@ impl SqliteStore {
     /// that a watch of the deliveries (the console's live delivery log) hears of each new
     /// delivery and each attempt. Deliveries have no SQL trigger filling the log (the schema
     /// stays as it is): every write path of a delivery calls this.
-    async fn log_delivery(
-        tx: &mut Transaction<'static, Sqlite>,
-        id: &str,
-        kind: &str,
-    ) -> StoreResult<()> {
+    async fn log_delivery(tx: &mut SqliteTx, id: &str, kind: &str) -> StoreResult<()> {
         let row: Option<DeliveryRow> = sqlx::query_as(&format!(
             "SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE id = ?"
         ))
@@ -95,12 +92,7 @@ impl SqliteStore {
 
 impl SqliteStore {
     /// Keeps a trigger's secret beside it (never in its body).
-    async fn put_secret(
-        tx: &mut Transaction<'static, Sqlite>,
-        ns: &str,
-        name: &str,
-        secret: &str,
-    ) -> StoreResult<()> {
+    async fn put_secret(tx: &mut SqliteTx, ns: &str, name: &str, secret: &str) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO object_secrets (resource, namespace, name, secret) VALUES (?, ?, ?, ?) \
              ON CONFLICT (resource, namespace, name) DO UPDATE SET secret = excluded.secret",
@@ -114,10 +106,7 @@ impl SqliteStore {
         Ok(())
     }
 
-    pub(super) async fn insert_event(
-        tx: &mut Transaction<'static, Sqlite>,
-        event: &Event,
-    ) -> StoreResult<()> {
+    pub(super) async fn insert_event(tx: &mut SqliteTx, event: &Event) -> StoreResult<()> {
         sqlx::query("INSERT INTO events (namespace, body) VALUES (?, ?)")
             .bind(event.metadata.namespace.as_deref().unwrap_or_default())
             .bind(serde_json::to_string(event)?)
@@ -126,42 +115,29 @@ impl SqliteStore {
         Ok(())
     }
 
-    /// Inside a stream write: persists what it causes (`triggers::effects` decides): the
-    /// project's events and the outbox rows for the triggers following the moved tags.
-    pub(super) async fn enqueue_tag_moves(
-        tx: &mut Transaction<'static, Sqlite>,
+    /// Queues one delivery (what `triggers::effects` decided) inside the write that caused
+    /// it, and logs it for the live delivery log.
+    pub(super) async fn queue_delivery(
+        tx: &mut SqliteTx,
         ns: &str,
-        before: Option<&ImageStream>,
-        after: &ImageStream,
+        d: &QueuedDelivery,
+        now: Time,
     ) -> StoreResult<()> {
-        let write = effects::of_stream_write(ns, before, after, &crate::audit::actor());
-        for event in &write.events {
-            Self::insert_event(tx, event).await?;
-        }
-        if !write.moved() {
-            return Ok(());
-        }
-        let bodies = Self::bodies_in(tx, &TRIGGERS, Some(ns)).await?;
-        let triggers: Vec<Trigger> = decode_all(bodies.into_iter().map(|(_, b)| b).collect())?;
-        let now = Time::now();
-        for d in write.deliveries(&triggers, now) {
-            let id = uuid::Uuid::new_v4().to_string();
-            sqlx::query(
-                "INSERT INTO deliveries (id, namespace, trigger, event_id, body, created, \
-                 next_attempt) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            )
-            .bind(&id)
-            .bind(ns)
-            .bind(&d.trigger)
-            .bind(&d.event_id)
-            .bind(serde_json::to_string(&d.event)?)
-            .bind(now.timestamp())
-            .bind(now.timestamp())
-            .execute(&mut **tx)
-            .await?;
-            Self::log_delivery(tx, &id, "ADDED").await?;
-        }
-        Ok(())
+        let id = uuid::Uuid::new_v4().to_string();
+        sqlx::query(
+            "INSERT INTO deliveries (id, namespace, trigger, event_id, body, created, \
+             next_attempt) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&id)
+        .bind(ns)
+        .bind(&d.trigger)
+        .bind(&d.event_id)
+        .bind(serde_json::to_string(&d.event)?)
+        .bind(now.timestamp())
+        .bind(now.timestamp())
+        .execute(&mut **tx)
+        .await?;
+        Self::log_delivery(tx, &id, "ADDED").await
     }
 }
 
@@ -169,13 +145,15 @@ impl SqliteStore {
 impl TriggerStore for SqliteStore {
     async fn create_trigger(
         &self,
+        actor: &Actor,
         ns: &ProjectName,
         mut trigger: Trigger,
         secret: String,
     ) -> StoreResult<Trigger> {
         trigger.spec.webhook.secret = None;
         let (name, ns) = (trigger.metadata.name().to_owned(), ns.as_str());
-        let (mut tx, revision) = self.begin_write().await?;
+        let mut tx = self.begin_write(actor).await?;
+        let revision = tx.revision;
         Self::insert_in(&mut tx, revision, &TRIGGERS, ns, &name, &mut trigger).await?;
         Self::put_secret(&mut tx, ns, &name, &secret).await?;
         self.commit(tx).await?;
@@ -184,6 +162,7 @@ impl TriggerStore for SqliteStore {
 
     async fn update_trigger(
         &self,
+        actor: &Actor,
         ns: &ProjectName,
         name: &str,
         expected: u64,
@@ -192,7 +171,8 @@ impl TriggerStore for SqliteStore {
     ) -> StoreResult<Trigger> {
         trigger.spec.webhook.secret = None;
         let ns = ns.as_str();
-        let (mut tx, revision) = self.begin_write().await?;
+        let mut tx = self.begin_write(actor).await?;
+        let revision = tx.revision;
         Self::update_in(
             &mut tx,
             revision,
@@ -210,8 +190,13 @@ impl TriggerStore for SqliteStore {
         Ok(trigger)
     }
 
-    async fn delete_trigger(&self, ns: &ProjectName, name: &str) -> StoreResult<Trigger> {
-        let (mut tx, _) = self.begin_write().await?;
+    async fn delete_trigger(
+        &self,
+        actor: &Actor,
+        ns: &ProjectName,
+        name: &str,
+    ) -> StoreResult<Trigger> {
+        let mut tx = self.begin_write(actor).await?;
         let body = Self::remove_in(&mut tx, &TRIGGERS, ns.as_str(), name).await?;
         sqlx::query("DELETE FROM deliveries WHERE namespace = ? AND trigger = ?")
             .bind(ns.as_str())
@@ -280,7 +265,8 @@ impl TriggerStore for SqliteStore {
         event: Option<Event>,
     ) -> StoreResult<()> {
         // A revision of its own: the attempt goes to the change log (the live delivery log).
-        let (mut tx, _) = self.begin_write().await?;
+        // Nothing here is audited; the event (if any) names its own actor.
+        let mut tx = self.begin_write(&Actor::SERVER).await?;
         sqlx::query(
             "UPDATE deliveries SET phase = ?, attempts = attempts + 1, last_attempt = ?, \
              last_status = ?, last_latency_ms = ?, last_error = ?, \
@@ -341,7 +327,8 @@ impl TriggerStore for SqliteStore {
         now: i64,
     ) -> StoreResult<Delivery> {
         let new_id = uuid::Uuid::new_v4().to_string();
-        let (mut tx, _) = self.begin_write().await?;
+        // Not audited (a delivery is no object of the log); the actor is never read.
+        let mut tx = self.begin_write(&Actor::SERVER).await?;
         let copied = sqlx::query(
             "INSERT INTO deliveries (id, namespace, trigger, event_id, body, created, next_attempt) \
              SELECT ?, namespace, trigger, event_id, body, ?, ? FROM deliveries \

@@ -7,6 +7,7 @@ use tagstream_shared::event::Event;
 use tagstream_shared::trigger::{Delivery, DeliveryPhase, Trigger};
 
 use super::{Listed, StoreResult};
+use crate::audit::Actor;
 
 /// The resource name of deliveries in the change log (`?watch=true` on a trigger's deliveries).
 pub const DELIVERIES_RESOURCE: &str = tagstream_shared::resources::DELIVERIES.plural;
@@ -43,6 +44,7 @@ pub trait TriggerStore: Send + Sync {
     /// Stores a new trigger with its secret; the body keeps no secret.
     async fn create_trigger(
         &self,
+        actor: &Actor,
         ns: &ProjectName,
         trigger: Trigger,
         secret: String,
@@ -50,6 +52,7 @@ pub trait TriggerStore: Send + Sync {
     /// Replaces a trigger at `expected`; a `secret` replaces the stored one, none keeps it.
     async fn update_trigger(
         &self,
+        actor: &Actor,
         ns: &ProjectName,
         name: &str,
         expected: u64,
@@ -57,7 +60,12 @@ pub trait TriggerStore: Send + Sync {
         secret: Option<String>,
     ) -> StoreResult<Trigger>;
     /// Removes a trigger and its delivery log.
-    async fn delete_trigger(&self, ns: &ProjectName, name: &str) -> StoreResult<Trigger>;
+    async fn delete_trigger(
+        &self,
+        actor: &Actor,
+        ns: &ProjectName,
+        name: &str,
+    ) -> StoreResult<Trigger>;
     /// The secret and URL a delivery is sent with; none when the trigger is gone.
     async fn webhook_target(&self, ns: &str, name: &str) -> StoreResult<Option<(String, String)>>;
 

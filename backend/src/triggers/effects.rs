@@ -1,7 +1,7 @@
 //! What a stream write causes, decided here and not in the store: the project's events for
 //! moved tags and newly failed imports (worded for people), and one queued delivery per moved
 //! tag per trigger following it (paused ones excepted). Pure, with the actor given explicitly;
-//! the store persists the answer inside the write's own transaction, so a change and what it
+//! `services::streams` persists the answer inside the write's own unit of work, so a change and what it
 //! causes commit together or not at all.
 
 use tagstream_shared::event::{Event, EventReason, EventType};
@@ -10,6 +10,7 @@ use tagstream_shared::{ImageStream, Time};
 
 use super::moves::{TagMove, new_import_failures, tag_moves};
 use super::{project_event, short_digest};
+use crate::audit::Actor;
 
 /// One delivery to queue: the trigger, the event id (shared by every trigger hearing the same
 /// move) and the event sent.
@@ -36,17 +37,18 @@ pub fn of_stream_write(
     ns: &str,
     before: Option<&ImageStream>,
     after: &ImageStream,
-    actor: &str,
+    actor: &Actor,
 ) -> StreamWrite {
     let stream = after.metadata.name();
     let moves = tag_moves(before, after);
-    let reason = if actor == crate::audit::IMPORTER {
+    let reason = if actor.is_importer() {
         EventReason::Imported
     } else {
         EventReason::TagUpdated
     };
     let tag_event = |tag: &str, event_type, reason, message| {
         project_event(
+            actor,
             ns,
             "ImageStreamTag",
             &format!("{stream}:{tag}"),

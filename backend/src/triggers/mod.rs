@@ -1,9 +1,10 @@
 //! Triggers: when a stream tag gets a new image, the webhooks following it hear about it.
 //!
-//! [`effects`] decides what a stream write causes (`moves` says what moved) and the store
-//! queues it in the transaction that moved the tag; the [`worker`] sends what is due, signed, through the
-//! [`sender`], which keeps webhooks off private addresses as imports are kept; failures are
-//! retried with exponential backoff until `[webhooks] give_up_after_seconds`.
+//! [`effects`] decides what a stream write causes (`moves` says what moved) and
+//! `services::streams` queues it in the unit of work that moved the tag; the [`worker`] sends
+//! what is due, signed, through the [`sender`], which keeps webhooks off private addresses as
+//! imports are kept; failures are retried with exponential backoff until
+//! `[webhooks] give_up_after_seconds`.
 
 pub mod effects;
 pub mod moves;
@@ -15,8 +16,9 @@ use tagstream_shared::trigger::API_VERSION;
 use tagstream_shared::{ObjectMeta, ObjectReference, Time};
 
 /// An event for a project's events page about `involved` (`ImageStreamTag` `stream:tag`, or
-/// `Trigger` `name`), acting as the task's actor.
+/// `Trigger` `name`), made by `actor`.
 pub fn project_event(
+    actor: &crate::audit::Actor,
     ns: &str,
     involved_kind: &str,
     involved_name: &str,
@@ -42,7 +44,7 @@ pub fn project_event(
             name: involved_name.into(),
             ..ObjectReference::default()
         },
-        actor: crate::audit::actor(),
+        actor: actor.name().to_owned(),
         event_time: now,
     }
 }

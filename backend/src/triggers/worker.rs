@@ -42,10 +42,7 @@ impl Deliverer {
     /// Starts the worker; it runs until `stop`.
     pub fn start(self: &Arc<Self>) {
         let me = self.clone();
-        tokio::spawn(crate::audit::acting_as(
-            crate::audit::SERVER.into(),
-            async move { me.run().await },
-        ));
+        tokio::spawn(async move { me.run().await });
     }
 
     pub fn stop(&self) {
@@ -155,6 +152,7 @@ impl Deliverer {
         let url = target.map(|(u, _)| u).unwrap_or_default();
         let event = match phase {
             DeliveryPhase::Delivered => Some(super::project_event(
+                &crate::audit::Actor::SERVER,
                 &d.namespace,
                 "Trigger",
                 &d.trigger,
@@ -167,6 +165,7 @@ impl Deliverer {
                 ),
             )),
             DeliveryPhase::Failed => Some(super::project_event(
+                &crate::audit::Actor::SERVER,
                 &d.namespace,
                 "Trigger",
                 &d.trigger,

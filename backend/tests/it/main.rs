@@ -52,4 +52,5 @@ mod support;
 mod tagging;
 mod token;
 mod triggers;
+mod unit_of_work;
 mod watch;
