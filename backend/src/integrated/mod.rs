@@ -95,7 +95,7 @@ impl Integrated {
 
     /// `public_host/project/stream@digest`: what clients pull.
     pub fn pull_spec(&self, repo: &str, digest: &str) -> String {
-        format!("{}/{repo}@{digest}", self.config.public_host())
+        present::pull_spec(&self.config, repo, digest)
     }
 
     /// Signs a token for `subject` with `access`.
