@@ -28,6 +28,7 @@ mod followers;
 mod generic_kind;
 mod import;
 mod import_hint;
+mod integrated_podman;
 mod integrated_pull_specs;
 mod integrated_receivers;
 mod integrated_registry;
