@@ -98,12 +98,25 @@ impl Integrated {
         present::pull_spec(&self.config, repo, digest)
     }
 
-    /// Signs a token for `subject` with `access`.
+    /// How long a token issued at `now` may live: `token_seconds`, but never past
+    /// `credential_expires`, the expiry of the API token it is issued for.
+    pub fn token_lifetime(&self, now: i64, credential_expires: Option<i64>) -> u64 {
+        let configured = self.config.token_seconds;
+        match credential_expires {
+            Some(e) => u64::try_from(e.saturating_sub(now))
+                .unwrap_or(0)
+                .min(configured),
+            None => configured,
+        }
+    }
+
+    /// Signs a token for `subject` with `access`, valid for `seconds` from `now`.
     pub fn sign(
         &self,
         subject: &str,
         access: &[token::Access],
         now: i64,
+        seconds: u64,
     ) -> crate::error::ApiResult<String> {
         token::sign(
             &self.keys,
@@ -112,7 +125,7 @@ impl Integrated {
             subject,
             access,
             now,
-            self.config.token_seconds,
+            seconds,
         )
     }
 }

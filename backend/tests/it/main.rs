@@ -32,6 +32,7 @@ mod integrated_podman;
 mod integrated_pull_specs;
 mod integrated_receivers;
 mod integrated_registry;
+mod integrated_token_oauth;
 mod kubectl;
 mod kubectl_support;
 mod migration_objects;
