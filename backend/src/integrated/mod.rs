@@ -10,8 +10,8 @@
 //! - `reader`: the pushed image's metadata, read from the registry;
 //! - `present`: streams read with the pull specs clients use (`public_host`);
 //! - `registry_config`: the registry's config file that wires all this up;
-//! - `receivers`, `receiver_formats`: per-project receiver URLs for push events from registries
-//!   tagstream does not run.
+//! - `receivers`, `receiver_formats`, `receiver_secrets`: per-project receiver URLs for push
+//!   events from registries tagstream does not run, and rotating their secrets.
 
 pub mod config;
 pub mod events;
@@ -21,6 +21,7 @@ pub mod present;
 pub mod push;
 pub mod reader;
 pub mod receiver_formats;
+pub mod receiver_secrets;
 pub mod receivers;
 pub mod registry_config;
 pub mod token;

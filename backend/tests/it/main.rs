@@ -30,6 +30,7 @@ mod import;
 mod import_hint;
 mod integrated_podman;
 mod integrated_pull_specs;
+mod integrated_receiver_rotation;
 mod integrated_receivers;
 mod integrated_registry;
 mod integrated_token_oauth;
