@@ -3,8 +3,8 @@
 //! another registry show `public_host/project/stream@digest` in the stream (GET, the project's
 //! list, the all-projects list), its status names the registry's repository as OpenShift's does
 //! (`dockerImageRepository` internal, `publicDockerImageRepository` public), the tag GET and the
-//! istag list, imagestreamimages, write answers and watch events; a tag without the policy
-//! keeps its source's pull spec.
+//! istag list, imagestreamimages, import and write answers and watch events; a tag without the
+//! policy keeps its source's pull spec.
 
 #![expect(clippy::unwrap_used, reason = "test set-up failing is a test failure")]
 
@@ -13,8 +13,8 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use tagstream_shared::paths::{
-    IMAGESTREAMS_ALL, PROJECTS, imagestream, imagestreamimage, imagestreams, imagestreamtag,
-    imagestreamtags_in,
+    IMAGESTREAMS_ALL, PROJECTS, imagestream, imagestreamimage, imagestreamimports, imagestreams,
+    imagestreamtag, imagestreamtags_in,
 };
 
 use crate::integrated_registry::{Integrated, PUBLIC_HOST, copy};
@@ -166,6 +166,23 @@ async fn every_read_path_shows_the_public_pull_spec_of_pushed_and_local_tags() {
     assert_eq!(image["image"]["dockerImageReference"], public(&two));
     let (_, image) = env.get(&imagestreamimage("demo", "plain", &two)).await;
     assert_eq!(image["image"]["dockerImageReference"], from_source);
+
+    // An import's answer shows the stream it wrote as a read does.
+    let imported = env
+        .post(
+            &imagestreamimports("demo"),
+            json!({"kind": "ImageStreamImport", "apiVersion": "image.openshift.io/v1",
+                   "metadata": {"name": "imported"},
+                   "spec": {"import": true, "images": [{
+                       "from": {"kind": "DockerImage", "name": from},
+                       "to": {"name": "t"}, "referencePolicy": {"type": "Local"}}]}}),
+        )
+        .await;
+    assert_eq!(
+        current(&imported["status"]["import"], "t"),
+        format!("{PUBLIC_HOST}/demo/imported@{two}"),
+        "{imported}"
+    );
 
     // A write's answer shows the stream as a read does.
     let r = env
