@@ -1,6 +1,7 @@
 //! Rotating a project's receiver secret: `POST .../namespaces/{ns}/receivers` (by those who may
 //! change the project's streams) answers a new receiver URL; deliveries to the old one are
-//! refused from then on and change nothing, the new one re-imports as before.
+//! refused from then on and change nothing, the new one re-imports as before. The salt a
+//! rotation keeps is stored on SQLite and PostgreSQL alike (`TAGSTREAM_TEST_POSTGRES=1`).
 
 #![expect(clippy::unwrap_used, reason = "test set-up failing is a test failure")]
 
@@ -12,7 +13,7 @@ use tagstream_shared::paths::{PROJECTS, imagestream, imagestreams};
 
 use crate::integrated_registry::Integrated;
 use crate::registry::{ImageSpec, Registry};
-use crate::support::client_with_token;
+use crate::support::{TestApp, client_with_token};
 
 const RECEIVERS: &str = "/apis/tagstream.io/v1/namespaces/demo/receivers";
 
@@ -111,4 +112,48 @@ async fn a_rotated_receiver_secret_replaces_the_old_one() {
     env.wait_for_tag("demo", "app", "latest", &two, Duration::from_secs(10))
         .await;
     drop(env);
+}
+
+#[tokio::test]
+async fn rotations_are_kept_in_the_store_and_each_replaces_the_last() {
+    use tagstream_backend::integrated::{receiver_secrets, receivers::ReceiverKey};
+    use tagstream_shared::ProjectName;
+
+    let app = TestApp::start().await;
+    app.create_project("demo").await;
+    let keys = tempfile::tempdir().unwrap();
+    let key = ReceiverKey::load_or_create(keys.path()).unwrap();
+    let ns: ProjectName = "demo".parse().unwrap();
+    let (_, project) = app.get(&tagstream_shared::paths::project("demo")).await;
+    let uid = project["metadata"]["uid"].as_str().unwrap();
+    let state = app.state();
+    let first = receiver_secrets::current(state, &key, &ns, uid)
+        .await
+        .unwrap();
+    assert_eq!(
+        first,
+        key.secret("demo", uid, ""),
+        "never rotated: the old secret"
+    );
+    let resource = &receiver_secrets::RECEIVER_SALTS;
+    let second = receiver_secrets::rotate(state, &key, &ns, uid, resource)
+        .await
+        .unwrap();
+    assert_ne!(second, first);
+    assert_eq!(
+        receiver_secrets::current(state, &key, &ns, uid)
+            .await
+            .unwrap(),
+        second
+    );
+    let third = receiver_secrets::rotate(state, &key, &ns, uid, resource)
+        .await
+        .unwrap();
+    assert!(third != second && third != first);
+    assert_eq!(
+        receiver_secrets::current(state, &key, &ns, uid)
+            .await
+            .unwrap(),
+        third
+    );
 }
