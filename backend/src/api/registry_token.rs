@@ -23,7 +23,7 @@ use crate::app::AppState;
 use crate::error::{ApiError, ApiResult, status_response};
 use crate::integrated::push::{self, Applied};
 use crate::integrated::{Integrated, NOTIFICATIONS_PATH, SECRET_HEADER, TOKEN_PATH};
-use crate::integrated::{events, input, token};
+use crate::integrated::{events, input, oauth_form, token};
 
 /// The integrated registry, as errors name it.
 pub const REGISTRY: Resource = tagstream_shared::api_resource!(cluster "tagstream.io" / "v1",
@@ -177,14 +177,14 @@ async fn post_token(
         ));
     }
     let bytes = read_limited(body, input::MAX_QUERY_BYTES).await?;
-    let request = input::oauth_request(&bytes)?;
+    let request = oauth_form::oauth_request(&bytes)?;
     same_service(&integrated, &request.service)?;
     let (principal, expires, refresh) = match request.grant {
-        input::Grant::Password(credentials) => {
+        oauth_form::Grant::Password(credentials) => {
             let (p, e) = signed_in(&state, &credentials).await?;
             (p, e, credentials.token)
         }
-        input::Grant::Refresh(refresh) => {
+        oauth_form::Grant::Refresh(refresh) => {
             let (p, e) = crate::auth::by_token_expiring(&state, &refresh)
                 .await
                 .map_err(|_| {

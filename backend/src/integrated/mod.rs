@@ -2,7 +2,7 @@
 //! the images, and tagstream decides who may push and pull (it is the registry's token server)
 //! and hears of every push (the registry's notifications), moving the pushed tag at once.
 //!
-//! - `input`: every outside input of the token server, bounded and checked in one place;
+//! - `input`, `oauth_form`: every outside input of the token server, bounded and checked there;
 //! - `token`: what a caller may do to each repository, and the signed JWT saying so;
 //! - `keys`: the signing key, its certificate and the notification secret, in the data dir;
 //! - `events`: distribution's notification envelopes, bounded and checked;
@@ -17,6 +17,7 @@ pub mod config;
 pub mod events;
 pub mod input;
 pub mod keys;
+pub mod oauth_form;
 pub mod present;
 pub mod push;
 pub mod reader;
