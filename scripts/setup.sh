@@ -26,6 +26,9 @@ if [[ "${1:-}" == "--test" ]]; then
   want_pkg docker-registry
   want_pkg openssl # certificates for the TLS registry the import tests start
   want_pkg skopeo  # the client of the integrated-registry tests (push and pull with API tokens)
+  # `podman login` + `podman pull` against the integrated registry (root, vfs storage in a
+  # temporary directory, no daemon; the package's service is never started).
+  want_pkg podman
   # kubectl sends its token only over TLS: the kubectl tests put nginx in front of the server.
   # The kubectl builds themselves come with the machine image's google-cloud-cli.
   want_pkg nginx-light

@@ -6,7 +6,7 @@ use tagstream_shared::imagestream::API_VERSION as IMAGE_API;
 use tagstream_shared::project::{API_VERSION as PROJECT_API, ProjectStatus};
 use tagstream_shared::{ImageStream, ImageStreamStatus, Project, TagReference, Time};
 
-fn new_uid() -> String {
+pub(crate) fn new_uid() -> String {
     uuid::Uuid::new_v4().to_string()
 }
 

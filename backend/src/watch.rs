@@ -334,6 +334,11 @@ impl Watcher {
                         let Ok(mut object) = serde_json::from_str::<Value>(&row.body) else {
                             continue;
                         };
+                        crate::integrated::present::watch_object(
+                            self.state.config.registry.as_ref(),
+                            self.scope.resource,
+                            &mut object,
+                        );
                         if let Some(meta) =
                             object.get_mut("metadata").and_then(Value::as_object_mut)
                         {

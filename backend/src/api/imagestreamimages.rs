@@ -42,7 +42,7 @@ async fn get_image_stream_image(
         resource: &IMAGESTREAMIMAGES,
         name: name.clone(),
     };
-    let stream = state
+    let mut stream = state
         .store
         .get::<tagstream_shared::ImageStream>(Some(&ns), wanted.stream.as_ref())
         .await
@@ -50,6 +50,7 @@ async fn get_image_stream_image(
             StoreError::NotFound { .. } => not_found(),
             other => ApiError::from(other),
         })?;
+    crate::integrated::present::stream(state.config.registry.as_ref(), &mut stream);
     // Every digest in the stream's history, then the children of the lists among them.
     let mut known: BTreeSet<String> = stream
         .status
@@ -86,13 +87,25 @@ async fn get_image_stream_image(
             });
         }
     };
-    let pull_spec = stream
-        .status
-        .tags
-        .iter()
-        .flat_map(|t| t.items.iter())
+    let items = || stream.status.tags.iter().flat_map(|t| t.items.iter());
+    let mut pull_spec = items()
         .find(|e| e.image == digest)
         .and_then(tagstream_shared::TagEvent::pull_spec_by_digest);
+    if pull_spec.is_none() {
+        // A platform's child of a list: pulled from where the list is, by its own digest.
+        for item in items() {
+            if let Some(list) = state.store.get_image(&item.image).await?
+                && list
+                    .docker_image_manifests
+                    .iter()
+                    .any(|m| m.digest == digest)
+                && let Some(spec) = item.pull_spec_by_digest()
+            {
+                pull_spec = Some(spec.replace(&item.image, &digest));
+                break;
+            }
+        }
+    }
     let mut image = state.store.get_image(&digest).await?.unwrap_or_else(|| {
         // Known from history (written through the status subresource) but never imported here.
         tagstream_shared::Image {

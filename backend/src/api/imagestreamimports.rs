@@ -254,7 +254,8 @@ async fn create_import(
     if isi.spec.import && !outcomes.is_empty() {
         let saved = save(&state, &caller, &ns, &name, &outcomes).await?;
         state.importer.wake();
-        isi.status.import = Some(saved);
+        // The stream as every read shows it (the integrated registry's pull specs).
+        isi.status.import = Some(crate::integrated::present::shown(&state, saved));
     }
     isi.kind = ImageStreamImport::KIND.into();
     isi.api_version = API_VERSION.into();

@@ -18,6 +18,7 @@ use super::{IMAGESTREAMS, NsPath, StreamPath};
 use crate::app::AppState;
 use crate::body::{Body, BodyFormat, Names, RawBody, decode};
 use crate::error::{ApiError, ApiResult};
+use crate::integrated::present;
 use crate::service;
 use crate::source_access::{Actor, authorize_sources};
 use crate::watch::{ListOptions, Scope, list_or_watch};
@@ -179,6 +180,7 @@ async fn list_all_image_streams(
     let items = listed
         .items
         .into_iter()
+        .map(|s| present::shown(&state, s))
         .filter(|s| {
             visible.as_ref().is_none_or(|v| {
                 s.metadata
@@ -200,7 +202,7 @@ async fn list_image_streams(
     state.store.get_project(&ns).await?;
     let mut listed = state.store.list::<ImageStream>(Some(&ns)).await?;
     for s in &mut listed.items {
-        crate::integrated::present::stream(state.config.registry.as_ref(), s);
+        present::stream(state.config.registry.as_ref(), s);
     }
     let scope = Scope::project(IMAGESTREAMS.plural, ns.as_str());
     list_or_watch(
@@ -240,19 +242,18 @@ async fn create_image_stream(
         services::streams::create(&*state.store, &(&caller).into(), &ns, &name, stream).await?;
     tracing::info!(namespace = %ns, stream = %name, "image stream created");
     state.importer.wake();
-    Ok((StatusCode::CREATED, Json(created)))
+    Ok((StatusCode::CREATED, Json(present::shown(&state, created))))
 }
 
 async fn get_image_stream(
     State(state): State<AppState>,
     Names(StreamPath(ns, name)): Names<StreamPath>,
 ) -> ApiResult<Json<ImageStream>> {
-    let mut stream = state
+    let stream = state
         .store
         .get::<ImageStream>(Some(&ns), name.as_ref())
         .await?;
-    crate::integrated::present::stream(state.config.registry.as_ref(), &mut stream);
-    Ok(Json(stream))
+    Ok(Json(present::shown(&state, stream)))
 }
 
 /// Stores `new` as the replacement of the stream at `expected`, after validation.
@@ -294,7 +295,7 @@ async fn replace_image_stream(
     let expected = expected_version(&stream)?;
     let updated = write_update(&state, &caller, &ns, &name, expected, stream).await?;
     tracing::info!(namespace = %ns, stream = %name, "image stream replaced");
-    Ok(Json(updated))
+    Ok(Json(present::shown(&state, updated)))
 }
 
 async fn patch_image_stream(
@@ -326,7 +327,7 @@ async fn patch_image_stream(
             result => {
                 let updated = result?;
                 tracing::info!(namespace = %ns, stream = %name, "image stream patched");
-                return Ok(Json(updated));
+                return Ok(Json(present::shown(&state, updated)));
             }
         }
     }
@@ -356,7 +357,7 @@ async fn replace_image_stream_status(
         services::streams::replace(&*state.store, &actor, &ns, &name, expected, new).await?;
     tracing::info!(namespace = %ns, stream = %name, "image stream status replaced");
     state.importer.wake();
-    Ok(Json(updated))
+    Ok(Json(present::shown(&state, updated)))
 }
 
 async fn delete_image_stream(
@@ -369,5 +370,5 @@ async fn delete_image_stream(
         .delete::<ImageStream>(&actor, Some(&ns), name.as_ref())
         .await?;
     tracing::info!(namespace = %ns, stream = %name, "image stream deleted");
-    Ok(Json(deleted))
+    Ok(Json(present::shown(&state, deleted)))
 }

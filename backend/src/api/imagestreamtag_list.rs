@@ -38,8 +38,13 @@ async fn list_image_stream_tags(
         .store
         .list::<tagstream_shared::ImageStream>(Some(&ns))
         .await?;
-    let items: Vec<ImageStreamTag> = listed
+    // Shown as `GET imagestreamtags/{stream}:{tag}` shows each (the public pull specs).
+    let streams: Vec<tagstream_shared::ImageStream> = listed
         .items
+        .into_iter()
+        .map(|s| crate::integrated::present::shown(&state, s))
+        .collect();
+    let items: Vec<ImageStreamTag> = streams
         .iter()
         .flat_map(|s| s.tag_names().into_iter().filter_map(|t| s.stream_tag(t)))
         .collect();

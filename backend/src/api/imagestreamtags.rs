@@ -266,6 +266,7 @@ async fn write_tag(
         match written {
             Ok((created, stream)) => {
                 state.importer.wake();
+                let stream = crate::integrated::present::shown(state, stream);
                 tracing::info!(namespace = %ns, tag = %name, "image stream tag set");
                 let view = stream
                     .stream_tag(name.tag.as_str())

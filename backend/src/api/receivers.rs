@@ -1,6 +1,8 @@
 //! Receiver URLs for push events from other registries (`crate::integrated::receivers`):
 //! `GET .../namespaces/{ns}/receivers` tells those who may change the project's streams the URL,
-//! and `POST .../namespaces/{ns}/receivers/{secret}` takes the registries' webhooks. A wrong
+//! `POST .../namespaces/{ns}/receivers` (the same people) replaces its secret by a new one (the
+//! old URL is refused from then on), and `POST .../namespaces/{ns}/receivers/{secret}` takes the
+//! registries' webhooks. A wrong
 //! secret, an unknown project and a server without a receiver key all answer the same 404.
 
 use std::sync::Arc;
@@ -19,8 +21,8 @@ use crate::api::routes::Routes;
 use crate::app::AppState;
 use crate::body::Names;
 use crate::error::{ApiError, ApiResult};
-use crate::integrated::receiver_formats;
 use crate::integrated::receivers::{self, MAX_RECEIVER_BYTES, ReceiverKey};
+use crate::integrated::{receiver_formats, receiver_secrets};
 
 pub const RECEIVERS: Resource = tagstream_shared::api_resource!(namespaced "tagstream.io" / "v1",
     "Receiver", "receivers", "receiver", [], &[V::Get, V::Create], None);
@@ -35,6 +37,15 @@ pub fn routes() -> Routes {
                 param: "ns",
             },
             get_receiver,
+        )
+        .post(
+            "/apis/tagstream.io/v1/namespaces/{ns}/receivers",
+            Need::Project {
+                verb: V::Update,
+                resource: R::ImageStreams,
+                param: "ns",
+            },
+            rotate_receiver,
         )
         .post(
             "/apis/tagstream.io/v1/namespaces/{ns}/receivers/{token}",
@@ -66,17 +77,34 @@ async fn get_receiver(
     let key = key(&state)?;
     let project = state.store.get_project(&ns).await?;
     let uid = project.metadata.uid.clone().unwrap_or_default();
-    let secret = key.secret(ns.as_str(), &uid);
-    Ok(Json(json!({
+    let secret = receiver_secrets::current(&state, &key, &ns, &uid).await?;
+    Ok(Json(receiver(&ns, &secret)))
+}
+
+/// Replaces the project's receiver secret: answers the receiver with its new path.
+async fn rotate_receiver(
+    State(state): State<AppState>,
+    Names(NsPath(ns)): Names<NsPath>,
+) -> ApiResult<Json<Value>> {
+    let key = key(&state)?;
+    let project = state.store.get_project(&ns).await?;
+    let uid = project.metadata.uid.clone().unwrap_or_default();
+    let secret = receiver_secrets::rotate(&state, &key, &ns, &uid, &RECEIVERS).await?;
+    tracing::info!(namespace = %ns, "receiver secret rotated");
+    Ok(Json(receiver(&ns, &secret)))
+}
+
+fn receiver(ns: &ProjectName, secret: &str) -> Value {
+    json!({
         "apiVersion": "tagstream.io/v1",
         "kind": "Receiver",
         "metadata": {"name": "push", "namespace": ns.as_str()},
         "spec": {
-            "path": path(ns.as_str(), &secret),
+            "path": path(ns.as_str(), secret),
             "secret": secret,
             "formats": ["distribution", "dockerhub", "quay", "harbor", "github"],
         }
-    })))
+    })
 }
 
 /// A registry's push webhook: every tag of the project that imports the pushed tag is imported
@@ -95,7 +123,7 @@ async fn post_receiver(
         Err(e) => return Err(e.into()),
     };
     let uid = project.metadata.uid.clone().unwrap_or_default();
-    let secret = key.secret(ns.as_str(), &uid);
+    let secret = receiver_secrets::current(&state, &key, &ns, &uid).await?;
     if !crate::auth::secret::same(&token, &secret) {
         return Err(not_found());
     }

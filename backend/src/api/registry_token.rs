@@ -1,6 +1,7 @@
 //! The integrated registry's two endpoints: its token server
-//! (`GET /apis/tagstream.io/v1/registry/token`, Basic credentials: a user name and an API token)
-//! and its notification endpoint (`POST .../registry/notifications`, the secret header). Both
+//! (`GET /apis/tagstream.io/v1/registry/token`, Basic credentials: a user name and an API token;
+//! `POST` the same path, the OAuth2 form of distribution's `docs/spec/auth/oauth.md` that newer
+//! `docker login` sends) and its notification endpoint (`POST .../registry/notifications`, the secret header). Both
 //! check their own credentials (the authentication middleware leaves them alone), so they are
 //! registered for anyone; without `[registry]` both answer 404.
 
@@ -8,7 +9,7 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::header::{AUTHORIZATION, WWW_AUTHENTICATE};
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, WWW_AUTHENTICATE};
 use axum::http::{HeaderMap, HeaderValue, Uri};
 use axum::response::{IntoResponse, Response};
 use http_body_util::{BodyExt as _, Limited};
@@ -22,18 +23,17 @@ use crate::app::AppState;
 use crate::error::{ApiError, ApiResult, status_response};
 use crate::integrated::push::{self, Applied};
 use crate::integrated::{Integrated, NOTIFICATIONS_PATH, SECRET_HEADER, TOKEN_PATH};
-use crate::integrated::{events, input, token};
+use crate::integrated::{events, input, oauth_form, token};
 
 /// The integrated registry, as errors name it.
 pub const REGISTRY: Resource = tagstream_shared::api_resource!(cluster "tagstream.io" / "v1",
     "Registry", "registries", "registry", [], &[], None);
 
 pub fn routes() -> Routes {
-    Routes::new().get(TOKEN_PATH, Need::Anyone, get_token).post(
-        NOTIFICATIONS_PATH,
-        Need::Anyone,
-        post_notifications,
-    )
+    Routes::new()
+        .get(TOKEN_PATH, Need::Anyone, get_token)
+        .post(TOKEN_PATH, Need::Anyone, post_token)
+        .post(NOTIFICATIONS_PATH, Need::Anyone, post_notifications)
 }
 
 fn integrated(state: &AppState) -> ApiResult<Arc<Integrated>> {
@@ -71,40 +71,146 @@ async fn token_response(state: &AppState, headers: &HeaderMap, uri: &Uri) -> Api
         .ok_or_else(|| {
             ApiError::Unauthorized("sign in with a user name and an API token".into())
         })?;
-    if let Some(service) = &request.service
-        && *service != integrated.config.service
-    {
-        return Err(ApiError::BadRequest(format!(
-            "this token server serves {:?}, not {service:?}",
-            integrated.config.service
-        )));
+    if let Some(service) = &request.service {
+        same_service(&integrated, service)?;
     }
-    let invalid = || {
-        ApiError::Unauthorized(
-            "the user name and API token do not match (unknown, revoked or expired)".into(),
-        )
-    };
-    let principal = crate::auth::by_token(state, &credentials.token)
-        .await
-        .map_err(|_| invalid())?;
-    if principal.name != credentials.user
-        || request
-            .account
-            .as_ref()
-            .is_some_and(|a| *a != credentials.user)
+    let (principal, expires) = signed_in(state, &credentials).await?;
+    if request
+        .account
+        .as_ref()
+        .is_some_and(|a| *a != credentials.user)
     {
-        return Err(invalid());
+        return Err(invalid_credentials());
     }
-    let access = token::grant(state, &principal, &request.scopes).await?;
-    let now = state.clock.now();
-    let jwt = integrated.sign(&principal.name, &access, now.timestamp())?;
+    let issued = issue(state, &integrated, &principal, expires, &request.scopes).await?;
     Ok(Json(json!({
-        "token": jwt,
-        "access_token": jwt,
-        "expires_in": integrated.config.token_seconds,
-        "issued_at": now.to_string(),
+        "token": issued.jwt,
+        "access_token": issued.jwt,
+        "expires_in": issued.expires_in,
+        "issued_at": issued.issued_at,
     }))
     .into_response())
+}
+
+/// A token server serves one service: a request naming another is refused (a token for it
+/// would be one the other service's registry could be tricked into honouring).
+fn same_service(integrated: &Integrated, service: &str) -> ApiResult<()> {
+    if service == integrated.config.service {
+        return Ok(());
+    }
+    Err(ApiError::BadRequest(format!(
+        "this token server serves {:?}, not {service:?}",
+        integrated.config.service
+    )))
+}
+
+fn invalid_credentials() -> ApiError {
+    ApiError::Unauthorized(
+        "the user name and API token do not match (unknown, revoked or expired)".into(),
+    )
+}
+
+/// The user `credentials` sign in, and when their API token expires.
+async fn signed_in(
+    state: &AppState,
+    credentials: &input::BasicCredentials,
+) -> ApiResult<(crate::auth::Principal, Option<i64>)> {
+    let (principal, expires) = crate::auth::by_token_expiring(state, &credentials.token)
+        .await
+        .map_err(|_| invalid_credentials())?;
+    if principal.name != credentials.user {
+        return Err(invalid_credentials());
+    }
+    Ok((principal, expires))
+}
+
+/// A signed registry token and what it says.
+struct Issued {
+    jwt: String,
+    access: Vec<token::Access>,
+    expires_in: u64,
+    issued_at: String,
+}
+
+/// Signs a token granting what `principal` may do with `scopes`, living no longer than the API
+/// token it is issued for (`expires`).
+async fn issue(
+    state: &AppState,
+    integrated: &Integrated,
+    principal: &crate::auth::Principal,
+    expires: Option<i64>,
+    scopes: &[input::Scope],
+) -> ApiResult<Issued> {
+    let access = token::grant(state, principal, scopes).await?;
+    let now = state.clock.now();
+    let expires_in = integrated.token_lifetime(now.timestamp(), expires);
+    let jwt = integrated.sign(&principal.name, &access, now.timestamp(), expires_in)?;
+    Ok(Issued {
+        jwt,
+        access,
+        expires_in,
+        issued_at: now.to_string(),
+    })
+}
+
+/// The OAuth2 form (`grant_type=password` or `refresh_token`): an access token, the scope it
+/// grants (required by the spec) and, with `access_type=offline`, a refresh token. The refresh
+/// token is the API token itself: revoking or expiring it ends the refresh token too, and
+/// nothing new is stored.
+async fn post_token(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: axum::body::Body,
+) -> ApiResult<Response> {
+    let integrated = integrated(&state)?;
+    let form = headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| {
+            v.trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        });
+    if !form {
+        return Err(ApiError::UnsupportedMediaType(
+            "POST a token request as application/x-www-form-urlencoded".into(),
+        ));
+    }
+    let bytes = read_limited(body, input::MAX_QUERY_BYTES).await?;
+    let request = oauth_form::oauth_request(&bytes)?;
+    same_service(&integrated, &request.service)?;
+    let (principal, expires, refresh) = match request.grant {
+        oauth_form::Grant::Password(credentials) => {
+            let (p, e) = signed_in(&state, &credentials).await?;
+            (p, e, credentials.token)
+        }
+        oauth_form::Grant::Refresh(refresh) => {
+            let (p, e) = crate::auth::by_token_expiring(&state, &refresh)
+                .await
+                .map_err(|_| {
+                    ApiError::Unauthorized(
+                        "the refresh token is not valid (unknown, revoked or expired)".into(),
+                    )
+                })?;
+            (p, e, refresh)
+        }
+    };
+    let issued = issue(&state, &integrated, &principal, expires, &request.scopes).await?;
+    let scope: Vec<String> = issued
+        .access
+        .iter()
+        .map(|a| format!("{}:{}:{}", a.kind, a.name, a.actions.join(",")))
+        .collect();
+    let mut answer = json!({
+        "access_token": issued.jwt,
+        "scope": scope.join(" "),
+        "expires_in": issued.expires_in,
+        "issued_at": issued.issued_at,
+    });
+    if request.offline {
+        answer["refresh_token"] = json!(refresh);
+    }
+    Ok(Json(answer).into_response())
 }
 
 /// The registry's notifications: each tag push moves its tag. Answers 503 when a push could

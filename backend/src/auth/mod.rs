@@ -242,6 +242,15 @@ fn is_safe(method: &Method) -> bool {
 
 /// The user an API token signs in (its project scope kept); 401 if it is not valid.
 pub(crate) async fn by_token(state: &AppState, token: &str) -> Result<Principal, ApiError> {
+    by_token_expiring(state, token).await.map(|(p, _)| p)
+}
+
+/// `by_token`, and when the token expires (Unix seconds; none: never): what is issued on the
+/// strength of a token (the integrated registry's tokens) must not outlive it.
+pub(crate) async fn by_token_expiring(
+    state: &AppState,
+    token: &str,
+) -> Result<(Principal, Option<i64>), ApiError> {
     let invalid =
         || ApiError::Unauthorized("the token is not valid (unknown, revoked or expired)".into());
     let hash = secret::hash_secret(token);
@@ -259,5 +268,5 @@ pub(crate) async fn by_token(state: &AppState, token: &str) -> Result<Principal,
     let mut p = principal(state, &stored.user, Vec::new()).await?;
     p.scope = stored.project;
     p.token = Some(hash);
-    Ok(p)
+    Ok((p, stored.expires))
 }

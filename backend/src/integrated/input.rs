@@ -1,5 +1,6 @@
 //! Every input the token server takes from outside, bounded and checked here once: the Basic
-//! `Authorization` header and the token request's query (`service`, `account`, `scope`).
+//! `Authorization` header and the token request's query (`service`, `account`, `scope`); the
+//! OAuth2 form of `POST /token` is read in `oauth_form` with the same scope and text checks.
 //! Handlers get typed values or a `Status`; nothing downstream splits a scope string.
 
 use tagstream_shared::{ProjectName, StreamName};
@@ -130,16 +131,7 @@ pub fn token_request(query: Option<&str>) -> Result<TokenRequest, ApiError> {
         match key.as_ref() {
             "service" => out.service = Some(bounded_text("service", &value)?),
             "account" => out.account = Some(bounded_text("account", &value)?),
-            "scope" => {
-                for one in value.split(' ').filter(|s| !s.is_empty()) {
-                    if out.scopes.len() >= MAX_SCOPES {
-                        return Err(bad_request(format!(
-                            "a token request may name at most {MAX_SCOPES} scopes"
-                        )));
-                    }
-                    out.scopes.push(scope(one)?);
-                }
-            }
+            "scope" => add_scopes(&mut out.scopes, &value)?,
             // `client_id` and `offline_token` (docker login) change nothing here.
             _ => {}
         }
@@ -147,7 +139,20 @@ pub fn token_request(query: Option<&str>) -> Result<TokenRequest, ApiError> {
     Ok(out)
 }
 
-fn bounded_text(what: &str, value: &str) -> Result<String, ApiError> {
+/// Adds the space-separated scopes of one `scope` parameter to `scopes`, at most `MAX_SCOPES`.
+pub(super) fn add_scopes(scopes: &mut Vec<Scope>, value: &str) -> Result<(), ApiError> {
+    for one in value.split(' ').filter(|s| !s.is_empty()) {
+        if scopes.len() >= MAX_SCOPES {
+            return Err(bad_request(format!(
+                "a token request may name at most {MAX_SCOPES} scopes"
+            )));
+        }
+        scopes.push(scope(one)?);
+    }
+    Ok(())
+}
+
+pub(super) fn bounded_text(what: &str, value: &str) -> Result<String, ApiError> {
     if value.len() > 256 || value.chars().any(char::is_control) {
         return Err(bad_request(format!(
             "{what} must be at most 256 characters of text"

@@ -2,7 +2,7 @@
 //! the images, and tagstream decides who may push and pull (it is the registry's token server)
 //! and hears of every push (the registry's notifications), moving the pushed tag at once.
 //!
-//! - `input`: every outside input of the token server, bounded and checked in one place;
+//! - `input`, `oauth_form`: every outside input of the token server, bounded and checked there;
 //! - `token`: what a caller may do to each repository, and the signed JWT saying so;
 //! - `keys`: the signing key, its certificate and the notification secret, in the data dir;
 //! - `events`: distribution's notification envelopes, bounded and checked;
@@ -10,17 +10,19 @@
 //! - `reader`: the pushed image's metadata, read from the registry;
 //! - `present`: streams read with the pull specs clients use (`public_host`);
 //! - `registry_config`: the registry's config file that wires all this up;
-//! - `receivers`, `receiver_formats`: per-project receiver URLs for push events from registries
-//!   tagstream does not run.
+//! - `receivers`, `receiver_formats`, `receiver_secrets`: per-project receiver URLs for push
+//!   events from registries tagstream does not run, and rotating their secrets.
 
 pub mod config;
 pub mod events;
 pub mod input;
 pub mod keys;
+pub mod oauth_form;
 pub mod present;
 pub mod push;
 pub mod reader;
 pub mod receiver_formats;
+pub mod receiver_secrets;
 pub mod receivers;
 pub mod registry_config;
 pub mod token;
@@ -95,15 +97,28 @@ impl Integrated {
 
     /// `public_host/project/stream@digest`: what clients pull.
     pub fn pull_spec(&self, repo: &str, digest: &str) -> String {
-        format!("{}/{repo}@{digest}", self.config.public_host())
+        present::pull_spec(&self.config, repo, digest)
     }
 
-    /// Signs a token for `subject` with `access`.
+    /// How long a token issued at `now` may live: `token_seconds`, but never past
+    /// `credential_expires`, the expiry of the API token it is issued for.
+    pub fn token_lifetime(&self, now: i64, credential_expires: Option<i64>) -> u64 {
+        let configured = self.config.token_seconds;
+        match credential_expires {
+            Some(e) => u64::try_from(e.saturating_sub(now))
+                .unwrap_or(0)
+                .min(configured),
+            None => configured,
+        }
+    }
+
+    /// Signs a token for `subject` with `access`, valid for `seconds` from `now`.
     pub fn sign(
         &self,
         subject: &str,
         access: &[token::Access],
         now: i64,
+        seconds: u64,
     ) -> crate::error::ApiResult<String> {
         token::sign(
             &self.keys,
@@ -112,7 +127,7 @@ impl Integrated {
             subject,
             access,
             now,
-            self.config.token_seconds,
+            seconds,
         )
     }
 }

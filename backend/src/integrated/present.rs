@@ -2,13 +2,23 @@
 //! pull specs clients use. History items pointing at the registry's internal address show its
 //! public host; every item of a `referencePolicy: Local` tag shows
 //! `public_host/project/stream@digest` (pulled through the integrated registry, as OpenShift's
-//! local reference policy means); `status.publicDockerImageRepository` names the stream's
-//! repository there. Applied when a stream is read; nothing stored changes, so changing
-//! `public_host` changes every answer at once.
+//! local reference policy means); `status.dockerImageRepository` names the stream's repository
+//! at the registry's internal address and `status.publicDockerImageRepository` at its public
+//! host, as OpenShift's do. Applied on every read path (GET, lists, the istag list and views,
+//! imagestreamimages, write answers, watch events) through `stream`; nothing stored changes for
+//! it, so changing `public_host` changes every answer at once.
 
+use serde_json::Value;
 use tagstream_shared::ImageStream;
 
 use super::config::IntegratedRegistryConfig;
+use crate::app::AppState;
+
+/// `public_host/{repository}@{digest}`: what clients pull an image of the integrated registry
+/// by. The one place that spelling is made.
+pub fn pull_spec(registry: &IntegratedRegistryConfig, repository: &str, digest: &str) -> String {
+    format!("{}/{repository}@{digest}", registry.public_host())
+}
 
 /// Rewrites `stream`'s pull specs for `registry` (none: unchanged).
 pub fn stream(registry: Option<&IntegratedRegistryConfig>, stream: &mut ImageStream) {
@@ -23,8 +33,11 @@ pub fn stream(registry: Option<&IntegratedRegistryConfig>, stream: &mut ImageStr
     ) else {
         return;
     };
-    let repository = format!("{public}/{ns}/{name}");
-    stream.status.public_docker_image_repository = Some(repository.clone());
+    let repository_path = format!("{ns}/{name}");
+    stream.status.public_docker_image_repository = Some(format!("{public}/{repository_path}"));
+    if let Some(internal) = &internal {
+        stream.status.docker_image_repository = format!("{internal}/{repository_path}");
+    }
     let local: Vec<String> = stream
         .spec
         .tags
@@ -37,13 +50,38 @@ pub fn stream(registry: Option<&IntegratedRegistryConfig>, stream: &mut ImageStr
         let is_local = local.contains(&list.tag);
         for item in &mut list.items {
             if is_local {
-                item.docker_image_reference = format!("{repository}@{}", item.image);
+                item.docker_image_reference = pull_spec(registry, &repository_path, &item.image);
             } else if let Some(prefix) = &internal_prefix
                 && let Some(rest) = item.docker_image_reference.strip_prefix(prefix.as_str())
             {
                 item.docker_image_reference = format!("{public}/{rest}");
             }
         }
+    }
+}
+
+/// `stream` as the server's answers show it.
+pub fn shown(state: &AppState, mut s: ImageStream) -> ImageStream {
+    stream(state.config.registry.as_ref(), &mut s);
+    s
+}
+
+/// A watch event's object of `resource`, shown like the lists show it (streams only; other
+/// resources name no pull spec of a stream).
+pub fn watch_object(
+    registry: Option<&IntegratedRegistryConfig>,
+    resource: &str,
+    object: &mut Value,
+) {
+    if registry.is_none() || resource != "imagestreams" {
+        return;
+    }
+    let Ok(mut s) = serde_json::from_value::<ImageStream>(object.clone()) else {
+        return;
+    };
+    stream(registry, &mut s);
+    if let Ok(v) = serde_json::to_value(&s) {
+        *object = v;
     }
 }
 
@@ -116,5 +154,6 @@ mod tests {
             s.status.public_docker_image_repository.as_deref(),
             Some("registry.example.com/demo/ruby")
         );
+        assert_eq!(s.status.docker_image_repository, "10.0.0.5:5000/demo/ruby");
     }
 }

@@ -1,8 +1,8 @@
 //! Per-project receiver URLs for push events from registries tagstream does not run:
 //! `POST /apis/tagstream.io/v1/namespaces/{ns}/receivers/{secret}`. The secret is derived from a
 //! key in the data directory, the project's name and its uid (a project deleted and made again
-//! gets another), so nothing is stored per project; the URL is the credential (Docker Hub and
-//! Quay sign nothing), and GitHub's `X-Hub-Signature-256` is checked with the same secret when
+//! gets another) and the salt of its last rotation (`receiver_secrets`); the URL is the
+//! credential (Docker Hub and Quay sign nothing), and GitHub's `X-Hub-Signature-256` is checked with the same secret when
 //! sent. Every tag of the project that imports the pushed `registry/repository:tag` is imported
 //! again at once, once per event however often it is delivered.
 
@@ -46,12 +46,14 @@ impl ReceiverKey {
         super::keys::secret_file(data_dir, "receivers.key").map(Self)
     }
 
-    /// The receiver secret of project `ns` with uid `uid`.
-    pub fn secret(&self, ns: &str, uid: &str) -> String {
-        hmac_hex(
-            &self.0,
-            &[b"receiver\0", ns.as_bytes(), b"\0", uid.as_bytes()],
-        )
+    /// The receiver secret of project `ns` with uid `uid` and receiver salt `salt` (empty
+    /// before the first rotation, which keeps the secret of a project never rotated).
+    pub fn secret(&self, ns: &str, uid: &str, salt: &str) -> String {
+        let mut parts: Vec<&[u8]> = vec![b"receiver\0", ns.as_bytes(), b"\0", uid.as_bytes()];
+        if !salt.is_empty() {
+            parts.extend([b"\0".as_slice(), salt.as_bytes()]);
+        }
+        hmac_hex(&self.0, &parts)
     }
 }
 
@@ -208,9 +210,10 @@ mod tests {
     fn secrets_differ_per_project_and_uid_and_signatures_check() {
         let dir = tempfile::tempdir().expect("temp dir");
         let key = ReceiverKey::load_or_create(dir.path()).expect("key");
-        assert_ne!(key.secret("a", "1"), key.secret("a", "2"));
-        assert_ne!(key.secret("a", "1"), key.secret("b", "1"));
-        let secret = key.secret("a", "1");
+        assert_ne!(key.secret("a", "1", ""), key.secret("a", "2", ""));
+        assert_ne!(key.secret("a", "1", ""), key.secret("b", "1", ""));
+        assert_ne!(key.secret("a", "1", ""), key.secret("a", "1", "salt"));
+        let secret = key.secret("a", "1", "");
         let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("key");
         mac.update(b"body");
         let hex: String = mac

@@ -174,6 +174,12 @@ impl TestApp {
         self.store.as_dyn()
     }
 
+    /// The app's state, for server functions no route reaches in a test app (the receiver key
+    /// is made only by `tagstream serve`).
+    pub fn state(&self) -> &AppState {
+        &self.background
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
