@@ -44,6 +44,8 @@ pub struct AppState {
     pub integrated: Option<Arc<crate::integrated::Integrated>>,
     /// The key of the projects' receiver URLs (in the data directory).
     pub receivers: Option<Arc<crate::integrated::receivers::ReceiverKey>>,
+    /// Tokens, sessions, teams and bindings as last read, kept exact by the access epoch.
+    pub auth_cache: Arc<crate::auth::cache::AuthCache>,
 }
 
 impl AppState {
@@ -77,6 +79,7 @@ impl AppState {
             watch_slots: Arc::default(),
             integrated: None,
             receivers: None,
+            auth_cache: Arc::default(),
         })
     }
 

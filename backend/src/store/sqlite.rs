@@ -25,6 +25,11 @@ pub struct SqliteStore {
     pub(super) pool: SqlitePool,
     /// Bumped after every committed write, so that watches and the webhook sender look again.
     pub(super) changed: std::sync::Arc<tokio::sync::watch::Sender<u64>>,
+    /// The `access_epoch` row as of the last commit. One process owns the file and every write
+    /// commits through [`SqliteStore::commit`], which reads the row inside its transaction, so
+    /// this is exact once the write returns: the authentication cache and open watches read it
+    /// without a query.
+    pub(super) access: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -44,9 +49,15 @@ impl SqliteStore {
             .connect_with(options)
             .await?;
         MIGRATOR.run(&pool).await?;
+        let access: i64 = sqlx::query_scalar("SELECT value FROM access_epoch WHERE id = 1")
+            .fetch_one(&pool)
+            .await?;
         Ok(Self {
             pool,
             changed: std::sync::Arc::new(tokio::sync::watch::Sender::new(0)),
+            access: std::sync::Arc::new(std::sync::atomic::AtomicU64::new(
+                u64::try_from(access).unwrap_or_default(),
+            )),
         })
     }
 

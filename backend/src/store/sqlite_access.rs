@@ -259,13 +259,14 @@ impl AccessStore for SqliteStore {
     }
 
     async fn delete_session(&self, hash: &str) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
         sqlx::query("DELETE FROM sessions WHERE hash = ?")
             .bind(hash)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
-        // Open watches signed in with this session re-check it now.
-        self.changed.send_modify(|n| *n = n.wrapping_add(1));
-        Ok(())
+        // Through `commit`: the access epoch the deletion moved is published (cached sign-ins
+        // drop it) and open watches signed in with this session re-check it now.
+        self.commit(tx).await
     }
 
     async fn list_audit_events(

@@ -12,9 +12,18 @@ use super::{StoreError, StoreResult};
 type Row = (i64, i64, String, String, Option<String>, String, String);
 
 impl SqliteStore {
-    /// Commits a write and wakes every watch.
-    pub(super) async fn commit(&self, tx: Transaction<'static, Sqlite>) -> StoreResult<()> {
+    /// Commits a write and wakes every watch. The access epoch is read inside the transaction
+    /// and published after the commit, before the write's caller hears it succeeded: the next
+    /// request sees any access it took away.
+    pub(super) async fn commit(&self, mut tx: Transaction<'static, Sqlite>) -> StoreResult<()> {
+        let epoch: i64 = sqlx::query_scalar("SELECT value FROM access_epoch WHERE id = 1")
+            .fetch_one(&mut *tx)
+            .await?;
         tx.commit().await?;
+        self.access.fetch_max(
+            u64::try_from(epoch).unwrap_or_default(),
+            std::sync::atomic::Ordering::SeqCst,
+        );
         self.changed.send_modify(|n| *n = n.wrapping_add(1));
         Ok(())
     }
@@ -133,10 +142,8 @@ impl ChangeStore for SqliteStore {
     }
 
     async fn access_epoch(&self) -> StoreResult<u64> {
-        let value: i64 = sqlx::query_scalar("SELECT value FROM access_epoch WHERE id = 1")
-            .fetch_one(&self.pool)
-            .await?;
-        Ok(u64::try_from(value).unwrap_or_default())
+        // Kept by `commit`: this process makes every write to the file.
+        Ok(self.access.load(std::sync::atomic::Ordering::SeqCst))
     }
 
     async fn prune_changes(&self, keep: u64) -> StoreResult<u64> {

@@ -9,6 +9,7 @@ mod api_projects;
 mod api_samples;
 mod api_streams;
 mod api_templates;
+mod auth_cache;
 mod browser;
 mod browser_access;
 mod browser_admin;

@@ -30,7 +30,7 @@ fn plain_stream(name: &str) -> Value {
 const LEASE_SECONDS: &str = "2";
 
 /// One `tagstream serve` process on the shared database; killed (SIGKILL) when dropped.
-struct Replica {
+pub(crate) struct Replica {
     child: Child,
     base: String,
     client: reqwest::Client,
@@ -39,7 +39,7 @@ struct Replica {
 
 impl Replica {
     /// Starts a replica on `database`, with `extra` appended to its config file.
-    fn start(database: &str, extra: &str) -> Self {
+    pub(crate) fn start(database: &str, extra: &str) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let config = dir.path().join("config.toml");
         std::fs::write(
@@ -85,11 +85,11 @@ impl Replica {
         }
     }
 
-    fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
 
-    async fn send(
+    pub(crate) async fn send(
         &self,
         method: reqwest::Method,
         path: &str,
@@ -104,11 +104,11 @@ impl Replica {
         (code, resp.json().await.unwrap())
     }
 
-    async fn get(&self, path: &str) -> (StatusCode, Value) {
+    pub(crate) async fn get(&self, path: &str) -> (StatusCode, Value) {
         self.send(reqwest::Method::GET, path, None).await
     }
 
-    async fn post(&self, path: &str, body: &Value) -> (StatusCode, Value) {
+    pub(crate) async fn post(&self, path: &str, body: &Value) -> (StatusCode, Value) {
         self.send(reqwest::Method::POST, path, Some(body)).await
     }
 
@@ -131,7 +131,7 @@ impl Drop for Replica {
 
 /// Two replicas on one fresh database (started one after the other would hide a start-up race:
 /// they start at once).
-async fn two_replicas(extra: &str) -> (Replica, Replica) {
+pub(crate) async fn two_replicas(extra: &str) -> (Replica, Replica) {
     let db = fresh_database().await;
     let (a, b) = std::thread::scope(|s| {
         let a = s.spawn(|| Replica::start(&db, extra));
