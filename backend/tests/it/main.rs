@@ -36,6 +36,7 @@ mod kubectl_support;
 mod migration_objects;
 mod oci_examples;
 mod pg_support;
+mod raw_reads;
 mod receiver;
 mod recorder;
 mod registry;
