@@ -4,6 +4,9 @@
 # given connection count, and each tagstream figure as a ratio of nginx's for the same bytes.
 #   scripts/bench-reads.sh              64 connections, 5 s per endpoint (wrk -t2)
 #   CONNECTIONS=16 SECONDS_EACH=10 scripts/bench-reads.sh
+#   BEFORE_BIN=/path/to/an/older/tagstream scripts/bench-reads.sh
+#       also runs that binary, filled the same way, and adds its columns (before/after in one run)
+#   TAGSTREAM_BIN=/path/to/tagstream    use this binary instead of building one
 # Installs Debian's nginx and wrk when missing; builds the server with --release; needs a built
 # console in dist/ for the static-asset row (scripts/run.sh builds it). Talks to loopback only.
 set -euo pipefail
@@ -28,8 +31,11 @@ if ((${#need[@]})); then
 fi
 [[ -f "$FIXTURE" ]] || { say "missing $FIXTURE (../shared/fixtures beside the repository)"; exit 1; }
 
-say "building the server (release)"
-(cd "$ROOT" && cargo build --release -q -p tagstream-backend)
+if [[ -z "${TAGSTREAM_BIN:-}" ]]; then
+  say "building the server (release)"
+  (cd "$ROOT" && cargo build --release -q -p tagstream-backend)
+  TAGSTREAM_BIN="$ROOT/target/release/tagstream"
+fi
 
 WORK="$(mktemp -d)"
 PIDS=()
@@ -37,26 +43,46 @@ cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -r
 trap cleanup EXIT
 
 TOKEN="bench-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-mkdir -p "$WORK/data" "$WORK/www"
-"$ROOT/target/release/tagstream" serve --listen 127.0.0.1:0 --data-dir "$WORK/data" \
-  --dist "$DIST" --bootstrap-admin-token "$TOKEN" >"$WORK/url" 2>"$WORK/server.log" &
-PIDS+=($!)
-for _ in $(seq 1 100); do grep -q '^tagstream is serving on' "$WORK/url" && break; sleep 0.1; done
-URL="$(sed -n 's/^tagstream is serving on \(http:[^ ]*\)\/$/\1/p' "$WORK/url")"
-[[ -n "$URL" ]] || { say "the server did not start:"; cat "$WORK/server.log" >&2; exit 1; }
+mkdir -p "$WORK/www"
 AUTH=(-H "Authorization: Bearer $TOKEN")
+
+# start NAME BINARY: serves a fresh data directory; prints its URL.
+start() {
+  mkdir -p "$WORK/$1"
+  "$2" serve --listen 127.0.0.1:0 --data-dir "$WORK/$1" \
+    --dist "$DIST" --bootstrap-admin-token "$TOKEN" >"$WORK/$1.url" 2>"$WORK/$1.log" &
+  PIDS+=($!)
+  for _ in $(seq 1 100); do grep -q '^tagstream is serving on' "$WORK/$1.url" && break; sleep 0.1; done
+  local url
+  url="$(sed -n 's/^tagstream is serving on \(http:[^ ]*\)\/$/\1/p' "$WORK/$1.url")"
+  [[ -n "$url" ]] || { say "the server did not start:"; cat "$WORK/$1.log" >&2; exit 1; }
+  echo "$url"
+}
+
+# fill URL: project bench with the ruby stream, project big with $STREAMS streams.
+fill() {
+  local url="$1"
+  api() { curl -fsS "${AUTH[@]}" -H 'Content-Type: application/json' "$@"; }
+  project() { api -X POST "$url/apis/project.openshift.io/v1/projects" \
+    -d "{\"apiVersion\":\"project.openshift.io/v1\",\"kind\":\"Project\",\"metadata\":{\"name\":\"$1\"}}" >/dev/null; }
+  project bench
+  project big
+  api -X POST "$url/apis/image.openshift.io/v1/namespaces/bench/imagestreams" --data-binary @"$FIXTURE" >/dev/null
+  seq 1 "$STREAMS" | xargs -P 4 -I{} curl -fsS -o /dev/null "${AUTH[@]}" -H 'Content-Type: application/json' \
+    -X POST "$url/apis/image.openshift.io/v1/namespaces/big/imagestreams" \
+    -d '{"apiVersion":"image.openshift.io/v1","kind":"ImageStream","metadata":{"name":"app-{}","labels":{"team":"bench"},"annotations":{"openshift.io/display-name":"Application {}"}},"spec":{"lookupPolicy":{"local":false},"tags":[{"name":"latest","annotations":{"description":"the current build"},"from":{"kind":"DockerImage","name":"registry.example.com/bench/app-{}:latest"},"referencePolicy":{"type":"Source"}}]}}'
+}
 api() { curl -fsS "${AUTH[@]}" -H 'Content-Type: application/json' "$@"; }
 
-say "filling: project bench with the ruby stream, project big with $STREAMS streams"
-project() { api -X POST "$URL/apis/project.openshift.io/v1/projects" \
-  -d "{\"apiVersion\":\"project.openshift.io/v1\",\"kind\":\"Project\",\"metadata\":{\"name\":\"$1\"}}" >/dev/null; }
-project bench
-project big
-sed 's/"name": *"ruby"/"name": "ruby"/' "$FIXTURE" |
-  api -X POST "$URL/apis/image.openshift.io/v1/namespaces/bench/imagestreams" --data-binary @- >/dev/null
-seq 1 "$STREAMS" | xargs -P 4 -I{} curl -fsS -o /dev/null "${AUTH[@]}" -H 'Content-Type: application/json' \
-  -X POST "$URL/apis/image.openshift.io/v1/namespaces/big/imagestreams" \
-  -d '{"apiVersion":"image.openshift.io/v1","kind":"ImageStream","metadata":{"name":"app-{}","labels":{"team":"bench"},"annotations":{"openshift.io/display-name":"Application {}"}},"spec":{"lookupPolicy":{"local":false},"tags":[{"name":"latest","annotations":{"description":"the current build"},"from":{"kind":"DockerImage","name":"registry.example.com/bench/app-{}:latest"},"referencePolicy":{"type":"Source"}}]}}'
+URL="$(start now "$TAGSTREAM_BIN")"
+say "filling $URL: project bench with the ruby stream, project big with $STREAMS streams"
+fill "$URL"
+BEFORE_URL=""
+if [[ -n "${BEFORE_BIN:-}" ]]; then
+  BEFORE_URL="$(start before "$BEFORE_BIN")"
+  say "filling the before server $BEFORE_URL the same way"
+  fill "$BEFORE_URL"
+fi
 
 # Each endpoint's exact bytes become a file nginx serves, so both answer the same body.
 ROWS=(
@@ -113,14 +139,26 @@ to_ms() { awk -v v="$1" 'BEGIN {
   else if (v ~ /s$/) { sub(/s$/, "", v); printf "%.0f", v * 1000 }
   else print v }'; }
 
-echo "| what | bytes | conns | tagstream req/s | p50 ms | p99 ms | nginx req/s | p50 ms | p99 ms | ratio |"
-echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else print "-" }'; }
+say "load before measuring: $(uptime)"
+if [[ -n "$BEFORE_URL" ]]; then
+  echo "| what | bytes | conns | tagstream req/s | p50 ms | p99 ms | ratio | before req/s | p50 ms | p99 ms | ratio | nginx req/s | p50 ms | p99 ms |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+else
+  echo "| what | bytes | conns | tagstream req/s | p50 ms | p99 ms | nginx req/s | p50 ms | p99 ms | ratio |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+fi
 for row in "${ROWS[@]}"; do
   IFS='|' read -r name path file conns <<<"$row"
   header="Authorization: Bearer $TOKEN"
   [[ "$file" == asset.css ]] && header=""
   read -r t_rps t_50 t_99 <<<"$(measure "$URL$path" "$conns" "$header")"
   read -r n_rps n_50 n_99 <<<"$(measure "http://127.0.0.1:$NGINX_PORT/$file" "$conns")"
-  ratio="$(awk -v a="$t_rps" -v b="$n_rps" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else print "-" }')"
-  echo "| $name | $(wc -c <"$WORK/www/$file") | $conns | $t_rps | $t_50 | $t_99 | $n_rps | $n_50 | $n_99 | $ratio |"
+  if [[ -n "$BEFORE_URL" ]]; then
+    read -r b_rps b_50 b_99 <<<"$(measure "$BEFORE_URL$path" "$conns" "$header")"
+    echo "| $name | $(wc -c <"$WORK/www/$file") | $conns | $t_rps | $t_50 | $t_99 | $(ratio "$t_rps" "$n_rps") | $b_rps | $b_50 | $b_99 | $(ratio "$b_rps" "$n_rps") | $n_rps | $n_50 | $n_99 |"
+  else
+    echo "| $name | $(wc -c <"$WORK/www/$file") | $conns | $t_rps | $t_50 | $t_99 | $n_rps | $n_50 | $n_99 | $(ratio "$t_rps" "$n_rps") |"
+  fi
 done
+say "load after measuring: $(uptime)"

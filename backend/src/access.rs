@@ -6,7 +6,6 @@
 //! A project the caller cannot see answers 404, exactly as a missing one does; one they see but
 //! may not change answers 403 naming the verb and the resource.
 
-use crate::store::Objects as _;
 use std::collections::BTreeSet;
 
 use axum::extract::{FromRequestParts as _, RawPathParams, Request};
@@ -196,7 +195,10 @@ pub async fn project_access(
             ..ProjectAccess::default()
         });
     }
-    let bindings = state.store.list::<RoleBinding>(Some(ns)).await?.items;
+    let bindings = state
+        .auth_cache
+        .bindings(state.store.as_ref(), p.epoch, ns)
+        .await?;
     Ok(ProjectAccess {
         cluster_admin: false,
         roles: roles_of(p, &bindings),
@@ -217,10 +219,10 @@ pub async fn visible_projects(
     if p.cluster_admin && p.scope.is_none() {
         return Ok(None);
     }
-    let mut by_ns: std::collections::BTreeMap<String, Vec<RoleBinding>> = Default::default();
-    for (ns, b) in state.store.all_role_bindings().await? {
-        by_ns.entry(ns).or_default().push(b);
-    }
+    let by_ns = state
+        .auth_cache
+        .all_bindings(state.store.as_ref(), p.epoch)
+        .await?;
     let samples = &state.config.samples.namespace;
     let mut out = BTreeSet::new();
     for ns in by_ns.keys().chain(std::iter::once(samples)) {

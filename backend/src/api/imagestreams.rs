@@ -14,7 +14,7 @@ use tagstream_shared::imagestream::API_VERSION;
 use tagstream_shared::validation::{validate_image_stream, validate_image_stream_status};
 use tagstream_shared::{FieldError, ImageStream, List, ProjectName, StreamName};
 
-use super::{IMAGESTREAMS, NsPath, StreamPath};
+use super::{IMAGESTREAMS, NsPath, StreamPath, raw};
 use crate::app::AppState;
 use crate::body::{Body, BodyFormat, Names, RawBody, decode};
 use crate::error::{ApiError, ApiResult};
@@ -23,7 +23,7 @@ use crate::service;
 use crate::source_access::{Actor, authorize_sources};
 use crate::watch::{ListOptions, Scope, list_or_watch};
 use crate::{audit, services};
-use axum::response::Response;
+use axum::response::{IntoResponse as _, Response};
 
 pub fn routes() -> Routes {
     const ALL: &str = "/apis/image.openshift.io/v1/imagestreams";
@@ -176,6 +176,16 @@ async fn list_all_image_streams(
 ) -> ApiResult<Response> {
     let visible =
         crate::access::visible_projects(&state, &caller, V::List, R::ImageStreams).await?;
+    // Every stream, as stored, when nothing is filtered out or rewritten.
+    if visible.is_none() && !options.watch && state.config.registry.is_none() {
+        let listed = state.store.list_bodies(&IMAGESTREAMS, None).await?;
+        return Ok(raw::list(
+            ImageStream::KIND,
+            API_VERSION,
+            listed.resource_version,
+            &listed.items,
+        ));
+    }
     let listed = state.store.list::<ImageStream>(None).await?;
     let items = listed
         .items
@@ -200,6 +210,20 @@ async fn list_image_streams(
     options: ListOptions,
 ) -> ApiResult<Response> {
     state.store.get_project(&ns).await?;
+    // As stored, unless a watch starts (its events are built from objects) or the integrated
+    // registry's pull specs are shown.
+    if !options.watch && state.config.registry.is_none() {
+        let listed = state
+            .store
+            .list_bodies(&IMAGESTREAMS, Some(ns.as_str()))
+            .await?;
+        return Ok(raw::list(
+            ImageStream::KIND,
+            API_VERSION,
+            listed.resource_version,
+            &listed.items,
+        ));
+    }
     let mut listed = state.store.list::<ImageStream>(Some(&ns)).await?;
     for s in &mut listed.items {
         present::stream(state.config.registry.as_ref(), s);
@@ -248,12 +272,20 @@ async fn create_image_stream(
 async fn get_image_stream(
     State(state): State<AppState>,
     Names(StreamPath(ns, name)): Names<StreamPath>,
-) -> ApiResult<Json<ImageStream>> {
+) -> ApiResult<Response> {
+    // As stored, unless the integrated registry's pull specs are shown.
+    if state.config.registry.is_none() {
+        let body = state
+            .store
+            .get_body(&IMAGESTREAMS, ns.as_str(), name.as_ref())
+            .await?;
+        return Ok(raw::object(body));
+    }
     let stream = state
         .store
         .get::<ImageStream>(Some(&ns), name.as_ref())
         .await?;
-    Ok(Json(present::shown(&state, stream)))
+    Ok(Json(present::shown(&state, stream)).into_response())
 }
 
 /// Stores `new` as the replacement of the stream at `expected`, after validation.

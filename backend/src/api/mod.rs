@@ -15,6 +15,7 @@ mod imagestreamtags;
 mod list_options;
 pub mod objects;
 mod projects;
+mod raw;
 mod receivers;
 mod registry_token;
 mod rolebindings;

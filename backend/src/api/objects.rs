@@ -137,8 +137,20 @@ async fn list<K: Kind>(
     options: ListOptions,
 ) -> ApiResult<Response> {
     require_project(&state, &ns).await?;
-    let listed = state.store.list::<K>(Some(&ns)).await?;
     let r = K::RESOURCE;
+    if accept == Accept::Json && !options.watch {
+        let listed = state
+            .store
+            .list_bodies(&K::RESOURCE, Some(ns.as_str()))
+            .await?;
+        return Ok(super::raw::list(
+            r.kind,
+            r.api_version,
+            listed.resource_version,
+            &listed.items,
+        ));
+    }
+    let listed = state.store.list::<K>(Some(&ns)).await?;
     let list = List::new(
         r.kind,
         r.api_version,
@@ -177,6 +189,13 @@ async fn get<K: Kind>(
     Names(path): Names<ObjectPath<K>>,
     accept: Accept,
 ) -> ApiResult<Response> {
+    if accept == Accept::Json {
+        let body = state
+            .store
+            .get_body(&K::RESOURCE, path.ns.as_str(), path.name.as_str())
+            .await?;
+        return Ok(super::raw::object(body));
+    }
     Ok(accept.respond(StatusCode::OK, &path.load(&state).await?))
 }
 

@@ -7,9 +7,9 @@
 
 use std::sync::Arc;
 
-use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
+use axum::{Extension, Json};
 use serde_json::{Value, json};
 use tagstream_shared::ProjectName;
 use tagstream_shared::access::{Resource as R, Verb as V};
@@ -19,6 +19,7 @@ use super::{NsPath, Resource};
 use crate::access::Need;
 use crate::api::routes::Routes;
 use crate::app::AppState;
+use crate::auth::Caller;
 use crate::body::Names;
 use crate::error::{ApiError, ApiResult};
 use crate::integrated::receivers::{self, MAX_RECEIVER_BYTES, ReceiverKey};
@@ -84,12 +85,14 @@ async fn get_receiver(
 /// Replaces the project's receiver secret: answers the receiver with its new path.
 async fn rotate_receiver(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     Names(NsPath(ns)): Names<NsPath>,
 ) -> ApiResult<Json<Value>> {
     let key = key(&state)?;
     let project = state.store.get_project(&ns).await?;
     let uid = project.metadata.uid.clone().unwrap_or_default();
-    let secret = receiver_secrets::rotate(&state, &key, &ns, &uid, &RECEIVERS).await?;
+    let secret =
+        receiver_secrets::rotate(&state, &(&caller).into(), &key, &ns, &uid, &RECEIVERS).await?;
     tracing::info!(namespace = %ns, "receiver secret rotated");
     Ok(Json(receiver(&ns, &secret)))
 }

@@ -5,12 +5,12 @@
 //! here answers that once per API request and leaves a [`Caller`] for the authorization check
 //! (`crate::access`) and the handlers.
 
+pub mod cache;
 pub mod cookies;
 pub mod origin;
 pub mod rate_limit;
 pub mod secret;
 
-use crate::store::Objects as _;
 use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, Request, State};
@@ -49,6 +49,9 @@ pub struct Principal {
     /// Teams a trusted proxy's header named (not stored): kept when their stored teams are
     /// read again.
     pub header_groups: Vec<String>,
+    /// The store's access epoch this caller was authenticated at: the request's authorization
+    /// reads the cache at the same epoch rather than reading it again.
+    pub epoch: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,15 +83,22 @@ pub async fn principal(
     name: &str,
     extra: Vec<String>,
 ) -> Result<Principal, ApiError> {
+    let epoch = state.auth_cache.epoch(state.store.as_ref()).await?;
+    principal_at(state, epoch, name, extra).await
+}
+
+/// [`principal`] at an access epoch the caller already read.
+async fn principal_at(
+    state: &AppState,
+    epoch: u64,
+    name: &str,
+    extra: Vec<String>,
+) -> Result<Principal, ApiError> {
     let mut groups: Vec<String> = state
-        .store
-        .list::<tagstream_shared::user::Group>(None)
+        .auth_cache
+        .teams(state.store.as_ref(), epoch, name)
         .await?
-        .items
-        .into_iter()
-        .filter(|g| g.users.iter().any(|u| u == name))
-        .map(|g| g.metadata.name().to_owned())
-        .collect();
+        .to_vec();
     for g in &extra {
         if !groups.contains(g) {
             groups.push(g.clone());
@@ -102,6 +112,7 @@ pub async fn principal(
         session: None,
         token: None,
         header_groups: extra,
+        epoch,
     })
 }
 
@@ -200,15 +211,27 @@ async fn identify(
         return Ok(Caller::Anonymous);
     };
     let hash = secret::hash_secret(cookie);
-    let Some(session) = state.store.session(&hash).await? else {
+    let cache = &state.auth_cache;
+    let store = state.store.as_ref();
+    let epoch = cache.epoch(store).await?;
+    let Some(mut session) = cache.session(store, epoch, &hash).await? else {
         return Ok(Caller::Anonymous);
     };
     let now = state.clock.now().timestamp();
-    if now - session.last_seen > auth.session_idle_seconds
-        || now - session.created > auth.session_max_seconds
-    {
-        state.store.delete_session(&hash).await?;
-        return Ok(Caller::Anonymous);
+    let expired = |s: &crate::store::Session| {
+        now - s.last_seen > auth.session_idle_seconds || now - s.created > auth.session_max_seconds
+    };
+    if expired(&session) {
+        // Another replica may have recorded use since this one cached it: the stored row
+        // decides.
+        match cache.session_fresh(store, epoch, &hash).await? {
+            Some(stored) if !expired(&stored) => session = stored,
+            Some(_) => {
+                state.store.delete_session(&hash).await?;
+                return Ok(Caller::Anonymous);
+            }
+            None => return Ok(Caller::Anonymous),
+        }
     }
     if !is_safe(method) {
         let sent = headers
@@ -226,8 +249,9 @@ async fn identify(
     // use never looks idle (a short idle limit, under a minute, needs it sooner).
     if now - session.last_seen >= (auth.session_idle_seconds / 2).clamp(1, 60) {
         state.store.touch_session(&hash, now).await?;
+        cache.touched(&hash, now);
     }
-    let mut p = principal(state, &session.user, Vec::new()).await?;
+    let mut p = principal_at(state, epoch, &session.user, Vec::new()).await?;
     p.session = Some(SessionRef {
         hash,
         csrf: session.csrf,
@@ -254,9 +278,10 @@ pub(crate) async fn by_token_expiring(
     let invalid =
         || ApiError::Unauthorized("the token is not valid (unknown, revoked or expired)".into());
     let hash = secret::hash_secret(token);
+    let epoch = state.auth_cache.epoch(state.store.as_ref()).await?;
     let stored = state
-        .store
-        .token_by_hash(&hash)
+        .auth_cache
+        .token(state.store.as_ref(), epoch, &hash)
         .await?
         .ok_or_else(invalid)?;
     if stored
@@ -265,7 +290,7 @@ pub(crate) async fn by_token_expiring(
     {
         return Err(invalid());
     }
-    let mut p = principal(state, &stored.user, Vec::new()).await?;
+    let mut p = principal_at(state, epoch, &stored.user, Vec::new()).await?;
     p.scope = stored.project;
     p.token = Some(hash);
     Ok((p, stored.expires))

@@ -68,6 +68,7 @@ pub async fn current(
 /// wins, the other answers 409 naming `resource` (its caller reads the receiver again).
 pub async fn rotate(
     state: &AppState,
+    actor: &crate::audit::Actor,
     key: &ReceiverKey,
     ns: &ProjectName,
     uid: &str,
@@ -86,10 +87,10 @@ pub async fn rotate(
         state.clock.now(),
     );
     let written = match stored(state, ns).await? {
-        None => state.store.create(Some(ns), object).await.map(drop),
+        None => state.store.create(actor, Some(ns), object).await.map(drop),
         Some((_, rv)) => state
             .store
-            .replace(Some(ns), NAME, rv, object)
+            .replace(actor, Some(ns), NAME, rv, object)
             .await
             .map(drop),
     };

@@ -52,9 +52,12 @@ pub trait ChangeStore: Send + Sync {
         &self,
         only: Option<&str>,
     ) -> StoreResult<std::collections::BTreeMap<String, u64>>;
-    /// A counter that moves in every transaction that may take access away (a binding, user,
-    /// team, token, session or project changed or went): open watches re-check their caller
-    /// when it moves.
+    /// A counter that moves in every transaction that changes who may do what (a binding, user
+    /// or team added, changed or gone; a token, session or project gone): open watches re-check
+    /// their caller when it moves, and the authentication cache (`auth::cache`) drops what it
+    /// holds. Exact as of the call: a change committed before it (on any replica) has moved it.
+    /// SQLite answers it from memory (one process makes every write); PostgreSQL reads its one
+    /// row, since another replica may have committed a revocation a moment ago.
     async fn access_epoch(&self) -> StoreResult<u64>;
     /// Keeps the last `keep` changes (whole revisions), as the store does on its own every few
     /// hundred writes; answers the new floor.

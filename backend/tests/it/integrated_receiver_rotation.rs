@@ -136,9 +136,16 @@ async fn rotations_are_kept_in_the_store_and_each_replaces_the_last() {
         "never rotated: the old secret"
     );
     let resource = &receiver_secrets::RECEIVER_SALTS;
-    let second = receiver_secrets::rotate(state, &key, &ns, uid, resource)
-        .await
-        .unwrap();
+    let second = receiver_secrets::rotate(
+        state,
+        &tagstream_backend::audit::Actor::named("alice"),
+        &key,
+        &ns,
+        uid,
+        resource,
+    )
+    .await
+    .unwrap();
     assert_ne!(second, first);
     assert_eq!(
         receiver_secrets::current(state, &key, &ns, uid)
@@ -146,9 +153,16 @@ async fn rotations_are_kept_in_the_store_and_each_replaces_the_last() {
             .unwrap(),
         second
     );
-    let third = receiver_secrets::rotate(state, &key, &ns, uid, resource)
-        .await
-        .unwrap();
+    let third = receiver_secrets::rotate(
+        state,
+        &tagstream_backend::audit::Actor::named("alice"),
+        &key,
+        &ns,
+        uid,
+        resource,
+    )
+    .await
+    .unwrap();
     assert!(third != second && third != first);
     assert_eq!(
         receiver_secrets::current(state, &key, &ns, uid)
