@@ -104,7 +104,7 @@ fn too_large(limit: usize) -> ApiError {
 }
 
 /// The body's bytes, refused (413) as soon as more than `limit` arrive or are announced.
-async fn read_limited(req: Request, limit: usize) -> Result<Bytes, ApiError> {
+pub(crate) async fn read_limited(req: Request, limit: usize) -> Result<Bytes, ApiError> {
     let announced = req
         .headers()
         .get(CONTENT_LENGTH)

@@ -24,6 +24,7 @@ pub mod paths;
 pub mod project;
 pub mod reference;
 pub mod resources;
+pub mod review;
 pub mod samples;
 pub mod selector;
 pub mod status;

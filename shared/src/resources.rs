@@ -71,6 +71,16 @@ pub const AUDITEVENTS: ApiResource = api_resource!(namespaced "tagstream.io" / "
 pub const EVENTS: ApiResource = api_resource!(namespaced "tagstream.io" / "v1",
     "Event", "events", "event", [], &[V::List], Some(A::Events));
 
+/// `kubectl auth can-i`: asked by anyone signed in, about themselves.
+pub const SELFSUBJECTACCESSREVIEWS: ApiResource = api_resource!(cluster "authorization.k8s.io" / "v1",
+    "SelfSubjectAccessReview", "selfsubjectaccessreviews", "selfsubjectaccessreview", [],
+    &[V::Create], None);
+/// `kubectl auth whoami` (v1 since kubectl 1.28, v1beta1 before).
+pub const SELFSUBJECTREVIEWS: ApiResource = api_resource!(cluster "authentication.k8s.io" / "v1",
+    "SelfSubjectReview", "selfsubjectreviews", "selfsubjectreview", [], &[V::Create], None);
+pub const SELFSUBJECTREVIEWS_V1BETA1: ApiResource = api_resource!(cluster "authentication.k8s.io" / "v1beta1",
+    "SelfSubjectReview", "selfsubjectreviews", "selfsubjectreview", [], &[V::Create], None);
+
 /// Every resource the API serves, for discovery.
 pub const ALL: &[ApiResource] = &[
     PROJECTS,
@@ -89,6 +99,9 @@ pub const ALL: &[ApiResource] = &[
     TRIGGERS,
     AUDITEVENTS,
     EVENTS,
+    SELFSUBJECTACCESSREVIEWS,
+    SELFSUBJECTREVIEWS,
+    SELFSUBJECTREVIEWS_V1BETA1,
 ];
 
 /// The resource an access rule names.

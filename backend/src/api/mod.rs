@@ -20,6 +20,7 @@ mod registry_token;
 mod rolebindings;
 pub mod routes;
 mod samples;
+mod selfreviews;
 mod session;
 mod table;
 mod templateinstances;
@@ -116,6 +117,8 @@ pub fn routes() -> routes::Routes {
         // Kubernetes clients: discovery and the list views kubectl reads.
         .merge(discovery::routes())
         .merge(imagestreamtag_list::routes())
+        // kubectl auth can-i / whoami, answered from the routes above.
+        .merge(selfreviews::routes())
 }
 
 pub use users::bootstrap as bootstrap_admin;

@@ -31,6 +31,7 @@ mod import_hint;
 mod integrated_receivers;
 mod integrated_registry;
 mod kubectl;
+mod kubectl_auth;
 mod kubectl_support;
 mod migration_objects;
 mod oci_examples;
