@@ -80,29 +80,19 @@ impl ApiError {
         match self {
             Self::NotFound { resource, name } => Status::failure(
                 StatusReason::NotFound,
-                format!(
-                    "{}.{} {name:?} not found",
-                    resource.plural,
-                    resource.group_or_core()
-                ),
+                format!("{resource} {name:?} not found"),
             )
             .about(resource.group, resource.plural, name),
             Self::AlreadyExists { resource, name } => Status::failure(
                 StatusReason::AlreadyExists,
-                format!(
-                    "{}.{} {name:?} already exists",
-                    resource.plural,
-                    resource.group_or_core()
-                ),
+                format!("{resource} {name:?} already exists"),
             )
             .about(resource.group, resource.plural, name),
             Self::Conflict { resource, name } => Status::failure(
                 StatusReason::Conflict,
                 format!(
-                    "Operation cannot be fulfilled on {}.{} {name:?}: the object has been \
-                     modified; please apply your changes to the latest version and try again",
-                    resource.plural,
-                    resource.group_or_core()
+                    "Operation cannot be fulfilled on {resource} {name:?}: the object has been \
+                     modified; please apply your changes to the latest version and try again"
                 ),
             )
             .about(resource.group, resource.plural, name),
@@ -114,9 +104,7 @@ impl ApiError {
             } => Status::failure(
                 StatusReason::Conflict,
                 format!(
-                    "{}.{} {name:?} is ambiguous: it matches {}; give more of the digest",
-                    resource.plural,
-                    resource.group_or_core(),
+                    "{resource} {name:?} is ambiguous: it matches {}; give more of the digest",
                     candidates.join(", ")
                 ),
             )

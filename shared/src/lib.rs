@@ -22,6 +22,7 @@ pub mod object;
 pub mod openapi;
 pub mod paths;
 pub mod project;
+pub mod protobuf;
 pub mod reference;
 pub mod resources;
 pub mod review;

@@ -11,6 +11,11 @@ const CRUD_WATCH: &[V] = &[V::Create, V::Delete, V::Get, V::List, V::Update, V::
 pub const PROJECTS: ApiResource = api_resource!(cluster "project.openshift.io" / "v1",
     "Project", "projects", "project", [],
     &[V::Create, V::Delete, V::Get, V::List, V::Watch], Some(A::Projects));
+/// Projects as Kubernetes clients know them (`kubectl create namespace`, `get ns`): the same
+/// objects, as OpenShift serves them in the core group.
+pub const NAMESPACES: ApiResource = api_resource!(core cluster "v1",
+    "Namespace", "namespaces", "namespace", ["ns"],
+    &[V::Create, V::Delete, V::Get, V::List], None);
 pub const IMAGESTREAMS: ApiResource = api_resource!(namespaced "image.openshift.io" / "v1",
     "ImageStream", "imagestreams", "imagestream", ["is"],
     &[V::Create, V::Delete, V::Get, V::List, V::Patch, V::Update, V::Watch],
@@ -84,6 +89,7 @@ pub const SELFSUBJECTREVIEWS_V1BETA1: ApiResource = api_resource!(cluster "authe
 /// Every resource the API serves, for discovery.
 pub const ALL: &[ApiResource] = &[
     PROJECTS,
+    NAMESPACES,
     IMAGESTREAMS,
     IMAGESTREAMTAGS,
     IMAGESTREAMIMAGES,

@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::meta::ObjectMeta;
+use crate::protobuf::field;
 
 /// `kubectl auth can-i VERB RESOURCE [NAME] -n NS`: asked with `spec.resourceAttributes`,
 /// answered in `status`.
@@ -97,15 +98,10 @@ pub struct UserInfo {
     pub extra: std::collections::BTreeMap<String, Vec<String>>,
 }
 
-/// The protobuf envelope Kubernetes clients send built-in kinds in (kubectl 1.33 sends its
-/// SelfSubjectAccessReview so): `k8s\0`, then `runtime.Unknown { typeMeta = 1; raw = 2; }`
-/// whose `raw` is the `SelfSubjectAccessReview` message. Only `spec.resourceAttributes`
+/// A `SelfSubjectAccessReview` in protobuf (kubectl 1.33 sends it so; `crate::protobuf`). Only `spec.resourceAttributes`
 /// (field 2, then 1) is read; every length is checked against what is left.
 pub fn access_review_from_protobuf(bytes: &[u8]) -> Result<ResourceAttributes, String> {
-    let body = bytes
-        .strip_prefix(b"k8s\0")
-        .ok_or("a protobuf body starts with the k8s magic number")?;
-    let raw = field(body, 2)?.ok_or("the protobuf envelope has no object")?;
+    let raw = crate::protobuf::unwrap_envelope(bytes)?;
     let spec = field(raw, 2)?.ok_or("the review has no spec")?;
     let attrs = field(spec, 1)?
         .ok_or("the review has no spec.resourceAttributes (non-resource URLs are not answered)")?;
@@ -126,59 +122,10 @@ pub fn access_review_from_protobuf(bytes: &[u8]) -> Result<ResourceAttributes, S
     })
 }
 
-fn varint(bytes: &[u8], at: &mut usize) -> Result<u64, String> {
-    let mut value = 0u64;
-    for shift in (0..64).step_by(7) {
-        let b = *bytes.get(*at).ok_or("a protobuf varint is cut short")?;
-        *at += 1;
-        value |= u64::from(b & 0x7f) << shift;
-        if b & 0x80 == 0 {
-            return Ok(value);
-        }
-    }
-    Err("a protobuf varint is too long".into())
-}
-
-/// The last length-delimited field `number` of a message (protobuf: the last one wins).
-fn field(message: &[u8], number: u64) -> Result<Option<&[u8]>, String> {
-    let (mut at, mut found) = (0, None);
-    while at < message.len() {
-        let key = varint(message, &mut at)?;
-        match key & 7 {
-            0 => {
-                varint(message, &mut at)?;
-            }
-            1 => at += 8,
-            5 => at += 4,
-            2 => {
-                let len = usize::try_from(varint(message, &mut at)?).map_err(|e| e.to_string())?;
-                let end = at
-                    .checked_add(len)
-                    .filter(|&e| e <= message.len())
-                    .ok_or("a protobuf field is longer than its message")?;
-                if key >> 3 == number {
-                    found = Some(&message[at..end]);
-                }
-                at = end;
-            }
-            other => return Err(format!("protobuf wire type {other} is not expected here")),
-        }
-    }
-    if at > message.len() {
-        return Err("a protobuf field is cut short".into());
-    }
-    Ok(found)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn ld(number: u8, content: &[u8]) -> Vec<u8> {
-        let mut out = vec![number << 3 | 2, content.len() as u8];
-        out.extend_from_slice(content);
-        out
-    }
+    use crate::protobuf::tests::ld;
 
     #[test]
     fn a_protobuf_access_review_is_read() {

@@ -13,6 +13,7 @@ mod imagestreams;
 mod imagestreamtag_list;
 mod imagestreamtags;
 mod list_options;
+mod namespaces;
 pub mod objects;
 mod projects;
 mod receivers;
@@ -103,6 +104,7 @@ pub fn routes() -> routes::Routes {
         .merge(auditevents::routes())
         .merge(accessreviews::routes())
         .merge(projects::routes())
+        .merge(namespaces::routes())
         .merge(imagestreams::routes())
         .merge(imagestreamtags::routes())
         .merge(imagestreamimports::routes())

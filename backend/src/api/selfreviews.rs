@@ -26,10 +26,9 @@ use super::routes::{RouteRule, Routes};
 use crate::access::{Need, check};
 use crate::app::AppState;
 use crate::auth::Caller;
-use crate::body::{Body, MAX_ANONYMOUS_BODY_BYTES, read_limited};
+use crate::body::body_or_protobuf;
 use crate::error::{ApiError, ApiResult};
-use axum::extract::{FromRequest as _, Request};
-use axum::http::header::CONTENT_TYPE;
+use axum::extract::Request;
 
 pub fn routes() -> Routes {
     Routes::new()
@@ -121,29 +120,17 @@ async fn decide(
 /// The review in the body: JSON or YAML, or the protobuf that kubectl 1.33 sends built-in
 /// kinds in (of which only the resource attributes are read).
 async fn read_review(req: Request) -> ApiResult<SelfSubjectAccessReview> {
-    let protobuf = req
-        .headers()
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with(PROTOBUF));
-    if !protobuf {
-        return Ok(Body::<SelfSubjectAccessReview>::from_request(req, &())
-            .await?
-            .0);
-    }
-    let bytes = read_limited(req, MAX_ANONYMOUS_BODY_BYTES).await?;
-    let attributes = access_review_from_protobuf(&bytes)
-        .map_err(|e| ApiError::BadRequest(format!("the protobuf body does not decode: {e}")))?;
-    Ok(SelfSubjectAccessReview {
-        spec: SelfSubjectAccessReviewSpec {
-            resource_attributes: Some(attributes),
-            non_resource_attributes: None,
-        },
-        ..Default::default()
+    body_or_protobuf(req, |bytes| {
+        Ok(SelfSubjectAccessReview {
+            spec: SelfSubjectAccessReviewSpec {
+                resource_attributes: Some(access_review_from_protobuf(bytes)?),
+                non_resource_attributes: None,
+            },
+            ..Default::default()
+        })
     })
+    .await
 }
-
-const PROTOBUF: &str = "application/vnd.kubernetes.protobuf";
 
 async fn create_access_review(
     State(state): State<AppState>,
