@@ -34,7 +34,8 @@ pub const IMAGES: ApiResource = api_resource!(cluster "image.openshift.io" / "v1
     "Image", "images", "image", [], &[], None);
 
 pub const TEMPLATES: ApiResource = api_resource!(namespaced "template.openshift.io" / "v1",
-    "Template", "templates", "template", [], CRUD_WATCH, Some(A::Templates));
+    "Template", "templates", "template", [],
+    &[V::Create, V::Delete, V::Get, V::List, V::Patch, V::Update, V::Watch], Some(A::Templates));
 pub const PROCESSEDTEMPLATES: ApiResource = api_resource!(namespaced "template.openshift.io" / "v1",
     "Template", "processedtemplates", "processedtemplate", [],
     &[V::Create], Some(A::ProcessedTemplates));

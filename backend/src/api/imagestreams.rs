@@ -15,6 +15,7 @@ use tagstream_shared::validation::{validate_image_stream, validate_image_stream_
 use tagstream_shared::{FieldError, ImageStream, List, ProjectName, StreamName};
 
 use super::{IMAGESTREAMS, NsPath, StreamPath};
+use crate::api::dry_run::DryRun;
 use crate::app::AppState;
 use crate::body::{Body, BodyFormat, Names, RawBody, decode};
 use crate::error::{ApiError, ApiResult};
@@ -215,6 +216,7 @@ async fn create_image_stream(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Names(NsPath(ns)): Names<NsPath>,
+    DryRun(dry_run): DryRun,
     Body(stream): Body<ImageStream>,
 ) -> ApiResult<(StatusCode, Json<ImageStream>)> {
     invalid(
@@ -235,6 +237,22 @@ async fn create_image_stream(
         None,
     )
     .await?;
+    if dry_run {
+        // What would be stored; a name already taken is refused as the write would be.
+        state.store.get_project(&ns).await?;
+        if state
+            .store
+            .get::<ImageStream>(Some(&ns), name.as_ref())
+            .await
+            .is_ok()
+        {
+            return Err(ApiError::AlreadyExists {
+                resource: &IMAGESTREAMS,
+                name: name.to_string(),
+            });
+        }
+        return Ok((StatusCode::CREATED, Json(stream)));
+    }
     let created = state.store.create_image_stream(&ns, &name, stream).await?;
     tracing::info!(namespace = %ns, stream = %name, "image stream created");
     state.importer.wake();
@@ -253,14 +271,15 @@ async fn get_image_stream(
     Ok(Json(stream))
 }
 
-/// Stores `new` as the replacement of the stream at `expected`, after validation.
+/// Stores `new` as the replacement of the stream at `expected`, after validation (a dry run:
+/// answers what would be stored, and stores nothing).
 async fn write_update(
     state: &AppState,
     caller: &Caller,
-    ns: &ProjectName,
-    name: &StreamName,
+    (ns, name): (&ProjectName, &StreamName),
     expected: u64,
     new: ImageStream,
+    dry_run: bool,
 ) -> ApiResult<ImageStream> {
     invalid(name.as_str(), validate_image_stream(&new, ns.as_str()))?;
     let old = state
@@ -276,6 +295,16 @@ async fn write_update(
         Some(&old),
     )
     .await?;
+    if dry_run {
+        if old.metadata.resource_version.as_deref() != Some(expected.to_string().as_str()) {
+            return Err(ApiError::Conflict {
+                resource: &IMAGESTREAMS,
+                name: name.to_string(),
+            });
+        }
+        new.metadata.resource_version = old.metadata.resource_version;
+        return Ok(new);
+    }
     let updated = state
         .store
         .update_image_stream(ns, name, expected, new)
@@ -288,11 +317,12 @@ async fn replace_image_stream(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Names(StreamPath(ns, name)): Names<StreamPath>,
+    DryRun(dry_run): DryRun,
     Body(stream): Body<ImageStream>,
 ) -> ApiResult<Json<ImageStream>> {
     name_matches_url(&stream, &name)?;
     let expected = expected_version(&stream)?;
-    let updated = write_update(&state, &caller, &ns, &name, expected, stream).await?;
+    let updated = write_update(&state, &caller, (&ns, &name), expected, stream, dry_run).await?;
     tracing::info!(namespace = %ns, stream = %name, "image stream replaced");
     Ok(Json(updated))
 }
@@ -301,6 +331,7 @@ async fn patch_image_stream(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Names(StreamPath(ns, name)): Names<StreamPath>,
+    DryRun(dry_run): DryRun,
     patch: RawBody,
 ) -> ApiResult<Json<ImageStream>> {
     // Merge or JSON patch (kubectl label, annotate, patch --type json).
@@ -321,7 +352,7 @@ async fn patch_image_stream(
         let patched: ImageStream = decode(document)?;
         name_matches_url(&patched, &name)?;
         let expected = expected_version(&patched)?;
-        match write_update(&state, &caller, &ns, &name, expected, patched).await {
+        match write_update(&state, &caller, (&ns, &name), expected, patched, dry_run).await {
             Err(ApiError::Conflict { .. }) if !pinned => continue,
             result => {
                 let updated = result?;
@@ -363,7 +394,15 @@ async fn replace_image_stream_status(
 async fn delete_image_stream(
     State(state): State<AppState>,
     Names(StreamPath(ns, name)): Names<StreamPath>,
+    DryRun(dry_run): DryRun,
 ) -> ApiResult<Json<ImageStream>> {
+    if dry_run {
+        let stream = state
+            .store
+            .get::<ImageStream>(Some(&ns), name.as_ref())
+            .await?;
+        return Ok(Json(stream));
+    }
     let deleted = state
         .store
         .delete::<ImageStream>(Some(&ns), name.as_ref())

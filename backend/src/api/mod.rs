@@ -5,6 +5,7 @@ mod accept;
 mod accessreviews;
 mod auditevents;
 mod discovery;
+pub mod dry_run;
 mod events;
 mod groups;
 mod imagestreamimages;

@@ -19,10 +19,11 @@ use tagstream_shared::{FieldError, List, ProjectName, TemplateName};
 
 use super::NsPath;
 use super::accept::Accept;
+use super::dry_run::DryRun;
 use super::routes::Routes;
 use crate::access::Need;
 use crate::app::AppState;
-use crate::body::{Body, BodyFormat, FromPath, Names, RawBody, decode, merge_patch, param};
+use crate::body::{Body, BodyFormat, FromPath, Names, RawBody, apply_patch, decode, param};
 use crate::error::{ApiError, ApiResult};
 use crate::store::Objects as _;
 use crate::template_service::{expected_version, namespace_errors};
@@ -154,6 +155,7 @@ async fn create<K: Kind>(
     State(state): State<AppState>,
     Names(NsPath(ns)): Names<NsPath>,
     accept: Accept,
+    DryRun(dry_run): DryRun,
     Body(mut object): Body<K>,
 ) -> ApiResult<Response> {
     let name_text = object.name().to_owned();
@@ -164,6 +166,17 @@ async fn create<K: Kind>(
         .map_err(|e| ApiError::BadRequest(format!("invalid name: {e}")))?;
     let uid = uuid::Uuid::new_v4().to_string();
     object.prepare_create(Some(ns.as_str()), uid, state.clock.now());
+    if dry_run {
+        // What would be stored; a name already taken is refused as the write would be.
+        require_project(&state, &ns).await?;
+        if state.store.get::<K>(Some(&ns), name.as_str()).await.is_ok() {
+            return Err(ApiError::AlreadyExists {
+                resource: &K::RESOURCE,
+                name: name.to_string(),
+            });
+        }
+        return Ok(accept.respond(StatusCode::CREATED, &object));
+    }
     let created = state.store.create(Some(&ns), object).await?;
     tracing::info!(namespace = %ns, kind = K::RESOURCE.kind, %name, "created");
     Ok(accept.respond(StatusCode::CREATED, &created))
@@ -177,8 +190,14 @@ async fn get<K: Kind>(
     Ok(accept.respond(StatusCode::OK, &path.load(&state).await?))
 }
 
-/// Writes `object` over what the path names, at the resourceVersion it carries.
-async fn write<K: Kind>(state: &AppState, path: &ObjectPath<K>, mut object: K) -> ApiResult<K> {
+/// Writes `object` over what the path names, at the resourceVersion it carries (a dry run:
+/// answers what would be stored, and stores nothing).
+async fn write<K: Kind>(
+    state: &AppState,
+    path: &ObjectPath<K>,
+    mut object: K,
+    dry_run: bool,
+) -> ApiResult<K> {
     let name = path.name.as_str();
     name_matches_url(&object, &path.name)?;
     invalid::<K>(name, object.validate())?;
@@ -186,6 +205,17 @@ async fn write<K: Kind>(state: &AppState, path: &ObjectPath<K>, mut object: K) -
     let expected = expected_version(K::RESOURCE.kind, name, rv.as_deref())?;
     let old = path.load(state).await?;
     object.prepare_update(&old);
+    if dry_run {
+        let stored = old.metadata().resource_version.clone();
+        if stored.as_deref() != Some(expected.to_string().as_str()) {
+            return Err(ApiError::Conflict {
+                resource: &K::RESOURCE,
+                name: name.to_owned(),
+            });
+        }
+        object.metadata_mut().resource_version = stored;
+        return Ok(object);
+    }
     let updated = state
         .store
         .replace(Some(&path.ns), name, expected, object)
@@ -198,24 +228,26 @@ async fn replace<K: Kind>(
     State(state): State<AppState>,
     Names(path): Names<ObjectPath<K>>,
     accept: Accept,
+    DryRun(dry_run): DryRun,
     Body(object): Body<K>,
 ) -> ApiResult<Response> {
-    let updated = write(&state, &path, object).await?;
+    let updated = write(&state, &path, object, dry_run).await?;
     Ok(accept.respond(StatusCode::OK, &updated))
 }
 
-/// A JSON merge patch over the stored object; without a resourceVersion in the patch, a write
+/// A JSON merge patch or JSON patch over the stored object; without a resourceVersion in the patch, a write
 /// in between is merged over again rather than refused.
 async fn patch<K: Kind>(
     State(state): State<AppState>,
     Names(path): Names<ObjectPath<K>>,
     accept: Accept,
+    DryRun(dry_run): DryRun,
     patch: RawBody,
 ) -> ApiResult<Response> {
-    if patch.format != BodyFormat::MergePatch {
+    // Merge or JSON patch (kubectl label, annotate, patch --type merge|json).
+    if !matches!(patch.format, BodyFormat::MergePatch | BodyFormat::JsonPatch) {
         return Err(ApiError::UnsupportedMediaType(
-            "PATCH takes a JSON merge patch: send Content-Type: application/merge-patch+json"
-                .into(),
+            "PATCH takes application/merge-patch+json or application/json-patch+json".into(),
         ));
     }
     let pinned = patch.value.pointer("/metadata/resourceVersion").is_some();
@@ -223,8 +255,8 @@ async fn patch<K: Kind>(
         let current = path.load(&state).await?;
         let mut document =
             serde_json::to_value(&current).map_err(|e| ApiError::Internal(Box::new(e)))?;
-        merge_patch(&mut document, &patch.value);
-        match write(&state, &path, decode::<K>(document)?).await {
+        apply_patch(&mut document, &patch)?;
+        match write(&state, &path, decode::<K>(document)?, dry_run).await {
             Err(ApiError::Conflict { .. }) if !pinned => continue,
             result => return Ok(accept.respond(StatusCode::OK, &result?)),
         }
@@ -239,7 +271,11 @@ async fn delete<K: Kind>(
     State(state): State<AppState>,
     Names(path): Names<ObjectPath<K>>,
     accept: Accept,
+    DryRun(dry_run): DryRun,
 ) -> ApiResult<Response> {
+    if dry_run {
+        return Ok(accept.respond(StatusCode::OK, &path.load(&state).await?));
+    }
     let deleted: K = state
         .store
         .delete(Some(&path.ns), path.name.as_str())

@@ -32,6 +32,7 @@ mod integrated_receivers;
 mod integrated_registry;
 mod kubectl;
 mod kubectl_auth;
+mod kubectl_dry_run;
 mod kubectl_namespaces;
 mod kubectl_support;
 mod migration_objects;
