@@ -40,6 +40,12 @@ pub enum ApiError {
     },
     #[error("bad request: {0}")]
     BadRequest(String),
+    /// Fields the server would drop, refused by `fieldValidation=Strict`.
+    #[error("{kind} has unknown fields {fields:?}")]
+    UnknownFields {
+        kind: &'static str,
+        fields: Vec<String>,
+    },
     /// A watch from a resourceVersion older than the changes kept.
     #[error("too old resource version: {asked} ({oldest})")]
     Gone { asked: u64, oldest: u64 },
@@ -110,6 +116,32 @@ impl ApiError {
             )
             .about(resource.group, resource.plural, name),
             Self::BadRequest(message) => Status::failure(StatusReason::BadRequest, message.clone()),
+            Self::UnknownFields { kind, fields } => {
+                let named: Vec<String> = fields
+                    .iter()
+                    .map(|f| format!("unknown field {f:?}"))
+                    .collect();
+                let mut status = Status::failure(
+                    StatusReason::BadRequest,
+                    format!(
+                        "{kind} in the body: strict decoding error: {}",
+                        named.join(", ")
+                    ),
+                );
+                status.details = Some(tagstream_shared::status::StatusDetails {
+                    kind: Some((*kind).into()),
+                    causes: fields
+                        .iter()
+                        .map(|f| tagstream_shared::status::StatusCause {
+                            reason: Some(tagstream_shared::status::CauseType::FieldValueInvalid),
+                            message: "unknown field: the server would not keep it".into(),
+                            field: Some(f.clone()),
+                        })
+                        .collect(),
+                    ..Default::default()
+                });
+                status
+            }
             Self::Gone { asked, oldest } => Status::failure(
                 StatusReason::Gone,
                 format!(

@@ -16,8 +16,9 @@ use tagstream_shared::{FieldError, ImageStream, List, ProjectName, StreamName};
 
 use super::{IMAGESTREAMS, NsPath, StreamPath};
 use crate::api::dry_run::DryRun;
+use crate::api::field_validation::{Checked, FieldValidation};
 use crate::app::AppState;
-use crate::body::{Body, BodyFormat, Names, RawBody, decode};
+use crate::body::{Body, BodyFormat, Names, RawBody};
 use crate::error::{ApiError, ApiResult};
 use crate::service;
 use crate::source_access::{Actor, authorize_sources};
@@ -217,7 +218,7 @@ async fn create_image_stream(
     Extension(caller): Extension<Caller>,
     Names(NsPath(ns)): Names<NsPath>,
     DryRun(dry_run): DryRun,
-    Body(stream): Body<ImageStream>,
+    Checked(stream): Checked<ImageStream>,
 ) -> ApiResult<(StatusCode, Json<ImageStream>)> {
     invalid(
         stream.metadata.name(),
@@ -318,7 +319,7 @@ async fn replace_image_stream(
     Extension(caller): Extension<Caller>,
     Names(StreamPath(ns, name)): Names<StreamPath>,
     DryRun(dry_run): DryRun,
-    Body(stream): Body<ImageStream>,
+    Checked(stream): Checked<ImageStream>,
 ) -> ApiResult<Json<ImageStream>> {
     name_matches_url(&stream, &name)?;
     let expected = expected_version(&stream)?;
@@ -332,6 +333,7 @@ async fn patch_image_stream(
     Extension(caller): Extension<Caller>,
     Names(StreamPath(ns, name)): Names<StreamPath>,
     DryRun(dry_run): DryRun,
+    fields: FieldValidation,
     patch: RawBody,
 ) -> ApiResult<Json<ImageStream>> {
     // Merge or JSON patch (kubectl label, annotate, patch --type json).
@@ -349,7 +351,7 @@ async fn patch_image_stream(
         let mut document =
             serde_json::to_value(&current).map_err(|e| ApiError::Internal(Box::new(e)))?;
         crate::body::apply_patch(&mut document, &patch)?;
-        let patched: ImageStream = decode(document)?;
+        let patched: ImageStream = fields.decode(ImageStream::KIND, document)?;
         name_matches_url(&patched, &name)?;
         let expected = expected_version(&patched)?;
         match write_update(&state, &caller, (&ns, &name), expected, patched, dry_run).await {

@@ -7,6 +7,7 @@ mod auditevents;
 mod discovery;
 pub mod dry_run;
 mod events;
+pub mod field_validation;
 mod groups;
 mod imagestreamimages;
 mod imagestreamimports;

@@ -20,10 +20,11 @@ use tagstream_shared::{FieldError, List, ProjectName, TemplateName};
 use super::NsPath;
 use super::accept::Accept;
 use super::dry_run::DryRun;
+use super::field_validation::{Checked, FieldValidation};
 use super::routes::Routes;
 use crate::access::Need;
 use crate::app::AppState;
-use crate::body::{Body, BodyFormat, FromPath, Names, RawBody, apply_patch, decode, param};
+use crate::body::{BodyFormat, FromPath, Names, RawBody, apply_patch, param};
 use crate::error::{ApiError, ApiResult};
 use crate::store::Objects as _;
 use crate::template_service::{expected_version, namespace_errors};
@@ -156,7 +157,7 @@ async fn create<K: Kind>(
     Names(NsPath(ns)): Names<NsPath>,
     accept: Accept,
     DryRun(dry_run): DryRun,
-    Body(mut object): Body<K>,
+    Checked(mut object): Checked<K>,
 ) -> ApiResult<Response> {
     let name_text = object.name().to_owned();
     invalid::<K>(&name_text, object.validate())?;
@@ -229,7 +230,7 @@ async fn replace<K: Kind>(
     Names(path): Names<ObjectPath<K>>,
     accept: Accept,
     DryRun(dry_run): DryRun,
-    Body(object): Body<K>,
+    Checked(object): Checked<K>,
 ) -> ApiResult<Response> {
     let updated = write(&state, &path, object, dry_run).await?;
     Ok(accept.respond(StatusCode::OK, &updated))
@@ -242,6 +243,7 @@ async fn patch<K: Kind>(
     Names(path): Names<ObjectPath<K>>,
     accept: Accept,
     DryRun(dry_run): DryRun,
+    fields: FieldValidation,
     patch: RawBody,
 ) -> ApiResult<Response> {
     // Merge or JSON patch (kubectl label, annotate, patch --type merge|json).
@@ -256,7 +258,14 @@ async fn patch<K: Kind>(
         let mut document =
             serde_json::to_value(&current).map_err(|e| ApiError::Internal(Box::new(e)))?;
         apply_patch(&mut document, &patch)?;
-        match write(&state, &path, decode::<K>(document)?, dry_run).await {
+        match write(
+            &state,
+            &path,
+            fields.decode::<K>(K::RESOURCE.kind, document)?,
+            dry_run,
+        )
+        .await
+        {
             Err(ApiError::Conflict { .. }) if !pinned => continue,
             result => return Ok(accept.respond(StatusCode::OK, &result?)),
         }

@@ -32,7 +32,17 @@ pub async fn shape(req: Request, next: Next) -> Response {
         Err(e) => return e.into_response(),
     };
     if req.method() != Method::GET {
-        return next.run(req).await;
+        // Handlers' warnings (`fieldValidation=Warn`) become `Warning` headers.
+        let warnings = super::field_validation::Warnings::default();
+        let mut req = req;
+        req.extensions_mut().insert(warnings.clone());
+        let mut response = next.run(req).await;
+        for w in warnings.headers() {
+            if let Ok(v) = axum::http::HeaderValue::from_str(&w) {
+                response.headers_mut().append("warning", v);
+            }
+        }
+        return response;
     }
     let (parts, body) = req.into_parts();
     let query = match KubeQuery::from_parts(&parts) {

@@ -33,6 +33,7 @@ mod integrated_registry;
 mod kubectl;
 mod kubectl_auth;
 mod kubectl_dry_run;
+mod kubectl_field_validation;
 mod kubectl_namespaces;
 mod kubectl_support;
 mod migration_objects;
