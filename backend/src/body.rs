@@ -213,6 +213,25 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
     }
 }
 
+/// Kubernetes' protobuf media type, which kubectl 1.33 sends built-in kinds in.
+const PROTOBUF: &str = "application/vnd.kubernetes.protobuf";
+
+/// The body of a route that serves a Kubernetes built-in kind: JSON or YAML as [`Body`], or
+/// protobuf (at most [`MAX_ANONYMOUS_BODY_BYTES`]: these kinds are small) read by
+/// `from_protobuf` (`tagstream_shared::protobuf`).
+pub async fn body_or_protobuf<T: DeserializeOwned>(
+    req: Request,
+    from_protobuf: impl FnOnce(&[u8]) -> Result<T, String>,
+) -> Result<T, ApiError> {
+    let protobuf = content_type(&req).is_some_and(|v| v.starts_with(PROTOBUF));
+    if !protobuf {
+        return Ok(Body::<T>::from_request(req, &()).await?.0);
+    }
+    let bytes = read_limited(req, MAX_ANONYMOUS_BODY_BYTES).await?;
+    from_protobuf(&bytes)
+        .map_err(|e| ApiError::BadRequest(format!("the protobuf body does not decode: {e}")))
+}
+
 /// The body of a route anyone may call: JSON only, at most [`MAX_ANONYMOUS_BODY_BYTES`], so that
 /// a caller nobody knows yet costs the server next to nothing before the password check and the
 /// rate limits.

@@ -40,6 +40,12 @@ pub enum ApiError {
     },
     #[error("bad request: {0}")]
     BadRequest(String),
+    /// Fields the server would drop, refused by `fieldValidation=Strict`.
+    #[error("{kind} has unknown fields {fields:?}")]
+    UnknownFields {
+        kind: &'static str,
+        fields: Vec<String>,
+    },
     /// A watch from a resourceVersion older than the changes kept.
     #[error("too old resource version: {asked} ({oldest})")]
     Gone { asked: u64, oldest: u64 },
@@ -80,29 +86,19 @@ impl ApiError {
         match self {
             Self::NotFound { resource, name } => Status::failure(
                 StatusReason::NotFound,
-                format!(
-                    "{}.{} {name:?} not found",
-                    resource.plural,
-                    resource.group_or_core()
-                ),
+                format!("{resource} {name:?} not found"),
             )
             .about(resource.group, resource.plural, name),
             Self::AlreadyExists { resource, name } => Status::failure(
                 StatusReason::AlreadyExists,
-                format!(
-                    "{}.{} {name:?} already exists",
-                    resource.plural,
-                    resource.group_or_core()
-                ),
+                format!("{resource} {name:?} already exists"),
             )
             .about(resource.group, resource.plural, name),
             Self::Conflict { resource, name } => Status::failure(
                 StatusReason::Conflict,
                 format!(
-                    "Operation cannot be fulfilled on {}.{} {name:?}: the object has been \
-                     modified; please apply your changes to the latest version and try again",
-                    resource.plural,
-                    resource.group_or_core()
+                    "Operation cannot be fulfilled on {resource} {name:?}: the object has been \
+                     modified; please apply your changes to the latest version and try again"
                 ),
             )
             .about(resource.group, resource.plural, name),
@@ -114,14 +110,38 @@ impl ApiError {
             } => Status::failure(
                 StatusReason::Conflict,
                 format!(
-                    "{}.{} {name:?} is ambiguous: it matches {}; give more of the digest",
-                    resource.plural,
-                    resource.group_or_core(),
+                    "{resource} {name:?} is ambiguous: it matches {}; give more of the digest",
                     candidates.join(", ")
                 ),
             )
             .about(resource.group, resource.plural, name),
             Self::BadRequest(message) => Status::failure(StatusReason::BadRequest, message.clone()),
+            Self::UnknownFields { kind, fields } => {
+                let named: Vec<String> = fields
+                    .iter()
+                    .map(|f| format!("unknown field {f:?}"))
+                    .collect();
+                let mut status = Status::failure(
+                    StatusReason::BadRequest,
+                    format!(
+                        "{kind} in the body: strict decoding error: {}",
+                        named.join(", ")
+                    ),
+                );
+                status.details = Some(tagstream_shared::status::StatusDetails {
+                    kind: Some((*kind).into()),
+                    causes: fields
+                        .iter()
+                        .map(|f| tagstream_shared::status::StatusCause {
+                            reason: Some(tagstream_shared::status::CauseType::FieldValueInvalid),
+                            message: "unknown field: the server would not keep it".into(),
+                            field: Some(f.clone()),
+                        })
+                        .collect(),
+                    ..Default::default()
+                });
+                status
+            }
             Self::Gone { asked, oldest } => Status::failure(
                 StatusReason::Gone,
                 format!(

@@ -281,7 +281,8 @@ pub fn served() -> impl Iterator<Item = &'static ApiResource> {
 /// The groups served, in catalogue order, each with its versions.
 fn groups() -> Vec<(&'static str, Vec<&'static str>)> {
     let mut out: Vec<(&str, Vec<&str>)> = Vec::new();
-    for r in served() {
+    // The core group is `/api`'s, not one of `/apis`.
+    for r in served().filter(|r| !r.group.is_empty()) {
         match out.iter_mut().find(|(g, _)| *g == r.group) {
             Some((_, versions)) if !versions.contains(&r.version) => versions.push(r.version),
             Some(_) => {}
@@ -291,7 +292,7 @@ fn groups() -> Vec<(&'static str, Vec<&'static str>)> {
     out
 }
 
-/// `/api`: the core group has v1 (no core kinds are served yet, so its list is empty).
+/// `/api`: the core group has v1 (namespaces, which are projects).
 pub fn api_versions() -> ApiVersions {
     ApiVersions {
         kind: "APIVersions".into(),
@@ -387,7 +388,10 @@ pub fn aggregated(version: AggregatedVersion, legacy: bool) -> ApiGroupDiscovery
             },
             versions: vec![ApiVersionDiscovery {
                 version: "v1".into(),
-                resources: Vec::new(),
+                resources: served()
+                    .filter(|r| r.group.is_empty())
+                    .map(resource_discovery)
+                    .collect(),
                 freshness: "Current".into(),
             }],
         }]
@@ -495,7 +499,11 @@ mod tests {
     fn every_served_group_is_in_the_group_list_and_aggregated_document() {
         let groups = api_group_list();
         let aggregated = aggregated(AggregatedVersion::V2, false);
-        for r in served() {
+        let core = super::aggregated(AggregatedVersion::V2, true);
+        let core = &core.items[0].versions[0].resources;
+        assert!(core.iter().any(|x| x.resource == "namespaces"), "{core:?}");
+        assert!(api_resource_list("", "v1").is_some_and(|l| l.resources[0].short_names == ["ns"]));
+        for r in served().filter(|r| !r.group.is_empty()) {
             assert!(groups.groups.iter().any(|g| g.name == r.group), "{r}");
             let group = aggregated.items.iter().find(|g| g.metadata.name == r.group);
             let resources = &group.expect("group").versions[0].resources;

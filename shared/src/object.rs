@@ -63,6 +63,13 @@ impl ApiResource {
     /// The collection's path: in project `ns` for a namespaced resource, and across every
     /// project (or cluster-wide) without one.
     pub fn collection(&self, ns: Option<&str>) -> String {
+        if self.group.is_empty() {
+            // The core group (`v1` Namespaces) lives under `/api`, not `/apis`.
+            return match ns {
+                Some(ns) => format!("/api/{}/namespaces/{ns}/{}", self.version, self.plural),
+                None => format!("/api/{}/{}", self.version, self.plural),
+            };
+        }
         match ns {
             Some(ns) => format!(
                 "/apis/{}/{}/namespaces/{ns}/{}",
@@ -90,6 +97,9 @@ impl ApiResource {
 
 impl fmt::Display for ApiResource {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.group.is_empty() {
+            return f.write_str(self.plural);
+        }
         write!(f, "{}.{}", self.plural, self.group)
     }
 }
@@ -113,6 +123,23 @@ macro_rules! api_resource {
             access: $access,
             collection_route: concat!("/apis/", $group, "/", $version, "/namespaces/{ns}/", $plural),
             item_route: concat!("/apis/", $group, "/", $version, "/namespaces/{ns}/", $plural, "/{name}"),
+        }
+    };
+    (core cluster $version:literal, $kind:expr, $plural:literal, $singular:literal,
+     [$($short:literal),*], $verbs:expr, $access:expr) => {
+        $crate::object::ApiResource {
+            group: "",
+            version: $version,
+            api_version: $version,
+            kind: $kind,
+            plural: $plural,
+            singular: $singular,
+            short_names: &[$($short),*],
+            scope: $crate::object::Scope::Cluster,
+            verbs: $verbs,
+            access: $access,
+            collection_route: concat!("/api/", $version, "/", $plural),
+            item_route: concat!("/api/", $version, "/", $plural, "/{name}"),
         }
     };
     (cluster $group:literal / $version:literal, $kind:expr, $plural:literal, $singular:literal,

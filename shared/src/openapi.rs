@@ -22,12 +22,22 @@ fn hash() -> &'static str {
 pub fn root() -> Value {
     let mut paths = Map::new();
     for gv in group_versions() {
+        let path = document_path(gv);
         paths.insert(
-            format!("apis/{gv}"),
-            json!({"serverRelativeURL": format!("/openapi/v3/apis/{gv}?hash={}", hash())}),
+            path.clone(),
+            json!({"serverRelativeURL": format!("/openapi/v3/{path}?hash={}", hash())}),
         );
     }
     json!({ "paths": paths })
+}
+
+/// Where a group-version's document is under `/openapi/v3/`: `apis/{group}/{version}`, or
+/// `api/v1` for the core group.
+pub fn document_path(group_version: &str) -> String {
+    match group_version.contains('/') {
+        true => format!("apis/{group_version}"),
+        false => format!("api/{group_version}"),
+    }
 }
 
 /// Every served `group/version`, in catalogue order.
@@ -43,6 +53,9 @@ pub fn group_versions() -> Vec<&'static str> {
 
 /// The schema name of a kind, as Kubernetes writes it (`io.openshift.image.v1.ImageStream`).
 pub fn schema_name(r: &ApiResource, kind: &str) -> String {
+    if r.group.is_empty() {
+        return format!("io.k8s.api.core.{}.{kind}", r.version);
+    }
     let reversed: Vec<&str> = r.group.split('.').rev().collect();
     format!("{}.{}.{kind}", reversed.join("."), r.version)
 }
@@ -119,11 +132,8 @@ pub fn document(group_version: &str) -> Option<Value> {
         let reference = format!("#/components/schemas/{name}");
         schemas.insert(name, kind_schema(r));
         let prefix = match r.scope {
-            Scope::Namespaced => format!(
-                "/apis/{}/namespaces/{{namespace}}/{}",
-                r.api_version, r.plural
-            ),
-            Scope::Cluster => format!("/apis/{}/{}", r.api_version, r.plural),
+            Scope::Namespaced => r.collection(Some("{namespace}")),
+            Scope::Cluster => r.collection(None),
         };
         let has = |v: crate::access::Verb| r.verbs.contains(&v);
         use crate::access::Verb as V;

@@ -11,6 +11,11 @@ const CRUD_WATCH: &[V] = &[V::Create, V::Delete, V::Get, V::List, V::Update, V::
 pub const PROJECTS: ApiResource = api_resource!(cluster "project.openshift.io" / "v1",
     "Project", "projects", "project", [],
     &[V::Create, V::Delete, V::Get, V::List, V::Watch], Some(A::Projects));
+/// Projects as Kubernetes clients know them (`kubectl create namespace`, `get ns`): the same
+/// objects, as OpenShift serves them in the core group.
+pub const NAMESPACES: ApiResource = api_resource!(core cluster "v1",
+    "Namespace", "namespaces", "namespace", ["ns"],
+    &[V::Create, V::Delete, V::Get, V::List], None);
 pub const IMAGESTREAMS: ApiResource = api_resource!(namespaced "image.openshift.io" / "v1",
     "ImageStream", "imagestreams", "imagestream", ["is"],
     &[V::Create, V::Delete, V::Get, V::List, V::Patch, V::Update, V::Watch],
@@ -29,7 +34,8 @@ pub const IMAGES: ApiResource = api_resource!(cluster "image.openshift.io" / "v1
     "Image", "images", "image", [], &[], None);
 
 pub const TEMPLATES: ApiResource = api_resource!(namespaced "template.openshift.io" / "v1",
-    "Template", "templates", "template", [], CRUD_WATCH, Some(A::Templates));
+    "Template", "templates", "template", [],
+    &[V::Create, V::Delete, V::Get, V::List, V::Patch, V::Update, V::Watch], Some(A::Templates));
 pub const PROCESSEDTEMPLATES: ApiResource = api_resource!(namespaced "template.openshift.io" / "v1",
     "Template", "processedtemplates", "processedtemplate", [],
     &[V::Create], Some(A::ProcessedTemplates));
@@ -71,9 +77,20 @@ pub const AUDITEVENTS: ApiResource = api_resource!(namespaced "tagstream.io" / "
 pub const EVENTS: ApiResource = api_resource!(namespaced "tagstream.io" / "v1",
     "Event", "events", "event", [], &[V::List], Some(A::Events));
 
+/// `kubectl auth can-i`: asked by anyone signed in, about themselves.
+pub const SELFSUBJECTACCESSREVIEWS: ApiResource = api_resource!(cluster "authorization.k8s.io" / "v1",
+    "SelfSubjectAccessReview", "selfsubjectaccessreviews", "selfsubjectaccessreview", [],
+    &[V::Create], None);
+/// `kubectl auth whoami` (v1 since kubectl 1.28, v1beta1 before).
+pub const SELFSUBJECTREVIEWS: ApiResource = api_resource!(cluster "authentication.k8s.io" / "v1",
+    "SelfSubjectReview", "selfsubjectreviews", "selfsubjectreview", [], &[V::Create], None);
+pub const SELFSUBJECTREVIEWS_V1BETA1: ApiResource = api_resource!(cluster "authentication.k8s.io" / "v1beta1",
+    "SelfSubjectReview", "selfsubjectreviews", "selfsubjectreview", [], &[V::Create], None);
+
 /// Every resource the API serves, for discovery.
 pub const ALL: &[ApiResource] = &[
     PROJECTS,
+    NAMESPACES,
     IMAGESTREAMS,
     IMAGESTREAMTAGS,
     IMAGESTREAMIMAGES,
@@ -89,6 +106,9 @@ pub const ALL: &[ApiResource] = &[
     TRIGGERS,
     AUDITEVENTS,
     EVENTS,
+    SELFSUBJECTACCESSREVIEWS,
+    SELFSUBJECTREVIEWS,
+    SELFSUBJECTREVIEWS_V1BETA1,
 ];
 
 /// The resource an access rule names.

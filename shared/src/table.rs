@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use crate::meta::{ListMeta, Time};
 use crate::object::ApiResource;
-use crate::resources::{IMAGESTREAMS, IMAGESTREAMTAGS, TEMPLATES};
+use crate::resources::{IMAGESTREAMS, IMAGESTREAMTAGS, NAMESPACES, PROJECTS, TEMPLATES};
 use crate::{ImageStream, ImageStreamTag, Template};
 
 /// How much of each object a row carries (`includeObject`).
@@ -95,6 +95,22 @@ pub fn columns(resource: Option<&ApiResource>) -> Vec<Column> {
             ),
             column("Updated", "string", "", "When the tag last moved."),
         ],
+        // As `oc get projects` and `kubectl get namespaces` print them.
+        Some(r) if *r == PROJECTS => vec![
+            name,
+            column("Display Name", "string", "", "The project's title."),
+            column("Status", "string", "", "Active or Terminating."),
+        ],
+        Some(r) if *r == NAMESPACES => vec![
+            name,
+            column("Status", "string", "", "Active or Terminating."),
+            column(
+                "Age",
+                "string",
+                "",
+                "How long ago the namespace was created.",
+            ),
+        ],
         Some(r) if *r == TEMPLATES => vec![
             name,
             column("Description", "string", "", "The template's description."),
@@ -173,6 +189,26 @@ pub fn row(resource: Option<&ApiResource>, item: Value, include: IncludeObject, 
                 text(reference),
                 text(updated.map(|u| ago(u, now)).unwrap_or_default()),
             ]);
+        }
+        Some(r) if *r == PROJECTS || *r == NAMESPACES => {
+            let p: Option<crate::Project> = serde_json::from_value(item.clone()).ok();
+            let phase = p
+                .as_ref()
+                .map(|p| p.status.phase.clone())
+                .unwrap_or_default();
+            if *r == PROJECTS {
+                let display = p.as_ref().map(|p| p.display_name().to_owned());
+                let display = display.filter(|d| {
+                    Some(d.as_str()) != item.pointer("/metadata/name").and_then(Value::as_str)
+                });
+                cells.extend([text(display.unwrap_or_default()), text(phase)]);
+            } else {
+                let created = p.as_ref().and_then(|p| p.metadata.creation_timestamp);
+                cells.extend([
+                    text(phase),
+                    text(created.map(|c| ago(c, now)).unwrap_or_default()),
+                ]);
+            }
         }
         Some(r) if *r == TEMPLATES => {
             let t: Option<Template> = serde_json::from_value(item.clone()).ok();

@@ -42,7 +42,10 @@ fn openapi_paths() -> &'static [&'static str] {
         tagstream_shared::openapi::group_versions()
             .into_iter()
             // Built once per process, for the life of the server.
-            .map(|gv| &*Box::leak(format!("/openapi/v3/apis/{gv}").into_boxed_str()))
+            .map(|gv| {
+                let path = tagstream_shared::openapi::document_path(gv);
+                &*Box::leak(format!("/openapi/v3/{path}").into_boxed_str())
+            })
             .collect()
     })
 }
@@ -80,7 +83,11 @@ async fn get_openapi_root() -> Response {
 }
 
 async fn get_openapi_document(uri: axum::http::Uri) -> ApiResult<Response> {
-    let gv = uri.path().trim_start_matches("/openapi/v3/apis/");
+    let path = uri.path();
+    let gv = path
+        .strip_prefix("/openapi/v3/apis/")
+        .or_else(|| path.strip_prefix("/openapi/v3/api/"))
+        .unwrap_or_default();
     tagstream_shared::openapi::document(gv)
         .map(|doc| json(&doc, "application/json"))
         .ok_or_else(|| ApiError::NoRoute(uri.path().to_owned()))

@@ -15,8 +15,10 @@ use tagstream_shared::validation::{validate_image_stream, validate_image_stream_
 use tagstream_shared::{FieldError, ImageStream, List, ProjectName, StreamName};
 
 use super::{IMAGESTREAMS, NsPath, StreamPath, raw};
+use crate::api::dry_run::DryRun;
+use crate::api::field_validation::{Checked, FieldValidation};
 use crate::app::AppState;
-use crate::body::{Body, BodyFormat, Names, RawBody, decode};
+use crate::body::{Body, BodyFormat, Names, RawBody};
 use crate::error::{ApiError, ApiResult};
 use crate::integrated::present;
 use crate::service;
@@ -242,7 +244,8 @@ async fn create_image_stream(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Names(NsPath(ns)): Names<NsPath>,
-    Body(stream): Body<ImageStream>,
+    DryRun(dry_run): DryRun,
+    Checked(stream): Checked<ImageStream>,
 ) -> ApiResult<(StatusCode, Json<ImageStream>)> {
     invalid(
         stream.metadata.name(),
@@ -262,6 +265,22 @@ async fn create_image_stream(
         None,
     )
     .await?;
+    if dry_run {
+        // What would be stored; a name already taken is refused as the write would be.
+        state.store.get_project(&ns).await?;
+        if state
+            .store
+            .get::<ImageStream>(Some(&ns), name.as_ref())
+            .await
+            .is_ok()
+        {
+            return Err(ApiError::AlreadyExists {
+                resource: &IMAGESTREAMS,
+                name: name.to_string(),
+            });
+        }
+        return Ok((StatusCode::CREATED, Json(stream)));
+    }
     let created =
         services::streams::create(&*state.store, &(&caller).into(), &ns, &name, stream).await?;
     tracing::info!(namespace = %ns, stream = %name, "image stream created");
@@ -288,14 +307,15 @@ async fn get_image_stream(
     Ok(Json(present::shown(&state, stream)).into_response())
 }
 
-/// Stores `new` as the replacement of the stream at `expected`, after validation.
+/// Stores `new` as the replacement of the stream at `expected`, after validation (a dry run:
+/// answers what would be stored, and stores nothing).
 async fn write_update(
     state: &AppState,
     caller: &Caller,
-    ns: &ProjectName,
-    name: &StreamName,
+    (ns, name): (&ProjectName, &StreamName),
     expected: u64,
     new: ImageStream,
+    dry_run: bool,
 ) -> ApiResult<ImageStream> {
     invalid(name.as_str(), validate_image_stream(&new, ns.as_str()))?;
     let old = state
@@ -311,6 +331,16 @@ async fn write_update(
         Some(&old),
     )
     .await?;
+    if dry_run {
+        if old.metadata.resource_version.as_deref() != Some(expected.to_string().as_str()) {
+            return Err(ApiError::Conflict {
+                resource: &IMAGESTREAMS,
+                name: name.to_string(),
+            });
+        }
+        new.metadata.resource_version = old.metadata.resource_version;
+        return Ok(new);
+    }
     let updated =
         services::streams::replace(&*state.store, &caller.into(), ns, name, expected, new).await?;
     state.importer.wake();
@@ -321,11 +351,12 @@ async fn replace_image_stream(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Names(StreamPath(ns, name)): Names<StreamPath>,
-    Body(stream): Body<ImageStream>,
+    DryRun(dry_run): DryRun,
+    Checked(stream): Checked<ImageStream>,
 ) -> ApiResult<Json<ImageStream>> {
     name_matches_url(&stream, &name)?;
     let expected = expected_version(&stream)?;
-    let updated = write_update(&state, &caller, &ns, &name, expected, stream).await?;
+    let updated = write_update(&state, &caller, (&ns, &name), expected, stream, dry_run).await?;
     tracing::info!(namespace = %ns, stream = %name, "image stream replaced");
     Ok(Json(present::shown(&state, updated)))
 }
@@ -334,6 +365,8 @@ async fn patch_image_stream(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Names(StreamPath(ns, name)): Names<StreamPath>,
+    DryRun(dry_run): DryRun,
+    fields: FieldValidation,
     patch: RawBody,
 ) -> ApiResult<Json<ImageStream>> {
     // Merge or JSON patch (kubectl label, annotate, patch --type json).
@@ -351,10 +384,10 @@ async fn patch_image_stream(
         let mut document =
             serde_json::to_value(&current).map_err(|e| ApiError::Internal(Box::new(e)))?;
         crate::body::apply_patch(&mut document, &patch)?;
-        let patched: ImageStream = decode(document)?;
+        let patched: ImageStream = fields.decode(ImageStream::KIND, document)?;
         name_matches_url(&patched, &name)?;
         let expected = expected_version(&patched)?;
-        match write_update(&state, &caller, &ns, &name, expected, patched).await {
+        match write_update(&state, &caller, (&ns, &name), expected, patched, dry_run).await {
             Err(ApiError::Conflict { .. }) if !pinned => continue,
             result => {
                 let updated = result?;
@@ -396,7 +429,15 @@ async fn delete_image_stream(
     State(state): State<AppState>,
     Extension(actor): Extension<audit::Actor>,
     Names(StreamPath(ns, name)): Names<StreamPath>,
+    DryRun(dry_run): DryRun,
 ) -> ApiResult<Json<ImageStream>> {
+    if dry_run {
+        let stream = state
+            .store
+            .get::<ImageStream>(Some(&ns), name.as_ref())
+            .await?;
+        return Ok(Json(stream));
+    }
     let deleted = state
         .store
         .delete::<ImageStream>(&actor, Some(&ns), name.as_ref())

@@ -5,7 +5,9 @@ mod accept;
 mod accessreviews;
 mod auditevents;
 mod discovery;
+pub mod dry_run;
 mod events;
+pub mod field_validation;
 mod groups;
 mod imagestreamimages;
 mod imagestreamimports;
@@ -13,6 +15,7 @@ mod imagestreams;
 mod imagestreamtag_list;
 mod imagestreamtags;
 mod list_options;
+mod namespaces;
 pub mod objects;
 mod projects;
 mod raw;
@@ -21,6 +24,7 @@ mod registry_token;
 mod rolebindings;
 pub mod routes;
 mod samples;
+mod selfreviews;
 mod session;
 mod table;
 mod templateinstances;
@@ -103,6 +107,7 @@ pub fn routes() -> routes::Routes {
         .merge(auditevents::routes())
         .merge(accessreviews::routes())
         .merge(projects::routes())
+        .merge(namespaces::routes())
         .merge(imagestreams::routes())
         .merge(imagestreamtags::routes())
         .merge(imagestreamimports::routes())
@@ -117,6 +122,8 @@ pub fn routes() -> routes::Routes {
         // Kubernetes clients: discovery and the list views kubectl reads.
         .merge(discovery::routes())
         .merge(imagestreamtag_list::routes())
+        // kubectl auth can-i / whoami, answered from the routes above.
+        .merge(selfreviews::routes())
 }
 
 pub use users::bootstrap as bootstrap_admin;

@@ -19,11 +19,13 @@ use tagstream_shared::{FieldError, List, ProjectName, TemplateName};
 
 use super::NsPath;
 use super::accept::Accept;
+use super::dry_run::DryRun;
+use super::field_validation::{Checked, FieldValidation};
 use super::routes::Routes;
 use crate::access::Need;
 use crate::app::AppState;
 use crate::audit;
-use crate::body::{Body, BodyFormat, FromPath, Names, RawBody, decode, merge_patch, param};
+use crate::body::{BodyFormat, FromPath, Names, RawBody, apply_patch, param};
 use crate::error::{ApiError, ApiResult};
 use crate::store::Objects as _;
 use crate::template_service::{expected_version, namespace_errors};
@@ -169,7 +171,8 @@ async fn create<K: Kind>(
     Extension(actor): Extension<audit::Actor>,
     Names(NsPath(ns)): Names<NsPath>,
     accept: Accept,
-    Body(mut object): Body<K>,
+    DryRun(dry_run): DryRun,
+    Checked(mut object): Checked<K>,
 ) -> ApiResult<Response> {
     let name_text = object.name().to_owned();
     invalid::<K>(&name_text, object.validate())?;
@@ -179,6 +182,17 @@ async fn create<K: Kind>(
         .map_err(|e| ApiError::BadRequest(format!("invalid name: {e}")))?;
     let uid = uuid::Uuid::new_v4().to_string();
     object.prepare_create(Some(ns.as_str()), uid, state.clock.now());
+    if dry_run {
+        // What would be stored; a name already taken is refused as the write would be.
+        require_project(&state, &ns).await?;
+        if state.store.get::<K>(Some(&ns), name.as_str()).await.is_ok() {
+            return Err(ApiError::AlreadyExists {
+                resource: &K::RESOURCE,
+                name: name.to_string(),
+            });
+        }
+        return Ok(accept.respond(StatusCode::CREATED, &object));
+    }
     let created = state.store.create(&actor, Some(&ns), object).await?;
     tracing::info!(namespace = %ns, kind = K::RESOURCE.kind, %name, "created");
     Ok(accept.respond(StatusCode::CREATED, &created))
@@ -199,12 +213,14 @@ async fn get<K: Kind>(
     Ok(accept.respond(StatusCode::OK, &path.load(&state).await?))
 }
 
-/// Writes `object` over what the path names, at the resourceVersion it carries.
+/// Writes `object` over what the path names, at the resourceVersion it carries (a dry run:
+/// answers what would be stored, and stores nothing).
 async fn write<K: Kind>(
     state: &AppState,
     actor: &audit::Actor,
     path: &ObjectPath<K>,
     mut object: K,
+    dry_run: bool,
 ) -> ApiResult<K> {
     let name = path.name.as_str();
     name_matches_url(&object, &path.name)?;
@@ -213,6 +229,17 @@ async fn write<K: Kind>(
     let expected = expected_version(K::RESOURCE.kind, name, rv.as_deref())?;
     let old = path.load(state).await?;
     object.prepare_update(&old);
+    if dry_run {
+        let stored = old.metadata().resource_version.clone();
+        if stored.as_deref() != Some(expected.to_string().as_str()) {
+            return Err(ApiError::Conflict {
+                resource: &K::RESOURCE,
+                name: name.to_owned(),
+            });
+        }
+        object.metadata_mut().resource_version = stored;
+        return Ok(object);
+    }
     let updated = state
         .store
         .replace(actor, Some(&path.ns), name, expected, object)
@@ -226,25 +253,28 @@ async fn replace<K: Kind>(
     Extension(actor): Extension<audit::Actor>,
     Names(path): Names<ObjectPath<K>>,
     accept: Accept,
-    Body(object): Body<K>,
+    DryRun(dry_run): DryRun,
+    Checked(object): Checked<K>,
 ) -> ApiResult<Response> {
-    let updated = write(&state, &actor, &path, object).await?;
+    let updated = write(&state, &actor, &path, object, dry_run).await?;
     Ok(accept.respond(StatusCode::OK, &updated))
 }
 
-/// A JSON merge patch over the stored object; without a resourceVersion in the patch, a write
+/// A JSON merge patch or JSON patch over the stored object; without a resourceVersion in the patch, a write
 /// in between is merged over again rather than refused.
 async fn patch<K: Kind>(
     State(state): State<AppState>,
     Extension(actor): Extension<audit::Actor>,
     Names(path): Names<ObjectPath<K>>,
     accept: Accept,
+    DryRun(dry_run): DryRun,
+    fields: FieldValidation,
     patch: RawBody,
 ) -> ApiResult<Response> {
-    if patch.format != BodyFormat::MergePatch {
+    // Merge or JSON patch (kubectl label, annotate, patch --type merge|json).
+    if !matches!(patch.format, BodyFormat::MergePatch | BodyFormat::JsonPatch) {
         return Err(ApiError::UnsupportedMediaType(
-            "PATCH takes a JSON merge patch: send Content-Type: application/merge-patch+json"
-                .into(),
+            "PATCH takes application/merge-patch+json or application/json-patch+json".into(),
         ));
     }
     let pinned = patch.value.pointer("/metadata/resourceVersion").is_some();
@@ -252,8 +282,16 @@ async fn patch<K: Kind>(
         let current = path.load(&state).await?;
         let mut document =
             serde_json::to_value(&current).map_err(|e| ApiError::Internal(Box::new(e)))?;
-        merge_patch(&mut document, &patch.value);
-        match write(&state, &actor, &path, decode::<K>(document)?).await {
+        apply_patch(&mut document, &patch)?;
+        match write(
+            &state,
+            &actor,
+            &path,
+            fields.decode::<K>(K::RESOURCE.kind, document)?,
+            dry_run,
+        )
+        .await
+        {
             Err(ApiError::Conflict { .. }) if !pinned => continue,
             result => return Ok(accept.respond(StatusCode::OK, &result?)),
         }
@@ -269,7 +307,11 @@ async fn delete<K: Kind>(
     Extension(actor): Extension<audit::Actor>,
     Names(path): Names<ObjectPath<K>>,
     accept: Accept,
+    DryRun(dry_run): DryRun,
 ) -> ApiResult<Response> {
+    if dry_run {
+        return Ok(accept.respond(StatusCode::OK, &path.load(&state).await?));
+    }
     let deleted: K = state
         .store
         .delete(&actor, Some(&path.ns), path.name.as_str())

@@ -54,7 +54,17 @@ async fn list_projects(
     Extension(caller): Extension<Caller>,
     options: ListOptions,
 ) -> ApiResult<Response> {
-    let visible = crate::access::visible_projects(&state, &caller, V::Get, R::Projects).await?;
+    let (list, visible) = visible_list(&state, &caller).await?;
+    let scope = Scope::visible_to(PROJECTS.plural, visible, V::Get, R::Projects);
+    list_or_watch(&state, options, scope, list).await
+}
+
+/// The projects `caller` sees, and which those are (`None`: every one).
+pub(super) async fn visible_list(
+    state: &AppState,
+    caller: &Caller,
+) -> ApiResult<(List<Project>, Option<std::collections::BTreeSet<String>>)> {
+    let visible = crate::access::visible_projects(state, caller, V::Get, R::Projects).await?;
     let listed = state.store.list_projects().await?;
     let items = listed
         .items
@@ -71,18 +81,28 @@ async fn list_projects(
         listed.resource_version.to_string(),
         items,
     );
-    let scope = Scope::visible_to(PROJECTS.plural, visible, V::Get, R::Projects);
-    list_or_watch(&state, options, scope, list).await
+    Ok((list, visible))
 }
 
 /// Creates a project; its creator becomes its admin (RoleBinding `admin`), as in OpenShift.
-/// The samples project's name is reserved.
 async fn create_project(
     State(state): State<AppState>,
-    Extension(actor): Extension<audit::Actor>,
     Extension(caller): Extension<Caller>,
     Body(project): Body<Project>,
 ) -> ApiResult<(StatusCode, Json<Project>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(create(&state, &caller, project).await?),
+    ))
+}
+
+/// The one way a project is made (also as a Namespace, `api::namespaces`): validated, its
+/// creator its admin. The samples project's name is reserved.
+pub(super) async fn create(
+    state: &AppState,
+    caller: &Caller,
+    project: Project,
+) -> ApiResult<Project> {
     let errors = validate_project(&project);
     if !errors.is_empty() {
         return Err(ApiError::Invalid {
@@ -108,7 +128,7 @@ async fn create_project(
     let created = state
         .store
         .create_project(
-            &actor,
+            &caller.into(),
             &name,
             project,
             Some(RoleBinding::new(
@@ -119,10 +139,10 @@ async fn create_project(
         )
         .await?;
     tracing::info!(project = %name, "project created");
-    Ok((StatusCode::CREATED, Json(created)))
+    Ok(created)
 }
 
-async fn get_project(
+pub(super) async fn get_project(
     State(state): State<AppState>,
     Names(ProjectPath(name)): Names<ProjectPath>,
 ) -> ApiResult<Json<Project>> {
@@ -130,7 +150,7 @@ async fn get_project(
     Ok(Json(project))
 }
 
-async fn delete_project(
+pub(super) async fn delete_project(
     State(state): State<AppState>,
     Extension(actor): Extension<audit::Actor>,
     Names(ProjectPath(name)): Names<ProjectPath>,

@@ -26,20 +26,23 @@ const MAX_REWRITE_BYTES: usize = 256 << 20;
 
 /// The layer: reads the options, runs the handler, reshapes its answer.
 pub async fn shape(req: Request, next: Next) -> Response {
-    // Handlers do not know dry runs yet: a write asked as one must not be stored. The keys are
-    // decoded first, so `%64ryRun=All` or a bare `dryRun` is one too.
-    let dry_run = req
-        .uri()
-        .query()
-        .is_some_and(|q| url::form_urlencoded::parse(q.as_bytes()).any(|(key, _)| key == "dryRun"));
-    if dry_run && req.method() != Method::GET {
-        return ApiError::BadRequest(
-            "dryRun is not supported yet: nothing was changed (drop --dry-run=server)".into(),
-        )
-        .into_response();
-    }
+    // A dry run reaches only the handlers that know them (`dry_run`).
+    let req = match super::dry_run::mark(req).await {
+        Ok(req) => req,
+        Err(e) => return e.into_response(),
+    };
     if req.method() != Method::GET {
-        return next.run(req).await;
+        // Handlers' warnings (`fieldValidation=Warn`) become `Warning` headers.
+        let warnings = super::field_validation::Warnings::default();
+        let mut req = req;
+        req.extensions_mut().insert(warnings.clone());
+        let mut response = next.run(req).await;
+        for w in warnings.headers() {
+            if let Ok(v) = axum::http::HeaderValue::from_str(&w) {
+                response.headers_mut().append("warning", v);
+            }
+        }
+        return response;
     }
     let (parts, body) = req.into_parts();
     let query = match KubeQuery::from_parts(&parts) {

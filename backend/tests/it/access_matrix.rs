@@ -124,6 +124,9 @@ fn expected(need: Need, who: &Who) -> Outcome {
     }
 }
 
+/// Projects as the core group's Namespaces.
+const NAMESPACES: &str = tagstream_shared::resources::NAMESPACES.collection_route;
+
 /// A concrete path for a route pattern; an unknown parameter fails the test.
 fn concrete(pattern: &str, ns: &str) -> String {
     let mut out = String::new();
@@ -131,8 +134,10 @@ fn concrete(pattern: &str, ns: &str) -> String {
         out.push('/');
         let value = match seg {
             "{ns}" => ns,
-            // Projects are named `{name}` on their own path.
-            "{name}" if pattern.starts_with(paths::PROJECTS) => ns,
+            // Projects are named `{name}` on their own path (and as v1 Namespaces).
+            "{name}" if pattern.starts_with(paths::PROJECTS) || pattern.starts_with(NAMESPACES) => {
+                ns
+            }
             // Users (self-or-admin routes): someone who is none of the callers.
             "{name}" if pattern.starts_with(paths::USERS) => "someone",
             "{name}" if pattern.contains("imagestreamtags") => "ruby:no-such-tag",
@@ -249,7 +254,8 @@ async fn every_route_answers_every_caller_as_the_roles_say() {
             rule.method,
             rule.path
         );
-        let deletes_project = rule.method == "DELETE" && rule.path.ends_with("/projects/{name}");
+        let deletes_project = rule.method == "DELETE"
+            && (rule.path.ends_with("/projects/{name}") || rule.path.starts_with(NAMESPACES));
         for (who, client) in &callers {
             // Deleting the project really deletes it: each caller gets a project of its own,
             // bound as in `team`.

@@ -1,0 +1,196 @@
+//! `fieldValidation` (`Ignore`, `Warn`, `Strict`; kubectl 1.27+ sends `Strict` with its default
+//! `--validate=strict`): what a write does with fields the server would not keep.
+//!
+//! tagstream's types keep fields they do not model (`extra`, so an OpenShift file serializes
+//! back unchanged), as Kubernetes keeps fields under `x-kubernetes-preserve-unknown-fields`;
+//! those are not unknown. A field is unknown when the server would drop it: the body decoded
+//! into the kind and serialized back no longer has it (a misspelled key inside a tag's
+//! `importPolicy`, say). A key whose value is empty (`null`, `false`, `0`, `""`, `[]`, `{}`)
+//! and is left out when written back is not reported: nothing of it is lost. `Strict` refuses
+//! the write (400, a cause per field, naming it as `spec.tags[0].importPolicy.sheduled`),
+//! `Warn` writes it and answers a `Warning` header per field, `Ignore` (and no parameter)
+//! writes it.
+
+use std::sync::{Arc, Mutex};
+
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::body::{Body, decode};
+use crate::error::ApiError;
+
+/// The largest number of unknown fields named in one answer.
+const MAX_REPORTED: usize = 20;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Mode {
+    #[default]
+    Ignore,
+    Warn,
+    Strict,
+}
+
+/// Warnings a handler adds to its answer (`Warning` headers, written by the API layer).
+#[derive(Debug, Clone, Default)]
+pub struct Warnings(pub Arc<Mutex<Vec<String>>>);
+
+impl Warnings {
+    fn push(&self, text: String) {
+        if let Ok(mut w) = self.0.lock() {
+            w.push(text);
+        }
+    }
+
+    /// The warnings, as `Warning` header values (RFC 7234: code 299, agent `-`).
+    pub fn headers(&self) -> Vec<String> {
+        let list = self.0.lock().map(|w| w.clone()).unwrap_or_default();
+        list.iter()
+            .map(|w| format!("299 - {}", Value::String(w.clone())))
+            .collect()
+    }
+}
+
+/// The request's `fieldValidation`, with where its warnings go.
+#[derive(Debug, Clone, Default)]
+pub struct FieldValidation {
+    pub mode: Mode,
+    warnings: Warnings,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for FieldValidation {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        let mut mode = Mode::Ignore;
+        if let Some(q) = parts.uri.query() {
+            for (key, value) in url::form_urlencoded::parse(q.as_bytes()) {
+                if key == "fieldValidation" {
+                    mode = match value.as_ref() {
+                        "Ignore" | "" => Mode::Ignore,
+                        "Warn" => Mode::Warn,
+                        "Strict" => Mode::Strict,
+                        other => {
+                            return Err(ApiError::BadRequest(format!(
+                                "fieldValidation must be Ignore, Warn or Strict (was {other:?})"
+                            )));
+                        }
+                    };
+                }
+            }
+        }
+        let warnings = parts
+            .extensions
+            .get::<Warnings>()
+            .cloned()
+            .unwrap_or_default();
+        Ok(Self { mode, warnings })
+    }
+}
+
+impl FieldValidation {
+    /// `value` as a `T`, its unknown fields handled as the mode says.
+    pub fn decode<T: DeserializeOwned + Serialize>(
+        &self,
+        kind: &'static str,
+        value: Value,
+    ) -> Result<T, ApiError> {
+        if self.mode == Mode::Ignore {
+            return decode(value);
+        }
+        let typed: T = decode(value.clone())?;
+        let back = serde_json::to_value(&typed).map_err(|e| ApiError::Internal(Box::new(e)))?;
+        let mut unknown = Vec::new();
+        dropped(&value, &back, "", &mut unknown);
+        if unknown.is_empty() {
+            return Ok(typed);
+        }
+        if self.mode == Mode::Strict {
+            return Err(ApiError::UnknownFields {
+                kind,
+                fields: unknown,
+            });
+        }
+        for field in unknown {
+            self.warnings.push(format!("unknown field {field:?}"));
+        }
+        Ok(typed)
+    }
+}
+
+fn is_empty(v: &Value) -> bool {
+    match v {
+        Value::Null => true,
+        Value::Bool(b) => !b,
+        Value::Number(n) => n.as_f64() == Some(0.0),
+        Value::String(s) => s.is_empty(),
+        Value::Array(a) => a.is_empty(),
+        Value::Object(o) => o.is_empty(),
+    }
+}
+
+/// The fields of `sent` that `kept` lost, as `a.b[0].c`, at most [`MAX_REPORTED`].
+fn dropped(sent: &Value, kept: &Value, at: &str, out: &mut Vec<String>) {
+    match (sent, kept) {
+        (Value::Object(s), Value::Object(k)) => {
+            for (key, value) in s {
+                if out.len() >= MAX_REPORTED {
+                    return;
+                }
+                let path = match at {
+                    "" => key.clone(),
+                    _ => format!("{at}.{key}"),
+                };
+                match k.get(key) {
+                    Some(kept) => dropped(value, kept, &path, out),
+                    None if is_empty(value) => {}
+                    None => out.push(path),
+                }
+            }
+        }
+        (Value::Array(s), Value::Array(k)) => {
+            for (i, (a, b)) in s.iter().zip(k).enumerate() {
+                dropped(a, b, &format!("{at}[{i}]"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// A body of kind `T`, decoded with the request's `fieldValidation`.
+#[derive(Debug)]
+pub struct Checked<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Serialize + tagstream_shared::object::Object>
+    FromRequest<S> for Checked<T>
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let (mut parts, body) = req.into_parts();
+        let fields = FieldValidation::from_request_parts(&mut parts, state).await?;
+        let req = Request::from_parts(parts, body);
+        let Body(value) = Body::<Value>::from_request(req, state).await?;
+        fields.decode(T::KIND, value).map(Checked)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn only_fields_the_server_drops_are_unknown() {
+        let sent = json!({"metadata": {"name": "x", "custom": 1},
+            "spec": {"tags": [{"name": "a", "importPolicy": {"sheduled": true, "insecure": false}}],
+                     "lookupPolicy": {"local": false}}});
+        let stream: tagstream_shared::ImageStream = decode(sent.clone()).expect("decodes");
+        let back = serde_json::to_value(&stream).expect("serializes");
+        let mut out = Vec::new();
+        dropped(&sent, &back, "", &mut out);
+        assert_eq!(out, ["spec.tags[0].importPolicy.sheduled"]);
+    }
+}

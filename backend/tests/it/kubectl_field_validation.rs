@@ -1,0 +1,75 @@
+//! `fieldValidation` with kubectl 1.27 and 1.33: `--validate=strict` (kubectl's default) refuses
+//! a field the server would drop, naming it, and stores nothing; `--validate=warn` stores and
+//! warns; fields tagstream keeps without modelling them (an OpenShift file's) pass.
+
+#![expect(clippy::unwrap_used, reason = "test set-up failing is a test failure")]
+
+use reqwest::Method;
+use serde_json::json;
+use tagstream_shared::paths;
+
+use crate::kubectl_support::{Kube, VERSIONS};
+
+#[tokio::test(flavor = "multi_thread")]
+async fn kubectl_strict_validation_names_the_unknown_field_and_stores_nothing() {
+    let kube = Kube::start();
+    kube.create_project("strict").await;
+    for v in VERSIONS {
+        let name = format!("s{}", v.replace('.', "-"));
+        let stream = json!({
+            "kind": "ImageStream", "apiVersion": "image.openshift.io/v1",
+            "metadata": {"name": name, "annotations": {"kept": "yes"}},
+            "spec": {"tags": [{"name": "latest",
+                "from": {"kind": "DockerImage", "name": "quay.io/x/y:1"},
+                "importPolicy": {"sheduled": true}}]}
+        });
+        let file = kube.dir().join(format!("{name}.json"));
+        std::fs::write(&file, stream.to_string()).unwrap();
+        let file = file.to_str().unwrap();
+        for args in [
+            vec!["create", "-n", "strict", "-f", file],
+            vec!["apply", "-n", "strict", "-f", file],
+        ] {
+            let out = kube.run(v, &args);
+            assert!(!out.status.success(), "kubectl {v} {args:?}");
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(
+                err.contains(r#"unknown field \"spec.tags[0].importPolicy.sheduled\""#)
+                    || err.contains(r#"unknown field "spec.tags[0].importPolicy.sheduled""#),
+                "kubectl {v} {args:?}: {err}"
+            );
+        }
+        let gone = kube.run(v, &["get", "is", &name, "-n", "strict"]);
+        assert!(!gone.status.success(), "{v}: nothing was stored");
+
+        let out = kube.run(
+            v,
+            &["create", "-n", "strict", "-f", file, "--validate=warn"],
+        );
+        assert!(out.status.success(), "kubectl {v}: {out:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("unknown field") && err.contains("sheduled"),
+            "{v}: {err}"
+        );
+    }
+    // Directly: a Status with a cause naming the field.
+    let resp = crate::support::client_with_token(crate::support::ADMIN_TOKEN)
+        .post(format!(
+            "{}{}?fieldValidation=Strict",
+            kube.server.as_ref().unwrap().base,
+            paths::imagestreams("strict")
+        ))
+        .json(&json!({"metadata": {"name": "direct"}, "spec": {"lookupPolicy": {"x": 1}}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 400);
+    let status: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(status["reason"], "BadRequest");
+    assert_eq!(
+        status["details"]["causes"][0]["field"],
+        "spec.lookupPolicy.x"
+    );
+    let _ = Method::GET;
+}

@@ -1,0 +1,152 @@
+//! The Kubernetes self reviews kubectl sends: `SelfSubjectAccessReview`
+//! (authorization.k8s.io/v1, `kubectl auth can-i`) and `SelfSubjectReview`
+//! (authentication.k8s.io/v1 and v1beta1, `kubectl auth whoami`). Only the fields tagstream
+//! answers are modelled; the server decides with the same rules as every route.
+
+use serde::{Deserialize, Serialize};
+
+use crate::meta::ObjectMeta;
+use crate::protobuf::field;
+
+/// `kubectl auth can-i VERB RESOURCE [NAME] -n NS`: asked with `spec.resourceAttributes`,
+/// answered in `status`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SelfSubjectAccessReview {
+    #[serde(default)]
+    pub kind: String,
+    #[serde(default)]
+    pub api_version: String,
+    #[serde(default)]
+    pub metadata: ObjectMeta,
+    #[serde(default)]
+    pub spec: SelfSubjectAccessReviewSpec,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<SubjectAccessReviewStatus>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SelfSubjectAccessReviewSpec {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_attributes: Option<ResourceAttributes>,
+    /// A non-resource URL (`/healthz`): tagstream answers only about resources.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub non_resource_attributes: Option<serde_json::Value>,
+}
+
+/// What is asked about: `verb` on `group`'s `resource` (`subresource`) named `name` in
+/// `namespace`; empty strings are "any" / "none" as in Kubernetes.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResourceAttributes {
+    #[serde(default)]
+    pub namespace: String,
+    #[serde(default)]
+    pub verb: String,
+    #[serde(default)]
+    pub group: String,
+    #[serde(default)]
+    pub version: String,
+    #[serde(default)]
+    pub resource: String,
+    #[serde(default)]
+    pub subresource: String,
+    #[serde(default)]
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SubjectAccessReviewStatus {
+    pub allowed: bool,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub denied: bool,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub reason: String,
+}
+
+/// `kubectl auth whoami`: the answer carries who the server takes the caller for.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SelfSubjectReview {
+    #[serde(default)]
+    pub kind: String,
+    #[serde(default)]
+    pub api_version: String,
+    #[serde(default)]
+    pub metadata: ObjectMeta,
+    #[serde(default)]
+    pub status: SelfSubjectReviewStatus,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SelfSubjectReviewStatus {
+    pub user_info: UserInfo,
+}
+
+/// A user as authentication found them: name and groups (a project-scoped token says its
+/// scope in `extra`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserInfo {
+    pub username: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<String>,
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub extra: std::collections::BTreeMap<String, Vec<String>>,
+}
+
+/// A `SelfSubjectAccessReview` in protobuf (kubectl 1.33 sends it so; `crate::protobuf`). Only `spec.resourceAttributes`
+/// (field 2, then 1) is read; every length is checked against what is left.
+pub fn access_review_from_protobuf(bytes: &[u8]) -> Result<ResourceAttributes, String> {
+    let raw = crate::protobuf::unwrap_envelope(bytes)?;
+    let spec = field(raw, 2)?.ok_or("the review has no spec")?;
+    let attrs = field(spec, 1)?
+        .ok_or("the review has no spec.resourceAttributes (non-resource URLs are not answered)")?;
+    let text = |n| -> Result<String, String> {
+        match field(attrs, n)? {
+            Some(b) => String::from_utf8(b.to_vec()).map_err(|_| "a field is not UTF-8".into()),
+            None => Ok(String::new()),
+        }
+    };
+    Ok(ResourceAttributes {
+        namespace: text(1)?,
+        verb: text(2)?,
+        group: text(3)?,
+        version: text(4)?,
+        resource: text(5)?,
+        subresource: text(6)?,
+        name: text(7)?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protobuf::tests::ld;
+
+    #[test]
+    fn a_protobuf_access_review_is_read() {
+        let attrs = [
+            ld(1, b"demo"),
+            ld(2, b"get"),
+            ld(3, b"image.openshift.io"),
+            ld(5, b"imagestreams"),
+        ]
+        .concat();
+        let review = [ld(1, b""), ld(2, &ld(1, &attrs))].concat();
+        let envelope = [
+            b"k8s\0".to_vec(),
+            ld(1, &ld(2, b"SelfSubjectAccessReview")),
+            ld(2, &review),
+        ]
+        .concat();
+        let a = access_review_from_protobuf(&envelope).expect("decodes");
+        assert_eq!((a.namespace.as_str(), a.verb.as_str()), ("demo", "get"));
+        assert_eq!(a.resource, "imagestreams");
+        assert!(access_review_from_protobuf(&envelope[..envelope.len() - 3]).is_err());
+        assert!(access_review_from_protobuf(b"k8s\0\x12\xff\xff\xff\xff\x0f").is_err());
+    }
+}
