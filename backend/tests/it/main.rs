@@ -11,6 +11,7 @@ mod api_streams;
 mod api_templates;
 mod browser;
 mod browser_access;
+mod browser_back;
 mod browser_admin;
 mod browser_claims;
 mod browser_edges;
