@@ -199,7 +199,10 @@ async fn main() {
         back.push(ms);
         worst_frame = worst_frame.max(frame);
     }
-    report("tag → Back → stream, to the first frame showing its tags", back);
+    report(
+        "tag → Back → stream, to the first frame showing its tags",
+        back,
+    );
     println!("  shown in frame {worst_frame} after the popstate at worst (1 = the first)");
 
     // Layout shift on each page opened cold, once everything it loads has arrived (the session
