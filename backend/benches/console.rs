@@ -4,6 +4,9 @@
 //!   current digest rendered (Element Timing, from the start of navigation);
 //! - the click from a stream page to one of its tags (a client-side navigation), to the tag's
 //!   current digest rendered (Element Timing, from the click);
+//! - Back from the tag page to the stream page it was opened from (a client-side navigation that
+//!   shows the page from memory), to the first frame showing the stream's tags: how long from
+//!   `history.back()` and how many frames after the `popstate`;
 //! - layout shift after first content on the tag, stream and project pages opened cold (the sum of
 //!   `layout-shift` entries, which a page only has once something it painted moved).
 //!
@@ -78,6 +81,22 @@ const CLICK_TO_TAG_JS: &str = "const done = arguments[arguments.length - 1];
     }).observe({ type: 'element' });
     const start = performance.now();
     link.click();";
+
+/// Goes Back and answers `[ms, frames]`: the time from `history.back()` to the start of the first
+/// frame that shows the stream's tag rows with nothing under `main` loading, and which frame after
+/// the `popstate` that was (1: the first one painted after it).
+const BACK_JS: &str = "const done = arguments[arguments.length - 1];
+    const shown = () => location.pathname === '/ns/demo/streams/ruby'
+      && document.querySelector('[data-test=tag-row]')
+      && !document.querySelector('main [aria-busy=true]');
+    let frames = 0;
+    const frame = (at) => {
+      frames += 1;
+      if (shown()) done([at - start, frames]); else requestAnimationFrame(frame);
+    };
+    window.addEventListener('popstate', () => requestAnimationFrame(frame), { once: true });
+    const start = performance.now();
+    history.back();";
 
 /// The layout shift the page has had (buffered `layout-shift` entries, not after input).
 const SHIFT_JS: &str = "const done = arguments[arguments.length - 1];
@@ -160,6 +179,31 @@ async fn main() {
             .unwrap()));
     }
     report("stream → tag, client-side navigation", navigation);
+
+    // Tag → Back → stream: the stream page from memory. The tag page is reached by a click, as
+    // people do, so Back is a client-side navigation within the same document.
+    let mut back = Vec::with_capacity(RUNS);
+    let mut worst_frame = 0_u64;
+    for _ in 0..RUNS {
+        browser.open("about:blank").await;
+        browser.open(&app.url("/ns/demo/streams/ruby")).await;
+        browser
+            .click(
+                "[data-test=tag-row][data-tag=latest] [data-test=tag-link]",
+                chrome::Then::Shows("[data-test=current-digest]"),
+            )
+            .await;
+        browser.settled().await;
+        let answer = browser.client.execute_async(BACK_JS, vec![]).await.unwrap();
+        let (ms, frame): (f64, u64) = serde_json::from_value(answer).unwrap();
+        back.push(ms);
+        worst_frame = worst_frame.max(frame);
+    }
+    report(
+        "tag → Back → stream, to the first frame showing its tags",
+        back,
+    );
+    println!("  shown in frame {worst_frame} after the popstate at worst (1 = the first)");
 
     // Layout shift on each page opened cold, once everything it loads has arrived (the session
     // menu, the access review, live updates and the tag's followers included).

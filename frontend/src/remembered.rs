@@ -56,29 +56,28 @@ pub enum Freshness {
 }
 
 /// A page's resource for the GET of `path` (made by `fetch`, which must go through
-/// [`crate::api`]'s remembering GET): the first value is the remembered one when there is one,
-/// every later one (a refetch) is fetched.
+/// [`crate::api`]'s remembering GET), and the remembered value to show until it has one: the
+/// resource's first value is the remembered one when there is one, every later one (a refetch)
+/// is fetched.
 pub fn resource<T, Fut>(
     path: String,
     freshness: Freshness,
     fetch: impl Fn() -> Fut + 'static,
-) -> LocalResource<ApiResult<T>>
+) -> (LocalResource<ApiResult<T>>, Option<T>)
 where
-    T: DeserializeOwned + 'static,
+    T: DeserializeOwned + Clone + 'static,
     Fut: Future<Output = ApiResult<T>> + 'static,
 {
     let first = StoredValue::new_local(true);
-    let recalled = recall(&path);
+    let recalled: Option<T> = recall(&path).and_then(|body| serde_json::from_str(&body).ok());
     let had_value = recalled.is_some();
+    let shown_first = recalled.clone();
     let recalled = StoredValue::new_local(recalled);
     let resource = LocalResource::new(move || {
         let remembered = match first.get_value() {
             true => {
                 first.set_value(false);
-                recalled
-                    .try_update_value(Option::take)
-                    .flatten()
-                    .and_then(|body| serde_json::from_str::<T>(&body).ok())
+                recalled.try_update_value(Option::take).flatten()
             }
             false => None,
         };
@@ -95,5 +94,5 @@ where
         // for it behind its skeleton.
         request_animation_frame(move || resource.refetch());
     }
-    resource
+    (resource, shown_first)
 }

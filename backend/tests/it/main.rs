@@ -13,6 +13,7 @@ mod auth_cache;
 mod browser;
 mod browser_access;
 mod browser_admin;
+mod browser_back;
 mod browser_claims;
 mod browser_edges;
 mod browser_import;

@@ -61,6 +61,11 @@ pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
+/// The console build to serve: `TAGSTREAM_DIST`, else the workspace's dist/.
+fn console_dist() -> PathBuf {
+    std::env::var_os("TAGSTREAM_DIST").map_or_else(|| workspace_root().join("dist"), PathBuf::from)
+}
+
 impl TestApp {
     pub async fn start() -> Self {
         Self::start_with_dist(&workspace_root().join("dist")).await
@@ -78,12 +83,15 @@ impl TestApp {
         .await
     }
 
-    /// The app with `config` (registries, import intervals) and its background worker.
+    /// The app with `config` (registries, import intervals) and its background worker, serving
+    /// the console the browser tests are pointed at (`TAGSTREAM_DIST`, as every other start):
+    /// the workspace's own dist/ here made the import, triggers and delivery-log browser tests
+    /// drive whatever console that folder held, not the build under test.
     pub async fn start_with_config(config: Config) -> Self {
         Self::launch(
             tempfile::tempdir().unwrap(),
             config,
-            &workspace_root().join("dist"),
+            &console_dist(),
             Launch::Background,
         )
         .await
@@ -92,9 +100,7 @@ impl TestApp {
     /// Starts as `tagstream serve` does (the samples applied per `config`), over the database in
     /// `dir`: a fresh temp dir, or one kept from an earlier run to test a restart.
     pub async fn start_prepared(dir: tempfile::TempDir, config: Config) -> Self {
-        let dist = std::env::var_os("TAGSTREAM_DIST")
-            .map_or_else(|| workspace_root().join("dist"), PathBuf::from);
-        Self::launch(dir, config, &dist, Launch::Prepared).await
+        Self::launch(dir, config, &console_dist(), Launch::Prepared).await
     }
 
     async fn launch(dir: tempfile::TempDir, mut config: Config, dist: &Path, how: Launch) -> Self {

@@ -11,9 +11,10 @@ use crate::remembered::{self, Freshness};
 use tagstream_shared::{Status, paths};
 
 /// What the user holds in `ns`, fetched once per page and shared by every `Can` on it (shown from
-/// the last answer at once when the page was visited before, then asked again).
-#[derive(Clone, Copy)]
-pub struct ProjectAccess(LocalResource<Result<Held, Status>>);
+/// the last answer at once when the page was visited before, then asked again): the review, and
+/// the remembered answer that stands for it until it has one.
+#[derive(Clone)]
+pub struct ProjectAccess(LocalResource<Result<Held, Status>>, Option<Held>);
 
 impl std::fmt::Debug for ProjectAccess {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -28,7 +29,7 @@ impl std::fmt::Debug for ProjectAccess {
 /// allowed), so a script or a test can tell "not allowed" from "not known yet".
 pub fn provide_access(ns: &str) {
     let ns = ns.to_owned();
-    let review = remembered::resource(
+    let (review, remembered) = remembered::resource(
         paths::access_reviews(&ns),
         Freshness::Revalidate,
         move || {
@@ -48,7 +49,7 @@ pub fn provide_access(ns: &str) {
             mark_access("answered");
         }
     });
-    provide_context(ProjectAccess(review));
+    provide_context(ProjectAccess(review, remembered));
 }
 
 fn mark_access(state: &str) {
@@ -62,7 +63,8 @@ pub fn Can(verb: Verb, resource: Resource, children: ChildrenFn) -> impl IntoVie
     let access = use_context::<ProjectAccess>();
     move || {
         let allowed = access
-            .and_then(|a| a.0.get())
+            .as_ref()
+            .and_then(|a| a.0.get().or_else(|| a.1.clone().map(Ok)))
             .and_then(Result::ok)
             .is_some_and(|held| held.allows(verb, resource));
         allowed.then(|| children())

@@ -37,15 +37,34 @@ pub fn Loaded<T, V, F>(
     /// Renders the loaded value.
     view: F,
     #[prop(default = 3)] rows: usize,
+    /// The value remembered from an earlier visit ([`crate::remembered::resource`]), shown at
+    /// once while the resource has none yet: the resource's own first value, even a remembered
+    /// one, arrives a task later, and the first frame would show the skeleton (Back is instant
+    /// only this way).
+    #[prop(optional_no_strip)]
+    first: Option<T>,
 ) -> impl IntoView
 where
     T: Clone + Send + Sync + 'static,
     F: Fn(T) -> V + Clone + Send + Sync + 'static,
     V: IntoView + 'static,
 {
+    let first = StoredValue::new(first);
     let fetch: RenderFetch = Arc::new(move || {
         let view = view.clone();
-        Box::pin(async move { resource.await.map(|value| view(value).into_any()) })
+        let remembered = match resource.with_untracked(Option::is_none) {
+            true => first.get_value(),
+            false => None,
+        };
+        match remembered {
+            // Ready at once, so the suspense renders it synchronously; tracking the resource
+            // renders its value in place when it arrives (and every later one).
+            Some(value) => Box::pin(async move {
+                resource.track();
+                Ok(view(value).into_any())
+            }),
+            None => Box::pin(async move { resource.await.map(|value| view(value).into_any()) }),
+        }
     });
     view! { <LoadedView fetch retry=Callback::new(move |()| resource.refetch()) what rows /> }
 }

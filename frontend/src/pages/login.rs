@@ -22,11 +22,12 @@ pub fn LoginPage() -> impl IntoView {
     });
     Effect::new(move || {
         if let Some(Ok(_)) = sign_in.value().get() {
-            // A full load: the page asked for may live in the other console bundle. Only a
-            // page of this origin (the rule is `after_sign_in`, tested in shared).
-            let location = window().location();
-            let origin = location.origin().unwrap_or_default();
-            _ = location.assign(&after_sign_in(&next.get_untracked(), &origin));
+            // A full load, so that nothing kept from before signing in (the remembered pages,
+            // the session menu) outlives it. Only a page of this origin (the rule is
+            // `after_sign_in`, tested in shared).
+            _ = window()
+                .location()
+                .assign(&after_sign_in(&next.get_untracked()));
         }
     });
     let submit = move |ev: SubmitEvent| {

@@ -35,20 +35,22 @@ pub fn ProjectPage() -> impl IntoView {
 
 #[component]
 fn ProjectView(ns: ProjectName) -> impl IntoView {
-    let project = remembered::resource(paths::project(ns.as_str()), Freshness::Revalidate, {
-        let ns = ns.to_string();
-        move || {
-            let ns = ns.clone();
-            async move { api::get_project(&ns).await }
-        }
-    });
-    let streams = remembered::resource(paths::imagestreams(ns.as_str()), Freshness::Watched, {
-        let ns = ns.to_string();
-        move || {
-            let ns = ns.clone();
-            async move { api::list_streams(&ns).await }
-        }
-    });
+    let (project, first) =
+        remembered::resource(paths::project(ns.as_str()), Freshness::Revalidate, {
+            let ns = ns.to_string();
+            move || {
+                let ns = ns.clone();
+                async move { api::get_project(&ns).await }
+            }
+        });
+    let (streams, streams_first) =
+        remembered::resource(paths::imagestreams(ns.as_str()), Freshness::Watched, {
+            let ns = ns.to_string();
+            move || {
+                let ns = ns.clone();
+                async move { api::list_streams(&ns).await }
+            }
+        });
     set_title(ns.as_str());
     crate::components::can::provide_access(ns.as_str());
     let since = Signal::derive(move || {
@@ -67,7 +69,7 @@ fn ProjectView(ns: ProjectName) -> impl IntoView {
     view! {
         <Breadcrumbs ns=ns.clone() />
         <LiveNote updated />
-        <Loaded resource=project what view={move |p: Project| view! { <ProjectBody ns=ns.clone() project=p streams /> }} />
+        <Loaded resource=project first what view={move |p: Project| view! { <ProjectBody ns=ns.clone() project=p streams streams_first=streams_first.clone() /> }} />
     }
 }
 
@@ -76,6 +78,8 @@ fn ProjectBody(
     ns: ProjectName,
     project: Project,
     streams: LocalResource<Result<List<ImageStream>, tagstream_shared::Status>>,
+    /// The stream list remembered from an earlier visit, shown until `streams` has one.
+    streams_first: Option<List<ImageStream>>,
 ) -> impl IntoView {
     let confirm = RwSignal::new(false);
     let navigate = use_navigate();
@@ -140,7 +144,7 @@ fn ProjectBody(
             </div>
         </header>
         <StreamsToolbar />
-        <Loaded resource=streams what="image streams" rows=5
+        <Loaded resource=streams first=streams_first what="image streams" rows=5
             view={
                 let ns = ns.clone();
                 move |list: List<ImageStream>| view! { <StreamTable ns=ns.clone() list q /> }

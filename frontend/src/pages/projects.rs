@@ -20,7 +20,7 @@ use crate::routes::Route;
 #[component]
 pub fn ProjectsPage() -> impl IntoView {
     set_title("Projects");
-    let projects = remembered::resource(
+    let (projects, first) = remembered::resource(
         paths::PROJECTS.to_owned(),
         Freshness::Watched,
         api::list_projects,
@@ -57,7 +57,7 @@ pub fn ProjectsPage() -> impl IntoView {
                     prop:value=move || q.get() on:input=move |ev| set_query(&[("q", &event_target_value(&ev))]) />
             </label>
         </div>
-        <Loaded resource=projects what="projects" view={move |list: List<Project>| view! { <ProjectTable list q /> }} />
+        <Loaded resource=projects first what="projects" view={move |list: List<Project>| view! { <ProjectTable list q /> }} />
         <CreateProject on_created />
     }
 }

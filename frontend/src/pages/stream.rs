@@ -32,7 +32,7 @@ pub fn StreamPage() -> impl IntoView {
 
 #[component]
 fn StreamView(ns: ProjectName, name: StreamName) -> impl IntoView {
-    let stream = remembered::resource(
+    let (stream, first) = remembered::resource(
         paths::imagestream(ns.as_str(), name.as_str()),
         Freshness::Watched,
         {
@@ -61,7 +61,7 @@ fn StreamView(ns: ProjectName, name: StreamName) -> impl IntoView {
     view! {
         <Breadcrumbs ns=ns.clone() stream=name.clone() />
         <LiveNote updated />
-        <Loaded resource=stream what rows=4
+        <Loaded resource=stream first what rows=4
             view={move |s: ImageStream| view! {
                 <StreamBody ns=ns.clone() name=name.clone() stream=s />
             }} />

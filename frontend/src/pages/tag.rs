@@ -36,7 +36,7 @@ pub fn TagPage() -> impl IntoView {
 
 #[component]
 fn TagView(ns: ProjectName, stream: StreamName, tag: TagName) -> impl IntoView {
-    let resource = remembered::resource(
+    let (resource, first) = remembered::resource(
         paths::imagestreamtag(ns.as_str(), stream.as_str(), tag.as_str()),
         Freshness::Watched,
         {
@@ -65,7 +65,7 @@ fn TagView(ns: ProjectName, stream: StreamName, tag: TagName) -> impl IntoView {
     view! {
         <Breadcrumbs ns=ns.clone() stream=stream.clone() tag=tag.clone() />
         <LiveNote updated />
-        <Loaded resource=resource what rows=6
+        <Loaded resource=resource first what rows=6
             view={move |ist: ImageStreamTag| view! { <TagBody ns=ns.clone() stream=stream.clone() tag=tag.clone() ist reload=Callback::new(move |()| resource.refetch()) /> }} />
     }
 }
