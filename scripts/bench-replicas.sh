@@ -86,7 +86,7 @@ measure() { # url connections prefix [script]
   out="$(PREFIX="$3" wrk -t1 -c"$2" -d"${SECONDS_EACH}s" \
     -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' ${4:+-s "$4"} "$1")"
   if grep -q 'Non-2xx' <<<"$out"; then say "non-2xx answers from $1:"; grep 'Non-2xx' <<<"$out" >&2; fi
-  awk '/^Requests\/sec:/ { printf "%d", $2 }' <<<"$out"
+  awk '/^Requests\/sec:/ { printf "%d\n", $2 }' <<<"$out"
 }
 
 # Loads every URL in $@ at once, CONNECTIONS split between them; prints the summed req/s.
