@@ -48,6 +48,54 @@ fn knows_dry_run(method: &Method, path: &str) -> bool {
     })
 }
 
+/// The `dryRun` a DELETE's body (kubectl's DeleteOptions) asks for. A body this cannot read
+/// with certainty is refused rather than ignored: ignoring `{"dryRun":"All"}` or a YAML body
+/// would really delete what the caller only meant to try. Preconditions are refused too, since
+/// a delete that does not check them would go ahead when the caller asked it not to.
+fn delete_options_dry_run(bytes: &[u8]) -> Result<Option<String>, ApiError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
+    }
+    let refuse = |why: &str| ApiError::BadRequest(format!("{why}: nothing was deleted"));
+    if bytes.starts_with(b"k8s\0") {
+        return protobuf_dry_run(bytes).map_err(|e| refuse(&format!("DeleteOptions: {e}")));
+    }
+    let options: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(bytes)
+        .map_err(|_| refuse("a delete's body must be a JSON DeleteOptions object"))?;
+    if options.get("preconditions").is_some_and(|p| !p.is_null()) {
+        return Err(refuse("DeleteOptions preconditions are not supported"));
+    }
+    let Some(dry_run) = options.get("dryRun") else {
+        return Ok(None);
+    };
+    let values = dry_run
+        .as_array()
+        .ok_or_else(|| refuse("DeleteOptions dryRun must be a list, e.g. [\"All\"]"))?;
+    let mut asked = None;
+    for v in values {
+        let v = v
+            .as_str()
+            .ok_or_else(|| refuse("DeleteOptions dryRun must list strings"))?;
+        asked = Some(v.to_owned());
+    }
+    Ok(asked)
+}
+
+/// [`delete_options_dry_run`] for kubectl 1.33's protobuf DeleteOptions (`preconditions` is
+/// field 2, `dryRun` the repeated string field 5).
+fn protobuf_dry_run(bytes: &[u8]) -> Result<Option<String>, String> {
+    use tagstream_shared::protobuf;
+    let options = protobuf::unwrap_envelope(bytes)?;
+    if protobuf::field(options, 2)?.is_some() {
+        return Err("preconditions are not supported".into());
+    }
+    let mut asked = None;
+    for v in protobuf::fields(options, 5)? {
+        asked = Some(String::from_utf8(v.to_vec()).map_err(|_| "dryRun is not UTF-8")?);
+    }
+    Ok(asked)
+}
+
 /// The request with its [`DryRun`] attached, or the refusal: a `dryRun` other than `All`, or a
 /// dry run of a write that does not know them (so that it never stores anything).
 pub async fn mark(req: Request) -> Result<Request, ApiError> {
@@ -70,12 +118,8 @@ pub async fn mark(req: Request) -> Result<Request, ApiError> {
                     "a DeleteOptions body is at most {MAX_DELETE_OPTIONS_BYTES} bytes"
                 ))
             })?;
-        if let Ok(options) = serde_json::from_slice::<serde_json::Value>(&bytes)
-            && let Some(values) = options.get("dryRun").and_then(|v| v.as_array())
-        {
-            for v in values {
-                asked = Some(v.as_str().unwrap_or("?").to_owned());
-            }
+        if let Some(value) = delete_options_dry_run(&bytes)? {
+            asked = Some(value);
         }
         Body::from(bytes)
     } else {
@@ -107,6 +151,43 @@ pub async fn mark(req: Request) -> Result<Request, ApiError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A short length-delimited protobuf field.
+    fn ld(number: u8, content: &[u8]) -> Vec<u8> {
+        let mut out = vec![number << 3 | 2, u8::try_from(content.len()).expect("short")];
+        out.extend_from_slice(content);
+        out
+    }
+
+    fn envelope(options: &[u8]) -> Vec<u8> {
+        [b"k8s\0".as_slice(), &ld(2, options)].concat()
+    }
+
+    #[test]
+    fn a_delete_body_is_read_for_certain_or_refused() {
+        let read = |b: &[u8]| delete_options_dry_run(b).map_err(|e| e.to_string());
+        assert_eq!(read(b""), Ok(None));
+        assert_eq!(read(br#"{"propagationPolicy":"Background"}"#), Ok(None));
+        assert_eq!(read(br#"{"dryRun":["All"]}"#), Ok(Some("All".into())));
+        for refused in [
+            br#"{"dryRun":"All"}"#.as_slice(),
+            br#"{"dryRun":[1]}"#,
+            b"dryRun: [All]",
+            br#"["All"]"#,
+            br#"{"preconditions":{"uid":"x"}}"#,
+        ] {
+            assert!(
+                read(refused).is_err(),
+                "{}",
+                String::from_utf8_lossy(refused)
+            );
+        }
+        // kubectl 1.33's protobuf DeleteOptions: dryRun is field 5, preconditions field 2.
+        assert_eq!(read(&envelope(&ld(4, b"Background"))), Ok(None));
+        assert_eq!(read(&envelope(&ld(5, b"All"))), Ok(Some("All".into())));
+        assert!(read(&envelope(&ld(2, &ld(1, b"uid")))).is_err());
+        assert!(read(b"k8s\0\x12\x7f").is_err());
+    }
 
     #[test]
     fn only_the_kinds_writes_know_dry_runs() {

@@ -76,3 +76,54 @@ async fn a_json_patch_that_doubles_the_stream_is_refused_and_changes_nothing() {
     assert_eq!(after, before, "the refused patch stored nothing");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_delete_whose_options_cannot_be_read_for_certain_is_refused_and_deletes_nothing() {
+    let app = app_with_stream().await;
+    let path = imagestream("demo", "ruby");
+    // Each of these, ignored, would really delete what the caller meant only to try or to
+    // guard: a dryRun that is not a list, a YAML body, a non-object, preconditions.
+    for (content_type, body) in [
+        (
+            "application/json",
+            r#"{"kind":"DeleteOptions","apiVersion":"v1","dryRun":"All"}"#,
+        ),
+        ("application/json", r#"{"dryRun":[1]}"#),
+        ("application/yaml", "dryRun: [All]\n"),
+        ("application/json", "[\"All\"]"),
+        (
+            "application/json",
+            r#"{"preconditions":{"uid":"not-the-uid"}}"#,
+        ),
+    ] {
+        let (code, answer) = app
+            .send_raw(Method::DELETE, &path, content_type, body)
+            .await;
+        assert_eq!(code, StatusCode::BAD_REQUEST, "{body}: {answer}");
+        assert_status(answer, code, "BadRequest");
+        let (code, _) = app.get(&path).await;
+        assert_eq!(code, StatusCode::OK, "{body} deleted the stream");
+    }
+    // A dry run as kubectl sends it answers the stream and keeps it; a plain delete deletes.
+    let (code, answer) = app
+        .send_raw(
+            Method::DELETE,
+            &path,
+            "application/json",
+            r#"{"dryRun":["All"]}"#,
+        )
+        .await;
+    assert_eq!(code, StatusCode::OK, "{answer}");
+    assert_eq!(app.get(&path).await.0, StatusCode::OK);
+    let (code, answer) = app
+        .send_raw(
+            Method::DELETE,
+            &path,
+            "application/json",
+            r#"{"kind":"DeleteOptions","apiVersion":"v1","propagationPolicy":"Background"}"#,
+        )
+        .await;
+    assert_eq!(code, StatusCode::OK, "{answer}");
+    assert_eq!(app.get(&path).await.0, StatusCode::NOT_FOUND);
+    app.stop().await;
+}
