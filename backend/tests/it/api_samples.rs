@@ -88,14 +88,27 @@ async fn managed_recreates_deleted_and_restores_changed_samples_at_start_but_ski
     assert_eq!(code, StatusCode::OK, "{body}");
     let (code, body) = app.delete(&template("openshift", "nodejs-example")).await;
     assert_eq!(code, StatusCode::OK, "{body}");
-    let (_, mut python) = app.get(&imagestream("openshift", "python")).await;
-    python["spec"]["tags"] = json!([]);
-    let (code, _) = app.put(&imagestream("openshift", "python"), &python).await;
+    // A merge patch, as `kubectl patch` sends it: the sample's import retries write the stream
+    // in the background, so a read-then-replace here could meet a 409 (a user would re-read).
+    let no_tags = json!({"spec": {"tags": []}}).to_string();
+    let (code, _) = app
+        .send_raw(
+            reqwest::Method::PATCH,
+            &imagestream("openshift", "python"),
+            "application/merge-patch+json",
+            &no_tags,
+        )
+        .await;
     assert_eq!(code, StatusCode::OK);
     // perl is skipped: the user's edit to it stays.
-    let (_, mut perl) = app.get(&imagestream("openshift", "perl")).await;
-    perl["spec"]["tags"] = json!([]);
-    let (code, _) = app.put(&imagestream("openshift", "perl"), &perl).await;
+    let (code, _) = app
+        .send_raw(
+            reqwest::Method::PATCH,
+            &imagestream("openshift", "perl"),
+            "application/merge-patch+json",
+            &no_tags,
+        )
+        .await;
     assert_eq!(code, StatusCode::OK);
     // Nothing changes until the next start.
     let (code, _) = app.get(&imagestream("openshift", "ruby")).await;
