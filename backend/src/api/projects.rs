@@ -96,6 +96,9 @@ async fn create_project(
     ))
 }
 
+/// The annotation naming a project's creator (OpenShift's `openshift.io/requester`).
+const REQUESTER: &str = "openshift.io/requester";
+
 /// The one way a project is made (also as a Namespace, `api::namespaces`): validated, its
 /// creator its admin. The samples project's name is reserved.
 pub(super) async fn create(
@@ -124,7 +127,14 @@ pub(super) async fn create(
              the server creates it when the samples Config is Managed"
         )));
     }
-    let project = service::project_for_create(project, name.as_str(), state.clock.now());
+    let mut project = service::project_for_create(project, name.as_str(), state.clock.now());
+    // Who asked for the project is the server's to say, as OpenShift's project request does:
+    // a value sent by the client would let anyone pass their project off as someone else's.
+    project
+        .metadata
+        .annotations
+        .get_or_insert_with(Default::default)
+        .insert(REQUESTER.into(), caller.name().into());
     let created = state
         .store
         .create_project(

@@ -10,9 +10,13 @@ use crate::support::{TestApp, assert_status, stream_json};
 async fn project_is_created_listed_and_read_back_with_server_set_metadata() {
     let app = TestApp::start().await;
     let (code, created) = app
-        .post(PROJECTS, &json!({"metadata": {"name": "demo", "uid": "forged", "annotations": {"openshift.io/display-name": "Demo team"}}}))
+        .post(PROJECTS, &json!({"metadata": {"name": "demo", "uid": "forged", "annotations": {"openshift.io/display-name": "Demo team", "openshift.io/requester": "mallory"}}}))
         .await;
     assert_eq!(code, StatusCode::CREATED, "{created}");
+    // Who asked for it is the server's to say: the caller, whatever the body claims.
+    let annotations = &created["metadata"]["annotations"];
+    assert_eq!(annotations["openshift.io/requester"], "admin");
+    assert_eq!(annotations["openshift.io/display-name"], "Demo team");
     assert_eq!(created["kind"], "Project");
     assert_eq!(created["status"]["phase"], "Active");
     assert_ne!(created["metadata"]["uid"], "forged");
