@@ -10,40 +10,11 @@ use serde_json::{Value, json};
 use tagstream_backend::config::Config;
 use tagstream_shared::paths;
 
-use crate::support::{TestApp, assert_status};
-
-/// A signed-in browser's cookies, sent back by hand.
-struct Session {
-    cookie: String,
-    csrf: String,
-}
+use crate::support::{Session, TestApp, assert_status, sign_in_at};
 
 /// Signs in with a password: the answer's code, and the session when it succeeded.
 async fn sign_in(app: &TestApp, user: &str, password: &str) -> (StatusCode, Option<Session>) {
-    let resp = app
-        .anonymous
-        .post(app.url(paths::LOGIN))
-        .json(&json!({"username": user, "password": password}))
-        .send()
-        .await
-        .unwrap();
-    let code = resp.status();
-    let cookie = |name: &str| {
-        resp.headers()
-            .get_all("set-cookie")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .find_map(|c| c.strip_prefix(&format!("{name}=")))
-            .map(|rest| rest.split(';').next().unwrap().to_owned())
-    };
-    let session = match (cookie("tagstream-session"), cookie("tagstream-csrf")) {
-        (Some(s), Some(csrf)) if code == StatusCode::OK => Some(Session {
-            cookie: format!("tagstream-session={s}"),
-            csrf,
-        }),
-        _ => None,
-    };
-    (code, session)
+    sign_in_at(app.url(paths::LOGIN), user, password).await
 }
 
 async fn signed_in(app: &TestApp, user: &str, password: &str) -> Session {

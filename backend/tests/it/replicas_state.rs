@@ -16,38 +16,11 @@ use tagstream_shared::paths::{
 
 use crate::pg_support::fresh_database;
 use crate::replicas::{Replica, start_all};
-
-/// A signed-in browser's cookies, sent back by hand.
-struct Session {
-    cookie: String,
-    csrf: String,
-}
+use crate::support::{Session, sign_in_at};
 
 /// Signs `user` in on `r` with a password: the answer's code, and the session if it worked.
 async fn sign_in(r: &Replica, user: &str, password: &str) -> (StatusCode, Option<Session>) {
-    let resp = reqwest::Client::new()
-        .post(r.url(LOGIN))
-        .json(&json!({"username": user, "password": password}))
-        .send()
-        .await
-        .unwrap();
-    let code = resp.status();
-    let cookie = |name: &str| {
-        resp.headers()
-            .get_all("set-cookie")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .find_map(|c| c.strip_prefix(&format!("{name}=")))
-            .map(|rest| rest.split(';').next().unwrap().to_owned())
-    };
-    let session = match (cookie("tagstream-session"), cookie("tagstream-csrf")) {
-        (Some(s), Some(csrf)) if code == StatusCode::OK => Some(Session {
-            cookie: format!("tagstream-session={s}"),
-            csrf,
-        }),
-        _ => None,
-    };
-    (code, session)
+    sign_in_at(r.url(LOGIN), user, password).await
 }
 
 /// A request to `r` with the session's cookie, and its CSRF token when `csrf`.

@@ -281,6 +281,44 @@ fn client_builder() -> reqwest::ClientBuilder {
         .read_timeout(std::time::Duration::from_secs(60))
 }
 
+/// A signed-in browser's cookies, sent back by hand.
+pub struct Session {
+    pub cookie: String,
+    pub csrf: String,
+}
+
+/// Signs `user` in with a password at `login_url`: the answer's code, and the session (its
+/// cookie and CSRF token) if it worked.
+pub async fn sign_in_at(
+    login_url: String,
+    user: &str,
+    password: &str,
+) -> (StatusCode, Option<Session>) {
+    let resp = http_client()
+        .post(login_url)
+        .json(&json!({"username": user, "password": password}))
+        .send()
+        .await
+        .unwrap();
+    let code = resp.status();
+    let cookie = |name: &str| {
+        resp.headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find_map(|c| c.strip_prefix(&format!("{name}=")))
+            .map(|rest| rest.split(';').next().unwrap().to_owned())
+    };
+    let session = match (cookie("tagstream-session"), cookie("tagstream-csrf")) {
+        (Some(s), Some(csrf)) if code == StatusCode::OK => Some(Session {
+            cookie: format!("tagstream-session={s}"),
+            csrf,
+        }),
+        _ => None,
+    };
+    (code, session)
+}
+
 /// A client without credentials.
 pub fn http_client() -> reqwest::Client {
     client_builder().build().unwrap()
