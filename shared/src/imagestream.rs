@@ -334,6 +334,10 @@ impl ImageStreamTag {
     /// tag's source (RFC 3339).
     pub const LAST_CHECKED: &'static str = "tagstream.io/last-checked";
 
+    /// Ours, on an ImageStreamTag answer whose import failed: when the server tries it next
+    /// (RFC 3339; its condition's message says it too).
+    pub const NEXT_TRY: &'static str = "tagstream.io/next-try";
+
     /// When the tag's source was last checked, if the server said.
     pub fn last_checked(&self) -> Option<Time> {
         self.metadata

@@ -23,7 +23,7 @@ use crate::app::AppState;
 use crate::body::{Body, Names};
 use crate::error::{ApiError, ApiResult};
 use crate::import::sources::{source_event, source_namespace, source_stream};
-use crate::import::status::record_image;
+use crate::import::status::{IMPORT_SUCCESS, record_image, with_next_try};
 use crate::service;
 use crate::source_access::{Actor, authorize_sources, link_authorized};
 use crate::store::StoreError;
@@ -107,16 +107,26 @@ async fn full_view(
         image.docker_image_reference = current.docker_image_reference.clone();
         tag.image = Some(image);
     }
-    // Ours: when the import worker last asked the registry about the tag.
-    if let Some(at) = state
+    // Ours: when the import worker last asked the registry about the tag, and for a failed
+    // import, when it tries next (not stored in the stream: see `import::status`).
+    if let Some((at, next_try)) = state
         .importer
         .last_checked(ns.as_str(), name.stream.as_str(), name.tag.as_str())
         .await?
     {
-        tag.metadata
+        let annotations = tag
+            .metadata
             .annotations
-            .get_or_insert_with(Default::default)
-            .insert(ImageStreamTag::LAST_CHECKED.into(), at.to_string());
+            .get_or_insert_with(Default::default);
+        annotations.insert(ImageStreamTag::LAST_CHECKED.into(), at.to_string());
+        let failed = tag
+            .conditions
+            .iter_mut()
+            .find(|c| c.kind == IMPORT_SUCCESS && c.status == "False");
+        if let (Some(next_try), Some(failed)) = (next_try, failed) {
+            annotations.insert(ImageStreamTag::NEXT_TRY.into(), next_try.to_string());
+            failed.message = with_next_try(&failed.message, next_try, state.clock.now());
+        }
     }
     Ok(tag)
 }

@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use tagstream_shared::image::media_type;
-use tagstream_shared::{Image, ImageReference, ImageStream, ProjectName, StreamName};
+use tagstream_shared::{Image, ImageReference, ImageStream, ProjectName, StreamName, Time};
 use tokio::sync::{Notify, Semaphore};
 
 use crate::clock::Clock;
@@ -148,16 +148,17 @@ impl Importer {
     }
 
     /// When an import worker (this replica's or another's) last asked the registry about a
-    /// tag, if one has.
+    /// tag, if one has, and when a failed import of it is tried next.
     pub async fn last_checked(
         &self,
         ns: &str,
         stream: &str,
         tag: &str,
-    ) -> Result<Option<tagstream_shared::Time>, StoreError> {
+    ) -> Result<Option<(Time, Option<Time>)>, StoreError> {
         let key = (ns.to_owned(), stream.to_owned(), tag.to_owned());
-        let at = self.store.last_check(&key).await?;
-        Ok(at.map(|ms| tagstream_shared::Time::from_timestamp(ms.div_euclid(1000))))
+        let time = |ms: i64| Time::from_timestamp(ms.div_euclid(1000));
+        let found = self.store.last_check(&key).await?;
+        Ok(found.map(|(at, next_try)| (time(at), next_try.map(time))))
     }
 
     /// Ends the background worker after its current pass.

@@ -129,12 +129,12 @@ pub fn has_failed(stream: &ImageStream, tag: &str) -> bool {
     })
 }
 
-/// Where a failed import's condition message says when the next try is; what comes before it
-/// is the failure itself, the same on every retry of the same failure.
+/// Where an ImageStreamTag answer's condition message says when the next try is (added when it
+/// is read, never stored: see [`with_next_try`]).
 pub const NEXT_TRY: &str = "; next try in ";
 
-/// The failure a condition message names, without when the next try is (to tell a new failure
-/// from another try of the same one).
+/// The failure a condition message names, without when the next try is (messages stored by
+/// older versions carried it).
 pub fn failure_summary(message: &str) -> &str {
     message.split(NEXT_TRY).next().unwrap_or(message)
 }
@@ -150,28 +150,40 @@ fn human(wait: Duration) -> String {
     }
 }
 
-/// A failed import's condition message: what went wrong first, then when the next try is (every
-/// failure is retried with backoff), then, for a registry that cannot be reached, where to
-/// configure a mirror (a machine without internet access meets this first with the samples,
-/// which come from docker.io), and the transport's own words last.
-pub fn failure_message(error: &RegistryError, next_try: Duration, now: Time) -> String {
-    let at = now.timestamp().saturating_add_unsigned(next_try.as_secs());
-    let day = at.rem_euclid(86_400);
-    let when = format!(
-        "{NEXT_TRY}{} (at {:02}:{:02}:{:02} UTC)",
-        human(next_try),
+/// A failed import's condition message as stored: what went wrong, then, for a registry that
+/// cannot be reached, where to configure a mirror (a machine without internet access meets this
+/// first with the samples, which come from docker.io), and the transport's own words last.
+///
+/// It says nothing that changes from one retry to the next, so another try of the same failure
+/// leaves the stream as it is: no new resourceVersion, no watch event, no conflict for someone
+/// editing the stream (when the next try is lives beside the tag's last check, and
+/// [`with_next_try`] adds it to the ImageStreamTag answer).
+pub fn failure_message(error: &RegistryError) -> String {
+    match error {
+        RegistryError::Unreachable { registry, message } => format!(
+            "cannot reach {registry}. To import through a mirror instead, list the mirror in \
+             [[registries]] of the server's configuration and import from it (for the sample \
+             streams, set samplesRegistry in the samples config). ({message})"
+        ),
+        other => other.to_string(),
+    }
+}
+
+/// `message` followed by when the next try is, as the ImageStreamTag answer shows it:
+/// `…; next try in 40 s (at 08:50:12 UTC)` (`now` if that time has come).
+pub fn with_next_try(message: &str, at: Time, now: Time) -> String {
+    let wait = Duration::from_secs(
+        u64::try_from(at.timestamp().saturating_sub(now.timestamp())).unwrap_or(0),
+    );
+    let day = at.timestamp().rem_euclid(86_400);
+    format!(
+        "{}{NEXT_TRY}{} (at {:02}:{:02}:{:02} UTC)",
+        failure_summary(message),
+        human(wait),
         day / 3600,
         day % 3600 / 60,
         day % 60
-    );
-    match error {
-        RegistryError::Unreachable { registry, message } => format!(
-            "cannot reach {registry}{when}. To import through a mirror instead, list the mirror \
-             in [[registries]] of the server's configuration and import from it (for the sample \
-             streams, set samplesRegistry in the samples config). ({message})"
-        ),
-        other => format!("{other}{when}"),
-    }
+    )
 }
 
 #[cfg(test)]
@@ -319,17 +331,13 @@ mod tests {
     }
 
     #[test]
-    fn an_unreachable_registry_says_when_the_next_try_is_and_where_mirrors_go() {
+    fn an_unreachable_registry_says_where_mirrors_go_and_the_same_on_every_try() {
         let e = RegistryError::Unreachable {
             registry: "docker.io".into(),
             message: "tcp connect error: Connection refused".into(),
         };
-        let now = Time::from_timestamp(8 * 3600 + 50 * 60);
-        let m = failure_message(&e, Duration::from_secs(40), now);
-        assert!(
-            m.starts_with("cannot reach docker.io; next try in 40 s (at 08:50:40 UTC)."),
-            "{m}"
-        );
+        let m = failure_message(&e);
+        assert!(m.starts_with("cannot reach docker.io. "), "{m}");
         assert!(
             m.contains("[[registries]]") && m.contains("samplesRegistry"),
             "{m}"
@@ -338,20 +346,35 @@ mod tests {
             m.ends_with("(tcp connect error: Connection refused)"),
             "{m}"
         );
-        assert_eq!(failure_summary(&m), "cannot reach docker.io");
-        let later = failure_message(&e, Duration::from_secs(160), now);
-        assert!(later.contains("next try in 2 min 40 s"), "{later}");
-        assert_eq!(failure_summary(&later), failure_summary(&m));
+        assert_eq!(
+            failure_message(&e),
+            m,
+            "a retry must not change the message"
+        );
     }
 
     #[test]
-    fn other_failures_say_when_the_next_try_is_too() {
-        let e = RegistryError::NotAllowed("quay.io".into());
-        let m = failure_message(&e, Duration::from_secs(3900), Time::from_timestamp(0));
-        assert!(
-            m.ends_with("; next try in 1 h 5 min (at 01:05:00 UTC)"),
-            "{m}"
+    fn the_tag_answer_says_when_the_next_try_is() {
+        let now = Time::from_timestamp(8 * 3600 + 50 * 60);
+        let m = with_next_try(
+            "cannot reach docker.io. (refused)",
+            Time::from_timestamp(now.timestamp() + 40),
+            now,
         );
-        assert_eq!(failure_summary(&m), e.to_string());
+        assert_eq!(
+            m,
+            "cannot reach docker.io. (refused); next try in 40 s (at 08:50:40 UTC)"
+        );
+        let later = with_next_try(&m, Time::from_timestamp(now.timestamp() + 3900), now);
+        assert!(
+            later.ends_with("; next try in 1 h 5 min (at 09:55:00 UTC)"),
+            "{later}"
+        );
+        assert_eq!(failure_summary(&later), "cannot reach docker.io. (refused)");
+        let due = with_next_try("gone", Time::from_timestamp(1), now);
+        assert!(
+            due.starts_with("gone; next try in 1 s (at 00:00:01 UTC)"),
+            "{due}"
+        );
     }
 }

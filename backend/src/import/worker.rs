@@ -240,16 +240,19 @@ impl Importer {
         }
         // At most `concurrency` jobs at once: each ends in a write, and a pass of many failing
         // tags must not take every database connection from the requests.
-        let results: Vec<(TagKey, Option<Instant>)> = futures::stream::iter(jobs)
+        let results: Vec<(TagKey, Option<Instant>, Option<i64>)> = futures::stream::iter(jobs)
             .map(|job| self.run_job(job))
             .buffer_unordered(self.config.concurrency.max(1))
             .collect()
             .await;
-        let asked: Vec<TagKey> = results.iter().map(|(key, _)| key.clone()).collect();
+        let asked: Vec<(TagKey, Option<i64>)> = results
+            .iter()
+            .map(|(key, _, next_try)| (key.clone(), *next_try))
+            .collect();
         if let Err(e) = self.store.record_checks(&asked, super::epoch_ms()).await {
             tracing::warn!(error = %e, "import pass: cannot record when tags were checked");
         }
-        for at in results.into_iter().filter_map(|(_, at)| at) {
+        for at in results.into_iter().filter_map(|(_, at, _)| at) {
             soonest(at);
         }
         if let Ok(mut timers) = self.timers.lock() {
@@ -358,9 +361,10 @@ impl Importer {
         !moves.is_empty()
     }
 
-    /// Imports one tag and records the outcome; answers the tag, and when it next needs
-    /// attention.
-    async fn run_job(&self, job: Job) -> (TagKey, Option<Instant>) {
+    /// Imports one tag and records the outcome; answers the tag, when it next needs attention,
+    /// and for a failure, when the next try is (milliseconds since the epoch, kept in the store
+    /// so that every replica's ImageStreamTag answer can say it).
+    async fn run_job(&self, job: Job) -> (TagKey, Option<Instant>, Option<i64>) {
         let key: TagKey = (job.ns.to_string(), job.stream.to_string(), job.tag.clone());
         let resolved = match job.from.parse::<ImageReference>() {
             Ok(reference) => self.resolve(&reference, job.mode).await,
@@ -372,6 +376,7 @@ impl Importer {
         let now = self.clock.now();
         let mut timers = self.timers(&key);
         let limit = self.config.history_limit;
+        let mut next_try = None;
         let written = match &resolved {
             Ok(r) => {
                 let digest = r.image.digest().to_owned();
@@ -391,9 +396,22 @@ impl Importer {
             }
             Err(e) => {
                 tracing::warn!(ns = %job.ns, stream = %job.stream, tag = %job.tag, from = %job.from, error = %e, "import failed");
-                // The condition says when the next try is: the backoff set below.
+                // Another try of the same failure writes nothing: the message says the same.
+                // When the next try is goes beside the tag's last check, before the failure is
+                // written, so that whoever reads the failure can also read when it is retried.
                 let wait = self.backoff(timers.failures + 1);
-                let (reason, message) = (e.reason(), failure_message(e, wait, now));
+                let at_ms = super::epoch_ms();
+                let next_ms =
+                    at_ms.saturating_add(i64::try_from(wait.as_millis()).unwrap_or(i64::MAX));
+                next_try = Some(next_ms);
+                if let Err(e) = self
+                    .store
+                    .record_checks(&[(key.clone(), next_try)], at_ms)
+                    .await
+                {
+                    tracing::warn!(error = %e, "cannot record when a failed import is tried next");
+                }
+                let (reason, message) = (e.reason(), failure_message(e));
                 self.update_stream(&Actor::IMPORTER, &job.ns, &job.stream, |s| {
                     if s.spec_tag(&job.tag).is_none() {
                         return false;
@@ -427,7 +445,7 @@ impl Importer {
             .flatten()
             .min();
         self.set_timers(key.clone(), timers);
-        (key, next)
+        (key, next, next_try)
     }
 }
 

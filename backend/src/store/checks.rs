@@ -14,12 +14,13 @@ pub type TagKey = (String, String, String);
 #[async_trait]
 pub trait CheckStore: Send + Sync {
     /// Records that the registry was asked about `tags` at `at_ms` (milliseconds since the
-    /// epoch: a schedule continued by another replica must not run a second early), in one
-    /// transaction.
-    async fn record_checks(&self, tags: &[TagKey], at_ms: i64) -> StoreResult<()>;
+    /// epoch: a schedule continued by another replica must not run a second early), each with
+    /// when its failed import is tried next (`None`: it did not fail), in one transaction.
+    async fn record_checks(&self, tags: &[(TagKey, Option<i64>)], at_ms: i64) -> StoreResult<()>;
 
-    /// When `tag` was last checked (milliseconds since the epoch), if it has been.
-    async fn last_check(&self, tag: &TagKey) -> StoreResult<Option<i64>>;
+    /// When `tag` was last checked, and when its failed import is tried next (milliseconds
+    /// since the epoch), if it has been checked.
+    async fn last_check(&self, tag: &TagKey) -> StoreResult<Option<(i64, Option<i64>)>>;
 
     /// Every recorded check.
     async fn checks(&self) -> StoreResult<Vec<(TagKey, i64)>>;
@@ -42,17 +43,22 @@ macro_rules! check_store {
     ($store:ty, $upsert:literal, $get:literal, $delete:literal) => {
         #[async_trait]
         impl CheckStore for $store {
-            async fn record_checks(&self, tags: &[TagKey], at_ms: i64) -> StoreResult<()> {
+            async fn record_checks(
+                &self,
+                tags: &[(TagKey, Option<i64>)],
+                at_ms: i64,
+            ) -> StoreResult<()> {
                 if tags.is_empty() {
                     return Ok(());
                 }
                 let mut tx = self.pool.begin().await?;
-                for tag in tags {
+                for (tag, next_try_ms) in tags {
                     sqlx::query($upsert)
                         .bind(&tag.0)
                         .bind(&tag.1)
                         .bind(&tag.2)
                         .bind(at_ms)
+                        .bind(next_try_ms)
                         .execute(&mut *tx)
                         .await?;
                 }
@@ -60,8 +66,8 @@ macro_rules! check_store {
                 Ok(())
             }
 
-            async fn last_check(&self, tag: &TagKey) -> StoreResult<Option<i64>> {
-                Ok(sqlx::query_scalar($get)
+            async fn last_check(&self, tag: &TagKey) -> StoreResult<Option<(i64, Option<i64>)>> {
+                Ok(sqlx::query_as($get)
                     .bind(&tag.0)
                     .bind(&tag.1)
                     .bind(&tag.2)
@@ -94,16 +100,20 @@ macro_rules! check_store {
 
 check_store!(
     SqliteStore,
-    "INSERT INTO tag_checks (namespace, stream, tag, checked_ms) VALUES (?, ?, ?, ?) \
-     ON CONFLICT (namespace, stream, tag) DO UPDATE SET checked_ms = excluded.checked_ms",
-    "SELECT checked_ms FROM tag_checks WHERE namespace = ? AND stream = ? AND tag = ?",
+    "INSERT INTO tag_checks (namespace, stream, tag, checked_ms, next_try_ms) \
+     VALUES (?, ?, ?, ?, ?) ON CONFLICT (namespace, stream, tag) \
+     DO UPDATE SET checked_ms = excluded.checked_ms, next_try_ms = excluded.next_try_ms",
+    "SELECT checked_ms, next_try_ms FROM tag_checks \
+     WHERE namespace = ? AND stream = ? AND tag = ?",
     "DELETE FROM tag_checks WHERE namespace = ? AND stream = ? AND tag = ?"
 );
 
 check_store!(
     PgStore,
-    "INSERT INTO tag_checks (namespace, stream, tag, checked_ms) VALUES ($1, $2, $3, $4) \
-     ON CONFLICT (namespace, stream, tag) DO UPDATE SET checked_ms = excluded.checked_ms",
-    "SELECT checked_ms FROM tag_checks WHERE namespace = $1 AND stream = $2 AND tag = $3",
+    "INSERT INTO tag_checks (namespace, stream, tag, checked_ms, next_try_ms) \
+     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (namespace, stream, tag) \
+     DO UPDATE SET checked_ms = excluded.checked_ms, next_try_ms = excluded.next_try_ms",
+    "SELECT checked_ms, next_try_ms FROM tag_checks \
+     WHERE namespace = $1 AND stream = $2 AND tag = $3",
     "DELETE FROM tag_checks WHERE namespace = $1 AND stream = $2 AND tag = $3"
 );

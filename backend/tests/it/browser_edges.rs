@@ -258,7 +258,7 @@ async fn a_sample_stream_that_cannot_reach_its_registry_says_when_it_tries_next_
     let browser = Browser::start_signed_in(&app).await;
 
     browser.open(&app.url("/ns/openshift/streams/ruby")).await;
-    let summary = format!("cannot reach {addr}; next try in ");
+    let summary = format!("cannot reach {addr}. ");
     let hint = browser
         .text_containing("[data-test=condition-hint]", &summary)
         .await;
@@ -295,6 +295,11 @@ async fn a_sample_stream_that_cannot_reach_its_registry_says_when_it_tries_next_
         .await;
     assert!(
         message.contains("[[registries]]") && message.contains("samplesRegistry"),
+        "{message}"
+    );
+    // The tag page says when the next try is.
+    assert!(
+        message.contains("; next try in ") && message.ends_with(" UTC)"),
         "{message}"
     );
     browser

@@ -1,5 +1,6 @@
 //! A tag's import status as one badge: green imported, amber pending, red failed (with the
-//! condition's message: why, and when the next try is), grey for a tag without an image yet.
+//! condition's message: why, and on the tag page when the next try is), grey for a tag without
+//! an image yet.
 
 use leptos::prelude::*;
 use tagstream_shared::{TagEvent, TagEventCondition};
@@ -64,8 +65,8 @@ pub fn TagStatusBadge(
         }
     };
     let title = message.clone().unwrap_or_default();
-    // The message says why and when the next try is: in full on the tag page, and in a table
-    // as one line under the badge (the whole of it on hover), so no failure goes unexplained.
+    // The message says why (and, from the tag's own answer, when the next try is): in full on
+    // the tag page, and in a table as one line under the badge (the whole of it on hover), so no failure goes unexplained.
     let shown = message.filter(|m| !m.is_empty()).map(|m| match with_message {
         true => view! {
             " " <span class="condition-message" data-test="condition-message">{m}</span>
