@@ -252,10 +252,29 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for AnonymousBody<T> {
     }
 }
 
-/// Turns a JSON value into `T`; a shape mismatch is the client's error (400).
+/// Turns a JSON value into `T`; a shape mismatch is the client's error (400). Every body (and
+/// every patched object) passes here, so this is where labels and annotations are checked: a
+/// bad key or value is a 422 naming it, whichever verb brought it.
 pub fn decode<T: DeserializeOwned>(value: Value) -> Result<T, ApiError> {
     if !value.is_object() {
         return Err(ApiError::BadRequest("the body must be an object".into()));
+    }
+    let errors = tagstream_shared::qualified::metadata_errors(&value);
+    if !errors.is_empty() {
+        let sent = value
+            .get("kind")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let kind = tagstream_shared::resources::ALL
+            .iter()
+            .find(|r| r.kind == sent)
+            .map_or("Object", |r| r.kind);
+        let name = value
+            .pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        return Err(ApiError::Invalid { kind, name, errors });
     }
     serde_json::from_value(value)
         .map_err(|e| ApiError::BadRequest(format!("the body does not decode: {e}")))

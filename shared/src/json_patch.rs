@@ -57,10 +57,20 @@ fn tokens(pointer: &str) -> Result<Vec<String>, String> {
     let rest = pointer
         .strip_prefix('/')
         .ok_or_else(|| format!("path {pointer:?} must start with /"))?;
-    Ok(rest
-        .split('/')
-        .map(|t| t.replace("~1", "/").replace("~0", "~"))
-        .collect())
+    rest.split('/')
+        .map(|t| {
+            // RFC 6901: `~` is only ever the start of `~0` or `~1`.
+            let mut chars = t.chars();
+            while let Some(c) = chars.next() {
+                if c == '~' && !matches!(chars.next(), Some('0' | '1')) {
+                    return Err(format!(
+                        "path {pointer:?}: \"~\" must be followed by 0 or 1 (RFC 6901)"
+                    ));
+                }
+            }
+            Ok(t.replace("~1", "/").replace("~0", "~"))
+        })
+        .collect()
 }
 
 fn index(token: &str, len: usize, for_add: bool) -> Option<usize> {
@@ -251,6 +261,24 @@ mod tests {
             doc,
             json!({"spec": {"tags": [{"name": "b"}, {"name": "c"}]}, "x": 2, "z": 2, "a/b": true})
         );
+    }
+
+    #[test]
+    fn a_tilde_not_escaping_0_or_1_is_refused() {
+        let mut doc = json!({"a~2b": 1, "c~": 2});
+        let before = doc.clone();
+        for path in ["/a~2b", "/c~", "/~"] {
+            let e = apply(&mut doc, &json!([{"op": "remove", "path": path}]))
+                .expect_err("an RFC 6901 pointer has no ~2 and no lone ~");
+            assert!(e.0.contains("RFC 6901"), "{e}");
+        }
+        assert_eq!(doc, before);
+        apply(
+            &mut doc,
+            &json!([{"op": "add", "path": "/x~0y~01", "value": 3}]),
+        )
+        .expect("applies");
+        assert_eq!(doc["x~y~1"], 3);
     }
 
     #[test]

@@ -23,6 +23,7 @@ pub mod openapi;
 pub mod paths;
 pub mod project;
 pub mod protobuf;
+pub mod qualified;
 pub mod reference;
 pub mod resources;
 pub mod review;
