@@ -210,12 +210,13 @@ name_type!(
             && s.len() <= OBJECT_NAME_MAX
             && !matches!(s, "." | "..")
             && !s.contains(['/', '%'])
-            && !s.chars().any(char::is_whitespace);
+            && !s.chars().any(|c| c.is_whitespace() || c.is_control());
         if ok {
             Ok(())
         } else {
             Err(NameError(
-                "must be 1 to 253 characters without \"/\", \"%\" or white space".into(),
+                "must be 1 to 253 characters without \"/\", \"%\", white space or control characters"
+                    .into(),
             ))
         }
     }
@@ -294,6 +295,15 @@ impl fmt::Display for StreamTagName {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_team_name_has_no_control_characters() {
+        assert!("system:cluster-admins".parse::<GroupName>().is_ok());
+        assert!("Web Team".parse::<GroupName>().is_err());
+        for bad in ["a\u{0}b", "a\u{1b}[31mred", "a\u{7f}"] {
+            assert!(bad.parse::<GroupName>().is_err(), "{bad:?}");
+        }
+    }
+
     use super::*;
 
     #[test]
