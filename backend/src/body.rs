@@ -47,6 +47,9 @@ pub enum BodyFormat {
     MergePatch,
     /// RFC 6902 (`kubectl patch --type json`), for PATCH.
     JsonPatch,
+    /// Server-side apply (`kubectl apply --server-side`), for PATCH: YAML (or JSON) of the
+    /// caller's whole intent, see `api::apply`.
+    ApplyPatch,
 }
 
 impl BodyFormat {
@@ -69,6 +72,7 @@ impl BodyFormat {
             }
             "application/merge-patch+json" => Ok(Self::MergePatch),
             "application/json-patch+json" => Ok(Self::JsonPatch),
+            "application/apply-patch+yaml" => Ok(Self::ApplyPatch),
             other => Err(ApiError::UnsupportedMediaType(format!(
                 "the body's content type {other:?} is not accepted: {ACCEPTED}"
             ))),
@@ -193,7 +197,7 @@ impl<S: Send + Sync> FromRequest<S> for RawBody {
             BodyFormat::Json | BodyFormat::MergePatch | BodyFormat::JsonPatch => {
                 parse_json(&bytes)?
             }
-            BodyFormat::Yaml => parse_yaml(&bytes)?,
+            BodyFormat::Yaml | BodyFormat::ApplyPatch => parse_yaml(&bytes)?,
         };
         Ok(Self { format, value })
     }
@@ -204,7 +208,10 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
         let raw = RawBody::from_request(req, state).await?;
-        if matches!(raw.format, BodyFormat::MergePatch | BodyFormat::JsonPatch) {
+        if matches!(
+            raw.format,
+            BodyFormat::MergePatch | BodyFormat::JsonPatch | BodyFormat::ApplyPatch
+        ) {
             return Err(ApiError::UnsupportedMediaType(
                 "a patch is accepted only by PATCH".into(),
             ));

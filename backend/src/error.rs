@@ -40,6 +40,13 @@ pub enum ApiError {
     },
     #[error("bad request: {0}")]
     BadRequest(String),
+    /// A server-side apply would take fields other managers hold (409, one cause per field).
+    #[error("{message}")]
+    ApplyConflict {
+        kind: String,
+        message: String,
+        causes: Vec<tagstream_shared::status::StatusCause>,
+    },
     /// Fields the server would drop, refused by `fieldValidation=Strict`.
     #[error("{kind} has unknown fields {fields:?}")]
     UnknownFields {
@@ -116,6 +123,19 @@ impl ApiError {
             )
             .about(resource.group, resource.plural, name),
             Self::BadRequest(message) => Status::failure(StatusReason::BadRequest, message.clone()),
+            Self::ApplyConflict {
+                kind,
+                message,
+                causes,
+            } => {
+                let mut status = Status::failure(StatusReason::Conflict, message.clone());
+                status.details = Some(tagstream_shared::status::StatusDetails {
+                    kind: Some(kind.clone()),
+                    causes: causes.clone(),
+                    ..Default::default()
+                });
+                status
+            }
             Self::UnknownFields { kind, fields } => {
                 let named: Vec<String> = fields
                     .iter()

@@ -62,6 +62,8 @@ pub enum CauseType {
     FieldValueForbidden,
     FieldValueTooLong,
     FieldValueTooMany,
+    /// A server-side apply would take a field another field manager holds.
+    FieldManagerConflict,
     #[serde(other)]
     Unknown,
 }

@@ -68,6 +68,7 @@ impl FieldError {
             CauseType::FieldValueForbidden => "Forbidden",
             CauseType::FieldValueTooLong => "Too long",
             CauseType::FieldValueTooMany => "Too many",
+            CauseType::FieldManagerConflict => "Conflict",
             CauseType::FieldValueInvalid | CauseType::Unknown => "Invalid value",
         };
         let mut out = what.to_owned();

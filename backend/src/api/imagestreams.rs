@@ -15,6 +15,7 @@ use tagstream_shared::validation::{validate_image_stream, validate_image_stream_
 use tagstream_shared::{FieldError, ImageStream, List, ProjectName, StreamName};
 
 use super::{IMAGESTREAMS, NsPath, StreamPath, raw};
+use crate::api::apply::ApplyOptions;
 use crate::api::dry_run::DryRun;
 use crate::api::field_validation::{Checked, FieldValidation};
 use crate::app::AppState;
@@ -109,7 +110,7 @@ pub fn routes() -> Routes {
 }
 
 /// How many times a merge patch without a resourceVersion is re-applied after losing a race.
-const PATCH_ATTEMPTS: usize = 5;
+pub(super) const PATCH_ATTEMPTS: usize = 5;
 
 fn list(items: Vec<ImageStream>, resource_version: u64) -> List<ImageStream> {
     List::new(
@@ -132,7 +133,7 @@ fn invalid(name: &str, errors: Vec<FieldError>) -> ApiResult<()> {
 }
 
 /// The resourceVersion a write is conditioned on: required, and a number.
-fn expected_version(stream: &ImageStream) -> ApiResult<u64> {
+pub(super) fn expected_version(stream: &ImageStream) -> ApiResult<u64> {
     let field = "metadata.resourceVersion";
     let rv = stream
         .metadata
@@ -160,7 +161,7 @@ fn expected_version(stream: &ImageStream) -> ApiResult<u64> {
     })
 }
 
-fn name_matches_url(stream: &ImageStream, name: &StreamName) -> ApiResult<()> {
+pub(super) fn name_matches_url(stream: &ImageStream, name: &StreamName) -> ApiResult<()> {
     if stream.metadata.name() != name.as_str() {
         return Err(ApiError::BadRequest(format!(
             "the name of the object ({}) does not match the name on the URL ({name})",
@@ -247,6 +248,19 @@ async fn create_image_stream(
     DryRun(dry_run): DryRun,
     Checked(stream): Checked<ImageStream>,
 ) -> ApiResult<(StatusCode, Json<ImageStream>)> {
+    let created = write_create(&state, &caller, &ns, stream, dry_run).await?;
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+/// Creates `stream` in `ns` after validation, as the caller (a dry run: answers what would be
+/// stored, and stores nothing); the answer is as shown to clients.
+pub(super) async fn write_create(
+    state: &AppState,
+    caller: &Caller,
+    ns: &ProjectName,
+    stream: ImageStream,
+    dry_run: bool,
+) -> ApiResult<ImageStream> {
     invalid(
         stream.metadata.name(),
         validate_image_stream(&stream, ns.as_str()),
@@ -257,20 +271,13 @@ async fn create_image_stream(
         .parse()
         .map_err(|e| ApiError::BadRequest(format!("invalid name: {e}")))?;
     let mut stream = service::stream_for_create(stream, ns.as_str(), state.clock.now());
-    authorize_sources(
-        &state,
-        Actor::Caller(&caller),
-        ns.as_str(),
-        &mut stream,
-        None,
-    )
-    .await?;
+    authorize_sources(state, Actor::Caller(caller), ns.as_str(), &mut stream, None).await?;
     if dry_run {
         // What would be stored; a name already taken is refused as the write would be.
-        state.store.get_project(&ns).await?;
+        state.store.get_project(ns).await?;
         if state
             .store
-            .get::<ImageStream>(Some(&ns), name.as_ref())
+            .get::<ImageStream>(Some(ns), name.as_ref())
             .await
             .is_ok()
         {
@@ -279,13 +286,13 @@ async fn create_image_stream(
                 name: name.to_string(),
             });
         }
-        return Ok((StatusCode::CREATED, Json(stream)));
+        return Ok(stream);
     }
     let created =
-        services::streams::create(&*state.store, &(&caller).into(), &ns, &name, stream).await?;
+        services::streams::create(&*state.store, &caller.into(), ns, &name, stream).await?;
     tracing::info!(namespace = %ns, stream = %name, "image stream created");
     state.importer.wake();
-    Ok((StatusCode::CREATED, Json(present::shown(&state, created))))
+    Ok(present::shown(state, created))
 }
 
 async fn get_image_stream(
@@ -309,7 +316,7 @@ async fn get_image_stream(
 
 /// Stores `new` as the replacement of the stream at `expected`, after validation (a dry run:
 /// answers what would be stored, and stores nothing).
-async fn write_update(
+pub(super) async fn write_update(
     state: &AppState,
     caller: &Caller,
     (ns, name): (&ProjectName, &StreamName),
@@ -367,12 +374,28 @@ async fn patch_image_stream(
     Names(StreamPath(ns, name)): Names<StreamPath>,
     DryRun(dry_run): DryRun,
     fields: FieldValidation,
+    options: ApplyOptions,
     patch: RawBody,
-) -> ApiResult<Json<ImageStream>> {
+) -> ApiResult<(StatusCode, Json<ImageStream>)> {
+    if patch.format == BodyFormat::ApplyPatch {
+        let at = (&ns, &name);
+        return super::imagestreams_apply::apply(
+            &state,
+            &caller,
+            at,
+            dry_run,
+            &fields,
+            &options,
+            &patch.value,
+        )
+        .await;
+    }
     // Merge or JSON patch (kubectl label, annotate, patch --type json).
     if !matches!(patch.format, BodyFormat::MergePatch | BodyFormat::JsonPatch) {
         return Err(ApiError::UnsupportedMediaType(
-            "PATCH takes application/merge-patch+json or application/json-patch+json".into(),
+            "PATCH takes application/merge-patch+json, application/json-patch+json or \
+             application/apply-patch+yaml"
+                .into(),
         ));
     }
     let pinned = patch.value.pointer("/metadata/resourceVersion").is_some();
@@ -392,7 +415,7 @@ async fn patch_image_stream(
             result => {
                 let updated = result?;
                 tracing::info!(namespace = %ns, stream = %name, "image stream patched");
-                return Ok(Json(present::shown(&state, updated)));
+                return Ok((StatusCode::OK, Json(present::shown(&state, updated))));
             }
         }
     }

@@ -3,6 +3,7 @@
 
 mod accept;
 mod accessreviews;
+mod apply;
 mod auditevents;
 mod discovery;
 pub mod dry_run;
@@ -12,11 +13,13 @@ mod groups;
 mod imagestreamimages;
 mod imagestreamimports;
 mod imagestreams;
+mod imagestreams_apply;
 mod imagestreamtag_list;
 mod imagestreamtags;
 mod list_options;
 mod namespaces;
 pub mod objects;
+mod objects_apply;
 mod projects;
 mod raw;
 mod receivers;

@@ -19,12 +19,14 @@ use tagstream_shared::{FieldError, List, ProjectName, TemplateName};
 
 use super::NsPath;
 use super::accept::Accept;
+use super::apply::ApplyOptions;
 use super::dry_run::DryRun;
 use super::field_validation::{Checked, FieldValidation};
 use super::routes::Routes;
 use crate::access::Need;
 use crate::app::AppState;
 use crate::audit;
+use crate::auth::Caller;
 use crate::body::{BodyFormat, FromPath, Names, RawBody, apply_patch, param};
 use crate::error::{ApiError, ApiResult};
 use crate::store::Objects as _;
@@ -34,7 +36,7 @@ use axum::Extension;
 
 /// How often a merge patch without a resourceVersion is tried again when a write in between
 /// moved the object.
-const PATCH_ATTEMPTS: usize = 5;
+pub(super) const PATCH_ATTEMPTS: usize = 5;
 
 /// What `verb` on kind `K` needs: the kind's access rule in the project named by `{ns}`.
 pub fn need<K: Kind>(verb: V) -> Need {
@@ -172,11 +174,24 @@ async fn create<K: Kind>(
     Names(NsPath(ns)): Names<NsPath>,
     accept: Accept,
     DryRun(dry_run): DryRun,
-    Checked(mut object): Checked<K>,
+    Checked(object): Checked<K>,
 ) -> ApiResult<Response> {
+    let created = write_create(&state, &actor, &ns, object, dry_run).await?;
+    Ok(accept.respond(StatusCode::CREATED, &created))
+}
+
+/// Creates `object` in `ns` after validation (a dry run: answers what would be stored, and
+/// stores nothing).
+pub(super) async fn write_create<K: Kind>(
+    state: &AppState,
+    actor: &audit::Actor,
+    ns: &ProjectName,
+    mut object: K,
+    dry_run: bool,
+) -> ApiResult<K> {
     let name_text = object.name().to_owned();
     invalid::<K>(&name_text, object.validate())?;
-    invalid::<K>(&name_text, namespace_errors(object.metadata(), &ns))?;
+    invalid::<K>(&name_text, namespace_errors(object.metadata(), ns))?;
     let name: TemplateName = name_text
         .parse()
         .map_err(|e| ApiError::BadRequest(format!("invalid name: {e}")))?;
@@ -184,18 +199,18 @@ async fn create<K: Kind>(
     object.prepare_create(Some(ns.as_str()), uid, state.clock.now());
     if dry_run {
         // What would be stored; a name already taken is refused as the write would be.
-        require_project(&state, &ns).await?;
-        if state.store.get::<K>(Some(&ns), name.as_str()).await.is_ok() {
+        require_project(state, ns).await?;
+        if state.store.get::<K>(Some(ns), name.as_str()).await.is_ok() {
             return Err(ApiError::AlreadyExists {
                 resource: &K::RESOURCE,
                 name: name.to_string(),
             });
         }
-        return Ok(accept.respond(StatusCode::CREATED, &object));
+        return Ok(object);
     }
-    let created = state.store.create(&actor, Some(&ns), object).await?;
+    let created = state.store.create(actor, Some(ns), object).await?;
     tracing::info!(namespace = %ns, kind = K::RESOURCE.kind, %name, "created");
-    Ok(accept.respond(StatusCode::CREATED, &created))
+    Ok(created)
 }
 
 async fn get<K: Kind>(
@@ -215,7 +230,7 @@ async fn get<K: Kind>(
 
 /// Writes `object` over what the path names, at the resourceVersion it carries (a dry run:
 /// answers what would be stored, and stores nothing).
-async fn write<K: Kind>(
+pub(super) async fn write<K: Kind>(
     state: &AppState,
     actor: &audit::Actor,
     path: &ObjectPath<K>,
@@ -262,19 +277,40 @@ async fn replace<K: Kind>(
 
 /// A JSON merge patch or JSON patch over the stored object; without a resourceVersion in the patch, a write
 /// in between is merged over again rather than refused.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "an axum handler: one extractor per part of the request it reads"
+)]
 async fn patch<K: Kind>(
     State(state): State<AppState>,
-    Extension(actor): Extension<audit::Actor>,
     Names(path): Names<ObjectPath<K>>,
     accept: Accept,
     DryRun(dry_run): DryRun,
     fields: FieldValidation,
+    options: ApplyOptions,
+    Extension(caller): Extension<Caller>,
     patch: RawBody,
 ) -> ApiResult<Response> {
+    // The same actor the route's other handlers are given.
+    let actor: audit::Actor = (&caller).into();
+    if patch.format == BodyFormat::ApplyPatch {
+        let request = super::objects_apply::Request {
+            actor: &actor,
+            caller: &caller,
+            dry_run,
+            fields: &fields,
+            options: &options,
+        };
+        let (code, object) =
+            super::objects_apply::apply(&state, &path, request, &patch.value).await?;
+        return Ok(accept.respond(code, &object));
+    }
     // Merge or JSON patch (kubectl label, annotate, patch --type merge|json).
     if !matches!(patch.format, BodyFormat::MergePatch | BodyFormat::JsonPatch) {
         return Err(ApiError::UnsupportedMediaType(
-            "PATCH takes application/merge-patch+json or application/json-patch+json".into(),
+            "PATCH takes application/merge-patch+json, application/json-patch+json or \
+             application/apply-patch+yaml"
+                .into(),
         ));
     }
     let pinned = patch.value.pointer("/metadata/resourceVersion").is_some();

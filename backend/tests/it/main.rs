@@ -38,6 +38,7 @@ mod integrated_receivers;
 mod integrated_registry;
 mod integrated_token_oauth;
 mod kubectl;
+mod kubectl_apply_server;
 mod kubectl_auth;
 mod kubectl_dry_run;
 mod kubectl_field_validation;

@@ -1,0 +1,646 @@
+//! Server-side apply (`PATCH` with `application/apply-patch+yaml`, `kubectl apply
+//! --server-side`): the body is the caller's whole intent for the fields it names. Each field
+//! manager's fields are recorded in `metadata.managedFields` (Kubernetes' `FieldsV1` form);
+//! applying again sets what the manager names, removes what it named last time and no longer
+//! does (unless another manager holds it too), and a field another manager holds with a
+//! different value is a 409 listing every such field, unless `force=true`, which takes them
+//! over.
+//!
+//! Lists are atomic except those with a merge key (an image stream's `spec.tags`, by `name`),
+//! which are merged element by element as Kubernetes does for `listType: map`. Writes other
+//! than apply keep `managedFields` as they find them and are not recorded as managers.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use serde_json::{Map, Value, json};
+use tagstream_shared::Time;
+use tagstream_shared::status::{CauseType, StatusCause};
+
+use crate::error::ApiError;
+
+/// The longest field manager name (as Kubernetes).
+const MANAGER_MAX: usize = 128;
+/// The most managers one object keeps; an apply by one more is refused.
+const MANAGERS_MAX: usize = 32;
+
+/// An apply's query: `fieldManager` (required) and `force`.
+#[derive(Debug, Clone, Default)]
+pub struct ApplyOptions {
+    pub manager: Option<String>,
+    pub force: bool,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for ApplyOptions {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        let mut options = Self::default();
+        for (key, value) in url::form_urlencoded::parse(parts.uri.query().unwrap_or("").as_bytes())
+        {
+            match key.as_ref() {
+                "fieldManager" => options.manager = Some(value.into_owned()),
+                "force" => {
+                    options.force = match value.as_ref() {
+                        "true" | "1" => true,
+                        "false" | "0" | "" => false,
+                        other => {
+                            return Err(ApiError::BadRequest(format!(
+                                "force must be true or false, not {other:?}"
+                            )));
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(options)
+    }
+}
+
+impl ApplyOptions {
+    /// The manager an apply must name.
+    pub fn manager(&self) -> Result<&str, ApiError> {
+        let manager = self.manager.as_deref().unwrap_or_default();
+        if manager.is_empty() {
+            return Err(ApiError::BadRequest(
+                "fieldManager is required for apply requests".into(),
+            ));
+        }
+        if manager.len() > MANAGER_MAX || manager.chars().any(char::is_control) {
+            return Err(ApiError::BadRequest(format!(
+                "fieldManager must be at most {MANAGER_MAX} printable characters"
+            )));
+        }
+        Ok(manager)
+    }
+}
+
+/// One step of a field path: a field of an object, or the element of a keyed list whose key
+/// is this JSON object (`{"name":"latest"}`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum Step {
+    Field(String),
+    Key(String),
+}
+
+type Path = Vec<Step>;
+type FieldSet = BTreeSet<Path>;
+
+/// The merge key of the list at `path` (fields only), if it is merged by key.
+fn merge_key(kind: &str, path: &[Step]) -> Option<&'static str> {
+    let fields: Vec<&str> = path
+        .iter()
+        .map(|s| match s {
+            Step::Field(f) => f.as_str(),
+            Step::Key(_) => "*",
+        })
+        .collect();
+    match (kind, fields.as_slice()) {
+        ("ImageStream", ["spec", "tags"]) => Some("name"),
+        _ => None,
+    }
+}
+
+/// Fields an apply never owns: identity and what the server keeps.
+fn ignored(path: &[Step], field: &str) -> bool {
+    match path {
+        [] => matches!(field, "apiVersion" | "kind" | "status"),
+        [Step::Field(m)] if m == "metadata" => matches!(
+            field,
+            "name"
+                | "namespace"
+                | "uid"
+                | "resourceVersion"
+                | "generation"
+                | "creationTimestamp"
+                | "managedFields"
+                | "selfLink"
+        ),
+        _ => false,
+    }
+}
+
+/// The element of keyed list `items` whose `key` field is as `wanted` (a JSON object text).
+fn key_of(element: &Value, key: &str) -> Option<String> {
+    let value = element.get(key)?;
+    value.is_string().then(|| json!({ key: value }).to_string())
+}
+
+/// Every leaf field `value` sets, as paths.
+fn leaves(kind: &str, value: &Value, at: &mut Path, out: &mut FieldSet) {
+    match value {
+        Value::Object(map) if !map.is_empty() => {
+            for (field, v) in map {
+                if ignored(at, field) {
+                    continue;
+                }
+                at.push(Step::Field(field.clone()));
+                leaves(kind, v, at, out);
+                at.pop();
+            }
+        }
+        Value::Array(items) => match merge_key(kind, at) {
+            Some(key) if items.iter().all(|i| key_of(i, key).is_some()) => {
+                for item in items {
+                    at.push(Step::Key(key_of(item, key).unwrap_or_default()));
+                    leaves(kind, item, at, out);
+                    at.pop();
+                }
+            }
+            _ => {
+                out.insert(at.clone());
+            }
+        },
+        _ => {
+            out.insert(at.clone());
+        }
+    }
+}
+
+fn element_matches(element: &Value, key: &str) -> bool {
+    let Ok(Value::Object(wanted)) = serde_json::from_str::<Value>(key) else {
+        return false;
+    };
+    wanted.iter().all(|(k, v)| element.get(k) == Some(v))
+}
+
+fn get<'a>(value: &'a Value, path: &[Step]) -> Option<&'a Value> {
+    path.iter().try_fold(value, |v, step| match step {
+        Step::Field(f) => v.get(f),
+        Step::Key(k) => v.as_array()?.iter().find(|e| element_matches(e, k)),
+    })
+}
+
+/// Removes what `path` names from `value`; a keyed element left without its key goes whole.
+fn remove(value: &mut Value, path: &[Step]) {
+    let Some((last, parent_path)) = path.split_last() else {
+        return;
+    };
+    let mut parent = value;
+    for step in parent_path {
+        let next = match step {
+            Step::Field(f) => parent.get_mut(f),
+            Step::Key(k) => parent
+                .as_array_mut()
+                .and_then(|a| a.iter_mut().find(|e| element_matches(e, k))),
+        };
+        let Some(next) = next else { return };
+        parent = next;
+    }
+    match last {
+        Step::Field(f) => {
+            if let Some(map) = parent.as_object_mut() {
+                map.remove(f);
+            }
+        }
+        Step::Key(k) => {
+            if let Some(items) = parent.as_array_mut() {
+                items.retain(|e| !element_matches(e, k));
+            }
+        }
+    }
+}
+
+/// Keyed elements whose key field went: they go whole (the manager that named them let go).
+fn prune(kind: &str, value: &mut Value, at: &mut Path) {
+    match value {
+        Value::Object(map) => {
+            for (field, v) in map.iter_mut() {
+                at.push(Step::Field(field.clone()));
+                prune(kind, v, at);
+                at.pop();
+            }
+        }
+        Value::Array(items) => {
+            if let Some(key) = merge_key(kind, at) {
+                items.retain(|i| i.get(key).is_some());
+                for item in items.iter_mut() {
+                    at.push(Step::Key(String::new()));
+                    prune(kind, item, at);
+                    at.pop();
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// `applied` merged into `live`: objects field by field, keyed lists element by element,
+/// anything else replaced.
+fn merge(kind: &str, live: &mut Value, applied: &Value, at: &mut Path) {
+    match (live, applied) {
+        (Value::Object(live), Value::Object(applied)) => {
+            for (field, v) in applied {
+                if ignored(at, field) {
+                    continue;
+                }
+                at.push(Step::Field(field.clone()));
+                let slot = live.entry(field.clone()).or_insert(Value::Null);
+                merge(kind, slot, v, at);
+                at.pop();
+            }
+        }
+        (Value::Array(live), Value::Array(applied)) if merge_key(kind, at).is_some() => {
+            let key = merge_key(kind, at).unwrap_or_default();
+            for item in applied {
+                let wanted = key_of(item, key).unwrap_or_default();
+                at.push(Step::Key(wanted.clone()));
+                match live.iter_mut().find(|e| element_matches(e, &wanted)) {
+                    Some(existing) => merge(kind, existing, item, at),
+                    None => live.push(item.clone()),
+                }
+                at.pop();
+            }
+        }
+        (live, applied) => *live = applied.clone(),
+    }
+}
+
+/// A field path as kubectl prints conflicts: `.spec.tags[name="latest"].from.name`.
+fn shown(path: &Path) -> String {
+    path.iter()
+        .map(|s| match s {
+            Step::Field(f) => format!(".{f}"),
+            Step::Key(k) => {
+                let parsed: Map<String, Value> = serde_json::from_str(k).unwrap_or_default();
+                let inner: Vec<String> = parsed.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                format!("[{}]", inner.join(","))
+            }
+        })
+        .collect()
+}
+
+/// `FieldsV1`: `{"f:spec":{"f:tags":{"k:{\"name\":\"a\"}":{".":{},"f:name":{}}}}}`.
+fn to_fields_v1(set: &FieldSet) -> Value {
+    let mut root = Map::new();
+    for path in set {
+        let mut node = &mut root;
+        for step in path {
+            let name = match step {
+                Step::Field(f) => format!("f:{f}"),
+                Step::Key(k) => format!("k:{k}"),
+            };
+            let is_key = matches!(step, Step::Key(_));
+            let entry = node
+                .entry(name)
+                .or_insert_with(|| Value::Object(Map::new()));
+            let Value::Object(next) = entry else { break };
+            if is_key {
+                next.entry(".").or_insert_with(|| json!({}));
+            }
+            node = next;
+        }
+    }
+    Value::Object(root)
+}
+
+fn from_fields_v1(node: &Value, at: &mut Path, out: &mut FieldSet) {
+    let Some(map) = node.as_object() else { return };
+    let children: Vec<_> = map.iter().filter(|(k, _)| k.as_str() != ".").collect();
+    if children.is_empty() {
+        if !at.is_empty() && !map.contains_key(".") {
+            out.insert(at.clone());
+        }
+        return;
+    }
+    for (name, child) in children {
+        let step = if let Some(f) = name.strip_prefix("f:") {
+            Step::Field(f.to_owned())
+        } else if let Some(k) = name.strip_prefix("k:") {
+            Step::Key(k.to_owned())
+        } else {
+            continue;
+        };
+        at.push(step);
+        from_fields_v1(child, at, out);
+        at.pop();
+    }
+}
+
+/// One entry of `metadata.managedFields`.
+#[derive(Debug, Clone)]
+struct Entry {
+    raw: Value,
+    manager: String,
+    apply: bool,
+    fields: FieldSet,
+}
+
+fn entries(live: &Value) -> Vec<Entry> {
+    let Some(list) = live
+        .pointer("/metadata/managedFields")
+        .and_then(Value::as_array)
+    else {
+        return Vec::new();
+    };
+    list.iter()
+        .map(|raw| {
+            let mut fields = FieldSet::new();
+            if let Some(v1) = raw.get("fieldsV1") {
+                from_fields_v1(v1, &mut Vec::new(), &mut fields);
+            }
+            Entry {
+                raw: raw.clone(),
+                manager: raw["manager"].as_str().unwrap_or_default().to_owned(),
+                apply: raw["operation"] == "Apply",
+                fields,
+            }
+        })
+        .collect()
+}
+
+/// What `applied` makes of `live` (`None`: the object does not exist yet) for `manager`: the
+/// document to write, with its `managedFields`, or a 409 naming every field another manager
+/// holds with another value.
+pub fn apply(
+    kind: &'static str,
+    api_version: &str,
+    live: Option<&Value>,
+    applied: &Value,
+    options: &ApplyOptions,
+    now: Time,
+) -> Result<Value, ApiError> {
+    let manager = options.manager()?;
+    if !applied.is_object() {
+        return Err(ApiError::BadRequest(
+            "an apply's body must be an object".into(),
+        ));
+    }
+    if applied["kind"] != kind || applied["apiVersion"] != api_version {
+        return Err(ApiError::BadRequest(format!(
+            "an apply's body must say kind {kind:?} and apiVersion {api_version:?}"
+        )));
+    }
+    let mut wanted = FieldSet::new();
+    leaves(kind, applied, &mut Vec::new(), &mut wanted);
+    let empty = json!({});
+    let live_doc = live.unwrap_or(&empty);
+    let mut entries = entries(live_doc);
+    let mut conflicts: BTreeMap<Path, Vec<String>> = BTreeMap::new();
+    for path in &wanted {
+        let holders: Vec<String> = entries
+            .iter()
+            .filter(|e| e.manager != manager && e.fields.contains(path))
+            .map(|e| e.manager.clone())
+            .collect();
+        if !holders.is_empty() && get(live_doc, path) != get(applied, path) {
+            conflicts.insert(path.clone(), holders);
+        }
+    }
+    if !conflicts.is_empty() && !options.force {
+        return Err(conflict(kind, api_version, &conflicts));
+    }
+    for entry in entries.iter_mut().filter(|e| e.manager != manager) {
+        entry.fields.retain(|p| !conflicts.contains_key(p));
+    }
+    let before: FieldSet = entries
+        .iter()
+        .find(|e| e.manager == manager && e.apply)
+        .map(|e| e.fields.clone())
+        .unwrap_or_default();
+    let mut doc = live_doc.clone();
+    for gone in before.difference(&wanted) {
+        let held = entries
+            .iter()
+            .any(|e| e.manager != manager && e.fields.contains(gone));
+        if !held {
+            remove(&mut doc, gone);
+        }
+    }
+    prune(kind, &mut doc, &mut Vec::new());
+    merge(kind, &mut doc, applied, &mut Vec::new());
+    // Identity comes from the body when creating, and stays the stored one otherwise.
+    if live.is_none() {
+        for field in ["apiVersion", "kind"] {
+            doc[field] = applied[field].clone();
+        }
+        if let Some(meta) = applied.get("metadata").and_then(Value::as_object) {
+            for field in ["name", "namespace"] {
+                if let Some(v) = meta.get(field) {
+                    doc["metadata"][field] = v.clone();
+                }
+            }
+        }
+    }
+    entries.retain(|e| !(e.fields.is_empty() || e.manager == manager && e.apply));
+    if entries.len() >= MANAGERS_MAX {
+        return Err(ApiError::BadRequest(format!(
+            "the object already has {MANAGERS_MAX} field managers: no more may apply to it"
+        )));
+    }
+    let mut managed: Vec<Value> = entries
+        .into_iter()
+        .map(|e| {
+            let mut raw = e.raw;
+            raw["fieldsV1"] = to_fields_v1(&e.fields);
+            raw
+        })
+        .collect();
+    managed.push(json!({
+        "manager": manager,
+        "operation": "Apply",
+        "apiVersion": api_version,
+        "time": now,
+        "fieldsType": "FieldsV1",
+        "fieldsV1": to_fields_v1(&wanted),
+    }));
+    if !doc["metadata"].is_object() {
+        doc["metadata"] = json!({});
+    }
+    doc["metadata"]["managedFields"] = Value::Array(managed);
+    Ok(doc)
+}
+
+fn conflict(kind: &str, api_version: &str, conflicts: &BTreeMap<Path, Vec<String>>) -> ApiError {
+    let causes: Vec<StatusCause> = conflicts
+        .iter()
+        .flat_map(|(path, holders)| {
+            holders.iter().map(move |holder| StatusCause {
+                reason: Some(CauseType::FieldManagerConflict),
+                message: format!("conflict with {holder:?} using {api_version}"),
+                field: Some(shown(path)),
+            })
+        })
+        .collect();
+    let listed: Vec<String> = causes
+        .iter()
+        .map(|c| format!("{}: {}", c.message, c.field.clone().unwrap_or_default()))
+        .collect();
+    ApiError::ApplyConflict {
+        kind: kind.to_owned(),
+        message: format!(
+            "Apply failed with {} conflict{}: {}",
+            causes.len(),
+            if causes.len() == 1 { "" } else { "s" },
+            listed.join("\n")
+        ),
+        causes,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn options(manager: &str, force: bool) -> ApplyOptions {
+        ApplyOptions {
+            manager: Some(manager.into()),
+            force,
+        }
+    }
+
+    fn stream(tags: Value) -> Value {
+        json!({"kind": "ImageStream", "apiVersion": "image.openshift.io/v1",
+               "metadata": {"name": "ruby"}, "spec": {"tags": tags}})
+    }
+
+    const V: &str = "image.openshift.io/v1";
+
+    #[test]
+    fn managers_own_their_tags_and_conflict_only_over_different_values() {
+        let now = Time::from_timestamp(0);
+        let a = stream(json!([{"name": "a", "from": {"kind": "DockerImage", "name": "x:1"}}]));
+        let live = apply("ImageStream", V, None, &a, &options("one", false), now).expect("creates");
+        let b = stream(json!([{"name": "b", "from": {"kind": "DockerImage", "name": "y:1"}}]));
+        let live = apply(
+            "ImageStream",
+            V,
+            Some(&live),
+            &b,
+            &options("two", false),
+            now,
+        )
+        .expect("another tag is no conflict");
+        let names: Vec<&str> = live["spec"]["tags"]
+            .as_array()
+            .expect("tags")
+            .iter()
+            .filter_map(|t| t["name"].as_str())
+            .collect();
+        assert_eq!(names, ["a", "b"]);
+        // Two takes tag a's source with another value: a conflict naming the field.
+        let clash = stream(json!([
+            {"name": "a", "from": {"kind": "DockerImage", "name": "x:2"}},
+            {"name": "b", "from": {"kind": "DockerImage", "name": "y:1"}}
+        ]));
+        let e = apply(
+            "ImageStream",
+            V,
+            Some(&live),
+            &clash,
+            &options("two", false),
+            now,
+        )
+        .expect_err("conflict");
+        let ApiError::ApplyConflict { causes, .. } = &e else {
+            panic!("{e:?}")
+        };
+        let fields: Vec<&str> = causes.iter().filter_map(|c| c.field.as_deref()).collect();
+        assert_eq!(fields, [".spec.tags[name=\"a\"].from.name"], "{e:?}");
+        // Forced, two takes it over; one applying its old value again now conflicts.
+        let live = apply(
+            "ImageStream",
+            V,
+            Some(&live),
+            &clash,
+            &options("two", true),
+            now,
+        )
+        .expect("forced");
+        assert_eq!(live["spec"]["tags"][0]["from"]["name"], "x:2");
+        assert!(
+            apply(
+                "ImageStream",
+                V,
+                Some(&live),
+                &a,
+                &options("one", false),
+                now
+            )
+            .is_err()
+        );
+        // Two no longer naming tag b would remove it: nobody else holds it.
+        let only_a = stream(json!([{"name": "a", "from": {"kind": "DockerImage", "name": "x:2"}}]));
+        let without_b = apply(
+            "ImageStream",
+            V,
+            Some(&live),
+            &only_a,
+            &options("two", false),
+            now,
+        )
+        .expect("lets go of b");
+        assert_eq!(without_b["spec"]["tags"].as_array().map(Vec::len), Some(1));
+        // One no longer names tag a at all: two holds it, so it stays.
+        let none = stream(json!([]));
+        let live = apply(
+            "ImageStream",
+            V,
+            Some(&live),
+            &none,
+            &options("one", false),
+            now,
+        )
+        .expect("lets go");
+        assert_eq!(
+            live["spec"]["tags"].as_array().map(Vec::len),
+            Some(2),
+            "{live:#}"
+        );
+    }
+
+    #[test]
+    fn a_field_named_last_time_and_not_now_is_removed() {
+        let now = Time::from_timestamp(0);
+        let with = json!({"kind": "ImageStream", "apiVersion": V,
+            "metadata": {"name": "ruby", "labels": {"a": "1", "b": "2"}}});
+        let live = apply("ImageStream", V, None, &with, &options("one", false), now).expect("ok");
+        let without = json!({"kind": "ImageStream", "apiVersion": V,
+            "metadata": {"name": "ruby", "labels": {"a": "1"}}});
+        let live = apply(
+            "ImageStream",
+            V,
+            Some(&live),
+            &without,
+            &options("one", false),
+            now,
+        )
+        .expect("ok");
+        assert_eq!(live["metadata"]["labels"], json!({"a": "1"}));
+        let fields = &live["metadata"]["managedFields"][0]["fieldsV1"];
+        assert_eq!(fields, &json!({"f:metadata": {"f:labels": {"f:a": {}}}}));
+    }
+
+    #[test]
+    fn fields_v1_round_trips() {
+        let mut set = FieldSet::new();
+        let tag = Step::Key(json!({"name": "a"}).to_string());
+        let f = |s: &str| Step::Field(s.into());
+        set.insert(vec![f("spec"), f("tags"), tag.clone(), f("name")]);
+        set.insert(vec![f("spec"), f("tags"), tag, f("from"), f("name")]);
+        let v1 = to_fields_v1(&set);
+        let mut back = FieldSet::new();
+        from_fields_v1(&v1, &mut Vec::new(), &mut back);
+        assert_eq!(back, set, "{v1:#}");
+    }
+
+    #[test]
+    fn an_apply_needs_a_manager_and_its_own_kind() {
+        let now = Time::from_timestamp(0);
+        let body = stream(json!([]));
+        assert!(apply("ImageStream", V, None, &body, &ApplyOptions::default(), now).is_err());
+        assert!(
+            apply(
+                "Template",
+                "template.openshift.io/v1",
+                None,
+                &body,
+                &options("m", false),
+                now
+            )
+            .is_err()
+        );
+    }
+}
