@@ -231,13 +231,9 @@ pub async fn serve(args: ServeArgs) -> Result<(), StartError> {
     ));
     if let Some(registry) = state.config.registry.clone() {
         let timeout = Duration::from_secs(state.config.import.request_timeout_seconds);
-        state.integrated = Some(Arc::new(crate::integrated::Integrated::open(
-            registry,
-            &args.data_dir,
-            store,
-            timeout,
-        )
-        .await?));
+        state.integrated = Some(Arc::new(
+            crate::integrated::Integrated::open(registry, &args.data_dir, store, timeout).await?,
+        ));
     }
     prepare(&state, args.bootstrap_admin_token.as_deref()).await?;
     state.start_background();

@@ -108,13 +108,19 @@ async fn shared(
     };
     let kept = store.keep_server_key(name, &value).await?;
     match from {
-        Some(files) if kept == value => tracing::info!(
+        _ if kept != value => {
+            tracing::info!(
+                key = name,
+                "another replica stored it first: using that one"
+            );
+        }
+        Some(files) => tracing::info!(
             key = name,
             %files,
             "imported into the database, which every replica reads it from now; the files are \
              not read any more"
         ),
-        _ => tracing::info!(key = name, "made and stored in the database"),
+        None => tracing::info!(key = name, "made and stored in the database"),
     }
     Ok(kept)
 }
@@ -210,6 +216,13 @@ fn parse(what: &str, value: &str) -> Result<TokenKeys, KeyError> {
     .map_err(|e| unusable(what, e))?;
     let cert_pem = pem_block(value, "CERTIFICATE").ok_or_else(|| unusable(what, "no cert"))?;
     let cert_der = pem_body(cert_pem).ok_or_else(|| unusable(what, "a bad CERTIFICATE"))?;
+    // The certificate must carry this key (its uncompressed point, in the certificate's
+    // subject public key), or the registry would refuse every token: a key file left from one
+    // pair beside the certificate of another is refused here, not at the first push.
+    let point = ring::signature::KeyPair::public_key(&key).as_ref();
+    if !cert_der.windows(point.len()).any(|w| w == point) {
+        return Err(unusable(what, "the certificate is not the key's"));
+    }
     Ok(TokenKeys {
         key,
         rng,
@@ -277,9 +290,30 @@ mod tests {
         std::fs::write(key_dir.join("token.key"), key).expect("key");
         std::fs::write(key_dir.join("notifications.secret"), "short\n").expect("secret");
         let store = store(old.path()).await;
-        let keys = token_keys(store.as_ref(), old.path()).await.expect("imported");
+        let keys = token_keys(store.as_ref(), old.path())
+            .await
+            .expect("imported");
         assert_eq!(keys.cert_pem.trim(), cert.trim());
         let refused = notification_secret(store.as_ref(), old.path()).await;
-        assert!(matches!(refused, Err(KeyError::Unusable { .. })), "{refused:?}");
+        assert!(
+            matches!(refused, Err(KeyError::Unusable { .. })),
+            "{refused:?}"
+        );
+    }
+
+    #[test]
+    fn a_certificate_of_another_key_is_refused() {
+        let (one, two) = (
+            make_token_keys().expect("one"),
+            make_token_keys().expect("two"),
+        );
+        let at = |pem: &str| pem.find("-----BEGIN PRIVATE KEY").expect("key");
+        let mixed = format!("{}{}", &one[..at(&one)], &two[at(&two)..]);
+        assert!(parse("one", &one).is_ok());
+        let refused = parse("mixed", &mixed);
+        assert!(
+            matches!(refused, Err(KeyError::Unusable { .. })),
+            "{refused:?}"
+        );
     }
 }

@@ -232,8 +232,7 @@ fn key_files(data_dir: &Path) -> Vec<&'static str> {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn two_replicas_with_their_own_data_dirs_answer_one_receiver_url_that_works_through_either()
-{
+async fn two_replicas_with_their_own_data_dirs_answer_one_receiver_url_that_works_through_either() {
     let (a, b) = two_replicas("").await;
     demo_with_stream(&a.base).await;
     let path = receiver_path(&a.base).await;
@@ -351,7 +350,15 @@ fn old_key_files(data_dir: &Path) -> (String, String, String) {
         "-subj",
         "/CN=tagstream registry token signer",
     ]);
-    run(&["x509", "-in", "token.crt", "-outform", "DER", "-out", "old.der"]);
+    run(&[
+        "x509",
+        "-in",
+        "token.crt",
+        "-outform",
+        "DER",
+        "-out",
+        "old.der",
+    ]);
     let der = std::fs::read(dir.join("old.der")).unwrap();
     std::fs::remove_file(dir.join("old.der")).unwrap();
     (
@@ -362,8 +369,7 @@ fn old_key_files(data_dir: &Path) -> (String, String, String) {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn an_install_upgraded_from_key_files_keeps_its_receiver_url_and_token_signer_without_them()
-{
+async fn an_install_upgraded_from_key_files_keeps_its_receiver_url_and_token_signer_without_them() {
     let data = tempfile::tempdir().unwrap();
     let (receivers, cert, secret) = old_key_files(data.path());
     let section = registry_section(free_port());
@@ -375,10 +381,7 @@ async fn an_install_upgraded_from_key_files_keeps_its_receiver_url_and_token_sig
     // The URL the earlier version answered: derived from its key file, the name and the uid.
     let old_path = format!(
         "{RECEIVERS}/{}",
-        hmac_hex(
-            &receivers,
-            &[b"receiver\0", b"demo", b"\0", uid.as_bytes()]
-        )
+        hmac_hex(&receivers, &[b"receiver\0", b"demo", b"\0", uid.as_bytes()])
     );
     assert_eq!(receiver_path(&server.base).await, old_path);
     assert_eq!(catalog_token(&server.base).await.1, cert);

@@ -89,11 +89,9 @@ async fn background_checks_of_many_tags_stay_within_the_registry_rate_limit_with
 
     // Every tag imported and then checked again on schedule: twice TAGS requests at least.
     let want = 2 * TAGS;
-    let seen = proxy
-        .wait_for("", "", want, Duration::from_secs(120))
-        .await;
+    let seen = proxy.wait_for("", "", want, Duration::from_secs(120)).await;
     let heads = seen.iter().filter(|s| s.line.starts_with("HEAD ")).count();
-    assert!(heads >= TAGS + 1, "no scheduled check yet: {seen:?}");
+    assert!(heads > TAGS, "no scheduled check yet: {seen:?}");
     let times: Vec<Instant> = seen.iter().map(|s| s.at).collect();
     let busiest = busiest(&times, Duration::from_secs(1));
     let span = times[times.len() - 1]
