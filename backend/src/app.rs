@@ -46,7 +46,7 @@ pub struct AppState {
     pub watch_slots: Arc<crate::watch_access::WatchSlots>,
     /// The integrated registry's token server and notification endpoint (`[registry]`).
     pub integrated: Option<Arc<crate::integrated::Integrated>>,
-    /// The key of the projects' receiver URLs (in the data directory).
+    /// The key of the projects' receiver URLs (in the store, the same on every replica).
     pub receivers: Option<Arc<crate::integrated::receivers::ReceiverKey>>,
     /// Tokens, sessions, teams and bindings as last read, kept exact by the access epoch.
     pub auth_cache: Arc<crate::auth::cache::AuthCache>,
@@ -225,17 +225,15 @@ pub async fn serve(args: ServeArgs) -> Result<(), StartError> {
     let addr = listener.local_addr().map_err(StartError::Serve)?;
     let mut state = AppState::new(store.clone(), config)?;
     state.receivers = Some(Arc::new(
-        crate::integrated::receivers::ReceiverKey::load_or_create(&args.data_dir)
+        crate::integrated::receivers::ReceiverKey::load_or_create(store.as_ref(), &args.data_dir)
+            .await
             .map_err(crate::integrated::OpenError::from)?,
     ));
     if let Some(registry) = state.config.registry.clone() {
         let timeout = Duration::from_secs(state.config.import.request_timeout_seconds);
-        state.integrated = Some(Arc::new(crate::integrated::Integrated::open(
-            registry,
-            &args.data_dir,
-            store,
-            timeout,
-        )?));
+        state.integrated = Some(Arc::new(
+            crate::integrated::Integrated::open(registry, &args.data_dir, store, timeout).await?,
+        ));
     }
     prepare(&state, args.bootstrap_admin_token.as_deref()).await?;
     state.start_background();

@@ -31,10 +31,17 @@ pub struct RegistryConfigArgs {
     #[arg(long, env = "TAGSTREAM_CONFIG")]
     pub config: PathBuf,
 
-    /// The data directory `tagstream serve` uses: the token certificate and the notification
-    /// secret are there (made now if the server has not made them yet).
+    /// The data directory `tagstream serve` uses: its database (unless --database-url says
+    /// otherwise) and, by default, the registry's storage; the token certificate is written to
+    /// DATA_DIR/registry/token.crt for the registry to read.
     #[arg(long, env = "TAGSTREAM_DATA_DIR", default_value = "./data")]
     pub data_dir: PathBuf,
+
+    /// The database `tagstream serve` uses (as its --database-url): the token key, its
+    /// certificate and the notification secret are kept there, shared by every replica (made
+    /// now if no replica has made them yet). Defaults to DATA_DIR/tagstream.db.
+    #[arg(long, env = "TAGSTREAM_DATABASE_URL")]
+    pub database_url: Option<String>,
 
     /// How the registry and its clients reach tagstream (the token realm and the notification
     /// URL are under it); defaults to [registry] tagstream_url.
@@ -109,8 +116,21 @@ impl ServeArgs {
 
     /// The database URL in force.
     pub fn database_url(&self) -> String {
-        self.database_url
-            .clone()
-            .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("tagstream.db").display()))
+        database_url(self.database_url.as_deref(), &self.data_dir)
     }
+}
+
+impl RegistryConfigArgs {
+    /// The database URL in force: the one `serve` with the same flags uses.
+    pub fn database_url(&self) -> String {
+        database_url(self.database_url.as_deref(), &self.data_dir)
+    }
+}
+
+/// `--database-url`, or the SQLite file in the data directory.
+fn database_url(given: Option<&str>, data_dir: &std::path::Path) -> String {
+    given.map_or_else(
+        || format!("sqlite://{}", data_dir.join("tagstream.db").display()),
+        str::to_owned,
+    )
 }

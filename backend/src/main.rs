@@ -19,6 +19,7 @@ async fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve(args) => tagstream_backend::app::serve(args).await,
         Command::RegistryConfig(args) => tagstream_backend::integrated::registry_config::run(&args)
+            .await
             .map_err(tagstream_backend::app::StartError::RegistryConfig),
     };
     match result {

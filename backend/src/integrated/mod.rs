@@ -4,7 +4,8 @@
 //!
 //! - `input`, `oauth_form`: every outside input of the token server, bounded and checked there;
 //! - `token`: what a caller may do to each repository, and the signed JWT saying so;
-//! - `keys`: the signing key, its certificate and the notification secret, in the data dir;
+//! - `keys`: the signing key, its certificate, the notification secret and the receivers' key,
+//!   in the store, shared by every replica;
 //! - `events`: distribution's notification envelopes, bounded and checked;
 //! - `push`: a pushed tag becomes a stream's new history item;
 //! - `reader`: the pushed image's metadata, read from the registry;
@@ -72,8 +73,9 @@ pub enum OpenError {
 }
 
 impl Integrated {
-    /// Reads (or makes, on first start) the key material in `data_dir`.
-    pub fn open(
+    /// Reads the key material from the store (making it, or importing it from the files of
+    /// an earlier version in `data_dir`, on first start).
+    pub async fn open(
         config: IntegratedRegistryConfig,
         data_dir: &Path,
         store: Arc<dyn Store>,
@@ -82,8 +84,8 @@ impl Integrated {
         let api_url = config.api_url().map_err(OpenError::Config)?;
         Ok(Self {
             api_url,
-            keys: keys::load_or_create(data_dir)?,
-            notification_secret: keys::notification_secret(data_dir)?,
+            keys: keys::token_keys(store.as_ref(), data_dir).await?,
+            notification_secret: keys::notification_secret(store.as_ref(), data_dir).await?,
             http: reader::http_client(timeout)?,
             store,
             config,

@@ -1,9 +1,9 @@
-//! Rotating a project's receiver secret. The secret is derived from the data directory's
+//! Rotating a project's receiver secret. The secret is derived from the shared (stored)
 //! receiver key, the project's name and uid, and a salt (`receivers::ReceiverKey::secret`); a
 //! rotation stores a new random salt for the project, so the old URL answers 404 from then on,
 //! on every replica at once (the salt is in the store, beside the project, and goes with it).
 //! A project never rotated has no salt: its secret is the one it always had. The salt alone
-//! reveals nothing: without the key in the data directory no secret can be derived from it.
+//! reveals nothing: without the key (in the store, never served) no secret can be derived from it.
 
 use serde::{Deserialize, Serialize};
 use tagstream_shared::object::ApiResource;

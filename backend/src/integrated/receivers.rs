@@ -1,6 +1,6 @@
 //! Per-project receiver URLs for push events from registries tagstream does not run:
 //! `POST /apis/tagstream.io/v1/namespaces/{ns}/receivers/{secret}`. The secret is derived from a
-//! key in the data directory, the project's name and its uid (a project deleted and made again
+//! key every replica shares (in the store, `integrated::keys`), the project's name and its uid (a project deleted and made again
 //! gets another) and the salt of its last rotation (`receiver_secrets`); the URL is the
 //! credential (Docker Hub and Quay sign nothing), and GitHub's `X-Hub-Signature-256` is checked with the same secret when
 //! sent. Every tag of the project that imports the pushed `registry/repository:tag` is imported
@@ -41,9 +41,15 @@ pub fn is_receiver_path(path: &str) -> bool {
 pub struct ReceiverKey(String);
 
 impl ReceiverKey {
-    /// Reads `registry/receivers.key` in the data directory, making it on first use.
-    pub fn load_or_create(data_dir: &Path) -> Result<Self, super::keys::KeyError> {
-        super::keys::secret_file(data_dir, "receivers.key").map(Self)
+    /// The key every replica on `store` shares, made on first use (or imported from
+    /// `DATA_DIR/registry/receivers.key`, where an earlier version kept it).
+    pub async fn load_or_create(
+        store: &dyn crate::store::Store,
+        data_dir: &Path,
+    ) -> Result<Self, super::keys::KeyError> {
+        super::keys::secret(store, data_dir, super::keys::RECEIVERS, "receivers.key")
+            .await
+            .map(Self)
     }
 
     /// The receiver secret of project `ns` with uid `uid` and receiver salt `salt` (empty
@@ -206,10 +212,15 @@ mod tests {
         ));
     }
 
-    #[test]
-    fn secrets_differ_per_project_and_uid_and_signatures_check() {
+    #[tokio::test]
+    async fn secrets_differ_per_project_and_uid_and_signatures_check() {
         let dir = tempfile::tempdir().expect("temp dir");
-        let key = ReceiverKey::load_or_create(dir.path()).expect("key");
+        let store = crate::store::open(&dir.path().join("t.db").display().to_string())
+            .await
+            .expect("store");
+        let key = ReceiverKey::load_or_create(store.as_ref(), dir.path())
+            .await
+            .expect("key");
         assert_ne!(key.secret("a", "1", ""), key.secret("a", "2", ""));
         assert_ne!(key.secret("a", "1", ""), key.secret("b", "1", ""));
         assert_ne!(key.secret("a", "1", ""), key.secret("a", "1", "salt"));

@@ -67,8 +67,9 @@ pub fn render(f: &RegistryFile<'_>) -> Result<String, String> {
 }
 
 /// `tagstream registry-config`: reads the config file, makes or reads the key material in the
-/// data directory and writes the registry's config.
-pub fn run(args: &crate::cli::RegistryConfigArgs) -> Result<(), String> {
+/// database (`serve`'s), writes the token certificate where the registry reads it
+/// (`DATA_DIR/registry/token.crt`) and writes the registry's config.
+pub async fn run(args: &crate::cli::RegistryConfigArgs) -> Result<(), String> {
     use std::io::Write as _;
     let config = crate::config::Config::load(&args.config).map_err(|e| e.to_string())?;
     let registry = config.registry.ok_or_else(|| {
@@ -90,8 +91,21 @@ pub fn run(args: &crate::cli::RegistryConfigArgs) -> Result<(), String> {
         .map_err(|e| format!("cannot create {}: {e}", args.data_dir.display()))?;
     let data_dir = std::fs::canonicalize(&args.data_dir)
         .map_err(|e| format!("cannot resolve {}: {e}", args.data_dir.display()))?;
-    let keys = super::keys::load_or_create(&data_dir).map_err(|e| e.to_string())?;
-    let secret = super::keys::notification_secret(&data_dir).map_err(|e| e.to_string())?;
+    // A small pool: this runs a few statements and exits.
+    let settings = crate::store::DatabaseSettings {
+        max_connections: 2,
+        ..crate::store::DatabaseSettings::default()
+    };
+    let store = crate::store::open_with(&args.database_url(), settings)
+        .await
+        .map_err(|e| format!("cannot open the database: {e}"))?;
+    let keys = super::keys::token_keys(store.as_ref(), &data_dir)
+        .await
+        .map_err(|e| e.to_string())?;
+    let secret = super::keys::notification_secret(store.as_ref(), &data_dir)
+        .await
+        .map_err(|e| e.to_string())?;
+    let cert = write_cert(&data_dir, &keys.cert_pem)?;
     let storage = match &args.storage {
         Some(s) => s.clone(),
         None => super::keys::dir(&data_dir).join("storage"),
@@ -105,7 +119,7 @@ pub fn run(args: &crate::cli::RegistryConfigArgs) -> Result<(), String> {
         config: &registry,
         tagstream_url: &tagstream_url,
         storage: &storage,
-        cert: &keys.cert_path,
+        cert: &cert,
         secret: &secret,
         http_secret: &http_secret,
     })?;
@@ -127,4 +141,17 @@ pub fn run(args: &crate::cli::RegistryConfigArgs) -> Result<(), String> {
             .map_err(|e| format!("cannot write the config: {e}"))?,
     }
     Ok(())
+}
+
+/// Writes the token certificate to `DATA_DIR/registry/token.crt` (replacing it at once, so a
+/// registry starting meanwhile reads the old one or the new one, never half of one); answers
+/// its path. Only the certificate: the signing key stays in the database.
+fn write_cert(data_dir: &Path, pem: &str) -> Result<std::path::PathBuf, String> {
+    let dir = super::keys::dir(data_dir);
+    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let path = dir.join("token.crt");
+    let tmp = dir.join(format!("token.crt.tmp{}", std::process::id()));
+    std::fs::write(&tmp, pem).map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
+    std::fs::rename(&tmp, &path).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    Ok(path)
 }

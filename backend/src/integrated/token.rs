@@ -146,10 +146,15 @@ mod tests {
     use super::*;
     use ring::signature::{ECDSA_P256_SHA256_FIXED, KeyPair as _, UnparsedPublicKey};
 
-    #[test]
-    fn tokens_verify_with_the_certificate_key_and_carry_the_claims() {
+    #[tokio::test]
+    async fn tokens_verify_with_the_certificate_key_and_carry_the_claims() {
         let dir = tempfile::tempdir().expect("temp dir");
-        let keys = super::super::keys::load_or_create(dir.path()).expect("keys");
+        let store = crate::store::open(&dir.path().join("t.db").display().to_string())
+            .await
+            .expect("store");
+        let keys = super::super::keys::token_keys(store.as_ref(), dir.path())
+            .await
+            .expect("keys");
         let access = vec![Access {
             kind: "repository",
             name: "demo/ruby".into(),

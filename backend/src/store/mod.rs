@@ -12,7 +12,9 @@ mod postgres;
 mod postgres_open;
 mod postgres_triggers;
 mod registry_events;
+mod server_keys;
 mod sql;
+mod sql_keys;
 mod sql_more;
 mod sqlite;
 mod sqlite_changes;
@@ -34,6 +36,7 @@ pub use objects::{ObjectStore, Objects, Stored};
 pub use postgres::PgStore;
 pub use postgres_open::DatabaseSettings;
 pub use registry_events::RegistryEventStore;
+pub use server_keys::KeyStore;
 pub use sqlite::SqliteStore;
 pub use triggers::{Attempt, DELIVERIES_RESOURCE, DueDelivery, TriggerStore};
 pub use unit::UnitOfWork;
@@ -122,6 +125,7 @@ pub trait Store:
     + RegistryEventStore
     + LeaseStore
     + CheckStore
+    + KeyStore
     + Send
     + Sync
     + std::fmt::Debug

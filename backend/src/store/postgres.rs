@@ -18,6 +18,7 @@ pub(super) type PgTx = WriteTx<Postgres>;
 unit_of_work!(PgStore, Postgres);
 store_sql!(PgStore, Postgres, sqlx::PgConnection);
 more_sql!(PgStore, Postgres);
+super::sql_keys::server_keys_sql!(PgStore);
 
 #[derive(Debug, Clone)]
 pub struct PgStore {

@@ -36,6 +36,7 @@ pub(super) type SqliteTx = WriteTx<Sqlite>;
 unit_of_work!(SqliteStore, Sqlite);
 store_sql!(SqliteStore, Sqlite, sqlx::SqliteConnection);
 more_sql!(SqliteStore, Sqlite);
+super::sql_keys::server_keys_sql!(SqliteStore);
 
 impl SqliteStore {
     /// Opens (creating if needed) the database file at `path` and brings its schema up to date.

@@ -122,11 +122,13 @@ async fn rotations_are_kept_in_the_store_and_each_replaces_the_last() {
     let app = TestApp::start().await;
     app.create_project("demo").await;
     let keys = tempfile::tempdir().unwrap();
-    let key = ReceiverKey::load_or_create(keys.path()).unwrap();
+    let state = app.state();
+    let key = ReceiverKey::load_or_create(state.store.as_ref(), keys.path())
+        .await
+        .unwrap();
     let ns: ProjectName = "demo".parse().unwrap();
     let (_, project) = app.get(&tagstream_shared::paths::project("demo")).await;
     let uid = project["metadata"]["uid"].as_str().unwrap();
-    let state = app.state();
     let first = receiver_secrets::current(state, &key, &ns, uid)
         .await
         .unwrap();

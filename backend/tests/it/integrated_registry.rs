@@ -241,11 +241,14 @@ impl Integrated {
         (code, claims["access"].clone())
     }
 
+    /// The notification secret, as the registry's config (from `registry-config`) holds it.
     pub fn notification_secret(&self) -> String {
-        std::fs::read_to_string(self.data.path().join("registry/notifications.secret"))
-            .unwrap()
-            .trim()
-            .to_owned()
+        let yml = std::fs::read_to_string(self.data.path().join("registry.yml")).unwrap();
+        let line = yml
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("X-Registry-Secret: "))
+            .unwrap();
+        serde_json::from_str::<Vec<String>>(line).unwrap().remove(0)
     }
 }
 

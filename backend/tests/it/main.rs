@@ -54,6 +54,8 @@ mod registry;
 mod registry_restart;
 mod replicas;
 mod replicas_imports;
+mod replicas_keys;
+mod replicas_rate;
 mod replicas_state;
 mod security_auth;
 mod security_data;

@@ -89,6 +89,11 @@ impl Replica {
         format!("{}{path}", self.base)
     }
 
+    /// Its own data directory (each replica has another), holding its `config.toml`.
+    pub fn data_dir(&self) -> &std::path::Path {
+        self._dir.path()
+    }
+
     pub async fn send(
         &self,
         method: reqwest::Method,
