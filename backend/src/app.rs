@@ -88,16 +88,22 @@ impl AppState {
     }
 
     /// Starts the background work: pending imports, aliases, scheduled re-imports, webhook
-    /// deliveries.
+    /// deliveries, registry purges.
     pub fn start_background(&self) {
         self.importer.start();
         self.deliverer.start();
+        if let Some(integrated) = &self.integrated {
+            integrated.start_purger();
+        }
     }
 
     /// Stops the background work and ends open watches.
     pub fn stop_background(&self) {
         self.importer.stop();
         self.deliverer.stop();
+        if let Some(integrated) = &self.integrated {
+            integrated.stop_purger();
+        }
         self.stop_watches();
     }
 

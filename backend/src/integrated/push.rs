@@ -101,6 +101,11 @@ async fn move_tag(
     let Some((ns, name)) = &push.target else {
         return Ok(Applied::Ignored);
     };
+    // A late notification of a push to a deleted stream (the registry retries) must not bring
+    // the stream back, nor hand its image to whoever owns the name now.
+    if state.store.purge_pending(&push.repository).await? {
+        return Ok(Applied::Ignored);
+    }
     match state
         .store
         .get::<ImageStream>(Some(ns), name.as_ref())

@@ -18,6 +18,12 @@ pub(super) type PgTx = WriteTx<Postgres>;
 unit_of_work!(PgStore, Postgres);
 store_sql!(PgStore, Postgres, sqlx::PgConnection);
 more_sql!(PgStore, Postgres);
+super::purges::purge_sql!(
+    PgStore,
+    Postgres,
+    "FOR UPDATE SKIP LOCKED",
+    |s: &PgStore| s.replica.clone()
+);
 
 #[derive(Debug, Clone)]
 pub struct PgStore {

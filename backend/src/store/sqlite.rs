@@ -36,6 +36,9 @@ pub(super) type SqliteTx = WriteTx<Sqlite>;
 unit_of_work!(SqliteStore, Sqlite);
 store_sql!(SqliteStore, Sqlite, sqlx::SqliteConnection);
 more_sql!(SqliteStore, Sqlite);
+// One process: every claim is this one's.
+super::purges::purge_sql!(SqliteStore, Sqlite, "", |_: &SqliteStore| "local"
+    .to_owned());
 
 impl SqliteStore {
     /// Opens (creating if needed) the database file at `path` and brings its schema up to date.

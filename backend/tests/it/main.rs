@@ -30,6 +30,7 @@ mod followers;
 mod generic_kind;
 mod import;
 mod import_hint;
+mod integrated_delete;
 mod integrated_podman;
 mod integrated_pull_specs;
 mod integrated_receiver_rotation;
