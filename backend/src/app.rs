@@ -62,12 +62,10 @@ impl AppState {
             Duration::from_secs(config.import.request_timeout_seconds),
             config.import.requests_per_second_per_registry,
         )?;
-        let importer = Arc::new(Importer::new(
-            client,
-            store.clone(),
-            clock.clone(),
-            config.import.clone(),
-        ));
+        let mut importer =
+            Importer::new(client, store.clone(), clock.clone(), config.import.clone());
+        importer.registry.clone_from(&config.registry);
+        let importer = Arc::new(importer);
         let deliverer = Arc::new(crate::triggers::worker::Deliverer::new(
             store.clone(),
             config.webhooks.clone(),

@@ -281,8 +281,15 @@ async fn create_image_stream(
         }
         return Ok((StatusCode::CREATED, Json(stream)));
     }
-    let created =
-        services::streams::create(&*state.store, &(&caller).into(), &ns, &name, stream).await?;
+    let created = services::streams::create(
+        &*state.store,
+        state.config.registry.as_ref(),
+        &(&caller).into(),
+        &ns,
+        &name,
+        stream,
+    )
+    .await?;
     tracing::info!(namespace = %ns, stream = %name, "image stream created");
     state.importer.wake();
     Ok((StatusCode::CREATED, Json(present::shown(&state, created))))
@@ -341,8 +348,16 @@ async fn write_update(
         new.metadata.resource_version = old.metadata.resource_version;
         return Ok(new);
     }
-    let updated =
-        services::streams::replace(&*state.store, &caller.into(), ns, name, expected, new).await?;
+    let updated = services::streams::replace(
+        &*state.store,
+        state.config.registry.as_ref(),
+        &caller.into(),
+        ns,
+        name,
+        expected,
+        new,
+    )
+    .await?;
     state.importer.wake();
     Ok(updated)
 }
@@ -418,8 +433,16 @@ async fn replace_image_stream_status(
         .await?;
     let new = service::stream_with_status(&old, stream.status);
     let actor = (&caller).into();
-    let updated =
-        services::streams::replace(&*state.store, &actor, &ns, &name, expected, new).await?;
+    let updated = services::streams::replace(
+        &*state.store,
+        state.config.registry.as_ref(),
+        &actor,
+        &ns,
+        &name,
+        expected,
+        new,
+    )
+    .await?;
     tracing::info!(namespace = %ns, stream = %name, "image stream status replaced");
     state.importer.wake();
     Ok(Json(present::shown(&state, updated)))

@@ -118,7 +118,16 @@ async fn move_tag(
                 ns.as_str(),
                 now,
             );
-            match services::streams::create(&*state.store, actor, ns, name, stream).await {
+            match services::streams::create(
+                &*state.store,
+                state.config.registry.as_ref(),
+                actor,
+                ns,
+                name,
+                stream,
+            )
+            .await
+            {
                 Ok(_) | Err(StoreError::AlreadyExists { .. }) => {}
                 Err(StoreError::NoProject { .. }) => return Ok(Applied::Ignored),
                 Err(e) => return Err(e.into()),

@@ -207,6 +207,11 @@ async fn refused_while_purging(env: &Integrated, bob: &str) {
 async fn a_deleted_projects_images_never_reach_the_next_owner_of_its_name() {
     let (source, [one, _, three]) = source().await;
     let env = Integrated::start(SHORT_TOKENS).await;
+    assert_eq!(
+        env.data.path().join("tagstream.db").exists(),
+        !crate::pg_support::on_postgres(),
+        "the server runs on the database the run asked for"
+    );
     env.post(PROJECTS, json!({"metadata": {"name": "demo"}}))
         .await;
     let alice = env.user("alice", None).await;

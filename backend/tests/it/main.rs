@@ -37,6 +37,7 @@ mod integrated_receiver_rotation;
 mod integrated_receivers;
 mod integrated_registry;
 mod integrated_token_oauth;
+mod integrated_trigger_specs;
 mod kubectl;
 mod kubectl_auth;
 mod kubectl_dry_run;
