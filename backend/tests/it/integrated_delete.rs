@@ -337,3 +337,88 @@ async fn a_delete_while_the_registry_is_down_purges_once_it_is_back() {
         Some(json!({"kind": "ImageStream", "apiVersion": "image.openshift.io/v1", "metadata": {"name": "app"}}))).await;
     next_owner_gets_nothing_old(&env, &source, &bob, &[&one], &three).await;
 }
+
+/// What the admin is granted on `repository` for `actions`.
+async fn admin_access(env: &Integrated, repository: &str, actions: &str) -> Value {
+    registry_token(
+        env,
+        "admin",
+        ADMIN_TOKEN,
+        &format!("repository:{repository}:{actions}"),
+    )
+    .await
+    .1
+}
+
+#[tokio::test]
+async fn a_template_instances_removal_and_a_namespace_delete_hold_the_names_until_purged() {
+    let env = Integrated::start(SHORT_TOKENS).await;
+    env.post(PROJECTS, json!({"metadata": {"name": "demo"}}))
+        .await;
+    let instances = "/apis/template.openshift.io/v1/namespaces/demo/templateinstances";
+    env.post(
+        instances,
+        json!({"kind": "TemplateInstance", "apiVersion": "template.openshift.io/v1",
+               "metadata": {"name": "first"},
+               "spec": {"template": {"kind": "Template", "apiVersion": "template.openshift.io/v1",
+                   "metadata": {"name": "t"},
+                   "objects": [{"kind": "ImageStream", "apiVersion": "image.openshift.io/v1",
+                                "metadata": {"name": "tpl"}}]}}}),
+    )
+    .await;
+    // Pulling needs the stream: there it is.
+    assert_eq!(
+        admin_access(&env, "demo/tpl", "pull").await,
+        json!([{"type": "repository", "name": "demo/tpl", "actions": ["pull"]}])
+    );
+    send(
+        &env,
+        &env.admin,
+        reqwest::Method::DELETE,
+        &format!("{instances}/first"),
+        None,
+    )
+    .await;
+    assert_eq!(
+        env.get(&imagestream("demo", "tpl")).await.0,
+        StatusCode::NOT_FOUND,
+        "the instance's stream went with it"
+    );
+    assert_eq!(admin_access(&env, "demo/tpl", "pull,push").await, json!([]));
+
+    env.post(PROJECTS, json!({"metadata": {"name": "other"}}))
+        .await;
+    env.post(
+        &imagestreams("other"),
+        json!({"kind": "ImageStream", "apiVersion": "image.openshift.io/v1", "metadata": {"name": "app"}}),
+    )
+    .await;
+    assert_ne!(
+        admin_access(&env, "other/app", "pull,push").await,
+        json!([])
+    );
+    send(
+        &env,
+        &env.admin,
+        reqwest::Method::DELETE,
+        "/api/v1/namespaces/other",
+        None,
+    )
+    .await;
+    env.post(PROJECTS, json!({"metadata": {"name": "other"}}))
+        .await;
+    // Its stream's repository, and any other repository of the old project, wait for the purge.
+    assert_eq!(
+        admin_access(&env, "other/app", "pull,push").await,
+        json!([])
+    );
+    assert_eq!(
+        admin_access(&env, "other/unnamed", "pull,push").await,
+        json!([])
+    );
+    // Another project's names are not held.
+    assert_ne!(
+        admin_access(&env, "demo/fresh", "pull,push").await,
+        json!([])
+    );
+}
