@@ -62,12 +62,10 @@ impl AppState {
             Duration::from_secs(config.import.request_timeout_seconds),
             config.import.requests_per_second_per_registry,
         )?;
-        let importer = Arc::new(Importer::new(
-            client,
-            store.clone(),
-            clock.clone(),
-            config.import.clone(),
-        ));
+        let mut importer =
+            Importer::new(client, store.clone(), clock.clone(), config.import.clone());
+        importer.registry.clone_from(&config.registry);
+        let importer = Arc::new(importer);
         let deliverer = Arc::new(crate::triggers::worker::Deliverer::new(
             store.clone(),
             config.webhooks.clone(),
@@ -88,16 +86,22 @@ impl AppState {
     }
 
     /// Starts the background work: pending imports, aliases, scheduled re-imports, webhook
-    /// deliveries.
+    /// deliveries, registry purges.
     pub fn start_background(&self) {
         self.importer.start();
         self.deliverer.start();
+        if let Some(integrated) = &self.integrated {
+            integrated.start_purger();
+        }
     }
 
     /// Stops the background work and ends open watches.
     pub fn stop_background(&self) {
         self.importer.stop();
         self.deliverer.stop();
+        if let Some(integrated) = &self.integrated {
+            integrated.stop_purger();
+        }
         self.stop_watches();
     }
 

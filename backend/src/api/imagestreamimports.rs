@@ -363,9 +363,28 @@ async fn save(
                     .as_deref()
                     .and_then(|v| v.parse().ok())
                     .unwrap_or(0);
-                services::streams::replace(&*state.store, &actor, ns, name, expected, stream).await
+                services::streams::replace(
+                    &*state.store,
+                    state.config.registry.as_ref(),
+                    &actor,
+                    ns,
+                    name,
+                    expected,
+                    stream,
+                )
+                .await
             }
-            None => services::streams::create(&*state.store, &actor, ns, name, stream).await,
+            None => {
+                services::streams::create(
+                    &*state.store,
+                    state.config.registry.as_ref(),
+                    &actor,
+                    ns,
+                    name,
+                    stream,
+                )
+                .await
+            }
         };
         match written {
             Ok(saved) => return Ok(saved),

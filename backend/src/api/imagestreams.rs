@@ -288,8 +288,15 @@ pub(super) async fn write_create(
         }
         return Ok(stream);
     }
-    let created =
-        services::streams::create(&*state.store, &caller.into(), ns, &name, stream).await?;
+    let created = services::streams::create(
+        &*state.store,
+        state.config.registry.as_ref(),
+        &caller.into(),
+        ns,
+        &name,
+        stream,
+    )
+    .await?;
     tracing::info!(namespace = %ns, stream = %name, "image stream created");
     state.importer.wake();
     Ok(present::shown(state, created))
@@ -348,8 +355,16 @@ pub(super) async fn write_update(
         new.metadata.resource_version = old.metadata.resource_version;
         return Ok(new);
     }
-    let updated =
-        services::streams::replace(&*state.store, &caller.into(), ns, name, expected, new).await?;
+    let updated = services::streams::replace(
+        &*state.store,
+        state.config.registry.as_ref(),
+        &caller.into(),
+        ns,
+        name,
+        expected,
+        new,
+    )
+    .await?;
     state.importer.wake();
     Ok(updated)
 }
@@ -441,8 +456,16 @@ async fn replace_image_stream_status(
         .await?;
     let new = service::stream_with_status(&old, stream.status);
     let actor = (&caller).into();
-    let updated =
-        services::streams::replace(&*state.store, &actor, &ns, &name, expected, new).await?;
+    let updated = services::streams::replace(
+        &*state.store,
+        state.config.registry.as_ref(),
+        &actor,
+        &ns,
+        &name,
+        expected,
+        new,
+    )
+    .await?;
     tracing::info!(namespace = %ns, stream = %name, "image stream status replaced");
     state.importer.wake();
     Ok(Json(present::shown(&state, updated)))

@@ -224,9 +224,16 @@ async fn write_tag(
                 authorize_sources(state, Actor::Caller(caller), ns.as_str(), &mut stream, None)
                     .await?;
                 apply_source(state, ns, &mut stream, &tag).await?;
-                services::streams::create(&*state.store, &caller.into(), ns, &name.stream, stream)
-                    .await
-                    .map(|s| (true, s))
+                services::streams::create(
+                    &*state.store,
+                    state.config.registry.as_ref(),
+                    &caller.into(),
+                    ns,
+                    &name.stream,
+                    stream,
+                )
+                .await
+                .map(|s| (true, s))
             }
             Some(old) => {
                 if create_only && old.spec_tag(name.tag.as_str()).is_some() {
@@ -268,9 +275,17 @@ async fn write_tag(
                         .unwrap_or(0)
                 });
                 let actor = caller.into();
-                services::streams::replace(&*state.store, &actor, ns, &name.stream, expected, new)
-                    .await
-                    .map(|s| (created, s))
+                services::streams::replace(
+                    &*state.store,
+                    state.config.registry.as_ref(),
+                    &actor,
+                    ns,
+                    &name.stream,
+                    expected,
+                    new,
+                )
+                .await
+                .map(|s| (created, s))
             }
         };
         match written {
@@ -436,8 +451,16 @@ async fn delete_image_stream_tag(
             .as_deref()
             .and_then(|v| v.parse().ok())
             .unwrap_or(0);
-        match services::streams::replace(&*state.store, &actor, &ns, &name.stream, expected, new)
-            .await
+        match services::streams::replace(
+            &*state.store,
+            state.config.registry.as_ref(),
+            &actor,
+            &ns,
+            &name.stream,
+            expected,
+            new,
+        )
+        .await
         {
             Ok(_) => {
                 tracing::info!(namespace = %ns, tag = %name, "image stream tag deleted");

@@ -106,6 +106,9 @@ pub struct Importer {
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
     pub config: ImportConfig,
+    /// The integrated registry (`[registry]`), if any: the tag moves an import causes are
+    /// told to triggers with the pull specs it shows.
+    pub registry: Option<crate::integrated::config::IntegratedRegistryConfig>,
     wake: Notify,
     stopped: std::sync::atomic::AtomicBool,
     running: Semaphore,
@@ -133,6 +136,7 @@ impl Importer {
             store,
             clock,
             config,
+            registry: None,
             wake: Notify::new(),
             stopped: std::sync::atomic::AtomicBool::new(false),
             running: Semaphore::new(concurrency),
@@ -354,7 +358,16 @@ impl Importer {
                 .as_deref()
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(0);
-            match services::streams::replace(&*self.store, actor, ns, name, expected, stream).await
+            match services::streams::replace(
+                &*self.store,
+                self.registry.as_ref(),
+                actor,
+                ns,
+                name,
+                expected,
+                stream,
+            )
+            .await
             {
                 Ok(saved) => return Ok(Some(saved)),
                 Err(StoreError::Conflict { .. }) => continue,

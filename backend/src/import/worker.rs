@@ -500,7 +500,7 @@ mod tests {
         let mut stream = ImageStream::new("app");
         stream.spec.tags = vec![docker_tag("a"), docker_tag("b")];
         let stream = crate::service::stream_for_create(stream, "demo", Time::now());
-        crate::services::streams::create(&*store, &Actor::SERVER, &ns, &name, stream)
+        crate::services::streams::create(&*store, None, &Actor::SERVER, &ns, &name, stream)
             .await
             .expect("stream");
         importer.pass().await;
@@ -519,7 +519,7 @@ mod tests {
             .as_deref()
             .and_then(|v| v.parse().ok())
             .expect("a version");
-        crate::services::streams::replace(&*store, &Actor::SERVER, &ns, &name, expected, new)
+        crate::services::streams::replace(&*store, None, &Actor::SERVER, &ns, &name, expected, new)
             .await
             .expect("updated");
         importer.pass().await;

@@ -10,6 +10,7 @@
 //! - `push`: a pushed tag becomes a stream's new history item;
 //! - `reader`: the pushed image's metadata, read from the registry;
 //! - `present`: streams read with the pull specs clients use (`public_host`);
+//! - `purge`: a deleted stream's or project's repositories purged from the registry;
 //! - `registry_config`: the registry's config file that wires all this up;
 //! - `receivers`, `receiver_formats`, `receiver_secrets`: per-project receiver URLs for push
 //!   events from registries tagstream does not run, and rotating their secrets.
@@ -20,6 +21,7 @@ pub mod input;
 pub mod keys;
 pub mod oauth_form;
 pub mod present;
+pub mod purge;
 pub mod push;
 pub mod reader;
 pub mod receiver_formats;
@@ -59,6 +61,7 @@ pub struct Integrated {
     notification_secret: String,
     http: reqwest::Client,
     store: Arc<dyn Store>,
+    purges: purge::PurgeControl,
 }
 
 /// Why the integrated registry's side of tagstream cannot start.
@@ -89,6 +92,7 @@ impl Integrated {
             http: reader::http_client(timeout)?,
             store,
             config,
+            purges: purge::PurgeControl::default(),
         })
     }
 

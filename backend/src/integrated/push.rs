@@ -101,6 +101,11 @@ async fn move_tag(
     let Some((ns, name)) = &push.target else {
         return Ok(Applied::Ignored);
     };
+    // A late notification of a push to a deleted stream (the registry retries) must not bring
+    // the stream back, nor hand its image to whoever owns the name now.
+    if state.store.purge_pending(&push.repository).await? {
+        return Ok(Applied::Ignored);
+    }
     match state
         .store
         .get::<ImageStream>(Some(ns), name.as_ref())
@@ -113,7 +118,16 @@ async fn move_tag(
                 ns.as_str(),
                 now,
             );
-            match services::streams::create(&*state.store, actor, ns, name, stream).await {
+            match services::streams::create(
+                &*state.store,
+                state.config.registry.as_ref(),
+                actor,
+                ns,
+                name,
+                stream,
+            )
+            .await
+            {
                 Ok(_) | Err(StoreError::AlreadyExists { .. }) => {}
                 Err(StoreError::NoProject { .. }) => return Ok(Applied::Ignored),
                 Err(e) => return Err(e.into()),

@@ -6,12 +6,14 @@
 use base64::Engine as _;
 use serde::Serialize;
 use tagstream_shared::access::{Resource, Verb};
+use tagstream_shared::{ImageStream, ProjectName, StreamName};
 
 use super::input::{Actions, Scope};
 use super::keys::TokenKeys;
 use crate::app::AppState;
 use crate::auth::Principal;
 use crate::error::ApiError;
+use crate::store::{Objects as _, StoreError};
 
 /// One `access` entry of a token.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -34,9 +36,11 @@ struct Claims<'a> {
     access: &'a [Access],
 }
 
-/// What `p` may do for each requested scope: pull where they may read the stream, push where
-/// they may move its tags, delete where they may delete them; a project they cannot see (or
-/// that does not exist) grants nothing, answered exactly like a refusal.
+/// What `p` may do for each requested scope: pull where they may read the stream (and it
+/// exists, or they push it), push where they may move its tags, delete where they may delete
+/// them; a project they cannot see (or that does not exist) grants nothing, answered exactly
+/// like a refusal, and neither does a name whose deleted predecessor's images are still being
+/// purged from the registry.
 pub async fn grant(
     state: &AppState,
     p: &Principal,
@@ -65,16 +69,29 @@ pub async fn grant(
                 if !access.sees_project() {
                     continue;
                 }
+                let name = format!("{project}/{stream}");
+                // The images of a deleted stream or project of this name are still being
+                // purged from the registry: nothing on it until they are gone, or its next
+                // owner would pull them (and a push now would be purged with them).
+                if state.store.purge_pending(&name).await? {
+                    tracing::info!(repository = %name, "no registry access while a purge is pending");
+                    continue;
+                }
+                let push = actions.push && access.allows(Verb::Update, Resource::ImageStreamTags);
+                // Pulling needs the stream (a repository without one holds nothing of the
+                // project's), except beside a push that creates it: pushing needs pull too.
+                let pull = actions.pull
+                    && access.allows(Verb::Get, Resource::ImageStreams)
+                    && (push || stream_exists(state, project, stream).await?);
                 let granted = Actions {
-                    pull: actions.pull && access.allows(Verb::Get, Resource::ImageStreams),
-                    push: actions.push && access.allows(Verb::Update, Resource::ImageStreamTags),
+                    pull,
+                    push,
                     delete: actions.delete
                         && access.allows(Verb::Delete, Resource::ImageStreamTags),
                 };
                 if granted.is_empty() {
                     continue;
                 }
-                let name = format!("{project}/{stream}");
                 match out
                     .iter_mut()
                     .find(|a| a.kind == "repository" && a.name == name)
@@ -96,6 +113,22 @@ pub async fn grant(
         }
     }
     Ok(out)
+}
+
+async fn stream_exists(
+    state: &AppState,
+    project: &ProjectName,
+    stream: &StreamName,
+) -> Result<bool, ApiError> {
+    match state
+        .store
+        .get::<ImageStream>(Some(project), stream.as_ref())
+        .await
+    {
+        Ok(_) => Ok(true),
+        Err(StoreError::NotFound { .. }) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
 }
 
 fn b64url(bytes: &[u8]) -> String {

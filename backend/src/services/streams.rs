@@ -1,13 +1,17 @@
 //! Writing an image stream: the stream, the events its moved tags and new import failures
 //! cause on the project's events page, one webhook delivery per moved tag per trigger following
 //! it, and the audit entry, in one unit of work. What a write causes is decided by
-//! `triggers::effects` (pure); this persists it.
+//! `triggers::effects` (pure); this persists it. With an integrated registry (`registry`) the
+//! effects are decided on the stream as it is shown, so a webhook names the same public pull
+//! spec as every read path (a `referencePolicy: Local` tag's `public_host/project/stream@...`).
 
 use tagstream_shared::resources::IMAGESTREAMS;
 use tagstream_shared::trigger::Trigger;
 use tagstream_shared::{ImageStream, ProjectName, StreamName, Time};
 
 use crate::audit::Actor;
+use crate::integrated::config::IntegratedRegistryConfig;
+use crate::integrated::present;
 use crate::store::{Store, StoreResult, UnitOfWork};
 use crate::triggers::effects;
 
@@ -15,6 +19,7 @@ use crate::triggers::effects;
 /// `AlreadyExists` if the name is taken.
 pub async fn create(
     store: &dyn Store,
+    registry: Option<&IntegratedRegistryConfig>,
     actor: &Actor,
     ns: &ProjectName,
     name: &StreamName,
@@ -23,7 +28,7 @@ pub async fn create(
     let mut tx = store.begin(actor).await?;
     tx.insert(&IMAGESTREAMS, ns.as_str(), name.as_str(), &mut stream)
         .await?;
-    record_effects(&mut *tx, ns.as_str(), None, &stream).await?;
+    record_effects(&mut *tx, registry, ns.as_str(), None, &stream).await?;
     tx.commit().await?;
     Ok(stream)
 }
@@ -32,6 +37,7 @@ pub async fn create(
 /// `Conflict` if not.
 pub async fn replace(
     store: &dyn Store,
+    registry: Option<&IntegratedRegistryConfig>,
     actor: &Actor,
     ns: &ProjectName,
     name: &StreamName,
@@ -49,7 +55,7 @@ pub async fn replace(
         )
         .await?;
     let old: ImageStream = serde_json::from_str(&old)?;
-    record_effects(&mut *tx, ns.as_str(), Some(&old), &stream).await?;
+    record_effects(&mut *tx, registry, ns.as_str(), Some(&old), &stream).await?;
     tx.commit().await?;
     Ok(stream)
 }
@@ -59,11 +65,23 @@ pub async fn replace(
 /// wholly before or wholly after).
 async fn record_effects(
     tx: &mut dyn UnitOfWork,
+    registry: Option<&IntegratedRegistryConfig>,
     ns: &str,
     before: Option<&ImageStream>,
     after: &ImageStream,
 ) -> StoreResult<()> {
-    let write = effects::of_stream_write(ns, before, after, tx.actor());
+    let write = match registry {
+        Some(_) => {
+            let shown = |s: &ImageStream| {
+                let mut s = s.clone();
+                present::stream(registry, &mut s);
+                s
+            };
+            let before = before.map(shown);
+            effects::of_stream_write(ns, before.as_ref(), &shown(after), tx.actor())
+        }
+        None => effects::of_stream_write(ns, before, after, tx.actor()),
+    };
     for event in &write.events {
         tx.insert_event(event).await?;
     }
@@ -87,6 +105,6 @@ impl dyn Store + '_ {
         name: &StreamName,
         stream: ImageStream,
     ) -> StoreResult<ImageStream> {
-        create(self, &Actor::SERVER, ns, name, stream).await
+        create(self, None, &Actor::SERVER, ns, name, stream).await
     }
 }

@@ -11,6 +11,7 @@ mod objects;
 mod postgres;
 mod postgres_open;
 mod postgres_triggers;
+pub(crate) mod purges;
 mod registry_events;
 mod server_keys;
 mod sql;
@@ -35,6 +36,7 @@ pub use leases::LeaseStore;
 pub use objects::{ObjectStore, Objects, Stored};
 pub use postgres::PgStore;
 pub use postgres_open::DatabaseSettings;
+pub use purges::{DuePurge, PurgeOutcome, PurgeStore};
 pub use registry_events::RegistryEventStore;
 pub use server_keys::KeyStore;
 pub use sqlite::SqliteStore;
@@ -126,6 +128,7 @@ pub trait Store:
     + LeaseStore
     + CheckStore
     + KeyStore
+    + PurgeStore
     + Send
     + Sync
     + std::fmt::Debug
@@ -141,7 +144,9 @@ pub trait Store:
         project: Project,
         admin: Option<tagstream_shared::user::RoleBinding>,
     ) -> StoreResult<Project>;
-    /// Removes a project and every stream in it, answering the project as it was.
+    /// Removes a project and every stream in it, answering the project as it was; the
+    /// project's repositories in the integrated registry are queued for purging in the same
+    /// transaction.
     async fn delete_project(&self, actor: &Actor, name: &ProjectName) -> StoreResult<Project>;
 
     /// The image with this digest, if an import has stored it.

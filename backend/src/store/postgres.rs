@@ -19,6 +19,12 @@ unit_of_work!(PgStore, Postgres);
 store_sql!(PgStore, Postgres, sqlx::PgConnection);
 more_sql!(PgStore, Postgres);
 super::sql_keys::server_keys_sql!(PgStore);
+super::purges::purge_sql!(
+    PgStore,
+    Postgres,
+    "FOR UPDATE SKIP LOCKED",
+    |s: &PgStore| s.replica.clone()
+);
 
 #[derive(Debug, Clone)]
 pub struct PgStore {

@@ -175,6 +175,13 @@ macro_rules! store_sql {
                 .await?;
                 let (body, before) = row.ok_or_else(|| StoreError::not_found(r, name))?;
                 Self::record(tx, Change::delete(r, audit_ns(ns), name, Some(before))).await?;
+                // Here, not in each caller: every way a stream goes (its API, kubectl, a
+                // template instance, the samples) queues its registry repository's purge in
+                // the delete's own transaction, so the next owner of the name never gets the
+                // old images.
+                if r.plural == kinds::IMAGESTREAMS.plural {
+                    Self::queue_stream_purge_in(tx, ns, name, &body).await?;
+                }
                 Ok(body)
             }
 
@@ -320,6 +327,8 @@ macro_rules! store_sql {
 
             async fn delete_project(&self, actor: &Actor, name: &ProjectName) -> StoreResult<Project> {
                 let mut tx = self.begin_write(actor).await?;
+                // Read before the project's objects cascade away with it.
+                let streams = Self::bodies_in(&mut tx, &kinds::IMAGESTREAMS, Some(name.as_str())).await?;
                 let row: Option<(String, i64)> =
                     sqlx::query_as(&Self::sql("DELETE FROM projects WHERE name = ? RETURNING body, resource_version"))
                         .bind(name.as_str())
@@ -339,6 +348,13 @@ macro_rules! store_sql {
                     .bind(name.as_str())
                     .execute(&mut *tx)
                     .await?;
+                // Its registry repositories go with it: each stream's (with its history's
+                // digests) and, for repositories no stream named, every one under `project/`.
+                for (_, body) in &streams {
+                    let stream: tagstream_shared::ImageStream = serde_json::from_str(body)?;
+                    Self::queue_stream_purge_in(&mut tx, name.as_str(), stream.metadata.name(), body).await?;
+                }
+                Self::queue_purge_in(&mut tx, &format!("{name}/"), Vec::new()).await?;
                 Self::record(
                     &mut tx,
                     Change::delete(&kinds::PROJECTS, None, name.as_str(), Some(before)),

@@ -37,6 +37,9 @@ unit_of_work!(SqliteStore, Sqlite);
 store_sql!(SqliteStore, Sqlite, sqlx::SqliteConnection);
 more_sql!(SqliteStore, Sqlite);
 super::sql_keys::server_keys_sql!(SqliteStore);
+// One process: every claim is this one's.
+super::purges::purge_sql!(SqliteStore, Sqlite, "", |_: &SqliteStore| "local"
+    .to_owned());
 
 impl SqliteStore {
     /// Opens (creating if needed) the database file at `path` and brings its schema up to date.

@@ -33,8 +33,8 @@ pub struct Integrated {
     pub data: tempfile::TempDir,
     /// `127.0.0.1:PORT` of the integrated registry.
     pub registry: String,
-    child: Child,
-    log: PathBuf,
+    pub child: Child,
+    pub log: PathBuf,
     pub admin: reqwest::Client,
 }
 
@@ -60,6 +60,10 @@ impl Integrated {
         let data = tempfile::tempdir().unwrap();
         let port = free_port();
         let registry = format!("127.0.0.1:{port}");
+        if crate::pg_support::on_postgres() {
+            let url = crate::pg_support::fresh_database().await;
+            std::fs::write(data.path().join(crate::server::DATABASE_MARKER), url).unwrap();
+        }
         let section = format!(
             "[registry]\nurl = \"http://{registry}\"\npublic_host = \"{PUBLIC_HOST}\"\n{extra}"
         );

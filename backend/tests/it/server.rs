@@ -22,6 +22,10 @@ pub struct Server {
     pub stderr: PathBuf,
 }
 
+/// A file in a server's data dir naming the database it serves from (`--database-url`), for
+/// tests that run a real server on PostgreSQL with `TAGSTREAM_TEST_POSTGRES=1`.
+pub const DATABASE_MARKER: &str = "server-database-url";
+
 /// Numbers the servers' error logs: several starts share a data dir.
 static STARTS: AtomicUsize = AtomicUsize::new(0);
 
@@ -102,6 +106,9 @@ impl Server {
             .arg("--dist")
             .arg(dist)
             .env("RUST_LOG", "warn");
+        if let Ok(url) = std::fs::read_to_string(data_dir.join(DATABASE_MARKER)) {
+            command.arg("--database-url").arg(url.trim());
+        }
         match token {
             Some(token) => command.env("TAGSTREAM_BOOTSTRAP_ADMIN_TOKEN", token),
             None => command.env_remove("TAGSTREAM_BOOTSTRAP_ADMIN_TOKEN"),

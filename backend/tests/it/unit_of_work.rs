@@ -79,11 +79,11 @@ async fn project_with_trigger(store: &dyn Store) -> (ProjectName, StreamName) {
         "demo",
         Time::now(),
     );
-    streams::create(store, &actor, &ns, &name, stream)
+    streams::create(store, None, &actor, &ns, &name, stream)
         .await
         .unwrap();
     let (expected, new) = moved(store, &ns, &digest('a')).await;
-    streams::replace(store, &actor, &ns, &name, expected, new)
+    streams::replace(store, None, &actor, &ns, &name, expected, new)
         .await
         .unwrap();
     (ns, name)
@@ -155,7 +155,16 @@ async fn a_refused_delivery_leaves_the_tag_move_its_event_and_audit_entry_unwrit
 
     refuse_deliveries(&test_store, dir.path(), true).await;
     let (expected, new) = moved(store, &ns, &digest('b')).await;
-    let refused = streams::replace(store, &Actor::named("alice"), &ns, &name, expected, new).await;
+    let refused = streams::replace(
+        store,
+        None,
+        &Actor::named("alice"),
+        &ns,
+        &name,
+        expected,
+        new,
+    )
+    .await;
     assert!(
         matches!(refused, Err(StoreError::Database(_))),
         "the write fails with the outbox: {refused:?}"
@@ -169,9 +178,17 @@ async fn a_refused_delivery_leaves_the_tag_move_its_event_and_audit_entry_unwrit
     // The same write once the outbox takes rows again: everything it causes is there.
     refuse_deliveries(&test_store, dir.path(), false).await;
     let (expected, new) = moved(store, &ns, &digest('b')).await;
-    streams::replace(store, &Actor::named("alice"), &ns, &name, expected, new)
-        .await
-        .unwrap();
+    streams::replace(
+        store,
+        None,
+        &Actor::named("alice"),
+        &ns,
+        &name,
+        expected,
+        new,
+    )
+    .await
+    .unwrap();
     let after = traces(store, &ns).await;
     assert_eq!(after.current_image, digest('b'));
     assert_eq!(
@@ -193,7 +210,16 @@ async fn a_write_from_a_spawned_task_is_recorded_as_its_actor() {
     let (task_ns, task_name) = (ns.clone(), name.clone());
     tokio::spawn(async move {
         let actor = Actor::named("carol");
-        streams::replace(&*task_store, &actor, &task_ns, &task_name, expected, new).await
+        streams::replace(
+            &*task_store,
+            None,
+            &actor,
+            &task_ns,
+            &task_name,
+            expected,
+            new,
+        )
+        .await
     })
     .await
     .unwrap()
