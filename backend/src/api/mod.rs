@@ -17,6 +17,7 @@ mod imagestreamtags;
 mod list_options;
 mod namespaces;
 pub mod objects;
+mod openapi;
 mod projects;
 mod raw;
 mod receivers;

@@ -39,6 +39,7 @@ mod integrated_token_oauth;
 mod kubectl;
 mod kubectl_auth;
 mod kubectl_dry_run;
+mod kubectl_explain;
 mod kubectl_field_validation;
 mod kubectl_namespaces;
 mod kubectl_support;
