@@ -6,6 +6,7 @@ mod accessreviews;
 mod auditevents;
 mod discovery;
 pub mod dry_run;
+mod duplicate_fields;
 mod events;
 pub mod field_validation;
 mod groups;

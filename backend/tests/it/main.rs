@@ -26,6 +26,7 @@ mod claims_import;
 mod claims_schedule;
 mod claims_server;
 mod faults;
+mod field_validation_duplicates;
 mod followers;
 mod generic_kind;
 mod import;
