@@ -14,6 +14,7 @@ mod imagestreamimages;
 mod imagestreamimports;
 mod imagestreams;
 mod imagestreamtag_list;
+mod imagestreamtag_patch;
 mod imagestreamtags;
 mod list_options;
 mod namespaces;
@@ -112,6 +113,7 @@ pub fn routes() -> routes::Routes {
         .merge(namespaces::routes())
         .merge(imagestreams::routes())
         .merge(imagestreamtags::routes())
+        .merge(imagestreamtag_patch::routes())
         .merge(imagestreamimports::routes())
         .merge(imagestreamimages::routes())
         .merge(templates::routes())

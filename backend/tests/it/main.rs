@@ -42,6 +42,7 @@ mod kubectl_auth;
 mod kubectl_dry_run;
 mod kubectl_explain;
 mod kubectl_field_validation;
+mod kubectl_istag_patch;
 mod kubectl_namespaces;
 mod kubectl_support;
 mod migration_objects;
