@@ -124,7 +124,13 @@ pub fn document(group_version: &str) -> Option<Value> {
         if has(V::List) {
             collection.insert(
                 "get".into(),
-                operation(r, "list", list_parameters(), &reference),
+                // A list answers the kind's List (`ImageStreamList`), added beside the kind.
+                operation(
+                    r,
+                    "list",
+                    list_parameters(),
+                    &format!("#/components/schemas/{}List", r.kind),
+                ),
             );
         }
         if has(V::Create) {
@@ -187,6 +193,14 @@ mod tests {
             .map(|p| p["name"].clone())
             .collect();
         assert!(names.contains(&json!("fieldValidation")), "{names:?}");
+        let list = &doc["paths"]["/apis/image.openshift.io/v1/namespaces/{namespace}/imagestreams"]
+            ["get"]["responses"]["200"]["content"]["application/json"]["schema"]["$ref"];
+        assert_eq!(list, "#/components/schemas/ImageStreamList");
+        let schemas = &doc["components"]["schemas"];
+        assert_eq!(
+            schemas["ImageStreamList"]["properties"]["items"]["items"]["$ref"],
+            "#/components/schemas/ImageStream"
+        );
         let root = root(|_| "h".into());
         assert!(root["paths"]["apis/image.openshift.io/v1"]["serverRelativeURL"].is_string());
         assert!(document("apps/v1").is_none());
