@@ -89,6 +89,9 @@ pub struct Body<T>(pub T);
 pub struct RawBody {
     pub format: BodyFormat,
     pub value: Value,
+    /// The bytes as sent (shared, not copied): `fieldValidation` looks for repeated keys in
+    /// them, which the parsed value no longer shows.
+    pub bytes: Bytes,
 }
 
 /// `limit` in words, for a Status.
@@ -199,7 +202,11 @@ impl<S: Send + Sync> FromRequest<S> for RawBody {
             }
             BodyFormat::Yaml | BodyFormat::ApplyPatch => parse_yaml(&bytes)?,
         };
-        Ok(Self { format, value })
+        Ok(Self {
+            format,
+            value,
+            bytes,
+        })
     }
 }
 

@@ -52,6 +52,8 @@ pub enum ApiError {
     UnknownFields {
         kind: &'static str,
         fields: Vec<String>,
+        /// Keys the body repeats within one object (`fieldValidation=Strict`).
+        duplicates: Vec<String>,
     },
     /// A watch from a resourceVersion older than the changes kept.
     #[error("too old resource version: {asked} ({oldest})")]
@@ -136,10 +138,16 @@ impl ApiError {
                 });
                 status
             }
-            Self::UnknownFields { kind, fields } => {
-                let named: Vec<String> = fields
+            Self::UnknownFields {
+                kind,
+                fields,
+                duplicates,
+            } => {
+                use tagstream_shared::status::{CauseType, StatusCause};
+                let named: Vec<String> = duplicates
                     .iter()
-                    .map(|f| format!("unknown field {f:?}"))
+                    .map(|f| format!("json: duplicate field {f:?}"))
+                    .chain(fields.iter().map(|f| format!("unknown field {f:?}")))
                     .collect();
                 let mut status = Status::failure(
                     StatusReason::BadRequest,
@@ -148,15 +156,23 @@ impl ApiError {
                         named.join(", ")
                     ),
                 );
+                let cause = |reason, message: &str, field: &String| StatusCause {
+                    reason: Some(reason),
+                    message: message.into(),
+                    field: Some(field.clone()),
+                };
                 status.details = Some(tagstream_shared::status::StatusDetails {
                     kind: Some((*kind).into()),
-                    causes: fields
+                    causes: duplicates
                         .iter()
-                        .map(|f| tagstream_shared::status::StatusCause {
-                            reason: Some(tagstream_shared::status::CauseType::FieldValueInvalid),
-                            message: "unknown field: the server would not keep it".into(),
-                            field: Some(f.clone()),
+                        .map(|f| {
+                            let why = "duplicate field: only its last value would be kept";
+                            cause(CauseType::FieldValueDuplicate, why, f)
                         })
+                        .chain(fields.iter().map(|f| {
+                            let why = "unknown field: the server would not keep it";
+                            cause(CauseType::FieldValueInvalid, why, f)
+                        }))
                         .collect(),
                     ..Default::default()
                 });

@@ -266,6 +266,9 @@ impl Serialize for Role {
     }
 }
 
+#[cfg(feature = "openapi")]
+crate::string_schema!(Role);
+
 impl<'de> Deserialize<'de> for Role {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         String::deserialize(d)?

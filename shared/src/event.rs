@@ -8,6 +8,7 @@ use crate::meta::{ObjectMeta, Time};
 
 /// `Normal` or `Warning`, as Kubernetes events are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub enum EventType {
     Normal,
     Warning,
@@ -15,6 +16,7 @@ pub enum EventType {
 
 /// Why the event was recorded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub enum EventReason {
     /// A person or a follow moved a tag to another image.
     TagUpdated,
@@ -32,6 +34,7 @@ pub enum EventReason {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Event {
     pub kind: String,

@@ -26,6 +26,7 @@ pub mod media_type {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Image {
     #[serde(default)]
@@ -71,6 +72,7 @@ impl Image {
 
 /// The image's configuration as OpenShift shows it (`DockerImage`, version 1.0).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct DockerImageMetadata {
     #[serde(default)]
     pub kind: String,
@@ -103,6 +105,7 @@ pub struct DockerImageMetadata {
 
 /// How a container from the image runs: Docker's `Config` names.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct DockerConfig {
     #[serde(default, rename = "User", skip_serializing_if = "String::is_empty")]
     pub user: String,
@@ -132,6 +135,7 @@ pub struct DockerConfig {
 
 /// One layer: its digest (`name`), size in bytes and media type.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ImageLayer {
     pub name: String,
@@ -143,6 +147,7 @@ pub struct ImageLayer {
 
 /// One platform's manifest in a manifest list.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ImageManifest {
     pub digest: String,
@@ -171,6 +176,7 @@ impl ImageManifest {
 
 /// One image of a stream, as `GET imagestreamimages/{stream}@{digest}` answers it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ImageStreamImage {
     #[serde(default)]

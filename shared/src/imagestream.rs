@@ -18,6 +18,7 @@ fn is_false(b: &bool) -> bool {
 
 /// A named stream of tags, each pointing at an image and keeping its history.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ImageStream {
     #[serde(default)]
@@ -26,8 +27,10 @@ pub struct ImageStream {
     pub api_version: String,
     #[serde(default)]
     pub metadata: ObjectMeta,
+    /// The tags the user wants and how the stream is looked up.
     #[serde(default)]
     pub spec: ImageStreamSpec,
+    /// What the server found: the stream's repository and each tag's history.
     #[serde(default)]
     pub status: ImageStreamStatus,
     #[serde(flatten)]
@@ -35,12 +38,17 @@ pub struct ImageStream {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ImageStreamSpec {
+    /// Whether workloads may refer to the stream's tags by short name.
     #[serde(default)]
     pub lookup_policy: ImageLookupPolicy,
+    /// An external repository the stream mirrors (OpenShift's legacy field, kept as sent).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub docker_image_repository: Option<String>,
+    /// The tags the user asked for: each tag's name and where its image comes from (an
+    /// image in a registry, another tag, or an image already in a stream).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<TagReference>,
     #[serde(flatten)]
@@ -49,6 +57,7 @@ pub struct ImageStreamSpec {
 
 /// Whether workloads may refer to the stream's tags by short name.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct ImageLookupPolicy {
     #[serde(default)]
     pub local: bool,
@@ -56,23 +65,30 @@ pub struct ImageLookupPolicy {
 
 /// A tag the user asked for: its name and where its image comes from.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct TagReference {
     /// Required in a stream's spec (validation says so); an ImageStreamTag body may leave it
     /// out, the URL names the tag.
     #[serde(default)]
     pub name: String,
+    /// Annotations shown with the tag (`description`, `tags`, `iconClass`, ...).
     #[serde(default)]
     pub annotations: Option<BTreeMap<String, String>>,
+    /// Where the tag's image comes from: a `DockerImage` reference, an `ImageStreamTag`
+    /// (`tag` or `stream:tag`) or an `ImageStreamImage` (`stream@sha256:...`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub from: Option<ObjectReference>,
+    /// Whether the tag only points at `from` without importing it.
     #[serde(default, skip_serializing_if = "is_false")]
     pub reference: bool,
     /// The spec generation this tag was last changed at; newer than the status means pending.
     #[serde(default)]
     pub generation: Option<i64>,
+    /// How the image is imported: scheduled re-imports, insecure registries.
     #[serde(default)]
     pub import_policy: TagImportPolicy,
+    /// Whether pulls go to the image's source or through the stream's registry.
     #[serde(default)]
     pub reference_policy: TagReferencePolicy,
     #[serde(flatten)]
@@ -112,12 +128,16 @@ impl SourceKind {
 
 /// A reference to another object (Kubernetes `ObjectReference`); every field optional.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ObjectReference {
+    /// `DockerImage`, `ImageStreamTag` or `ImageStreamImage` in a tag's `from`.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub kind: String,
+    /// The project of an `ImageStreamTag` or `ImageStreamImage` (the stream's own if unset).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub namespace: Option<String>,
+    /// An image reference (`quay.io/org/repo:tag`), `stream:tag` or `stream@sha256:...`.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub name: String,
     #[serde(flatten)]
@@ -142,6 +162,7 @@ impl ObjectReference {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct TagImportPolicy {
     #[serde(default, skip_serializing_if = "is_false")]
@@ -155,12 +176,14 @@ pub struct TagImportPolicy {
 
 /// `Source` (pull from where the image came from) or `Local` (through the stream's registry).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct TagReferencePolicy {
     #[serde(default, rename = "type")]
     pub kind: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ImageStreamStatus {
     #[serde(default)]
@@ -175,6 +198,7 @@ pub struct ImageStreamStatus {
 
 /// One tag's history: `items` newest first, and conditions such as a failed import.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct NamedTagEventList {
     pub tag: String,
     #[serde(default)]
@@ -192,6 +216,7 @@ impl NamedTagEventList {
 
 /// The tag pointed at `image` from `created` on.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct TagEvent {
     pub created: Time,
@@ -220,6 +245,7 @@ impl TagEvent {
 
 /// A condition on a tag, such as `ImportSuccess=False` with the reason.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct TagEventCondition {
     #[serde(rename = "type")]
@@ -304,6 +330,7 @@ impl ImageStream {
 
 /// One tag of a stream with its current image, as `GET imagestreamtags/{name}:{tag}` answers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ImageStreamTag {
     #[serde(default)]

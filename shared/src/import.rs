@@ -10,6 +10,7 @@ use crate::meta::{Extra, ObjectMeta};
 use crate::status::Status;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ImageStreamImport {
     #[serde(default)]
@@ -32,6 +33,7 @@ impl ImageStreamImport {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ImageStreamImportSpec {
     /// Save the result into the stream; `false` only previews.
@@ -45,6 +47,7 @@ pub struct ImageStreamImportSpec {
 
 /// Every tag of one repository.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct RepositoryImportSpec {
     pub from: ObjectReference,
@@ -58,6 +61,7 @@ pub struct RepositoryImportSpec {
 
 /// One image reference, tagged as `to.name` (default: the reference's tag).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ImageImportSpec {
     pub from: ObjectReference,
@@ -72,12 +76,14 @@ pub struct ImageImportSpec {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct LocalObjectReference {
     #[serde(default)]
     pub name: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ImageStreamImportStatus {
     /// The stream as saved (absent when previewing).
@@ -90,6 +96,7 @@ pub struct ImageStreamImportStatus {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct RepositoryImportStatus {
     pub status: Status,
@@ -101,6 +108,7 @@ pub struct RepositoryImportStatus {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ImageImportStatus {
     /// `Success`, or a failure with its reason and message.

@@ -19,6 +19,7 @@ pub mod list;
 pub mod meta;
 pub mod names;
 pub mod object;
+#[cfg(feature = "openapi")]
 pub mod openapi;
 pub mod paths;
 pub mod project;

@@ -50,6 +50,9 @@ impl Serialize for Time {
     }
 }
 
+#[cfg(feature = "openapi")]
+crate::string_schema!(Time, "date-time");
+
 impl<'de> Deserialize<'de> for Time {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
@@ -60,6 +63,7 @@ impl<'de> Deserialize<'de> for Time {
 /// `metadata` of every stored object. Field presence follows Kubernetes' Go types:
 /// `creationTimestamp` is always written (null when unset); the rest only when set.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ObjectMeta {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -106,6 +110,7 @@ impl ObjectMeta {
 
 /// `metadata` of a list.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ListMeta {
     #[serde(default, skip_serializing_if = "Option::is_none")]

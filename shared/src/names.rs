@@ -88,6 +88,9 @@ macro_rules! name_type {
                 String::deserialize(d)?.parse().map_err(serde::de::Error::custom)
             }
         }
+
+        #[cfg(feature = "openapi")]
+        $crate::string_schema!($ty);
     };
 }
 

@@ -12,6 +12,7 @@ pub const DISPLAY_NAME: &str = "openshift.io/display-name";
 pub const DESCRIPTION: &str = "openshift.io/description";
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Project {
     #[serde(default)]
@@ -29,6 +30,7 @@ pub struct Project {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct ProjectStatus {
     /// `Active` or `Terminating`.
     #[serde(default, skip_serializing_if = "String::is_empty")]

@@ -152,6 +152,9 @@ impl Serialize for Digest {
     }
 }
 
+#[cfg(feature = "openapi")]
+crate::string_schema!(Digest);
+
 impl<'de> Deserialize<'de> for Digest {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         String::deserialize(d)?

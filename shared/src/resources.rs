@@ -22,7 +22,7 @@ pub const IMAGESTREAMS: ApiResource = api_resource!(namespaced "image.openshift.
     Some(A::ImageStreams));
 pub const IMAGESTREAMTAGS: ApiResource = api_resource!(namespaced "image.openshift.io" / "v1",
     "ImageStreamTag", "imagestreamtags", "imagestreamtag", ["istag"],
-    &[V::Create, V::Delete, V::Get, V::List, V::Update], Some(A::ImageStreamTags));
+    &[V::Create, V::Delete, V::Get, V::List, V::Patch, V::Update], Some(A::ImageStreamTags));
 pub const IMAGESTREAMIMAGES: ApiResource = api_resource!(namespaced "image.openshift.io" / "v1",
     "ImageStreamImage", "imagestreamimages", "imagestreamimage", ["isimage"],
     &[V::Get], Some(A::ImageStreamImages));

@@ -11,6 +11,7 @@ use crate::protobuf::field;
 /// `kubectl auth can-i VERB RESOURCE [NAME] -n NS`: asked with `spec.resourceAttributes`,
 /// answered in `status`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct SelfSubjectAccessReview {
     #[serde(default)]
@@ -26,6 +27,7 @@ pub struct SelfSubjectAccessReview {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct SelfSubjectAccessReviewSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -38,6 +40,7 @@ pub struct SelfSubjectAccessReviewSpec {
 /// What is asked about: `verb` on `group`'s `resource` (`subresource`) named `name` in
 /// `namespace`; empty strings are "any" / "none" as in Kubernetes.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ResourceAttributes {
     #[serde(default)]
@@ -57,6 +60,7 @@ pub struct ResourceAttributes {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct SubjectAccessReviewStatus {
     pub allowed: bool,
@@ -68,6 +72,7 @@ pub struct SubjectAccessReviewStatus {
 
 /// `kubectl auth whoami`: the answer carries who the server takes the caller for.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct SelfSubjectReview {
     #[serde(default)]
@@ -81,6 +86,7 @@ pub struct SelfSubjectReview {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct SelfSubjectReviewStatus {
     pub user_info: UserInfo,
@@ -89,6 +95,7 @@ pub struct SelfSubjectReviewStatus {
 /// A user as authentication found them: name and groups (a project-scoped token says its
 /// scope in `extra`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct UserInfo {
     pub username: String,

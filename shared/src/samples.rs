@@ -17,6 +17,7 @@ pub const VERSION_ANNOTATION: &str = "samples.operator.openshift.io/version";
 
 /// What the server does with its samples at start and when the config changes.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub enum ManagementState {
     /// Missing samples are created and changed ones put back as shipped.
     #[default]
@@ -44,6 +45,7 @@ impl ManagementState {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct SamplesConfig {
     #[serde(default)]
@@ -65,6 +67,7 @@ impl SamplesConfig {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct SamplesConfigSpec {
     #[serde(default)]
@@ -83,6 +86,7 @@ pub struct SamplesConfigSpec {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct SamplesConfigStatus {
     /// The state last applied.

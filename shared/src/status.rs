@@ -6,6 +6,7 @@ use crate::validation::FieldError;
 
 /// Why a request failed, as Kubernetes names it (`StatusReason`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub enum StatusReason {
     BadRequest,
     Unauthorized,
@@ -53,6 +54,7 @@ impl StatusReason {
 
 /// What is wrong with one field (`CauseType`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub enum CauseType {
     FieldValueNotFound,
     FieldValueRequired,
@@ -70,6 +72,7 @@ pub enum CauseType {
 
 /// One cause of a failure, naming the field it concerns (`spec.tags[0].name`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct StatusCause {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<CauseType>,
@@ -81,6 +84,7 @@ pub struct StatusCause {
 
 /// Which object a failure concerns, and its causes.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct StatusDetails {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -94,6 +98,7 @@ pub struct StatusDetails {
 
 /// The body of every error response.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Status {
     pub kind: String,

@@ -27,6 +27,7 @@ pub const ICON_CLASS: &str = "iconClass";
 /// A parameterized list of objects: `${NAME}` references in the objects are replaced by the
 /// parameters' values when the template is processed.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Template {
     #[serde(default)]
@@ -41,6 +42,8 @@ pub struct Template {
     /// The objects to create, as JSON (any kind).
     #[serde(default)]
     pub objects: Vec<Value>,
+    /// The template's inputs: each is substituted for `${NAME}` in the objects; a value,
+    /// a generated value or the default is used when processing.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parameters: Option<Vec<Parameter>>,
     /// Added to every object's `metadata.labels`.
@@ -52,12 +55,15 @@ pub struct Template {
 
 /// One input of a template.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Parameter {
     /// What `${NAME}` refers to: letters, digits and `_`.
     pub name: String,
+    /// The name shown to people instantiating the template.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<String>,
+    /// What the parameter is for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// The value: a default in a stored template, the final value in a processed one.
@@ -69,6 +75,7 @@ pub struct Parameter {
     /// The generator's input, e.g. `[a-zA-Z0-9]{16}`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub from: Option<String>,
+    /// Whether processing fails when the parameter ends up empty.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub required: Option<bool>,
     #[serde(flatten)]
@@ -163,6 +170,7 @@ impl Template {
 /// An instantiation of a template in a project: the template with the caller's parameter values
 /// in, and what was made of it out.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct TemplateInstance {
     #[serde(default)]
@@ -184,6 +192,7 @@ impl TemplateInstance {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct TemplateInstanceSpec {
     /// The template; parameter values come in `parameters[].value`.
@@ -194,6 +203,7 @@ pub struct TemplateInstanceSpec {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct TemplateInstanceStatus {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -215,6 +225,7 @@ pub struct TemplateInstanceStatus {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct TemplateInstanceObject {
     #[serde(rename = "ref")]
     pub reference: ObjectReference,

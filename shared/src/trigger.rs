@@ -15,6 +15,7 @@ pub const EVENT_ID_HEADER: &str = "X-Tagstream-Event";
 
 /// A webhook following a tag or a stream.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Trigger {
     #[serde(default)]
@@ -46,6 +47,7 @@ impl Trigger {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct TriggerSpec {
     /// What it follows: `{kind: ImageStreamTag, name: stream:tag}` or `{kind: ImageStream, name}`.
@@ -75,6 +77,7 @@ impl FromKind {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct TriggerFrom {
     #[serde(default)]
     pub kind: String,
@@ -97,6 +100,7 @@ impl TriggerFrom {
 
 /// Where events go. The secret is taken on create and replace and never answered by a read.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct Webhook {
     #[serde(default)]
     pub url: String,
@@ -239,6 +243,7 @@ impl WebhookUrl {
 
 /// What a webhook is sent when a tag gets a new image (the exact bytes are signed).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct TagChangeEvent {
     /// The same on every attempt and redelivery: receivers deduplicate on it.
@@ -266,6 +271,7 @@ impl TagChangeEvent {
 
 /// Where a delivery stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub enum DeliveryPhase {
     /// Waiting for its first or next attempt.
     Pending,
@@ -295,6 +301,7 @@ impl DeliveryPhase {
 
 /// One event on its way to one trigger's webhook, with what its attempts got.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Delivery {
     pub kind: String,
@@ -311,6 +318,7 @@ impl Delivery {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct DeliveryStatus {
     pub phase: DeliveryPhase,

@@ -13,6 +13,7 @@ pub const TAGSTREAM_API_VERSION: &str = crate::resources::TRIGGERS.api_version;
 
 /// A person or robot account (`user.openshift.io/v1` User). Passwords never appear here.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct User {
     #[serde(default)]
@@ -36,6 +37,7 @@ impl User {
 
 /// What creating a user takes beyond the User: a password, or nothing for an invitation.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct UserCreate {
     #[serde(flatten)]
@@ -47,6 +49,7 @@ pub struct UserCreate {
 
 /// The answer to creating a user: the user, and the invitation token when no password was set.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct UserCreated {
     #[serde(flatten)]
@@ -58,6 +61,7 @@ pub struct UserCreated {
 
 /// A team (`user.openshift.io/v1` Group).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Group {
     #[serde(default)]
@@ -78,6 +82,7 @@ impl Group {
 
 /// `roleRef` of a RoleBinding: one of the built-in roles, as a ClusterRole.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct RoleRef {
     #[serde(default = "rbac_group")]
@@ -107,12 +112,14 @@ impl RoleRef {
 
 /// Who a binding names: a `User` or a `Group`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub enum SubjectKind {
     User,
     Group,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Subject {
     pub kind: SubjectKind,
@@ -141,6 +148,7 @@ impl Subject {
 
 /// An access rule in a project (`rbac.authorization.k8s.io/v1` RoleBinding).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct RoleBinding {
     #[serde(default)]
@@ -178,6 +186,7 @@ impl RoleBinding {
 
 /// An API token of a user (tagstream.io/v1 `Token`); `metadata.name` is its id.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Token {
     #[serde(default)]
@@ -198,6 +207,7 @@ impl Token {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct TokenSpec {
     #[serde(default, skip_serializing_if = "String::is_empty")]
@@ -212,6 +222,7 @@ pub struct TokenSpec {
 
 /// Signing in with a password (`POST /apis/tagstream.io/v1/login`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Login {
     pub username: String,
@@ -232,6 +243,7 @@ pub fn check_password(password: &str) -> Option<String> {
 /// it is them; every other session of theirs ends. Only the caller's own password can change
 /// this way, so the body names no user (an unknown field, such as a user name, is refused).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PasswordChange {
     pub current_password: String,
@@ -240,6 +252,7 @@ pub struct PasswordChange {
 
 /// Choosing a password with an invitation (`POST /apis/tagstream.io/v1/invitations/{token}`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct AcceptInvitation {
     pub password: String,
 }
@@ -247,6 +260,7 @@ pub struct AcceptInvitation {
 /// Who the caller is (`GET /apis/tagstream.io/v1/whoami`), with the CSRF token the console
 /// sends back on every change when a session cookie signs it in.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Identity {
     pub kind: String,
@@ -267,6 +281,7 @@ pub const SESSION_COOKIE: &str = "tagstream-session";
 
 /// One change in the audit log (tagstream.io/v1 `AuditEvent`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct AuditEvent {
     pub kind: String,
@@ -294,6 +309,7 @@ impl AuditEvent {
 /// "What can <user> do here" and "who can <verb> <resource> here"
 /// (`GET /apis/tagstream.io/v1/namespaces/{ns}/accessreviews?user=` or `?verb=&resource=`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct AccessReview {
     pub kind: String,
@@ -317,6 +333,7 @@ pub struct AccessReview {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Permission {
     pub verb: String,
@@ -344,6 +361,7 @@ impl Permission {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ReviewSubject {
     pub kind: SubjectKind,
@@ -353,6 +371,7 @@ pub struct ReviewSubject {
 
 /// The query of an access review: nothing (the caller), `user`, or `verb` and `resource`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct AccessReviewQuery {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user: Option<String>,
@@ -364,6 +383,7 @@ pub struct AccessReviewQuery {
 
 /// The query of an audit log list: at most `limit` events (default 200, at most 1000).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct AuditQuery {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<u32>,

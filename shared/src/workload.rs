@@ -11,6 +11,7 @@ pub const TRIGGERS_ANNOTATION: &str = "image.openshift.io/triggers";
 
 /// One entry of the annotation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ImageTrigger {
     pub from: ObjectReference,
@@ -34,6 +35,7 @@ impl ImageTrigger {
 
 /// A workload that follows a stream tag: "followed by Deployment web (container ruby)".
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Follower {
     pub kind: String,

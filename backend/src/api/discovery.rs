@@ -1,7 +1,8 @@
 //! Discovery as the Kubernetes apiserver serves it, so kubectl and client libraries find every
 //! resource: `/version`, `/api`, `/api/v1`, `/apis`, `/apis/{group}/{version}`, and the
 //! aggregated form of `/api` and `/apis` when the client's `Accept` asks for it. The documents
-//! are built from the resource catalogue (`tagstream_shared::discovery`).
+//! are built from the resource catalogue (`tagstream_shared::discovery`); OpenAPI is beside it
+//! (`super::openapi`).
 //!
 //! Readable by any signed-in caller, project-scoped tokens included (Kubernetes'
 //! `system:discovery`): the list of kinds is the same for everyone. `/version` is public, as
@@ -26,71 +27,7 @@ pub fn routes() -> Routes {
     for path in group_version_paths() {
         routes = routes.get(path, Need::SignedInScoped, get_resources);
     }
-    routes = routes
-        .get("/openapi/v2", Need::SignedInScoped, get_openapi_v2)
-        .get("/openapi/v3", Need::SignedInScoped, get_openapi_root);
-    for path in openapi_paths() {
-        routes = routes.get(path, Need::SignedInScoped, get_openapi_document);
-    }
-    routes
-}
-
-/// `/openapi/v3/apis/{group}/{version}` of every served group-version.
-fn openapi_paths() -> &'static [&'static str] {
-    static PATHS: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
-    PATHS.get_or_init(|| {
-        tagstream_shared::openapi::group_versions()
-            .into_iter()
-            // Built once per process, for the life of the server.
-            .map(|gv| {
-                let path = tagstream_shared::openapi::document_path(gv);
-                &*Box::leak(format!("/openapi/v3/{path}").into_boxed_str())
-            })
-            .collect()
-    })
-}
-
-/// `/openapi/v2`: an empty Swagger 2.0 document (the schemas are in v3). kubectl 1.27 reads
-/// this before every `apply` and stops when it is missing; it asks for gnostic's protobuf
-/// encoding, which for a document of two strings is written out here field by field.
-async fn get_openapi_v2(headers: HeaderMap) -> Response {
-    const TITLE: &str = "tagstream (schemas: /openapi/v3)";
-    let wants_protobuf = headers
-        .get(ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("protobuf"));
-    if !wants_protobuf {
-        let doc = serde_json::json!({"swagger": "2.0", "info": {"title": TITLE, "version": "v2"}, "paths": {}});
-        return json(&doc, "application/json");
-    }
-    // Document { swagger (1) = "2.0", info (2) = Info { title (1), version (2) = "v2" } }:
-    // length-delimited fields, tag = field number << 3 | 2; every length fits in one byte.
-    let mut info = vec![0x0a, TITLE.len() as u8];
-    info.extend_from_slice(TITLE.as_bytes());
-    info.extend_from_slice(&[0x12, 2, b'v', b'2']);
-    let mut doc = vec![0x0a, 3, b'2', b'.', b'0', 0x12, info.len() as u8];
-    doc.extend_from_slice(&info);
-    let mut response = (StatusCode::OK, doc).into_response();
-    response.headers_mut().insert(
-        CONTENT_TYPE,
-        HeaderValue::from_static("application/com.github.proto-openapi.spec.v2.v1.0+protobuf"),
-    );
-    response
-}
-
-async fn get_openapi_root() -> Response {
-    json(&tagstream_shared::openapi::root(), "application/json")
-}
-
-async fn get_openapi_document(uri: axum::http::Uri) -> ApiResult<Response> {
-    let path = uri.path();
-    let gv = path
-        .strip_prefix("/openapi/v3/apis/")
-        .or_else(|| path.strip_prefix("/openapi/v3/api/"))
-        .unwrap_or_default();
-    tagstream_shared::openapi::document(gv)
-        .map(|doc| json(&doc, "application/json"))
-        .ok_or_else(|| ApiError::NoRoute(uri.path().to_owned()))
+    super::openapi::add_routes(routes)
 }
 
 /// `/apis/{group}/{version}` of every served group-version, as fixed paths: the router's

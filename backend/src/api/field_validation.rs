@@ -10,6 +10,10 @@
 //! the write (400, a cause per field, naming it as `spec.tags[0].importPolicy.sheduled`),
 //! `Warn` writes it and answers a `Warning` header per field, `Ignore` (and no parameter)
 //! writes it.
+//!
+//! A key a JSON body repeats within one object (serde_json keeps the last one silently) is
+//! reported the same way, as `json: duplicate field "metadata.name"`
+//! ([`super::duplicate_fields`]); in a patch, the patch's own keys are checked.
 
 use std::sync::{Arc, Mutex};
 
@@ -19,7 +23,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::body::{Body, decode};
+use crate::body::{BodyFormat, RawBody, decode};
 use crate::error::ApiError;
 
 /// The largest number of unknown fields named in one answer.
@@ -97,6 +101,39 @@ impl FieldValidation {
         kind: &'static str,
         value: Value,
     ) -> Result<T, ApiError> {
+        self.decode_checked(kind, value, Vec::new())
+    }
+
+    /// A patched object as a `T`: its unknown fields and the keys the patch (`body`, as
+    /// sent) repeats handled as the mode says.
+    pub fn decode_patched<T: DeserializeOwned + Serialize>(
+        &self,
+        kind: &'static str,
+        value: Value,
+        body: &RawBody,
+    ) -> Result<T, ApiError> {
+        let duplicates = self.duplicates(body);
+        self.decode_checked(kind, value, duplicates)
+    }
+
+    /// The keys `body` repeats, when the mode looks for them (JSON and merge-patch bodies,
+    /// what kubectl sends; a YAML body is not searched).
+    fn duplicates(&self, body: &RawBody) -> Vec<String> {
+        match (self.mode, body.format) {
+            (Mode::Ignore, _) => Vec::new(),
+            (_, BodyFormat::Json | BodyFormat::MergePatch) => {
+                super::duplicate_fields::find(&body.bytes, MAX_REPORTED)
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    fn decode_checked<T: DeserializeOwned + Serialize>(
+        &self,
+        kind: &'static str,
+        value: Value,
+        duplicates: Vec<String>,
+    ) -> Result<T, ApiError> {
         if self.mode == Mode::Ignore {
             return decode(value);
         }
@@ -104,14 +141,18 @@ impl FieldValidation {
         let back = serde_json::to_value(&typed).map_err(|e| ApiError::Internal(Box::new(e)))?;
         let mut unknown = Vec::new();
         dropped(&value, &back, "", &mut unknown);
-        if unknown.is_empty() {
+        if unknown.is_empty() && duplicates.is_empty() {
             return Ok(typed);
         }
         if self.mode == Mode::Strict {
             return Err(ApiError::UnknownFields {
                 kind,
                 fields: unknown,
+                duplicates,
             });
+        }
+        for field in duplicates {
+            self.warnings.push(format!("duplicate field {field:?}"));
         }
         for field in unknown {
             self.warnings.push(format!("unknown field {field:?}"));
@@ -172,8 +213,16 @@ impl<S: Send + Sync, T: DeserializeOwned + Serialize + tagstream_shared::object:
         let (mut parts, body) = req.into_parts();
         let fields = FieldValidation::from_request_parts(&mut parts, state).await?;
         let req = Request::from_parts(parts, body);
-        let Body(value) = Body::<Value>::from_request(req, state).await?;
-        fields.decode(T::KIND, value).map(Checked)
+        let raw = RawBody::from_request(req, state).await?;
+        if matches!(raw.format, BodyFormat::MergePatch | BodyFormat::JsonPatch) {
+            return Err(ApiError::UnsupportedMediaType(
+                "a patch is accepted only by PATCH".into(),
+            ));
+        }
+        let duplicates = fields.duplicates(&raw);
+        fields
+            .decode_checked(T::KIND, raw.value, duplicates)
+            .map(Checked)
     }
 }
 

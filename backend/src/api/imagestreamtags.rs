@@ -1,6 +1,7 @@
 //! `/apis/image.openshift.io/v1/namespaces/{ns}/imagestreamtags[/{name}:{tag}]`: one tag of a
 //! stream with its source, current image (in full once imported) and history; and tagging:
-//! create (POST), create or replace (PUT) and remove (DELETE) one spec tag, as `oc tag` does.
+//! create (POST), create or replace (PUT) and remove (DELETE) one spec tag, as `oc tag` does
+//! (PATCH is `imagestreamtag_patch`, through the same write).
 //! A write without `metadata.resourceVersion` is re-applied after losing a race; with one, a
 //! stale version is a 409.
 
@@ -77,21 +78,30 @@ async fn get_image_stream_tag(
     State(state): State<AppState>,
     Names(StreamTagPath(ns, name)): Names<StreamTagPath>,
 ) -> ApiResult<Json<ImageStreamTag>> {
+    let tag = current(&state, &ns, &name).await?;
+    Ok(Json(full_view(&state, &ns, &name, tag).await?))
+}
+
+/// The tag as stored and presented, without the whole image (what a patch applies to).
+pub(super) async fn current(
+    state: &AppState,
+    ns: &ProjectName,
+    name: &StreamTagName,
+) -> ApiResult<ImageStreamTag> {
     let not_found = || ApiError::NotFound {
         resource: &IMAGESTREAMTAGS,
         name: name.to_string(),
     };
     let mut stream = state
         .store
-        .get::<ImageStream>(Some(&ns), name.stream.as_ref())
+        .get::<ImageStream>(Some(ns), name.stream.as_ref())
         .await
         .map_err(|e| match e {
             StoreError::NotFound { .. } => not_found(),
             other => ApiError::from(other),
         })?;
     crate::integrated::present::stream(state.config.registry.as_ref(), &mut stream);
-    let tag = stream.stream_tag(name.tag.as_str()).ok_or_else(not_found)?;
-    Ok(Json(full_view(&state, &ns, &name, tag).await?))
+    stream.stream_tag(name.tag.as_str()).ok_or_else(not_found)
 }
 
 /// The tag view with the whole image when an import stored it, and when it was last checked.
@@ -183,7 +193,7 @@ fn tag_errors(stream: &ImageStream, ns: &ProjectName, tag: &str) -> Vec<FieldErr
 }
 
 /// Sets one spec tag, creating the stream when it does not exist.
-async fn write_tag(
+pub(super) async fn write_tag(
     state: &AppState,
     caller: &Caller,
     ns: &ProjectName,

@@ -7,6 +7,7 @@ mod apply;
 mod auditevents;
 mod discovery;
 pub mod dry_run;
+mod duplicate_fields;
 mod events;
 pub mod field_validation;
 mod groups;
@@ -15,11 +16,13 @@ mod imagestreamimports;
 mod imagestreams;
 mod imagestreams_apply;
 mod imagestreamtag_list;
+mod imagestreamtag_patch;
 mod imagestreamtags;
 mod list_options;
 mod namespaces;
 pub mod objects;
 mod objects_apply;
+mod openapi;
 mod projects;
 mod raw;
 mod receivers;
@@ -113,6 +116,7 @@ pub fn routes() -> routes::Routes {
         .merge(namespaces::routes())
         .merge(imagestreams::routes())
         .merge(imagestreamtags::routes())
+        .merge(imagestreamtag_patch::routes())
         .merge(imagestreamimports::routes())
         .merge(imagestreamimages::routes())
         .merge(templates::routes())

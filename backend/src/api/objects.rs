@@ -323,7 +323,7 @@ async fn patch<K: Kind>(
             &state,
             &actor,
             &path,
-            fields.decode::<K>(K::RESOURCE.kind, document)?,
+            fields.decode_patched::<K>(K::RESOURCE.kind, document, &patch)?,
             dry_run,
         )
         .await

@@ -5,27 +5,25 @@
 //! parameters to learn that the server validates fields itself (`fieldValidation`), and
 //! `kubectl explain` reads the schemas.
 //!
-//! Everything comes from the catalogue; the schemas name each kind's standard fields
-//! (`apiVersion`, `kind`, `metadata`) and leave the rest open.
+//! Everything comes from the catalogue; the schemas are generated from the wire types
+//! ([`schemas`]).
 
 use serde_json::{Map, Value, json};
+
+pub mod schemas;
 
 use crate::discovery::served;
 use crate::object::{ApiResource, Scope};
 
-/// The version of the documents (they change only with the server).
-fn hash() -> &'static str {
-    concat!("tagstream-", env!("CARGO_PKG_VERSION"))
-}
-
-/// `/openapi/v3`: where each group-version's document is.
-pub fn root() -> Value {
+/// `/openapi/v3`: where each group-version's document is; `hash` names a document's version
+/// (its content's digest), which clients cache it under.
+pub fn root(hash: impl Fn(&str) -> String) -> Value {
     let mut paths = Map::new();
     for gv in group_versions() {
         let path = document_path(gv);
         paths.insert(
             path.clone(),
-            json!({"serverRelativeURL": format!("/openapi/v3/{path}?hash={}", hash())}),
+            json!({"serverRelativeURL": format!("/openapi/v3/{path}?hash={}", hash(gv))}),
         );
     }
     json!({ "paths": paths })
@@ -49,15 +47,6 @@ pub fn group_versions() -> Vec<&'static str> {
         }
     }
     out
-}
-
-/// The schema name of a kind, as Kubernetes writes it (`io.openshift.image.v1.ImageStream`).
-pub fn schema_name(r: &ApiResource, kind: &str) -> String {
-    if r.group.is_empty() {
-        return format!("io.k8s.api.core.{}.{kind}", r.version);
-    }
-    let reversed: Vec<&str> = r.group.split('.').rev().collect();
-    format!("{}.{}.{kind}", reversed.join("."), r.version)
 }
 
 fn gvk(r: &ApiResource) -> Value {
@@ -122,15 +111,9 @@ pub fn document(group_version: &str) -> Option<Value> {
         return None;
     }
     let mut paths = Map::new();
-    let mut schemas = Map::new();
-    schemas.insert(
-        "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta".into(),
-        object_meta_schema(),
-    );
-    for r in resources {
-        let name = schema_name(r, r.kind);
+    let (schemas, names) = schemas::components(&resources);
+    for (r, name) in resources.into_iter().zip(names) {
         let reference = format!("#/components/schemas/{name}");
-        schemas.insert(name, kind_schema(r));
         let prefix = match r.scope {
             Scope::Namespaced => r.collection(Some("{namespace}")),
             Scope::Cluster => r.collection(None),
@@ -141,7 +124,13 @@ pub fn document(group_version: &str) -> Option<Value> {
         if has(V::List) {
             collection.insert(
                 "get".into(),
-                operation(r, "list", list_parameters(), &reference),
+                // A list answers the kind's List (`ImageStreamList`), added beside the kind.
+                operation(
+                    r,
+                    "list",
+                    list_parameters(),
+                    &format!("#/components/schemas/{}List", r.kind),
+                ),
             );
         }
         if has(V::Create) {
@@ -187,38 +176,6 @@ pub fn document(group_version: &str) -> Option<Value> {
     }))
 }
 
-fn kind_schema(r: &ApiResource) -> Value {
-    json!({
-        "description": format!("{} ({}), served by tagstream.", r.kind, r.api_version),
-        "type": "object",
-        "properties": {
-            "apiVersion": {"type": "string", "description": "The versioned schema of this object: always the server's."},
-            "kind": {"type": "string", "description": "The kind of this object."},
-            "metadata": {"description": "Standard object metadata.", "allOf": [{"$ref": "#/components/schemas/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"}]},
-        },
-        "x-kubernetes-group-version-kind": gvk(r),
-        "x-kubernetes-preserve-unknown-fields": true,
-    })
-}
-
-fn object_meta_schema() -> Value {
-    let string = |d: &str| json!({"type": "string", "description": d});
-    let map = |d: &str| json!({"type": "object", "description": d, "additionalProperties": {"type": "string"}});
-    json!({
-        "description": "Metadata every object has.",
-        "type": "object",
-        "properties": {
-            "name": string("Unique within a namespace."),
-            "namespace": string("The project the object is in."),
-            "uid": string("Unique in time and space, set by the server."),
-            "resourceVersion": string("The version of the object, for optimistic concurrency."),
-            "creationTimestamp": string("When the object was created (RFC 3339)."),
-            "labels": map("Labels, for selecting objects."),
-            "annotations": map("Annotations: arbitrary data kept with the object."),
-        },
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -236,7 +193,15 @@ mod tests {
             .map(|p| p["name"].clone())
             .collect();
         assert!(names.contains(&json!("fieldValidation")), "{names:?}");
-        let root = root();
+        let list = &doc["paths"]["/apis/image.openshift.io/v1/namespaces/{namespace}/imagestreams"]
+            ["get"]["responses"]["200"]["content"]["application/json"]["schema"]["$ref"];
+        assert_eq!(list, "#/components/schemas/ImageStreamList");
+        let schemas = &doc["components"]["schemas"];
+        assert_eq!(
+            schemas["ImageStreamList"]["properties"]["items"]["items"]["$ref"],
+            "#/components/schemas/ImageStream"
+        );
+        let root = root(|_| "h".into());
         assert!(root["paths"]["apis/image.openshift.io/v1"]["serverRelativeURL"].is_string());
         assert!(document("apps/v1").is_none());
     }
