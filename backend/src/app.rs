@@ -212,10 +212,14 @@ pub async fn serve(args: ServeArgs) -> Result<(), StartError> {
         Some(path) => Config::load(path)?,
         None => Config::default(),
     };
-    std::fs::create_dir_all(&args.data_dir).map_err(|source| StartError::DataDir {
-        path: args.data_dir.display().to_string(),
-        source,
-    })?;
+    // Only its owner may enter a data directory tagstream makes: the database in it holds the
+    // server's keys.
+    std::os::unix::fs::DirBuilderExt::mode(std::fs::DirBuilder::new().recursive(true), 0o700)
+        .create(&args.data_dir)
+        .map_err(|source| StartError::DataDir {
+            path: args.data_dir.display().to_string(),
+            source,
+        })?;
     let store = store::open_with(&args.database_url(), args.database_settings()).await?;
     if !args.dist.join("index.html").is_file() {
         tracing::warn!(dist = %args.dist.display(), "no built console there: the API works, the console does not (run scripts/run.sh)");

@@ -233,7 +233,7 @@ const PROTOBUF: &str = "application/vnd.kubernetes.protobuf";
 /// The body of a route that serves a Kubernetes built-in kind: JSON or YAML as [`Body`], or
 /// protobuf (at most [`MAX_ANONYMOUS_BODY_BYTES`]: these kinds are small) read by
 /// `from_protobuf` (`tagstream_shared::protobuf`).
-pub async fn body_or_protobuf<T: DeserializeOwned>(
+pub async fn body_or_protobuf<T: DeserializeOwned + serde::Serialize>(
     req: Request,
     from_protobuf: impl FnOnce(&[u8]) -> Result<T, String>,
 ) -> Result<T, ApiError> {
@@ -242,8 +242,11 @@ pub async fn body_or_protobuf<T: DeserializeOwned>(
         return Ok(Body::<T>::from_request(req, &()).await?.0);
     }
     let bytes = read_limited(req, MAX_ANONYMOUS_BODY_BYTES).await?;
-    from_protobuf(&bytes)
-        .map_err(|e| ApiError::BadRequest(format!("the protobuf body does not decode: {e}")))
+    let object = from_protobuf(&bytes)
+        .map_err(|e| ApiError::BadRequest(format!("the protobuf body does not decode: {e}")))?;
+    // Through `decode` as a JSON body goes, so the same checks hold whatever the encoding.
+    let value = serde_json::to_value(&object).map_err(|e| ApiError::Internal(Box::new(e)))?;
+    decode(value)
 }
 
 /// The body of a route anyone may call: JSON only, at most [`MAX_ANONYMOUS_BODY_BYTES`], so that

@@ -149,6 +149,16 @@ pub fn plan_instance(
     let mut followers = Vec::new();
     for (i, object) in processed.objects.iter().enumerate() {
         let field = format!("spec.template.objects[{i}]");
+        // Labels and annotations as every body is held to (`body::decode`): parameters and
+        // the template's labels are filled in here, after the request was decoded.
+        let meta_errors = tagstream_shared::qualified::metadata_errors(object);
+        if !meta_errors.is_empty() {
+            errors.extend(meta_errors.into_iter().map(|e| FieldError {
+                field: format!("{field}.{}", e.field),
+                ..e
+            }));
+            continue;
+        }
         if !is_image_stream(object) {
             match tagstream_shared::workload::followers_of(object) {
                 Ok(found) => followers.extend(found),

@@ -68,7 +68,7 @@ impl ApplyOptions {
                 "fieldManager is required for apply requests".into(),
             ));
         }
-        if manager.len() > MANAGER_MAX || manager.chars().any(char::is_control) {
+        if manager.len() > MANAGER_MAX || manager.chars().any(is_hidden) {
             return Err(ApiError::BadRequest(format!(
                 "fieldManager must be at most {MANAGER_MAX} printable characters"
             )));
@@ -77,12 +77,42 @@ impl ApplyOptions {
     }
 }
 
+/// A control character, or one that changes how text around it is shown (bidi overrides,
+/// zero-width characters): a manager's name is printed back in conflicts.
+fn is_hidden(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{206f}' | '\u{feff}')
+}
+
+/// That the body names what the URL does: `metadata.name`, and `metadata.namespace` if given.
+pub fn check_identity(applied: &Value, name: &str, ns: &str) -> Result<(), ApiError> {
+    let meta = |field: &str| {
+        applied
+            .pointer(&format!("/metadata/{field}"))
+            .and_then(Value::as_str)
+    };
+    if meta("name") != Some(name) {
+        return Err(ApiError::BadRequest(format!(
+            "the name of the object ({}) does not match the name on the URL ({name})",
+            meta("name").unwrap_or_default()
+        )));
+    }
+    if let Some(other) = meta("namespace").filter(|n| *n != ns) {
+        return Err(ApiError::BadRequest(format!(
+            "the namespace of the object ({other}) does not match the namespace on the URL ({ns})"
+        )));
+    }
+    Ok(())
+}
+
 /// One step of a field path: a field of an object, or the element of a keyed list whose key
-/// is this JSON object (`{"name":"latest"}`).
+/// field has this string value (`name` = `latest`, `k:{"name":"latest"}` in `FieldsV1`).
+/// Kept parsed, so matching an element is a string comparison (an apply of a stream with
+/// thousands of tags compares keys millions of times).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 enum Step {
     Field(String),
-    Key(String),
+    Key { field: String, value: String },
 }
 
 type Path = Vec<Step>;
@@ -94,7 +124,7 @@ fn merge_key(kind: &str, path: &[Step]) -> Option<&'static str> {
         .iter()
         .map(|s| match s {
             Step::Field(f) => f.as_str(),
-            Step::Key(_) => "*",
+            Step::Key { .. } => "*",
         })
         .collect();
     match (kind, fields.as_slice()) {
@@ -122,10 +152,12 @@ fn ignored(path: &[Step], field: &str) -> bool {
     }
 }
 
-/// The element of keyed list `items` whose `key` field is as `wanted` (a JSON object text).
-fn key_of(element: &Value, key: &str) -> Option<String> {
-    let value = element.get(key)?;
-    value.is_string().then(|| json!({ key: value }).to_string())
+/// The step to `element` of a list keyed by `key`, if it has a string key.
+fn key_of(element: &Value, key: &str) -> Option<Step> {
+    Some(Step::Key {
+        field: key.to_owned(),
+        value: element.get(key)?.as_str()?.to_owned(),
+    })
 }
 
 /// Every leaf field `value` sets, as paths.
@@ -144,9 +176,11 @@ fn leaves(kind: &str, value: &Value, at: &mut Path, out: &mut FieldSet) {
         Value::Array(items) => match merge_key(kind, at) {
             Some(key) if items.iter().all(|i| key_of(i, key).is_some()) => {
                 for item in items {
-                    at.push(Step::Key(key_of(item, key).unwrap_or_default()));
-                    leaves(kind, item, at, out);
-                    at.pop();
+                    if let Some(step) = key_of(item, key) {
+                        at.push(step);
+                        leaves(kind, item, at, out);
+                        at.pop();
+                    }
                 }
             }
             _ => {
@@ -159,17 +193,17 @@ fn leaves(kind: &str, value: &Value, at: &mut Path, out: &mut FieldSet) {
     }
 }
 
-fn element_matches(element: &Value, key: &str) -> bool {
-    let Ok(Value::Object(wanted)) = serde_json::from_str::<Value>(key) else {
-        return false;
-    };
-    wanted.iter().all(|(k, v)| element.get(k) == Some(v))
+fn element_matches(element: &Value, field: &str, value: &str) -> bool {
+    element.get(field).and_then(Value::as_str) == Some(value)
 }
 
 fn get<'a>(value: &'a Value, path: &[Step]) -> Option<&'a Value> {
     path.iter().try_fold(value, |v, step| match step {
         Step::Field(f) => v.get(f),
-        Step::Key(k) => v.as_array()?.iter().find(|e| element_matches(e, k)),
+        Step::Key { field, value } => v
+            .as_array()?
+            .iter()
+            .find(|e| element_matches(e, field, value)),
     })
 }
 
@@ -182,9 +216,9 @@ fn remove(value: &mut Value, path: &[Step]) {
     for step in parent_path {
         let next = match step {
             Step::Field(f) => parent.get_mut(f),
-            Step::Key(k) => parent
+            Step::Key { field, value } => parent
                 .as_array_mut()
-                .and_then(|a| a.iter_mut().find(|e| element_matches(e, k))),
+                .and_then(|a| a.iter_mut().find(|e| element_matches(e, field, value))),
         };
         let Some(next) = next else { return };
         parent = next;
@@ -195,9 +229,9 @@ fn remove(value: &mut Value, path: &[Step]) {
                 map.remove(f);
             }
         }
-        Step::Key(k) => {
+        Step::Key { field, value } => {
             if let Some(items) = parent.as_array_mut() {
-                items.retain(|e| !element_matches(e, k));
+                items.retain(|e| !element_matches(e, field, value));
             }
         }
     }
@@ -217,7 +251,10 @@ fn prune(kind: &str, value: &mut Value, at: &mut Path) {
             if let Some(key) = merge_key(kind, at) {
                 items.retain(|i| i.get(key).is_some());
                 for item in items.iter_mut() {
-                    at.push(Step::Key(String::new()));
+                    at.push(Step::Key {
+                        field: String::new(),
+                        value: String::new(),
+                    });
                     prune(kind, item, at);
                     at.pop();
                 }
@@ -245,13 +282,18 @@ fn merge(kind: &str, live: &mut Value, applied: &Value, at: &mut Path) {
         (Value::Array(live), Value::Array(applied)) if merge_key(kind, at).is_some() => {
             let key = merge_key(kind, at).unwrap_or_default();
             for item in applied {
-                let wanted = key_of(item, key).unwrap_or_default();
-                at.push(Step::Key(wanted.clone()));
-                match live.iter_mut().find(|e| element_matches(e, &wanted)) {
-                    Some(existing) => merge(kind, existing, item, at),
+                let Some(step) = key_of(item, key) else {
+                    continue;
+                };
+                let wanted = item.get(key).and_then(Value::as_str).unwrap_or_default();
+                match live.iter_mut().find(|e| element_matches(e, key, wanted)) {
+                    Some(existing) => {
+                        at.push(step);
+                        merge(kind, existing, item, at);
+                        at.pop();
+                    }
                     None => live.push(item.clone()),
                 }
-                at.pop();
             }
         }
         (live, applied) => *live = applied.clone(),
@@ -263,11 +305,7 @@ fn shown(path: &Path) -> String {
     path.iter()
         .map(|s| match s {
             Step::Field(f) => format!(".{f}"),
-            Step::Key(k) => {
-                let parsed: Map<String, Value> = serde_json::from_str(k).unwrap_or_default();
-                let inner: Vec<String> = parsed.iter().map(|(k, v)| format!("{k}={v}")).collect();
-                format!("[{}]", inner.join(","))
-            }
+            Step::Key { field, value } => format!("[{field}={}]", Value::from(value.as_str())),
         })
         .collect()
 }
@@ -280,9 +318,9 @@ fn to_fields_v1(set: &FieldSet) -> Value {
         for step in path {
             let name = match step {
                 Step::Field(f) => format!("f:{f}"),
-                Step::Key(k) => format!("k:{k}"),
+                Step::Key { field, value } => format!("k:{}", json!({ field: value })),
             };
-            let is_key = matches!(step, Step::Key(_));
+            let is_key = matches!(step, Step::Key { .. });
             let entry = node
                 .entry(name)
                 .or_insert_with(|| Value::Object(Map::new()));
@@ -309,7 +347,16 @@ fn from_fields_v1(node: &Value, at: &mut Path, out: &mut FieldSet) {
         let step = if let Some(f) = name.strip_prefix("f:") {
             Step::Field(f.to_owned())
         } else if let Some(k) = name.strip_prefix("k:") {
-            Step::Key(k.to_owned())
+            // One string key, as tagstream writes them; anything else names no element.
+            let parsed: Map<String, Value> = serde_json::from_str(k).unwrap_or_default();
+            let mut pairs = parsed.iter();
+            match (pairs.next(), pairs.next()) {
+                (Some((field, Value::String(value))), None) => Step::Key {
+                    field: field.clone(),
+                    value: value.clone(),
+                },
+                _ => continue,
+            }
         } else {
             continue;
         };
@@ -424,28 +471,42 @@ pub fn apply(
             }
         }
     }
-    entries.retain(|e| !(e.fields.is_empty() || e.manager == manager && e.apply));
-    if entries.len() >= MANAGERS_MAX {
+    let previous = entries.iter().position(|e| e.manager == manager && e.apply);
+    let mine = json!({
+        "manager": manager,
+        "operation": "Apply",
+        "apiVersion": api_version,
+        // An apply that changes nothing keeps the time, so that nothing is written for it.
+        "time": match previous {
+            Some(i) if before == wanted => entries[i].raw["time"].clone(),
+            _ => json!(now),
+        },
+        "fieldsType": "FieldsV1",
+        "fieldsV1": to_fields_v1(&wanted),
+    });
+    let others = entries
+        .iter()
+        .filter(|e| !e.fields.is_empty() && !(e.manager == manager && e.apply))
+        .count();
+    if previous.is_none() && others >= MANAGERS_MAX {
         return Err(ApiError::BadRequest(format!(
             "the object already has {MANAGERS_MAX} field managers: no more may apply to it"
         )));
     }
-    let mut managed: Vec<Value> = entries
-        .into_iter()
-        .map(|e| {
+    // In place, so that the order (and an unchanged object) stays as it was.
+    let mut managed: Vec<Value> = Vec::with_capacity(entries.len() + 1);
+    for (i, e) in entries.into_iter().enumerate() {
+        if Some(i) == previous {
+            managed.push(mine.clone());
+        } else if !e.fields.is_empty() {
             let mut raw = e.raw;
             raw["fieldsV1"] = to_fields_v1(&e.fields);
-            raw
-        })
-        .collect();
-    managed.push(json!({
-        "manager": manager,
-        "operation": "Apply",
-        "apiVersion": api_version,
-        "time": now,
-        "fieldsType": "FieldsV1",
-        "fieldsV1": to_fields_v1(&wanted),
-    }));
+            managed.push(raw);
+        }
+    }
+    if previous.is_none() {
+        managed.push(mine);
+    }
     if !doc["metadata"].is_object() {
         doc["metadata"] = json!({});
     }
@@ -616,7 +677,10 @@ mod tests {
     #[test]
     fn fields_v1_round_trips() {
         let mut set = FieldSet::new();
-        let tag = Step::Key(json!({"name": "a"}).to_string());
+        let tag = Step::Key {
+            field: "name".into(),
+            value: "a".into(),
+        };
         let f = |s: &str| Step::Field(s.into());
         set.insert(vec![f("spec"), f("tags"), tag.clone(), f("name")]);
         set.insert(vec![f("spec"), f("tags"), tag, f("from"), f("name")]);
@@ -624,6 +688,19 @@ mod tests {
         let mut back = FieldSet::new();
         from_fields_v1(&v1, &mut Vec::new(), &mut back);
         assert_eq!(back, set, "{v1:#}");
+    }
+
+    #[test]
+    fn a_forged_element_key_names_no_element() {
+        let mut back = FieldSet::new();
+        let forged = json!({"f:spec": {"f:tags": {
+            "k:{}": {"f:name": {}},
+            "k:{\"name\":1}": {"f:name": {}},
+            "k:{\"name\":\"a\",\"x\":\"b\"}": {"f:name": {}},
+            "k:nonsense": {"f:name": {}}
+        }}});
+        from_fields_v1(&forged, &mut Vec::new(), &mut back);
+        assert!(back.is_empty(), "{back:?}");
     }
 
     #[test]

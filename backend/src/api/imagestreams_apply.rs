@@ -12,7 +12,7 @@ use tagstream_shared::imagestream::API_VERSION;
 use tagstream_shared::{ImageStream, ProjectName, StreamName};
 
 use super::IMAGESTREAMS;
-use super::apply::{ApplyOptions, apply as apply_fields};
+use super::apply::{ApplyOptions, apply as apply_fields, check_identity};
 use super::field_validation::FieldValidation;
 use super::imagestreams::{
     PATCH_ATTEMPTS, expected_version, name_matches_url, write_create, write_update,
@@ -34,13 +34,7 @@ pub(super) async fn apply(
     options: &ApplyOptions,
     applied: &Value,
 ) -> ApiResult<(StatusCode, Json<ImageStream>)> {
-    let named = applied.pointer("/metadata/name").and_then(Value::as_str);
-    if named != Some(name.as_str()) {
-        return Err(ApiError::BadRequest(format!(
-            "the name of the object ({}) does not match the name on the URL ({name})",
-            named.unwrap_or_default()
-        )));
-    }
+    check_identity(applied, name.as_str(), ns.as_str())?;
     // A resourceVersion in the body is a precondition, as for any write.
     let pinned = applied.pointer("/metadata/resourceVersion").is_some();
     for _ in 0..PATCH_ATTEMPTS {
@@ -88,8 +82,16 @@ pub(super) async fn apply(
             options,
             state.clock.now(),
         )?;
-        if !pinned {
-            document["metadata"]["resourceVersion"] = live["metadata"]["resourceVersion"].clone();
+        // A resourceVersion in the body is the write's precondition; without one, the version
+        // just read.
+        document["metadata"]["resourceVersion"] = match applied.pointer("/metadata/resourceVersion")
+        {
+            Some(sent) => sent.clone(),
+            None => live["metadata"]["resourceVersion"].clone(),
+        };
+        if document == live {
+            // Nothing changes: nothing is written (no new resourceVersion, event or audit entry).
+            return Ok((StatusCode::OK, Json(present::shown(state, current))));
         }
         let stream: ImageStream = fields.decode(ImageStream::KIND, document)?;
         name_matches_url(&stream, name)?;

@@ -8,7 +8,7 @@ use serde_json::Value;
 use tagstream_shared::access::Verb as V;
 use tagstream_shared::object::Kind;
 
-use super::apply::{ApplyOptions, apply as apply_fields};
+use super::apply::{ApplyOptions, apply as apply_fields, check_identity};
 use super::field_validation::FieldValidation;
 use super::objects::{ObjectPath, PATCH_ATTEMPTS, need, write, write_create};
 use crate::access;
@@ -36,14 +36,7 @@ pub(super) async fn apply<K: Kind>(
     applied: &Value,
 ) -> ApiResult<(StatusCode, K)> {
     let r = K::RESOURCE;
-    let named = applied.pointer("/metadata/name").and_then(Value::as_str);
-    if named != Some(path.name.as_str()) {
-        return Err(ApiError::BadRequest(format!(
-            "the name of the object ({}) does not match the name on the URL ({})",
-            named.unwrap_or_default(),
-            path.name
-        )));
-    }
+    check_identity(applied, path.name.as_str(), path.ns.as_str())?;
     let pinned = applied.pointer("/metadata/resourceVersion").is_some();
     for _ in 0..PATCH_ATTEMPTS {
         let found = state
@@ -87,8 +80,16 @@ pub(super) async fn apply<K: Kind>(
             request.options,
             state.clock.now(),
         )?;
-        if !pinned {
-            document["metadata"]["resourceVersion"] = live["metadata"]["resourceVersion"].clone();
+        // A resourceVersion in the body is the write's precondition; without one, the version
+        // just read.
+        document["metadata"]["resourceVersion"] = match applied.pointer("/metadata/resourceVersion")
+        {
+            Some(sent) => sent.clone(),
+            None => live["metadata"]["resourceVersion"].clone(),
+        };
+        if document == live {
+            // Nothing changes: nothing is written (no new resourceVersion, event or audit entry).
+            return Ok((StatusCode::OK, current));
         }
         let object: K = request.fields.decode(r.kind, document)?;
         match write(state, request.actor, path, object, request.dry_run).await {

@@ -181,6 +181,15 @@ macro_rules! store_sql {
                 // old images.
                 if r.plural == kinds::IMAGESTREAMS.plural {
                     Self::queue_stream_purge_in(tx, ns, name, &body).await?;
+                    // Its tags' checks go too: a stream made again under the name is not shown
+                    // when the old one was last checked, or tried next.
+                    sqlx::query(&Self::sql(
+                        "DELETE FROM tag_checks WHERE namespace = ? AND stream = ?",
+                    ))
+                    .bind(ns)
+                    .bind(name)
+                    .execute(&mut **tx)
+                    .await?;
                 }
                 Ok(body)
             }
@@ -355,6 +364,10 @@ macro_rules! store_sql {
                     Self::queue_stream_purge_in(&mut tx, name.as_str(), stream.metadata.name(), body).await?;
                 }
                 Self::queue_purge_in(&mut tx, &format!("{name}/"), Vec::new()).await?;
+                sqlx::query(&Self::sql("DELETE FROM tag_checks WHERE namespace = ?"))
+                    .bind(name.as_str())
+                    .execute(&mut *tx)
+                    .await?;
                 Self::record(
                     &mut tx,
                     Change::delete(&kinds::PROJECTS, None, name.as_str(), Some(before)),

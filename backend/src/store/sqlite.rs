@@ -41,9 +41,43 @@ super::sql_keys::server_keys_sql!(SqliteStore);
 super::purges::purge_sql!(SqliteStore, Sqlite, "", |_: &SqliteStore| "local"
     .to_owned());
 
+/// Makes the database file readable by its owner only (0600), creating it so if it does not
+/// exist: it holds the server's signing key and secrets. SQLite gives its `-wal` and `-shm`
+/// files the database's mode.
+fn private_file(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+    {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            let mode = std::fs::metadata(path)?.permissions().mode();
+            if mode & 0o077 != 0 {
+                tracing::warn!(path = %path.display(), "the database was readable by others: made it 0600");
+                let beside = |suffix: &str| {
+                    let mut name = path.as_os_str().to_owned();
+                    name.push(suffix);
+                    std::path::PathBuf::from(name)
+                };
+                for file in [path.to_owned(), beside("-wal"), beside("-shm")] {
+                    if file.exists() {
+                        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))?;
+                    }
+                }
+            }
+            Ok(())
+        }
+        Err(e) => Err(e),
+    }
+}
+
 impl SqliteStore {
     /// Opens (creating if needed) the database file at `path` and brings its schema up to date.
     pub async fn open(path: &Path) -> StoreResult<Self> {
+        private_file(path).map_err(sqlx::Error::Io)?;
         let options = SqliteConnectOptions::from_str("sqlite://")?
             .filename(path)
             .create_if_missing(true)

@@ -88,3 +88,68 @@ async fn a_bad_label_or_annotation_is_refused_by_every_verb_and_changes_nothing(
     assert_eq!(fields(body), ["metadata.labels[-x]"]);
     app.stop().await;
 }
+
+/// A protobuf field: tag, length, bytes.
+fn pb(field: u8, data: &[u8]) -> Vec<u8> {
+    let mut out = vec![(field << 3) | 2];
+    let mut n = data.len();
+    loop {
+        let b = (n & 0x7f) as u8;
+        n >>= 7;
+        if n == 0 {
+            out.push(b);
+            break;
+        }
+        out.push(b | 0x80);
+    }
+    out.extend_from_slice(data);
+    out
+}
+
+#[tokio::test]
+async fn a_namespace_sent_as_protobuf_is_held_to_the_same_label_rules() {
+    let app = TestApp::start().await;
+    let entry = [pb(1, b"bad key!"), pb(2, b"v")].concat();
+    let meta = [pb(1, b"pbns"), pb(11, &entry)].concat();
+    let type_meta = [pb(1, b"v1"), pb(2, b"Namespace")].concat();
+    let body = [b"k8s\0".to_vec(), pb(1, &type_meta), pb(2, &pb(1, &meta))].concat();
+    let resp = crate::support::client_with_token(crate::support::ADMIN_TOKEN)
+        .post(app.url("/api/v1/namespaces"))
+        .header("Content-Type", "application/vnd.kubernetes.protobuf")
+        .body(body)
+        .send()
+        .await
+        .expect("answered");
+    let code = resp.status();
+    let answer: Value = resp.json().await.expect("a Status");
+    assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
+    assert_eq!(fields(answer), ["metadata.labels[bad key!]"]);
+    let (code, _) = app.get(&paths::project("pbns")).await;
+    assert_eq!(code, StatusCode::NOT_FOUND, "no project was made");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_database_file_is_readable_by_its_owner_only() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fresh = dir.path().join("fresh.db");
+    tagstream_backend::store::SqliteStore::open(&fresh)
+        .await
+        .expect("opens");
+    let mode =
+        |p: &std::path::Path| std::fs::metadata(p).expect("exists").permissions().mode() & 0o777;
+    assert_eq!(
+        mode(&fresh),
+        0o600,
+        "a new database holds the server's keys"
+    );
+    // One made by an older version, readable by all, is made private on opening.
+    let old = dir.path().join("old.db");
+    std::fs::write(&old, b"").expect("written");
+    std::fs::set_permissions(&old, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    tagstream_backend::store::SqliteStore::open(&old)
+        .await
+        .expect("opens");
+    assert_eq!(mode(&old), 0o600);
+}

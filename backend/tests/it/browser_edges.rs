@@ -299,7 +299,7 @@ async fn a_sample_stream_that_cannot_reach_its_registry_says_when_it_tries_next_
     );
     // The tag page says when the next try is.
     assert!(
-        message.contains("; next try in ") && message.ends_with(" UTC)"),
+        message.contains("; next try ") && message.ends_with(" UTC)"),
         "{message}"
     );
     browser

@@ -135,7 +135,7 @@ async fn an_unreachable_samples_registry_says_when_the_next_try_is_and_how_to_mi
     let tag = next_try_of(&app, "openshift", "ruby", &failing, None).await;
     assert!(tag.message.starts_with(&summary), "{}", tag.message);
     assert!(
-        tag.message.contains("; next try in ") && tag.message.ends_with(" UTC)"),
+        tag.message.contains("; next try ") && tag.message.ends_with(" UTC)"),
         "{}",
         tag.message
     );

@@ -69,8 +69,13 @@ impl Integrated {
         );
         let server = Server::start_with(data.path(), Path::new("/nonexistent"), &section);
         let yml = data.path().join("registry.yml");
-        let out = Command::new(env!("CARGO_BIN_EXE_tagstream"))
-            .arg("registry-config")
+        let mut config = Command::new(env!("CARGO_BIN_EXE_tagstream"));
+        config.arg("registry-config");
+        // The keys are in the server's database: registry-config reads the same one.
+        if let Ok(url) = std::fs::read_to_string(data.path().join(crate::server::DATABASE_MARKER)) {
+            config.arg("--database-url").arg(url.trim());
+        }
+        let out = config
             .arg("--config")
             .arg(data.path().join("loopback-only.toml"))
             .arg("--data-dir")

@@ -3,6 +3,7 @@
 
 mod access;
 mod access_matrix;
+mod api_apply;
 mod api_labels;
 mod api_password;
 mod api_patch_limits;
