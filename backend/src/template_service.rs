@@ -147,18 +147,20 @@ pub fn plan_instance(
     let mut refs = Vec::new();
     let mut manifests = Vec::new();
     let mut followers = Vec::new();
+    // Named after the objects' own errors (a bad name first), and all of them.
+    let mut label_errors = Vec::new();
     for (i, object) in processed.objects.iter().enumerate() {
         let field = format!("spec.template.objects[{i}]");
         // Labels and annotations as every body is held to (`body::decode`): parameters and
         // the template's labels are filled in here, after the request was decoded.
-        let meta_errors = tagstream_shared::qualified::metadata_errors(object);
-        if !meta_errors.is_empty() {
-            errors.extend(meta_errors.into_iter().map(|e| FieldError {
-                field: format!("{field}.{}", e.field),
-                ..e
-            }));
-            continue;
-        }
+        label_errors.extend(
+            tagstream_shared::qualified::metadata_errors(object)
+                .into_iter()
+                .map(|e| FieldError {
+                    field: format!("{field}.{}", e.field),
+                    ..e
+                }),
+        );
         if !is_image_stream(object) {
             match tagstream_shared::workload::followers_of(object) {
                 Ok(found) => followers.extend(found),
@@ -217,6 +219,7 @@ pub fn plan_instance(
         refs.push(reference(object, ns, stream.metadata.uid.as_deref()));
         streams.push((stream_name, stream));
     }
+    errors.extend(label_errors);
     if !errors.is_empty() {
         return Err(errors);
     }
