@@ -486,7 +486,7 @@ pub fn apply(
     });
     let others = entries
         .iter()
-        .filter(|e| !e.fields.is_empty() && !(e.manager == manager && e.apply))
+        .filter(|e| !(e.fields.is_empty() || e.manager == manager && e.apply))
         .count();
     if previous.is_none() && others >= MANAGERS_MAX {
         return Err(ApiError::BadRequest(format!(

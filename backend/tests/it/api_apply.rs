@@ -2,6 +2,8 @@
 //! body is a precondition, a namespace other than the URL's is refused, an apply that changes
 //! nothing writes nothing, and a field manager's name may not hide text.
 
+#![expect(clippy::unwrap_used, reason = "test set-up failing is a test failure")]
+
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use tagstream_shared::paths;
