@@ -14,11 +14,12 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use tagstream_shared::Time;
 use tagstream_shared::status::{CauseType, StatusCause};
 
 use crate::error::ApiError;
+use fields_v1::{from_fields_v1, to_fields_v1};
 
 /// The longest field manager name (as Kubernetes).
 const MANAGER_MAX: usize = 128;
@@ -150,6 +151,14 @@ fn ignored(path: &[Step], field: &str) -> bool {
         ),
         _ => false,
     }
+}
+
+/// Whether some field along `path` is one an apply never owns.
+fn is_ignored_path(path: &[Step]) -> bool {
+    path.iter().enumerate().any(|(i, step)| match step {
+        Step::Field(field) => ignored(&path[..i], field),
+        Step::Key { .. } => false,
+    })
 }
 
 /// The step to `element` of a list keyed by `key`, if it has a string key.
@@ -310,62 +319,6 @@ fn shown(path: &Path) -> String {
         .collect()
 }
 
-/// `FieldsV1`: `{"f:spec":{"f:tags":{"k:{\"name\":\"a\"}":{".":{},"f:name":{}}}}}`.
-fn to_fields_v1(set: &FieldSet) -> Value {
-    let mut root = Map::new();
-    for path in set {
-        let mut node = &mut root;
-        for step in path {
-            let name = match step {
-                Step::Field(f) => format!("f:{f}"),
-                Step::Key { field, value } => format!("k:{}", json!({ field: value })),
-            };
-            let is_key = matches!(step, Step::Key { .. });
-            let entry = node
-                .entry(name)
-                .or_insert_with(|| Value::Object(Map::new()));
-            let Value::Object(next) = entry else { break };
-            if is_key {
-                next.entry(".").or_insert_with(|| json!({}));
-            }
-            node = next;
-        }
-    }
-    Value::Object(root)
-}
-
-fn from_fields_v1(node: &Value, at: &mut Path, out: &mut FieldSet) {
-    let Some(map) = node.as_object() else { return };
-    let children: Vec<_> = map.iter().filter(|(k, _)| k.as_str() != ".").collect();
-    if children.is_empty() {
-        if !at.is_empty() && !map.contains_key(".") {
-            out.insert(at.clone());
-        }
-        return;
-    }
-    for (name, child) in children {
-        let step = if let Some(f) = name.strip_prefix("f:") {
-            Step::Field(f.to_owned())
-        } else if let Some(k) = name.strip_prefix("k:") {
-            // One string key, as tagstream writes them; anything else names no element.
-            let parsed: Map<String, Value> = serde_json::from_str(k).unwrap_or_default();
-            let mut pairs = parsed.iter();
-            match (pairs.next(), pairs.next()) {
-                (Some((field, Value::String(value))), None) => Step::Key {
-                    field: field.clone(),
-                    value: value.clone(),
-                },
-                _ => continue,
-            }
-        } else {
-            continue;
-        };
-        at.push(step);
-        from_fields_v1(child, at, out);
-        at.pop();
-    }
-}
-
 /// One entry of `metadata.managedFields`.
 #[derive(Debug, Clone)]
 struct Entry {
@@ -420,6 +373,21 @@ pub fn apply(
             "an apply's body must say kind {kind:?} and apiVersion {api_version:?}"
         )));
     }
+    if let (Some(sent), Some(live)) = (
+        applied.pointer("/metadata/uid").and_then(Value::as_str),
+        live.and_then(|l| l.pointer("/metadata/uid"))
+            .and_then(Value::as_str),
+    ) && sent != live
+    {
+        // An apply written for an object since deleted must not change its successor.
+        return Err(ApiError::ApplyConflict {
+            kind: kind.to_owned(),
+            message: format!(
+                "Precondition failed: UID in precondition: {sent}, UID in object meta: {live}"
+            ),
+            causes: Vec::new(),
+        });
+    }
     let mut wanted = FieldSet::new();
     leaves(kind, applied, &mut Vec::new(), &mut wanted);
     let empty = json!({});
@@ -449,6 +417,11 @@ pub fn apply(
         .unwrap_or_default();
     let mut doc = live_doc.clone();
     for gone in before.difference(&wanted) {
+        // Identity and what the server keeps are never a manager's to remove (a forged entry
+        // naming them must not take the name away).
+        if is_ignored_path(gone) {
+            continue;
+        }
         let held = entries
             .iter()
             .any(|e| e.manager != manager && e.fields.contains(gone));
@@ -541,183 +514,6 @@ fn conflict(kind: &str, api_version: &str, conflicts: &BTreeMap<Path, Vec<String
     }
 }
 
+mod fields_v1;
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn options(manager: &str, force: bool) -> ApplyOptions {
-        ApplyOptions {
-            manager: Some(manager.into()),
-            force,
-        }
-    }
-
-    fn stream(tags: Value) -> Value {
-        json!({"kind": "ImageStream", "apiVersion": "image.openshift.io/v1",
-               "metadata": {"name": "ruby"}, "spec": {"tags": tags}})
-    }
-
-    const V: &str = "image.openshift.io/v1";
-
-    #[test]
-    fn managers_own_their_tags_and_conflict_only_over_different_values() {
-        let now = Time::from_timestamp(0);
-        let a = stream(json!([{"name": "a", "from": {"kind": "DockerImage", "name": "x:1"}}]));
-        let live = apply("ImageStream", V, None, &a, &options("one", false), now).expect("creates");
-        let b = stream(json!([{"name": "b", "from": {"kind": "DockerImage", "name": "y:1"}}]));
-        let live = apply(
-            "ImageStream",
-            V,
-            Some(&live),
-            &b,
-            &options("two", false),
-            now,
-        )
-        .expect("another tag is no conflict");
-        let names: Vec<&str> = live["spec"]["tags"]
-            .as_array()
-            .expect("tags")
-            .iter()
-            .filter_map(|t| t["name"].as_str())
-            .collect();
-        assert_eq!(names, ["a", "b"]);
-        // Two takes tag a's source with another value: a conflict naming the field.
-        let clash = stream(json!([
-            {"name": "a", "from": {"kind": "DockerImage", "name": "x:2"}},
-            {"name": "b", "from": {"kind": "DockerImage", "name": "y:1"}}
-        ]));
-        let e = apply(
-            "ImageStream",
-            V,
-            Some(&live),
-            &clash,
-            &options("two", false),
-            now,
-        )
-        .expect_err("conflict");
-        let ApiError::ApplyConflict { causes, .. } = &e else {
-            panic!("{e:?}")
-        };
-        let fields: Vec<&str> = causes.iter().filter_map(|c| c.field.as_deref()).collect();
-        assert_eq!(fields, [".spec.tags[name=\"a\"].from.name"], "{e:?}");
-        // Forced, two takes it over; one applying its old value again now conflicts.
-        let live = apply(
-            "ImageStream",
-            V,
-            Some(&live),
-            &clash,
-            &options("two", true),
-            now,
-        )
-        .expect("forced");
-        assert_eq!(live["spec"]["tags"][0]["from"]["name"], "x:2");
-        assert!(
-            apply(
-                "ImageStream",
-                V,
-                Some(&live),
-                &a,
-                &options("one", false),
-                now
-            )
-            .is_err()
-        );
-        // Two no longer naming tag b would remove it: nobody else holds it.
-        let only_a = stream(json!([{"name": "a", "from": {"kind": "DockerImage", "name": "x:2"}}]));
-        let without_b = apply(
-            "ImageStream",
-            V,
-            Some(&live),
-            &only_a,
-            &options("two", false),
-            now,
-        )
-        .expect("lets go of b");
-        assert_eq!(without_b["spec"]["tags"].as_array().map(Vec::len), Some(1));
-        // One no longer names tag a at all: two holds it, so it stays.
-        let none = stream(json!([]));
-        let live = apply(
-            "ImageStream",
-            V,
-            Some(&live),
-            &none,
-            &options("one", false),
-            now,
-        )
-        .expect("lets go");
-        assert_eq!(
-            live["spec"]["tags"].as_array().map(Vec::len),
-            Some(2),
-            "{live:#}"
-        );
-    }
-
-    #[test]
-    fn a_field_named_last_time_and_not_now_is_removed() {
-        let now = Time::from_timestamp(0);
-        let with = json!({"kind": "ImageStream", "apiVersion": V,
-            "metadata": {"name": "ruby", "labels": {"a": "1", "b": "2"}}});
-        let live = apply("ImageStream", V, None, &with, &options("one", false), now).expect("ok");
-        let without = json!({"kind": "ImageStream", "apiVersion": V,
-            "metadata": {"name": "ruby", "labels": {"a": "1"}}});
-        let live = apply(
-            "ImageStream",
-            V,
-            Some(&live),
-            &without,
-            &options("one", false),
-            now,
-        )
-        .expect("ok");
-        assert_eq!(live["metadata"]["labels"], json!({"a": "1"}));
-        let fields = &live["metadata"]["managedFields"][0]["fieldsV1"];
-        assert_eq!(fields, &json!({"f:metadata": {"f:labels": {"f:a": {}}}}));
-    }
-
-    #[test]
-    fn fields_v1_round_trips() {
-        let mut set = FieldSet::new();
-        let tag = Step::Key {
-            field: "name".into(),
-            value: "a".into(),
-        };
-        let f = |s: &str| Step::Field(s.into());
-        set.insert(vec![f("spec"), f("tags"), tag.clone(), f("name")]);
-        set.insert(vec![f("spec"), f("tags"), tag, f("from"), f("name")]);
-        let v1 = to_fields_v1(&set);
-        let mut back = FieldSet::new();
-        from_fields_v1(&v1, &mut Vec::new(), &mut back);
-        assert_eq!(back, set, "{v1:#}");
-    }
-
-    #[test]
-    fn a_forged_element_key_names_no_element() {
-        let mut back = FieldSet::new();
-        let forged = json!({"f:spec": {"f:tags": {
-            "k:{}": {"f:name": {}},
-            "k:{\"name\":1}": {"f:name": {}},
-            "k:{\"name\":\"a\",\"x\":\"b\"}": {"f:name": {}},
-            "k:nonsense": {"f:name": {}}
-        }}});
-        from_fields_v1(&forged, &mut Vec::new(), &mut back);
-        assert!(back.is_empty(), "{back:?}");
-    }
-
-    #[test]
-    fn an_apply_needs_a_manager_and_its_own_kind() {
-        let now = Time::from_timestamp(0);
-        let body = stream(json!([]));
-        assert!(apply("ImageStream", V, None, &body, &ApplyOptions::default(), now).is_err());
-        assert!(
-            apply(
-                "Template",
-                "template.openshift.io/v1",
-                None,
-                &body,
-                &options("m", false),
-                now
-            )
-            .is_err()
-        );
-    }
-}
+mod tests;

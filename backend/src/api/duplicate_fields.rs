@@ -13,9 +13,10 @@ use serde::de::{DeserializeSeed, MapAccess, SeqAccess, Visitor};
 /// a body that is not JSON (its parse already answered).
 pub fn find(bytes: &[u8], limit: usize) -> Vec<String> {
     let mut out = Vec::new();
+    let mut path = String::new();
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let walk = Walk {
-        path: String::new(),
+        path: &mut path,
         out: &mut out,
         limit,
     };
@@ -25,8 +26,11 @@ pub fn find(bytes: &[u8], limit: usize) -> Vec<String> {
     }
 }
 
+/// One buffer holds the path, grown and cut back as the walk goes: a path is copied only when
+/// it names a duplicate (copying it at every element made a long key over a long array cost
+/// minutes of CPU).
 struct Walk<'a> {
-    path: String,
+    path: &'a mut String,
     out: &'a mut Vec<String>,
     limit: usize,
 }
@@ -69,12 +73,16 @@ impl<'de> Visitor<'de> for Walk<'_> {
         let (path, out, limit) = (self.path, self.out, self.limit);
         let mut i = 0usize;
         loop {
+            let len = path.len();
+            path.push_str(&format!("[{i}]"));
             let item = Walk {
-                path: format!("{path}[{i}]"),
+                path: &mut *path,
                 out: &mut *out,
                 limit,
             };
-            if seq.next_element_seed(item)?.is_none() {
+            let more = seq.next_element_seed(item)?;
+            path.truncate(len);
+            if more.is_none() {
                 return Ok(());
             }
             i += 1;
@@ -85,18 +93,20 @@ impl<'de> Visitor<'de> for Walk<'_> {
         let (path, out, limit) = (self.path, self.out, self.limit);
         let mut seen = HashSet::new();
         while let Some(key) = map.next_key::<String>()? {
-            let at = match path.as_str() {
-                "" => key.clone(),
-                _ => format!("{path}.{key}"),
-            };
-            if !seen.insert(key) && out.len() < limit && !out.contains(&at) {
-                out.push(at.clone());
+            let len = path.len();
+            if !path.is_empty() {
+                path.push('.');
+            }
+            path.push_str(&key);
+            if !seen.insert(key) && out.len() < limit && !out.iter().any(|p| p == path) {
+                out.push(path.clone());
             }
             map.next_value_seed(Walk {
-                path: at,
+                path: &mut *path,
                 out: &mut *out,
                 limit,
             })?;
+            path.truncate(len);
         }
         Ok(())
     }

@@ -1,0 +1,63 @@
+//! `metadata.managedFields[].fieldsV1`: a manager's fields as Kubernetes writes them, read back
+//! into paths. Only element keys as tagstream writes them (one string field) are read; any
+//! other key names no element.
+
+use serde_json::{Map, Value, json};
+
+use super::{FieldSet, Path, Step};
+
+/// `FieldsV1`: `{"f:spec":{"f:tags":{"k:{\"name\":\"a\"}":{".":{},"f:name":{}}}}}`.
+pub(super) fn to_fields_v1(set: &FieldSet) -> Value {
+    let mut root = Map::new();
+    for path in set {
+        let mut node = &mut root;
+        for step in path {
+            let name = match step {
+                Step::Field(f) => format!("f:{f}"),
+                Step::Key { field, value } => format!("k:{}", json!({ field: value })),
+            };
+            let is_key = matches!(step, Step::Key { .. });
+            let entry = node
+                .entry(name)
+                .or_insert_with(|| Value::Object(Map::new()));
+            let Value::Object(next) = entry else { break };
+            if is_key {
+                next.entry(".").or_insert_with(|| json!({}));
+            }
+            node = next;
+        }
+    }
+    Value::Object(root)
+}
+
+pub(super) fn from_fields_v1(node: &Value, at: &mut Path, out: &mut FieldSet) {
+    let Some(map) = node.as_object() else { return };
+    let children: Vec<_> = map.iter().filter(|(k, _)| k.as_str() != ".").collect();
+    if children.is_empty() {
+        if !at.is_empty() && !map.contains_key(".") {
+            out.insert(at.clone());
+        }
+        return;
+    }
+    for (name, child) in children {
+        let step = if let Some(f) = name.strip_prefix("f:") {
+            Step::Field(f.to_owned())
+        } else if let Some(k) = name.strip_prefix("k:") {
+            // One string key, as tagstream writes them; anything else names no element.
+            let parsed: Map<String, Value> = serde_json::from_str(k).unwrap_or_default();
+            let mut pairs = parsed.iter();
+            match (pairs.next(), pairs.next()) {
+                (Some((field, Value::String(value))), None) => Step::Key {
+                    field: field.clone(),
+                    value: value.clone(),
+                },
+                _ => continue,
+            }
+        } else {
+            continue;
+        };
+        at.push(step);
+        from_fields_v1(child, at, out);
+        at.pop();
+    }
+}

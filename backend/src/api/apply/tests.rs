@@ -1,0 +1,211 @@
+//! Server-side apply's field bookkeeping, on documents alone.
+
+use super::*;
+
+fn options(manager: &str, force: bool) -> ApplyOptions {
+    ApplyOptions {
+        manager: Some(manager.into()),
+        force,
+    }
+}
+
+fn stream(tags: Value) -> Value {
+    json!({"kind": "ImageStream", "apiVersion": "image.openshift.io/v1",
+           "metadata": {"name": "ruby"}, "spec": {"tags": tags}})
+}
+
+const V: &str = "image.openshift.io/v1";
+
+#[test]
+fn managers_own_their_tags_and_conflict_only_over_different_values() {
+    let now = Time::from_timestamp(0);
+    let a = stream(json!([{"name": "a", "from": {"kind": "DockerImage", "name": "x:1"}}]));
+    let live = apply("ImageStream", V, None, &a, &options("one", false), now).expect("creates");
+    let b = stream(json!([{"name": "b", "from": {"kind": "DockerImage", "name": "y:1"}}]));
+    let live = apply(
+        "ImageStream",
+        V,
+        Some(&live),
+        &b,
+        &options("two", false),
+        now,
+    )
+    .expect("another tag is no conflict");
+    let names: Vec<&str> = live["spec"]["tags"]
+        .as_array()
+        .expect("tags")
+        .iter()
+        .filter_map(|t| t["name"].as_str())
+        .collect();
+    assert_eq!(names, ["a", "b"]);
+    // Two takes tag a's source with another value: a conflict naming the field.
+    let clash = stream(json!([
+        {"name": "a", "from": {"kind": "DockerImage", "name": "x:2"}},
+        {"name": "b", "from": {"kind": "DockerImage", "name": "y:1"}}
+    ]));
+    let e = apply(
+        "ImageStream",
+        V,
+        Some(&live),
+        &clash,
+        &options("two", false),
+        now,
+    )
+    .expect_err("conflict");
+    let ApiError::ApplyConflict { causes, .. } = &e else {
+        panic!("{e:?}")
+    };
+    let fields: Vec<&str> = causes.iter().filter_map(|c| c.field.as_deref()).collect();
+    assert_eq!(fields, [".spec.tags[name=\"a\"].from.name"], "{e:?}");
+    // Forced, two takes it over; one applying its old value again now conflicts.
+    let live = apply(
+        "ImageStream",
+        V,
+        Some(&live),
+        &clash,
+        &options("two", true),
+        now,
+    )
+    .expect("forced");
+    assert_eq!(live["spec"]["tags"][0]["from"]["name"], "x:2");
+    assert!(
+        apply(
+            "ImageStream",
+            V,
+            Some(&live),
+            &a,
+            &options("one", false),
+            now
+        )
+        .is_err()
+    );
+    // Two no longer naming tag b would remove it: nobody else holds it.
+    let only_a = stream(json!([{"name": "a", "from": {"kind": "DockerImage", "name": "x:2"}}]));
+    let without_b = apply(
+        "ImageStream",
+        V,
+        Some(&live),
+        &only_a,
+        &options("two", false),
+        now,
+    )
+    .expect("lets go of b");
+    assert_eq!(without_b["spec"]["tags"].as_array().map(Vec::len), Some(1));
+    // One no longer names tag a at all: two holds it, so it stays.
+    let none = stream(json!([]));
+    let live = apply(
+        "ImageStream",
+        V,
+        Some(&live),
+        &none,
+        &options("one", false),
+        now,
+    )
+    .expect("lets go");
+    assert_eq!(
+        live["spec"]["tags"].as_array().map(Vec::len),
+        Some(2),
+        "{live:#}"
+    );
+}
+
+#[test]
+fn a_field_named_last_time_and_not_now_is_removed() {
+    let now = Time::from_timestamp(0);
+    let with = json!({"kind": "ImageStream", "apiVersion": V,
+        "metadata": {"name": "ruby", "labels": {"a": "1", "b": "2"}}});
+    let live = apply("ImageStream", V, None, &with, &options("one", false), now).expect("ok");
+    let without = json!({"kind": "ImageStream", "apiVersion": V,
+        "metadata": {"name": "ruby", "labels": {"a": "1"}}});
+    let live = apply(
+        "ImageStream",
+        V,
+        Some(&live),
+        &without,
+        &options("one", false),
+        now,
+    )
+    .expect("ok");
+    assert_eq!(live["metadata"]["labels"], json!({"a": "1"}));
+    let fields = &live["metadata"]["managedFields"][0]["fieldsV1"];
+    assert_eq!(fields, &json!({"f:metadata": {"f:labels": {"f:a": {}}}}));
+}
+
+#[test]
+fn fields_v1_round_trips() {
+    let mut set = FieldSet::new();
+    let tag = Step::Key {
+        field: "name".into(),
+        value: "a".into(),
+    };
+    let f = |s: &str| Step::Field(s.into());
+    set.insert(vec![f("spec"), f("tags"), tag.clone(), f("name")]);
+    set.insert(vec![f("spec"), f("tags"), tag, f("from"), f("name")]);
+    let v1 = to_fields_v1(&set);
+    let mut back = FieldSet::new();
+    from_fields_v1(&v1, &mut Vec::new(), &mut back);
+    assert_eq!(back, set, "{v1:#}");
+}
+
+#[test]
+fn a_forged_element_key_names_no_element() {
+    let mut back = FieldSet::new();
+    let forged = json!({"f:spec": {"f:tags": {
+        "k:{}": {"f:name": {}},
+        "k:{\"name\":1}": {"f:name": {}},
+        "k:{\"name\":\"a\",\"x\":\"b\"}": {"f:name": {}},
+        "k:nonsense": {"f:name": {}}
+    }}});
+    from_fields_v1(&forged, &mut Vec::new(), &mut back);
+    assert!(back.is_empty(), "{back:?}");
+}
+
+#[test]
+fn an_apply_needs_a_manager_and_its_own_kind() {
+    let now = Time::from_timestamp(0);
+    let body = stream(json!([]));
+    assert!(apply("ImageStream", V, None, &body, &ApplyOptions::default(), now).is_err());
+    assert!(
+        apply(
+            "Template",
+            "template.openshift.io/v1",
+            None,
+            &body,
+            &options("m", false),
+            now
+        )
+        .is_err()
+    );
+}
+
+#[test]
+fn a_forged_claim_on_the_name_removes_nothing_and_a_stale_uid_is_refused() {
+    let now = Time::from_timestamp(0);
+    let mut live = stream(json!([]));
+    live["metadata"]["uid"] = json!("u-1");
+    live["metadata"]["managedFields"] = json!([{"manager": "m", "operation": "Apply",
+        "fieldsV1": {"f:metadata": {"f:name": {}, "f:uid": {}}}}]);
+    let doc = apply(
+        "ImageStream",
+        V,
+        Some(&live),
+        &stream(json!([])),
+        &options("m", false),
+        now,
+    )
+    .expect("applies");
+    assert_eq!(doc["metadata"]["name"], "ruby");
+    assert_eq!(doc["metadata"]["uid"], "u-1");
+    let mut stale = stream(json!([]));
+    stale["metadata"]["uid"] = json!("u-0");
+    let e = apply(
+        "ImageStream",
+        V,
+        Some(&live),
+        &stale,
+        &options("m", false),
+        now,
+    )
+    .expect_err("another object's uid");
+    assert!(matches!(e, ApiError::ApplyConflict { .. }), "{e:?}");
+}
