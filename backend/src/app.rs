@@ -50,6 +50,8 @@ pub struct AppState {
     pub receivers: Option<Arc<crate::integrated::receivers::ReceiverKey>>,
     /// Tokens, sessions, teams and bindings as last read, kept exact by the access epoch.
     pub auth_cache: Arc<crate::auth::cache::AuthCache>,
+    /// Stored bodies as last read, kept exact by the change log (`read_cache`).
+    pub read_cache: Arc<crate::read_cache::ReadCache>,
 }
 
 impl AppState {
@@ -82,6 +84,7 @@ impl AppState {
             integrated: None,
             receivers: None,
             auth_cache: Arc::default(),
+            read_cache: Arc::default(),
         })
     }
 

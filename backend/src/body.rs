@@ -147,9 +147,17 @@ fn parse_json(bytes: &[u8]) -> Result<Value, ApiError> {
 
 /// The one YAML parser of the API. Anchors and aliases are refused outright: expanding them is
 /// how a few KiB of YAML become gigabytes (an "alias bomb"), and no API object needs them. Depth,
-/// nodes and scalar bytes are capped by the parser while it reads, before anything is built.
+/// nodes and scalar bytes are capped by the parser while it reads, before anything is built. A
+/// key repeated within one mapping keeps its last value, as in a JSON body; `fieldValidation`
+/// (Strict, Warn) finds such keys in a second pass ([`yaml_options`]).
 pub fn parse_yaml(bytes: &[u8]) -> Result<Value, ApiError> {
-    let options = serde_saphyr::options! {
+    let options = yaml_options(serde_saphyr::DuplicateKeyPolicy::LastWins);
+    serde_saphyr::from_slice_with_options(bytes, options).map_err(|e| yaml_error(&e))
+}
+
+/// The parser's options: its limits, with `duplicates` for keys a mapping repeats.
+pub fn yaml_options(duplicates: serde_saphyr::DuplicateKeyPolicy) -> serde_saphyr::Options {
+    serde_saphyr::options! {
         budget: serde_saphyr::budget! {
             max_aliases: 0,
             max_anchors: 0,
@@ -165,8 +173,8 @@ pub fn parse_yaml(bytes: &[u8]) -> Result<Value, ApiError> {
         merge_keys: serde_saphyr::MergeKeyPolicy::AsOrdinary,
         strict_booleans: true,
         with_snippet: false,
-    };
-    serde_saphyr::from_slice_with_options(bytes, options).map_err(|e| yaml_error(&e))
+        duplicate_keys: duplicates,
+    }
 }
 
 fn yaml_error(e: &serde_saphyr::Error) -> ApiError {

@@ -54,6 +54,8 @@ pub enum ApiError {
         fields: Vec<String>,
         /// Keys the body repeats within one object (`fieldValidation=Strict`).
         duplicates: Vec<String>,
+        /// The body's syntax, `json` or `yaml`, as kube-apiserver names it in the message.
+        syntax: &'static str,
     },
     /// A watch from a resourceVersion older than the changes kept.
     #[error("too old resource version: {asked} ({oldest})")]
@@ -142,11 +144,12 @@ impl ApiError {
                 kind,
                 fields,
                 duplicates,
+                syntax,
             } => {
                 use tagstream_shared::status::{CauseType, StatusCause};
                 let named: Vec<String> = duplicates
                     .iter()
-                    .map(|f| format!("json: duplicate field {f:?}"))
+                    .map(|f| format!("{syntax}: duplicate field {f:?}"))
                     .chain(fields.iter().map(|f| format!("unknown field {f:?}")))
                     .collect();
                 let mut status = Status::failure(

@@ -14,6 +14,7 @@ pub mod config;
 pub mod error;
 pub mod import;
 pub mod integrated;
+pub mod read_cache;
 pub mod registry;
 pub mod samples;
 pub mod service;

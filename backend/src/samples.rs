@@ -252,12 +252,7 @@ async fn manage(
     }
     let now = state.clock.now();
     for (name, desired) in shipped_streams(&config.spec.samples_registry)? {
-        if config
-            .spec
-            .skipped_imagestreams
-            .iter()
-            .any(|s| s == name.as_str())
-        {
+        if listed(&config.spec.skipped_imagestreams, name.as_str()) {
             continue;
         }
         match store.get::<ImageStream>(Some(ns), name.as_ref()).await {
@@ -287,12 +282,7 @@ async fn manage(
         }
     }
     for (name, desired) in shipped_templates()? {
-        if config
-            .spec
-            .skipped_templates
-            .iter()
-            .any(|s| s == name.as_str())
-        {
+        if listed(&config.spec.skipped_templates, name.as_str()) {
             continue;
         }
         match store.get::<Template>(Some(ns), name.as_ref()).await {
@@ -322,6 +312,11 @@ async fn manage(
         }
     }
     Ok(())
+}
+
+/// Whether `name` is in one of the config's skip lists.
+fn listed(skipped: &[String], name: &str) -> bool {
+    skipped.iter().any(|s| s == name)
 }
 
 /// Puts a changed sample stream back as shipped. The import worker records the samples' imports
@@ -389,50 +384,35 @@ async fn remove(
     ns: &ProjectName,
     config: &SamplesConfig,
 ) -> Result<(), SamplesError> {
+    let streams = shipped_streams("")?
+        .into_iter()
+        .map(|(name, _)| name.to_string());
+    remove_managed::<ImageStream>(state, actor, ns, streams, &config.spec.skipped_imagestreams)
+        .await?;
+    let templates = shipped_templates()?
+        .into_iter()
+        .map(|(name, _)| name.to_string());
+    remove_managed::<Template>(state, actor, ns, templates, &config.spec.skipped_templates).await
+}
+
+/// Deletes the shipped objects of kind `K` named `names` that the samples still manage (a user's
+/// edit took one over: it stays), except those `skipped`.
+async fn remove_managed<K: tagstream_shared::object::Kind>(
+    state: &AppState,
+    actor: &audit::Actor,
+    ns: &ProjectName,
+    names: impl Iterator<Item = String>,
+    skipped: &[String],
+) -> Result<(), SamplesError> {
     let store = &state.store;
-    for (name, _) in shipped_streams("")? {
-        if config
-            .spec
-            .skipped_imagestreams
-            .iter()
-            .any(|s| s == name.as_str())
-        {
-            continue;
-        }
-        match store.get::<ImageStream>(Some(ns), name.as_ref()).await {
-            Ok(stored) if is_managed(&stored.metadata) => {
-                match store
-                    .delete::<ImageStream>(actor, Some(ns), name.as_ref())
-                    .await
-                {
+    for name in names.filter(|name| !skipped.contains(name)) {
+        match store.get::<K>(Some(ns), &name).await {
+            Ok(stored) if is_managed(stored.metadata()) => {
+                match store.delete::<K>(actor, Some(ns), &name).await {
                     Ok(_) | Err(StoreError::NotFound { .. }) => {}
                     Err(e) => return Err(e.into()),
                 }
-                tracing::info!(namespace = %ns, stream = %name, "sample image stream removed");
-            }
-            Ok(_) | Err(StoreError::NotFound { .. }) => {}
-            Err(e) => return Err(e.into()),
-        }
-    }
-    for (name, _) in shipped_templates()? {
-        if config
-            .spec
-            .skipped_templates
-            .iter()
-            .any(|s| s == name.as_str())
-        {
-            continue;
-        }
-        match store.get::<Template>(Some(ns), name.as_ref()).await {
-            Ok(stored) if is_managed(&stored.metadata) => {
-                match store
-                    .delete::<Template>(actor, Some(ns), name.as_ref())
-                    .await
-                {
-                    Ok(_) | Err(StoreError::NotFound { .. }) => {}
-                    Err(e) => return Err(e.into()),
-                }
-                tracing::info!(namespace = %ns, template = %name, "sample template removed");
+                tracing::info!(namespace = %ns, kind = K::KIND, %name, "sample removed");
             }
             Ok(_) | Err(StoreError::NotFound { .. }) => {}
             Err(e) => return Err(e.into()),

@@ -353,12 +353,16 @@ fn entries(live: &Value) -> Vec<Entry> {
 
 /// What `applied` makes of `live` (`None`: the object does not exist yet) for `manager`: the
 /// document to write, with its `managedFields`, or a 409 naming every field another manager
-/// holds with another value.
+/// holds with another value. `normalised` is `applied` as the store would keep it (decoded
+/// into its kind and encoded again): a value is compared with the live one in that form, so a
+/// field the server writes another way (`importPolicy: {scheduled: false}` kept as `{}`) is
+/// not taken for a change.
 pub fn apply(
     kind: &'static str,
     api_version: &str,
     live: Option<&Value>,
     applied: &Value,
+    normalised: &Value,
     options: &ApplyOptions,
     now: Time,
 ) -> Result<Value, ApiError> {
@@ -400,7 +404,7 @@ pub fn apply(
             .filter(|e| e.manager != manager && e.fields.contains(path))
             .map(|e| e.manager.clone())
             .collect();
-        if !holders.is_empty() && get(live_doc, path) != get(applied, path) {
+        if !holders.is_empty() && get(live_doc, path) != get(normalised, path) {
             conflicts.insert(path.clone(), holders);
         }
     }

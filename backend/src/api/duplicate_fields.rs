@@ -1,7 +1,8 @@
-//! Duplicate keys in a JSON body: serde_json keeps the last of two equal keys without a word,
-//! so `fieldValidation` (Strict, Warn) finds them in a second pass over the bytes, as
-//! kube-apiserver's strict decoder reports `json: duplicate field "spec.tags[0].name"`. The
-//! pass builds no values; serde_json's nesting limit bounds it as it bounds the first parse.
+//! Duplicate keys in a JSON or YAML body: the first parse keeps the last of two equal keys
+//! without a word, so `fieldValidation` (Strict, Warn) finds them in a second pass over the
+//! bytes, as kube-apiserver's strict decoder reports `json: duplicate field
+//! "spec.tags[0].name"`. The pass builds no values; the parsers' limits bound it as they bound
+//! the first parse.
 
 use std::collections::HashSet;
 use std::fmt;
@@ -21,6 +22,25 @@ pub fn find(bytes: &[u8], limit: usize) -> Vec<String> {
         limit,
     };
     match de.deserialize_any(walk) {
+        Ok(()) => out,
+        Err(_) => Vec::new(),
+    }
+}
+
+/// As [`find`], for a YAML body: the parser hands the walk every entry of a mapping, repeated
+/// ones too, under the same limits as the first parse.
+pub fn find_yaml(bytes: &[u8], limit: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut path = String::new();
+    let options = crate::body::yaml_options(serde_saphyr::DuplicateKeyPolicy::PassThrough);
+    let found = serde_saphyr::with_deserializer_from_slice_with_options(bytes, options, |de| {
+        de.deserialize_any(Walk {
+            path: &mut path,
+            out: &mut out,
+            limit,
+        })
+    });
+    match found {
         Ok(()) => out,
         Err(_) => Vec::new(),
     }

@@ -3,7 +3,10 @@
 //!
 //! tagstream's types keep fields they do not model (`extra`, so an OpenShift file serializes
 //! back unchanged), as Kubernetes keeps fields under `x-kubernetes-preserve-unknown-fields`;
-//! those are not unknown. A field is unknown when the server would drop it: the body decoded
+//! below the top level those are not unknown. A top-level key the kind's schema does not name
+//! (`spec`, `status`, ...) and a key of `metadata` that is not one of Kubernetes' `ObjectMeta`
+//! are unknown (`metadata.foo`), as kube-apiserver says, though the types would keep them.
+//! Otherwise a field is unknown when the server would drop it: the body decoded
 //! into the kind and serialized back no longer has it (a misspelled key inside a tag's
 //! `importPolicy`, say). A key whose value is empty (`null`, `false`, `0`, `""`, `[]`, `{}`)
 //! and is left out when written back is not reported: nothing of it is lost. `Strict` refuses
@@ -11,17 +14,19 @@
 //! `Warn` writes it and answers a `Warning` header per field, `Ignore` (and no parameter)
 //! writes it.
 //!
-//! A key a JSON body repeats within one object (serde_json keeps the last one silently) is
-//! reported the same way, as `json: duplicate field "metadata.name"`
+//! A key a JSON or YAML body repeats within one object (the parse keeps the last one silently)
+//! is reported the same way, as `json: duplicate field "metadata.name"` (`yaml: ...`)
 //! ([`super::duplicate_fields`]); in a patch, the patch's own keys are checked.
 
-use std::sync::{Arc, Mutex};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
+use tagstream_shared::openapi;
 
 use crate::body::{BodyFormat, RawBody, decode};
 use crate::error::ApiError;
@@ -55,6 +60,12 @@ impl Warnings {
             .map(|w| format!("299 - {}", Value::String(w.clone())))
             .collect()
     }
+}
+
+/// The keys a body repeats, and its syntax (`json`, `yaml`) for the message.
+struct Duplicates {
+    found: Vec<String>,
+    syntax: &'static str,
 }
 
 /// The request's `fieldValidation`, with where its warnings go.
@@ -101,7 +112,11 @@ impl FieldValidation {
         kind: &'static str,
         value: Value,
     ) -> Result<T, ApiError> {
-        self.decode_checked(kind, value, Vec::new())
+        let none = Duplicates {
+            found: Vec::new(),
+            syntax: "json",
+        };
+        self.decode_checked(kind, value, none)
     }
 
     /// A patched object as a `T`: its unknown fields and the keys the patch (`body`, as
@@ -116,30 +131,55 @@ impl FieldValidation {
         self.decode_checked(kind, value, duplicates)
     }
 
-    /// The keys `body` repeats, when the mode looks for them (JSON and merge-patch bodies,
-    /// what kubectl sends; a YAML body is not searched).
-    fn duplicates(&self, body: &RawBody) -> Vec<String> {
-        match (self.mode, body.format) {
+    /// A body as sent (an apply's intent) as a `T`: its unknown fields and the keys it
+    /// repeats handled as the mode says.
+    pub fn decode_body<T: DeserializeOwned + Serialize>(
+        &self,
+        kind: &'static str,
+        body: &RawBody,
+    ) -> Result<T, ApiError> {
+        let duplicates = self.duplicates(body);
+        self.decode_checked(kind, body.value.clone(), duplicates)
+    }
+
+    /// The keys `body` repeats, when the mode looks for them (JSON, YAML, merge-patch and
+    /// apply bodies; a JSON patch is a list of operations, its keys are not the object's), and
+    /// the body's syntax.
+    fn duplicates(&self, body: &RawBody) -> Duplicates {
+        let found = match (self.mode, body.format) {
             (Mode::Ignore, _) => Vec::new(),
             (_, BodyFormat::Json | BodyFormat::MergePatch) => {
                 super::duplicate_fields::find(&body.bytes, MAX_REPORTED)
             }
-            _ => Vec::new(),
-        }
+            (_, BodyFormat::Yaml | BodyFormat::ApplyPatch) => {
+                super::duplicate_fields::find_yaml(&body.bytes, MAX_REPORTED)
+            }
+            (_, BodyFormat::JsonPatch) => Vec::new(),
+        };
+        let syntax = match body.format {
+            BodyFormat::Yaml | BodyFormat::ApplyPatch => "yaml",
+            _ => "json",
+        };
+        Duplicates { found, syntax }
     }
 
     fn decode_checked<T: DeserializeOwned + Serialize>(
         &self,
         kind: &'static str,
         value: Value,
-        duplicates: Vec<String>,
+        duplicates: Duplicates,
     ) -> Result<T, ApiError> {
+        let Duplicates {
+            found: duplicates,
+            syntax,
+        } = duplicates;
         if self.mode == Mode::Ignore {
             return decode(value);
         }
         let typed: T = decode(value.clone())?;
         let back = serde_json::to_value(&typed).map_err(|e| ApiError::Internal(Box::new(e)))?;
         let mut unknown = Vec::new();
+        unmodelled(kind, &value, &mut unknown);
         dropped(&value, &back, &mut String::new(), &mut unknown);
         if unknown.is_empty() && duplicates.is_empty() {
             return Ok(typed);
@@ -149,6 +189,7 @@ impl FieldValidation {
                 kind,
                 fields: unknown,
                 duplicates,
+                syntax,
             });
         }
         for field in duplicates {
@@ -159,6 +200,70 @@ impl FieldValidation {
         }
         Ok(typed)
     }
+}
+
+/// The fields of Kubernetes' `ObjectMeta` (1.33): a key of `metadata` beside these is unknown
+/// to every API server, though the type keeps it (`extra`) to write a loaded file back as it was.
+const OBJECT_META: &[&str] = &[
+    "name",
+    "generateName",
+    "namespace",
+    "selfLink",
+    "uid",
+    "resourceVersion",
+    "generation",
+    "creationTimestamp",
+    "deletionTimestamp",
+    "deletionGracePeriodSeconds",
+    "labels",
+    "annotations",
+    "ownerReferences",
+    "finalizers",
+    "managedFields",
+];
+
+/// The top-level fields of each kind, by kind: the properties of its OpenAPI schema, which is
+/// generated from its type (a kind keeps other top-level keys, but no server knows them).
+fn top_level(kind: &str) -> Option<&'static BTreeSet<String>> {
+    static FIELDS: OnceLock<BTreeMap<String, BTreeSet<String>>> = OnceLock::new();
+    FIELDS
+        .get_or_init(|| {
+            let mut out = BTreeMap::new();
+            for gv in openapi::group_versions() {
+                let Some(doc) = openapi::document(gv) else {
+                    continue;
+                };
+                let schemas = doc
+                    .pointer("/components/schemas")
+                    .and_then(Value::as_object);
+                for schema in schemas.into_iter().flat_map(|s| s.values()) {
+                    let kind = schema
+                        .pointer("/x-kubernetes-group-version-kind/0/kind")
+                        .and_then(Value::as_str);
+                    let properties = schema.get("properties").and_then(Value::as_object);
+                    if let (Some(kind), Some(properties)) = (kind, properties) {
+                        out.entry(kind.to_owned())
+                            .or_insert_with(|| properties.keys().cloned().collect());
+                    }
+                }
+            }
+            out
+        })
+        .get(kind)
+}
+
+/// The keys of `sent` no server knows though the kind's type keeps them: top-level keys its
+/// schema does not name, and keys of `metadata` that are not `ObjectMeta`'s.
+fn unmodelled(kind: &str, sent: &Value, out: &mut Vec<String>) {
+    if let (Some(known), Some(fields)) = (top_level(kind), sent.as_object()) {
+        let unknown = fields.keys().filter(|k| !known.contains(*k));
+        out.extend(unknown.take(MAX_REPORTED).cloned());
+    }
+    if let Some(meta) = sent.get("metadata").and_then(Value::as_object) {
+        let unknown = meta.keys().filter(|k| !OBJECT_META.contains(&k.as_str()));
+        out.extend(unknown.map(|k| format!("metadata.{k}")).take(MAX_REPORTED));
+    }
+    out.truncate(MAX_REPORTED);
 }
 
 fn is_empty(v: &Value) -> bool {
@@ -231,10 +336,7 @@ impl<S: Send + Sync, T: DeserializeOwned + Serialize + tagstream_shared::object:
                 "a patch is accepted only by PATCH".into(),
             ));
         }
-        let duplicates = fields.duplicates(&raw);
-        fields
-            .decode_checked(T::KIND, raw.value, duplicates)
-            .map(Checked)
+        fields.decode_body(T::KIND, &raw).map(Checked)
     }
 }
 

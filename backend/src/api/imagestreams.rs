@@ -22,6 +22,7 @@ use crate::app::AppState;
 use crate::body::{Body, BodyFormat, Names, RawBody};
 use crate::error::{ApiError, ApiResult};
 use crate::integrated::present;
+use crate::read_cache::Point;
 use crate::service;
 use crate::source_access::{Actor, authorize_sources};
 use crate::watch::{ListOptions, Scope, list_or_watch};
@@ -209,24 +210,26 @@ async fn list_all_image_streams(
 
 async fn list_image_streams(
     State(state): State<AppState>,
+    Point(point): Point,
+    headers: axum::http::HeaderMap,
     Names(NsPath(ns)): Names<NsPath>,
     options: ListOptions,
 ) -> ApiResult<Response> {
-    state.store.get_project(&ns).await?;
-    // As stored, unless a watch starts (its events are built from objects) or the integrated
-    // registry's pull specs are shown.
+    // As stored (from memory while unchanged), unless a watch starts (its events are built
+    // from objects) or the integrated registry's pull specs are shown.
     if !options.watch && state.config.registry.is_none() {
-        let listed = state
-            .store
-            .list_bodies(&IMAGESTREAMS, Some(ns.as_str()))
-            .await?;
-        return Ok(raw::list(
+        return raw::cached_list(
+            &state,
+            point,
+            &headers,
+            &IMAGESTREAMS,
             ImageStream::KIND,
             API_VERSION,
-            listed.resource_version,
-            &listed.items,
-        ));
+            &ns,
+        )
+        .await;
     }
+    state.store.get_project(&ns).await?;
     let mut listed = state.store.list::<ImageStream>(Some(&ns)).await?;
     for s in &mut listed.items {
         present::stream(state.config.registry.as_ref(), s);
@@ -286,7 +289,8 @@ pub(super) async fn write_create(
                 name: name.to_string(),
             });
         }
-        return Ok(stream);
+        // Shown as the real create's answer is (the integrated registry's pull specs).
+        return Ok(present::shown(state, stream));
     }
     let created = services::streams::create(
         &*state.store,
@@ -304,13 +308,21 @@ pub(super) async fn write_create(
 
 async fn get_image_stream(
     State(state): State<AppState>,
+    Point(point): Point,
     Names(StreamPath(ns, name)): Names<StreamPath>,
 ) -> ApiResult<Response> {
-    // As stored, unless the integrated registry's pull specs are shown.
+    // As stored (from memory while unchanged), unless the integrated registry's pull specs
+    // are shown.
     if state.config.registry.is_none() {
         let body = state
-            .store
-            .get_body(&IMAGESTREAMS, ns.as_str(), name.as_ref())
+            .read_cache
+            .object(
+                state.store.as_ref(),
+                point,
+                &IMAGESTREAMS,
+                ns.as_str(),
+                name.as_ref(),
+            )
             .await?;
         return Ok(raw::object(body));
     }
@@ -395,13 +407,7 @@ async fn patch_image_stream(
     if patch.format == BodyFormat::ApplyPatch {
         let at = (&ns, &name);
         return super::imagestreams_apply::apply(
-            &state,
-            &caller,
-            at,
-            dry_run,
-            &fields,
-            &options,
-            &patch.value,
+            &state, &caller, at, dry_run, &fields, &options, &patch,
         )
         .await;
     }
@@ -482,7 +488,7 @@ async fn delete_image_stream(
             .store
             .get::<ImageStream>(Some(&ns), name.as_ref())
             .await?;
-        return Ok(Json(stream));
+        return Ok(Json(present::shown(&state, stream)));
     }
     let deleted = state
         .store

@@ -24,7 +24,7 @@ pub mod objects;
 mod objects_apply;
 mod openapi;
 mod projects;
-mod raw;
+pub(crate) mod raw;
 mod receivers;
 mod registry_token;
 mod rolebindings;

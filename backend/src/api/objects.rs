@@ -29,6 +29,7 @@ use crate::audit;
 use crate::auth::Caller;
 use crate::body::{BodyFormat, FromPath, Names, RawBody, apply_patch, param};
 use crate::error::{ApiError, ApiResult};
+use crate::read_cache::Point;
 use crate::store::Objects as _;
 use crate::template_service::{expected_version, namespace_errors};
 use crate::watch::{ListOptions, Scope, list_or_watch};
@@ -136,24 +137,26 @@ fn name_matches_url<K: Kind>(object: &K, name: &TemplateName) -> ApiResult<()> {
 
 async fn list<K: Kind>(
     State(state): State<AppState>,
+    Point(point): Point,
+    headers: axum::http::HeaderMap,
     Names(NsPath(ns)): Names<NsPath>,
     accept: Accept,
     options: ListOptions,
 ) -> ApiResult<Response> {
-    require_project(&state, &ns).await?;
     let r = K::RESOURCE;
     if accept == Accept::Json && !options.watch {
-        let listed = state
-            .store
-            .list_bodies(&K::RESOURCE, Some(ns.as_str()))
-            .await?;
-        return Ok(super::raw::list(
+        return super::raw::cached_list(
+            &state,
+            point,
+            &headers,
+            &K::RESOURCE,
             r.kind,
             r.api_version,
-            listed.resource_version,
-            &listed.items,
-        ));
+            &ns,
+        )
+        .await;
     }
+    require_project(&state, &ns).await?;
     let listed = state.store.list::<K>(Some(&ns)).await?;
     let list = List::new(
         r.kind,
@@ -215,13 +218,20 @@ pub(super) async fn write_create<K: Kind>(
 
 async fn get<K: Kind>(
     State(state): State<AppState>,
+    Point(point): Point,
     Names(path): Names<ObjectPath<K>>,
     accept: Accept,
 ) -> ApiResult<Response> {
     if accept == Accept::Json {
         let body = state
-            .store
-            .get_body(&K::RESOURCE, path.ns.as_str(), path.name.as_str())
+            .read_cache
+            .object(
+                state.store.as_ref(),
+                point,
+                &K::RESOURCE,
+                path.ns.as_str(),
+                path.name.as_str(),
+            )
             .await?;
         return Ok(super::raw::object(body));
     }
@@ -295,14 +305,17 @@ async fn patch<K: Kind>(
     let actor: audit::Actor = (&caller).into();
     if patch.format == BodyFormat::ApplyPatch {
         let request = super::objects_apply::Request {
-            actor: &actor,
             caller: &caller,
-            dry_run,
+            ns: &path.ns,
+            name: path.name.as_str(),
             fields: &fields,
             options: &options,
         };
+        let (state, actor, at) = (&state, &actor, &path);
+        let create = move |object: K| write_create(state, actor, &at.ns, object, dry_run);
+        let update = move |object: K| write(state, actor, at, object, dry_run);
         let (code, object) =
-            super::objects_apply::apply(&state, &path, request, &patch.value).await?;
+            super::objects_apply::apply(state, request, &patch, create, update).await?;
         return Ok(accept.respond(code, &object));
     }
     // Merge or JSON patch (kubectl label, annotate, patch --type merge|json).

@@ -6,16 +6,20 @@
 //! read the encoded ones.
 
 use axum::body::Body;
-use axum::http::header::CONTENT_TYPE;
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::header::{CONTENT_ENCODING, CONTENT_TYPE, VARY};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse as _, Response};
-use tagstream_shared::List;
+use bytes::Bytes;
+use tagstream_shared::object::ApiResource;
+use tagstream_shared::{List, ProjectName};
 
+use crate::app::AppState;
 use crate::error::ApiError;
+use crate::read_cache::{self, ReadPoint};
 
 /// One stored object, as stored.
-pub fn object(body: String) -> Response {
-    json(StatusCode::OK, Body::from(body))
+pub fn object(body: impl Into<Bytes>) -> Response {
+    json(StatusCode::OK, Body::from(body.into()))
 }
 
 /// A list of `item_kind` at `resource_version` whose items are the stored `bodies`, in order:
@@ -26,27 +30,19 @@ pub fn list(
     resource_version: u64,
     bodies: &[String],
 ) -> Response {
-    // The envelope is the model's own encoding of an empty list; the items go where its `[]`
-    // is (`items` is the last field, so the envelope ends with `[]}`).
-    let empty: List<()> = List::new(
+    list_of(
         item_kind,
         api_version,
-        resource_version.to_string(),
-        Vec::new(),
-    );
-    let envelope = match serde_json::to_string(&empty) {
-        Ok(e) => e,
-        Err(e) => return ApiError::Internal(Box::new(e)).into_response(),
-    };
-    let Some(head) = envelope.strip_suffix("[]}") else {
-        return ApiError::Internal(
-            format!("a list's envelope does not end with its items: {envelope}").into(),
-        )
-        .into_response();
-    };
-    let size = head.len() + 2 + bodies.iter().map(|b| b.len() + 1).sum::<usize>();
+        resource_version,
+        &list_items(bodies),
+    )
+}
+
+/// The end of a list whose items are the stored `bodies`: `[body,body]}` (what follows the
+/// envelope [`list_of`] writes).
+pub fn list_items(bodies: &[String]) -> Vec<u8> {
+    let size = 3 + bodies.iter().map(|b| b.len() + 1).sum::<usize>();
     let mut out = Vec::with_capacity(size);
-    out.extend_from_slice(head.as_bytes());
     out.push(b'[');
     for (i, body) in bodies.iter().enumerate() {
         if i > 0 {
@@ -55,7 +51,87 @@ pub fn list(
         out.extend_from_slice(body.as_bytes());
     }
     out.extend_from_slice(b"]}");
-    json(StatusCode::OK, Body::from(out))
+    out
+}
+
+/// A list of `item_kind` at `resource_version` ending with `items` (from [`list_items`]).
+pub fn list_of(
+    item_kind: &str,
+    api_version: &str,
+    resource_version: u64,
+    items: &[u8],
+) -> Response {
+    match list_whole(item_kind, api_version, resource_version, items) {
+        Ok(whole) => json(StatusCode::OK, Body::from(whole)),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// The bytes of [`list_of`]'s answer.
+pub fn list_whole(
+    item_kind: &str,
+    api_version: &str,
+    resource_version: u64,
+    items: &[u8],
+) -> Result<Vec<u8>, ApiError> {
+    // The envelope is the model's own encoding of an empty list; the items go where its `[]`
+    // is (`items` is the last field, so the envelope ends with `[]}`).
+    let empty: List<()> = List::new(
+        item_kind,
+        api_version,
+        resource_version.to_string(),
+        Vec::new(),
+    );
+    let envelope = serde_json::to_string(&empty).map_err(|e| ApiError::Internal(Box::new(e)))?;
+    let Some(head) = envelope.strip_suffix("[]}") else {
+        return Err(ApiError::Internal(
+            format!("a list's envelope does not end with its items: {envelope}").into(),
+        ));
+    };
+    // One copy of the items (a millisecond for megabytes): the envelope names the revision of
+    // this request.
+    let mut out = Vec::with_capacity(head.len() + items.len());
+    out.extend_from_slice(head.as_bytes());
+    out.extend_from_slice(items);
+    Ok(out)
+}
+
+/// JSON already gzipped (the compression layer leaves an encoded answer alone).
+pub fn gzipped_json(body: Bytes) -> Response {
+    let mut response = json(StatusCode::OK, Body::from(body));
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+    headers.insert(VARY, HeaderValue::from_static("accept-encoding"));
+    response
+}
+
+/// Lists of this many bytes of items or more are gzipped here, from memory, when the client
+/// accepts it; smaller ones are left to the compression layer.
+const GZIP_FROM: usize = 64 * 1024;
+
+/// Project `ns`'s list of resource `r` as stored, from the read cache: gzipped once per
+/// revision when big and accepted, the same bytes otherwise.
+pub async fn cached_list(
+    state: &AppState,
+    point: ReadPoint,
+    headers: &HeaderMap,
+    r: &'static ApiResource,
+    item_kind: &str,
+    api_version: &str,
+    ns: &ProjectName,
+) -> Result<Response, ApiError> {
+    let cache = &state.read_cache;
+    let (revision, items) = cache.list(state.store.as_ref(), point, r, ns).await?;
+    if items.len() < GZIP_FROM || !read_cache::accepts_gzip(headers) {
+        return Ok(list_of(item_kind, api_version, revision, &items));
+    }
+    if let Some(gz) = cache.cached_gzip(r, ns, revision, &items) {
+        return Ok(gzipped_json(gz));
+    }
+    let whole = list_whole(item_kind, api_version, revision, &items)?;
+    let gz = Bytes::from(read_cache::gzip(&whole).map_err(|e| ApiError::Internal(Box::new(e)))?);
+    cache.keep_gzip(r, ns, revision, &items, gz.clone());
+    Ok(gzipped_json(gz))
 }
 
 fn json(code: StatusCode, body: Body) -> Response {

@@ -232,19 +232,7 @@ async fn change_password(
             "is not your current password",
         )));
     }
-    let password = body.new_password;
-    let phc = {
-        let Some(_slot) = state.login_limiter.verification_slot(VERIFY_PATIENCE).await else {
-            return Err(ApiError::TooManyRequests {
-                message: "the server is busy checking passwords: try again in a moment".into(),
-                retry_after: 1,
-            });
-        };
-        tokio::task::spawn_blocking(move || hash_password(&password))
-            .await
-            .map_err(|e| ApiError::Internal(Box::new(e)))?
-            .map_err(|e| ApiError::Internal(Box::new(e)))?
-    };
+    let phc = hash_new_password(&state, body.new_password).await?;
     let keep = caller
         .principal()
         .and_then(|p| p.session.as_ref())
@@ -252,6 +240,21 @@ async fn change_password(
     state.store.set_password(&name, phc, keep).await?;
     tracing::info!(user = %name, "password changed; the user's other sessions ended");
     Ok(Json(Status::success()))
+}
+
+/// Hashes a new password off the async workers, in one of the few slots the sign-in limiter
+/// hands out: hashing costs what verifying does, so both share one bound.
+pub(super) async fn hash_new_password(state: &AppState, password: String) -> ApiResult<String> {
+    let Some(_slot) = state.login_limiter.verification_slot(VERIFY_PATIENCE).await else {
+        return Err(ApiError::TooManyRequests {
+            message: "the server is busy checking passwords: try again in a moment".into(),
+            retry_after: 1,
+        });
+    };
+    tokio::task::spawn_blocking(move || hash_password(&password))
+        .await
+        .map_err(|e| ApiError::Internal(Box::new(e)))?
+        .map_err(|e| ApiError::Internal(Box::new(e)))
 }
 
 fn set_cookie(response: &mut Response, value: &str) {
@@ -306,19 +309,7 @@ async fn accept_invitation(
     if state.store.invitation_user(&hash, now).await?.is_none() {
         return Err(gone());
     }
-    let password = body.password;
-    let phc = {
-        let Some(_slot) = state.login_limiter.verification_slot(VERIFY_PATIENCE).await else {
-            return Err(ApiError::TooManyRequests {
-                message: "the server is busy checking passwords: try again in a moment".into(),
-                retry_after: 1,
-            });
-        };
-        tokio::task::spawn_blocking(move || hash_password(&password))
-            .await
-            .map_err(|e| ApiError::Internal(Box::new(e)))?
-            .map_err(|e| ApiError::Internal(Box::new(e)))?
-    };
+    let phc = hash_new_password(&state, body.password).await?;
     // Consuming the invitation and setting the password are one statement: a second use of
     // the same invitation, even a concurrent one, finds it gone.
     let Some(user) = state.store.accept_invitation(&hash, phc, now).await? else {

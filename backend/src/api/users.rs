@@ -19,7 +19,7 @@ use crate::access::Need;
 use crate::api::routes::Routes;
 use crate::app::AppState;
 use crate::auth::Caller;
-use crate::auth::secret::{hash_password, hash_secret, new_secret, random_hex};
+use crate::auth::secret::{hash_secret, new_secret, random_hex};
 use crate::body::Body;
 use crate::error::{ApiError, ApiResult};
 use crate::store::{NewInvitation, StoreError};
@@ -133,13 +133,10 @@ async fn create_user(
     }
     let internal = |e: String| ApiError::Internal(e.into());
     let (password_hash, invitation) = match body.password {
-        Some(p) => {
-            let phc = tokio::task::spawn_blocking(move || hash_password(&p))
-                .await
-                .map_err(|e| internal(e.to_string()))?
-                .map_err(|e| internal(e.to_string()))?;
-            (Some(phc), None)
-        }
+        Some(p) => (
+            Some(super::session::hash_new_password(&state, p).await?),
+            None,
+        ),
         None => (
             None,
             Some(new_secret("inv_").map_err(|e| internal(e.to_string()))?),
@@ -329,15 +326,7 @@ pub async fn bootstrap(state: &AppState, token: Option<&str>) -> Result<(), ApiE
         None
     };
     let phc = match &password {
-        Some(p) => {
-            let p = p.clone();
-            Some(
-                tokio::task::spawn_blocking(move || hash_password(&p))
-                    .await
-                    .map_err(|e| internal(e.to_string()))?
-                    .map_err(|e| internal(e.to_string()))?,
-            )
-        }
+        Some(p) => Some(super::session::hash_new_password(state, p.clone()).await?),
         None => None,
     };
     let user = User {

@@ -9,7 +9,8 @@
 //! everything is dropped and read again. So a revoked token, a deleted user or a removed role
 //! is refused by the next request, including after a change made through another replica (on
 //! PostgreSQL the epoch is read from the database on each request for exactly that reason; on
-//! SQLite, where this process makes every write, the store keeps it in memory).
+//! SQLite, where this process makes every write, it is read again only after a commit: see
+//! `ChangeStore::read_point`).
 //!
 //! What is not exact by the epoch is checked on every use: a token's expiry and a session's
 //! idle and absolute limits (against the clock), and a session's `last_seen`, which another
@@ -22,7 +23,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use tagstream_shared::ProjectName;
 use tagstream_shared::user::{Group, RoleBinding};
 
-use crate::store::{Objects as _, Session, Store, StoreResult, StoredToken};
+use crate::store::{Objects as _, ReadPoint, Session, Store, StoreResult, StoredToken};
 
 /// Entries kept per map: a flood of distinct tokens or users empties a map rather than growing
 /// it without bound.
@@ -79,9 +80,9 @@ impl AuthCache {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// The access epoch now: what the lookups below are answered at.
-    pub async fn epoch(&self, store: &dyn Store) -> StoreResult<u64> {
-        store.access_epoch().await
+    /// The store's read point now: its epoch is what the lookups below are answered at.
+    pub async fn point(&self, store: &dyn Store) -> StoreResult<ReadPoint> {
+        store.read_point().await
     }
 
     /// Answers from memory at `epoch` when it can; otherwise runs `load` and keeps its answer

@@ -23,6 +23,7 @@ use tagstream_shared::user::{CSRF_HEADER, SESSION_COOKIE};
 
 use crate::app::AppState;
 use crate::error::ApiError;
+use crate::store::ReadPoint;
 
 /// The caller of one request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,8 +84,8 @@ pub async fn principal(
     name: &str,
     extra: Vec<String>,
 ) -> Result<Principal, ApiError> {
-    let epoch = state.auth_cache.epoch(state.store.as_ref()).await?;
-    principal_at(state, epoch, name, extra).await
+    let point = state.auth_cache.point(state.store.as_ref()).await?;
+    principal_at(state, point.epoch, name, extra).await
 }
 
 /// [`principal`] at an access epoch the caller already read.
@@ -140,14 +141,19 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
     // kinds (Basic, a secret header), which are no API token or session.
     let own = crate::integrated::reads_own_credentials(req.uri().path());
     let identified = if own {
-        Ok(Caller::Anonymous)
+        Ok((Caller::Anonymous, None))
     } else {
         identify(&state, req.method(), req.headers(), peer).await
     };
-    let caller = match identified {
-        Ok(caller) => caller,
+    let (caller, point) = match identified {
+        Ok(identified) => identified,
         Err(e) => return e.into_response(),
     };
+    // The store's read point the caller was found at: the handlers' reads from memory
+    // (`read_cache`) answer at it too, rather than reading it again.
+    if let Some(point) = point {
+        req.extensions_mut().insert(point);
+    }
     // Who acts, for the handlers to pass to every write they make.
     req.extensions_mut()
         .insert(crate::audit::Actor::from(&caller));
@@ -156,12 +162,13 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
     next.run(req).await
 }
 
+/// The caller, and the read point their credential was looked up at (none for nobody).
 async fn identify(
     state: &AppState,
     method: &Method,
     headers: &HeaderMap,
     peer: Option<SocketAddr>,
-) -> Result<Caller, ApiError> {
+) -> Result<(Caller, Option<ReadPoint>), ApiError> {
     if let Some(value) = headers.get(AUTHORIZATION) {
         let value = value.to_str().unwrap_or_default();
         let Some(token) = value
@@ -172,7 +179,9 @@ async fn identify(
                 "the Authorization header must be \"Bearer <token>\"".into(),
             ));
         };
-        return by_token(state, token.trim()).await.map(Caller::User);
+        let point = state.auth_cache.point(state.store.as_ref()).await?;
+        let (p, _) = by_token_at(state, point, token.trim()).await?;
+        return Ok((Caller::User(p), Some(point)));
     }
     let auth = &state.config.auth;
     if let Some(peer) = peer
@@ -205,17 +214,20 @@ async fn identify(
             .filter(|g| !g.is_empty())
             .map(str::to_owned)
             .collect();
-        return principal(state, user, groups).await.map(Caller::User);
+        let point = state.auth_cache.point(state.store.as_ref()).await?;
+        let p = principal_at(state, point.epoch, user, groups).await?;
+        return Ok((Caller::User(p), Some(point)));
     }
     let Some(cookie) = cookies::get(headers, SESSION_COOKIE) else {
-        return Ok(Caller::Anonymous);
+        return Ok((Caller::Anonymous, None));
     };
     let hash = secret::hash_secret(cookie);
     let cache = &state.auth_cache;
     let store = state.store.as_ref();
-    let epoch = cache.epoch(store).await?;
+    let point = cache.point(store).await?;
+    let epoch = point.epoch;
     let Some(mut session) = cache.session(store, epoch, &hash).await? else {
-        return Ok(Caller::Anonymous);
+        return Ok((Caller::Anonymous, Some(point)));
     };
     let now = state.clock.now().timestamp();
     let expired = |s: &crate::store::Session| {
@@ -228,9 +240,9 @@ async fn identify(
             Some(stored) if !expired(&stored) => session = stored,
             Some(_) => {
                 state.store.delete_session(&hash).await?;
-                return Ok(Caller::Anonymous);
+                return Ok((Caller::Anonymous, None));
             }
-            None => return Ok(Caller::Anonymous),
+            None => return Ok((Caller::Anonymous, Some(point))),
         }
     }
     if !is_safe(method) {
@@ -256,7 +268,7 @@ async fn identify(
         hash,
         csrf: session.csrf,
     });
-    Ok(Caller::User(p))
+    Ok((Caller::User(p), Some(point)))
 }
 
 /// A method that changes nothing, so needs no CSRF defence.
@@ -264,21 +276,27 @@ fn is_safe(method: &Method) -> bool {
     matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
 }
 
-/// The user an API token signs in (its project scope kept); 401 if it is not valid.
-pub(crate) async fn by_token(state: &AppState, token: &str) -> Result<Principal, ApiError> {
-    by_token_expiring(state, token).await.map(|(p, _)| p)
-}
-
-/// `by_token`, and when the token expires (Unix seconds; none: never): what is issued on the
-/// strength of a token (the integrated registry's tokens) must not outlive it.
+/// The user an API token signs in (its project scope kept; 401 if it is not valid), and when
+/// the token expires (Unix seconds; none: never): what is issued on the strength of a token
+/// (the integrated registry's tokens) must not outlive it.
 pub(crate) async fn by_token_expiring(
     state: &AppState,
+    token: &str,
+) -> Result<(Principal, Option<i64>), ApiError> {
+    let point = state.auth_cache.point(state.store.as_ref()).await?;
+    by_token_at(state, point, token).await
+}
+
+/// [`by_token_expiring`] at a read point the caller already read.
+async fn by_token_at(
+    state: &AppState,
+    point: ReadPoint,
     token: &str,
 ) -> Result<(Principal, Option<i64>), ApiError> {
     let invalid =
         || ApiError::Unauthorized("the token is not valid (unknown, revoked or expired)".into());
     let hash = secret::hash_secret(token);
-    let epoch = state.auth_cache.epoch(state.store.as_ref()).await?;
+    let epoch = point.epoch;
     let stored = state
         .auth_cache
         .token(state.store.as_ref(), epoch, &hash)

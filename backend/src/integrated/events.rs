@@ -1,6 +1,7 @@
 //! Distribution's notification envelopes (`application/vnd.docker.distribution.events.v1+json`),
-//! read within bounds and reduced to what tagstream acts on: pushes of a tag of a manifest.
-//! Blob pushes, pulls, deletes and mounts are read and ignored.
+//! read within bounds and reduced to what tagstream acts on: pushes of a manifest, with the tag
+//! they moved if any (a manifest pushed by digest alone is still recorded, so that a purge
+//! deletes it). Blob pushes, pulls, deletes and mounts are read and ignored.
 
 use serde::Deserialize;
 use tagstream_shared::image::media_type;
@@ -42,7 +43,7 @@ struct RawActor {
     name: String,
 }
 
-/// A push of `repository:tag` to a manifest, checked.
+/// A push of a manifest to `repository` (and of `tag` to it), checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Push {
     /// The registry's event id: a delivery seen before is not applied again.
@@ -50,7 +51,9 @@ pub struct Push {
     /// `project/stream` as pushed, when it names one (other repositories are left alone).
     pub repository: String,
     pub target: Option<(ProjectName, StreamName)>,
-    pub tag: TagName,
+    /// The tag the push moved; none for a push by digest alone (or of a tag tagstream cannot
+    /// name), which moves nothing but is recorded all the same.
+    pub tag: Option<TagName>,
     pub digest: String,
     /// Who pushed (the token's subject), when the registry says.
     pub actor: Option<String>,
@@ -66,8 +69,8 @@ pub fn is_digest(d: &str) -> bool {
     })
 }
 
-/// The tag pushes in an envelope. A body that is no envelope is a 400; events that are not tag
-/// pushes (or name no valid tag or digest) are skipped.
+/// The manifest pushes in an envelope. A body that is no envelope is a 400; events that are not
+/// manifest pushes (or name no valid digest) are skipped.
 pub fn pushes(body: &[u8]) -> Result<Vec<Push>, ApiError> {
     let envelope: Envelope = serde_json::from_slice(body).map_err(|e| {
         ApiError::BadRequest(format!(
@@ -85,13 +88,13 @@ pub fn pushes(body: &[u8]) -> Result<Vec<Push>, ApiError> {
         .filter_map(|e| {
             let t = &e.target;
             let is_manifest = media_type::ALL.contains(&t.media_type.as_str());
-            if e.action != "push" || t.tag.is_empty() || !is_manifest || !is_digest(&t.digest) {
+            if e.action != "push" || !is_manifest || !is_digest(&t.digest) {
                 return None;
             }
             if e.id.is_empty() || e.id.len() > 256 || t.repository.len() > 255 {
                 return None;
             }
-            let tag: TagName = t.tag.parse().ok()?;
+            let tag: Option<TagName> = t.tag.parse().ok();
             let target = t.repository.split_once('/').and_then(|(p, s)| {
                 Some((
                     p.parse::<ProjectName>().ok()?,
@@ -129,14 +132,18 @@ mod tests {
             {"id": "4", "action": "push", "target": {"mediaType": media_type::OCI_MANIFEST,
               "digest": "sha256:zz", "repository": "demo/app", "tag": "latest"}},
             {"id": "5", "action": "push", "target": {"mediaType": media_type::OCI_MANIFEST,
-              "digest": d, "repository": "a/b/c", "tag": "v1"}}
+              "digest": d, "repository": "a/b/c", "tag": "v1"}},
+            {"id": "6", "action": "push", "target": {"mediaType": media_type::OCI_MANIFEST,
+              "digest": d, "repository": "demo/app"}}
         ]});
         let got = pushes(body.to_string().as_bytes()).expect("an envelope");
-        assert_eq!(got.len(), 2);
-        assert_eq!(got[0].tag.as_str(), "latest");
+        assert_eq!(got.len(), 3);
+        assert_eq!(got[0].tag.as_ref().map(TagName::as_str), Some("latest"));
         assert_eq!(got[0].actor.as_deref(), Some("alice"));
         assert!(got[0].target.is_some());
         assert!(got[1].target.is_none(), "a/b/c names no stream");
+        assert_eq!(got[2].tag, None, "a push by digest alone");
+        assert!(got[2].target.is_some());
         assert!(pushes(b"{\"hello\": 1}").is_err());
         assert!(pushes(b"not json").is_err());
     }

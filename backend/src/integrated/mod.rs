@@ -10,7 +10,8 @@
 //! - `push`: a pushed tag becomes a stream's new history item;
 //! - `reader`: the pushed image's metadata, read from the registry;
 //! - `present`: streams read with the pull specs clients use (`public_host`);
-//! - `purge`: a deleted stream's or project's repositories purged from the registry;
+//! - `purge`, `purge_api`: a deleted stream's or project's repositories purged from the
+//!   registry, every recorded push included;
 //! - `registry_config`: the registry's config file that wires all this up;
 //! - `receivers`, `receiver_formats`, `receiver_secrets`: per-project receiver URLs for push
 //!   events from registries tagstream does not run, and rotating their secrets.
@@ -22,6 +23,7 @@ pub mod keys;
 pub mod oauth_form;
 pub mod present;
 pub mod purge;
+mod purge_api;
 pub mod push;
 pub mod reader;
 pub mod receiver_formats;

@@ -1,26 +1,32 @@
 //! Purging a deleted stream's (or project's) repository from the integrated registry, so that
 //! whoever next owns the name never gets the old images. The delete only records the purge
 //! (`store::purges`, in its own transaction); this worker runs it through the registry's API
-//! with a token tagstream signs for itself: each tag's and each remembered digest's manifest is
-//! deleted (`DELETE /v2/<name>/manifests/<digest>`, which also untags it), with the blob links
-//! it names, and a list's children likewise. A failed pass is retried with backoff (the
-//! registry may be down); a pass counts as the last one only when it began after every token
-//! issued before the delete ran out, since a holder of such a token may push until then. Until
-//! that last pass succeeded the token server grants nothing on the name.
+//! with a token tagstream signs for itself: each tag's manifest, each digest the stream's history
+//! named and each manifest the registry's notifications said was pushed to the repository
+//! (tagged or not, `store::purges`) is deleted (`DELETE /v2/<name>/manifests/<digest>`, which
+//! also untags it), with the blob links it names, and a list's children likewise; the records of
+//! the deleted manifests are forgotten. A failed pass is retried with backoff (the registry may
+//! be down); a pass counts as the last one only when it began after every token issued before
+//! the delete ran out, since a holder of such a token may push until then, and when it left
+//! nothing behind: a pass does at most [`MAX_MANIFESTS`] manifests, and the next one goes on
+//! where it stopped. Until that last pass succeeded the token server grants nothing on the
+//! name. The worker renews its claims while passes run, so no other replica takes them over.
 
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tagstream_shared::Time;
 use tagstream_shared::image::media_type;
 
 use super::Integrated;
+use super::purge_api::{Catalog, PAGE, status_error};
 use super::reader::ReadError;
 use super::token::{Access, sign};
-use crate::registry::client::{MAX_DOCUMENT_BYTES, sha256};
+use crate::registry::client::sha256;
 use crate::registry::manifest::{self, Parsed};
-use crate::store::{DuePurge, PurgeOutcome};
+use crate::store::{DuePurge, PurgeOutcome, Pushed, StoreError};
 
 /// Purges claimed at once.
 const BATCH: u32 = 8;
@@ -31,10 +37,50 @@ const IDLE: Duration = Duration::from_secs(30);
 const MARGIN: i64 = 2;
 /// The longest wait between failed passes, in seconds.
 const MAX_BACKOFF: i64 = 15;
-/// The most manifests one pass deletes from one repository, and the most tags it lists.
-const MAX_MANIFESTS: usize = 5_000;
-/// Repositories and tags asked for per page.
-const PAGE: usize = 100;
+/// The most manifests one pass deletes (over every repository it covers), the most tags it lists
+/// in one repository and the most recorded pushes it reads: the rest waits for the next pass.
+pub(super) const MAX_MANIFESTS: usize = 5_000;
+
+/// The life of the tokens the purge signs for itself, in seconds.
+const SELF_TOKEN_SECONDS: u64 = 120;
+
+/// A token the purge signed for itself, and when.
+#[derive(Default)]
+struct SelfToken(Option<(String, Instant)>);
+
+/// Why a pass failed: the registry, or the store holding the recorded pushes.
+#[derive(Debug, thiserror::Error)]
+enum PassError {
+    #[error(transparent)]
+    Registry(#[from] ReadError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// What a pass may still do, and whether it did everything.
+struct Budget {
+    left: usize,
+    complete: bool,
+}
+
+impl Budget {
+    fn new() -> Self {
+        Self {
+            left: MAX_MANIFESTS,
+            complete: true,
+        }
+    }
+
+    /// Takes one manifest; false when none is left (the pass then did not do everything).
+    fn take(&mut self) -> bool {
+        if self.left == 0 {
+            self.complete = false;
+            return false;
+        }
+        self.left -= 1;
+        true
+    }
+}
 
 /// Starting and stopping the purge worker.
 #[derive(Debug, Default)]
@@ -67,11 +113,21 @@ impl Integrated {
                 }
             };
             if !due.is_empty() {
-                for purge in &due {
-                    let outcome = self.pass(purge).await;
-                    if let Err(e) = self.store.finish_purge(purge, outcome).await {
-                        tracing::warn!(error = %e, repository = %purge.repository, "cannot record a registry purge");
+                let claimed: Vec<String> = due.iter().map(|p| p.repository.clone()).collect();
+                let passes = async {
+                    for purge in &due {
+                        let outcome = self.pass(purge).await;
+                        if let Err(e) = self.store.finish_purge(purge, outcome).await {
+                            tracing::warn!(error = %e, repository = %purge.repository, "cannot record a registry purge");
+                        }
                     }
+                };
+                // The batch's claims are renewed until its last pass is recorded (`renew`
+                // never ends): a pass over thousands of manifests may outlast a lease, and
+                // another replica must not purge the same repository meanwhile.
+                tokio::select! {
+                    () = passes => {}
+                    () = self.renew(&claimed) => {}
                 }
                 continue;
             }
@@ -90,6 +146,21 @@ impl Integrated {
         }
     }
 
+    /// Extends this replica's claims on `repositories` every third of a lease; never returns.
+    async fn renew(&self, repositories: &[String]) {
+        let every = Duration::from_secs(self.store.lease_seconds() / 3).max(Duration::from_secs(1));
+        loop {
+            tokio::time::sleep(every).await;
+            if let Err(e) = self
+                .store
+                .renew_purges(repositories, Time::now().timestamp())
+                .await
+            {
+                tracing::warn!(error = %e, "cannot renew the claims on registry purges");
+            }
+        }
+    }
+
     /// One pass over `purge`, and what to record of it.
     async fn pass(&self, purge: &DuePurge) -> PurgeOutcome {
         let started = Time::now().timestamp();
@@ -97,17 +168,19 @@ impl Integrated {
             .created
             .saturating_add(i64::try_from(self.config.token_seconds).unwrap_or(i64::MAX))
             .saturating_add(MARGIN);
-        let result = match purge.repository.strip_suffix('/') {
-            Some(project) => self.purge_project(project, started).await,
-            None => {
-                self.purge_repository(&purge.repository, &purge.digests, started)
-                    .await
-            }
-        };
+        let mut budget = Budget::new();
+        let result = self.purge_all(purge, &mut budget).await;
         match result {
             Ok(deleted) => {
-                tracing::info!(repository = %purge.repository, deleted, "registry repository purged");
-                if started >= settled {
+                tracing::info!(repository = %purge.repository, deleted, complete = budget.complete, "registry repository purged");
+                if !budget.complete {
+                    // More to delete: the next pass goes on at once (a second later, so that
+                    // a repository that keeps failing to empty cannot spin).
+                    PurgeOutcome::Again {
+                        at: Time::now().timestamp().saturating_add(1),
+                        error: None,
+                    }
+                } else if started >= settled {
                     PurgeOutcome::Done
                 } else {
                     PurgeOutcome::Again {
@@ -127,41 +200,84 @@ impl Integrated {
         }
     }
 
+    /// `token`, signed again for `kind:name:actions` when it is older than half its life: a
+    /// pass may outlast one.
     fn self_token(
         &self,
+        token: &mut SelfToken,
         kind: &'static str,
         name: &str,
-        actions: Vec<&'static str>,
-        now: i64,
+        actions: &[&'static str],
     ) -> Result<String, ReadError> {
+        if let Some((jwt, signed)) = &token.0
+            && signed.elapsed() < Duration::from_secs(SELF_TOKEN_SECONDS / 2)
+        {
+            return Ok(jwt.clone());
+        }
         let access = [Access {
             kind,
             name: name.to_owned(),
-            actions,
+            actions: actions.to_vec(),
         }];
-        sign(
+        let jwt = sign(
             &self.keys,
             &self.config.issuer,
             &self.config.service,
             crate::audit::SERVER,
             &access,
-            now,
-            120,
+            Time::now().timestamp(),
+            SELF_TOKEN_SECONDS,
         )
-        .map_err(|e| ReadError::Token(e.to_string()))
+        .map_err(|e| ReadError::Token(e.to_string()))?;
+        token.0 = Some((jwt.clone(), Instant::now()));
+        Ok(jwt)
     }
 
-    /// Every repository under `project/` (as the registry's catalog lists them).
-    async fn purge_project(&self, project: &str, now: i64) -> Result<usize, ReadError> {
-        let token = self.self_token("registry", "catalog", vec!["*"], now)?;
+    /// Purges `purge`'s repository (or its project's), the pushes recorded there included;
+    /// answers how many manifests went. Pushes recorded meanwhile (or beyond what the pass
+    /// read) leave it incomplete.
+    async fn purge_all(&self, purge: &DuePurge, budget: &mut Budget) -> Result<usize, PassError> {
+        let limit = u32::try_from(MAX_MANIFESTS).unwrap_or(u32::MAX);
+        let pushed = self.store.pushed(&purge.repository, limit).await?;
+        let deleted = match purge.repository.strip_suffix('/') {
+            Some(project) => self.purge_project(project, &pushed, budget).await?,
+            None => {
+                self.purge_repository(&purge.repository, &purge.digests, &pushed, budget)
+                    .await?
+            }
+        };
+        if !self.store.pushed(&purge.repository, 1).await?.is_empty() {
+            budget.complete = false;
+        }
+        Ok(deleted)
+    }
+
+    /// Every repository under `project/`, as the registry's catalog lists them and as pushes
+    /// were recorded to.
+    async fn purge_project(
+        &self,
+        project: &str,
+        pushed: &[Pushed],
+        budget: &mut Budget,
+    ) -> Result<usize, PassError> {
+        let mut token = SelfToken::default();
         let prefix = format!("{project}/");
         let mut last = prefix.clone();
         let mut deleted = 0;
+        let mut done: HashSet<String> = HashSet::new();
+        let of = |repo: &str| -> Vec<Pushed> {
+            pushed
+                .iter()
+                .filter(|p| p.repository == repo)
+                .cloned()
+                .collect()
+        };
         loop {
             let path = format!("v2/_catalog?n={PAGE}&last={last}");
-            let (status, body) = self.call(reqwest::Method::GET, &path, None, &token).await?;
+            let jwt = self.self_token(&mut token, "registry", "catalog", &["*"])?;
+            let (status, body) = self.call(reqwest::Method::GET, &path, None, &jwt).await?;
             if status != 200 {
-                return Err(status_error(status, &path));
+                return Err(status_error(status, &path).into());
             }
             let page: Catalog =
                 serde_json::from_slice(&body).map_err(|_| status_error(status, &path))?;
@@ -171,191 +287,132 @@ impl Integrated {
                 .iter()
                 .take_while(|r| r.starts_with(&prefix))
             {
-                deleted += self.purge_repository(repo, &[], now).await?;
+                if budget.left == 0 {
+                    budget.complete = false;
+                    return Ok(deleted);
+                }
+                deleted += self.purge_repository(repo, &[], &of(repo), budget).await?;
+                done.insert(repo.clone());
             }
             match page.repositories.last() {
                 Some(l) if count >= PAGE && l.starts_with(&prefix) => last.clone_from(l),
-                _ => return Ok(deleted),
+                _ => break,
             }
         }
-    }
-
-    /// Deletes every manifest `repo`'s tags name, and `digests`, with the blob links they name;
-    /// answers how many manifests went.
-    async fn purge_repository(
-        &self,
-        repo: &str,
-        digests: &[String],
-        now: i64,
-    ) -> Result<usize, ReadError> {
-        let token = self.self_token("repository", repo, vec!["pull", "delete"], now)?;
-        let mut queue: Vec<String> = digests.to_vec();
-        for tag in self.tags(repo, &token).await? {
-            let path = format!("v2/{repo}/manifests/{tag}");
-            let (status, digest) = self.head_manifest(&path, &token).await?;
-            match (status, digest) {
-                (200, Some(d)) if !queue.contains(&d) => queue.push(d),
-                (200 | 404, _) => {}
-                (s, _) => return Err(status_error(s, &path)),
+        // Repositories the catalog did not list, but pushes were recorded to.
+        let mut rest: Vec<&str> = pushed
+            .iter()
+            .map(|p| p.repository.as_str())
+            .filter(|r| !done.contains(*r))
+            .collect();
+        rest.dedup();
+        for repo in rest {
+            if budget.left == 0 {
+                budget.complete = false;
+                break;
             }
-        }
-        let mut deleted = 0;
-        let mut i = 0;
-        while i < queue.len() && i < MAX_MANIFESTS {
-            let digest = queue[i].clone();
-            i += 1;
-            let path = format!("v2/{repo}/manifests/{digest}");
-            let accept = media_type::ALL.join(", ");
-            let (status, body) = self
-                .call(reqwest::Method::GET, &path, Some(&accept), &token)
-                .await?;
-            match status {
-                404 => continue,
-                200 => {}
-                s => return Err(status_error(s, &path)),
-            }
-            let mut blobs = Vec::new();
-            if sha256(&body) == digest
-                && let Ok(media) = manifest::media_type_of(None, &body)
-            {
-                match manifest::parse(&media, &body) {
-                    Ok(Parsed::List(index)) => {
-                        for child in index.manifests() {
-                            let d = child.digest().to_string();
-                            if !queue.contains(&d) {
-                                queue.push(d);
-                            }
-                        }
-                    }
-                    Ok(Parsed::Image(m)) => {
-                        blobs.push(m.config().digest().to_string());
-                        blobs.extend(m.layers().iter().map(|l| l.digest().to_string()));
-                    }
-                    Err(_) => {}
-                }
-            }
-            // The blob links first: once the manifest is gone a retry could not find them.
-            for blob in blobs {
-                let path = format!("v2/{repo}/blobs/{blob}");
-                let (status, _) = self
-                    .call(reqwest::Method::DELETE, &path, None, &token)
-                    .await?;
-                if !matches!(status, 202 | 404) {
-                    return Err(status_error(status, &path));
-                }
-            }
-            let (status, _) = self
-                .call(reqwest::Method::DELETE, &path, None, &token)
-                .await?;
-            match status {
-                202 => deleted += 1,
-                404 => {}
-                s => return Err(status_error(s, &path)),
-            }
+            deleted += self.purge_repository(repo, &[], &of(repo), budget).await?;
         }
         Ok(deleted)
     }
 
-    /// `repo`'s tags (none when the registry does not know it).
-    async fn tags(&self, repo: &str, token: &str) -> Result<Vec<String>, ReadError> {
-        let mut all: Vec<String> = Vec::new();
-        loop {
-            let mut path = format!("v2/{repo}/tags/list?n={PAGE}");
-            if let Some(last) = all.last() {
-                path.push_str(&format!("&last={last}"));
+    /// Deletes every manifest `repo`'s tags name, `digests` and `pushed` (recorded there), with
+    /// the blob links they name, and forgets the records of those gone; answers how many
+    /// manifests went.
+    async fn purge_repository(
+        &self,
+        repo: &str,
+        digests: &[String],
+        pushed: &[Pushed],
+        budget: &mut Budget,
+    ) -> Result<usize, PassError> {
+        let mut token = SelfToken::default();
+        let actions = ["pull", "delete"];
+        let jwt = self.self_token(&mut token, "repository", repo, &actions)?;
+        let recorded: HashMap<&str, &Pushed> =
+            pushed.iter().map(|p| (p.digest.as_str(), p)).collect();
+        let mut queue: Vec<String> = Vec::new();
+        let mut seen: HashSet<String> = HashSet::new();
+        let mut add = |d: &str, queue: &mut Vec<String>| {
+            if seen.insert(d.to_owned()) {
+                queue.push(d.to_owned());
             }
-            let (status, body) = self.call(reqwest::Method::GET, &path, None, token).await?;
+        };
+        for d in digests.iter().chain(pushed.iter().map(|p| &p.digest)) {
+            add(d, &mut queue);
+        }
+        let (tags, listed_all) = self.tags(repo, &jwt).await?;
+        if !listed_all {
+            budget.complete = false;
+        }
+        for tag in tags {
+            let path = format!("v2/{repo}/manifests/{tag}");
+            let jwt = self.self_token(&mut token, "repository", repo, &actions)?;
+            let (status, digest) = self.head_manifest(&path, &jwt).await?;
+            match (status, digest) {
+                (200, Some(d)) => add(&d, &mut queue),
+                (200 | 404, _) => {}
+                (s, _) => return Err(status_error(s, &path).into()),
+            }
+        }
+        let mut deleted = 0;
+        let mut i = 0;
+        while i < queue.len() && budget.take() {
+            let digest = queue[i].clone();
+            i += 1;
+            let jwt = self.self_token(&mut token, "repository", repo, &actions)?;
+            let path = format!("v2/{repo}/manifests/{digest}");
+            let accept = media_type::ALL.join(", ");
+            let (status, body) = self
+                .call(reqwest::Method::GET, &path, Some(&accept), &jwt)
+                .await?;
             match status {
-                404 => return Ok(all),
-                200 => {}
-                s => return Err(status_error(s, &path)),
+                404 => {}
+                200 => {
+                    let mut blobs = Vec::new();
+                    if sha256(&body) == digest
+                        && let Ok(media) = manifest::media_type_of(None, &body)
+                    {
+                        match manifest::parse(&media, &body) {
+                            Ok(Parsed::List(index)) => {
+                                for child in index.manifests() {
+                                    add(child.digest().as_ref(), &mut queue);
+                                }
+                            }
+                            Ok(Parsed::Image(m)) => {
+                                blobs.push(m.config().digest().to_string());
+                                blobs.extend(m.layers().iter().map(|l| l.digest().to_string()));
+                            }
+                            Err(_) => {}
+                        }
+                    }
+                    // The blob links first: once the manifest is gone a retry could not find
+                    // them.
+                    for blob in blobs {
+                        let path = format!("v2/{repo}/blobs/{blob}");
+                        let (status, _) = self
+                            .call(reqwest::Method::DELETE, &path, None, &jwt)
+                            .await?;
+                        if !matches!(status, 202 | 404) {
+                            return Err(status_error(status, &path).into());
+                        }
+                    }
+                    let (status, _) = self
+                        .call(reqwest::Method::DELETE, &path, None, &jwt)
+                        .await?;
+                    match status {
+                        202 => deleted += 1,
+                        404 => {}
+                        s => return Err(status_error(s, &path).into()),
+                    }
+                }
+                s => return Err(status_error(s, &path).into()),
             }
-            let page: TagList =
-                serde_json::from_slice(&body).map_err(|_| status_error(status, &path))?;
-            let tags = page.tags.unwrap_or_default();
-            let count = tags.len();
-            all.extend(tags);
-            if count < PAGE || all.len() >= MAX_MANIFESTS {
-                return Ok(all);
+            // Gone from the registry: its record goes (unless it was pushed again since).
+            if let Some(p) = recorded.get(digest.as_str()) {
+                self.store.forget_push(p).await?;
             }
         }
+        Ok(deleted)
     }
-
-    /// The status of a HEAD of `path` (a manifest by tag) and the digest it names.
-    async fn head_manifest(
-        &self,
-        path: &str,
-        token: &str,
-    ) -> Result<(u16, Option<String>), ReadError> {
-        let resp = self
-            .http
-            .head(format!("{}{path}", self.api_url))
-            .bearer_auth(token)
-            .header(reqwest::header::ACCEPT, media_type::ALL.join(", "))
-            .send()
-            .await
-            .map_err(|e| ReadError::Unreachable(e.to_string()))?;
-        let digest = resp
-            .headers()
-            .get("docker-content-digest")
-            .and_then(|v| v.to_str().ok())
-            .filter(|d| d.starts_with("sha256:") && d.len() <= 71)
-            .map(str::to_owned);
-        Ok((resp.status().as_u16(), digest))
-    }
-
-    /// One request to the registry's API; answers its status and body (bounded).
-    async fn call(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        accept: Option<&str>,
-        token: &str,
-    ) -> Result<(u16, Vec<u8>), ReadError> {
-        let mut req = self
-            .http
-            .request(method, format!("{}{path}", self.api_url))
-            .bearer_auth(token);
-        if let Some(a) = accept {
-            req = req.header(reqwest::header::ACCEPT, a);
-        }
-        let mut resp = req
-            .send()
-            .await
-            .map_err(|e| ReadError::Unreachable(e.to_string()))?;
-        let status = resp.status().as_u16();
-        let mut body = Vec::new();
-        while let Some(chunk) = resp
-            .chunk()
-            .await
-            .map_err(|e| ReadError::Unreachable(e.to_string()))?
-        {
-            if (body.len() + chunk.len()) as u64 > MAX_DOCUMENT_BYTES {
-                return Err(ReadError::TooLarge {
-                    what: path.to_owned(),
-                });
-            }
-            body.extend_from_slice(&chunk);
-        }
-        Ok((status, body))
-    }
-}
-
-fn status_error(status: u16, what: &str) -> ReadError {
-    ReadError::Status {
-        status,
-        what: what.to_owned(),
-    }
-}
-
-#[derive(serde::Deserialize)]
-struct Catalog {
-    #[serde(default)]
-    repositories: Vec<String>,
-}
-
-#[derive(serde::Deserialize)]
-struct TagList {
-    #[serde(default)]
-    tags: Option<Vec<String>>,
 }

@@ -2,10 +2,14 @@
 //! created if needed, the image's metadata is read from the registry, and the tag moves through
 //! the same stream write as an import (so its events and webhook deliveries are recorded in that
 //! write's transaction). Each event id is applied once, however often it is delivered.
+//!
+//! Every manifest push is recorded first (repository and digest, `store::purges`), with or
+//! without a tag and even while the name's purge is pending: the registry keeps a manifest
+//! whose tag moved on, or that never had one, and a purge must delete those too.
 
 use crate::audit::Actor;
 use crate::services;
-use tagstream_shared::{ImageStream, Time};
+use tagstream_shared::{ImageStream, TagName, Time};
 
 use super::Integrated;
 use super::events::Push;
@@ -27,7 +31,8 @@ pub enum Applied {
     Moved,
     /// The event was applied before.
     Duplicate,
-    /// The repository names no stream of an existing project: nothing to move.
+    /// Nothing to move: the repository names no stream of an existing project, the push named
+    /// no tag, or the name's purge is pending (the push was recorded for it).
     Ignored,
 }
 
@@ -61,6 +66,7 @@ pub async fn apply(
             .clone()
             .unwrap_or_else(|| REGISTRY_ACCOUNT.to_owned()),
     );
+    // Only `project/stream` names are granted to anyone: no other repository holds pushes.
     let Some((ns, name)) = &push.target else {
         return Ok(Applied::Ignored);
     };
@@ -72,20 +78,31 @@ pub async fn apply(
     {
         return Ok(Applied::Duplicate);
     }
-    let result = move_tag(state, &actor, integrated, push, now).await;
+    let result = match state
+        .store
+        .record_push(&push.repository, &push.digest, now.timestamp())
+        .await
+    {
+        Ok(()) => match &push.tag {
+            Some(tag) => move_tag(state, &actor, integrated, push, tag, now).await,
+            None => Ok(Applied::Ignored),
+        },
+        Err(e) => Err(e.into()),
+    };
     if result.is_err() {
         // Not applied: a retry of this event must be able to.
         if let Err(e) = state.store.release_event(SOURCE, &push.id).await {
             tracing::warn!(error = %e, id = %push.id, "cannot release a registry event");
         }
     }
+    let tag = push.tag.as_ref().map_or("", TagName::as_str);
     match &result {
         Ok(Applied::Moved) => {
-            tracing::info!(%ns, stream = %name, tag = %push.tag, digest = %push.digest, "pushed tag moved");
+            tracing::info!(%ns, stream = %name, tag, digest = %push.digest, "pushed tag moved");
         }
         Ok(_) => {}
         Err(e) => {
-            tracing::warn!(%ns, stream = %name, tag = %push.tag, error = %e, "cannot apply a push");
+            tracing::warn!(%ns, stream = %name, tag, error = %e, "cannot apply a push");
         }
     }
     result
@@ -96,6 +113,7 @@ async fn move_tag(
     actor: &Actor,
     integrated: &Integrated,
     push: &Push,
+    tag: &TagName,
     now: Time,
 ) -> Result<Applied, PushError> {
     let Some((ns, name)) = &push.target else {
@@ -140,7 +158,7 @@ async fn move_tag(
         .read_image(&push.repository, &push.digest, &spec, now)
         .await?;
     let limit = state.config.import.history_limit;
-    let tag = push.tag.as_str();
+    let tag = tag.as_str();
     let moved = state
         .importer
         .update_stream(actor, ns, name, |s| {

@@ -31,6 +31,29 @@ pub enum Cursor {
     Gone(u64),
 }
 
+/// Where the store is, read once at the start of a request: the access epoch (what the
+/// authentication cache is answered at) and the revision of the newest committed write (what the
+/// read cache, `crate::read_cache`, must have caught up with before it answers). Exact as of the
+/// read: every write whose response went out before it (on any replica) is included.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ReadPoint {
+    pub epoch: u64,
+    pub revision: u64,
+}
+
+/// The objects written after a revision, as the change log has them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangedSince {
+    /// The newest committed revision the answer covers: every change up to it is in `changes`
+    /// (unless `pruned`).
+    pub revision: u64,
+    /// Rows after the asked revision were pruned: what changed is no longer known.
+    pub pruned: bool,
+    /// Each changed object's resource, project ('' cluster-wide) and name, and the revision
+    /// of the change.
+    pub changes: Vec<(String, String, String, u64)>,
+}
+
 #[async_trait]
 pub trait ChangeStore: Send + Sync {
     /// Changes every time a write commits (its value means nothing but "look again").
@@ -59,6 +82,15 @@ pub trait ChangeStore: Send + Sync {
     /// SQLite answers it from memory (one process makes every write); PostgreSQL reads its one
     /// row, since another replica may have committed a revocation a moment ago.
     async fn access_epoch(&self) -> StoreResult<u64>;
+    /// The access epoch and the newest committed revision, in one read. SQLite answers it from
+    /// memory until this process commits again (it makes every write); PostgreSQL reads both
+    /// rows in one statement, since another replica may have committed a moment ago (a NOTIFY
+    /// could still be on its way).
+    async fn read_point(&self) -> StoreResult<ReadPoint>;
+    /// Every change after revision `after`, up to the newest committed revision (at most
+    /// `limit` rows: more is answered as `pruned`, since a reader would drop everything
+    /// anyway).
+    async fn changed_since(&self, after: u64, limit: u32) -> StoreResult<ChangedSince>;
     /// Keeps the last `keep` changes (whole revisions), as the store does on its own every few
     /// hundred writes; answers the new floor.
     async fn prune_changes(&self, keep: u64) -> StoreResult<u64>;

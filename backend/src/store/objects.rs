@@ -35,6 +35,13 @@ impl<K: Kind> Stored for K {
 #[async_trait]
 pub trait ObjectStore: Send + Sync {
     async fn get_body(&self, r: &'static ApiResource, ns: &str, name: &str) -> StoreResult<String>;
+    /// An object's stored resourceVersion and body (what `crate::read_cache` keeps).
+    async fn get_row(
+        &self,
+        r: &'static ApiResource,
+        ns: &str,
+        name: &str,
+    ) -> StoreResult<(u64, String)>;
     /// Bodies of one project's objects, or of every project's with `None`, by project and
     /// name; with the store's revision.
     async fn list_bodies(

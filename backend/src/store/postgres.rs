@@ -11,14 +11,20 @@ use sqlx::postgres::PgPool;
 use super::StoreResult;
 use super::sql::store_sql;
 use super::sql_more::more_sql;
-use super::unit::{WriteTx, unit_of_work};
+use super::unit::unit_of_work;
 
-/// A unit of work on PostgreSQL.
-pub(super) type PgTx = WriteTx<Postgres>;
 unit_of_work!(PgStore, Postgres);
 store_sql!(PgStore, Postgres, sqlx::PgConnection);
 more_sql!(PgStore, Postgres);
 super::sql_keys::server_keys_sql!(PgStore);
+super::sql_triggers::trigger_sql!(
+    PgStore,
+    Postgres,
+    // A delivery another replica holds is due again when its lease runs out.
+    "SELECT min(GREATEST(next_attempt, coalesce(lease_until, 0))) FROM deliveries \
+     WHERE phase = 'Pending'",
+    ", lease_owner = NULL, lease_until = NULL"
+);
 super::purges::purge_sql!(
     PgStore,
     Postgres,
@@ -61,6 +67,12 @@ impl PgStore {
     /// the rows it reads) could disagree and a watch resumed from the answer repeat a change.
     const READ_SNAPSHOT: Option<&str> =
         Some("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+
+    /// The read point, read from the database on every call: another replica may have
+    /// committed a moment ago, and its NOTIFY may not have arrived yet.
+    pub(super) async fn point(&self) -> StoreResult<super::ReadPoint> {
+        self.query_point().await
+    }
 
     /// The pool, for the lease queries of the background work.
     pub fn pool(&self) -> &PgPool {

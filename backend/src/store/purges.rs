@@ -2,6 +2,11 @@
 //! of work that deletes a stream or a project, so the delete never waits on the registry and a
 //! purge is never forgotten; claimed by one replica at a time (`FOR UPDATE SKIP LOCKED` and a
 //! lease on PostgreSQL, as webhook deliveries are) and retried until it succeeded.
+//!
+//! Beside them, every manifest the registry's notifications said was pushed (migration 0016,
+//! by repository and digest, tagged or not): a purge deletes each of its repositories' recorded
+//! manifests too, since a digest that left the history (or never had a tag) is not listed by the
+//! registry, and forgets the records whose manifests it deleted.
 
 use async_trait::async_trait;
 use tagstream_shared::ImageStream;
@@ -21,6 +26,16 @@ pub struct DuePurge {
     /// Unix seconds of the delete.
     pub created: i64,
     pub attempts: u32,
+}
+
+/// A manifest the registry's notifications said was pushed, as a purge read it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pushed {
+    pub repository: String,
+    pub digest: String,
+    /// How many notifications of it were heard when it was read: it is forgotten only if no
+    /// later one came (the manifest may have been pushed again since it was deleted).
+    pub pushes: i64,
 }
 
 /// What became of one pass.
@@ -43,6 +58,18 @@ pub trait PurgeStore: Send + Sync {
     async fn next_purge_due(&self) -> StoreResult<Option<i64>>;
     /// Records a pass over `purge`; `Done` removes it unless a later delete renewed it.
     async fn finish_purge(&self, purge: &DuePurge, outcome: PurgeOutcome) -> StoreResult<()>;
+    /// Extends this replica's claims on the purges of `repositories` by a lease from `now`,
+    /// while their passes run.
+    async fn renew_purges(&self, repositories: &[String], now: i64) -> StoreResult<()>;
+    /// Records that the registry stored manifest `digest` in `repository` (`project/stream`);
+    /// one row per repository and digest, whatever the number of pushes.
+    async fn record_push(&self, repository: &str, digest: &str, now: i64) -> StoreResult<()>;
+    /// Up to `limit` recorded manifests of `repository`, or of every repository of a project
+    /// when it is `project/`.
+    async fn pushed(&self, repository: &str, limit: u32) -> StoreResult<Vec<Pushed>>;
+    /// Forgets `pushed` (its manifest was deleted), unless a push of it was heard since it was
+    /// read.
+    async fn forget_push(&self, pushed: &Pushed) -> StoreResult<()>;
 }
 
 /// The digests a deleted stream's history named, its body as stored.
@@ -66,7 +93,9 @@ macro_rules! purge_sql {
     ($store:ty, $db:ty, $lock:literal, $owner:expr) => {
         const _: () = {
             use $crate::store::StoreResult;
-            use $crate::store::purges::{DuePurge, PurgeOutcome, PurgeStore, history_digests};
+            use $crate::store::purges::{
+                DuePurge, PurgeOutcome, PurgeStore, Pushed, history_digests,
+            };
             use $crate::store::unit::WriteTx;
 
             impl $store {
@@ -207,6 +236,88 @@ macro_rules! purge_sql {
                             .await?;
                         }
                     }
+                    Ok(())
+                }
+
+                async fn renew_purges(&self, repositories: &[String], now: i64) -> StoreResult<()> {
+                    let owner: String = ($owner)(self);
+                    let lease = i64::try_from($crate::store::LeaseStore::lease_seconds(self))
+                        .unwrap_or(i64::MAX);
+                    // A few rows (one claimed batch): one statement each.
+                    for repository in repositories {
+                        sqlx::query(&Self::sql(
+                            "UPDATE registry_purges SET lease_until = ? \
+                             WHERE repository = ? AND lease_owner = ?",
+                        ))
+                        .bind(now.saturating_add(lease))
+                        .bind(repository)
+                        .bind(&owner)
+                        .execute(&self.pool)
+                        .await?;
+                    }
+                    Ok(())
+                }
+
+                async fn record_push(
+                    &self,
+                    repository: &str,
+                    digest: &str,
+                    now: i64,
+                ) -> StoreResult<()> {
+                    let project = repository.split_once('/').map_or(repository, |(p, _)| p);
+                    sqlx::query(&Self::sql(
+                        "INSERT INTO registry_pushes (repository, digest, project, first_pushed) \
+                         VALUES (?, ?, ?, ?) ON CONFLICT (repository, digest) \
+                         DO UPDATE SET pushes = registry_pushes.pushes + 1",
+                    ))
+                    .bind(repository)
+                    .bind(digest)
+                    .bind(project)
+                    .bind(now)
+                    .execute(&self.pool)
+                    .await?;
+                    Ok(())
+                }
+
+                async fn pushed(&self, repository: &str, limit: u32) -> StoreResult<Vec<Pushed>> {
+                    // Two statements, not one formatted: the SQL stays static.
+                    let (sql, key) = match repository.strip_suffix('/') {
+                        Some(project) => (
+                            "SELECT repository, digest, pushes FROM registry_pushes \
+                             WHERE project = ? ORDER BY repository, digest LIMIT ?",
+                            project,
+                        ),
+                        None => (
+                            "SELECT repository, digest, pushes FROM registry_pushes \
+                             WHERE repository = ? ORDER BY repository, digest LIMIT ?",
+                            repository,
+                        ),
+                    };
+                    let rows: Vec<(String, String, i64)> = sqlx::query_as(&Self::sql(sql))
+                        .bind(key)
+                        .bind(i64::from(limit))
+                        .fetch_all(&self.pool)
+                        .await?;
+                    Ok(rows
+                        .into_iter()
+                        .map(|(repository, digest, pushes)| Pushed {
+                            repository,
+                            digest,
+                            pushes,
+                        })
+                        .collect())
+                }
+
+                async fn forget_push(&self, pushed: &Pushed) -> StoreResult<()> {
+                    sqlx::query(&Self::sql(
+                        "DELETE FROM registry_pushes \
+                         WHERE repository = ? AND digest = ? AND pushes = ?",
+                    ))
+                    .bind(&pushed.repository)
+                    .bind(&pushed.digest)
+                    .bind(pushed.pushes)
+                    .execute(&self.pool)
+                    .await?;
                     Ok(())
                 }
             }

@@ -225,6 +225,23 @@ macro_rules! store_sql {
                 body.ok_or_else(|| StoreError::not_found(r, name))
             }
 
+            async fn get_row(
+                &self,
+                r: &'static ApiResource,
+                ns: &str,
+                name: &str,
+            ) -> StoreResult<(u64, String)> {
+                let row: Option<(i64, String)> = sqlx::query_as(&Self::sql("SELECT resource_version, body FROM objects WHERE resource = ? AND namespace = ? AND name = ?"),
+                )
+                .bind(r.plural)
+                .bind(ns)
+                .bind(name)
+                .fetch_optional(&self.pool)
+                .await?;
+                let (rv, body) = row.ok_or_else(|| StoreError::not_found(r, name))?;
+                Ok((u64::try_from(rv).unwrap_or_default(), body))
+            }
+
             async fn list_bodies(
                 &self,
                 r: &'static ApiResource,

@@ -35,6 +35,21 @@ macro_rules! more_sql {
             }
 
         impl $store {
+            /// The access epoch and the newest committed revision, read in one statement (one
+            /// snapshot on either store).
+            pub(super) async fn query_point(&self) -> StoreResult<$crate::store::ReadPoint> {
+                let (epoch, revision): (i64, i64) = sqlx::query_as(&Self::sql(
+                    "SELECT (SELECT value FROM access_epoch WHERE id = 1), \
+                     (SELECT value FROM revision WHERE id = 1)",
+                ))
+                .fetch_one(&self.pool)
+                .await?;
+                Ok($crate::store::ReadPoint {
+                    epoch: u64::try_from(epoch).unwrap_or_default(),
+                    revision: u64::try_from(revision).unwrap_or_default(),
+                })
+            }
+
             /// Removes a user's credentials, tokens and sessions, inside the unit deleting them.
             pub(super) async fn forget_credentials(tx: &mut WriteTx<$db>, name: &str) -> StoreResult<()> {
                 for table in ["credentials", "tokens", "sessions"] {
@@ -427,10 +442,62 @@ macro_rules! more_sql {
             }
 
             async fn access_epoch(&self) -> StoreResult<u64> {
-                let value: i64 = sqlx::query_scalar(&Self::sql("SELECT value FROM access_epoch WHERE id = 1"))
-                    .fetch_one(&self.pool)
+                Ok(self.point().await?.epoch)
+            }
+
+            async fn read_point(&self) -> StoreResult<$crate::store::ReadPoint> {
+                self.point().await
+            }
+
+            async fn changed_since(
+                &self,
+                after: u64,
+                limit: u32,
+            ) -> StoreResult<$crate::store::ChangedSince> {
+                // One snapshot: the newest revision, the floor and the rows agree. Writes take
+                // the revision row's lock until they commit, so every revision up to the one
+                // read here is committed, and its rows are all visible.
+                let mut tx = self.begin_read().await?;
+                let revision: i64 = sqlx::query_scalar(&Self::sql("SELECT value FROM revision WHERE id = 1"))
+                    .fetch_one(&mut *tx)
                     .await?;
-                Ok(u64::try_from(value).unwrap_or_default())
+                let floor: i64 = sqlx::query_scalar(&Self::sql("SELECT value FROM change_floor WHERE id = 1"))
+                    .fetch_one(&mut *tx)
+                    .await?;
+                let after_db = i64::try_from(after).unwrap_or(i64::MAX);
+                let revision_u = u64::try_from(revision).unwrap_or_default();
+                let pruned = $crate::store::ChangedSince {
+                    revision: revision_u,
+                    pruned: true,
+                    changes: Vec::new(),
+                };
+                if floor > after_db {
+                    tx.commit().await?;
+                    return Ok(pruned);
+                }
+                let rows: Vec<(String, Option<String>, String, i64)> = sqlx::query_as(&Self::sql(
+                    "SELECT resource, namespace, name, revision FROM changes \
+                     WHERE revision > ? AND revision <= ? ORDER BY id LIMIT ?",
+                ))
+                .bind(after_db)
+                .bind(revision)
+                .bind(i64::from(limit) + 1)
+                .fetch_all(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                if rows.len() > usize::try_from(limit).unwrap_or(usize::MAX) {
+                    return Ok(pruned);
+                }
+                Ok($crate::store::ChangedSince {
+                    revision: revision_u,
+                    pruned: false,
+                    changes: rows
+                        .into_iter()
+                        .map(|(resource, ns, name, at)| {
+                            (resource, ns.unwrap_or_default(), name, u64::try_from(at).unwrap_or_default())
+                        })
+                        .collect(),
+                })
             }
 
             async fn prune_changes(&self, keep: u64) -> StoreResult<u64> {

@@ -17,8 +17,8 @@ use tagstream_shared::{ObjectMeta, Time};
 use super::objects::Stored;
 use super::sql::store_sql;
 use super::sql_more::more_sql;
-use super::unit::{WriteTx, unit_of_work};
-use super::{StoreError, StoreResult};
+use super::unit::unit_of_work;
+use super::{ReadPoint, StoreError, StoreResult};
 use crate::audit::Actor;
 use tagstream_shared::object::ApiResource;
 
@@ -27,16 +27,22 @@ pub struct SqliteStore {
     pub(super) pool: SqlitePool,
     /// Bumped after every committed write, so that watches and the webhook sender look again.
     pub(super) changed: std::sync::Arc<tokio::sync::watch::Sender<u64>>,
+    /// The last [`ReadPoint`] read, and the value of `changed` it was read after.
+    point_memo: std::sync::Arc<std::sync::Mutex<Option<(u64, ReadPoint)>>>,
 }
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
-/// A unit of work on SQLite.
-pub(super) type SqliteTx = WriteTx<Sqlite>;
 unit_of_work!(SqliteStore, Sqlite);
 store_sql!(SqliteStore, Sqlite, sqlx::SqliteConnection);
 more_sql!(SqliteStore, Sqlite);
 super::sql_keys::server_keys_sql!(SqliteStore);
+super::sql_triggers::trigger_sql!(
+    SqliteStore,
+    Sqlite,
+    "SELECT min(next_attempt) FROM deliveries WHERE phase = 'Pending'",
+    ""
+);
 // One process: every claim is this one's.
 super::purges::purge_sql!(SqliteStore, Sqlite, "", |_: &SqliteStore| "local"
     .to_owned());
@@ -93,6 +99,7 @@ impl SqliteStore {
         Ok(Self {
             pool,
             changed: std::sync::Arc::new(tokio::sync::watch::Sender::new(0)),
+            point_memo: std::sync::Arc::default(),
         })
     }
 
@@ -114,6 +121,30 @@ impl SqliteStore {
     /// Closes every connection, checkpointing the WAL.
     pub async fn close(&self) {
         self.pool.close().await;
+    }
+
+    /// The read point, from memory while nothing was committed since it was read. Exact
+    /// because this process makes every write of the file and bumps `changed` right after
+    /// each commit (`WriteTx::finish`, `delete_session`), before the writer answers: a request
+    /// that starts after a write's response sees the bump and reads the rows again. (Reading
+    /// the bump before the rows matters: a commit in between only makes the memo newer than
+    /// the bump it is filed under, and the next bump reads again.)
+    pub(super) async fn point(&self) -> StoreResult<ReadPoint> {
+        let seen = *self.changed.borrow();
+        let memo = |m: &std::sync::Mutex<Option<(u64, ReadPoint)>>| {
+            *m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        };
+        if let Some((at, point)) = memo(&self.point_memo)
+            && at == seen
+        {
+            return Ok(point);
+        }
+        let point = self.query_point().await?;
+        *self
+            .point_memo
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some((seen, point));
+        Ok(point)
     }
 
     async fn revision(&self) -> StoreResult<u64> {

@@ -26,6 +26,24 @@ pub struct DueDelivery {
     pub created: i64,
 }
 
+/// A due delivery's row as claimed: id, namespace, trigger, event id, body, attempts, created.
+pub(super) type DueRow = (String, String, String, String, String, i64, i64);
+
+impl DueDelivery {
+    pub(super) fn from_row(row: DueRow) -> Self {
+        let (id, namespace, trigger, event_id, body, attempts, created) = row;
+        DueDelivery {
+            id,
+            namespace,
+            trigger,
+            event_id,
+            body,
+            attempts: u32::try_from(attempts).unwrap_or_default(),
+            created,
+        }
+    }
+}
+
 /// What one attempt got.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Attempt {

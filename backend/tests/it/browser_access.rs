@@ -116,7 +116,7 @@ async fn an_admin_adds_a_viewer_who_sees_but_cannot_change_until_raised_to_edit(
     browser
         .click("[data-test=confirm-delete]", Then::Path("/ns/team"))
         .await;
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    let deadline = tokio::time::Instant::now() + crate::support::PATIENCE;
     loop {
         let (code, _) = app.get(&paths::imagestream("team", "ruby")).await;
         if code == StatusCode::NOT_FOUND {

@@ -25,7 +25,7 @@ async fn click(browser: &Browser, css: &str) {
 
 /// Waits until no element matches `css`.
 async fn gone(browser: &Browser, css: &str) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    let deadline = tokio::time::Instant::now() + crate::support::PATIENCE;
     while !browser
         .client
         .find_all(Locator::Css(css))

@@ -60,7 +60,7 @@ async fn clipboard(browser: &Browser) -> String {
 
 /// Waits until the clipboard holds `expected`.
 async fn clipboard_holds(browser: &Browser, expected: &str) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    let deadline = tokio::time::Instant::now() + crate::support::PATIENCE;
     let mut seen = clipboard(browser).await;
     while seen != expected {
         assert!(
@@ -129,7 +129,7 @@ async fn the_copy_buttons_copy_the_pull_specs_and_remove_tag_removes_it() {
         .click()
         .await
         .unwrap();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    let deadline = tokio::time::Instant::now() + crate::support::PATIENCE;
     while browser.path().await != "/ns/demo/streams/ruby" {
         assert!(
             tokio::time::Instant::now() < deadline,

@@ -149,7 +149,7 @@ async fn a_user_changes_their_password_on_their_account_page() {
         .text_containing("[data-test=signed-in-as]", "carol")
         .await;
     phone.open(&app.url("/tokens")).await;
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    let deadline = tokio::time::Instant::now() + crate::support::PATIENCE;
     while !phone.path().await.starts_with("/login") {
         assert!(
             tokio::time::Instant::now() < deadline,
@@ -222,7 +222,7 @@ async fn the_delivery_log_updates_live() {
         }
         assert!(code == StatusCode::CONFLICT && attempt < 10, "{body}");
     }
-    let sent = receiver.next(Duration::from_secs(15)).await;
+    let sent = receiver.next(crate::support::PATIENCE).await;
     assert_eq!(sent.json()["newDigest"], digest('e'));
     // The delivery appears, and then its outcome, without a reload or a click.
     browser

@@ -106,7 +106,7 @@ async fn a_failed_import_shows_its_reason_on_the_tag_page() {
     let browser = Browser::start_signed_in(&app).await;
     // The import runs in the background: wait until it has recorded the failure, then the page
     // shows it.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    let deadline = std::time::Instant::now() + crate::support::PATIENCE;
     loop {
         let (_, ist) = app.get(&paths::imagestreamtag("demo", "web", "2.0")).await;
         if ist["conditions"].as_array().is_some_and(|c| !c.is_empty()) {

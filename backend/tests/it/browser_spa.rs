@@ -89,7 +89,7 @@ const SOURCES_JS: &str = "const made = window.tagstreamSources || [];
 /// Waits until the page has opened `made` live-update streams since tracking began and `open` of
 /// them are open, and answers the open ones' URLs.
 async fn sources(browser: &Browser, made: u64, open: usize) -> Vec<String> {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    let deadline = tokio::time::Instant::now() + crate::support::PATIENCE;
     loop {
         let (seen_made, seen_open): (u64, Vec<String>) =
             serde_json::from_value(browser.eval(SOURCES_JS).await).unwrap_or_default();

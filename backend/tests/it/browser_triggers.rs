@@ -55,7 +55,7 @@ async fn the_triggers_page_shows_deliveries_and_redelivers_and_the_tag_page_name
         }
         assert!(code == StatusCode::CONFLICT && attempt < 10, "{body}");
     }
-    receiver.next(Duration::from_secs(15)).await;
+    receiver.next(crate::support::PATIENCE).await;
 
     let user = app.user("dev").await;
     app.grant("demo", "dev", "edit").await;
@@ -81,7 +81,7 @@ async fn the_triggers_page_shows_deliveries_and_redelivers_and_the_tag_page_name
     browser
         .text_containing("[data-test=trigger-row]", "ImageStreamTag ruby:latest")
         .await;
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    let deadline = tokio::time::Instant::now() + crate::support::PATIENCE;
     loop {
         browser.find("[data-test=delivery-row]").await;
         if browser
@@ -106,7 +106,7 @@ async fn the_triggers_page_shows_deliveries_and_redelivers_and_the_tag_page_name
             Then::Shows("[data-test=delivery-row] ~ [data-test=delivery-row]"),
         )
         .await;
-    let again = receiver.next(Duration::from_secs(15)).await;
+    let again = receiver.next(crate::support::PATIENCE).await;
     assert_eq!(again.json()["newDigest"], digest('d'));
 
     browser.open(&app.url("/ns/demo/events")).await;

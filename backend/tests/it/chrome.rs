@@ -17,7 +17,7 @@ use tagstream_shared::paths::imagestream_status;
 use crate::support::{TestApp, digest, stream_json, workspace_root};
 
 /// How long to wait for something to appear before the test fails.
-const PATIENCE: Duration = Duration::from_secs(15);
+const PATIENCE: Duration = crate::support::PATIENCE;
 
 /// What the page is still waiting for, named (empty once it has settled).
 const BUSY_JS: &str = "return Array.from(document.querySelectorAll('[aria-busy=true], body[data-access=pending]'))

@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 use tagstream_backend::config::{Config, RegistryConfig};
 use tagstream_shared::paths;
 
+use crate::claims_import::{history, wait_for_stream};
 use crate::registry::{ImageSpec, Registry};
 use crate::support::config_allowing;
 use crate::support::{TestApp, assert_status};
@@ -39,36 +40,6 @@ async fn follow_scheduled(app: &TestApp, registry: &str) {
     let (code, body) = app.post(&paths::imagestreams("demo"), &stream).await;
     assert_eq!(code, StatusCode::CREATED, "{body:#}");
     wait_for_stream(app, "demo", "app", |s| history(s, "latest").len() == 1).await;
-}
-
-/// Polls the stream until `done` holds for it (the worker runs in the background).
-async fn wait_for_stream(
-    app: &TestApp,
-    ns: &str,
-    name: &str,
-    done: impl Fn(&Value) -> bool,
-) -> Value {
-    let mut last = Value::Null;
-    for _ in 0..200 {
-        let (code, body) = app.get(&paths::imagestream(ns, name)).await;
-        if code == StatusCode::OK && done(&body) {
-            return body;
-        }
-        last = body;
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("stream {ns}/{name} never reached the expected state; last seen {last:#}");
-}
-
-fn history(stream: &Value, tag: &str) -> Vec<String> {
-    stream["status"]["tags"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|t| t["tag"] == tag)
-        .flat_map(|t| t["items"].as_array().cloned().unwrap_or_default())
-        .map(|i| i["image"].as_str().unwrap_or_default().to_owned())
-        .collect()
 }
 
 fn condition(stream: &Value, tag: &str) -> Option<Value> {

@@ -20,9 +20,9 @@ use crate::registry::{ImageSpec, Registry};
 use crate::support::{ADMIN_TOKEN, client_with_token};
 
 /// Registry tokens live 10 s here (the least allowed), so a purge settles within seconds.
-const SHORT_TOKENS: &str = "token_seconds = 10\n";
+pub(crate) const SHORT_TOKENS: &str = "token_seconds = 10\n";
 /// How long a purge may take to settle: the tokens' life, its margin, and slack.
-const SETTLES: Duration = Duration::from_secs(60);
+pub(crate) const SETTLES: Duration = Duration::from_secs(60);
 
 /// A source registry holding `src/app:one`, `:two` and `:three`; their digests.
 async fn source() -> (Registry, [String; 3]) {
@@ -38,7 +38,12 @@ async fn source() -> (Registry, [String; 3]) {
 }
 
 /// The raw registry token the token server gives `user` for `scope`.
-async fn registry_token(env: &Integrated, user: &str, token: &str, scope: &str) -> (String, Value) {
+pub(crate) async fn registry_token(
+    env: &Integrated,
+    user: &str,
+    token: &str,
+    scope: &str,
+) -> (String, Value) {
     let r = reqwest::Client::new()
         .get(env.url(TOKEN))
         .query(&[("service", "tagstream-registry"), ("scope", scope)])
@@ -61,7 +66,7 @@ async fn registry_token(env: &Integrated, user: &str, token: &str, scope: &str) 
 
 /// Waits until `user` is granted `pull` and `push` on `demo/app` again (the purge settled);
 /// answers how long that took.
-async fn wait_for_grant(env: &Integrated, user: &str, token: &str) -> Duration {
+pub(crate) async fn wait_for_grant(env: &Integrated, user: &str, token: &str) -> Duration {
     let start = Instant::now();
     loop {
         let (_, access) = registry_token(env, user, token, "repository:demo/app:pull,push").await;
@@ -111,7 +116,12 @@ async fn head_manifest(env: &Integrated, reference: &str) -> StatusCode {
 }
 
 /// `skopeo inspect` of `reference` (under the integrated registry) as `user`.
-async fn inspect(env: &Integrated, user: &str, token: &str, reference: &str) -> (bool, String) {
+pub(crate) async fn inspect(
+    env: &Integrated,
+    user: &str,
+    token: &str,
+    reference: &str,
+) -> (bool, String) {
     skopeo(vec![
         "inspect".into(),
         "--tls-verify=false".into(),
@@ -132,7 +142,7 @@ async fn push(env: &Integrated, source: &Registry, tag: &str, user: &str, token:
     assert!(ok, "{user}'s push of {tag} was refused: {said}");
 }
 
-async fn send(
+pub(crate) async fn send(
     env: &Integrated,
     client: &reqwest::Client,
     method: reqwest::Method,
@@ -181,7 +191,7 @@ async fn next_owner_gets_nothing_old(
     assert!(!ok, "bob pulled the old owner's digest: {said}");
     assert!(said.contains("manifest unknown"), "{said}");
     push(env, source, "three", "bob", bob).await;
-    env.wait_for_tag("demo", "app", "v1", new, Duration::from_secs(10))
+    env.wait_for_tag("demo", "app", "v1", new, crate::support::PATIENCE)
         .await;
     let (ok, said) = inspect(env, "bob", bob, "demo/app:v1").await;
     assert!(ok, "bob cannot pull his own push: {said}");
@@ -189,7 +199,7 @@ async fn next_owner_gets_nothing_old(
 }
 
 /// Before the purge settled, bob gets nothing on the name: no token, no pull of the old tag.
-async fn refused_while_purging(env: &Integrated, bob: &str) {
+pub(crate) async fn refused_while_purging(env: &Integrated, bob: &str) {
     let (_, access) = registry_token(env, "bob", bob, "repository:demo/app:pull,push").await;
     assert_eq!(access, json!([]), "a grant on a name still being purged");
     let (ok, said) = inspect(env, "bob", bob, "demo/app:v1").await;
@@ -217,7 +227,7 @@ async fn a_deleted_projects_images_never_reach_the_next_owner_of_its_name() {
     let alice = env.user("alice", None).await;
     env.grant("demo", "alice", "edit").await;
     push(&env, &source, "one", "alice", &alice).await;
-    env.wait_for_tag("demo", "app", "v1", &one, Duration::from_secs(10))
+    env.wait_for_tag("demo", "app", "v1", &one, crate::support::PATIENCE)
         .await;
 
     let started = Instant::now();
@@ -263,10 +273,10 @@ async fn a_deleted_streams_images_and_history_never_reach_the_next_stream_of_its
     env.grant("demo", "bob", "edit").await;
     // `one` is only in v1's history once `two` is pushed over it.
     push(&env, &source, "one", "alice", &alice).await;
-    env.wait_for_tag("demo", "app", "v1", &one, Duration::from_secs(10))
+    env.wait_for_tag("demo", "app", "v1", &one, crate::support::PATIENCE)
         .await;
     push(&env, &source, "two", "alice", &alice).await;
-    env.wait_for_tag("demo", "app", "v1", &two, Duration::from_secs(10))
+    env.wait_for_tag("demo", "app", "v1", &two, crate::support::PATIENCE)
         .await;
 
     send(
@@ -295,7 +305,7 @@ async fn a_delete_while_the_registry_is_down_purges_once_it_is_back() {
     let bob = env.user("bob", None).await;
     env.grant("demo", "bob", "edit").await;
     push(&env, &source, "one", "alice", &alice).await;
-    env.wait_for_tag("demo", "app", "v1", &one, Duration::from_secs(10))
+    env.wait_for_tag("demo", "app", "v1", &one, crate::support::PATIENCE)
         .await;
 
     env.child.kill().unwrap();

@@ -87,9 +87,9 @@ async fn every_read_path_shows_the_public_pull_spec_of_pushed_and_local_tags() {
                "spec": {"tags": [{"name": "two", "from": {"kind": "DockerImage", "name": from}}]}}),
     )
     .await;
-    env.wait_for_tag("demo", "app", "local", &two, Duration::from_secs(10))
+    env.wait_for_tag("demo", "app", "local", &two, crate::support::PATIENCE)
         .await;
-    env.wait_for_tag("demo", "plain", "two", &two, Duration::from_secs(10))
+    env.wait_for_tag("demo", "plain", "two", &two, crate::support::PATIENCE)
         .await;
 
     let public = |digest: &str| format!("{PUBLIC_HOST}/demo/app@{digest}");

@@ -5,8 +5,6 @@
 
 #![expect(clippy::unwrap_used, reason = "test set-up failing is a test failure")]
 
-use std::time::Duration;
-
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use tagstream_shared::paths::{PROJECTS, imagestream, imagestreams};
@@ -38,7 +36,7 @@ async fn a_rotated_receiver_secret_replaces_the_old_one() {
                    "name": format!("{}/src/app:latest", source.addr)}}]}}),
     )
     .await;
-    env.wait_for_tag("demo", "app", "latest", &one, Duration::from_secs(10))
+    env.wait_for_tag("demo", "app", "latest", &one, crate::support::PATIENCE)
         .await;
     let (two, _) = source
         .push_image("src/app", "latest", &ImageSpec::new("two"))
@@ -109,7 +107,7 @@ async fn a_rotated_receiver_secret_replaces_the_old_one() {
     let (code, answer) = deliver(new).await;
     assert_eq!(code, StatusCode::OK, "{answer}");
     assert_eq!(answer["reimported"], 1, "{answer}");
-    env.wait_for_tag("demo", "app", "latest", &two, Duration::from_secs(10))
+    env.wait_for_tag("demo", "app", "latest", &two, crate::support::PATIENCE)
         .await;
     drop(env);
 }

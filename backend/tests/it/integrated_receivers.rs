@@ -116,9 +116,9 @@ async fn a_push_event_posted_to_a_receiver_reimports_the_tag_without_waiting_for
                     "referencePolicy": {"type": "Local"}}]}}),
     )
     .await;
-    env.wait_for_tag("demo", "app", "latest", &one, Duration::from_secs(10))
+    env.wait_for_tag("demo", "app", "latest", &one, crate::support::PATIENCE)
         .await;
-    env.wait_for_tag("demo", "app", "local", &one, Duration::from_secs(10))
+    env.wait_for_tag("demo", "app", "local", &one, crate::support::PATIENCE)
         .await;
     // A Local tag is pulled through the integrated registry; the other from its source.
     let (_, local) = env.get(&imagestreamtag("demo", "app", "local")).await;
@@ -171,13 +171,13 @@ async fn a_push_event_posted_to_a_receiver_reimports_the_tag_without_waiting_for
         (StatusCode::OK, json!(2)),
         "both tags follow the pushed one: {answer}"
     );
-    env.wait_for_tag("demo", "app", "latest", &two, Duration::from_secs(10))
+    env.wait_for_tag("demo", "app", "latest", &two, crate::support::PATIENCE)
         .await;
     assert_eq!(
         env.history("demo", "app", "latest").await,
         [two.clone(), one.clone()]
     );
-    env.wait_for_tag("demo", "app", "local", &two, Duration::from_secs(10))
+    env.wait_for_tag("demo", "app", "local", &two, crate::support::PATIENCE)
         .await;
 
     // The same event again asks for nothing: the stream's spec is not touched.

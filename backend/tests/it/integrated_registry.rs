@@ -109,7 +109,7 @@ impl Integrated {
             admin: client_with_token(ADMIN_TOKEN),
         };
         // Ready when it asks for a token from tagstream.
-        let deadline = Instant::now() + Duration::from_secs(15);
+        let deadline = Instant::now() + crate::support::PATIENCE;
         loop {
             if let Ok(r) = reqwest::get(format!("http://{}/v2/", me.registry)).await
                 && r.status() == StatusCode::UNAUTHORIZED
@@ -380,7 +380,7 @@ async fn a_push_with_a_users_token_moves_the_tag_at_once_and_fires_the_trigger()
         [two.clone(), one.clone()]
     );
     let mut receiver = receiver;
-    let hook = receiver.next(Duration::from_secs(15)).await;
+    let hook = receiver.next(crate::support::PATIENCE).await;
     assert_eq!(hook.json()["newDigest"], two, "{}", hook.json());
     assert!(hook.signed_with("hook-secret"));
     receiver.stop();

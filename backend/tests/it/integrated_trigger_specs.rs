@@ -5,8 +5,6 @@
 
 #![expect(clippy::unwrap_used, reason = "test set-up failing is a test failure")]
 
-use std::time::Duration;
-
 use serde_json::{Value, json};
 use tagstream_shared::paths::{PROJECTS, imagestreams, imagestreamtag, triggers};
 
@@ -58,12 +56,12 @@ async fn a_local_tags_webhook_names_the_public_pull_spec_the_reads_show() {
                    {"name": "plain", "from": {"kind": "DockerImage", "name": from}}]}}),
     )
     .await;
-    env.wait_for_tag("demo", "app", "local", &one, Duration::from_secs(10))
+    env.wait_for_tag("demo", "app", "local", &one, crate::support::PATIENCE)
         .await;
 
     let mut delivered: Vec<Value> = Vec::new();
     for _ in 0..2 {
-        delivered.push(receiver.next(Duration::from_secs(15)).await.json());
+        delivered.push(receiver.next(crate::support::PATIENCE).await.json());
     }
     let pull_spec = |tag: &str| {
         delivered

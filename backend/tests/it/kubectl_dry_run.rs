@@ -95,12 +95,7 @@ async fn kubectl_dry_run_server_checks_writes_and_stores_nothing() {
             "{v}: {bad:?}"
         );
 
-        let out = kube.ok(v, &["get", "is", "ruby", "-n", "dry", "-o", "json"]);
-        let mut stream: Value = serde_json::from_str(&out).unwrap();
-        stream["metadata"]["annotations"] = serde_json::json!({"replaced": "yes"});
-        let file = kube.dir().join(format!("replace-{v}.json"));
-        std::fs::write(&file, stream.to_string()).unwrap();
-        let out = kube.ok(v, &["replace", "-f", file.to_str().unwrap(), dry]);
+        let out = replace_dry_run(&kube, v);
         assert!(out.contains("replaced (server dry run)"), "{v}: {out}");
 
         let out = kube.ok(v, &["delete", "is", "ruby", "-n", "dry", dry]);
@@ -137,4 +132,30 @@ async fn kubectl_dry_run_server_checks_writes_and_stores_nothing() {
         template_after, template_before,
         "no dry run changed the template"
     );
+}
+
+/// `kubectl replace --dry-run=server` of the stream as just read, with an annotation added. The
+/// importer keeps writing the stream's status (its retries), so the version read may be gone by
+/// the time the replace arrives: a 409 then, which a user answers by reading again, as this does
+/// (a few times; each try is a fresh read).
+fn replace_dry_run(kube: &Kube, v: &str) -> String {
+    let file = kube.dir().join(format!("replace-{v}.json"));
+    let mut last = None;
+    for _ in 0..5 {
+        let out = kube.ok(v, &["get", "is", "ruby", "-n", "dry", "-o", "json"]);
+        let mut stream: Value = serde_json::from_str(&out).unwrap();
+        stream["metadata"]["annotations"] = serde_json::json!({"replaced": "yes"});
+        std::fs::write(&file, stream.to_string()).unwrap();
+        let out = kube.run(
+            v,
+            &["replace", "-f", file.to_str().unwrap(), "--dry-run=server"],
+        );
+        if out.status.success() {
+            return String::from_utf8_lossy(&out.stdout).into_owned();
+        }
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(stderr.contains("Conflict"), "{v}: {out:?}");
+        last = Some(stderr);
+    }
+    panic!("{v}: the replace met a newer version five times in a row: {last:?}");
 }

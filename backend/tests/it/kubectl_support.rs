@@ -57,10 +57,49 @@ fn free_port() -> u16 {
         .port()
 }
 
-fn wait_for_port(port: u16, what: &str) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "{what} never listened on {port}");
+/// nginx terminating TLS on a free port in front of `upstream`, once it listens, and the port;
+/// `None` if another process took the port first (nginx then exits). The port is free when
+/// chosen, but a test running beside this one may take it before nginx binds it; a bare connect
+/// would then reach that test's nginx. nginx writes its pid file only after it bound every
+/// port, so that file naming this nginx is the proof it listens.
+fn start_nginx(dir: &Path, crt: &Path, key: &Path, upstream: &str) -> Option<(Child, u16)> {
+    let port = free_port();
+    let d = dir.display();
+    let pid_file = dir.join("nginx.pid");
+    let _ = std::fs::remove_file(&pid_file);
+    let conf = format!(
+        "daemon off; pid {d}/nginx.pid; error_log {d}/nginx-error.log; worker_processes 1;\n\
+         events {{}}\n\
+         http {{ access_log off; client_body_temp_path {d}/nb; proxy_temp_path {d}/np;\n\
+           server {{ listen 127.0.0.1:{port} ssl; ssl_certificate {crt}; ssl_certificate_key {key};\n\
+             location / {{ proxy_pass http://{upstream}; proxy_buffering off;\n\
+               proxy_http_version 1.1; proxy_read_timeout 1h; }} }} }}\n",
+        crt = crt.display(),
+        key = key.display(),
+    );
+    let conf_path = dir.join("nginx.conf");
+    std::fs::write(&conf_path, conf).unwrap();
+    let mut nginx = Command::new("nginx")
+        .arg("-c")
+        .arg(&conf_path)
+        .arg("-e")
+        .arg(dir.join("nginx-error.log"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("nginx (Debian's nginx-light) terminates TLS for kubectl");
+    let pid = nginx.id().to_string();
+    // nginx tries a taken port for about 2.5 s before it gives up.
+    let deadline = Instant::now() + crate::support::PATIENCE;
+    loop {
+        let written = std::fs::read_to_string(&pid_file).unwrap_or_default();
+        if written.trim() == pid {
+            return Some((nginx, port));
+        }
+        if nginx.try_wait().unwrap().is_some() {
+            return None;
+        }
+        assert!(Instant::now() < deadline, "nginx never started on {port}");
         std::thread::sleep(Duration::from_millis(20));
     }
 }
@@ -91,30 +130,9 @@ impl Kube {
             .output()
             .unwrap();
         assert!(openssl.status.success(), "openssl: {openssl:?}");
-        let port = free_port();
-        let d = dir.path().display();
-        let conf = format!(
-            "daemon off; pid {d}/nginx.pid; error_log {d}/nginx-error.log; worker_processes 1;\n\
-             events {{}}\n\
-             http {{ access_log off; client_body_temp_path {d}/nb; proxy_temp_path {d}/np;\n\
-               server {{ listen 127.0.0.1:{port} ssl; ssl_certificate {crt}; ssl_certificate_key {key};\n\
-                 location / {{ proxy_pass http://{upstream}; proxy_buffering off;\n\
-                   proxy_http_version 1.1; proxy_read_timeout 1h; }} }} }}\n",
-            crt = crt.display(),
-            key = key.display(),
-        );
-        let conf_path = dir.path().join("nginx.conf");
-        std::fs::write(&conf_path, conf).unwrap();
-        let nginx = Command::new("nginx")
-            .arg("-c")
-            .arg(&conf_path)
-            .arg("-e")
-            .arg(dir.path().join("nginx-error.log"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("nginx (Debian's nginx-light) terminates TLS for kubectl");
-        wait_for_port(port, "nginx");
+        let (nginx, port) = (0..5)
+            .find_map(|_| start_nginx(dir.path(), &crt, &key, &upstream))
+            .expect("nginx never listened on a free port in five tries");
         std::fs::write(dir.path().join("kubeconfig"), "").unwrap();
         Self {
             server: Some(server),

@@ -8,7 +8,6 @@
 
 use std::io::Write as _;
 use std::process::{Command, Stdio};
-use std::time::Duration;
 
 use reqwest::StatusCode;
 use serde::Serialize;
@@ -190,7 +189,7 @@ async fn a_large_answer_is_gzipped_when_accepted_and_a_watch_never_is() {
     let (code, created) = app.post(&path, &body).await;
     assert_eq!(code, StatusCode::CREATED, "{created}");
     // Bounded so that a held-back event fails the test instead of hanging it.
-    let event = tokio::time::timeout(Duration::from_secs(10), events.next())
+    let event = tokio::time::timeout(crate::support::PATIENCE, events.next())
         .await
         .expect("the event of the new stream arrives while the watch stays open");
     assert_eq!(event["object"]["metadata"]["name"], "late", "{event}");

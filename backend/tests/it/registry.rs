@@ -296,7 +296,7 @@ impl Registry {
                 _dir: tempfile::tempdir().unwrap(),
                 http: http.clone(),
             };
-            let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+            let deadline = tokio::time::Instant::now() + crate::support::PATIENCE;
             loop {
                 let said = std::fs::read_to_string(&registry.log).unwrap_or_default();
                 if said.contains(&format!("listening on {}", registry.addr))
@@ -379,7 +379,7 @@ impl Registry {
                 ))
                 .spawn()
                 .unwrap();
-            let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+            let deadline = tokio::time::Instant::now() + crate::support::PATIENCE;
             loop {
                 let said = std::fs::read(&self.log).unwrap_or_default();
                 let said = String::from_utf8_lossy(

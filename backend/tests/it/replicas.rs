@@ -346,9 +346,9 @@ pub async fn with_trigger(r: &Replica, receiver: &Receiver) {
     assert_eq!(code, StatusCode::CREATED, "{body}");
 }
 
-/// Waits (up to 20 s) until the newest delivery of the trigger satisfies `done`.
+/// Waits (up to `PATIENCE`) until the newest delivery of the trigger satisfies `done`.
 pub async fn wait_for_delivery(r: &Replica, done: impl Fn(&Value) -> bool) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(20);
+    let deadline = Instant::now() + crate::support::PATIENCE;
     loop {
         let (_, body) = r.get(&deliveries("demo", "deploy")).await;
         if let Some(first) = body["items"].as_array().and_then(|i| i.first())
@@ -378,7 +378,7 @@ async fn each_tag_move_is_delivered_once_with_three_replicas() {
     }
     let mut seen = Vec::new();
     for _ in &images {
-        let got = receiver.next(Duration::from_secs(15)).await.json();
+        let got = receiver.next(crate::support::PATIENCE).await.json();
         seen.push((
             got["newDigest"].as_str().unwrap().to_owned(),
             got["id"].clone(),
@@ -413,7 +413,7 @@ async fn a_delivery_a_killed_replica_was_sending_is_finished_by_the_survivor() {
     // A alone runs: it claims the delivery, and the receiver holds its request unanswered.
     receiver.answer(0);
     move_tag(&a, "ruby", "latest", &digest('b')).await;
-    let first = receiver.next(Duration::from_secs(15)).await.json();
+    let first = receiver.next(crate::support::PATIENCE).await.json();
     let b = Replica::start(&db, &extra);
     receiver.answer(200);
     // B leaves A's claim alone while A still waits for the answer, longer than the lease (A
@@ -424,7 +424,7 @@ async fn a_delivery_a_killed_replica_was_sending_is_finished_by_the_survivor() {
     );
     a.kill();
     // ...and sends it once A's lease has run out.
-    let again = receiver.next(Duration::from_secs(15)).await.json();
+    let again = receiver.next(crate::support::PATIENCE).await.json();
     assert_eq!(again["id"], first["id"], "the same event, sent again");
     let done = wait_for_delivery(&b, |d| d["status"]["phase"] == "Delivered").await;
     assert_eq!(done["status"]["lastStatusCode"], 200, "{done}");

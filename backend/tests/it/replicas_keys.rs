@@ -195,7 +195,7 @@ impl DockerRegistry {
             .spawn()
             .expect("docker-registry runs (scripts/setup.sh --test installs it)");
         let me = Self { child, log };
-        let deadline = Instant::now() + Duration::from_secs(15);
+        let deadline = Instant::now() + crate::support::PATIENCE;
         loop {
             if let Ok(r) = reqwest::get(format!("http://{addr}/v2/")).await
                 && r.status() == StatusCode::UNAUTHORIZED

@@ -133,11 +133,11 @@ impl Server {
         let _ = self.child.wait();
     }
 
-    /// Sends SIGTERM and answers whether the process exited successfully within 10 s.
+    /// Sends SIGTERM and answers whether the process exited successfully (within `PATIENCE`).
     pub fn terminate(mut self) -> bool {
         let pid = self.child.id().to_string();
         Command::new("kill").args(["-TERM", &pid]).status().unwrap();
-        let deadline = Instant::now() + Duration::from_secs(10);
+        let deadline = Instant::now() + crate::support::PATIENCE;
         while Instant::now() < deadline {
             if let Some(status) = self.child.try_wait().unwrap() {
                 return status.success();

@@ -18,6 +18,13 @@ use tagstream_shared::{ImageStream, Status};
 use tokio::sync::oneshot;
 
 /// The bootstrap admin's API token in every test app: `client` sends it.
+/// How long a test waits for a state that should arrive soon (a tag moved, a webhook sent, a
+/// page element shown, a process ready). It bounds a failure only: a passing test returns as
+/// soon as the state is there. It is generous because CI runs the whole suite in parallel on
+/// two cores beside other work, where a retrying import or a browser render takes many times
+/// what it takes idle.
+pub const PATIENCE: std::time::Duration = std::time::Duration::from_secs(60);
+
 pub const ADMIN_TOKEN: &str = "tst_test-admin-token-for-the-integration-tests";
 
 pub struct TestApp {

@@ -19,9 +19,9 @@ use crate::receiver::{Receiver, closed_port};
 use crate::server::Server;
 use crate::support::{TestApp, assert_status, digest, stream_json};
 
-const SECRET: &str = "webhook-secret-for-tests";
+pub(crate) const SECRET: &str = "webhook-secret-for-tests";
 
-fn config(allowed: &[String]) -> Config {
+pub(crate) fn config(allowed: &[String]) -> Config {
     Config {
         webhooks: WebhooksConfig {
             allowed_hosts: allowed.to_vec(),
@@ -34,7 +34,7 @@ fn config(allowed: &[String]) -> Config {
     }
 }
 
-fn trigger_json(name: &str, kind: &str, from: &str, url: &str) -> Value {
+pub(crate) fn trigger_json(name: &str, kind: &str, from: &str, url: &str) -> Value {
     json!({
         "kind": "Trigger", "apiVersion": "tagstream.io/v1",
         "metadata": {"name": name},
@@ -44,7 +44,7 @@ fn trigger_json(name: &str, kind: &str, from: &str, url: &str) -> Value {
 
 /// Points `stream:tag` at `image` (a new history item at the front) through the status
 /// subresource, as an import would; retries on 409 (the import worker writes too).
-async fn move_tag(
+pub(crate) async fn move_tag(
     client: &reqwest::Client,
     base: &str,
     ns: &str,
@@ -117,7 +117,7 @@ async fn wait_for_delivery(
     name: &str,
     done: impl Fn(&Value) -> bool,
 ) -> Value {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    let deadline = tokio::time::Instant::now() + crate::support::PATIENCE;
     loop {
         let items = deliveries_of(app, ns, name).await;
         if let Some(first) = items.first()
@@ -183,7 +183,7 @@ async fn a_tag_move_is_posted_signed_to_the_webhook_and_logged() {
         &digest('b'),
     )
     .await;
-    let got = receiver.next(Duration::from_secs(15)).await;
+    let got = receiver.next(crate::support::PATIENCE).await;
     assert!(got.signed_with(SECRET), "bad signature: {:?}", got.headers);
     assert!(!got.signed_with("another-secret"));
     let event = got.json();
@@ -221,7 +221,7 @@ async fn a_tag_move_is_posted_signed_to_the_webhook_and_logged() {
     let id = log["metadata"]["name"].as_str().unwrap();
     let (code, again) = app.post(&redeliver("demo", "deploy", id), &json!({})).await;
     assert_eq!(code, StatusCode::CREATED, "{again}");
-    let second = receiver.next(Duration::from_secs(15)).await;
+    let second = receiver.next(crate::support::PATIENCE).await;
     assert_eq!(second.json()["id"], event["id"]);
     assert!(second.signed_with(SECRET));
 
@@ -299,7 +299,7 @@ async fn a_receiver_that_is_down_gets_the_event_after_retries() {
     assert!(failing["status"].get("nextAttemptTime").is_some());
 
     let mut receiver = Receiver::start_on(closed).await;
-    let got = receiver.next(Duration::from_secs(15)).await;
+    let got = receiver.next(crate::support::PATIENCE).await;
     assert!(got.signed_with(SECRET));
     assert_eq!(got.json()["newDigest"], digest('a'));
     let done =
@@ -496,7 +496,7 @@ async fn a_server_killed_after_a_tag_change_delivers_after_restart() {
     )
     .await;
     move_tag(&client, &base, "demo", "ruby", "latest", &digest('e')).await;
-    let first = receiver.next(Duration::from_secs(15)).await;
+    let first = receiver.next(crate::support::PATIENCE).await;
     server.kill();
 
     receiver.answer(200);
@@ -506,7 +506,7 @@ async fn a_server_killed_after_a_tag_change_delivers_after_restart() {
     assert_eq!(again.json()["newDigest"], digest('e'));
     assert!(again.signed_with(SECRET));
     // And it is logged as delivered.
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let deadline = tokio::time::Instant::now() + crate::support::PATIENCE;
     loop {
         let log: Value = client
             .get(format!("{}{}", server.base, deliveries("demo", "deploy")))
@@ -571,7 +571,7 @@ async fn triggers_follow_project_roles_and_never_show_secrets() {
         &digest('a'),
     )
     .await;
-    let got = receiver.next(Duration::from_secs(15)).await;
+    let got = receiver.next(crate::support::PATIENCE).await;
     assert!(
         got.signed_with(SECRET),
         "the replaced trigger lost its secret: {:?}",
@@ -596,7 +596,7 @@ async fn a_failed_import_is_on_the_projects_events_page() {
         &stream_json("ruby", "latest", "quay.io/demo/ruby:3.3"),
     )
     .await;
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    let deadline = tokio::time::Instant::now() + crate::support::PATIENCE;
     loop {
         let (code, list) = app.get(&events("demo")).await;
         assert_eq!(code, StatusCode::OK, "{list}");

@@ -44,7 +44,7 @@ impl Events {
                 self.buffer.drain(..at + self.separator.len());
                 return item;
             }
-            let chunk = tokio::time::timeout(Duration::from_secs(10), self.stream.next())
+            let chunk = tokio::time::timeout(crate::support::PATIENCE, self.stream.next())
                 .await
                 .expect("no event within 10 s")
                 .expect("the stream ended")

@@ -22,6 +22,17 @@ impl std::fmt::Debug for ProjectAccess {
     }
 }
 
+impl ProjectAccess {
+    /// Resolves once the page knows what the user holds (a remembered answer counts), so that
+    /// content can appear together with the actions it offers instead of having buttons pop into
+    /// its header and rows afterwards (a layout shift whenever the review answers last).
+    pub async fn settled(self) {
+        if self.1.is_none() {
+            _ = self.0.await;
+        }
+    }
+}
+
 /// Provides the access of `ns` to the page's `Can`s.
 ///
 /// Until the review answers, every `Can` shows nothing; the page's `<body>` says which it is in

@@ -10,6 +10,7 @@ use leptos::error::{Error, Errors};
 use leptos::prelude::*;
 use tagstream_shared::{Status, StatusReason};
 
+use crate::components::can::ProjectAccess;
 use crate::components::error_banner::ErrorBanner;
 use crate::components::not_found::NotFoundView;
 use crate::components::skeleton::Loading;
@@ -50,8 +51,12 @@ where
     V: IntoView + 'static,
 {
     let first = StoredValue::new(first);
+    // On a page whose actions depend on the user's access, the content waits for that answer
+    // too (both requests run at once), so it appears whole.
+    let access = use_context::<ProjectAccess>();
     let fetch: RenderFetch = Arc::new(move || {
         let view = view.clone();
+        let access = access.clone();
         let remembered = match resource.with_untracked(Option::is_none) {
             true => first.get_value(),
             false => None,
@@ -63,7 +68,13 @@ where
                 resource.track();
                 Ok(view(value).into_any())
             }),
-            None => Box::pin(async move { resource.await.map(|value| view(value).into_any()) }),
+            None => Box::pin(async move {
+                let value = resource.await;
+                if let Some(access) = access {
+                    access.settled().await;
+                }
+                value.map(|value| view(value).into_any())
+            }),
         }
     });
     view! { <LoadedView fetch retry=Callback::new(move |()| resource.refetch()) what rows /> }

@@ -109,6 +109,8 @@ fn ProjectBody(
     let triggers_href = Route::Triggers { ns: ns.clone() }.path();
     let events_href = Route::Events { ns: ns.clone() }.path();
     let create_ns = ns.clone();
+    let remembered_list = streams_first.is_some();
+    let list_shown = Memo::new(move |_| remembered_list || streams.get().is_some());
     view! {
         <header class="page-head">
             <div>
@@ -149,9 +151,17 @@ fn ProjectBody(
                 let ns = ns.clone();
                 move |list: List<ImageStream>| view! { <StreamTable ns=ns.clone() list q /> }
             } />
-        <Can verb=Verb::Create resource=Resource::ImageStreams>
-            <CreateStream ns=create_ns.clone() on_created />
-        </Can>
+        // Below the list: shown only once the list (or its remembered copy) is there, so the
+        // list's arrival never moves it (a skeleton of five rows swapped for a shorter table
+        // would, whenever the access review answered first).
+        {move || list_shown.get().then(|| {
+            let ns = create_ns.clone();
+            view! {
+                <Can verb=Verb::Create resource=Resource::ImageStreams>
+                    <CreateStream ns=ns.clone() on_created />
+                </Can>
+            }
+        })}
         <ConfirmDialog open=confirm title=format!("Delete project {ns_text}?") confirm_label="Delete project"
             on_confirm=Callback::new({ let ns = ns_text.clone(); move |()| { delete.dispatch_local(ns.clone()); } })
             pending=delete.pending() error=Signal::derive(move || delete.value().get().and_then(Result::err))>

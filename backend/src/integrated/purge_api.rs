@@ -1,0 +1,125 @@
+//! The registry API calls a purge makes (`purge`): listing tags, reading and deleting
+//! manifests and blob links, each answer bounded in size.
+
+use tagstream_shared::image::media_type;
+
+use super::Integrated;
+use super::purge::MAX_MANIFESTS;
+use super::reader::ReadError;
+use crate::registry::client::MAX_DOCUMENT_BYTES;
+
+/// Repositories and tags asked for per page.
+pub(super) const PAGE: usize = 100;
+
+impl Integrated {
+    /// `repo`'s tags (none when the registry does not know it), at most [`MAX_MANIFESTS`] of
+    /// them; and whether that is all of them.
+    pub(super) async fn tags(
+        &self,
+        repo: &str,
+        token: &str,
+    ) -> Result<(Vec<String>, bool), ReadError> {
+        let mut all: Vec<String> = Vec::new();
+        loop {
+            let mut path = format!("v2/{repo}/tags/list?n={PAGE}");
+            if let Some(last) = all.last() {
+                path.push_str(&format!("&last={last}"));
+            }
+            let (status, body) = self.call(reqwest::Method::GET, &path, None, token).await?;
+            match status {
+                404 => return Ok((all, true)),
+                200 => {}
+                s => return Err(status_error(s, &path)),
+            }
+            let page: TagList =
+                serde_json::from_slice(&body).map_err(|_| status_error(status, &path))?;
+            let tags = page.tags.unwrap_or_default();
+            let count = tags.len();
+            all.extend(tags);
+            if count < PAGE {
+                return Ok((all, true));
+            }
+            if all.len() >= MAX_MANIFESTS {
+                return Ok((all, false));
+            }
+        }
+    }
+
+    /// The status of a HEAD of `path` (a manifest by tag) and the digest it names.
+    pub(super) async fn head_manifest(
+        &self,
+        path: &str,
+        token: &str,
+    ) -> Result<(u16, Option<String>), ReadError> {
+        let resp = self
+            .http
+            .head(format!("{}{path}", self.api_url))
+            .bearer_auth(token)
+            .header(reqwest::header::ACCEPT, media_type::ALL.join(", "))
+            .send()
+            .await
+            .map_err(|e| ReadError::Unreachable(e.to_string()))?;
+        let digest = resp
+            .headers()
+            .get("docker-content-digest")
+            .and_then(|v| v.to_str().ok())
+            .filter(|d| d.starts_with("sha256:") && d.len() <= 71)
+            .map(str::to_owned);
+        Ok((resp.status().as_u16(), digest))
+    }
+
+    /// One request to the registry's API; answers its status and body (bounded).
+    pub(super) async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        accept: Option<&str>,
+        token: &str,
+    ) -> Result<(u16, Vec<u8>), ReadError> {
+        let mut req = self
+            .http
+            .request(method, format!("{}{path}", self.api_url))
+            .bearer_auth(token);
+        if let Some(a) = accept {
+            req = req.header(reqwest::header::ACCEPT, a);
+        }
+        let mut resp = req
+            .send()
+            .await
+            .map_err(|e| ReadError::Unreachable(e.to_string()))?;
+        let status = resp.status().as_u16();
+        let mut body = Vec::new();
+        while let Some(chunk) = resp
+            .chunk()
+            .await
+            .map_err(|e| ReadError::Unreachable(e.to_string()))?
+        {
+            if (body.len() + chunk.len()) as u64 > MAX_DOCUMENT_BYTES {
+                return Err(ReadError::TooLarge {
+                    what: path.to_owned(),
+                });
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok((status, body))
+    }
+}
+
+pub(super) fn status_error(status: u16, what: &str) -> ReadError {
+    ReadError::Status {
+        status,
+        what: what.to_owned(),
+    }
+}
+
+#[derive(serde::Deserialize)]
+pub(super) struct Catalog {
+    #[serde(default)]
+    pub(super) repositories: Vec<String>,
+}
+
+#[derive(serde::Deserialize)]
+struct TagList {
+    #[serde(default)]
+    tags: Option<Vec<String>>,
+}
