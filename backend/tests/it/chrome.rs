@@ -392,11 +392,7 @@ impl Drop for Browser {
 /// registry, say): then chromedriver exits, and another port is tried.
 async fn start_driver(dir: &std::path::Path) -> (Child, u16) {
     for _ in 0..10 {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = crate::support::reserved_port();
         let log = dir.join(format!("chromedriver-{port}.log"));
         let mut driver = Command::new("chromedriver")
             .arg(format!("--port={port}"))

@@ -45,20 +45,12 @@ impl Drop for Integrated {
     }
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 impl Integrated {
     /// Starts tagstream with `[registry]` (and `extra` config), writes the registry's config
     /// with `tagstream registry-config` and starts `docker-registry serve` with it.
     pub async fn start(extra: &str) -> Self {
         let data = tempfile::tempdir().unwrap();
-        let port = free_port();
+        let port = crate::support::reserved_port();
         let registry = format!("127.0.0.1:{port}");
         if crate::pg_support::on_postgres() {
             let url = crate::pg_support::fresh_database().await;

@@ -49,21 +49,13 @@ impl Drop for Kube {
     }
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// nginx terminating TLS on a free port in front of `upstream`, once it listens, and the port;
 /// `None` if another process took the port first (nginx then exits). The port is free when
 /// chosen, but a test running beside this one may take it before nginx binds it; a bare connect
 /// would then reach that test's nginx. nginx writes its pid file only after it bound every
 /// port, so that file naming this nginx is the proof it listens.
 fn start_nginx(dir: &Path, crt: &Path, key: &Path, upstream: &str) -> Option<(Child, u16)> {
-    let port = free_port();
+    let port = crate::support::reserved_port();
     let d = dir.display();
     let pid_file = dir.join("nginx.pid");
     let _ = std::fs::remove_file(&pid_file);

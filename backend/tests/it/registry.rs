@@ -240,15 +240,12 @@ impl Registry {
             http = http.add_root_certificate(reqwest::Certificate::from_pem(&ca).unwrap());
         }
         let http = http.build().unwrap();
-        // The port is picked free, then released for the registry to bind: someone else may take
-        // it in between. The registry then exits ("address already in use"), and another port is
-        // tried; its own "listening on" line says it was the one that bound the port.
+        // The port is picked free outside the kernel's ephemeral range (support::reserved_port),
+        // then released for the registry to bind: only a program binding that very port could
+        // take it in between. The registry then exits ("address already in use"), and another
+        // port is tried; its own "listening on" line says it was the one that bound the port.
         for _ in 0..10 {
-            let port = std::net::TcpListener::bind("127.0.0.1:0")
-                .unwrap()
-                .local_addr()
-                .unwrap()
-                .port();
+            let port = crate::support::reserved_port();
             let addr = format!("127.0.0.1:{port}");
             let config = dir.path().join("config.yml");
             let mut yaml = format!(
@@ -408,11 +405,7 @@ impl Registry {
                 tokio::time::sleep(Duration::from_millis(25)).await;
             }
             // The port was taken meanwhile: another one.
-            let port = std::net::TcpListener::bind("127.0.0.1:0")
-                .unwrap()
-                .local_addr()
-                .unwrap()
-                .port();
+            let port = crate::support::reserved_port();
             self.addr = format!("127.0.0.1:{port}");
         }
         panic!("docker-registry could not get a port back in 10 tries");

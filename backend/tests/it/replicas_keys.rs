@@ -28,14 +28,6 @@ use crate::support::{ADMIN_TOKEN, client_with_token, digest};
 
 const RECEIVERS: &str = "/apis/tagstream.io/v1/namespaces/demo/receivers";
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// `[registry]` for an integrated registry listening on `127.0.0.1:port`.
 fn registry_section(port: u16) -> String {
     format!("[registry]\nurl = \"http://127.0.0.1:{port}\"\n")
@@ -252,7 +244,7 @@ async fn two_replicas_with_their_own_data_dirs_answer_one_receiver_url_that_work
 #[tokio::test(flavor = "multi_thread")]
 async fn replicas_started_at_once_sign_with_one_key_that_the_registry_configured_from_another_trusts()
  {
-    let port = free_port();
+    let port = crate::support::reserved_port();
     let addr = format!("127.0.0.1:{port}");
     let db = fresh_database().await;
     // Both start at once on the fresh database: both make the keys, one set is kept.
@@ -372,7 +364,7 @@ fn old_key_files(data_dir: &Path) -> (String, String, String) {
 async fn an_install_upgraded_from_key_files_keeps_its_receiver_url_and_token_signer_without_them() {
     let data = tempfile::tempdir().unwrap();
     let (receivers, cert, secret) = old_key_files(data.path());
-    let section = registry_section(free_port());
+    let section = registry_section(crate::support::reserved_port());
     let dist = Path::new("/nonexistent");
     let server = Server::start_with(data.path(), dist, &section);
     demo_with_stream(&server.base).await;

@@ -53,6 +53,43 @@ enum Launch {
 }
 
 /// A registry entry that allows nothing reachable: tests never talk to the internet.
+/// A loopback port for a program the test starts and that binds it itself (docker-registry,
+/// chromedriver, nginx, a server given `--listen`). A port picked with `bind(":0")` and released
+/// comes from the kernel's ephemeral range, so any other socket of the run (a server binding
+/// `:0`, an outgoing connection) may be given it before the program binds it; CI saw
+/// docker-registry fail with "address already in use" on the port tagstream had just taken.
+/// These ports come from just below that range, which the kernel never hands out by itself, and
+/// no two calls in this process answer the same one; a bind checks nobody else holds it.
+pub fn reserved_port() -> u16 {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let (low, high) = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|s| {
+            let mut it = s.split_whitespace().map(|p| p.parse::<u32>().ok());
+            Some((it.next()??, it.next()??))
+        })
+        .unwrap_or((32768, 60999));
+    // 12,000 ports below the range, or above it when it starts too low.
+    let (start, span) = if low > 13_024 {
+        (low - 12_000, 12_000)
+    } else {
+        (high + 1, 65_535 - high)
+    };
+    let offset = std::process::id() % span;
+    for _ in 0..span {
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let port = start + (offset + n) % span;
+        let Ok(port) = u16::try_from(port) else {
+            continue;
+        };
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+    panic!("no free loopback port between {start} and {}", start + span)
+}
+
 pub fn loopback_only() -> RegistryConfig {
     RegistryConfig {
         domain: "127.0.0.1:9".into(),
