@@ -525,3 +525,18 @@ pub fn config_allowing(addr: &str, interval: u64) -> Config {
     config.import.schedule_interval_seconds = interval;
     config
 }
+
+/// What keeps a port handed to docker-registry or chromedriver from being given to someone else
+/// first: it lies outside the range the kernel picks from, and no two callers get the same one.
+#[test]
+fn reserved_ports_lie_outside_the_ephemeral_range_and_never_repeat() {
+    let range = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range").unwrap();
+    let mut bounds = range.split_whitespace().map(|p| p.parse::<u16>().unwrap());
+    let (low, high) = (bounds.next().unwrap(), bounds.next().unwrap());
+    let ports: Vec<u16> = (0..200).map(|_| reserved_port()).collect();
+    for port in &ports {
+        assert!(!(low..=high).contains(port), "{port} is in {low}-{high}");
+    }
+    let distinct: std::collections::HashSet<_> = ports.iter().collect();
+    assert_eq!(distinct.len(), ports.len(), "{ports:?}");
+}
