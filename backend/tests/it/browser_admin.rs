@@ -5,37 +5,15 @@
 
 #![expect(clippy::unwrap_used, reason = "a failed step is a failed test")]
 
-use std::time::Duration;
-
-use fantoccini::Locator;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use tagstream_shared::paths;
 
-use crate::chrome::{Browser, dist};
+use crate::chrome::{Browser, Then, dist};
 use crate::support::{TestApp, client_with_token, stream_json};
 
 async fn type_into(browser: &Browser, css: &str, text: &str) {
     browser.find(css).await.send_keys(text).await.unwrap();
-}
-
-async fn click(browser: &Browser, css: &str) {
-    browser.find(css).await.click().await.unwrap();
-}
-
-/// Waits until no element matches `css`.
-async fn gone(browser: &Browser, css: &str) {
-    let deadline = tokio::time::Instant::now() + crate::support::PATIENCE;
-    while !browser
-        .client
-        .find_all(Locator::Css(css))
-        .await
-        .unwrap()
-        .is_empty()
-    {
-        assert!(tokio::time::Instant::now() < deadline, "{css} stayed");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 #[tokio::test]
@@ -47,9 +25,11 @@ async fn users_teams_invitations_tokens_and_the_audit_log_work_in_the_console() 
     admin.open(&app.url("/admin/users")).await;
     type_into(&admin, "[data-test=new-user-name]", "ivy").await;
     type_into(&admin, "[data-test=new-user-full]", "Ivy Example").await;
-    click(&admin, "[data-test=new-user-submit]").await;
     admin
-        .text_containing("[data-test=admin-done]", "User ivy created.")
+        .click(
+            "[data-test=new-user-submit]",
+            Then::ShowsText("[data-test=admin-done]", "User ivy created."),
+        )
         .await;
     let link = admin
         .text_containing("[data-test=invitation-link]", "/invite/")
@@ -61,9 +41,11 @@ async fn users_teams_invitations_tokens_and_the_audit_log_work_in_the_console() 
 
     // Teams: create one and add the new user to it.
     type_into(&admin, "[data-test=new-team-name]", "devs").await;
-    click(&admin, "[data-test=create-team] button[type=submit]").await;
     admin
-        .text_containing("[data-test=admin-done]", "Team devs saved.")
+        .click(
+            "[data-test=create-team] button[type=submit]",
+            Then::ShowsText("[data-test=admin-done]", "Team devs saved."),
+        )
         .await;
     type_into(
         &admin,
@@ -71,13 +53,11 @@ async fn users_teams_invitations_tokens_and_the_audit_log_work_in_the_console() 
         "ivy",
     )
     .await;
-    click(
-        &admin,
-        "[data-test=team-row][data-team=devs] button[type=submit]",
-    )
-    .await;
     admin
-        .text_containing("[data-test=team-row][data-team=devs]", "ivy")
+        .click(
+            "[data-test=team-row][data-team=devs] button[type=submit]",
+            Then::ShowsText("[data-test=team-row][data-team=devs]", "ivy"),
+        )
         .await;
     let (code, team) = app.get(&paths::group("devs")).await;
     assert_eq!(code, StatusCode::OK, "{team}");
@@ -93,9 +73,11 @@ async fn users_teams_invitations_tokens_and_the_audit_log_work_in_the_console() 
     )
     .await;
     type_into(&invitee, "[data-test=invite-again]", "ivy-chosen-password").await;
-    click(&invitee, "[data-test=invite-submit]").await;
     invitee
-        .text_containing("[data-test=invite-done]", "Your password is set.")
+        .click(
+            "[data-test=invite-submit]",
+            Then::ShowsText("[data-test=invite-done]", "Your password is set."),
+        )
         .await;
     invitee.sign_in(&app, "ivy", "ivy-chosen-password").await;
     // The link was for one use.
@@ -112,7 +94,12 @@ async fn users_teams_invitations_tokens_and_the_audit_log_work_in_the_console() 
     // Tokens: the invitee makes one, shown once, that signs API calls in as ivy; then revokes it.
     invitee.open(&app.url("/tokens")).await;
     type_into(&invitee, "[data-test=create-token] input[type=text]", "ci").await;
-    click(&invitee, "[data-test=token-create]").await;
+    invitee
+        .click(
+            "[data-test=token-create]",
+            Then::Shows("[data-test=token-secret]"),
+        )
+        .await;
     let secret = invitee
         .find("[data-test=token-secret]")
         .await
@@ -132,8 +119,12 @@ async fn users_teams_invitations_tokens_and_the_audit_log_work_in_the_console() 
         who["groups"].as_array().unwrap().contains(&json!("devs")),
         "{who}"
     );
-    click(&invitee, "[data-test=token-revoke]").await;
-    gone(&invitee, "[data-test=token-row]").await;
+    invitee
+        .click(
+            "[data-test=token-revoke]",
+            Then::Gone("[data-test=token-row]"),
+        )
+        .await;
     assert_eq!(whoami(secret).await.status(), StatusCode::UNAUTHORIZED);
 
     // The audit log: a project's changes on its page, everything on the cluster-wide one.

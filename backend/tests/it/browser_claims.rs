@@ -11,7 +11,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use tagstream_shared::paths;
 
-use crate::chrome::{Browser, app_with_history};
+use crate::chrome::{Browser, Then, app_with_history};
 use crate::support::digest;
 
 /// A Chrome DevTools command sent through chromedriver (`goog/cdp/execute`).
@@ -99,15 +99,12 @@ async fn the_copy_buttons_copy_the_pull_specs_and_remove_tag_removes_it() {
         ("copy-pull-by-tag", "quay.io/demo/ruby:3.3"),
     ] {
         browser
-            .find(&format!("[data-test={button}]"))
-            .await
-            .click()
-            .await
-            .unwrap();
-        browser
-            .text_containing(
-                &format!("[data-test={button}] + .copy-status [data-test=copied]"),
-                "Copied",
+            .click(
+                &format!("[data-test={button}]"),
+                Then::ShowsText(
+                    &format!("[data-test={button}] + .copy-status [data-test=copied]"),
+                    "Copied",
+                ),
             )
             .await;
         clipboard_holds(&browser, expected).await;
@@ -115,29 +112,17 @@ async fn the_copy_buttons_copy_the_pull_specs_and_remove_tag_removes_it() {
 
     // Remove tag asks first, then removes the tag with its history and shows the stream.
     browser
-        .find("[data-test=remove-tag]")
-        .await
-        .click()
-        .await
-        .unwrap();
-    browser
-        .text_containing("dialog[open] [data-test=confirm-title]", "ruby:latest")
+        .click(
+            "[data-test=remove-tag]",
+            Then::ShowsText("dialog[open] [data-test=confirm-title]", "ruby:latest"),
+        )
         .await;
     browser
-        .find("dialog[open] [data-test=confirm-delete]")
-        .await
-        .click()
-        .await
-        .unwrap();
-    let deadline = tokio::time::Instant::now() + crate::support::PATIENCE;
-    while browser.path().await != "/ns/demo/streams/ruby" {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "Remove tag never went back to the stream: {}",
-            browser.path().await
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+        .click(
+            "dialog[open] [data-test=confirm-delete]",
+            Then::Path("/ns/demo/streams/ruby"),
+        )
+        .await;
     browser
         .text_containing("[data-test=stream-title]", "ruby")
         .await;

@@ -12,8 +12,9 @@ use crate::support::TestApp;
 
 /// Backspace, enough times to empty a short input, then `text`: like a person retyping.
 async fn retype(browser: &Browser, css: &str, text: &str) {
+    // Focused by a click that waits for the page to stand still (a shift would click elsewhere).
+    browser.click(css, Then::Shows(css)).await;
     let input = browser.find(css).await;
-    input.click().await.unwrap();
     let current = input.prop("value").await.unwrap().unwrap_or_default();
     let mut keys = "\u{E010}".to_owned(); // End
     keys.push_str(&"\u{E003}".repeat(current.chars().count()));

@@ -77,6 +77,8 @@ pub enum Then<'a> {
     Path(&'a str),
     /// The clicked radio button, checkbox or option is now selected.
     Selected,
+    /// No element matches the selector any more.
+    Gone(&'a str),
 }
 
 impl Browser {
@@ -250,6 +252,22 @@ impl Browser {
                     tokio::time::sleep(Duration::from_millis(50)).await;
                 }
             }
+            Then::Gone(css) => {
+                let deadline = tokio::time::Instant::now() + PATIENCE;
+                while !self
+                    .client
+                    .find_all(Locator::Css(css))
+                    .await
+                    .unwrap()
+                    .is_empty()
+                {
+                    assert!(
+                        tokio::time::Instant::now() < deadline,
+                        "{what}: {css} stayed"
+                    );
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            }
             Then::Path(expected) => {
                 let deadline = tokio::time::Instant::now() + PATIENCE;
                 loop {
@@ -335,11 +353,8 @@ impl Browser {
             .send_keys(password)
             .await
             .unwrap();
-        self.find("[data-test=login-submit]")
-            .await
-            .click()
-            .await
-            .unwrap();
+        self.click("[data-test=login-submit]", Then::Shows("body"))
+            .await;
         let deadline = tokio::time::Instant::now() + PATIENCE;
         while self.path().await.starts_with("/login") {
             assert!(

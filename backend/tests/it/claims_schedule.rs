@@ -88,22 +88,23 @@ async fn a_failing_import_is_retried_after_5_s_then_doubling_up_to_the_cap() {
         .await;
     let proxy = Recorder::start(&registry.addr).await;
     let mut config = config_allowing(&proxy.addr, 900);
-    config.import.retry_backoff_cap_seconds = 10;
+    config.import.retry_backoff_cap_seconds = 20;
     let app = TestApp::start_with_config(config).await;
     app.create_project("demo").await;
     let from = format!("{}/demo/app:missing", proxy.addr);
     app.create_stream("demo", &stream_of("app", &[("latest", from)], false))
         .await;
-    // The import on creation, then retries after 5 s, 10 s and 10 s (the cap, not 20 s).
+    // The import on creation, then retries after 5 s, 10 s, 20 s and 20 s (the cap, not 40 s).
+    // A cap of 10 could not tell doubling from "5 s, then always the cap".
     let seen = proxy
-        .wait_for("HEAD", "/manifests/missing ", 4, Duration::from_secs(60))
+        .wait_for("HEAD", "/manifests/missing ", 5, Duration::from_secs(120))
         .await;
     let times: Vec<_> = seen.iter().map(|s| s.at).collect();
-    let observed = gaps(&times[..4]);
-    for (gap, expected) in observed.iter().zip([5.0, 10.0, 10.0]) {
+    let observed = gaps(&times[..5]);
+    for (gap, expected) in observed.iter().zip([5.0, 10.0, 20.0, 20.0]) {
         assert!(
             *gap >= expected - EARLY && *gap <= expected + LATE,
-            "retries {observed:?} s apart, expected about [5, 10, 10]"
+            "retries {observed:?} s apart, expected about [5, 10, 20, 20]"
         );
     }
     app.stop().await;

@@ -1,7 +1,8 @@
 //! README claims about the server: every signed-in user reads the samples project (and changes
 //! nothing there), `[auth] trusted_proxies` believes the proxy headers from the listed address
-//! only, webhook redirects are not followed, a delivery failing for `give_up_after_seconds` is
-//! marked Failed, and SIGTERM lets an in-flight request finish.
+//! only, webhook redirects are not followed, a failed delivery is retried doubling up to the
+//! longest wait, a delivery failing for `give_up_after_seconds` is marked Failed, and SIGTERM
+//! lets an in-flight request finish.
 
 #![expect(clippy::unwrap_used, reason = "a test that cannot proceed has failed")]
 
@@ -94,6 +95,8 @@ async fn every_signed_in_user_reads_the_samples_project_and_changes_nothing_ther
 /// A client whose connections come from `ip` (any 127.0.0.0/8 address is loopback on Linux).
 fn client_from(ip: &str) -> reqwest::Client {
     reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(10))
+        .read_timeout(crate::support::PATIENCE)
         .local_address(ip.parse::<std::net::IpAddr>().unwrap())
         .build()
         .unwrap()
@@ -179,7 +182,7 @@ async fn trigger_a_delivery(app: &TestApp, url: &str) {
 
 /// Waits until the newest delivery of trigger `hook` satisfies `done`.
 async fn wait_for_delivery(app: &TestApp, done: impl Fn(&Value) -> bool) -> Value {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let deadline = tokio::time::Instant::now() + crate::support::PATIENCE;
     loop {
         let (code, body) = app.get(&paths::deliveries("demo", "hook")).await;
         assert_eq!(code, StatusCode::OK, "{body}");
@@ -269,7 +272,7 @@ async fn a_delivery_failing_for_give_up_after_seconds_is_marked_failed() {
     );
     // The receiver got exactly those attempts.
     for _ in 0..attempts {
-        receiver.next(Duration::from_secs(5)).await;
+        receiver.next(crate::support::PATIENCE).await;
     }
     assert!(
         receiver.nothing_within(Duration::from_millis(1500)).await,
@@ -284,6 +287,38 @@ async fn a_delivery_failing_for_give_up_after_seconds_is_marked_failed() {
             .any(|e| e["reason"] == "WebhookFailed"),
         "{events:#}"
     );
+    receiver.stop();
+    app.stop().await;
+}
+
+/// README: a failed delivery "is retried after `retry_initial_seconds`, doubling up to
+/// `retry_max_interval_seconds`". With 2 s and 8 s the attempts come 2, 4, 8 and 8 s apart:
+/// without doubling they would be 2 s apart, with the cap ignored the last 16 s. Due times are
+/// whole seconds, so a gap may come up to a second early.
+#[tokio::test]
+async fn a_failing_delivery_is_retried_doubling_up_to_the_longest_wait() {
+    let mut receiver = Receiver::start().await;
+    receiver.answer(500);
+    let mut config = webhook_config(vec![receiver.addr.to_string()], 600);
+    config.webhooks.retry_initial_seconds = 2;
+    config.webhooks.retry_max_interval_seconds = 8;
+    let app = TestApp::start_with_config(config).await;
+    trigger_a_delivery(&app, &receiver.url()).await;
+    let mut at = Vec::new();
+    for _ in 0..5 {
+        receiver.next(crate::support::PATIENCE).await;
+        at.push(std::time::Instant::now());
+    }
+    let gaps: Vec<f64> = at
+        .windows(2)
+        .map(|w| w[1].duration_since(w[0]).as_secs_f64())
+        .collect();
+    for (gap, expected) in gaps.iter().zip([2.0, 4.0, 8.0, 8.0]) {
+        assert!(
+            *gap >= expected - 1.05 && *gap <= expected + 2.5,
+            "attempts {gaps:.2?} s apart, expected about [2, 4, 8, 8]"
+        );
+    }
     receiver.stop();
     app.stop().await;
 }
@@ -336,7 +371,7 @@ async fn sigterm_lets_an_in_flight_request_finish() {
 
     // Shutting down: new connections are refused while the import waits.
     let addr = base.trim_start_matches("http://").to_owned();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    let deadline = tokio::time::Instant::now() + crate::support::PATIENCE;
     while tokio::net::TcpStream::connect(&addr).await.is_ok() {
         assert!(
             tokio::time::Instant::now() < deadline,

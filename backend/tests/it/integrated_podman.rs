@@ -7,7 +7,6 @@
 
 use std::path::Path;
 use std::process::Command;
-use std::time::Duration;
 
 use serde_json::json;
 use tagstream_shared::paths::PROJECTS;
@@ -65,7 +64,7 @@ async fn podman_logs_in_with_an_api_token_and_pulls_what_the_user_may_read() {
     )
     .await;
     assert!(ok, "{said}");
-    env.wait_for_tag("demo", "app", "v1", &one, Duration::from_secs(5))
+    env.wait_for_tag("demo", "app", "v1", &one, crate::support::PATIENCE)
         .await;
 
     let dir = tempfile::tempdir().unwrap();

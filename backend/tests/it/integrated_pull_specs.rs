@@ -8,8 +8,6 @@
 
 #![expect(clippy::unwrap_used, reason = "test set-up failing is a test failure")]
 
-use std::time::Duration;
-
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use tagstream_shared::paths::{
@@ -59,7 +57,7 @@ async fn every_read_path_shows_the_public_pull_spec_of_pushed_and_local_tags() {
     )
     .await;
     assert!(ok, "{said}");
-    env.wait_for_tag("demo", "app", "v1", &one, Duration::from_secs(5))
+    env.wait_for_tag("demo", "app", "v1", &one, crate::support::PATIENCE)
         .await;
     // ...`app:local` imported with the Local policy, `plain:two` imported without it.
     let from = format!("{}/src/app:two", source.addr);

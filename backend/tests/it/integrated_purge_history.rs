@@ -66,7 +66,7 @@ async fn head(env: &Integrated, repo: &str, digest: &str) -> StatusCode {
     )
     .await;
     assert_ne!(access, json!([]), "the admin holds {repo}");
-    reqwest::Client::new()
+    crate::support::http_client()
         .head(format!(
             "http://{}/v2/{repo}/manifests/{digest}",
             env.registry

@@ -80,7 +80,7 @@ async fn a_rotated_receiver_secret_replaces_the_old_one() {
         let url = env.url(&path);
         let body = envelope.clone();
         async move {
-            let r = reqwest::Client::new()
+            let r = crate::support::http_client()
                 .post(url)
                 .header(
                     "content-type",

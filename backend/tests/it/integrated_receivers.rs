@@ -5,8 +5,6 @@
 
 #![expect(clippy::unwrap_used, reason = "test set-up failing is a test failure")]
 
-use std::time::Duration;
-
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use tagstream_shared::paths::{PROJECTS, imagestreamtag};
@@ -36,7 +34,7 @@ async fn a_notification_delivered_twice_moves_the_tag_once() {
         )
         .await;
         assert!(ok, "{said}");
-        env.wait_for_tag("demo", "app", "v1", digest, Duration::from_secs(5))
+        env.wait_for_tag("demo", "app", "v1", digest, crate::support::PATIENCE)
             .await;
     }
     assert_eq!(
@@ -55,7 +53,7 @@ async fn a_notification_delivered_twice_moves_the_tag_once() {
         let url = env.url(NOTIFICATIONS);
         let body = envelope.to_string();
         async move {
-            reqwest::Client::new()
+            crate::support::http_client()
                 .post(url)
                 .header(
                     "content-type",
@@ -80,7 +78,7 @@ async fn a_notification_delivered_twice_moves_the_tag_once() {
         "the event applied once"
     );
     // A body that is no envelope is refused.
-    let r = reqwest::Client::new()
+    let r = crate::support::http_client()
         .post(env.url(NOTIFICATIONS))
         .header("x-registry-secret", secret)
         .body("{\"hello\": 1}")
@@ -152,7 +150,7 @@ async fn a_push_event_posted_to_a_receiver_reimports_the_tag_without_waiting_for
     let deliver = |path: String, body: String| {
         let url = env.url(&path);
         async move {
-            let r = reqwest::Client::new()
+            let r = crate::support::http_client()
                 .post(url)
                 .header(
                     "content-type",

@@ -6,8 +6,6 @@
 
 #![expect(clippy::unwrap_used, reason = "test set-up failing is a test failure")]
 
-use std::time::Duration;
-
 use base64::Engine as _;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -21,7 +19,7 @@ const SERVICE: &str = "tagstream-registry";
 
 /// Posts the OAuth2 form `fields` to the token endpoint.
 async fn oauth(env: &Integrated, fields: &[(&str, &str)]) -> (StatusCode, Value) {
-    let r = reqwest::Client::new()
+    let r = crate::support::http_client()
         .post(env.url(TOKEN))
         .form(fields)
         .send()
@@ -48,7 +46,7 @@ async fn get_token(
     api_token: &str,
     service: &str,
 ) -> (StatusCode, Value) {
-    let r = reqwest::Client::new()
+    let r = crate::support::http_client()
         .get(env.url(TOKEN))
         .query(&[("service", service), ("scope", "repository:demo/app:pull")])
         .basic_auth(user, Some(api_token))
@@ -82,7 +80,7 @@ async fn the_oauth_form_issues_tokens_the_registry_honours_and_refreshes_with_th
     )
     .await;
     assert!(ok, "{said}");
-    env.wait_for_tag("demo", "app", "v1", &one, Duration::from_secs(5))
+    env.wait_for_tag("demo", "app", "v1", &one, crate::support::PATIENCE)
         .await;
 
     // `docker login`'s request: a password grant asking for a refresh token.
@@ -105,7 +103,7 @@ async fn the_oauth_form_issues_tokens_the_registry_honours_and_refreshes_with_th
     assert!(answer["issued_at"].is_string(), "{answer}");
     assert_eq!(answer["refresh_token"], pusher.as_str());
     // The registry honours the access token.
-    let tags = reqwest::Client::new()
+    let tags = crate::support::http_client()
         .get(format!("http://{}/v2/demo/app/tags/list", env.registry))
         .bearer_auth(answer["access_token"].as_str().unwrap())
         .send()
@@ -194,14 +192,14 @@ async fn the_oauth_form_issues_tokens_the_registry_honours_and_refreshes_with_th
     .await;
     assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
     assert_eq!(field_of(&answer), "grant_type", "{answer}");
-    let r = reqwest::Client::new()
+    let r = crate::support::http_client()
         .post(env.url(TOKEN))
         .json(&json!({"grant_type": "password"}))
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
-    let r = reqwest::Client::new()
+    let r = crate::support::http_client()
         .post(env.url(TOKEN))
         .header("content-type", "application/x-www-form-urlencoded")
         .body(format!("scope={}", "a".repeat(64 << 10)))

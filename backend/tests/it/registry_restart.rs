@@ -28,7 +28,7 @@ async fn a_restart_with_token_auth_moves_to_another_port_when_its_old_one_was_ta
         "it cannot listen where the squatter does"
     );
     // The registry answers there, with token auth.
-    let resp = reqwest::Client::new()
+    let resp = crate::support::http_client()
         .get(registry.url("/v2/"))
         .timeout(Duration::from_secs(10))
         .send()

@@ -70,7 +70,7 @@ async fn deliver(base: &str, path: &str) -> (StatusCode, Value) {
                    "digest": digest('a'), "repository": "src/app", "tag": "latest"},
         "request": {"host": "127.0.0.1:9"}
     }]});
-    let r = reqwest::Client::new()
+    let r = crate::support::http_client()
         .post(format!("{base}{path}"))
         .header(
             "content-type",
@@ -101,7 +101,7 @@ async fn demo_with_stream(base: &str) {
 /// A registry token for the catalog, issued to admin by the server at `base`, and the
 /// certificate (DER, base64) its header names as the signer.
 async fn catalog_token(base: &str) -> (String, String) {
-    let r = reqwest::Client::new()
+    let r = crate::support::http_client()
         .get(format!("{base}{TOKEN}"))
         .query(&[
             ("service", "tagstream-registry"),
@@ -189,7 +189,7 @@ impl DockerRegistry {
         let me = Self { child, log };
         let deadline = Instant::now() + crate::support::PATIENCE;
         loop {
-            if let Ok(r) = reqwest::get(format!("http://{addr}/v2/")).await
+            if let Ok(r) = crate::support::get_url(format!("http://{addr}/v2/")).await
                 && r.status() == StatusCode::UNAUTHORIZED
             {
                 return me;
@@ -205,7 +205,7 @@ impl DockerRegistry {
 
     /// The status of `GET /v2/_catalog` with `token`.
     async fn catalog(&self, addr: &str, token: &str) -> StatusCode {
-        reqwest::Client::new()
+        crate::support::http_client()
             .get(format!("http://{addr}/v2/_catalog"))
             .bearer_auth(token)
             .send()
@@ -280,7 +280,7 @@ async fn replicas_started_at_once_sign_with_one_key_that_the_registry_configured
     // The notification secret in that config is the one both replicas check.
     let secret = secret_in(&yml);
     for r in [&a, &b] {
-        let code = reqwest::Client::new()
+        let code = crate::support::http_client()
             .post(r.url(NOTIFICATIONS))
             .header(
                 "content-type",

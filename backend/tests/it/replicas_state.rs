@@ -32,7 +32,7 @@ async fn with_session(
     path: &str,
     body: Option<&Value>,
 ) -> (StatusCode, Value) {
-    let mut req = reqwest::Client::new()
+    let mut req = crate::support::http_client()
         .request(method, r.url(path))
         .header("Cookie", &s.cookie);
     if csrf {

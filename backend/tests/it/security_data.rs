@@ -5,8 +5,6 @@
 
 #![expect(clippy::unwrap_used, reason = "a test that cannot proceed has failed")]
 
-use std::time::Duration;
-
 use futures::StreamExt as _;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -34,8 +32,8 @@ impl Watch {
         }
     }
 
-    /// The next event, or `None` once the server ended the watch; waits up to 20 s (a guard:
-    /// the state waited for is an event or the end).
+    /// The next event, or `None` once the server ended the watch; waits up to
+    /// `support::PATIENCE` (a guard: the state waited for is an event or the end).
     async fn next(&mut self) -> Option<Value> {
         loop {
             if let Some(at) = self.buffer.find('\n') {
@@ -43,9 +41,9 @@ impl Watch {
                 self.buffer.drain(..=at);
                 return Some(serde_json::from_str(&line).unwrap());
             }
-            let chunk = tokio::time::timeout(Duration::from_secs(20), self.stream.next())
+            let chunk = tokio::time::timeout(crate::support::PATIENCE, self.stream.next())
                 .await
-                .expect("neither an event nor the end within 20 s");
+                .expect("neither an event nor the end in time");
             match chunk {
                 None => return None,
                 Some(bytes) => self
@@ -215,7 +213,9 @@ async fn an_all_projects_watch_stops_showing_a_project_whose_role_was_removed() 
 #[tokio::test]
 async fn watches_end_by_themselves_and_one_user_holds_only_so_many() {
     let mut config = Config::default();
-    config.watch.max_seconds = 2;
+    // Generous times: the third request has to come while both watches are open, and a loaded
+    // machine can take seconds per request (a 1 s watch could end before it).
+    config.watch.max_seconds = 20;
     config.watch.per_user = 2;
     let app = TestApp::start_with_config(config).await;
     app.create_project("team").await;
@@ -223,7 +223,7 @@ async fn watches_end_by_themselves_and_one_user_holds_only_so_many() {
     app.grant("team", "bob", "view").await;
     let watched = format!("{}?watch=true", imagestreams("team"));
 
-    let mut short = Watch::open(&app, &bob.client, &format!("{watched}&timeoutSeconds=1")).await;
+    let mut short = Watch::open(&app, &bob.client, &format!("{watched}&timeoutSeconds=6")).await;
     // No timeoutSeconds: the configured longest still ends it.
     let mut long = Watch::open(&app, &bob.client, &watched).await;
     let (code, body) = app.send_as(&bob.client, Method::GET, &watched, None).await;

@@ -46,7 +46,7 @@ async fn relay_token(
         .get("authorization")
         .map(|v| v.to_str().unwrap().to_owned());
     s.seen.lock().unwrap().push(auth);
-    let mut answer: Value = reqwest::Client::new()
+    let mut answer: Value = crate::support::http_client()
         .get(&s.upstream)
         .query(&q)
         .send()

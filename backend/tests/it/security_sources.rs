@@ -45,7 +45,8 @@ async fn victim_with_image() -> (TestApp, Registry, String) {
 /// Polls `path` as the admin until `done` holds (the worker runs in the background).
 async fn wait_for(app: &TestApp, path: &str, done: impl Fn(&Value) -> bool) -> Value {
     let mut last = Value::Null;
-    for _ in 0..300 {
+    let deadline = std::time::Instant::now() + crate::support::PATIENCE;
+    while std::time::Instant::now() < deadline {
         let (code, body) = app.get(path).await;
         if code == StatusCode::OK && done(&body) {
             return body;

@@ -17,7 +17,6 @@ use crate::pg_support::TestStore;
 use tagstream_shared::{ImageStream, Status};
 use tokio::sync::oneshot;
 
-/// The bootstrap admin's API token in every test app: `client` sends it.
 /// How long a test waits for a state that should arrive soon (a tag moved, a webhook sent, a
 /// page element shown, a process ready). It bounds a failure only: a passing test returns as
 /// soon as the state is there. It is generous because CI runs the whole suite in parallel on
@@ -25,6 +24,7 @@ use tokio::sync::oneshot;
 /// what it takes idle.
 pub const PATIENCE: std::time::Duration = std::time::Duration::from_secs(60);
 
+/// The bootstrap admin's API token in every test app: `client` sends it.
 pub const ADMIN_TOKEN: &str = "tst_test-admin-token-for-the-integration-tests";
 
 pub struct TestApp {
@@ -52,7 +52,6 @@ enum Launch {
     Prepared,
 }
 
-/// A registry entry that allows nothing reachable: tests never talk to the internet.
 /// A loopback port for a program the test starts and that binds it itself (docker-registry,
 /// chromedriver, nginx, a server given `--listen`). A port picked with `bind(":0")` and released
 /// comes from the kernel's ephemeral range, so any other socket of the run (a server binding
@@ -90,6 +89,7 @@ pub fn reserved_port() -> u16 {
     panic!("no free loopback port between {start} and {}", start + span)
 }
 
+/// A registry entry that allows nothing reachable: tests never talk to the internet.
 pub fn loopback_only() -> RegistryConfig {
     RegistryConfig {
         domain: "127.0.0.1:9".into(),
@@ -366,6 +366,12 @@ pub async fn sign_in_at(
 /// A client without credentials.
 pub fn http_client() -> reqwest::Client {
     client_builder().build().unwrap()
+}
+
+/// `reqwest::get`, with the test clients' timeouts (a stalled server fails the test instead of
+/// hanging it).
+pub async fn get_url(url: impl reqwest::IntoUrl) -> reqwest::Result<reqwest::Response> {
+    http_client().get(url).send().await
 }
 
 /// A client that sends `token` as its bearer token on every request.

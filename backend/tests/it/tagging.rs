@@ -83,7 +83,8 @@ async fn wait_for_history(
     want: &[String],
 ) -> Value {
     let mut last = Value::Null;
-    for _ in 0..200 {
+    let deadline = std::time::Instant::now() + crate::support::PATIENCE;
+    while std::time::Instant::now() < deadline {
         let (code, s) = app.get(&paths::imagestream(ns, stream)).await;
         assert_eq!(code, StatusCode::OK, "{s:#}");
         if history(&s, tag) == want {

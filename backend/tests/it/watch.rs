@@ -46,7 +46,7 @@ impl Events {
             }
             let chunk = tokio::time::timeout(crate::support::PATIENCE, self.stream.next())
                 .await
-                .expect("no event within 10 s")
+                .expect("no event in time")
                 .expect("the stream ended")
                 .unwrap();
             self.buffer.push_str(std::str::from_utf8(&chunk).unwrap());
