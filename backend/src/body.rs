@@ -85,7 +85,7 @@ impl BodyFormat {
 pub struct Body<T>(pub T);
 
 /// A body as a JSON value, with the format it came in.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct RawBody {
     pub format: BodyFormat,
     pub value: Value,
@@ -138,6 +138,14 @@ fn content_type(req: &Request) -> Option<&str> {
     req.headers()
         .get(CONTENT_TYPE)
         .map(|v| v.to_str().unwrap_or("?"))
+}
+
+/// `bytes` as a JSON value, read as `format` says.
+fn parse(format: BodyFormat, bytes: &[u8]) -> Result<Value, ApiError> {
+    match format {
+        BodyFormat::Json | BodyFormat::MergePatch | BodyFormat::JsonPatch => parse_json(bytes),
+        BodyFormat::Yaml | BodyFormat::ApplyPatch => parse_yaml(bytes),
+    }
 }
 
 fn parse_json(bytes: &[u8]) -> Result<Value, ApiError> {
@@ -204,11 +212,11 @@ impl<S: Send + Sync> FromRequest<S> for RawBody {
     async fn from_request(req: Request, _state: &S) -> Result<Self, ApiError> {
         let format = BodyFormat::from_content_type(content_type(&req))?;
         let bytes = read_limited(req, MAX_BODY_BYTES).await?;
-        let value = match format {
-            BodyFormat::Json | BodyFormat::MergePatch | BodyFormat::JsonPatch => {
-                parse_json(&bytes)?
-            }
-            BodyFormat::Yaml | BodyFormat::ApplyPatch => parse_yaml(&bytes)?,
+        let value = if bytes.len() <= crate::heavy::INLINE_BYTES {
+            parse(format, &bytes)?
+        } else {
+            let sent = bytes.clone();
+            crate::heavy::run(move || parse(format, &sent)).await??
         };
         Ok(Self {
             format,

@@ -12,6 +12,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod error;
+pub mod heavy;
 pub mod import;
 pub mod integrated;
 pub mod read_cache;

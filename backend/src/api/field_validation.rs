@@ -121,25 +121,41 @@ impl FieldValidation {
 
     /// A patched object as a `T`: its unknown fields and the keys the patch (`body`, as
     /// sent) repeats handled as the mode says.
-    pub fn decode_patched<T: DeserializeOwned + Serialize>(
+    pub async fn decode_patched<T: DeserializeOwned + Serialize + Send + 'static>(
         &self,
         kind: &'static str,
         value: Value,
         body: &RawBody,
     ) -> Result<T, ApiError> {
-        let duplicates = self.duplicates(body);
-        self.decode_checked(kind, value, duplicates)
+        if body.bytes.len() <= crate::heavy::INLINE_BYTES {
+            let duplicates = self.duplicates(body);
+            return self.decode_checked(kind, value, duplicates);
+        }
+        let (me, body) = (self.clone(), body.clone());
+        crate::heavy::run(move || {
+            let duplicates = me.duplicates(&body);
+            me.decode_checked(kind, value, duplicates)
+        })
+        .await?
     }
 
     /// A body as sent (an apply's intent) as a `T`: its unknown fields and the keys it
     /// repeats handled as the mode says.
-    pub fn decode_body<T: DeserializeOwned + Serialize>(
+    pub async fn decode_body<T: DeserializeOwned + Serialize + Send + 'static>(
         &self,
         kind: &'static str,
         body: &RawBody,
     ) -> Result<T, ApiError> {
-        let duplicates = self.duplicates(body);
-        self.decode_checked(kind, body.value.clone(), duplicates)
+        if body.bytes.len() <= crate::heavy::INLINE_BYTES {
+            let duplicates = self.duplicates(body);
+            return self.decode_checked(kind, body.value.clone(), duplicates);
+        }
+        let (me, body) = (self.clone(), body.clone());
+        crate::heavy::run(move || {
+            let duplicates = me.duplicates(&body);
+            me.decode_checked(kind, body.value, duplicates)
+        })
+        .await?
     }
 
     /// The keys `body` repeats, when the mode looks for them (JSON, YAML, merge-patch and
@@ -321,8 +337,10 @@ fn dropped(sent: &Value, kept: &Value, at: &mut String, out: &mut Vec<String>) {
 #[derive(Debug)]
 pub struct Checked<T>(pub T);
 
-impl<S: Send + Sync, T: DeserializeOwned + Serialize + tagstream_shared::object::Object>
-    FromRequest<S> for Checked<T>
+impl<S, T> FromRequest<S> for Checked<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned + Serialize + tagstream_shared::object::Object + Send + 'static,
 {
     type Rejection = ApiError;
 
@@ -336,7 +354,7 @@ impl<S: Send + Sync, T: DeserializeOwned + Serialize + tagstream_shared::object:
                 "a patch is accepted only by PATCH".into(),
             ));
         }
-        fields.decode_body(T::KIND, &raw).map(Checked)
+        fields.decode_body(T::KIND, &raw).await.map(Checked)
     }
 }
 

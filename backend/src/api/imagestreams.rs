@@ -428,7 +428,9 @@ async fn patch_image_stream(
         let mut document =
             serde_json::to_value(&current).map_err(|e| ApiError::Internal(Box::new(e)))?;
         crate::body::apply_patch(&mut document, &patch)?;
-        let patched: ImageStream = fields.decode_patched(ImageStream::KIND, document, &patch)?;
+        let patched: ImageStream = fields
+            .decode_patched(ImageStream::KIND, document, &patch)
+            .await?;
         name_matches_url(&patched, &name)?;
         let expected = expected_version(&patched)?;
         match write_update(&state, &caller, (&ns, &name), expected, patched, dry_run).await {

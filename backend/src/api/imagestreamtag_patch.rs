@@ -53,8 +53,9 @@ async fn patch_image_stream_tag(
         let mut document =
             serde_json::to_value(&tag).map_err(|e| ApiError::Internal(Box::new(e)))?;
         apply_patch(&mut document, &patch)?;
-        let patched: ImageStreamTag =
-            fields.decode_patched(ImageStreamTag::KIND, document, &patch)?;
+        let patched: ImageStreamTag = fields
+            .decode_patched(ImageStreamTag::KIND, document, &patch)
+            .await?;
         match write_tag(&state, &caller, &ns, &name, patched, false).await {
             Err(ApiError::Conflict { .. }) if !pinned => continue,
             result => return result.map(|(_, view)| Json(view)),

@@ -336,7 +336,9 @@ async fn patch<K: Kind>(
             &state,
             &actor,
             &path,
-            fields.decode_patched::<K>(K::RESOURCE.kind, document, &patch)?,
+            fields
+                .decode_patched::<K>(K::RESOURCE.kind, document, &patch)
+                .await?,
             dry_run,
         )
         .await

@@ -66,7 +66,7 @@ where
     let manager = request.options.manager()?;
     let applied = &body.value;
     check_identity(applied, name, ns.as_str())?;
-    let intent: K = request.fields.decode_body(r.kind, body)?;
+    let intent: K = request.fields.decode_body(r.kind, body).await?;
     let normalised = to_value(&intent)?;
     let fields = |live: Option<&Value>| {
         let now = state.clock.now();

@@ -55,6 +55,7 @@ mod kubectl_istag_patch;
 mod kubectl_namespaces;
 mod kubectl_support;
 mod kubectl_unknown_keys;
+mod large_bodies;
 mod migration_objects;
 mod oci_examples;
 mod pg_support;
