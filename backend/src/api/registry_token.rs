@@ -233,13 +233,14 @@ async fn post_notifications(
     }
     let bytes = read_limited(body, events::MAX_ENVELOPE_BYTES).await?;
     let pushes = events::pushes(&bytes)?;
-    let (mut moved, mut duplicates, mut ignored, mut failed) = (0, 0, 0, 0);
+    let (mut moved, mut duplicates, mut ignored, mut refused, mut failed) = (0, 0, 0, 0, 0);
     let mut retry = None;
     for p in &pushes {
         match push::apply(&state, &integrated, p).await {
             Ok(Applied::Moved) => moved += 1,
             Ok(Applied::Duplicate) => duplicates += 1,
             Ok(Applied::Ignored) => ignored += 1,
+            Ok(Applied::Refused) => refused += 1,
             Err(e) if e.is_transient() => retry = Some(e.to_string()),
             Err(_) => failed += 1,
         }
@@ -251,7 +252,8 @@ async fn post_notifications(
         )));
     }
     Ok(Json(json!({
-        "moved": moved, "duplicates": duplicates, "ignored": ignored, "failed": failed
+        "moved": moved, "duplicates": duplicates, "ignored": ignored, "refused": refused,
+        "failed": failed
     }))
     .into_response())
 }

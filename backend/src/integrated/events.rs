@@ -5,7 +5,7 @@
 
 use serde::Deserialize;
 use tagstream_shared::image::media_type;
-use tagstream_shared::{ProjectName, StreamName, TagName};
+use tagstream_shared::{ProjectName, StreamName, TagName, Time};
 
 use crate::error::ApiError;
 
@@ -23,6 +23,7 @@ struct Envelope {
 #[serde(default)]
 struct RawEvent {
     id: String,
+    timestamp: String,
     action: String,
     target: RawTarget,
     actor: RawActor,
@@ -57,6 +58,9 @@ pub struct Push {
     pub digest: String,
     /// Who pushed (the token's subject), when the registry says.
     pub actor: Option<String>,
+    /// When the registry took the push, when it says: a notification can arrive long after
+    /// (the registry retries), by when the name may belong to someone else.
+    pub at: Option<Time>,
 }
 
 /// Whether `d` is `sha256:` and 64 lower-case hex digits.
@@ -110,6 +114,7 @@ pub fn pushes(body: &[u8]) -> Result<Vec<Push>, ApiError> {
                 tag,
                 digest: t.digest.clone(),
                 actor,
+                at: e.timestamp.parse().ok(),
             })
         })
         .collect())

@@ -9,10 +9,11 @@
 
 use crate::audit::Actor;
 use crate::services;
-use tagstream_shared::{ImageStream, TagName, Time};
+use tagstream_shared::{ImageStream, ProjectName, StreamName, TagName, Time};
 
 use super::Integrated;
 use super::events::Push;
+use super::input::{Actions, Scope};
 use super::reader::ReadError;
 use crate::app::AppState;
 use crate::import::status::record_image;
@@ -34,7 +35,16 @@ pub enum Applied {
     /// Nothing to move: the repository names no stream of an existing project, the push named
     /// no tag, or the name's purge is pending (the push was recorded for it).
     Ignored,
+    /// Not moved: by the time the notification came, its pusher may no longer push there, or
+    /// the project or stream is younger than the push (the name was deleted and taken again
+    /// since). The push stays recorded, so the name's next purge deletes its manifest.
+    Refused,
 }
+
+/// How much older than the push a project or stream may be stamped and still be the one it
+/// was pushed to: the registry's clock and tagstream's may differ a little, and timestamps are
+/// whole seconds here.
+const CLOCK_MARGIN_SECONDS: i64 = 2;
 
 /// Why a push was not applied.
 #[derive(Debug, thiserror::Error)]
@@ -43,6 +53,9 @@ pub enum PushError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Read(#[from] ReadError),
+    /// The pusher's rights could not be read.
+    #[error("cannot check the pusher's access: {0}")]
+    Auth(String),
 }
 
 impl PushError {
@@ -51,6 +64,7 @@ impl PushError {
         match self {
             Self::Store(_) => true,
             Self::Read(e) => e.is_transient(),
+            Self::Auth(_) => true,
         }
     }
 }
@@ -124,11 +138,19 @@ async fn move_tag(
     if state.store.purge_pending(&push.repository).await? {
         return Ok(Applied::Ignored);
     }
+    if let Some(why) = refusal(state, push, ns, name).await? {
+        tracing::warn!(%ns, stream = %name, tag = %tag, digest = %push.digest, pusher = ?push.actor, why, "a pushed tag was not moved");
+        return Ok(Applied::Refused);
+    }
     match state
         .store
         .get::<ImageStream>(Some(ns), name.as_ref())
         .await
     {
+        Ok(stream) if younger_than_push(stream.metadata.creation_timestamp.as_ref(), push) => {
+            tracing::warn!(%ns, stream = %name, tag = %tag, digest = %push.digest, "a pushed tag was not moved: the stream is younger than the push");
+            return Ok(Applied::Refused);
+        }
         Ok(_) => {}
         Err(StoreError::NotFound { .. }) => {
             let stream = crate::service::stream_for_create(
@@ -171,4 +193,52 @@ async fn move_tag(
     } else {
         Applied::Ignored
     })
+}
+
+/// Why `push` may not move a tag of `ns/name` now, if it may not: its pusher (the registry
+/// token's subject, whose rights are read again now: a role removed since the token was issued
+/// counts) may not push there, or the project is younger than the push.
+async fn refusal(
+    state: &AppState,
+    push: &Push,
+    ns: &ProjectName,
+    name: &StreamName,
+) -> Result<Option<&'static str>, PushError> {
+    let Some(pusher) = &push.actor else {
+        return Ok(Some("the registry named no pusher"));
+    };
+    let principal = crate::auth::principal(state, pusher, Vec::new())
+        .await
+        .map_err(|e| PushError::Auth(e.to_string()))?;
+    let scope = Scope::Stream {
+        project: ns.clone(),
+        stream: name.clone(),
+        actions: Actions {
+            pull: false,
+            push: true,
+            delete: false,
+        },
+    };
+    let granted = super::token::grant(state, &principal, &[scope])
+        .await
+        .map_err(|e| PushError::Auth(e.to_string()))?;
+    if !granted.iter().any(|a| a.actions.contains(&"push")) {
+        return Ok(Some("its pusher may not push there now"));
+    }
+    match state.store.get_project(ns).await {
+        Ok(project) if younger_than_push(project.metadata.creation_timestamp.as_ref(), push) => {
+            Ok(Some("the project is younger than the push"))
+        }
+        Ok(_) | Err(StoreError::NotFound { .. }) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Whether an object created at `created` came after `push` (beyond the clocks' margin): then
+/// the push was made to an earlier holder of its name.
+fn younger_than_push(created: Option<&Time>, push: &Push) -> bool {
+    match (created, &push.at) {
+        (Some(created), Some(at)) => created.timestamp() > at.timestamp() + CLOCK_MARGIN_SECONDS,
+        _ => false,
+    }
 }

@@ -37,6 +37,7 @@ mod import;
 mod import_hint;
 mod integrated_delete;
 mod integrated_dry_run;
+mod integrated_late_push;
 mod integrated_podman;
 mod integrated_pull_specs;
 mod integrated_purge_history;

@@ -1,0 +1,146 @@
+//! A notification can reach tagstream long after its push: the registry retries for as long as
+//! tagstream does not answer (down, unreachable, restarting). By then the pusher may have lost
+//! their role, or the project may have been deleted and its name taken by another team. Such a
+//! notification must move no tag (and so fire no trigger): the pusher's rights are read again
+//! when it arrives, and a project or stream younger than the push is not the one pushed to.
+
+#![expect(clippy::unwrap_used, reason = "test set-up failing is a test failure")]
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use tagstream_shared::Time;
+use tagstream_shared::paths::{PROJECTS, rolebinding};
+
+use crate::integrated_registry::{Integrated, NOTIFICATIONS, copy};
+use crate::registry::{ImageSpec, Registry};
+use crate::support::PATIENCE;
+
+/// Posts one push event as the registry would, answering the status and the body.
+async fn notify(env: &Integrated, event: Value) -> (StatusCode, Value) {
+    let r = crate::support::http_client()
+        .post(env.url(NOTIFICATIONS))
+        .header(
+            "content-type",
+            "application/vnd.docker.distribution.events.v1+json",
+        )
+        .header("x-registry-secret", env.notification_secret())
+        .body(json!({ "events": [event] }).to_string())
+        .send()
+        .await
+        .unwrap();
+    (r.status(), r.json().await.unwrap_or(Value::Null))
+}
+
+/// A push event of `digest` as `repository:tag` by `pusher`, taken by the registry at `at`.
+fn event(id: &str, repository: &str, tag: &str, digest: &str, pusher: &str, at: Time) -> Value {
+    json!({
+        "id": id, "timestamp": at.to_string(), "action": "push",
+        "target": {"mediaType": "application/vnd.oci.image.manifest.v1+json",
+                   "digest": digest, "repository": repository, "tag": tag},
+        "actor": {"name": pusher}
+    })
+}
+
+#[tokio::test]
+async fn a_late_notification_moves_nothing_for_a_pusher_who_lost_the_role_or_into_a_younger_project()
+ {
+    let source = Registry::start().await;
+    let (one, _) = source
+        .push_image("src/app", "one", &ImageSpec::new("one"))
+        .await;
+    let (two, _) = source
+        .push_image("src/app", "two", &ImageSpec::new("two"))
+        .await;
+    let env = Integrated::start("").await;
+    env.post(PROJECTS, json!({"metadata": {"name": "demo"}}))
+        .await;
+    let alice = env.user("alice", None).await;
+    env.grant("demo", "alice", "edit").await;
+    let bob = env.user("bob", None).await;
+    env.grant("demo", "bob", "edit").await;
+    let push = |tag: &'static str, dest: String, who: String| {
+        let from = format!("{}/src/app:{tag}", source.addr);
+        async move {
+            let (ok, said) = copy(&from, &dest, &who).await;
+            assert!(ok, "{said}");
+        }
+    };
+    push(
+        "one",
+        format!("{}/demo/app:v1", env.registry),
+        format!("alice:{alice}"),
+    )
+    .await;
+    env.wait_for_tag("demo", "app", "v1", &one, PATIENCE).await;
+    // Image two is in the repository too (bob pushed it as another tag).
+    push(
+        "two",
+        format!("{}/demo/app:other", env.registry),
+        format!("bob:{bob}"),
+    )
+    .await;
+    env.wait_for_tag("demo", "app", "other", &two, PATIENCE)
+        .await;
+
+    // Alice loses her role; then a push of hers to v1 is notified (late).
+    let r = crate::support::client_with_token(crate::support::ADMIN_TOKEN)
+        .delete(env.url(&rolebinding("demo", "edit-alice")))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.status());
+    let (code, answer) = notify(
+        &env,
+        event("late-1", "demo/app", "v1", &two, "alice", Time::now()),
+    )
+    .await;
+    assert_eq!(code, StatusCode::OK, "{answer}");
+    assert_eq!(answer["refused"], 1, "{answer}");
+    assert_eq!(env.history("demo", "app", "v1").await, [one.clone()]);
+    // The same push by someone who may push moves it: the refusal was alice's rights.
+    let (code, answer) = notify(
+        &env,
+        event("late-2", "demo/app", "v1", &two, "bob", Time::now()),
+    )
+    .await;
+    assert_eq!(code, StatusCode::OK, "{answer}");
+    assert_eq!(answer["moved"], 1, "{answer}");
+    assert_eq!(
+        env.history("demo", "app", "v1").await,
+        [two.clone(), one.clone()]
+    );
+
+    // A project created after the push is not the one pushed to.
+    env.post(PROJECTS, json!({"metadata": {"name": "fresh"}}))
+        .await;
+    env.grant("fresh", "bob", "edit").await;
+    push(
+        "two",
+        format!("{}/fresh/app:other", env.registry),
+        format!("bob:{bob}"),
+    )
+    .await;
+    env.wait_for_tag("fresh", "app", "other", &two, PATIENCE)
+        .await;
+    let an_hour_ago = Time::from_timestamp(Time::now().timestamp() - 3600);
+    let (code, answer) = notify(
+        &env,
+        event("late-3", "fresh/app", "v1", &two, "bob", an_hour_ago),
+    )
+    .await;
+    assert_eq!(code, StatusCode::OK, "{answer}");
+    assert_eq!(answer["refused"], 1, "{answer}");
+    assert_eq!(
+        env.history("fresh", "app", "v1").await,
+        Vec::<String>::new()
+    );
+    let (code, answer) = notify(
+        &env,
+        event("late-4", "fresh/app", "v1", &two, "bob", Time::now()),
+    )
+    .await;
+    assert_eq!(code, StatusCode::OK, "{answer}");
+    assert_eq!(answer["moved"], 1, "{answer}");
+    assert_eq!(env.history("fresh", "app", "v1").await, [two.clone()]);
+    drop(env);
+}
