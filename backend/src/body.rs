@@ -212,7 +212,7 @@ impl<S: Send + Sync> FromRequest<S> for RawBody {
     async fn from_request(req: Request, _state: &S) -> Result<Self, ApiError> {
         let format = BodyFormat::from_content_type(content_type(&req))?;
         let bytes = read_limited(req, MAX_BODY_BYTES).await?;
-        let value = if bytes.len() <= crate::heavy::INLINE_BYTES {
+        let value = if !crate::heavy::off_thread(format, bytes.len()) {
             parse(format, &bytes)?
         } else {
             let sent = bytes.clone();

@@ -127,10 +127,8 @@ impl FieldValidation {
         value: Value,
         body: &RawBody,
     ) -> Result<T, ApiError> {
-        if body.bytes.len() <= crate::heavy::INLINE_BYTES {
-            let duplicates = self.duplicates(body);
-            return self.decode_checked(kind, value, duplicates);
-        }
+        // Always off the runtime's threads: however small the patch, the document it was
+        // applied to may be a stored stream of megabytes, walked whole here.
         let (me, body) = (self.clone(), body.clone());
         crate::heavy::run(move || {
             let duplicates = me.duplicates(&body);
@@ -146,7 +144,7 @@ impl FieldValidation {
         kind: &'static str,
         body: &RawBody,
     ) -> Result<T, ApiError> {
-        if body.bytes.len() <= crate::heavy::INLINE_BYTES {
+        if !crate::heavy::off_thread(body.format, body.bytes.len()) {
             let duplicates = self.duplicates(body);
             return self.decode_checked(kind, body.value.clone(), duplicates);
         }

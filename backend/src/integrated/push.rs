@@ -36,12 +36,15 @@ pub enum Applied {
     /// no tag, or the name's purge is pending (the push was recorded for it).
     Ignored,
     /// Not moved: by the time the notification came, its pusher may no longer push there, or
-    /// the project or stream is younger than the push (the name was deleted and taken again
-    /// since). The push stays recorded, so the name's next purge deletes its manifest.
+    /// the project is younger than the push (the name was deleted and taken again since, maybe
+    /// by another team), or the notification does not say when the push was. The push stays
+    /// recorded, so the name's next purge deletes its manifest. (A stream younger than the
+    /// push is no reason: the first of a backlog of notifications creates it, and a pusher who
+    /// may push to the project now may push to any stream of it.)
     Refused,
 }
 
-/// How much older than the push a project or stream may be stamped and still be the one it
+/// How much older than the push a project may be stamped and still be the one it
 /// was pushed to: the registry's clock and tagstream's may differ a little, and timestamps are
 /// whole seconds here.
 const CLOCK_MARGIN_SECONDS: i64 = 2;
@@ -147,10 +150,6 @@ async fn move_tag(
         .get::<ImageStream>(Some(ns), name.as_ref())
         .await
     {
-        Ok(stream) if younger_than_push(stream.metadata.creation_timestamp.as_ref(), push) => {
-            tracing::warn!(%ns, stream = %name, tag = %tag, digest = %push.digest, "a pushed tag was not moved: the stream is younger than the push");
-            return Ok(Applied::Refused);
-        }
         Ok(_) => {}
         Err(StoreError::NotFound { .. }) => {
             let stream = crate::service::stream_for_create(
@@ -197,7 +196,8 @@ async fn move_tag(
 
 /// Why `push` may not move a tag of `ns/name` now, if it may not: its pusher (the registry
 /// token's subject, whose rights are read again now: a role removed since the token was issued
-/// counts) may not push there, or the project is younger than the push.
+/// counts) may not push there, the notification has no timestamp, or the project is younger
+/// than the push.
 async fn refusal(
     state: &AppState,
     push: &Push,
@@ -207,6 +207,9 @@ async fn refusal(
     let Some(pusher) = &push.actor else {
         return Ok(Some("the registry named no pusher"));
     };
+    if push.at.is_none() {
+        return Ok(Some("the notification does not say when the push was"));
+    }
     let principal = crate::auth::principal(state, pusher, Vec::new())
         .await
         .map_err(|e| PushError::Auth(e.to_string()))?;
@@ -234,7 +237,7 @@ async fn refusal(
     }
 }
 
-/// Whether an object created at `created` came after `push` (beyond the clocks' margin): then
+/// Whether a project created at `created` came after `push` (beyond the clocks' margin): then
 /// the push was made to an earlier holder of its name.
 fn younger_than_push(created: Option<&Time>, push: &Push) -> bool {
     match (created, &push.at) {

@@ -96,7 +96,10 @@ async fn a_late_notification_moves_nothing_for_a_pusher_who_lost_the_role_or_int
     .await;
     assert_eq!(code, StatusCode::OK, "{answer}");
     assert_eq!(answer["refused"], 1, "{answer}");
-    assert_eq!(env.history("demo", "app", "v1").await, [one.clone()]);
+    assert_eq!(
+        env.history("demo", "app", "v1").await,
+        std::slice::from_ref(&one)
+    );
     // The same push by someone who may push moves it: the refusal was alice's rights.
     let (code, answer) = notify(
         &env,
@@ -105,6 +108,17 @@ async fn a_late_notification_moves_nothing_for_a_pusher_who_lost_the_role_or_int
     .await;
     assert_eq!(code, StatusCode::OK, "{answer}");
     assert_eq!(answer["moved"], 1, "{answer}");
+    assert_eq!(
+        env.history("demo", "app", "v1").await,
+        [two.clone(), one.clone()]
+    );
+
+    // A notification that does not say when the push was cannot be told from a late one.
+    let mut undated = event("late-5", "demo/app", "v1", &one, "bob", Time::now());
+    undated.as_object_mut().unwrap().remove("timestamp");
+    let (code, answer) = notify(&env, undated).await;
+    assert_eq!(code, StatusCode::OK, "{answer}");
+    assert_eq!(answer["refused"], 1, "{answer}");
     assert_eq!(
         env.history("demo", "app", "v1").await,
         [two.clone(), one.clone()]
@@ -141,6 +155,9 @@ async fn a_late_notification_moves_nothing_for_a_pusher_who_lost_the_role_or_int
     .await;
     assert_eq!(code, StatusCode::OK, "{answer}");
     assert_eq!(answer["moved"], 1, "{answer}");
-    assert_eq!(env.history("fresh", "app", "v1").await, [two.clone()]);
+    assert_eq!(
+        env.history("fresh", "app", "v1").await,
+        std::slice::from_ref(&two)
+    );
     drop(env);
 }

@@ -45,6 +45,7 @@ async fn a_notification_delivered_twice_moves_the_tag_once() {
     // The registry delivering an old event again (it retries when it saw no answer).
     let envelope = json!({"events": [{
         "id": "retried-event-1", "action": "push",
+        "timestamp": tagstream_shared::Time::now().to_string(),
         "target": {"mediaType": "application/vnd.oci.image.manifest.v1+json",
                    "digest": one, "repository": "demo/app", "tag": "v1"},
         "actor": {"name": "pusher"}
