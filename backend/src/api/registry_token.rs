@@ -234,6 +234,7 @@ async fn post_notifications(
     let bytes = read_limited(body, events::MAX_ENVELOPE_BYTES).await?;
     let pushes = events::pushes(&bytes)?;
     let (mut moved, mut duplicates, mut ignored, mut refused, mut failed) = (0, 0, 0, 0, 0);
+    let (mut recorded, mut gone) = (0, 0);
     let mut retry = None;
     for p in &pushes {
         match push::apply(&state, &integrated, p).await {
@@ -241,6 +242,8 @@ async fn post_notifications(
             Ok(Applied::Duplicate) => duplicates += 1,
             Ok(Applied::Ignored) => ignored += 1,
             Ok(Applied::Refused) => refused += 1,
+            Ok(Applied::Recorded) => recorded += 1,
+            Ok(Applied::Gone) => gone += 1,
             Err(e) if e.is_transient() => retry = Some(e.to_string()),
             Err(_) => failed += 1,
         }
@@ -253,7 +256,7 @@ async fn post_notifications(
     }
     Ok(Json(json!({
         "moved": moved, "duplicates": duplicates, "ignored": ignored, "refused": refused,
-        "failed": failed
+        "recorded": recorded, "gone": gone, "failed": failed
     }))
     .into_response())
 }

@@ -1,7 +1,9 @@
 //! Distribution's notification envelopes (`application/vnd.docker.distribution.events.v1+json`),
 //! read within bounds and reduced to what tagstream acts on: pushes of a manifest, with the tag
 //! they moved if any (a manifest pushed by digest alone is still recorded, so that a purge
-//! deletes it). Blob pushes, pulls, deletes and mounts are read and ignored.
+//! deletes it), and blobs pushed or mounted into a repository (recorded only: a blob link the
+//! purge did not know of would let the next owner of the name fetch it by digest). Pulls and
+//! deletes are read and ignored.
 
 use serde::Deserialize;
 use tagstream_shared::image::media_type;
@@ -58,6 +60,8 @@ pub struct Push {
     pub digest: String,
     /// Who pushed (the token's subject), when the registry says.
     pub actor: Option<String>,
+    /// A blob pushed or mounted, not a manifest: recorded for the purge, never a tag.
+    pub blob: bool,
     /// When the registry took the push, when it says: a notification can arrive long after
     /// (the registry retries), by when the name may belong to someone else.
     pub at: Option<Time>,
@@ -73,8 +77,8 @@ pub fn is_digest(d: &str) -> bool {
     })
 }
 
-/// The manifest pushes in an envelope. A body that is no envelope is a 400; events that are not
-/// manifest pushes (or name no valid digest) are skipped.
+/// The manifest and blob pushes in an envelope. A body that is no envelope is a 400; events that
+/// are neither (or name no valid digest) are skipped.
 pub fn pushes(body: &[u8]) -> Result<Vec<Push>, ApiError> {
     let envelope: Envelope = serde_json::from_slice(body).map_err(|e| {
         ApiError::BadRequest(format!(
@@ -92,13 +96,18 @@ pub fn pushes(body: &[u8]) -> Result<Vec<Push>, ApiError> {
         .filter_map(|e| {
             let t = &e.target;
             let is_manifest = media_type::ALL.contains(&t.media_type.as_str());
-            if e.action != "push" || !is_manifest || !is_digest(&t.digest) {
+            let blob = match (e.action.as_str(), is_manifest) {
+                ("push", true) => false,
+                ("push" | "mount", false) => true,
+                _ => return None,
+            };
+            if !is_digest(&t.digest) {
                 return None;
             }
             if e.id.is_empty() || e.id.len() > 256 || t.repository.len() > 255 {
                 return None;
             }
-            let tag: Option<TagName> = t.tag.parse().ok();
+            let tag: Option<TagName> = if blob { None } else { t.tag.parse().ok() };
             let target = t.repository.split_once('/').and_then(|(p, s)| {
                 Some((
                     p.parse::<ProjectName>().ok()?,
@@ -114,6 +123,7 @@ pub fn pushes(body: &[u8]) -> Result<Vec<Push>, ApiError> {
                 tag,
                 digest: t.digest.clone(),
                 actor,
+                blob,
                 at: e.timestamp.parse().ok(),
             })
         })
@@ -125,7 +135,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_manifest_tag_pushes_count() {
+    fn manifest_and_blob_pushes_count() {
         let d = format!("sha256:{}", "a".repeat(64));
         let body = serde_json::json!({"events": [
             {"id": "1", "action": "push", "target": {"mediaType": media_type::OCI_MANIFEST,
@@ -139,10 +149,19 @@ mod tests {
             {"id": "5", "action": "push", "target": {"mediaType": media_type::OCI_MANIFEST,
               "digest": d, "repository": "a/b/c", "tag": "v1"}},
             {"id": "6", "action": "push", "target": {"mediaType": media_type::OCI_MANIFEST,
+              "digest": d, "repository": "demo/app"}},
+            {"id": "7", "action": "mount", "target": {"mediaType": "application/octet-stream",
+              "digest": d, "repository": "demo/app"}},
+            {"id": "8", "action": "delete", "target": {"mediaType": "application/octet-stream",
               "digest": d, "repository": "demo/app"}}
         ]});
         let got = pushes(body.to_string().as_bytes()).expect("an envelope");
-        assert_eq!(got.len(), 3);
+        let ids: Vec<&str> = got.iter().map(|p| p.id.as_str()).collect();
+        assert_eq!(ids, ["1", "2", "5", "6", "7"]);
+        let blobs: Vec<bool> = got.iter().map(|p| p.blob).collect();
+        assert_eq!(blobs, [false, true, false, false, true]);
+        assert_eq!(got[1].tag, None, "a blob moves no tag");
+        let got: Vec<Push> = got.into_iter().filter(|p| !p.blob).collect();
         assert_eq!(got[0].tag.as_ref().map(TagName::as_str), Some("latest"));
         assert_eq!(got[0].actor.as_deref(), Some("alice"));
         assert!(got[0].target.is_some());

@@ -4,8 +4,9 @@
 //! with a token tagstream signs for itself: each tag's manifest, each digest the stream's history
 //! named and each manifest the registry's notifications said was pushed to the repository
 //! (tagged or not, `store::purges`) is deleted (`DELETE /v2/<name>/manifests/<digest>`, which
-//! also untags it), with the blob links it names, and a list's children likewise; the records of
-//! the deleted manifests are forgotten. A failed pass is retried with backoff (the registry may
+//! also untags it), with the blob links it names, and a list's children likewise; so is the
+//! link of each blob the notifications said was pushed or mounted there alone; the records of
+//! the deleted manifests and blobs are forgotten. A failed pass is retried with backoff (the registry may
 //! be down); a pass counts as the last one only when it began after every token issued before
 //! the delete ran out, since a holder of such a token may push until then, and when it left
 //! nothing behind: a pass does at most [`MAX_MANIFESTS`] manifests, and the next one goes on
@@ -361,6 +362,18 @@ impl Integrated {
             let digest = queue[i].clone();
             i += 1;
             let jwt = self.self_token(&mut token, "repository", repo, &actions)?;
+            if recorded.contains_key(digest.as_str()) {
+                // A recorded digest may be a blob pushed or mounted alone: its link goes first.
+                // (The registry reads a manifest through a blob's link too, and fails on one
+                // that is no manifest; without the link it answers 404.)
+                let path = format!("v2/{repo}/blobs/{digest}");
+                let (status, _) = self
+                    .call(reqwest::Method::DELETE, &path, None, &jwt)
+                    .await?;
+                if !matches!(status, 202 | 404) {
+                    return Err(status_error(status, &path).into());
+                }
+            }
             let path = format!("v2/{repo}/manifests/{digest}");
             let accept = media_type::ALL.join(", ");
             let (status, body) = self

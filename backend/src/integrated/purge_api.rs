@@ -6,6 +6,7 @@ use tagstream_shared::image::media_type;
 use super::Integrated;
 use super::purge::MAX_MANIFESTS;
 use super::reader::ReadError;
+use super::token::{Access, sign};
 use crate::registry::client::MAX_DOCUMENT_BYTES;
 
 /// Repositories and tags asked for per page.
@@ -66,6 +67,35 @@ impl Integrated {
             .filter(|d| d.starts_with("sha256:") && d.len() <= 71)
             .map(str::to_owned);
         Ok((resp.status().as_u16(), digest))
+    }
+
+    /// Deletes manifest `digest` of `repo` (which untags it), with a token signed for that
+    /// alone; answers whether it was there.
+    pub async fn delete_manifest(&self, repo: &str, digest: &str) -> Result<bool, ReadError> {
+        let access = [Access {
+            kind: "repository",
+            name: repo.to_owned(),
+            actions: vec!["delete"],
+        }];
+        let jwt = sign(
+            &self.keys,
+            &self.config.issuer,
+            &self.config.service,
+            crate::audit::SERVER,
+            &access,
+            tagstream_shared::Time::now().timestamp(),
+            60,
+        )
+        .map_err(|e| ReadError::Token(e.to_string()))?;
+        let path = format!("v2/{repo}/manifests/{digest}");
+        let (status, _) = self
+            .call(reqwest::Method::DELETE, &path, None, &jwt)
+            .await?;
+        match status {
+            202 => Ok(true),
+            404 => Ok(false),
+            s => Err(status_error(s, &path)),
+        }
     }
 
     /// One request to the registry's API; answers its status and body (bounded).

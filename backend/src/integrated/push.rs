@@ -38,10 +38,16 @@ pub enum Applied {
     /// Not moved: by the time the notification came, its pusher may no longer push there, or
     /// the project is younger than the push (the name was deleted and taken again since, maybe
     /// by another team), or the notification does not say when the push was. The push stays
-    /// recorded, so the name's next purge deletes its manifest. (A stream younger than the
-    /// push is no reason: the first of a backlog of notifications creates it, and a pusher who
-    /// may push to the project now may push to any stream of it.)
+    /// recorded, and its manifest is deleted from the registry at once (unless the stream
+    /// holds that image anyway), so nobody pulls by tag what tagstream refused. (A stream
+    /// younger than the push is no reason: the first of a backlog of notifications creates it,
+    /// and a pusher who may push to the project now may push to any stream of it.)
     Refused,
+    /// A blob pushed or mounted: recorded for the name's purge, nothing else.
+    Recorded,
+    /// The manifest is no longer in the registry (deleted since the push): nothing to move,
+    /// and delivering the event again would not change that.
+    Gone,
 }
 
 /// How much older than the push a project may be stamped and still be the one it
@@ -100,6 +106,7 @@ pub async fn apply(
         .record_push(&push.repository, &push.digest, now.timestamp())
         .await
     {
+        Ok(()) if push.blob => Ok(Applied::Recorded),
         Ok(()) => match &push.tag {
             Some(tag) => move_tag(state, &actor, integrated, push, tag, now).await,
             None => Ok(Applied::Ignored),
@@ -143,7 +150,18 @@ async fn move_tag(
     }
     if let Some(why) = refusal(state, push, ns, name).await? {
         tracing::warn!(%ns, stream = %name, tag = %tag, digest = %push.digest, pusher = ?push.actor, why, "a pushed tag was not moved");
+        unpublish(state, integrated, push, ns, name).await?;
         return Ok(Applied::Refused);
+    }
+    // The image first: a manifest deleted since the push leaves no stream behind.
+    let spec = integrated.pull_spec(&push.repository, &push.digest);
+    match integrated
+        .read_image(&push.repository, &push.digest, &spec, now)
+        .await
+    {
+        Ok(_) => {}
+        Err(ReadError::Status { status: 404, .. }) => return Ok(Applied::Gone),
+        Err(e) => return Err(e.into()),
     }
     match state
         .store
@@ -174,10 +192,6 @@ async fn move_tag(
         }
         Err(e) => return Err(e.into()),
     }
-    let spec = integrated.pull_spec(&push.repository, &push.digest);
-    integrated
-        .read_image(&push.repository, &push.digest, &spec, now)
-        .await?;
     let limit = state.config.import.history_limit;
     let tag = tag.as_str();
     let moved = state
@@ -235,6 +249,43 @@ async fn refusal(
         Ok(_) | Err(StoreError::NotFound { .. }) => Ok(None),
         Err(e) => Err(e.into()),
     }
+}
+
+/// Deletes the manifest of a refused push from the registry, so that it cannot be pulled by
+/// the tag it moved there (nor by digest), unless the stream holds that image in some tag's
+/// history anyway (then the registry's tag names an image tagstream also names). An error
+/// leaves the event to be delivered again.
+async fn unpublish(
+    state: &AppState,
+    integrated: &Integrated,
+    push: &Push,
+    ns: &ProjectName,
+    name: &StreamName,
+) -> Result<(), PushError> {
+    match state
+        .store
+        .get::<ImageStream>(Some(ns), name.as_ref())
+        .await
+    {
+        Ok(stream) if holds(&stream, &push.digest) => return Ok(()),
+        Ok(_) | Err(StoreError::NotFound { .. }) => {}
+        Err(e) => return Err(e.into()),
+    }
+    let deleted = integrated
+        .delete_manifest(&push.repository, &push.digest)
+        .await?;
+    tracing::info!(repository = %push.repository, digest = %push.digest, deleted, "the refused push's manifest was deleted from the registry");
+    Ok(())
+}
+
+/// Whether any tag of `stream` has `digest` in its history.
+fn holds(stream: &ImageStream, digest: &str) -> bool {
+    stream
+        .status
+        .tags
+        .iter()
+        .flat_map(|t| t.items.iter())
+        .any(|i| i.image == digest)
 }
 
 /// Whether a project created at `created` came after `push` (beyond the clocks' margin): then

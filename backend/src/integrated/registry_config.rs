@@ -50,10 +50,10 @@ pub fn render(f: &RegistryFile<'_>) -> Result<String, String> {
          # server and notification endpoint. Start it with: docker-registry serve THIS_FILE\n\
          version: 0.1\n\
          log:\n  level: info\n  formatter: text\n\
-         storage:\n  filesystem:\n    rootdirectory: {storage}\n  delete:\n    enabled: true\n\
+         storage:\n  filesystem:\n    rootdirectory: {storage}\n  delete:\n    enabled: true\n  maintenance:\n    uploadpurging:\n      enabled: true\n      age: 24h\n      interval: 1h\n      dryrun: false\n\
          http:\n  addr: {addr}\n  secret: {http_secret}\n  headers:\n    X-Content-Type-Options: [nosniff]\n{tls}\
          auth:\n  token:\n    realm: {realm}\n    service: {service}\n    issuer: {issuer}\n    rootcertbundle: {cert}\n\
-         notifications:\n  endpoints:\n    - name: tagstream\n      url: {notify}\n      headers:\n        X-Registry-Secret: [{secret}]\n      timeout: 5s\n      threshold: 5\n      backoff: 1s\n      ignoredmediatypes: [\"application/octet-stream\"]\n      ignore:\n        actions: [pull]\n",
+         notifications:\n  endpoints:\n    - name: tagstream\n      url: {notify}\n      headers:\n        X-Registry-Secret: [{secret}]\n      timeout: 5s\n      threshold: 5\n      backoff: 1s\n      ignore:\n        actions: [pull]\n",
         storage = q(&f.storage.display().to_string()),
         addr = q(&addr),
         http_secret = q(f.http_secret),

@@ -1,11 +1,12 @@
 //! The purge of a deleted stream or project removes every manifest pushed to its repositories,
 //! not only those its tags and history still name: a digest that left the history (a tag moved
 //! past the history limit, a removed tag), one pushed by digest alone, and one the old owner
-//! pushed with a token still valid while the purge was pending. The next owner of the name
-//! cannot pull any of them by digest. All real processes (the `integrated_registry` harness,
-//! skopeo as the client); on PostgreSQL too with `TAGSTREAM_TEST_POSTGRES=1`. On the store
-//! alone: the record of pushes is one row per repository and digest, and a purge forgetting a
-//! digest pushed again since it read it keeps the record.
+//! pushed with a token still valid while the purge was pending, and blobs pushed with no manifest
+//! at all. The next owner of the name cannot pull any of them by digest. All real processes (the
+//! `integrated_registry` harness, skopeo as the client); on PostgreSQL too with
+//! `TAGSTREAM_TEST_POSTGRES=1`. On the store alone: the record of pushes is one row per
+//! repository and digest, and a purge forgetting a digest pushed again since it read it keeps the
+//! record.
 
 #![expect(clippy::unwrap_used, reason = "test set-up failing is a test failure")]
 
@@ -56,8 +57,8 @@ async fn push_as(env: &Integrated, source: &Registry, tag: &str, dest: &str, cre
     assert!(ok, "the push of {tag} to {dest} was refused: {said}");
 }
 
-/// The status of a HEAD of `repo`'s manifest `digest`, with the admin's registry token.
-async fn head(env: &Integrated, repo: &str, digest: &str) -> StatusCode {
+/// The status of a HEAD of `repo`'s manifest `digest` (or tag), with the admin's registry token.
+pub(crate) async fn head(env: &Integrated, repo: &str, digest: &str) -> StatusCode {
     let (jwt, access) = registry_token(
         env,
         "admin",
@@ -99,6 +100,77 @@ async fn next_owner_pulls_none_of(env: &Integrated, bob: &str, old: &[(&str, &st
             "{what} {repo}@{digest} was not purged"
         );
     }
+}
+
+/// Waits until a purge pass over `repository` has finished (the server logs each).
+async fn first_pass_done(env: &Integrated, repository: &str) {
+    let line = format!("registry repository purged repository={repository} ");
+    let start = std::time::Instant::now();
+    loop {
+        let log = std::fs::read_to_string(&env.server.stderr).unwrap_or_default();
+        if log.contains(&line) {
+            return;
+        }
+        assert!(
+            start.elapsed() < crate::support::PATIENCE,
+            "no purge pass over {repository} finished; server log: {log}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Pushes `content` as a blob alone (no manifest names it) to `repo` with registry token `jwt`,
+/// as a client would (a monolithic upload); answers its digest.
+async fn push_blob(env: &Integrated, jwt: &str, repo: &str, content: &[u8]) -> String {
+    let digest = crate::registry::sha256(content);
+    let client = crate::support::http_client();
+    let r = client
+        .post(format!("http://{}/v2/{repo}/blobs/uploads/", env.registry))
+        .bearer_auth(jwt)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::ACCEPTED,
+        "the upload was not started"
+    );
+    let location = r.headers()["location"].to_str().unwrap().to_owned();
+    let location = if location.starts_with('/') {
+        format!("http://{}{location}", env.registry)
+    } else {
+        location
+    };
+    let r = client
+        .put(location)
+        .query(&[("digest", digest.as_str())])
+        .bearer_auth(jwt)
+        .header("content-type", "application/octet-stream")
+        .body(content.to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED, "the blob was not stored");
+    digest
+}
+
+/// The status of a GET of blob `digest` in `repo` by `user`, with their registry token.
+async fn get_blob(
+    env: &Integrated,
+    user: &str,
+    token: &str,
+    repo: &str,
+    digest: &str,
+) -> StatusCode {
+    let (jwt, access) = registry_token(env, user, token, &format!("repository:{repo}:pull")).await;
+    assert_ne!(access, json!([]), "{user} may pull {repo}");
+    crate::support::http_client()
+        .get(format!("http://{}/v2/{repo}/blobs/{digest}", env.registry))
+        .bearer_auth(jwt)
+        .send()
+        .await
+        .unwrap()
+        .status()
 }
 
 fn new_stream(name: &str) -> serde_json::Value {
@@ -219,6 +291,13 @@ async fn digests_pushed_to_a_deleted_project_even_while_purging_never_reach_the_
         access,
         json!([{"type": "repository", "name": "demo/app", "actions": ["pull", "push"]}])
     );
+    // A blob pushed alone, with no manifest naming it: no tag lists it, no history names it.
+    let lone_blob = push_blob(&env, &jwt, "demo/app", b"alice's lone blob").await;
+    assert_eq!(
+        get_blob(&env, "alice", &alice, "demo/app", &lone_blob).await,
+        StatusCode::OK,
+        "the lone blob can be fetched before the delete"
+    );
     send(
         &env,
         &env.admin,
@@ -227,6 +306,10 @@ async fn digests_pushed_to_a_deleted_project_even_while_purging_never_reach_the_
         None,
     )
     .await;
+    // The purge's first pass runs at once and deletes what it finds, blob links included; the
+    // next one waits for the old tokens to run out. alice pushes in between, as a holder of
+    // such a token would (a push racing the first pass could lose its blobs to it).
+    first_pass_done(&env, "demo/").await;
     let (ok, said) = skopeo(vec![
         "copy".into(),
         "--src-tls-verify=false".into(),
@@ -234,12 +317,13 @@ async fn digests_pushed_to_a_deleted_project_even_while_purging_never_reach_the_
         "--src-no-creds".into(),
         "--preserve-digests".into(),
         "--dest-registry-token".into(),
-        jwt,
+        jwt.clone(),
         format!("docker://{}/src/app:four", source.addr),
         format!("docker://{}/demo/app@{four}", env.registry),
     ])
     .await;
     assert!(ok, "the old token was refused before it expired: {said}");
+    let blob_while_purging = push_blob(&env, &jwt, "demo/app", b"pushed while purging").await;
 
     let bob = env.user("bob", None).await;
     let as_bob = client_with_token(&bob);
@@ -278,6 +362,16 @@ async fn digests_pushed_to_a_deleted_project_even_while_purging_never_reach_the_
         ],
     )
     .await;
+    for (what, blob) in [
+        ("a blob pushed alone", &lone_blob),
+        ("a blob pushed alone while purging", &blob_while_purging),
+    ] {
+        assert_eq!(
+            get_blob(&env, "bob", &bob, "demo/app", blob).await,
+            StatusCode::NOT_FOUND,
+            "bob fetched the old owner's {what} {blob}"
+        );
+    }
 }
 
 #[tokio::test]

@@ -22,6 +22,10 @@ pub struct Server {
     pub stderr: PathBuf,
 }
 
+/// What the servers of the tests log: warnings, and each registry purge pass (a test waits for
+/// one to have run).
+pub const LOG_FILTER: &str = "warn,tagstream_backend::integrated::purge=info";
+
 /// A file in a server's data dir naming the database it serves from (`--database-url`), for
 /// tests that run a real server on PostgreSQL with `TAGSTREAM_TEST_POSTGRES=1`.
 pub const DATABASE_MARKER: &str = "server-database-url";
@@ -105,7 +109,7 @@ impl Server {
             .arg(data_dir)
             .arg("--dist")
             .arg(dist)
-            .env("RUST_LOG", "warn");
+            .env("RUST_LOG", LOG_FILTER);
         if let Ok(url) = std::fs::read_to_string(data_dir.join(DATABASE_MARKER)) {
             command.arg("--database-url").arg(url.trim());
         }
