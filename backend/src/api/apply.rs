@@ -8,7 +8,7 @@
 //!
 //! Lists are atomic except those with a merge key (an image stream's `spec.tags`, by `name`),
 //! which are merged element by element as Kubernetes does for `listType: map`. Writes other
-//! than apply keep `managedFields` as they find them and are not recorded as managers.
+//! than apply are recorded as managers too ([`updates`]).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -26,11 +26,13 @@ const MANAGER_MAX: usize = 128;
 /// The most managers one object keeps; an apply by one more is refused.
 const MANAGERS_MAX: usize = 32;
 
-/// An apply's query: `fieldManager` (required) and `force`.
+/// A write's `fieldManager` (required for an apply) and `force`, and the `User-Agent` that
+/// names the manager of other writes without one.
 #[derive(Debug, Clone, Default)]
 pub struct ApplyOptions {
     pub manager: Option<String>,
     pub force: bool,
+    pub user_agent: Option<String>,
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for ApplyOptions {
@@ -56,6 +58,11 @@ impl<S: Send + Sync> FromRequestParts<S> for ApplyOptions {
                 _ => {}
             }
         }
+        options.user_agent = parts
+            .headers
+            .get(axum::http::header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
         Ok(options)
     }
 }
@@ -75,6 +82,26 @@ impl ApplyOptions {
             )));
         }
         Ok(manager)
+    }
+}
+
+impl ApplyOptions {
+    /// The manager a write other than apply is recorded as: its `fieldManager` (checked as an
+    /// apply's), else its `User-Agent` up to the first `/`, else `unknown`.
+    pub fn update_manager(&self) -> Result<String, ApiError> {
+        if self.manager.as_deref().is_some_and(|m| !m.is_empty()) {
+            return self.manager().map(str::to_owned);
+        }
+        let agent = self
+            .user_agent
+            .as_deref()
+            .and_then(|a| a.split('/').next())
+            .map(str::trim)
+            .filter(|a| !a.is_empty() && !a.chars().any(is_hidden));
+        Ok(match agent {
+            Some(a) => a.chars().take(MANAGER_MAX).collect(),
+            None => "unknown".to_owned(),
+        })
     }
 }
 
@@ -521,3 +548,4 @@ fn conflict(kind: &str, api_version: &str, conflicts: &BTreeMap<Path, Vec<String
 mod fields_v1;
 #[cfg(test)]
 mod tests;
+pub mod updates;

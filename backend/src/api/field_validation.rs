@@ -2,14 +2,13 @@
 //! `--validate=strict`): what a write does with fields the server would not keep.
 //!
 //! tagstream's types keep fields they do not model (`extra`, so an OpenShift file serializes
-//! back unchanged), as Kubernetes keeps fields under `x-kubernetes-preserve-unknown-fields`;
-//! below the top level those are not unknown. A top-level key the kind's schema does not name
-//! (`spec`, `status`, ...) and a key of `metadata` that is not one of Kubernetes' `ObjectMeta`
-//! are unknown (`metadata.foo`), as kube-apiserver says, though the types would keep them.
-//! Otherwise a field is unknown when the server would drop it: the body decoded
+//! back unchanged); no server knows those, and a key the kind's published schema does not name,
+//! at any depth, is unknown ([`super::field_schema`]: `spec.tags[0].colour`, and a key of
+//! `metadata` that is not one of Kubernetes' `ObjectMeta`, `metadata.foo`), as kube-apiserver
+//! says, though the types would keep it. So is a field the server would drop: the body decoded
 //! into the kind and serialized back no longer has it (a misspelled key inside a tag's
-//! `importPolicy`, say). A key whose value is empty (`null`, `false`, `0`, `""`, `[]`, `{}`)
-//! and is left out when written back is not reported: nothing of it is lost. `Strict` refuses
+//! `importPolicy`, say). A known key whose value is empty (`null`, `false`, `0`, `""`, `[]`,
+//! `{}`) and is left out when written back is not reported: nothing of it is lost. `Strict` refuses
 //! the write (400, a cause per field, naming it as `spec.tags[0].importPolicy.sheduled`),
 //! `Warn` writes it and answers a `Warning` header per field, `Ignore` (and no parameter)
 //! writes it.
@@ -18,15 +17,13 @@
 //! is reported the same way, as `json: duplicate field "metadata.name"` (`yaml: ...`)
 //! ([`super::duplicate_fields`]); in a patch, the patch's own keys are checked.
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
-use tagstream_shared::openapi;
 
 use crate::body::{BodyFormat, RawBody, decode};
 use crate::error::ApiError;
@@ -116,23 +113,38 @@ impl FieldValidation {
             found: Vec::new(),
             syntax: "json",
         };
-        self.decode_checked(kind, value, none)
+        self.decode_checked(kind, value, none, &[])
     }
 
-    /// A patched object as a `T`: its unknown fields and the keys the patch (`body`, as
-    /// sent) repeats handled as the mode says.
-    pub async fn decode_patched<T: DeserializeOwned + Serialize + Send + 'static>(
+    /// `current` with `patch` applied, as a `T`: its unknown fields and the keys the patch
+    /// repeats handled as the mode says.
+    pub async fn patched<C, T>(
         &self,
         kind: &'static str,
-        value: Value,
-        body: &RawBody,
-    ) -> Result<T, ApiError> {
-        // Always off the runtime's threads: however small the patch, the document it was
-        // applied to may be a stored stream of megabytes, walked whole here.
-        let (me, body) = (self.clone(), body.clone());
+        current: C,
+        patch: &RawBody,
+    ) -> Result<T, ApiError>
+    where
+        C: Serialize + Send + 'static,
+        T: DeserializeOwned + Serialize + Send + 'static,
+    {
+        // Always off the runtime's threads: however small the patch, the document it is
+        // applied to may be a stored stream of megabytes, turned into a tree, patched and
+        // walked whole here.
+        let (me, patch) = (self.clone(), patch.clone());
         crate::heavy::run(move || {
-            let duplicates = me.duplicates(&body);
-            me.decode_checked(kind, value, duplicates)
+            let mut document =
+                serde_json::to_value(&current).map_err(|e| ApiError::Internal(Box::new(e)))?;
+            drop(current);
+            // What was stored before is not the patch's doing (an object written without
+            // `fieldValidation` may hold keys no schema names): only what the patch adds counts.
+            let mut stored = Vec::new();
+            if me.mode != Mode::Ignore {
+                super::field_schema::unknown(kind, &document, &mut stored, MAX_REPORTED);
+            }
+            crate::body::apply_patch(&mut document, &patch)?;
+            let duplicates = me.duplicates(&patch);
+            me.decode_checked(kind, document, duplicates, &stored)
         })
         .await?
     }
@@ -146,12 +158,12 @@ impl FieldValidation {
     ) -> Result<T, ApiError> {
         if !crate::heavy::off_thread(body.format, body.bytes.len()) {
             let duplicates = self.duplicates(body);
-            return self.decode_checked(kind, body.value.clone(), duplicates);
+            return self.decode_checked(kind, body.value.clone(), duplicates, &[]);
         }
         let (me, body) = (self.clone(), body.clone());
         crate::heavy::run(move || {
             let duplicates = me.duplicates(&body);
-            me.decode_checked(kind, body.value, duplicates)
+            me.decode_checked(kind, body.value, duplicates, &[])
         })
         .await?
     }
@@ -177,11 +189,14 @@ impl FieldValidation {
         Duplicates { found, syntax }
     }
 
+    /// `value` as a `T`, its unknown fields (but those in `tolerated`) and `duplicates`
+    /// handled as the mode says.
     fn decode_checked<T: DeserializeOwned + Serialize>(
         &self,
         kind: &'static str,
         value: Value,
         duplicates: Duplicates,
+        tolerated: &[String],
     ) -> Result<T, ApiError> {
         let Duplicates {
             found: duplicates,
@@ -193,8 +208,15 @@ impl FieldValidation {
         let typed: T = decode(value.clone())?;
         let back = serde_json::to_value(&typed).map_err(|e| ApiError::Internal(Box::new(e)))?;
         let mut unknown = Vec::new();
-        unmodelled(kind, &value, &mut unknown);
-        dropped(&value, &back, &mut String::new(), &mut unknown);
+        super::field_schema::unknown(kind, &value, &mut unknown, MAX_REPORTED);
+        let mut lost = Vec::new();
+        dropped(&value, &back, &mut String::new(), &mut lost);
+        for field in lost {
+            if unknown.len() < MAX_REPORTED && !unknown.contains(&field) {
+                unknown.push(field);
+            }
+        }
+        unknown.retain(|f| !tolerated.contains(f));
         if unknown.is_empty() && duplicates.is_empty() {
             return Ok(typed);
         }
@@ -214,70 +236,6 @@ impl FieldValidation {
         }
         Ok(typed)
     }
-}
-
-/// The fields of Kubernetes' `ObjectMeta` (1.33): a key of `metadata` beside these is unknown
-/// to every API server, though the type keeps it (`extra`) to write a loaded file back as it was.
-const OBJECT_META: &[&str] = &[
-    "name",
-    "generateName",
-    "namespace",
-    "selfLink",
-    "uid",
-    "resourceVersion",
-    "generation",
-    "creationTimestamp",
-    "deletionTimestamp",
-    "deletionGracePeriodSeconds",
-    "labels",
-    "annotations",
-    "ownerReferences",
-    "finalizers",
-    "managedFields",
-];
-
-/// The top-level fields of each kind, by kind: the properties of its OpenAPI schema, which is
-/// generated from its type (a kind keeps other top-level keys, but no server knows them).
-fn top_level(kind: &str) -> Option<&'static BTreeSet<String>> {
-    static FIELDS: OnceLock<BTreeMap<String, BTreeSet<String>>> = OnceLock::new();
-    FIELDS
-        .get_or_init(|| {
-            let mut out = BTreeMap::new();
-            for gv in openapi::group_versions() {
-                let Some(doc) = openapi::document(gv) else {
-                    continue;
-                };
-                let schemas = doc
-                    .pointer("/components/schemas")
-                    .and_then(Value::as_object);
-                for schema in schemas.into_iter().flat_map(|s| s.values()) {
-                    let kind = schema
-                        .pointer("/x-kubernetes-group-version-kind/0/kind")
-                        .and_then(Value::as_str);
-                    let properties = schema.get("properties").and_then(Value::as_object);
-                    if let (Some(kind), Some(properties)) = (kind, properties) {
-                        out.entry(kind.to_owned())
-                            .or_insert_with(|| properties.keys().cloned().collect());
-                    }
-                }
-            }
-            out
-        })
-        .get(kind)
-}
-
-/// The keys of `sent` no server knows though the kind's type keeps them: top-level keys its
-/// schema does not name, and keys of `metadata` that are not `ObjectMeta`'s.
-fn unmodelled(kind: &str, sent: &Value, out: &mut Vec<String>) {
-    if let (Some(known), Some(fields)) = (top_level(kind), sent.as_object()) {
-        let unknown = fields.keys().filter(|k| !known.contains(*k));
-        out.extend(unknown.take(MAX_REPORTED).cloned());
-    }
-    if let Some(meta) = sent.get("metadata").and_then(Value::as_object) {
-        let unknown = meta.keys().filter(|k| !OBJECT_META.contains(&k.as_str()));
-        out.extend(unknown.map(|k| format!("metadata.{k}")).take(MAX_REPORTED));
-    }
-    out.truncate(MAX_REPORTED);
 }
 
 fn is_empty(v: &Value) -> bool {

@@ -249,21 +249,28 @@ async fn create_image_stream(
     Extension(caller): Extension<Caller>,
     Names(NsPath(ns)): Names<NsPath>,
     DryRun(dry_run): DryRun,
+    options: ApplyOptions,
     Checked(stream): Checked<ImageStream>,
 ) -> ApiResult<(StatusCode, Json<ImageStream>)> {
-    let created = write_create(&state, &caller, &ns, stream, dry_run).await?;
+    let manager = options.update_manager()?;
+    let created = write_create(&state, &caller, &ns, stream, dry_run, Some(&manager)).await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
 
 /// Creates `stream` in `ns` after validation, as the caller (a dry run: answers what would be
-/// stored, and stores nothing); the answer is as shown to clients.
+/// stored, and stores nothing), recorded as `manager`'s (none: an apply, which recorded
+/// itself); the answer is as shown to clients.
 pub(super) async fn write_create(
     state: &AppState,
     caller: &Caller,
     ns: &ProjectName,
-    stream: ImageStream,
+    mut stream: ImageStream,
     dry_run: bool,
+    manager: Option<&str>,
 ) -> ApiResult<ImageStream> {
+    if let Some(manager) = manager {
+        super::apply::updates::record(None, &mut stream, manager, state.clock.now())?;
+    }
     invalid(
         stream.metadata.name(),
         validate_image_stream(&stream, ns.as_str()),
@@ -334,7 +341,8 @@ async fn get_image_stream(
 }
 
 /// Stores `new` as the replacement of the stream at `expected`, after validation (a dry run:
-/// answers what would be stored, and stores nothing).
+/// answers what would be stored, and stores nothing), recorded as `manager`'s (none: an apply,
+/// which recorded itself).
 pub(super) async fn write_update(
     state: &AppState,
     caller: &Caller,
@@ -342,6 +350,7 @@ pub(super) async fn write_update(
     expected: u64,
     new: ImageStream,
     dry_run: bool,
+    manager: Option<&str>,
 ) -> ApiResult<ImageStream> {
     invalid(name.as_str(), validate_image_stream(&new, ns.as_str()))?;
     let old = state
@@ -349,6 +358,9 @@ pub(super) async fn write_update(
         .get::<ImageStream>(Some(ns), name.as_ref())
         .await?;
     let mut new = service::stream_for_update(new, &old);
+    if let Some(manager) = manager {
+        super::apply::updates::record(Some(&old), &mut new, manager, state.clock.now())?;
+    }
     authorize_sources(
         state,
         Actor::Caller(caller),
@@ -386,11 +398,22 @@ async fn replace_image_stream(
     Extension(caller): Extension<Caller>,
     Names(StreamPath(ns, name)): Names<StreamPath>,
     DryRun(dry_run): DryRun,
+    options: ApplyOptions,
     Checked(stream): Checked<ImageStream>,
 ) -> ApiResult<Json<ImageStream>> {
     name_matches_url(&stream, &name)?;
     let expected = expected_version(&stream)?;
-    let updated = write_update(&state, &caller, (&ns, &name), expected, stream, dry_run).await?;
+    let manager = options.update_manager()?;
+    let updated = write_update(
+        &state,
+        &caller,
+        (&ns, &name),
+        expected,
+        stream,
+        dry_run,
+        Some(&manager),
+    )
+    .await?;
     tracing::info!(namespace = %ns, stream = %name, "image stream replaced");
     Ok(Json(present::shown(&state, updated)))
 }
@@ -419,21 +442,27 @@ async fn patch_image_stream(
                 .into(),
         ));
     }
+    let manager = options.update_manager()?;
     let pinned = patch.value.pointer("/metadata/resourceVersion").is_some();
     for _ in 0..PATCH_ATTEMPTS {
         let current = state
             .store
             .get::<ImageStream>(Some(&ns), name.as_ref())
             .await?;
-        let mut document =
-            serde_json::to_value(&current).map_err(|e| ApiError::Internal(Box::new(e)))?;
-        crate::body::apply_patch(&mut document, &patch)?;
-        let patched: ImageStream = fields
-            .decode_patched(ImageStream::KIND, document, &patch)
-            .await?;
+        let patched: ImageStream = fields.patched(ImageStream::KIND, current, &patch).await?;
         name_matches_url(&patched, &name)?;
         let expected = expected_version(&patched)?;
-        match write_update(&state, &caller, (&ns, &name), expected, patched, dry_run).await {
+        match write_update(
+            &state,
+            &caller,
+            (&ns, &name),
+            expected,
+            patched,
+            dry_run,
+            Some(&manager),
+        )
+        .await
+        {
             Err(ApiError::Conflict { .. }) if !pinned => continue,
             result => {
                 let updated = result?;

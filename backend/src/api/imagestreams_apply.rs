@@ -34,11 +34,11 @@ pub(super) async fn apply(
         fields,
         options,
     };
-    let create = move |stream| write_create(state, caller, ns, stream, dry_run);
+    let create = move |stream| write_create(state, caller, ns, stream, dry_run, None);
     let update = move |stream: ImageStream| async move {
         name_matches_url(&stream, name)?;
         let expected = expected_version(&stream)?;
-        write_update(state, caller, (ns, name), expected, stream, dry_run).await
+        write_update(state, caller, (ns, name), expected, stream, dry_run, None).await
     };
     let (code, stream) = objects_apply::apply(state, request, body, create, update).await?;
     Ok((code, Json(present::shown(state, stream))))

@@ -17,7 +17,7 @@ use crate::access::Need;
 use crate::api::routes::Routes;
 use crate::app::AppState;
 use crate::auth::Caller;
-use crate::body::{BodyFormat, Names, RawBody, apply_patch};
+use crate::body::{BodyFormat, Names, RawBody};
 use crate::error::{ApiError, ApiResult};
 
 /// How many times a patch is re-applied after losing a race.
@@ -50,12 +50,7 @@ async fn patch_image_stream_tag(
     let pinned = patch.value.pointer("/metadata/resourceVersion").is_some();
     for _ in 0..ATTEMPTS {
         let tag = current(&state, &ns, &name).await?;
-        let mut document =
-            serde_json::to_value(&tag).map_err(|e| ApiError::Internal(Box::new(e)))?;
-        apply_patch(&mut document, &patch)?;
-        let patched: ImageStreamTag = fields
-            .decode_patched(ImageStreamTag::KIND, document, &patch)
-            .await?;
+        let patched: ImageStreamTag = fields.patched(ImageStreamTag::KIND, tag, &patch).await?;
         match write_tag(&state, &caller, &ns, &name, patched, false).await {
             Err(ApiError::Conflict { .. }) if !pinned => continue,
             result => return result.map(|(_, view)| Json(view)),

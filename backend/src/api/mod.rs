@@ -9,6 +9,7 @@ mod discovery;
 pub mod dry_run;
 mod duplicate_fields;
 mod events;
+mod field_schema;
 pub mod field_validation;
 mod groups;
 mod imagestreamimages;

@@ -27,7 +27,7 @@ use crate::access::Need;
 use crate::app::AppState;
 use crate::audit;
 use crate::auth::Caller;
-use crate::body::{BodyFormat, FromPath, Names, RawBody, apply_patch, param};
+use crate::body::{BodyFormat, FromPath, Names, RawBody, param};
 use crate::error::{ApiError, ApiResult};
 use crate::read_cache::Point;
 use crate::store::Objects as _;
@@ -177,21 +177,27 @@ async fn create<K: Kind>(
     Names(NsPath(ns)): Names<NsPath>,
     accept: Accept,
     DryRun(dry_run): DryRun,
+    options: ApplyOptions,
     Checked(object): Checked<K>,
 ) -> ApiResult<Response> {
-    let created = write_create(&state, &actor, &ns, object, dry_run).await?;
+    let manager = options.update_manager()?;
+    let created = write_create(&state, &actor, &ns, object, dry_run, Some(&manager)).await?;
     Ok(accept.respond(StatusCode::CREATED, &created))
 }
 
 /// Creates `object` in `ns` after validation (a dry run: answers what would be stored, and
-/// stores nothing).
+/// stores nothing), recorded as `manager`'s (none: an apply, which recorded itself).
 pub(super) async fn write_create<K: Kind>(
     state: &AppState,
     actor: &audit::Actor,
     ns: &ProjectName,
     mut object: K,
     dry_run: bool,
+    manager: Option<&str>,
 ) -> ApiResult<K> {
+    if let Some(manager) = manager {
+        super::apply::updates::record(None, &mut object, manager, state.clock.now())?;
+    }
     let name_text = object.name().to_owned();
     invalid::<K>(&name_text, object.validate())?;
     invalid::<K>(&name_text, namespace_errors(object.metadata(), ns))?;
@@ -239,13 +245,15 @@ async fn get<K: Kind>(
 }
 
 /// Writes `object` over what the path names, at the resourceVersion it carries (a dry run:
-/// answers what would be stored, and stores nothing).
+/// answers what would be stored, and stores nothing), recorded as `manager`'s (none: an apply,
+/// which recorded itself).
 pub(super) async fn write<K: Kind>(
     state: &AppState,
     actor: &audit::Actor,
     path: &ObjectPath<K>,
     mut object: K,
     dry_run: bool,
+    manager: Option<&str>,
 ) -> ApiResult<K> {
     let name = path.name.as_str();
     name_matches_url(&object, &path.name)?;
@@ -254,6 +262,9 @@ pub(super) async fn write<K: Kind>(
     let expected = expected_version(K::RESOURCE.kind, name, rv.as_deref())?;
     let old = path.load(state).await?;
     object.prepare_update(&old);
+    if let Some(manager) = manager {
+        super::apply::updates::record(Some(&old), &mut object, manager, state.clock.now())?;
+    }
     if dry_run {
         let stored = old.metadata().resource_version.clone();
         if stored.as_deref() != Some(expected.to_string().as_str()) {
@@ -279,9 +290,11 @@ async fn replace<K: Kind>(
     Names(path): Names<ObjectPath<K>>,
     accept: Accept,
     DryRun(dry_run): DryRun,
+    options: ApplyOptions,
     Checked(object): Checked<K>,
 ) -> ApiResult<Response> {
-    let updated = write(&state, &actor, &path, object, dry_run).await?;
+    let manager = options.update_manager()?;
+    let updated = write(&state, &actor, &path, object, dry_run, Some(&manager)).await?;
     Ok(accept.respond(StatusCode::OK, &updated))
 }
 
@@ -312,8 +325,8 @@ async fn patch<K: Kind>(
             options: &options,
         };
         let (state, actor, at) = (&state, &actor, &path);
-        let create = move |object: K| write_create(state, actor, &at.ns, object, dry_run);
-        let update = move |object: K| write(state, actor, at, object, dry_run);
+        let create = move |object: K| write_create(state, actor, &at.ns, object, dry_run, None);
+        let update = move |object: K| write(state, actor, at, object, dry_run, None);
         let (code, object) =
             super::objects_apply::apply(state, request, &patch, create, update).await?;
         return Ok(accept.respond(code, &object));
@@ -326,23 +339,12 @@ async fn patch<K: Kind>(
                 .into(),
         ));
     }
+    let manager = options.update_manager()?;
     let pinned = patch.value.pointer("/metadata/resourceVersion").is_some();
     for _ in 0..PATCH_ATTEMPTS {
         let current = path.load(&state).await?;
-        let mut document =
-            serde_json::to_value(&current).map_err(|e| ApiError::Internal(Box::new(e)))?;
-        apply_patch(&mut document, &patch)?;
-        match write(
-            &state,
-            &actor,
-            &path,
-            fields
-                .decode_patched::<K>(K::RESOURCE.kind, document, &patch)
-                .await?,
-            dry_run,
-        )
-        .await
-        {
+        let patched: K = fields.patched(K::RESOURCE.kind, current, &patch).await?;
+        match write(&state, &actor, &path, patched, dry_run, Some(&manager)).await {
             Err(ApiError::Conflict { .. }) if !pinned => continue,
             result => return Ok(accept.respond(StatusCode::OK, &result?)),
         }

@@ -376,11 +376,12 @@ async fn every_library_file_posts_like_curl_data_binary_and_reads_back_unchanged
     assert_eq!(files.len(), 60);
     for file in files {
         let text = std::fs::read_to_string(&file).unwrap_or_default();
-        // As `curl -H 'Content-Type: application/json' --data-binary @file` sends it.
+        // As `curl -H 'Content-Type: application/json' --data-binary @file` sends it, with
+        // kubectl's default `fieldValidation`: no field of OpenShift's files is unknown here.
         let (code, body) = app
             .send_raw(
                 Method::POST,
-                &imagestreams("demo"),
+                &format!("{}?fieldValidation=Strict", imagestreams("demo")),
                 "application/json",
                 &text,
             )

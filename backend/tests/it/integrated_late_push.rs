@@ -228,7 +228,11 @@ async fn a_refused_push_is_deleted_from_the_registry_and_a_vanished_one_is_not_r
     // longer names alice's image, nor can it be pulled by digest.
     let start = std::time::Instant::now();
     while !log().contains("a pushed tag was not moved") {
-        assert!(start.elapsed() < PATIENCE, "no refusal; server log: {}", log());
+        assert!(
+            start.elapsed() < PATIENCE,
+            "no refusal; server log: {}",
+            log()
+        );
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
     while head(&env, "demo/app", &two).await != StatusCode::NOT_FOUND {

@@ -1,6 +1,7 @@
 //! `fieldValidation` with kubectl 1.27 and 1.33: `--validate=strict` (kubectl's default) refuses
-//! a field the server would drop, naming it, and stores nothing; `--validate=warn` stores and
-//! warns; fields tagstream keeps without modelling them (an OpenShift file's) pass.
+//! a field the server would drop, or one no schema names at any depth (though tagstream would
+//! keep it), naming it, and stores nothing; `--validate=warn` stores and warns; annotations and
+//! labels take any key.
 
 #![expect(clippy::unwrap_used, reason = "test set-up failing is a test failure")]
 
@@ -21,7 +22,7 @@ async fn kubectl_strict_validation_names_the_unknown_field_and_stores_nothing() 
             "metadata": {"name": name, "annotations": {"kept": "yes"}},
             "spec": {"tags": [{"name": "latest",
                 "from": {"kind": "DockerImage", "name": "quay.io/x/y:1"},
-                "importPolicy": {"sheduled": true}}]}
+                "importPolicy": {"sheduled": true}, "colour": "red"}]}
         });
         let file = kube.dir().join(format!("{name}.json"));
         std::fs::write(&file, stream.to_string()).unwrap();
@@ -33,11 +34,13 @@ async fn kubectl_strict_validation_names_the_unknown_field_and_stores_nothing() 
             let out = kube.run(v, &args);
             assert!(!out.status.success(), "kubectl {v} {args:?}");
             let err = String::from_utf8_lossy(&out.stderr);
-            assert!(
-                err.contains(r#"unknown field \"spec.tags[0].importPolicy.sheduled\""#)
-                    || err.contains(r#"unknown field "spec.tags[0].importPolicy.sheduled""#),
-                "kubectl {v} {args:?}: {err}"
-            );
+            for field in ["spec.tags[0].importPolicy.sheduled", "spec.tags[0].colour"] {
+                assert!(
+                    err.contains(&format!(r#"unknown field \"{field}\""#))
+                        || err.contains(&format!(r#"unknown field "{field}""#)),
+                    "kubectl {v} {args:?}: {field}: {err}"
+                );
+            }
         }
         let gone = kube.run(v, &["get", "is", &name, "-n", "strict"]);
         assert!(!gone.status.success(), "{v}: nothing was stored");
@@ -70,6 +73,24 @@ async fn kubectl_strict_validation_names_the_unknown_field_and_stores_nothing() 
     assert_eq!(
         status["details"]["causes"][0]["field"],
         "spec.lookupPolicy.x"
+    );
+    // A key the stream type would keep (it keeps what it does not model) but no schema names.
+    let resp = crate::support::client_with_token(crate::support::ADMIN_TOKEN)
+        .post(format!(
+            "{}{}?fieldValidation=Strict",
+            kube.server.as_ref().unwrap().base,
+            paths::imagestreams("strict")
+        ))
+        .json(&json!({"metadata": {"name": "direct"},
+            "spec": {"tags": [{"name": "a", "colour": "red"}]}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 400);
+    let status: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(
+        status["details"]["causes"][0]["field"],
+        "spec.tags[0].colour"
     );
     let _ = Method::GET;
 }

@@ -56,6 +56,7 @@ mod kubectl_istag_patch;
 mod kubectl_namespaces;
 mod kubectl_support;
 mod kubectl_unknown_keys;
+mod kubectl_update_managers;
 mod large_bodies;
 mod migration_objects;
 mod oci_examples;

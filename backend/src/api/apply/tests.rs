@@ -6,6 +6,7 @@ fn options(manager: &str, force: bool) -> ApplyOptions {
     ApplyOptions {
         manager: Some(manager.into()),
         force,
+        user_agent: None,
     }
 }
 

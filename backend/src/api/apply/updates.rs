@@ -1,0 +1,244 @@
+//! Writes other than apply (create, replace, merge and JSON patch) recorded as field managers,
+//! as Kubernetes records them (operation `Update`): the fields a write sets or changes become
+//! its manager's and leave every other manager's (an update takes them over without a
+//! conflict), and the fields it removes leave every manager. So a later apply that names a
+//! field `kubectl label` or `kubectl edit` changed conflicts with that manager, as it would on
+//! a cluster. `managedFields` in the body of such a write are not taken: the stored ones are
+//! carried forward (a `PUT` without them must not forget who owns what).
+//!
+//! The manager is the request's `fieldManager` (kubectl sends `kubectl-create`,
+//! `kubectl-label`, `kubectl-edit`, `kubectl-client-side-apply`, ...), or else the
+//! `User-Agent` up to its first `/` (`curl`), as kube-apiserver does.
+
+use serde::Serialize;
+use serde_json::{Value, json};
+use tagstream_shared::Time;
+use tagstream_shared::object::Object;
+
+use super::{FieldSet, MANAGERS_MAX, entries, get, leaves, to_fields_v1};
+use crate::error::ApiError;
+
+/// Where updates are filed once an object has [`MANAGERS_MAX`] managers (as Kubernetes does).
+const ANCIENT: &str = "ancient-changes";
+
+/// The `managedFields` `new` is to be written with, by `manager` over `old` (`None`: a
+/// create), both as JSON; `None` when it has none.
+pub fn managed_after_update(
+    kind: &str,
+    api_version: &str,
+    old: Option<&Value>,
+    new: &Value,
+    manager: &str,
+    now: Time,
+) -> Option<Value> {
+    let empty = json!({});
+    let old = old.unwrap_or(&empty);
+    let stored = old.pointer("/metadata/managedFields").cloned();
+    let mut was = FieldSet::new();
+    leaves(kind, old, &mut Vec::new(), &mut was);
+    let mut is = FieldSet::new();
+    leaves(kind, new, &mut Vec::new(), &mut is);
+    let changed: FieldSet = is
+        .iter()
+        .filter(|p| get(old, p) != get(new, p))
+        .cloned()
+        .collect();
+    let removed: FieldSet = was.difference(&is).cloned().collect();
+    if changed.is_empty() && removed.is_empty() {
+        // Nothing changed hands: the record stays as it was, time included.
+        return stored;
+    }
+    let mut entries = entries(old);
+    let mine = entries
+        .iter()
+        .position(|e| e.manager == manager && !e.apply);
+    for (i, e) in entries.iter_mut().enumerate() {
+        if Some(i) != mine {
+            e.fields
+                .retain(|p| !changed.contains(p) && !removed.contains(p));
+        }
+    }
+    let mut fields: FieldSet = mine.map(|i| entries[i].fields.clone()).unwrap_or_default();
+    fields.extend(changed);
+    fields.retain(|p| !removed.contains(p));
+    let entry = |name: &str, fields: &FieldSet| {
+        json!({
+            "manager": name,
+            "operation": "Update",
+            "apiVersion": api_version,
+            "time": now,
+            "fieldsType": "FieldsV1",
+            "fieldsV1": to_fields_v1(fields),
+        })
+    };
+    let mut managed: Vec<Value> = Vec::with_capacity(entries.len() + 1);
+    let mut ancient = None;
+    for (i, e) in entries.into_iter().enumerate() {
+        if Some(i) == mine {
+            if !fields.is_empty() {
+                managed.push(entry(manager, &fields));
+            }
+        } else if !e.fields.is_empty() {
+            if e.manager == ANCIENT && !e.apply {
+                ancient = Some((managed.len(), e.fields.clone()));
+            }
+            let mut raw = e.raw;
+            raw["fieldsV1"] = to_fields_v1(&e.fields);
+            managed.push(raw);
+        }
+    }
+    if mine.is_none() && !fields.is_empty() {
+        match ancient {
+            Some((at, mut old_fields)) if managed.len() >= MANAGERS_MAX => {
+                old_fields.extend(fields);
+                managed[at] = entry(ANCIENT, &old_fields);
+            }
+            None if managed.len() >= MANAGERS_MAX => managed.push(entry(ANCIENT, &fields)),
+            _ => managed.push(entry(manager, &fields)),
+        }
+    }
+    (!managed.is_empty()).then_some(Value::Array(managed))
+}
+
+/// Records on `new` (typed) that `manager` wrote it over `old` (`None`: a create).
+pub fn record<T: Object + Serialize>(
+    old: Option<&T>,
+    new: &mut T,
+    manager: &str,
+    now: Time,
+) -> Result<(), ApiError> {
+    let internal = |e: serde_json::Error| ApiError::Internal(Box::new(e));
+    let old = old
+        .map(serde_json::to_value)
+        .transpose()
+        .map_err(internal)?;
+    let doc = serde_json::to_value(&*new).map_err(internal)?;
+    let managed = managed_after_update(T::KIND, T::API_VERSION, old.as_ref(), &doc, manager, now);
+    let extra = &mut new.metadata_mut().extra;
+    match managed {
+        Some(m) => extra.insert("managedFields".to_owned(), m),
+        None => extra.remove("managedFields"),
+    };
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn now() -> Time {
+        Time::from_timestamp(1_700_000_000)
+    }
+
+    fn managers(v: &Option<Value>) -> Vec<(String, String)> {
+        v.as_ref()
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .map(|e| {
+                (
+                    e["manager"].as_str().unwrap_or_default().to_owned(),
+                    e["operation"].as_str().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn an_update_takes_the_fields_it_changes_from_an_applier() {
+        let applied = json!({"kind": "ImageStream", "apiVersion": "image.openshift.io/v1",
+            "metadata": {"name": "s", "labels": {"team": "a", "tier": "web"}}});
+        let options = super::super::ApplyOptions {
+            manager: Some("ci".into()),
+            force: false,
+            user_agent: None,
+        };
+        let live = super::super::apply(
+            "ImageStream",
+            "image.openshift.io/v1",
+            None,
+            &applied,
+            &applied,
+            &options,
+            now(),
+        )
+        .expect("applies");
+        let mut labelled = live.clone();
+        labelled["metadata"]["labels"]["team"] = json!("b");
+        let managed = managed_after_update(
+            "ImageStream",
+            "image.openshift.io/v1",
+            Some(&live),
+            &labelled,
+            "kubectl-label",
+            now(),
+        );
+        assert_eq!(
+            managers(&managed),
+            [
+                ("ci".to_owned(), "Apply".to_owned()),
+                ("kubectl-label".to_owned(), "Update".to_owned())
+            ]
+        );
+        let entries = managed.unwrap_or_default();
+        assert_eq!(
+            entries[0]["fieldsV1"],
+            json!({"f:metadata": {"f:labels": {"f:tier": {}}}})
+        );
+        assert_eq!(
+            entries[1]["fieldsV1"],
+            json!({"f:metadata": {"f:labels": {"f:team": {}}}})
+        );
+        // The applier naming the label again now conflicts with kubectl-label.
+        labelled["metadata"]["managedFields"] = entries;
+        let again = super::super::apply(
+            "ImageStream",
+            "image.openshift.io/v1",
+            Some(&labelled),
+            &applied,
+            &applied,
+            &options,
+            now(),
+        );
+        assert!(
+            matches!(again, Err(ApiError::ApplyConflict { .. })),
+            "{again:?}"
+        );
+    }
+
+    #[test]
+    fn a_write_that_changes_nothing_keeps_the_record_and_a_removal_leaves_every_manager() {
+        let old = json!({"metadata": {"name": "s", "labels": {"a": "1"},
+            "managedFields": [{"manager": "x", "operation": "Update", "time": "2020-01-01T00:00:00Z",
+                "fieldsType": "FieldsV1", "fieldsV1": {"f:metadata": {"f:labels": {"f:a": {}}}}}]}});
+        let same = managed_after_update("Template", "v", Some(&old), &old, "y", now());
+        assert_eq!(same, old.pointer("/metadata/managedFields").cloned());
+        let mut gone = old.clone();
+        if let Some(meta) = gone["metadata"].as_object_mut() {
+            meta.remove("labels");
+        }
+        assert_eq!(
+            managed_after_update("Template", "v", Some(&old), &gone, "y", now()),
+            None
+        );
+    }
+
+    #[test]
+    fn a_create_is_its_managers_and_too_many_managers_file_under_ancient_changes() {
+        let mut doc = json!({"metadata": {"name": "s"}});
+        for i in 0..MANAGERS_MAX + 2 {
+            let mut next = doc.clone();
+            next["metadata"]["labels"][format!("l{i}")] = json!("v");
+            let managed =
+                managed_after_update("Template", "v", Some(&doc), &next, &format!("m{i}"), now());
+            next["metadata"]["managedFields"] = managed.unwrap_or_default();
+            doc = next;
+        }
+        let all = doc["metadata"]["managedFields"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        assert_eq!(all.len(), MANAGERS_MAX + 1);
+        assert_eq!(all[MANAGERS_MAX]["manager"], ANCIENT);
+    }
+}
