@@ -2,6 +2,7 @@
 //! Every signed-in user may read them (to pick a team on the access page); cluster admins
 //! change them.
 
+use crate::api::field_validation::Checked;
 use crate::audit;
 use crate::store::Objects as _;
 use axum::Extension;
@@ -16,7 +17,6 @@ use super::users::{check_user_name, expected_version};
 use crate::access::Need;
 use crate::api::routes::Routes;
 use crate::app::AppState;
-use crate::body::Body;
 use crate::error::{ApiError, ApiResult};
 
 pub fn routes() -> Routes {
@@ -90,7 +90,7 @@ async fn get_group(
 async fn create_group(
     State(state): State<AppState>,
     Extension(actor): Extension<audit::Actor>,
-    Body(group): Body<Group>,
+    Checked(group): Checked<Group>,
 ) -> ApiResult<(StatusCode, Json<Group>)> {
     let errors = validate(&group);
     if !errors.is_empty() {
@@ -114,7 +114,7 @@ async fn replace_group(
     State(state): State<AppState>,
     Extension(actor): Extension<audit::Actor>,
     Path(name): Path<String>,
-    Body(group): Body<Group>,
+    Checked(group): Checked<Group>,
 ) -> ApiResult<Json<Group>> {
     if !group.metadata.name().is_empty() && group.metadata.name() != name {
         return Err(ApiError::BadRequest(format!(

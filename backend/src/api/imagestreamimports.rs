@@ -4,6 +4,7 @@
 //! not an error of the request.
 
 use crate::access::Need;
+use crate::api::field_validation::Checked;
 use crate::api::routes::Routes;
 use crate::store::Objects as _;
 use crate::{audit, services};
@@ -22,7 +23,7 @@ use tagstream_shared::{
 use super::{IMAGESTREAMS, NsPath};
 use crate::app::AppState;
 use crate::auth::Caller;
-use crate::body::{Body, Names};
+use crate::body::Names;
 use crate::error::{ApiError, ApiResult};
 use crate::import::status::{record_failure, record_image};
 use crate::import::{ImportMode, Resolved, locate};
@@ -108,7 +109,7 @@ async fn create_import(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Names(NsPath(ns)): Names<NsPath>,
-    Body(mut isi): Body<ImageStreamImport>,
+    Checked(mut isi): Checked<ImageStreamImport>,
 ) -> ApiResult<(StatusCode, Json<ImageStreamImport>)> {
     state.store.get_project(&ns).await?;
     let shown_name = isi.metadata.name().to_owned();

@@ -19,7 +19,7 @@ use crate::api::apply::ApplyOptions;
 use crate::api::dry_run::DryRun;
 use crate::api::field_validation::{Checked, FieldValidation};
 use crate::app::AppState;
-use crate::body::{Body, BodyFormat, Names, RawBody};
+use crate::body::{BodyFormat, Names, RawBody};
 use crate::error::{ApiError, ApiResult};
 use crate::integrated::present;
 use crate::read_cache::Point;
@@ -481,7 +481,7 @@ async fn replace_image_stream_status(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Names(StreamPath(ns, name)): Names<StreamPath>,
-    Body(stream): Body<ImageStream>,
+    Checked(stream): Checked<ImageStream>,
 ) -> ApiResult<Json<ImageStream>> {
     name_matches_url(&stream, &name)?;
     let expected = expected_version(&stream)?;

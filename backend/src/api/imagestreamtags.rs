@@ -6,6 +6,7 @@
 //! stale version is a 409.
 
 use crate::access::Need;
+use crate::api::field_validation::Checked;
 use crate::api::routes::Routes;
 use crate::auth::Caller;
 use crate::store::Objects as _;
@@ -21,7 +22,7 @@ use tagstream_shared::{
 
 use super::{IMAGESTREAMTAGS, NsPath, StreamTagPath};
 use crate::app::AppState;
-use crate::body::{Body, Names};
+use crate::body::Names;
 use crate::error::{ApiError, ApiResult};
 use crate::import::sources::{source_event, source_namespace, source_stream};
 use crate::import::status::{IMPORT_SUCCESS, record_image, with_next_try};
@@ -394,7 +395,7 @@ async fn create_image_stream_tag(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Names(NsPath(ns)): Names<NsPath>,
-    Body(body): Body<ImageStreamTag>,
+    Checked(body): Checked<ImageStreamTag>,
 ) -> ApiResult<(StatusCode, Json<ImageStreamTag>)> {
     let name: StreamTagName = body
         .metadata
@@ -417,7 +418,7 @@ async fn replace_image_stream_tag(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Names(StreamTagPath(ns, name)): Names<StreamTagPath>,
-    Body(body): Body<ImageStreamTag>,
+    Checked(body): Checked<ImageStreamTag>,
 ) -> ApiResult<(StatusCode, Json<ImageStreamTag>)> {
     let (created, view) = write_tag(&state, &caller, &ns, &name, body, false).await?;
     let code = if created {

@@ -1,6 +1,7 @@
 //! `/apis/project.openshift.io/v1/projects`: list, create, get, delete.
 
 use crate::access::Need;
+use crate::api::field_validation::Checked;
 use crate::api::routes::Routes;
 use crate::audit;
 use axum::extract::State;
@@ -16,7 +17,7 @@ use tagstream_shared::{List, Project, ProjectName};
 use super::{PROJECTS, ProjectPath};
 use crate::app::AppState;
 use crate::auth::Caller;
-use crate::body::{Body, Names};
+use crate::body::Names;
 use crate::error::{ApiError, ApiResult};
 use crate::service;
 use crate::watch::{ListOptions, Scope, list_or_watch};
@@ -88,7 +89,7 @@ pub(super) async fn visible_list(
 async fn create_project(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-    Body(project): Body<Project>,
+    Checked(project): Checked<Project>,
 ) -> ApiResult<(StatusCode, Json<Project>)> {
     Ok((
         StatusCode::CREATED,

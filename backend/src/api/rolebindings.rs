@@ -3,6 +3,7 @@
 //! Kubernetes, nobody may grant a role with permissions they do not hold themselves, nor
 //! replace or delete a binding granting such a role.
 
+use crate::api::field_validation::Checked;
 use crate::audit;
 use crate::store::Objects as _;
 use axum::extract::{Path, State};
@@ -17,7 +18,6 @@ use crate::access::{Need, may_grant, project_access};
 use crate::api::routes::Routes;
 use crate::app::AppState;
 use crate::auth::Caller;
-use crate::body::Body;
 use crate::error::{ApiError, ApiResult};
 
 pub fn routes() -> Routes {
@@ -172,7 +172,7 @@ async fn create_binding(
     Extension(actor): Extension<audit::Actor>,
     Extension(caller): Extension<Caller>,
     Path(ns): Path<String>,
-    Body(mut binding): Body<RoleBinding>,
+    Checked(mut binding): Checked<RoleBinding>,
 ) -> ApiResult<(StatusCode, Json<RoleBinding>)> {
     let ns = ns_of(&ns)?;
     admit(&state, &caller, &ns, &binding).await?;
@@ -201,7 +201,7 @@ async fn replace_binding(
     Extension(actor): Extension<audit::Actor>,
     Extension(caller): Extension<Caller>,
     Path((ns, name)): Path<(String, String)>,
-    Body(mut binding): Body<RoleBinding>,
+    Checked(mut binding): Checked<RoleBinding>,
 ) -> ApiResult<Json<RoleBinding>> {
     let ns = ns_of(&ns)?;
     if !binding.metadata.name().is_empty() && binding.metadata.name() != name {

@@ -2,6 +2,7 @@
 //! applied at once (as the samples operator reacts to its Config) and again at every start.
 
 use crate::access::Need;
+use crate::api::field_validation::Checked;
 use crate::api::routes::Routes;
 use crate::audit;
 use crate::services;
@@ -14,7 +15,6 @@ use tagstream_shared::{FieldError, SamplesConfig};
 
 use super::accept::Accept;
 use crate::app::AppState;
-use crate::body::Body;
 use crate::error::{ApiError, ApiResult};
 use crate::samples::{self, SamplesError};
 
@@ -77,7 +77,7 @@ async fn replace_samples_config(
     State(state): State<AppState>,
     Extension(actor): Extension<audit::Actor>,
     accept: Accept,
-    Body(config): Body<SamplesConfig>,
+    Checked(config): Checked<SamplesConfig>,
 ) -> ApiResult<Response> {
     if !matches!(config.metadata.name(), "" | CONFIG_NAME) {
         return Err(ApiError::BadRequest(format!(

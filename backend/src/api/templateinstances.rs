@@ -5,6 +5,7 @@
 //! `status.manifests` (JSON, or YAML with `Accept: application/yaml`).
 
 use crate::access::Need;
+use crate::api::field_validation::Checked;
 use crate::api::routes::Routes;
 use crate::audit;
 use crate::services;
@@ -22,7 +23,7 @@ use super::objects::require_project;
 use super::{IMAGESTREAMS, NsPath, TEMPLATEINSTANCES, TemplatePath};
 use crate::app::AppState;
 use crate::auth::Caller;
-use crate::body::{Body, Names};
+use crate::body::Names;
 use crate::error::{ApiError, ApiResult};
 use crate::source_access::{Actor, authorize_sources};
 use crate::store::StoreError;
@@ -112,7 +113,7 @@ async fn create_template_instance(
     Extension(caller): Extension<Caller>,
     Names(NsPath(ns)): Names<NsPath>,
     accept: Accept,
-    Body(request): Body<TemplateInstance>,
+    Checked(request): Checked<TemplateInstance>,
 ) -> ApiResult<Response> {
     let name_text = match (
         request.metadata.name(),

@@ -4,6 +4,7 @@
 //! YAML for `Accept: application/yaml`.
 
 use crate::access::Need;
+use crate::api::field_validation::Checked;
 use crate::api::routes::Routes;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -15,7 +16,7 @@ use tagstream_shared::{FieldError, Template};
 use super::accept::Accept;
 use super::{NsPath, PROCESSEDTEMPLATES};
 use crate::app::AppState;
-use crate::body::{Body, Names};
+use crate::body::Names;
 use crate::error::{ApiError, ApiResult};
 use crate::template_service;
 
@@ -49,7 +50,7 @@ async fn create_processed_template(
     State(state): State<AppState>,
     Names(NsPath(ns)): Names<NsPath>,
     accept: Accept,
-    Body(template): Body<Template>,
+    Checked(template): Checked<Template>,
 ) -> ApiResult<Response> {
     super::objects::require_project(&state, &ns).await?;
     let name = template.metadata.name().to_owned();

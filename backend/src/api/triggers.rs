@@ -2,6 +2,7 @@
 //! stream (list and watch, create, get, replace, delete), each one's delivery log, and
 //! Redeliver. A secret is taken on create and replace and never answered.
 
+use crate::api::field_validation::Checked;
 use crate::audit;
 use crate::store::Objects as _;
 use axum::Extension;
@@ -17,7 +18,7 @@ use super::NsPath;
 use crate::access::Need;
 use crate::api::routes::Routes;
 use crate::app::AppState;
-use crate::body::{Body, FromPath, Names, param};
+use crate::body::{FromPath, Names, param};
 use crate::error::{ApiError, ApiResult};
 use crate::store::DELIVERIES_RESOURCE;
 use crate::watch::{ListOptions, Scope, list_or_watch};
@@ -145,7 +146,7 @@ async fn create_trigger(
     State(state): State<AppState>,
     Extension(actor): Extension<audit::Actor>,
     Names(NsPath(ns)): Names<NsPath>,
-    Body(trigger): Body<Trigger>,
+    Checked(trigger): Checked<Trigger>,
 ) -> ApiResult<(StatusCode, Json<Trigger>)> {
     check(&state, &trigger, true)?;
     let name = trigger.metadata.name().to_owned();
@@ -173,7 +174,7 @@ async fn replace_trigger(
     State(state): State<AppState>,
     Extension(actor): Extension<audit::Actor>,
     Names(TriggerPath(ns, name)): Names<TriggerPath>,
-    Body(trigger): Body<Trigger>,
+    Checked(trigger): Checked<Trigger>,
 ) -> ApiResult<Json<Trigger>> {
     if trigger.metadata.name() != name.as_str() {
         return Err(ApiError::BadRequest(format!(

@@ -2,6 +2,7 @@
 //! `/apis/user.openshift.io/v1/users/{name}/tokens[/{id}]`. Passwords and token secrets are
 //! stored hashed and never returned (a new token's secret once, in the answer that creates it).
 
+use crate::api::field_validation::Checked;
 use crate::audit;
 use crate::services;
 use crate::store::Objects as _;
@@ -183,7 +184,7 @@ async fn replace_user(
     State(state): State<AppState>,
     Extension(actor): Extension<audit::Actor>,
     Path(name): Path<String>,
-    Body(body): Body<User>,
+    Checked(body): Checked<User>,
 ) -> ApiResult<Json<User>> {
     if !body.metadata.name().is_empty() && body.metadata.name() != name {
         return Err(ApiError::BadRequest(format!(

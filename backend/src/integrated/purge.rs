@@ -8,7 +8,8 @@
 //! link of each blob the notifications said was pushed or mounted there alone; the records of
 //! the deleted manifests and blobs are forgotten. A failed pass is retried with backoff (the registry may
 //! be down); a pass counts as the last one only when it began after every token issued before
-//! the delete ran out, since a holder of such a token may push until then, and when it left
+//! the delete ran out (and the registry's minute of leeway past that), since a holder of such a
+//! token may push until then, and when it left
 //! nothing behind: a pass does at most [`MAX_MANIFESTS`] manifests, and the next one goes on
 //! where it stopped. Until that last pass succeeded the token server grants nothing on the
 //! name. The worker renews its claims while passes run, so no other replica takes them over.
@@ -36,6 +37,9 @@ const IDLE: Duration = Duration::from_secs(30);
 /// Seconds past the old tokens' expiry before the last pass: a push that began with one may
 /// still be finishing.
 const MARGIN: i64 = 2;
+/// How long past its `exp` the registry still takes a token: distribution allows a minute of
+/// clock skew (`leeway` in its token verification), so an old token works that much longer.
+pub const REGISTRY_LEEWAY: i64 = 60;
 /// The longest wait between failed passes, in seconds.
 const MAX_BACKOFF: i64 = 15;
 /// The most manifests one pass deletes (over every repository it covers), the most tags it lists
@@ -168,6 +172,7 @@ impl Integrated {
         let settled = purge
             .created
             .saturating_add(i64::try_from(self.config.token_seconds).unwrap_or(i64::MAX))
+            .saturating_add(REGISTRY_LEEWAY)
             .saturating_add(MARGIN);
         let mut budget = Budget::new();
         let result = self.purge_all(purge, &mut budget).await;

@@ -11,6 +11,8 @@ use crate::registry::client::MAX_DOCUMENT_BYTES;
 
 /// Repositories and tags asked for per page.
 pub(super) const PAGE: usize = 100;
+/// The most tags of a repository read to find which name a manifest.
+const MAX_TAGS_LOOKED_AT: usize = 500;
 
 impl Integrated {
     /// `repo`'s tags (none when the registry does not know it), at most [`MAX_MANIFESTS`] of
@@ -21,6 +23,7 @@ impl Integrated {
         token: &str,
     ) -> Result<(Vec<String>, bool), ReadError> {
         let mut all: Vec<String> = Vec::new();
+        let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
         loop {
             let mut path = format!("v2/{repo}/tags/list?n={PAGE}");
             if let Some(last) = all.last() {
@@ -36,9 +39,18 @@ impl Integrated {
                 serde_json::from_slice(&body).map_err(|_| status_error(status, &path))?;
             let tags = page.tags.unwrap_or_default();
             let count = tags.len();
-            all.extend(tags);
-            if count < PAGE {
-                return Ok((all, true));
+            let before = all.len();
+            for tag in tags {
+                if seen.insert(tag.clone()) {
+                    all.push(tag);
+                }
+            }
+            // A registry that ignores `n` and `last` (distribution 2.8 does) answers every tag
+            // at once, and the same again for the next page: that was all of them.
+            if count != PAGE || all.len() == before {
+                let complete = all.len() <= MAX_MANIFESTS;
+                all.truncate(MAX_MANIFESTS);
+                return Ok((all, complete));
             }
             if all.len() >= MAX_MANIFESTS {
                 return Ok((all, false));
@@ -96,6 +108,44 @@ impl Integrated {
             404 => Ok(false),
             s => Err(status_error(s, &path)),
         }
+    }
+
+    /// Whether a tag of `repo` other than `except` names manifest `digest` in the registry now
+    /// (a repository of more than [`MAX_TAGS_LOOKED_AT`] tags counts as yes: it is not read).
+    pub async fn other_tag_names(
+        &self,
+        repo: &str,
+        digest: &str,
+        except: Option<&str>,
+    ) -> Result<bool, ReadError> {
+        let access = [Access {
+            kind: "repository",
+            name: repo.to_owned(),
+            actions: vec!["pull"],
+        }];
+        let jwt = sign(
+            &self.keys,
+            &self.config.issuer,
+            &self.config.service,
+            crate::audit::SERVER,
+            &access,
+            tagstream_shared::Time::now().timestamp(),
+            60,
+        )
+        .map_err(|e| ReadError::Token(e.to_string()))?;
+        let (tags, complete) = self.tags(repo, &jwt).await?;
+        if !complete || tags.len() > MAX_TAGS_LOOKED_AT {
+            return Ok(true);
+        }
+        for tag in tags.iter().filter(|t| Some(t.as_str()) != except) {
+            let path = format!("v2/{repo}/manifests/{tag}");
+            match self.head_manifest(&path, &jwt).await? {
+                (200, Some(d)) if d == digest => return Ok(true),
+                (200 | 404, _) => {}
+                (s, _) => return Err(status_error(s, &path)),
+            }
+        }
+        Ok(false)
     }
 
     /// One request to the registry's API; answers its status and body (bounded).

@@ -160,7 +160,10 @@ async fn move_tag(
         .await
     {
         Ok(_) => {}
-        Err(ReadError::Status { status: 404, .. }) => return Ok(Applied::Gone),
+        Err(ReadError::Status { status: 404, .. }) => {
+            tracing::warn!(repository = %push.repository, digest = %push.digest, "a pushed manifest is no longer in the registry: nothing moved");
+            return Ok(Applied::Gone);
+        }
         Err(e) => return Err(e.into()),
     }
     match state
@@ -267,9 +270,20 @@ async fn unpublish(
         .get::<ImageStream>(Some(ns), name.as_ref())
         .await
     {
-        Ok(stream) if holds(&stream, &push.digest) => return Ok(()),
+        Ok(stream) if holds(state, &stream, &push.digest).await? => return Ok(()),
         Ok(_) | Err(StoreError::NotFound { .. }) => {}
         Err(e) => return Err(e.into()),
+    }
+    // Another tag of the registry naming the image may be a later, rightful push of it whose
+    // notification is still on its way (deleting the manifest would untag it too): then the
+    // image stays, for the name's purge or that push to settle.
+    let except = push.tag.as_ref().map(TagName::as_str);
+    if integrated
+        .other_tag_names(&push.repository, &push.digest, except)
+        .await?
+    {
+        tracing::warn!(repository = %push.repository, digest = %push.digest, "the refused push's image is left in the registry: another tag there names it");
+        return Ok(());
     }
     let deleted = integrated
         .delete_manifest(&push.repository, &push.digest)
@@ -278,14 +292,28 @@ async fn unpublish(
     Ok(())
 }
 
-/// Whether any tag of `stream` has `digest` in its history.
-fn holds(stream: &ImageStream, digest: &str) -> bool {
-    stream
-        .status
-        .tags
-        .iter()
-        .flat_map(|t| t.items.iter())
-        .any(|i| i.image == digest)
+/// Whether any tag of `stream` has `digest` in its history, or an image list there names it.
+async fn holds(state: &AppState, stream: &ImageStream, digest: &str) -> Result<bool, PushError> {
+    let mut held: Vec<&str> = Vec::new();
+    for item in stream.status.tags.iter().flat_map(|t| t.items.iter()) {
+        if item.image == digest {
+            return Ok(true);
+        }
+        if !held.contains(&item.image.as_str()) {
+            held.push(&item.image);
+        }
+    }
+    for d in held {
+        if let Some(image) = state.store.get_image(d).await?
+            && image
+                .docker_image_manifests
+                .iter()
+                .any(|c| c.digest == digest)
+        {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 /// Whether a project created at `created` came after `push` (beyond the clocks' margin): then

@@ -271,3 +271,91 @@ async fn a_refused_push_is_deleted_from_the_registry_and_a_vanished_one_is_not_r
     );
     drop(env);
 }
+
+#[tokio::test]
+async fn a_refused_push_leaves_an_image_a_list_or_another_registry_tag_still_names() {
+    let source = Registry::start().await;
+    let (two, _) = source
+        .push_image("src/app", "two", &ImageSpec::new("two"))
+        .await;
+    let (list, children) = source
+        .push_list(
+            "src/multi",
+            "m",
+            &[
+                ImageSpec::new("amd").platform("amd64", None),
+                ImageSpec::new("arm").platform("arm64", Some("v8")),
+            ],
+            false,
+        )
+        .await;
+    let env = Integrated::start("").await;
+    env.post(PROJECTS, json!({"metadata": {"name": "demo"}}))
+        .await;
+    let bob = env.user("bob", None).await;
+    env.grant("demo", "bob", "edit").await;
+    // bob pushes a multi-platform image: the stream's history names the list, not its children.
+    let (ok, said) = skopeo(vec![
+        "copy".into(),
+        "--all".into(),
+        "--src-tls-verify=false".into(),
+        "--dest-tls-verify=false".into(),
+        "--src-no-creds".into(),
+        "--preserve-digests".into(),
+        "--dest-creds".into(),
+        format!("bob:{bob}"),
+        format!("docker://{}/src/multi:m", source.addr),
+        format!("docker://{}/demo/app:multi", env.registry),
+    ])
+    .await;
+    assert!(ok, "{said}");
+    env.wait_for_tag("demo", "app", "multi", &list, PATIENCE)
+        .await;
+    // And `two` as v2, a tag then removed from the stream (the registry keeps its tag).
+    let (ok, said) = copy(
+        &format!("{}/src/app:two", source.addr),
+        &format!("{}/demo/app:v2", env.registry),
+        &format!("bob:{bob}"),
+    )
+    .await;
+    assert!(ok, "{said}");
+    env.wait_for_tag("demo", "app", "v2", &two, PATIENCE).await;
+    let r = crate::support::client_with_token(&bob)
+        .delete(env.url(&tagstream_shared::paths::imagestreamtag(
+            "demo", "app", "v2",
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.status());
+
+    // Notifications of pushes by someone who may not push (as a late one would be): a child
+    // of bob's list, and `two`, which the registry's v2 still names (that push may be a
+    // rightful one whose notification is still on its way).
+    env.user("mallory", None).await;
+    for (id, tag, digest) in [("child", "sneaky", &children[0]), ("two", "v1", &two)] {
+        let (code, answer) = notify(
+            &env,
+            event(id, "demo/app", tag, digest, "mallory", Time::now()),
+        )
+        .await;
+        assert_eq!(code, StatusCode::OK, "{answer}");
+        assert_eq!(answer["refused"], 1, "{answer}");
+        assert_eq!(
+            head(&env, "demo/app", digest).await,
+            StatusCode::OK,
+            "the refused push of {digest} ({id}) took an image still named from the registry"
+        );
+    }
+    let (ok, said) = skopeo(vec![
+        "inspect".into(),
+        "--tls-verify=false".into(),
+        "--raw".into(),
+        "--creds".into(),
+        format!("bob:{bob}"),
+        format!("docker://{}/demo/app:multi", env.registry),
+    ])
+    .await;
+    assert!(ok, "bob's list is whole: {said}");
+    drop(env);
+}

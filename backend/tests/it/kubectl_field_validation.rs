@@ -92,5 +92,34 @@ async fn kubectl_strict_validation_names_the_unknown_field_and_stores_nothing() 
         status["details"]["causes"][0]["field"],
         "spec.tags[0].colour"
     );
+    // Every kind's create takes fieldValidation, not only streams and templates.
+    for (path, body, field) in [
+        (
+            paths::rolebindings("strict"),
+            json!({"metadata": {"name": "rb"}, "roleRef": {"name": "view", "colour": 1},
+                   "subjects": [{"kind": "User", "name": "admin"}]}),
+            "roleRef.colour",
+        ),
+        (
+            paths::imagestreamtags_in("strict"),
+            json!({"metadata": {"name": "s:t"}, "tag": {"name": "t",
+                   "from": {"kind": "DockerImage", "name": "quay.io/x/y:1"},
+                   "importPolicy": {"sheduled": true}}}),
+            "tag.importPolicy.sheduled",
+        ),
+    ] {
+        let resp = crate::support::client_with_token(crate::support::ADMIN_TOKEN)
+            .post(format!(
+                "{}{path}?fieldValidation=Strict",
+                kube.server.as_ref().unwrap().base
+            ))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 400, "{path}");
+        let status: serde_json::Value = resp.json().await.unwrap();
+        assert_eq!(status["details"]["causes"][0]["field"], field, "{status}");
+    }
     let _ = Method::GET;
 }
