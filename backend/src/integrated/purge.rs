@@ -25,7 +25,6 @@ use tagstream_shared::image::media_type;
 use super::Integrated;
 use super::purge_api::{Catalog, PAGE, status_error};
 use super::reader::ReadError;
-use super::token::{Access, sign};
 use crate::registry::client::sha256;
 use crate::registry::manifest::{self, Parsed};
 use crate::store::{DuePurge, PurgeOutcome, Pushed, StoreError};
@@ -220,21 +219,7 @@ impl Integrated {
         {
             return Ok(jwt.clone());
         }
-        let access = [Access {
-            kind,
-            name: name.to_owned(),
-            actions: actions.to_vec(),
-        }];
-        let jwt = sign(
-            &self.keys,
-            &self.config.issuer,
-            &self.config.service,
-            crate::audit::SERVER,
-            &access,
-            Time::now().timestamp(),
-            SELF_TOKEN_SECONDS,
-        )
-        .map_err(|e| ReadError::Token(e.to_string()))?;
+        let jwt = self.own_token(kind, name, actions, SELF_TOKEN_SECONDS)?;
         token.0 = Some((jwt.clone(), Instant::now()));
         Ok(jwt)
     }

@@ -11,8 +11,6 @@ use crate::registry::client::MAX_DOCUMENT_BYTES;
 
 /// Repositories and tags asked for per page.
 pub(super) const PAGE: usize = 100;
-/// The most tags of a repository read to find which name a manifest.
-const MAX_TAGS_LOOKED_AT: usize = 500;
 
 impl Integrated {
     /// `repo`'s tags (none when the registry does not know it), at most [`MAX_MANIFESTS`] of
@@ -81,24 +79,36 @@ impl Integrated {
         Ok((resp.status().as_u16(), digest))
     }
 
-    /// Deletes manifest `digest` of `repo` (which untags it), with a token signed for that
-    /// alone; answers whether it was there.
-    pub async fn delete_manifest(&self, repo: &str, digest: &str) -> Result<bool, ReadError> {
+    /// A token tagstream signs for itself (as `crate::audit::SERVER`) for `actions` on
+    /// `kind:name`, valid for `seconds`.
+    pub(super) fn own_token(
+        &self,
+        kind: &'static str,
+        name: &str,
+        actions: &[&'static str],
+        seconds: u64,
+    ) -> Result<String, ReadError> {
         let access = [Access {
-            kind: "repository",
-            name: repo.to_owned(),
-            actions: vec!["delete"],
+            kind,
+            name: name.to_owned(),
+            actions: actions.to_vec(),
         }];
-        let jwt = sign(
+        sign(
             &self.keys,
             &self.config.issuer,
             &self.config.service,
             crate::audit::SERVER,
             &access,
             tagstream_shared::Time::now().timestamp(),
-            60,
+            seconds,
         )
-        .map_err(|e| ReadError::Token(e.to_string()))?;
+        .map_err(|e| ReadError::Token(e.to_string()))
+    }
+
+    /// Deletes manifest `digest` of `repo` (which untags it), with a token signed for that
+    /// alone; answers whether it was there.
+    pub async fn delete_manifest(&self, repo: &str, digest: &str) -> Result<bool, ReadError> {
+        let jwt = self.own_token("repository", repo, &["delete"], 60)?;
         let path = format!("v2/{repo}/manifests/{digest}");
         let (status, _) = self
             .call(reqwest::Method::DELETE, &path, None, &jwt)
@@ -108,44 +118,6 @@ impl Integrated {
             404 => Ok(false),
             s => Err(status_error(s, &path)),
         }
-    }
-
-    /// Whether a tag of `repo` other than `except` names manifest `digest` in the registry now
-    /// (a repository of more than [`MAX_TAGS_LOOKED_AT`] tags counts as yes: it is not read).
-    pub async fn other_tag_names(
-        &self,
-        repo: &str,
-        digest: &str,
-        except: Option<&str>,
-    ) -> Result<bool, ReadError> {
-        let access = [Access {
-            kind: "repository",
-            name: repo.to_owned(),
-            actions: vec!["pull"],
-        }];
-        let jwt = sign(
-            &self.keys,
-            &self.config.issuer,
-            &self.config.service,
-            crate::audit::SERVER,
-            &access,
-            tagstream_shared::Time::now().timestamp(),
-            60,
-        )
-        .map_err(|e| ReadError::Token(e.to_string()))?;
-        let (tags, complete) = self.tags(repo, &jwt).await?;
-        if !complete || tags.len() > MAX_TAGS_LOOKED_AT {
-            return Ok(true);
-        }
-        for tag in tags.iter().filter(|t| Some(t.as_str()) != except) {
-            let path = format!("v2/{repo}/manifests/{tag}");
-            match self.head_manifest(&path, &jwt).await? {
-                (200, Some(d)) if d == digest => return Ok(true),
-                (200 | 404, _) => {}
-                (s, _) => return Err(status_error(s, &path)),
-            }
-        }
-        Ok(false)
     }
 
     /// One request to the registry's API; answers its status and body (bounded).

@@ -274,17 +274,6 @@ async fn unpublish(
         Ok(_) | Err(StoreError::NotFound { .. }) => {}
         Err(e) => return Err(e.into()),
     }
-    // Another tag of the registry naming the image may be a later, rightful push of it whose
-    // notification is still on its way (deleting the manifest would untag it too): then the
-    // image stays, for the name's purge or that push to settle.
-    let except = push.tag.as_ref().map(TagName::as_str);
-    if integrated
-        .other_tag_names(&push.repository, &push.digest, except)
-        .await?
-    {
-        tracing::warn!(repository = %push.repository, digest = %push.digest, "the refused push's image is left in the registry: another tag there names it");
-        return Ok(());
-    }
     let deleted = integrated
         .delete_manifest(&push.repository, &push.digest)
         .await?;

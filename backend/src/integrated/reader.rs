@@ -11,7 +11,6 @@ use tagstream_shared::image::media_type;
 use tagstream_shared::{Image, Time};
 
 use super::Integrated;
-use super::token::{Access, sign};
 use crate::registry::client::{MAX_DOCUMENT_BYTES, sha256};
 use crate::registry::manifest::{self, Parsed};
 
@@ -123,21 +122,7 @@ impl Integrated {
         if let Ok(Some(image)) = store.get_image(digest).await {
             return Ok(image);
         }
-        let access = [Access {
-            kind: "repository",
-            name: repo.to_owned(),
-            actions: vec!["pull"],
-        }];
-        let token = sign(
-            &self.keys,
-            &self.config.issuer,
-            &self.config.service,
-            crate::audit::SERVER,
-            &access,
-            now.timestamp(),
-            60,
-        )
-        .map_err(|e| ReadError::Token(e.to_string()))?;
+        let token = self.own_token("repository", repo, &["pull"], 60)?;
         let accept = media_type::ALL.join(", ");
         let image = self
             .read_one(repo, digest, pull_spec, now, &token, &accept)
