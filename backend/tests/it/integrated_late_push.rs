@@ -16,7 +16,7 @@ use tagstream_shared::paths::{PROJECTS, rolebinding};
 
 use crate::integrated_delete::registry_token;
 use crate::integrated_purge_history::head;
-use crate::integrated_registry::{Integrated, NOTIFICATIONS, copy, skopeo};
+use crate::integrated_registry::{Integrated, NOTIFICATIONS, copy, copy_with_token, skopeo};
 use crate::registry::{ImageSpec, Registry};
 use crate::support::PATIENCE;
 
@@ -207,17 +207,11 @@ async fn a_refused_push_is_deleted_from_the_registry_and_a_vanished_one_is_not_r
         .await
         .unwrap();
     assert!(r.status().is_success(), "{}", r.status());
-    let (ok, said) = skopeo(vec![
-        "copy".into(),
-        "--src-tls-verify=false".into(),
-        "--dest-tls-verify=false".into(),
-        "--src-no-creds".into(),
-        "--preserve-digests".into(),
-        "--dest-registry-token".into(),
-        jwt,
-        format!("docker://{}/src/app:two", source.addr),
-        format!("docker://{}/demo/app:v1", env.registry),
-    ])
+    let (ok, said) = copy_with_token(
+        &format!("{}/src/app:two", source.addr),
+        &format!("{}/demo/app:v1", env.registry),
+        &jwt,
+    )
     .await;
     assert!(
         ok,

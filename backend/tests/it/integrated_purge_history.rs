@@ -19,7 +19,7 @@ use tagstream_shared::paths::{PROJECTS, imagestream, imagestreams, imagestreamta
 use crate::integrated_delete::{
     SHORT_TOKENS, inspect, refused_while_purging, registry_token, send, wait_for_grant,
 };
-use crate::integrated_registry::{Integrated, copy, skopeo};
+use crate::integrated_registry::{Integrated, copy, copy_with_token};
 use crate::pg_support::TestStore;
 use crate::registry::{ImageSpec, Registry};
 use crate::support::{ADMIN_TOKEN, client_with_token};
@@ -321,17 +321,11 @@ async fn digests_pushed_to_a_deleted_project_even_while_purging_never_reach_the_
     // next one waits for the old tokens to run out. alice pushes in between, as a holder of
     // such a token would (a push racing the first pass could lose its blobs to it).
     first_pass_done(&env, "demo/").await;
-    let (ok, said) = skopeo(vec![
-        "copy".into(),
-        "--src-tls-verify=false".into(),
-        "--dest-tls-verify=false".into(),
-        "--src-no-creds".into(),
-        "--preserve-digests".into(),
-        "--dest-registry-token".into(),
-        jwt.clone(),
-        format!("docker://{}/src/app:four", source.addr),
-        format!("docker://{}/demo/app@{four}", env.registry),
-    ])
+    let (ok, said) = copy_with_token(
+        &format!("{}/src/app:four", source.addr),
+        &format!("{}/demo/app@{four}", env.registry),
+        &jwt,
+    )
     .await;
     assert!(ok, "the old token was refused before it expired: {said}");
     let blob_while_purging = push_blob(&env, &jwt, "demo/app", b"pushed while purging").await;

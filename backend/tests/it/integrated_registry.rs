@@ -275,14 +275,24 @@ pub async fn skopeo(args: Vec<String>) -> (bool, String) {
 
 /// `skopeo copy` from the plain source registry to the integrated one, with `creds`.
 pub async fn copy(source: &str, dest: &str, creds: &str) -> (bool, String) {
+    copy_as(source, dest, ["--dest-creds", creds]).await
+}
+
+/// `skopeo copy` as [`copy`], with a registry token the token server issued earlier (as a
+/// client holding one pushes, whatever became of the rights it was issued for).
+pub async fn copy_with_token(source: &str, dest: &str, jwt: &str) -> (bool, String) {
+    copy_as(source, dest, ["--dest-registry-token", jwt]).await
+}
+
+async fn copy_as(source: &str, dest: &str, auth: [&str; 2]) -> (bool, String) {
     skopeo(vec![
         "copy".into(),
         "--src-tls-verify=false".into(),
         "--dest-tls-verify=false".into(),
         "--src-no-creds".into(),
         "--preserve-digests".into(),
-        "--dest-creds".into(),
-        creds.into(),
+        auth[0].into(),
+        auth[1].into(),
         format!("docker://{source}"),
         format!("docker://{dest}"),
     ])
