@@ -295,7 +295,8 @@ async fn console_deep_links_get_the_one_index_html_and_missing_assets_get_404() 
 
 /// The console's files as `scripts/console.sh` leaves them: each with a gzip and a brotli copy
 /// made at build time, which the server sends as they are to a client that accepts the encoding
-/// instead of compressing the file again for every request.
+/// instead of compressing the file again for every request. A tag page preloads its first
+/// reads.
 #[tokio::test]
 async fn the_console_files_are_served_from_their_precompressed_copies() {
     use std::io::{Read as _, Write as _};
@@ -369,6 +370,20 @@ async fn the_console_files_are_served_from_their_precompressed_copies() {
         .unwrap();
     assert_eq!(page.status(), StatusCode::OK);
     assert_eq!(page.headers()["cache-control"], "no-cache");
+    // And names what the tag page reads first, for the browser to ask while the wasm loads.
+    let links: Vec<String> = page
+        .headers()
+        .get_all("link")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect();
+    for read in [
+        tagstream_shared::paths::WHOAMI.to_owned(),
+        tagstream_shared::paths::imagestreamtag("demo", "ruby", "latest"),
+    ] {
+        let link = format!("<{read}>; rel=preload; as=fetch; crossorigin");
+        assert!(links.contains(&link), "{link} in {links:?}");
+    }
     assert!(
         page.text()
             .await
