@@ -17,6 +17,7 @@ need_apt=()
 want_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed" || need_apt+=("$1"); }
 
 want_pkg pkg-config
+want_pkg brotli # scripts/console.sh: the console's files precompressed for the server
 command -v npm >/dev/null || { want_pkg nodejs; want_pkg npm; }
 if [[ "${1:-}" == "--test" ]]; then
   want_pkg chromium

@@ -46,6 +46,11 @@ fn recall(path: &str) -> Option<String> {
     })
 }
 
+/// The latest answer kept for `path`, as a `T` (`None` when there is none or it is not one).
+pub fn recall_as<T: DeserializeOwned>(path: &str) -> Option<T> {
+    recall(path).and_then(|body| serde_json::from_str(&body).ok())
+}
+
 /// How a remembered value is brought up to date.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Freshness {
@@ -69,7 +74,7 @@ where
     Fut: Future<Output = ApiResult<T>> + 'static,
 {
     let first = StoredValue::new_local(true);
-    let recalled: Option<T> = recall(&path).and_then(|body| serde_json::from_str(&body).ok());
+    let recalled: Option<T> = recall_as(&path);
     let had_value = recalled.is_some();
     let shown_first = recalled.clone();
     let recalled = StoredValue::new_local(recalled);

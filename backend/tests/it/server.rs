@@ -297,6 +297,106 @@ async fn console_deep_links_get_the_one_index_html_and_missing_assets_get_404() 
     app.stop().await;
 }
 
+/// The console's files as `scripts/console.sh` leaves them: each with a gzip and a brotli copy
+/// made at build time, which the server sends as they are to a client that accepts the encoding
+/// instead of compressing the file again for every request. A tag page preloads its first
+/// reads.
+#[tokio::test]
+async fn the_console_files_are_served_from_their_precompressed_copies() {
+    use std::io::{Read as _, Write as _};
+
+    let dist = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dist.path().join("index.html"),
+        "<!doctype html><title>console</title>",
+    )
+    .unwrap();
+    // Big enough that the server would compress it on the fly, and not the same bytes as
+    // either copy.
+    let wasm: Vec<u8> = (0..64 * 1024_u32)
+        .flat_map(|i| (i % 251).to_le_bytes())
+        .collect();
+    let name = "app-0123456789abcdef_bg.wasm";
+    std::fs::write(dist.path().join(name), &wasm).unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    gz.write_all(&wasm).unwrap();
+    let gz = gz.finish().unwrap();
+    std::fs::write(dist.path().join(format!("{name}.gz")), &gz).unwrap();
+    // Served as it is: what matters here is that these very bytes go out, marked as brotli.
+    let br = b"stands for the brotli copy".to_vec();
+    std::fs::write(dist.path().join(format!("{name}.br")), &br).unwrap();
+    let app = TestApp::start_with_dist(dist.path()).await;
+
+    let get = |accept: Option<&'static str>| {
+        let mut request = app.client.get(app.url(&format!("/{name}")));
+        if let Some(accept) = accept {
+            request = request.header("Accept-Encoding", accept);
+        }
+        async move {
+            let resp = request.send().await.unwrap();
+            let head = resp.headers().clone();
+            assert_eq!(resp.status(), StatusCode::OK);
+            (head, resp.bytes().await.unwrap().to_vec())
+        }
+    };
+    for (accept, encoding, body) in [
+        (Some("gzip, deflate, br, zstd"), Some("br"), &br),
+        (Some("gzip, deflate"), Some("gzip"), &gz),
+        (None, None, &wasm),
+    ] {
+        let (head, bytes) = get(accept).await;
+        assert_eq!(
+            head.get("content-encoding").map(|v| v.to_str().unwrap()),
+            encoding,
+            "{accept:?}: {head:?}"
+        );
+        assert!(bytes == *body, "{accept:?}: the file's copy as it is");
+        assert_eq!(head["content-type"], "application/wasm", "{accept:?}");
+        assert_eq!(head["vary"], "accept-encoding", "{accept:?}");
+        assert_eq!(
+            head["cache-control"], "public, max-age=31536000, immutable",
+            "{accept:?}"
+        );
+    }
+    let mut unzipped = Vec::new();
+    flate2::read::GzDecoder::new(&gz[..])
+        .read_to_end(&mut unzipped)
+        .unwrap();
+    assert!(unzipped == wasm, "the gzip copy is the file");
+
+    // The page itself is still revalidated on every visit.
+    let page = app
+        .client
+        .get(app.url("/ns/demo/streams/ruby/tags/latest"))
+        .header("Accept-Encoding", "gzip, br")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    assert_eq!(page.headers()["cache-control"], "no-cache");
+    // And names what the tag page reads first, for the browser to ask while the wasm loads.
+    let links: Vec<String> = page
+        .headers()
+        .get_all("link")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect();
+    for read in [
+        tagstream_shared::paths::WHOAMI.to_owned(),
+        tagstream_shared::paths::imagestreamtag("demo", "ruby", "latest"),
+    ] {
+        let link = format!("<{read}>; rel=preload; as=fetch; crossorigin");
+        assert!(links.contains(&link), "{link} in {links:?}");
+    }
+    assert!(
+        page.text()
+            .await
+            .unwrap()
+            .contains("<title>console</title>")
+    );
+    app.stop().await;
+}
+
 #[tokio::test]
 async fn first_start_without_a_bootstrap_token_prints_a_one_time_admin_password() {
     let data = tempfile::tempdir().unwrap();

@@ -13,8 +13,17 @@ use tagstream_shared::{Status, paths};
 /// What the user holds in `ns`, fetched once per page and shared by every `Can` on it (shown from
 /// the last answer at once when the page was visited before, then asked again): the review, and
 /// the remembered answer that stands for it until it has one.
+///
+/// The `Can`s read what is held through a memo made with the page, outside its content's
+/// suspense: a read of the review itself while it is being asked again (right after a
+/// remembered answer is shown) would make that suspense wait for the server, and take content
+/// already on screen back to skeleton rows until it answered.
 #[derive(Clone)]
-pub struct ProjectAccess(LocalResource<Result<Held, Status>>, Option<Held>);
+pub struct ProjectAccess(
+    LocalResource<Result<Held, Status>>,
+    Option<Held>,
+    Memo<Option<Held>>,
+);
 
 impl std::fmt::Debug for ProjectAccess {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -60,7 +69,16 @@ pub fn provide_access(ns: &str) {
             mark_access("answered");
         }
     });
-    provide_context(ProjectAccess(review, remembered));
+    let held = {
+        let remembered = remembered.clone();
+        // The latest answer (kept while it is asked again), a failed review allowing nothing,
+        // and the remembered answer until there is one.
+        Memo::new(move |_| match review.get() {
+            Some(answer) => answer.ok(),
+            None => remembered.clone(),
+        })
+    };
+    provide_context(ProjectAccess(review, remembered, held));
 }
 
 fn mark_access(state: &str) {
@@ -75,8 +93,7 @@ pub fn Can(verb: Verb, resource: Resource, children: ChildrenFn) -> impl IntoVie
     move || {
         let allowed = access
             .as_ref()
-            .and_then(|a| a.0.get().or_else(|| a.1.clone().map(Ok)))
-            .and_then(Result::ok)
+            .and_then(|a| a.2.get())
             .is_some_and(|held| held.allows(verb, resource));
         allowed.then(|| children())
     }

@@ -57,10 +57,11 @@ where
     let fetch: RenderFetch = Arc::new(move || {
         let view = view.clone();
         let access = access.clone();
-        let remembered = match resource.with_untracked(Option::is_none) {
-            true => first.get_value(),
-            false => None,
-        };
+        // The first render only: every later one follows the resource, which has its value by
+        // then. Not decided by asking the resource whether it has one: a read of a resource
+        // still loading, here inside the suspense, makes the suspense wait for it, and the
+        // remembered value would stay behind skeleton rows until the server answered.
+        let remembered = first.try_update_value(Option::take).flatten();
         match remembered {
             // Ready at once, so the suspense renders it synchronously; tracking the resource
             // renders its value in place when it arrives (and every later one).

@@ -3,8 +3,8 @@
 
 use leptos::prelude::*;
 use tagstream_shared::{
-    Digest, ImageReference, ImageStreamTag, ProjectName, SourceKind, StreamName, TagEvent, TagName,
-    paths,
+    Digest, ImageReference, ImageStream, ImageStreamTag, ProjectName, SourceKind, StreamName,
+    TagEvent, TagName, paths,
 };
 
 use crate::api;
@@ -47,6 +47,16 @@ fn TagView(ns: ProjectName, stream: StreamName, tag: TagName) -> impl IntoView {
             }
         },
     );
+    // Not shown before in this document, but its stream was (the stream page links here): the
+    // tag as that stream has it, shown at once while the tag's own answer (the whole image, when
+    // it was last checked) is on its way, instead of skeleton rows for a round trip.
+    let from_stream = first.is_none();
+    let first = first.or_else(|| {
+        remembered::recall_as::<ImageStream>(&paths::imagestream(ns.as_str(), stream.as_str()))
+            .and_then(|s| s.stream_tag(tag.as_str()))
+    });
+    let from_stream = from_stream && first.is_some();
+    let rendered = StoredValue::new(false);
     set_title(&format!("{stream}:{tag} · {ns}"));
     crate::components::can::provide_access(ns.as_str());
     let since = Signal::derive(move || {
@@ -66,7 +76,12 @@ fn TagView(ns: ProjectName, stream: StreamName, tag: TagName) -> impl IntoView {
         <Breadcrumbs ns=ns.clone() stream=stream.clone() tag=tag.clone() />
         <LiveNote updated />
         <Loaded resource=resource first what rows=6
-            view={move |ist: ImageStreamTag| view! { <TagBody ns=ns.clone() stream=stream.clone() tag=tag.clone() ist reload=Callback::new(move |()| resource.refetch()) /> }} />
+            view={move |ist: ImageStreamTag| {
+                // `Loaded` renders the value it is given first once, then the tag's own answers.
+                let provisional = from_stream
+                    && !rendered.try_update_value(|r| std::mem::replace(r, true)).unwrap_or(true);
+                view! { <TagBody ns=ns.clone() stream=stream.clone() tag=tag.clone() ist provisional reload=Callback::new(move |()| resource.refetch()) /> }
+            }} />
     }
 }
 
@@ -100,6 +115,11 @@ fn TagBody(
     stream: StreamName,
     tag: TagName,
     ist: ImageStreamTag,
+    /// `ist` is the tag as its stream has it, until the tag's own answer replaces it: that
+    /// answer may add when the tag was last checked, so a tag that imports from a registry keeps
+    /// a row for it meanwhile (nothing below moves when it arrives), and the facts say they are
+    /// still loading.
+    provisional: bool,
     reload: Callback<()>,
 ) -> impl IntoView {
     let revert_to = RwSignal::new(None::<String>);
@@ -195,13 +215,16 @@ fn TagBody(
     }
     .path();
     let from = ist.tag.as_ref().and_then(|t| t.from.clone());
+    let imports_from_registry = from
+        .as_ref()
+        .is_some_and(|f| f.source_kind() == Some(SourceKind::DockerImage));
     let history_count = ist.items.len();
 
     view! {
         <header class="page-head">
             <div>
                 <h1 class="mono" data-test="tag-title">{title}</h1>
-                <dl class="facts facts-wide">
+                <dl class="facts facts-wide" aria-busy=provisional.then_some("true")>
                     <div><dt>"Source"</dt><dd><TagSource from ns=ns.clone() stream=stream.clone() /></dd></div>
                     <div><dt>"Current image"</dt><dd>{current_view}</dd></div>
                     {current.map(|e| view! {
@@ -209,6 +232,9 @@ fn TagBody(
                     })}
                     {last_checked.map(|t| view! {
                         <div><dt>"Last checked"</dt><dd data-test="tag-last-checked"><RelativeTime time=t /></dd></div>
+                    })}
+                    {(last_checked.is_none() && provisional && imports_from_registry).then(|| view! {
+                        <div><dt>"Last checked"</dt><dd class="muted">"…"</dd></div>
                     })}
                     <div><dt>"Import"</dt><dd><TagStatusBadge health with_message=true /></dd></div>
                 </dl>
@@ -279,7 +305,7 @@ mod tests {
     use super::*;
 
     fn tag_from(kind: &str, name: &str) -> ImageStreamTag {
-        let mut stream = tagstream_shared::ImageStream::new("ruby");
+        let mut stream = ImageStream::new("ruby");
         stream.spec.tags.push(TagReference {
             name: "latest".into(),
             from: Some(ObjectReference {
