@@ -281,16 +281,21 @@ async fn unpublish(
     Ok(())
 }
 
+/// The most images of a stream's history read to find a list naming a refused image: beyond
+/// that, the image is taken as held (kept for the name's purge) rather than read on and on.
+const MAX_HELD_READ: usize = 1_000;
+
 /// Whether any tag of `stream` has `digest` in its history, or an image list there names it.
 async fn holds(state: &AppState, stream: &ImageStream, digest: &str) -> Result<bool, PushError> {
-    let mut held: Vec<&str> = Vec::new();
+    let mut held: std::collections::BTreeSet<&str> = std::collections::BTreeSet::new();
     for item in stream.status.tags.iter().flat_map(|t| t.items.iter()) {
         if item.image == digest {
             return Ok(true);
         }
-        if !held.contains(&item.image.as_str()) {
-            held.push(&item.image);
-        }
+        held.insert(&item.image);
+    }
+    if held.len() > MAX_HELD_READ {
+        return Ok(true);
     }
     for d in held {
         if let Some(image) = state.store.get_image(d).await?
