@@ -29,6 +29,7 @@ pub mod reader;
 pub mod receiver_formats;
 pub mod receiver_secrets;
 pub mod receivers;
+mod refused;
 pub mod registry_config;
 pub mod token;
 

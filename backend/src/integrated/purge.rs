@@ -20,13 +20,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use tagstream_shared::Time;
-use tagstream_shared::image::media_type;
 
 use super::Integrated;
 use super::purge_api::{Catalog, PAGE, status_error};
 use super::reader::ReadError;
-use crate::registry::client::sha256;
-use crate::registry::manifest::{self, Parsed};
 use crate::store::{DuePurge, PurgeOutcome, Pushed, StoreError};
 
 /// Purges claimed at once.
@@ -356,60 +353,25 @@ impl Integrated {
                 // A recorded digest may be a blob pushed or mounted alone: its link goes first.
                 // (The registry reads a manifest through a blob's link too, and fails on one
                 // that is no manifest; without the link it answers 404.)
-                let path = format!("v2/{repo}/blobs/{digest}");
+                self.delete_blob(repo, &digest, &jwt).await?;
+            }
+            if let Some(names) = self.manifest_names(repo, &digest, &jwt).await? {
+                for child in &names.children {
+                    add(child, &mut queue);
+                }
+                // The blob links first: once the manifest is gone a retry could not find them.
+                for blob in &names.blobs {
+                    self.delete_blob(repo, blob, &jwt).await?;
+                }
+                let path = format!("v2/{repo}/manifests/{digest}");
                 let (status, _) = self
                     .call(reqwest::Method::DELETE, &path, None, &jwt)
                     .await?;
-                if !matches!(status, 202 | 404) {
-                    return Err(status_error(status, &path).into());
+                match status {
+                    202 => deleted += 1,
+                    404 => {}
+                    s => return Err(status_error(s, &path).into()),
                 }
-            }
-            let path = format!("v2/{repo}/manifests/{digest}");
-            let accept = media_type::ALL.join(", ");
-            let (status, body) = self
-                .call(reqwest::Method::GET, &path, Some(&accept), &jwt)
-                .await?;
-            match status {
-                404 => {}
-                200 => {
-                    let mut blobs = Vec::new();
-                    if sha256(&body) == digest
-                        && let Ok(media) = manifest::media_type_of(None, &body)
-                    {
-                        match manifest::parse(&media, &body) {
-                            Ok(Parsed::List(index)) => {
-                                for child in index.manifests() {
-                                    add(child.digest().as_ref(), &mut queue);
-                                }
-                            }
-                            Ok(Parsed::Image(m)) => {
-                                blobs.push(m.config().digest().to_string());
-                                blobs.extend(m.layers().iter().map(|l| l.digest().to_string()));
-                            }
-                            Err(_) => {}
-                        }
-                    }
-                    // The blob links first: once the manifest is gone a retry could not find
-                    // them.
-                    for blob in blobs {
-                        let path = format!("v2/{repo}/blobs/{blob}");
-                        let (status, _) = self
-                            .call(reqwest::Method::DELETE, &path, None, &jwt)
-                            .await?;
-                        if !matches!(status, 202 | 404) {
-                            return Err(status_error(status, &path).into());
-                        }
-                    }
-                    let (status, _) = self
-                        .call(reqwest::Method::DELETE, &path, None, &jwt)
-                        .await?;
-                    match status {
-                        202 => deleted += 1,
-                        404 => {}
-                        s => return Err(status_error(s, &path).into()),
-                    }
-                }
-                s => return Err(status_error(s, &path).into()),
             }
             // Gone from the registry: its record goes (unless it was pushed again since).
             if let Some(p) = recorded.get(digest.as_str()) {

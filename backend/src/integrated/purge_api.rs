@@ -7,7 +7,8 @@ use super::Integrated;
 use super::purge::MAX_MANIFESTS;
 use super::reader::ReadError;
 use super::token::{Access, sign};
-use crate::registry::client::MAX_DOCUMENT_BYTES;
+use crate::registry::client::{MAX_DOCUMENT_BYTES, sha256};
+use crate::registry::manifest::{self, Parsed};
 
 /// Repositories and tags asked for per page.
 pub(super) const PAGE: usize = 100;
@@ -120,6 +121,97 @@ impl Integrated {
         }
     }
 
+    /// Reads manifest `reference` (a digest or a tag) of `repo` with `token`: `None` when the
+    /// registry does not have it. A document that does not match the digest asked for, or that
+    /// is no manifest tagstream reads, names nothing.
+    pub(super) async fn manifest_names(
+        &self,
+        repo: &str,
+        reference: &str,
+        token: &str,
+    ) -> Result<Option<Names>, ReadError> {
+        let path = format!("v2/{repo}/manifests/{reference}");
+        let accept = media_type::ALL.join(", ");
+        let (status, body) = self
+            .call(reqwest::Method::GET, &path, Some(&accept), token)
+            .await?;
+        match status {
+            404 => return Ok(None),
+            200 => {}
+            s => return Err(status_error(s, &path)),
+        }
+        let digest = sha256(&body);
+        let mut names = Names {
+            children: Vec::new(),
+            blobs: Vec::new(),
+            digest: digest.clone(),
+        };
+        if (!reference.starts_with("sha256:") || digest == reference)
+            && let Ok(media) = manifest::media_type_of(None, &body)
+        {
+            match manifest::parse(&media, &body) {
+                Ok(Parsed::List(index)) => {
+                    names.children = index
+                        .manifests()
+                        .iter()
+                        .map(|c| c.digest().to_string())
+                        .collect();
+                }
+                Ok(Parsed::Image(m)) => {
+                    names.blobs.push(m.config().digest().to_string());
+                    names
+                        .blobs
+                        .extend(m.layers().iter().map(|l| l.digest().to_string()));
+                }
+                Err(_) => {}
+            }
+        }
+        Ok(Some(names))
+    }
+
+    /// Deletes `repo`'s link to blob `digest` with `token`; answers whether it was there.
+    pub(super) async fn delete_blob(
+        &self,
+        repo: &str,
+        digest: &str,
+        token: &str,
+    ) -> Result<bool, ReadError> {
+        let path = format!("v2/{repo}/blobs/{digest}");
+        let (status, _) = self
+            .call(reqwest::Method::DELETE, &path, None, token)
+            .await?;
+        match status {
+            202 => Ok(true),
+            404 => Ok(false),
+            s => Err(status_error(s, &path)),
+        }
+    }
+
+    /// Puts manifest `body` (of `media` type) under `tag` of `repo` with `token`.
+    pub(super) async fn put_manifest(
+        &self,
+        repo: &str,
+        tag: &str,
+        media: &str,
+        body: Vec<u8>,
+        token: &str,
+    ) -> Result<(), ReadError> {
+        let path = format!("v2/{repo}/manifests/{tag}");
+        let resp = self
+            .http
+            .put(format!("{}{path}", self.api_url))
+            .bearer_auth(token)
+            .header(reqwest::header::CONTENT_TYPE, media)
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| ReadError::Unreachable(e.to_string()))?;
+        match resp.status().as_u16() {
+            201 => Ok(()),
+            s => Err(status_error(s, &path)),
+        }
+    }
+
     /// One request to the registry's API; answers its status and body (bounded).
     pub(super) async fn call(
         &self,
@@ -162,6 +254,15 @@ pub(super) fn status_error(status: u16, what: &str) -> ReadError {
         status,
         what: what.to_owned(),
     }
+}
+
+/// What a manifest names, and its digest (as its bytes hash).
+pub(super) struct Names {
+    /// A list's manifests.
+    pub(super) children: Vec<String>,
+    /// An image's config and layers.
+    pub(super) blobs: Vec<String>,
+    pub(super) digest: String,
 }
 
 #[derive(serde::Deserialize)]

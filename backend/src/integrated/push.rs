@@ -15,6 +15,7 @@ use super::Integrated;
 use super::events::Push;
 use super::input::{Actions, Scope};
 use super::reader::ReadError;
+use super::refused;
 use crate::app::AppState;
 use crate::import::status::record_image;
 use crate::store::{Objects as _, StoreError};
@@ -106,10 +107,11 @@ pub async fn apply(
         .record_push(&push.repository, &push.digest, now.timestamp())
         .await
     {
-        Ok(()) if push.blob => Ok(Applied::Recorded),
+        // tagstream's own push (a tag a refused push overwrote, put back): nothing to move.
+        Ok(()) if push.actor.as_deref() == Some(crate::audit::SERVER) => Ok(Applied::Ignored),
         Ok(()) => match &push.tag {
-            Some(tag) => move_tag(state, &actor, integrated, push, tag, now).await,
-            None => Ok(Applied::Ignored),
+            Some(tag) if !push.blob => move_tag(state, &actor, integrated, push, tag, now).await,
+            _ => untagged(state, integrated, push).await,
         },
         Err(e) => Err(e.into()),
     };
@@ -132,6 +134,37 @@ pub async fn apply(
     result
 }
 
+/// A blob, or a manifest pushed by digest alone: recorded, and nothing to move; but taken out
+/// of the registry again if its pusher may not push there now (see `refused`).
+async fn untagged(
+    state: &AppState,
+    integrated: &Integrated,
+    push: &Push,
+) -> Result<Applied, PushError> {
+    let quiet = if push.blob {
+        Applied::Recorded
+    } else {
+        Applied::Ignored
+    };
+    let Some((ns, name)) = &push.target else {
+        return Ok(quiet);
+    };
+    // The name's purge deletes it (it was recorded).
+    if state.store.purge_pending(&push.repository).await? {
+        return Ok(quiet);
+    }
+    let Some(why) = refusal(state, push, ns, name).await? else {
+        return Ok(quiet);
+    };
+    tracing::warn!(%ns, stream = %name, digest = %push.digest, blob = push.blob, pusher = ?push.actor, why, "a push by digest was refused");
+    if push.blob {
+        refused::unlink(state, integrated, push, ns, name).await?;
+    } else {
+        refused::unpublish(state, integrated, push, ns, name).await?;
+    }
+    Ok(Applied::Refused)
+}
+
 async fn move_tag(
     state: &AppState,
     actor: &Actor,
@@ -150,7 +183,7 @@ async fn move_tag(
     }
     if let Some(why) = refusal(state, push, ns, name).await? {
         tracing::warn!(%ns, stream = %name, tag = %tag, digest = %push.digest, pusher = ?push.actor, why, "a pushed tag was not moved");
-        unpublish(state, integrated, push, ns, name).await?;
+        refused::unpublish(state, integrated, push, ns, name).await?;
         return Ok(Applied::Refused);
     }
     // The image first: a manifest deleted since the push leaves no stream behind.
@@ -252,62 +285,6 @@ async fn refusal(
         Ok(_) | Err(StoreError::NotFound { .. }) => Ok(None),
         Err(e) => Err(e.into()),
     }
-}
-
-/// Deletes the manifest of a refused push from the registry, so that it cannot be pulled by
-/// the tag it moved there (nor by digest), unless the stream holds that image in some tag's
-/// history anyway (then the registry's tag names an image tagstream also names). An error
-/// leaves the event to be delivered again.
-async fn unpublish(
-    state: &AppState,
-    integrated: &Integrated,
-    push: &Push,
-    ns: &ProjectName,
-    name: &StreamName,
-) -> Result<(), PushError> {
-    match state
-        .store
-        .get::<ImageStream>(Some(ns), name.as_ref())
-        .await
-    {
-        Ok(stream) if holds(state, &stream, &push.digest).await? => return Ok(()),
-        Ok(_) | Err(StoreError::NotFound { .. }) => {}
-        Err(e) => return Err(e.into()),
-    }
-    let deleted = integrated
-        .delete_manifest(&push.repository, &push.digest)
-        .await?;
-    tracing::info!(repository = %push.repository, digest = %push.digest, deleted, "the refused push's manifest was deleted from the registry");
-    Ok(())
-}
-
-/// The most images of a stream's history read to find a list naming a refused image: beyond
-/// that, the image is taken as held (kept for the name's purge) rather than read on and on.
-const MAX_HELD_READ: usize = 1_000;
-
-/// Whether any tag of `stream` has `digest` in its history, or an image list there names it.
-async fn holds(state: &AppState, stream: &ImageStream, digest: &str) -> Result<bool, PushError> {
-    let mut held: std::collections::BTreeSet<&str> = std::collections::BTreeSet::new();
-    for item in stream.status.tags.iter().flat_map(|t| t.items.iter()) {
-        if item.image == digest {
-            return Ok(true);
-        }
-        held.insert(&item.image);
-    }
-    if held.len() > MAX_HELD_READ {
-        return Ok(true);
-    }
-    for d in held {
-        if let Some(image) = state.store.get_image(d).await?
-            && image
-                .docker_image_manifests
-                .iter()
-                .any(|c| c.digest == digest)
-        {
-            return Ok(true);
-        }
-    }
-    Ok(false)
 }
 
 /// Whether a project created at `created` came after `push` (beyond the clocks' margin): then

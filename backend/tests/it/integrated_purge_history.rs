@@ -121,7 +121,7 @@ async fn first_pass_done(env: &Integrated, repository: &str) {
 
 /// Pushes `content` as a blob alone (no manifest names it) to `repo` with registry token `jwt`,
 /// as a client would (a monolithic upload); answers its digest.
-async fn push_blob(env: &Integrated, jwt: &str, repo: &str, content: &[u8]) -> String {
+pub(crate) async fn push_blob(env: &Integrated, jwt: &str, repo: &str, content: &[u8]) -> String {
     match upload(env, jwt, repo, content).await {
         Ok(digest) => digest,
         Err(status) => panic!("the upload was not started: {status}"),
@@ -166,7 +166,7 @@ async fn upload(
 }
 
 /// The status of a GET of blob `digest` in `repo` by `user`, with their registry token.
-async fn get_blob(
+pub(crate) async fn get_blob(
     env: &Integrated,
     user: &str,
     token: &str,

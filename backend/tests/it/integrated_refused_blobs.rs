@@ -1,0 +1,319 @@
+//! What a refused push leaves in the integrated registry is taken out again, blobs included: a
+//! registry token outlives a removed role (and an upload begun before a delete can land after the
+//! name's purge), so the registry stores what tagstream then refuses. A blob pushed alone by
+//! someone who may no longer push loses its link, unless a manifest of the repository uses it
+//! (deleting it then would break a rightful image); a refused image takes the blobs only it
+//! used along, and the tag it overwrote names the stream's image again; a manifest pushed by
+//! digest alone is refused like a tagged one.
+
+#![expect(clippy::unwrap_used, reason = "test set-up failing is a test failure")]
+
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use tagstream_shared::Time;
+use tagstream_shared::paths::{PROJECTS, rolebinding};
+
+use crate::integrated_delete::registry_token;
+use crate::integrated_late_push::{event, notify};
+use crate::integrated_purge_history::{get_blob, head, push_blob};
+use crate::integrated_registry::{Integrated, copy, copy_with_token, skopeo};
+use crate::registry::{ImageSpec, Registry};
+use crate::support::{ADMIN_TOKEN, PATIENCE};
+
+const MANIFESTS: &str = "application/vnd.oci.image.manifest.v1+json, \
+     application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.v2+json";
+
+/// The config and layer digests of `repo:tag` in the (unauthenticated) source registry.
+async fn blobs_of(source: &Registry, repo: &str, tag: &str) -> Vec<String> {
+    let m: Value = crate::support::http_client()
+        .get(format!("http://{}/v2/{repo}/manifests/{tag}", source.addr))
+        .header("accept", MANIFESTS)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    std::iter::once(&m["config"])
+        .chain(m["layers"].as_array().unwrap())
+        .map(|d| d["digest"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// The bytes of blob `digest` in the source registry.
+async fn blob_bytes(source: &Registry, repo: &str, digest: &str) -> Vec<u8> {
+    crate::support::http_client()
+        .get(format!("http://{}/v2/{repo}/blobs/{digest}", source.addr))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap()
+        .to_vec()
+}
+
+/// The digest `repo:tag` names in the integrated registry, if it has the tag (admin's token).
+async fn tag_digest(env: &Integrated, repo: &str, tag: &str) -> Option<String> {
+    let (jwt, _) = registry_token(
+        env,
+        "admin",
+        ADMIN_TOKEN,
+        &format!("repository:{repo}:pull"),
+    )
+    .await;
+    let r = crate::support::http_client()
+        .head(format!("http://{}/v2/{repo}/manifests/{tag}", env.registry))
+        .bearer_auth(jwt)
+        .header("accept", MANIFESTS)
+        .send()
+        .await
+        .unwrap();
+    (r.status() == StatusCode::OK).then(|| {
+        r.headers()["docker-content-digest"]
+            .to_str()
+            .unwrap()
+            .to_owned()
+    })
+}
+
+/// Waits until the server's log has `line`.
+async fn logged(env: &Integrated, line: &str) {
+    let start = Instant::now();
+    loop {
+        let log = std::fs::read_to_string(&env.server.stderr).unwrap_or_default();
+        if log.contains(line) {
+            return;
+        }
+        assert!(
+            start.elapsed() < PATIENCE,
+            "the server never logged {line:?}; its log: {log}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// A project `demo` where alice and bob may push; answers their API tokens.
+async fn demo(env: &Integrated) -> (String, String) {
+    env.post(PROJECTS, json!({"metadata": {"name": "demo"}}))
+        .await;
+    let alice = env.user("alice", None).await;
+    env.grant("demo", "alice", "edit").await;
+    let bob = env.user("bob", None).await;
+    env.grant("demo", "bob", "edit").await;
+    (alice, bob)
+}
+
+/// Removes alice's role in `demo`.
+async fn revoke_alice(env: &Integrated) {
+    let r = crate::support::client_with_token(ADMIN_TOKEN)
+        .delete(env.url(&rolebinding("demo", "edit-alice")))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.status());
+}
+
+#[tokio::test]
+async fn a_blob_pushed_alone_after_its_pusher_lost_the_role_is_unlinked_unless_an_image_uses_it() {
+    let source = Registry::start().await;
+    source
+        .push_image("src/app", "one", &ImageSpec::new("one"))
+        .await;
+    let env = Integrated::start("").await;
+    let (alice, bob) = demo(&env).await;
+    let (ok, said) = copy(
+        &format!("{}/src/app:one", source.addr),
+        &format!("{}/demo/app:v1", env.registry),
+        &format!("bob:{bob}"),
+    )
+    .await;
+    assert!(ok, "{said}");
+    let one_blobs = blobs_of(&source, "src/app", "one").await;
+
+    // Alice keeps a registry token from while she could push, and loses her role; the registry
+    // still takes her uploads (it checks the token): first one of the layers of bob's image,
+    // then a blob of her own that no manifest names.
+    let (jwt, _) = registry_token(&env, "alice", &alice, "repository:demo/app:pull,push").await;
+    revoke_alice(&env).await;
+    let shared = one_blobs.last().unwrap();
+    let bytes = blob_bytes(&source, "src/app", shared).await;
+    assert_eq!(push_blob(&env, &jwt, "demo/app", &bytes).await, *shared);
+    let own = push_blob(&env, &jwt, "demo/app", b"alice's late upload\n").await;
+
+    // Her blob's link goes: nobody can fetch it by digest from this repository now.
+    let start = Instant::now();
+    while get_blob(&env, "admin", ADMIN_TOKEN, "demo/app", &own).await != StatusCode::NOT_FOUND {
+        assert!(
+            start.elapsed() < PATIENCE,
+            "alice's refused blob {own} is still in demo/app; server log: {}",
+            std::fs::read_to_string(&env.server.stderr).unwrap_or_default()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // The layer bob's image uses stays (its notification came before: they arrive in order),
+    // and bob's image is whole.
+    logged(
+        &env,
+        "a refused blob stays: a manifest of the repository uses it",
+    )
+    .await;
+    assert_eq!(
+        get_blob(&env, "bob", &bob, "demo/app", shared).await,
+        StatusCode::OK
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, said) = skopeo(vec![
+        "copy".into(),
+        "--src-tls-verify=false".into(),
+        "--src-creds".into(),
+        format!("bob:{bob}"),
+        format!("docker://{}/demo/app:v1", env.registry),
+        format!("dir:{}", dir.path().display()),
+    ])
+    .await;
+    assert!(ok, "bob's image lost a layer: {said}");
+    drop(env);
+}
+
+#[tokio::test]
+async fn a_refused_image_takes_its_own_blobs_along_and_the_tag_it_overwrote_comes_back() {
+    let source = Registry::start().await;
+    let (one, _) = source
+        .push_image("src/app", "one", &ImageSpec::new("one"))
+        .await;
+    let (two, _) = source
+        .push_image("src/app", "two", &ImageSpec::new("two"))
+        .await;
+    let env = Integrated::start("").await;
+    let (alice, bob) = demo(&env).await;
+    let (ok, said) = copy(
+        &format!("{}/src/app:one", source.addr),
+        &format!("{}/demo/app:v1", env.registry),
+        &format!("bob:{bob}"),
+    )
+    .await;
+    assert!(ok, "{said}");
+    env.wait_for_tag("demo", "app", "v1", &one, PATIENCE).await;
+    // `two` is in the repository already, as a tag bob pushed and the stream then dropped (so
+    // its blobs are there and alice's push below stores its manifest for certain: blobs she
+    // uploaded herself could lose their links before her manifest comes, and the registry
+    // would refuse it).
+    let (ok, said) = copy(
+        &format!("{}/src/app:two", source.addr),
+        &format!("{}/demo/app:v2", env.registry),
+        &format!("bob:{bob}"),
+    )
+    .await;
+    assert!(ok, "{said}");
+    env.wait_for_tag("demo", "app", "v2", &two, PATIENCE).await;
+    let r = crate::support::client_with_token(&bob)
+        .delete(env.url(&tagstream_shared::paths::imagestreamtag(
+            "demo", "app", "v2",
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.status());
+
+    // Alice, with a token from before she lost her role, pushes `two` over v1.
+    let (jwt, _) = registry_token(&env, "alice", &alice, "repository:demo/app:pull,push").await;
+    revoke_alice(&env).await;
+    let (ok, said) = copy_with_token(
+        &format!("{}/src/app:two", source.addr),
+        &format!("{}/demo/app:v1", env.registry),
+        &jwt,
+    )
+    .await;
+    assert!(ok, "{said}");
+    let start = Instant::now();
+    while head(&env, "demo/app", &two).await != StatusCode::NOT_FOUND {
+        assert!(
+            start.elapsed() < PATIENCE,
+            "the refused image {two} is still in demo/app"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    logged(
+        &env,
+        "the tag a refused push overwrote names the stream's image again",
+    )
+    .await;
+    // v1 in the registry names the stream's image again, not nothing.
+    assert_eq!(tag_digest(&env, "demo/app", "v1").await, Some(one.clone()));
+    assert_eq!(
+        env.history("demo", "app", "v1").await,
+        std::slice::from_ref(&one)
+    );
+    // The blobs only `two` used are gone; those `one` uses (a shared base layer) stay.
+    let one_blobs = blobs_of(&source, "src/app", "one").await;
+    let two_blobs = blobs_of(&source, "src/app", "two").await;
+    let mut only_two = 0;
+    for blob in &two_blobs {
+        let expected = if one_blobs.contains(blob) {
+            StatusCode::OK
+        } else {
+            only_two += 1;
+            StatusCode::NOT_FOUND
+        };
+        assert_eq!(
+            get_blob(&env, "bob", &bob, "demo/app", blob).await,
+            expected,
+            "blob {blob} of the refused image"
+        );
+    }
+    assert!(only_two > 0 && only_two < two_blobs.len(), "{two_blobs:?}");
+    drop(env);
+}
+
+#[tokio::test]
+async fn a_manifest_pushed_by_digest_alone_is_refused_like_a_tagged_one() {
+    let source = Registry::start().await;
+    let (two, _) = source
+        .push_image("src/app", "two", &ImageSpec::new("two"))
+        .await;
+    let (three, _) = source
+        .push_image("src/app", "three", &ImageSpec::new("three"))
+        .await;
+    let env = Integrated::start("").await;
+    let (_, bob) = demo(&env).await;
+    // Two images only the registry's tags name (pushed as tags the stream then dropped).
+    for (tag, digest) in [("two", &two), ("three", &three)] {
+        let (ok, said) = copy(
+            &format!("{}/src/app:{tag}", source.addr),
+            &format!("{}/demo/app:{tag}", env.registry),
+            &format!("bob:{bob}"),
+        )
+        .await;
+        assert!(ok, "{said}");
+        env.wait_for_tag("demo", "app", tag, digest, PATIENCE).await;
+        let r = crate::support::client_with_token(&bob)
+            .delete(env.url(&tagstream_shared::paths::imagestreamtag("demo", "app", tag)))
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success(), "{}", r.status());
+    }
+    env.user("mallory", None).await;
+    // A push by digest (no tag) by someone who may not push there is refused and deleted; the
+    // same by someone who may is left alone.
+    let (code, answer) = notify(
+        &env,
+        event("by-digest-1", "demo/app", "", &two, "mallory", Time::now()),
+    )
+    .await;
+    assert_eq!(code, StatusCode::OK, "{answer}");
+    assert_eq!(answer["refused"], 1, "{answer}");
+    assert_eq!(head(&env, "demo/app", &two).await, StatusCode::NOT_FOUND);
+    let (code, answer) = notify(
+        &env,
+        event("by-digest-2", "demo/app", "", &three, "bob", Time::now()),
+    )
+    .await;
+    assert_eq!(code, StatusCode::OK, "{answer}");
+    assert_eq!(answer["ignored"], 1, "{answer}");
+    assert_eq!(head(&env, "demo/app", &three).await, StatusCode::OK);
+    drop(env);
+}
