@@ -97,6 +97,11 @@ impl Integrated {
         tokio::spawn(async move { me.run_purges().await });
     }
 
+    /// Makes the purge worker look for due work now (a refused push was recorded).
+    pub(super) fn wake_purger(&self) {
+        self.purges.wake.notify_one();
+    }
+
     pub fn stop_purger(&self) {
         self.purges.stopped.store(true, Ordering::SeqCst);
         self.purges.wake.notify_one();
@@ -106,6 +111,9 @@ impl Integrated {
         let mut changed = self.store.subscribe();
         while !self.purges.stopped.load(Ordering::SeqCst) {
             let now = Time::now().timestamp();
+            if self.take_out_due(now).await {
+                continue;
+            }
             let due = match self.store.due_purges(now, BATCH).await {
                 Ok(d) => d,
                 Err(e) => {
@@ -132,12 +140,14 @@ impl Integrated {
                 }
                 continue;
             }
-            let wait = match self.store.next_purge_due().await {
-                Ok(Some(at)) => {
+            let purge = self.store.next_purge_due().await.ok().flatten();
+            let refusal = self.store.next_refusal_due().await.ok().flatten();
+            let wait = match purge.into_iter().chain(refusal).min() {
+                Some(at) => {
                     Duration::from_secs(u64::try_from(at.saturating_sub(now)).unwrap_or(0).max(1))
                         .min(IDLE)
                 }
-                _ => IDLE,
+                None => IDLE,
             };
             tokio::select! {
                 _ = changed.changed() => {}

@@ -39,8 +39,8 @@ pub enum Applied {
     /// Not moved: by the time the notification came, its pusher may no longer push there, or
     /// the project is younger than the push (the name was deleted and taken again since, maybe
     /// by another team), or the notification does not say when the push was. The push stays
-    /// recorded, and its manifest is deleted from the registry at once (unless the stream
-    /// holds that image anyway), so nobody pulls by tag what tagstream refused. (A stream
+    /// recorded, and its manifest is deleted from the registry a few seconds later (unless the
+    /// stream holds that image by then), so nobody pulls by tag what tagstream refused. (A stream
     /// younger than the push is no reason: the first of a backlog of notifications creates it,
     /// and a pusher who may push to the project now may push to any stream of it.)
     Refused,
@@ -160,7 +160,7 @@ async fn untagged(
     if push.blob {
         refused::unlink(state, integrated, push, ns, name).await?;
     } else {
-        refused::unpublish(state, integrated, push, ns, name).await?;
+        refused::later(state, integrated, push).await?;
     }
     Ok(Applied::Refused)
 }
@@ -183,7 +183,7 @@ async fn move_tag(
     }
     if let Some(why) = refusal(state, push, ns, name).await? {
         tracing::warn!(%ns, stream = %name, tag = %tag, digest = %push.digest, pusher = ?push.actor, why, "a pushed tag was not moved");
-        refused::unpublish(state, integrated, push, ns, name).await?;
+        refused::later(state, integrated, push).await?;
         return Ok(Applied::Refused);
     }
     // The image first: a manifest deleted since the push leaves no stream behind.

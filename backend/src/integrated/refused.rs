@@ -2,8 +2,11 @@
 //! token allows, and a token outlives a removed role (and an upload begun before a delete may
 //! land after the name's purge); tagstream reads the pusher's rights again when the notification
 //! comes (`push::refusal`), and what it refuses must not stay pullable:
-//! - a refused manifest is deleted (which untags it), with the blob links it alone uses; a tag
-//!   it overwrote is put back on the image the stream's tag holds;
+//! - a refused manifest is deleted (which untags it), with the blob links it alone uses, and a
+//!   tag it overwrote is put back on the image the stream's tag holds: not at once but
+//!   [`REFUSAL_DELAY_SECONDS`] later (recorded in `store::refusals`, done by the purge worker),
+//!   so that the notifications queued behind it are read first; if one of them was a rightful
+//!   push of the same image, the stream holds it by then and it stays;
 //! - a refused blob (pushed or mounted with no manifest yet, or landing late) loses its link
 //!   unless a manifest of the repository uses it.
 //!
@@ -22,7 +25,7 @@ use super::push::PushError;
 use super::reader::ReadError;
 use crate::app::AppState;
 use crate::registry::manifest;
-use crate::store::{Objects as _, StoreError};
+use crate::store::{Objects as _, Refusal, Store, StoreError};
 
 /// The most images of a stream's history read to find a list naming a refused image: beyond
 /// that, the image is taken as held (kept for the name's purge) rather than read on and on.
@@ -35,62 +38,138 @@ const MAX_IN_USE_READS: usize = 1_000;
 /// The life of the token tagstream signs itself to take a refused push out.
 const OWN_TOKEN_SECONDS: u64 = 120;
 
-/// Deletes the manifest of a refused push from the registry, so that it cannot be pulled by
-/// the tag it moved there (nor by digest), unless the stream holds that image in some tag's
-/// history anyway (then the registry's tag names an image tagstream also names); then the blob
-/// links only it used, and the pushed tag goes back to the stream's image. An error leaves the
-/// event to be delivered again.
-pub(super) async fn unpublish(
+/// How long after its notification a refused manifest is taken out of the registry: long enough
+/// for the notifications queued behind it to be read first (a rightful push of the same image,
+/// when the registry had a backlog, makes the stream hold it, and then it stays).
+pub const REFUSAL_DELAY_SECONDS: i64 = 10;
+
+/// How long after a failed try (the registry is down) a refused manifest is tried again.
+const RETRY_SECONDS: i64 = 15;
+
+/// Refused pushes taken out at once.
+const BATCH: u32 = 16;
+
+/// Records the refused manifest push `push` to be taken out of the registry once due.
+pub(super) async fn later(
     state: &AppState,
     integrated: &Integrated,
     push: &Push,
-    ns: &ProjectName,
-    name: &StreamName,
 ) -> Result<(), PushError> {
-    let stream = stream(state, ns, name).await?;
-    let digests = held_digests(stream.as_ref());
-    if holds(state, &digests, &push.digest).await? {
-        return Ok(());
-    }
-    let repo = &push.repository;
-    let jwt = integrated.own_token(
-        "repository",
-        repo,
-        &["pull", "push", "delete"],
-        OWN_TOKEN_SECONDS,
-    )?;
-    let refused = integrated.manifest_names(repo, &push.digest, &jwt).await?;
-    let deleted = integrated.delete_manifest(repo, &push.digest).await?;
-    tracing::info!(repository = %repo, digest = %push.digest, deleted, "the refused push's manifest was deleted from the registry");
-    if let Some(refused) = refused.filter(|r| !r.blobs.is_empty()) {
-        match integrated
-            .blobs_in_use(repo, &digests, Some(&push.digest), &jwt)
-            .await?
-        {
-            Some(used) => {
-                for blob in refused.blobs.iter().filter(|b| !used.contains(*b)) {
-                    integrated.delete_blob(repo, blob, &jwt).await?;
-                }
+    let refusal = Refusal {
+        repository: push.repository.clone(),
+        digest: push.digest.clone(),
+        tag: push.tag.as_ref().map(ToString::to_string),
+        due: state.clock.now().timestamp() + REFUSAL_DELAY_SECONDS,
+    };
+    state.store.refuse_later(&refusal).await?;
+    integrated.wake_purger();
+    Ok(())
+}
+
+impl Integrated {
+    /// Takes out the refused pushes due at `now`; answers whether a whole batch was due (more
+    /// may be).
+    pub(super) async fn take_out_due(&self, now: i64) -> bool {
+        let due = match self.store.due_refusals(now, BATCH).await {
+            Ok(due) => due,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read the refused pushes");
+                return false;
             }
-            None => {
-                tracing::warn!(repository = %repo, digest = %push.digest, "too many manifests to tell which of a refused image's blobs are used: its blob links stay until the name's purge");
+        };
+        for refusal in &due {
+            let done = match self.take_out(refusal).await {
+                Ok(()) => self.store.forget_refusal(refusal).await,
+                Err(e) => {
+                    tracing::warn!(repository = %refusal.repository, digest = %refusal.digest, error = %e, "cannot take a refused push out of the registry yet");
+                    let again = Refusal {
+                        due: now + RETRY_SECONDS,
+                        ..refusal.clone()
+                    };
+                    self.store.refuse_later(&again).await
+                }
+            };
+            if let Err(e) = done {
+                tracing::warn!(repository = %refusal.repository, error = %e, "cannot record a refused push");
             }
         }
+        due.len() >= BATCH as usize
     }
-    if let (Some(tag), Some(stream)) = (&push.tag, &stream)
-        && let Some(current) = stream
-            .status
-            .tags
-            .iter()
-            .find(|t| t.tag == tag.as_str())
-            .and_then(|t| t.items.first())
-    {
-        let restored = integrated
-            .retag(repo, tag.as_str(), &current.image, &jwt)
-            .await?;
-        tracing::info!(repository = %repo, tag = %tag, digest = %current.image, restored, "the tag a refused push overwrote names the stream's image again");
+
+    /// Deletes the manifest of a refused push from the registry, so that it cannot be pulled by
+    /// the tag it moved there (nor by digest), unless the stream holds that image in some tag's
+    /// history by now (then the registry's tag names an image tagstream also names); then the
+    /// blob links only it used. The pushed tag, if it still names the refused image, goes back
+    /// to the stream's image.
+    async fn take_out(&self, refusal: &Refusal) -> Result<(), PushError> {
+        let repo = &refusal.repository;
+        let digest = &refusal.digest;
+        let Some((ns, name)) = repo.split_once('/').and_then(|(p, s)| {
+            Some((
+                p.parse::<ProjectName>().ok()?,
+                s.parse::<StreamName>().ok()?,
+            ))
+        }) else {
+            return Ok(());
+        };
+        // The name's purge deletes it (every push is recorded for it).
+        if self.store.purge_pending(repo).await? {
+            return Ok(());
+        }
+        let stream = stream(self.store.as_ref(), &ns, &name).await?;
+        let digests = held_digests(stream.as_ref());
+        let jwt = self.own_token(
+            "repository",
+            repo,
+            &["pull", "push", "delete"],
+            OWN_TOKEN_SECONDS,
+        )?;
+        // A tag pushed again since names another image: that push is not this one's to undo.
+        let tag = match &refusal.tag {
+            Some(tag) => {
+                let path = format!("v2/{repo}/manifests/{tag}");
+                let (_, named) = self.head_manifest(&path, &jwt).await?;
+                Some(tag).filter(|_| named.as_deref() == Some(digest.as_str()))
+            }
+            None => None,
+        };
+        let held = holds(self.store.as_ref(), &digests, digest).await?;
+        if held {
+            tracing::info!(repository = %repo, digest = %digest, "a refused push was checked: it stays, the stream holds its image");
+        } else {
+            let refused = self.manifest_names(repo, digest, &jwt).await?;
+            let deleted = self.delete_manifest(repo, digest).await?;
+            if let Some(refused) = refused.filter(|r| !r.blobs.is_empty()) {
+                match self
+                    .blobs_in_use(repo, &digests, Some(digest), &jwt)
+                    .await?
+                {
+                    Some(used) => {
+                        for blob in refused.blobs.iter().filter(|b| !used.contains(*b)) {
+                            self.delete_blob(repo, blob, &jwt).await?;
+                        }
+                    }
+                    None => {
+                        tracing::warn!(repository = %repo, digest = %digest, "too many manifests to tell which of a refused image's blobs are used: its blob links stay until the name's purge");
+                    }
+                }
+            }
+            tracing::info!(repository = %repo, digest = %digest, deleted, "a refused push was checked: its manifest was deleted from the registry");
+        }
+        if let (Some(tag), Some(stream)) = (tag, &stream)
+            && let Some(current) = stream
+                .status
+                .tags
+                .iter()
+                .find(|t| &t.tag == tag)
+                .and_then(|t| t.items.first())
+            && current.image != *digest
+        {
+            let restored = self.retag(repo, tag, &current.image, &jwt).await?;
+            tracing::info!(repository = %repo, tag = %tag, digest = %current.image, restored, "the tag a refused push overwrote names the stream's image again");
+        }
+        Ok(())
     }
-    Ok(())
 }
 
 /// Deletes the registry's link to a refused blob, unless a manifest of the repository uses it.
@@ -101,7 +180,7 @@ pub(super) async fn unlink(
     ns: &ProjectName,
     name: &StreamName,
 ) -> Result<(), PushError> {
-    let stream = stream(state, ns, name).await?;
+    let stream = stream(state.store.as_ref(), ns, name).await?;
     let digests = held_digests(stream.as_ref());
     let repo = &push.repository;
     let jwt = integrated.own_token("repository", repo, &["pull", "delete"], OWN_TOKEN_SECONDS)?;
@@ -121,15 +200,11 @@ pub(super) async fn unlink(
 }
 
 async fn stream(
-    state: &AppState,
+    store: &dyn Store,
     ns: &ProjectName,
     name: &StreamName,
 ) -> Result<Option<ImageStream>, PushError> {
-    match state
-        .store
-        .get::<ImageStream>(Some(ns), name.as_ref())
-        .await
-    {
+    match store.get::<ImageStream>(Some(ns), name.as_ref()).await {
         Ok(stream) => Ok(Some(stream)),
         Err(StoreError::NotFound { .. }) => Ok(None),
         Err(e) => Err(e.into()),
@@ -149,7 +224,7 @@ fn held_digests(stream: Option<&ImageStream>) -> Vec<String> {
 }
 
 /// Whether `held` (a stream's history) has `digest`, or an image list there names it.
-async fn holds(state: &AppState, held: &[String], digest: &str) -> Result<bool, PushError> {
+async fn holds(store: &dyn Store, held: &[String], digest: &str) -> Result<bool, PushError> {
     if held.iter().any(|d| d == digest) {
         return Ok(true);
     }
@@ -157,7 +232,7 @@ async fn holds(state: &AppState, held: &[String], digest: &str) -> Result<bool, 
         return Ok(true);
     }
     for d in held {
-        if let Some(image) = state.store.get_image(d).await?
+        if let Some(image) = store.get_image(d).await?
             && image
                 .docker_image_manifests
                 .iter()

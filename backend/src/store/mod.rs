@@ -12,6 +12,7 @@ mod postgres;
 mod postgres_open;
 mod postgres_triggers;
 pub(crate) mod purges;
+pub(crate) mod refusals;
 mod registry_events;
 mod server_keys;
 mod sql;
@@ -38,6 +39,7 @@ pub use objects::{ObjectStore, Objects, Stored};
 pub use postgres::PgStore;
 pub use postgres_open::DatabaseSettings;
 pub use purges::{DuePurge, PurgeOutcome, PurgeStore, Pushed};
+pub use refusals::{Refusal, RefusalStore};
 pub use registry_events::RegistryEventStore;
 pub use server_keys::KeyStore;
 pub use sqlite::SqliteStore;
@@ -130,6 +132,7 @@ pub trait Store:
     + CheckStore
     + KeyStore
     + PurgeStore
+    + RefusalStore
     + Send
     + Sync
     + std::fmt::Debug

@@ -31,6 +31,7 @@ super::purges::purge_sql!(
     "FOR UPDATE SKIP LOCKED",
     |s: &PgStore| s.replica.clone()
 );
+super::refusals::refusal_sql!(PgStore);
 
 #[derive(Debug, Clone)]
 pub struct PgStore {

@@ -15,6 +15,7 @@ use tagstream_shared::Time;
 use tagstream_shared::paths::{PROJECTS, rolebinding};
 
 use crate::integrated_purge_history::head;
+use crate::integrated_refused_blobs::checked;
 use crate::integrated_registry::{Integrated, NOTIFICATIONS, copy, skopeo};
 use crate::registry::{ImageSpec, Registry};
 use crate::support::PATIENCE;
@@ -111,6 +112,7 @@ async fn a_late_notification_moves_nothing_for_a_pusher_who_lost_the_role_or_int
         env.history("demo", "app", "v1").await,
         std::slice::from_ref(&one)
     );
+    checked(&env, &two).await;
     assert_eq!(
         head(&env, "demo/app", &two).await,
         StatusCode::OK,
@@ -283,6 +285,7 @@ async fn a_refused_push_spares_an_image_a_held_list_names_and_no_other_tag_keeps
         .await;
         assert_eq!(code, StatusCode::OK, "{answer}");
         assert_eq!(answer["refused"], 1, "{answer}");
+        checked(&env, digest).await;
         assert_eq!(head(&env, "demo/app", digest).await, kept, "{id}: {digest}");
     }
     assert_eq!(head(&env, "demo/app", "v2").await, StatusCode::NOT_FOUND);

@@ -95,6 +95,27 @@ async fn logged(env: &Integrated, line: &str) {
     }
 }
 
+/// Waits until the refused push of `digest` was checked again and taken out of the registry (or
+/// kept): that happens a few seconds after its notification, once the ones queued behind it
+/// were read.
+pub(crate) async fn checked(env: &Integrated, digest: &str) {
+    let start = Instant::now();
+    loop {
+        let log = std::fs::read_to_string(&env.server.stderr).unwrap_or_default();
+        if log
+            .lines()
+            .any(|l| l.contains("a refused push was checked") && l.contains(digest))
+        {
+            return;
+        }
+        assert!(
+            start.elapsed() < PATIENCE,
+            "the refused push of {digest} was never checked; server log: {log}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 /// A project `demo` where alice and bob may push; answers their API tokens.
 async fn demo(env: &Integrated) -> (String, String) {
     env.post(PROJECTS, json!({"metadata": {"name": "demo"}}))
@@ -306,6 +327,7 @@ async fn a_manifest_pushed_by_digest_alone_is_refused_like_a_tagged_one() {
     .await;
     assert_eq!(code, StatusCode::OK, "{answer}");
     assert_eq!(answer["refused"], 1, "{answer}");
+    checked(&env, &two).await;
     assert_eq!(head(&env, "demo/app", &two).await, StatusCode::NOT_FOUND);
     let (code, answer) = notify(
         &env,
@@ -315,5 +337,83 @@ async fn a_manifest_pushed_by_digest_alone_is_refused_like_a_tagged_one() {
     assert_eq!(code, StatusCode::OK, "{answer}");
     assert_eq!(answer["ignored"], 1, "{answer}");
     assert_eq!(head(&env, "demo/app", &three).await, StatusCode::OK);
+    assert!(
+        !std::fs::read_to_string(&env.server.stderr)
+            .unwrap_or_default()
+            .contains(&three),
+        "bob's push by digest was refused"
+    );
+    drop(env);
+}
+
+#[tokio::test]
+async fn a_rightful_push_of_the_same_image_soon_after_a_refused_one_keeps_it() {
+    let source = Registry::start().await;
+    let (one, _) = source
+        .push_image("src/app", "one", &ImageSpec::new("one"))
+        .await;
+    let (two, _) = source
+        .push_image("src/app", "two", &ImageSpec::new("two"))
+        .await;
+    let env = Integrated::start("").await;
+    let (alice, bob) = demo(&env).await;
+    for (tag, digest) in [("v1", &one), ("v2", &two)] {
+        let from = if tag == "v1" { "one" } else { "two" };
+        let (ok, said) = copy(
+            &format!("{}/src/app:{from}", source.addr),
+            &format!("{}/demo/app:{tag}", env.registry),
+            &format!("bob:{bob}"),
+        )
+        .await;
+        assert!(ok, "{said}");
+        env.wait_for_tag("demo", "app", tag, digest, PATIENCE).await;
+    }
+    // `two` stays in the registry only as its tag v2 (the stream drops the tag).
+    let r = crate::support::client_with_token(&bob)
+        .delete(env.url(&tagstream_shared::paths::imagestreamtag(
+            "demo", "app", "v2",
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.status());
+
+    // Alice, who lost her role, pushes `two` over v1: refused. Right behind it (as when the
+    // registry sends a backlog) comes bob's push of the same image as v3.
+    let (jwt, _) = registry_token(&env, "alice", &alice, "repository:demo/app:pull,push").await;
+    revoke_alice(&env).await;
+    let (ok, said) = copy_with_token(
+        &format!("{}/src/app:two", source.addr),
+        &format!("{}/demo/app:v1", env.registry),
+        &jwt,
+    )
+    .await;
+    assert!(ok, "{said}");
+    let (code, answer) = notify(
+        &env,
+        event("bob-v3", "demo/app", "v3", &two, "bob", Time::now()),
+    )
+    .await;
+    assert_eq!(code, StatusCode::OK, "{answer}");
+    assert_eq!(answer["moved"], 1, "bob's push moved nothing: {answer}");
+
+    // Once alice's push is checked again, the image stays (the stream holds it now) and v1
+    // names the stream's image again.
+    checked(&env, &two).await;
+    logged(
+        &env,
+        "the tag a refused push overwrote names the stream's image again",
+    )
+    .await;
+    assert_eq!(head(&env, "demo/app", &two).await, StatusCode::OK);
+    assert_eq!(
+        env.history("demo", "app", "v3").await,
+        std::slice::from_ref(&two)
+    );
+    assert_eq!(tag_digest(&env, "demo/app", "v1").await, Some(one.clone()));
+    assert_eq!(
+        env.history("demo", "app", "v1").await,
+        std::slice::from_ref(&one)
+    );
     drop(env);
 }

@@ -1,0 +1,100 @@
+//! Refused pushes still to take out of the integrated registry (migration 0017): recorded when a
+//! notification is refused, taken out by the purge worker once due (`integrated::refused`). Any
+//! replica may take one out; doing it twice deletes nothing more.
+
+use async_trait::async_trait;
+
+use super::StoreResult;
+
+/// A refused push of manifest `digest` to `repository` (as `tag`, if it named one).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub repository: String,
+    pub digest: String,
+    pub tag: Option<String>,
+    /// Unix seconds from which it is taken out.
+    pub due: i64,
+}
+
+#[async_trait]
+pub trait RefusalStore: Send + Sync {
+    /// Records `refusal`, or moves the one recorded for the same push to its `due`.
+    async fn refuse_later(&self, refusal: &Refusal) -> StoreResult<()>;
+    /// Up to `limit` refusals due at `now`, the earliest first.
+    async fn due_refusals(&self, now: i64, limit: u32) -> StoreResult<Vec<Refusal>>;
+    /// When the next refusal is due, if any.
+    async fn next_refusal_due(&self) -> StoreResult<Option<i64>>;
+    /// Forgets `refusal` (taken out), unless it was moved to another time since it was read.
+    async fn forget_refusal(&self, refusal: &Refusal) -> StoreResult<()>;
+}
+
+/// The refusal SQL of `$store` (the same on both stores, `?` placeholders through `Self::sql`).
+macro_rules! refusal_sql {
+    ($store:ty) => {
+        const _: () = {
+            use $crate::store::StoreResult;
+            use $crate::store::refusals::{Refusal, RefusalStore};
+
+            #[async_trait::async_trait]
+            impl RefusalStore for $store {
+                async fn refuse_later(&self, r: &Refusal) -> StoreResult<()> {
+                    sqlx::query(&Self::sql(
+                        "INSERT INTO registry_refusals (repository, digest, tag, due) \
+                         VALUES (?, ?, ?, ?) ON CONFLICT (repository, digest, tag) \
+                         DO UPDATE SET due = excluded.due",
+                    ))
+                    .bind(&r.repository)
+                    .bind(&r.digest)
+                    .bind(r.tag.as_deref().unwrap_or_default())
+                    .bind(r.due)
+                    .execute(&self.pool)
+                    .await?;
+                    Ok(())
+                }
+
+                async fn due_refusals(&self, now: i64, limit: u32) -> StoreResult<Vec<Refusal>> {
+                    let rows: Vec<(String, String, String, i64)> = sqlx::query_as(&Self::sql(
+                        "SELECT repository, digest, tag, due FROM registry_refusals \
+                         WHERE due <= ? ORDER BY due, repository, digest, tag LIMIT ?",
+                    ))
+                    .bind(now)
+                    .bind(i64::from(limit))
+                    .fetch_all(&self.pool)
+                    .await?;
+                    Ok(rows
+                        .into_iter()
+                        .map(|(repository, digest, tag, due)| Refusal {
+                            repository,
+                            digest,
+                            tag: Some(tag).filter(|t| !t.is_empty()),
+                            due,
+                        })
+                        .collect())
+                }
+
+                async fn next_refusal_due(&self) -> StoreResult<Option<i64>> {
+                    Ok(
+                        sqlx::query_scalar(&Self::sql("SELECT min(due) FROM registry_refusals"))
+                            .fetch_one(&self.pool)
+                            .await?,
+                    )
+                }
+
+                async fn forget_refusal(&self, r: &Refusal) -> StoreResult<()> {
+                    sqlx::query(&Self::sql(
+                        "DELETE FROM registry_refusals \
+                         WHERE repository = ? AND digest = ? AND tag = ? AND due = ?",
+                    ))
+                    .bind(&r.repository)
+                    .bind(&r.digest)
+                    .bind(r.tag.as_deref().unwrap_or_default())
+                    .bind(r.due)
+                    .execute(&self.pool)
+                    .await?;
+                    Ok(())
+                }
+            }
+        };
+    };
+}
+pub(super) use refusal_sql;
