@@ -233,11 +233,23 @@ async fn post_notifications(
     }
     let bytes = read_limited(body, events::MAX_ENVELOPE_BYTES).await?;
     let pushes = events::pushes(&bytes)?;
+    // Applied in a task of its own: the registry gives up on a slow answer and closes the
+    // connection, which would drop this handler's future between claiming an event and applying
+    // it (the delivery again would then find it claimed). The task runs to its end regardless.
+    let applied = tokio::spawn(async move {
+        let mut outcomes = Vec::with_capacity(pushes.len());
+        for p in &pushes {
+            outcomes.push(push::apply(&state, &integrated, p).await);
+        }
+        outcomes
+    })
+    .await
+    .map_err(|e| ApiError::Internal(Box::new(e)))?;
     let (mut moved, mut duplicates, mut ignored, mut refused, mut failed) = (0, 0, 0, 0, 0);
     let (mut recorded, mut gone) = (0, 0);
     let mut retry = None;
-    for p in &pushes {
-        match push::apply(&state, &integrated, p).await {
+    for outcome in applied {
+        match outcome {
             Ok(Applied::Moved) => moved += 1,
             Ok(Applied::Duplicate) => duplicates += 1,
             Ok(Applied::Ignored) => ignored += 1,

@@ -154,14 +154,14 @@ async fn untagged(
         return Ok(quiet);
     }
     let Some(why) = refusal(state, push, ns, name).await? else {
+        state
+            .store
+            .vouch_push(&push.repository, &push.digest)
+            .await?;
         return Ok(quiet);
     };
     tracing::warn!(%ns, stream = %name, digest = %push.digest, blob = push.blob, pusher = ?push.actor, why, "a push by digest was refused");
-    if push.blob {
-        refused::unlink(state, integrated, push, ns, name).await?;
-    } else {
-        refused::later(state, integrated, push).await?;
-    }
+    refused::later(state, integrated, push).await?;
     Ok(Applied::Refused)
 }
 
@@ -186,6 +186,10 @@ async fn move_tag(
         refused::later(state, integrated, push).await?;
         return Ok(Applied::Refused);
     }
+    state
+        .store
+        .vouch_push(&push.repository, &push.digest)
+        .await?;
     // The image first: a manifest deleted since the push leaves no stream behind.
     let spec = integrated.pull_spec(&push.repository, &push.digest);
     match integrated

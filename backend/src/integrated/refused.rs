@@ -7,15 +7,15 @@
 //!   [`REFUSAL_DELAY_SECONDS`] later (recorded in `store::refusals`, done by the purge worker),
 //!   so that the notifications queued behind it are read first; if one of them was a rightful
 //!   push of the same image, the stream holds it by then and it stays;
-//! - a refused blob (pushed or mounted with no manifest yet, or landing late) loses its link
-//!   unless a manifest of the repository uses it.
+//! - a refused blob (pushed or mounted with no manifest yet, or landing late) loses its link,
+//!   as late, unless a manifest of the repository uses it.
 //!
 //! "Uses" is read from the registry, not from notifications: a rightful push of an image sharing
 //! that layer may be in the registry before its notification comes (they are queued in order),
 //! and deleting the link then would break it. A manifest the stream holds, or a registry tag
 //! names, counts; the refused manifest itself does not.
 
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashSet};
 
 use tagstream_shared::{ImageStream, ProjectName, StreamName};
 
@@ -35,6 +35,10 @@ const MAX_HELD_READ: usize = 1_000;
 /// taken as used (kept for the name's purge) rather than read on and on.
 const MAX_IN_USE_READS: usize = 1_000;
 
+/// The most digests pushed by someone who may push read to find what uses a refused push's
+/// blobs (the latest first).
+const MAX_VOUCHED: u32 = 200;
+
 /// The life of the token tagstream signs itself to take a refused push out.
 const OWN_TOKEN_SECONDS: u64 = 120;
 
@@ -49,7 +53,8 @@ const RETRY_SECONDS: i64 = 15;
 /// Refused pushes taken out at once.
 const BATCH: u32 = 16;
 
-/// Records the refused manifest push `push` to be taken out of the registry once due.
+/// Records the refused push `push` (a manifest or a blob) to be taken out of the registry once
+/// due.
 pub(super) async fn later(
     state: &AppState,
     integrated: &Integrated,
@@ -59,6 +64,7 @@ pub(super) async fn later(
         repository: push.repository.clone(),
         digest: push.digest.clone(),
         tag: push.tag.as_ref().map(ToString::to_string),
+        blob: push.blob,
         due: state.clock.now().timestamp() + REFUSAL_DELAY_SECONDS,
     };
     state.store.refuse_later(&refusal).await?;
@@ -124,6 +130,9 @@ impl Integrated {
             &["pull", "push", "delete"],
             OWN_TOKEN_SECONDS,
         )?;
+        if refusal.blob {
+            return self.unlink(repo, digest, &digests, &jwt).await;
+        }
         // A tag pushed again since names another image: that push is not this one's to undo.
         let tag = match &refusal.tag {
             Some(tag) => {
@@ -133,19 +142,28 @@ impl Integrated {
             }
             None => None,
         };
-        let held = holds(self.store.as_ref(), &digests, digest).await?;
-        if held {
+        let vouched = self.store.vouched(repo, digest, MAX_VOUCHED).await?;
+        if vouched.first() == Some(digest) {
+            tracing::info!(repository = %repo, digest = %digest, "a refused push was checked: it stays, someone who may push there pushed it too");
+        } else if holds(self.store.as_ref(), &digests, digest).await? {
             tracing::info!(repository = %repo, digest = %digest, "a refused push was checked: it stays, the stream holds its image");
         } else {
-            let refused = self.manifest_names(repo, digest, &jwt).await?;
-            let deleted = self.delete_manifest(repo, digest).await?;
-            if let Some(refused) = refused.filter(|r| !r.blobs.is_empty()) {
+            // The blob links only it uses first: once the manifest is gone a retry could not
+            // find them.
+            if let Some(refused) = self.manifest_names(repo, digest, &jwt).await?
+                && !refused.blobs.is_empty()
+            {
                 match self
-                    .blobs_in_use(repo, &digests, Some(digest), &jwt)
+                    .blobs_in_use(repo, &digests, &vouched, Some(digest), &jwt)
                     .await?
                 {
                     Some(used) => {
-                        for blob in refused.blobs.iter().filter(|b| !used.contains(*b)) {
+                        let only: BTreeSet<&String> = refused
+                            .blobs
+                            .iter()
+                            .filter(|b| !used.contains(*b))
+                            .collect();
+                        for blob in only {
                             self.delete_blob(repo, blob, &jwt).await?;
                         }
                     }
@@ -154,6 +172,7 @@ impl Integrated {
                     }
                 }
             }
+            let deleted = self.delete_manifest(repo, digest).await?;
             tracing::info!(repository = %repo, digest = %digest, deleted, "a refused push was checked: its manifest was deleted from the registry");
         }
         if let (Some(tag), Some(stream)) = (tag, &stream)
@@ -170,33 +189,6 @@ impl Integrated {
         }
         Ok(())
     }
-}
-
-/// Deletes the registry's link to a refused blob, unless a manifest of the repository uses it.
-pub(super) async fn unlink(
-    state: &AppState,
-    integrated: &Integrated,
-    push: &Push,
-    ns: &ProjectName,
-    name: &StreamName,
-) -> Result<(), PushError> {
-    let stream = stream(state.store.as_ref(), ns, name).await?;
-    let digests = held_digests(stream.as_ref());
-    let repo = &push.repository;
-    let jwt = integrated.own_token("repository", repo, &["pull", "delete"], OWN_TOKEN_SECONDS)?;
-    match integrated.blobs_in_use(repo, &digests, None, &jwt).await? {
-        Some(used) if used.contains(&push.digest) => {
-            tracing::info!(repository = %repo, digest = %push.digest, "a refused blob stays: a manifest of the repository uses it");
-        }
-        Some(_) => {
-            let deleted = integrated.delete_blob(repo, &push.digest, &jwt).await?;
-            tracing::info!(repository = %repo, digest = %push.digest, deleted, "the refused blob's link was deleted from the registry");
-        }
-        None => {
-            tracing::warn!(repository = %repo, digest = %push.digest, "too many manifests to tell whether a refused blob is used: its link stays until the name's purge");
-        }
-    }
-    Ok(())
 }
 
 async fn stream(
@@ -246,12 +238,15 @@ async fn holds(store: &dyn Store, held: &[String], digest: &str) -> Result<bool,
 
 impl Integrated {
     /// The blobs the manifests of `repo` use that tagstream keeps: those of `held` (a stream's
-    /// history) and those the registry's tags name, lists followed to their images, `except`
-    /// (a refused manifest) left out. `None` when there are more than [`MAX_IN_USE_READS`] to read.
+    /// history), `vouched` (pushed by someone who may push there) and those of its manifests
+    /// (a digest there that the registry cannot read as a manifest is a blob) and of every manifest the
+    /// registry's tags name, lists followed to their images, `except` (a refused manifest) left
+    /// out. `None` when there are more than [`MAX_IN_USE_READS`] to read.
     async fn blobs_in_use(
         &self,
         repo: &str,
         held: &[String],
+        vouched: &[String],
         except: Option<&str>,
         token: &str,
     ) -> Result<Option<HashSet<String>>, ReadError> {
@@ -259,11 +254,19 @@ impl Integrated {
         if !all {
             return Ok(None);
         }
-        let mut queue: Vec<String> = held.iter().cloned().chain(tags).collect();
+        // (reference, whether it may be no manifest at all)
+        let mut queue: Vec<(String, bool)> = held
+            .iter()
+            .cloned()
+            .chain(tags)
+            .map(|r| (r, false))
+            .chain(vouched.iter().map(|d| (d.clone(), true)))
+            .collect();
         let mut read: HashSet<String> = HashSet::new();
-        let mut used: HashSet<String> = HashSet::new();
+        // A blob someone who may push there pushed is used by whatever they push next.
+        let mut used: HashSet<String> = vouched.iter().cloned().collect();
         let mut reads = 0;
-        while let Some(reference) = queue.pop() {
+        while let Some((reference, maybe_blob)) = queue.pop() {
             if Some(reference.as_str()) == except || !read.insert(reference.clone()) {
                 continue;
             }
@@ -271,8 +274,12 @@ impl Integrated {
             if reads > MAX_IN_USE_READS {
                 return Ok(None);
             }
-            let Some(names) = self.manifest_names(repo, &reference, token).await? else {
-                continue;
+            let names = match self.manifest_names(repo, &reference, token).await {
+                Ok(Some(names)) => names,
+                Ok(None) => continue,
+                // distribution answers 500 for a layer asked for as a manifest.
+                Err(ReadError::Status { .. }) if maybe_blob => continue,
+                Err(e) => return Err(e),
             };
             // A tag naming the refused manifest is no reason to keep what it uses.
             if Some(names.digest.as_str()) == except {
@@ -280,9 +287,38 @@ impl Integrated {
             }
             read.insert(names.digest);
             used.extend(names.blobs);
-            queue.extend(names.children);
+            queue.extend(names.children.into_iter().map(|c| (c, false)));
         }
         Ok(Some(used))
+    }
+
+    /// Deletes `repo`'s link to the refused blob `digest`, unless a manifest of the repository
+    /// uses it (`held` being the stream's history).
+    async fn unlink(
+        &self,
+        repo: &str,
+        digest: &str,
+        held: &[String],
+        jwt: &str,
+    ) -> Result<(), PushError> {
+        let vouched = self.store.vouched(repo, digest, MAX_VOUCHED).await?;
+        if vouched.first().map(String::as_str) == Some(digest) {
+            tracing::info!(repository = %repo, digest = %digest, "a refused push was checked: the blob stays, someone who may push there pushed it too");
+            return Ok(());
+        }
+        match self.blobs_in_use(repo, held, &vouched, None, jwt).await? {
+            Some(used) if used.contains(digest) => {
+                tracing::info!(repository = %repo, digest = %digest, "a refused push was checked: the blob stays, a manifest of the repository uses it");
+            }
+            Some(_) => {
+                let deleted = self.delete_blob(repo, digest, jwt).await?;
+                tracing::info!(repository = %repo, digest = %digest, deleted, "a refused push was checked: the blob's link was deleted from the registry");
+            }
+            None => {
+                tracing::warn!(repository = %repo, digest = %digest, "too many manifests to tell whether a refused blob is used: its link stays until the name's purge");
+            }
+        }
+        Ok(())
     }
 
     /// Puts `tag` of `repo` back on manifest `digest`, if the repository has it; answers

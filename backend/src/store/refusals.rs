@@ -6,12 +6,14 @@ use async_trait::async_trait;
 
 use super::StoreResult;
 
-/// A refused push of manifest `digest` to `repository` (as `tag`, if it named one).
+/// A refused push of manifest (or blob) `digest` to `repository` (as `tag`, if it named one).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refusal {
     pub repository: String,
     pub digest: String,
     pub tag: Option<String>,
+    /// A blob pushed or mounted, not a manifest.
+    pub blob: bool,
     /// Unix seconds from which it is taken out.
     pub due: i64,
 }
@@ -26,6 +28,13 @@ pub trait RefusalStore: Send + Sync {
     async fn next_refusal_due(&self) -> StoreResult<Option<i64>>;
     /// Forgets `refusal` (taken out), unless it was moved to another time since it was read.
     async fn forget_refusal(&self, refusal: &Refusal) -> StoreResult<()>;
+    /// Marks the recorded push of `digest` to `repository` as made by someone who may push there.
+    async fn vouch_push(&self, repository: &str, digest: &str) -> StoreResult<()>;
+    /// Up to `limit` digests pushed to `repository` by someone who may push there (manifests and
+    /// blobs alike: the notifications do not tell them apart once recorded), `digest` first if
+    /// it is one.
+    async fn vouched(&self, repository: &str, digest: &str, limit: u32)
+    -> StoreResult<Vec<String>>;
 }
 
 /// The refusal SQL of `$store` (the same on both stores, `?` placeholders through `Self::sql`).
@@ -39,13 +48,14 @@ macro_rules! refusal_sql {
             impl RefusalStore for $store {
                 async fn refuse_later(&self, r: &Refusal) -> StoreResult<()> {
                     sqlx::query(&Self::sql(
-                        "INSERT INTO registry_refusals (repository, digest, tag, due) \
-                         VALUES (?, ?, ?, ?) ON CONFLICT (repository, digest, tag) \
+                        "INSERT INTO registry_refusals (repository, digest, tag, blob, due) \
+                         VALUES (?, ?, ?, ?, ?) ON CONFLICT (repository, digest, tag) \
                          DO UPDATE SET due = excluded.due",
                     ))
                     .bind(&r.repository)
                     .bind(&r.digest)
                     .bind(r.tag.as_deref().unwrap_or_default())
+                    .bind(i64::from(r.blob))
                     .bind(r.due)
                     .execute(&self.pool)
                     .await?;
@@ -53,8 +63,8 @@ macro_rules! refusal_sql {
                 }
 
                 async fn due_refusals(&self, now: i64, limit: u32) -> StoreResult<Vec<Refusal>> {
-                    let rows: Vec<(String, String, String, i64)> = sqlx::query_as(&Self::sql(
-                        "SELECT repository, digest, tag, due FROM registry_refusals \
+                    let rows: Vec<(String, String, String, i64, i64)> = sqlx::query_as(&Self::sql(
+                        "SELECT repository, digest, tag, blob, due FROM registry_refusals \
                          WHERE due <= ? ORDER BY due, repository, digest, tag LIMIT ?",
                     ))
                     .bind(now)
@@ -63,10 +73,11 @@ macro_rules! refusal_sql {
                     .await?;
                     Ok(rows
                         .into_iter()
-                        .map(|(repository, digest, tag, due)| Refusal {
+                        .map(|(repository, digest, tag, blob, due)| Refusal {
                             repository,
                             digest,
                             tag: Some(tag).filter(|t| !t.is_empty()),
+                            blob: blob != 0,
                             due,
                         })
                         .collect())
@@ -78,6 +89,37 @@ macro_rules! refusal_sql {
                             .fetch_one(&self.pool)
                             .await?,
                     )
+                }
+
+                async fn vouch_push(&self, repository: &str, digest: &str) -> StoreResult<()> {
+                    sqlx::query(&Self::sql(
+                        "UPDATE registry_pushes SET vouched = 1 \
+                         WHERE repository = ? AND digest = ?",
+                    ))
+                    .bind(repository)
+                    .bind(digest)
+                    .execute(&self.pool)
+                    .await?;
+                    Ok(())
+                }
+
+                async fn vouched(
+                    &self,
+                    repository: &str,
+                    digest: &str,
+                    limit: u32,
+                ) -> StoreResult<Vec<String>> {
+                    Ok(sqlx::query_scalar(&Self::sql(
+                        "SELECT digest FROM registry_pushes \
+                         WHERE repository = ? AND vouched = 1 \
+                         ORDER BY CASE WHEN digest = ? THEN 0 ELSE 1 END, first_pushed DESC \
+                         LIMIT ?",
+                    ))
+                    .bind(repository)
+                    .bind(digest)
+                    .bind(i64::from(limit))
+                    .fetch_all(&self.pool)
+                    .await?)
                 }
 
                 async fn forget_refusal(&self, r: &Refusal) -> StoreResult<()> {

@@ -79,6 +79,25 @@ async fn tag_digest(env: &Integrated, repo: &str, tag: &str) -> Option<String> {
     })
 }
 
+/// The status of a GET of blob `digest` in `repo` with the admin's registry token (asking to
+/// push too: a repository with no stream yet grants nothing to pull).
+async fn blob_status(env: &Integrated, repo: &str, digest: &str) -> StatusCode {
+    let (jwt, _) = registry_token(
+        env,
+        "admin",
+        ADMIN_TOKEN,
+        &format!("repository:{repo}:pull,push"),
+    )
+    .await;
+    crate::support::http_client()
+        .get(format!("http://{}/v2/{repo}/blobs/{digest}", env.registry))
+        .bearer_auth(jwt)
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
 /// Waits until the server's log has `line`.
 async fn logged(env: &Integrated, line: &str) {
     let start = Instant::now();
@@ -164,7 +183,8 @@ async fn a_blob_pushed_alone_after_its_pusher_lost_the_role_is_unlinked_unless_a
     assert_eq!(push_blob(&env, &jwt, "demo/app", &bytes).await, *shared);
     let own = push_blob(&env, &jwt, "demo/app", b"alice's late upload\n").await;
 
-    // Her blob's link goes: nobody can fetch it by digest from this repository now.
+    // Her blob's link goes (a few seconds after its notification): nobody can fetch it by
+    // digest from this repository now.
     let start = Instant::now();
     while get_blob(&env, "admin", ADMIN_TOKEN, "demo/app", &own).await != StatusCode::NOT_FOUND {
         assert!(
@@ -174,13 +194,8 @@ async fn a_blob_pushed_alone_after_its_pusher_lost_the_role_is_unlinked_unless_a
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    // The layer bob's image uses stays (its notification came before: they arrive in order),
-    // and bob's image is whole.
-    logged(
-        &env,
-        "a refused blob stays: a manifest of the repository uses it",
-    )
-    .await;
+    // The layer bob's image uses stays, and bob's image is whole.
+    checked(&env, shared).await;
     assert_eq!(
         get_blob(&env, "bob", &bob, "demo/app", shared).await,
         StatusCode::OK
@@ -218,37 +233,14 @@ async fn a_refused_image_takes_its_own_blobs_along_and_the_tag_it_overwrote_come
     .await;
     assert!(ok, "{said}");
     env.wait_for_tag("demo", "app", "v1", &one, PATIENCE).await;
-    // `two` is in the repository already, as a tag bob pushed and the stream then dropped (so
-    // its blobs are there and alice's push below stores its manifest for certain: blobs she
-    // uploaded herself could lose their links before her manifest comes, and the registry
-    // would refuse it).
-    let (ok, said) = copy(
-        &format!("{}/src/app:two", source.addr),
-        &format!("{}/demo/app:v2", env.registry),
-        &format!("bob:{bob}"),
-    )
-    .await;
-    assert!(ok, "{said}");
-    env.wait_for_tag("demo", "app", "v2", &two, PATIENCE).await;
-    let r = crate::support::client_with_token(&bob)
-        .delete(env.url(&tagstream_shared::paths::imagestreamtag(
-            "demo", "app", "v2",
-        )))
-        .send()
-        .await
-        .unwrap();
-    assert!(r.status().is_success(), "{}", r.status());
-
-    // Alice, with a token from before she lost her role, pushes `two` over v1.
+    // Alice, with a token from before she lost her role, pushes `two` over v1 (its blobs, then
+    // its manifest: the registry takes them all, it checks the token).
     let (jwt, _) = registry_token(&env, "alice", &alice, "repository:demo/app:pull,push").await;
     revoke_alice(&env).await;
-    let (ok, said) = copy_with_token(
-        &format!("{}/src/app:two", source.addr),
-        &format!("{}/demo/app:v1", env.registry),
-        &jwt,
-    )
-    .await;
-    assert!(ok, "{said}");
+    let (pushed, _) = push_raw(&env, &source, "two", Some("v1"), &jwt).await;
+    assert_eq!(pushed, two);
+    // And as a tag the stream does not have: another registry tag is no reason to keep it.
+    push_raw(&env, &source, "two", Some("v9"), &jwt).await;
     let start = Instant::now();
     while head(&env, "demo/app", &two).await != StatusCode::NOT_FOUND {
         assert!(
@@ -292,50 +284,39 @@ async fn a_refused_image_takes_its_own_blobs_along_and_the_tag_it_overwrote_come
 #[tokio::test]
 async fn a_manifest_pushed_by_digest_alone_is_refused_like_a_tagged_one() {
     let source = Registry::start().await;
-    let (two, _) = source
-        .push_image("src/app", "two", &ImageSpec::new("two"))
-        .await;
-    let (three, _) = source
-        .push_image("src/app", "three", &ImageSpec::new("three"))
-        .await;
-    let env = Integrated::start("").await;
-    let (_, bob) = demo(&env).await;
-    // Two images only the registry's tags name (pushed as tags the stream then dropped).
-    for (tag, digest) in [("two", &two), ("three", &three)] {
-        let (ok, said) = copy(
-            &format!("{}/src/app:{tag}", source.addr),
-            &format!("{}/demo/app:{tag}", env.registry),
-            &format!("bob:{bob}"),
-        )
-        .await;
-        assert!(ok, "{said}");
-        env.wait_for_tag("demo", "app", tag, digest, PATIENCE).await;
-        let r = crate::support::client_with_token(&bob)
-            .delete(env.url(&tagstream_shared::paths::imagestreamtag("demo", "app", tag)))
-            .send()
-            .await
-            .unwrap();
-        assert!(r.status().is_success(), "{}", r.status());
+    for tag in ["two", "three"] {
+        source
+            .push_image("src/app", tag, &ImageSpec::new(tag))
+            .await;
     }
-    env.user("mallory", None).await;
-    // A push by digest (no tag) by someone who may not push there is refused and deleted; the
-    // same by someone who may is left alone.
-    let (code, answer) = notify(
-        &env,
-        event("by-digest-1", "demo/app", "", &two, "mallory", Time::now()),
-    )
-    .await;
-    assert_eq!(code, StatusCode::OK, "{answer}");
-    assert_eq!(answer["refused"], 1, "{answer}");
+    let env = Integrated::start("").await;
+    let (alice, bob) = demo(&env).await;
+    let (jwt, _) = registry_token(&env, "alice", &alice, "repository:demo/app:pull,push").await;
+    revoke_alice(&env).await;
+    // A push by digest alone (no tag) by someone who may no longer push there is refused and
+    // taken out, blobs and all; the same by someone who may push is left alone.
+    let (two, two_blobs) = push_raw(&env, &source, "two", None, &jwt).await;
     checked(&env, &two).await;
     assert_eq!(head(&env, "demo/app", &two).await, StatusCode::NOT_FOUND);
+    for blob in &two_blobs {
+        checked(&env, blob).await;
+        assert_eq!(
+            blob_status(&env, "demo/app", blob).await,
+            StatusCode::NOT_FOUND,
+            "alice's blob {blob}"
+        );
+    }
+    let (bob_jwt, _) = registry_token(&env, "bob", &bob, "repository:demo/app:pull,push").await;
+    let (three, _) = push_raw(&env, &source, "three", None, &bob_jwt).await;
+    // Bob's notifications come after alice's were checked; once his manifest's is read (the
+    // registry sends them in order, so a later push's notification tells), nothing of his was
+    // refused.
     let (code, answer) = notify(
         &env,
-        event("by-digest-2", "demo/app", "", &three, "bob", Time::now()),
+        event("after-bob", "demo/app", "", &three, "bob", Time::now()),
     )
     .await;
     assert_eq!(code, StatusCode::OK, "{answer}");
-    assert_eq!(answer["ignored"], 1, "{answer}");
     assert_eq!(head(&env, "demo/app", &three).await, StatusCode::OK);
     assert!(
         !std::fs::read_to_string(&env.server.stderr)
@@ -415,5 +396,147 @@ async fn a_rightful_push_of_the_same_image_soon_after_a_refused_one_keeps_it() {
         env.history("demo", "app", "v1").await,
         std::slice::from_ref(&one)
     );
+    drop(env);
+}
+
+#[tokio::test]
+async fn a_refused_push_of_an_image_the_stream_holds_cannot_roll_a_tag_back() {
+    let source = Registry::start().await;
+    let (one, _) = source
+        .push_image("src/app", "one", &ImageSpec::new("one"))
+        .await;
+    let (two, _) = source
+        .push_image("src/app", "two", &ImageSpec::new("two"))
+        .await;
+    let env = Integrated::start("").await;
+    let (alice, bob) = demo(&env).await;
+    for (from, tag, digest) in [("one", "old", &one), ("two", "prod", &two)] {
+        let (ok, said) = copy(
+            &format!("{}/src/app:{from}", source.addr),
+            &format!("{}/demo/app:{tag}", env.registry),
+            &format!("bob:{bob}"),
+        )
+        .await;
+        assert!(ok, "{said}");
+        env.wait_for_tag("demo", "app", tag, digest, PATIENCE).await;
+    }
+    // Alice, who lost her role, pushes the old image over prod: an image the stream holds (as
+    // `old`), so it stays in the registry, but prod there must not name it.
+    let (jwt, _) = registry_token(&env, "alice", &alice, "repository:demo/app:pull,push").await;
+    revoke_alice(&env).await;
+    let (ok, said) = copy_with_token(
+        &format!("{}/src/app:one", source.addr),
+        &format!("{}/demo/app:prod", env.registry),
+        &jwt,
+    )
+    .await;
+    assert!(ok, "{said}");
+    checked(&env, &one).await;
+    logged(
+        &env,
+        "the tag a refused push overwrote names the stream's image again",
+    )
+    .await;
+    assert_eq!(
+        tag_digest(&env, "demo/app", "prod").await,
+        Some(two.clone())
+    );
+    assert_eq!(tag_digest(&env, "demo/app", "old").await, Some(one.clone()));
+    assert_eq!(
+        env.history("demo", "app", "prod").await,
+        std::slice::from_ref(&two)
+    );
+    drop(env);
+}
+
+/// Pushes `src/app:tag` of `source` to `demo/app` as `as_tag`, or by digest alone (no tag names
+/// it: as a multi-platform push stores each platform's image before the list), with registry
+/// token `jwt`, blobs then manifest as a client does; answers the manifest's digest and its
+/// blobs.
+async fn push_raw(
+    env: &Integrated,
+    source: &Registry,
+    tag: &str,
+    as_tag: Option<&str>,
+    jwt: &str,
+) -> (String, Vec<String>) {
+    let blobs = blobs_of(source, "src/app", tag).await;
+    for blob in &blobs {
+        let bytes = blob_bytes(source, "src/app", blob).await;
+        assert_eq!(push_blob(env, jwt, "demo/app", &bytes).await, *blob);
+    }
+    let r = crate::support::http_client()
+        .get(format!("http://{}/v2/src/app/manifests/{tag}", source.addr))
+        .header("accept", MANIFESTS)
+        .send()
+        .await
+        .unwrap();
+    let media = r.headers()["content-type"].to_str().unwrap().to_owned();
+    let body = r.bytes().await.unwrap();
+    let digest = crate::registry::sha256(&body);
+    let reference = as_tag.unwrap_or(&digest);
+    let r = crate::support::http_client()
+        .put(format!(
+            "http://{}/v2/demo/app/manifests/{reference}",
+            env.registry
+        ))
+        .bearer_auth(jwt)
+        .header("content-type", media)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::CREATED,
+        "the manifest was not stored"
+    );
+    (digest, blobs)
+}
+
+#[tokio::test]
+async fn what_someone_who_may_push_stored_by_digest_survives_a_refused_push_of_it() {
+    let source = Registry::start().await;
+    source
+        .push_image("src/app", "three", &ImageSpec::new("three"))
+        .await;
+    let env = Integrated::start("").await;
+    let (alice, bob) = demo(&env).await;
+    let (jwt, _) = registry_token(&env, "alice", &alice, "repository:demo/app:pull,push").await;
+    revoke_alice(&env).await;
+    // Bob stores an image by digest (no tag, no list yet): its notifications are his.
+    let (bob_jwt, _) = registry_token(&env, "bob", &bob, "repository:demo/app:pull,push").await;
+    let (three, blobs) = push_raw(&env, &source, "three", None, &bob_jwt).await;
+    // Alice, who lost her role, uploads one of its layers again, and someone who may not push
+    // there pushes the same manifest by digest: both refused, and neither takes out what bob
+    // stored.
+    let layer = blobs.last().unwrap();
+    let bytes = blob_bytes(&source, "src/app", layer).await;
+    assert_eq!(push_blob(&env, &jwt, "demo/app", &bytes).await, *layer);
+    checked(&env, layer).await;
+    env.user("mallory", None).await;
+    let (code, answer) = notify(
+        &env,
+        event(
+            "mallory-three",
+            "demo/app",
+            "",
+            &three,
+            "mallory",
+            Time::now(),
+        ),
+    )
+    .await;
+    assert_eq!(code, StatusCode::OK, "{answer}");
+    assert_eq!(answer["refused"], 1, "{answer}");
+    checked(&env, &three).await;
+    assert_eq!(head(&env, "demo/app", &three).await, StatusCode::OK);
+    for blob in &blobs {
+        assert_eq!(
+            blob_status(&env, "demo/app", blob).await,
+            StatusCode::OK,
+            "bob's blob {blob}"
+        );
+    }
     drop(env);
 }
