@@ -54,6 +54,7 @@ mod kubectl_explain;
 mod kubectl_field_validation;
 mod kubectl_istag_patch;
 mod kubectl_namespaces;
+mod kubectl_strict_accounts;
 mod kubectl_support;
 mod kubectl_unknown_keys;
 mod kubectl_update_managers;
