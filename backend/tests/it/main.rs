@@ -52,6 +52,7 @@ mod kubectl_auth;
 mod kubectl_dry_run;
 mod kubectl_explain;
 mod kubectl_field_validation;
+mod kubectl_istag_apply;
 mod kubectl_istag_patch;
 mod kubectl_namespaces;
 mod kubectl_strict_accounts;
