@@ -67,7 +67,7 @@ fn source(stream: &Value, tag: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn kubectl_server_side_apply_of_a_stream_tag_creates_conflicts_and_forces() {
-    let kube = Kube::start();
+    let kube = Kube::start().await;
     for v in VERSIONS {
         let ns = format!("istag-ssa-{}", v.replace('.', "-"));
         kube.create_project(&ns).await;
@@ -235,7 +235,7 @@ async fn kubectl_server_side_apply_of_a_stream_tag_creates_conflicts_and_forces(
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_viewer_may_not_apply_a_stream_tag() {
-    let kube = Kube::start();
+    let kube = Kube::start().await;
     let ns = "istag-ssa-view";
     kube.create_project(ns).await;
     let token = kube.user_with_role("vee", ns, "view").await;
@@ -259,4 +259,85 @@ async fn a_viewer_may_not_apply_a_stream_tag() {
     }
     let out = kube.run(VERSIONS[0], &["get", "is", "ruby", "-n", ns]);
     assert!(!out.status.success(), "nothing was created");
+}
+
+/// Bad applies of a tag get a Status naming what is wrong, and a conflict is a 409 Status
+/// with a cause per field, named as the tag names it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bad_or_conflicting_stream_tag_apply_is_answered_with_a_status() {
+    use crate::support::{ADMIN_TOKEN, client_with_token};
+    let kube = Kube::start().await;
+    let ns = "istag-ssa-bad";
+    kube.create_project(ns).await;
+    let base = kube.server.as_ref().unwrap().base.clone();
+    let client = client_with_token(ADMIN_TOKEN);
+    let send = |query: &'static str, body: String| {
+        client
+            .patch(format!(
+                "{base}/apis/image.openshift.io/v1/namespaces/{ns}/imagestreamtags/ruby:latest{query}"
+            ))
+            .header("Content-Type", "application/apply-patch+yaml")
+            .body(body)
+            .send()
+    };
+    let good = istag("ruby:latest", "quay.io/x/ruby:1");
+    let mut no_tag = good.clone();
+    no_tag["tag"] = Value::Null;
+    let mut odd_tag = good.clone();
+    odd_tag["tag"] = json!("latest");
+    let mut renamed = good.clone();
+    renamed["tag"]["name"] = json!("other");
+    let mut kind = good.clone();
+    kind["kind"] = json!("ImageStream");
+    for (query, body, code) in [
+        ("", good.to_string(), 400),
+        ("?fieldManager=a", "- a list".to_owned(), 400),
+        ("?fieldManager=a", "{not yaml: [".to_owned(), 400),
+        ("?fieldManager=a", kind.to_string(), 400),
+        (
+            "?fieldManager=a",
+            istag("ruby:other", "x:1").to_string(),
+            400,
+        ),
+        ("?fieldManager=a", odd_tag.to_string(), 400),
+        ("?fieldManager=a", no_tag.to_string(), 422),
+        ("?fieldManager=a", renamed.to_string(), 422),
+        ("?fieldManager=a&force=maybe", good.to_string(), 400),
+    ] {
+        let resp = send(query, body.clone()).await.unwrap();
+        assert_eq!(resp.status().as_u16(), code, "{query} {body}");
+        let status: Value = resp.json().await.unwrap();
+        assert_eq!(status["kind"], "Status", "{status}");
+    }
+    let resp = send("?fieldManager=a", good.to_string()).await.unwrap();
+    assert_eq!(resp.status().as_u16(), 201);
+    let moved = istag("ruby:latest", "quay.io/x/ruby:2").to_string();
+    let resp = send("?fieldManager=b", moved.clone()).await.unwrap();
+    assert_eq!(resp.status().as_u16(), 409);
+    let status: Value = resp.json().await.unwrap();
+    assert_eq!(status["reason"], "Conflict", "{status}");
+    let cause = &status["details"]["causes"][0];
+    assert_eq!(cause["reason"], "FieldManagerConflict", "{status}");
+    assert_eq!(cause["field"], ".tag.from.name", "{status}");
+    assert!(
+        cause["message"].as_str().unwrap().contains("\"a\""),
+        "{status}"
+    );
+    let resp = send("?fieldManager=b&force=true", moved).await.unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    let tag: Value = resp.json().await.unwrap();
+    assert_eq!(tag["tag"]["from"]["name"], "quay.io/x/ruby:2", "{tag}");
+    // The stream shows the tag's appliers with the tag they applied through.
+    let stored = stream(&kube, ns).await;
+    let subresources: Vec<&str> = stored["metadata"]["managedFields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["subresource"].as_str())
+        .collect();
+    assert_eq!(
+        subresources,
+        ["imagestreamtags/ruby:latest", "imagestreamtags/ruby:latest"],
+        "{stored:#}"
+    );
 }

@@ -28,7 +28,7 @@ fn create(kube: &Kube, v: &str, file: &str, body: &Value) -> Output {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn kubectl_strict_refuses_unknown_fields_of_a_new_user_and_a_project_spec() {
-    let kube = Kube::start();
+    let kube = Kube::start().await;
     for v in VERSIONS {
         let tag = v.replace('.', "-");
         let user = format!("una-{tag}");
