@@ -192,12 +192,15 @@ async fn replace_image_stream_tag(
     Ok((code, Json(view)))
 }
 
-/// Removes the tag from the spec and its history from the status.
+/// Removes the tag from the spec and its history from the status; its fields leave every
+/// manager of the stream (a tag applied again later is nobody's yet).
 async fn delete_image_stream_tag(
     State(state): State<AppState>,
     Extension(actor): Extension<audit::Actor>,
     Names(StreamTagPath(ns, name)): Names<StreamTagPath>,
+    options: ApplyOptions,
 ) -> ApiResult<Json<Status>> {
+    let manager = options.update_manager()?;
     let not_found = || ApiError::NotFound {
         resource: &IMAGESTREAMTAGS,
         name: name.to_string(),
@@ -217,6 +220,7 @@ async fn delete_image_stream_tag(
         }
         let mut new = old.clone();
         new.spec.tags.retain(|t| t.name != tag);
+        super::apply::updates::record(Some(&old), &mut new, &manager, state.clock.now())?;
         let mut new = service::stream_for_update(new, &old);
         new.status.tags.retain(|t| t.tag != tag);
         let expected = old

@@ -3,8 +3,9 @@
 //! another tag applied by the same manager is kept apart, another manager naming the tag's
 //! source with another value is refused with kubectl's conflict message naming `.tag.from.name`
 //! until it forces, and `kubectl get istag --show-managed-fields` shows both managers. A field
-//! the tag does not have is refused under kubectl's default `--validate=strict`, and a
-//! `kubectl patch istag` is a manager a later apply conflicts with.
+//! the tag does not have is refused under kubectl's default `--validate=strict`, a
+//! `kubectl patch istag` is a manager a later apply conflicts with, and a deleted tag's fields
+//! leave their managers.
 
 #![expect(clippy::unwrap_used, reason = "test set-up failing is a test failure")]
 
@@ -192,6 +193,17 @@ async fn kubectl_server_side_apply_of_a_stream_tag_creates_conflicts_and_forces(
         let out = apply("latest", latest, &[]);
         assert!(!out.status.success(), "{v}: {}", said(&out));
         assert!(said(&out).contains("\"ci\""), "{v}: {}", said(&out));
+
+        // A deleted tag's fields leave their managers: applied again, it is nobody's yet.
+        kube.ok(v, &["delete", "istag", "ruby:3.3", "-n", &ns]);
+        let out = apply(
+            "again",
+            istag("ruby:3.3", "quay.io/x/ruby:3.3.2"),
+            &["--field-manager", "ci"],
+        );
+        assert!(out.status.success(), "{v}: {}", said(&out));
+        let stored = stream(&kube, &ns).await;
+        assert_eq!(source(&stored, "3.3"), "quay.io/x/ruby:3.3.2", "{v}");
 
         // A field the tag does not have is refused (kubectl's default `--validate=strict`).
         let mut unknown = istag("ruby:4", "quay.io/x/ruby:4");

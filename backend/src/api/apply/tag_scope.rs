@@ -173,6 +173,34 @@ mod tests {
             causes[0].message,
             r#"conflict with "kubectl" using image.openshift.io/v1"#
         );
+        // The same manager applying the stream is another manager: named with the subresource.
+        let stream = json!({"kind": "ImageStream", "apiVersion": API_VERSION,
+            "metadata": {"name": "ruby"},
+            "spec": {"tags": [{"name": "latest", "from": {"kind": "DockerImage", "name": "y:1"}}]}});
+        let target = Target {
+            kind: "ImageStream",
+            api_version: API_VERSION,
+            scope: Scope::Object,
+        };
+        let now = Time::from_timestamp(0);
+        let Err(ApiError::ApplyConflict { causes, .. }) = apply(
+            target,
+            Some(&live),
+            &stream,
+            &stream,
+            &options("kubectl", false),
+            now,
+        ) else {
+            panic!("the stream's applier conflicts with the tag's");
+        };
+        assert_eq!(
+            causes[0].field.as_deref(),
+            Some(r#".spec.tags[name="latest"].from.name"#)
+        );
+        assert_eq!(
+            causes[0].message,
+            r#"conflict with "kubectl" with subresource "imagestreamtags/ruby:latest" using image.openshift.io/v1"#
+        );
         let shown =
             tag_managed_fields(live.pointer("/metadata/managedFields"), &latest).expect("managers");
         assert_eq!(
