@@ -22,11 +22,22 @@ pub struct Project {
     #[serde(default)]
     pub metadata: ObjectMeta,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub spec: Option<serde_json::Value>,
+    pub spec: Option<ProjectSpec>,
     #[serde(default)]
     pub status: ProjectStatus,
     #[serde(flatten)]
     pub extra: Extra,
+}
+
+/// A project's (and a Namespace's) spec as OpenShift and Kubernetes have it: only
+/// `finalizers`. Typed, so that a key beside it is one the published schema does not name
+/// (refused under `fieldValidation=Strict`) rather than free-form JSON every key passes.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+pub struct ProjectSpec {
+    /// What must be done before the project is removed (`kubernetes` on a cluster).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub finalizers: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

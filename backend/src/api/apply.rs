@@ -7,10 +7,11 @@
 //! over.
 //!
 //! Lists are atomic except those with a merge key (an image stream's `spec.tags`, by `name`),
-//! which are merged element by element as Kubernetes does for `listType: map`. Writes other
-//! than apply are recorded as managers too ([`updates`]).
+//! which are merged element by element as Kubernetes does for `listType: map` ([`paths`]).
+//! Writes other than apply are recorded as managers too ([`updates`]). An ImageStreamTag is
+//! applied as its stream's tag, each tag's appliers kept apart ([`tag_scope`]).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -19,7 +20,8 @@ use tagstream_shared::Time;
 use tagstream_shared::status::{CauseType, StatusCause};
 
 use crate::error::ApiError;
-use fields_v1::{from_fields_v1, to_fields_v1};
+use fields_v1::{entries, to_fields_v1};
+use paths::{FieldSet, Path, get, is_ignored_path, leaves, merge, prune, remove};
 
 /// The longest field manager name (as Kubernetes).
 const MANAGER_MAX: usize = 128;
@@ -133,249 +135,36 @@ pub fn check_identity(applied: &Value, name: &str, ns: &str) -> Result<(), ApiEr
     Ok(())
 }
 
-/// One step of a field path: a field of an object, or the element of a keyed list whose key
-/// field has this string value (`name` = `latest`, `k:{"name":"latest"}` in `FieldsV1`).
-/// Kept parsed, so matching an element is a string comparison (an apply of a stream with
-/// thousands of tags compares keys millions of times).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-enum Step {
-    Field(String),
-    Key { field: String, value: String },
+/// What an apply is about: the kind and apiVersion of the stored object, and where in it the
+/// applier's fields are kept.
+#[derive(Debug, Clone, Copy)]
+pub struct Target<'a> {
+    pub kind: &'static str,
+    pub api_version: &'a str,
+    pub scope: Scope<'a>,
 }
 
-type Path = Vec<Step>;
-type FieldSet = BTreeSet<Path>;
-
-/// The merge key of the list at `path` (fields only), if it is merged by key.
-fn merge_key(kind: &str, path: &[Step]) -> Option<&'static str> {
-    let fields: Vec<&str> = path
-        .iter()
-        .map(|s| match s {
-            Step::Field(f) => f.as_str(),
-            Step::Key { .. } => "*",
-        })
-        .collect();
-    match (kind, fields.as_slice()) {
-        ("ImageStream", ["spec", "tags"]) => Some("name"),
-        _ => None,
-    }
-}
-
-/// Fields an apply never owns: identity and what the server keeps.
-fn ignored(path: &[Step], field: &str) -> bool {
-    match path {
-        [] => matches!(field, "apiVersion" | "kind" | "status"),
-        [Step::Field(m)] if m == "metadata" => matches!(
-            field,
-            "name"
-                | "namespace"
-                | "uid"
-                | "resourceVersion"
-                | "generation"
-                | "creationTimestamp"
-                | "managedFields"
-                | "selfLink"
-        ),
-        _ => false,
-    }
-}
-
-/// Whether some field along `path` is one an apply never owns.
-fn is_ignored_path(path: &[Step]) -> bool {
-    path.iter().enumerate().any(|(i, step)| match step {
-        Step::Field(field) => ignored(&path[..i], field),
-        Step::Key { .. } => false,
-    })
-}
-
-/// The step to `element` of a list keyed by `key`, if it has a string key.
-fn key_of(element: &Value, key: &str) -> Option<Step> {
-    Some(Step::Key {
-        field: key.to_owned(),
-        value: element.get(key)?.as_str()?.to_owned(),
-    })
-}
-
-/// Every leaf field `value` sets, as paths.
-fn leaves(kind: &str, value: &Value, at: &mut Path, out: &mut FieldSet) {
-    match value {
-        Value::Object(map) if !map.is_empty() => {
-            for (field, v) in map {
-                if ignored(at, field) {
-                    continue;
-                }
-                at.push(Step::Field(field.clone()));
-                leaves(kind, v, at, out);
-                at.pop();
-            }
-        }
-        Value::Array(items) => match merge_key(kind, at) {
-            Some(key) if items.iter().all(|i| key_of(i, key).is_some()) => {
-                for item in items {
-                    if let Some(step) = key_of(item, key) {
-                        at.push(step);
-                        leaves(kind, item, at, out);
-                        at.pop();
-                    }
-                }
-            }
-            _ => {
-                out.insert(at.clone());
-            }
-        },
-        _ => {
-            out.insert(at.clone());
+impl<'a> Target<'a> {
+    /// An apply to the object itself.
+    pub fn object(kind: &'static str, api_version: &'a str) -> Self {
+        Self {
+            kind,
+            api_version,
+            scope: Scope::Object,
         }
     }
 }
 
-fn element_matches(element: &Value, field: &str, value: &str) -> bool {
-    element.get(field).and_then(Value::as_str) == Some(value)
-}
-
-fn get<'a>(value: &'a Value, path: &[Step]) -> Option<&'a Value> {
-    path.iter().try_fold(value, |v, step| match step {
-        Step::Field(f) => v.get(f),
-        Step::Key { field, value } => v
-            .as_array()?
-            .iter()
-            .find(|e| element_matches(e, field, value)),
-    })
-}
-
-/// Removes what `path` names from `value`; a keyed element left without its key goes whole.
-fn remove(value: &mut Value, path: &[Step]) {
-    let Some((last, parent_path)) = path.split_last() else {
-        return;
-    };
-    let mut parent = value;
-    for step in parent_path {
-        let next = match step {
-            Step::Field(f) => parent.get_mut(f),
-            Step::Key { field, value } => parent
-                .as_array_mut()
-                .and_then(|a| a.iter_mut().find(|e| element_matches(e, field, value))),
-        };
-        let Some(next) = next else { return };
-        parent = next;
-    }
-    match last {
-        Step::Field(f) => {
-            if let Some(map) = parent.as_object_mut() {
-                map.remove(f);
-            }
-        }
-        Step::Key { field, value } => {
-            if let Some(items) = parent.as_array_mut() {
-                items.retain(|e| !element_matches(e, field, value));
-            }
-        }
-    }
-}
-
-/// Keyed elements whose key field went: they go whole (the manager that named them let go).
-fn prune(kind: &str, value: &mut Value, at: &mut Path) {
-    match value {
-        Value::Object(map) => {
-            for (field, v) in map.iter_mut() {
-                at.push(Step::Field(field.clone()));
-                prune(kind, v, at);
-                at.pop();
-            }
-        }
-        Value::Array(items) => {
-            if let Some(key) = merge_key(kind, at) {
-                items.retain(|i| i.get(key).is_some());
-                for item in items.iter_mut() {
-                    at.push(Step::Key {
-                        field: String::new(),
-                        value: String::new(),
-                    });
-                    prune(kind, item, at);
-                    at.pop();
-                }
-            }
-        }
-        _ => {}
-    }
-}
-
-/// `applied` merged into `live`: objects field by field, keyed lists element by element,
-/// anything else replaced.
-fn merge(kind: &str, live: &mut Value, applied: &Value, at: &mut Path) {
-    match (live, applied) {
-        (Value::Object(live), Value::Object(applied)) => {
-            for (field, v) in applied {
-                if ignored(at, field) {
-                    continue;
-                }
-                at.push(Step::Field(field.clone()));
-                let slot = live.entry(field.clone()).or_insert(Value::Null);
-                merge(kind, slot, v, at);
-                at.pop();
-            }
-        }
-        (Value::Array(live), Value::Array(applied)) if merge_key(kind, at).is_some() => {
-            let key = merge_key(kind, at).unwrap_or_default();
-            for item in applied {
-                let Some(step) = key_of(item, key) else {
-                    continue;
-                };
-                let wanted = item.get(key).and_then(Value::as_str).unwrap_or_default();
-                match live.iter_mut().find(|e| element_matches(e, key, wanted)) {
-                    Some(existing) => {
-                        at.push(step);
-                        merge(kind, existing, item, at);
-                        at.pop();
-                    }
-                    None => live.push(item.clone()),
-                }
-            }
-        }
-        (live, applied) => *live = applied.clone(),
-    }
-}
-
-/// A field path as kubectl prints conflicts: `.spec.tags[name="latest"].from.name`.
-fn shown(path: &Path) -> String {
-    path.iter()
-        .map(|s| match s {
-            Step::Field(f) => format!(".{f}"),
-            Step::Key { field, value } => format!("[{field}={}]", Value::from(value.as_str())),
-        })
-        .collect()
-}
-
-/// One entry of `metadata.managedFields`.
-#[derive(Debug, Clone)]
-struct Entry {
-    raw: Value,
-    manager: String,
-    apply: bool,
-    fields: FieldSet,
-}
-
-fn entries(live: &Value) -> Vec<Entry> {
-    let Some(list) = live
-        .pointer("/metadata/managedFields")
-        .and_then(Value::as_array)
-    else {
-        return Vec::new();
-    };
-    list.iter()
-        .map(|raw| {
-            let mut fields = FieldSet::new();
-            if let Some(v1) = raw.get("fieldsV1") {
-                from_fields_v1(v1, &mut Vec::new(), &mut fields);
-            }
-            Entry {
-                raw: raw.clone(),
-                manager: raw["manager"].as_str().unwrap_or_default().to_owned(),
-                apply: raw["operation"] == "Apply",
-                fields,
-            }
-        })
-        .collect()
+/// Through what an apply reaches the stored object.
+#[derive(Debug, Clone, Copy, Default)]
+pub enum Scope<'a> {
+    /// The object itself.
+    #[default]
+    Object,
+    /// One tag of an image stream, as the ImageStreamTag `{stream}:{tag}` (`tag_scope`): its
+    /// appliers are managers of their own (their entries carry `subresource`), and conflicts
+    /// name fields as the tag object does (`.tag.from.name`).
+    StreamTag { subresource: &'a str, tag: &'a str },
 }
 
 /// What `applied` makes of `live` (`None`: the object does not exist yet) for `manager`: the
@@ -385,14 +174,17 @@ fn entries(live: &Value) -> Vec<Entry> {
 /// field the server writes another way (`importPolicy: {scheduled: false}` kept as `{}`) is
 /// not taken for a change.
 pub fn apply(
-    kind: &'static str,
-    api_version: &str,
+    target: Target<'_>,
     live: Option<&Value>,
     applied: &Value,
     normalised: &Value,
     options: &ApplyOptions,
     now: Time,
 ) -> Result<Value, ApiError> {
+    let Target {
+        kind, api_version, ..
+    } = target;
+    let sub = target.scope.subresource();
     let manager = options.manager()?;
     if !applied.is_object() {
         return Err(ApiError::BadRequest(
@@ -428,22 +220,22 @@ pub fn apply(
     for path in &wanted {
         let holders: Vec<String> = entries
             .iter()
-            .filter(|e| e.manager != manager && e.fields.contains(path))
-            .map(|e| e.manager.clone())
+            .filter(|e| !e.is(manager, sub) && e.fields.contains(path))
+            .map(|e| e.shown(sub))
             .collect();
         if !holders.is_empty() && get(live_doc, path) != get(normalised, path) {
             conflicts.insert(path.clone(), holders);
         }
     }
     if !conflicts.is_empty() && !options.force {
-        return Err(conflict(kind, api_version, &conflicts));
+        return Err(conflict(target, &conflicts));
     }
-    for entry in entries.iter_mut().filter(|e| e.manager != manager) {
+    for entry in entries.iter_mut().filter(|e| !e.is(manager, sub)) {
         entry.fields.retain(|p| !conflicts.contains_key(p));
     }
     let before: FieldSet = entries
         .iter()
-        .find(|e| e.manager == manager && e.apply)
+        .find(|e| e.is(manager, sub) && e.apply)
         .map(|e| e.fields.clone())
         .unwrap_or_default();
     let mut doc = live_doc.clone();
@@ -455,7 +247,7 @@ pub fn apply(
         }
         let held = entries
             .iter()
-            .any(|e| e.manager != manager && e.fields.contains(gone));
+            .any(|e| !e.is(manager, sub) && e.fields.contains(gone));
         if !held {
             remove(&mut doc, gone);
         }
@@ -475,8 +267,8 @@ pub fn apply(
             }
         }
     }
-    let previous = entries.iter().position(|e| e.manager == manager && e.apply);
-    let mine = json!({
+    let previous = entries.iter().position(|e| e.is(manager, sub) && e.apply);
+    let mut mine = json!({
         "manager": manager,
         "operation": "Apply",
         "apiVersion": api_version,
@@ -488,9 +280,12 @@ pub fn apply(
         "fieldsType": "FieldsV1",
         "fieldsV1": to_fields_v1(&wanted),
     });
+    if let Some(sub) = sub {
+        mine["subresource"] = json!(sub);
+    }
     let others = entries
         .iter()
-        .filter(|e| !(e.fields.is_empty() || e.manager == manager && e.apply))
+        .filter(|e| !(e.fields.is_empty() || e.is(manager, sub) && e.apply))
         .count();
     if previous.is_none() && others >= MANAGERS_MAX {
         return Err(ApiError::BadRequest(format!(
@@ -518,14 +313,19 @@ pub fn apply(
     Ok(doc)
 }
 
-fn conflict(kind: &str, api_version: &str, conflicts: &BTreeMap<Path, Vec<String>>) -> ApiError {
+/// A 409 naming each field and who holds it (the holders as [`fields_v1::Entry::shown`]
+/// names them), fields named as the target's scope shows them.
+fn conflict(target: Target<'_>, conflicts: &BTreeMap<Path, Vec<String>>) -> ApiError {
+    let Target {
+        kind, api_version, ..
+    } = target;
     let causes: Vec<StatusCause> = conflicts
         .iter()
         .flat_map(|(path, holders)| {
             holders.iter().map(move |holder| StatusCause {
                 reason: Some(CauseType::FieldManagerConflict),
-                message: format!("conflict with {holder:?} using {api_version}"),
-                field: Some(shown(path)),
+                message: format!("conflict with {holder} using {api_version}"),
+                field: Some(target.scope.show(path)),
             })
         })
         .collect();
@@ -546,6 +346,8 @@ fn conflict(kind: &str, api_version: &str, conflicts: &BTreeMap<Path, Vec<String
 }
 
 mod fields_v1;
+mod paths;
+pub mod tag_scope;
 #[cfg(test)]
 mod tests;
 pub mod updates;

@@ -156,14 +156,41 @@ impl FieldValidation {
         kind: &'static str,
         body: &RawBody,
     ) -> Result<T, ApiError> {
+        self.decode_body_with(kind, body, &[]).await
+    }
+
+    /// A body as sent as a `T` that is a `kind` with the top-level fields `also` beside it
+    /// (a UserCreate is a User and its `password`): only those are known beyond the kind's
+    /// schema. Patches are refused: they are accepted only by PATCH.
+    pub async fn decode_request<T: DeserializeOwned + Serialize + Send + 'static>(
+        &self,
+        kind: &'static str,
+        body: &RawBody,
+        also: &[&str],
+    ) -> Result<T, ApiError> {
+        if matches!(body.format, BodyFormat::MergePatch | BodyFormat::JsonPatch) {
+            return Err(ApiError::UnsupportedMediaType(
+                "a patch is accepted only by PATCH".into(),
+            ));
+        }
+        self.decode_body_with(kind, body, also).await
+    }
+
+    async fn decode_body_with<T: DeserializeOwned + Serialize + Send + 'static>(
+        &self,
+        kind: &'static str,
+        body: &RawBody,
+        also: &[&str],
+    ) -> Result<T, ApiError> {
+        let tolerated: Vec<String> = also.iter().map(|f| (*f).to_owned()).collect();
         if !crate::heavy::off_thread(body.format, body.bytes.len()) {
             let duplicates = self.duplicates(body);
-            return self.decode_checked(kind, body.value.clone(), duplicates, &[]);
+            return self.decode_checked(kind, body.value.clone(), duplicates, &tolerated);
         }
         let (me, body) = (self.clone(), body.clone());
         crate::heavy::run(move || {
             let duplicates = me.duplicates(&body);
-            me.decode_checked(kind, body.value, duplicates, &[])
+            me.decode_checked(kind, body.value, duplicates, &tolerated)
         })
         .await?
     }
@@ -305,12 +332,7 @@ where
         let fields = FieldValidation::from_request_parts(&mut parts, state).await?;
         let req = Request::from_parts(parts, body);
         let raw = RawBody::from_request(req, state).await?;
-        if matches!(raw.format, BodyFormat::MergePatch | BodyFormat::JsonPatch) {
-            return Err(ApiError::UnsupportedMediaType(
-                "a patch is accepted only by PATCH".into(),
-            ));
-        }
-        fields.decode_body(T::KIND, &raw).await.map(Checked)
+        fields.decode_request(T::KIND, &raw, &[]).await.map(Checked)
     }
 }
 

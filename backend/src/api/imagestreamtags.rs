@@ -1,9 +1,8 @@
 //! `/apis/image.openshift.io/v1/namespaces/{ns}/imagestreamtags[/{name}:{tag}]`: one tag of a
-//! stream with its source, current image (in full once imported) and history; and tagging:
-//! create (POST), create or replace (PUT) and remove (DELETE) one spec tag, as `oc tag` does
-//! (PATCH is `imagestreamtag_patch`, through the same write).
-//! A write without `metadata.resourceVersion` is re-applied after losing a race; with one, a
-//! stale version is a 409.
+//! stream with its source, current image (in full once imported), history and the managers of
+//! its fields; and tagging: create (POST), create or replace (PUT) and remove (DELETE) one spec
+//! tag, as `oc tag` does. Every write goes through `imagestreamtag_write` (PATCH and
+//! server-side apply are `imagestreamtag_patch` and `imagestreamtag_apply`).
 
 use crate::access::Need;
 use crate::api::field_validation::Checked;
@@ -15,19 +14,19 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::{Extension, Json};
 use tagstream_shared::access::{Resource as R, Verb as V};
-use tagstream_shared::validation::validate_image_stream;
 use tagstream_shared::{
-    FieldError, ImageStream, ImageStreamTag, ProjectName, Status, StreamTagName, TagReference,
+    FieldError, ImageStream, ImageStreamTag, ProjectName, Status, StreamTagName,
 };
 
+use super::apply::ApplyOptions;
+use super::apply::tag_scope::tag_managed_fields;
+use super::imagestreamtag_write::{ATTEMPTS, write_tag};
 use super::{IMAGESTREAMTAGS, NsPath, StreamTagPath};
 use crate::app::AppState;
 use crate::body::Names;
 use crate::error::{ApiError, ApiResult};
-use crate::import::sources::{source_event, source_namespace, source_stream};
-use crate::import::status::{IMPORT_SUCCESS, record_image, with_next_try};
+use crate::import::status::{IMPORT_SUCCESS, with_next_try};
 use crate::service;
-use crate::source_access::{Actor, authorize_sources, link_authorized};
 use crate::store::StoreError;
 
 pub fn routes() -> Routes {
@@ -72,9 +71,6 @@ pub fn routes() -> Routes {
         )
 }
 
-/// How many times a write without a resourceVersion is re-applied after losing a race.
-const ATTEMPTS: usize = 10;
-
 async fn get_image_stream_tag(
     State(state): State<AppState>,
     Names(StreamTagPath(ns, name)): Names<StreamTagPath>,
@@ -102,11 +98,23 @@ pub(super) async fn current(
             other => ApiError::from(other),
         })?;
     crate::integrated::present::stream(state.config.registry.as_ref(), &mut stream);
-    stream.stream_tag(name.tag.as_str()).ok_or_else(not_found)
+    view(&stream, name).ok_or_else(not_found)
+}
+
+/// The tag `name` of `stream` as a tag object, with the managers of its fields
+/// (`metadata.managedFields`, from the stream's: `apply::tag_scope`).
+pub(super) fn view(stream: &ImageStream, name: &StreamTagName) -> Option<ImageStreamTag> {
+    let mut tag = stream.stream_tag(name.tag.as_str())?;
+    if let Some(managed) = tag_managed_fields(stream.metadata.extra.get("managedFields"), name) {
+        tag.metadata
+            .extra
+            .insert("managedFields".to_owned(), managed);
+    }
+    Some(tag)
 }
 
 /// The tag view with the whole image when an import stored it, and when it was last checked.
-async fn full_view(
+pub(super) async fn full_view(
     state: &AppState,
     ns: &ProjectName,
     name: &StreamTagName,
@@ -142,261 +150,14 @@ async fn full_view(
     Ok(tag)
 }
 
-/// The spec tag a request asks for, named as the URL names it.
-fn requested_tag(body: &ImageStreamTag, name: &StreamTagName) -> ApiResult<TagReference> {
-    let invalid = |errors| ApiError::Invalid {
-        kind: ImageStreamTag::KIND,
-        name: name.to_string(),
-        errors,
-    };
-    if !body.metadata.name().is_empty() && body.metadata.name() != name.to_string() {
-        return Err(ApiError::BadRequest(format!(
-            "the name of the object ({}) does not match the name on the URL ({name})",
-            body.metadata.name()
-        )));
-    }
-    let Some(mut tag) = body.tag.clone() else {
-        return Err(invalid(vec![FieldError::required(
-            "tag",
-            "the tag to set: its from, and optionally its policies",
-        )]));
-    };
-    if tag.name.is_empty() {
-        tag.name = name.tag.to_string();
-    } else if tag.name != name.tag.as_str() {
-        return Err(invalid(vec![FieldError::invalid(
-            "tag.name",
-            &tag.name,
-            format!(
-                "must be {:?}, the tag the object is named for",
-                name.tag.as_str()
-            ),
-        )]));
-    }
-    tag.generation = None;
-    Ok(tag)
-}
-
-/// The stream's validation errors, named as the tag request names its fields.
-fn tag_errors(stream: &ImageStream, ns: &ProjectName, tag: &str) -> Vec<FieldError> {
-    let index = stream.spec.tags.iter().position(|t| t.name == tag);
-    validate_image_stream(stream, ns.as_str())
-        .into_iter()
-        .map(|mut e| {
-            if let Some(i) = index
-                && let Some(rest) = e.field.strip_prefix(&format!("spec.tags[{i}]"))
-            {
-                e.field = format!("tag{rest}");
-            }
-            e
-        })
-        .collect()
-}
-
-/// Sets one spec tag, creating the stream when it does not exist.
-pub(super) async fn write_tag(
-    state: &AppState,
-    caller: &Caller,
-    ns: &ProjectName,
-    name: &StreamTagName,
-    body: ImageStreamTag,
-    create_only: bool,
-) -> ApiResult<(bool, ImageStreamTag)> {
-    let tag = requested_tag(&body, name)?;
-    let pinned: Option<u64> = match body.metadata.resource_version.as_deref() {
-        None | Some("") => None,
-        Some(rv) => Some(rv.parse().map_err(|_| ApiError::Invalid {
-            kind: ImageStreamTag::KIND,
-            name: name.to_string(),
-            errors: vec![FieldError::invalid(
-                "metadata.resourceVersion",
-                rv,
-                "must be a number",
-            )],
-        })?),
-    };
-    state.store.get_project(ns).await?;
-    for _ in 0..ATTEMPTS {
-        let existing = match state
-            .store
-            .get::<ImageStream>(Some(ns), name.stream.as_ref())
-            .await
-        {
-            Ok(s) => Some(s),
-            Err(StoreError::NotFound { .. }) => None,
-            Err(e) => return Err(ApiError::from(e)),
-        };
-        let written = match existing {
-            None => {
-                let mut stream = ImageStream::new(name.stream.as_str());
-                stream.spec.tags.push(tag.clone());
-                invalid(name, tag_errors(&stream, ns, name.tag.as_str()))?;
-                let mut stream = service::stream_for_create(stream, ns.as_str(), state.clock.now());
-                authorize_sources(state, Actor::Caller(caller), ns.as_str(), &mut stream, None)
-                    .await?;
-                apply_source(state, ns, &mut stream, &tag).await?;
-                services::streams::create(
-                    &*state.store,
-                    state.config.registry.as_ref(),
-                    &caller.into(),
-                    ns,
-                    &name.stream,
-                    stream,
-                )
-                .await
-                .map(|s| (true, s))
-            }
-            Some(old) => {
-                if create_only && old.spec_tag(name.tag.as_str()).is_some() {
-                    return Err(ApiError::AlreadyExists {
-                        resource: &IMAGESTREAMTAGS,
-                        name: name.to_string(),
-                    });
-                }
-                let mut new = old.clone();
-                let created = match new.spec.tags.iter_mut().find(|t| t.name == tag.name) {
-                    Some(existing) => {
-                        *existing = TagReference {
-                            generation: existing.generation,
-                            ..tag.clone()
-                        };
-                        false
-                    }
-                    None => {
-                        new.spec.tags.push(tag.clone());
-                        true
-                    }
-                };
-                invalid(name, tag_errors(&new, ns, name.tag.as_str()))?;
-                let mut new = service::stream_for_update(new, &old);
-                authorize_sources(
-                    state,
-                    Actor::Caller(caller),
-                    ns.as_str(),
-                    &mut new,
-                    Some(&old),
-                )
-                .await?;
-                apply_source(state, ns, &mut new, &tag).await?;
-                let expected = pinned.unwrap_or_else(|| {
-                    old.metadata
-                        .resource_version
-                        .as_deref()
-                        .and_then(|v| v.parse().ok())
-                        .unwrap_or(0)
-                });
-                let actor = caller.into();
-                services::streams::replace(
-                    &*state.store,
-                    state.config.registry.as_ref(),
-                    &actor,
-                    ns,
-                    &name.stream,
-                    expected,
-                    new,
-                )
-                .await
-                .map(|s| (created, s))
-            }
-        };
-        match written {
-            Ok((created, stream)) => {
-                state.importer.wake();
-                let stream = crate::integrated::present::shown(state, stream);
-                tracing::info!(namespace = %ns, tag = %name, "image stream tag set");
-                let view = stream
-                    .stream_tag(name.tag.as_str())
-                    .ok_or_else(|| ApiError::Internal("the tag just written is missing".into()))?;
-                return Ok((created, full_view(state, ns, name, view).await?));
-            }
-            Err(StoreError::Conflict { .. } | StoreError::AlreadyExists { .. })
-                if pinned.is_none() =>
-            {
-                continue;
-            }
-            Err(e) => return Err(ApiError::from(e.about(&IMAGESTREAMTAGS, name.to_string()))),
-        }
-    }
-    Err(ApiError::Conflict {
-        resource: &IMAGESTREAMTAGS,
-        name: name.to_string(),
-    })
-}
-
-/// Points a tag whose source is another stream's tag or image at that image now, so that the
-/// answer already shows it (the worker keeps it following later moves).
-async fn apply_source(
-    state: &AppState,
-    ns: &ProjectName,
-    stream: &mut ImageStream,
-    tag: &TagReference,
-) -> ApiResult<()> {
-    let Some(from) = &tag.from else {
-        return Ok(());
-    };
-    let Some(source_name) = source_stream(from, stream.metadata.name()) else {
-        return Ok(());
-    };
-    // Copies across projects only what `authorize_sources` allowed (as the worker does).
-    let source_ns = source_namespace(from, ns.as_str());
-    let project = crate::source_access::project_identity(state, source_ns).await?;
-    if !link_authorized(stream, ns.as_str(), tag, |_| project.clone()) {
-        return Ok(());
-    }
-    let event = if source_ns == ns.as_str() && source_name == stream.metadata.name() {
-        source_event(from, stream)
-    } else {
-        let (Ok(source_ns), Ok(source_name)) = (
-            source_ns.parse::<ProjectName>(),
-            source_name.parse::<tagstream_shared::StreamName>(),
-        ) else {
-            return Ok(());
-        };
-        match state
-            .store
-            .get::<ImageStream>(Some(&source_ns), source_name.as_ref())
-            .await
-        {
-            Ok(source) => source_event(from, &source),
-            Err(StoreError::NotFound { .. }) => None,
-            Err(e) => return Err(e.into()),
-        }
-    };
-    if let Some(event) = event {
-        let generation = stream
-            .spec_tag(&tag.name)
-            .and_then(|t| t.generation)
-            .unwrap_or(1);
-        record_image(
-            stream,
-            &tag.name,
-            &event.image,
-            &event.docker_image_reference,
-            generation,
-            state.clock.now(),
-            state.config.import.history_limit,
-        );
-    }
-    Ok(())
-}
-
-fn invalid(name: &StreamTagName, errors: Vec<FieldError>) -> ApiResult<()> {
-    if errors.is_empty() {
-        return Ok(());
-    }
-    Err(ApiError::Invalid {
-        kind: ImageStreamTag::KIND,
-        name: name.to_string(),
-        errors,
-    })
-}
-
 async fn create_image_stream_tag(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Names(NsPath(ns)): Names<NsPath>,
+    options: ApplyOptions,
     Checked(body): Checked<ImageStreamTag>,
 ) -> ApiResult<(StatusCode, Json<ImageStreamTag>)> {
+    let manager = options.update_manager()?;
     let name: StreamTagName = body
         .metadata
         .name()
@@ -410,7 +171,7 @@ async fn create_image_stream_tag(
                 e,
             )],
         })?;
-    let (_, view) = write_tag(&state, &caller, &ns, &name, body, true).await?;
+    let (_, view) = write_tag(&state, &caller, (&ns, &name), body, true, &manager).await?;
     Ok((StatusCode::CREATED, Json(view)))
 }
 
@@ -418,9 +179,11 @@ async fn replace_image_stream_tag(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Names(StreamTagPath(ns, name)): Names<StreamTagPath>,
+    options: ApplyOptions,
     Checked(body): Checked<ImageStreamTag>,
 ) -> ApiResult<(StatusCode, Json<ImageStreamTag>)> {
-    let (created, view) = write_tag(&state, &caller, &ns, &name, body, false).await?;
+    let manager = options.update_manager()?;
+    let (created, view) = write_tag(&state, &caller, (&ns, &name), body, false, &manager).await?;
     let code = if created {
         StatusCode::CREATED
     } else {
@@ -429,12 +192,15 @@ async fn replace_image_stream_tag(
     Ok((code, Json(view)))
 }
 
-/// Removes the tag from the spec and its history from the status.
+/// Removes the tag from the spec and its history from the status; its fields leave every
+/// manager of the stream (a tag applied again later is nobody's yet).
 async fn delete_image_stream_tag(
     State(state): State<AppState>,
     Extension(actor): Extension<audit::Actor>,
     Names(StreamTagPath(ns, name)): Names<StreamTagPath>,
+    options: ApplyOptions,
 ) -> ApiResult<Json<Status>> {
+    let manager = options.update_manager()?;
     let not_found = || ApiError::NotFound {
         resource: &IMAGESTREAMTAGS,
         name: name.to_string(),
@@ -454,6 +220,7 @@ async fn delete_image_stream_tag(
         }
         let mut new = old.clone();
         new.spec.tags.retain(|t| t.name != tag);
+        super::apply::updates::record(Some(&old), &mut new, &manager, state.clock.now())?;
         let mut new = service::stream_for_update(new, &old);
         new.status.tags.retain(|t| t.tag != tag);
         let expected = old
@@ -491,37 +258,4 @@ async fn delete_image_stream_tag(
         resource: &IMAGESTREAMTAGS,
         name: name.to_string(),
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use tagstream_shared::imagestream::API_VERSION;
-
-    #[test]
-    fn the_tag_is_named_by_the_url() {
-        let name: StreamTagName = "app:prod".parse().expect("parses");
-        let mut body = ImageStreamTag {
-            kind: ImageStreamTag::KIND.into(),
-            api_version: API_VERSION.into(),
-            metadata: Default::default(),
-            tag: Some(TagReference::default()),
-            generation: 0,
-            lookup_policy: Default::default(),
-            conditions: vec![],
-            image: None,
-            items: vec![],
-        };
-        assert_eq!(
-            requested_tag(&body, &name).map(|t| t.name).ok().as_deref(),
-            Some("prod")
-        );
-        body.tag = Some(TagReference {
-            name: "other".into(),
-            ..TagReference::default()
-        });
-        assert!(requested_tag(&body, &name).is_err());
-        body.tag = None;
-        assert!(requested_tag(&body, &name).is_err());
-    }
 }

@@ -20,7 +20,7 @@ use tagstream_shared::ProjectName;
 use tagstream_shared::access::Verb as V;
 use tagstream_shared::object::Kind;
 
-use super::apply::{ApplyOptions, apply as apply_fields, check_identity};
+use super::apply::{ApplyOptions, Target, apply as apply_fields, check_identity};
 use super::field_validation::FieldValidation;
 use super::objects::{PATCH_ATTEMPTS, need};
 use crate::access;
@@ -70,10 +70,8 @@ where
     let normalised = to_value(&intent)?;
     let fields = |live: Option<&Value>| {
         let now = state.clock.now();
-        let (kind, version) = (r.kind, r.api_version);
         apply_fields(
-            kind,
-            version,
+            Target::object(r.kind, r.api_version),
             live,
             applied,
             &normalised,

@@ -2,7 +2,7 @@
 //! `/apis/user.openshift.io/v1/users/{name}/tokens[/{id}]`. Passwords and token secrets are
 //! stored hashed and never returned (a new token's secret once, in the answer that creates it).
 
-use crate::api::field_validation::Checked;
+use crate::api::field_validation::{Checked, FieldValidation};
 use crate::audit;
 use crate::services;
 use crate::store::Objects as _;
@@ -21,7 +21,7 @@ use crate::api::routes::Routes;
 use crate::app::AppState;
 use crate::auth::Caller;
 use crate::auth::secret::{hash_secret, new_secret, random_hex};
-use crate::body::Body;
+use crate::body::{Body, RawBody};
 use crate::error::{ApiError, ApiResult};
 use crate::store::{NewInvitation, StoreError};
 
@@ -113,8 +113,13 @@ async fn get_user(
 async fn create_user(
     State(state): State<AppState>,
     Extension(actor): Extension<audit::Actor>,
-    Body(body): Body<UserCreate>,
+    fields: FieldValidation,
+    raw: RawBody,
 ) -> ApiResult<(StatusCode, Json<UserCreated>)> {
+    // A User and its initial password: `fieldValidation` knows the User's fields and that one.
+    let body: UserCreate = fields
+        .decode_request(User::KIND, &raw, &["password"])
+        .await?;
     let name = body.user.metadata.name().to_owned();
     let mut errors = Vec::new();
     if let Some(msg) = check_user_name(&name) {

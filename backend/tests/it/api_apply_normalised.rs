@@ -82,7 +82,7 @@ async fn a_second_manager_applying_the_same_body_shares_it_and_a_repeat_writes_n
 /// stream's status on its own, so its resourceVersion is no witness.)
 #[tokio::test(flavor = "multi_thread")]
 async fn kubectl_applies_of_one_file_by_two_managers_do_not_conflict() {
-    let kube = Kube::start();
+    let kube = Kube::start().await;
     kube.create_project("demo").await;
     for v in VERSIONS {
         let name = format!("ruby-{}", v.replace('.', "-"));

@@ -26,7 +26,7 @@ fn duplicated(name: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn duplicated_keys_are_refused_in_strict_warned_in_warn_and_checked_in_patches() {
-    let kube = Kube::start();
+    let kube = Kube::start().await;
     kube.create_project("dupd").await;
     let base = kube.server.as_ref().unwrap().base.clone();
     let client = client_with_token(ADMIN_TOKEN);

@@ -27,7 +27,7 @@ fn header(out: &str) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn kubectl_api_resources_lists_every_kind_with_openshifts_short_names() {
-    let kube = Kube::start();
+    let kube = Kube::start().await;
     for v in VERSIONS {
         let out = kube.ok(v, &["api-resources"]);
         for (name, short) in [
@@ -55,7 +55,7 @@ async fn kubectl_api_resources_lists_every_kind_with_openshifts_short_names() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn kubectl_applies_gets_labels_and_deletes_an_openshift_library_stream() {
-    let kube = Kube::start();
+    let kube = Kube::start().await;
     let file = fixtures().join("openshift-library/imagestreams/ruby-rhel.json");
     let file = file.to_str().unwrap();
     for v in VERSIONS {
@@ -155,7 +155,7 @@ async fn kubectl_applies_gets_labels_and_deletes_an_openshift_library_stream() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_viewers_kubectl_reads_but_cannot_delete() {
-    let kube = Kube::start();
+    let kube = Kube::start().await;
     kube.create_project("shared").await;
     kube.api(
         Method::POST,
@@ -187,7 +187,7 @@ async fn a_viewers_kubectl_reads_but_cannot_delete() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn kubectl_reads_a_list_longer_than_its_chunk_size_in_chunks() {
-    let kube = Kube::start();
+    let kube = Kube::start().await;
     kube.create_project("many").await;
     for i in 0..7 {
         kube.api(
@@ -232,7 +232,7 @@ async fn kubectl_reads_a_list_longer_than_its_chunk_size_in_chunks() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn kubectl_get_watch_prints_a_stream_created_while_it_watches() {
-    let kube = Kube::start();
+    let kube = Kube::start().await;
     kube.create_project("live").await;
     kube.api(
         Method::POST,
@@ -285,7 +285,7 @@ async fn kubectl_get_watch_prints_a_stream_created_while_it_watches() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn kubectl_explain_finds_the_image_stream_schema() {
-    let kube = Kube::start();
+    let kube = Kube::start().await;
     for v in VERSIONS {
         let out = kube.ok(v, &["explain", "imagestream"]);
         assert!(out.contains("ImageStream"), "{v}: {out}");
@@ -296,7 +296,7 @@ async fn kubectl_explain_finds_the_image_stream_schema() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn kubectl_patch_type_json_and_annotate_change_a_stream() {
-    let kube = Kube::start();
+    let kube = Kube::start().await;
     kube.create_project("patched").await;
     kube.api(
         Method::POST,

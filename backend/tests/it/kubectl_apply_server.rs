@@ -27,7 +27,7 @@ fn tag(name: &str, from: &str) -> Value {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn kubectl_server_side_apply_creates_updates_and_reports_conflicts() {
-    let kube = Kube::start();
+    let kube = Kube::start().await;
     for v in VERSIONS {
         let ns = format!("ssa-{}", v.replace('.', "-"));
         kube.create_project(&ns).await;

@@ -26,7 +26,7 @@ fn can_i(kube: &Kube, v: &str, token: &str, args: &[&str]) -> (String, bool) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn kubectl_auth_can_i_answers_as_each_users_role_allows() {
-    let kube = Kube::start();
+    let kube = Kube::start().await;
     kube.create_project("demo").await;
     kube.create_project("secret").await;
     let viewer = kube.user_with_role("vera", "demo", "view").await;
@@ -71,7 +71,7 @@ async fn kubectl_auth_can_i_answers_as_each_users_role_allows() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn kubectl_auth_whoami_names_the_tokens_user() {
-    let kube = Kube::start();
+    let kube = Kube::start().await;
     kube.create_project("demo").await;
     let viewer = kube.user_with_role("vera", "demo", "view").await;
     for v in VERSIONS {

@@ -13,7 +13,7 @@ use crate::support::{fixtures, stream_json};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn kubectl_dry_run_server_checks_writes_and_stores_nothing() {
-    let kube = Kube::start();
+    let kube = Kube::start().await;
     kube.create_project("dry").await;
     kube.api(
         Method::POST,

@@ -23,7 +23,7 @@ fn fields(out: &str) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn kubectl_explain_prints_a_stream_s_tags_with_their_description_and_fields() {
-    let kube = Kube::start();
+    let kube = Kube::start().await;
     for v in VERSIONS {
         let out = kube.ok(v, &["explain", "imagestream.spec.tags"]);
         assert!(
@@ -57,7 +57,7 @@ async fn kubectl_explain_prints_a_stream_s_tags_with_their_description_and_field
 
 #[tokio::test(flavor = "multi_thread")]
 async fn kubectl_explain_answers_to_short_names_and_templates() {
-    let kube = Kube::start();
+    let kube = Kube::start().await;
     for v in VERSIONS {
         let out = kube.ok(v, &["explain", "is"]);
         assert!(out.contains("image.openshift.io"), "{v}: {out}");
@@ -93,7 +93,7 @@ async fn kubectl_explain_answers_to_short_names_and_templates() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn every_discovered_kind_has_a_schema_in_its_group_version_document() {
-    let kube = Kube::start();
+    let kube = Kube::start().await;
     let index = kube.api(Method::GET, "/openapi/v3", None).await;
     let groups = kube.api(Method::GET, "/apis", None).await;
     let mut group_versions = vec!["v1".to_owned()];
@@ -139,7 +139,7 @@ async fn every_discovered_kind_has_a_schema_in_its_group_version_document() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn openapi_documents_are_bounded_cached_and_versioned() {
-    let kube = Kube::start();
+    let kube = Kube::start().await;
     let base = kube.server.as_ref().unwrap().base.clone();
     let client = crate::support::client_with_token(crate::support::ADMIN_TOKEN);
     let index: Value = kube.api(Method::GET, "/openapi/v3", None).await;

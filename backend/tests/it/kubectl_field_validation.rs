@@ -13,7 +13,7 @@ use crate::kubectl_support::{Kube, VERSIONS};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn kubectl_strict_validation_names_the_unknown_field_and_stores_nothing() {
-    let kube = Kube::start();
+    let kube = Kube::start().await;
     kube.create_project("strict").await;
     for v in VERSIONS {
         let name = format!("s{}", v.replace('.', "-"));

@@ -27,7 +27,7 @@ async fn spec_tag(kube: &Kube, ns: &str, stream: &str, tag: &str) -> Value {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn kubectl_patches_an_image_stream_tag_with_merge_and_json_patches() {
-    let kube = Kube::start();
+    let kube = Kube::start().await;
     let ns = "istags";
     kube.create_project(ns).await;
     kube.api(
@@ -112,7 +112,7 @@ async fn kubectl_patches_an_image_stream_tag_with_merge_and_json_patches() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_viewer_may_not_patch_an_image_stream_tag() {
-    let kube = Kube::start();
+    let kube = Kube::start().await;
     let ns = "istagview";
     kube.create_project(ns).await;
     kube.api(

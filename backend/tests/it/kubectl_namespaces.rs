@@ -26,7 +26,7 @@ fn names(out: &str) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn kubectl_create_namespace_makes_a_project_its_creator_administers() {
-    let kube = Kube::start();
+    let kube = Kube::start().await;
     kube.create_project("lobby").await;
     kube.create_project("secret").await;
     let token = kube.user_with_role("nina", "lobby", "view").await;

@@ -1,7 +1,8 @@
 //! The real kubectl against the real `tagstream` binary. kubectl sends a bearer token only over
 //! TLS (kubernetes/kubectl#744), so the server runs behind Debian's nginx terminating TLS on
 //! loopback with a throwaway self-signed certificate, as a deployment behind a proxy would.
-//! Every harness has its own kubeconfig and cache directory.
+//! Every harness has its own kubeconfig and cache directory, and its own database (SQLite, or
+//! PostgreSQL with `TAGSTREAM_TEST_POSTGRES=1`).
 
 #![expect(clippy::unwrap_used, reason = "test set-up failing is a test failure")]
 
@@ -97,11 +98,16 @@ fn start_nginx(dir: &Path, crt: &Path, key: &Path, upstream: &str) -> Option<(Ch
 }
 
 impl Kube {
-    /// The server (samples applied) behind a TLS proxy.
-    pub fn start() -> Self {
+    /// The server (samples applied) behind a TLS proxy; on a fresh PostgreSQL database with
+    /// `TAGSTREAM_TEST_POSTGRES=1`, so that kubectl's requests run on both stores.
+    pub async fn start() -> Self {
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().join("data");
         std::fs::create_dir_all(&data).unwrap();
+        if crate::pg_support::on_postgres() {
+            let url = crate::pg_support::fresh_database().await;
+            std::fs::write(data.join(crate::server::DATABASE_MARKER), url).unwrap();
+        }
         let server = Server::start(&data, &workspace_root().join("dist"));
         let upstream = server.base.trim_start_matches("http://").to_owned();
         let (crt, key) = (dir.path().join("tls.crt"), dir.path().join("tls.key"));

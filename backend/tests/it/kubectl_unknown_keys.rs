@@ -21,7 +21,7 @@ fn said(out: &std::process::Output) -> String {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn kubectl_strict_refuses_unknown_metadata_and_top_level_keys() {
-    let kube = Kube::start();
+    let kube = Kube::start().await;
     kube.create_project("keys").await;
     for v in VERSIONS {
         let tag = v.replace('.', "-");
@@ -79,7 +79,7 @@ fn repeated(name: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn yaml_bodies_repeating_keys_are_refused_in_strict_and_warned_in_warn() {
-    let kube = Kube::start();
+    let kube = Kube::start().await;
     kube.create_project("yaml").await;
     let base = kube.server.as_ref().unwrap().base.clone();
     let client = client_with_token(ADMIN_TOKEN);

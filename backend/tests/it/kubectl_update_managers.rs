@@ -33,7 +33,7 @@ fn pair(manager: &str, operation: &str) -> (String, String) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn kubectl_label_is_a_manager_that_a_later_apply_conflicts_with() {
-    let kube = Kube::start();
+    let kube = Kube::start().await;
     for v in VERSIONS {
         let ns = format!("upd-{}", v.replace('.', "-"));
         kube.create_project(&ns).await;

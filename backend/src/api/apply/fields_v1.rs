@@ -1,10 +1,10 @@
-//! `metadata.managedFields[].fieldsV1`: a manager's fields as Kubernetes writes them, read back
-//! into paths. Only element keys as tagstream writes them (one string field) are read; any
+//! `metadata.managedFields`: its entries, and each one's `fieldsV1` (a manager's fields as
+//! Kubernetes writes them) read back into paths. Only element keys as tagstream writes them (one string field) are read; any
 //! other key names no element.
 
 use serde_json::{Map, Value, json};
 
-use super::{FieldSet, Path, Step};
+use super::paths::{FieldSet, Path, Step};
 
 /// `FieldsV1`: `{"f:spec":{"f:tags":{"k:{\"name\":\"a\"}":{".":{},"f:name":{}}}}}`.
 pub(super) fn to_fields_v1(set: &FieldSet) -> Value {
@@ -60,4 +60,64 @@ pub(super) fn from_fields_v1(node: &Value, at: &mut Path, out: &mut FieldSet) {
         from_fields_v1(child, at, out);
         at.pop();
     }
+}
+
+/// One entry of `metadata.managedFields`. A manager is its name and its `subresource`
+/// together, as in Kubernetes: `kubectl` applying a stream and `kubectl` applying one of its
+/// tags as an ImageStreamTag (`subresource: imagestreamtags/ruby:latest`) are two managers.
+#[derive(Debug, Clone)]
+pub(super) struct Entry {
+    pub(super) raw: Value,
+    pub(super) manager: String,
+    pub(super) subresource: Option<String>,
+    pub(super) apply: bool,
+    pub(super) fields: FieldSet,
+}
+
+impl Entry {
+    /// Whether this is the entry of `manager` writing through `subresource`.
+    pub(super) fn is(&self, manager: &str, subresource: Option<&str>) -> bool {
+        self.manager == manager && self.subresource.as_deref() == subresource
+    }
+
+    /// The manager as a conflict names it (Kubernetes' words), the subresource left out when
+    /// it is the one the conflicting write goes through.
+    pub(super) fn shown(&self, own: Option<&str>) -> String {
+        match self.subresource.as_deref() {
+            Some(sub) if Some(sub) != own => {
+                format!("{:?} with subresource {sub:?}", self.manager)
+            }
+            _ => format!("{:?}", self.manager),
+        }
+    }
+}
+
+/// The entries of `metadata.managedFields` in `live`, their fields parsed.
+pub(super) fn entries(live: &Value) -> Vec<Entry> {
+    entries_of(live.pointer("/metadata/managedFields"))
+}
+
+/// The entries of a `managedFields` list, their fields parsed.
+pub(super) fn entries_of(managed: Option<&Value>) -> Vec<Entry> {
+    let Some(list) = managed.and_then(Value::as_array) else {
+        return Vec::new();
+    };
+    list.iter()
+        .map(|raw| {
+            let mut fields = FieldSet::new();
+            if let Some(v1) = raw.get("fieldsV1") {
+                from_fields_v1(v1, &mut Vec::new(), &mut fields);
+            }
+            Entry {
+                raw: raw.clone(),
+                manager: raw["manager"].as_str().unwrap_or_default().to_owned(),
+                subresource: raw["subresource"]
+                    .as_str()
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned),
+                apply: raw["operation"] == "Apply",
+                fields,
+            }
+        })
+        .collect()
 }

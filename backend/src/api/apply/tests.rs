@@ -1,5 +1,7 @@
 //! Server-side apply's field bookkeeping, on documents alone.
 
+use super::fields_v1::from_fields_v1;
+use super::paths::Step;
 use super::*;
 
 fn options(manager: &str, force: bool) -> ApplyOptions {
@@ -26,7 +28,8 @@ fn apply(
     options: &ApplyOptions,
     now: Time,
 ) -> Result<Value, ApiError> {
-    super::apply(kind, api_version, live, applied, applied, options, now)
+    let target = Target::object(kind, api_version);
+    super::apply(target, live, applied, applied, options, now)
 }
 
 #[test]

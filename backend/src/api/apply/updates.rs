@@ -49,9 +49,7 @@ pub fn managed_after_update(
         return stored;
     }
     let mut entries = entries(old);
-    let mine = entries
-        .iter()
-        .position(|e| e.manager == manager && !e.apply);
+    let mine = entries.iter().position(|e| e.is(manager, None) && !e.apply);
     for (i, e) in entries.iter_mut().enumerate() {
         if Some(i) != mine {
             e.fields
@@ -153,16 +151,9 @@ mod tests {
             force: false,
             user_agent: None,
         };
-        let live = super::super::apply(
-            "ImageStream",
-            "image.openshift.io/v1",
-            None,
-            &applied,
-            &applied,
-            &options,
-            now(),
-        )
-        .expect("applies");
+        let target = super::super::Target::object("ImageStream", "image.openshift.io/v1");
+        let live = super::super::apply(target, None, &applied, &applied, &options, now())
+            .expect("applies");
         let mut labelled = live.clone();
         labelled["metadata"]["labels"]["team"] = json!("b");
         let managed = managed_after_update(
@@ -191,15 +182,8 @@ mod tests {
         );
         // The applier naming the label again now conflicts with kubectl-label.
         labelled["metadata"]["managedFields"] = entries;
-        let again = super::super::apply(
-            "ImageStream",
-            "image.openshift.io/v1",
-            Some(&labelled),
-            &applied,
-            &applied,
-            &options,
-            now(),
-        );
+        let again =
+            super::super::apply(target, Some(&labelled), &applied, &applied, &options, now());
         assert!(
             matches!(again, Err(ApiError::ApplyConflict { .. })),
             "{again:?}"
