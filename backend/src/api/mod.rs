@@ -12,6 +12,7 @@ mod events;
 mod field_schema;
 pub mod field_validation;
 mod groups;
+mod imagestream_writes;
 mod imagestreamimages;
 mod imagestreamimports;
 mod imagestreams;
