@@ -89,6 +89,25 @@ pub enum ApiError {
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
+impl ApiError {
+    /// Nothing when `errors` is empty; else the 422 that names the `kind` object `name` and
+    /// every field wrong with it.
+    pub fn refuse_invalid(
+        kind: &'static str,
+        name: &str,
+        errors: Vec<FieldError>,
+    ) -> ApiResult<()> {
+        if errors.is_empty() {
+            return Ok(());
+        }
+        Err(Self::Invalid {
+            kind,
+            name: name.into(),
+            errors,
+        })
+    }
+}
+
 pub type ApiResult<T> = Result<T, ApiError>;
 
 impl ApiError {

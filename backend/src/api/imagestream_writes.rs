@@ -15,20 +15,6 @@ use crate::services;
 use crate::source_access::{Actor, authorize_sources};
 use crate::store::Objects as _;
 
-/// How many times a merge patch without a resourceVersion is re-applied after losing a race.
-pub(super) const PATCH_ATTEMPTS: usize = 5;
-
-pub(super) fn invalid(name: &str, errors: Vec<FieldError>) -> ApiResult<()> {
-    if errors.is_empty() {
-        return Ok(());
-    }
-    Err(ApiError::Invalid {
-        kind: ImageStream::KIND,
-        name: name.into(),
-        errors,
-    })
-}
-
 /// The resourceVersion a write is conditioned on: required, and a number.
 pub(super) fn expected_version(stream: &ImageStream) -> ApiResult<u64> {
     let field = "metadata.resourceVersion";
@@ -82,7 +68,8 @@ pub(super) async fn write_create(
     if let Some(manager) = manager {
         super::apply::updates::record(None, &mut stream, manager, state.clock.now())?;
     }
-    invalid(
+    ApiError::refuse_invalid(
+        ImageStream::KIND,
         stream.metadata.name(),
         validate_image_stream(&stream, ns.as_str()),
     )?;
@@ -136,7 +123,11 @@ pub(super) async fn write_update(
     dry_run: bool,
     manager: Option<&str>,
 ) -> ApiResult<ImageStream> {
-    invalid(name.as_str(), validate_image_stream(&new, ns.as_str()))?;
+    ApiError::refuse_invalid(
+        ImageStream::KIND,
+        name.as_str(),
+        validate_image_stream(&new, ns.as_str()),
+    )?;
     let old = state
         .store
         .get::<ImageStream>(Some(ns), name.as_ref())

@@ -14,10 +14,8 @@ use tagstream_shared::imagestream::API_VERSION;
 use tagstream_shared::validation::validate_image_stream_status;
 use tagstream_shared::{ImageStream, List};
 
-use super::imagestream_writes::{
-    PATCH_ATTEMPTS, expected_version, invalid, name_matches_url, write_create, write_update,
-};
-use super::{IMAGESTREAMS, NsPath, StreamPath, raw};
+use super::imagestream_writes::{expected_version, name_matches_url, write_create, write_update};
+use super::{IMAGESTREAMS, NsPath, StreamPath, merge_patch, raw};
 use crate::api::apply::ApplyOptions;
 use crate::api::dry_run::DryRun;
 use crate::api::field_validation::{Checked, FieldValidation};
@@ -40,74 +38,42 @@ pub fn routes() -> Routes {
         .get(ALL, Need::SignedInScoped, list_all_image_streams)
         .get(
             IN,
-            Need::Project {
-                verb: V::List,
-                resource: R::ImageStreams,
-                param: "ns",
-            },
+            Need::in_project(V::List, R::ImageStreams),
             list_image_streams,
         )
         .post(
             IN,
-            Need::Project {
-                verb: V::Create,
-                resource: R::ImageStreams,
-                param: "ns",
-            },
+            Need::in_project(V::Create, R::ImageStreams),
             create_image_stream,
         )
         .get(
             ONE,
-            Need::Project {
-                verb: V::Get,
-                resource: R::ImageStreams,
-                param: "ns",
-            },
+            Need::in_project(V::Get, R::ImageStreams),
             get_image_stream,
         )
         .put(
             ONE,
-            Need::Project {
-                verb: V::Update,
-                resource: R::ImageStreams,
-                param: "ns",
-            },
+            Need::in_project(V::Update, R::ImageStreams),
             replace_image_stream,
         )
         .patch(
             ONE,
-            Need::Project {
-                verb: V::Patch,
-                resource: R::ImageStreams,
-                param: "ns",
-            },
+            Need::in_project(V::Patch, R::ImageStreams),
             patch_image_stream,
         )
         .delete(
             ONE,
-            Need::Project {
-                verb: V::Delete,
-                resource: R::ImageStreams,
-                param: "ns",
-            },
+            Need::in_project(V::Delete, R::ImageStreams),
             delete_image_stream,
         )
         .get(
             STATUS,
-            Need::Project {
-                verb: V::Get,
-                resource: R::ImageStreams,
-                param: "ns",
-            },
+            Need::in_project(V::Get, R::ImageStreams),
             get_image_stream,
         )
         .put(
             STATUS,
-            Need::Project {
-                verb: V::Update,
-                resource: R::ImageStreams,
-                param: "ns",
-            },
+            Need::in_project(V::Update, R::ImageStreams),
             replace_image_stream_status,
         )
 }
@@ -275,46 +241,40 @@ async fn patch_image_stream(
         .await;
     }
     // Merge or JSON patch (kubectl label, annotate, patch --type json).
-    if !matches!(patch.format, BodyFormat::MergePatch | BodyFormat::JsonPatch) {
-        return Err(ApiError::UnsupportedMediaType(
-            "PATCH takes application/merge-patch+json, application/json-patch+json or \
-             application/apply-patch+yaml"
-                .into(),
-        ));
-    }
+    merge_patch::merge_or_json(&patch)?;
     let manager = options.update_manager()?;
-    let pinned = patch.value.pointer("/metadata/resourceVersion").is_some();
-    for _ in 0..PATCH_ATTEMPTS {
-        let current = state
-            .store
-            .get::<ImageStream>(Some(&ns), name.as_ref())
-            .await?;
-        let patched: ImageStream = fields.patched(ImageStream::KIND, current, &patch).await?;
-        name_matches_url(&patched, &name)?;
-        let expected = expected_version(&patched)?;
-        match write_update(
-            &state,
-            &caller,
-            (&ns, &name),
-            expected,
-            patched,
-            dry_run,
-            Some(&manager),
-        )
-        .await
-        {
-            Err(ApiError::Conflict { .. }) if !pinned => continue,
-            result => {
-                let updated = result?;
-                tracing::info!(namespace = %ns, stream = %name, "image stream patched");
-                return Ok((StatusCode::OK, Json(present::shown(&state, updated))));
-            }
-        }
-    }
-    Err(ApiError::Conflict {
-        resource: &IMAGESTREAMS,
-        name: name.to_string(),
-    })
+    let (at, state_ref, caller, fields, body, manager) = (
+        (&ns, &name),
+        &state,
+        &caller,
+        &fields,
+        &patch,
+        manager.as_str(),
+    );
+    let updated =
+        merge_patch::until_written(body, &IMAGESTREAMS, name.as_str(), move || async move {
+            let (ns, name) = at;
+            let current = state_ref
+                .store
+                .get::<ImageStream>(Some(ns), name.as_ref())
+                .await?;
+            let patched: ImageStream = fields.patched(ImageStream::KIND, current, body).await?;
+            name_matches_url(&patched, name)?;
+            let expected = expected_version(&patched)?;
+            write_update(
+                state_ref,
+                caller,
+                at,
+                expected,
+                patched,
+                dry_run,
+                Some(manager),
+            )
+            .await
+        })
+        .await?;
+    tracing::info!(namespace = %ns, stream = %name, "image stream patched");
+    Ok((StatusCode::OK, Json(present::shown(&state, updated))))
 }
 
 async fn replace_image_stream_status(
@@ -325,7 +285,11 @@ async fn replace_image_stream_status(
 ) -> ApiResult<Json<ImageStream>> {
     name_matches_url(&stream, &name)?;
     let expected = expected_version(&stream)?;
-    invalid(name.as_str(), validate_image_stream_status(&stream.status))?;
+    ApiError::refuse_invalid(
+        ImageStream::KIND,
+        name.as_str(),
+        validate_image_stream_status(&stream.status),
+    )?;
     crate::source_access::authorize_status_images(&state, &caller, &ns, &stream).await?;
     let old = state
         .store

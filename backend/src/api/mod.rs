@@ -21,6 +21,7 @@ mod imagestreamtag_list;
 mod imagestreamtag_patch;
 mod imagestreamtags;
 mod list_options;
+mod merge_patch;
 mod namespaces;
 pub mod objects;
 mod objects_apply;

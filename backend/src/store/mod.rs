@@ -120,6 +120,18 @@ pub struct Listed<T> {
     pub resource_version: u64,
 }
 
+impl<K: tagstream_shared::object::Kind> Listed<K> {
+    /// The `{Kind}List` these objects are answered as, at the revision they were read at.
+    pub fn into_list(self) -> tagstream_shared::List<K> {
+        tagstream_shared::List::new(
+            K::RESOURCE.kind,
+            K::RESOURCE.api_version,
+            self.resource_version.to_string(),
+            self.items,
+        )
+    }
+}
+
 #[async_trait]
 pub trait Store:
     ObjectStore
