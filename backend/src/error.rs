@@ -90,6 +90,24 @@ pub enum ApiError {
 }
 
 impl ApiError {
+    /// Nothing when the body names the object the URL names (`url`); else the 400 saying both.
+    pub fn unless_url_name(sent: &str, url: &str) -> ApiResult<()> {
+        if sent == url {
+            return Ok(());
+        }
+        Err(Self::BadRequest(format!(
+            "the name of the object ({sent}) does not match the name on the URL ({url})"
+        )))
+    }
+
+    /// As [`ApiError::unless_url_name`], but a body without a name takes the URL's.
+    pub fn unless_url_name_or_unnamed(sent: &str, url: &str) -> ApiResult<()> {
+        if sent.is_empty() {
+            return Ok(());
+        }
+        Self::unless_url_name(sent, url)
+    }
+
     /// Nothing when `errors` is empty; else the 422 that names the `kind` object `name` and
     /// every field wrong with it.
     pub fn refuse_invalid(

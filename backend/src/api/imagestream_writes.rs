@@ -3,7 +3,7 @@
 //! of the tags' sources, and the dry run that stores nothing.
 
 use tagstream_shared::validation::validate_image_stream;
-use tagstream_shared::{FieldError, ImageStream, ProjectName, StreamName};
+use tagstream_shared::{ImageStream, ProjectName, StreamName};
 
 use super::IMAGESTREAMS;
 use crate::app::AppState;
@@ -17,41 +17,16 @@ use crate::store::Objects as _;
 
 /// The resourceVersion a write is conditioned on: required, and a number.
 pub(super) fn expected_version(stream: &ImageStream) -> ApiResult<u64> {
-    let field = "metadata.resourceVersion";
-    let rv = stream
-        .metadata
-        .resource_version
-        .as_deref()
-        .unwrap_or_default();
-    if rv.is_empty() {
-        return Err(ApiError::Invalid {
-            kind: ImageStream::KIND,
-            name: stream.metadata.name().into(),
-            errors: vec![FieldError::required(
-                field,
-                "must be specified for an update",
-            )],
-        });
-    }
-    rv.parse().map_err(|_| ApiError::Invalid {
-        kind: ImageStream::KIND,
-        name: stream.metadata.name().into(),
-        errors: vec![FieldError::invalid(
-            field,
-            rv,
-            "must be the resourceVersion the object was read at",
-        )],
-    })
+    let meta = &stream.metadata;
+    crate::template_service::expected_version(
+        ImageStream::KIND,
+        meta.name(),
+        meta.resource_version.as_deref(),
+    )
 }
 
 pub(super) fn name_matches_url(stream: &ImageStream, name: &StreamName) -> ApiResult<()> {
-    if stream.metadata.name() != name.as_str() {
-        return Err(ApiError::BadRequest(format!(
-            "the name of the object ({}) does not match the name on the URL ({name})",
-            stream.metadata.name()
-        )));
-    }
-    Ok(())
+    ApiError::unless_url_name(stream.metadata.name(), name.as_str())
 }
 
 /// Creates `stream` in `ns` after validation, as the caller (a dry run: answers what would be

@@ -111,13 +111,7 @@ pub async fn require_project(state: &AppState, ns: &ProjectName) -> ApiResult<()
 }
 
 fn name_matches_url<K: Kind>(object: &K, name: &TemplateName) -> ApiResult<()> {
-    if object.name() != name.as_str() {
-        return Err(ApiError::BadRequest(format!(
-            "the name of the object ({}) does not match the name on the URL ({name})",
-            object.name()
-        )));
-    }
-    Ok(())
+    ApiError::unless_url_name(object.name(), name.as_str())
 }
 
 async fn list<K: Kind>(

@@ -192,12 +192,7 @@ async fn replace_binding(
     Checked(mut binding): Checked<RoleBinding>,
 ) -> ApiResult<Json<RoleBinding>> {
     let ns = ns_of(&ns)?;
-    if !binding.metadata.name().is_empty() && binding.metadata.name() != name {
-        return Err(ApiError::BadRequest(format!(
-            "the name of the object ({}) does not match the name on the URL ({name})",
-            binding.metadata.name()
-        )));
-    }
+    ApiError::unless_url_name_or_unnamed(binding.metadata.name(), &name)?;
     binding.metadata.name = Some(name.clone());
     admit(&state, &caller, &ns, &binding).await?;
     let current = state

@@ -128,12 +128,7 @@ async fn replace_trigger(
     Names(TriggerPath(ns, name)): Names<TriggerPath>,
     Checked(trigger): Checked<Trigger>,
 ) -> ApiResult<Json<Trigger>> {
-    if trigger.metadata.name() != name.as_str() {
-        return Err(ApiError::BadRequest(format!(
-            "the name of the object ({}) does not match the name on the URL ({name})",
-            trigger.metadata.name()
-        )));
-    }
+    ApiError::unless_url_name(trigger.metadata.name(), name.as_str())?;
     check(&state, &trigger, false)?;
     let expected = crate::template_service::expected_version(
         Trigger::KIND,

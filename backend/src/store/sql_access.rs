@@ -220,17 +220,10 @@ macro_rules! access_sql {
             }
 
             async fn token_by_hash(&self, hash: &str) -> StoreResult<Option<StoredToken>> {
-                let row: Option<(String, String, Option<i64>, Option<String>)> =
-                    sqlx::query_as(&Self::sql("SELECT id, \"user\", expires, project FROM tokens WHERE hash = ?"))
-                        .bind(hash)
-                        .fetch_optional(&self.pool)
-                        .await?;
-                Ok(row.map(|(id, user, expires, project)| StoredToken {
-                    id,
-                    user,
-                    expires,
-                    project,
-                }))
+                Ok(sqlx::query_as(&Self::sql("SELECT id, \"user\", expires, project FROM tokens WHERE hash = ?"))
+                    .bind(hash)
+                    .fetch_optional(&self.pool)
+                    .await?)
             }
 
             async fn create_session(&self, hash: &str, session: Session) -> StoreResult<()> {
@@ -247,17 +240,10 @@ macro_rules! access_sql {
             }
 
             async fn session(&self, hash: &str) -> StoreResult<Option<Session>> {
-                let row: Option<(String, String, i64, i64)> =
-                    sqlx::query_as(&Self::sql("SELECT \"user\", csrf, created, last_seen FROM sessions WHERE hash = ?"))
-                        .bind(hash)
-                        .fetch_optional(&self.pool)
-                        .await?;
-                Ok(row.map(|(user, csrf, created, last_seen)| Session {
-                    user,
-                    csrf,
-                    created,
-                    last_seen,
-                }))
+                Ok(sqlx::query_as(&Self::sql("SELECT \"user\", csrf, created, last_seen FROM sessions WHERE hash = ?"))
+                    .bind(hash)
+                    .fetch_optional(&self.pool)
+                    .await?)
             }
 
             async fn touch_session(&self, hash: &str, now: i64) -> StoreResult<()> {

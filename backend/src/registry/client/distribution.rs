@@ -34,6 +34,27 @@ impl RegistryClient {
         }
     }
 
+    /// `{method} /v2/{repo}/manifests/{reference}` accepting every manifest type, a refusal
+    /// mapped to its error: what was asked for (for messages), the headers and the body.
+    async fn manifest(
+        &self,
+        repo: &Repository,
+        reference: &str,
+        method: Method,
+        limit: u64,
+    ) -> Result<(String, HeaderMap, Bytes), RegistryError> {
+        let what = format!("manifest {}:{reference}", repo.path);
+        let path = format!("manifests/{reference}");
+        let accept = media_type::ALL.join(", ");
+        let (status, headers, body) = self
+            .request(repo, method, &path, Some(&accept), limit, &what)
+            .await?;
+        if !status.is_success() {
+            return Err(Self::not_ok(repo, status, &what, &body));
+        }
+        Ok((what, headers, body))
+    }
+
     /// `HEAD /v2/{repo}/manifests/{reference}`: one request, the digest from
     /// `Docker-Content-Digest`.
     pub async fn head_manifest(
@@ -41,20 +62,7 @@ impl RegistryClient {
         repo: &Repository,
         reference: &str,
     ) -> Result<ManifestHead, RegistryError> {
-        let what = format!("manifest {}:{reference}", repo.path);
-        let (status, headers, _) = self
-            .request(
-                repo,
-                Method::HEAD,
-                &format!("manifests/{reference}"),
-                Some(&media_type::ALL.join(", ")),
-                0,
-                &what,
-            )
-            .await?;
-        if !status.is_success() {
-            return Err(Self::not_ok(repo, status, &what, &[]));
-        }
+        let (_, headers, _) = self.manifest(repo, reference, Method::HEAD, 0).await?;
         Ok(ManifestHead {
             digest: header_str(&headers, "docker-content-digest"),
             media_type: header_str(&headers, CONTENT_TYPE.as_str()).map(|t| base_type(&t)),
@@ -68,20 +76,9 @@ impl RegistryClient {
         repo: &Repository,
         reference: &str,
     ) -> Result<Manifest, RegistryError> {
-        let what = format!("manifest {}:{reference}", repo.path);
-        let (status, headers, body) = self
-            .request(
-                repo,
-                Method::GET,
-                &format!("manifests/{reference}"),
-                Some(&media_type::ALL.join(", ")),
-                MAX_DOCUMENT_BYTES,
-                &what,
-            )
+        let (what, headers, body) = self
+            .manifest(repo, reference, Method::GET, MAX_DOCUMENT_BYTES)
             .await?;
-        if !status.is_success() {
-            return Err(Self::not_ok(repo, status, &what, &body));
-        }
         let actual = sha256(&body);
         for expected in [
             header_str(&headers, "docker-content-digest"),
