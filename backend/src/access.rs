@@ -44,6 +44,18 @@ pub enum Need {
     SelfOrClusterAdmin { param: &'static str },
 }
 
+impl Need {
+    /// `verb` on `resource` in the project named by the path's `{ns}`: what most routes of a
+    /// project's objects need.
+    pub const fn in_project(verb: Verb, resource: Resource) -> Self {
+        Self::Project {
+            verb,
+            resource,
+            param: "ns",
+        }
+    }
+}
+
 /// The route's middleware: checks `need` for the caller the authentication middleware found.
 pub async fn authorize(need: Need, req: Request, next: Next) -> Response {
     let (mut parts, body) = req.into_parts();

@@ -89,6 +89,43 @@ pub enum ApiError {
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
+impl ApiError {
+    /// Nothing when the body names the object the URL names (`url`); else the 400 saying both.
+    pub fn unless_url_name(sent: &str, url: &str) -> ApiResult<()> {
+        if sent == url {
+            return Ok(());
+        }
+        Err(Self::BadRequest(format!(
+            "the name of the object ({sent}) does not match the name on the URL ({url})"
+        )))
+    }
+
+    /// As [`ApiError::unless_url_name`], but a body without a name takes the URL's.
+    pub fn unless_url_name_or_unnamed(sent: &str, url: &str) -> ApiResult<()> {
+        if sent.is_empty() {
+            return Ok(());
+        }
+        Self::unless_url_name(sent, url)
+    }
+
+    /// Nothing when `errors` is empty; else the 422 that names the `kind` object `name` and
+    /// every field wrong with it.
+    pub fn refuse_invalid(
+        kind: &'static str,
+        name: &str,
+        errors: Vec<FieldError>,
+    ) -> ApiResult<()> {
+        if errors.is_empty() {
+            return Ok(());
+        }
+        Err(Self::Invalid {
+            kind,
+            name: name.into(),
+            errors,
+        })
+    }
+}
+
 pub type ApiResult<T> = Result<T, ApiError>;
 
 impl ApiError {

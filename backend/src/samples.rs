@@ -110,43 +110,48 @@ fn is_managed(metadata: &ObjectMeta) -> bool {
         .is_some_and(|v| v == "true")
 }
 
-/// The shipped image streams as they should be stored under `registry` (empty: as shipped).
-pub fn shipped_streams(registry: &str) -> Result<Vec<(StreamName, ImageStream)>, SamplesError> {
-    STREAMS
+/// The shipped objects of `files`, each read, marked as managed, passed to `adjust` and named.
+fn shipped<K, N>(
+    files: &[(&'static str, &'static str)],
+    mut adjust: impl FnMut(&mut K),
+) -> Result<Vec<(N, K)>, SamplesError>
+where
+    K: tagstream_shared::object::Kind,
+    N: std::str::FromStr,
+{
+    files
         .iter()
-        .map(|(name, text)| {
-            let mut stream: ImageStream =
+        .map(|&(name, text)| {
+            let mut object: K =
                 serde_json::from_str(text).map_err(|e| SamplesError::Shipped(name, e))?;
-            mark(&mut stream.metadata);
-            for tag in &mut stream.spec.tags {
-                let Some(from) = tag.from.as_mut() else {
-                    continue;
-                };
-                if from.source_kind() != Some(SourceKind::DockerImage) || registry.is_empty() {
-                    continue;
-                }
-                if let Some(rest) = from.name.strip_prefix(&format!("{SHIPPED_REGISTRY}/")) {
-                    from.name = format!("{registry}/{rest}");
-                }
-            }
+            mark(object.metadata_mut());
+            adjust(&mut object);
             let parsed = name.parse().map_err(|_| SamplesError::Name(name))?;
-            Ok((parsed, stream))
+            Ok((parsed, object))
         })
         .collect()
 }
 
+/// The shipped image streams as they should be stored under `registry` (empty: as shipped).
+pub fn shipped_streams(registry: &str) -> Result<Vec<(StreamName, ImageStream)>, SamplesError> {
+    shipped(STREAMS, |stream: &mut ImageStream| {
+        for tag in &mut stream.spec.tags {
+            let Some(from) = tag.from.as_mut() else {
+                continue;
+            };
+            if from.source_kind() != Some(SourceKind::DockerImage) || registry.is_empty() {
+                continue;
+            }
+            if let Some(rest) = from.name.strip_prefix(&format!("{SHIPPED_REGISTRY}/")) {
+                from.name = format!("{registry}/{rest}");
+            }
+        }
+    })
+}
+
 /// The shipped templates as they should be stored.
 pub fn shipped_templates() -> Result<Vec<(TemplateName, Template)>, SamplesError> {
-    TEMPLATES
-        .iter()
-        .map(|(name, text)| {
-            let mut template: Template =
-                serde_json::from_str(text).map_err(|e| SamplesError::Shipped(name, e))?;
-            mark(&mut template.metadata);
-            let parsed = name.parse().map_err(|_| SamplesError::Name(name))?;
-            Ok((parsed, template))
-        })
-        .collect()
+    shipped(TEMPLATES, |_: &mut Template| {})
 }
 
 /// The config as first written: Managed, nothing skipped.

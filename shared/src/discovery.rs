@@ -4,7 +4,8 @@
 //! and v2beta1) that kubectl asks for first. Nothing here names a resource: every entry comes
 //! from a declaration, so a kind added to the catalogue is discoverable at once.
 
-use serde::{Deserialize, Serialize};
+mod accept;
+mod documents;
 
 use crate::object::{ApiResource, Scope};
 use crate::resources::{ALL, IMAGESTREAMS};
@@ -22,219 +23,16 @@ const STATUS_SUBRESOURCES: &[(&ApiResource, &[crate::access::Verb])] = &[(
     &[crate::access::Verb::Get, crate::access::Verb::Update],
 )];
 
-/// `/version`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct VersionInfo {
-    pub major: String,
-    pub minor: String,
-    pub git_version: String,
-    pub git_commit: String,
-    pub git_tree_state: String,
-    pub build_date: String,
-    pub go_version: String,
-    pub compiler: String,
-    pub platform: String,
-}
-
-impl VersionInfo {
-    /// The version document for a server built as `server_version`.
-    pub fn new(server_version: &str) -> Self {
-        Self {
-            major: "1".into(),
-            minor: KUBERNETES_MINOR.into(),
-            git_version: format!("v1.{KUBERNETES_MINOR}.0+tagstream-{server_version}"),
-            git_commit: String::new(),
-            git_tree_state: "clean".into(),
-            build_date: String::new(),
-            go_version: String::new(),
-            compiler: "rustc".into(),
-            platform: "linux/amd64".into(),
-        }
-    }
-}
-
-/// `/api`: the core group's versions.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ApiVersions {
-    pub kind: String,
-    pub versions: Vec<String>,
-    #[serde(rename = "serverAddressByClientCIDRs")]
-    pub server_address_by_client_cidrs: Vec<ServerAddress>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ServerAddress {
-    #[serde(rename = "clientCIDR")]
-    pub client_cidr: String,
-    pub server_address: String,
-}
-
-/// `/apis`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ApiGroupList {
-    pub kind: String,
-    pub api_version: String,
-    pub groups: Vec<ApiGroup>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ApiGroup {
-    pub name: String,
-    pub versions: Vec<GroupVersionForDiscovery>,
-    pub preferred_version: GroupVersionForDiscovery,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct GroupVersionForDiscovery {
-    pub group_version: String,
-    pub version: String,
-}
-
-/// `/apis/{group}/{version}` (and `/api/v1`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ApiResourceList {
-    pub kind: String,
-    pub api_version: String,
-    pub group_version: String,
-    pub resources: Vec<ApiResourceEntry>,
-}
-
-/// One resource or subresource (`imagestreams/status`) in an [`ApiResourceList`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ApiResourceEntry {
-    pub name: String,
-    pub singular_name: String,
-    pub namespaced: bool,
-    pub kind: String,
-    pub verbs: Vec<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub short_names: Vec<String>,
-}
-
-/// The aggregated discovery document (`Accept: application/json;g=apidiscovery.k8s.io;v=v2;
-/// as=APIGroupDiscoveryList`): every group, version and resource in one answer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ApiGroupDiscoveryList {
-    pub kind: String,
-    pub api_version: String,
-    pub metadata: serde_json::Map<String, serde_json::Value>,
-    pub items: Vec<ApiGroupDiscovery>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ApiGroupDiscovery {
-    pub metadata: GroupMeta,
-    pub versions: Vec<ApiVersionDiscovery>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct GroupMeta {
-    pub name: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ApiVersionDiscovery {
-    pub version: String,
-    pub resources: Vec<ApiResourceDiscovery>,
-    pub freshness: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ApiResourceDiscovery {
-    pub resource: String,
-    pub response_kind: GroupVersionKind,
-    pub scope: String,
-    pub singular_resource: String,
-    pub verbs: Vec<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub short_names: Vec<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub subresources: Vec<ApiSubresourceDiscovery>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ApiSubresourceDiscovery {
-    pub subresource: String,
-    pub response_kind: GroupVersionKind,
-    pub verbs: Vec<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct GroupVersionKind {
-    pub group: String,
-    pub version: String,
-    pub kind: String,
-}
-
-/// Which aggregated discovery version a client accepts (kubectl 1.27 asks for v2beta1 only,
-/// 1.30 and later for v2 first).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AggregatedVersion {
-    V2,
-    V2Beta1,
-}
-
-impl AggregatedVersion {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::V2 => "v2",
-            Self::V2Beta1 => "v2beta1",
-        }
-    }
-
-    /// The response's `Content-Type`, which tells the client the answer is aggregated.
-    pub fn content_type(self) -> String {
-        format!(
-            "application/json;g=apidiscovery.k8s.io;v={};as=APIGroupDiscoveryList",
-            self.as_str()
-        )
-    }
-
-    /// The first aggregated form an `Accept` header lists, if any.
-    pub fn from_accept(accept: &str) -> Option<Self> {
-        accept.split(',').find_map(|media| {
-            let (g, v, as_) = media_params(media);
-            if g != Some("apidiscovery.k8s.io") || as_ != Some("APIGroupDiscoveryList") {
-                return None;
-            }
-            match v {
-                Some("v2") => Some(Self::V2),
-                Some("v2beta1") => Some(Self::V2Beta1),
-                _ => None,
-            }
-        })
-    }
-}
+pub use accept::{AggregatedVersion, media_params};
+pub use documents::{
+    ApiGroup, ApiGroupDiscovery, ApiGroupDiscoveryList, ApiGroupList, ApiResourceDiscovery,
+    ApiResourceEntry, ApiResourceList, ApiSubresourceDiscovery, ApiVersionDiscovery, ApiVersions,
+    GroupMeta, GroupVersionForDiscovery, GroupVersionKind, ServerAddress, VersionInfo,
+};
 
 /// A served resource is listed in discovery when its collection is at the standard place;
 /// one that lives under another resource's object (`users/{name}/tokens`) is that resource's
 /// subresource.
-/// The `g`, `v` and `as` parameters of one media type of an `Accept` header (Kubernetes names
-/// the shape it wants with them: `application/json;as=Table;v=v1;g=meta.k8s.io`).
-pub fn media_params(media: &str) -> (Option<&str>, Option<&str>, Option<&str>) {
-    let (mut g, mut v, mut as_) = (None, None, None);
-    for p in media.split(';').skip(1).map(str::trim) {
-        match p.split_once('=') {
-            Some(("g", x)) => g = Some(x),
-            Some(("v", x)) => v = Some(x),
-            Some(("as", x)) => as_ = Some(x),
-            _ => {}
-        }
-    }
-    (g, v, as_)
-}
-
 fn top_level(r: &ApiResource) -> bool {
     !r.verbs.is_empty() && r.collection_route == standard_collection(r)
 }

@@ -110,53 +110,39 @@ impl fmt::Display for ApiResource {
 macro_rules! api_resource {
     (namespaced $group:literal / $version:literal, $kind:expr, $plural:literal, $singular:literal,
      [$($short:literal),*], $verbs:expr, $access:expr) => {
-        $crate::object::ApiResource {
-            group: $group,
-            version: $version,
-            api_version: concat!($group, "/", $version),
-            kind: $kind,
-            plural: $plural,
-            singular: $singular,
-            short_names: &[$($short),*],
-            scope: $crate::object::Scope::Namespaced,
-            verbs: $verbs,
-            access: $access,
-            collection_route: concat!("/apis/", $group, "/", $version, "/namespaces/{ns}/", $plural),
-            item_route: concat!("/apis/", $group, "/", $version, "/namespaces/{ns}/", $plural, "/{name}"),
-        }
+        $crate::api_resource!(@ $group, $version, concat!($group, "/", $version), Namespaced,
+            concat!("/apis/", $group, "/", $version, "/namespaces/{ns}/", $plural),
+            $kind, $plural, $singular, [$($short),*], $verbs, $access)
     };
     (core cluster $version:literal, $kind:expr, $plural:literal, $singular:literal,
      [$($short:literal),*], $verbs:expr, $access:expr) => {
-        $crate::object::ApiResource {
-            group: "",
-            version: $version,
-            api_version: $version,
-            kind: $kind,
-            plural: $plural,
-            singular: $singular,
-            short_names: &[$($short),*],
-            scope: $crate::object::Scope::Cluster,
-            verbs: $verbs,
-            access: $access,
-            collection_route: concat!("/api/", $version, "/", $plural),
-            item_route: concat!("/api/", $version, "/", $plural, "/{name}"),
-        }
+        $crate::api_resource!(@ "", $version, $version, Cluster,
+            concat!("/api/", $version, "/", $plural),
+            $kind, $plural, $singular, [$($short),*], $verbs, $access)
     };
     (cluster $group:literal / $version:literal, $kind:expr, $plural:literal, $singular:literal,
      [$($short:literal),*], $verbs:expr, $access:expr) => {
+        $crate::api_resource!(@ $group, $version, concat!($group, "/", $version), Cluster,
+            concat!("/apis/", $group, "/", $version, "/", $plural),
+            $kind, $plural, $singular, [$($short),*], $verbs, $access)
+    };
+    // The one place the fields are filled: an object's route is its collection's and `/{name}`.
+    (@ $group:expr, $version:literal, $api_version:expr, $scope:ident, $collection:expr,
+     $kind:expr, $plural:literal, $singular:literal, [$($short:literal),*], $verbs:expr,
+     $access:expr) => {
         $crate::object::ApiResource {
             group: $group,
             version: $version,
-            api_version: concat!($group, "/", $version),
+            api_version: $api_version,
             kind: $kind,
             plural: $plural,
             singular: $singular,
             short_names: &[$($short),*],
-            scope: $crate::object::Scope::Cluster,
+            scope: $crate::object::Scope::$scope,
             verbs: $verbs,
             access: $access,
-            collection_route: concat!("/apis/", $group, "/", $version, "/", $plural),
-            item_route: concat!("/apis/", $group, "/", $version, "/", $plural, "/{name}"),
+            collection_route: $collection,
+            item_route: concat!($collection, "/{name}"),
         }
     };
 }

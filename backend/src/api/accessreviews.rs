@@ -22,11 +22,7 @@ use crate::error::{ApiError, ApiResult};
 pub fn routes() -> Routes {
     Routes::new().get(
         "/apis/tagstream.io/v1/namespaces/{ns}/accessreviews",
-        Need::Project {
-            verb: Verb::Get,
-            resource: Resource::Projects,
-            param: "ns",
-        },
+        Need::in_project(Verb::Get, Resource::Projects),
         review,
     )
 }

@@ -20,11 +20,7 @@ pub fn routes() -> Routes {
         .get(AUDIT_EVENTS_ALL, Need::ClusterAdmin, list_all)
         .get(
             "/apis/tagstream.io/v1/namespaces/{ns}/auditevents",
-            Need::Project {
-                verb: V::List,
-                resource: R::AuditEvents,
-                param: "ns",
-            },
+            Need::in_project(V::List, R::AuditEvents),
             list_in_project,
         )
 }

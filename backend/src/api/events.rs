@@ -22,11 +22,7 @@ const LIMIT: u32 = 200;
 pub fn routes() -> Routes {
     Routes::new().get(
         "/apis/tagstream.io/v1/namespaces/{ns}/events",
-        Need::Project {
-            verb: V::List,
-            resource: R::Events,
-            param: "ns",
-        },
+        Need::in_project(V::List, R::Events),
         list_events,
     )
 }

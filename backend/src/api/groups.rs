@@ -11,7 +11,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use tagstream_shared::paths::GROUPS as GROUPS_PATH;
 use tagstream_shared::user::{Group, USER_API_VERSION};
-use tagstream_shared::{FieldError, List, ObjectMeta};
+use tagstream_shared::{FieldError, ObjectMeta};
 
 use super::users::{check_user_name, expected_version};
 use crate::access::Need;
@@ -43,14 +43,6 @@ fn validate(group: &Group) -> Vec<FieldError> {
     errors
 }
 
-fn invalid(group: &Group, errors: Vec<FieldError>) -> ApiError {
-    ApiError::Invalid {
-        kind: Group::KIND,
-        name: group.metadata.name().to_owned(),
-        errors,
-    }
-}
-
 fn normalized(mut group: Group) -> Group {
     group.kind = Group::KIND.into();
     group.api_version = USER_API_VERSION.into();
@@ -64,12 +56,7 @@ async fn list_groups(
     options: crate::watch::ListOptions,
 ) -> ApiResult<axum::response::Response> {
     let listed = state.store.list::<Group>(None).await?;
-    let list = List::new(
-        Group::KIND,
-        USER_API_VERSION,
-        listed.resource_version.to_string(),
-        listed.items,
-    );
+    let list = listed.into_list();
     crate::watch::list_or_watch(
         &state,
         options,
@@ -92,10 +79,7 @@ async fn create_group(
     Extension(actor): Extension<audit::Actor>,
     Checked(group): Checked<Group>,
 ) -> ApiResult<(StatusCode, Json<Group>)> {
-    let errors = validate(&group);
-    if !errors.is_empty() {
-        return Err(invalid(&group, errors));
-    }
+    ApiError::refuse_invalid(Group::KIND, group.metadata.name(), validate(&group))?;
     let mut group = normalized(group);
     let name = group.metadata.name().to_owned();
     group.metadata = ObjectMeta {
@@ -116,19 +100,11 @@ async fn replace_group(
     Path(name): Path<String>,
     Checked(group): Checked<Group>,
 ) -> ApiResult<Json<Group>> {
-    if !group.metadata.name().is_empty() && group.metadata.name() != name {
-        return Err(ApiError::BadRequest(format!(
-            "the name of the object ({}) does not match the name on the URL ({name})",
-            group.metadata.name()
-        )));
-    }
+    ApiError::unless_url_name_or_unnamed(group.metadata.name(), &name)?;
     let current = state.store.get::<Group>(None, name.as_ref()).await?;
     let mut group = normalized(group);
     group.metadata.name = Some(name.clone());
-    let errors = validate(&group);
-    if !errors.is_empty() {
-        return Err(invalid(&group, errors));
-    }
+    ApiError::refuse_invalid(Group::KIND, group.metadata.name(), validate(&group))?;
     let expected = expected_version(
         group.metadata.resource_version.as_deref(),
         &current.metadata,

@@ -23,11 +23,7 @@ use crate::store::StoreError;
 pub fn routes() -> Routes {
     Routes::new().get(
         "/apis/image.openshift.io/v1/namespaces/{ns}/imagestreamimages/{name}",
-        Need::Project {
-            verb: V::Get,
-            resource: R::ImageStreamImages,
-            param: "ns",
-        },
+        Need::in_project(V::Get, R::ImageStreamImages),
         get_image_stream_image,
     )
 }

@@ -35,11 +35,7 @@ use crate::store::StoreError;
 pub fn routes() -> Routes {
     Routes::new().post(
         "/apis/image.openshift.io/v1/namespaces/{ns}/imagestreamimports",
-        Need::Project {
-            verb: V::Create,
-            resource: R::ImageStreamImports,
-            param: "ns",
-        },
+        Need::in_project(V::Create, R::ImageStreamImports),
         create_import,
     )
 }

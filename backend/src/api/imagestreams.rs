@@ -11,10 +11,11 @@ use axum::http::StatusCode;
 use axum::{Extension, Json};
 use tagstream_shared::access::{Resource as R, Verb as V};
 use tagstream_shared::imagestream::API_VERSION;
-use tagstream_shared::validation::{validate_image_stream, validate_image_stream_status};
-use tagstream_shared::{FieldError, ImageStream, List, ProjectName, StreamName};
+use tagstream_shared::validation::validate_image_stream_status;
+use tagstream_shared::{ImageStream, List};
 
-use super::{IMAGESTREAMS, NsPath, StreamPath, raw};
+use super::imagestream_writes::{expected_version, name_matches_url, write_create, write_update};
+use super::{IMAGESTREAMS, NsPath, StreamPath, merge_patch, raw};
 use crate::api::apply::ApplyOptions;
 use crate::api::dry_run::DryRun;
 use crate::api::field_validation::{Checked, FieldValidation};
@@ -24,7 +25,6 @@ use crate::error::{ApiError, ApiResult};
 use crate::integrated::present;
 use crate::read_cache::Point;
 use crate::service;
-use crate::source_access::{Actor, authorize_sources};
 use crate::watch::{ListOptions, Scope, list_or_watch};
 use crate::{audit, services};
 use axum::response::{IntoResponse as _, Response};
@@ -38,80 +38,45 @@ pub fn routes() -> Routes {
         .get(ALL, Need::SignedInScoped, list_all_image_streams)
         .get(
             IN,
-            Need::Project {
-                verb: V::List,
-                resource: R::ImageStreams,
-                param: "ns",
-            },
+            Need::in_project(V::List, R::ImageStreams),
             list_image_streams,
         )
         .post(
             IN,
-            Need::Project {
-                verb: V::Create,
-                resource: R::ImageStreams,
-                param: "ns",
-            },
+            Need::in_project(V::Create, R::ImageStreams),
             create_image_stream,
         )
         .get(
             ONE,
-            Need::Project {
-                verb: V::Get,
-                resource: R::ImageStreams,
-                param: "ns",
-            },
+            Need::in_project(V::Get, R::ImageStreams),
             get_image_stream,
         )
         .put(
             ONE,
-            Need::Project {
-                verb: V::Update,
-                resource: R::ImageStreams,
-                param: "ns",
-            },
+            Need::in_project(V::Update, R::ImageStreams),
             replace_image_stream,
         )
         .patch(
             ONE,
-            Need::Project {
-                verb: V::Patch,
-                resource: R::ImageStreams,
-                param: "ns",
-            },
+            Need::in_project(V::Patch, R::ImageStreams),
             patch_image_stream,
         )
         .delete(
             ONE,
-            Need::Project {
-                verb: V::Delete,
-                resource: R::ImageStreams,
-                param: "ns",
-            },
+            Need::in_project(V::Delete, R::ImageStreams),
             delete_image_stream,
         )
         .get(
             STATUS,
-            Need::Project {
-                verb: V::Get,
-                resource: R::ImageStreams,
-                param: "ns",
-            },
+            Need::in_project(V::Get, R::ImageStreams),
             get_image_stream,
         )
         .put(
             STATUS,
-            Need::Project {
-                verb: V::Update,
-                resource: R::ImageStreams,
-                param: "ns",
-            },
+            Need::in_project(V::Update, R::ImageStreams),
             replace_image_stream_status,
         )
 }
-
-/// How many times a merge patch without a resourceVersion is re-applied after losing a race.
-pub(super) const PATCH_ATTEMPTS: usize = 5;
 
 fn list(items: Vec<ImageStream>, resource_version: u64) -> List<ImageStream> {
     List::new(
@@ -120,56 +85,6 @@ fn list(items: Vec<ImageStream>, resource_version: u64) -> List<ImageStream> {
         resource_version.to_string(),
         items,
     )
-}
-
-fn invalid(name: &str, errors: Vec<FieldError>) -> ApiResult<()> {
-    if errors.is_empty() {
-        return Ok(());
-    }
-    Err(ApiError::Invalid {
-        kind: ImageStream::KIND,
-        name: name.into(),
-        errors,
-    })
-}
-
-/// The resourceVersion a write is conditioned on: required, and a number.
-pub(super) fn expected_version(stream: &ImageStream) -> ApiResult<u64> {
-    let field = "metadata.resourceVersion";
-    let rv = stream
-        .metadata
-        .resource_version
-        .as_deref()
-        .unwrap_or_default();
-    if rv.is_empty() {
-        return Err(ApiError::Invalid {
-            kind: ImageStream::KIND,
-            name: stream.metadata.name().into(),
-            errors: vec![FieldError::required(
-                field,
-                "must be specified for an update",
-            )],
-        });
-    }
-    rv.parse().map_err(|_| ApiError::Invalid {
-        kind: ImageStream::KIND,
-        name: stream.metadata.name().into(),
-        errors: vec![FieldError::invalid(
-            field,
-            rv,
-            "must be the resourceVersion the object was read at",
-        )],
-    })
-}
-
-pub(super) fn name_matches_url(stream: &ImageStream, name: &StreamName) -> ApiResult<()> {
-    if stream.metadata.name() != name.as_str() {
-        return Err(ApiError::BadRequest(format!(
-            "the name of the object ({}) does not match the name on the URL ({name})",
-            stream.metadata.name()
-        )));
-    }
-    Ok(())
 }
 
 /// The streams of every project the caller may list streams in.
@@ -257,62 +172,6 @@ async fn create_image_stream(
     Ok((StatusCode::CREATED, Json(created)))
 }
 
-/// Creates `stream` in `ns` after validation, as the caller (a dry run: answers what would be
-/// stored, and stores nothing), recorded as `manager`'s (none: an apply, which recorded
-/// itself); the answer is as shown to clients.
-pub(super) async fn write_create(
-    state: &AppState,
-    caller: &Caller,
-    ns: &ProjectName,
-    mut stream: ImageStream,
-    dry_run: bool,
-    manager: Option<&str>,
-) -> ApiResult<ImageStream> {
-    if let Some(manager) = manager {
-        super::apply::updates::record(None, &mut stream, manager, state.clock.now())?;
-    }
-    invalid(
-        stream.metadata.name(),
-        validate_image_stream(&stream, ns.as_str()),
-    )?;
-    let name: StreamName = stream
-        .metadata
-        .name()
-        .parse()
-        .map_err(|e| ApiError::BadRequest(format!("invalid name: {e}")))?;
-    let mut stream = service::stream_for_create(stream, ns.as_str(), state.clock.now());
-    authorize_sources(state, Actor::Caller(caller), ns.as_str(), &mut stream, None).await?;
-    if dry_run {
-        // What would be stored; a name already taken is refused as the write would be.
-        state.store.get_project(ns).await?;
-        if state
-            .store
-            .get::<ImageStream>(Some(ns), name.as_ref())
-            .await
-            .is_ok()
-        {
-            return Err(ApiError::AlreadyExists {
-                resource: &IMAGESTREAMS,
-                name: name.to_string(),
-            });
-        }
-        // Shown as the real create's answer is (the integrated registry's pull specs).
-        return Ok(present::shown(state, stream));
-    }
-    let created = services::streams::create(
-        &*state.store,
-        state.config.registry.as_ref(),
-        &caller.into(),
-        ns,
-        &name,
-        stream,
-    )
-    .await?;
-    tracing::info!(namespace = %ns, stream = %name, "image stream created");
-    state.importer.wake();
-    Ok(present::shown(state, created))
-}
-
 async fn get_image_stream(
     State(state): State<AppState>,
     Point(point): Point,
@@ -338,59 +197,6 @@ async fn get_image_stream(
         .get::<ImageStream>(Some(&ns), name.as_ref())
         .await?;
     Ok(Json(present::shown(&state, stream)).into_response())
-}
-
-/// Stores `new` as the replacement of the stream at `expected`, after validation (a dry run:
-/// answers what would be stored, and stores nothing), recorded as `manager`'s (none: an apply,
-/// which recorded itself).
-pub(super) async fn write_update(
-    state: &AppState,
-    caller: &Caller,
-    (ns, name): (&ProjectName, &StreamName),
-    expected: u64,
-    new: ImageStream,
-    dry_run: bool,
-    manager: Option<&str>,
-) -> ApiResult<ImageStream> {
-    invalid(name.as_str(), validate_image_stream(&new, ns.as_str()))?;
-    let old = state
-        .store
-        .get::<ImageStream>(Some(ns), name.as_ref())
-        .await?;
-    let mut new = service::stream_for_update(new, &old);
-    if let Some(manager) = manager {
-        super::apply::updates::record(Some(&old), &mut new, manager, state.clock.now())?;
-    }
-    authorize_sources(
-        state,
-        Actor::Caller(caller),
-        ns.as_str(),
-        &mut new,
-        Some(&old),
-    )
-    .await?;
-    if dry_run {
-        if old.metadata.resource_version.as_deref() != Some(expected.to_string().as_str()) {
-            return Err(ApiError::Conflict {
-                resource: &IMAGESTREAMS,
-                name: name.to_string(),
-            });
-        }
-        new.metadata.resource_version = old.metadata.resource_version;
-        return Ok(new);
-    }
-    let updated = services::streams::replace(
-        &*state.store,
-        state.config.registry.as_ref(),
-        &caller.into(),
-        ns,
-        name,
-        expected,
-        new,
-    )
-    .await?;
-    state.importer.wake();
-    Ok(updated)
 }
 
 async fn replace_image_stream(
@@ -435,46 +241,40 @@ async fn patch_image_stream(
         .await;
     }
     // Merge or JSON patch (kubectl label, annotate, patch --type json).
-    if !matches!(patch.format, BodyFormat::MergePatch | BodyFormat::JsonPatch) {
-        return Err(ApiError::UnsupportedMediaType(
-            "PATCH takes application/merge-patch+json, application/json-patch+json or \
-             application/apply-patch+yaml"
-                .into(),
-        ));
-    }
+    merge_patch::merge_or_json(&patch)?;
     let manager = options.update_manager()?;
-    let pinned = patch.value.pointer("/metadata/resourceVersion").is_some();
-    for _ in 0..PATCH_ATTEMPTS {
-        let current = state
-            .store
-            .get::<ImageStream>(Some(&ns), name.as_ref())
-            .await?;
-        let patched: ImageStream = fields.patched(ImageStream::KIND, current, &patch).await?;
-        name_matches_url(&patched, &name)?;
-        let expected = expected_version(&patched)?;
-        match write_update(
-            &state,
-            &caller,
-            (&ns, &name),
-            expected,
-            patched,
-            dry_run,
-            Some(&manager),
-        )
-        .await
-        {
-            Err(ApiError::Conflict { .. }) if !pinned => continue,
-            result => {
-                let updated = result?;
-                tracing::info!(namespace = %ns, stream = %name, "image stream patched");
-                return Ok((StatusCode::OK, Json(present::shown(&state, updated))));
-            }
-        }
-    }
-    Err(ApiError::Conflict {
-        resource: &IMAGESTREAMS,
-        name: name.to_string(),
-    })
+    let (at, state_ref, caller, fields, body, manager) = (
+        (&ns, &name),
+        &state,
+        &caller,
+        &fields,
+        &patch,
+        manager.as_str(),
+    );
+    let updated =
+        merge_patch::until_written(body, &IMAGESTREAMS, name.as_str(), move || async move {
+            let (ns, name) = at;
+            let current = state_ref
+                .store
+                .get::<ImageStream>(Some(ns), name.as_ref())
+                .await?;
+            let patched: ImageStream = fields.patched(ImageStream::KIND, current, body).await?;
+            name_matches_url(&patched, name)?;
+            let expected = expected_version(&patched)?;
+            write_update(
+                state_ref,
+                caller,
+                at,
+                expected,
+                patched,
+                dry_run,
+                Some(manager),
+            )
+            .await
+        })
+        .await?;
+    tracing::info!(namespace = %ns, stream = %name, "image stream patched");
+    Ok((StatusCode::OK, Json(present::shown(&state, updated))))
 }
 
 async fn replace_image_stream_status(
@@ -485,7 +285,11 @@ async fn replace_image_stream_status(
 ) -> ApiResult<Json<ImageStream>> {
     name_matches_url(&stream, &name)?;
     let expected = expected_version(&stream)?;
-    invalid(name.as_str(), validate_image_stream_status(&stream.status))?;
+    ApiError::refuse_invalid(
+        ImageStream::KIND,
+        name.as_str(),
+        validate_image_stream_status(&stream.status),
+    )?;
     crate::source_access::authorize_status_images(&state, &caller, &ns, &stream).await?;
     let old = state
         .store

@@ -9,7 +9,7 @@ use tagstream_shared::{ImageStream, ProjectName, StreamName};
 
 use super::apply::ApplyOptions;
 use super::field_validation::FieldValidation;
-use super::imagestreams::{expected_version, name_matches_url, write_create, write_update};
+use super::imagestream_writes::{expected_version, name_matches_url, write_create, write_update};
 use super::objects_apply::{self, Request};
 use crate::app::AppState;
 use crate::auth::Caller;

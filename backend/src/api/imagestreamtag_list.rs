@@ -20,11 +20,7 @@ use crate::store::Objects as _;
 pub fn routes() -> Routes {
     Routes::new().get(
         IMAGESTREAMTAGS.collection_route,
-        Need::Project {
-            verb: V::List,
-            resource: R::ImageStreamTags,
-            param: "ns",
-        },
+        Need::in_project(V::List, R::ImageStreamTags),
         list_image_stream_tags,
     )
 }

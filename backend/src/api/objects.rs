@@ -5,8 +5,9 @@
 //! hooks (`validate`, `prepare_create`, `prepare_update`) do what differs between kinds.
 //!
 //! Kinds whose behaviour is special (image streams and their tags, imports, instantiation,
-//! role bindings with their escalation check, triggers with their secrets, users) keep their
-//! own handlers.
+//! role bindings with their escalation check, users) keep their own handlers; a kind that is
+//! special only in some verbs (a trigger's writes keep its secret apart) takes the generic
+//! ones for the rest with [`routes_for`].
 
 use std::marker::PhantomData;
 
@@ -15,13 +16,14 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use tagstream_shared::access::Verb as V;
 use tagstream_shared::object::Kind;
-use tagstream_shared::{FieldError, List, ProjectName, TemplateName};
+use tagstream_shared::{ProjectName, TemplateName};
 
 use super::NsPath;
 use super::accept::Accept;
 use super::apply::ApplyOptions;
 use super::dry_run::DryRun;
 use super::field_validation::{Checked, FieldValidation};
+use super::merge_patch;
 use super::routes::Routes;
 use crate::access::Need;
 use crate::app::AppState;
@@ -35,18 +37,10 @@ use crate::template_service::{expected_version, namespace_errors};
 use crate::watch::{ListOptions, Scope, list_or_watch};
 use axum::Extension;
 
-/// How often a merge patch without a resourceVersion is tried again when a write in between
-/// moved the object.
-pub(super) const PATCH_ATTEMPTS: usize = 5;
-
 /// What `verb` on kind `K` needs: the kind's access rule in the project named by `{ns}`.
 pub fn need<K: Kind>(verb: V) -> Need {
     match K::RESOURCE.access {
-        Some(resource) => Need::Project {
-            verb,
-            resource,
-            param: "ns",
-        },
+        Some(resource) => Need::in_project(verb, resource),
         // A kind without an access rule is the cluster admins' alone.
         None => Need::ClusterAdmin,
     }
@@ -54,28 +48,30 @@ pub fn need<K: Kind>(verb: V) -> Need {
 
 /// Every route of kind `K` that its declared verbs call for.
 pub fn routes<K: Kind>() -> Routes {
+    routes_for::<K>(K::RESOURCE.verbs)
+}
+
+/// The routes of `verbs` among those kind `K` declares: for a kind whose other verbs are
+/// special (a trigger's writes keep its secret apart) and handled by its own module.
+pub fn routes_for<K: Kind>(verbs: &[V]) -> Routes {
     let r = K::RESOURCE;
-    let has = |verb| r.verbs.contains(&verb);
-    let mut routes = Routes::new();
-    if has(V::List) {
-        routes = routes.get(r.collection_route, need::<K>(V::List), list::<K>);
-    }
-    if has(V::Create) {
-        routes = routes.post(r.collection_route, need::<K>(V::Create), create::<K>);
-    }
-    if has(V::Get) {
-        routes = routes.get(r.item_route, need::<K>(V::Get), get::<K>);
-    }
-    if has(V::Update) {
-        routes = routes.put(r.item_route, need::<K>(V::Update), replace::<K>);
-    }
-    if has(V::Patch) {
-        routes = routes.patch(r.item_route, need::<K>(V::Patch), patch::<K>);
-    }
-    if has(V::Delete) {
-        routes = routes.delete(r.item_route, need::<K>(V::Delete), delete::<K>);
-    }
-    routes
+    let has = |verb| r.verbs.contains(&verb) && verbs.contains(&verb);
+    let (all, one) = (r.collection_route, r.item_route);
+    Routes::new()
+        .when(has(V::List), |r| r.get(all, need::<K>(V::List), list::<K>))
+        .when(has(V::Create), |r| {
+            r.post(all, need::<K>(V::Create), create::<K>)
+        })
+        .when(has(V::Get), |r| r.get(one, need::<K>(V::Get), get::<K>))
+        .when(has(V::Update), |r| {
+            r.put(one, need::<K>(V::Update), replace::<K>)
+        })
+        .when(has(V::Patch), |r| {
+            r.patch(one, need::<K>(V::Patch), patch::<K>)
+        })
+        .when(has(V::Delete), |r| {
+            r.delete(one, need::<K>(V::Delete), delete::<K>)
+        })
 }
 
 /// `{ns}` and `{name}` of an object of kind `K`, with the loader that fetches it (a missing
@@ -114,25 +110,8 @@ pub async fn require_project(state: &AppState, ns: &ProjectName) -> ApiResult<()
     Ok(())
 }
 
-fn invalid<K: Kind>(name: &str, errors: Vec<FieldError>) -> ApiResult<()> {
-    if errors.is_empty() {
-        return Ok(());
-    }
-    Err(ApiError::Invalid {
-        kind: K::RESOURCE.kind,
-        name: name.into(),
-        errors,
-    })
-}
-
 fn name_matches_url<K: Kind>(object: &K, name: &TemplateName) -> ApiResult<()> {
-    if object.name() != name.as_str() {
-        return Err(ApiError::BadRequest(format!(
-            "the name of the object ({}) does not match the name on the URL ({name})",
-            object.name()
-        )));
-    }
-    Ok(())
+    ApiError::unless_url_name(object.name(), name.as_str())
 }
 
 async fn list<K: Kind>(
@@ -158,12 +137,7 @@ async fn list<K: Kind>(
     }
     require_project(&state, &ns).await?;
     let listed = state.store.list::<K>(Some(&ns)).await?;
-    let list = List::new(
-        r.kind,
-        r.api_version,
-        listed.resource_version.to_string(),
-        listed.items,
-    );
+    let list = listed.into_list();
     if options.watch {
         let scope = Scope::project(r.plural, ns.as_str());
         return list_or_watch(&state, options, scope, list).await;
@@ -199,8 +173,12 @@ pub(super) async fn write_create<K: Kind>(
         super::apply::updates::record(None, &mut object, manager, state.clock.now())?;
     }
     let name_text = object.name().to_owned();
-    invalid::<K>(&name_text, object.validate())?;
-    invalid::<K>(&name_text, namespace_errors(object.metadata(), ns))?;
+    ApiError::refuse_invalid(K::RESOURCE.kind, &name_text, object.validate())?;
+    ApiError::refuse_invalid(
+        K::RESOURCE.kind,
+        &name_text,
+        namespace_errors(object.metadata(), ns),
+    )?;
     let name: TemplateName = name_text
         .parse()
         .map_err(|e| ApiError::BadRequest(format!("invalid name: {e}")))?;
@@ -257,7 +235,7 @@ pub(super) async fn write<K: Kind>(
 ) -> ApiResult<K> {
     let name = path.name.as_str();
     name_matches_url(&object, &path.name)?;
-    invalid::<K>(name, object.validate())?;
+    ApiError::refuse_invalid(K::RESOURCE.kind, name, object.validate())?;
     let rv = object.metadata().resource_version.clone();
     let expected = expected_version(K::RESOURCE.kind, name, rv.as_deref())?;
     let old = path.load(state).await?;
@@ -332,27 +310,16 @@ async fn patch<K: Kind>(
         return Ok(accept.respond(code, &object));
     }
     // Merge or JSON patch (kubectl label, annotate, patch --type merge|json).
-    if !matches!(patch.format, BodyFormat::MergePatch | BodyFormat::JsonPatch) {
-        return Err(ApiError::UnsupportedMediaType(
-            "PATCH takes application/merge-patch+json, application/json-patch+json or \
-             application/apply-patch+yaml"
-                .into(),
-        ));
-    }
+    merge_patch::merge_or_json(&patch)?;
     let manager = options.update_manager()?;
-    let pinned = patch.value.pointer("/metadata/resourceVersion").is_some();
-    for _ in 0..PATCH_ATTEMPTS {
-        let current = path.load(&state).await?;
-        let patched: K = fields.patched(K::RESOURCE.kind, current, &patch).await?;
-        match write(&state, &actor, &path, patched, dry_run, Some(&manager)).await {
-            Err(ApiError::Conflict { .. }) if !pinned => continue,
-            result => return Ok(accept.respond(StatusCode::OK, &result?)),
-        }
-    }
-    Err(ApiError::Conflict {
-        resource: &K::RESOURCE,
-        name: path.name.to_string(),
-    })
+    let written =
+        merge_patch::until_written(&patch, &K::RESOURCE, path.name.as_str(), async || {
+            let current = path.load(&state).await?;
+            let patched: K = fields.patched(K::RESOURCE.kind, current, &patch).await?;
+            write(&state, &actor, &path, patched, dry_run, Some(&manager)).await
+        })
+        .await?;
+    Ok(accept.respond(StatusCode::OK, &written))
 }
 
 async fn delete<K: Kind>(

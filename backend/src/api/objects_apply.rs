@@ -22,7 +22,8 @@ use tagstream_shared::object::Kind;
 
 use super::apply::{ApplyOptions, Target, apply as apply_fields, check_identity};
 use super::field_validation::FieldValidation;
-use super::objects::{PATCH_ATTEMPTS, need};
+use super::merge_patch::PATCH_ATTEMPTS;
+use super::objects::need;
 use crate::access;
 use crate::app::AppState;
 use crate::auth::Caller;

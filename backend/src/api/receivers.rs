@@ -32,20 +32,12 @@ pub fn routes() -> Routes {
     Routes::new()
         .get(
             "/apis/tagstream.io/v1/namespaces/{ns}/receivers",
-            Need::Project {
-                verb: V::Update,
-                resource: R::ImageStreams,
-                param: "ns",
-            },
+            Need::in_project(V::Update, R::ImageStreams),
             get_receiver,
         )
         .post(
             "/apis/tagstream.io/v1/namespaces/{ns}/receivers",
-            Need::Project {
-                verb: V::Update,
-                resource: R::ImageStreams,
-                param: "ns",
-            },
+            Need::in_project(V::Update, R::ImageStreams),
             rotate_receiver,
         )
         .post(

@@ -11,7 +11,7 @@ use axum::http::StatusCode;
 use axum::{Extension, Json};
 use tagstream_shared::access::{Resource as R, Verb as V};
 use tagstream_shared::user::{RBAC_API_VERSION, RoleBinding};
-use tagstream_shared::{FieldError, List, ObjectMeta, ProjectName};
+use tagstream_shared::{FieldError, ObjectMeta, ProjectName};
 
 use super::users::expected_version;
 use crate::access::{Need, may_grant, project_access};
@@ -23,11 +23,7 @@ use crate::error::{ApiError, ApiResult};
 pub fn routes() -> Routes {
     const IN: &str = "/apis/rbac.authorization.k8s.io/v1/namespaces/{ns}/rolebindings";
     const ONE: &str = "/apis/rbac.authorization.k8s.io/v1/namespaces/{ns}/rolebindings/{name}";
-    let need = |verb| Need::Project {
-        verb,
-        resource: R::RoleBindings,
-        param: "ns",
-    };
+    let need = |verb| Need::in_project(verb, R::RoleBindings);
     Routes::new()
         .get(IN, need(V::List), list_bindings)
         .post(IN, need(V::Create), create_binding)
@@ -84,14 +80,11 @@ async fn admit(
     ns: &ProjectName,
     binding: &RoleBinding,
 ) -> ApiResult<()> {
-    let errors = validate(binding);
-    if !errors.is_empty() {
-        return Err(ApiError::Invalid {
-            kind: RoleBinding::KIND,
-            name: binding.metadata.name().to_owned(),
-            errors,
-        });
-    }
+    ApiError::refuse_invalid(
+        RoleBinding::KIND,
+        binding.metadata.name(),
+        validate(binding),
+    )?;
     let (Some(p), Some(role)) = (caller.principal(), binding.role()) else {
         return Err(ApiError::Unauthorized("sign in first".into()));
     };
@@ -145,12 +138,7 @@ async fn list_bindings(
 ) -> ApiResult<axum::response::Response> {
     let ns = ns_of(&ns)?;
     let listed = state.store.list::<RoleBinding>(Some(&ns)).await?;
-    let list = List::new(
-        RoleBinding::KIND,
-        RBAC_API_VERSION,
-        listed.resource_version.to_string(),
-        listed.items,
-    );
+    let list = listed.into_list();
     let scope = crate::watch::Scope::project("rolebindings", ns.as_str());
     crate::watch::list_or_watch(&state, options, scope, list).await
 }
@@ -204,12 +192,7 @@ async fn replace_binding(
     Checked(mut binding): Checked<RoleBinding>,
 ) -> ApiResult<Json<RoleBinding>> {
     let ns = ns_of(&ns)?;
-    if !binding.metadata.name().is_empty() && binding.metadata.name() != name {
-        return Err(ApiError::BadRequest(format!(
-            "the name of the object ({}) does not match the name on the URL ({name})",
-            binding.metadata.name()
-        )));
-    }
+    ApiError::unless_url_name_or_unnamed(binding.metadata.name(), &name)?;
     binding.metadata.name = Some(name.clone());
     admit(&state, &caller, &ns, &binding).await?;
     let current = state

@@ -61,6 +61,11 @@ impl Routes {
         self
     }
 
+    /// These routes with what `add` registers, when `wanted` (a kind that declares the verb).
+    pub fn when(self, wanted: bool, add: impl FnOnce(Self) -> Self) -> Self {
+        if wanted { add(self) } else { self }
+    }
+
     pub fn merge(mut self, other: Self) -> Self {
         self.router = self.router.merge(other.router);
         self.table.extend(other.table);

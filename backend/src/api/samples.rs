@@ -79,12 +79,7 @@ async fn replace_samples_config(
     accept: Accept,
     Checked(config): Checked<SamplesConfig>,
 ) -> ApiResult<Response> {
-    if !matches!(config.metadata.name(), "" | CONFIG_NAME) {
-        return Err(ApiError::BadRequest(format!(
-            "the name of the object ({}) does not match the name on the URL ({CONFIG_NAME})",
-            config.metadata.name()
-        )));
-    }
+    ApiError::unless_url_name_or_unnamed(config.metadata.name(), CONFIG_NAME)?;
     let errors = validate(&config);
     if !errors.is_empty() {
         return Err(ApiError::Invalid {

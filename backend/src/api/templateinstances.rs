@@ -15,8 +15,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use tagstream_shared::access::{Resource as R, Verb as V};
-use tagstream_shared::template::API_VERSION;
-use tagstream_shared::{List, TemplateInstance, TemplateName};
+use tagstream_shared::{TemplateInstance, TemplateName};
 
 use super::accept::Accept;
 use super::objects::require_project;
@@ -35,51 +34,24 @@ pub fn routes() -> Routes {
     Routes::new()
         .get(
             IN,
-            Need::Project {
-                verb: V::List,
-                resource: R::TemplateInstances,
-                param: "ns",
-            },
+            Need::in_project(V::List, R::TemplateInstances),
             list_template_instances,
         )
         .post(
             IN,
-            Need::Project {
-                verb: V::Create,
-                resource: R::TemplateInstances,
-                param: "ns",
-            },
+            Need::in_project(V::Create, R::TemplateInstances),
             create_template_instance,
         )
         .get(
             ONE,
-            Need::Project {
-                verb: V::Get,
-                resource: R::TemplateInstances,
-                param: "ns",
-            },
+            Need::in_project(V::Get, R::TemplateInstances),
             get_template_instance,
         )
         .delete(
             ONE,
-            Need::Project {
-                verb: V::Delete,
-                resource: R::TemplateInstances,
-                param: "ns",
-            },
+            Need::in_project(V::Delete, R::TemplateInstances),
             delete_template_instance,
         )
-}
-
-fn invalid(name: &str, errors: Vec<tagstream_shared::FieldError>) -> ApiResult<()> {
-    match errors.is_empty() {
-        true => Ok(()),
-        false => Err(ApiError::Invalid {
-            kind: TemplateInstance::KIND,
-            name: name.into(),
-            errors,
-        }),
-    }
 }
 
 async fn list_template_instances(
@@ -94,12 +66,7 @@ async fn list_template_instances(
         .items
         .iter_mut()
         .for_each(template_service::mask_generated);
-    let list = List::new(
-        TemplateInstance::KIND,
-        API_VERSION,
-        listed.resource_version.to_string(),
-        listed.items,
-    );
+    let list = listed.into_list();
     if options.watch {
         let scope = crate::watch::Scope::project(TEMPLATEINSTANCES.plural, ns.as_str());
         return crate::watch::list_or_watch(&state, options, scope, list).await;
@@ -133,12 +100,14 @@ async fn create_template_instance(
             false => tagstream_shared::FieldError::invalid("metadata.name", &name_text, e),
         }],
     })?;
-    invalid(
+    ApiError::refuse_invalid(
+        TemplateInstance::KIND,
         name.as_str(),
         template_service::namespace_errors(&request.metadata, &ns),
     )?;
     require_project(&state, &ns).await?;
-    invalid(
+    ApiError::refuse_invalid(
+        TemplateInstance::KIND,
         name.as_str(),
         validate_instance_template(&request.spec.template),
     )?;

@@ -9,9 +9,9 @@ use crate::api::routes::Routes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
+use tagstream_shared::Template;
 use tagstream_shared::access::{Resource as R, Verb as V};
 use tagstream_shared::template::process::validate_template;
-use tagstream_shared::{FieldError, Template};
 
 use super::accept::Accept;
 use super::{NsPath, PROCESSEDTEMPLATES};
@@ -23,24 +23,9 @@ use crate::template_service;
 pub fn routes() -> Routes {
     super::objects::routes::<Template>().post(
         PROCESSEDTEMPLATES.collection_route,
-        Need::Project {
-            verb: V::Create,
-            resource: R::ProcessedTemplates,
-            param: "ns",
-        },
+        Need::in_project(V::Create, R::ProcessedTemplates),
         create_processed_template,
     )
-}
-
-fn invalid(name: &str, errors: Vec<FieldError>) -> ApiResult<()> {
-    match errors.is_empty() {
-        true => Ok(()),
-        false => Err(ApiError::Invalid {
-            kind: Template::KIND,
-            name: name.into(),
-            errors,
-        }),
-    }
 }
 
 /// Processes the template in the body: the answer is the template with its objects processed and
@@ -56,7 +41,7 @@ async fn create_processed_template(
     let name = template.metadata.name().to_owned();
     let mut errors = validate_template(&template);
     errors.retain(|e| e.field != "metadata.name");
-    invalid(&name, errors)?;
+    ApiError::refuse_invalid(Template::KIND, &name, errors)?;
     let processed = template_service::process_bounded(template)
         .await?
         .map_err(|errors| ApiError::Invalid {

@@ -191,12 +191,7 @@ async fn replace_user(
     Path(name): Path<String>,
     Checked(body): Checked<User>,
 ) -> ApiResult<Json<User>> {
-    if !body.metadata.name().is_empty() && body.metadata.name() != name {
-        return Err(ApiError::BadRequest(format!(
-            "the name of the object ({}) does not match the name on the URL ({name})",
-            body.metadata.name()
-        )));
-    }
+    ApiError::unless_url_name_or_unnamed(body.metadata.name(), &name)?;
     let current = state.store.get::<User>(None, name.as_ref()).await?;
     let expected = expected_version(body.metadata.resource_version.as_deref(), &current.metadata)?;
     let mut user = current;

@@ -2,6 +2,8 @@
 //! the outcome into streams, and the background worker that imports pending tags, follows
 //! stream-tag aliases, re-checks scheduled tags and retries failures with backoff.
 
+mod aliases;
+mod job;
 pub mod sources;
 pub mod status;
 mod worker;

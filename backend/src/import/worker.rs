@@ -2,22 +2,17 @@
 //! another stream tag, re-checks scheduled tags when due and retries failed imports when their
 //! backoff has passed; then it sleeps until the next thing is due or it is woken.
 
-use crate::audit::Actor;
 use crate::store::Objects as _;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures::StreamExt as _;
-use tagstream_shared::{
-    ImageReference, ImageStream, ProjectName, SourceKind, StatusReason, StreamName,
-};
+use tagstream_shared::{ImageStream, ProjectName, SourceKind, StreamName};
 
-use super::sources::{source_event, source_namespace, source_stream};
-use super::status::{failure_message, has_failed, record_failure, record_image, status_generation};
+use super::job::Job;
+use super::status::{has_failed, status_generation};
 use super::{ImportMode, Importer, TagKey, TagTimers};
-use crate::registry::RegistryError;
-use crate::source_access::{NOT_AUTHORIZED, link_authorized};
 
 /// The lease the import worker's passes run under when replicas share the database: one
 /// replica at a time checks schedules and retries, and another takes over when it dies.
@@ -87,25 +82,8 @@ async fn renewing<T>(importer: &Importer, renew: Duration, pass: impl Future<Out
     }
 }
 
-/// One import the pass decided on.
-#[derive(Debug)]
-struct Job {
-    ns: ProjectName,
-    stream: StreamName,
-    tag: String,
-    from: String,
-    mode: ImportMode,
-    generation: i64,
-    scheduled: bool,
-}
-
-fn find_stream<'a>(all: &'a [ImageStream], ns: &str, name: &str) -> Option<&'a ImageStream> {
-    all.iter()
-        .find(|s| s.metadata.namespace.as_deref() == Some(ns) && s.metadata.name() == name)
-}
-
 impl Importer {
-    fn timers(&self, key: &TagKey) -> TagTimers {
+    pub(super) fn timers(&self, key: &TagKey) -> TagTimers {
         self.timers
             .lock()
             .ok()
@@ -113,7 +91,7 @@ impl Importer {
             .unwrap_or_default()
     }
 
-    fn set_timers(&self, key: TagKey, timers: TagTimers) {
+    pub(super) fn set_timers(&self, key: TagKey, timers: TagTimers) {
         if let Ok(mut t) = self.timers.lock() {
             t.insert(key, timers);
         }
@@ -270,188 +248,12 @@ impl Importer {
         }
         next
     }
-
-    /// Moves tags whose `from` is another stream's tag (an alias that follows it) or one image
-    /// of a stream (`stream@digest`, pinned) to that image. Answers whether anything moved.
-    async fn follow_aliases(
-        &self,
-        ns: &ProjectName,
-        name: &StreamName,
-        stream: &ImageStream,
-        all: &[ImageStream],
-        projects: &HashMap<String, String>,
-    ) -> bool {
-        let project_of = |name: &str| projects.get(name).cloned();
-        let now = self.clock.now();
-        let mut moves = Vec::new();
-        let mut refusals = Vec::new();
-        for tag in &stream.spec.tags {
-            let Some(from) = tag.from.as_ref() else {
-                continue;
-            };
-            let Some(src_stream) = source_stream(from, stream.metadata.name()) else {
-                continue;
-            };
-            let generation = tag.generation.unwrap_or(0);
-            // Across projects only what a writer who could read the source authorized
-            // (`source_access`): the worker itself acts for nobody.
-            if !link_authorized(stream, ns.as_str(), tag, project_of) {
-                // Recorded once: a pass that would write the same condition writes nothing.
-                if record_failure(
-                    &mut stream.clone(),
-                    &tag.name,
-                    StatusReason::Forbidden,
-                    NOT_AUTHORIZED,
-                    generation,
-                    now,
-                ) {
-                    refusals.push((tag.name.clone(), generation));
-                }
-                continue;
-            }
-            let source_ns = source_namespace(from, ns.as_str());
-            let event =
-                find_stream(all, source_ns, &src_stream).and_then(|s| source_event(from, s));
-            let Some(current) = event else { continue };
-            let mine = stream.status_tag(&tag.name).and_then(|t| t.current());
-            if mine.is_none_or(|m| m.image != current.image || m.generation < generation) {
-                moves.push((tag.name.clone(), current, generation));
-            }
-        }
-        if moves.is_empty() && refusals.is_empty() {
-            return false;
-        }
-        let limit = self.config.history_limit;
-        let result = self
-            .update_stream(&Actor::IMPORTER, ns, name, |s| {
-                let mut changed = false;
-                for (tag, event, generation) in &moves {
-                    changed |= record_image(
-                        s,
-                        tag,
-                        &event.image,
-                        &event.docker_image_reference,
-                        *generation,
-                        now,
-                        limit,
-                    );
-                }
-                for (tag, generation) in &refusals {
-                    // Only while the tag still has the source that was refused.
-                    if s.spec_tag(tag)
-                        .is_some_and(|t| !link_authorized(s, ns.as_str(), t, project_of))
-                    {
-                        changed |= record_failure(
-                            s,
-                            tag,
-                            StatusReason::Forbidden,
-                            NOT_AUTHORIZED,
-                            *generation,
-                            now,
-                        );
-                    }
-                }
-                changed
-            })
-            .await;
-        if let Err(e) = result {
-            tracing::warn!(error = %e, %ns, stream = %name, "cannot move followed tags");
-            return false;
-        }
-        !moves.is_empty()
-    }
-
-    /// Imports one tag and records the outcome; answers the tag, when it next needs attention,
-    /// and for a failure, when the next try is (milliseconds since the epoch, kept in the store
-    /// so that every replica's ImageStreamTag answer can say it).
-    async fn run_job(&self, job: Job) -> (TagKey, Option<Instant>, Option<i64>) {
-        let key: TagKey = (job.ns.to_string(), job.stream.to_string(), job.tag.clone());
-        let resolved = match job.from.parse::<ImageReference>() {
-            Ok(reference) => self.resolve(&reference, job.mode).await,
-            Err(e) => Err(RegistryError::BadReference(format!(
-                "{:?} is not a valid image reference: {e}",
-                job.from
-            ))),
-        };
-        let now = self.clock.now();
-        let mut timers = self.timers(&key);
-        let limit = self.config.history_limit;
-        let mut next_try = None;
-        let written = match &resolved {
-            Ok(r) => {
-                let digest = r.image.digest().to_owned();
-                let spec = r.pull_spec.clone();
-                self.update_stream(&Actor::IMPORTER, &job.ns, &job.stream, |s| {
-                    // Only if the tag still imports what was resolved.
-                    let Some(tag) = s.spec_tag(&job.tag) else {
-                        return false;
-                    };
-                    if tag.from.as_ref().map(|f| f.name.as_str()) != Some(job.from.as_str()) {
-                        return false;
-                    }
-                    let generation = tag.generation.unwrap_or(job.generation);
-                    record_image(s, &job.tag, &digest, &spec, generation, now, limit)
-                })
-                .await
-            }
-            Err(e) => {
-                tracing::warn!(ns = %job.ns, stream = %job.stream, tag = %job.tag, from = %job.from, error = %e, "import failed");
-                // Another try of the same failure writes nothing: the message says the same.
-                // When the next try is goes beside the tag's last check, before the failure is
-                // written, so that whoever reads the failure can also read when it is retried.
-                let wait = self.backoff(timers.failures + 1);
-                let at_ms = super::epoch_ms();
-                let next_ms =
-                    at_ms.saturating_add(i64::try_from(wait.as_millis()).unwrap_or(i64::MAX));
-                next_try = Some(next_ms);
-                if let Err(e) = self
-                    .store
-                    .record_checks(&[(key.clone(), next_try)], at_ms)
-                    .await
-                {
-                    tracing::warn!(error = %e, "cannot record when a failed import is tried next");
-                }
-                let (reason, message) = (e.reason(), failure_message(e));
-                self.update_stream(&Actor::IMPORTER, &job.ns, &job.stream, |s| {
-                    if s.spec_tag(&job.tag).is_none() {
-                        return false;
-                    }
-                    record_failure(s, &job.tag, reason, &message, job.generation, now)
-                })
-                .await
-            }
-        };
-        if let Err(e) = written {
-            tracing::warn!(error = %e, ns = %job.ns, stream = %job.stream, "cannot record an import");
-        }
-        let at = Instant::now();
-        match resolved {
-            Ok(_) => {
-                timers.failures = 0;
-                timers.next_retry = None;
-                timers.next_check = Some(at + self.jittered_interval());
-                if !job.scheduled {
-                    // Followers of this tag may move now.
-                    self.wake();
-                }
-            }
-            Err(_) => {
-                timers.failures += 1;
-                timers.next_retry = Some(at + self.backoff(timers.failures));
-            }
-        }
-        let next = [timers.next_retry, timers.next_check]
-            .into_iter()
-            .flatten()
-            .min();
-        self.set_timers(key.clone(), timers);
-        (key, next, next_try)
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::audit::Actor;
     use crate::store::{SqliteStore, Store as _};
     use tagstream_shared::{ObjectReference, Project, TagReference, Time};
 

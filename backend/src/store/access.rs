@@ -8,8 +8,8 @@ use tagstream_shared::user::{AuditEvent, RoleBinding, Token, User};
 use super::StoreResult;
 use crate::audit::Actor;
 
-/// A token found by its hash.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A token found by its hash (a row of `tokens`).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct StoredToken {
     pub id: String,
     pub user: String,
@@ -19,8 +19,8 @@ pub struct StoredToken {
     pub project: Option<String>,
 }
 
-/// A session found by its hash.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A session found by its hash (a row of `sessions`).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Session {
     pub user: String,
     pub csrf: String,

@@ -16,8 +16,9 @@ pub(crate) mod refusals;
 mod registry_events;
 mod server_keys;
 mod sql;
+mod sql_access;
+mod sql_changes;
 mod sql_keys;
-mod sql_more;
 mod sql_triggers;
 mod sqlite;
 mod sqlite_changes;
@@ -119,6 +120,18 @@ pub type StoreResult<T> = Result<T, StoreError>;
 pub struct Listed<T> {
     pub items: Vec<T>,
     pub resource_version: u64,
+}
+
+impl<K: tagstream_shared::object::Kind> Listed<K> {
+    /// The `{Kind}List` these objects are answered as, at the revision they were read at.
+    pub fn into_list(self) -> tagstream_shared::List<K> {
+        tagstream_shared::List::new(
+            K::RESOURCE.kind,
+            K::RESOURCE.api_version,
+            self.resource_version.to_string(),
+            self.items,
+        )
+    }
 }
 
 #[async_trait]

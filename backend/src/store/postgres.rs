@@ -10,12 +10,14 @@ use sqlx::postgres::PgPool;
 
 use super::StoreResult;
 use super::sql::store_sql;
-use super::sql_more::more_sql;
+use super::sql_access::access_sql;
+use super::sql_changes::change_sql;
 use super::unit::unit_of_work;
 
 unit_of_work!(PgStore, Postgres);
 store_sql!(PgStore, Postgres, sqlx::PgConnection);
-more_sql!(PgStore, Postgres);
+access_sql!(PgStore, Postgres);
+change_sql!(PgStore);
 super::sql_keys::server_keys_sql!(PgStore);
 super::sql_triggers::trigger_sql!(
     PgStore,

@@ -16,7 +16,8 @@ use tagstream_shared::{ObjectMeta, Time};
 
 use super::objects::Stored;
 use super::sql::store_sql;
-use super::sql_more::more_sql;
+use super::sql_access::access_sql;
+use super::sql_changes::change_sql;
 use super::unit::unit_of_work;
 use super::{ReadPoint, StoreError, StoreResult};
 use crate::audit::Actor;
@@ -35,7 +36,8 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 unit_of_work!(SqliteStore, Sqlite);
 store_sql!(SqliteStore, Sqlite, sqlx::SqliteConnection);
-more_sql!(SqliteStore, Sqlite);
+access_sql!(SqliteStore, Sqlite);
+change_sql!(SqliteStore);
 super::sql_keys::server_keys_sql!(SqliteStore);
 super::sql_triggers::trigger_sql!(
     SqliteStore,

@@ -1,5 +1,5 @@
 //! The change log on SQLite, tested: it prunes itself, and a revision pruned away is gone.
-//! ([`ChangeStore`](super::ChangeStore) itself is shared SQL, in `sql_more.rs`.)
+//! ([`ChangeStore`](super::ChangeStore) itself is shared SQL, in `sql_changes.rs`.)
 
 #[cfg(test)]
 mod tests {
