@@ -21,7 +21,7 @@ use tagstream_shared::status::{CauseType, StatusCause};
 
 use crate::error::ApiError;
 use fields_v1::{entries, to_fields_v1};
-use paths::{FieldSet, Path, get, is_ignored_path, leaves, merge, prune, remove};
+use paths::{FieldSet, Path, Values, is_ignored_path, leaf_values, leaves, merge, prune, remove};
 
 /// The longest field manager name (as Kubernetes).
 const MANAGER_MAX: usize = 128;
@@ -217,13 +217,16 @@ pub fn apply(
     let live_doc = live.unwrap_or(&empty);
     let mut entries = entries(live_doc);
     let mut conflicts: BTreeMap<Path, Vec<String>> = BTreeMap::new();
+    let (mut live_values, mut new_values) = (Values::new(), Values::new());
+    leaf_values(kind, live_doc, &mut Vec::new(), &mut live_values);
+    leaf_values(kind, normalised, &mut Vec::new(), &mut new_values);
     for path in &wanted {
         let holders: Vec<String> = entries
             .iter()
             .filter(|e| !e.is(manager, sub) && e.fields.contains(path))
             .map(|e| e.shown(sub))
             .collect();
-        if !holders.is_empty() && get(live_doc, path) != get(normalised, path) {
+        if !holders.is_empty() && live_values.get(path) != new_values.get(path) {
             conflicts.insert(path.clone(), holders);
         }
     }

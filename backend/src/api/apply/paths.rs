@@ -71,6 +71,18 @@ pub(super) fn key_of(element: &Value, key: &str) -> Option<Step> {
 
 /// Every leaf field `value` sets, as paths.
 pub(super) fn leaves(kind: &str, value: &Value, at: &mut Path, out: &mut FieldSet) {
+    let mut values = Values::new();
+    leaf_values(kind, value, at, &mut values);
+    out.extend(values.into_keys());
+}
+
+/// The leaves of a document with their values.
+pub(super) type Values<'a> = std::collections::BTreeMap<Path, &'a Value>;
+
+/// Every leaf field `value` sets, with what it sets it to: one walk, so that comparing two
+/// documents leaf by leaf costs a lookup per leaf, not a search of each keyed list (a stream of
+/// thousands of tags).
+pub(super) fn leaf_values<'a>(kind: &str, value: &'a Value, at: &mut Path, out: &mut Values<'a>) {
     match value {
         Value::Object(map) if !map.is_empty() => {
             for (field, v) in map {
@@ -78,7 +90,7 @@ pub(super) fn leaves(kind: &str, value: &Value, at: &mut Path, out: &mut FieldSe
                     continue;
                 }
                 at.push(Step::Field(field.clone()));
-                leaves(kind, v, at, out);
+                leaf_values(kind, v, at, out);
                 at.pop();
             }
         }
@@ -87,33 +99,23 @@ pub(super) fn leaves(kind: &str, value: &Value, at: &mut Path, out: &mut FieldSe
                 for item in items {
                     if let Some(step) = key_of(item, key) {
                         at.push(step);
-                        leaves(kind, item, at, out);
+                        leaf_values(kind, item, at, out);
                         at.pop();
                     }
                 }
             }
             _ => {
-                out.insert(at.clone());
+                out.entry(at.clone()).or_insert(value);
             }
         },
         _ => {
-            out.insert(at.clone());
+            out.entry(at.clone()).or_insert(value);
         }
     }
 }
 
 pub(super) fn element_matches(element: &Value, field: &str, value: &str) -> bool {
     element.get(field).and_then(Value::as_str) == Some(value)
-}
-
-pub(super) fn get<'a>(value: &'a Value, path: &[Step]) -> Option<&'a Value> {
-    path.iter().try_fold(value, |v, step| match step {
-        Step::Field(f) => v.get(f),
-        Step::Key { field, value } => v
-            .as_array()?
-            .iter()
-            .find(|e| element_matches(e, field, value)),
-    })
 }
 
 /// Removes what `path` names from `value`; a keyed element left without its key goes whole.

@@ -15,7 +15,8 @@ use serde_json::{Value, json};
 use tagstream_shared::Time;
 use tagstream_shared::object::Object;
 
-use super::{FieldSet, MANAGERS_MAX, entries, get, leaves, to_fields_v1};
+use super::paths::{Values, leaf_values};
+use super::{FieldSet, MANAGERS_MAX, entries, to_fields_v1};
 use crate::error::ApiError;
 
 /// Where updates are filed once an object has [`MANAGERS_MAX`] managers (as Kubernetes does).
@@ -34,16 +35,20 @@ pub fn managed_after_update(
     let empty = json!({});
     let old = old.unwrap_or(&empty);
     let stored = old.pointer("/metadata/managedFields").cloned();
-    let mut was = FieldSet::new();
-    leaves(kind, old, &mut Vec::new(), &mut was);
-    let mut is = FieldSet::new();
-    leaves(kind, new, &mut Vec::new(), &mut is);
+    let mut was = Values::new();
+    leaf_values(kind, old, &mut Vec::new(), &mut was);
+    let mut is = Values::new();
+    leaf_values(kind, new, &mut Vec::new(), &mut is);
     let changed: FieldSet = is
         .iter()
-        .filter(|p| get(old, p) != get(new, p))
+        .filter(|(p, v)| was.get(*p) != Some(*v))
+        .map(|(p, _)| p.clone())
+        .collect();
+    let removed: FieldSet = was
+        .keys()
+        .filter(|p| !is.contains_key(*p))
         .cloned()
         .collect();
-    let removed: FieldSet = was.difference(&is).cloned().collect();
     if changed.is_empty() && removed.is_empty() {
         // Nothing changed hands: the record stays as it was, time included.
         return stored;
