@@ -11,6 +11,9 @@ CREATE TABLE registry_refusals (
     blob INTEGER NOT NULL,
     -- Unix seconds from which it is taken out (again, after a failed try).
     due INTEGER NOT NULL,
+    -- Notifications of the same push since the first: a pusher pushing it again does not put
+    -- its taking out off, and a row is forgotten only if none came while it was taken out.
+    seen INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (repository, digest, tag)
 );
 CREATE INDEX registry_refusals_due ON registry_refusals (due);

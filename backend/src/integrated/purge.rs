@@ -111,9 +111,9 @@ impl Integrated {
         let mut changed = self.store.subscribe();
         while !self.purges.stopped.load(Ordering::SeqCst) {
             let now = Time::now().timestamp();
-            if self.take_out_due(now).await {
-                continue;
-            }
+            // Refused pushes first, a batch at a time, purges after each batch: neither waits
+            // for all of the other.
+            let more_refused = self.take_out_due(now).await;
             let due = match self.store.due_purges(now, BATCH).await {
                 Ok(d) => d,
                 Err(e) => {
@@ -138,6 +138,9 @@ impl Integrated {
                     () = passes => {}
                     () = self.renew(&claimed) => {}
                 }
+                continue;
+            }
+            if more_refused {
                 continue;
             }
             let purge = self.store.next_purge_due().await.ok().flatten();

@@ -257,6 +257,7 @@ pub(super) fn status_error(status: u16, what: &str) -> ReadError {
 }
 
 /// What a manifest names, and its digest (as its bytes hash).
+#[derive(Debug, Clone)]
 pub(super) struct Names {
     /// A list's manifests.
     pub(super) children: Vec<String>,

@@ -32,6 +32,12 @@ pub enum ReadError {
     Manifest(#[from] crate::registry::RegistryError),
     #[error("a list of more than {MAX_CHILDREN} images")]
     TooManyChildren,
+    /// A list names something the registry answers 5xx for while it answered the list itself:
+    /// a layer pushed as a list's "child" does that (distribution 2.8 takes such a list), and
+    /// delivering the event again would fail the same way, holding up every notification behind
+    /// it.
+    #[error("the list names {child}, which the registry cannot read as an image ({status})")]
+    BadChild { child: String, status: u16 },
     #[error("cannot sign a token for the registry: {0}")]
     Token(String),
 }
@@ -136,9 +142,18 @@ impl Integrated {
                     continue;
                 }
                 let spec = pull_spec.replace(digest, &child.digest);
-                let child = self
+                let child = match self
                     .read_one(repo, &child.digest, &spec, now, &token, &accept)
-                    .await?;
+                    .await
+                {
+                    Err(ReadError::Status { status, .. }) if status >= 500 => {
+                        return Err(ReadError::BadChild {
+                            child: child.digest.clone(),
+                            status,
+                        });
+                    }
+                    other => other?,
+                };
                 if let Err(e) = store.put_image(&child).await {
                     tracing::warn!(error = %e, "cannot keep a pushed image");
                 }

@@ -15,12 +15,13 @@
 //! and deleting the link then would break it. A manifest the stream holds, or a registry tag
 //! names, counts; the refused manifest itself does not.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use tagstream_shared::{ImageStream, ProjectName, StreamName};
 
 use super::Integrated;
 use super::events::Push;
+use super::purge_api::Names;
 use super::push::PushError;
 use super::reader::ReadError;
 use crate::app::AppState;
@@ -66,6 +67,7 @@ pub(super) async fn later(
         tag: push.tag.as_ref().map(ToString::to_string),
         blob: push.blob,
         due: state.clock.now().timestamp() + REFUSAL_DELAY_SECONDS,
+        seen: 0,
     };
     state.store.refuse_later(&refusal).await?;
     integrated.wake_purger();
@@ -83,16 +85,16 @@ impl Integrated {
                 return false;
             }
         };
+        // Reads of one batch are shared: refusals come in bursts, most of them in one repository.
+        let mut reads = Reads::default();
         for refusal in &due {
-            let done = match self.take_out(refusal).await {
+            let done = match self.take_out(refusal, &mut reads).await {
                 Ok(()) => self.store.forget_refusal(refusal).await,
                 Err(e) => {
                     tracing::warn!(repository = %refusal.repository, digest = %refusal.digest, error = %e, "cannot take a refused push out of the registry yet");
-                    let again = Refusal {
-                        due: now + RETRY_SECONDS,
-                        ..refusal.clone()
-                    };
-                    self.store.refuse_later(&again).await
+                    self.store
+                        .postpone_refusal(refusal, now + RETRY_SECONDS)
+                        .await
                 }
             };
             if let Err(e) = done {
@@ -107,7 +109,7 @@ impl Integrated {
     /// history by now (then the registry's tag names an image tagstream also names); then the
     /// blob links only it used. The pushed tag, if it still names the refused image, goes back
     /// to the stream's image.
-    async fn take_out(&self, refusal: &Refusal) -> Result<(), PushError> {
+    async fn take_out(&self, refusal: &Refusal, reads: &mut Reads) -> Result<(), PushError> {
         let repo = &refusal.repository;
         let digest = &refusal.digest;
         let Some((ns, name)) = repo.split_once('/').and_then(|(p, s)| {
@@ -131,7 +133,7 @@ impl Integrated {
             OWN_TOKEN_SECONDS,
         )?;
         if refusal.blob {
-            return self.unlink(repo, digest, &digests, &jwt).await;
+            return self.unlink(repo, digest, &digests, &jwt, reads).await;
         }
         // A tag pushed again since names another image: that push is not this one's to undo.
         let tag = match &refusal.tag {
@@ -154,7 +156,7 @@ impl Integrated {
                 && !refused.blobs.is_empty()
             {
                 match self
-                    .blobs_in_use(repo, &digests, &vouched, Some(digest), &jwt)
+                    .blobs_in_use(repo, &digests, &vouched, Some(digest), &jwt, reads)
                     .await?
                 {
                     Some(used) => {
@@ -175,20 +177,20 @@ impl Integrated {
             let deleted = self.delete_manifest(repo, digest).await?;
             tracing::info!(repository = %repo, digest = %digest, deleted, "a refused push was checked: its manifest was deleted from the registry");
         }
-        if let (Some(tag), Some(stream)) = (tag, &stream)
-            && let Some(current) = stream
-                .status
-                .tags
-                .iter()
-                .find(|t| &t.tag == tag)
-                .and_then(|t| t.items.first())
-            && current.image != *digest
-        {
-            let restored = self.retag(repo, tag, &current.image, &jwt).await?;
-            tracing::info!(repository = %repo, tag = %tag, digest = %current.image, restored, "the tag a refused push overwrote names the stream's image again");
+        if let Some(tag) = tag {
+            self.put_back(repo, &ns, &name, tag, digest, &jwt).await?;
         }
         Ok(())
     }
+}
+
+/// What one batch of take-outs read from the registry: each repository's tags (`None` when
+/// there were too many to list) and each manifest read (`None` when absent, the status when the
+/// registry could not read it).
+#[derive(Default)]
+pub(super) struct Reads {
+    tags: HashMap<String, Option<Vec<String>>>,
+    manifests: HashMap<(String, String), Option<Result<Names, u16>>>,
 }
 
 async fn stream(
@@ -249,11 +251,20 @@ impl Integrated {
         vouched: &[String],
         except: Option<&str>,
         token: &str,
+        reads: &mut Reads,
     ) -> Result<Option<HashSet<String>>, ReadError> {
-        let (tags, all) = self.tags(repo, token).await?;
-        if !all {
+        let tags = match reads.tags.get(repo) {
+            Some(tags) => tags.clone(),
+            None => {
+                let (tags, all) = self.tags(repo, token).await?;
+                let tags = all.then_some(tags);
+                reads.tags.insert(repo.to_owned(), tags.clone());
+                tags
+            }
+        };
+        let Some(tags) = tags else {
             return Ok(None);
-        }
+        };
         // (reference, whether it may be no manifest at all)
         let mut queue: Vec<(String, bool)> = held
             .iter()
@@ -265,21 +276,40 @@ impl Integrated {
         let mut read: HashSet<String> = HashSet::new();
         // A blob someone who may push there pushed is used by whatever they push next.
         let mut used: HashSet<String> = vouched.iter().cloned().collect();
-        let mut reads = 0;
+        let mut count = 0;
         while let Some((reference, maybe_blob)) = queue.pop() {
             if Some(reference.as_str()) == except || !read.insert(reference.clone()) {
                 continue;
             }
-            reads += 1;
-            if reads > MAX_IN_USE_READS {
+            count += 1;
+            if count > MAX_IN_USE_READS {
                 return Ok(None);
             }
-            let names = match self.manifest_names(repo, &reference, token).await {
-                Ok(Some(names)) => names,
-                Ok(None) => continue,
-                // distribution answers 500 for a layer asked for as a manifest.
-                Err(ReadError::Status { .. }) if maybe_blob => continue,
-                Err(e) => return Err(e),
+            let key = (repo.to_owned(), reference.clone());
+            let names = match reads.manifests.get(&key) {
+                Some(names) => names.clone(),
+                None => {
+                    let names = match self.manifest_names(repo, &reference, token).await {
+                        Ok(names) => names.map(Ok),
+                        // distribution answers 500 for a layer asked for as a manifest (a list
+                        // can name one): such a reference cannot be read, now or later.
+                        Err(ReadError::Status { status, .. }) => Some(Err(status)),
+                        Err(e) => return Err(e),
+                    };
+                    reads.manifests.insert(key, names.clone());
+                    names
+                }
+            };
+            let names = match names {
+                Some(Ok(names)) => names,
+                None => continue,
+                Some(Err(_)) if maybe_blob => continue,
+                // Something the repository's manifests name cannot be read: what it uses
+                // cannot be told, so every blob is taken as used.
+                Some(Err(status)) => {
+                    tracing::warn!(repository = %repo, reference = %reference, status, "a manifest of the repository cannot be read: the refused push's blobs stay until the name's purge");
+                    return Ok(None);
+                }
             };
             // A tag naming the refused manifest is no reason to keep what it uses.
             if Some(names.digest.as_str()) == except {
@@ -292,6 +322,40 @@ impl Integrated {
         Ok(Some(used))
     }
 
+    /// Puts `tag` of `repo` back on the image the stream's tag holds now, if the registry's tag
+    /// names the refused `digest` or nothing (the take-out deleted what it named): read again
+    /// here, since a take-out can last seconds and a rightful push may have moved it since.
+    async fn put_back(
+        &self,
+        repo: &str,
+        ns: &ProjectName,
+        name: &StreamName,
+        tag: &str,
+        digest: &str,
+        jwt: &str,
+    ) -> Result<(), PushError> {
+        let Some(stream) = stream(self.store.as_ref(), ns, name).await? else {
+            return Ok(());
+        };
+        let Some(current) = stream
+            .status
+            .tags
+            .iter()
+            .find(|t| t.tag == tag)
+            .and_then(|t| t.items.first())
+        else {
+            return Ok(());
+        };
+        let path = format!("v2/{repo}/manifests/{tag}");
+        let (_, named) = self.head_manifest(&path, jwt).await?;
+        if current.image == digest || named.as_deref().is_some_and(|n| n != digest) {
+            return Ok(());
+        }
+        let restored = self.retag(repo, tag, &current.image, jwt).await?;
+        tracing::info!(repository = %repo, tag = %tag, digest = %current.image, restored, "the tag a refused push overwrote names the stream's image again");
+        Ok(())
+    }
+
     /// Deletes `repo`'s link to the refused blob `digest`, unless a manifest of the repository
     /// uses it (`held` being the stream's history).
     async fn unlink(
@@ -300,13 +364,17 @@ impl Integrated {
         digest: &str,
         held: &[String],
         jwt: &str,
+        reads: &mut Reads,
     ) -> Result<(), PushError> {
         let vouched = self.store.vouched(repo, digest, MAX_VOUCHED).await?;
         if vouched.first().map(String::as_str) == Some(digest) {
             tracing::info!(repository = %repo, digest = %digest, "a refused push was checked: the blob stays, someone who may push there pushed it too");
             return Ok(());
         }
-        match self.blobs_in_use(repo, held, &vouched, None, jwt).await? {
+        match self
+            .blobs_in_use(repo, held, &vouched, None, jwt, reads)
+            .await?
+        {
             Some(used) if used.contains(digest) => {
                 tracing::info!(repository = %repo, digest = %digest, "a refused push was checked: the blob stays, a manifest of the repository uses it");
             }

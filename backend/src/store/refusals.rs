@@ -16,17 +16,23 @@ pub struct Refusal {
     pub blob: bool,
     /// Unix seconds from which it is taken out.
     pub due: i64,
+    /// Notifications of the same push heard after the first, when it was read: it is forgotten
+    /// only if none came since (the manifest may be back).
+    pub seen: i64,
 }
 
 #[async_trait]
 pub trait RefusalStore: Send + Sync {
-    /// Records `refusal`, or moves the one recorded for the same push to its `due`.
+    /// Records `refusal`; the same push refused again keeps its first `due` (a pusher pushing
+    /// it again and again must not put off its taking out) and counts in `seen`.
     async fn refuse_later(&self, refusal: &Refusal) -> StoreResult<()>;
+    /// Moves `refusal` to `due` (a try failed).
+    async fn postpone_refusal(&self, refusal: &Refusal, due: i64) -> StoreResult<()>;
     /// Up to `limit` refusals due at `now`, the earliest first.
     async fn due_refusals(&self, now: i64, limit: u32) -> StoreResult<Vec<Refusal>>;
     /// When the next refusal is due, if any.
     async fn next_refusal_due(&self) -> StoreResult<Option<i64>>;
-    /// Forgets `refusal` (taken out), unless it was moved to another time since it was read.
+    /// Forgets `refusal` (taken out), unless the same push was heard again since it was read.
     async fn forget_refusal(&self, refusal: &Refusal) -> StoreResult<()>;
     /// Marks the recorded push of `digest` to `repository` as made by someone who may push there.
     async fn vouch_push(&self, repository: &str, digest: &str) -> StoreResult<()>;
@@ -50,7 +56,7 @@ macro_rules! refusal_sql {
                     sqlx::query(&Self::sql(
                         "INSERT INTO registry_refusals (repository, digest, tag, blob, due) \
                          VALUES (?, ?, ?, ?, ?) ON CONFLICT (repository, digest, tag) \
-                         DO UPDATE SET due = excluded.due",
+                         DO UPDATE SET seen = registry_refusals.seen + 1",
                     ))
                     .bind(&r.repository)
                     .bind(&r.digest)
@@ -62,9 +68,23 @@ macro_rules! refusal_sql {
                     Ok(())
                 }
 
+                async fn postpone_refusal(&self, r: &Refusal, due: i64) -> StoreResult<()> {
+                    sqlx::query(&Self::sql(
+                        "UPDATE registry_refusals SET due = ? \
+                         WHERE repository = ? AND digest = ? AND tag = ?",
+                    ))
+                    .bind(due)
+                    .bind(&r.repository)
+                    .bind(&r.digest)
+                    .bind(r.tag.as_deref().unwrap_or_default())
+                    .execute(&self.pool)
+                    .await?;
+                    Ok(())
+                }
+
                 async fn due_refusals(&self, now: i64, limit: u32) -> StoreResult<Vec<Refusal>> {
-                    let rows: Vec<(String, String, String, i64, i64)> = sqlx::query_as(&Self::sql(
-                        "SELECT repository, digest, tag, blob, due FROM registry_refusals \
+                    let rows: Vec<(String, String, String, i64, i64, i64)> = sqlx::query_as(&Self::sql(
+                        "SELECT repository, digest, tag, blob, due, seen FROM registry_refusals \
                          WHERE due <= ? ORDER BY due, repository, digest, tag LIMIT ?",
                     ))
                     .bind(now)
@@ -73,12 +93,13 @@ macro_rules! refusal_sql {
                     .await?;
                     Ok(rows
                         .into_iter()
-                        .map(|(repository, digest, tag, blob, due)| Refusal {
+                        .map(|(repository, digest, tag, blob, due, seen)| Refusal {
                             repository,
                             digest,
                             tag: Some(tag).filter(|t| !t.is_empty()),
                             blob: blob != 0,
                             due,
+                            seen,
                         })
                         .collect())
                 }
@@ -125,12 +146,12 @@ macro_rules! refusal_sql {
                 async fn forget_refusal(&self, r: &Refusal) -> StoreResult<()> {
                     sqlx::query(&Self::sql(
                         "DELETE FROM registry_refusals \
-                         WHERE repository = ? AND digest = ? AND tag = ? AND due = ?",
+                         WHERE repository = ? AND digest = ? AND tag = ? AND seen = ?",
                     ))
                     .bind(&r.repository)
                     .bind(&r.digest)
                     .bind(r.tag.as_deref().unwrap_or_default())
-                    .bind(r.due)
+                    .bind(r.seen)
                     .execute(&self.pool)
                     .await?;
                     Ok(())
