@@ -27,8 +27,7 @@ use tagstream_shared::access::{Resource, Verb};
 
 #[component]
 pub fn TagPage() -> impl IntoView {
-    let route = use_route();
-    move || match route.get() {
+    match use_route() {
         Some(Route::Tag { ns, stream, tag }) => view! { <TagView ns stream tag /> }.into_any(),
         _ => view! { <NotFoundView what="image stream tag" /> }.into_any(),
     }
