@@ -51,8 +51,11 @@ fn TagView(ns: ProjectName, stream: StreamName, tag: TagName) -> impl IntoView {
     // it was last checked) is on its way, instead of skeleton rows for a round trip.
     let from_stream = first.is_none();
     let first = first.or_else(|| {
-        remembered::recall_as::<ImageStream>(&paths::imagestream(ns.as_str(), stream.as_str()))
-            .and_then(|s| s.stream_tag(tag.as_str()))
+        remembered::recall_with(
+            &paths::imagestream(ns.as_str(), stream.as_str()),
+            |s: &ImageStream| s.stream_tag(tag.as_str()),
+        )
+        .flatten()
     });
     let from_stream = from_stream && first.is_some();
     let rendered = StoredValue::new(false);
