@@ -126,6 +126,14 @@ fn TagBody(
 ) -> impl IntoView {
     let revert_to = RwSignal::new(None::<String>);
     let remove_open = RwSignal::new(false);
+    // Each dialog is built the first time it is asked for and kept from then on: most visits
+    // open neither, and building both was part of the work between a click on a tag link and
+    // its digest on screen.
+    let revert_asked = Memo::new(move |asked: Option<&bool>| {
+        asked.is_some_and(|a| *a) || revert_to.with(Option::is_some)
+    });
+    let remove_asked =
+        Memo::new(move |asked: Option<&bool>| asked.is_some_and(|a| *a) || remove_open.get());
     let current: Option<&TagEvent> = ist.items.first();
     let digest = ist
         .image
@@ -221,6 +229,24 @@ fn TagBody(
         .as_ref()
         .is_some_and(|f| f.source_kind() == Some(SourceKind::DockerImage));
     let history_count = ist.items.len();
+    let revert_dialog = {
+        let (ns, stream, tag) = (ns.clone(), stream.clone(), tag.clone());
+        let (spec, current) = (ist.tag.clone(), current_digest.clone());
+        move || {
+            revert_asked.get().then(|| view! {
+                <RevertDialog ns=ns.clone() stream=stream.clone() tag=tag.clone() spec=spec.clone()
+                    current=current.clone() target=revert_to reload />
+            })
+        }
+    };
+    let remove_dialog = {
+        let (ns, stream, tag) = (ns.clone(), stream.clone(), tag.clone());
+        move || {
+            remove_asked.get().then(|| view! {
+                <RemoveTagDialog ns=ns.clone() stream=stream.clone() tag=tag.clone() open=remove_open />
+            })
+        }
+    };
 
     view! {
         <header class="page-head">
@@ -251,9 +277,8 @@ fn TagBody(
                 </Can>
             </div>
         </header>
-        <RevertDialog ns=ns.clone() stream=stream.clone() tag=tag.clone() spec=ist.tag.clone()
-            current=current_digest.clone() target=revert_to reload />
-        <RemoveTagDialog ns=ns.clone() stream=stream.clone() tag=tag.clone() open=remove_open />
+        {revert_dialog}
+        {remove_dialog}
         <section class="panel" aria-labelledby="pull-title">
             <h2 id="pull-title">"Pull"</h2>
             {match by_digest {
