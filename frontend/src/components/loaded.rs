@@ -44,6 +44,11 @@ pub fn Loaded<T, V, F>(
     /// only this way).
     #[prop(optional_no_strip)]
     first: Option<T>,
+    /// `first` only stands in for the resource's first value (the tag as its stream has it,
+    /// until the tag's own answer), so that value is rendered when it arrives. Otherwise `first`
+    /// is that value itself, already on screen, and only later values are rendered.
+    #[prop(optional)]
+    stand_in: bool,
 ) -> impl IntoView
 where
     T: Clone + Send + Sync + 'static,
@@ -51,6 +56,22 @@ where
     V: IntoView + 'static,
 {
     let first = StoredValue::new(first);
+    // What a page shown from `first` follows: changes when the resource has a value to render
+    // that is not on screen yet, and not when its first value is `first` itself (rendering the
+    // same page again costs as much as the first time, right after it).
+    let arrived = StoredValue::new(false);
+    let changes = Memo::new(move |count: Option<&u32>| {
+        let count = count.copied().unwrap_or(0);
+        if resource.read().is_none() {
+            return count;
+        }
+        let first_value = !arrived.get_value();
+        arrived.set_value(true);
+        match first_value && !stand_in {
+            true => count,
+            false => count + 1,
+        }
+    });
     // On a page whose actions depend on the user's access, the content waits for that answer
     // too (both requests run at once), so it appears whole.
     let access = use_context::<ProjectAccess>();
@@ -63,10 +84,11 @@ where
         // remembered value would stay behind skeleton rows until the server answered.
         let remembered = first.try_update_value(Option::take).flatten();
         match remembered {
-            // Ready at once, so the suspense renders it synchronously; tracking the resource
-            // renders its value in place when it arrives (and every later one).
+            // Ready at once, so the suspense renders it synchronously; tracking what the
+            // resource has beyond it renders that in place when it arrives (and every later
+            // value, through the resource itself).
             Some(value) => Box::pin(async move {
-                resource.track();
+                changes.track();
                 Ok(view(value).into_any())
             }),
             None => Box::pin(async move {

@@ -77,7 +77,7 @@ fn TagView(ns: ProjectName, stream: StreamName, tag: TagName) -> impl IntoView {
     view! {
         <Breadcrumbs ns=ns.clone() stream=stream.clone() tag=tag.clone() />
         <LiveNote updated />
-        <Loaded resource=resource first what rows=6
+        <Loaded resource=resource first stand_in=from_stream what rows=6
             view={move |ist: ImageStreamTag| {
                 // `Loaded` renders the value it is given first once, then the tag's own answers.
                 let provisional = from_stream
