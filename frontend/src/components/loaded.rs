@@ -5,6 +5,7 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::time::Duration;
 
 use leptos::error::{Error, Errors};
 use leptos::prelude::*;
@@ -55,6 +56,17 @@ where
     F: Fn(T) -> V + Clone + Send + Sync + 'static,
     V: IntoView + 'static,
 {
+    // Whether the frame showing `first` has been painted: what the resource brings meanwhile
+    // waits for it. The stand-in's tag answer often arrives before that frame, and rendering it
+    // then rebuilt the page before anything was painted, doubling the wait for the first frame.
+    let painted = RwSignal::new(first.is_none());
+    if first.is_some() {
+        // The rendering step that paints the first render runs these callbacks first; a task
+        // queued from one runs once that frame is painted.
+        request_animation_frame(move || {
+            set_timeout(move || _ = painted.try_set(true), Duration::ZERO);
+        });
+    }
     let first = StoredValue::new(first);
     // What a page shown from `first` follows: changes when the resource has a value to render
     // that is not on screen yet, and not when its first value is `first` itself (rendering the
@@ -62,7 +74,7 @@ where
     let arrived = StoredValue::new(false);
     let changes = Memo::new(move |count: Option<&u32>| {
         let count = count.copied().unwrap_or(0);
-        if resource.read().is_none() {
+        if !painted.get() || resource.read().is_none() {
             return count;
         }
         let first_value = !arrived.get_value();
