@@ -57,8 +57,8 @@ where
     V: IntoView + 'static,
 {
     // Whether the frame showing `first` has been painted: what the resource brings meanwhile
-    // waits for it. The stand-in's tag answer often arrives before that frame, and rendering it
-    // then rebuilt the page before anything was painted, doubling the wait for the first frame.
+    // waits for it. The stand-in's tag answer can arrive before that frame, and rendering it
+    // then would rebuild the page before anything was painted.
     let painted = RwSignal::new(first.is_none());
     if first.is_some() {
         // The rendering step that paints the first render runs these callbacks first; a task
