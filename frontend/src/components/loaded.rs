@@ -100,7 +100,9 @@ where
             // resource has beyond it renders that in place when it arrives (and every later
             // value, through the resource itself).
             Some(value) => Box::pin(async move {
-                changes.track();
+                // Read, not only tracked: a memo never read has not subscribed to anything
+                // itself, so it would never change.
+                changes.get();
                 Ok(view(value).into_any())
             }),
             None => Box::pin(async move {
