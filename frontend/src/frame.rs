@@ -49,8 +49,11 @@ fn CurrentPage() -> impl IntoView {
             location.ready_to_complete();
         });
     }
+    // Each page under an owner of its own (the inner closure's), so that what a page provides
+    // (its project's access review) goes with it: a page that provides nothing must not find
+    // the previous page's. Pages read their route once and never change it themselves.
     move || match route.get() {
-        Some(route) => route.page(),
+        Some(route) => (move || route.page()).into_any(),
         None => view! { <NotFoundPage /> }.into_any(),
     }
 }
