@@ -326,10 +326,11 @@ fn json<T: Serialize>(builder: RequestBuilder, body: &T) -> Result<Request, gloo
 }
 
 /// A GET whose answer is kept for the page's next visit ([`crate::remembered`]).
-async fn get_kept<T: DeserializeOwned>(path: &str) -> ApiResult<T> {
+async fn get_kept<T: DeserializeOwned + Clone + 'static>(path: &str) -> ApiResult<T> {
     let (code, text) = exchange(Request::get(path).build()).await?;
-    crate::remembered::keep(path, &text);
-    serde_json::from_str(&text).map_err(|e| not_understood(code, &e))
+    let value: T = serde_json::from_str(&text).map_err(|e| not_understood(code, &e))?;
+    crate::remembered::keep(path, value.clone());
+    Ok(value)
 }
 
 async fn send<T: DeserializeOwned>(request: Result<Request, gloo_net::Error>) -> ApiResult<T> {

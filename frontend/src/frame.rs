@@ -9,8 +9,8 @@ use leptos_router::components::Router;
 use leptos_router::hooks::use_location;
 use leptos_router::location::{BrowserUrl, LocationProvider as _};
 
+use crate::pages::current_route;
 use crate::pages::not_found::NotFoundPage;
-use crate::pages::use_route;
 use crate::routes::Route;
 
 /// Mounts the console in place of the boot message.
@@ -38,7 +38,7 @@ fn App() -> impl IntoView {
 
 #[component]
 fn CurrentPage() -> impl IntoView {
-    let route = use_route();
+    let route = current_route();
     // The router puts a link's path in the address bar (and a history entry) only once told the
     // new page is ready, which its `<Routes>` would do: there is one page per path here, shown
     // as soon as the path changes, so it is ready then.
@@ -49,8 +49,11 @@ fn CurrentPage() -> impl IntoView {
             location.ready_to_complete();
         });
     }
+    // Each page under an owner of its own (the inner closure's), so that what a page provides
+    // (its project's access review) goes with it: a page that provides nothing must not find
+    // the previous page's. Pages read their route once and never change it themselves.
     move || match route.get() {
-        Some(route) => route.page(),
+        Some(route) => (move || route.page()).into_any(),
         None => view! { <NotFoundPage /> }.into_any(),
     }
 }

@@ -1,20 +1,24 @@
 //! Page data kept in memory across client-side navigations, so that Back (or a second visit)
-//! shows a page at once instead of its skeleton. What is kept is the last answer body of each
-//! GET made through [`get`], by path; a page takes it as its first value through [`resource`]
-//! and then makes sure it is current:
+//! shows a page at once instead of its skeleton. What is kept is the last answer of each GET made
+//! through [`crate::api`], by path, as the value it was decoded into; a page takes it as its first value
+//! through [`resource`] and then makes sure it is current:
 //! - [`Freshness::Watched`]: the page watches its list from the revision of that value, and the
 //!   watch replays every change made since, which reloads the page; nothing to ask otherwise.
 //! - [`Freshness::Revalidate`]: nothing watches it, so it is asked again right after it is shown
 //!   (the old value stays on screen until the new one arrives).
 //!
-//! Bounded: the bodies of the last [`KEPT`] paths.
+//! Kept decoded rather than as the body: a navigation reads what it needs from the value (the
+//! tag page its tag from the stream) instead of decoding the JSON again in the click's task.
+//!
+//! Bounded: the answers of the last [`KEPT`] paths.
 
+use std::any::Any;
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::future::Future;
+use std::rc::Rc;
 
 use leptos::prelude::*;
-use serde::de::DeserializeOwned;
 
 use crate::api::ApiResult;
 
@@ -22,33 +26,40 @@ use crate::api::ApiResult;
 const KEPT: usize = 48;
 
 thread_local! {
-    static BODIES: RefCell<VecDeque<(String, String)>> = const { RefCell::new(VecDeque::new()) };
+    static VALUES: RefCell<VecDeque<(String, Rc<dyn Any>)>> = const { RefCell::new(VecDeque::new()) };
 }
 
-/// Keeps `body` as the latest answer for `path`.
-pub fn keep(path: &str, body: &str) {
-    BODIES.with_borrow_mut(|bodies| {
-        bodies.retain(|(p, _)| p != path);
-        if bodies.len() >= KEPT {
-            bodies.pop_front();
+/// Keeps `value` as the latest answer for `path`.
+pub fn keep<T: 'static>(path: &str, value: T) {
+    VALUES.with_borrow_mut(|values| {
+        values.retain(|(p, _)| p != path);
+        if values.len() >= KEPT {
+            values.pop_front();
         }
-        bodies.push_back((path.to_owned(), body.to_owned()));
+        values.push_back((path.to_owned(), Rc::new(value)));
     });
 }
 
 /// The latest answer kept for `path`.
-fn recall(path: &str) -> Option<String> {
-    BODIES.with_borrow(|bodies| {
-        bodies
+fn recall(path: &str) -> Option<Rc<dyn Any>> {
+    VALUES.with_borrow(|values| {
+        values
             .iter()
             .find(|(p, _)| p == path)
-            .map(|(_, body)| body.clone())
+            .map(|(_, value)| Rc::clone(value))
     })
 }
 
+/// What `read` makes of the latest answer kept for `path` (`None` when there is none or it is
+/// not a `T`), without a copy of the whole answer.
+pub fn recall_with<T: 'static, R>(path: &str, read: impl FnOnce(&T) -> R) -> Option<R> {
+    let value = recall(path)?;
+    value.downcast_ref::<T>().map(read)
+}
+
 /// The latest answer kept for `path`, as a `T` (`None` when there is none or it is not one).
-pub fn recall_as<T: DeserializeOwned>(path: &str) -> Option<T> {
-    recall(path).and_then(|body| serde_json::from_str(&body).ok())
+pub fn recall_as<T: Clone + 'static>(path: &str) -> Option<T> {
+    recall_with(path, T::clone)
 }
 
 /// How a remembered value is brought up to date.
@@ -70,7 +81,7 @@ pub fn resource<T, Fut>(
     fetch: impl Fn() -> Fut + 'static,
 ) -> (LocalResource<ApiResult<T>>, Option<T>)
 where
-    T: DeserializeOwned + Clone + 'static,
+    T: Clone + 'static,
     Fut: Future<Output = ApiResult<T>> + 'static,
 {
     let first = StoredValue::new_local(true);

@@ -236,10 +236,23 @@ async fn revert_from_the_tag_page_adds_an_item_and_keeps_the_history() {
     browser.settled().await;
     // Only the earlier image offers a revert.
     assert_eq!(browser.texts("[data-test=revert]").await.len(), 1);
+    // The dialog is built when first asked for: Cancel closes it, and Revert opens it again.
     browser
         .click(
             "[data-test=revert]",
-            Then::ShowsText("[data-test=revert-message]", "current again"),
+            Then::ShowsText("dialog[open] [data-test=revert-message]", "current again"),
+        )
+        .await;
+    browser
+        .click(
+            "dialog[open] [data-test=confirm-cancel]",
+            Then::Gone("dialog[open]"),
+        )
+        .await;
+    browser
+        .click(
+            "[data-test=revert]",
+            Then::ShowsText("dialog[open] [data-test=revert-message]", "current again"),
         )
         .await;
     let message = browser.texts("[data-test=revert-message]").await.concat();

@@ -110,7 +110,20 @@ async fn the_copy_buttons_copy_the_pull_specs_and_remove_tag_removes_it() {
         clipboard_holds(&browser, expected).await;
     }
 
-    // Remove tag asks first, then removes the tag with its history and shows the stream.
+    // Remove tag asks first (and asks again after a Cancel), then removes the tag with its
+    // history and shows the stream.
+    browser
+        .click(
+            "[data-test=remove-tag]",
+            Then::ShowsText("dialog[open] [data-test=confirm-title]", "ruby:latest"),
+        )
+        .await;
+    browser
+        .click(
+            "dialog[open] [data-test=confirm-cancel]",
+            Then::Gone("dialog[open]"),
+        )
+        .await;
     browser
         .click(
             "[data-test=remove-tag]",

@@ -5,6 +5,7 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::time::Duration;
 
 use leptos::error::{Error, Errors};
 use leptos::prelude::*;
@@ -44,13 +45,45 @@ pub fn Loaded<T, V, F>(
     /// only this way).
     #[prop(optional_no_strip)]
     first: Option<T>,
+    /// `first` only stands in for the resource's first value (the tag as its stream has it,
+    /// until the tag's own answer), so that value is rendered when it arrives. Otherwise `first`
+    /// is that value itself, already on screen, and only later values are rendered.
+    #[prop(optional)]
+    stand_in: bool,
 ) -> impl IntoView
 where
     T: Clone + Send + Sync + 'static,
     F: Fn(T) -> V + Clone + Send + Sync + 'static,
     V: IntoView + 'static,
 {
+    // Whether the frame showing `first` has been painted: what the resource brings meanwhile
+    // waits for it. The stand-in's tag answer can arrive before that frame, and rendering it
+    // then would rebuild the page before anything was painted.
+    let painted = RwSignal::new(first.is_none());
+    if first.is_some() {
+        // The rendering step that paints the first render runs these callbacks first; a task
+        // queued from one runs once that frame is painted.
+        request_animation_frame(move || {
+            set_timeout(move || _ = painted.try_set(true), Duration::ZERO);
+        });
+    }
     let first = StoredValue::new(first);
+    // What a page shown from `first` follows: changes when the resource has a value to render
+    // that is not on screen yet, and not when its first value is `first` itself (rendering the
+    // same page again costs as much as the first time, right after it).
+    let arrived = StoredValue::new(false);
+    let changes = Memo::new(move |count: Option<&u32>| {
+        let count = count.copied().unwrap_or(0);
+        if !painted.get() || resource.read().is_none() {
+            return count;
+        }
+        let first_value = !arrived.get_value();
+        arrived.set_value(true);
+        match first_value && !stand_in {
+            true => count,
+            false => count + 1,
+        }
+    });
     // On a page whose actions depend on the user's access, the content waits for that answer
     // too (both requests run at once), so it appears whole.
     let access = use_context::<ProjectAccess>();
@@ -63,10 +96,13 @@ where
         // remembered value would stay behind skeleton rows until the server answered.
         let remembered = first.try_update_value(Option::take).flatten();
         match remembered {
-            // Ready at once, so the suspense renders it synchronously; tracking the resource
-            // renders its value in place when it arrives (and every later one).
+            // Ready at once, so the suspense renders it synchronously; tracking what the
+            // resource has beyond it renders that in place when it arrives (and every later
+            // value, through the resource itself).
             Some(value) => Box::pin(async move {
-                resource.track();
+                // Read, not only tracked: a memo never read has not subscribed to anything
+                // itself, so it would never change.
+                changes.get();
                 Ok(view(value).into_any())
             }),
             None => Box::pin(async move {

@@ -19,8 +19,7 @@ use crate::routes::Route;
 
 #[component]
 pub fn ComparePage() -> impl IntoView {
-    let route = use_route();
-    move || match route.get() {
+    match use_route() {
         Some(Route::Compare { ns, stream, a, b }) => {
             view! { <CompareView ns stream a b /> }.into_any()
         }

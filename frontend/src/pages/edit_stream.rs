@@ -15,8 +15,7 @@ use crate::routes::Route;
 
 #[component]
 pub fn EditStreamPage() -> impl IntoView {
-    let route = use_route();
-    move || match route.get() {
+    match use_route() {
         Some(Route::EditStream { ns, name }) => view! { <EditStreamView ns name /> }.into_any(),
         _ => view! { <NotFoundView what="image stream" /> }.into_any(),
     }

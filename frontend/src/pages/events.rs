@@ -17,8 +17,7 @@ use crate::routes::Route;
 
 #[component]
 pub fn EventsPage() -> impl IntoView {
-    let route = use_route();
-    move || match route.get() {
+    match use_route() {
         Some(Route::Events { ns }) => view! { <EventsView ns /> }.into_any(),
         _ => view! { <NotFoundView what="project" /> }.into_any(),
     }

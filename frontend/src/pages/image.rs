@@ -20,8 +20,7 @@ use crate::routes::Route;
 
 #[component]
 pub fn ImagePage() -> impl IntoView {
-    let route = use_route();
-    move || match route.get() {
+    match use_route() {
         Some(Route::Image { ns, stream, digest }) => {
             view! { <ImageView ns stream digest /> }.into_any()
         }

@@ -12,8 +12,7 @@ use crate::routes::Route;
 
 #[component]
 pub fn ImportPage() -> impl IntoView {
-    let route = use_route();
-    move || match route.get() {
+    match use_route() {
         Some(Route::Import { ns }) => view! { <ImportView ns /> }.into_any(),
         _ => view! { <NotFoundView what="project" /> }.into_any(),
     }

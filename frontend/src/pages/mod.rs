@@ -37,10 +37,18 @@ pub fn set_title(page: &str) {
     document().set_title(&title);
 }
 
-/// The current page as a typed route; changes only when the path does, not the query.
-pub fn use_route() -> Memo<Option<Route>> {
+/// The current page as a typed route, followed: changes only when the path does, not the
+/// query. The frame's ([`crate::frame`]), which builds another page whenever it changes.
+pub fn current_route() -> Memo<Option<Route>> {
     let location = use_location();
     Memo::new(move |_| Route::parse(&location.pathname.get()))
+}
+
+/// The route of the page being built, read once. A page never follows the path: the frame builds
+/// another page whenever it parses to another route, so a page following it too only added work
+/// (its own memo and match, for the next page's path) to every navigation away from it.
+pub fn use_route() -> Option<Route> {
+    Route::parse(&use_location().pathname.get_untracked())
 }
 
 /// The page's query parameter `key`, or "" when absent.
@@ -88,8 +96,7 @@ pub mod routed {
 
     #[component]
     pub fn InviteRoute() -> impl IntoView {
-        let route = use_route();
-        move || match route.get() {
+        match use_route() {
             Some(Route::Invite { token }) => {
                 view! { <super::login::InvitePage token=token.0 /> }.into_any()
             }
@@ -99,8 +106,7 @@ pub mod routed {
 
     #[component]
     pub fn AccessRoute() -> impl IntoView {
-        let route = use_route();
-        move || match route.get() {
+        match use_route() {
             Some(Route::Access { ns }) => view! { <super::access::AccessPage ns /> }.into_any(),
             _ => view! { <NotFoundView what="project" /> }.into_any(),
         }
@@ -108,8 +114,7 @@ pub mod routed {
 
     #[component]
     pub fn AuditRoute() -> impl IntoView {
-        let route = use_route();
-        move || match route.get() {
+        match use_route() {
             Some(Route::Audit { ns }) => {
                 view! { <super::audit::AuditPage ns=ns.to_string() /> }.into_any()
             }
@@ -120,8 +125,7 @@ pub mod routed {
 
     #[component]
     pub fn EditTagRoute() -> impl IntoView {
-        let route = use_route();
-        move || match route.get() {
+        match use_route() {
             Some(Route::EditTag { ns, stream, tag }) => {
                 view! { <super::tag_edit::EditTagPage ns stream tag /> }.into_any()
             }

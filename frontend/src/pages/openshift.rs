@@ -13,7 +13,7 @@ use crate::routes::Route;
 pub fn OpenShiftRedirect() -> impl IntoView {
     let route = use_route();
     move || {
-        let target = match route.get() {
+        let target = match route.clone() {
             Some(Route::OpenShift { ns, resource, name }) => {
                 Route::from_openshift(&ns, &resource, &name)
             }

@@ -26,8 +26,7 @@ const PAGE_SIZE: usize = 100;
 
 #[component]
 pub fn ProjectPage() -> impl IntoView {
-    let route = use_route();
-    move || match route.get() {
+    match use_route() {
         Some(Route::Project { ns }) => view! { <ProjectView ns /> }.into_any(),
         _ => view! { <NotFoundView what="project" /> }.into_any(),
     }

@@ -23,8 +23,7 @@ use tagstream_shared::access::{Resource, Verb};
 
 #[component]
 pub fn StreamPage() -> impl IntoView {
-    let route = use_route();
-    move || match route.get() {
+    match use_route() {
         Some(Route::Stream { ns, name }) => view! { <StreamView ns name /> }.into_any(),
         _ => view! { <NotFoundView what="image stream" /> }.into_any(),
     }

@@ -27,8 +27,7 @@ use tagstream_shared::access::{Resource, Verb};
 
 #[component]
 pub fn TagPage() -> impl IntoView {
-    let route = use_route();
-    move || match route.get() {
+    match use_route() {
         Some(Route::Tag { ns, stream, tag }) => view! { <TagView ns stream tag /> }.into_any(),
         _ => view! { <NotFoundView what="image stream tag" /> }.into_any(),
     }
@@ -52,8 +51,11 @@ fn TagView(ns: ProjectName, stream: StreamName, tag: TagName) -> impl IntoView {
     // it was last checked) is on its way, instead of skeleton rows for a round trip.
     let from_stream = first.is_none();
     let first = first.or_else(|| {
-        remembered::recall_as::<ImageStream>(&paths::imagestream(ns.as_str(), stream.as_str()))
-            .and_then(|s| s.stream_tag(tag.as_str()))
+        remembered::recall_with(
+            &paths::imagestream(ns.as_str(), stream.as_str()),
+            |s: &ImageStream| s.stream_tag(tag.as_str()),
+        )
+        .flatten()
     });
     let from_stream = from_stream && first.is_some();
     let rendered = StoredValue::new(false);
@@ -75,7 +77,7 @@ fn TagView(ns: ProjectName, stream: StreamName, tag: TagName) -> impl IntoView {
     view! {
         <Breadcrumbs ns=ns.clone() stream=stream.clone() tag=tag.clone() />
         <LiveNote updated />
-        <Loaded resource=resource first what rows=6
+        <Loaded resource=resource first stand_in=from_stream what rows=6
             view={move |ist: ImageStreamTag| {
                 // `Loaded` renders the value it is given first once, then the tag's own answers.
                 let provisional = from_stream
@@ -124,6 +126,14 @@ fn TagBody(
 ) -> impl IntoView {
     let revert_to = RwSignal::new(None::<String>);
     let remove_open = RwSignal::new(false);
+    // Each dialog is built the first time it is asked for and kept from then on: most visits
+    // open neither, and building both was part of the work between a click on a tag link and
+    // its digest on screen.
+    let revert_asked = Memo::new(move |asked: Option<&bool>| {
+        asked.is_some_and(|a| *a) || revert_to.with(Option::is_some)
+    });
+    let remove_asked =
+        Memo::new(move |asked: Option<&bool>| asked.is_some_and(|a| *a) || remove_open.get());
     let current: Option<&TagEvent> = ist.items.first();
     let digest = ist
         .image
@@ -219,6 +229,24 @@ fn TagBody(
         .as_ref()
         .is_some_and(|f| f.source_kind() == Some(SourceKind::DockerImage));
     let history_count = ist.items.len();
+    let revert_dialog = {
+        let (ns, stream, tag) = (ns.clone(), stream.clone(), tag.clone());
+        let (spec, current) = (ist.tag.clone(), current_digest.clone());
+        move || {
+            revert_asked.get().then(|| view! {
+                <RevertDialog ns=ns.clone() stream=stream.clone() tag=tag.clone() spec=spec.clone()
+                    current=current.clone() target=revert_to reload />
+            })
+        }
+    };
+    let remove_dialog = {
+        let (ns, stream, tag) = (ns.clone(), stream.clone(), tag.clone());
+        move || {
+            remove_asked.get().then(|| view! {
+                <RemoveTagDialog ns=ns.clone() stream=stream.clone() tag=tag.clone() open=remove_open />
+            })
+        }
+    };
 
     view! {
         <header class="page-head">
@@ -249,9 +277,8 @@ fn TagBody(
                 </Can>
             </div>
         </header>
-        <RevertDialog ns=ns.clone() stream=stream.clone() tag=tag.clone() spec=ist.tag.clone()
-            current=current_digest.clone() target=revert_to reload />
-        <RemoveTagDialog ns=ns.clone() stream=stream.clone() tag=tag.clone() open=remove_open />
+        {revert_dialog}
+        {remove_dialog}
         <section class="panel" aria-labelledby="pull-title">
             <h2 id="pull-title">"Pull"</h2>
             {match by_digest {

@@ -24,7 +24,7 @@ use crate::routes::{Route, encode};
 pub fn TemplatePage() -> impl IntoView {
     let route = use_route();
     let source = use_query_text("source");
-    move || match route.get() {
+    move || match route.clone() {
         Some(Route::Template { ns, name }) => {
             let source = source.get();
             let source = match source.parse::<ProjectName>() {

@@ -13,8 +13,7 @@ use crate::routes::{Route, query_string};
 
 #[component]
 pub fn TemplatesPage() -> impl IntoView {
-    let route = use_route();
-    move || match route.get() {
+    match use_route() {
         Some(Route::Templates { ns }) => view! { <Catalog ns /> }.into_any(),
         _ => view! { <NotFoundView what="template catalog" /> }.into_any(),
     }

@@ -22,8 +22,7 @@ use crate::routes::Route;
 
 #[component]
 pub fn TriggersPage() -> impl IntoView {
-    let route = use_route();
-    move || match route.get() {
+    match use_route() {
         Some(Route::Triggers { ns }) => view! { <TriggersView ns /> }.into_any(),
         _ => view! { <NotFoundView what="project" /> }.into_any(),
     }
