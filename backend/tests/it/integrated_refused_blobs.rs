@@ -540,3 +540,54 @@ async fn what_someone_who_may_push_stored_by_digest_survives_a_refused_push_of_i
     }
     drop(env);
 }
+
+#[tokio::test]
+async fn a_list_naming_a_layer_does_not_hold_up_the_notifications_behind_it() {
+    let source = Registry::start().await;
+    let (one, _) = source
+        .push_image("src/app", "one", &ImageSpec::new("one"))
+        .await;
+    let env = Integrated::start("").await;
+    let (_, bob) = demo(&env).await;
+    // An index whose "child" is a layer: distribution takes it, and answers 500 when that
+    // child is asked for as a manifest.
+    let (jwt, _) = registry_token(&env, "bob", &bob, "repository:demo/poison:pull,push").await;
+    let layer = push_blob(&env, &jwt, "demo/poison", b"a layer, not an image\n").await;
+    let index = json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.index.v1+json",
+        "manifests": [{
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "digest": layer, "size": 22,
+            "platform": {"architecture": "amd64", "os": "linux"}
+        }]
+    })
+    .to_string();
+    let r = crate::support::http_client()
+        .put(format!(
+            "http://{}/v2/demo/poison/manifests/zz",
+            env.registry
+        ))
+        .bearer_auth(&jwt)
+        .header("content-type", "application/vnd.oci.image.index.v1+json")
+        .body(index)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::CREATED,
+        "the registry refused the index"
+    );
+    logged(&env, "which the registry cannot read as an image").await;
+    // The registry's next notifications are read: a push right after moves its tag.
+    let (ok, said) = copy(
+        &format!("{}/src/app:one", source.addr),
+        &format!("{}/demo/app:v1", env.registry),
+        &format!("bob:{bob}"),
+    )
+    .await;
+    assert!(ok, "{said}");
+    env.wait_for_tag("demo", "app", "v1", &one, PATIENCE).await;
+    drop(env);
+}
