@@ -286,13 +286,18 @@ pub fn apply(
     if let Some(sub) = sub {
         mine["subresource"] = json!(sub);
     }
+    // Counted per scope (the object itself, or one stream tag): each tag's appliers are apart,
+    // so one manager may apply any number of tags, and managers piled on one tag do not stop
+    // anyone applying another tag or the stream.
     let others = entries
         .iter()
+        .filter(|e| e.subresource.as_deref() == sub)
         .filter(|e| !(e.fields.is_empty() || e.is(manager, sub) && e.apply))
         .count();
     if previous.is_none() && others >= MANAGERS_MAX {
+        let what = sub.map_or_else(|| "the object".to_owned(), ToOwned::to_owned);
         return Err(ApiError::BadRequest(format!(
-            "the object already has {MANAGERS_MAX} field managers: no more may apply to it"
+            "{what} already has {MANAGERS_MAX} field managers: no more may apply to it"
         )));
     }
     // In place, so that the order (and an unchanged object) stays as it was.

@@ -353,3 +353,59 @@ async fn a_bad_or_conflicting_stream_tag_apply_is_answered_with_a_status() {
         "{stored:#}"
     );
 }
+
+/// Each tag's appliers are counted apart: one manager applies more tags of a stream than the
+/// per-scope bound on managers, and managers piled on one tag do not stop another tag's apply
+/// or the stream's.
+#[tokio::test(flavor = "multi_thread")]
+async fn one_manager_applies_forty_tags_and_a_crowded_tag_stops_no_other() {
+    use crate::support::{ADMIN_TOKEN, client_with_token};
+    let kube = Kube::start().await;
+    let ns = "istag-ssa-many";
+    kube.create_project(ns).await;
+    let base = kube.server.as_ref().unwrap().base.clone();
+    let client = client_with_token(ADMIN_TOKEN);
+    let apply = |tag: String, manager: String, body: String| {
+        client
+            .patch(format!(
+                "{base}/apis/image.openshift.io/v1/namespaces/{ns}/imagestreamtags/ruby:{tag}?fieldManager={manager}"
+            ))
+            .header("Content-Type", "application/apply-patch+yaml")
+            .body(body)
+            .send()
+    };
+    for i in 0..40 {
+        let body = istag(&format!("ruby:t{i}"), "quay.io/x/ruby:1").to_string();
+        let resp = apply(format!("t{i}"), "kubectl".into(), body)
+            .await
+            .unwrap();
+        assert!(
+            resp.status().is_success(),
+            "tag {i}: {}",
+            resp.text().await.unwrap()
+        );
+    }
+    // 32 managers on t0 (the same value: no conflicts); the 33rd is refused there alone.
+    let same = istag("ruby:t0", "quay.io/x/ruby:1").to_string();
+    for m in 1..32 {
+        let resp = apply("t0".into(), format!("squat{m}"), same.clone())
+            .await
+            .unwrap();
+        assert!(resp.status().is_success(), "manager {m}");
+    }
+    let resp = apply("t0".into(), "squat32".into(), same).await.unwrap();
+    assert_eq!(resp.status().as_u16(), 400);
+    let resp = apply(
+        "fresh".into(),
+        "ci".into(),
+        istag("ruby:fresh", "quay.io/x/ruby:2").to_string(),
+    )
+    .await
+    .unwrap();
+    assert!(resp.status().is_success(), "{}", resp.text().await.unwrap());
+    let tags = stream(&kube, ns).await["spec"]["tags"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(tags, 41);
+}
