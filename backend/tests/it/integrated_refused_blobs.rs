@@ -146,10 +146,43 @@ async fn demo(env: &Integrated) -> (String, String) {
     (alice, bob)
 }
 
-/// Removes alice's role in `demo`.
-async fn revoke_alice(env: &Integrated) {
+/// A registry token alice takes while she may push to demo/app, then the removal of her role:
+/// the token stays good with the registry (it checks the token, not the role).
+async fn revoke_alice(env: &Integrated, alice: &str) -> String {
+    let (jwt, _) = registry_token(env, "alice", alice, "repository:demo/app:pull,push").await;
     let r = crate::support::client_with_token(ADMIN_TOKEN)
         .delete(env.url(&rolebinding("demo", "edit-alice")))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.status());
+    jwt
+}
+
+/// Bob pushes `src/app:from` of `source` as `demo/app:tag` with skopeo; waits for the tag to
+/// name `digest`.
+async fn bob_pushes(
+    env: &Integrated,
+    source: &Registry,
+    bob: &str,
+    from: &str,
+    tag: &str,
+    digest: &str,
+) {
+    let (ok, said) = copy(
+        &format!("{}/src/app:{from}", source.addr),
+        &format!("{}/demo/app:{tag}", env.registry),
+        &format!("bob:{bob}"),
+    )
+    .await;
+    assert!(ok, "{said}");
+    env.wait_for_tag("demo", "app", tag, digest, PATIENCE).await;
+}
+
+/// Bob removes `tag` from the stream (the registry keeps its tag).
+async fn bob_drops(env: &Integrated, bob: &str, tag: &str) {
+    let r = crate::support::client_with_token(bob)
+        .delete(env.url(&tagstream_shared::paths::imagestreamtag("demo", "app", tag)))
         .send()
         .await
         .unwrap();
@@ -176,8 +209,7 @@ async fn a_blob_pushed_alone_after_its_pusher_lost_the_role_is_unlinked_unless_a
     // Alice keeps a registry token from while she could push, and loses her role; the registry
     // still takes her uploads (it checks the token): first one of the layers of bob's image,
     // then a blob of her own that no manifest names.
-    let (jwt, _) = registry_token(&env, "alice", &alice, "repository:demo/app:pull,push").await;
-    revoke_alice(&env).await;
+    let jwt = revoke_alice(&env, &alice).await;
     let shared = one_blobs.last().unwrap();
     let bytes = blob_bytes(&source, "src/app", shared).await;
     assert_eq!(push_blob(&env, &jwt, "demo/app", &bytes).await, *shared);
@@ -225,18 +257,10 @@ async fn a_refused_image_takes_its_own_blobs_along_and_the_tag_it_overwrote_come
         .await;
     let env = Integrated::start("").await;
     let (alice, bob) = demo(&env).await;
-    let (ok, said) = copy(
-        &format!("{}/src/app:one", source.addr),
-        &format!("{}/demo/app:v1", env.registry),
-        &format!("bob:{bob}"),
-    )
-    .await;
-    assert!(ok, "{said}");
-    env.wait_for_tag("demo", "app", "v1", &one, PATIENCE).await;
+    bob_pushes(&env, &source, &bob, "one", "v1", &one).await;
     // Alice, with a token from before she lost her role, pushes `two` over v1 (its blobs, then
     // its manifest: the registry takes them all, it checks the token).
-    let (jwt, _) = registry_token(&env, "alice", &alice, "repository:demo/app:pull,push").await;
-    revoke_alice(&env).await;
+    let jwt = revoke_alice(&env, &alice).await;
     let (pushed, _) = push_raw(&env, &source, "two", Some("v1"), &jwt).await;
     assert_eq!(pushed, two);
     // And as a tag the stream does not have: another registry tag is no reason to keep it.
@@ -291,8 +315,7 @@ async fn a_manifest_pushed_by_digest_alone_is_refused_like_a_tagged_one() {
     }
     let env = Integrated::start("").await;
     let (alice, bob) = demo(&env).await;
-    let (jwt, _) = registry_token(&env, "alice", &alice, "repository:demo/app:pull,push").await;
-    revoke_alice(&env).await;
+    let jwt = revoke_alice(&env, &alice).await;
     // A push by digest alone (no tag) by someone who may no longer push there is refused and
     // taken out, blobs and all; the same by someone who may push is left alone.
     let (two, two_blobs) = push_raw(&env, &source, "two", None, &jwt).await;
@@ -340,29 +363,14 @@ async fn a_rightful_push_of_the_same_image_soon_after_a_refused_one_keeps_it() {
     let (alice, bob) = demo(&env).await;
     for (tag, digest) in [("v1", &one), ("v2", &two)] {
         let from = if tag == "v1" { "one" } else { "two" };
-        let (ok, said) = copy(
-            &format!("{}/src/app:{from}", source.addr),
-            &format!("{}/demo/app:{tag}", env.registry),
-            &format!("bob:{bob}"),
-        )
-        .await;
-        assert!(ok, "{said}");
-        env.wait_for_tag("demo", "app", tag, digest, PATIENCE).await;
+        bob_pushes(&env, &source, &bob, from, tag, digest).await;
     }
     // `two` stays in the registry only as its tag v2 (the stream drops the tag).
-    let r = crate::support::client_with_token(&bob)
-        .delete(env.url(&tagstream_shared::paths::imagestreamtag(
-            "demo", "app", "v2",
-        )))
-        .send()
-        .await
-        .unwrap();
-    assert!(r.status().is_success(), "{}", r.status());
+    bob_drops(&env, &bob, "v2").await;
 
     // Alice, who lost her role, pushes `two` over v1: refused. Right behind it (as when the
     // registry sends a backlog) comes bob's push of the same image as v3.
-    let (jwt, _) = registry_token(&env, "alice", &alice, "repository:demo/app:pull,push").await;
-    revoke_alice(&env).await;
+    let jwt = revoke_alice(&env, &alice).await;
     let (ok, said) = copy_with_token(
         &format!("{}/src/app:two", source.addr),
         &format!("{}/demo/app:v1", env.registry),
@@ -411,19 +419,11 @@ async fn a_refused_push_of_an_image_the_stream_holds_cannot_roll_a_tag_back() {
     let env = Integrated::start("").await;
     let (alice, bob) = demo(&env).await;
     for (from, tag, digest) in [("one", "old", &one), ("two", "prod", &two)] {
-        let (ok, said) = copy(
-            &format!("{}/src/app:{from}", source.addr),
-            &format!("{}/demo/app:{tag}", env.registry),
-            &format!("bob:{bob}"),
-        )
-        .await;
-        assert!(ok, "{said}");
-        env.wait_for_tag("demo", "app", tag, digest, PATIENCE).await;
+        bob_pushes(&env, &source, &bob, from, tag, digest).await;
     }
     // Alice, who lost her role, pushes the old image over prod: an image the stream holds (as
     // `old`), so it stays in the registry, but prod there must not name it.
-    let (jwt, _) = registry_token(&env, "alice", &alice, "repository:demo/app:pull,push").await;
-    revoke_alice(&env).await;
+    let jwt = revoke_alice(&env, &alice).await;
     let (ok, said) = copy_with_token(
         &format!("{}/src/app:one", source.addr),
         &format!("{}/demo/app:prod", env.registry),
@@ -502,8 +502,7 @@ async fn what_someone_who_may_push_stored_by_digest_survives_a_refused_push_of_i
         .await;
     let env = Integrated::start("").await;
     let (alice, bob) = demo(&env).await;
-    let (jwt, _) = registry_token(&env, "alice", &alice, "repository:demo/app:pull,push").await;
-    revoke_alice(&env).await;
+    let jwt = revoke_alice(&env, &alice).await;
     // Bob stores an image by digest (no tag, no list yet): its notifications are his.
     let (bob_jwt, _) = registry_token(&env, "bob", &bob, "repository:demo/app:pull,push").await;
     let (three, blobs) = push_raw(&env, &source, "three", None, &bob_jwt).await;
@@ -581,13 +580,6 @@ async fn a_list_naming_a_layer_does_not_hold_up_the_notifications_behind_it() {
     );
     logged(&env, "which the registry cannot read as an image").await;
     // The registry's next notifications are read: a push right after moves its tag.
-    let (ok, said) = copy(
-        &format!("{}/src/app:one", source.addr),
-        &format!("{}/demo/app:v1", env.registry),
-        &format!("bob:{bob}"),
-    )
-    .await;
-    assert!(ok, "{said}");
-    env.wait_for_tag("demo", "app", "v1", &one, PATIENCE).await;
+    bob_pushes(&env, &source, &bob, "one", "v1", &one).await;
     drop(env);
 }
