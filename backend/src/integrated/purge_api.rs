@@ -130,16 +130,9 @@ impl Integrated {
         reference: &str,
         token: &str,
     ) -> Result<Option<Names>, ReadError> {
-        let path = format!("v2/{repo}/manifests/{reference}");
-        let accept = media_type::ALL.join(", ");
-        let (status, body) = self
-            .call(reqwest::Method::GET, &path, Some(&accept), token)
-            .await?;
-        match status {
-            404 => return Ok(None),
-            200 => {}
-            s => return Err(status_error(s, &path)),
-        }
+        let Some(body) = self.manifest_bytes(repo, reference, token).await? else {
+            return Ok(None);
+        };
         let digest = sha256(&body);
         let mut names = Names {
             children: Vec::new(),
@@ -167,6 +160,26 @@ impl Integrated {
             }
         }
         Ok(Some(names))
+    }
+
+    /// The bytes of manifest `reference` (a digest or a tag) of `repo`, read with `token`:
+    /// `None` when the registry does not have it.
+    pub(super) async fn manifest_bytes(
+        &self,
+        repo: &str,
+        reference: &str,
+        token: &str,
+    ) -> Result<Option<Vec<u8>>, ReadError> {
+        let path = format!("v2/{repo}/manifests/{reference}");
+        let accept = media_type::ALL.join(", ");
+        let (status, body) = self
+            .call(reqwest::Method::GET, &path, Some(&accept), token)
+            .await?;
+        match status {
+            404 => Ok(None),
+            200 => Ok(Some(body)),
+            s => Err(status_error(s, &path)),
+        }
     }
 
     /// Deletes `repo`'s link to blob `digest` with `token`; answers whether it was there.

@@ -398,16 +398,9 @@ impl Integrated {
         digest: &str,
         token: &str,
     ) -> Result<bool, ReadError> {
-        let path = format!("v2/{repo}/manifests/{digest}");
-        let accept = tagstream_shared::image::media_type::ALL.join(", ");
-        let (status, body) = self
-            .call(reqwest::Method::GET, &path, Some(&accept), token)
-            .await?;
-        match status {
-            404 => return Ok(false),
-            200 => {}
-            s => return Err(super::purge_api::status_error(s, &path)),
-        }
+        let Some(body) = self.manifest_bytes(repo, digest, token).await? else {
+            return Ok(false);
+        };
         if crate::registry::client::sha256(&body) != digest {
             return Ok(false);
         }
