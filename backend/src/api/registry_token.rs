@@ -21,6 +21,7 @@ use crate::access::Need;
 use crate::api::routes::Routes;
 use crate::app::AppState;
 use crate::error::{ApiError, ApiResult, status_response};
+use crate::integrated::events::Event;
 use crate::integrated::push::{self, Applied};
 use crate::integrated::{Integrated, NOTIFICATIONS_PATH, SECRET_HEADER, TOKEN_PATH};
 use crate::integrated::{events, input, oauth_form, token};
@@ -232,21 +233,24 @@ async fn post_notifications(
         )));
     }
     let bytes = read_limited(body, events::MAX_ENVELOPE_BYTES).await?;
-    let pushes = events::pushes(&bytes)?;
+    let events = events::events(&bytes)?;
     // Applied in a task of its own: the registry gives up on a slow answer and closes the
     // connection, which would drop this handler's future between claiming an event and applying
     // it (the delivery again would then find it claimed). The task runs to its end regardless.
     let applied = tokio::spawn(async move {
-        let mut outcomes = Vec::with_capacity(pushes.len());
-        for p in &pushes {
-            outcomes.push(push::apply(&state, &integrated, p).await);
+        let mut outcomes = Vec::with_capacity(events.len());
+        for event in &events {
+            outcomes.push(match event {
+                Event::Push(p) => push::apply(&state, &integrated, p).await,
+                Event::Delete(d) => push::withdraw(&state, d).await,
+            });
         }
         outcomes
     })
     .await
     .map_err(|e| ApiError::Internal(Box::new(e)))?;
     let (mut moved, mut duplicates, mut ignored, mut refused, mut failed) = (0, 0, 0, 0, 0);
-    let (mut recorded, mut gone) = (0, 0);
+    let (mut recorded, mut gone, mut withdrawn) = (0, 0, 0);
     let mut retry = None;
     for outcome in applied {
         match outcome {
@@ -256,6 +260,7 @@ async fn post_notifications(
             Ok(Applied::Refused) => refused += 1,
             Ok(Applied::Recorded) => recorded += 1,
             Ok(Applied::Gone) => gone += 1,
+            Ok(Applied::Withdrawn) => withdrawn += 1,
             Err(e) if e.is_transient() => retry = Some(e.to_string()),
             Err(_) => failed += 1,
         }
@@ -268,7 +273,7 @@ async fn post_notifications(
     }
     Ok(Json(json!({
         "moved": moved, "duplicates": duplicates, "ignored": ignored, "refused": refused,
-        "recorded": recorded, "gone": gone, "failed": failed
+        "recorded": recorded, "gone": gone, "withdrawn": withdrawn, "failed": failed
     }))
     .into_response())
 }

@@ -2,8 +2,8 @@
 //! read within bounds and reduced to what tagstream acts on: pushes of a manifest, with the tag
 //! they moved if any (a manifest pushed by digest alone is still recorded, so that a purge
 //! deletes it), and blobs pushed or mounted into a repository (recorded only: a blob link the
-//! purge did not know of would let the next owner of the name fetch it by digest). Pulls and
-//! deletes are read and ignored.
+//! purge did not know of would let the next owner of the name fetch it by digest), and deletes of
+//! a manifest or a blob link (what was deleted is vouched for no more). Pulls are ignored.
 
 use serde::Deserialize;
 use tagstream_shared::image::media_type;
@@ -67,6 +67,21 @@ pub struct Push {
     pub at: Option<Time>,
 }
 
+/// What the registry told of: a push, or a delete of a manifest or a blob link (distribution's
+/// delete events name the digest alone, not which of the two).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    Push(Push),
+    Delete(Deletion),
+}
+
+/// A delete of `digest` in `repository` (`project/stream`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Deletion {
+    pub repository: String,
+    pub digest: String,
+}
+
 /// Whether `d` is `sha256:` and 64 lower-case hex digits.
 pub fn is_digest(d: &str) -> bool {
     d.strip_prefix("sha256:").is_some_and(|hex| {
@@ -77,9 +92,9 @@ pub fn is_digest(d: &str) -> bool {
     })
 }
 
-/// The manifest and blob pushes in an envelope. A body that is no envelope is a 400; events that
-/// are neither (or name no valid digest) are skipped.
-pub fn pushes(body: &[u8]) -> Result<Vec<Push>, ApiError> {
+/// The manifest and blob pushes and the deletes in an envelope, in order. A body that is no
+/// envelope is a 400; events that are none of these (or name no valid digest) are skipped.
+pub fn events(body: &[u8]) -> Result<Vec<Event>, ApiError> {
     let envelope: Envelope = serde_json::from_slice(body).map_err(|e| {
         ApiError::BadRequest(format!(
             "the body is not a distribution notification envelope: {e}"
@@ -96,15 +111,21 @@ pub fn pushes(body: &[u8]) -> Result<Vec<Push>, ApiError> {
         .filter_map(|e| {
             let t = &e.target;
             let is_manifest = media_type::ALL.contains(&t.media_type.as_str());
+            if !is_digest(&t.digest) || t.repository.len() > 255 {
+                return None;
+            }
             let blob = match (e.action.as_str(), is_manifest) {
                 ("push", true) => false,
                 ("push" | "mount", false) => true,
+                ("delete", _) => {
+                    return Some(Event::Delete(Deletion {
+                        repository: t.repository.clone(),
+                        digest: t.digest.clone(),
+                    }));
+                }
                 _ => return None,
             };
-            if !is_digest(&t.digest) {
-                return None;
-            }
-            if e.id.is_empty() || e.id.len() > 256 || t.repository.len() > 255 {
+            if e.id.is_empty() || e.id.len() > 256 {
                 return None;
             }
             let tag: Option<TagName> = if blob { None } else { t.tag.parse().ok() };
@@ -116,7 +137,7 @@ pub fn pushes(body: &[u8]) -> Result<Vec<Push>, ApiError> {
             });
             let actor = Some(e.actor.name.clone())
                 .filter(|n| !n.is_empty() && n.len() <= 256 && !n.chars().any(char::is_control));
-            Some(Push {
+            Some(Event::Push(Push {
                 id: e.id,
                 repository: t.repository.clone(),
                 target,
@@ -125,7 +146,7 @@ pub fn pushes(body: &[u8]) -> Result<Vec<Push>, ApiError> {
                 actor,
                 blob,
                 at: e.timestamp.parse().ok(),
-            })
+            }))
         })
         .collect())
 }
@@ -155,7 +176,21 @@ mod tests {
             {"id": "8", "action": "delete", "target": {"mediaType": "application/octet-stream",
               "digest": d, "repository": "demo/app"}}
         ]});
-        let got = pushes(body.to_string().as_bytes()).expect("an envelope");
+        let got = events(body.to_string().as_bytes()).expect("an envelope");
+        assert_eq!(
+            got.last(),
+            Some(&Event::Delete(Deletion {
+                repository: "demo/app".to_owned(),
+                digest: d.clone()
+            }))
+        );
+        let got: Vec<Push> = got
+            .into_iter()
+            .filter_map(|e| match e {
+                Event::Push(p) => Some(p),
+                Event::Delete(_) => None,
+            })
+            .collect();
         let ids: Vec<&str> = got.iter().map(|p| p.id.as_str()).collect();
         assert_eq!(ids, ["1", "2", "5", "6", "7"]);
         let blobs: Vec<bool> = got.iter().map(|p| p.blob).collect();
@@ -168,7 +203,7 @@ mod tests {
         assert!(got[1].target.is_none(), "a/b/c names no stream");
         assert_eq!(got[2].tag, None, "a push by digest alone");
         assert!(got[2].target.is_some());
-        assert!(pushes(b"{\"hello\": 1}").is_err());
-        assert!(pushes(b"not json").is_err());
+        assert!(events(b"{\"hello\": 1}").is_err());
+        assert!(events(b"not json").is_err());
     }
 }

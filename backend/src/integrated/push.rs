@@ -12,7 +12,7 @@ use crate::services;
 use tagstream_shared::{ImageStream, ProjectName, StreamName, TagName, Time};
 
 use super::Integrated;
-use super::events::Push;
+use super::events::{Deletion, Push};
 use super::input::{Actions, Scope};
 use super::reader::ReadError;
 use super::refused;
@@ -49,6 +49,8 @@ pub enum Applied {
     /// The manifest is no longer in the registry (deleted since the push): nothing to move,
     /// and delivering the event again would not change that.
     Gone,
+    /// A delete: what was deleted is vouched for no more.
+    Withdrawn,
 }
 
 /// How much older than the push a project may be stamped and still be the one it
@@ -132,6 +134,19 @@ pub async fn apply(
         }
     }
     result
+}
+
+/// Applies a delete of a manifest or a blob link: a push of that digest that passed the pusher's
+/// check no longer vouches for it, so that someone who may no longer push cannot bring back what
+/// its owner deleted (a refused push of it is taken out, see `refused`). Whoever deleted it, the
+/// registry no longer has it: nothing rightful is lost, and a rightful push of it vouches again.
+pub async fn withdraw(state: &AppState, deletion: &Deletion) -> Result<Applied, PushError> {
+    state
+        .store
+        .withdraw_push(&deletion.repository, &deletion.digest)
+        .await?;
+    tracing::info!(repository = %deletion.repository, digest = %deletion.digest, "deleted from the registry: vouched for no more");
+    Ok(Applied::Withdrawn)
 }
 
 /// A blob, or a manifest pushed by digest alone: recorded, and nothing to move; but taken out

@@ -135,19 +135,24 @@ impl Integrated {
         if refusal.blob {
             return self.unlink(repo, digest, &digests, &jwt, reads).await;
         }
-        // A tag pushed again since names another image: that push is not this one's to undo.
+        // A tag pushed again since names another image: that push is not this one's to undo. A
+        // tag naming nothing is put back too: a try that failed after deleting the manifest
+        // (which untags it) left it so.
         let tag = match &refusal.tag {
             Some(tag) => {
                 let path = format!("v2/{repo}/manifests/{tag}");
                 let (_, named) = self.head_manifest(&path, &jwt).await?;
-                Some(tag).filter(|_| named.as_deref() == Some(digest.as_str()))
+                Some(tag).filter(|_| named.as_deref().is_none_or(|n| n == digest))
             }
             None => None,
         };
         let vouched = self.store.vouched(repo, digest, MAX_VOUCHED).await?;
+        // What its owner deleted from the registry is not kept for the stream's history naming
+        // it: a refused push must not bring it back.
+        let withdrawn = self.store.withdrawn(repo, digest).await?;
         if vouched.first() == Some(digest) {
             tracing::info!(repository = %repo, digest = %digest, "a refused push was checked: it stays, someone who may push there pushed it too");
-        } else if holds(self.store.as_ref(), &digests, digest).await? {
+        } else if !withdrawn && holds(self.store.as_ref(), &digests, digest).await? {
             tracing::info!(repository = %repo, digest = %digest, "a refused push was checked: it stays, the stream holds its image");
         } else {
             // The blob links only it uses first: once the manifest is gone a retry could not

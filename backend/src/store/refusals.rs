@@ -23,7 +23,8 @@ pub struct Refusal {
 
 #[async_trait]
 pub trait RefusalStore: Send + Sync {
-    /// Records `refusal`; the same push refused again keeps its first `due` (a pusher pushing
+    /// Records `refusal` (one row per repository, digest, tag and whether it is a blob); the
+    /// same push refused again keeps its first `due` (a pusher pushing
     /// it again and again must not put off its taking out) and counts in `seen`.
     async fn refuse_later(&self, refusal: &Refusal) -> StoreResult<()>;
     /// Moves `refusal` to `due` (a try failed).
@@ -36,6 +37,13 @@ pub trait RefusalStore: Send + Sync {
     async fn forget_refusal(&self, refusal: &Refusal) -> StoreResult<()>;
     /// Marks the recorded push of `digest` to `repository` as made by someone who may push there.
     async fn vouch_push(&self, repository: &str, digest: &str) -> StoreResult<()>;
+    /// Marks `digest` of `repository` as deleted from the registry (its owner, or tagstream,
+    /// deleted the manifest or the blob link): it is vouched for no more, until someone who may
+    /// push there pushes it again.
+    async fn withdraw_push(&self, repository: &str, digest: &str) -> StoreResult<()>;
+    /// Whether `digest` of `repository` was deleted from the registry since the last push of it
+    /// that passed the pusher's check (see `withdraw_push`).
+    async fn withdrawn(&self, repository: &str, digest: &str) -> StoreResult<bool>;
     /// Up to `limit` digests pushed to `repository` by someone who may push there (manifests and
     /// blobs alike: the notifications do not tell them apart once recorded), `digest` first if
     /// it is one.
@@ -55,7 +63,7 @@ macro_rules! refusal_sql {
                 async fn refuse_later(&self, r: &Refusal) -> StoreResult<()> {
                     sqlx::query(&Self::sql(
                         "INSERT INTO registry_refusals (repository, digest, tag, blob, due) \
-                         VALUES (?, ?, ?, ?, ?) ON CONFLICT (repository, digest, tag) \
+                         VALUES (?, ?, ?, ?, ?) ON CONFLICT (repository, digest, tag, blob) \
                          DO UPDATE SET seen = registry_refusals.seen + 1",
                     ))
                     .bind(&r.repository)
@@ -71,12 +79,13 @@ macro_rules! refusal_sql {
                 async fn postpone_refusal(&self, r: &Refusal, due: i64) -> StoreResult<()> {
                     sqlx::query(&Self::sql(
                         "UPDATE registry_refusals SET due = ? \
-                         WHERE repository = ? AND digest = ? AND tag = ?",
+                         WHERE repository = ? AND digest = ? AND tag = ? AND blob = ?",
                     ))
                     .bind(due)
                     .bind(&r.repository)
                     .bind(&r.digest)
                     .bind(r.tag.as_deref().unwrap_or_default())
+                    .bind(i64::from(r.blob))
                     .execute(&self.pool)
                     .await?;
                     Ok(())
@@ -114,7 +123,7 @@ macro_rules! refusal_sql {
 
                 async fn vouch_push(&self, repository: &str, digest: &str) -> StoreResult<()> {
                     sqlx::query(&Self::sql(
-                        "UPDATE registry_pushes SET vouched = 1 \
+                        "UPDATE registry_pushes SET vouched = 1, withdrawn = 0 \
                          WHERE repository = ? AND digest = ?",
                     ))
                     .bind(repository)
@@ -122,6 +131,29 @@ macro_rules! refusal_sql {
                     .execute(&self.pool)
                     .await?;
                     Ok(())
+                }
+
+                async fn withdraw_push(&self, repository: &str, digest: &str) -> StoreResult<()> {
+                    sqlx::query(&Self::sql(
+                        "UPDATE registry_pushes SET vouched = 0, withdrawn = 1 \
+                         WHERE repository = ? AND digest = ?",
+                    ))
+                    .bind(repository)
+                    .bind(digest)
+                    .execute(&self.pool)
+                    .await?;
+                    Ok(())
+                }
+
+                async fn withdrawn(&self, repository: &str, digest: &str) -> StoreResult<bool> {
+                    let withdrawn: Option<i64> = sqlx::query_scalar(&Self::sql(
+                        "SELECT withdrawn FROM registry_pushes WHERE repository = ? AND digest = ?",
+                    ))
+                    .bind(repository)
+                    .bind(digest)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                    Ok(withdrawn.is_some_and(|w| w != 0))
                 }
 
                 async fn vouched(
@@ -146,11 +178,13 @@ macro_rules! refusal_sql {
                 async fn forget_refusal(&self, r: &Refusal) -> StoreResult<()> {
                     sqlx::query(&Self::sql(
                         "DELETE FROM registry_refusals \
-                         WHERE repository = ? AND digest = ? AND tag = ? AND seen = ?",
+                         WHERE repository = ? AND digest = ? AND tag = ? AND blob = ? \
+                         AND seen = ?",
                     ))
                     .bind(&r.repository)
                     .bind(&r.digest)
                     .bind(r.tag.as_deref().unwrap_or_default())
+                    .bind(i64::from(r.blob))
                     .bind(r.seen)
                     .execute(&self.pool)
                     .await?;

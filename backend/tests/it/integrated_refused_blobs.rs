@@ -26,7 +26,7 @@ const MANIFESTS: &str = "application/vnd.oci.image.manifest.v1+json, \
      application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.v2+json";
 
 /// The config and layer digests of `repo:tag` in the (unauthenticated) source registry.
-async fn blobs_of(source: &Registry, repo: &str, tag: &str) -> Vec<String> {
+pub(crate) async fn blobs_of(source: &Registry, repo: &str, tag: &str) -> Vec<String> {
     let m: Value = crate::support::http_client()
         .get(format!("http://{}/v2/{repo}/manifests/{tag}", source.addr))
         .header("accept", MANIFESTS)
@@ -43,7 +43,7 @@ async fn blobs_of(source: &Registry, repo: &str, tag: &str) -> Vec<String> {
 }
 
 /// The bytes of blob `digest` in the source registry.
-async fn blob_bytes(source: &Registry, repo: &str, digest: &str) -> Vec<u8> {
+pub(crate) async fn blob_bytes(source: &Registry, repo: &str, digest: &str) -> Vec<u8> {
     crate::support::http_client()
         .get(format!("http://{}/v2/{repo}/blobs/{digest}", source.addr))
         .send()
@@ -56,7 +56,7 @@ async fn blob_bytes(source: &Registry, repo: &str, digest: &str) -> Vec<u8> {
 }
 
 /// The digest `repo:tag` names in the integrated registry, if it has the tag (admin's token).
-async fn tag_digest(env: &Integrated, repo: &str, tag: &str) -> Option<String> {
+pub(crate) async fn tag_digest(env: &Integrated, repo: &str, tag: &str) -> Option<String> {
     let (jwt, _) = registry_token(
         env,
         "admin",
@@ -81,7 +81,7 @@ async fn tag_digest(env: &Integrated, repo: &str, tag: &str) -> Option<String> {
 
 /// The status of a GET of blob `digest` in `repo` with the admin's registry token (asking to
 /// push too: a repository with no stream yet grants nothing to pull).
-async fn blob_status(env: &Integrated, repo: &str, digest: &str) -> StatusCode {
+pub(crate) async fn blob_status(env: &Integrated, repo: &str, digest: &str) -> StatusCode {
     let (jwt, _) = registry_token(
         env,
         "admin",
@@ -99,7 +99,7 @@ async fn blob_status(env: &Integrated, repo: &str, digest: &str) -> StatusCode {
 }
 
 /// Waits until the server's log has `line`.
-async fn logged(env: &Integrated, line: &str) {
+pub(crate) async fn logged(env: &Integrated, line: &str) {
     let start = Instant::now();
     loop {
         let log = std::fs::read_to_string(&env.server.stderr).unwrap_or_default();
@@ -136,7 +136,7 @@ pub(crate) async fn checked(env: &Integrated, digest: &str) {
 }
 
 /// A project `demo` where alice and bob may push; answers their API tokens.
-async fn demo(env: &Integrated) -> (String, String) {
+pub(crate) async fn demo(env: &Integrated) -> (String, String) {
     env.post(PROJECTS, json!({"metadata": {"name": "demo"}}))
         .await;
     let alice = env.user("alice", None).await;
@@ -148,7 +148,7 @@ async fn demo(env: &Integrated) -> (String, String) {
 
 /// A registry token alice takes while she may push to demo/app, then the removal of her role:
 /// the token stays good with the registry (it checks the token, not the role).
-async fn revoke_alice(env: &Integrated, alice: &str) -> String {
+pub(crate) async fn revoke_alice(env: &Integrated, alice: &str) -> String {
     let (jwt, _) = registry_token(env, "alice", alice, "repository:demo/app:pull,push").await;
     let r = crate::support::client_with_token(ADMIN_TOKEN)
         .delete(env.url(&rolebinding("demo", "edit-alice")))
@@ -161,7 +161,7 @@ async fn revoke_alice(env: &Integrated, alice: &str) -> String {
 
 /// Bob pushes `src/app:from` of `source` as `demo/app:tag` with skopeo; waits for the tag to
 /// name `digest`.
-async fn bob_pushes(
+pub(crate) async fn bob_pushes(
     env: &Integrated,
     source: &Registry,
     bob: &str,
@@ -453,7 +453,7 @@ async fn a_refused_push_of_an_image_the_stream_holds_cannot_roll_a_tag_back() {
 /// it: as a multi-platform push stores each platform's image before the list), with registry
 /// token `jwt`, blobs then manifest as a client does; answers the manifest's digest and its
 /// blobs.
-async fn push_raw(
+pub(crate) async fn push_raw(
     env: &Integrated,
     source: &Registry,
     tag: &str,

@@ -22,10 +22,10 @@ pub struct Server {
     pub stderr: PathBuf,
 }
 
-/// What the servers of the tests log: warnings, and each registry purge pass (a test waits for
-/// one to have run).
-pub const LOG_FILTER: &str =
-    "warn,tagstream_backend::integrated::purge=info,tagstream_backend::integrated::refused=info";
+/// What the servers of the tests log: warnings, each registry purge pass, refused push taken out
+/// and notification applied (tests wait for them).
+pub const LOG_FILTER: &str = "warn,tagstream_backend::integrated::purge=info,tagstream_backend::integrated::refused=info,\
+     tagstream_backend::integrated::push=info";
 
 /// A file in a server's data dir naming the database it serves from (`--database-url`), for
 /// tests that run a real server on PostgreSQL with `TAGSTREAM_TEST_POSTGRES=1`.
