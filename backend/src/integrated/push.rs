@@ -149,6 +149,35 @@ pub async fn withdraw(state: &AppState, deletion: &Deletion) -> Result<Applied, 
     Ok(Applied::Withdrawn)
 }
 
+/// Marks `push` as made by someone who may push there, and for a manifest the blobs it uses: a
+/// refused push takes out none of them (see `refused`), however many pushes came since. A layer
+/// the pusher's client did not upload because the registry had it (someone else's, maybe
+/// refused) is theirs as much as one it did.
+async fn vouch(state: &AppState, integrated: &Integrated, push: &Push) -> Result<(), PushError> {
+    state
+        .store
+        .vouch_push(&push.repository, &push.digest)
+        .await?;
+    if push.blob {
+        return Ok(());
+    }
+    let token = integrated.own_token("repository", &push.repository, &["pull"], 60)?;
+    if let Some(names) = integrated
+        .manifest_names(&push.repository, &push.digest, &token)
+        .await?
+    {
+        state
+            .store
+            .vouch_blobs(
+                &push.repository,
+                &names.blobs,
+                state.clock.now().timestamp(),
+            )
+            .await?;
+    }
+    Ok(())
+}
+
 /// A blob, or a manifest pushed by digest alone: recorded, and nothing to move; but taken out
 /// of the registry again if its pusher may not push there now (see `refused`).
 async fn untagged(
@@ -169,10 +198,7 @@ async fn untagged(
         return Ok(quiet);
     }
     let Some(why) = refusal(state, push, ns, name).await? else {
-        state
-            .store
-            .vouch_push(&push.repository, &push.digest)
-            .await?;
+        vouch(state, integrated, push).await?;
         return Ok(quiet);
     };
     tracing::warn!(%ns, stream = %name, digest = %push.digest, blob = push.blob, pusher = ?push.actor, why, "a push by digest was refused");
@@ -201,10 +227,7 @@ async fn move_tag(
         refused::later(state, integrated, push).await?;
         return Ok(Applied::Refused);
     }
-    state
-        .store
-        .vouch_push(&push.repository, &push.digest)
-        .await?;
+    vouch(state, integrated, push).await?;
     // The image first: a manifest deleted since the push leaves no stream behind.
     let spec = integrated.pull_spec(&push.repository, &push.digest);
     match integrated

@@ -10,17 +10,21 @@
 //! - a refused blob (pushed or mounted with no manifest yet, or landing late) loses its link,
 //!   as late, unless a manifest of the repository uses it.
 //!
-//! "Uses" is read from the registry, not from notifications: a rightful push of an image sharing
-//! that layer may be in the registry before its notification comes (they are queued in order),
-//! and deleting the link then would break it. A manifest the stream holds, or a registry tag
-//! names, counts; the refused manifest itself does not.
+//! "Uses" is read from the registry, not only from notifications: a rightful push of an image
+//! sharing that layer may be in the registry before its notification comes (they are queued in
+//! order), and deleting the link then would break it. A manifest the stream holds, or a registry
+//! tag names, counts; the refused manifest itself does not. What someone who may push there
+//! pushed, and every blob a manifest they pushed names, is "vouched" (`push::vouch`) and asked of
+//! the store digest by digest, just before each delete; a delete the registry tells of withdraws
+//! the vouch (`push::withdraw`).
 
 use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
 
 use tagstream_shared::{ImageStream, ProjectName, StreamName};
 
 use super::Integrated;
-use super::events::Push;
+use super::events::{Push, is_digest};
 use super::purge_api::Names;
 use super::push::PushError;
 use super::reader::ReadError;
@@ -36,9 +40,13 @@ const MAX_HELD_READ: usize = 1_000;
 /// taken as used (kept for the name's purge) rather than read on and on.
 const MAX_IN_USE_READS: usize = 1_000;
 
-/// The most digests pushed by someone who may push read to find what uses a refused push's
-/// blobs (the latest first).
-const MAX_VOUCHED: u32 = 200;
+/// The most blob names one take-out gathers (and one batch keeps of what it read) to find what
+/// uses a refused push's blobs: a manifest of 4 MiB names tens of thousands. Beyond that, every
+/// blob is taken as used (kept for the name's purge).
+const MAX_IN_USE_NAMES: usize = 200_000;
+
+/// What the log says of a refused blob kept because it is vouched for.
+const BLOB_VOUCHED: &str = "a refused push was checked: the blob stays, someone who may push there pushed it, or an image they pushed uses it";
 
 /// The life of the token tagstream signs itself to take a refused push out.
 const OWN_TOKEN_SECONDS: u64 = 120;
@@ -146,11 +154,11 @@ impl Integrated {
             }
             None => None,
         };
-        let vouched = self.store.vouched(repo, digest, MAX_VOUCHED).await?;
+        let vouched = self.store.is_vouched(repo, digest).await?;
         // What its owner deleted from the registry is not kept for the stream's history naming
         // it: a refused push must not bring it back.
         let withdrawn = self.store.withdrawn(repo, digest).await?;
-        if vouched.first() == Some(digest) {
+        if vouched {
             tracing::info!(repository = %repo, digest = %digest, "a refused push was checked: it stays, someone who may push there pushed it too");
         } else if !withdrawn && holds(self.store.as_ref(), &digests, digest).await? {
             tracing::info!(repository = %repo, digest = %digest, "a refused push was checked: it stays, the stream holds its image");
@@ -161,7 +169,7 @@ impl Integrated {
                 && !refused.blobs.is_empty()
             {
                 match self
-                    .blobs_in_use(repo, &digests, &vouched, Some(digest), &jwt, reads)
+                    .blobs_in_use(repo, &digests, Some(digest), &jwt, reads)
                     .await?
                 {
                     Some(used) => {
@@ -171,7 +179,11 @@ impl Integrated {
                             .filter(|b| !used.contains(*b))
                             .collect();
                         for blob in only {
-                            self.delete_blob(repo, blob, &jwt).await?;
+                            // Asked just before: a rightful push using it may have been heard
+                            // since the registry was read.
+                            if !self.store.is_vouched(repo, blob).await? {
+                                self.delete_blob(repo, blob, &jwt).await?;
+                            }
                         }
                     }
                     None => {
@@ -189,13 +201,18 @@ impl Integrated {
     }
 }
 
+/// A manifest read: `None` when the registry does not have it, the status when it cannot read it.
+type Read = Option<Result<Arc<Names>, u16>>;
+
 /// What one batch of take-outs read from the registry: each repository's tags (`None` when
-/// there were too many to list) and each manifest read (`None` when absent, the status when the
-/// registry could not read it).
+/// there were too many to list) and each manifest read, by digest (`None` when absent, the
+/// status when the registry could not read it), up to [`MAX_IN_USE_NAMES`] names in all: many
+/// tags naming one image read it once, and keep it once.
 #[derive(Default)]
 pub(super) struct Reads {
     tags: HashMap<String, Option<Vec<String>>>,
-    manifests: HashMap<(String, String), Option<Result<Names, u16>>>,
+    manifests: HashMap<(String, String), Read>,
+    kept: usize,
 }
 
 async fn stream(
@@ -245,15 +262,15 @@ async fn holds(store: &dyn Store, held: &[String], digest: &str) -> Result<bool,
 
 impl Integrated {
     /// The blobs the manifests of `repo` use that tagstream keeps: those of `held` (a stream's
-    /// history), `vouched` (pushed by someone who may push there) and those of its manifests
-    /// (a digest there that the registry cannot read as a manifest is a blob) and of every manifest the
-    /// registry's tags name, lists followed to their images, `except` (a refused manifest) left
-    /// out. `None` when there are more than [`MAX_IN_USE_READS`] to read.
+    /// history) and of every manifest the registry's tags name, lists followed to their images,
+    /// `except` (a refused manifest) left out. (What someone who may push there pushed is asked
+    /// of the store, blob by blob: `RefusalStore::is_vouched`.) `None` when there are more than
+    /// [`MAX_IN_USE_READS`] manifests or [`MAX_IN_USE_NAMES`] blobs to read, or one cannot be
+    /// read.
     async fn blobs_in_use(
         &self,
         repo: &str,
         held: &[String],
-        vouched: &[String],
         except: Option<&str>,
         token: &str,
         reads: &mut Reads,
@@ -270,45 +287,21 @@ impl Integrated {
         let Some(tags) = tags else {
             return Ok(None);
         };
-        // (reference, whether it may be no manifest at all)
-        let mut queue: Vec<(String, bool)> = held
-            .iter()
-            .cloned()
-            .chain(tags)
-            .map(|r| (r, false))
-            .chain(vouched.iter().map(|d| (d.clone(), true)))
-            .collect();
+        let mut queue: Vec<String> = held.iter().cloned().chain(tags).collect();
         let mut read: HashSet<String> = HashSet::new();
-        // A blob someone who may push there pushed is used by whatever they push next.
-        let mut used: HashSet<String> = vouched.iter().cloned().collect();
+        let mut used: HashSet<String> = HashSet::new();
         let mut count = 0;
-        while let Some((reference, maybe_blob)) = queue.pop() {
+        while let Some(reference) = queue.pop() {
             if Some(reference.as_str()) == except || !read.insert(reference.clone()) {
                 continue;
             }
             count += 1;
-            if count > MAX_IN_USE_READS {
+            if count > MAX_IN_USE_READS || used.len() > MAX_IN_USE_NAMES {
                 return Ok(None);
             }
-            let key = (repo.to_owned(), reference.clone());
-            let names = match reads.manifests.get(&key) {
-                Some(names) => names.clone(),
-                None => {
-                    let names = match self.manifest_names(repo, &reference, token).await {
-                        Ok(names) => names.map(Ok),
-                        // distribution answers 500 for a layer asked for as a manifest (a list
-                        // can name one): such a reference cannot be read, now or later.
-                        Err(ReadError::Status { status, .. }) => Some(Err(status)),
-                        Err(e) => return Err(e),
-                    };
-                    reads.manifests.insert(key, names.clone());
-                    names
-                }
-            };
-            let names = match names {
+            let names = match self.names(repo, &reference, token, reads).await? {
                 Some(Ok(names)) => names,
                 None => continue,
-                Some(Err(_)) if maybe_blob => continue,
                 // Something the repository's manifests name cannot be read: what it uses
                 // cannot be told, so every blob is taken as used.
                 Some(Err(status)) => {
@@ -320,11 +313,53 @@ impl Integrated {
             if Some(names.digest.as_str()) == except {
                 continue;
             }
-            read.insert(names.digest);
-            used.extend(names.blobs);
-            queue.extend(names.children.into_iter().map(|c| (c, false)));
+            read.insert(names.digest.clone());
+            used.extend(names.blobs.iter().cloned());
+            queue.extend(names.children.iter().cloned());
         }
         Ok(Some(used))
+    }
+
+    /// What manifest `reference` (a digest, or a tag: its digest asked for first) of `repo`
+    /// names, read once per batch: `None` when the registry does not have it, the status when
+    /// it cannot read it (distribution answers 500 for a layer asked for as a manifest, which a
+    /// list can name).
+    async fn names(
+        &self,
+        repo: &str,
+        reference: &str,
+        token: &str,
+        reads: &mut Reads,
+    ) -> Result<Read, ReadError> {
+        let digest = if is_digest(reference) {
+            reference.to_owned()
+        } else {
+            let path = format!("v2/{repo}/manifests/{reference}");
+            match self.head_manifest(&path, token).await? {
+                (200, Some(digest)) => digest,
+                (404, _) => return Ok(None),
+                (200, None) => reference.to_owned(),
+                (status, _) => return Ok(Some(Err(status))),
+            }
+        };
+        let key = (repo.to_owned(), digest);
+        if let Some(names) = reads.manifests.get(&key) {
+            return Ok(names.clone());
+        }
+        let names = match self.manifest_names(repo, &key.1, token).await {
+            Ok(names) => names.map(|n| Ok(Arc::new(n))),
+            Err(ReadError::Status { status, .. }) => Some(Err(status)),
+            Err(e) => return Err(e),
+        };
+        let size = match &names {
+            Some(Ok(n)) => n.blobs.len() + n.children.len() + 1,
+            _ => 1,
+        };
+        if reads.kept + size <= MAX_IN_USE_NAMES {
+            reads.kept += size;
+            reads.manifests.insert(key, names.clone());
+        }
+        Ok(names)
     }
 
     /// Puts `tag` of `repo` back on the image the stream's tag holds now, if the registry's tag
@@ -371,17 +406,17 @@ impl Integrated {
         jwt: &str,
         reads: &mut Reads,
     ) -> Result<(), PushError> {
-        let vouched = self.store.vouched(repo, digest, MAX_VOUCHED).await?;
-        if vouched.first().map(String::as_str) == Some(digest) {
-            tracing::info!(repository = %repo, digest = %digest, "a refused push was checked: the blob stays, someone who may push there pushed it too");
+        if self.store.is_vouched(repo, digest).await? {
+            tracing::info!(repository = %repo, digest = %digest, "{BLOB_VOUCHED}");
             return Ok(());
         }
-        match self
-            .blobs_in_use(repo, held, &vouched, None, jwt, reads)
-            .await?
-        {
+        match self.blobs_in_use(repo, held, None, jwt, reads).await? {
             Some(used) if used.contains(digest) => {
                 tracing::info!(repository = %repo, digest = %digest, "a refused push was checked: the blob stays, a manifest of the repository uses it");
+            }
+            // Asked again just before: a rightful push using it may have been heard since.
+            Some(_) if self.store.is_vouched(repo, digest).await? => {
+                tracing::info!(repository = %repo, digest = %digest, "{BLOB_VOUCHED}");
             }
             Some(_) => {
                 let deleted = self.delete_blob(repo, digest, jwt).await?;

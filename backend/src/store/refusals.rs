@@ -44,11 +44,13 @@ pub trait RefusalStore: Send + Sync {
     /// Whether `digest` of `repository` was deleted from the registry since the last push of it
     /// that passed the pusher's check (see `withdraw_push`).
     async fn withdrawn(&self, repository: &str, digest: &str) -> StoreResult<bool>;
-    /// Up to `limit` digests pushed to `repository` by someone who may push there (manifests and
-    /// blobs alike: the notifications do not tell them apart once recorded), `digest` first if
-    /// it is one.
-    async fn vouched(&self, repository: &str, digest: &str, limit: u32)
-    -> StoreResult<Vec<String>>;
+    /// Marks `blobs` (those a manifest pushed by someone who may push there uses) as theirs
+    /// too, recorded for the name's purge if they were not: a layer their client did not upload
+    /// because the registry had it is as much theirs as one it did.
+    async fn vouch_blobs(&self, repository: &str, blobs: &[String], now: i64) -> StoreResult<()>;
+    /// Whether `digest` (a manifest or a blob) of `repository` was pushed, or is used by a
+    /// manifest pushed, by someone who may push there, and not deleted since.
+    async fn is_vouched(&self, repository: &str, digest: &str) -> StoreResult<bool>;
 }
 
 /// The refusal SQL of `$store` (the same on both stores, `?` placeholders through `Self::sql`).
@@ -156,23 +158,41 @@ macro_rules! refusal_sql {
                     Ok(withdrawn.is_some_and(|w| w != 0))
                 }
 
-                async fn vouched(
+                async fn vouch_blobs(
                     &self,
                     repository: &str,
-                    digest: &str,
-                    limit: u32,
-                ) -> StoreResult<Vec<String>> {
-                    Ok(sqlx::query_scalar(&Self::sql(
-                        "SELECT digest FROM registry_pushes \
-                         WHERE repository = ? AND vouched = 1 \
-                         ORDER BY CASE WHEN digest = ? THEN 0 ELSE 1 END, first_pushed DESC \
-                         LIMIT ?",
+                    blobs: &[String],
+                    now: i64,
+                ) -> StoreResult<()> {
+                    let project = repository.split_once('/').map_or(repository, |(p, _)| p);
+                    let mut tx = self.pool.begin().await?;
+                    for blob in blobs {
+                        sqlx::query(&Self::sql(
+                            "INSERT INTO registry_pushes \
+                             (repository, digest, project, first_pushed, vouched) \
+                             VALUES (?, ?, ?, ?, 1) ON CONFLICT (repository, digest) \
+                             DO UPDATE SET vouched = 1, withdrawn = 0",
+                        ))
+                        .bind(repository)
+                        .bind(blob)
+                        .bind(project)
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await?;
+                    }
+                    tx.commit().await?;
+                    Ok(())
+                }
+
+                async fn is_vouched(&self, repository: &str, digest: &str) -> StoreResult<bool> {
+                    let vouched: Option<i64> = sqlx::query_scalar(&Self::sql(
+                        "SELECT vouched FROM registry_pushes WHERE repository = ? AND digest = ?",
                     ))
                     .bind(repository)
                     .bind(digest)
-                    .bind(i64::from(limit))
-                    .fetch_all(&self.pool)
-                    .await?)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                    Ok(vouched.is_some_and(|v| v != 0))
                 }
 
                 async fn forget_refusal(&self, r: &Refusal) -> StoreResult<()> {

@@ -45,6 +45,7 @@ mod integrated_receiver_rotation;
 mod integrated_receivers;
 mod integrated_refused_blobs;
 mod integrated_refused_deleted;
+mod integrated_refused_vouched;
 mod integrated_registry;
 mod integrated_token_oauth;
 mod integrated_trigger_specs;
