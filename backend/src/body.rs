@@ -309,7 +309,8 @@ pub fn decode<T: DeserializeOwned>(value: Value) -> Result<T, ApiError> {
             .to_owned();
         return Err(ApiError::Invalid { kind, name, errors });
     }
-    serde_json::from_value(value)
+    // The error names the field it is about (`spec: invalid type: sequence, expected a map`).
+    serde_path_to_error::deserialize(value)
         .map_err(|e| ApiError::BadRequest(format!("the body does not decode: {e}")))
 }
 

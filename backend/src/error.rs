@@ -46,6 +46,10 @@ pub enum ApiError {
         kind: String,
         message: String,
         causes: Vec<tagstream_shared::status::StatusCause>,
+        /// The object addressed, when it is not the stored object itself (an ImageStreamTag
+        /// `stream:tag` applied as its stream's tag): the Status names it, as the other 409s
+        /// about it do.
+        about: Option<Box<(&'static Resource, String)>>,
     },
     /// Fields the server would drop, refused by `fieldValidation=Strict`.
     #[error("{kind} has unknown fields {fields:?}")]
@@ -168,6 +172,7 @@ impl ApiError {
                 kind,
                 message,
                 causes,
+                about,
             } => {
                 let mut status = Status::failure(StatusReason::Conflict, message.clone());
                 status.details = Some(tagstream_shared::status::StatusDetails {
@@ -175,7 +180,10 @@ impl ApiError {
                     causes: causes.clone(),
                     ..Default::default()
                 });
-                status
+                match about.as_deref() {
+                    Some((resource, name)) => status.about(resource.group, resource.plural, name),
+                    None => status,
+                }
             }
             Self::UnknownFields {
                 kind,

@@ -27,6 +27,10 @@ use paths::{FieldSet, Path, Values, is_ignored_path, leaf_values, leaves, merge,
 const MANAGER_MAX: usize = 128;
 /// The most managers one object keeps; an apply by one more is refused.
 const MANAGERS_MAX: usize = 32;
+/// The largest `managedFields` (as JSON) an apply may grow an object's to: a quarter of the
+/// body limit, so the object stays one a client can read, edit and send back, and a body of
+/// many fields applied under many manager names cannot multiply itself past that.
+const MANAGED_MAX_BYTES: usize = crate::body::MAX_BODY_BYTES / 4;
 
 /// A write's `fieldManager` (required for an apply) and `force`, and the `User-Agent` that
 /// names the manager of other writes without one.
@@ -209,6 +213,7 @@ pub fn apply(
                 "Precondition failed: UID in precondition: {sent}, UID in object meta: {live}"
             ),
             causes: Vec::new(),
+            about: None,
         });
     }
     let mut wanted = FieldSet::new();
@@ -314,10 +319,22 @@ pub fn apply(
     if previous.is_none() {
         managed.push(mine);
     }
+    let managed = Value::Array(managed);
+    let size = |v: Option<&Value>| v.map_or(0, |v| v.to_string().len());
+    let (after, before) = (
+        size(Some(&managed)),
+        size(live_doc.pointer("/metadata/managedFields")),
+    );
+    if after > MANAGED_MAX_BYTES && after > before {
+        return Err(ApiError::TooLarge(format!(
+            "this apply would make the object's managedFields {after} bytes, more than the \
+             {MANAGED_MAX_BYTES} kept: apply fewer fields"
+        )));
+    }
     if !doc["metadata"].is_object() {
         doc["metadata"] = json!({});
     }
-    doc["metadata"]["managedFields"] = Value::Array(managed);
+    doc["metadata"]["managedFields"] = managed;
     Ok(doc)
 }
 
@@ -350,6 +367,7 @@ fn conflict(target: Target<'_>, conflicts: &BTreeMap<Path, Vec<String>>) -> ApiE
             listed.join("\n")
         ),
         causes,
+        about: None,
     }
 }
 

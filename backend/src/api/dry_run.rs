@@ -9,12 +9,12 @@ use axum::extract::{FromRequestParts, Request};
 use axum::http::Method;
 use axum::http::request::Parts;
 use tagstream_shared::object::ApiResource;
-use tagstream_shared::resources::{IMAGESTREAMS, TEMPLATES};
+use tagstream_shared::resources::{IMAGESTREAMS, IMAGESTREAMTAGS, TEMPLATES};
 
 use crate::error::ApiError;
 
 /// The kinds whose writes know dry runs (their create, replace, patch and delete).
-const KINDS: &[&ApiResource] = &[&IMAGESTREAMS, &TEMPLATES];
+const KINDS: &[&ApiResource] = &[&IMAGESTREAMS, &IMAGESTREAMTAGS, &TEMPLATES];
 
 /// The largest DeleteOptions body read for its `dryRun` (it is a few dozen bytes).
 const MAX_DELETE_OPTIONS_BYTES: usize = 16 << 10;
@@ -139,8 +139,8 @@ pub async fn mark(req: Request) -> Result<Request, ApiError> {
     }
     if !knows_dry_run(req.method(), req.uri().path()) {
         return Err(ApiError::BadRequest(
-            "dryRun is not supported on this request (only image streams and templates know it \
-             yet): nothing was changed (drop --dry-run=server)"
+            "dryRun is not supported on this request (only image streams, image stream tags and \
+             templates know it yet): nothing was changed (drop --dry-run=server)"
                 .into(),
         ));
     }

@@ -162,6 +162,51 @@ impl Schemas {
     }
 }
 
+impl Schemas {
+    /// `value` without the keys [`Schemas::walk`] would report: what a server that does not
+    /// keep unknown fields stores of it.
+    fn prune(&self, schema: &Value, value: &mut Value, depth: usize) {
+        if depth > MAX_DEPTH {
+            return;
+        }
+        let schema = self.resolve(schema);
+        match value {
+            Value::Object(fields) => {
+                let properties = schema.get("properties").and_then(Value::as_object);
+                let values = schema.get("additionalProperties").filter(|a| a.is_object());
+                match (properties, values) {
+                    (Some(p), _) => {
+                        fields.retain(|key, _| p.contains_key(key));
+                        for (key, v) in fields.iter_mut() {
+                            if depth == 0 && key == "metadata" {
+                                if let Some(meta) = v.as_object_mut() {
+                                    meta.retain(|k, _| OBJECT_META.contains(&k.as_str()));
+                                }
+                            } else if let Some(child) = p.get(key) {
+                                self.prune(child, v, depth + 1);
+                            }
+                        }
+                    }
+                    (None, Some(s)) => {
+                        for v in fields.values_mut() {
+                            self.prune(s, v, depth + 1);
+                        }
+                    }
+                    (None, None) => {}
+                }
+            }
+            Value::Array(items) => {
+                if let Some(item) = schema.get("items") {
+                    for v in items {
+                        self.prune(item, v, depth + 1);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
 /// The keys of `metadata` (at `at`) that are not `ObjectMeta`'s.
 fn metadata(value: &Value, at: &mut String, out: &mut Out<'_>) {
     let Some(meta) = value.as_object() else {
@@ -205,6 +250,16 @@ pub fn unknown(kind: &str, sent: &Value, found: &mut Vec<String>, max: usize) {
     schemas.walk(root, sent, &mut String::new(), 0, &mut out);
 }
 
+/// `sent` without the fields the schema of `kind` does not name (those [`unknown`] reports):
+/// what Kubernetes keeps of a body under `fieldValidation` Ignore or Warn. Unchanged when the
+/// server publishes no schema for `kind`.
+pub fn without_unknown(kind: &str, sent: &mut Value) {
+    let schemas = schemas();
+    if let Some(root) = schemas.kinds.get(kind) {
+        schemas.prune(root, sent, 0);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -243,6 +298,24 @@ mod tests {
             "parameters": [{"name": "P", "value": "v"}],
             "labels": {"app": "x"}});
         assert_eq!(of("Template", &sent), Vec::<String>::new());
+    }
+
+    #[test]
+    fn pruning_drops_exactly_the_unknown_keys() {
+        let mut sent = json!({"kind": "ImageStreamTag", "apiVersion": "image.openshift.io/v1",
+            "metadata": {"name": "x:a", "labels": {"a": "b"}, "custom": 1},
+            "tag": {"from": {"kind": "DockerImage", "name": "x:1", "shade": 1},
+                    "annotations": {"any": "key"}, "colour": "red",
+                    "importPolicy": {"scheduled": true, "sheduled": true}}});
+        without_unknown("ImageStreamTag", &mut sent);
+        assert_eq!(
+            sent,
+            json!({"kind": "ImageStreamTag", "apiVersion": "image.openshift.io/v1",
+                "metadata": {"name": "x:a", "labels": {"a": "b"}},
+                "tag": {"from": {"kind": "DockerImage", "name": "x:1"},
+                        "annotations": {"any": "key"}, "importPolicy": {"scheduled": true}}})
+        );
+        assert!(of("ImageStreamTag", &sent).is_empty());
     }
 
     #[test]

@@ -103,6 +103,11 @@ impl<S: Send + Sync> FromRequestParts<S> for FieldValidation {
 }
 
 impl FieldValidation {
+    /// Adds a `Warning` to the answer.
+    pub fn warn(&self, text: String) {
+        self.warnings.push(text);
+    }
+
     /// `value` as a `T`, its unknown fields handled as the mode says.
     pub fn decode<T: DeserializeOwned + Serialize>(
         &self,

@@ -8,20 +8,26 @@
 //! apply that changes nothing writes nothing.
 //!
 //! Only `tag` is the applier's: the rest of a tag object (its image, history, conditions) is
-//! the server's, as a stream's status is, and is not applied.
+//! the server's, as a stream's status is, and is not applied. Fields no schema names are
+//! dropped before anything else (as Kubernetes drops them under `fieldValidation` Ignore and
+//! Warn; Strict refuses them), so they are neither stored nor anyone's managed fields. What a
+//! tag object carries that is its stream's ([`stream_s_own`]) is refused under Strict and
+//! warned about under Warn, rather than quietly ignored. A dry run computes the answer and
+//! writes nothing.
 
 use axum::http::StatusCode;
 use serde_json::Value;
 use tagstream_shared::access::{Resource as R, Verb as V};
 use tagstream_shared::imagestream::API_VERSION;
-use tagstream_shared::{ImageStream, ImageStreamTag, ProjectName, StreamTagName};
+use tagstream_shared::status::CauseType;
+use tagstream_shared::{FieldError, ImageStream, ImageStreamTag, ProjectName, StreamTagName};
 
 use super::IMAGESTREAMTAGS;
 use super::apply::tag_scope::{stream_body, subresource};
 use super::apply::{ApplyOptions, Scope, Target, apply as apply_fields, check_identity};
-use super::field_validation::FieldValidation;
+use super::field_validation::{FieldValidation, Mode};
 use super::imagestreamtag_write::{
-    ATTEMPTS, pinned_version, raced, read_stream, requested_tag, write_stream,
+    ATTEMPTS, How, pinned_version, raced, read_stream, requested_tag, write_stream,
 };
 use super::imagestreamtags::{full_view, view};
 use crate::access::{self, Need};
@@ -34,14 +40,104 @@ fn to_value(object: &impl serde::Serialize) -> ApiResult<Value> {
     serde_json::to_value(object).map_err(|e| ApiError::Internal(Box::new(e)))
 }
 
-/// `body` applied to the tag `ns`/`name` by the caller's field manager: 201 and the tag if it
-/// was created, 200 and the tag otherwise.
+/// The fields of a tag object that are its stream's, not the tag's: `metadata.labels` (the
+/// stream's labels; OpenShift shows them on the tag and ignores them in a tag write),
+/// `metadata.annotations` but the server's own (tagstream keeps a tag's annotations in
+/// `tag.annotations`; a tag object's metadata annotations are what the server says about it),
+/// and a `lookupPolicy` other than the stream's (it is set on the stream, for all its tags).
+fn stream_s_own(applied: &Value, stream: Option<&ImageStream>) -> Vec<FieldError> {
+    let forbidden = |field: &str, detail: &str| FieldError {
+        field: field.to_owned(),
+        kind: CauseType::FieldValueForbidden,
+        value: None,
+        detail: detail.to_owned(),
+    };
+    let mut out = Vec::new();
+    let meta = |field: &str| applied.pointer(&format!("/metadata/{field}"));
+    if meta("labels")
+        .and_then(Value::as_object)
+        .is_some_and(|l| !l.is_empty())
+    {
+        out.push(forbidden(
+            "metadata.labels",
+            "an ImageStreamTag's labels are its stream's: apply them to the ImageStream",
+        ));
+    }
+    let server_s = [ImageStreamTag::LAST_CHECKED, ImageStreamTag::NEXT_TRY];
+    if meta("annotations")
+        .and_then(Value::as_object)
+        .is_some_and(|a| a.keys().any(|k| !server_s.contains(&k.as_str())))
+    {
+        out.push(forbidden(
+            "metadata.annotations",
+            "a tag's annotations are applied as tag.annotations",
+        ));
+    }
+    if let Some(sent) = applied.get("lookupPolicy").filter(|p| !p.is_null()) {
+        let current = stream
+            .map(|s| s.spec.lookup_policy.clone())
+            .unwrap_or_default();
+        let same = serde_json::from_value(sent.clone()).ok().as_ref() == Some(&current);
+        if !same {
+            out.push(forbidden(
+                "lookupPolicy",
+                "the lookup policy is the stream's: apply it to the ImageStream",
+            ));
+        }
+    }
+    out
+}
+
+/// Refuses a tag whose source is gone (`tag: {}` applied by its sole owner, or an apply
+/// naming none): an applied tag must say where its image comes from.
+fn require_source(stream: &ImageStream, name: &StreamTagName) -> ApiResult<()> {
+    let has_source = stream
+        .spec_tag(name.tag.as_str())
+        .and_then(|t| t.from.as_ref())
+        .is_some_and(|f| !(f.kind.is_empty() && f.name.is_empty()));
+    ApiError::refuse_invalid(
+        ImageStreamTag::KIND,
+        &name.to_string(),
+        if has_source {
+            Vec::new()
+        } else {
+            vec![FieldError::required(
+                "tag.from",
+                "the image the tag points at (kind DockerImage, ImageStreamTag or \
+                 ImageStreamImage, and its name)",
+            )]
+        },
+    )
+}
+
+/// `from: {}` left in the tag `name` of `document` once its last owner let go of its fields:
+/// removed, so that the tag reads as having no source.
+fn drop_empty_source(document: &mut Value, name: &StreamTagName) {
+    let Some(tags) = document
+        .pointer_mut("/spec/tags")
+        .and_then(Value::as_array_mut)
+    else {
+        return;
+    };
+    for tag in tags.iter_mut().filter(|t| t["name"] == name.tag.as_str()) {
+        if let Some(fields) = tag.as_object_mut()
+            && fields
+                .get("from")
+                .is_some_and(|f| f.as_object().is_some_and(serde_json::Map::is_empty))
+        {
+            fields.remove("from");
+        }
+    }
+}
+
+/// `body` applied to the tag `ns`/`name` by the caller's field manager (`how`: the request's
+/// `fieldValidation`, `fieldManager` and `force`, and whether it is a dry run): 201 and the
+/// tag if it was created, 200 and the tag otherwise.
 pub(super) async fn apply(
     state: &AppState,
     caller: &Caller,
     (ns, name): (&ProjectName, &StreamTagName),
-    fields: &FieldValidation,
-    options: &ApplyOptions,
+    (fields, options, dry_run): (&FieldValidation, &ApplyOptions, bool),
     body: &RawBody,
 ) -> ApiResult<(StatusCode, ImageStreamTag)> {
     let manager = options.manager()?;
@@ -56,7 +152,12 @@ pub(super) async fn apply(
         )));
     }
     check_identity(applied, &name.to_string(), ns.as_str())?;
-    let intent: ImageStreamTag = fields.decode_body(ImageStreamTag::KIND, body).await?;
+    // Judged as sent (Strict refuses unknown fields, Warn names them), then applied without
+    // them: a field no schema names is nobody's to own.
+    let _: ImageStreamTag = fields.decode_body(ImageStreamTag::KIND, body).await?;
+    let mut known = applied.clone();
+    super::field_schema::without_unknown(ImageStreamTag::KIND, &mut known);
+    let intent: ImageStreamTag = decode(known.clone())?;
     let tag = requested_tag(&intent, name)?;
     let pinned = pinned_version(intent.metadata.resource_version.as_deref(), name)?;
     let sub = subresource(name);
@@ -70,11 +171,25 @@ pub(super) async fn apply(
     };
     // The tag as sent (what the applier names) and as the store keeps it (what is compared).
     let uid = applied.pointer("/metadata/uid");
-    let as_sent = stream_body(name, &applied["tag"], uid);
+    let as_sent = stream_body(name, &known["tag"], uid);
     let as_kept = stream_body(name, &to_value(&tag)?, uid);
     state.store.get_project(ns).await?;
+    let mut warned = false;
     for _ in 0..ATTEMPTS {
         let old = read_stream(state, ns, name).await?;
+        let ignored = stream_s_own(applied, old.as_ref());
+        match fields.mode {
+            Mode::Strict => {
+                ApiError::refuse_invalid(ImageStreamTag::KIND, &name.to_string(), ignored)?;
+            }
+            Mode::Warn if !warned => {
+                for e in ignored {
+                    fields.warn(format!("{}: ignored: {}", e.field, e.detail));
+                }
+                warned = true;
+            }
+            _ => {}
+        }
         let creates = old
             .as_ref()
             .is_none_or(|s| s.spec_tag(name.tag.as_str()).is_none());
@@ -89,8 +204,20 @@ pub(super) async fn apply(
         }
         let live = old.as_ref().map(to_value).transpose()?;
         let now = state.clock.now();
-        let document = apply_fields(target, live.as_ref(), &as_sent, &as_kept, options, now)?;
+        let mut document = apply_fields(target, live.as_ref(), &as_sent, &as_kept, options, now)
+            .map_err(|e| about_tag(e, name))?;
+        drop_empty_source(&mut document, name);
         let new: ImageStream = decode(document)?;
+        require_source(&new, name)?;
+        if let (Some(pinned), Some(old)) = (pinned, &old)
+            && old.metadata.resource_version.as_deref() != Some(pinned.to_string().as_str())
+        {
+            // A stale resourceVersion is a 409 even when the apply would change nothing.
+            return Err(ApiError::Conflict {
+                resource: &IMAGESTREAMTAGS,
+                name: name.to_string(),
+            });
+        }
         if let (Some(old), Some(live)) = (&old, &live)
             && to_value(&new)? == *live
         {
@@ -100,9 +227,12 @@ pub(super) async fn apply(
                 .ok_or_else(|| ApiError::Internal("the applied tag is missing".into()))?;
             return Ok((StatusCode::OK, full_view(state, ns, name, shown).await?));
         }
-        match write_stream(state, caller, ns, name, old.as_ref(), new, pinned).await? {
+        let how = How { pinned, dry_run };
+        match write_stream(state, caller, ns, name, old.as_ref(), new, how).await? {
             Ok(written) => {
-                tracing::info!(namespace = %ns, tag = %name, manager, "applied");
+                if !dry_run {
+                    tracing::info!(namespace = %ns, tag = %name, manager, "applied");
+                }
                 let code = if creates {
                     StatusCode::CREATED
                 } else {
@@ -118,4 +248,20 @@ pub(super) async fn apply(
         resource: &IMAGESTREAMTAGS,
         name: name.to_string(),
     })
+}
+
+/// A conflict of the tag's appliers named as the object addressed: the ImageStreamTag
+/// `stream:tag` (as its other 409s are), not the stream it is kept in.
+fn about_tag(e: ApiError, name: &StreamTagName) -> ApiError {
+    match e {
+        ApiError::ApplyConflict {
+            message, causes, ..
+        } => ApiError::ApplyConflict {
+            kind: ImageStreamTag::KIND.to_owned(),
+            message,
+            causes,
+            about: Some(Box::new((&IMAGESTREAMTAGS, name.to_string()))),
+        },
+        other => other,
+    }
 }

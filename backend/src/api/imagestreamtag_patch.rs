@@ -18,6 +18,7 @@ use super::imagestreamtag_write::{ATTEMPTS, write_tag};
 use super::imagestreamtags::current;
 use super::{IMAGESTREAMTAGS, StreamTagPath};
 use crate::access::Need;
+use crate::api::dry_run::DryRun;
 use crate::api::routes::Routes;
 use crate::app::AppState;
 use crate::auth::Caller;
@@ -40,15 +41,16 @@ async fn patch_image_stream_tag(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Names(StreamTagPath(ns, name)): Names<StreamTagPath>,
+    DryRun(dry_run): DryRun,
     fields: FieldValidation,
     options: ApplyOptions,
     patch: RawBody,
 ) -> ApiResult<(StatusCode, Json<ImageStreamTag>)> {
     if patch.format == BodyFormat::ApplyPatch {
         let at = (&ns, &name);
+        let how = (&fields, &options, dry_run);
         let (code, tag) =
-            super::imagestreamtag_apply::apply(&state, &caller, at, &fields, &options, &patch)
-                .await?;
+            super::imagestreamtag_apply::apply(&state, &caller, at, how, &patch).await?;
         return Ok((code, Json(tag)));
     }
     if !matches!(patch.format, BodyFormat::MergePatch | BodyFormat::JsonPatch) {
@@ -63,7 +65,8 @@ async fn patch_image_stream_tag(
     for _ in 0..ATTEMPTS {
         let tag = current(&state, &ns, &name).await?;
         let patched: ImageStreamTag = fields.patched(ImageStreamTag::KIND, tag, &patch).await?;
-        match write_tag(&state, &caller, (&ns, &name), patched, false, &manager).await {
+        let at = (&ns, &name);
+        match write_tag(&state, &caller, at, patched, false, &manager, dry_run).await {
             Err(ApiError::Conflict { .. }) if !pinned => continue,
             result => return result.map(|(_, view)| (StatusCode::OK, Json(view))),
         }

@@ -25,6 +25,15 @@ use crate::store::{Objects as _, StoreError};
 /// How many times a write without a resourceVersion is re-applied after losing a race.
 pub(super) const ATTEMPTS: usize = 10;
 
+/// How a tag's stream is written: at which `metadata.resourceVersion` (`None`: the one read),
+/// and whether for real or as a dry run (`dryRun=All`: validated, authorized and answered as
+/// it would be stored, and nothing stored).
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct How {
+    pub pinned: Option<u64>,
+    pub dry_run: bool,
+}
+
 /// The spec tag a request asks for, named as the URL names it.
 pub(super) fn requested_tag(
     body: &ImageStreamTag,
@@ -135,9 +144,11 @@ pub(super) async fn write_tag(
     body: ImageStreamTag,
     create_only: bool,
     manager: &str,
+    dry_run: bool,
 ) -> ApiResult<(bool, ImageStreamTag)> {
     let tag = requested_tag(&body, name)?;
     let pinned = pinned_version(body.metadata.resource_version.as_deref(), name)?;
+    let how = How { pinned, dry_run };
     state.store.get_project(ns).await?;
     for _ in 0..ATTEMPTS {
         let old = read_stream(state, ns, name).await?;
@@ -172,7 +183,7 @@ pub(super) async fn write_tag(
             }
         };
         super::apply::updates::record(old.as_ref(), &mut new, manager, state.clock.now())?;
-        match write_stream(state, caller, ns, name, old.as_ref(), new, pinned).await? {
+        match write_stream(state, caller, ns, name, old.as_ref(), new, how).await? {
             Ok(view) => return Ok((created, view)),
             Err(e) if pinned.is_none() && raced(&e) => continue,
             Err(e) => return Err(ApiError::from(e.about(&IMAGESTREAMTAGS, name.to_string()))),
@@ -185,9 +196,10 @@ pub(super) async fn write_tag(
 }
 
 /// Validates and stores `new`, the stream with the tag `name` set, over `old` (`None`: creates
-/// the stream) at `pinned` or else `old`'s version, as the caller. Answers the tag as a GET
+/// the stream) at `how.pinned` or else `old`'s version, as the caller. Answers the tag as a GET
 /// shows it, or the store's refusal (the caller decides whether it was a race to retry);
-/// invalid or unauthorized writes are the outer error.
+/// invalid or unauthorized writes are the outer error. A dry run answers the tag as it would
+/// be stored (a stale pinned version still a 409) and stores nothing.
 pub(super) async fn write_stream(
     state: &AppState,
     caller: &Caller,
@@ -195,8 +207,9 @@ pub(super) async fn write_stream(
     name: &StreamTagName,
     old: Option<&ImageStream>,
     new: ImageStream,
-    pinned: Option<u64>,
+    how: How,
 ) -> ApiResult<Result<ImageStreamTag, StoreError>> {
+    let How { pinned, dry_run } = how;
     invalid(name, tag_errors(&new, ns, name.tag.as_str()))?;
     let tag = new
         .spec_tag(name.tag.as_str())
@@ -207,6 +220,9 @@ pub(super) async fn write_stream(
             let mut stream = service::stream_for_create(new, ns.as_str(), state.clock.now());
             authorize_sources(state, Actor::Caller(caller), ns.as_str(), &mut stream, None).await?;
             apply_source(state, ns, &mut stream, &tag).await?;
+            if dry_run {
+                return Ok(Ok(dry_view(state, ns, name, stream).await?));
+            }
             services::streams::create(
                 &*state.store,
                 state.config.registry.as_ref(),
@@ -228,13 +244,23 @@ pub(super) async fn write_stream(
             )
             .await?;
             apply_source(state, ns, &mut new, &tag).await?;
-            let expected = pinned.unwrap_or_else(|| {
-                old.metadata
-                    .resource_version
-                    .as_deref()
-                    .and_then(|v| v.parse().ok())
-                    .unwrap_or(0)
-            });
+            let current = old
+                .metadata
+                .resource_version
+                .as_deref()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0);
+            let expected = pinned.unwrap_or(current);
+            if dry_run {
+                if expected != current {
+                    return Err(ApiError::Conflict {
+                        resource: &IMAGESTREAMTAGS,
+                        name: name.to_string(),
+                    });
+                }
+                new.metadata.resource_version = old.metadata.resource_version.clone();
+                return Ok(Ok(dry_view(state, ns, name, new).await?));
+            }
             services::streams::replace(
                 &*state.store,
                 state.config.registry.as_ref(),
@@ -257,6 +283,19 @@ pub(super) async fn write_stream(
     let view = view(&stream, name)
         .ok_or_else(|| ApiError::Internal("the tag just written is missing".into()))?;
     Ok(Ok(full_view(state, ns, name, view).await?))
+}
+
+/// The tag of `stream` (what a dry run would have stored) as the write's answer shows it.
+async fn dry_view(
+    state: &AppState,
+    ns: &ProjectName,
+    name: &StreamTagName,
+    stream: ImageStream,
+) -> ApiResult<ImageStreamTag> {
+    let stream = crate::integrated::present::shown(state, stream);
+    let view = view(&stream, name)
+        .ok_or_else(|| ApiError::Internal("the tag to write is missing".into()))?;
+    full_view(state, ns, name, view).await
 }
 
 /// Points a tag whose source is another stream's tag or image at that image now, so that the

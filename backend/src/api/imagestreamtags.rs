@@ -5,6 +5,7 @@
 //! server-side apply are `imagestreamtag_patch` and `imagestreamtag_apply`).
 
 use crate::access::Need;
+use crate::api::dry_run::DryRun;
 use crate::api::field_validation::Checked;
 use crate::api::routes::Routes;
 use crate::auth::Caller;
@@ -154,6 +155,7 @@ async fn create_image_stream_tag(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Names(NsPath(ns)): Names<NsPath>,
+    DryRun(dry_run): DryRun,
     options: ApplyOptions,
     Checked(body): Checked<ImageStreamTag>,
 ) -> ApiResult<(StatusCode, Json<ImageStreamTag>)> {
@@ -171,7 +173,8 @@ async fn create_image_stream_tag(
                 e,
             )],
         })?;
-    let (_, view) = write_tag(&state, &caller, (&ns, &name), body, true, &manager).await?;
+    let at = (&ns, &name);
+    let (_, view) = write_tag(&state, &caller, at, body, true, &manager, dry_run).await?;
     Ok((StatusCode::CREATED, Json(view)))
 }
 
@@ -179,11 +182,13 @@ async fn replace_image_stream_tag(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Names(StreamTagPath(ns, name)): Names<StreamTagPath>,
+    DryRun(dry_run): DryRun,
     options: ApplyOptions,
     Checked(body): Checked<ImageStreamTag>,
 ) -> ApiResult<(StatusCode, Json<ImageStreamTag>)> {
     let manager = options.update_manager()?;
-    let (created, view) = write_tag(&state, &caller, (&ns, &name), body, false, &manager).await?;
+    let at = (&ns, &name);
+    let (created, view) = write_tag(&state, &caller, at, body, false, &manager, dry_run).await?;
     let code = if created {
         StatusCode::CREATED
     } else {
@@ -193,11 +198,13 @@ async fn replace_image_stream_tag(
 }
 
 /// Removes the tag from the spec and its history from the status; its fields leave every
-/// manager of the stream (a tag applied again later is nobody's yet).
+/// manager of the stream (a tag applied again later is nobody's yet). A dry run finds the tag
+/// and answers as the delete would, and removes nothing.
 async fn delete_image_stream_tag(
     State(state): State<AppState>,
     Extension(actor): Extension<audit::Actor>,
     Names(StreamTagPath(ns, name)): Names<StreamTagPath>,
+    DryRun(dry_run): DryRun,
     options: ApplyOptions,
 ) -> ApiResult<Json<Status>> {
     let manager = options.update_manager()?;
@@ -217,6 +224,9 @@ async fn delete_image_stream_tag(
         let tag = name.tag.as_str();
         if old.spec_tag(tag).is_none() && old.status_tag(tag).is_none() {
             return Err(not_found());
+        }
+        if dry_run {
+            return Ok(Json(deleted(&name)));
         }
         let mut new = old.clone();
         new.spec.tags.retain(|t| t.name != tag);
@@ -242,13 +252,7 @@ async fn delete_image_stream_tag(
         {
             Ok(_) => {
                 tracing::info!(namespace = %ns, tag = %name, "image stream tag deleted");
-                let mut status = Status::success().about(
-                    IMAGESTREAMTAGS.group,
-                    IMAGESTREAMTAGS.plural,
-                    &name.to_string(),
-                );
-                status.message = format!("imagestreamtag {name} deleted");
-                return Ok(Json(status));
+                return Ok(Json(deleted(&name)));
             }
             Err(StoreError::Conflict { .. }) => continue,
             Err(e) => return Err(ApiError::from(e.about(&IMAGESTREAMTAGS, name.to_string()))),
@@ -258,4 +262,15 @@ async fn delete_image_stream_tag(
         resource: &IMAGESTREAMTAGS,
         name: name.to_string(),
     })
+}
+
+/// The answer to a delete of the tag `name`.
+fn deleted(name: &StreamTagName) -> Status {
+    let mut status = Status::success().about(
+        IMAGESTREAMTAGS.group,
+        IMAGESTREAMTAGS.plural,
+        &name.to_string(),
+    );
+    status.message = format!("imagestreamtag {name} deleted");
+    status
 }
