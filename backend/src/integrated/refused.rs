@@ -18,7 +18,9 @@
 //! the store digest by digest, just before each delete; a delete the registry tells of withdraws
 //! the vouch (`push::withdraw`).
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+use futures::StreamExt as _;
 use std::sync::Arc;
 
 use tagstream_shared::{ImageStream, ProjectName, StreamName};
@@ -59,8 +61,11 @@ pub const REFUSAL_DELAY_SECONDS: i64 = 10;
 /// How long after a failed try (the registry is down) a refused manifest is tried again.
 const RETRY_SECONDS: i64 = 15;
 
-/// Refused pushes taken out at once.
+/// Refused pushes read at once.
 const BATCH: u32 = 16;
+
+/// Repositories whose refused pushes are taken out side by side.
+const REPOSITORIES_AT_ONCE: usize = 4;
 
 /// Records the refused push `push` (a manifest or a blob) to be taken out of the registry once
 /// due.
@@ -93,23 +98,41 @@ impl Integrated {
                 return false;
             }
         };
-        // Reads of one batch are shared: refusals come in bursts, most of them in one repository.
-        let mut reads = Reads::default();
+        // One repository's refusals one after the other, sharing what they read (refusals come
+        // in bursts, most of them in one repository); repositories side by side, so that a flood
+        // spread over many holds up each one less.
+        let mut by_repository: BTreeMap<&str, Vec<&Refusal>> = BTreeMap::new();
         for refusal in &due {
-            let done = match self.take_out(refusal, &mut reads).await {
-                Ok(()) => self.store.forget_refusal(refusal).await,
-                Err(e) => {
-                    tracing::warn!(repository = %refusal.repository, digest = %refusal.digest, error = %e, "cannot take a refused push out of the registry yet");
-                    self.store
-                        .postpone_refusal(refusal, now + RETRY_SECONDS)
-                        .await
-                }
-            };
-            if let Err(e) = done {
-                tracing::warn!(repository = %refusal.repository, error = %e, "cannot record a refused push");
-            }
+            by_repository
+                .entry(refusal.repository.as_str())
+                .or_default()
+                .push(refusal);
         }
+        futures::stream::iter(by_repository.into_values())
+            .for_each_concurrent(REPOSITORIES_AT_ONCE, |refusals| async move {
+                let mut reads = Reads::default();
+                for refusal in refusals {
+                    self.take_out_one(refusal, now, &mut reads).await;
+                }
+            })
+            .await;
         due.len() >= BATCH as usize
+    }
+
+    /// Takes out `refusal` and forgets it, or puts it off if the registry cannot be read.
+    async fn take_out_one(&self, refusal: &Refusal, now: i64, reads: &mut Reads) {
+        let done = match self.take_out(refusal, reads).await {
+            Ok(()) => self.store.forget_refusal(refusal).await,
+            Err(e) => {
+                tracing::warn!(repository = %refusal.repository, digest = %refusal.digest, error = %e, "cannot take a refused push out of the registry yet");
+                self.store
+                    .postpone_refusal(refusal, now + RETRY_SECONDS)
+                    .await
+            }
+        };
+        if let Err(e) = done {
+            tracing::warn!(repository = %refusal.repository, error = %e, "cannot record a refused push");
+        }
     }
 
     /// Deletes the manifest of a refused push from the registry, so that it cannot be pulled by
