@@ -187,8 +187,24 @@ pub struct TemplateInstance {
     pub extra: Extra,
 }
 
+/// What a generated parameter's value reads as once the instance is stored.
+pub const MASKED: &str = "*****";
+
 impl TemplateInstance {
     pub const KIND: &'static str = crate::resources::TEMPLATEINSTANCES.kind;
+
+    /// Masks the value of every generated parameter. Generated values are shown once, to
+    /// whoever instantiated; a value typed for a generated parameter is masked too, since it
+    /// stands in for a generated secret and the record is readable by every viewer of the
+    /// project. Applied when storing and again on every read (records stored before typed
+    /// values were masked): the kind's `SHOWN_AS`.
+    pub fn mask_generated(&mut self) {
+        for p in self.spec.template.parameters.iter_mut().flatten() {
+            if p.is_generated() {
+                p.value = Some(MASKED.into());
+            }
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
