@@ -89,6 +89,15 @@ pub struct ObjectMeta {
 }
 
 impl ObjectMeta {
+    /// The stored resourceVersion as the number a conditional write expects (0: none, or not
+    /// one of ours).
+    pub fn revision(&self) -> u64 {
+        self.resource_version
+            .as_deref()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    }
+
     /// Metadata naming an object, for building new objects.
     pub fn named(name: impl Into<String>) -> Self {
         Self {

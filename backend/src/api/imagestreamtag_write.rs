@@ -228,13 +228,7 @@ pub(super) async fn write_stream(
             )
             .await?;
             apply_source(state, ns, &mut new, &tag).await?;
-            let expected = pinned.unwrap_or_else(|| {
-                old.metadata
-                    .resource_version
-                    .as_deref()
-                    .and_then(|v| v.parse().ok())
-                    .unwrap_or(0)
-            });
+            let expected = pinned.unwrap_or_else(|| old.metadata.revision());
             services::streams::replace(
                 &*state.store,
                 state.config.registry.as_ref(),

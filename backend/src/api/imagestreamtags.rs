@@ -223,12 +223,7 @@ async fn delete_image_stream_tag(
         super::apply::updates::record(Some(&old), &mut new, &manager, state.clock.now())?;
         let mut new = service::stream_for_update(new, &old);
         new.status.tags.retain(|t| t.tag != tag);
-        let expected = old
-            .metadata
-            .resource_version
-            .as_deref()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0);
+        let expected = old.metadata.revision();
         match services::streams::replace(
             &*state.store,
             state.config.registry.as_ref(),
