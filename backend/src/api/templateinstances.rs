@@ -80,17 +80,9 @@ async fn create_template_instance(
     // (`template.parameters[i]`), all at once.
     let processed = template_service::process_bounded(request.spec.template.clone())
         .await?
-        .map_err(|errors| ApiError::Invalid {
-            kind: TemplateInstance::KIND,
-            name: name.to_string(),
-            errors,
-        })?;
+        .map_err(ApiError::invalid(TemplateInstance::KIND, name.as_str()))?;
     let mut plan = plan_instance(request, name.as_str(), processed, &ns, state.clock.now())
-        .map_err(|errors| ApiError::Invalid {
-            kind: TemplateInstance::KIND,
-            name: name.to_string(),
-            errors,
-        })?;
+        .map_err(ApiError::invalid(TemplateInstance::KIND, name.as_str()))?;
     // The same check as every other writer of spec tags: a stream following another project's
     // stream needs the caller to read that project, and records that it was allowed.
     for (_, stream) in &mut plan.streams {
