@@ -88,6 +88,28 @@ pub struct ObjectMeta {
     pub extra: Extra,
 }
 
+/// Declares a wire object: the struct with `kind`, `apiVersion` and `metadata` first (each
+/// defaulted when absent), camelCase fields and the model's derives, then the fields given.
+/// Written out by hand, a struct with these same attributes and fields encodes identically.
+macro_rules! wire_object {
+    ($(#[$attr:meta])* pub struct $name:ident { $($body:tt)* }) => {
+        $(#[$attr])*
+        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+        #[serde(rename_all = "camelCase")]
+        pub struct $name {
+            #[serde(default)]
+            pub kind: String,
+            #[serde(default)]
+            pub api_version: String,
+            #[serde(default)]
+            pub metadata: $crate::meta::ObjectMeta,
+            $($body)*
+        }
+    };
+}
+pub(crate) use wire_object;
+
 impl ObjectMeta {
     /// The stored resourceVersion as the number a conditional write expects (0: none, or not
     /// one of ours).
