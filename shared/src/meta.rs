@@ -89,12 +89,19 @@ pub struct ObjectMeta {
 }
 
 /// Declares a wire object: the struct with `kind`, `apiVersion` and `metadata` first (each
-/// defaulted when absent), camelCase fields and the model's derives, then the fields given.
-/// Written out by hand, a struct with these same attributes and fields encodes identically.
+/// defaulted when absent), camelCase fields and the model's derives (`Default` unless it starts
+/// `without Default;`), then the fields given; a body starting with `/// doc metadata;` documents
+/// `metadata`. Written out by hand, a struct with these same attributes and fields encodes
+/// identically.
 macro_rules! wire_object {
-    ($(#[$attr:meta])* pub struct $name:ident { $($body:tt)* }) => {
+    (without Default; $($rest:tt)*) => {
+        $crate::meta::wire_object!(@ [] $($rest)*);
+    };
+    (@ [$($default:ident)?] $(#[$attr:meta])* pub struct $name:ident {
+        $(#[$meta_attr:meta])* metadata; $($body:tt)*
+    }) => {
         $(#[$attr])*
-        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, $($default,)? PartialEq, serde::Serialize, serde::Deserialize)]
         #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
         #[serde(rename_all = "camelCase")]
         pub struct $name {
@@ -102,10 +109,19 @@ macro_rules! wire_object {
             pub kind: String,
             #[serde(default)]
             pub api_version: String,
+            $(#[$meta_attr])*
             #[serde(default)]
             pub metadata: $crate::meta::ObjectMeta,
             $($body)*
         }
+    };
+    (@ [$($default:ident)?] $(#[$attr:meta])* pub struct $name:ident { $($body:tt)* }) => {
+        $crate::meta::wire_object!(@ [$($default)?] $(#[$attr])* pub struct $name {
+            metadata; $($body)*
+        });
+    };
+    ($($rest:tt)*) => {
+        $crate::meta::wire_object!(@ [Default] $($rest)*);
     };
 }
 pub(crate) use wire_object;

@@ -132,22 +132,16 @@ impl Subject {
     }
 }
 
-/// An access rule in a project (`rbac.authorization.k8s.io/v1` RoleBinding).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
-pub struct RoleBinding {
-    #[serde(default)]
-    pub kind: String,
-    #[serde(default)]
-    pub api_version: String,
-    #[serde(default)]
-    pub metadata: ObjectMeta,
-    pub role_ref: RoleRef,
-    #[serde(default)]
-    pub subjects: Vec<Subject>,
-    #[serde(flatten)]
-    pub extra: Extra,
+crate::meta::wire_object! {
+    without Default;
+    /// An access rule in a project (`rbac.authorization.k8s.io/v1` RoleBinding).
+    pub struct RoleBinding {
+        pub role_ref: RoleRef,
+        #[serde(default)]
+        pub subjects: Vec<Subject>,
+        #[serde(flatten)]
+        pub extra: Extra,
+    }
 }
 
 impl RoleBinding {
