@@ -112,6 +112,13 @@ impl ApiError {
         Self::unless_url_name(sent, url)
     }
 
+    /// The 422 that names the `kind` object `name`, made from the field errors a check
+    /// answered (for `map_err`).
+    pub fn invalid(kind: &'static str, name: &str) -> impl FnOnce(Vec<FieldError>) -> Self {
+        let name = name.to_owned();
+        move |errors| Self::Invalid { kind, name, errors }
+    }
+
     /// Nothing when `errors` is empty; else the 422 that names the `kind` object `name` and
     /// every field wrong with it.
     pub fn refuse_invalid(

@@ -299,12 +299,7 @@ async fn manage(
                 tracing::info!(namespace = %ns, template = %name, "sample template created");
             }
             Ok(stored) if !same_template(&stored, &desired) => {
-                let expected = stored
-                    .metadata
-                    .resource_version
-                    .as_deref()
-                    .and_then(|v| v.parse().ok())
-                    .unwrap_or_default();
+                let expected = stored.metadata.revision();
                 let mut new = desired;
                 new.prepare_update(&stored);
                 store
@@ -336,12 +331,7 @@ async fn put_back_stream(
     mut stored: ImageStream,
 ) -> Result<(), SamplesError> {
     for _ in 0..20 {
-        let expected = stored
-            .metadata
-            .resource_version
-            .as_deref()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or_default();
+        let expected = stored.metadata.revision();
         let mut wanted = desired.clone();
         wanted.metadata.resource_version = stored.metadata.resource_version.clone();
         let mut new = crate::service::stream_for_update(wanted, &stored);

@@ -38,8 +38,7 @@ pub async fn process_bounded(
     }
 }
 
-/// What a generated parameter's value reads as once the instance is stored.
-pub const MASKED: &str = "*****";
+pub use tagstream_shared::template::MASKED;
 
 /// A `metadata.namespace` in a body must be the project of the URL.
 pub fn namespace_errors(metadata: &ObjectMeta, ns: &ProjectName) -> Vec<FieldError> {
@@ -249,7 +248,7 @@ pub fn plan_instance(
         ..TemplateInstanceStatus::default()
     };
     let mut record = request.clone();
-    mask_generated(&mut record);
+    record.mask_generated();
     let mut answer = request;
     answer.status.manifests = Some(object_list(manifests));
     if let Some(message) = processed.message {
@@ -260,19 +259,6 @@ pub fn plan_instance(
         record,
         answer,
     })
-}
-
-/// Masks the value of every generated parameter of a stored instance. Generated values are
-/// shown once, to whoever instantiated; a value typed for a generated parameter is masked too,
-/// since it stands in for a generated secret and the record is readable by every viewer of the
-/// project. Applied when storing and again when answering (records stored before typed values
-/// were masked).
-pub fn mask_generated(instance: &mut TemplateInstance) {
-    for p in instance.spec.template.parameters.iter_mut().flatten() {
-        if p.is_generated() {
-            p.value = Some(MASKED.into());
-        }
-    }
 }
 
 /// A name for an instance that gave only `metadata.generateName`: the prefix and 5 random

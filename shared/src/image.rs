@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::meta::{Extra, ObjectMeta, Time};
+use crate::meta::{Extra, Time};
 
 /// The manifest media types tagstream understands, as registries name them.
 pub mod media_type {
@@ -25,33 +25,27 @@ pub mod media_type {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
-pub struct Image {
-    #[serde(default)]
-    pub kind: String,
-    #[serde(default)]
-    pub api_version: String,
-    /// `metadata.name` is the digest.
-    #[serde(default)]
-    pub metadata: ObjectMeta,
-    /// Where the image was imported from, by digest.
-    #[serde(default)]
-    pub docker_image_reference: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub docker_image_metadata: Option<DockerImageMetadata>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub docker_image_metadata_version: Option<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub docker_image_layers: Vec<ImageLayer>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub docker_image_manifest_media_type: Option<String>,
-    /// For a manifest list: each platform's child manifest.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub docker_image_manifests: Vec<ImageManifest>,
-    #[serde(flatten)]
-    pub extra: Extra,
+crate::meta::wire_object! {
+    pub struct Image {
+        /// `metadata.name` is the digest.
+        metadata;
+        /// Where the image was imported from, by digest.
+        #[serde(default)]
+        pub docker_image_reference: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub docker_image_metadata: Option<DockerImageMetadata>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub docker_image_metadata_version: Option<String>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub docker_image_layers: Vec<ImageLayer>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub docker_image_manifest_media_type: Option<String>,
+        /// For a manifest list: each platform's child manifest.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub docker_image_manifests: Vec<ImageManifest>,
+        #[serde(flatten)]
+        pub extra: Extra,
+    }
 }
 
 impl Image {
@@ -174,19 +168,13 @@ impl ImageManifest {
     }
 }
 
-/// One image of a stream, as `GET imagestreamimages/{stream}@{digest}` answers it.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
-pub struct ImageStreamImage {
-    #[serde(default)]
-    pub kind: String,
-    #[serde(default)]
-    pub api_version: String,
-    /// `metadata.name` is `stream@digest`.
-    #[serde(default)]
-    pub metadata: ObjectMeta,
-    pub image: Image,
+crate::meta::wire_object! {
+    /// One image of a stream, as `GET imagestreamimages/{stream}@{digest}` answers it.
+    pub struct ImageStreamImage {
+        /// `metadata.name` is `stream@digest`.
+        metadata;
+        pub image: Image,
+    }
 }
 
 impl ImageStreamImage {

@@ -16,25 +16,19 @@ fn is_false(b: &bool) -> bool {
     !*b
 }
 
-/// A named stream of tags, each pointing at an image and keeping its history.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
-pub struct ImageStream {
-    #[serde(default)]
-    pub kind: String,
-    #[serde(default)]
-    pub api_version: String,
-    #[serde(default)]
-    pub metadata: ObjectMeta,
-    /// The tags the user wants and how the stream is looked up.
-    #[serde(default)]
-    pub spec: ImageStreamSpec,
-    /// What the server found: the stream's repository and each tag's history.
-    #[serde(default)]
-    pub status: ImageStreamStatus,
-    #[serde(flatten)]
-    pub extra: Extra,
+crate::meta::wire_object! {
+    without Default;
+    /// A named stream of tags, each pointing at an image and keeping its history.
+    pub struct ImageStream {
+        /// The tags the user wants and how the stream is looked up.
+        #[serde(default)]
+        pub spec: ImageStreamSpec,
+        /// What the server found: the stream's repository and each tag's history.
+        #[serde(default)]
+        pub status: ImageStreamStatus,
+        #[serde(flatten)]
+        pub extra: Extra,
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -328,32 +322,26 @@ impl ImageStream {
     }
 }
 
-/// One tag of a stream with its current image, as `GET imagestreamtags/{name}:{tag}` answers.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
-pub struct ImageStreamTag {
-    #[serde(default)]
-    pub kind: String,
-    #[serde(default)]
-    pub api_version: String,
-    #[serde(default)]
-    pub metadata: ObjectMeta,
-    /// The spec tag, or null for a tag known only from status.
-    #[serde(default)]
-    pub tag: Option<TagReference>,
-    #[serde(default)]
-    pub generation: i64,
-    #[serde(default)]
-    pub lookup_policy: ImageLookupPolicy,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub conditions: Vec<TagEventCondition>,
-    /// The current image; null while the tag has none yet.
-    #[serde(default)]
-    pub image: Option<Image>,
-    /// The tag's history, newest first (ours: OpenShift answers it only on the stream).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub items: Vec<TagEvent>,
+crate::meta::wire_object! {
+    without Default;
+    /// One tag of a stream with its current image, as `GET imagestreamtags/{name}:{tag}` answers.
+    pub struct ImageStreamTag {
+        /// The spec tag, or null for a tag known only from status.
+        #[serde(default)]
+        pub tag: Option<TagReference>,
+        #[serde(default)]
+        pub generation: i64,
+        #[serde(default)]
+        pub lookup_policy: ImageLookupPolicy,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub conditions: Vec<TagEventCondition>,
+        /// The current image; null while the tag has none yet.
+        #[serde(default)]
+        pub image: Option<Image>,
+        /// The tag's history, newest first (ours: OpenShift answers it only on the stream).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub items: Vec<TagEvent>,
+    }
 }
 
 impl ImageStreamTag {

@@ -6,26 +6,20 @@ use serde::{Deserialize, Serialize};
 
 use crate::image::Image;
 use crate::imagestream::{ImageStream, ObjectReference, TagImportPolicy, TagReferencePolicy};
-use crate::meta::{Extra, ObjectMeta};
+use crate::meta::Extra;
 use crate::status::Status;
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
-pub struct ImageStreamImport {
-    #[serde(default)]
-    pub kind: String,
-    #[serde(default)]
-    pub api_version: String,
-    /// `metadata.name` names the stream to import into.
-    #[serde(default)]
-    pub metadata: ObjectMeta,
-    #[serde(default)]
-    pub spec: ImageStreamImportSpec,
-    #[serde(default)]
-    pub status: ImageStreamImportStatus,
-    #[serde(flatten)]
-    pub extra: Extra,
+crate::meta::wire_object! {
+    pub struct ImageStreamImport {
+        /// `metadata.name` names the stream to import into.
+        metadata;
+        #[serde(default)]
+        pub spec: ImageStreamImportSpec,
+        #[serde(default)]
+        pub status: ImageStreamImportStatus,
+        #[serde(flatten)]
+        pub extra: Extra,
+    }
 }
 
 impl ImageStreamImport {

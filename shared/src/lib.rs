@@ -56,8 +56,8 @@ pub use import::{
 pub use list::List;
 pub use meta::{ListMeta, ObjectMeta, Time};
 pub use names::{
-    GroupName, NameError, ProjectName, RoleBindingName, StreamName, StreamTagName, TagName,
-    TemplateName, TokenId, TriggerName, UserName,
+    GroupName, NameError, ObjectName, ProjectName, RoleBindingName, StreamName, StreamTagName,
+    TagName, TemplateName, TokenId, TriggerName, UserName,
 };
 pub use project::Project;
 pub use reference::{AnyReference, Digest, ImageReference, NormalizedReference, ReferenceError};

@@ -88,7 +88,54 @@ pub struct ObjectMeta {
     pub extra: Extra,
 }
 
+/// Declares a wire object: the struct with `kind`, `apiVersion` and `metadata` first (each
+/// defaulted when absent), camelCase fields and the model's derives (`Default` unless it starts
+/// `without Default;`), then the fields given; a body starting with `/// doc metadata;` documents
+/// `metadata`. Written out by hand, a struct with these same attributes and fields encodes
+/// identically.
+macro_rules! wire_object {
+    (without Default; $($rest:tt)*) => {
+        $crate::meta::wire_object!(@ [] $($rest)*);
+    };
+    (@ [$($default:ident)?] $(#[$attr:meta])* pub struct $name:ident {
+        $(#[$meta_attr:meta])* metadata; $($body:tt)*
+    }) => {
+        $(#[$attr])*
+        #[derive(Debug, Clone, $($default,)? PartialEq, serde::Serialize, serde::Deserialize)]
+        #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+        #[serde(rename_all = "camelCase")]
+        pub struct $name {
+            #[serde(default)]
+            pub kind: String,
+            #[serde(default)]
+            pub api_version: String,
+            $(#[$meta_attr])*
+            #[serde(default)]
+            pub metadata: $crate::meta::ObjectMeta,
+            $($body)*
+        }
+    };
+    (@ [$($default:ident)?] $(#[$attr:meta])* pub struct $name:ident { $($body:tt)* }) => {
+        $crate::meta::wire_object!(@ [$($default)?] $(#[$attr])* pub struct $name {
+            metadata; $($body)*
+        });
+    };
+    ($($rest:tt)*) => {
+        $crate::meta::wire_object!(@ [Default] $($rest)*);
+    };
+}
+pub(crate) use wire_object;
+
 impl ObjectMeta {
+    /// The stored resourceVersion as the number a conditional write expects (0: none, or not
+    /// one of ours).
+    pub fn revision(&self) -> u64 {
+        self.resource_version
+            .as_deref()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    }
+
     /// Metadata naming an object, for building new objects.
     pub fn named(name: impl Into<String>) -> Self {
         Self {

@@ -160,6 +160,10 @@ name_type!(
     check_subdomain
 );
 
+/// Any object name Kubernetes checks as a DNS-1123 subdomain: the name type of a kind that
+/// declares none of its own.
+pub type ObjectName = TemplateName;
+
 /// A DNS-1123 subdomain, as Kubernetes requires of most object names.
 fn check_subdomain(s: &str) -> Result<(), NameError> {
     if s.is_empty() {

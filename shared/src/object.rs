@@ -8,12 +8,14 @@
 //! API serves is `crate::resources`.
 
 use std::fmt;
+use std::str::FromStr;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::access::{Resource as AccessResource, Verb};
 use crate::meta::{ObjectMeta, Time};
+use crate::names::NameError;
 use crate::validation::FieldError;
 
 /// Where a resource's objects live.
@@ -164,6 +166,15 @@ pub trait Object {
 pub trait Kind: Object + Serialize + DeserializeOwned + Clone + Send + Sync + 'static {
     const RESOURCE: ApiResource;
 
+    /// What a name of this kind may be (a path's `{name}` is parsed as it): most kinds take
+    /// Kubernetes' DNS-1123 subdomain ([`crate::ObjectName`]); role bindings allow `:`, users
+    /// and teams OpenShift's wider rules.
+    type Name: FromStr<Err = NameError> + AsRef<str> + fmt::Display + fmt::Debug + Send + Sync;
+
+    /// How a stored object is shown on every read (none: as stored, so a read may answer the
+    /// stored bytes). A template instance masks its generated parameter values.
+    const SHOWN_AS: Option<fn(&mut Self)> = None;
+
     /// What is wrong with the object (an empty list: nothing).
     fn validate(&self) -> Vec<FieldError> {
         Vec::new()
@@ -206,9 +217,11 @@ pub trait Kind: Object + Serialize + DeserializeOwned + Clone + Send + Sync + 's
 }
 
 /// Implements [`Object`] and the type-meta part of [`Kind`] for a type with `kind`,
-/// `api_version` and `metadata` fields.
+/// `api_version` and `metadata` fields; a kind's name type defaults to [`crate::ObjectName`].
 #[macro_export]
 macro_rules! object_impl {
+    (@name) => { $crate::ObjectName };
+    (@name $name:ty) => { $name };
     ($ty:ty, $resource:expr) => {
         impl $crate::object::Object for $ty {
             const KIND: &'static str = $resource.kind;
@@ -221,10 +234,13 @@ macro_rules! object_impl {
             }
         }
     };
-    (kind $ty:ty, $resource:expr $(, validate = $validate:expr)?) => {
+    (kind $ty:ty, $resource:expr $(, name = $name:ty)? $(, validate = $validate:expr)?
+     $(, shown = $shown:expr)?) => {
         $crate::object_impl!($ty, $resource);
         impl $crate::object::Kind for $ty {
             const RESOURCE: $crate::object::ApiResource = $resource;
+            type Name = $crate::object_impl!(@name $($name)?);
+            $(const SHOWN_AS: Option<fn(&mut Self)> = Some($shown);)?
             $(fn validate(&self) -> Vec<$crate::validation::FieldError> {
                 let validate: fn(&Self) -> Vec<$crate::validation::FieldError> = $validate;
                 validate(self)

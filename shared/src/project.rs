@@ -11,22 +11,16 @@ pub const GROUP: &str = crate::resources::PROJECTS.group;
 pub const DISPLAY_NAME: &str = "openshift.io/display-name";
 pub const DESCRIPTION: &str = "openshift.io/description";
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
-pub struct Project {
-    #[serde(default)]
-    pub kind: String,
-    #[serde(default)]
-    pub api_version: String,
-    #[serde(default)]
-    pub metadata: ObjectMeta,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub spec: Option<ProjectSpec>,
-    #[serde(default)]
-    pub status: ProjectStatus,
-    #[serde(flatten)]
-    pub extra: Extra,
+crate::meta::wire_object! {
+    without Default;
+    pub struct Project {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub spec: Option<ProjectSpec>,
+        #[serde(default)]
+        pub status: ProjectStatus,
+        #[serde(flatten)]
+        pub extra: Extra,
+    }
 }
 
 /// A project's (and a Namespace's) spec as OpenShift and Kubernetes have it: only

@@ -129,9 +129,9 @@ pub fn of_access(resource: A) -> &'static ApiResource {
     }
 }
 
-crate::object_impl!(kind crate::Project, PROJECTS,
+crate::object_impl!(kind crate::Project, PROJECTS, name = crate::ProjectName,
     validate = crate::validation::validate_project);
-crate::object_impl!(kind crate::ImageStream, IMAGESTREAMS, validate = |s| {
+crate::object_impl!(kind crate::ImageStream, IMAGESTREAMS, name = crate::StreamName, validate = |s| {
     crate::validation::validate_image_stream(s, s.metadata.namespace.as_deref().unwrap_or_default())
 });
 crate::object_impl!(crate::ImageStreamTag, IMAGESTREAMTAGS);
@@ -140,13 +140,14 @@ crate::object_impl!(crate::ImageStreamImport, IMAGESTREAMIMPORTS);
 crate::object_impl!(crate::Image, IMAGES);
 crate::object_impl!(kind crate::Template, TEMPLATES,
     validate = crate::template::process::validate_template);
-crate::object_impl!(kind crate::TemplateInstance, TEMPLATEINSTANCES);
+crate::object_impl!(kind crate::TemplateInstance, TEMPLATEINSTANCES,
+    shown = crate::TemplateInstance::mask_generated);
 crate::object_impl!(kind crate::SamplesConfig, SAMPLES_CONFIGS);
-crate::object_impl!(kind crate::user::User, USERS);
-crate::object_impl!(kind crate::user::Group, GROUPS);
-crate::object_impl!(kind crate::user::Token, TOKENS);
-crate::object_impl!(kind crate::user::RoleBinding, ROLEBINDINGS);
-crate::object_impl!(kind crate::trigger::Trigger, TRIGGERS,
+crate::object_impl!(kind crate::user::User, USERS, name = crate::UserName);
+crate::object_impl!(kind crate::user::Group, GROUPS, name = crate::GroupName);
+crate::object_impl!(kind crate::user::Token, TOKENS, name = crate::TokenId);
+crate::object_impl!(kind crate::user::RoleBinding, ROLEBINDINGS, name = crate::RoleBindingName);
+crate::object_impl!(kind crate::trigger::Trigger, TRIGGERS, name = crate::TriggerName,
     validate = |t| crate::trigger::validate_trigger(t, false));
 
 #[cfg(test)]

@@ -5,25 +5,17 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::meta::ObjectMeta;
 use crate::protobuf::field;
 
-/// `kubectl auth can-i VERB RESOURCE [NAME] -n NS`: asked with `spec.resourceAttributes`,
-/// answered in `status`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
-pub struct SelfSubjectAccessReview {
-    #[serde(default)]
-    pub kind: String,
-    #[serde(default)]
-    pub api_version: String,
-    #[serde(default)]
-    pub metadata: ObjectMeta,
-    #[serde(default)]
-    pub spec: SelfSubjectAccessReviewSpec,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<SubjectAccessReviewStatus>,
+crate::meta::wire_object! {
+    /// `kubectl auth can-i VERB RESOURCE [NAME] -n NS`: asked with `spec.resourceAttributes`,
+    /// answered in `status`.
+    pub struct SelfSubjectAccessReview {
+        #[serde(default)]
+        pub spec: SelfSubjectAccessReviewSpec,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub status: Option<SubjectAccessReviewStatus>,
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -70,19 +62,12 @@ pub struct SubjectAccessReviewStatus {
     pub reason: String,
 }
 
-/// `kubectl auth whoami`: the answer carries who the server takes the caller for.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
-pub struct SelfSubjectReview {
-    #[serde(default)]
-    pub kind: String,
-    #[serde(default)]
-    pub api_version: String,
-    #[serde(default)]
-    pub metadata: ObjectMeta,
-    #[serde(default)]
-    pub status: SelfSubjectReviewStatus,
+crate::meta::wire_object! {
+    /// `kubectl auth whoami`: the answer carries who the server takes the caller for.
+    pub struct SelfSubjectReview {
+        #[serde(default)]
+        pub status: SelfSubjectReviewStatus,
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::meta::{Extra, ObjectMeta};
+use crate::meta::Extra;
 
 pub const API_VERSION: &str = crate::resources::SAMPLES_CONFIGS.api_version;
 pub const GROUP: &str = crate::resources::SAMPLES_CONFIGS.group;
@@ -44,22 +44,15 @@ impl ManagementState {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
-pub struct SamplesConfig {
-    #[serde(default)]
-    pub kind: String,
-    #[serde(default)]
-    pub api_version: String,
-    #[serde(default)]
-    pub metadata: ObjectMeta,
-    #[serde(default)]
-    pub spec: SamplesConfigSpec,
-    #[serde(default)]
-    pub status: SamplesConfigStatus,
-    #[serde(flatten)]
-    pub extra: Extra,
+crate::meta::wire_object! {
+    pub struct SamplesConfig {
+        #[serde(default)]
+        pub spec: SamplesConfigSpec,
+        #[serde(default)]
+        pub status: SamplesConfigStatus,
+        #[serde(flatten)]
+        pub extra: Extra,
+    }
 }
 
 impl SamplesConfig {

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::imagestream::ObjectReference;
-use crate::meta::{Extra, ObjectMeta};
+use crate::meta::Extra;
 
 pub const API_VERSION: &str = crate::resources::TEMPLATES.api_version;
 pub const GROUP: &str = "template.openshift.io";
@@ -24,33 +24,26 @@ pub const DESCRIPTION: &str = "description";
 pub const TAGS: &str = "tags";
 pub const ICON_CLASS: &str = "iconClass";
 
-/// A parameterized list of objects: `${NAME}` references in the objects are replaced by the
-/// parameters' values when the template is processed.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
-pub struct Template {
-    #[serde(default)]
-    pub kind: String,
-    #[serde(default)]
-    pub api_version: String,
-    #[serde(default)]
-    pub metadata: ObjectMeta,
-    /// Shown after instantiation; parameters are substituted into it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
-    /// The objects to create, as JSON (any kind).
-    #[serde(default)]
-    pub objects: Vec<Value>,
-    /// The template's inputs: each is substituted for `${NAME}` in the objects; a value,
-    /// a generated value or the default is used when processing.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub parameters: Option<Vec<Parameter>>,
-    /// Added to every object's `metadata.labels`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub labels: Option<BTreeMap<String, String>>,
-    #[serde(flatten)]
-    pub extra: Extra,
+crate::meta::wire_object! {
+    /// A parameterized list of objects: `${NAME}` references in the objects are replaced by the
+    /// parameters' values when the template is processed.
+    pub struct Template {
+        /// Shown after instantiation; parameters are substituted into it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub message: Option<String>,
+        /// The objects to create, as JSON (any kind).
+        #[serde(default)]
+        pub objects: Vec<Value>,
+        /// The template's inputs: each is substituted for `${NAME}` in the objects; a value,
+        /// a generated value or the default is used when processing.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub parameters: Option<Vec<Parameter>>,
+        /// Added to every object's `metadata.labels`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub labels: Option<BTreeMap<String, String>>,
+        #[serde(flatten)]
+        pub extra: Extra,
+    }
 }
 
 /// One input of a template.
@@ -167,28 +160,37 @@ impl Template {
     }
 }
 
-/// An instantiation of a template in a project: the template with the caller's parameter values
-/// in, and what was made of it out.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
-pub struct TemplateInstance {
-    #[serde(default)]
-    pub kind: String,
-    #[serde(default)]
-    pub api_version: String,
-    #[serde(default)]
-    pub metadata: ObjectMeta,
-    #[serde(default)]
-    pub spec: TemplateInstanceSpec,
-    #[serde(default)]
-    pub status: TemplateInstanceStatus,
-    #[serde(flatten)]
-    pub extra: Extra,
+crate::meta::wire_object! {
+    /// An instantiation of a template in a project: the template with the caller's parameter values
+    /// in, and what was made of it out.
+    pub struct TemplateInstance {
+        #[serde(default)]
+        pub spec: TemplateInstanceSpec,
+        #[serde(default)]
+        pub status: TemplateInstanceStatus,
+        #[serde(flatten)]
+        pub extra: Extra,
+    }
 }
+
+/// What a generated parameter's value reads as once the instance is stored.
+pub const MASKED: &str = "*****";
 
 impl TemplateInstance {
     pub const KIND: &'static str = crate::resources::TEMPLATEINSTANCES.kind;
+
+    /// Masks the value of every generated parameter. Generated values are shown once, to
+    /// whoever instantiated; a value typed for a generated parameter is masked too, since it
+    /// stands in for a generated secret and the record is readable by every viewer of the
+    /// project. Applied when storing and again on every read (records stored before typed
+    /// values were masked): the kind's `SHOWN_AS`.
+    pub fn mask_generated(&mut self) {
+        for p in self.spec.template.parameters.iter_mut().flatten() {
+            if p.is_generated() {
+                p.value = Some(MASKED.into());
+            }
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -13,19 +13,12 @@ pub const SIGNATURE_HEADER: &str = "X-Tagstream-Signature";
 /// The header carrying the event's id (the same on every attempt and redelivery).
 pub const EVENT_ID_HEADER: &str = "X-Tagstream-Event";
 
-/// A webhook following a tag or a stream.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
-pub struct Trigger {
-    #[serde(default)]
-    pub kind: String,
-    #[serde(default)]
-    pub api_version: String,
-    #[serde(default)]
-    pub metadata: ObjectMeta,
-    #[serde(default)]
-    pub spec: TriggerSpec,
+crate::meta::wire_object! {
+    /// A webhook following a tag or a stream.
+    pub struct Trigger {
+        #[serde(default)]
+        pub spec: TriggerSpec,
+    }
 }
 
 impl Trigger {

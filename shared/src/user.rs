@@ -11,24 +11,17 @@ pub const RBAC_API_VERSION: &str = crate::resources::ROLEBINDINGS.api_version;
 pub const RBAC_GROUP: &str = crate::resources::ROLEBINDINGS.group;
 pub const TAGSTREAM_API_VERSION: &str = crate::resources::TRIGGERS.api_version;
 
-/// A person or robot account (`user.openshift.io/v1` User). Passwords never appear here.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
-pub struct User {
-    #[serde(default)]
-    pub kind: String,
-    #[serde(default)]
-    pub api_version: String,
-    #[serde(default)]
-    pub metadata: ObjectMeta,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub full_name: Option<String>,
-    /// The groups the user is in (filled on reads; a write ignores it: edit the Group).
-    #[serde(default)]
-    pub groups: Vec<String>,
-    #[serde(flatten)]
-    pub extra: Extra,
+crate::meta::wire_object! {
+    /// A person or robot account (`user.openshift.io/v1` User). Passwords never appear here.
+    pub struct User {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub full_name: Option<String>,
+        /// The groups the user is in (filled on reads; a write ignores it: edit the Group).
+        #[serde(default)]
+        pub groups: Vec<String>,
+        #[serde(flatten)]
+        pub extra: Extra,
+    }
 }
 
 impl User {
@@ -59,21 +52,14 @@ pub struct UserCreated {
     pub invitation: Option<String>,
 }
 
-/// A team (`user.openshift.io/v1` Group).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
-pub struct Group {
-    #[serde(default)]
-    pub kind: String,
-    #[serde(default)]
-    pub api_version: String,
-    #[serde(default)]
-    pub metadata: ObjectMeta,
-    #[serde(default)]
-    pub users: Vec<String>,
-    #[serde(flatten)]
-    pub extra: Extra,
+crate::meta::wire_object! {
+    /// A team (`user.openshift.io/v1` Group).
+    pub struct Group {
+        #[serde(default)]
+        pub users: Vec<String>,
+        #[serde(flatten)]
+        pub extra: Extra,
+    }
 }
 
 impl Group {
@@ -146,22 +132,16 @@ impl Subject {
     }
 }
 
-/// An access rule in a project (`rbac.authorization.k8s.io/v1` RoleBinding).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
-pub struct RoleBinding {
-    #[serde(default)]
-    pub kind: String,
-    #[serde(default)]
-    pub api_version: String,
-    #[serde(default)]
-    pub metadata: ObjectMeta,
-    pub role_ref: RoleRef,
-    #[serde(default)]
-    pub subjects: Vec<Subject>,
-    #[serde(flatten)]
-    pub extra: Extra,
+crate::meta::wire_object! {
+    without Default;
+    /// An access rule in a project (`rbac.authorization.k8s.io/v1` RoleBinding).
+    pub struct RoleBinding {
+        pub role_ref: RoleRef,
+        #[serde(default)]
+        pub subjects: Vec<Subject>,
+        #[serde(flatten)]
+        pub extra: Extra,
+    }
 }
 
 impl RoleBinding {
@@ -184,22 +164,15 @@ impl RoleBinding {
     }
 }
 
-/// An API token of a user (tagstream.io/v1 `Token`); `metadata.name` is its id.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
-pub struct Token {
-    #[serde(default)]
-    pub kind: String,
-    #[serde(default)]
-    pub api_version: String,
-    #[serde(default)]
-    pub metadata: ObjectMeta,
-    #[serde(default)]
-    pub spec: TokenSpec,
-    /// The secret, present only in the answer to creating it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub token: Option<String>,
+crate::meta::wire_object! {
+    /// An API token of a user (tagstream.io/v1 `Token`); `metadata.name` is its id.
+    pub struct Token {
+        #[serde(default)]
+        pub spec: TokenSpec,
+        /// The secret, present only in the answer to creating it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub token: Option<String>,
+    }
 }
 
 impl Token {

@@ -9,6 +9,7 @@ use axum::Extension;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use tagstream_shared::access::Verb as V;
 use tagstream_shared::paths::GROUPS as GROUPS_PATH;
 use tagstream_shared::user::{Group, USER_API_VERSION};
 use tagstream_shared::{FieldError, ObjectMeta};
@@ -21,10 +22,9 @@ use crate::error::{ApiError, ApiResult};
 
 pub fn routes() -> Routes {
     const ONE: &str = "/apis/user.openshift.io/v1/groups/{name}";
-    Routes::new()
-        .get(GROUPS_PATH, Need::SignedIn, list_groups)
+    // Everyone signed in reads them, generically (a cluster-wide kind: no `{ns}`).
+    super::objects::routes_needing::<Group>(&[V::List, V::Get], |_| Need::SignedIn)
         .post(GROUPS_PATH, Need::ClusterAdmin, create_group)
-        .get(ONE, Need::SignedIn, get_group)
         .put(ONE, Need::ClusterAdmin, replace_group)
         .delete(ONE, Need::ClusterAdmin, delete_group)
 }
@@ -49,29 +49,6 @@ fn normalized(mut group: Group) -> Group {
     group.users.sort();
     group.users.dedup();
     group
-}
-
-async fn list_groups(
-    State(state): State<AppState>,
-    options: crate::watch::ListOptions,
-) -> ApiResult<axum::response::Response> {
-    let listed = state.store.list::<Group>(None).await?;
-    let list = listed.into_list();
-    crate::watch::list_or_watch(
-        &state,
-        options,
-        crate::watch::Scope::cluster("groups"),
-        list,
-    )
-    .await
-}
-
-async fn get_group(
-    State(state): State<AppState>,
-    Path(name): Path<String>,
-) -> ApiResult<Json<Group>> {
-    let group = state.store.get::<Group>(None, name.as_ref()).await?;
-    Ok(Json(group))
 }
 
 async fn create_group(

@@ -5,7 +5,6 @@
 
 use crate::access::Need;
 use crate::api::routes::Routes;
-use crate::store::Objects as _;
 use std::collections::BTreeSet;
 use tagstream_shared::access::{Resource as R, Verb as V};
 
@@ -18,7 +17,6 @@ use super::{IMAGESTREAMIMAGES, NsPath};
 use crate::app::AppState;
 use crate::body::Names;
 use crate::error::{ApiError, ApiResult};
-use crate::store::StoreError;
 
 pub fn routes() -> Routes {
     Routes::new().get(
@@ -38,15 +36,8 @@ async fn get_image_stream_image(
         resource: &IMAGESTREAMIMAGES,
         name: name.clone(),
     };
-    let mut stream = state
-        .store
-        .get::<tagstream_shared::ImageStream>(Some(&ns), wanted.stream.as_ref())
-        .await
-        .map_err(|e| match e {
-            StoreError::NotFound { .. } => not_found(),
-            other => ApiError::from(other),
-        })?;
-    crate::integrated::present::stream(state.config.registry.as_ref(), &mut stream);
+    let stream =
+        super::imagestreamtags::presented_stream(&state, &ns, &wanted.stream, not_found).await?;
     // Every digest in the stream's history, then the children of the lists among them.
     let mut known: BTreeSet<String> = stream
         .status

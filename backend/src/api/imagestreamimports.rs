@@ -354,12 +354,7 @@ async fn save(
         }
         let written = match &existing {
             Some(old) => {
-                let expected = old
-                    .metadata
-                    .resource_version
-                    .as_deref()
-                    .and_then(|v| v.parse().ok())
-                    .unwrap_or(0);
+                let expected = old.metadata.revision();
                 services::streams::replace(
                     &*state.store,
                     state.config.registry.as_ref(),

@@ -244,12 +244,7 @@ pub(super) async fn write_stream(
             )
             .await?;
             apply_source(state, ns, &mut new, &tag).await?;
-            let current = old
-                .metadata
-                .resource_version
-                .as_deref()
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(0);
+            let current = old.metadata.revision();
             let expected = pinned.unwrap_or(current);
             if dry_run {
                 if expected != current {

@@ -16,7 +16,7 @@ use axum::http::StatusCode;
 use axum::{Extension, Json};
 use tagstream_shared::access::{Resource as R, Verb as V};
 use tagstream_shared::{
-    FieldError, ImageStream, ImageStreamTag, ProjectName, Status, StreamTagName,
+    FieldError, ImageStream, ImageStreamTag, ProjectName, Status, StreamName, StreamTagName,
 };
 
 use super::apply::ApplyOptions;
@@ -90,16 +90,28 @@ pub(super) async fn current(
         resource: &IMAGESTREAMTAGS,
         name: name.to_string(),
     };
+    let stream = presented_stream(state, ns, &name.stream, not_found).await?;
+    view(&stream, name).ok_or_else(not_found)
+}
+
+/// Stream `name` of `ns` as the API presents it (integrated registry references filled in);
+/// a missing stream is `not_found`, the 404 of the stream tag or image asked for.
+pub(super) async fn presented_stream(
+    state: &AppState,
+    ns: &ProjectName,
+    name: &StreamName,
+    not_found: impl FnOnce() -> ApiError,
+) -> ApiResult<ImageStream> {
     let mut stream = state
         .store
-        .get::<ImageStream>(Some(ns), name.stream.as_ref())
+        .get::<ImageStream>(Some(ns), name.as_ref())
         .await
         .map_err(|e| match e {
             StoreError::NotFound { .. } => not_found(),
             other => ApiError::from(other),
         })?;
     crate::integrated::present::stream(state.config.registry.as_ref(), &mut stream);
-    view(&stream, name).ok_or_else(not_found)
+    Ok(stream)
 }
 
 /// The tag `name` of `stream` as a tag object, with the managers of its fields
@@ -233,12 +245,7 @@ async fn delete_image_stream_tag(
         super::apply::updates::record(Some(&old), &mut new, &manager, state.clock.now())?;
         let mut new = service::stream_for_update(new, &old);
         new.status.tags.retain(|t| t.tag != tag);
-        let expected = old
-            .metadata
-            .resource_version
-            .as_deref()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0);
+        let expected = old.metadata.revision();
         match services::streams::replace(
             &*state.store,
             state.config.registry.as_ref(),

@@ -1,22 +1,25 @@
-//! Generic handlers for a namespaced [`Kind`] with plain behaviour: list (and watch), create,
-//! get, replace, merge-patch and delete, registered with one line:
+//! Generic handlers for a [`Kind`] with plain behaviour: list (and watch), create, get,
+//! replace, merge-patch and delete, registered with one line:
 //! `.merge(objects::routes::<Template>())`. Each route's [`Need`] is derived from the kind's
 //! access rule and the route's verb; only the verbs the kind declares are routed. The kind's
-//! hooks (`validate`, `prepare_create`, `prepare_update`) do what differs between kinds.
+//! hooks (`Name`, `validate`, `prepare_create`, `prepare_update`, `SHOWN_AS`) do what differs
+//! between kinds. A cluster-wide kind (no `{ns}` in its paths) is read generically; its writes
+//! are its own module's.
 //!
 //! Kinds whose behaviour is special (image streams and their tags, imports, instantiation,
-//! role bindings with their escalation check, users) keep their own handlers; a kind that is
-//! special only in some verbs (a trigger's writes keep its secret apart) takes the generic
-//! ones for the rest with [`routes_for`].
+//! role binding writes with their escalation check, users) keep their own handlers; a kind
+//! that is special only in some verbs (a trigger's writes keep its secret apart) takes the
+//! generic ones for the rest with [`routes_for`] (or [`routes_needing`], for a kind whose
+//! reads are guarded otherwise than by its access rule).
 
 use std::marker::PhantomData;
 
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
+use tagstream_shared::ProjectName;
 use tagstream_shared::access::Verb as V;
 use tagstream_shared::object::Kind;
-use tagstream_shared::{ProjectName, TemplateName};
 
 use super::NsPath;
 use super::accept::Accept;
@@ -54,40 +57,59 @@ pub fn routes<K: Kind>() -> Routes {
 /// The routes of `verbs` among those kind `K` declares: for a kind whose other verbs are
 /// special (a trigger's writes keep its secret apart) and handled by its own module.
 pub fn routes_for<K: Kind>(verbs: &[V]) -> Routes {
+    routes_needing::<K>(verbs, need::<K>)
+}
+
+/// [`routes_for`] with each verb's [`Need`] given (teams are read by everyone signed in).
+/// A cluster-wide kind gets its reads only.
+pub fn routes_needing<K: Kind>(verbs: &[V], need: impl Fn(V) -> Need) -> Routes {
     let r = K::RESOURCE;
+    let writes = r.is_namespaced();
     let has = |verb| r.verbs.contains(&verb) && verbs.contains(&verb);
+    let may_write = |verb| writes && has(verb);
     let (all, one) = (r.collection_route, r.item_route);
     Routes::new()
-        .when(has(V::List), |r| r.get(all, need::<K>(V::List), list::<K>))
-        .when(has(V::Create), |r| {
-            r.post(all, need::<K>(V::Create), create::<K>)
+        .when(has(V::List), |r| r.get(all, need(V::List), list::<K>))
+        .when(may_write(V::Create), |r| {
+            r.post(all, need(V::Create), create::<K>)
         })
-        .when(has(V::Get), |r| r.get(one, need::<K>(V::Get), get::<K>))
-        .when(has(V::Update), |r| {
-            r.put(one, need::<K>(V::Update), replace::<K>)
+        .when(has(V::Get), |r| r.get(one, need(V::Get), get::<K>))
+        .when(may_write(V::Update), |r| {
+            r.put(one, need(V::Update), replace::<K>)
         })
-        .when(has(V::Patch), |r| {
-            r.patch(one, need::<K>(V::Patch), patch::<K>)
+        .when(may_write(V::Patch), |r| {
+            r.patch(one, need(V::Patch), patch::<K>)
         })
-        .when(has(V::Delete), |r| {
-            r.delete(one, need::<K>(V::Delete), delete::<K>)
+        .when(may_write(V::Delete), |r| {
+            r.delete(one, need(V::Delete), delete::<K>)
         })
 }
 
-/// `{ns}` and `{name}` of an object of kind `K`, with the loader that fetches it (a missing
-/// object is the 404 naming the kind).
+/// `{ns}` when the route has one: a cluster-wide kind's paths have none.
 #[derive(Debug)]
-pub struct ObjectPath<K> {
-    pub ns: ProjectName,
-    /// An object name as Kubernetes requires it (a DNS-1123 subdomain).
-    pub name: TemplateName,
+pub struct ScopePath(pub Option<ProjectName>);
+
+impl FromPath for ScopePath {
+    fn from_path(p: Vec<(String, String)>) -> Result<Self, ApiError> {
+        let has_ns = p.iter().any(|(k, _)| k == "ns");
+        Ok(Self(if has_ns { Some(param(&p, "ns")?) } else { None }))
+    }
+}
+
+/// `{ns}` (none for a cluster-wide kind) and `{name}` of an object of kind `K`, the name
+/// parsed as the kind's own name type; with the loader that fetches it (a missing object is
+/// the 404 naming the kind).
+#[derive(Debug)]
+pub struct ObjectPath<K: Kind> {
+    pub ns: Option<ProjectName>,
+    pub name: K::Name,
     kind: PhantomData<fn() -> K>,
 }
 
-impl<K> FromPath for ObjectPath<K> {
+impl<K: Kind> FromPath for ObjectPath<K> {
     fn from_path(p: Vec<(String, String)>) -> Result<Self, ApiError> {
         Ok(Self {
-            ns: param(&p, "ns")?,
+            ns: ScopePath::from_path(p.clone())?.0,
             name: param(&p, "name")?,
             kind: PhantomData,
         })
@@ -95,12 +117,36 @@ impl<K> FromPath for ObjectPath<K> {
 }
 
 impl<K: Kind> ObjectPath<K> {
-    /// The object the path names.
+    /// The object the path names, as stored.
     pub async fn load(&self, state: &AppState) -> ApiResult<K> {
         Ok(state
             .store
-            .get::<K>(Some(&self.ns), self.name.as_str())
+            .get::<K>(self.ns.as_ref(), self.name.as_ref())
             .await?)
+    }
+
+    /// The project of a namespaced kind's path (writes are routed for those only).
+    fn project(&self) -> ApiResult<&ProjectName> {
+        self.ns
+            .as_ref()
+            .ok_or_else(|| ApiError::BadRequest("missing path parameter ns".into()))
+    }
+}
+
+/// `object` as the kind shows it on a read.
+fn shown<K: Kind>(mut object: K) -> K {
+    if let Some(show) = K::SHOWN_AS {
+        show(&mut object);
+    }
+    object
+}
+
+/// A read's typed answer: JSON with the fields in the model's order (as the stored bytes
+/// other reads answer), or YAML.
+fn read_answer<T: serde::Serialize>(accept: Accept, value: &T) -> Response {
+    match accept {
+        Accept::Json => axum::response::IntoResponse::into_response(axum::Json(value)),
+        Accept::Yaml => accept.respond(StatusCode::OK, value),
     }
 }
 
@@ -110,20 +156,21 @@ pub async fn require_project(state: &AppState, ns: &ProjectName) -> ApiResult<()
     Ok(())
 }
 
-fn name_matches_url<K: Kind>(object: &K, name: &TemplateName) -> ApiResult<()> {
-    ApiError::unless_url_name(object.name(), name.as_str())
+fn name_matches_url<K: Kind>(object: &K, name: &K::Name) -> ApiResult<()> {
+    ApiError::unless_url_name(object.name(), name.as_ref())
 }
 
 async fn list<K: Kind>(
     State(state): State<AppState>,
     Point(point): Point,
     headers: axum::http::HeaderMap,
-    Names(NsPath(ns)): Names<NsPath>,
+    Names(ScopePath(ns)): Names<ScopePath>,
     accept: Accept,
     options: ListOptions,
 ) -> ApiResult<Response> {
     let r = K::RESOURCE;
-    if accept == Accept::Json && !options.watch {
+    if let (Some(ns), Accept::Json, false, None) = (&ns, accept, options.watch, K::SHOWN_AS) {
+        // As stored: the read cache's bytes.
         return super::raw::cached_list(
             &state,
             point,
@@ -131,18 +178,26 @@ async fn list<K: Kind>(
             &K::RESOURCE,
             r.kind,
             r.api_version,
-            &ns,
+            ns,
         )
         .await;
     }
-    require_project(&state, &ns).await?;
-    let listed = state.store.list::<K>(Some(&ns)).await?;
+    if let Some(ns) = &ns {
+        require_project(&state, ns).await?;
+    }
+    let mut listed = state.store.list::<K>(ns.as_ref()).await?;
+    if let Some(show) = K::SHOWN_AS {
+        listed.items.iter_mut().for_each(show);
+    }
     let list = listed.into_list();
     if options.watch {
-        let scope = Scope::project(r.plural, ns.as_str());
+        let scope = match &ns {
+            Some(ns) => Scope::project(r.plural, ns.as_str()),
+            None => Scope::cluster(r.plural),
+        };
         return list_or_watch(&state, options, scope, list).await;
     }
-    Ok(accept.respond(StatusCode::OK, &list))
+    Ok(read_answer(accept, &list))
 }
 
 async fn create<K: Kind>(
@@ -179,7 +234,7 @@ pub(super) async fn write_create<K: Kind>(
         &name_text,
         namespace_errors(object.metadata(), ns),
     )?;
-    let name: TemplateName = name_text
+    let name: K::Name = name_text
         .parse()
         .map_err(|e| ApiError::BadRequest(format!("invalid name: {e}")))?;
     let uid = uuid::Uuid::new_v4().to_string();
@@ -187,7 +242,7 @@ pub(super) async fn write_create<K: Kind>(
     if dry_run {
         // What would be stored; a name already taken is refused as the write would be.
         require_project(state, ns).await?;
-        if state.store.get::<K>(Some(ns), name.as_str()).await.is_ok() {
+        if state.store.get::<K>(Some(ns), name.as_ref()).await.is_ok() {
             return Err(ApiError::AlreadyExists {
                 resource: &K::RESOURCE,
                 name: name.to_string(),
@@ -206,20 +261,16 @@ async fn get<K: Kind>(
     Names(path): Names<ObjectPath<K>>,
     accept: Accept,
 ) -> ApiResult<Response> {
-    if accept == Accept::Json {
+    if let (Some(ns), Accept::Json, None) = (&path.ns, accept, K::SHOWN_AS) {
+        // As stored: the read cache's bytes.
+        let (store, r, name) = (state.store.as_ref(), &K::RESOURCE, path.name.as_ref());
         let body = state
             .read_cache
-            .object(
-                state.store.as_ref(),
-                point,
-                &K::RESOURCE,
-                path.ns.as_str(),
-                path.name.as_str(),
-            )
+            .object(store, point, r, ns.as_str(), name)
             .await?;
         return Ok(super::raw::object(body));
     }
-    Ok(accept.respond(StatusCode::OK, &path.load(&state).await?))
+    Ok(read_answer(accept, &shown(path.load(&state).await?)))
 }
 
 /// Writes `object` over what the path names, at the resourceVersion it carries (a dry run:
@@ -233,7 +284,8 @@ pub(super) async fn write<K: Kind>(
     dry_run: bool,
     manager: Option<&str>,
 ) -> ApiResult<K> {
-    let name = path.name.as_str();
+    let name = path.name.as_ref();
+    let ns = path.project()?;
     name_matches_url(&object, &path.name)?;
     ApiError::refuse_invalid(K::RESOURCE.kind, name, object.validate())?;
     let rv = object.metadata().resource_version.clone();
@@ -256,9 +308,9 @@ pub(super) async fn write<K: Kind>(
     }
     let updated = state
         .store
-        .replace(actor, Some(&path.ns), name, expected, object)
+        .replace(actor, Some(ns), name, expected, object)
         .await?;
-    tracing::info!(namespace = %path.ns, kind = K::RESOURCE.kind, name, "replaced");
+    tracing::info!(namespace = %ns, kind = K::RESOURCE.kind, name, "replaced");
     Ok(updated)
 }
 
@@ -295,15 +347,16 @@ async fn patch<K: Kind>(
     // The same actor the route's other handlers are given.
     let actor: audit::Actor = (&caller).into();
     if patch.format == BodyFormat::ApplyPatch {
+        let ns = path.project()?;
         let request = super::objects_apply::Request {
             caller: &caller,
-            ns: &path.ns,
-            name: path.name.as_str(),
+            ns,
+            name: path.name.as_ref(),
             fields: &fields,
             options: &options,
         };
         let (state, actor, at) = (&state, &actor, &path);
-        let create = move |object: K| write_create(state, actor, &at.ns, object, dry_run, None);
+        let create = move |object: K| write_create(state, actor, ns, object, dry_run, None);
         let update = move |object: K| write(state, actor, at, object, dry_run, None);
         let (code, object) =
             super::objects_apply::apply(state, request, &patch, create, update).await?;
@@ -313,7 +366,7 @@ async fn patch<K: Kind>(
     merge_patch::merge_or_json(&patch)?;
     let manager = options.update_manager()?;
     let written =
-        merge_patch::until_written(&patch, &K::RESOURCE, path.name.as_str(), async || {
+        merge_patch::until_written(&patch, &K::RESOURCE, path.name.as_ref(), async || {
             let current = path.load(&state).await?;
             let patched: K = fields.patched(K::RESOURCE.kind, current, &patch).await?;
             write(&state, &actor, &path, patched, dry_run, Some(&manager)).await
@@ -330,12 +383,13 @@ async fn delete<K: Kind>(
     DryRun(dry_run): DryRun,
 ) -> ApiResult<Response> {
     if dry_run {
-        return Ok(accept.respond(StatusCode::OK, &path.load(&state).await?));
+        return Ok(accept.respond(StatusCode::OK, &shown(path.load(&state).await?)));
     }
+    let ns = path.project()?;
     let deleted: K = state
         .store
-        .delete(&actor, Some(&path.ns), path.name.as_str())
+        .delete(&actor, Some(ns), path.name.as_ref())
         .await?;
-    tracing::info!(namespace = %path.ns, kind = K::RESOURCE.kind, name = %path.name, "deleted");
-    Ok(accept.respond(StatusCode::OK, &deleted))
+    tracing::info!(namespace = %ns, kind = K::RESOURCE.kind, name = %path.name, "deleted");
+    Ok(accept.respond(StatusCode::OK, &shown(deleted)))
 }

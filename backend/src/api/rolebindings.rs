@@ -24,10 +24,9 @@ pub fn routes() -> Routes {
     const IN: &str = "/apis/rbac.authorization.k8s.io/v1/namespaces/{ns}/rolebindings";
     const ONE: &str = "/apis/rbac.authorization.k8s.io/v1/namespaces/{ns}/rolebindings/{name}";
     let need = |verb| Need::in_project(verb, R::RoleBindings);
-    Routes::new()
-        .get(IN, need(V::List), list_bindings)
+    // Reading is plain (names typed as `RoleBindingName`, `:` allowed); writes check escalation.
+    super::objects::routes_for::<RoleBinding>(&[V::List, V::Get])
         .post(IN, need(V::Create), create_binding)
-        .get(ONE, need(V::Get), get_binding)
         .put(ONE, need(V::Update), replace_binding)
         .delete(ONE, need(V::Delete), delete_binding)
 }
@@ -129,30 +128,6 @@ async fn may_change(
 fn ns_of(raw: &str) -> ApiResult<ProjectName> {
     raw.parse()
         .map_err(|e| ApiError::BadRequest(format!("invalid project name {raw:?}: {e}")))
-}
-
-async fn list_bindings(
-    State(state): State<AppState>,
-    Path(ns): Path<String>,
-    options: crate::watch::ListOptions,
-) -> ApiResult<axum::response::Response> {
-    let ns = ns_of(&ns)?;
-    let listed = state.store.list::<RoleBinding>(Some(&ns)).await?;
-    let list = listed.into_list();
-    let scope = crate::watch::Scope::project("rolebindings", ns.as_str());
-    crate::watch::list_or_watch(&state, options, scope, list).await
-}
-
-async fn get_binding(
-    State(state): State<AppState>,
-    Path((ns, name)): Path<(String, String)>,
-) -> ApiResult<Json<RoleBinding>> {
-    let ns = ns_of(&ns)?;
-    let binding = state
-        .store
-        .get::<RoleBinding>(Some(&ns), name.as_ref())
-        .await?;
-    Ok(Json(binding))
 }
 
 async fn create_binding(

@@ -46,25 +46,30 @@ fn validate(config: &SamplesConfig) -> Vec<FieldError> {
             "must be a registry host[:port], optionally with a path (e.g. mirror.example.com:5000)",
         ));
     }
-    for (i, name) in config.spec.skipped_imagestreams.iter().enumerate() {
-        if name.parse::<tagstream_shared::StreamName>().is_err() {
-            errors.push(FieldError::invalid(
-                format!("spec.skippedImagestreams[{i}]"),
-                name,
-                "must be an image stream name",
-            ));
-        }
-    }
-    for (i, name) in config.spec.skipped_templates.iter().enumerate() {
-        if name.parse::<tagstream_shared::TemplateName>().is_err() {
-            errors.push(FieldError::invalid(
-                format!("spec.skippedTemplates[{i}]"),
-                name,
-                "must be a template name",
-            ));
-        }
-    }
+    errors.extend(misnamed::<tagstream_shared::StreamName>(
+        "spec.skippedImagestreams",
+        &config.spec.skipped_imagestreams,
+        "must be an image stream name",
+    ));
+    errors.extend(misnamed::<tagstream_shared::TemplateName>(
+        "spec.skippedTemplates",
+        &config.spec.skipped_templates,
+        "must be a template name",
+    ));
     errors
+}
+
+/// A field error for each entry of the list at `field` that is not a `T` name.
+fn misnamed<'a, T: std::str::FromStr>(
+    field: &'a str,
+    names: &'a [String],
+    message: &'a str,
+) -> impl Iterator<Item = FieldError> + 'a {
+    names
+        .iter()
+        .enumerate()
+        .filter(|(_, name)| name.parse::<T>().is_err())
+        .map(move |(i, name)| FieldError::invalid(format!("{field}[{i}]"), name, message))
 }
 
 async fn get_samples_config(State(state): State<AppState>, accept: Accept) -> ApiResult<Response> {

@@ -1,5 +1,5 @@
 //! `/apis/template.openshift.io/v1/namespaces/{ns}/templateinstances`: instantiate (create),
-//! list, get, delete. Creating processes `spec.template` with the values in its
+//! list, get (generic), delete. Creating processes `spec.template` with the values in its
 //! `parameters[].value`, creates every ImageStream among the objects in the project and records
 //! the instance, in one transaction; the answer carries the other objects as a `List` in
 //! `status.manifests` (JSON, or YAML with `Accept: application/yaml`).
@@ -29,49 +29,14 @@ use crate::store::StoreError;
 use crate::template_service::{self, generated_name, plan_instance, validate_instance_template};
 
 pub fn routes() -> Routes {
-    const IN: &str = "/apis/template.openshift.io/v1/namespaces/{ns}/templateinstances";
-    const ONE: &str = "/apis/template.openshift.io/v1/namespaces/{ns}/templateinstances/{name}";
-    Routes::new()
-        .get(
-            IN,
-            Need::in_project(V::List, R::TemplateInstances),
-            list_template_instances,
-        )
-        .post(
-            IN,
-            Need::in_project(V::Create, R::TemplateInstances),
-            create_template_instance,
-        )
-        .get(
-            ONE,
-            Need::in_project(V::Get, R::TemplateInstances),
-            get_template_instance,
-        )
-        .delete(
-            ONE,
-            Need::in_project(V::Delete, R::TemplateInstances),
-            delete_template_instance,
-        )
-}
-
-async fn list_template_instances(
-    State(state): State<AppState>,
-    Names(NsPath(ns)): Names<NsPath>,
-    accept: Accept,
-    options: crate::watch::ListOptions,
-) -> ApiResult<Response> {
-    require_project(&state, &ns).await?;
-    let mut listed = state.store.list::<TemplateInstance>(Some(&ns)).await?;
-    listed
-        .items
-        .iter_mut()
-        .for_each(template_service::mask_generated);
-    let list = listed.into_list();
-    if options.watch {
-        let scope = crate::watch::Scope::project(TEMPLATEINSTANCES.plural, ns.as_str());
-        return crate::watch::list_or_watch(&state, options, scope, list).await;
-    }
-    Ok(accept.respond(StatusCode::OK, &list))
+    const IN: &str = TEMPLATEINSTANCES.collection_route;
+    const ONE: &str = TEMPLATEINSTANCES.item_route;
+    let need = |verb| Need::in_project(verb, R::TemplateInstances);
+    // Reads are generic (the kind masks generated values on every read); creating
+    // instantiates, deleting goes through the instance's service.
+    super::objects::routes_for::<TemplateInstance>(&[V::List, V::Get])
+        .post(IN, need(V::Create), create_template_instance)
+        .delete(ONE, need(V::Delete), delete_template_instance)
 }
 
 async fn create_template_instance(
@@ -115,17 +80,9 @@ async fn create_template_instance(
     // (`template.parameters[i]`), all at once.
     let processed = template_service::process_bounded(request.spec.template.clone())
         .await?
-        .map_err(|errors| ApiError::Invalid {
-            kind: TemplateInstance::KIND,
-            name: name.to_string(),
-            errors,
-        })?;
+        .map_err(ApiError::invalid(TemplateInstance::KIND, name.as_str()))?;
     let mut plan = plan_instance(request, name.as_str(), processed, &ns, state.clock.now())
-        .map_err(|errors| ApiError::Invalid {
-            kind: TemplateInstance::KIND,
-            name: name.to_string(),
-            errors,
-        })?;
+        .map_err(ApiError::invalid(TemplateInstance::KIND, name.as_str()))?;
     // The same check as every other writer of spec tags: a stream following another project's
     // stream needs the caller to read that project, and records that it was allowed.
     for (_, stream) in &mut plan.streams {
@@ -169,19 +126,6 @@ async fn create_template_instance(
     Ok(accept.respond(StatusCode::CREATED, &answer))
 }
 
-async fn get_template_instance(
-    State(state): State<AppState>,
-    Names(TemplatePath(ns, name)): Names<TemplatePath>,
-    accept: Accept,
-) -> ApiResult<Response> {
-    let mut instance = state
-        .store
-        .get::<TemplateInstance>(Some(&ns), name.as_ref())
-        .await?;
-    template_service::mask_generated(&mut instance);
-    Ok(accept.respond(StatusCode::OK, &instance))
-}
-
 async fn delete_template_instance(
     State(state): State<AppState>,
     Extension(actor): Extension<audit::Actor>,
@@ -190,7 +134,7 @@ async fn delete_template_instance(
 ) -> ApiResult<Response> {
     let mut deleted =
         services::templates::remove_instance(&*state.store, &actor, &ns, &name).await?;
-    template_service::mask_generated(&mut deleted);
+    deleted.mask_generated();
     tracing::info!(namespace = %ns, instance = %name, "template instance deleted");
     Ok(accept.respond(StatusCode::OK, &deleted))
 }

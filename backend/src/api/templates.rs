@@ -44,10 +44,6 @@ async fn create_processed_template(
     ApiError::refuse_invalid(Template::KIND, &name, errors)?;
     let processed = template_service::process_bounded(template)
         .await?
-        .map_err(|errors| ApiError::Invalid {
-            kind: Template::KIND,
-            name: name.clone(),
-            errors,
-        })?;
+        .map_err(ApiError::invalid(Template::KIND, &name))?;
     Ok(accept.respond(StatusCode::CREATED, &processed))
 }

@@ -354,12 +354,7 @@ impl Importer {
             if !change(&mut stream) {
                 return Ok(Some(stream));
             }
-            let expected = stream
-                .metadata
-                .resource_version
-                .as_deref()
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(0);
+            let expected = stream.metadata.revision();
             match services::streams::replace(
                 &*self.store,
                 self.registry.as_ref(),

@@ -40,12 +40,7 @@ tagstream_shared::object_impl!(kind ReceiverSalt, RECEIVER_SALTS);
 async fn stored(state: &AppState, ns: &ProjectName) -> Result<Option<(String, u64)>, ApiError> {
     match state.store.get::<ReceiverSalt>(Some(ns), NAME).await {
         Ok(s) => {
-            let rv = s
-                .metadata
-                .resource_version
-                .as_deref()
-                .and_then(|v| v.parse().ok())
-                .unwrap_or_default();
+            let rv = s.metadata.revision();
             Ok(Some((s.salt, rv)))
         }
         Err(StoreError::NotFound { .. }) => Ok(None),

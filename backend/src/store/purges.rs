@@ -212,28 +212,26 @@ macro_rules! purge_sql {
                 ) -> StoreResult<()> {
                     match outcome {
                         PurgeOutcome::Done => {
-                            sqlx::query(&Self::sql(
+                            $crate::store::sql::execute!(
+                                self,
                                 "DELETE FROM registry_purges WHERE repository = ? AND created = ?",
-                            ))
-                            .bind(&purge.repository)
-                            .bind(purge.created)
-                            .execute(&self.pool)
-                            .await?;
+                                &purge.repository,
+                                purge.created,
+                            )?;
                         }
                         PurgeOutcome::Again { at, error } => {
                             let attempts = if error.is_some() { 1 } else { 0 };
-                            sqlx::query(&Self::sql(
+                            $crate::store::sql::execute!(
+                                self,
                                 "UPDATE registry_purges SET attempts = attempts + ?, \
                                  next_attempt = ?, last_error = ?, lease_owner = NULL, \
                                  lease_until = NULL WHERE repository = ? AND created = ?",
-                            ))
-                            .bind(attempts)
-                            .bind(at)
-                            .bind(error)
-                            .bind(&purge.repository)
-                            .bind(purge.created)
-                            .execute(&self.pool)
-                            .await?;
+                                attempts,
+                                at,
+                                error,
+                                &purge.repository,
+                                purge.created,
+                            )?;
                         }
                     }
                     Ok(())
@@ -245,15 +243,14 @@ macro_rules! purge_sql {
                         .unwrap_or(i64::MAX);
                     // A few rows (one claimed batch): one statement each.
                     for repository in repositories {
-                        sqlx::query(&Self::sql(
+                        $crate::store::sql::execute!(
+                            self,
                             "UPDATE registry_purges SET lease_until = ? \
                              WHERE repository = ? AND lease_owner = ?",
-                        ))
-                        .bind(now.saturating_add(lease))
-                        .bind(repository)
-                        .bind(&owner)
-                        .execute(&self.pool)
-                        .await?;
+                            now.saturating_add(lease),
+                            repository,
+                            &owner,
+                        )?;
                     }
                     Ok(())
                 }
@@ -265,17 +262,16 @@ macro_rules! purge_sql {
                     now: i64,
                 ) -> StoreResult<()> {
                     let project = repository.split_once('/').map_or(repository, |(p, _)| p);
-                    sqlx::query(&Self::sql(
+                    $crate::store::sql::execute!(
+                        self,
                         "INSERT INTO registry_pushes (repository, digest, project, first_pushed) \
                          VALUES (?, ?, ?, ?) ON CONFLICT (repository, digest) \
                          DO UPDATE SET pushes = registry_pushes.pushes + 1",
-                    ))
-                    .bind(repository)
-                    .bind(digest)
-                    .bind(project)
-                    .bind(now)
-                    .execute(&self.pool)
-                    .await?;
+                        repository,
+                        digest,
+                        project,
+                        now,
+                    )?;
                     Ok(())
                 }
 
@@ -309,15 +305,14 @@ macro_rules! purge_sql {
                 }
 
                 async fn forget_push(&self, pushed: &Pushed) -> StoreResult<()> {
-                    sqlx::query(&Self::sql(
+                    $crate::store::sql::execute!(
+                        self,
                         "DELETE FROM registry_pushes \
                          WHERE repository = ? AND digest = ? AND pushes = ?",
-                    ))
-                    .bind(&pushed.repository)
-                    .bind(&pushed.digest)
-                    .bind(pushed.pushes)
-                    .execute(&self.pool)
-                    .await?;
+                        &pushed.repository,
+                        &pushed.digest,
+                        pushed.pushes,
+                    )?;
                     Ok(())
                 }
             }

@@ -63,33 +63,31 @@ macro_rules! refusal_sql {
             #[async_trait::async_trait]
             impl RefusalStore for $store {
                 async fn refuse_later(&self, r: &Refusal) -> StoreResult<()> {
-                    sqlx::query(&Self::sql(
+                    $crate::store::sql::execute!(
+                        self,
                         "INSERT INTO registry_refusals (repository, digest, tag, blob, due) \
                          VALUES (?, ?, ?, ?, ?) ON CONFLICT (repository, digest, tag, blob) \
                          DO UPDATE SET seen = registry_refusals.seen + 1",
-                    ))
-                    .bind(&r.repository)
-                    .bind(&r.digest)
-                    .bind(r.tag.as_deref().unwrap_or_default())
-                    .bind(i64::from(r.blob))
-                    .bind(r.due)
-                    .execute(&self.pool)
-                    .await?;
+                        &r.repository,
+                        &r.digest,
+                        r.tag.as_deref().unwrap_or_default(),
+                        i64::from(r.blob),
+                        r.due,
+                    )?;
                     Ok(())
                 }
 
                 async fn postpone_refusal(&self, r: &Refusal, due: i64) -> StoreResult<()> {
-                    sqlx::query(&Self::sql(
+                    $crate::store::sql::execute!(
+                        self,
                         "UPDATE registry_refusals SET due = ? \
                          WHERE repository = ? AND digest = ? AND tag = ? AND blob = ?",
-                    ))
-                    .bind(due)
-                    .bind(&r.repository)
-                    .bind(&r.digest)
-                    .bind(r.tag.as_deref().unwrap_or_default())
-                    .bind(i64::from(r.blob))
-                    .execute(&self.pool)
-                    .await?;
+                        due,
+                        &r.repository,
+                        &r.digest,
+                        r.tag.as_deref().unwrap_or_default(),
+                        i64::from(r.blob),
+                    )?;
                     Ok(())
                 }
 
@@ -124,26 +122,24 @@ macro_rules! refusal_sql {
                 }
 
                 async fn vouch_push(&self, repository: &str, digest: &str) -> StoreResult<()> {
-                    sqlx::query(&Self::sql(
+                    $crate::store::sql::execute!(
+                        self,
                         "UPDATE registry_pushes SET vouched = 1, withdrawn = 0 \
                          WHERE repository = ? AND digest = ?",
-                    ))
-                    .bind(repository)
-                    .bind(digest)
-                    .execute(&self.pool)
-                    .await?;
+                        repository,
+                        digest,
+                    )?;
                     Ok(())
                 }
 
                 async fn withdraw_push(&self, repository: &str, digest: &str) -> StoreResult<()> {
-                    sqlx::query(&Self::sql(
+                    $crate::store::sql::execute!(
+                        self,
                         "UPDATE registry_pushes SET vouched = 0, withdrawn = 1 \
                          WHERE repository = ? AND digest = ?",
-                    ))
-                    .bind(repository)
-                    .bind(digest)
-                    .execute(&self.pool)
-                    .await?;
+                        repository,
+                        digest,
+                    )?;
                     Ok(())
                 }
 
@@ -196,18 +192,17 @@ macro_rules! refusal_sql {
                 }
 
                 async fn forget_refusal(&self, r: &Refusal) -> StoreResult<()> {
-                    sqlx::query(&Self::sql(
+                    $crate::store::sql::execute!(
+                        self,
                         "DELETE FROM registry_refusals \
                          WHERE repository = ? AND digest = ? AND tag = ? AND blob = ? \
                          AND seen = ?",
-                    ))
-                    .bind(&r.repository)
-                    .bind(&r.digest)
-                    .bind(r.tag.as_deref().unwrap_or_default())
-                    .bind(i64::from(r.blob))
-                    .bind(r.seen)
-                    .execute(&self.pool)
-                    .await?;
+                        &r.repository,
+                        &r.digest,
+                        r.tag.as_deref().unwrap_or_default(),
+                        i64::from(r.blob),
+                        r.seen,
+                    )?;
                     Ok(())
                 }
             }

@@ -22,6 +22,19 @@ pub(super) fn numbered(sql: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// Runs one statement (written with `?`) on the store's pool with `binds` in order, answering
+/// nothing: inside a store's impl, `execute!(self, "DELETE ... WHERE a = ?", a)`.
+macro_rules! execute {
+    ($self:ident, $sql:expr $(, $bind:expr)* $(,)?) => {
+        sqlx::query(&Self::sql($sql))
+            $(.bind($bind))*
+            .execute(&$self.pool)
+            .await
+            .map(drop)
+    };
+}
+pub(crate) use execute;
+
 /// The shared SQL for `$store` on database `$db` (whose connection is `$conn`); the store has a
 /// `fn sql(&'static str) -> Cow<str>` that writes a statement in its dialect.
 macro_rules! store_sql {

@@ -247,19 +247,21 @@ macro_rules! access_sql {
             }
 
             async fn touch_session(&self, hash: &str, now: i64) -> StoreResult<()> {
-                sqlx::query(&Self::sql("UPDATE sessions SET last_seen = ? WHERE hash = ?"))
-                    .bind(now)
-                    .bind(hash)
-                    .execute(&self.pool)
-                    .await?;
+                $crate::store::sql::execute!(
+                    self,
+                    "UPDATE sessions SET last_seen = ? WHERE hash = ?",
+                    now,
+                    hash,
+                )?;
                 Ok(())
             }
 
             async fn delete_session(&self, hash: &str) -> StoreResult<()> {
-                sqlx::query(&Self::sql("DELETE FROM sessions WHERE hash = ?"))
-                    .bind(hash)
-                    .execute(&self.pool)
-                    .await?;
+                $crate::store::sql::execute!(
+                    self,
+                    "DELETE FROM sessions WHERE hash = ?",
+                    hash,
+                )?;
                 // Open watches signed in with this session re-check it now.
                 self.changed.send_modify(|n| *n = n.wrapping_add(1));
                 Ok(())

@@ -233,10 +233,11 @@ macro_rules! change_sql {
         #[async_trait]
         impl RegistryEventStore for $store {
             async fn claim_event(&self, source: &str, id: &str, now: i64) -> StoreResult<bool> {
-                sqlx::query(&Self::sql("DELETE FROM registry_events WHERE received < ?"))
-                    .bind(now.saturating_sub(REMEMBER_SECONDS))
-                    .execute(&self.pool)
-                    .await?;
+                $crate::store::sql::execute!(
+                    self,
+                    "DELETE FROM registry_events WHERE received < ?",
+                    now.saturating_sub(REMEMBER_SECONDS),
+                )?;
                 let done = sqlx::query(&Self::sql("INSERT INTO registry_events (source, id, received) VALUES (?, ?, ?) \
                      ON CONFLICT (source, id) DO NOTHING"),
                 )
@@ -249,11 +250,12 @@ macro_rules! change_sql {
             }
 
             async fn release_event(&self, source: &str, id: &str) -> StoreResult<()> {
-                sqlx::query(&Self::sql("DELETE FROM registry_events WHERE source = ? AND id = ?"))
-                    .bind(source)
-                    .bind(id)
-                    .execute(&self.pool)
-                    .await?;
+                $crate::store::sql::execute!(
+                    self,
+                    "DELETE FROM registry_events WHERE source = ? AND id = ?",
+                    source,
+                    id,
+                )?;
                 Ok(())
             }
         }

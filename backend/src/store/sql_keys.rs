@@ -23,14 +23,13 @@ macro_rules! server_keys_sql {
             ) -> $crate::store::StoreResult<String> {
                 // A concurrent insert of the same name waits for the first to commit, then
                 // does nothing: the read after it sees the first one's value.
-                sqlx::query(&Self::sql(
+                $crate::store::sql::execute!(
+                    self,
                     "INSERT INTO server_keys (name, value) VALUES (?, ?) \
                      ON CONFLICT (name) DO NOTHING",
-                ))
-                .bind(name)
-                .bind(value)
-                .execute(&self.pool)
-                .await?;
+                    name,
+                    value,
+                )?;
                 self.server_key(name).await?.ok_or_else(|| {
                     $crate::store::StoreError::Config(format!(
                         "the key {name:?} vanished from the database after it was stored"
