@@ -120,16 +120,27 @@ pub fn router(state: AppState, dist: PathBuf) -> Router {
 }
 
 /// [`router`] with `extra` API routes beside the product's.
+///
+/// Every request passes tracing, compression and authentication (which lets the console's
+/// paths through), in that order, except the console's hashed assets: answered from memory
+/// before any of them (the fallback is set after the layers, so it carries its own).
 pub fn router_with(state: AppState, dist: PathBuf, extra: crate::api::routes::Routes) -> Router {
-    crate::api::router_with(extra)
-        .with_state(state.clone())
-        .fallback_service(crate::static_files::service(dist))
-        .layer(axum::middleware::from_fn_with_state(
-            state,
-            crate::auth::authenticate,
-        ))
-        .layer(compression())
+    let layers = tower::ServiceBuilder::new()
         .layer(TraceLayer::new_for_http())
+        .layer(compression())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::auth::authenticate,
+        ));
+    let assets = Arc::new(crate::static_files::memory::Assets::load(&dist));
+    let console = crate::static_files::MemoryFirst::new(
+        assets,
+        layers.service(crate::static_files::service(dist)),
+    );
+    crate::api::router_with(extra)
+        .with_state(state)
+        .layer(layers)
+        .fallback_service(console)
 }
 
 /// gzip for answers of a kilobyte or more when the client accepts it (big lists, the console's

@@ -319,14 +319,20 @@ pub fn gzip(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
 
 /// Whether the client accepts gzip (`Accept-Encoding`, a zero q-value refusing it).
 pub fn accepts_gzip(headers: &axum::http::HeaderMap) -> bool {
+    accepts(headers, "gzip")
+}
+
+/// Whether the client accepts content coding `coding` (`Accept-Encoding`, a zero q-value
+/// refusing it).
+pub fn accepts(headers: &axum::http::HeaderMap, coding: &str) -> bool {
     headers
         .get_all(axum::http::header::ACCEPT_ENCODING)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
-        .any(|coding| {
-            let mut parts = coding.split(';').map(str::trim);
-            parts.next().is_some_and(|c| c.eq_ignore_ascii_case("gzip"))
+        .any(|offered| {
+            let mut parts = offered.split(';').map(str::trim);
+            parts.next().is_some_and(|c| c.eq_ignore_ascii_case(coding))
                 && !parts.any(|p| {
                     p.strip_prefix("q=")
                         .and_then(|q| q.parse::<f32>().ok())
