@@ -39,7 +39,12 @@ fi
 
 WORK="$(mktemp -d)"
 PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
+# start() runs in a command substitution (a subshell): its servers' PIDs come back through files.
+cleanup() {
+  for f in "$WORK"/*.pid; do [[ -f "$f" ]] && PIDS+=("$(cat "$f")"); done
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  rm -rf "$WORK"
+}
 trap cleanup EXIT
 
 TOKEN="bench-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
@@ -51,7 +56,7 @@ start() {
   mkdir -p "$WORK/$1"
   "$2" serve --listen 127.0.0.1:0 --data-dir "$WORK/$1" \
     --dist "$DIST" --bootstrap-admin-token "$TOKEN" >"$WORK/$1.url" 2>"$WORK/$1.log" &
-  PIDS+=($!)
+  echo $! >"$WORK/$1.pid"
   for _ in $(seq 1 100); do grep -q '^tagstream is serving on' "$WORK/$1.url" && break; sleep 0.1; done
   local url
   url="$(sed -n 's/^tagstream is serving on \(http:[^ ]*\)\/$/\1/p' "$WORK/$1.url")"

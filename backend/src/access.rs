@@ -59,14 +59,16 @@ impl Need {
 /// The route's middleware: checks `need` for the caller the authentication middleware found.
 pub async fn authorize(need: Need, req: Request, next: Next) -> Response {
     let (mut parts, body) = req.into_parts();
-    let caller = parts.extensions.get::<Caller>().cloned();
-    let state = parts.extensions.get::<AppState>().cloned();
-    let (Some(caller), Some(state)) = (caller, state) else {
-        return ApiError::Internal("the route runs without authentication".into()).into_response();
-    };
     let params = match RawPathParams::from_request_parts(&mut parts, &()).await {
         Ok(p) => p,
         Err(e) => return ApiError::BadRequest(format!("bad path: {e}")).into_response(),
+    };
+    // Borrowed, not cloned: this runs on every API request.
+    let (Some(caller), Some(state)) = (
+        parts.extensions.get::<Caller>(),
+        parts.extensions.get::<AppState>(),
+    ) else {
+        return ApiError::Internal("the route runs without authentication".into()).into_response();
     };
     let param = |name: &str| {
         params
@@ -74,7 +76,7 @@ pub async fn authorize(need: Need, req: Request, next: Next) -> Response {
             .find(|(k, _)| *k == name)
             .map(|(_, v)| v.to_owned())
     };
-    if let Err(e) = check(&state, &caller, need, param).await {
+    if let Err(e) = check(state, caller, need, param).await {
         return e.into_response();
     }
     // A watch on this route checks the same again when access changes (`watch_access`).

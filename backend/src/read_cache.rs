@@ -15,6 +15,10 @@
 //! between could be older than the read but newer than what it would invalidate); and a change
 //! removes an entry only if it is newer than the entry's own revision.
 //!
+//! The project list is kept too, whole (every project, each encoded once), since which projects
+//! a caller sees differs per caller: the handler filters it (`access::visible_projects`, itself
+//! from the auth cache). A project's change in the log drops it.
+//!
 //! Authorization is not this module's: the route's `Need` has been checked before a handler
 //! asks, and entries are keyed by resource, project and name, so an answer never crosses
 //! projects. A project's removal or re-creation drops every list (objects go with their
@@ -24,7 +28,7 @@
 //! [`MAX_BODY`] is answered but not kept; the oldest entries go first.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use bytes::Bytes;
 use tagstream_shared::ProjectName;
@@ -70,6 +74,9 @@ impl Entry {
     }
 }
 
+/// Every project by name, each as its JSON, in name order.
+pub type ProjectItems = Arc<[(String, Bytes)]>;
+
 #[derive(Debug, Default)]
 struct Inner {
     /// Every change up to this revision has been applied (`None`: nothing read yet).
@@ -82,6 +89,9 @@ struct Inner {
     order: VecDeque<(Key, u64)>,
     next_seq: u64,
     bytes: usize,
+    /// Every project, and the revision it was read at (not counted in `bytes`: one small
+    /// body per project).
+    projects: Option<(u64, ProjectItems)>,
 }
 
 impl Inner {
@@ -133,6 +143,7 @@ impl Inner {
         self.entries.clear();
         self.order.clear();
         self.bytes = 0;
+        self.projects = None;
     }
 }
 
@@ -183,6 +194,13 @@ impl ReadCache {
         }
         for (resource, ns, name, revision) in changed.changes {
             if resource == "projects" {
+                if inner
+                    .projects
+                    .as_ref()
+                    .is_some_and(|(at, _)| revision > *at)
+                {
+                    inner.projects = None;
+                }
                 // A project gone or made again: its lists go (a list answers 404 without it).
                 let entries = &mut inner.entries;
                 let mut freed = 0;
@@ -254,6 +272,35 @@ impl ReadCache {
         Ok((listed.resource_version, bytes))
     }
 
+    /// Every project (each encoded as the model encodes it) and the revision the answer is at:
+    /// the project list before it is filtered for its caller.
+    pub async fn projects(
+        &self,
+        store: &dyn Store,
+        point: ReadPoint,
+    ) -> StoreResult<(u64, ProjectItems)> {
+        let applied = self.catch_up(store, point).await?;
+        if let Some((at, items)) = &self.lock().projects {
+            return Ok(((*at).max(point.revision), items.clone()));
+        }
+        let listed = store.list_projects().await?;
+        let items = listed
+            .items
+            .iter()
+            .map(|p| {
+                Ok((
+                    p.metadata.name().to_owned(),
+                    Bytes::from(serde_json::to_vec(p)?),
+                ))
+            })
+            .collect::<StoreResult<ProjectItems>>()?;
+        let mut inner = self.lock();
+        if inner.applied == applied {
+            inner.projects = Some((listed.resource_version, items.clone()));
+        }
+        Ok((listed.resource_version, items))
+    }
+
     /// The gzip of a list's whole answer at `revision`, kept by [`ReadCache::keep_gzip`],
     /// if the list's items are still `items` (as [`ReadCache::list`] answered them).
     pub fn cached_gzip(
@@ -319,14 +366,20 @@ pub fn gzip(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
 
 /// Whether the client accepts gzip (`Accept-Encoding`, a zero q-value refusing it).
 pub fn accepts_gzip(headers: &axum::http::HeaderMap) -> bool {
+    accepts(headers, "gzip")
+}
+
+/// Whether the client accepts content coding `coding` (`Accept-Encoding`, a zero q-value
+/// refusing it).
+pub fn accepts(headers: &axum::http::HeaderMap, coding: &str) -> bool {
     headers
         .get_all(axum::http::header::ACCEPT_ENCODING)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
-        .any(|coding| {
-            let mut parts = coding.split(';').map(str::trim);
-            parts.next().is_some_and(|c| c.eq_ignore_ascii_case("gzip"))
+        .any(|offered| {
+            let mut parts = offered.split(';').map(str::trim);
+            parts.next().is_some_and(|c| c.eq_ignore_ascii_case(coding))
                 && !parts.any(|p| {
                     p.strip_prefix("q=")
                         .and_then(|q| q.parse::<f32>().ok())

@@ -1,9 +1,14 @@
 //! The built console: files from dist/, and for every other path the console's one `index.html`,
 //! so that a deep link opened cold loads the app, which routes it (or says "not found"). A missing
-//! asset (`/missing.js`) is a 404, not the app.
+//! asset (`/missing.js`) is a 404, not the app. The hashed assets are answered from memory
+//! (`memory`), ahead of the middleware the rest passes.
+
+pub mod memory;
 
 use std::convert::Infallible;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::task::{Context, Poll};
 
 use axum::body::Body;
 use axum::http::{HeaderValue, Request, StatusCode, header};
@@ -136,6 +141,48 @@ pub fn service(
             Ok(response)
         }
     })
+}
+
+/// The console's service: hashed assets from memory (`memory`), everything else by `rest`
+/// (the disk service above, behind the same middleware as the API).
+#[derive(Debug, Clone)]
+pub struct MemoryFirst<S> {
+    assets: Arc<memory::Assets>,
+    rest: S,
+}
+
+impl<S> MemoryFirst<S> {
+    pub fn new(assets: Arc<memory::Assets>, rest: S) -> Self {
+        Self { assets, rest }
+    }
+}
+
+impl<S> tower::Service<Request<Body>> for MemoryFirst<S>
+where
+    S: tower::Service<Request<Body>, Error = Infallible> + Clone + Send + 'static,
+    S::Response: IntoResponse,
+    S::Future: Send + 'static,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = futures::future::Either<
+        std::future::Ready<Result<Response, Infallible>>,
+        futures::future::BoxFuture<'static, Result<Response, Infallible>>,
+    >;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        // `rest` is driven to readiness by `oneshot` when a request needs it.
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: Request<Body>) -> Self::Future {
+        use futures::FutureExt as _;
+        if let Some(response) = self.assets.answer(&req) {
+            return futures::future::Either::Left(std::future::ready(Ok(response)));
+        }
+        let rest = self.rest.clone();
+        futures::future::Either::Right(serve(rest, req).map(Ok).boxed())
+    }
 }
 
 async fn serve<S>(svc: S, req: Request<Body>) -> Response

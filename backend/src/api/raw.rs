@@ -41,14 +41,19 @@ pub fn list(
 /// The end of a list whose items are the stored `bodies`: `[body,body]}` (what follows the
 /// envelope [`list_of`] writes).
 pub fn list_items(bodies: &[String]) -> Vec<u8> {
-    let size = 3 + bodies.iter().map(|b| b.len() + 1).sum::<usize>();
+    items_of(bodies.iter().map(String::as_bytes))
+}
+
+/// [`list_items`] of bodies as bytes.
+pub fn items_of<'a>(bodies: impl Iterator<Item = &'a [u8]> + Clone) -> Vec<u8> {
+    let size = 3 + bodies.clone().map(|b| b.len() + 1).sum::<usize>();
     let mut out = Vec::with_capacity(size);
     out.push(b'[');
-    for (i, body) in bodies.iter().enumerate() {
+    for (i, body) in bodies.enumerate() {
         if i > 0 {
             out.push(b',');
         }
-        out.extend_from_slice(body.as_bytes());
+        out.extend_from_slice(body);
     }
     out.extend_from_slice(b"]}");
     out

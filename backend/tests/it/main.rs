@@ -85,6 +85,7 @@ mod security_input;
 mod security_outbound;
 mod security_sources;
 mod server;
+mod static_assets;
 mod support;
 mod tagging;
 mod token;

@@ -2,7 +2,8 @@
 //! client saw answered: a write followed at once by a read returns the new body (a stream, a
 //! template, a project's lists), through one server and across two replicas on PostgreSQL; a
 //! delete makes the next GET a 404; a user who loses access is refused on the very next GET
-//! although the body is held in memory; a body never answers for another project. Every read
+//! although the body is held in memory; a body never answers for another project; the project
+//! list follows new projects, roles and deletions for each caller. Every read
 //! below comes after the same read filled the cache (the tests check it holds entries).
 //! With `TAGSTREAM_TEST_POSTGRES=1` the single-server tests run on PostgreSQL too; the replica
 //! test always does.
@@ -317,4 +318,46 @@ async fn a_big_list_gzipped_from_memory_is_the_list_and_follows_writes() {
         );
     }
     app.stop().await;
+}
+
+/// The project list, held whole in memory and filtered for each caller, follows a new project,
+/// a granted role and a deleted project on the very next request: a caller sees only the
+/// projects they have a role in, the admin every one.
+#[tokio::test]
+async fn the_project_list_follows_writes_and_each_callers_access_at_once() {
+    let app = TestApp::start().await;
+    let bob = app.user("bob").await;
+    let names = |list: &Value| -> Vec<String> {
+        list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["metadata"]["name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let as_bob = || app.send_as(&bob.client, Method::GET, paths::PROJECTS, None);
+    for round in 0..3 {
+        let ns = format!("p{round}");
+        get_twice(&app, paths::PROJECTS).await;
+        app.create_project(&ns).await;
+        let all = get_twice(&app, paths::PROJECTS).await;
+        assert!(names(&all).contains(&ns), "{all}");
+        assert_eq!(names(&all).len(), round + 1, "{all}");
+        let (code, bobs) = as_bob().await;
+        assert_eq!(code, StatusCode::OK, "{bobs}");
+        assert_eq!(
+            names(&bobs).len(),
+            round,
+            "bob has no role in {ns} yet: {bobs}"
+        );
+        app.grant(&ns, "bob", "view").await;
+        let (_, bobs) = as_bob().await;
+        assert!(names(&bobs).contains(&ns), "bob was granted {ns}: {bobs}");
+    }
+    let (code, body) = app.send(Method::DELETE, &paths::project("p0"), None).await;
+    assert_eq!(code, StatusCode::OK, "{body}");
+    let all = get_twice(&app, paths::PROJECTS).await;
+    assert_eq!(names(&all), ["p1", "p2"], "{all}");
+    let (_, bobs) = as_bob().await;
+    assert_eq!(names(&bobs), ["p1", "p2"], "{bobs}");
 }
