@@ -25,6 +25,22 @@ use crate::support::{ADMIN_TOKEN, PATIENCE};
 const MANIFESTS: &str = "application/vnd.oci.image.manifest.v1+json, \
      application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.v2+json";
 
+/// A source registry with an image of its own as `src/app:{tag}` for each of `tags`; answers it
+/// and their manifests' digests.
+pub(crate) async fn source_with<const N: usize>(tags: [&str; N]) -> (Registry, [String; N]) {
+    let source = Registry::start().await;
+    let mut digests = Vec::with_capacity(N);
+    for tag in tags {
+        digests.push(
+            source
+                .push_image("src/app", tag, &ImageSpec::new(tag))
+                .await
+                .0,
+        );
+    }
+    (source, digests.try_into().unwrap())
+}
+
 /// The config and layer digests of `repo:tag` in the (unauthenticated) source registry.
 pub(crate) async fn blobs_of(source: &Registry, repo: &str, tag: &str) -> Vec<String> {
     let m: Value = crate::support::http_client()
@@ -191,10 +207,7 @@ async fn bob_drops(env: &Integrated, bob: &str, tag: &str) {
 
 #[tokio::test]
 async fn a_blob_pushed_alone_after_its_pusher_lost_the_role_is_unlinked_unless_an_image_uses_it() {
-    let source = Registry::start().await;
-    source
-        .push_image("src/app", "one", &ImageSpec::new("one"))
-        .await;
+    let (source, [_]) = source_with(["one"]).await;
     let env = Integrated::start("").await;
     let (alice, bob) = demo(&env).await;
     let (ok, said) = copy(
@@ -248,13 +261,7 @@ async fn a_blob_pushed_alone_after_its_pusher_lost_the_role_is_unlinked_unless_a
 
 #[tokio::test]
 async fn a_refused_image_takes_its_own_blobs_along_and_the_tag_it_overwrote_comes_back() {
-    let source = Registry::start().await;
-    let (one, _) = source
-        .push_image("src/app", "one", &ImageSpec::new("one"))
-        .await;
-    let (two, _) = source
-        .push_image("src/app", "two", &ImageSpec::new("two"))
-        .await;
+    let (source, [one, two]) = source_with(["one", "two"]).await;
     let env = Integrated::start("").await;
     let (alice, bob) = demo(&env).await;
     bob_pushes(&env, &source, &bob, "one", "v1", &one).await;
@@ -307,12 +314,7 @@ async fn a_refused_image_takes_its_own_blobs_along_and_the_tag_it_overwrote_come
 
 #[tokio::test]
 async fn a_manifest_pushed_by_digest_alone_is_refused_like_a_tagged_one() {
-    let source = Registry::start().await;
-    for tag in ["two", "three"] {
-        source
-            .push_image("src/app", tag, &ImageSpec::new(tag))
-            .await;
-    }
+    let (source, [_, _]) = source_with(["two", "three"]).await;
     let env = Integrated::start("").await;
     let (alice, bob) = demo(&env).await;
     let jwt = revoke_alice(&env, &alice).await;
@@ -352,13 +354,7 @@ async fn a_manifest_pushed_by_digest_alone_is_refused_like_a_tagged_one() {
 
 #[tokio::test]
 async fn a_rightful_push_of_the_same_image_soon_after_a_refused_one_keeps_it() {
-    let source = Registry::start().await;
-    let (one, _) = source
-        .push_image("src/app", "one", &ImageSpec::new("one"))
-        .await;
-    let (two, _) = source
-        .push_image("src/app", "two", &ImageSpec::new("two"))
-        .await;
+    let (source, [one, two]) = source_with(["one", "two"]).await;
     let env = Integrated::start("").await;
     let (alice, bob) = demo(&env).await;
     for (tag, digest) in [("v1", &one), ("v2", &two)] {
@@ -409,13 +405,7 @@ async fn a_rightful_push_of_the_same_image_soon_after_a_refused_one_keeps_it() {
 
 #[tokio::test]
 async fn a_refused_push_of_an_image_the_stream_holds_cannot_roll_a_tag_back() {
-    let source = Registry::start().await;
-    let (one, _) = source
-        .push_image("src/app", "one", &ImageSpec::new("one"))
-        .await;
-    let (two, _) = source
-        .push_image("src/app", "two", &ImageSpec::new("two"))
-        .await;
+    let (source, [one, two]) = source_with(["one", "two"]).await;
     let env = Integrated::start("").await;
     let (alice, bob) = demo(&env).await;
     for (from, tag, digest) in [("one", "old", &one), ("two", "prod", &two)] {
@@ -496,10 +486,7 @@ pub(crate) async fn push_raw(
 
 #[tokio::test]
 async fn what_someone_who_may_push_stored_by_digest_survives_a_refused_push_of_it() {
-    let source = Registry::start().await;
-    source
-        .push_image("src/app", "three", &ImageSpec::new("three"))
-        .await;
+    let (source, [_]) = source_with(["three"]).await;
     let env = Integrated::start("").await;
     let (alice, bob) = demo(&env).await;
     let jwt = revoke_alice(&env, &alice).await;
@@ -542,10 +529,7 @@ async fn what_someone_who_may_push_stored_by_digest_survives_a_refused_push_of_i
 
 #[tokio::test]
 async fn a_list_naming_a_layer_does_not_hold_up_the_notifications_behind_it() {
-    let source = Registry::start().await;
-    let (one, _) = source
-        .push_image("src/app", "one", &ImageSpec::new("one"))
-        .await;
+    let (source, [one]) = source_with(["one"]).await;
     let env = Integrated::start("").await;
     let (_, bob) = demo(&env).await;
     // An index whose "child" is a layer: distribution takes it, and answers 500 when that

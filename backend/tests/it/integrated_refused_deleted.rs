@@ -11,10 +11,9 @@ use reqwest::StatusCode;
 use crate::integrated_delete::registry_token;
 use crate::integrated_purge_history::{head, push_blob};
 use crate::integrated_refused_blobs::{
-    blob_status, bob_pushes, checked, demo, logged, push_raw, revoke_alice, tag_digest,
+    blob_status, bob_pushes, checked, demo, logged, push_raw, revoke_alice, source_with, tag_digest,
 };
 use crate::integrated_registry::{Integrated, copy_with_token};
-use crate::registry::{ImageSpec, Registry};
 
 /// Deletes manifest (or blob, `what` = "blobs") `digest` of demo/app as bob, who may delete
 /// there; answers the status.
@@ -34,10 +33,7 @@ async fn bob_deletes(env: &Integrated, bob: &str, what: &str, digest: &str) -> S
 
 #[tokio::test]
 async fn an_image_its_owner_deleted_is_not_brought_back_by_a_refused_push() {
-    let source = Registry::start().await;
-    let (one, _) = source
-        .push_image("src/app", "one", &ImageSpec::new("one"))
-        .await;
+    let (source, [one]) = source_with(["one"]).await;
     let env = Integrated::start("").await;
     let (alice, bob) = demo(&env).await;
     // Bob pushed `one` as `old` (so the stream's history names it), then withdrew it from the
@@ -68,10 +64,7 @@ async fn an_image_its_owner_deleted_is_not_brought_back_by_a_refused_push() {
 
 #[tokio::test]
 async fn a_manifest_first_uploaded_as_a_blob_is_taken_out_as_both() {
-    let source = Registry::start().await;
-    source
-        .push_image("src/app", "two", &ImageSpec::new("two"))
-        .await;
+    let (source, [_]) = source_with(["two"]).await;
     let env = Integrated::start("").await;
     let (alice, _) = demo(&env).await;
     let jwt = revoke_alice(&env, &alice).await;
@@ -112,13 +105,7 @@ async fn a_manifest_first_uploaded_as_a_blob_is_taken_out_as_both() {
 
 #[tokio::test]
 async fn a_tag_a_refused_push_overwrote_comes_back_when_its_manifest_is_already_gone() {
-    let source = Registry::start().await;
-    let (one, _) = source
-        .push_image("src/app", "one", &ImageSpec::new("one"))
-        .await;
-    let (two, _) = source
-        .push_image("src/app", "two", &ImageSpec::new("two"))
-        .await;
+    let (source, [one, two]) = source_with(["one", "two"]).await;
     let env = Integrated::start("").await;
     let (alice, bob) = demo(&env).await;
     bob_pushes(&env, &source, &bob, "one", "prod", &one).await;

@@ -11,18 +11,14 @@ use crate::integrated_delete::registry_token;
 use crate::integrated_purge_history::{head, push_blob};
 use crate::integrated_refused_blobs::{
     blob_bytes, blob_status, blobs_of, bob_pushes, checked, demo, push_raw, revoke_alice,
+    source_with,
 };
 use crate::integrated_registry::Integrated;
-use crate::registry::{ImageSpec, Registry};
+use crate::registry::Registry;
 
 #[tokio::test]
 async fn a_refused_image_sharing_blobs_with_an_old_rightful_one_takes_none_of_them() {
-    let source = Registry::start().await;
-    for tag in ["one", "two"] {
-        source
-            .push_image("src/app", tag, &ImageSpec::new(tag))
-            .await;
-    }
+    let (source, [_, two]) = source_with(["one", "two"]).await;
     let env = Integrated::start("").await;
     let (alice, bob) = demo(&env).await;
     let jwt = revoke_alice(&env, &alice).await;
@@ -40,16 +36,6 @@ async fn a_refused_image_sharing_blobs_with_an_old_rightful_one_takes_none_of_th
         )
         .await;
     }
-    let two = crate::support::http_client()
-        .head(format!("http://{}/v2/src/app/manifests/two", source.addr))
-        .header("accept", "application/vnd.oci.image.manifest.v1+json")
-        .send()
-        .await
-        .unwrap()
-        .headers()["docker-content-digest"]
-        .to_str()
-        .unwrap()
-        .to_owned();
     bob_pushes(&env, &source, &bob, "two", "latest", &two).await;
 
     // Alice, who lost her role, pushes an image of her own that names the same config and
@@ -94,10 +80,7 @@ async fn a_refused_image_sharing_blobs_with_an_old_rightful_one_takes_none_of_th
 
 #[tokio::test]
 async fn a_layer_a_rightful_client_did_not_upload_because_a_refused_one_had_stays() {
-    let source = Registry::start().await;
-    source
-        .push_image("src/app", "one", &ImageSpec::new("one"))
-        .await;
+    let (source, [_]) = source_with(["one"]).await;
     let env = Integrated::start("").await;
     let (alice, bob) = demo(&env).await;
     let jwt = revoke_alice(&env, &alice).await;
