@@ -233,7 +233,16 @@ async fn post_notifications(
         )));
     }
     let bytes = read_limited(body, events::MAX_ENVELOPE_BYTES).await?;
-    let events = events::events(&bytes)?;
+    let (events, newest) = events::events(&bytes)?;
+    // How far the notifications were read is what a refused push's taking out waits on
+    // (`integrated::refused`): that one came now, and once applied, the registry's time of its
+    // newest event.
+    let newest = newest.as_ref().map(tagstream_shared::Time::timestamp);
+    state
+        .store
+        .heard(None, state.clock.now().timestamp())
+        .await
+        .map_err(ApiError::from)?;
     // Applied in a task of its own: the registry gives up on a slow answer and closes the
     // connection, which would drop this handler's future between claiming an event and applying
     // it (the delivery again would then find it claimed). The task runs to its end regardless.
@@ -244,6 +253,16 @@ async fn post_notifications(
                 Event::Push(p) => push::apply(&state, &integrated, p).await,
                 Event::Delete(d) => push::withdraw(&state, d).await,
             });
+        }
+        if !outcomes
+            .iter()
+            .any(|o| o.as_ref().is_err_and(push::PushError::is_transient))
+            && let Err(e) = state
+                .store
+                .heard(newest, state.clock.now().timestamp())
+                .await
+        {
+            tracing::warn!(error = %e, "cannot record how far the registry's notifications were read");
         }
         outcomes
     })

@@ -92,9 +92,10 @@ pub fn is_digest(d: &str) -> bool {
     })
 }
 
-/// The manifest and blob pushes and the deletes in an envelope, in order. A body that is no
-/// envelope is a 400; events that are none of these (or name no valid digest) are skipped.
-pub fn events(body: &[u8]) -> Result<Vec<Event>, ApiError> {
+/// The manifest and blob pushes and the deletes in an envelope, in order, and the registry's time
+/// of its newest event of any kind (pulls too: how far the registry's queue has come). A body that
+/// is no envelope is a 400; events that are none of these (or name no valid digest) are skipped.
+pub fn events(body: &[u8]) -> Result<(Vec<Event>, Option<Time>), ApiError> {
     let envelope: Envelope = serde_json::from_slice(body).map_err(|e| {
         ApiError::BadRequest(format!(
             "the body is not a distribution notification envelope: {e}"
@@ -105,7 +106,12 @@ pub fn events(body: &[u8]) -> Result<Vec<Event>, ApiError> {
             "an envelope may hold at most {MAX_EVENTS} events"
         )));
     }
-    Ok(envelope
+    let newest = envelope
+        .events
+        .iter()
+        .filter_map(|e| e.timestamp.parse::<Time>().ok())
+        .max();
+    let events = envelope
         .events
         .into_iter()
         .filter_map(|e| {
@@ -148,7 +154,8 @@ pub fn events(body: &[u8]) -> Result<Vec<Event>, ApiError> {
                 at: e.timestamp.parse().ok(),
             }))
         })
-        .collect())
+        .collect();
+    Ok((events, newest))
 }
 
 #[cfg(test)]
@@ -176,7 +183,7 @@ mod tests {
             {"id": "8", "action": "delete", "target": {"mediaType": "application/octet-stream",
               "digest": d, "repository": "demo/app"}}
         ]});
-        let got = events(body.to_string().as_bytes()).expect("an envelope");
+        let (got, _) = events(body.to_string().as_bytes()).expect("an envelope");
         assert_eq!(
             got.last(),
             Some(&Event::Delete(Deletion {

@@ -159,6 +159,11 @@ impl Integrated {
                 Err(_) => {}
             }
         }
+        // A manifest may name one blob many times: each is acted on once.
+        names.children.sort_unstable();
+        names.children.dedup();
+        names.blobs.sort_unstable();
+        names.blobs.dedup();
         Ok(Some(names))
     }
 

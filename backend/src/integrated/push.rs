@@ -149,7 +149,9 @@ pub async fn withdraw(state: &AppState, deletion: &Deletion) -> Result<Applied, 
     Ok(Applied::Withdrawn)
 }
 
-/// Marks `push` as made by someone who may push there, and for a manifest the blobs it uses: a
+/// Marks `push` as made by someone who may push there, and for a manifest the blobs it uses (for
+/// a list, the manifests it names: a platform's image the client did not push because the
+/// registry had it): a
 /// refused push takes out none of them (see `refused`), however many pushes came since. A layer
 /// the pusher's client did not upload because the registry had it (someone else's, maybe
 /// refused) is theirs as much as one it did.
@@ -170,7 +172,7 @@ async fn vouch(state: &AppState, integrated: &Integrated, push: &Push) -> Result
             .store
             .vouch_blobs(
                 &push.repository,
-                &names.blobs,
+                &[names.blobs, names.children].concat(),
                 state.clock.now().timestamp(),
             )
             .await?;

@@ -23,7 +23,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use futures::StreamExt as _;
 use std::sync::Arc;
 
-use tagstream_shared::{ImageStream, ProjectName, StreamName};
+use tagstream_shared::{ImageStream, ProjectName, StreamName, Time};
 
 use super::Integrated;
 use super::events::{Push, is_digest};
@@ -58,6 +58,15 @@ const OWN_TOKEN_SECONDS: u64 = 120;
 /// when the registry had a backlog, makes the stream hold it, and then it stays).
 pub const REFUSAL_DELAY_SECONDS: i64 = 10;
 
+/// How long without an envelope of notifications counts as having read them all: the registry
+/// sends its backlog one envelope after the other (giving up on one after 5 s, trying again a
+/// second later), so a quiet this long means none is queued.
+const QUIET_SECONDS: i64 = 10;
+
+/// How long a refused push waiting for the notifications behind it waits before it is looked
+/// at again.
+const WAIT_SECONDS: i64 = 2;
+
 /// How long after a failed try (the registry is down) a refused manifest is tried again.
 const RETRY_SECONDS: i64 = 15;
 
@@ -80,6 +89,10 @@ pub(super) async fn later(
         tag: push.tag.as_ref().map(ToString::to_string),
         blob: push.blob,
         due: state.clock.now().timestamp() + REFUSAL_DELAY_SECONDS,
+        pushed: push
+            .at
+            .as_ref()
+            .map_or_else(|| state.clock.now().timestamp(), Time::timestamp),
         seen: 0,
     };
     state.store.refuse_later(&refusal).await?;
@@ -98,11 +111,44 @@ impl Integrated {
                 return false;
             }
         };
+        // A refused push is taken out only once the notifications queued behind it were read:
+        // those of pushes [`REFUSAL_DELAY_SECONDS`] after it, or all of them (none came for
+        // [`QUIET_SECONDS`]). A rightful push of the same image, or one using its layers, may
+        // be among them, however long the registry's backlog (review 7 B1).
+        let heard = match self.store.last_heard().await {
+            Ok(heard) => heard,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read how far the registry's notifications were read");
+                return false;
+            }
+        };
+        let read_behind = |r: &Refusal| {
+            heard.is_none_or(|(newest, received)| {
+                newest >= r.pushed + REFUSAL_DELAY_SECONDS || now - received >= QUIET_SECONDS
+            })
+        };
+        let (ready, waiting): (Vec<&Refusal>, Vec<&Refusal>) =
+            due.iter().partition(|r| read_behind(r));
+        if !waiting.is_empty() {
+            tracing::info!(
+                waiting = waiting.len(),
+                "refused pushes wait for the notifications queued behind them"
+            );
+        }
+        for refusal in waiting {
+            if let Err(e) = self
+                .store
+                .postpone_refusal(refusal, now + WAIT_SECONDS)
+                .await
+            {
+                tracing::warn!(repository = %refusal.repository, error = %e, "cannot record a refused push");
+            }
+        }
         // One repository's refusals one after the other, sharing what they read (refusals come
         // in bursts, most of them in one repository); repositories side by side, so that a flood
         // spread over many holds up each one less.
         let mut by_repository: BTreeMap<&str, Vec<&Refusal>> = BTreeMap::new();
-        for refusal in &due {
+        for refusal in ready {
             by_repository
                 .entry(refusal.repository.as_str())
                 .or_default()

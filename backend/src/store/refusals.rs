@@ -16,6 +16,9 @@ pub struct Refusal {
     pub blob: bool,
     /// Unix seconds from which it is taken out.
     pub due: i64,
+    /// The registry's time of the push (Unix seconds; when the notification came, if it did not
+    /// say).
+    pub pushed: i64,
     /// Notifications of the same push heard after the first, when it was read: it is forgotten
     /// only if none came since (the manifest may be back).
     pub seen: i64,
@@ -44,6 +47,12 @@ pub trait RefusalStore: Send + Sync {
     /// Whether `digest` of `repository` was deleted from the registry since the last push of it
     /// that passed the pusher's check (see `withdraw_push`).
     async fn withdrawn(&self, repository: &str, digest: &str) -> StoreResult<bool>;
+    /// Records that an envelope of notifications came at `now` (tagstream's clock) and, once
+    /// applied, the registry's time of its newest push (`newest`).
+    async fn heard(&self, newest: Option<i64>, now: i64) -> StoreResult<()>;
+    /// How far the registry's notifications were read: the registry's time of the newest push
+    /// applied, and when the last envelope came.
+    async fn last_heard(&self) -> StoreResult<Option<(i64, i64)>>;
     /// Marks `blobs` (those a manifest pushed by someone who may push there uses) as theirs
     /// too, recorded for the name's purge if they were not: a layer their client did not upload
     /// because the registry had it is as much theirs as one it did.
@@ -65,14 +74,16 @@ macro_rules! refusal_sql {
                 async fn refuse_later(&self, r: &Refusal) -> StoreResult<()> {
                     $crate::store::sql::execute!(
                         self,
-                        "INSERT INTO registry_refusals (repository, digest, tag, blob, due) \
-                         VALUES (?, ?, ?, ?, ?) ON CONFLICT (repository, digest, tag, blob) \
+                        "INSERT INTO registry_refusals \
+                         (repository, digest, tag, blob, due, pushed) \
+                         VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (repository, digest, tag, blob) \
                          DO UPDATE SET seen = registry_refusals.seen + 1",
                         &r.repository,
                         &r.digest,
                         r.tag.as_deref().unwrap_or_default(),
                         i64::from(r.blob),
                         r.due,
+                        r.pushed,
                     )?;
                     Ok(())
                 }
@@ -92,8 +103,8 @@ macro_rules! refusal_sql {
                 }
 
                 async fn due_refusals(&self, now: i64, limit: u32) -> StoreResult<Vec<Refusal>> {
-                    let rows: Vec<(String, String, String, i64, i64, i64)> = sqlx::query_as(&Self::sql(
-                        "SELECT repository, digest, tag, blob, due, seen FROM registry_refusals \
+                    let rows: Vec<(String, String, String, i64, i64, i64, i64)> = sqlx::query_as(&Self::sql(
+                        "SELECT repository, digest, tag, blob, due, seen, pushed FROM registry_refusals \
                          WHERE due <= ? ORDER BY due, repository, digest, tag LIMIT ?",
                     ))
                     .bind(now)
@@ -102,12 +113,13 @@ macro_rules! refusal_sql {
                     .await?;
                     Ok(rows
                         .into_iter()
-                        .map(|(repository, digest, tag, blob, due, seen)| Refusal {
+                        .map(|(repository, digest, tag, blob, due, seen, pushed)| Refusal {
                             repository,
                             digest,
                             tag: Some(tag).filter(|t| !t.is_empty()),
                             blob: blob != 0,
                             due,
+                            pushed,
                             seen,
                         })
                         .collect())
@@ -178,6 +190,27 @@ macro_rules! refusal_sql {
                     }
                     tx.commit().await?;
                     Ok(())
+                }
+
+                async fn heard(&self, newest: Option<i64>, now: i64) -> StoreResult<()> {
+                    $crate::store::sql::execute!(
+                        self,
+                        "INSERT INTO registry_heard (id, newest, received) VALUES (1, ?, ?) \
+                         ON CONFLICT (id) DO UPDATE SET received = excluded.received, \
+                         newest = CASE WHEN excluded.newest > registry_heard.newest \
+                         THEN excluded.newest ELSE registry_heard.newest END",
+                        newest.unwrap_or(0),
+                        now,
+                    )?;
+                    Ok(())
+                }
+
+                async fn last_heard(&self) -> StoreResult<Option<(i64, i64)>> {
+                    Ok(sqlx::query_as(&Self::sql(
+                        "SELECT newest, received FROM registry_heard WHERE id = 1",
+                    ))
+                    .fetch_optional(&self.pool)
+                    .await?)
                 }
 
                 async fn is_vouched(&self, repository: &str, digest: &str) -> StoreResult<bool> {

@@ -43,6 +43,7 @@ mod integrated_pull_specs;
 mod integrated_purge_history;
 mod integrated_receiver_rotation;
 mod integrated_receivers;
+mod integrated_refused_backlog;
 mod integrated_refused_blobs;
 mod integrated_refused_deleted;
 mod integrated_refused_vouched;
