@@ -266,3 +266,42 @@ async fn kubectl_istag_bulk_puts_are_refused_naming_managed_fields_and_lock_no_a
     .await;
     assert_eq!(code, StatusCode::CREATED, "{}", body["message"]);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn kubectl_istag_writes_to_a_big_stream_do_their_bookkeeping_off_the_runtime() {
+    // Each of these walks the whole stream's fields; in a debug build it asserts that it runs
+    // on the blocking pool (`heavy::on_pool`), so a path that does it inline fails here.
+    let app = TestApp::start().await;
+    app.create_project("rev").await;
+    let tags: Vec<Value> = (0..500).map(|i| json!({"name": format!("t{i}")})).collect();
+    let (code, body) = app
+        .post(
+            &paths::imagestreams("rev"),
+            &json!({"kind": "ImageStream", "apiVersion": "image.openshift.io/v1",
+                "metadata": {"name": "big"}, "spec": {"tags": tags}}),
+        )
+        .await;
+    assert_eq!(code, StatusCode::CREATED, "{body}");
+    let path = paths::imagestreamtag("rev", "big", "t1");
+    let (code, body) = app
+        .put(&path, &istag("big:t1", source("quay.io/x/big:1")))
+        .await;
+    assert_eq!(code, StatusCode::OK, "{body}");
+    let (code, body) = apply(
+        &app,
+        "big:t2",
+        "fieldManager=gitops",
+        &istag("big:t2", source("quay.io/x/big:2")),
+    )
+    .await;
+    assert_eq!(code, StatusCode::OK, "{body}");
+    let (code, body) = app.delete(&paths::imagestreamtag("rev", "big", "t3")).await;
+    assert_eq!(code, StatusCode::OK, "{body}");
+    let stream = stored(&app, "big").await;
+    let spec = stream["spec"]["tags"].as_array().unwrap();
+    assert_eq!(spec.len(), 499);
+    assert_eq!(spec[1]["from"]["name"], "quay.io/x/big:1");
+    assert_eq!(spec[2]["from"]["name"], "quay.io/x/big:2");
+    let managed = stream["metadata"]["managedFields"].to_string();
+    assert!(managed.contains("gitops"), "{managed}");
+}
