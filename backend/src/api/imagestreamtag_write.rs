@@ -197,9 +197,10 @@ pub(super) async fn write_tag(
 }
 
 /// `new` with the fields `manager` set or changed over `old` recorded as its
-/// (`apply::updates::record`), and `old` back. On the blocking pool ([`crate::heavy`]): it
-/// walks both whole streams, which for a stream of thousands of tags held a runtime thread for
-/// seconds, and every other request with it.
+/// (`apply::updates::record`), and `old` back; for tag writes and stream writes
+/// (`imagestream_writes`) alike. On the blocking pool ([`crate::heavy`]): it walks both whole
+/// streams, which for a stream of thousands of tags held a runtime thread for seconds, and
+/// every other request with it.
 pub(super) async fn record(
     old: Option<ImageStream>,
     mut new: ImageStream,
