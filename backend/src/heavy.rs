@@ -1,13 +1,16 @@
 //! Work a request brings that can hold a CPU for a long time (parsing a large or YAML body,
-//! looking for its unknown and repeated fields) runs on tokio's blocking pool, a bounded number
-//! at a time, instead of on the runtime's threads. On those threads it stalled every other
-//! request: four 700 KB YAML bodies posted at once kept `whoami` waiting seconds.
+//! looking for its unknown and repeated fields, the field-manager bookkeeping of a whole stream
+//! for a write to one of its tags) runs on tokio's blocking pool, a bounded number at a time,
+//! instead of on the runtime's threads. On those threads it stalled every other request: four
+//! 700 KB YAML bodies posted at once kept `whoami` waiting seconds, and two tag PUTs on a
+//! stream of 2,000 tags kept it waiting 3.7 s.
 //!
 //! At most one fewer such job than the machine has cores runs at once (one on two cores), so
 //! the runtime always has a core; a request waits its turn for at most [`WAIT`] and is then
 //! answered 429 with Retry-After. Small JSON bodies are handled where they arrive
 //! ([`INLINE_BYTES`]): a thread hand-off would cost them more than the work.
 
+use std::cell::Cell;
 use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
@@ -34,6 +37,26 @@ static TURNS: LazyLock<Arc<Semaphore>> = LazyLock::new(|| {
     Arc::new(Semaphore::new(cores.saturating_sub(1).max(1)))
 });
 
+thread_local! {
+    /// Whether this thread is running work given to [`run`].
+    static ON_POOL: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Whether the caller runs as work given to [`run`]. Work that must never hold a runtime
+/// thread asserts it (in debug builds), so that a path calling it inline fails its tests.
+pub fn on_pool() -> bool {
+    ON_POOL.get()
+}
+
+/// Clears [`ON_POOL`] when the work ends, even by a panic (the thread goes back to the pool).
+struct OnPool;
+
+impl Drop for OnPool {
+    fn drop(&mut self) {
+        ON_POOL.set(false);
+    }
+}
+
 /// Runs `work` on the blocking pool once a turn is free. The turn goes with the work, so a
 /// client that hangs up does not free it before the work is done.
 pub async fn run<T: Send + 'static>(
@@ -45,7 +68,7 @@ pub async fn run<T: Send + 'static>(
         Err(_) => {
             return Err(ApiError::TooManyRequests {
                 message: format!(
-                    "the server is busy reading other large request bodies (waited {} s); \
+                    "the server is busy with other large requests (waited {} s); \
                      send this one again",
                     WAIT.as_secs()
                 ),
@@ -55,6 +78,8 @@ pub async fn run<T: Send + 'static>(
     };
     tokio::task::spawn_blocking(move || {
         let _turn = turn;
+        ON_POOL.set(true);
+        let _on_pool = OnPool;
         work()
     })
     .await
@@ -88,12 +113,17 @@ mod tests {
                     tx.send(41).unwrap();
                 });
                 let answer = work.await.unwrap().unwrap();
-                done_tx.send(answer).unwrap();
+                let on_pool = super::run(super::on_pool).await.unwrap();
+                done_tx.send((answer, on_pool, super::on_pool())).unwrap();
             });
         });
         let answer = done_rx
             .recv_timeout(Duration::from_secs(60))
             .expect("the work held the runtime's only thread: nothing else ran");
-        assert_eq!(answer, 42);
+        assert_eq!(
+            answer,
+            (42, true, false),
+            "work knows it runs off the runtime"
+        );
     }
 }

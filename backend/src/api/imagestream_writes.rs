@@ -6,6 +6,7 @@ use tagstream_shared::validation::validate_image_stream;
 use tagstream_shared::{ImageStream, ProjectName, StreamName};
 
 use super::IMAGESTREAMS;
+use super::imagestreamtag_write::record;
 use crate::app::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
@@ -41,7 +42,7 @@ pub(super) async fn write_create(
     manager: Option<&str>,
 ) -> ApiResult<ImageStream> {
     if let Some(manager) = manager {
-        super::apply::updates::record(None, &mut stream, manager, state.clock.now())?;
+        (_, stream) = record(None, stream, manager, state.clock.now()).await?;
     }
     ApiError::refuse_invalid(
         ImageStream::KIND,
@@ -103,13 +104,17 @@ pub(super) async fn write_update(
         name.as_str(),
         validate_image_stream(&new, ns.as_str()),
     )?;
-    let old = state
+    let mut old = state
         .store
         .get::<ImageStream>(Some(ns), name.as_ref())
         .await?;
     let mut new = service::stream_for_update(new, &old);
     if let Some(manager) = manager {
-        super::apply::updates::record(Some(&old), &mut new, manager, state.clock.now())?;
+        let recorded = record(Some(old), new, manager, state.clock.now()).await?;
+        let (Some(was), recorded) = recorded else {
+            return Err(ApiError::Internal("the stream read is gone".into()));
+        };
+        (old, new) = (was, recorded);
     }
     authorize_sources(
         state,

@@ -15,6 +15,8 @@
 //! warned about under Warn, rather than quietly ignored. A dry run computes the answer and
 //! writes nothing.
 
+use std::sync::Arc;
+
 use axum::http::StatusCode;
 use serde_json::Value;
 use tagstream_shared::access::{Resource as R, Verb as V};
@@ -160,19 +162,10 @@ pub(super) async fn apply(
     let intent: ImageStreamTag = decode(known.clone())?;
     let tag = requested_tag(&intent, name)?;
     let pinned = pinned_version(intent.metadata.resource_version.as_deref(), name)?;
-    let sub = subresource(name);
-    let target = Target {
-        kind: ImageStream::KIND,
-        api_version: API_VERSION,
-        scope: Scope::StreamTag {
-            subresource: &sub,
-            tag: name.tag.as_str(),
-        },
-    };
     // The tag as sent (what the applier names) and as the store keeps it (what is compared).
     let uid = applied.pointer("/metadata/uid");
-    let as_sent = stream_body(name, &known["tag"], uid);
-    let as_kept = stream_body(name, &to_value(&tag)?, uid);
+    let as_sent = Arc::new(stream_body(name, &known["tag"], uid));
+    let as_kept = Arc::new(stream_body(name, &to_value(&tag)?, uid));
     state.store.get_project(ns).await?;
     let mut warned = false;
     for _ in 0..ATTEMPTS {
@@ -202,12 +195,13 @@ pub(super) async fn apply(
             };
             access::check(state, caller, need, |p| (p == "ns").then(|| ns.to_string())).await?;
         }
-        let live = old.as_ref().map(to_value).transpose()?;
-        let now = state.clock.now();
-        let mut document = apply_fields(target, live.as_ref(), &as_sent, &as_kept, options, now)
-            .map_err(|e| about_tag(e, name))?;
-        drop_empty_source(&mut document, name);
-        let new: ImageStream = decode(document)?;
+        let intent = (as_sent.clone(), as_kept.clone(), options.clone());
+        let (old, new, unchanged) = crate::heavy::run({
+            let name = name.clone();
+            let now = state.clock.now();
+            move || apply_to_stream(old, &name, intent, now)
+        })
+        .await??;
         require_source(&new, name)?;
         if let (Some(pinned), Some(old)) = (pinned, &old)
             && old.metadata.resource_version.as_deref() != Some(pinned.to_string().as_str())
@@ -218,9 +212,7 @@ pub(super) async fn apply(
                 name: name.to_string(),
             });
         }
-        if let (Some(old), Some(live)) = (&old, &live)
-            && to_value(&new)? == *live
-        {
+        if let (Some(old), true) = (&old, unchanged) {
             // Nothing changes: nothing is written (no new resourceVersion, event or audit entry).
             let stream = crate::integrated::present::shown(state, old.clone());
             let shown = view(&stream, name)
@@ -248,6 +240,41 @@ pub(super) async fn apply(
         resource: &IMAGESTREAMTAGS,
         name: name.to_string(),
     })
+}
+
+/// What the stream `old` is once the tag `name` is applied (`intent`: the tag as sent and as
+/// kept, and the request's options), with `old` back and whether the apply changes nothing.
+/// Both whole streams are walked, turned into trees and compared, so this runs on the blocking
+/// pool ([`crate::heavy`]), not on a runtime thread.
+fn apply_to_stream(
+    old: Option<ImageStream>,
+    name: &StreamTagName,
+    (as_sent, as_kept, options): (Arc<Value>, Arc<Value>, ApplyOptions),
+    now: tagstream_shared::Time,
+) -> ApiResult<(Option<ImageStream>, ImageStream, bool)> {
+    debug_assert!(
+        crate::heavy::on_pool(),
+        "whole-stream apply on a runtime thread"
+    );
+    let sub = subresource(name);
+    let target = Target {
+        kind: ImageStream::KIND,
+        api_version: API_VERSION,
+        scope: Scope::StreamTag {
+            subresource: &sub,
+            tag: name.tag.as_str(),
+        },
+    };
+    let live = old.as_ref().map(to_value).transpose()?;
+    let mut document = apply_fields(target, live.as_ref(), &as_sent, &as_kept, &options, now)
+        .map_err(|e| about_tag(e, name))?;
+    drop_empty_source(&mut document, name);
+    let new: ImageStream = decode(document)?;
+    let unchanged = match &live {
+        Some(live) => to_value(&new)? == *live,
+        None => false,
+    };
+    Ok((old, new, unchanged))
 }
 
 /// A conflict of the tag's appliers named as the object addressed: the ImageStreamTag

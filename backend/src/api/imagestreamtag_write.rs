@@ -5,6 +5,7 @@
 //! `metadata.resourceVersion` is re-applied after losing a race; with one, a stale version is
 //! a 409.
 
+use tagstream_shared::Time;
 use tagstream_shared::validation::validate_image_stream;
 use tagstream_shared::{
     FieldError, ImageStream, ImageStreamTag, ProjectName, StreamTagName, TagReference,
@@ -152,7 +153,7 @@ pub(super) async fn write_tag(
     state.store.get_project(ns).await?;
     for _ in 0..ATTEMPTS {
         let old = read_stream(state, ns, name).await?;
-        let (created, mut new) = match &old {
+        let (created, new) = match &old {
             None => {
                 let mut stream = ImageStream::new(name.stream.as_str());
                 stream.spec.tags.push(tag.clone());
@@ -182,7 +183,7 @@ pub(super) async fn write_tag(
                 (created, new)
             }
         };
-        super::apply::updates::record(old.as_ref(), &mut new, manager, state.clock.now())?;
+        let (old, new) = record(old, new, manager, state.clock.now()).await?;
         match write_stream(state, caller, ns, name, old.as_ref(), new, how).await? {
             Ok(view) => return Ok((created, view)),
             Err(e) if pinned.is_none() && raced(&e) => continue,
@@ -193,6 +194,29 @@ pub(super) async fn write_tag(
         resource: &IMAGESTREAMTAGS,
         name: name.to_string(),
     })
+}
+
+/// `new` with the fields `manager` set or changed over `old` recorded as its
+/// (`apply::updates::record`), and `old` back; for tag writes and stream writes
+/// (`imagestream_writes`) alike. On the blocking pool ([`crate::heavy`]): it walks both whole
+/// streams, which for a stream of thousands of tags held a runtime thread for seconds, and
+/// every other request with it.
+pub(super) async fn record(
+    old: Option<ImageStream>,
+    mut new: ImageStream,
+    manager: &str,
+    now: Time,
+) -> ApiResult<(Option<ImageStream>, ImageStream)> {
+    let manager = manager.to_owned();
+    crate::heavy::run(move || {
+        debug_assert!(
+            crate::heavy::on_pool(),
+            "whole-stream bookkeeping on a runtime thread"
+        );
+        super::apply::updates::record(old.as_ref(), &mut new, &manager, now)?;
+        Ok((old, new))
+    })
+    .await?
 }
 
 /// Validates and stores `new`, the stream with the tag `name` set, over `old` (`None`: creates

@@ -21,7 +21,7 @@ use tagstream_shared::{
 
 use super::apply::ApplyOptions;
 use super::apply::tag_scope::tag_managed_fields;
-use super::imagestreamtag_write::{ATTEMPTS, write_tag};
+use super::imagestreamtag_write::{ATTEMPTS, record, write_tag};
 use super::{IMAGESTREAMTAGS, NsPath, StreamTagPath};
 use crate::app::AppState;
 use crate::body::Names;
@@ -242,7 +242,8 @@ async fn delete_image_stream_tag(
         }
         let mut new = old.clone();
         new.spec.tags.retain(|t| t.name != tag);
-        super::apply::updates::record(Some(&old), &mut new, &manager, state.clock.now())?;
+        let (old, new) = record(Some(old), new, &manager, state.clock.now()).await?;
+        let old = old.ok_or_else(|| ApiError::Internal("the stream read is gone".into()))?;
         let mut new = service::stream_for_update(new, &old);
         new.status.tags.retain(|t| t.tag != tag);
         let expected = old.metadata.revision();

@@ -1,6 +1,6 @@
 //! Server-side apply of image stream tags, as the fifth review left it (F3-F7), over plain
 //! HTTP: fields no schema names are neither stored nor managed and the managers' record has a
-//! bound; a tag left without a source is a 422 naming `tag.from`; a project's spec given as a
+//! bound, for PUTs as for applies, that locks no small applier out; a tag left without a source is a 422 naming `tag.from`; a project's spec given as a
 //! list is refused naming `spec`; an unchanged apply with a stale resourceVersion is a 409; a
 //! conflict between a tag's appliers names the ImageStreamTag.
 
@@ -217,4 +217,91 @@ async fn kubectl_istag_stale_apply_is_409_and_conflicts_name_the_tag() {
     assert_eq!(details["name"], "k:a", "{answer}");
     assert_eq!(details["group"], "image.openshift.io", "{answer}");
     assert_eq!(details["causes"][0]["field"], ".tag.from.name", "{answer}");
+}
+
+/// A tag with 12,000 annotations (about 470 KB of `managedFields` for its writer).
+fn annotated(from: &str) -> Value {
+    let mut tag = source(from);
+    let annotations: serde_json::Map<String, Value> = (0..12_000)
+        .map(|i| (format!("example.com/annotation-{i:08}"), json!("v")))
+        .collect();
+    tag["annotations"] = Value::Object(annotations);
+    tag
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn kubectl_istag_bulk_puts_are_refused_naming_managed_fields_and_lock_no_applier_out() {
+    let app = TestApp::start().await;
+    app.create_project("rev").await;
+    let ed = app.user("ed").await;
+    app.grant("rev", "ed", "edit").await;
+    // An editor's PUTs each set many fields; the one that would fill the record is refused.
+    for (tag, expected) in [
+        ("y", StatusCode::CREATED),
+        ("z", StatusCode::CREATED),
+        ("w", StatusCode::PAYLOAD_TOO_LARGE),
+    ] {
+        let name = format!("ann:{tag}");
+        let body = istag(&name, annotated("quay.io/x/ann:1"));
+        let path = paths::imagestreamtag("rev", "ann", tag);
+        let (code, body) = app
+            .send_as(&ed.client, Method::PUT, &path, Some(&body))
+            .await;
+        assert_eq!(code, expected, "{name}: {}", body["message"]);
+        if code == StatusCode::PAYLOAD_TOO_LARGE {
+            assert_eq!(body["reason"], "RequestEntityTooLarge", "{body}");
+            let message = body["message"].as_str().unwrap();
+            assert!(message.contains("managedFields"), "{message}");
+        }
+    }
+    let stream = stored(&app, "ann").await;
+    assert_eq!(stream["spec"]["tags"].as_array().unwrap().len(), 2);
+    // A new server-side applier of one small field of another tag is not locked out.
+    let (code, body) = apply(
+        &app,
+        "ann:q",
+        "fieldManager=gitops",
+        &istag("ann:q", source("quay.io/x/ann:2")),
+    )
+    .await;
+    assert_eq!(code, StatusCode::CREATED, "{}", body["message"]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn kubectl_istag_writes_to_a_big_stream_do_their_bookkeeping_off_the_runtime() {
+    // Each of these walks the whole stream's fields; in a debug build it asserts that it runs
+    // on the blocking pool (`heavy::on_pool`), so a path that does it inline fails here.
+    let app = TestApp::start().await;
+    app.create_project("rev").await;
+    let tags: Vec<Value> = (0..500).map(|i| json!({"name": format!("t{i}")})).collect();
+    let (code, body) = app
+        .post(
+            &paths::imagestreams("rev"),
+            &json!({"kind": "ImageStream", "apiVersion": "image.openshift.io/v1",
+                "metadata": {"name": "big"}, "spec": {"tags": tags}}),
+        )
+        .await;
+    assert_eq!(code, StatusCode::CREATED, "{body}");
+    let path = paths::imagestreamtag("rev", "big", "t1");
+    let (code, body) = app
+        .put(&path, &istag("big:t1", source("quay.io/x/big:1")))
+        .await;
+    assert_eq!(code, StatusCode::OK, "{body}");
+    let (code, body) = apply(
+        &app,
+        "big:t2",
+        "fieldManager=gitops",
+        &istag("big:t2", source("quay.io/x/big:2")),
+    )
+    .await;
+    assert_eq!(code, StatusCode::OK, "{body}");
+    let (code, body) = app.delete(&paths::imagestreamtag("rev", "big", "t3")).await;
+    assert_eq!(code, StatusCode::OK, "{body}");
+    let stream = stored(&app, "big").await;
+    let spec = stream["spec"]["tags"].as_array().unwrap();
+    assert_eq!(spec.len(), 499);
+    assert_eq!(spec[1]["from"]["name"], "quay.io/x/big:1");
+    assert_eq!(spec[2]["from"]["name"], "quay.io/x/big:2");
+    let managed = stream["metadata"]["managedFields"].to_string();
+    assert!(managed.contains("gitops"), "{managed}");
 }

@@ -225,3 +225,55 @@ fn a_forged_claim_on_the_name_removes_nothing_and_a_stale_uid_is_refused() {
     .expect_err("another object's uid");
     assert!(matches!(e, ApiError::ApplyConflict { .. }), "{e:?}");
 }
+
+/// A stream whose `managedFields` are already past the bound (written before it was kept on
+/// updates, or grown by small writes): an editor holds 40,000 labels.
+fn over_the_bound() -> Value {
+    let labels: serde_json::Map<String, Value> = (0..40_000)
+        .map(|i| (format!("example.com/label-{i:08}"), json!("v")))
+        .collect();
+    let held: serde_json::Map<String, Value> = labels
+        .keys()
+        .map(|k| (format!("f:{k}"), json!({})))
+        .collect();
+    let mut live = stream(json!([]));
+    live["metadata"]["labels"] = Value::Object(labels);
+    live["metadata"]["managedFields"] = json!([{"manager": "editor", "operation": "Update",
+        "apiVersion": V, "time": "2026-01-01T00:00:00Z", "fieldsType": "FieldsV1",
+        "fieldsV1": {"f:metadata": {"f:labels": Value::Object(held)}}}]);
+    live
+}
+
+#[test]
+fn a_small_apply_goes_through_when_others_filled_managed_fields_and_a_bulk_one_does_not() {
+    let now = Time::from_timestamp(0);
+    let live = over_the_bound();
+    assert!(live["metadata"]["managedFields"].to_string().len() > MANAGED_MAX_BYTES);
+    let one = stream(json!([{"name": "a", "from": {"kind": "DockerImage", "name": "x:1"}}]));
+    let applied = apply(
+        "ImageStream",
+        V,
+        Some(&live),
+        &one,
+        &options("gitops", false),
+        now,
+    )
+    .expect("one small field is not refused for what the editor wrote");
+    assert_eq!(applied["spec"]["tags"][0]["name"], "a");
+    let mut bulk = one.clone();
+    let many: serde_json::Map<String, Value> = (0..2_000)
+        .map(|i| (format!("example.com/mine-{i:08}"), json!("v")))
+        .collect();
+    bulk["metadata"]["annotations"] = Value::Object(many);
+    let Err(ApiError::TooLarge(message)) = apply(
+        "ImageStream",
+        V,
+        Some(&live),
+        &bulk,
+        &options("gitops", false),
+        now,
+    ) else {
+        panic!("an apply adding many fields past the bound is refused");
+    };
+    assert!(message.contains("managedFields"), "{message}");
+}

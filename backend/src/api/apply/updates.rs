@@ -16,14 +16,16 @@ use tagstream_shared::Time;
 use tagstream_shared::object::Object;
 
 use super::paths::{Values, leaf_values};
-use super::{FieldSet, MANAGERS_MAX, entries, to_fields_v1};
+use super::{FieldSet, MANAGERS_MAX, check_managed_size, entries, to_fields_v1};
 use crate::error::ApiError;
 
 /// Where updates are filed once an object has [`MANAGERS_MAX`] managers (as Kubernetes does).
 const ANCIENT: &str = "ancient-changes";
 
 /// The `managedFields` `new` is to be written with, by `manager` over `old` (`None`: a
-/// create), both as JSON; `None` when it has none.
+/// create), both as JSON; `None` when it has none. A write that would grow them past their
+/// bound is a 413 naming `managedFields`, as an apply is ([`check_managed_size`]): an update's
+/// many fields would otherwise fill the record and lock every later applier out.
 pub fn managed_after_update(
     kind: &str,
     api_version: &str,
@@ -31,7 +33,7 @@ pub fn managed_after_update(
     new: &Value,
     manager: &str,
     now: Time,
-) -> Option<Value> {
+) -> Result<Option<Value>, ApiError> {
     let empty = json!({});
     let old = old.unwrap_or(&empty);
     let stored = old.pointer("/metadata/managedFields").cloned();
@@ -51,7 +53,7 @@ pub fn managed_after_update(
         .collect();
     if changed.is_empty() && removed.is_empty() {
         // Nothing changed hands: the record stays as it was, time included.
-        return stored;
+        return Ok(stored);
     }
     let mut entries = entries(old);
     let mine = entries.iter().position(|e| e.is(manager, None) && !e.apply);
@@ -100,7 +102,17 @@ pub fn managed_after_update(
             _ => managed.push(entry(manager, &fields)),
         }
     }
-    (!managed.is_empty()).then_some(Value::Array(managed))
+    if managed.is_empty() {
+        return Ok(None);
+    }
+    let managed = Value::Array(managed);
+    check_managed_size(
+        "write",
+        stored.as_ref(),
+        &managed,
+        "set fewer fields in one write (each field a write sets is recorded for its manager)",
+    )?;
+    Ok(Some(managed))
 }
 
 /// Records on `new` (typed) that `manager` wrote it over `old` (`None`: a create).
@@ -116,7 +128,7 @@ pub fn record<T: Object + Serialize>(
         .transpose()
         .map_err(internal)?;
     let doc = serde_json::to_value(&*new).map_err(internal)?;
-    let managed = managed_after_update(T::KIND, T::API_VERSION, old.as_ref(), &doc, manager, now);
+    let managed = managed_after_update(T::KIND, T::API_VERSION, old.as_ref(), &doc, manager, now)?;
     let extra = &mut new.metadata_mut().extra;
     match managed {
         Some(m) => extra.insert("managedFields".to_owned(), m),
@@ -168,7 +180,8 @@ mod tests {
             &labelled,
             "kubectl-label",
             now(),
-        );
+        )
+        .expect("a small write");
         assert_eq!(
             managers(&managed),
             [
@@ -201,14 +214,17 @@ mod tests {
             "managedFields": [{"manager": "x", "operation": "Update", "time": "2020-01-01T00:00:00Z",
                 "fieldsType": "FieldsV1", "fieldsV1": {"f:metadata": {"f:labels": {"f:a": {}}}}}]}});
         let same = managed_after_update("Template", "v", Some(&old), &old, "y", now());
-        assert_eq!(same, old.pointer("/metadata/managedFields").cloned());
+        assert_eq!(
+            same.ok(),
+            Some(old.pointer("/metadata/managedFields").cloned())
+        );
         let mut gone = old.clone();
         if let Some(meta) = gone["metadata"].as_object_mut() {
             meta.remove("labels");
         }
         assert_eq!(
-            managed_after_update("Template", "v", Some(&old), &gone, "y", now()),
-            None
+            managed_after_update("Template", "v", Some(&old), &gone, "y", now()).ok(),
+            Some(None)
         );
     }
 
@@ -220,7 +236,7 @@ mod tests {
             next["metadata"]["labels"][format!("l{i}")] = json!("v");
             let managed =
                 managed_after_update("Template", "v", Some(&doc), &next, &format!("m{i}"), now());
-            next["metadata"]["managedFields"] = managed.unwrap_or_default();
+            next["metadata"]["managedFields"] = managed.ok().flatten().unwrap_or_default();
             doc = next;
         }
         let all = doc["metadata"]["managedFields"]
@@ -229,5 +245,29 @@ mod tests {
             .unwrap_or_default();
         assert_eq!(all.len(), MANAGERS_MAX + 1);
         assert_eq!(all[MANAGERS_MAX]["manager"], ANCIENT);
+    }
+
+    /// A template whose labels `l{from}`..`l{to}` (long names) are set by `manager` over `doc`.
+    fn labelled(doc: &Value, manager: &str, from: usize, to: usize) -> Result<Value, ApiError> {
+        let mut next = doc.clone();
+        for i in from..to {
+            next["metadata"]["labels"][format!("example.com/label-{i:08}")] = json!("v");
+        }
+        let managed = managed_after_update("Template", "v", Some(doc), &next, manager, now())?;
+        next["metadata"]["managedFields"] = managed.unwrap_or_default();
+        Ok(next)
+    }
+
+    #[test]
+    fn an_update_that_would_fill_managed_fields_is_refused_naming_them() {
+        let doc = json!({"metadata": {"name": "s"}});
+        // About 36 bytes a label: 20,000 fit in the 1 MiB kept, 40,000 do not.
+        let doc = labelled(&doc, "editor", 0, 20_000).expect("fits");
+        let Err(ApiError::TooLarge(message)) = labelled(&doc, "editor", 20_000, 40_000) else {
+            panic!("a bulk write past the bound is refused");
+        };
+        assert!(message.contains("managedFields"), "{message}");
+        // Another manager's few fields still go in.
+        labelled(&doc, "kubectl-label", 40_000, 40_010).expect("a small write goes through");
     }
 }
