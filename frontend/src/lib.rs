@@ -8,5 +8,6 @@ pub mod format;
 pub mod frame;
 pub mod merge;
 pub mod pages;
+pub mod paint;
 pub mod remembered;
 pub mod routes;

@@ -4,7 +4,7 @@
 //! through [`resource`] and then makes sure it is current:
 //! - [`Freshness::Watched`]: the page watches its list from the revision of that value, and the
 //!   watch replays every change made since, which reloads the page; nothing to ask otherwise.
-//! - [`Freshness::Revalidate`]: nothing watches it, so it is asked again right after it is shown
+//! - [`Freshness::Revalidate`]: nothing watches it, so it is asked again once it is painted
 //!   (the old value stays on screen until the new one arrives).
 //!
 //! Kept decoded rather than as the body: a navigation reads what it needs from the value (the
@@ -106,9 +106,10 @@ where
         }
     });
     if had_value && freshness == Freshness::Revalidate {
-        // After the remembered value is shown: a refetch right away would make the page wait
-        // for it behind its skeleton.
-        request_animation_frame(move || resource.refetch());
+        // After the remembered value is painted: a refetch right away would make the page wait
+        // for it behind its skeleton, and one in that frame's animation callbacks (or its answer,
+        // decoded before the frame) would delay the frame itself.
+        crate::paint::after_paint(move || resource.refetch());
     }
     (resource, shown_first)
 }

@@ -1,15 +1,18 @@
 //! The console as one app in real headless Chromium: going between pages and Back are client-side
 //! navigations (the document stays), Back shows the page it left from memory (without asking the
-//! server again), and a live-update stream is open only while a page needs it.
+//! server again), a tag reached from its stream page shows what the stream had until the tag's
+//! own answer replaces it, and a live-update stream is open only while a page needs it.
 
 #![expect(clippy::unwrap_used, reason = "a failed step is a failed test")]
 
 use std::time::Duration;
 
-use serde_json::Value;
-use tagstream_shared::paths::imagestream;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use tagstream_shared::paths::{imagestream, imagestream_status};
 
 use crate::chrome::{Browser, Then, app_with_history};
+use crate::support::digest;
 
 /// How many requests the document made for `path` (Resource Timing).
 async fn requests_for(browser: &Browser, path: &str) -> u64 {
@@ -158,6 +161,69 @@ async fn a_live_stream_is_open_only_while_a_page_needs_it() {
     assert!(
         open[0].contains("/namespaces/demo/imagestreams?watch=true"),
         "{open:?}"
+    );
+    browser.close().await;
+    app.stop().await;
+}
+
+/// Keeps, from now on, each text the tag's current digest shows, in `window.tagstreamDigests`.
+const RECORD_DIGESTS_JS: &str = "window.tagstreamDigests = [];
+    new MutationObserver(() => {
+      const shown = document.querySelector('[data-test=current-digest]')?.textContent;
+      const seen = window.tagstreamDigests;
+      if (shown && seen[seen.length - 1] !== shown) seen.push(shown);
+    }).observe(document.body, { childList: true, subtree: true, characterData: true });
+    return true;";
+
+#[tokio::test]
+async fn a_tag_opened_from_a_stale_stream_page_shows_the_stream_s_digest_then_the_current_one() {
+    let app = app_with_history().await;
+    let browser = Browser::start_signed_in(&app).await;
+    let short = |c: char| format!("sha256:{}", c.to_string().repeat(12));
+    browser.open(&app.url("/ns/demo/streams/ruby")).await;
+    browser
+        .text_containing("[data-test=tag-row][data-tag=latest]", &short('b'))
+        .await;
+    browser.settled().await;
+    // The page stops following the stream (as when the document is put away), and the tag moves
+    // meanwhile: the stream the console keeps in memory is stale.
+    browser
+        .eval("window.dispatchEvent(new PageTransitionEvent('pagehide')); return true;")
+        .await;
+    let (code, mut stream) = app.get(&imagestream("demo", "ruby")).await;
+    assert_eq!(code, StatusCode::OK, "{stream}");
+    stream["status"]["tags"][0]["items"]
+        .as_array_mut()
+        .unwrap()
+        .insert(
+            0,
+            json!({"created": tagstream_shared::Time::now().to_string(),
+                "dockerImageReference": format!("quay.io/demo/ruby@{}", digest('c')),
+                "image": digest('c'), "generation": 1}),
+        );
+    let (code, body) = app.put(&imagestream_status("demo", "ruby"), &stream).await;
+    assert_eq!(code, StatusCode::OK, "{body}");
+
+    // The tag page shows the digest its stream had at once, then the server's answer.
+    browser.eval(RECORD_DIGESTS_JS).await;
+    browser
+        .click(
+            "[data-test=tag-row][data-tag=latest] [data-test=tag-link]",
+            Then::ShowsText("[data-test=current-digest]", &short('c')),
+        )
+        .await;
+    let shown: Vec<String> =
+        serde_json::from_value(browser.eval("return window.tagstreamDigests;").await).unwrap();
+    assert!(
+        shown.len() == 2 && shown[0].contains(&short('b')) && shown[1].contains(&short('c')),
+        "the stream's digest first, then the current one, and nothing else: {shown:?}"
+    );
+    browser.settled().await;
+    assert_eq!(
+        browser
+            .attrs("[data-test=history-row]", "data-digest")
+            .await,
+        [digest('c'), digest('b'), digest('a')]
     );
     browser.close().await;
     app.stop().await;

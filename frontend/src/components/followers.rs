@@ -55,9 +55,18 @@ async fn load(ns: String, stream: String, tag: String) -> Followers {
 
 #[component]
 pub fn TagFollowers(ns: ProjectName, stream: StreamName, tag: TagName) -> impl IntoView {
+    // Asked once the tag's header is painted: on a navigation from the stream page the header
+    // is shown at once, and these two lists (answered and decoded within milliseconds on
+    // loopback) would otherwise come before it. The section keeps its height meanwhile.
     let followers = LocalResource::new({
         let (ns, stream, tag) = (ns.to_string(), stream.to_string(), tag.to_string());
-        move || load(ns.clone(), stream.clone(), tag.clone())
+        move || {
+            let load = load(ns.clone(), stream.clone(), tag.clone());
+            async move {
+                crate::paint::painted().await;
+                load.await
+            }
+        }
     });
     let triggers_page = Route::Triggers { ns }.path();
     // Every state shares one grid cell with an invisible copy of the empty box, so loading,

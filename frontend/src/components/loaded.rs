@@ -5,7 +5,6 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::time::Duration;
 
 use leptos::error::{Error, Errors};
 use leptos::prelude::*;
@@ -61,11 +60,7 @@ where
     // then would rebuild the page before anything was painted.
     let painted = RwSignal::new(first.is_none());
     if first.is_some() {
-        // The rendering step that paints the first render runs these callbacks first; a task
-        // queued from one runs once that frame is painted.
-        request_animation_frame(move || {
-            set_timeout(move || _ = painted.try_set(true), Duration::ZERO);
-        });
+        crate::paint::after_paint(move || _ = painted.try_set(true));
     }
     let first = StoredValue::new(first);
     // What a page shown from `first` follows: changes when the resource has a value to render

@@ -35,29 +35,39 @@ pub fn TagPage() -> impl IntoView {
 
 #[component]
 fn TagView(ns: ProjectName, stream: StreamName, tag: TagName) -> impl IntoView {
-    let (resource, first) = remembered::resource(
-        paths::imagestreamtag(ns.as_str(), stream.as_str(), tag.as_str()),
-        Freshness::Watched,
-        {
-            let (ns, stream, tag) = (ns.to_string(), stream.to_string(), tag.to_string());
-            move || {
-                let (ns, stream, tag) = (ns.clone(), stream.clone(), tag.clone());
-                async move { api::get_stream_tag(&ns, &stream, &tag).await }
-            }
-        },
-    );
+    let path = paths::imagestreamtag(ns.as_str(), stream.as_str(), tag.as_str());
     // Not shown before in this document, but its stream was (the stream page links here): the
     // tag as that stream has it, shown at once while the tag's own answer (the whole image, when
     // it was last checked) is on its way, instead of skeleton rows for a round trip.
-    let from_stream = first.is_none();
-    let first = first.or_else(|| {
-        remembered::recall_with(
+    let stand_in = match remembered::recall_with(&path, |_: &ImageStreamTag| ()) {
+        Some(()) => None,
+        None => remembered::recall_with(
             &paths::imagestream(ns.as_str(), stream.as_str()),
             |s: &ImageStream| s.stream_tag(tag.as_str()),
         )
-        .flatten()
+        .flatten(),
+    };
+    // The tag's own answer behind a stand-in is rendered only once the stand-in is painted, so
+    // it is asked for then too: asked in the click's task, it was answered and decoded before
+    // the frame that shows the stand-in, which waited for it.
+    let wait_for_paint = StoredValue::new_local(stand_in.is_some());
+    let (resource, first) = remembered::resource(path, Freshness::Watched, {
+        let (ns, stream, tag) = (ns.to_string(), stream.to_string(), tag.to_string());
+        move || {
+            let (ns, stream, tag) = (ns.clone(), stream.clone(), tag.clone());
+            let wait = wait_for_paint
+                .try_update_value(|wait| std::mem::replace(wait, false))
+                .unwrap_or(false);
+            async move {
+                if wait {
+                    crate::paint::painted().await;
+                }
+                api::get_stream_tag(&ns, &stream, &tag).await
+            }
+        }
     });
-    let from_stream = from_stream && first.is_some();
+    let from_stream = first.is_none() && stand_in.is_some();
+    let first = first.or(stand_in);
     let rendered = StoredValue::new(false);
     set_title(&format!("{stream}:{tag} · {ns}"));
     crate::components::can::provide_access(ns.as_str());
