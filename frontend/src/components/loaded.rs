@@ -51,7 +51,7 @@ pub fn Loaded<T, V, F>(
     stand_in: bool,
 ) -> impl IntoView
 where
-    T: Clone + Send + Sync + 'static,
+    T: Clone + PartialEq + Send + Sync + 'static,
     F: Fn(T) -> V + Clone + Send + Sync + 'static,
     V: IntoView + 'static,
 {
@@ -62,6 +62,8 @@ where
     if first.is_some() {
         crate::paint::after_paint(move || _ = painted.try_set(true));
     }
+    // What is on screen until the resource brings something else.
+    let shown = StoredValue::new(first.clone());
     let first = StoredValue::new(first);
     // What a page shown from `first` follows: changes when the resource has a value to render
     // that is not on screen yet, and not when its first value is `first` itself (rendering the
@@ -74,7 +76,16 @@ where
         }
         let first_value = !arrived.get_value();
         arrived.set_value(true);
-        match first_value && !stand_in {
+        // The resource's first value is `first` itself, unless it was replaced before the paint
+        // (the server's answer came that soon): compared, not assumed, or that answer would
+        // never be shown.
+        let on_screen = first_value
+            && !stand_in
+            && shown.with_value(|shown| match (shown, &*resource.read()) {
+                (Some(shown), Some(Ok(value))) => shown == value,
+                _ => false,
+            });
+        match on_screen {
             true => count,
             false => count + 1,
         }
