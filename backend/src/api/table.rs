@@ -6,7 +6,7 @@
 
 use axum::body::{Body, Bytes};
 use axum::extract::Request;
-use axum::http::header::CONTENT_TYPE;
+use axum::http::header::{ACCEPT_ENCODING, CONTENT_ENCODING, CONTENT_TYPE};
 use axum::http::{Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -44,7 +44,7 @@ pub async fn shape(req: Request, next: Next) -> Response {
         }
         return response;
     }
-    let (parts, body) = req.into_parts();
+    let (mut parts, body) = req.into_parts();
     let query = match KubeQuery::from_parts(&parts) {
         Ok(q) => q,
         Err(e) => return e.into_response(),
@@ -52,6 +52,10 @@ pub async fn shape(req: Request, next: Next) -> Response {
     if query.is_plain() {
         return next.run(Request::from_parts(parts, body)).await;
     }
+    // The handler's answer is read here, so it must come as JSON, not as bytes already gzipped
+    // (the read cache keeps big lists so): the compression layer outside still compresses what
+    // this layer answers.
+    parts.headers.remove(ACCEPT_ENCODING);
     let now = parts
         .extensions
         .get::<AppState>()
@@ -65,6 +69,14 @@ pub async fn shape(req: Request, next: Next) -> Response {
     if response.status() != StatusCode::OK || !is_json {
         return response;
     }
+    // What cannot be read cannot be narrowed: an answer the selectors, the chunking or the table
+    // were asked of is refused rather than sent whole (`kubectl delete -l` deletes what it gets).
+    if response.headers().contains_key(CONTENT_ENCODING) {
+        return ApiError::Internal(
+            "a list to narrow came encoded: it is not sent unfiltered".into(),
+        )
+        .into_response();
+    }
     if query.watch {
         return watch(response, query, now);
     }
@@ -74,7 +86,10 @@ pub async fn shape(req: Request, next: Next) -> Response {
         Err(e) => return ApiError::Internal(Box::new(e)).into_response(),
     };
     let Ok(mut value) = serde_json::from_slice::<Value>(&bytes) else {
-        return Response::from_parts(head, Body::from(bytes));
+        return ApiError::Internal(
+            "an answer to narrow is not JSON: it is not sent unfiltered".into(),
+        )
+        .into_response();
     };
     let shaped = if value.get("items").is_some_and(Value::is_array) {
         query.page(&mut value);

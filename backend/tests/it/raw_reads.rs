@@ -195,3 +195,78 @@ async fn a_large_answer_is_gzipped_when_accepted_and_a_watch_never_is() {
     assert_eq!(event["object"]["metadata"]["name"], "late", "{event}");
     app.stop().await;
 }
+
+/// GET `path` as the admin accepting gzip, as kubectl does: the status and the JSON body.
+async fn get_gzip_accepted(app: &TestApp, path: &str, accept: Option<&str>) -> (StatusCode, Value) {
+    let mut headers = vec![("Accept-Encoding", "gzip")];
+    if let Some(accept) = accept {
+        headers.push(("Accept", accept));
+    }
+    let (code, head, body) = get_bytes(app, path, &headers).await;
+    let body = match head.get("content-encoding") {
+        Some(coding) if coding == "gzip" => gunzip(&body),
+        _ => body,
+    };
+    (code, serde_json::from_slice(&body).unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn a_big_list_asked_with_gzip_is_still_narrowed_by_selectors_chunks_and_tables() {
+    let app = TestApp::start().await;
+    app.create_project("demo").await;
+    // More than the 64 KiB from which the read cache keeps a list gzipped.
+    let padding = "x".repeat(600);
+    for i in 0..150 {
+        let mut body = stream_json(&format!("keep-{i}"), "latest", "registry.example.com/app:1");
+        body["metadata"]["labels"] = json!({"app": "keep"});
+        body["metadata"]["annotations"] = json!({"padding": padding});
+        let (code, created) = app.post(&paths::imagestreams("demo"), &body).await;
+        assert_eq!(code, StatusCode::CREATED, "{created}");
+    }
+    let mut old = stream_json("old-one", "latest", "registry.example.com/app:1");
+    old["metadata"]["labels"] = json!({"app": "old"});
+    let (code, created) = app.post(&paths::imagestreams("demo"), &old).await;
+    assert_eq!(code, StatusCode::CREATED, "{created}");
+    let path = paths::imagestreams("demo");
+    let (code, all) = get_gzip_accepted(&app, &path, None).await;
+    assert_eq!(code, StatusCode::OK);
+    assert_eq!(all["items"].as_array().unwrap().len(), 151);
+
+    // What `kubectl delete is -l app=old` reads first: the one stream, not all of them.
+    let (code, old) =
+        get_gzip_accepted(&app, &format!("{path}?labelSelector=app%3Dold"), None).await;
+    assert_eq!(code, StatusCode::OK, "{old}");
+    let names: Vec<&str> = old["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|i| i["metadata"]["name"].as_str())
+        .collect();
+    assert_eq!(names, ["old-one"]);
+    let (code, one) = get_gzip_accepted(
+        &app,
+        &format!("{path}?fieldSelector=metadata.name%3Dkeep-7"),
+        None,
+    )
+    .await;
+    assert_eq!(code, StatusCode::OK, "{one}");
+    assert_eq!(one["items"].as_array().unwrap().len(), 1, "{one}");
+    let (code, chunk) = get_gzip_accepted(&app, &format!("{path}?limit=5"), None).await;
+    assert_eq!(code, StatusCode::OK);
+    assert_eq!(chunk["items"].as_array().unwrap().len(), 5);
+    assert!(
+        chunk["metadata"]["continue"].is_string(),
+        "{}",
+        chunk["metadata"]
+    );
+    let (code, table) = get_gzip_accepted(
+        &app,
+        &path,
+        Some("application/json;as=Table;v=v1;g=meta.k8s.io"),
+    )
+    .await;
+    assert_eq!(code, StatusCode::OK);
+    assert_eq!(table["kind"], "Table");
+    assert_eq!(table["rows"].as_array().unwrap().len(), 151);
+    app.stop().await;
+}
