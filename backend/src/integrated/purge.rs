@@ -109,6 +109,12 @@ impl Integrated {
 
     async fn run_purges(self: Arc<Self>) {
         let mut changed = self.store.subscribe();
+        // While this server was down the registry kept its notifications and sends them again
+        // now: a refused push waits for them as for any just received (`refused`), not taken
+        // for quiet because the last one came before the outage (review 8 C1).
+        if let Err(e) = self.store.heard(None, Time::now().timestamp()).await {
+            tracing::warn!(error = %e, "cannot record the start against the registry's notifications");
+        }
         while !self.purges.stopped.load(Ordering::SeqCst) {
             let now = Time::now().timestamp();
             // Refused pushes first, a batch at a time, purges after each batch: neither waits
