@@ -150,11 +150,10 @@ pub async fn withdraw(state: &AppState, deletion: &Deletion) -> Result<Applied, 
 }
 
 /// Marks `push` as made by someone who may push there, and for a manifest the blobs it uses (for
-/// a list, the manifests it names: a platform's image the client did not push because the
-/// registry had it): a
-/// refused push takes out none of them (see `refused`), however many pushes came since. A layer
-/// the pusher's client did not upload because the registry had it (someone else's, maybe
-/// refused) is theirs as much as one it did.
+/// a list, the manifests it names): a refused push takes out none of them (see `refused`),
+/// however many pushes came since. A layer (or a platform's image) the pusher's client did not
+/// upload because the registry had it (someone else's, maybe refused) is theirs as much as one
+/// it did.
 async fn vouch(state: &AppState, integrated: &Integrated, push: &Push) -> Result<(), PushError> {
     state
         .store

@@ -32,7 +32,7 @@ use super::push::PushError;
 use super::reader::ReadError;
 use crate::app::AppState;
 use crate::registry::manifest;
-use crate::store::{Objects as _, Refusal, Store, StoreError};
+use crate::store::{Objects as _, Refusal, Store, StoreError, Vouch};
 
 /// The most images of a stream's history read to find a list naming a refused image: beyond
 /// that, the image is taken as held (kept for the name's purge) rather than read on and on.
@@ -223,13 +223,12 @@ impl Integrated {
             }
             None => None,
         };
-        let vouched = self.store.is_vouched(repo, digest).await?;
+        let vouch = self.store.vouch_of(repo, digest).await?;
         // What its owner deleted from the registry is not kept for the stream's history naming
         // it: a refused push must not bring it back.
-        let withdrawn = self.store.withdrawn(repo, digest).await?;
-        if vouched {
+        if vouch == Vouch::Vouched {
             tracing::info!(repository = %repo, digest = %digest, "a refused push was checked: it stays, someone who may push there pushed it too");
-        } else if !withdrawn && holds(self.store.as_ref(), &digests, digest).await? {
+        } else if vouch != Vouch::Withdrawn && holds(self.store.as_ref(), &digests, digest).await? {
             tracing::info!(repository = %repo, digest = %digest, "a refused push was checked: it stays, the stream holds its image");
         } else {
             // The blob links only it uses first: once the manifest is gone a retry could not

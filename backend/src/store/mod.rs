@@ -40,7 +40,7 @@ pub use objects::{ObjectStore, Objects, Stored};
 pub use postgres::PgStore;
 pub use postgres_open::DatabaseSettings;
 pub use purges::{DuePurge, PurgeOutcome, PurgeStore, Pushed};
-pub use refusals::{Refusal, RefusalStore};
+pub use refusals::{Refusal, RefusalStore, Vouch};
 pub use registry_events::RegistryEventStore;
 pub use server_keys::KeyStore;
 pub use sqlite::SqliteStore;

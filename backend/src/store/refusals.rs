@@ -44,9 +44,6 @@ pub trait RefusalStore: Send + Sync {
     /// deleted the manifest or the blob link): it is vouched for no more, until someone who may
     /// push there pushes it again.
     async fn withdraw_push(&self, repository: &str, digest: &str) -> StoreResult<()>;
-    /// Whether `digest` of `repository` was deleted from the registry since the last push of it
-    /// that passed the pusher's check (see `withdraw_push`).
-    async fn withdrawn(&self, repository: &str, digest: &str) -> StoreResult<bool>;
     /// Records that an envelope of notifications came at `now` (tagstream's clock) and, once
     /// applied, the registry's time of its newest push (`newest`).
     async fn heard(&self, newest: Option<i64>, now: i64) -> StoreResult<()>;
@@ -58,8 +55,25 @@ pub trait RefusalStore: Send + Sync {
     /// because the registry had it is as much theirs as one it did.
     async fn vouch_blobs(&self, repository: &str, blobs: &[String], now: i64) -> StoreResult<()>;
     /// Whether `digest` (a manifest or a blob) of `repository` was pushed, or is used by a
-    /// manifest pushed, by someone who may push there, and not deleted since.
-    async fn is_vouched(&self, repository: &str, digest: &str) -> StoreResult<bool>;
+    /// manifest pushed, by someone who may push there, and not deleted since; or deleted since
+    /// the last such push (see `withdraw_push`).
+    async fn vouch_of(&self, repository: &str, digest: &str) -> StoreResult<Vouch>;
+
+    /// Whether `digest` of `repository` is [`Vouch::Vouched`].
+    async fn is_vouched(&self, repository: &str, digest: &str) -> StoreResult<bool> {
+        Ok(self.vouch_of(repository, digest).await? == Vouch::Vouched)
+    }
+}
+
+/// What the pushes and deletes the registry told of say of one digest of a repository.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Vouch {
+    /// Pushed, or used by a manifest pushed, by someone who may push there.
+    Vouched,
+    /// Deleted from the registry since the last such push.
+    Withdrawn,
+    /// Neither.
+    Unknown,
 }
 
 /// The refusal SQL of `$store` (the same on both stores, `?` placeholders through `Self::sql`).
@@ -155,17 +169,6 @@ macro_rules! refusal_sql {
                     Ok(())
                 }
 
-                async fn withdrawn(&self, repository: &str, digest: &str) -> StoreResult<bool> {
-                    let withdrawn: Option<i64> = sqlx::query_scalar(&Self::sql(
-                        "SELECT withdrawn FROM registry_pushes WHERE repository = ? AND digest = ?",
-                    ))
-                    .bind(repository)
-                    .bind(digest)
-                    .fetch_optional(&self.pool)
-                    .await?;
-                    Ok(withdrawn.is_some_and(|w| w != 0))
-                }
-
                 async fn vouch_blobs(
                     &self,
                     repository: &str,
@@ -213,15 +216,25 @@ macro_rules! refusal_sql {
                     .await?)
                 }
 
-                async fn is_vouched(&self, repository: &str, digest: &str) -> StoreResult<bool> {
-                    let vouched: Option<i64> = sqlx::query_scalar(&Self::sql(
-                        "SELECT vouched FROM registry_pushes WHERE repository = ? AND digest = ?",
+                async fn vouch_of(
+                    &self,
+                    repository: &str,
+                    digest: &str,
+                ) -> StoreResult<$crate::store::refusals::Vouch> {
+                    use $crate::store::refusals::Vouch;
+                    let row: Option<(i64, i64)> = sqlx::query_as(&Self::sql(
+                        "SELECT vouched, withdrawn FROM registry_pushes \
+                         WHERE repository = ? AND digest = ?",
                     ))
                     .bind(repository)
                     .bind(digest)
                     .fetch_optional(&self.pool)
                     .await?;
-                    Ok(vouched.is_some_and(|v| v != 0))
+                    Ok(match row {
+                        Some((vouched, _)) if vouched != 0 => Vouch::Vouched,
+                        Some((_, withdrawn)) if withdrawn != 0 => Vouch::Withdrawn,
+                        _ => Vouch::Unknown,
+                    })
                 }
 
                 async fn forget_refusal(&self, r: &Refusal) -> StoreResult<()> {
