@@ -80,6 +80,8 @@ pub enum Event {
 pub struct Deletion {
     pub repository: String,
     pub digest: String,
+    /// Who deleted it, as the registry says.
+    pub actor: Option<String>,
 }
 
 /// Whether `d` is `sha256:` and 64 lower-case hex digits.
@@ -120,6 +122,8 @@ pub fn events(body: &[u8]) -> Result<(Vec<Event>, Option<Time>), ApiError> {
             if !is_digest(&t.digest) || t.repository.len() > 255 {
                 return None;
             }
+            let actor = Some(e.actor.name.clone())
+                .filter(|n| !n.is_empty() && n.len() <= 256 && !n.chars().any(char::is_control));
             let blob = match (e.action.as_str(), is_manifest) {
                 ("push", true) => false,
                 ("push" | "mount", false) => true,
@@ -127,6 +131,7 @@ pub fn events(body: &[u8]) -> Result<(Vec<Event>, Option<Time>), ApiError> {
                     return Some(Event::Delete(Deletion {
                         repository: t.repository.clone(),
                         digest: t.digest.clone(),
+                        actor,
                     }));
                 }
                 _ => return None,
@@ -141,8 +146,6 @@ pub fn events(body: &[u8]) -> Result<(Vec<Event>, Option<Time>), ApiError> {
                     s.parse::<StreamName>().ok()?,
                 ))
             });
-            let actor = Some(e.actor.name.clone())
-                .filter(|n| !n.is_empty() && n.len() <= 256 && !n.chars().any(char::is_control));
             Some(Event::Push(Push {
                 id: e.id,
                 repository: t.repository.clone(),
@@ -188,7 +191,8 @@ mod tests {
             got.last(),
             Some(&Event::Delete(Deletion {
                 repository: "demo/app".to_owned(),
-                digest: d.clone()
+                digest: d.clone(),
+                actor: None,
             }))
         );
         let got: Vec<Push> = got

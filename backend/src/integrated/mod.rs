@@ -18,6 +18,8 @@
 
 pub mod config;
 pub mod events;
+mod held;
+mod in_use;
 pub mod input;
 pub mod keys;
 pub mod oauth_form;

@@ -120,6 +120,7 @@ impl Integrated {
             // Refused pushes first, a batch at a time, purges after each batch: neither waits
             // for all of the other.
             let more_refused = self.take_out_due(now).await;
+            let more_held = self.let_go_due(now).await;
             let due = match self.store.due_purges(now, BATCH).await {
                 Ok(d) => d,
                 Err(e) => {
@@ -146,12 +147,13 @@ impl Integrated {
                 }
                 continue;
             }
-            if more_refused {
+            if more_refused || more_held {
                 continue;
             }
             let purge = self.store.next_purge_due().await.ok().flatten();
             let refusal = self.store.next_refusal_due().await.ok().flatten();
-            let wait = match purge.into_iter().chain(refusal).min() {
+            let held = self.next_hold_due().await;
+            let wait = match purge.into_iter().chain(refusal).chain(held).min() {
                 Some(at) => {
                     Duration::from_secs(u64::try_from(at.saturating_sub(now)).unwrap_or(0).max(1))
                         .min(IDLE)

@@ -89,17 +89,28 @@ impl Integrated {
         actions: &[&'static str],
         seconds: u64,
     ) -> Result<String, ReadError> {
-        let access = [Access {
-            kind,
-            name: name.to_owned(),
-            actions: actions.to_vec(),
-        }];
+        self.own_token_for(
+            &[Access {
+                kind,
+                name: name.to_owned(),
+                actions: actions.to_vec(),
+            }],
+            seconds,
+        )
+    }
+
+    /// A token tagstream signs for itself for each of `access`, valid for `seconds`.
+    pub(super) fn own_token_for(
+        &self,
+        access: &[Access],
+        seconds: u64,
+    ) -> Result<String, ReadError> {
         sign(
             &self.keys,
             &self.config.issuer,
             &self.config.service,
             crate::audit::SERVER,
-            &access,
+            access,
             tagstream_shared::Time::now().timestamp(),
             seconds,
         )
@@ -130,41 +141,10 @@ impl Integrated {
         reference: &str,
         token: &str,
     ) -> Result<Option<Names>, ReadError> {
-        let Some(body) = self.manifest_bytes(repo, reference, token).await? else {
-            return Ok(None);
-        };
-        let digest = sha256(&body);
-        let mut names = Names {
-            children: Vec::new(),
-            blobs: Vec::new(),
-            digest: digest.clone(),
-        };
-        if (!reference.starts_with("sha256:") || digest == reference)
-            && let Ok(media) = manifest::media_type_of(None, &body)
-        {
-            match manifest::parse(&media, &body) {
-                Ok(Parsed::List(index)) => {
-                    names.children = index
-                        .manifests()
-                        .iter()
-                        .map(|c| c.digest().to_string())
-                        .collect();
-                }
-                Ok(Parsed::Image(m)) => {
-                    names.blobs.push(m.config().digest().to_string());
-                    names
-                        .blobs
-                        .extend(m.layers().iter().map(|l| l.digest().to_string()));
-                }
-                Err(_) => {}
-            }
-        }
-        // A manifest may name one blob many times: each is acted on once.
-        names.children.sort_unstable();
-        names.children.dedup();
-        names.blobs.sort_unstable();
-        names.blobs.dedup();
-        Ok(Some(names))
+        Ok(self
+            .manifest_bytes(repo, reference, token)
+            .await?
+            .map(|body| names_of(reference, &body)))
     }
 
     /// The bytes of manifest `reference` (a digest or a tag) of `repo`, read with `token`:
@@ -201,6 +181,45 @@ impl Integrated {
         match status {
             202 => Ok(true),
             404 => Ok(false),
+            s => Err(status_error(s, &path)),
+        }
+    }
+
+    /// Links blob `digest` of `from` in `to` too (distribution's cross-repository mount), with
+    /// `token` (pull on `from`, push on `to`); answers whether it did (not when `from` has no
+    /// such blob: then the upload the registry began instead is cancelled).
+    pub(super) async fn mount_blob(
+        &self,
+        to: &str,
+        from: &str,
+        digest: &str,
+        token: &str,
+    ) -> Result<bool, ReadError> {
+        let path = format!("v2/{to}/blobs/uploads/?mount={digest}&from={from}");
+        let resp = self
+            .http
+            .post(format!("{}{path}", self.api_url))
+            .bearer_auth(token)
+            .header(reqwest::header::CONTENT_LENGTH, "0")
+            .send()
+            .await
+            .map_err(|e| ReadError::Unreachable(e.to_string()))?;
+        match resp.status().as_u16() {
+            201 => Ok(true),
+            202 => {
+                let upload = resp
+                    .headers()
+                    .get(reqwest::header::LOCATION)
+                    .and_then(|l| l.to_str().ok())
+                    .and_then(|l| l.strip_prefix('/').or(Some(l)))
+                    .map(str::to_owned);
+                if let Some(upload) = upload.filter(|u| u.starts_with("v2/")) {
+                    let _ = self
+                        .call(reqwest::Method::DELETE, &upload, None, token)
+                        .await;
+                }
+                Ok(false)
+            }
             s => Err(status_error(s, &path)),
         }
     }
@@ -272,6 +291,43 @@ pub(super) fn status_error(status: u16, what: &str) -> ReadError {
         status,
         what: what.to_owned(),
     }
+}
+
+/// What manifest `body` (read as `reference`, a digest or a tag) names. A document that does not
+/// match the digest asked for, or that is no manifest tagstream reads, names nothing.
+pub(super) fn names_of(reference: &str, body: &[u8]) -> Names {
+    let digest = sha256(body);
+    let mut names = Names {
+        children: Vec::new(),
+        blobs: Vec::new(),
+        digest: digest.clone(),
+    };
+    if (!reference.starts_with("sha256:") || digest == reference)
+        && let Ok(media) = manifest::media_type_of(None, body)
+    {
+        match manifest::parse(&media, body) {
+            Ok(Parsed::List(index)) => {
+                names.children = index
+                    .manifests()
+                    .iter()
+                    .map(|c| c.digest().to_string())
+                    .collect();
+            }
+            Ok(Parsed::Image(m)) => {
+                names.blobs.push(m.config().digest().to_string());
+                names
+                    .blobs
+                    .extend(m.layers().iter().map(|l| l.digest().to_string()));
+            }
+            Err(_) => {}
+        }
+    }
+    // A manifest may name one blob many times: each is acted on once.
+    names.children.sort_unstable();
+    names.children.dedup();
+    names.blobs.sort_unstable();
+    names.blobs.dedup();
+    names
 }
 
 /// What a manifest names, and its digest (as its bytes hash).

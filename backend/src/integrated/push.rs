@@ -141,6 +141,26 @@ pub async fn apply(
 /// its owner deleted (a refused push of it is taken out, see `refused`). Whoever deleted it, the
 /// registry no longer has it: nothing rightful is lost, and a rightful push of it vouches again.
 pub async fn withdraw(state: &AppState, deletion: &Deletion) -> Result<Applied, PushError> {
+    // A refused push's take-out deleting what it holds (`held`) withdraws nothing: a rightful
+    // push may have been found to use it, and put it back, before this notification came. The
+    // notification tells that every push before the delete was told of: the hold may go.
+    if deletion.actor.as_deref() == Some(crate::audit::SERVER)
+        && !state
+            .store
+            .held(&deletion.repository, &deletion.digest)
+            .await?
+            .is_empty()
+    {
+        state
+            .store
+            .delete_heard(
+                &deletion.repository,
+                &deletion.digest,
+                state.clock.now().timestamp(),
+            )
+            .await?;
+        return Ok(Applied::Withdrawn);
+    }
     state
         .store
         .withdraw_push(&deletion.repository, &deletion.digest)
@@ -151,7 +171,7 @@ pub async fn withdraw(state: &AppState, deletion: &Deletion) -> Result<Applied, 
 
 /// Marks `push` as made by someone who may push there, and for a manifest the blobs it uses (for
 /// a list, the manifests it names): a refused push takes out none of them (see `refused`),
-/// however many pushes came since. A layer (or a platform's image) the pusher's client did not
+/// however many pushes came since, and what a take-out deleted already is put back (`held`). A layer (or a platform's image) the pusher's client did not
 /// upload because the registry had it (someone else's, maybe refused) is theirs as much as one
 /// it did.
 async fn vouch(state: &AppState, integrated: &Integrated, push: &Push) -> Result<(), PushError> {
@@ -164,7 +184,7 @@ async fn vouch(state: &AppState, integrated: &Integrated, push: &Push) -> Result
     }
     let token = integrated.own_token("repository", &push.repository, &["pull"], 60)?;
     if let Some(names) = integrated
-        .manifest_names(&push.repository, &push.digest, &token)
+        .restore_for(&push.repository, &push.digest, push.tag.as_ref(), &token)
         .await?
     {
         state

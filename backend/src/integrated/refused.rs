@@ -18,16 +18,16 @@
 //! the store digest by digest, just before each delete; a delete the registry tells of withdraws
 //! the vouch (`push::withdraw`).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use futures::StreamExt as _;
-use std::sync::Arc;
 
 use tagstream_shared::{ImageStream, ProjectName, StreamName, Time};
 
 use super::Integrated;
-use super::events::{Push, is_digest};
-use super::purge_api::Names;
+use super::events::Push;
+use super::in_use::Reads;
+use super::purge_api::names_of;
 use super::push::PushError;
 use super::reader::ReadError;
 use crate::app::AppState;
@@ -37,15 +37,6 @@ use crate::store::{Objects as _, Refusal, Store, StoreError, Vouch};
 /// The most images of a stream's history read to find a list naming a refused image: beyond
 /// that, the image is taken as held (kept for the name's purge) rather than read on and on.
 const MAX_HELD_READ: usize = 1_000;
-
-/// The most manifests read to find what uses a refused push's blobs: beyond that, every blob is
-/// taken as used (kept for the name's purge) rather than read on and on.
-const MAX_IN_USE_READS: usize = 1_000;
-
-/// The most blob names one take-out gathers (and one batch keeps of what it read) to find what
-/// uses a refused push's blobs: a manifest of 4 MiB names tens of thousands. Beyond that, every
-/// blob is taken as used (kept for the name's purge).
-const MAX_IN_USE_NAMES: usize = 200_000;
 
 /// What the log says of a refused blob kept because it is vouched for.
 const BLOB_VOUCHED: &str = "a refused push was checked: the blob stays, someone who may push there pushed it, or an image they pushed uses it";
@@ -233,7 +224,8 @@ impl Integrated {
         } else {
             // The blob links only it uses first: once the manifest is gone a retry could not
             // find them.
-            if let Some(refused) = self.manifest_names(repo, digest, &jwt).await?
+            let body = self.manifest_bytes(repo, digest, &jwt).await?;
+            if let Some(refused) = body.as_deref().map(|b| names_of(digest, b))
                 && !refused.blobs.is_empty()
             {
                 match self
@@ -250,6 +242,7 @@ impl Integrated {
                             // Asked just before: a rightful push using it may have been heard
                             // since the registry was read.
                             if !self.store.is_vouched(repo, blob).await? {
+                                self.hold_blob(repo, blob).await?;
                                 self.delete_blob(repo, blob, &jwt).await?;
                             }
                         }
@@ -259,6 +252,11 @@ impl Integrated {
                     }
                 }
             }
+            if let Some(body) = body
+                && let Ok(media) = manifest::media_type_of(None, &body)
+            {
+                self.hold_manifest(repo, digest, body, media).await?;
+            }
             let deleted = self.delete_manifest(repo, digest).await?;
             tracing::info!(repository = %repo, digest = %digest, deleted, "a refused push was checked: its manifest was deleted from the registry");
         }
@@ -267,20 +265,6 @@ impl Integrated {
         }
         Ok(())
     }
-}
-
-/// A manifest read: `None` when the registry does not have it, the status when it cannot read it.
-type Read = Option<Result<Arc<Names>, u16>>;
-
-/// What one batch of take-outs read from the registry: each repository's tags (`None` when
-/// there were too many to list) and each manifest read, by digest (`None` when absent, the
-/// status when the registry could not read it), up to [`MAX_IN_USE_NAMES`] names in all: many
-/// tags naming one image read it once, and keep it once.
-#[derive(Default)]
-pub(super) struct Reads {
-    tags: HashMap<String, Option<Vec<String>>>,
-    manifests: HashMap<(String, String), Read>,
-    kept: usize,
 }
 
 async fn stream(
@@ -329,107 +313,6 @@ async fn holds(store: &dyn Store, held: &[String], digest: &str) -> Result<bool,
 }
 
 impl Integrated {
-    /// The blobs the manifests of `repo` use that tagstream keeps: those of `held` (a stream's
-    /// history) and of every manifest the registry's tags name, lists followed to their images,
-    /// `except` (a refused manifest) left out. (What someone who may push there pushed is asked
-    /// of the store, blob by blob: `RefusalStore::is_vouched`.) `None` when there are more than
-    /// [`MAX_IN_USE_READS`] manifests or [`MAX_IN_USE_NAMES`] blobs to read, or one cannot be
-    /// read.
-    async fn blobs_in_use(
-        &self,
-        repo: &str,
-        held: &[String],
-        except: Option<&str>,
-        token: &str,
-        reads: &mut Reads,
-    ) -> Result<Option<HashSet<String>>, ReadError> {
-        let tags = match reads.tags.get(repo) {
-            Some(tags) => tags.clone(),
-            None => {
-                let (tags, all) = self.tags(repo, token).await?;
-                let tags = all.then_some(tags);
-                reads.tags.insert(repo.to_owned(), tags.clone());
-                tags
-            }
-        };
-        let Some(tags) = tags else {
-            return Ok(None);
-        };
-        let mut queue: Vec<String> = held.iter().cloned().chain(tags).collect();
-        let mut read: HashSet<String> = HashSet::new();
-        let mut used: HashSet<String> = HashSet::new();
-        let mut count = 0;
-        while let Some(reference) = queue.pop() {
-            if Some(reference.as_str()) == except || !read.insert(reference.clone()) {
-                continue;
-            }
-            count += 1;
-            if count > MAX_IN_USE_READS || used.len() > MAX_IN_USE_NAMES {
-                return Ok(None);
-            }
-            let names = match self.names(repo, &reference, token, reads).await? {
-                Some(Ok(names)) => names,
-                None => continue,
-                // Something the repository's manifests name cannot be read: what it uses
-                // cannot be told, so every blob is taken as used.
-                Some(Err(status)) => {
-                    tracing::warn!(repository = %repo, reference = %reference, status, "a manifest of the repository cannot be read: the refused push's blobs stay until the name's purge");
-                    return Ok(None);
-                }
-            };
-            // A tag naming the refused manifest is no reason to keep what it uses.
-            if Some(names.digest.as_str()) == except {
-                continue;
-            }
-            read.insert(names.digest.clone());
-            used.extend(names.blobs.iter().cloned());
-            queue.extend(names.children.iter().cloned());
-        }
-        Ok(Some(used))
-    }
-
-    /// What manifest `reference` (a digest, or a tag: its digest asked for first) of `repo`
-    /// names, read once per batch: `None` when the registry does not have it, the status when
-    /// it cannot read it (distribution answers 500 for a layer asked for as a manifest, which a
-    /// list can name).
-    async fn names(
-        &self,
-        repo: &str,
-        reference: &str,
-        token: &str,
-        reads: &mut Reads,
-    ) -> Result<Read, ReadError> {
-        let digest = if is_digest(reference) {
-            reference.to_owned()
-        } else {
-            let path = format!("v2/{repo}/manifests/{reference}");
-            match self.head_manifest(&path, token).await? {
-                (200, Some(digest)) => digest,
-                (404, _) => return Ok(None),
-                (200, None) => reference.to_owned(),
-                (status, _) => return Ok(Some(Err(status))),
-            }
-        };
-        let key = (repo.to_owned(), digest);
-        if let Some(names) = reads.manifests.get(&key) {
-            return Ok(names.clone());
-        }
-        let names = match self.manifest_names(repo, &key.1, token).await {
-            Ok(names) => names.map(|n| Ok(Arc::new(n))),
-            Err(ReadError::Status { status, .. }) => Some(Err(status)),
-            Err(e) => return Err(e),
-        };
-        let size = match &names {
-            Some(Ok(n)) => n.blobs.len() + n.children.len() + 1,
-            _ => 1,
-        };
-        if reads.kept + size <= MAX_IN_USE_NAMES {
-            reads.kept += size;
-            reads.manifests.insert(key, names.clone());
-        }
-        Ok(names)
-    }
-
     /// Puts `tag` of `repo` back on the image the stream's tag holds now, if the registry's tag
     /// names the refused `digest` or nothing (the take-out deleted what it named): read again
     /// here, since a take-out can last seconds and a rightful push may have moved it since.
@@ -487,6 +370,7 @@ impl Integrated {
                 tracing::info!(repository = %repo, digest = %digest, "{BLOB_VOUCHED}");
             }
             Some(_) => {
+                self.hold_blob(repo, digest).await?;
                 let deleted = self.delete_blob(repo, digest, jwt).await?;
                 tracing::info!(repository = %repo, digest = %digest, deleted, "a refused push was checked: the blob's link was deleted from the registry");
             }

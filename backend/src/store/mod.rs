@@ -6,6 +6,7 @@
 mod access;
 mod changes;
 mod checks;
+pub(crate) mod held;
 mod leases;
 mod objects;
 mod postgres;
@@ -35,6 +36,7 @@ use crate::audit::Actor;
 pub use access::{AccessStore, NewInvitation, Session, StoredToken};
 pub use changes::{ChangeRow, ChangeStore, ChangedSince, Cursor, ReadPoint};
 pub use checks::{CheckStore, TagKey};
+pub use held::{Held, HeldStore};
 pub use leases::LeaseStore;
 pub use objects::{ObjectStore, Objects, Stored};
 pub use postgres::PgStore;
@@ -146,6 +148,7 @@ pub trait Store:
     + KeyStore
     + PurgeStore
     + RefusalStore
+    + HeldStore
     + Send
     + Sync
     + std::fmt::Debug

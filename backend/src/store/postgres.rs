@@ -34,6 +34,7 @@ super::purges::purge_sql!(
     |s: &PgStore| s.replica.clone()
 );
 super::refusals::refusal_sql!(PgStore);
+super::held::held_sql!(PgStore);
 
 #[derive(Debug, Clone)]
 pub struct PgStore {

@@ -49,6 +49,7 @@ super::sql_triggers::trigger_sql!(
 super::purges::purge_sql!(SqliteStore, Sqlite, "", |_: &SqliteStore| "local"
     .to_owned());
 super::refusals::refusal_sql!(SqliteStore);
+super::held::held_sql!(SqliteStore);
 
 /// Makes the database file readable by its owner only (0600), creating it so if it does not
 /// exist: it holds the server's signing key and secrets. SQLite gives its `-wal` and `-shm`

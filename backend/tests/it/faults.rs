@@ -1,7 +1,8 @@
 //! A fault-injecting HTTP proxy in front of the real registry: it forwards each request
 //! (one per connection) unless a fault is set for requests whose path contains a needle, and
 //! then answers 500, 429 with `Retry-After`, resets the connection, stalls, truncates the body or
-//! sends an oversized one. The registry behind it stays real.
+//! sends an oversized one. The registry behind it stays real. (In front of tagstream, it holds
+//! the registry's notifications back: `Integrated::start_held`.)
 
 #![expect(clippy::unwrap_used, reason = "test set-up failing is a test failure")]
 
@@ -142,8 +143,18 @@ async fn serve(mut conn: TcpStream, upstream: &str, rule: &Mutex<Rule>) -> std::
         forwarded.push_str("\r\n");
     }
     forwarded.push_str("Connection: close\r\n\r\n");
+    // A request's body (a notification's envelope) follows its head.
+    let length = text
+        .lines()
+        .filter_map(|l| l.split_once(':'))
+        .find(|(name, _)| name.eq_ignore_ascii_case("content-length"))
+        .and_then(|(_, v)| v.trim().parse::<usize>().ok())
+        .unwrap_or(0);
+    let mut body = vec![0u8; length];
+    conn.read_exact(&mut body).await?;
     let mut up = TcpStream::connect(upstream).await?;
     up.write_all(forwarded.as_bytes()).await?;
+    up.write_all(&body).await?;
     let mut response = Vec::new();
     up.read_to_end(&mut response).await?;
     if fault == Some(Fault::Truncate) {

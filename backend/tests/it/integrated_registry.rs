@@ -49,6 +49,18 @@ impl Integrated {
     /// Starts tagstream with `[registry]` (and `extra` config), writes the registry's config
     /// with `tagstream registry-config` and starts `docker-registry serve` with it.
     pub async fn start(extra: &str) -> Self {
+        Self::start_with(extra, false).await.0
+    }
+
+    /// As [`Self::start`], with the registry's notifications sent through a proxy that can hold
+    /// them back (answering the registry 500, so that it queues them and tries again, as when
+    /// tagstream is slow or away); answers the proxy too.
+    pub async fn start_held(extra: &str) -> (Self, crate::faults::FaultProxy) {
+        let (env, proxy) = Self::start_with(extra, true).await;
+        (env, proxy.unwrap())
+    }
+
+    async fn start_with(extra: &str, held: bool) -> (Self, Option<crate::faults::FaultProxy>) {
         let data = tempfile::tempdir().unwrap();
         let port = crate::support::reserved_port();
         let registry = format!("127.0.0.1:{port}");
@@ -82,6 +94,17 @@ impl Integrated {
             "registry-config: {}",
             String::from_utf8_lossy(&out.stderr)
         );
+        let mut proxy = None;
+        if held {
+            let upstream = server.base.trim_start_matches("http://").to_owned();
+            let held = crate::faults::FaultProxy::start(&upstream).await;
+            let config = std::fs::read_to_string(&yml).unwrap();
+            let direct = format!("{}{NOTIFICATIONS}", server.base);
+            assert!(config.contains(&direct), "{config}");
+            let via = format!("http://{}{NOTIFICATIONS}", held.addr);
+            std::fs::write(&yml, config.replace(&direct, &via)).unwrap();
+            proxy = Some(held);
+        }
         let log = data.path().join("registry.log");
         let child = Command::new("docker-registry")
             .arg("serve")
@@ -120,7 +143,7 @@ impl Integrated {
             );
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
-        me
+        (me, proxy)
     }
 
     pub fn url(&self, path: &str) -> String {

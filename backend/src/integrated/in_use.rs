@@ -1,0 +1,137 @@
+//! What the manifests of a repository use, read from the registry for a refused push's take-out
+//! (`refused`): a rightful push of an image sharing a layer with the refused one may be in the
+//! registry before its notification comes, and deleting the layer's link then would break it.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use super::Integrated;
+use super::events::is_digest;
+use super::purge_api::Names;
+use super::reader::ReadError;
+
+/// The most manifests read to find what uses a refused push's blobs: beyond that, every blob is
+/// taken as used (kept for the name's purge) rather than read on and on.
+const MAX_IN_USE_READS: usize = 1_000;
+
+/// The most blob names one take-out gathers (and one batch keeps of what it read) to find what
+/// uses a refused push's blobs: a manifest of 4 MiB names tens of thousands. Beyond that, every
+/// blob is taken as used (kept for the name's purge).
+const MAX_IN_USE_NAMES: usize = 200_000;
+
+/// A manifest read: `None` when the registry does not have it, the status when it cannot read it.
+type Read = Option<Result<Arc<Names>, u16>>;
+
+/// What one batch of take-outs read from the registry: each repository's tags (`None` when
+/// there were too many to list) and each manifest read, by digest (`None` when absent, the
+/// status when the registry could not read it), up to [`MAX_IN_USE_NAMES`] names in all: many
+/// tags naming one image read it once, and keep it once.
+#[derive(Default)]
+pub(super) struct Reads {
+    tags: HashMap<String, Option<Vec<String>>>,
+    manifests: HashMap<(String, String), Read>,
+    kept: usize,
+}
+
+impl Integrated {
+    /// The blobs the manifests of `repo` use that tagstream keeps: those of `held` (a stream's
+    /// history) and of every manifest the registry's tags name, lists followed to their images,
+    /// `except` (a refused manifest) left out. (What someone who may push there pushed is asked
+    /// of the store, blob by blob: `RefusalStore::is_vouched`.) `None` when there are more than
+    /// [`MAX_IN_USE_READS`] manifests or [`MAX_IN_USE_NAMES`] blobs to read, or one cannot be
+    /// read.
+    pub(super) async fn blobs_in_use(
+        &self,
+        repo: &str,
+        held: &[String],
+        except: Option<&str>,
+        token: &str,
+        reads: &mut Reads,
+    ) -> Result<Option<HashSet<String>>, ReadError> {
+        let tags = match reads.tags.get(repo) {
+            Some(tags) => tags.clone(),
+            None => {
+                let (tags, all) = self.tags(repo, token).await?;
+                let tags = all.then_some(tags);
+                reads.tags.insert(repo.to_owned(), tags.clone());
+                tags
+            }
+        };
+        let Some(tags) = tags else {
+            return Ok(None);
+        };
+        let mut queue: Vec<String> = held.iter().cloned().chain(tags).collect();
+        let mut read: HashSet<String> = HashSet::new();
+        let mut used: HashSet<String> = HashSet::new();
+        let mut count = 0;
+        while let Some(reference) = queue.pop() {
+            if Some(reference.as_str()) == except || !read.insert(reference.clone()) {
+                continue;
+            }
+            count += 1;
+            if count > MAX_IN_USE_READS || used.len() > MAX_IN_USE_NAMES {
+                return Ok(None);
+            }
+            let names = match self.names(repo, &reference, token, reads).await? {
+                Some(Ok(names)) => names,
+                None => continue,
+                // Something the repository's manifests name cannot be read: what it uses
+                // cannot be told, so every blob is taken as used.
+                Some(Err(status)) => {
+                    tracing::warn!(repository = %repo, reference = %reference, status, "a manifest of the repository cannot be read: the refused push's blobs stay until the name's purge");
+                    return Ok(None);
+                }
+            };
+            // A tag naming the refused manifest is no reason to keep what it uses.
+            if Some(names.digest.as_str()) == except {
+                continue;
+            }
+            read.insert(names.digest.clone());
+            used.extend(names.blobs.iter().cloned());
+            queue.extend(names.children.iter().cloned());
+        }
+        Ok(Some(used))
+    }
+
+    /// What manifest `reference` (a digest, or a tag: its digest asked for first) of `repo`
+    /// names, read once per batch: `None` when the registry does not have it, the status when
+    /// it cannot read it (distribution answers 500 for a layer asked for as a manifest, which a
+    /// list can name).
+    async fn names(
+        &self,
+        repo: &str,
+        reference: &str,
+        token: &str,
+        reads: &mut Reads,
+    ) -> Result<Read, ReadError> {
+        let digest = if is_digest(reference) {
+            reference.to_owned()
+        } else {
+            let path = format!("v2/{repo}/manifests/{reference}");
+            match self.head_manifest(&path, token).await? {
+                (200, Some(digest)) => digest,
+                (404, _) => return Ok(None),
+                (200, None) => reference.to_owned(),
+                (status, _) => return Ok(Some(Err(status))),
+            }
+        };
+        let key = (repo.to_owned(), digest);
+        if let Some(names) = reads.manifests.get(&key) {
+            return Ok(names.clone());
+        }
+        let names = match self.manifest_names(repo, &key.1, token).await {
+            Ok(names) => names.map(|n| Ok(Arc::new(n))),
+            Err(ReadError::Status { status, .. }) => Some(Err(status)),
+            Err(e) => return Err(e),
+        };
+        let size = match &names {
+            Some(Ok(n)) => n.blobs.len() + n.children.len() + 1,
+            _ => 1,
+        };
+        if reads.kept + size <= MAX_IN_USE_NAMES {
+            reads.kept += size;
+            reads.manifests.insert(key, names.clone());
+        }
+        Ok(names)
+    }
+}

@@ -1,0 +1,160 @@
+//! What a refused push's take-out deletes is held, and put back when a rightful push made before
+//! the delete turns out to use it (review 8 C4): the registry serves the refused push's blobs
+//! until they are deleted, so a rightful client pushing meanwhile skips them, and its
+//! notification can come after the delete (here the registry's notifications are held back by a
+//! proxy, as a backlog or a slow tagstream holds them).
+
+#![expect(clippy::unwrap_used, reason = "test set-up failing is a test failure")]
+
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::faults::Fault;
+use crate::integrated_delete::registry_token;
+use crate::integrated_purge_history::head;
+use crate::integrated_refused_blobs::{
+    blob_status, blobs_of, checked, demo, logged, push_raw, revoke_alice, source_with, tag_digest,
+};
+use crate::integrated_registry::{Integrated, NOTIFICATIONS, copy, skopeo};
+use crate::registry::Registry;
+use crate::support::PATIENCE;
+
+const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
+
+/// Alice, who lost her role, pushes `src/app:one` of `source` as `demo/app:v1` (refused); then
+/// the registry's notifications are held back. Answers the refused image's digest and blobs.
+async fn refused_then_held(
+    env: &Integrated,
+    proxy: &crate::faults::FaultProxy,
+    source: &Registry,
+    alice: &str,
+) -> (String, Vec<String>) {
+    let jwt = revoke_alice(env, alice).await;
+    let (refused, blobs) = push_raw(env, source, "one", Some("v1"), &jwt).await;
+    logged(env, "a pushed tag was not moved").await;
+    proxy.set(Fault::Status500, "POST", NOTIFICATIONS);
+    (refused, blobs)
+}
+
+/// Waits until the refused push of `digest` is taken out, and shows it took `blob` out of
+/// `demo/app` (the rightful push's notification is still held back).
+async fn taken_out(env: &Integrated, digest: &str, blob: &str) {
+    checked(env, digest).await;
+    assert_eq!(head(env, "demo/app", digest).await, StatusCode::NOT_FOUND);
+    assert_eq!(
+        blob_status(env, "demo/app", blob).await,
+        StatusCode::NOT_FOUND,
+        "the take-out did not delete the refused push's blob: this test shows nothing"
+    );
+}
+
+/// Whether bob can copy `demo/app@reference` out of the registry, every blob of it.
+async fn bob_pulls(env: &Integrated, bob: &str, reference: &str) -> (bool, String) {
+    let dir = tempfile::tempdir().unwrap();
+    skopeo(vec![
+        "copy".into(),
+        "--src-tls-verify=false".into(),
+        "--src-creds".into(),
+        format!("bob:{bob}"),
+        format!("docker://{}/demo/app{reference}", env.registry),
+        format!("dir:{}", dir.path().display()),
+    ])
+    .await
+}
+
+#[tokio::test]
+async fn a_rightful_image_sharing_a_refused_ones_layers_pushed_before_the_take_out_is_put_back() {
+    let (source, [one]) = source_with(["one"]).await;
+    let (env, proxy) = Integrated::start_held("").await;
+    let (alice, bob) = demo(&env).await;
+    // (A stream for bob to pull from: no tag push creates it here.)
+    env.post(
+        &tagstream_shared::paths::imagestreams("demo"),
+        serde_json::json!({"metadata": {"name": "app"}}),
+    )
+    .await;
+    let (refused, blobs) = refused_then_held(&env, &proxy, &source, &alice).await;
+    assert_eq!(refused, one);
+
+    // Bob pushes an image of his own naming the same config and layers (one's manifest with an
+    // annotation): his client uploads none of them, since the registry has them.
+    let mut manifest: Value = crate::support::http_client()
+        .get(format!("http://{}/v2/src/app/manifests/one", source.addr))
+        .header("accept", OCI_MANIFEST)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    manifest["annotations"] = serde_json::json!({"by": "bob"});
+    let body = serde_json::to_vec(&manifest).unwrap();
+    let his = crate::registry::sha256(&body);
+    let (bob_jwt, _) = registry_token(&env, "bob", &bob, "repository:demo/app:pull,push").await;
+    let r = crate::support::http_client()
+        .put(format!(
+            "http://{}/v2/demo/app/manifests/{his}",
+            env.registry
+        ))
+        .bearer_auth(&bob_jwt)
+        .header("content-type", OCI_MANIFEST)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED, "the registry refused it");
+
+    // With his notification still queued, the refused push is taken out, its blobs with it.
+    taken_out(&env, &refused, blobs.last().unwrap()).await;
+
+    // His notification comes: what his image uses is back, and it pulls whole.
+    proxy.clear();
+    logged(&env, "a refused push's take-out had deleted a blob").await;
+    for blob in &blobs {
+        assert_eq!(
+            blob_status(&env, "demo/app", blob).await,
+            StatusCode::OK,
+            "blob {blob} of bob's image"
+        );
+    }
+    let (ok, said) = bob_pulls(&env, &bob, &format!("@{his}")).await;
+    assert!(ok, "bob's image does not pull: {said}");
+    // The refused image stays out; the hold is let go once the notifications were read.
+    assert_eq!(
+        head(&env, "demo/app", &refused).await,
+        StatusCode::NOT_FOUND
+    );
+    logged(&env, "a refused push's take-out let go of what it held").await;
+    drop(env);
+}
+
+#[tokio::test]
+async fn a_rightful_push_of_the_refused_image_itself_before_the_take_out_is_put_back_and_moves_its_tag()
+ {
+    let (source, [one]) = source_with(["one"]).await;
+    let (env, proxy) = Integrated::start_held("").await;
+    let (alice, bob) = demo(&env).await;
+    let (refused, blobs) = refused_then_held(&env, &proxy, &source, &alice).await;
+
+    // Bob pushes the same build as v2 with skopeo: it uploads nothing, the registry has it all.
+    let (ok, said) = copy(
+        &format!("{}/src/app:one", source.addr),
+        &format!("{}/demo/app:v2", env.registry),
+        &format!("bob:{bob}"),
+    )
+    .await;
+    assert!(ok, "{said}");
+    taken_out(&env, &refused, blobs.last().unwrap()).await;
+    assert_eq!(tag_digest(&env, "demo/app", "v2").await, None);
+
+    proxy.clear();
+    env.wait_for_tag("demo", "app", "v2", &one, PATIENCE).await;
+    assert_eq!(tag_digest(&env, "demo/app", "v2").await, Some(one.clone()));
+    assert_eq!(blobs_of(&source, "src/app", "one").await, blobs);
+    for blob in &blobs {
+        assert_eq!(blob_status(&env, "demo/app", blob).await, StatusCode::OK);
+    }
+    let (ok, said) = bob_pulls(&env, &bob, ":v2").await;
+    assert!(ok, "bob's push does not pull: {said}");
+    drop(env);
+}
