@@ -254,10 +254,13 @@ async fn post_notifications(
                 Event::Delete(d) => push::withdraw(&state, d).await,
             });
         }
-        if !outcomes
-            .iter()
-            .any(|o| o.as_ref().is_err_and(push::PushError::is_transient))
-            && let Err(e) = state
+        // Not when an event was claimed already: the registry sends an envelope again when
+        // the first delivery outlasts its timeout, and that delivery may still be applying it
+        // (review 8 C2); it records how far it came when it is done.
+        if !outcomes.iter().any(|o| {
+            o.as_ref().is_err_and(push::PushError::is_transient)
+                || matches!(o, Ok(Applied::Duplicate))
+        }) && let Err(e) = state
                 .store
                 .heard(newest, state.clock.now().timestamp())
                 .await

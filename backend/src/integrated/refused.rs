@@ -54,6 +54,11 @@ pub const REFUSAL_DELAY_SECONDS: i64 = 10;
 /// second later), so a quiet this long means none is queued.
 const QUIET_SECONDS: i64 = 10;
 
+/// The longest a refused push waits for the notifications queued behind it (when one keeps
+/// failing, `newest` stops and envelopes keep coming): then it is taken out anyway, and what it
+/// deletes is held (`held`) for the rightful pushes still queued (review 8 C3).
+const MOST_WAIT_SECONDS: i64 = 300;
+
 /// How long a refused push waiting for the notifications behind it waits before it is looked
 /// at again.
 const WAIT_SECONDS: i64 = 2;
@@ -113,18 +118,19 @@ impl Integrated {
                 return false;
             }
         };
-        let read_behind = |r: &Refusal| {
-            heard.is_none_or(|(newest, received)| {
-                newest >= r.pushed + REFUSAL_DELAY_SECONDS || now - received >= QUIET_SECONDS
-            })
-        };
-        let (ready, waiting): (Vec<&Refusal>, Vec<&Refusal>) =
-            due.iter().partition(|r| read_behind(r));
+        let (ready, waiting): (Vec<&Refusal>, Vec<&Refusal>) = due
+            .iter()
+            .partition(|r| heard_behind(r, heard, now) || waited_most(r, now));
         if !waiting.is_empty() {
             tracing::info!(
                 waiting = waiting.len(),
                 "refused pushes wait for the notifications queued behind them"
             );
+        }
+        for r in &ready {
+            if !heard_behind(r, heard, now) {
+                tracing::warn!(repository = %r.repository, digest = %r.digest, "a refused push is taken out without waiting longer for the notifications queued behind it: they have not been read for {MOST_WAIT_SECONDS} s (is a notification failing?); what it deletes is held for a rightful push's notification still to come");
+            }
         }
         for refusal in waiting {
             if let Err(e) = self
@@ -267,6 +273,20 @@ impl Integrated {
     }
 }
 
+/// Whether the notifications queued behind refused push `r` were read by `now`, from `heard`
+/// (the registry's time of the newest notification applied, and when one last came): those of
+/// pushes [`REFUSAL_DELAY_SECONDS`] after it, or all of them (none came for [`QUIET_SECONDS`]).
+fn heard_behind(r: &Refusal, heard: Option<(i64, i64)>, now: i64) -> bool {
+    heard.is_none_or(|(newest, received)| {
+        newest >= r.pushed + REFUSAL_DELAY_SECONDS || now - received >= QUIET_SECONDS
+    })
+}
+
+/// Whether refused push `r` waited as long as it may for the notifications behind it.
+fn waited_most(r: &Refusal, now: i64) -> bool {
+    now - r.pushed >= REFUSAL_DELAY_SECONDS + MOST_WAIT_SECONDS
+}
+
 async fn stream(
     store: &dyn Store,
     ns: &ProjectName,
@@ -401,5 +421,41 @@ impl Integrated {
         };
         self.put_manifest(repo, tag, &media, body, token).await?;
         Ok(true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pushed_at(pushed: i64) -> Refusal {
+        Refusal {
+            repository: "demo/app".into(),
+            digest: format!("sha256:{}", "a".repeat(64)),
+            tag: None,
+            blob: false,
+            due: pushed + REFUSAL_DELAY_SECONDS,
+            pushed,
+            seen: 0,
+        }
+    }
+
+    #[test]
+    fn a_refused_push_waits_for_the_notifications_behind_it_but_not_for_ever() {
+        let r = pushed_at(1_000);
+        // Envelopes keep coming, none stamped 10 s after the push yet: it waits.
+        let busy = Some((1_005, 1_020));
+        assert!(!heard_behind(&r, busy, 1_020));
+        assert!(!waited_most(&r, 1_020));
+        // One stamped 10 s after it was applied: ready.
+        assert!(heard_behind(&r, Some((1_010, 1_020)), 1_020));
+        // None came for 10 s: ready.
+        assert!(heard_behind(&r, Some((1_005, 1_020)), 1_030));
+        // One keeps failing (envelopes come, `newest` stays): it waits, then no longer.
+        let stuck = |now: i64| Some((1_005, now - 1));
+        assert!(!heard_behind(&r, stuck(1_200), 1_200));
+        assert!(!waited_most(&r, 1_309));
+        assert!(!heard_behind(&r, stuck(1_310), 1_310));
+        assert!(waited_most(&r, 1_310));
     }
 }

@@ -111,8 +111,8 @@ macro_rules! held_sql {
                 }
 
                 async fn holds_any(&self, repository: &str) -> StoreResult<bool> {
-                    let found: Option<i64> = sqlx::query_scalar(&Self::sql(
-                        "SELECT 1 FROM registry_held WHERE repository = ? AND restored = 0 LIMIT 1",
+                    let found: Option<String> = sqlx::query_scalar(&Self::sql(
+                        "SELECT digest FROM registry_held WHERE repository = ? AND restored = 0 LIMIT 1",
                     ))
                     .bind(repository)
                     .fetch_optional(&self.pool)
@@ -183,8 +183,8 @@ macro_rules! held_sql {
                 }
 
                 async fn blob_held_elsewhere(&self, digest: &str, except: &str) -> StoreResult<bool> {
-                    let found: Option<i64> = sqlx::query_scalar(&Self::sql(
-                        "SELECT 1 FROM registry_held WHERE digest = ? AND blob = 1 \
+                    let found: Option<String> = sqlx::query_scalar(&Self::sql(
+                        "SELECT repository FROM registry_held WHERE digest = ? AND blob = 1 \
                          AND repository <> ? LIMIT 1",
                     ))
                     .bind(digest)
