@@ -97,6 +97,12 @@ fn first_reads(path: &str) -> Vec<String> {
     reads
 }
 
+/// Whether a segment of `path` is longer than a file name may be (255 bytes; an encoded one is
+/// no shorter than it decodes to).
+fn names_no_file(path: &str) -> bool {
+    path.split('/').any(|segment| segment.len() > 255)
+}
+
 fn looks_like_asset(path: &str) -> bool {
     path.rsplit('/')
         .next()
@@ -126,7 +132,13 @@ pub fn service(
                 }
                 return Ok(with_cache_control(response, REVALIDATE));
             }
-            let response = serve(assets(&dist), req).await;
+            // A file name longer than a file system allows names no file of dist/ (the disk
+            // service would answer its "file name too long" as a 500).
+            let response = if names_no_file(&path) {
+                StatusCode::NOT_FOUND.into_response()
+            } else {
+                serve(assets(&dist), req).await
+            };
             if is_hashed_asset(&path) {
                 return Ok(with_cache_control(response, IMMUTABLE));
             }

@@ -173,3 +173,31 @@ async fn the_started_build_stays_whole_while_a_new_build_replaces_the_files() {
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_file_name_longer_than_a_file_system_allows_is_not_found_not_a_server_error() {
+    let dist = dist_with_css();
+    let app = TestApp::start_with_dist(dist.path()).await;
+    let long = "a".repeat(300);
+    let resp = app
+        .anonymous
+        .get(app.url(&format!("/{long}.js")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+    // Not an asset's name: the console's page, which says what it does not know.
+    let resp = app
+        .anonymous
+        .get(app.url(&format!("/docs/{long}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(
+        resp.text()
+            .await
+            .unwrap()
+            .contains("<title>console</title>")
+    );
+}
