@@ -439,6 +439,44 @@ async fn a_refused_push_of_an_image_the_stream_holds_cannot_roll_a_tag_back() {
     drop(env);
 }
 
+/// Pushes an image of `by`'s own to `demo/app` by digest alone with registry token `jwt`: the
+/// manifest of `src/app:tag` of `source` with an annotation, so it names the same config and
+/// layers, none of them uploaded (the registry must have them); answers its digest.
+pub(crate) async fn push_annotated(
+    env: &Integrated,
+    source: &Registry,
+    tag: &str,
+    by: &str,
+    jwt: &str,
+) -> String {
+    let oci = "application/vnd.oci.image.manifest.v1+json";
+    let mut manifest: Value = crate::support::http_client()
+        .get(format!("http://{}/v2/src/app/manifests/{tag}", source.addr))
+        .header("accept", oci)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    manifest["annotations"] = json!({ "by": by });
+    let body = serde_json::to_vec(&manifest).unwrap();
+    let digest = crate::registry::sha256(&body);
+    let r = crate::support::http_client()
+        .put(format!(
+            "http://{}/v2/demo/app/manifests/{digest}",
+            env.registry
+        ))
+        .bearer_auth(jwt)
+        .header("content-type", oci)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED, "the registry refused it");
+    digest
+}
+
 /// Pushes `src/app:tag` of `source` to `demo/app` as `as_tag`, or by digest alone (no tag names
 /// it: as a multi-platform push stores each platform's image before the list), with registry
 /// token `jwt`, blobs then manifest as a client does; answers the manifest's digest and its

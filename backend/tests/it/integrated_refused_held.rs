@@ -7,19 +7,17 @@
 #![expect(clippy::unwrap_used, reason = "test set-up failing is a test failure")]
 
 use reqwest::StatusCode;
-use serde_json::Value;
 
 use crate::faults::Fault;
 use crate::integrated_delete::registry_token;
 use crate::integrated_purge_history::head;
 use crate::integrated_refused_blobs::{
-    blob_status, blobs_of, checked, demo, logged, push_raw, revoke_alice, source_with, tag_digest,
+    blob_status, blobs_of, checked, demo, logged, push_annotated, push_raw, revoke_alice,
+    source_with, tag_digest,
 };
 use crate::integrated_registry::{Integrated, NOTIFICATIONS, copy, skopeo};
 use crate::registry::Registry;
 use crate::support::PATIENCE;
-
-const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
 
 /// Alice, who lost her role, pushes `src/app:one` of `source` as `demo/app:v1` (refused); then
 /// the registry's notifications are held back. Answers the refused image's digest and blobs.
@@ -78,31 +76,8 @@ async fn a_rightful_image_sharing_a_refused_ones_layers_pushed_before_the_take_o
 
     // Bob pushes an image of his own naming the same config and layers (one's manifest with an
     // annotation): his client uploads none of them, since the registry has them.
-    let mut manifest: Value = crate::support::http_client()
-        .get(format!("http://{}/v2/src/app/manifests/one", source.addr))
-        .header("accept", OCI_MANIFEST)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    manifest["annotations"] = serde_json::json!({"by": "bob"});
-    let body = serde_json::to_vec(&manifest).unwrap();
-    let his = crate::registry::sha256(&body);
     let (bob_jwt, _) = registry_token(&env, "bob", &bob, "repository:demo/app:pull,push").await;
-    let r = crate::support::http_client()
-        .put(format!(
-            "http://{}/v2/demo/app/manifests/{his}",
-            env.registry
-        ))
-        .bearer_auth(&bob_jwt)
-        .header("content-type", OCI_MANIFEST)
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::CREATED, "the registry refused it");
+    let his = push_annotated(&env, &source, "one", "bob", &bob_jwt).await;
 
     // With his notification still queued, the refused push is taken out, its blobs with it.
     taken_out(&env, &refused, blobs.last().unwrap()).await;

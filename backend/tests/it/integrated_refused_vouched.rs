@@ -5,13 +5,12 @@
 #![expect(clippy::unwrap_used, reason = "test set-up failing is a test failure")]
 
 use reqwest::StatusCode;
-use serde_json::Value;
 
 use crate::integrated_delete::registry_token;
 use crate::integrated_purge_history::{head, push_blob};
 use crate::integrated_refused_blobs::{
-    blob_bytes, blob_status, blobs_of, bob_pushes, checked, demo, push_raw, revoke_alice,
-    source_with,
+    blob_bytes, blob_status, blobs_of, bob_pushes, checked, demo, push_annotated, push_raw,
+    revoke_alice, source_with,
 };
 use crate::integrated_registry::Integrated;
 use crate::registry::Registry;
@@ -41,30 +40,7 @@ async fn a_refused_image_sharing_blobs_with_an_old_rightful_one_takes_none_of_th
     // Alice, who lost her role, pushes an image of her own that names the same config and
     // layers (one's manifest with an annotation): refused and taken out, and bob's image stays
     // whole.
-    let mut manifest: Value = crate::support::http_client()
-        .get(format!("http://{}/v2/src/app/manifests/one", source.addr))
-        .header("accept", "application/vnd.oci.image.manifest.v1+json")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    manifest["annotations"] = serde_json::json!({"by": "alice"});
-    let body = serde_json::to_vec(&manifest).unwrap();
-    let hers = crate::registry::sha256(&body);
-    let r = crate::support::http_client()
-        .put(format!(
-            "http://{}/v2/demo/app/manifests/{hers}",
-            env.registry
-        ))
-        .bearer_auth(&jwt)
-        .header("content-type", "application/vnd.oci.image.manifest.v1+json")
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::CREATED, "the registry refused it");
+    let hers = push_annotated(&env, &source, "one", "alice", &jwt).await;
     checked(&env, &hers).await;
     assert_eq!(head(&env, "demo/app", &hers).await, StatusCode::NOT_FOUND);
     assert_eq!(head(&env, "demo/app", &one).await, StatusCode::OK);
