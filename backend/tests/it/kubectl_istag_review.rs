@@ -294,6 +294,7 @@ async fn kubectl_istag_bulk_puts_are_refused_naming_their_manager_and_lock_no_on
 }
 
 pub(crate) const MERGE: &str = "application/merge-patch+json";
+pub(crate) const JSON_PATCH: &str = "application/json-patch+json";
 
 /// Sends a PATCH of `body` (as `content_type`) with `client`.
 pub(crate) async fn patch_as(

@@ -4,7 +4,10 @@
 //! conflict), and the fields it removes leave every manager. So a later apply that names a
 //! field `kubectl label` or `kubectl edit` changed conflicts with that manager, as it would on
 //! a cluster. `managedFields` in the body of such a write are not taken: the stored ones are
-//! carried forward (a `PUT` without them must not forget who owns what).
+//! carried forward (a `PUT` without them must not forget who owns what), except Kubernetes'
+//! reset, `managedFields: [{}]` ([`resets`]): the record is cleared first, then the write is
+//! recorded, so that its manager holds what it set and nobody else anything. An empty list is
+//! no reset (as in Kubernetes: a client that drops what it does not know must not wipe it).
 //!
 //! Past ten `Update` entries the oldest are merged into one `ancient-changes` entry, as
 //! Kubernetes does, so writers under ever new names add no entry each.
@@ -192,7 +195,17 @@ fn cap_updaters(entries: Vec<Entry>, api_version: &str) -> Vec<Entry> {
     out
 }
 
-/// Records on `new` (typed) that `manager` wrote it over `old` (`None`: a create).
+/// Whether `sent`, the `managedFields` a write's body carries, is Kubernetes' reset: a list of
+/// one empty entry (`[{}]`). An empty list is not one.
+pub fn resets(sent: Option<&Value>) -> bool {
+    match sent.and_then(Value::as_array).map(Vec::as_slice) {
+        Some([only]) => only.as_object().is_some_and(serde_json::Map::is_empty),
+        _ => false,
+    }
+}
+
+/// Records on `new` (typed) that `manager` wrote it over `old` (`None`: a create), after
+/// clearing the record when `new` carries the reset ([`resets`]).
 pub fn record<T: Object + Serialize>(
     old: Option<&T>,
     new: &mut T,
@@ -200,10 +213,18 @@ pub fn record<T: Object + Serialize>(
     now: Time,
 ) -> Result<(), ApiError> {
     let internal = |e: serde_json::Error| ApiError::Internal(Box::new(e));
-    let old = old
+    let mut old = old
         .map(serde_json::to_value)
         .transpose()
         .map_err(internal)?;
+    if resets(new.metadata().extra.get("managedFields"))
+        && let Some(meta) = old
+            .as_mut()
+            .and_then(|o| o.get_mut("metadata"))
+            .and_then(Value::as_object_mut)
+    {
+        meta.remove("managedFields");
+    }
     let doc = serde_json::to_value(&*new).map_err(internal)?;
     let managed = managed_after_update(T::KIND, T::API_VERSION, old.as_ref(), &doc, manager, now)?;
     let extra = &mut new.metadata_mut().extra;
