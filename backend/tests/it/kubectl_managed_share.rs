@@ -211,6 +211,20 @@ async fn kubectl_managed_fields_reset_clears_the_record_and_an_empty_list_does_n
             assert_eq!(after.get(field), before.get(field), "{path}: {field}");
         }
 
+        // A PUT carrying the reset: the label it adds is all that is recorded (the resetter's
+        // is let go of).
+        let mut put = after.clone();
+        put["metadata"]["managedFields"] = json!([{}]);
+        put["metadata"]["labels"]["e"] = json!("5");
+        let (code, body) = app
+            .send_as(&ed.client, Method::PUT, &by("putter"), Some(&put))
+            .await;
+        assert_eq!(code, StatusCode::OK, "{path}: {body}");
+        let after = app.get(&path).await.1;
+        let expected: Vec<(String, String, Value)> =
+            vec![("putter".into(), "Update".into(), labels_held(&["e"]))];
+        assert_eq!(record(&after), expected, "{path}: {after}");
+
         // A JSON patch resetting alone leaves no record, and the data as it was.
         let (code, body) = patch_as(&app, &ed.client, &by("four"), JSON_PATCH, &reset).await;
         assert_eq!(code, StatusCode::OK, "{path}: {body}");
