@@ -10,7 +10,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use tagstream_shared::paths;
 
-use crate::support::TestApp;
+use crate::support::{TestApp, TestUser};
 
 pub(crate) fn istag(name: &str, tag: Value) -> Value {
     json!({"kind": "ImageStreamTag", "apiVersion": "image.openshift.io/v1",
@@ -236,12 +236,8 @@ pub(crate) fn annotated(from: &str) -> Value {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn kubectl_istag_bulk_puts_are_refused_naming_their_manager_and_lock_no_one_else_out() {
-    let app = TestApp::start().await;
-    app.create_project("rev").await;
-    let ed = app.user("ed").await;
-    app.grant("rev", "ed", "edit").await;
-    let mallory = app.user("mallory").await;
-    app.grant("rev", "mallory", "edit").await;
+    let (app, users) = rev_app(&[("ed", "edit"), ("mallory", "edit")]).await;
+    let (ed, mallory) = (&users[0], &users[1]);
     // An editor's PUTs each set many fields; the one that would take more than one manager's
     // share of the record is refused, naming the manager and what it holds.
     for (tag, expected) in [
@@ -270,14 +266,8 @@ async fn kubectl_istag_bulk_puts_are_refused_naming_their_manager_and_lock_no_on
     assert_eq!(stream["spec"]["tags"].as_array().unwrap().len(), 1);
     // Another editor's new tag and label, and a new server-side applier of one small field,
     // are not locked out.
-    let path = format!(
-        "{}?fieldManager=mallory",
-        paths::imagestreamtag("rev", "ann", "m")
-    );
-    let bare = istag("ann:m", source("quay.io/x/ann:3"));
-    let (code, body) = app
-        .send_as(&mallory.client, Method::PUT, &path, Some(&bare))
-        .await;
+    let (code, body) =
+        put_tag_as(&app, &mallory.client, "ann:m", "mallory", "quay.io/x/ann:3").await;
     assert_eq!(code, StatusCode::CREATED, "{}", body["message"]);
     let (code, body) = apply(
         &app,
@@ -304,15 +294,38 @@ pub(crate) async fn patch_as(
     content_type: &str,
     body: &Value,
 ) -> (StatusCode, Value) {
-    let resp = client
-        .patch(app.url(path))
-        .header("Content-Type", content_type)
-        .body(body.to_string())
-        .send()
+    let body = body.to_string();
+    app.send_raw_as(client, Method::PATCH, path, content_type, &body)
         .await
-        .unwrap();
-    let code = resp.status();
-    (code, resp.json().await.unwrap())
+}
+
+/// A test app with project `rev` and a user for each (name, role in `rev`).
+pub(crate) async fn rev_app(users: &[(&str, &str)]) -> (TestApp, Vec<TestUser>) {
+    let app = TestApp::start().await;
+    app.create_project("rev").await;
+    let mut made = Vec::new();
+    for (name, role) in users {
+        made.push(app.user(name).await);
+        app.grant("rev", name, role).await;
+    }
+    (app, made)
+}
+
+/// PUTs the tag `stream:tag` of project `rev`, following `from`, as `manager` with `client`.
+pub(crate) async fn put_tag_as(
+    app: &TestApp,
+    client: &reqwest::Client,
+    name: &str,
+    manager: &str,
+    from: &str,
+) -> (StatusCode, Value) {
+    let (stream, tag) = name.split_once(':').unwrap();
+    let path = format!(
+        "{}?fieldManager={manager}",
+        paths::imagestreamtag("rev", stream, tag)
+    );
+    let body = istag(name, source(from));
+    app.send_as(client, Method::PUT, &path, Some(&body)).await
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -11,7 +11,9 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Map, Value, json};
 use tagstream_shared::{ImageStream, ProjectName, StreamName, paths};
 
-use crate::kubectl_istag_review::{JSON_PATCH, MERGE, apply, istag, patch_as, source, stored};
+use crate::kubectl_istag_review::{
+    JSON_PATCH, MERGE, apply, istag, patch_as, put_tag_as, rev_app, source, stored,
+};
 use crate::support::{TestApp, decode};
 
 /// The bound past which only managers holding a few fields may add any (2 MiB).
@@ -67,23 +69,19 @@ async fn seed_full_record(app: &TestApp) -> usize {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn kubectl_managed_a_record_one_manager_filled_still_takes_others_small_writes() {
-    let app = TestApp::start().await;
-    app.create_project("rev").await;
-    let mallory = app.user("mallory").await;
-    app.grant("rev", "mallory", "edit").await;
-    let vic = app.user("vic").await;
-    app.grant("rev", "vic", "view").await;
+    let (app, users) = rev_app(&[("mallory", "edit"), ("vic", "view")]).await;
+    let (mallory, vic) = (&users[0], &users[1]);
     let n = seed_full_record(&app).await;
 
     // Another editor's new tag, a new applier's one field, and a label all go in.
-    let path = format!(
-        "{}?fieldManager=mallory",
-        paths::imagestreamtag("rev", "legacy", "m1")
-    );
-    let bare = istag("legacy:m1", source("quay.io/x/legacy:2"));
-    let (code, body) = app
-        .send_as(&mallory.client, Method::PUT, &path, Some(&bare))
-        .await;
+    let (code, body) = put_tag_as(
+        &app,
+        &mallory.client,
+        "legacy:m1",
+        "mallory",
+        "quay.io/x/legacy:2",
+    )
+    .await;
     assert_eq!(code, StatusCode::CREATED, "{}", body["message"]);
     let one = istag("legacy:m2", source("quay.io/x/legacy:3"));
     let (code, body) = apply(&app, "legacy:m2", "fieldManager=gitops", &one).await;
@@ -96,13 +94,8 @@ async fn kubectl_managed_a_record_one_manager_filled_still_takes_others_small_wr
     assert!((HARD..=ABSOLUTE).contains(&record_len(&stream)));
 
     // The manager that filled it adds nothing more, and is told who holds what.
-    let path = format!(
-        "{}?fieldManager=alice",
-        paths::imagestreamtag("rev", "legacy", "a1")
-    );
-    let (code, body) = app
-        .put(&path, &istag("legacy:a1", source("quay.io/x/legacy:4")))
-        .await;
+    let admin = &app.client;
+    let (code, body) = put_tag_as(&app, admin, "legacy:a1", "alice", "quay.io/x/legacy:4").await;
     assert_eq!(code, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
     let message = body["message"].as_str().unwrap();
     assert!(message.contains("\"alice\" (Update) 209"), "{message}");
@@ -153,12 +146,8 @@ fn labels_held(labels: &[&str]) -> Value {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn kubectl_managed_fields_reset_clears_the_record_and_an_empty_list_does_not() {
-    let app = TestApp::start().await;
-    app.create_project("rev").await;
-    let ed = app.user("ed").await;
-    app.grant("rev", "ed", "edit").await;
-    let vic = app.user("vic").await;
-    app.grant("rev", "vic", "view").await;
+    let (app, users) = rev_app(&[("ed", "edit"), ("vic", "view")]).await;
+    let (ed, vic) = (&users[0], &users[1]);
     let stream = json!({"kind": "ImageStream", "apiVersion": "image.openshift.io/v1",
         "metadata": {"name": "web", "labels": {"a": "1"}},
         "spec": {"tags": [{"name": "t1", "from": {"kind": "DockerImage", "name": "quay.io/x/web:1"}}]}});
