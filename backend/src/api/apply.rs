@@ -9,7 +9,8 @@
 //! Lists are atomic except those with a merge key (an image stream's `spec.tags`, by `name`),
 //! which are merged element by element as Kubernetes does for `listType: map` ([`paths`]).
 //! Writes other than apply are recorded as managers too ([`updates`]). An ImageStreamTag is
-//! applied as its stream's tag, each tag's appliers kept apart ([`tag_scope`]).
+//! applied as its stream's tag, each tag's appliers kept apart ([`tag_scope`]). How large the
+//! record may grow, for each manager and in all, is [`bounds`]'s rule.
 
 use std::collections::BTreeMap;
 
@@ -20,6 +21,9 @@ use tagstream_shared::Time;
 use tagstream_shared::status::{CauseType, StatusCause};
 
 use crate::error::ApiError;
+#[cfg(test)]
+use bounds::MANAGED_MAX_BYTES;
+use bounds::{Writer, check_managed_size};
 use fields_v1::{entries, to_fields_v1};
 use paths::{FieldSet, Path, Values, is_ignored_path, leaf_values, leaves, merge, prune, remove};
 
@@ -27,18 +31,6 @@ use paths::{FieldSet, Path, Values, is_ignored_path, leaf_values, leaves, merge,
 const MANAGER_MAX: usize = 128;
 /// The most managers one object keeps; an apply by one more is refused.
 const MANAGERS_MAX: usize = 32;
-/// The largest `managedFields` (as JSON) a write may grow an object's to: a quarter of the
-/// body limit, so the object stays one a client can read, edit and send back, and a body of
-/// many fields applied under many manager names cannot multiply itself past that. Applies and
-/// other writes alike are held to it ([`check_managed_size`]).
-const MANAGED_MAX_BYTES: usize = crate::body::MAX_BODY_BYTES / 4;
-/// How much one write may still add to `managedFields` once they are past
-/// [`MANAGED_MAX_BYTES`]: a manager setting a few fields is not locked out because others'
-/// writes filled the record (up to [`MANAGED_HARD_MAX_BYTES`]).
-const MANAGED_SMALL_GROWTH: usize = 16 << 10;
-/// Past this no write may grow `managedFields` at all: small writes cannot pile up without end.
-const MANAGED_HARD_MAX_BYTES: usize = 2 * MANAGED_MAX_BYTES;
-
 /// A write's `fieldManager` (required for an apply) and `force`, and the `User-Agent` that
 /// names the manager of other writes without one.
 #[derive(Debug, Clone, Default)]
@@ -327,8 +319,13 @@ pub fn apply(
         managed.push(mine);
     }
     let managed = Value::Array(managed);
+    let writer = Writer {
+        manager,
+        apply: true,
+        write: "apply",
+    };
     check_managed_size(
-        "apply",
+        writer,
         live_doc.pointer("/metadata/managedFields"),
         &managed,
         "apply fewer fields",
@@ -338,39 +335,6 @@ pub fn apply(
     }
     doc["metadata"]["managedFields"] = managed;
     Ok(doc)
-}
-
-/// Refuses (413, naming `managedFields`) a `write` that grows an object's `managedFields` from
-/// `before` to `after` past [`MANAGED_MAX_BYTES`] by more than [`MANAGED_SMALL_GROWTH`], or at
-/// all past [`MANAGED_HARD_MAX_BYTES`]. What is bounded is the write's own growth: one that
-/// keeps or shrinks the record, or adds a few fields to one already full, goes through, so that
-/// nobody is locked out by what someone else wrote (`advice` says what to do instead).
-pub(super) fn check_managed_size(
-    write: &str,
-    before: Option<&Value>,
-    after: &Value,
-    advice: &str,
-) -> Result<(), ApiError> {
-    let size = |v: &Value| v.to_string().len();
-    let (before, after) = (before.map_or(0, size), size(after));
-    let growth = after.saturating_sub(before);
-    if after <= MANAGED_MAX_BYTES || growth == 0 {
-        return Ok(());
-    }
-    if after > MANAGED_HARD_MAX_BYTES {
-        return Err(ApiError::TooLarge(format!(
-            "this {write} would make the object's managedFields {after} bytes, more than the \
-             {MANAGED_HARD_MAX_BYTES} no write may grow them past: remove fields, or the managers \
-             that hold them, first"
-        )));
-    }
-    if growth > MANAGED_SMALL_GROWTH {
-        return Err(ApiError::TooLarge(format!(
-            "this {write} would make the object's managedFields {after} bytes ({growth} more), \
-             more than the {MANAGED_MAX_BYTES} kept: {advice}"
-        )));
-    }
-    Ok(())
 }
 
 /// A 409 naming each field and who holds it (the holders as [`fields_v1::Entry::shown`]
@@ -406,6 +370,7 @@ fn conflict(target: Target<'_>, conflicts: &BTreeMap<Path, Vec<String>>) -> ApiE
     }
 }
 
+mod bounds;
 mod fields_v1;
 mod paths;
 pub mod tag_scope;

@@ -12,6 +12,8 @@ use tagstream_shared::{
 };
 
 use super::IMAGESTREAMTAGS;
+use super::apply::tag_scope::reset_tag;
+use super::apply::updates::resets;
 use super::imagestreamtags::{full_view, view};
 use crate::app::AppState;
 use crate::auth::Caller;
@@ -136,7 +138,8 @@ pub(super) fn raced(e: &StoreError) -> bool {
 /// Sets one spec tag, creating the stream when it does not exist; `create_only`: refused
 /// when the tag exists (POST). The fields it sets or changes are recorded as `manager`'s in
 /// the stream's `managedFields` (operation `Update`), so that a later apply naming them
-/// conflicts with it, as after any write to the stream. Answers whether the tag is new, and
+/// conflicts with it, as after any write to the stream; a body carrying the reset
+/// (`managedFields: [{}]`) first clears the tag's managers. Answers whether the tag is new, and
 /// the tag.
 pub(super) async fn write_tag(
     state: &AppState,
@@ -150,9 +153,14 @@ pub(super) async fn write_tag(
     let tag = requested_tag(&body, name)?;
     let pinned = pinned_version(body.metadata.resource_version.as_deref(), name)?;
     let how = How { pinned, dry_run };
+    // `managedFields: [{}]`: the tag's managers are cleared before the write is recorded.
+    let reset = resets(body.metadata.extra.get("managedFields"));
     state.store.get_project(ns).await?;
     for _ in 0..ATTEMPTS {
-        let old = read_stream(state, ns, name).await?;
+        let mut old = read_stream(state, ns, name).await?;
+        if reset && let Some(old) = &mut old {
+            reset_tag(old, name);
+        }
         let (created, new) = match &old {
             None => {
                 let mut stream = ImageStream::new(name.stream.as_str());

@@ -1,6 +1,6 @@
 //! Server-side apply of image stream tags, as the fifth review left it (F3-F7), over plain
-//! HTTP: fields no schema names are neither stored nor managed and the managers' record has a
-//! bound, for PUTs as for applies, that locks no small applier out; a tag left without a source is a 422 naming `tag.from`; a project's spec given as a
+//! HTTP: fields no schema names are neither stored nor managed and each manager's share of
+//! the managers' record has a bound, for PUTs as for applies, that locks no one else out; a tag left without a source is a 422 naming `tag.from`; a project's spec given as a
 //! list is refused naming `spec`; an unchanged apply with a stale resourceVersion is a 409; a
 //! conflict between a tag's appliers names the ImageStreamTag.
 
@@ -10,18 +10,23 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use tagstream_shared::paths;
 
-use crate::support::TestApp;
+use crate::support::{TestApp, TestUser};
 
-fn istag(name: &str, tag: Value) -> Value {
+pub(crate) fn istag(name: &str, tag: Value) -> Value {
     json!({"kind": "ImageStreamTag", "apiVersion": "image.openshift.io/v1",
         "metadata": {"name": name}, "tag": tag})
 }
 
-fn source(from: &str) -> Value {
+pub(crate) fn source(from: &str) -> Value {
     json!({"from": {"kind": "DockerImage", "name": from}, "reference": true})
 }
 
-async fn apply(app: &TestApp, name: &str, query: &str, body: &Value) -> (StatusCode, Value) {
+pub(crate) async fn apply(
+    app: &TestApp,
+    name: &str,
+    query: &str,
+    body: &Value,
+) -> (StatusCode, Value) {
     let (stream, tag) = name.split_once(':').unwrap();
     let path = format!("{}?{query}", paths::imagestreamtag("rev", stream, tag));
     let body = body.to_string();
@@ -29,7 +34,7 @@ async fn apply(app: &TestApp, name: &str, query: &str, body: &Value) -> (StatusC
         .await
 }
 
-async fn stored(app: &TestApp, stream: &str) -> Value {
+pub(crate) async fn stored(app: &TestApp, stream: &str) -> Value {
     let (code, body) = app.get(&paths::imagestream("rev", stream)).await;
     assert_eq!(code, StatusCode::OK, "{body}");
     body
@@ -220,7 +225,7 @@ async fn kubectl_istag_stale_apply_is_409_and_conflicts_name_the_tag() {
 }
 
 /// A tag with 12,000 annotations (about 470 KB of `managedFields` for its writer).
-fn annotated(from: &str) -> Value {
+pub(crate) fn annotated(from: &str) -> Value {
     let mut tag = source(from);
     let annotations: serde_json::Map<String, Value> = (0..12_000)
         .map(|i| (format!("example.com/annotation-{i:08}"), json!("v")))
@@ -230,20 +235,21 @@ fn annotated(from: &str) -> Value {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn kubectl_istag_bulk_puts_are_refused_naming_managed_fields_and_lock_no_applier_out() {
-    let app = TestApp::start().await;
-    app.create_project("rev").await;
-    let ed = app.user("ed").await;
-    app.grant("rev", "ed", "edit").await;
-    // An editor's PUTs each set many fields; the one that would fill the record is refused.
+async fn kubectl_istag_bulk_puts_are_refused_naming_their_manager_and_lock_no_one_else_out() {
+    let (app, users) = rev_app(&[("ed", "edit"), ("mallory", "edit")]).await;
+    let (ed, mallory) = (&users[0], &users[1]);
+    // An editor's PUTs each set many fields; the one that would take more than one manager's
+    // share of the record is refused, naming the manager and what it holds.
     for (tag, expected) in [
         ("y", StatusCode::CREATED),
-        ("z", StatusCode::CREATED),
-        ("w", StatusCode::PAYLOAD_TOO_LARGE),
+        ("z", StatusCode::PAYLOAD_TOO_LARGE),
     ] {
         let name = format!("ann:{tag}");
         let body = istag(&name, annotated("quay.io/x/ann:1"));
-        let path = paths::imagestreamtag("rev", "ann", tag);
+        let path = format!(
+            "{}?fieldManager=ed",
+            paths::imagestreamtag("rev", "ann", tag)
+        );
         let (code, body) = app
             .send_as(&ed.client, Method::PUT, &path, Some(&body))
             .await;
@@ -252,11 +258,17 @@ async fn kubectl_istag_bulk_puts_are_refused_naming_managed_fields_and_lock_no_a
             assert_eq!(body["reason"], "RequestEntityTooLarge", "{body}");
             let message = body["message"].as_str().unwrap();
             assert!(message.contains("managedFields"), "{message}");
+            assert!(message.contains("\"ed\" (Update)"), "{message}");
+            assert!(message.contains(" bytes"), "{message}");
         }
     }
     let stream = stored(&app, "ann").await;
-    assert_eq!(stream["spec"]["tags"].as_array().unwrap().len(), 2);
-    // A new server-side applier of one small field of another tag is not locked out.
+    assert_eq!(stream["spec"]["tags"].as_array().unwrap().len(), 1);
+    // Another editor's new tag and label, and a new server-side applier of one small field,
+    // are not locked out.
+    let (code, body) =
+        put_tag_as(&app, &mallory.client, "ann:m", "mallory", "quay.io/x/ann:3").await;
+    assert_eq!(code, StatusCode::CREATED, "{}", body["message"]);
     let (code, body) = apply(
         &app,
         "ann:q",
@@ -265,6 +277,55 @@ async fn kubectl_istag_bulk_puts_are_refused_naming_managed_fields_and_lock_no_a
     )
     .await;
     assert_eq!(code, StatusCode::CREATED, "{}", body["message"]);
+    let label = json!({"metadata": {"labels": {"team": "b"}}});
+    let path = paths::imagestream("rev", "ann");
+    let (code, body) = patch_as(&app, &mallory.client, &path, MERGE, &label).await;
+    assert_eq!(code, StatusCode::OK, "{}", body["message"]);
+}
+
+pub(crate) const MERGE: &str = "application/merge-patch+json";
+pub(crate) const JSON_PATCH: &str = "application/json-patch+json";
+
+/// Sends a PATCH of `body` (as `content_type`) with `client`.
+pub(crate) async fn patch_as(
+    app: &TestApp,
+    client: &reqwest::Client,
+    path: &str,
+    content_type: &str,
+    body: &Value,
+) -> (StatusCode, Value) {
+    let body = body.to_string();
+    app.send_raw_as(client, Method::PATCH, path, content_type, &body)
+        .await
+}
+
+/// A test app with project `rev` and a user for each (name, role in `rev`).
+pub(crate) async fn rev_app(users: &[(&str, &str)]) -> (TestApp, Vec<TestUser>) {
+    let app = TestApp::start().await;
+    app.create_project("rev").await;
+    let mut made = Vec::new();
+    for (name, role) in users {
+        made.push(app.user(name).await);
+        app.grant("rev", name, role).await;
+    }
+    (app, made)
+}
+
+/// PUTs the tag `stream:tag` of project `rev`, following `from`, as `manager` with `client`.
+pub(crate) async fn put_tag_as(
+    app: &TestApp,
+    client: &reqwest::Client,
+    name: &str,
+    manager: &str,
+    from: &str,
+) -> (StatusCode, Value) {
+    let (stream, tag) = name.split_once(':').unwrap();
+    let path = format!(
+        "{}?fieldManager={manager}",
+        paths::imagestreamtag("rev", stream, tag)
+    );
+    let body = istag(name, source(from));
+    app.send_as(client, Method::PUT, &path, Some(&body)).await
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -263,8 +263,20 @@ impl TestApp {
         content_type: &str,
         body: &str,
     ) -> (StatusCode, Value) {
-        let resp = self
-            .client
+        self.send_raw_as(&self.client, method, path, content_type, body)
+            .await
+    }
+
+    /// Sends raw bytes with a content type with `client` (a user's).
+    pub async fn send_raw_as(
+        &self,
+        client: &reqwest::Client,
+        method: Method,
+        path: &str,
+        content_type: &str,
+        body: &str,
+    ) -> (StatusCode, Value) {
+        let resp = client
             .request(method, self.url(path))
             .header("Content-Type", content_type)
             .body(body.to_owned())

@@ -10,8 +10,8 @@
 //! names them (`tag.from.name`), and so do its conflicts.
 
 use serde_json::{Value, json};
-use tagstream_shared::StreamTagName;
 use tagstream_shared::imagestream::API_VERSION;
+use tagstream_shared::{ImageStream, StreamTagName};
 
 use super::Scope;
 use super::fields_v1::{entries_of, to_fields_v1};
@@ -111,6 +111,39 @@ pub fn tag_managed_fields(stream_managed: Option<&Value>, name: &StreamTagName) 
         out.push(raw);
     }
     (!out.is_empty()).then_some(Value::Array(out))
+}
+
+/// Resets the tag object's `managedFields` (Kubernetes' `[{}]`) in its stream's record: every
+/// manager lets go of the tag's fields, and the tag's own appliers' entries go. Other tags'
+/// and the stream's managers keep theirs: a tag writer clears what the tag object shows.
+pub fn reset_tag(stream: &mut ImageStream, name: &StreamTagName) {
+    let own = subresource(name);
+    let prefix = prefix(name.tag.as_str());
+    let extra = &mut stream.metadata.extra;
+    let mut kept = Vec::new();
+    for entry in entries_of(extra.get("managedFields")) {
+        if entry.subresource.as_deref() == Some(own.as_str()) {
+            continue;
+        }
+        let fields: FieldSet = entry
+            .fields
+            .iter()
+            .filter(|p| !p.starts_with(&prefix[..]))
+            .cloned()
+            .collect();
+        if fields.len() == entry.fields.len() {
+            kept.push(entry.raw);
+        } else if !fields.is_empty() {
+            let mut raw = entry.raw;
+            raw["fieldsV1"] = to_fields_v1(&fields);
+            kept.push(raw);
+        }
+    }
+    if kept.is_empty() {
+        extra.remove("managedFields");
+    } else {
+        extra.insert("managedFields".to_owned(), Value::Array(kept));
+    }
 }
 
 #[cfg(test)]

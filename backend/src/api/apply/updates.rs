@@ -4,7 +4,13 @@
 //! conflict), and the fields it removes leave every manager. So a later apply that names a
 //! field `kubectl label` or `kubectl edit` changed conflicts with that manager, as it would on
 //! a cluster. `managedFields` in the body of such a write are not taken: the stored ones are
-//! carried forward (a `PUT` without them must not forget who owns what).
+//! carried forward (a `PUT` without them must not forget who owns what), except Kubernetes'
+//! reset, `managedFields: [{}]` ([`resets`]): the record is cleared first, then the write is
+//! recorded, so that its manager holds what it set and nobody else anything. An empty list is
+//! no reset (as in Kubernetes: a client that drops what it does not know must not wipe it).
+//!
+//! Past ten `Update` entries the oldest are merged into one `ancient-changes` entry, as
+//! Kubernetes does, so writers under ever new names add no entry each.
 //!
 //! The manager is the request's `fieldManager` (kubectl sends `kubectl-create`,
 //! `kubectl-label`, `kubectl-edit`, `kubectl-client-side-apply`, ...), or else the
@@ -15,12 +21,18 @@ use serde_json::{Value, json};
 use tagstream_shared::Time;
 use tagstream_shared::object::Object;
 
+use super::bounds::{Writer, check_managed_size};
+use super::fields_v1::Entry;
 use super::paths::{Values, leaf_values};
-use super::{FieldSet, MANAGERS_MAX, check_managed_size, entries, to_fields_v1};
+use super::{FieldSet, entries, to_fields_v1};
 use crate::error::ApiError;
 
-/// Where updates are filed once an object has [`MANAGERS_MAX`] managers (as Kubernetes does).
+/// Where the oldest updates are filed once an object has more than [`UPDATERS_MAX`] of them
+/// (as Kubernetes does).
 const ANCIENT: &str = "ancient-changes";
+/// The most `Update` entries an object keeps (Kubernetes' `DefaultMaxUpdateManagers`): a
+/// flood of writers under new names does not add an entry each.
+const UPDATERS_MAX: usize = 10;
 
 /// The `managedFields` `new` is to be written with, by `manager` over `old` (`None`: a
 /// create), both as JSON; `None` when it has none. A write that would grow them past their
@@ -76,38 +88,45 @@ pub fn managed_after_update(
             "fieldsV1": to_fields_v1(fields),
         })
     };
-    let mut managed: Vec<Value> = Vec::with_capacity(entries.len() + 1);
-    let mut ancient = None;
+    let mut kept: Vec<Entry> = Vec::with_capacity(entries.len() + 1);
+    let own = |fields: FieldSet| Entry {
+        raw: entry(manager, &fields),
+        manager: manager.to_owned(),
+        subresource: None,
+        apply: false,
+        fields,
+    };
     for (i, e) in entries.into_iter().enumerate() {
         if Some(i) == mine {
             if !fields.is_empty() {
-                managed.push(entry(manager, &fields));
+                kept.push(own(fields.clone()));
             }
         } else if !e.fields.is_empty() {
-            if e.manager == ANCIENT && !e.apply {
-                ancient = Some((managed.len(), e.fields.clone()));
-            }
-            let mut raw = e.raw;
-            raw["fieldsV1"] = to_fields_v1(&e.fields);
-            managed.push(raw);
+            kept.push(e);
         }
     }
     if mine.is_none() && !fields.is_empty() {
-        match ancient {
-            Some((at, mut old_fields)) if managed.len() >= MANAGERS_MAX => {
-                old_fields.extend(fields);
-                managed[at] = entry(ANCIENT, &old_fields);
-            }
-            None if managed.len() >= MANAGERS_MAX => managed.push(entry(ANCIENT, &fields)),
-            _ => managed.push(entry(manager, &fields)),
-        }
+        kept.push(own(fields));
     }
+    let managed: Vec<Value> = cap_updaters(kept, api_version)
+        .into_iter()
+        .map(|e| {
+            let mut raw = e.raw;
+            raw["fieldsV1"] = to_fields_v1(&e.fields);
+            raw
+        })
+        .collect();
     if managed.is_empty() {
         return Ok(None);
     }
     let managed = Value::Array(managed);
+    let writer = Writer {
+        manager,
+        apply: false,
+        write: "write",
+    };
     check_managed_size(
-        "write",
+        writer,
         stored.as_ref(),
         &managed,
         "set fewer fields in one write (each field a write sets is recorded for its manager)",
@@ -115,7 +134,78 @@ pub fn managed_after_update(
     Ok(Some(managed))
 }
 
-/// Records on `new` (typed) that `manager` wrote it over `old` (`None`: a create).
+/// `entries` with the oldest `Update` entries (by `time`, then name) merged into one
+/// `ancient-changes` entry, until no more than [`UPDATERS_MAX`] are left, as Kubernetes'
+/// `capManagersManager` does: the newest writers keep their names. The merged entry holds all
+/// their fields and the newest time among them, where the oldest of them was.
+fn cap_updaters(entries: Vec<Entry>, api_version: &str) -> Vec<Entry> {
+    let updaters: Vec<usize> = (0..entries.len()).filter(|&i| !entries[i].apply).collect();
+    if updaters.len() <= UPDATERS_MAX {
+        return entries;
+    }
+    let bucket = updaters
+        .iter()
+        .copied()
+        .find(|&i| entries[i].manager == ANCIENT && entries[i].subresource.is_none());
+    let time = |i: usize| entries[i].raw["time"].as_str().unwrap_or_default();
+    let mut oldest: Vec<usize> = updaters
+        .iter()
+        .copied()
+        .filter(|&i| Some(i) != bucket)
+        .collect();
+    oldest.sort_by(|&a, &b| {
+        time(a)
+            .cmp(time(b))
+            .then_with(|| entries[a].manager.cmp(&entries[b].manager))
+    });
+    // Into an existing bucket, or a new one that is itself one of the entries kept.
+    let merged = updaters.len() - UPDATERS_MAX + usize::from(bucket.is_none());
+    oldest.truncate(merged);
+    let mut fields = bucket
+        .map(|i| entries[i].fields.clone())
+        .unwrap_or_default();
+    let mut newest = bucket.map(time).unwrap_or_default();
+    for &i in &oldest {
+        fields.extend(entries[i].fields.iter().cloned());
+        newest = newest.max(time(i));
+    }
+    let ancient = Entry {
+        raw: json!({
+            "manager": ANCIENT,
+            "operation": "Update",
+            "apiVersion": api_version,
+            "time": newest,
+            "fieldsType": "FieldsV1",
+        }),
+        manager: ANCIENT.to_owned(),
+        subresource: None,
+        apply: false,
+        fields,
+    };
+    let at = oldest.iter().copied().chain(bucket).min();
+    let mut ancient = Some(ancient);
+    let mut out = Vec::with_capacity(entries.len());
+    for (i, e) in entries.into_iter().enumerate() {
+        if Some(i) == at {
+            out.extend(ancient.take());
+        } else if Some(i) != bucket && !oldest.contains(&i) {
+            out.push(e);
+        }
+    }
+    out
+}
+
+/// Whether `sent`, the `managedFields` a write's body carries, is Kubernetes' reset: a list of
+/// one empty entry (`[{}]`). An empty list is not one.
+pub fn resets(sent: Option<&Value>) -> bool {
+    match sent.and_then(Value::as_array).map(Vec::as_slice) {
+        Some([only]) => only.as_object().is_some_and(serde_json::Map::is_empty),
+        _ => false,
+    }
+}
+
+/// Records on `new` (typed) that `manager` wrote it over `old` (`None`: a create), after
+/// clearing the record when `new` carries the reset ([`resets`]).
 pub fn record<T: Object + Serialize>(
     old: Option<&T>,
     new: &mut T,
@@ -123,10 +213,18 @@ pub fn record<T: Object + Serialize>(
     now: Time,
 ) -> Result<(), ApiError> {
     let internal = |e: serde_json::Error| ApiError::Internal(Box::new(e));
-    let old = old
+    let mut old = old
         .map(serde_json::to_value)
         .transpose()
         .map_err(internal)?;
+    if resets(new.metadata().extra.get("managedFields"))
+        && let Some(meta) = old
+            .as_mut()
+            .and_then(|o| o.get_mut("metadata"))
+            .and_then(Value::as_object_mut)
+    {
+        meta.remove("managedFields");
+    }
     let doc = serde_json::to_value(&*new).map_err(internal)?;
     let managed = managed_after_update(T::KIND, T::API_VERSION, old.as_ref(), &doc, manager, now)?;
     let extra = &mut new.metadata_mut().extra;
@@ -229,22 +327,30 @@ mod tests {
     }
 
     #[test]
-    fn a_create_is_its_managers_and_too_many_managers_file_under_ancient_changes() {
+    fn past_ten_updaters_the_oldest_are_merged_into_ancient_changes() {
         let mut doc = json!({"metadata": {"name": "s"}});
-        for i in 0..MANAGERS_MAX + 2 {
+        for i in 0..UPDATERS_MAX + 3 {
             let mut next = doc.clone();
             next["metadata"]["labels"][format!("l{i}")] = json!("v");
-            let managed =
-                managed_after_update("Template", "v", Some(&doc), &next, &format!("m{i}"), now());
+            let at = Time::from_timestamp(1_700_000_000 + i64::try_from(i).unwrap_or_default());
+            let manager = format!("m{i:02}");
+            let managed = managed_after_update("Template", "v", Some(&doc), &next, &manager, at);
             next["metadata"]["managedFields"] = managed.ok().flatten().unwrap_or_default();
             doc = next;
         }
-        let all = doc["metadata"]["managedFields"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default();
-        assert_eq!(all.len(), MANAGERS_MAX + 1);
-        assert_eq!(all[MANAGERS_MAX]["manager"], ANCIENT);
+        let record = Some(doc["metadata"]["managedFields"].clone());
+        let names: Vec<String> = managers(&record).into_iter().map(|(m, _)| m).collect();
+        assert_eq!(names.len(), UPDATERS_MAX, "{names:?}");
+        assert_eq!(names[0], ANCIENT);
+        assert_eq!(names[1], "m04");
+        assert_eq!(names.last().map(String::as_str), Some("m12"));
+        // The merged entry holds the oldest writers' labels, and the newest time among them.
+        let ancient = &doc["metadata"]["managedFields"][0];
+        let labels = &ancient["fieldsV1"]["f:metadata"]["f:labels"];
+        for i in 0..4 {
+            assert!(labels.get(format!("f:l{i}")).is_some(), "{ancient}");
+        }
+        assert_eq!(ancient["time"], json!(Time::from_timestamp(1_700_000_003)));
     }
 
     /// A template whose labels `l{from}`..`l{to}` (long names) are set by `manager` over `doc`.
@@ -261,12 +367,13 @@ mod tests {
     #[test]
     fn an_update_that_would_fill_managed_fields_is_refused_naming_them() {
         let doc = json!({"metadata": {"name": "s"}});
-        // About 36 bytes a label: 20,000 fit in the 1 MiB kept, 40,000 do not.
-        let doc = labelled(&doc, "editor", 0, 20_000).expect("fits");
-        let Err(ApiError::TooLarge(message)) = labelled(&doc, "editor", 20_000, 40_000) else {
+        // About 33 bytes a label: 12,000 fit in one manager's 512 KiB, 24,000 do not.
+        let doc = labelled(&doc, "editor", 0, 12_000).expect("fits");
+        let Err(ApiError::TooLarge(message)) = labelled(&doc, "editor", 12_000, 24_000) else {
             panic!("a bulk write past the bound is refused");
         };
         assert!(message.contains("managedFields"), "{message}");
+        assert!(message.contains("\"editor\" (Update)"), "{message}");
         // Another manager's few fields still go in.
         labelled(&doc, "kubectl-label", 40_000, 40_010).expect("a small write goes through");
     }

@@ -1,0 +1,251 @@
+//! The managers' record (`metadata.managedFields`) as review 8 (D1) left it: a record one
+//! manager filled to the whole bound before each manager had a share of its own still takes
+//! other managers' small writes (a new tag, a one-field apply, a label), the filler's next
+//! write is refused naming it and what it holds, and Kubernetes' reset (`managedFields: [{}]`
+//! in a merge or JSON patch or a PUT) clears the record before the write is recorded, on
+//! image streams, their tags and templates alike; an empty list does not, and a viewer cannot.
+
+#![expect(clippy::unwrap_used, reason = "test set-up failing is a test failure")]
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Map, Value, json};
+use tagstream_shared::{ImageStream, ProjectName, StreamName, paths};
+
+use crate::kubectl_istag_review::{
+    JSON_PATCH, MERGE, apply, istag, patch_as, put_tag_as, rev_app, source, stored,
+};
+use crate::support::{TestApp, decode};
+
+/// The bound past which only managers holding a few fields may add any (2 MiB).
+const HARD: usize = 2 << 20;
+/// How far past [`HARD`] small managers may take the record (512 KiB more).
+const ABSOLUTE: usize = HARD + (512 << 10);
+
+fn record_len(object: &Value) -> usize {
+    object["metadata"]["managedFields"].to_string().len()
+}
+
+/// Stream `legacy` whose tag `s0` has `n` annotations, all held by "alice" in a record written
+/// before each manager had a share (as review 8's alice left hers).
+fn legacy(n: usize) -> Value {
+    let mut tag = source("quay.io/x/legacy:1");
+    tag["name"] = json!("s0");
+    let annotations: Map<String, Value> = (0..n)
+        .map(|i| (format!("example.com/annotation-{i:08}"), json!("v")))
+        .collect();
+    let held: Map<String, Value> = annotations
+        .keys()
+        .map(|k| (format!("f:{k}"), json!({})))
+        .collect();
+    tag["annotations"] = Value::Object(annotations);
+    let fields = json!({"f:spec": {"f:tags": {r#"k:{"name":"s0"}"#: {".": {},
+        "f:annotations": held, "f:from": {"f:kind": {}, "f:name": {}}, "f:name": {},
+        "f:reference": {}}}}});
+    json!({"kind": "ImageStream", "apiVersion": "image.openshift.io/v1",
+        "metadata": {"name": "legacy", "managedFields": [{"manager": "alice",
+            "operation": "Update", "apiVersion": "image.openshift.io/v1",
+            "time": "2026-01-01T00:00:00Z", "fieldsType": "FieldsV1", "fieldsV1": fields}]},
+        "spec": {"tags": [tag]}})
+}
+
+/// Stores `legacy` with its record a hundred bytes or so under [`HARD`], as no API would now.
+async fn seed_full_record(app: &TestApp) -> usize {
+    let (l1, l2) = (record_len(&legacy(1_000)), record_len(&legacy(2_000)));
+    let per_key = (l2 - l1) / 1_000;
+    let n = 1_000 + (HARD - 100 - l1) / per_key;
+    let body = legacy(n);
+    assert!((HARD - 200..HARD).contains(&record_len(&body)));
+    let stream: ImageStream = decode(body);
+    let stream =
+        tagstream_backend::service::stream_for_create(stream, "rev", tagstream_shared::Time::now());
+    let ns: ProjectName = "rev".parse().unwrap();
+    let name: StreamName = "legacy".parse().unwrap();
+    app.store()
+        .create_image_stream(&ns, &name, stream)
+        .await
+        .unwrap();
+    n
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn kubectl_managed_a_record_one_manager_filled_still_takes_others_small_writes() {
+    let (app, users) = rev_app(&[("mallory", "edit"), ("vic", "view")]).await;
+    let (mallory, vic) = (&users[0], &users[1]);
+    let n = seed_full_record(&app).await;
+
+    // Another editor's new tag, a new applier's one field, and a label all go in.
+    let (code, body) = put_tag_as(
+        &app,
+        &mallory.client,
+        "legacy:m1",
+        "mallory",
+        "quay.io/x/legacy:2",
+    )
+    .await;
+    assert_eq!(code, StatusCode::CREATED, "{}", body["message"]);
+    let one = istag("legacy:m2", source("quay.io/x/legacy:3"));
+    let (code, body) = apply(&app, "legacy:m2", "fieldManager=gitops", &one).await;
+    assert_eq!(code, StatusCode::CREATED, "{}", body["message"]);
+    let stream_path = paths::imagestream("rev", "legacy");
+    let label = json!({"metadata": {"labels": {"team": "b"}}});
+    let (code, body) = patch_as(&app, &mallory.client, &stream_path, MERGE, &label).await;
+    assert_eq!(code, StatusCode::OK, "{}", body["message"]);
+    let stream = stored(&app, "legacy").await;
+    assert!((HARD..=ABSOLUTE).contains(&record_len(&stream)));
+
+    // The manager that filled it adds nothing more, and is told who holds what.
+    let admin = &app.client;
+    let (code, body) = put_tag_as(&app, admin, "legacy:a1", "alice", "quay.io/x/legacy:4").await;
+    assert_eq!(code, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
+    let message = body["message"].as_str().unwrap();
+    assert!(message.contains("\"alice\" (Update) 209"), "{message}");
+
+    // The reset: a viewer may not; an editor clears the record and the data stays.
+    let reset = json!([{"op": "replace", "path": "/metadata/managedFields", "value": [{}]}]);
+    let (code, body) = patch_as(&app, &vic.client, &stream_path, JSON_PATCH, &reset).await;
+    assert_eq!(code, StatusCode::FORBIDDEN, "{body}");
+    assert_eq!(
+        record_len(&stored(&app, "legacy").await),
+        record_len(&stream)
+    );
+    let (code, body) = patch_as(&app, &mallory.client, &stream_path, JSON_PATCH, &reset).await;
+    assert_eq!(code, StatusCode::OK, "{}", body["message"]);
+    let after = stored(&app, "legacy").await;
+    assert_eq!(
+        after["metadata"]["managedFields"],
+        Value::Null,
+        "{:#}",
+        after["metadata"]
+    );
+    assert_eq!(after["spec"], stream["spec"]);
+    assert_eq!(after["metadata"]["labels"], stream["metadata"]["labels"]);
+    let annotations = after["spec"]["tags"][0]["annotations"].as_object().unwrap();
+    assert_eq!(annotations.len(), n);
+}
+
+/// The (manager, operation, fieldsV1) of each entry of `object`'s record.
+fn record(object: &Value) -> Vec<(String, String, Value)> {
+    object["metadata"]["managedFields"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|e| {
+            let text = |k: &str| e[k].as_str().unwrap_or_default().to_owned();
+            (text("manager"), text("operation"), e["fieldsV1"].clone())
+        })
+        .collect()
+}
+
+fn labels_held(labels: &[&str]) -> Value {
+    let held: Map<String, Value> = labels
+        .iter()
+        .map(|l| (format!("f:{l}"), json!({})))
+        .collect();
+    json!({"f:metadata": {"f:labels": held}})
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn kubectl_managed_fields_reset_clears_the_record_and_an_empty_list_does_not() {
+    let (app, users) = rev_app(&[("ed", "edit"), ("vic", "view")]).await;
+    let (ed, vic) = (&users[0], &users[1]);
+    let stream = json!({"kind": "ImageStream", "apiVersion": "image.openshift.io/v1",
+        "metadata": {"name": "web", "labels": {"a": "1"}},
+        "spec": {"tags": [{"name": "t1", "from": {"kind": "DockerImage", "name": "quay.io/x/web:1"}}]}});
+    let template = json!({"kind": "Template", "apiVersion": "template.openshift.io/v1",
+        "metadata": {"name": "web", "labels": {"a": "1"}}, "objects": []});
+    let kinds = [
+        (
+            paths::imagestreams("rev"),
+            paths::imagestream("rev", "web"),
+            stream,
+        ),
+        (
+            paths::templates("rev"),
+            paths::template("rev", "web"),
+            template,
+        ),
+    ];
+    for (list, path, body) in kinds {
+        let (code, created) = app.post(&format!("{list}?fieldManager=one"), &body).await;
+        assert_eq!(code, StatusCode::CREATED, "{created}");
+        let by = |manager: &str| format!("{path}?fieldManager={manager}");
+        let label = json!({"metadata": {"labels": {"b": "2"}}});
+        let (code, body) = patch_as(&app, &ed.client, &by("two"), MERGE, &label).await;
+        assert_eq!(code, StatusCode::OK, "{path}: {body}");
+        let before = app.get(&path).await.1;
+        assert_eq!(record(&before).len(), 2, "{path}: {before}");
+
+        // An empty list is no reset, and a viewer cannot reset.
+        let empty = json!({"metadata": {"managedFields": []}});
+        let (code, body) = patch_as(&app, &ed.client, &by("three"), MERGE, &empty).await;
+        assert_eq!(code, StatusCode::OK, "{path}: {body}");
+        let reset = json!([{"op": "replace", "path": "/metadata/managedFields", "value": [{}]}]);
+        let (code, body) = patch_as(&app, &vic.client, &path, JSON_PATCH, &reset).await;
+        assert_eq!(code, StatusCode::FORBIDDEN, "{path}: {body}");
+        assert_eq!(record(&app.get(&path).await.1), record(&before), "{path}");
+
+        // A merge patch resetting and setting a label: its manager holds that label only.
+        let both = json!({"metadata": {"managedFields": [{}], "labels": {"c": "3"}}});
+        let (code, body) = patch_as(&app, &ed.client, &by("resetter"), MERGE, &both).await;
+        assert_eq!(code, StatusCode::OK, "{path}: {body}");
+        let after = app.get(&path).await.1;
+        let expected: Vec<(String, String, Value)> =
+            vec![("resetter".into(), "Update".into(), labels_held(&["c"]))];
+        assert_eq!(record(&after), expected, "{path}: {after}");
+        assert_eq!(
+            after["metadata"]["labels"],
+            json!({"a": "1", "b": "2", "c": "3"})
+        );
+        for field in ["spec", "objects"] {
+            assert_eq!(after.get(field), before.get(field), "{path}: {field}");
+        }
+
+        // A PUT carrying the reset: the label it adds is all that is recorded (the resetter's
+        // is let go of).
+        let mut put = after.clone();
+        put["metadata"]["managedFields"] = json!([{}]);
+        put["metadata"]["labels"]["e"] = json!("5");
+        let (code, body) = app
+            .send_as(&ed.client, Method::PUT, &by("putter"), Some(&put))
+            .await;
+        assert_eq!(code, StatusCode::OK, "{path}: {body}");
+        let after = app.get(&path).await.1;
+        let expected: Vec<(String, String, Value)> =
+            vec![("putter".into(), "Update".into(), labels_held(&["e"]))];
+        assert_eq!(record(&after), expected, "{path}: {after}");
+
+        // A JSON patch resetting alone leaves no record, and the data as it was.
+        let (code, body) = patch_as(&app, &ed.client, &by("four"), JSON_PATCH, &reset).await;
+        assert_eq!(code, StatusCode::OK, "{path}: {body}");
+        let cleared = app.get(&path).await.1;
+        assert_eq!(
+            cleared["metadata"]["managedFields"],
+            Value::Null,
+            "{path}: {cleared}"
+        );
+        assert_eq!(cleared["metadata"]["labels"], after["metadata"]["labels"]);
+    }
+
+    // A tag's reset through its ImageStreamTag clears the tag's managers only.
+    let label = json!({"metadata": {"labels": {"d": "4"}}});
+    let stream_path = paths::imagestream("rev", "web");
+    let query = format!("{stream_path}?fieldManager=labeller");
+    let (code, body) = patch_as(&app, &ed.client, &query, MERGE, &label).await;
+    assert_eq!(code, StatusCode::OK, "{body}");
+    let one = istag("web:t1", source("quay.io/x/web:2"));
+    let (code, body) = apply(&app, "web:t1", "fieldManager=gitops", &one).await;
+    assert_eq!(code, StatusCode::OK, "{body}");
+    let tag_path = paths::imagestreamtag("rev", "web", "t1");
+    let both = json!({"metadata": {"managedFields": [{}]}, "tag": {"annotations": {"x": "y"}}});
+    let query = format!("{tag_path}?fieldManager=tagger");
+    let (code, body) = patch_as(&app, &ed.client, &query, MERGE, &both).await;
+    assert_eq!(code, StatusCode::OK, "{body}");
+    let tag = app.get(&tag_path).await.1;
+    let held = json!({"f:tag": {"f:annotations": {"f:x": {}}}});
+    let expected: Vec<(String, String, Value)> = vec![("tagger".into(), "Update".into(), held)];
+    assert_eq!(record(&tag), expected, "{tag}");
+    assert_eq!(tag["tag"]["from"]["name"], "quay.io/x/web:2");
+    let stream = stored(&app, "web").await;
+    let managers: Vec<String> = record(&stream).into_iter().map(|(m, _, _)| m).collect();
+    assert_eq!(managers, ["labeller", "tagger"], "{stream}");
+}
