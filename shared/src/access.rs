@@ -5,7 +5,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Serialize};
 
 /// The group whose members are cluster admins, as in OpenShift.
 pub const CLUSTER_ADMINS_GROUP: &str = "system:cluster-admins";
@@ -260,22 +260,7 @@ impl FromStr for Role {
     }
 }
 
-impl Serialize for Role {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
-
-#[cfg(feature = "openapi")]
-crate::string_schema!(Role);
-
-impl<'de> Deserialize<'de> for Role {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        String::deserialize(d)?
-            .parse()
-            .map_err(serde::de::Error::custom)
-    }
-}
+crate::meta::string_serde!(Role);
 
 /// What one caller holds in one project: their roles there, and whether they are a cluster
 /// admin (who may do everything everywhere).

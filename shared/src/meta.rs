@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// Unknown fields of an object, kept so that a file we load serializes back unchanged.
@@ -44,21 +44,31 @@ impl std::str::FromStr for Time {
     }
 }
 
-impl Serialize for Time {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
-    }
-}
+/// Declares a type written on the wire as a JSON string: serialized as its `Display` text,
+/// deserialized with its `FromStr` (whose error becomes the message), and a string schema (with
+/// the format given, if any). A name, a time, a digest, a role.
+macro_rules! string_serde {
+    ($ty:ty $(, $format:literal)?) => {
+        impl serde::Serialize for $ty {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_str(self)
+            }
+        }
 
-#[cfg(feature = "openapi")]
-crate::string_schema!(Time, "date-time");
+        impl<'de> serde::Deserialize<'de> for $ty {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = <String as serde::Deserialize>::deserialize(d)?;
+                s.parse().map_err(serde::de::Error::custom)
+            }
+        }
 
-impl<'de> Deserialize<'de> for Time {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        s.parse().map_err(serde::de::Error::custom)
-    }
+        #[cfg(feature = "openapi")]
+        $crate::string_schema!($ty $(, $format)?);
+    };
 }
+pub(crate) use string_serde;
+
+string_serde!(Time, "date-time");
 
 /// `metadata` of every stored object. Field presence follows Kubernetes' Go types:
 /// `creationTimestamp` is always written (null when unset); the rest only when set.
