@@ -49,8 +49,6 @@ crate::meta::wire_object! {
 }
 
 impl Image {
-    pub const KIND: &'static str = crate::resources::IMAGES.kind;
-
     /// The digest this image is known by.
     pub fn digest(&self) -> &str {
         self.metadata.name()
@@ -175,10 +173,6 @@ crate::meta::wire_object! {
         metadata;
         pub image: Image,
     }
-}
-
-impl ImageStreamImage {
-    pub const KIND: &'static str = crate::resources::IMAGESTREAMIMAGES.kind;
 }
 
 /// `stream@digest` as a path names one image of a stream; the digest part may be a prefix

@@ -256,8 +256,6 @@ pub struct TagEventCondition {
 }
 
 impl ImageStream {
-    pub const KIND: &'static str = crate::resources::IMAGESTREAMS.kind;
-
     /// An empty stream named `name`, with kind and apiVersion set.
     pub fn new(name: &str) -> Self {
         Self {
@@ -362,8 +360,6 @@ impl ImageStreamTag {
             .parse()
             .ok()
     }
-
-    pub const KIND: &'static str = crate::resources::IMAGESTREAMTAGS.kind;
 }
 
 pub use crate::image::Image;

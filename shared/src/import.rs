@@ -22,10 +22,6 @@ crate::meta::wire_object! {
     }
 }
 
-impl ImageStreamImport {
-    pub const KIND: &'static str = crate::resources::IMAGESTREAMIMPORTS.kind;
-}
-
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]

@@ -76,8 +76,6 @@ pub struct ProjectStatus {
 }
 
 impl Project {
-    pub const KIND: &'static str = crate::resources::PROJECTS.kind;
-
     pub fn new(name: &str) -> Self {
         Self {
             kind: Self::KIND.into(),

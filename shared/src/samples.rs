@@ -55,10 +55,6 @@ crate::meta::wire_object! {
     }
 }
 
-impl SamplesConfig {
-    pub const KIND: &'static str = crate::resources::SAMPLES_CONFIGS.kind;
-}
-
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]

@@ -100,8 +100,6 @@ impl Parameter {
 }
 
 impl Template {
-    pub const KIND: &'static str = crate::resources::TEMPLATES.kind;
-
     pub fn parameters(&self) -> &[Parameter] {
         self.parameters.as_deref().unwrap_or_default()
     }
@@ -177,8 +175,6 @@ crate::meta::wire_object! {
 pub const MASKED: &str = "*****";
 
 impl TemplateInstance {
-    pub const KIND: &'static str = crate::resources::TEMPLATEINSTANCES.kind;
-
     /// Masks the value of every generated parameter. Generated values are shown once, to
     /// whoever instantiated; a value typed for a generated parameter is masked too, since it
     /// stands in for a generated secret and the record is readable by every viewer of the

@@ -22,8 +22,6 @@ crate::meta::wire_object! {
 }
 
 impl Trigger {
-    pub const KIND: &'static str = crate::resources::TRIGGERS.kind;
-
     /// Whether a new image on `stream:tag` fires this trigger.
     pub fn follows(&self, stream: &str, tag: &str) -> bool {
         match self.spec.from.kind() {

@@ -24,10 +24,6 @@ crate::meta::wire_object! {
     }
 }
 
-impl User {
-    pub const KIND: &'static str = crate::resources::USERS.kind;
-}
-
 /// What creating a user takes beyond the User: a password, or nothing for an invitation.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
@@ -60,10 +56,6 @@ crate::meta::wire_object! {
         #[serde(flatten)]
         pub extra: Extra,
     }
-}
-
-impl Group {
-    pub const KIND: &'static str = crate::resources::GROUPS.kind;
 }
 
 /// `roleRef` of a RoleBinding: one of the built-in roles, as a ClusterRole.
@@ -145,8 +137,6 @@ crate::meta::wire_object! {
 }
 
 impl RoleBinding {
-    pub const KIND: &'static str = crate::resources::ROLEBINDINGS.kind;
-
     /// The role this binding grants, when `roleRef` names a built-in one.
     pub fn role(&self) -> Option<Role> {
         self.role_ref.name.parse().ok()
@@ -173,10 +163,6 @@ crate::meta::wire_object! {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub token: Option<String>,
     }
-}
-
-impl Token {
-    pub const KIND: &'static str = crate::resources::TOKENS.kind;
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
