@@ -63,33 +63,31 @@ impl Image {
 }
 
 /// The image's configuration as OpenShift shows it (`DockerImage`, version 1.0).
+// Docker's capitalised names (`Id`, `Created`, ...), but `kind` and `apiVersion` as objects have them.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+#[serde(rename_all = "PascalCase")]
 pub struct DockerImageMetadata {
-    #[serde(default)]
+    #[serde(default, rename = "kind")]
     pub kind: String,
     #[serde(default, rename = "apiVersion")]
     pub api_version: String,
-    #[serde(default, rename = "Id", skip_serializing_if = "String::is_empty")]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub id: String,
-    #[serde(default, rename = "Created", skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created: Option<Time>,
-    #[serde(default, rename = "Author", skip_serializing_if = "String::is_empty")]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub author: String,
-    #[serde(default, rename = "Config", skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub config: Option<DockerConfig>,
-    #[serde(
-        default,
-        rename = "Architecture",
-        skip_serializing_if = "String::is_empty"
-    )]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub architecture: String,
-    #[serde(default, rename = "Os", skip_serializing_if = "String::is_empty")]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub os: String,
-    #[serde(default, rename = "Variant", skip_serializing_if = "String::is_empty")]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub variant: String,
     /// The config and every layer, in bytes as stored in the registry.
-    #[serde(default, rename = "Size")]
+    #[serde(default)]
     pub size: u64,
     #[serde(flatten)]
     pub extra: Extra,
@@ -98,28 +96,21 @@ pub struct DockerImageMetadata {
 /// How a container from the image runs: Docker's `Config` names.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+#[serde(rename_all = "PascalCase")]
 pub struct DockerConfig {
-    #[serde(default, rename = "User", skip_serializing_if = "String::is_empty")]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub user: String,
-    #[serde(
-        default,
-        rename = "ExposedPorts",
-        skip_serializing_if = "BTreeMap::is_empty"
-    )]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub exposed_ports: BTreeMap<String, serde_json::Value>,
-    #[serde(default, rename = "Env", skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub env: Vec<String>,
-    #[serde(default, rename = "Entrypoint", skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub entrypoint: Vec<String>,
-    #[serde(default, rename = "Cmd", skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub cmd: Vec<String>,
-    #[serde(
-        default,
-        rename = "WorkingDir",
-        skip_serializing_if = "String::is_empty"
-    )]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub working_dir: String,
-    #[serde(default, rename = "Labels", skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub labels: BTreeMap<String, String>,
     #[serde(flatten)]
     pub extra: Extra,
