@@ -101,15 +101,7 @@ pub struct Webhook {
 
 /// Checks a trigger as written by a user. `creating`: the secret is required.
 pub fn validate_trigger(trigger: &Trigger, creating: bool) -> Vec<FieldError> {
-    let mut errors = Vec::new();
-    match trigger.metadata.name.as_deref() {
-        None | Some("") => errors.push(FieldError::required("metadata.name", "name is required")),
-        Some(name) => {
-            if let Err(e) = name.parse::<crate::TemplateName>() {
-                errors.push(FieldError::invalid("metadata.name", name, e));
-            }
-        }
-    }
+    let mut errors = crate::validation::check_name::<crate::TemplateName>(&trigger.metadata);
     let from = &trigger.spec.from;
     match from.kind() {
         None => errors.push(FieldError::not_supported(
