@@ -89,34 +89,16 @@ pub struct TagReference {
     pub extra: Extra,
 }
 
-/// The kinds a tag's `from` may name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum SourceKind {
-    /// An image in a registry, by reference.
-    DockerImage,
-    /// Another tag, `tag` in the same stream or `stream:tag`.
-    ImageStreamTag,
-    /// An image already in a stream, `stream@sha256:...`.
-    ImageStreamImage,
-}
-
-impl SourceKind {
-    pub const ALL: [SourceKind; 3] = [
-        Self::DockerImage,
-        Self::ImageStreamTag,
-        Self::ImageStreamImage,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::DockerImage => "DockerImage",
-            Self::ImageStreamTag => "ImageStreamTag",
-            Self::ImageStreamImage => "ImageStreamImage",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|k| k.as_str() == s)
+crate::words::word_enum! {
+    /// The kinds a tag's `from` may name.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    pub enum SourceKind {
+        /// An image in a registry, by reference.
+        DockerImage = "DockerImage",
+        /// Another tag, `tag` in the same stream or `stream:tag`.
+        ImageStreamTag = "ImageStreamTag",
+        /// An image already in a stream, `stream@sha256:...`.
+        ImageStreamImage = "ImageStreamImage",
     }
 }
 

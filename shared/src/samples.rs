@@ -15,32 +15,18 @@ pub const MANAGED_LABEL: &str = "samples.operator.openshift.io/managed";
 /// The annotation naming the tagstream version a sample was written by.
 pub const VERSION_ANNOTATION: &str = "samples.operator.openshift.io/version";
 
-/// What the server does with its samples at start and when the config changes.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
-pub enum ManagementState {
-    /// Missing samples are created and changed ones put back as shipped.
-    #[default]
-    Managed,
-    /// Samples are left as they are.
-    Unmanaged,
-    /// Samples are deleted.
-    Removed,
-}
-
-impl ManagementState {
-    pub const ALL: [Self; 3] = [Self::Managed, Self::Unmanaged, Self::Removed];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Managed => "Managed",
-            Self::Unmanaged => "Unmanaged",
-            Self::Removed => "Removed",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|m| m.as_str() == s)
+crate::words::word_enum! {
+    /// What the server does with its samples at start and when the config changes.
+    #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+    #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+    pub enum ManagementState {
+        /// Missing samples are created and changed ones put back as shipped.
+        #[default]
+        Managed = "Managed",
+        /// Samples are left as they are.
+        Unmanaged = "Unmanaged",
+        /// Samples are deleted.
+        Removed = "Removed",
     }
 }
 

@@ -51,19 +51,12 @@ pub struct TriggerSpec {
     pub paused: bool,
 }
 
-/// What kinds a trigger may follow.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FromKind {
-    ImageStreamTag,
-    ImageStream,
-}
-
-impl FromKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::ImageStreamTag => "ImageStreamTag",
-            Self::ImageStream => "ImageStream",
-        }
+crate::words::word_enum! {
+    /// What kinds a trigger may follow.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum FromKind {
+        ImageStreamTag = "ImageStreamTag",
+        ImageStream = "ImageStream",
     }
 }
 
@@ -78,9 +71,7 @@ pub struct TriggerFrom {
 
 impl TriggerFrom {
     pub fn kind(&self) -> Option<FromKind> {
-        [FromKind::ImageStreamTag, FromKind::ImageStream]
-            .into_iter()
-            .find(|k| k.as_str() == self.kind)
+        FromKind::parse(&self.kind)
     }
 
     /// The stream it names.
