@@ -32,17 +32,12 @@ crate::meta::wire_object! {
         /// Where the image was imported from, by digest.
         #[serde(default)]
         pub docker_image_reference: String,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub docker_image_metadata: Option<DockerImageMetadata>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub docker_image_metadata_version: Option<String>,
-        #[serde(default, skip_serializing_if = "Vec::is_empty")]
-        pub docker_image_layers: Vec<ImageLayer>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub docker_image_manifest_media_type: Option<String>,
+        pub docker_image_metadata?: Option<DockerImageMetadata>,
+        pub docker_image_metadata_version?: Option<String>,
+        pub docker_image_layers?: Vec<ImageLayer>,
+        pub docker_image_manifest_media_type?: Option<String>,
         /// For a manifest list: each platform's child manifest.
-        #[serde(default, skip_serializing_if = "Vec::is_empty")]
-        pub docker_image_manifests: Vec<ImageManifest>,
+        pub docker_image_manifests?: Vec<ImageManifest>,
         #[serde(flatten)]
         pub extra: Extra,
     }
@@ -116,34 +111,33 @@ pub struct DockerConfig {
     pub extra: Extra,
 }
 
-/// One layer: its digest (`name`), size in bytes and media type.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
-pub struct ImageLayer {
-    pub name: String,
-    #[serde(default)]
-    pub size: u64,
-    #[serde(default)]
-    pub media_type: String,
+crate::meta::wire_struct! {
+    /// One layer: its digest (`name`), size in bytes and media type.
+    #[derive(Default, Eq)]
+    pub struct ImageLayer {
+        pub name: String,
+        #[serde(default)]
+        pub size: u64,
+        #[serde(default)]
+        pub media_type: String,
+    }
 }
 
-/// One platform's manifest in a manifest list.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
-pub struct ImageManifest {
-    pub digest: String,
-    #[serde(default)]
-    pub media_type: String,
-    #[serde(default)]
-    pub manifest_size: u64,
-    #[serde(default)]
-    pub architecture: String,
-    #[serde(default)]
-    pub os: String,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub variant: String,
+crate::meta::wire_struct! {
+    /// One platform's manifest in a manifest list.
+    #[derive(Default, Eq)]
+    pub struct ImageManifest {
+        pub digest: String,
+        #[serde(default)]
+        pub media_type: String,
+        #[serde(default)]
+        pub manifest_size: u64,
+        #[serde(default)]
+        pub architecture: String,
+        #[serde(default)]
+        pub os: String,
+        pub variant?: String,
+    }
 }
 
 impl ImageManifest {

@@ -41,38 +41,32 @@ crate::meta::wire_object! {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
-pub struct SamplesConfigSpec {
-    #[serde(default)]
-    pub management_state: ManagementState,
-    /// A registry host that replaces `docker.io` in the sample image streams (a mirror).
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub samples_registry: String,
-    /// Sample image streams, by name, that are left alone.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub skipped_imagestreams: Vec<String>,
-    /// Sample templates, by name, that are left alone.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub skipped_templates: Vec<String>,
-    #[serde(flatten)]
-    pub extra: Extra,
+crate::meta::wire_struct! {
+    #[derive(Default)]
+    pub struct SamplesConfigSpec {
+        #[serde(default)]
+        pub management_state: ManagementState,
+        /// A registry host that replaces `docker.io` in the sample image streams (a mirror).
+        pub samples_registry?: String,
+        /// Sample image streams, by name, that are left alone.
+        pub skipped_imagestreams?: Vec<String>,
+        /// Sample templates, by name, that are left alone.
+        pub skipped_templates?: Vec<String>,
+        #[serde(flatten)]
+        pub extra: Extra,
+    }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
-pub struct SamplesConfigStatus {
-    /// The state last applied.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub management_state: Option<ManagementState>,
-    /// tagstream's own: the project the samples live in (`[samples] namespace`).
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub namespace: String,
-    /// The version of the samples last written.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub version: String,
-    #[serde(flatten)]
-    pub extra: Extra,
+crate::meta::wire_struct! {
+    #[derive(Default)]
+    pub struct SamplesConfigStatus {
+        /// The state last applied.
+        pub management_state?: Option<ManagementState>,
+        /// tagstream's own: the project the samples live in (`[samples] namespace`).
+        pub namespace?: String,
+        /// The version of the samples last written.
+        pub version?: String,
+        #[serde(flatten)]
+        pub extra: Extra,
+    }
 }
