@@ -208,6 +208,43 @@ crate::meta::wire_struct! {
 mod tests {
     use super::*;
 
+    wire_struct! {
+        #[derive(Default)]
+        pub struct Sample {
+            pub always_written: String,
+            pub text?: String,
+            pub flag?: bool,
+            pub list?: Vec<u32>,
+            pub map?: BTreeMap<String, String>,
+            pub maybe?: Option<u32>,
+        }
+    }
+
+    #[test]
+    fn optional_fields_are_left_out_when_empty_and_defaulted_when_absent() {
+        let empty = Sample::default();
+        let json = serde_json::to_string(&empty).expect("serializes");
+        assert_eq!(json, r#"{"alwaysWritten":""}"#);
+        let back: Sample = serde_json::from_str(&json).expect("reads back");
+        assert_eq!(back, empty);
+
+        let full = Sample {
+            always_written: "a".into(),
+            text: "t".into(),
+            flag: true,
+            list: vec![0],
+            map: BTreeMap::from([("k".into(), "v".into())]),
+            maybe: Some(0),
+        };
+        let json = serde_json::to_string(&full).expect("serializes");
+        assert_eq!(
+            json,
+            r#"{"alwaysWritten":"a","text":"t","flag":true,"list":[0],"map":{"k":"v"},"maybe":0}"#
+        );
+        let back: Sample = serde_json::from_str(&json).expect("reads back");
+        assert_eq!(back, full);
+    }
+
     #[test]
     fn time_round_trips_in_kubernetes_format() {
         let t: Time = "2024-05-01T12:00:00Z".parse().expect("valid time");
