@@ -5,46 +5,26 @@
 use std::fmt;
 use std::str::FromStr;
 
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Serialize};
 
 /// The group whose members are cluster admins, as in OpenShift.
 pub const CLUSTER_ADMINS_GROUP: &str = "system:cluster-admins";
 
-/// A request's verb, as Kubernetes authorization names it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Verb {
-    Get,
-    List,
-    Watch,
-    Create,
-    Update,
-    Patch,
-    Delete,
+crate::words::word_enum! {
+    /// A request's verb, as Kubernetes authorization names it.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub enum Verb {
+        Get = "get",
+        List = "list",
+        Watch = "watch",
+        Create = "create",
+        Update = "update",
+        Patch = "patch",
+        Delete = "delete",
+    }
 }
 
 impl Verb {
-    pub const ALL: [Self; 7] = [
-        Self::Get,
-        Self::List,
-        Self::Watch,
-        Self::Create,
-        Self::Update,
-        Self::Patch,
-        Self::Delete,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Get => "get",
-            Self::List => "list",
-            Self::Watch => "watch",
-            Self::Create => "create",
-            Self::Update => "update",
-            Self::Patch => "patch",
-            Self::Delete => "delete",
-        }
-    }
-
     /// Whether the verb only reads.
     pub fn is_read(self) -> bool {
         matches!(self, Self::Get | Self::List | Self::Watch)
@@ -60,10 +40,7 @@ impl fmt::Display for Verb {
 impl FromStr for Verb {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        Self::ALL
-            .into_iter()
-            .find(|v| v.as_str() == s)
-            .ok_or_else(|| format!("unknown verb {s:?}"))
+        Self::parse(s).ok_or_else(|| format!("unknown verb {s:?}"))
     }
 }
 
@@ -139,52 +116,30 @@ impl FromStr for Resource {
     }
 }
 
-/// A role a RoleBinding grants in one project: OpenShift's built-in cluster roles.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Role {
-    /// Everything in the project, including who has access and deleting it.
-    Admin,
-    /// Change anything but access rules; read everything but them.
-    Edit,
-    /// Read everything but access rules.
-    View,
-    /// Everything about images and streams, and access rules.
-    RegistryAdmin,
-    /// Change images and streams.
-    RegistryEditor,
-    /// Read images and streams.
-    RegistryViewer,
-    /// Pull: read a stream, a tag, an image, each by name (no listing).
-    ImagePuller,
-    /// Pull and push: also move tags and import into them.
-    ImagePusher,
+crate::words::word_enum! {
+    /// A role a RoleBinding grants in one project: OpenShift's built-in cluster roles.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub enum Role {
+        /// Everything in the project, including who has access and deleting it.
+        Admin = "admin",
+        /// Change anything but access rules; read everything but them.
+        Edit = "edit",
+        /// Read everything but access rules.
+        View = "view",
+        /// Everything about images and streams, and access rules.
+        RegistryAdmin = "registry-admin",
+        /// Change images and streams.
+        RegistryEditor = "registry-editor",
+        /// Read images and streams.
+        RegistryViewer = "registry-viewer",
+        /// Pull: read a stream, a tag, an image, each by name (no listing).
+        ImagePuller = "system:image-puller",
+        /// Pull and push: also move tags and import into them.
+        ImagePusher = "system:image-pusher",
+    }
 }
 
 impl Role {
-    pub const ALL: [Self; 8] = [
-        Self::Admin,
-        Self::Edit,
-        Self::View,
-        Self::RegistryAdmin,
-        Self::RegistryEditor,
-        Self::RegistryViewer,
-        Self::ImagePuller,
-        Self::ImagePusher,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Admin => "admin",
-            Self::Edit => "edit",
-            Self::View => "view",
-            Self::RegistryAdmin => "registry-admin",
-            Self::RegistryEditor => "registry-editor",
-            Self::RegistryViewer => "registry-viewer",
-            Self::ImagePuller => "system:image-puller",
-            Self::ImagePusher => "system:image-pusher",
-        }
-    }
-
     /// A sentence for the access page.
     pub fn description(self) -> &'static str {
         match self {
@@ -248,34 +203,16 @@ impl fmt::Display for Role {
 impl FromStr for Role {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        Self::ALL
-            .into_iter()
-            .find(|r| r.as_str() == s)
-            .ok_or_else(|| {
-                format!(
-                    "unknown role {s:?}: use one of {}",
-                    Self::ALL.map(Role::as_str).join(", ")
-                )
-            })
+        Self::parse(s).ok_or_else(|| {
+            format!(
+                "unknown role {s:?}: use one of {}",
+                Self::ALL.map(Role::as_str).join(", ")
+            )
+        })
     }
 }
 
-impl Serialize for Role {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
-
-#[cfg(feature = "openapi")]
-crate::string_schema!(Role);
-
-impl<'de> Deserialize<'de> for Role {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        String::deserialize(d)?
-            .parse()
-            .map_err(serde::de::Error::custom)
-    }
-}
+crate::meta::string_serde!(Role);
 
 /// What one caller holds in one project: their roles there, and whether they are a cluster
 /// admin (who may do everything everywhere).

@@ -155,6 +155,10 @@ mod tests {
         }
     }
 
+    fn names(layers: &[ImageLayer]) -> Vec<&str> {
+        layers.iter().map(|l| l.name.as_str()).collect()
+    }
+
     #[test]
     fn labels_env_and_layers_are_compared_by_key_and_digest() {
         let a = image(
@@ -199,20 +203,8 @@ mod tests {
                 },
             ]
         );
-        assert_eq!(
-            d.layers_added
-                .iter()
-                .map(|l| l.name.as_str())
-                .collect::<Vec<_>>(),
-            ["l3"]
-        );
-        assert_eq!(
-            d.layers_removed
-                .iter()
-                .map(|l| l.name.as_str())
-                .collect::<Vec<_>>(),
-            ["l2"]
-        );
+        assert_eq!(names(&d.layers_added), ["l3"]);
+        assert_eq!(names(&d.layers_removed), ["l2"]);
         assert_eq!(d.layers_shared, 1);
         assert_eq!(
             diff(&a, &a),

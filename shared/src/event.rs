@@ -33,23 +33,22 @@ pub enum EventReason {
     Unknown,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
-pub struct Event {
-    pub kind: String,
-    pub api_version: String,
-    pub metadata: ObjectMeta,
-    #[serde(rename = "type")]
-    pub event_type: EventType,
-    pub reason: EventReason,
-    pub message: String,
-    /// The stream tag (`ImageStreamTag`, `stream:tag`) or trigger (`Trigger`) concerned.
-    pub involved_object: ObjectReference,
-    /// Who acted: a user, or `system:...` for the server's own work.
-    #[serde(default)]
-    pub actor: String,
-    pub event_time: Time,
+crate::meta::wire_struct! {
+    pub struct Event {
+        pub kind: String,
+        pub api_version: String,
+        pub metadata: ObjectMeta,
+        #[serde(rename = "type")]
+        pub event_type: EventType,
+        pub reason: EventReason,
+        pub message: String,
+        /// The stream tag (`ImageStreamTag`, `stream:tag`) or trigger (`Trigger`) concerned.
+        pub involved_object: ObjectReference,
+        /// Who acted: a user, or `system:...` for the server's own work.
+        #[serde(default)]
+        pub actor: String,
+        pub event_time: Time,
+    }
 }
 
 impl Event {

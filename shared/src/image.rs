@@ -32,25 +32,18 @@ crate::meta::wire_object! {
         /// Where the image was imported from, by digest.
         #[serde(default)]
         pub docker_image_reference: String,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub docker_image_metadata: Option<DockerImageMetadata>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub docker_image_metadata_version: Option<String>,
-        #[serde(default, skip_serializing_if = "Vec::is_empty")]
-        pub docker_image_layers: Vec<ImageLayer>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub docker_image_manifest_media_type: Option<String>,
+        pub docker_image_metadata?: Option<DockerImageMetadata>,
+        pub docker_image_metadata_version?: Option<String>,
+        pub docker_image_layers?: Vec<ImageLayer>,
+        pub docker_image_manifest_media_type?: Option<String>,
         /// For a manifest list: each platform's child manifest.
-        #[serde(default, skip_serializing_if = "Vec::is_empty")]
-        pub docker_image_manifests: Vec<ImageManifest>,
+        pub docker_image_manifests?: Vec<ImageManifest>,
         #[serde(flatten)]
         pub extra: Extra,
     }
 }
 
 impl Image {
-    pub const KIND: &'static str = crate::resources::IMAGES.kind;
-
     /// The digest this image is known by.
     pub fn digest(&self) -> &str {
         self.metadata.name()
@@ -65,33 +58,31 @@ impl Image {
 }
 
 /// The image's configuration as OpenShift shows it (`DockerImage`, version 1.0).
+// Docker's capitalised names (`Id`, `Created`, ...), but `kind` and `apiVersion` as objects have them.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+#[serde(rename_all = "PascalCase")]
 pub struct DockerImageMetadata {
-    #[serde(default)]
+    #[serde(default, rename = "kind")]
     pub kind: String,
     #[serde(default, rename = "apiVersion")]
     pub api_version: String,
-    #[serde(default, rename = "Id", skip_serializing_if = "String::is_empty")]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub id: String,
-    #[serde(default, rename = "Created", skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created: Option<Time>,
-    #[serde(default, rename = "Author", skip_serializing_if = "String::is_empty")]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub author: String,
-    #[serde(default, rename = "Config", skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub config: Option<DockerConfig>,
-    #[serde(
-        default,
-        rename = "Architecture",
-        skip_serializing_if = "String::is_empty"
-    )]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub architecture: String,
-    #[serde(default, rename = "Os", skip_serializing_if = "String::is_empty")]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub os: String,
-    #[serde(default, rename = "Variant", skip_serializing_if = "String::is_empty")]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub variant: String,
     /// The config and every layer, in bytes as stored in the registry.
-    #[serde(default, rename = "Size")]
+    #[serde(default)]
     pub size: u64,
     #[serde(flatten)]
     pub extra: Extra,
@@ -100,61 +91,53 @@ pub struct DockerImageMetadata {
 /// How a container from the image runs: Docker's `Config` names.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+#[serde(rename_all = "PascalCase")]
 pub struct DockerConfig {
-    #[serde(default, rename = "User", skip_serializing_if = "String::is_empty")]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub user: String,
-    #[serde(
-        default,
-        rename = "ExposedPorts",
-        skip_serializing_if = "BTreeMap::is_empty"
-    )]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub exposed_ports: BTreeMap<String, serde_json::Value>,
-    #[serde(default, rename = "Env", skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub env: Vec<String>,
-    #[serde(default, rename = "Entrypoint", skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub entrypoint: Vec<String>,
-    #[serde(default, rename = "Cmd", skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub cmd: Vec<String>,
-    #[serde(
-        default,
-        rename = "WorkingDir",
-        skip_serializing_if = "String::is_empty"
-    )]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub working_dir: String,
-    #[serde(default, rename = "Labels", skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub labels: BTreeMap<String, String>,
     #[serde(flatten)]
     pub extra: Extra,
 }
 
-/// One layer: its digest (`name`), size in bytes and media type.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
-pub struct ImageLayer {
-    pub name: String,
-    #[serde(default)]
-    pub size: u64,
-    #[serde(default)]
-    pub media_type: String,
+crate::meta::wire_struct! {
+    /// One layer: its digest (`name`), size in bytes and media type.
+    #[derive(Default, Eq)]
+    pub struct ImageLayer {
+        pub name: String,
+        #[serde(default)]
+        pub size: u64,
+        #[serde(default)]
+        pub media_type: String,
+    }
 }
 
-/// One platform's manifest in a manifest list.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
-pub struct ImageManifest {
-    pub digest: String,
-    #[serde(default)]
-    pub media_type: String,
-    #[serde(default)]
-    pub manifest_size: u64,
-    #[serde(default)]
-    pub architecture: String,
-    #[serde(default)]
-    pub os: String,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub variant: String,
+crate::meta::wire_struct! {
+    /// One platform's manifest in a manifest list.
+    #[derive(Default, Eq)]
+    pub struct ImageManifest {
+        pub digest: String,
+        #[serde(default)]
+        pub media_type: String,
+        #[serde(default)]
+        pub manifest_size: u64,
+        #[serde(default)]
+        pub architecture: String,
+        #[serde(default)]
+        pub os: String,
+        pub variant?: String,
+    }
 }
 
 impl ImageManifest {
@@ -175,10 +158,6 @@ crate::meta::wire_object! {
         metadata;
         pub image: Image,
     }
-}
-
-impl ImageStreamImage {
-    pub const KIND: &'static str = crate::resources::IMAGESTREAMIMAGES.kind;
 }
 
 /// `stream@digest` as a path names one image of a stream; the digest part may be a prefix

@@ -4,17 +4,11 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
-
 use crate::meta::{Extra, ObjectMeta, Time};
 use crate::reference::{Digest, ImageReference};
 
 pub const API_VERSION: &str = crate::resources::IMAGESTREAMS.api_version;
 pub const GROUP: &str = "image.openshift.io";
-
-fn is_false(b: &bool) -> bool {
-    !*b
-}
 
 crate::meta::wire_object! {
     without Default;
@@ -31,111 +25,87 @@ crate::meta::wire_object! {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
-pub struct ImageStreamSpec {
+crate::meta::wire_struct! {
+    #[derive(Default)]
+    pub struct ImageStreamSpec {
+        /// Whether workloads may refer to the stream's tags by short name.
+        #[serde(default)]
+        pub lookup_policy: ImageLookupPolicy,
+        /// An external repository the stream mirrors (OpenShift's legacy field, kept as sent).
+        pub docker_image_repository?: Option<String>,
+        /// The tags the user asked for: each tag's name and where its image comes from (an
+        /// image in a registry, another tag, or an image already in a stream).
+        pub tags?: Vec<TagReference>,
+        #[serde(flatten)]
+        pub extra: Extra,
+    }
+}
+
+crate::meta::wire_struct! {
     /// Whether workloads may refer to the stream's tags by short name.
-    #[serde(default)]
-    pub lookup_policy: ImageLookupPolicy,
-    /// An external repository the stream mirrors (OpenShift's legacy field, kept as sent).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub docker_image_repository: Option<String>,
-    /// The tags the user asked for: each tag's name and where its image comes from (an
-    /// image in a registry, another tag, or an image already in a stream).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub tags: Vec<TagReference>,
-    #[serde(flatten)]
-    pub extra: Extra,
-}
-
-/// Whether workloads may refer to the stream's tags by short name.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
-pub struct ImageLookupPolicy {
-    #[serde(default)]
-    pub local: bool,
-}
-
-/// A tag the user asked for: its name and where its image comes from.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
-pub struct TagReference {
-    /// Required in a stream's spec (validation says so); an ImageStreamTag body may leave it
-    /// out, the URL names the tag.
-    #[serde(default)]
-    pub name: String,
-    /// Annotations shown with the tag (`description`, `tags`, `iconClass`, ...).
-    #[serde(default)]
-    pub annotations: Option<BTreeMap<String, String>>,
-    /// Where the tag's image comes from: a `DockerImage` reference, an `ImageStreamTag`
-    /// (`tag` or `stream:tag`) or an `ImageStreamImage` (`stream@sha256:...`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub from: Option<ObjectReference>,
-    /// Whether the tag only points at `from` without importing it.
-    #[serde(default, skip_serializing_if = "is_false")]
-    pub reference: bool,
-    /// The spec generation this tag was last changed at; newer than the status means pending.
-    #[serde(default)]
-    pub generation: Option<i64>,
-    /// How the image is imported: scheduled re-imports, insecure registries.
-    #[serde(default)]
-    pub import_policy: TagImportPolicy,
-    /// Whether pulls go to the image's source or through the stream's registry.
-    #[serde(default)]
-    pub reference_policy: TagReferencePolicy,
-    #[serde(flatten)]
-    pub extra: Extra,
-}
-
-/// The kinds a tag's `from` may name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum SourceKind {
-    /// An image in a registry, by reference.
-    DockerImage,
-    /// Another tag, `tag` in the same stream or `stream:tag`.
-    ImageStreamTag,
-    /// An image already in a stream, `stream@sha256:...`.
-    ImageStreamImage,
-}
-
-impl SourceKind {
-    pub const ALL: [SourceKind; 3] = [
-        Self::DockerImage,
-        Self::ImageStreamTag,
-        Self::ImageStreamImage,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::DockerImage => "DockerImage",
-            Self::ImageStreamTag => "ImageStreamTag",
-            Self::ImageStreamImage => "ImageStreamImage",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    #[derive(Default, Eq)]
+    pub struct ImageLookupPolicy {
+        #[serde(default)]
+        pub local: bool,
     }
 }
 
-/// A reference to another object (Kubernetes `ObjectReference`); every field optional.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
-pub struct ObjectReference {
-    /// `DockerImage`, `ImageStreamTag` or `ImageStreamImage` in a tag's `from`.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub kind: String,
-    /// The project of an `ImageStreamTag` or `ImageStreamImage` (the stream's own if unset).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub namespace: Option<String>,
-    /// An image reference (`quay.io/org/repo:tag`), `stream:tag` or `stream@sha256:...`.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub name: String,
-    #[serde(flatten)]
-    pub extra: Extra,
+crate::meta::wire_struct! {
+    /// A tag the user asked for: its name and where its image comes from.
+    #[derive(Default)]
+    pub struct TagReference {
+        /// Required in a stream's spec (validation says so); an ImageStreamTag body may leave it
+        /// out, the URL names the tag.
+        #[serde(default)]
+        pub name: String,
+        /// Annotations shown with the tag (`description`, `tags`, `iconClass`, ...).
+        #[serde(default)]
+        pub annotations: Option<BTreeMap<String, String>>,
+        /// Where the tag's image comes from: a `DockerImage` reference, an `ImageStreamTag`
+        /// (`tag` or `stream:tag`) or an `ImageStreamImage` (`stream@sha256:...`).
+        pub from?: Option<ObjectReference>,
+        /// Whether the tag only points at `from` without importing it.
+        pub reference?: bool,
+        /// The spec generation this tag was last changed at; newer than the status means pending.
+        #[serde(default)]
+        pub generation: Option<i64>,
+        /// How the image is imported: scheduled re-imports, insecure registries.
+        #[serde(default)]
+        pub import_policy: TagImportPolicy,
+        /// Whether pulls go to the image's source or through the stream's registry.
+        #[serde(default)]
+        pub reference_policy: TagReferencePolicy,
+        #[serde(flatten)]
+        pub extra: Extra,
+    }
+}
+
+crate::words::word_enum! {
+    /// The kinds a tag's `from` may name.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    pub enum SourceKind {
+        /// An image in a registry, by reference.
+        DockerImage = "DockerImage",
+        /// Another tag, `tag` in the same stream or `stream:tag`.
+        ImageStreamTag = "ImageStreamTag",
+        /// An image already in a stream, `stream@sha256:...`.
+        ImageStreamImage = "ImageStreamImage",
+    }
+}
+
+crate::meta::wire_struct! {
+    /// A reference to another object (Kubernetes `ObjectReference`); every field optional.
+    #[derive(Default)]
+    pub struct ObjectReference {
+        /// `DockerImage`, `ImageStreamTag` or `ImageStreamImage` in a tag's `from`.
+        pub kind?: String,
+        /// The project of an `ImageStreamTag` or `ImageStreamImage` (the stream's own if unset).
+        pub namespace?: Option<String>,
+        /// An image reference (`quay.io/org/repo:tag`), `stream:tag` or `stream@sha256:...`.
+        pub name?: String,
+        #[serde(flatten)]
+        pub extra: Extra,
+    }
 }
 
 impl ObjectReference {
@@ -155,50 +125,46 @@ impl ObjectReference {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
-pub struct TagImportPolicy {
-    #[serde(default, skip_serializing_if = "is_false")]
-    pub insecure: bool,
-    #[serde(default, skip_serializing_if = "is_false")]
-    pub scheduled: bool,
-    /// `Legacy` or `PreserveOriginal`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub import_mode: Option<String>,
+crate::meta::wire_struct! {
+    #[derive(Default, Eq)]
+    pub struct TagImportPolicy {
+        pub insecure?: bool,
+        pub scheduled?: bool,
+        /// `Legacy` or `PreserveOriginal`.
+        pub import_mode?: Option<String>,
+    }
 }
 
-/// `Source` (pull from where the image came from) or `Local` (through the stream's registry).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
-pub struct TagReferencePolicy {
-    #[serde(default, rename = "type")]
-    pub kind: String,
+crate::meta::wire_struct! {
+    /// `Source` (pull from where the image came from) or `Local` (through the stream's registry).
+    #[derive(Default, Eq)]
+    pub struct TagReferencePolicy {
+        #[serde(default, rename = "type")]
+        pub kind: String,
+    }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
-pub struct ImageStreamStatus {
-    #[serde(default)]
-    pub docker_image_repository: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub public_docker_image_repository: Option<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub tags: Vec<NamedTagEventList>,
-    #[serde(flatten)]
-    pub extra: Extra,
+crate::meta::wire_struct! {
+    #[derive(Default)]
+    pub struct ImageStreamStatus {
+        #[serde(default)]
+        pub docker_image_repository: String,
+        pub public_docker_image_repository?: Option<String>,
+        pub tags?: Vec<NamedTagEventList>,
+        #[serde(flatten)]
+        pub extra: Extra,
+    }
 }
 
-/// One tag's history: `items` newest first, and conditions such as a failed import.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
-pub struct NamedTagEventList {
-    pub tag: String,
-    #[serde(default)]
-    pub items: Vec<TagEvent>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub conditions: Vec<TagEventCondition>,
+crate::meta::wire_struct! {
+    /// One tag's history: `items` newest first, and conditions such as a failed import.
+    #[derive(Default)]
+    pub struct NamedTagEventList {
+        pub tag: String,
+        #[serde(default)]
+        pub items: Vec<TagEvent>,
+        pub conditions?: Vec<TagEventCondition>,
+    }
 }
 
 impl NamedTagEventList {
@@ -208,17 +174,16 @@ impl NamedTagEventList {
     }
 }
 
-/// The tag pointed at `image` from `created` on.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
-pub struct TagEvent {
-    pub created: Time,
-    pub docker_image_reference: String,
-    /// The image's digest.
-    pub image: String,
-    #[serde(default)]
-    pub generation: i64,
+crate::meta::wire_struct! {
+    /// The tag pointed at `image` from `created` on.
+    pub struct TagEvent {
+        pub created: Time,
+        pub docker_image_reference: String,
+        /// The image's digest.
+        pub image: String,
+        #[serde(default)]
+        pub generation: i64,
+    }
 }
 
 impl TagEvent {
@@ -237,27 +202,21 @@ impl TagEvent {
     }
 }
 
-/// A condition on a tag, such as `ImportSuccess=False` with the reason.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
-pub struct TagEventCondition {
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub status: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_transition_time: Option<Time>,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub reason: String,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub message: String,
-    #[serde(default)]
-    pub generation: i64,
+crate::meta::wire_struct! {
+    /// A condition on a tag, such as `ImportSuccess=False` with the reason.
+    pub struct TagEventCondition {
+        #[serde(rename = "type")]
+        pub kind: String,
+        pub status: String,
+        pub last_transition_time?: Option<Time>,
+        pub reason?: String,
+        pub message?: String,
+        #[serde(default)]
+        pub generation: i64,
+    }
 }
 
 impl ImageStream {
-    pub const KIND: &'static str = crate::resources::IMAGESTREAMS.kind;
-
     /// An empty stream named `name`, with kind and apiVersion set.
     pub fn new(name: &str) -> Self {
         Self {
@@ -333,14 +292,12 @@ crate::meta::wire_object! {
         pub generation: i64,
         #[serde(default)]
         pub lookup_policy: ImageLookupPolicy,
-        #[serde(default, skip_serializing_if = "Vec::is_empty")]
-        pub conditions: Vec<TagEventCondition>,
+        pub conditions?: Vec<TagEventCondition>,
         /// The current image; null while the tag has none yet.
         #[serde(default)]
         pub image: Option<Image>,
         /// The tag's history, newest first (ours: OpenShift answers it only on the stream).
-        #[serde(default, skip_serializing_if = "Vec::is_empty")]
-        pub items: Vec<TagEvent>,
+        pub items?: Vec<TagEvent>,
     }
 }
 
@@ -362,8 +319,6 @@ impl ImageStreamTag {
             .parse()
             .ok()
     }
-
-    pub const KIND: &'static str = crate::resources::IMAGESTREAMTAGS.kind;
 }
 
 pub use crate::image::Image;

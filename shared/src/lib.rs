@@ -37,6 +37,7 @@ pub mod trigger;
 pub mod user;
 pub mod validation;
 pub mod watch;
+mod words;
 pub mod workload;
 pub mod yaml;
 

@@ -4,7 +4,6 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
 /// Unknown fields of an object, kept so that a file we load serializes back unchanged.
@@ -44,55 +43,95 @@ impl std::str::FromStr for Time {
     }
 }
 
-impl Serialize for Time {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
+/// Declares a type written on the wire as a JSON string: serialized as its `Display` text,
+/// deserialized with its `FromStr` (whose error becomes the message), and a string schema (with
+/// the format given, if any). A name, a time, a digest, a role.
+macro_rules! string_serde {
+    ($ty:ty $(, $format:literal)?) => {
+        impl serde::Serialize for $ty {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_str(self)
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $ty {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = <String as serde::Deserialize>::deserialize(d)?;
+                s.parse().map_err(serde::de::Error::custom)
+            }
+        }
+
+        #[cfg(feature = "openapi")]
+        $crate::string_schema!($ty $(, $format)?);
+    };
+}
+pub(crate) use string_serde;
+
+string_serde!(Time, "date-time");
+
+crate::meta::wire_struct! {
+    /// `metadata` of every stored object. Field presence follows Kubernetes' Go types:
+    /// `creationTimestamp` is always written (null when unset); the rest only when set.
+    #[derive(Default)]
+    pub struct ObjectMeta {
+        pub name?: Option<String>,
+        pub generate_name?: Option<String>,
+        pub namespace?: Option<String>,
+        pub uid?: Option<String>,
+        pub resource_version?: Option<String>,
+        pub generation?: Option<i64>,
+        #[serde(default)]
+        pub creation_timestamp: Option<Time>,
+        pub labels?: Option<BTreeMap<String, String>>,
+        pub annotations?: Option<BTreeMap<String, String>>,
+        #[serde(flatten)]
+        pub extra: Extra,
     }
 }
 
-#[cfg(feature = "openapi")]
-crate::string_schema!(Time, "date-time");
-
-impl<'de> Deserialize<'de> for Time {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        s.parse().map_err(serde::de::Error::custom)
-    }
+/// Whether a value is its type's empty value (`None`, `""`, `[]`, `{}`, `false`): what an
+/// optional field of a wire struct leaves out, as Kubernetes' `omitempty` does.
+pub fn is_empty<T: Default + PartialEq>(value: &T) -> bool {
+    *value == T::default()
 }
 
-/// `metadata` of every stored object. Field presence follows Kubernetes' Go types:
-/// `creationTimestamp` is always written (null when unset); the rest only when set.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
-pub struct ObjectMeta {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub generate_name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub namespace: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub uid: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub resource_version: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub generation: Option<i64>,
-    #[serde(default)]
-    pub creation_timestamp: Option<Time>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub labels: Option<BTreeMap<String, String>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub annotations: Option<BTreeMap<String, String>>,
-    #[serde(flatten)]
-    pub extra: Extra,
+/// Declares a wire struct: the model's derives (`Debug`, `Clone`, `PartialEq`, serde, and the
+/// JSON schema with the `openapi` feature; a `#[derive(..)]` of its own adds more), camelCase
+/// field names, and the fields given. A field written `pub name?: Type` is optional as
+/// Kubernetes' `omitempty`: defaulted when absent and left out when empty ([`is_empty`]); any
+/// other field is as declared. Written out by hand, the same struct with
+/// `#[serde(default, skip_serializing_if = ..)]` on each optional field encodes identically.
+macro_rules! wire_struct {
+    ($(#[$attr:meta])* pub struct $name:ident { $($body:tt)* }) => {
+        $crate::meta::wire_struct!(@fields [$(#[$attr])* pub struct $name] [] $($body)*);
+    };
+    (@fields [$($head:tt)*] [$($done:tt)*]) => {
+        #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+        #[serde(rename_all = "camelCase")]
+        $($head)* {
+            $($done)*
+        }
+    };
+    (@fields $head:tt [$($done:tt)*]
+        $(#[$field_attr:meta])* pub $field:ident ?: $ty:ty $(, $($rest:tt)*)?) => {
+        $crate::meta::wire_struct!(@fields $head [$($done)*
+            $(#[$field_attr])*
+            #[serde(default, skip_serializing_if = "crate::meta::is_empty")]
+            pub $field: $ty,
+        ] $($($rest)*)?);
+    };
+    (@fields $head:tt [$($done:tt)*]
+        $(#[$field_attr:meta])* pub $field:ident : $ty:ty $(, $($rest:tt)*)?) => {
+        $crate::meta::wire_struct!(@fields $head [$($done)* $(#[$field_attr])* pub $field: $ty,]
+            $($($rest)*)?);
+    };
 }
+pub(crate) use wire_struct;
 
-/// Declares a wire object: the struct with `kind`, `apiVersion` and `metadata` first (each
-/// defaulted when absent), camelCase fields and the model's derives (`Default` unless it starts
-/// `without Default;`), then the fields given; a body starting with `/// doc metadata;` documents
-/// `metadata`. Written out by hand, a struct with these same attributes and fields encodes
-/// identically.
+/// Declares a wire object: a [`wire_struct!`] with `kind`, `apiVersion` and `metadata` first
+/// (each defaulted when absent), `Default` unless it starts `without Default;`, then the fields
+/// given; a body starting with `/// doc metadata;` documents `metadata`.
 macro_rules! wire_object {
     (without Default; $($rest:tt)*) => {
         $crate::meta::wire_object!(@ [] $($rest)*);
@@ -100,19 +139,19 @@ macro_rules! wire_object {
     (@ [$($default:ident)?] $(#[$attr:meta])* pub struct $name:ident {
         $(#[$meta_attr:meta])* metadata; $($body:tt)*
     }) => {
-        $(#[$attr])*
-        #[derive(Debug, Clone, $($default,)? PartialEq, serde::Serialize, serde::Deserialize)]
-        #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
-        #[serde(rename_all = "camelCase")]
-        pub struct $name {
-            #[serde(default)]
-            pub kind: String,
-            #[serde(default)]
-            pub api_version: String,
-            $(#[$meta_attr])*
-            #[serde(default)]
-            pub metadata: $crate::meta::ObjectMeta,
-            $($body)*
+        $crate::meta::wire_struct! {
+            $(#[$attr])*
+            $(#[derive($default)])?
+            pub struct $name {
+                #[serde(default)]
+                pub kind: String,
+                #[serde(default)]
+                pub api_version: String,
+                $(#[$meta_attr])*
+                #[serde(default)]
+                pub metadata: $crate::meta::ObjectMeta,
+                $($body)*
+            }
         }
     };
     (@ [$($default:ident)?] $(#[$attr:meta])* pub struct $name:ident { $($body:tt)* }) => {
@@ -155,20 +194,56 @@ impl ObjectMeta {
     }
 }
 
-/// `metadata` of a list.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
-pub struct ListMeta {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub resource_version: Option<String>,
-    #[serde(default, rename = "continue", skip_serializing_if = "Option::is_none")]
-    pub continue_token: Option<String>,
+crate::meta::wire_struct! {
+    /// `metadata` of a list.
+    #[derive(Default, Eq)]
+    pub struct ListMeta {
+        pub resource_version?: Option<String>,
+        #[serde(default, rename = "continue", skip_serializing_if = "Option::is_none")]
+        pub continue_token: Option<String>,
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    wire_struct! {
+        #[derive(Default)]
+        pub struct Sample {
+            pub always_written: String,
+            pub text?: String,
+            pub flag?: bool,
+            pub list?: Vec<u32>,
+            pub map?: BTreeMap<String, String>,
+            pub maybe?: Option<u32>,
+        }
+    }
+
+    #[test]
+    fn optional_fields_are_left_out_when_empty_and_defaulted_when_absent() {
+        let empty = Sample::default();
+        let json = serde_json::to_string(&empty).expect("serializes");
+        assert_eq!(json, r#"{"alwaysWritten":""}"#);
+        let back: Sample = serde_json::from_str(&json).expect("reads back");
+        assert_eq!(back, empty);
+
+        let full = Sample {
+            always_written: "a".into(),
+            text: "t".into(),
+            flag: true,
+            list: vec![0],
+            map: BTreeMap::from([("k".into(), "v".into())]),
+            maybe: Some(0),
+        };
+        let json = serde_json::to_string(&full).expect("serializes");
+        assert_eq!(
+            json,
+            r#"{"alwaysWritten":"a","text":"t","flag":true,"list":[0],"map":{"k":"v"},"maybe":0}"#
+        );
+        let back: Sample = serde_json::from_str(&json).expect("reads back");
+        assert_eq!(back, full);
+    }
 
     #[test]
     fn time_round_trips_in_kubernetes_format() {

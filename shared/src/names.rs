@@ -5,8 +5,6 @@
 use std::fmt;
 use std::str::FromStr;
 
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
 /// Why a name was refused; the text completes "Invalid value: "x": ...".
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
@@ -77,39 +75,30 @@ macro_rules! name_type {
             }
         }
 
-        impl Serialize for $ty {
-            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                s.serialize_str(&self.0)
-            }
-        }
-
-        impl<'de> Deserialize<'de> for $ty {
-            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                String::deserialize(d)?.parse().map_err(serde::de::Error::custom)
-            }
-        }
-
-        #[cfg(feature = "openapi")]
-        $crate::string_schema!($ty);
+        $crate::meta::string_serde!($ty);
     };
+}
+
+/// `Ok` when `ok`, else the refusal `message`: one rule of a name.
+fn ensure(ok: bool, message: &str) -> Result<(), NameError> {
+    if ok {
+        Ok(())
+    } else {
+        Err(NameError(message.into()))
+    }
 }
 
 name_type!(
     /// A project (namespace) name: a DNS-1123 label of 2 to 63 characters, as OpenShift requires.
     ProjectName,
     |s| {
-        if s.len() < 2 {
-            return Err(NameError("must be at least 2 characters long".into()));
-        }
-        if !is_dns1123_label(s) {
-            return Err(NameError(
-                "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or \
-                 '-', and must start and end with an alphanumeric character (e.g. 'my-name', or \
-                 '123-abc'), at most 63 characters"
-                    .into(),
-            ));
-        }
-        Ok(())
+        ensure(s.len() >= 2, "must be at least 2 characters long")?;
+        ensure(
+            is_dns1123_label(s),
+            "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or \
+             '-', and must start and end with an alphanumeric character (e.g. 'my-name', or \
+             '123-abc'), at most 63 characters",
+        )
     }
 );
 
@@ -118,20 +107,16 @@ name_type!(
     /// (a repository path component), at most 253 characters.
     StreamName,
     |s| {
-        if s.is_empty() {
-            return Err(NameError("name must not be empty".into()));
-        }
-        if s.len() > OBJECT_NAME_MAX {
-            return Err(NameError(format!("must be no more than {OBJECT_NAME_MAX} characters")));
-        }
-        if !is_repository_component(s) {
-            return Err(NameError(
-                "must consist of lower case letters and digits, optionally separated by single \
-                 '.', '_' or '-' (e.g. 'ruby', 'my-app', 'python3.12')"
-                    .into(),
-            ));
-        }
-        Ok(())
+        ensure(!s.is_empty(), "name must not be empty")?;
+        ensure(
+            s.len() <= OBJECT_NAME_MAX,
+            "must be no more than 253 characters",
+        )?;
+        ensure(
+            is_repository_component(s),
+            "must consist of lower case letters and digits, optionally separated by single \
+             '.', '_' or '-' (e.g. 'ruby', 'my-app', 'python3.12')",
+        )
     }
 );
 
@@ -139,17 +124,12 @@ name_type!(
     /// A tag name: a word character followed by up to 127 word characters, `.` or `-`.
     TagName,
     |s| {
-        if s.is_empty() {
-            return Err(NameError("tag must not be empty".into()));
-        }
-        if !crate::reference::is_tag(s) {
-            return Err(NameError(
-                "a tag must start with a letter, digit or '_' and contain only letters, digits, \
-                 '_', '.' and '-', at most 128 characters (e.g. 'latest', '3.12-slim')"
-                    .into(),
-            ));
-        }
-        Ok(())
+        ensure(!s.is_empty(), "tag must not be empty")?;
+        ensure(
+            crate::reference::is_tag(s),
+            "a tag must start with a letter, digit or '_' and contain only letters, digits, \
+             '_', '.' and '-', at most 128 characters (e.g. 'latest', '3.12-slim')",
+        )
     }
 );
 
@@ -166,18 +146,13 @@ pub type ObjectName = TemplateName;
 
 /// A DNS-1123 subdomain, as Kubernetes requires of most object names.
 fn check_subdomain(s: &str) -> Result<(), NameError> {
-    if s.is_empty() {
-        return Err(NameError("name must not be empty".into()));
-    }
-    if s.len() > OBJECT_NAME_MAX || !s.split('.').all(is_dns1123_label) {
-        return Err(NameError(
-            "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric \
-             characters, '-' or '.', and must start and end with an alphanumeric character \
-             (e.g. 'rails-postgresql-example'), at most 253 characters"
-                .into(),
-        ));
-    }
-    Ok(())
+    ensure(!s.is_empty(), "name must not be empty")?;
+    ensure(
+        s.len() <= OBJECT_NAME_MAX && s.split('.').all(is_dns1123_label),
+        "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric \
+         characters, '-' or '.', and must start and end with an alphanumeric character \
+         (e.g. 'rails-postgresql-example'), at most 253 characters",
+    )
 }
 
 name_type!(
@@ -192,19 +167,18 @@ name_type!(
     /// parsing.
     UserName,
     |s| {
-        if s.is_empty() || s.len() > OBJECT_NAME_MAX {
-            return Err(NameError("must be 1 to 253 characters long".into()));
-        }
-        if matches!(s, "~" | "." | "..") || s.contains(['/', '%', ':']) {
-            return Err(NameError(
-                "may not be \"~\", \".\" or \"..\" and may not contain \"/\", \"%\" or \":\""
-                    .into(),
-            ));
-        }
-        if s.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            return Err(NameError("may not contain white space".into()));
-        }
-        Ok(())
+        ensure(
+            !s.is_empty() && s.len() <= OBJECT_NAME_MAX,
+            "must be 1 to 253 characters long",
+        )?;
+        ensure(
+            !matches!(s, "~" | "." | "..") && !s.contains(['/', '%', ':']),
+            "may not be \"~\", \".\" or \"..\" and may not contain \"/\", \"%\" or \":\"",
+        )?;
+        ensure(
+            !s.chars().any(|c| c.is_whitespace() || c.is_control()),
+            "may not contain white space",
+        )
     }
 );
 
@@ -213,19 +187,14 @@ name_type!(
     /// (`system:cluster-admins` is one).
     GroupName,
     |s| {
-        let ok = !s.is_empty()
-            && s.len() <= OBJECT_NAME_MAX
-            && !matches!(s, "." | "..")
-            && !s.contains(['/', '%'])
-            && !s.chars().any(|c| c.is_whitespace() || c.is_control());
-        if ok {
-            Ok(())
-        } else {
-            Err(NameError(
-                "must be 1 to 253 characters without \"/\", \"%\", white space or control characters"
-                    .into(),
-            ))
-        }
+        ensure(
+            !s.is_empty()
+                && s.len() <= OBJECT_NAME_MAX
+                && !matches!(s, "." | "..")
+                && !s.contains(['/', '%'])
+                && !s.chars().any(|c| c.is_whitespace() || c.is_control()),
+            "must be 1 to 253 characters without \"/\", \"%\", white space or control characters",
+        )
     }
 );
 
@@ -234,18 +203,14 @@ name_type!(
     /// `system:image-pullers` style), at most 253 characters.
     RoleBindingName,
     |s| {
-        let ok = !s.is_empty()
-            && s.len() <= OBJECT_NAME_MAX
-            && s.bytes().all(|b| {
-                b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'.' | b':')
-            });
-        if ok {
-            Ok(())
-        } else {
-            Err(NameError(
-                "must be 1 to 253 lower-case letters, digits, '-', '.' or ':'".into(),
-            ))
-        }
+        ensure(
+            !s.is_empty()
+                && s.len() <= OBJECT_NAME_MAX
+                && s.bytes().all(|b| {
+                    b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'.' | b':')
+                }),
+            "must be 1 to 253 lower-case letters, digits, '-', '.' or ':'",
+        )
     }
 );
 
@@ -254,15 +219,13 @@ name_type!(
     /// characters without `/` or white space.
     TokenId,
     |s| {
-        let ok = !s.is_empty()
-            && s.len() <= OBJECT_NAME_MAX
-            && !s.contains('/')
-            && !s.chars().any(|c| c.is_whitespace() || c.is_control());
-        if ok {
-            Ok(())
-        } else {
-            Err(NameError("must be a token id".into()))
-        }
+        ensure(
+            !s.is_empty()
+                && s.len() <= OBJECT_NAME_MAX
+                && !s.contains('/')
+                && !s.chars().any(|c| c.is_whitespace() || c.is_control()),
+            "must be a token id",
+        )
     }
 );
 

@@ -218,11 +218,17 @@ pub trait Kind: Object + Serialize + DeserializeOwned + Clone + Send + Sync + 's
 
 /// Implements [`Object`] and the type-meta part of [`Kind`] for a type with `kind`,
 /// `api_version` and `metadata` fields; a kind's name type defaults to [`crate::ObjectName`].
+/// The type also gets an inherent `KIND`, so `Type::KIND` reads without importing [`Object`].
 #[macro_export]
 macro_rules! object_impl {
     (@name) => { $crate::ObjectName };
     (@name $name:ty) => { $name };
     ($ty:ty, $resource:expr) => {
+        impl $ty {
+            /// The kind's name on the wire, from its resource's declaration.
+            pub const KIND: &'static str = $resource.kind;
+        }
+
         impl $crate::object::Object for $ty {
             const KIND: &'static str = $resource.kind;
             const API_VERSION: &'static str = $resource.api_version;

@@ -7,16 +7,44 @@ pub const PROJECTS: &str = r::PROJECTS.collection_route;
 /// Image streams across every project the caller may list.
 pub const IMAGESTREAMS_ALL: &str = "/apis/image.openshift.io/v1/imagestreams";
 
+/// Declares the path functions of namespaced resources, one line a resource:
+/// `collection(ns)` is its collection in project `ns` and `item(ns, name)`, when named, one
+/// object there (a doc comment documents the collection's function).
+macro_rules! namespaced {
+    ($($(#[$doc:meta])* $resource:ident: $collection:ident $(, $item:ident)?;)*) => {
+        $(
+            $(#[$doc])*
+            pub fn $collection(ns: &str) -> String {
+                r::$resource.collection(Some(ns))
+            }
+
+            $(
+                pub fn $item(ns: &str, name: &str) -> String {
+                    r::$resource.item(Some(ns), name)
+                }
+            )?
+        )*
+    };
+}
+
+namespaced! {
+    IMAGESTREAMS: imagestreams, imagestream;
+    IMAGESTREAMIMPORTS: imagestreamimports;
+    TEMPLATES: templates, template;
+    /// `POST` a template here to have it processed (nothing is stored).
+    PROCESSEDTEMPLATES: processed_templates;
+    TEMPLATEINSTANCES: template_instances, template_instance;
+    ROLEBINDINGS: rolebindings, rolebinding;
+    AUDITEVENTS: audit_events;
+    /// `POST` an ImageStreamTag here to create it.
+    IMAGESTREAMTAGS: imagestreamtags_in;
+    TRIGGERS: triggers, trigger;
+    /// A project's events: tag changes, imports and failures, webhook deliveries.
+    EVENTS: events;
+}
+
 pub fn project(name: &str) -> String {
     r::PROJECTS.item(None, name)
-}
-
-pub fn imagestreams(ns: &str) -> String {
-    r::IMAGESTREAMS.collection(Some(ns))
-}
-
-pub fn imagestream(ns: &str, name: &str) -> String {
-    r::IMAGESTREAMS.item(Some(ns), name)
 }
 
 /// The status subresource: the only way a client writes a stream's tag history directly.
@@ -28,33 +56,8 @@ pub fn imagestreamtag(ns: &str, name: &str, tag: &str) -> String {
     r::IMAGESTREAMTAGS.item(Some(ns), &format!("{name}:{tag}"))
 }
 
-pub fn imagestreamimports(ns: &str) -> String {
-    r::IMAGESTREAMIMPORTS.collection(Some(ns))
-}
-
 pub fn imagestreamimage(ns: &str, name: &str, digest: &str) -> String {
     r::IMAGESTREAMIMAGES.item(Some(ns), &format!("{name}@{digest}"))
-}
-
-pub fn templates(ns: &str) -> String {
-    r::TEMPLATES.collection(Some(ns))
-}
-
-pub fn template(ns: &str, name: &str) -> String {
-    r::TEMPLATES.item(Some(ns), name)
-}
-
-/// `POST` a template here to have it processed (nothing is stored).
-pub fn processed_templates(ns: &str) -> String {
-    r::PROCESSEDTEMPLATES.collection(Some(ns))
-}
-
-pub fn template_instances(ns: &str) -> String {
-    r::TEMPLATEINSTANCES.collection(Some(ns))
-}
-
-pub fn template_instance(ns: &str, name: &str) -> String {
-    r::TEMPLATEINSTANCES.item(Some(ns), name)
 }
 
 /// The one samples config.
@@ -90,33 +93,8 @@ pub fn invitation(token: &str) -> String {
     r::INVITATIONS.item(None, token)
 }
 
-pub fn rolebindings(ns: &str) -> String {
-    r::ROLEBINDINGS.collection(Some(ns))
-}
-
-pub fn rolebinding(ns: &str, name: &str) -> String {
-    r::ROLEBINDINGS.item(Some(ns), name)
-}
-
-pub fn audit_events(ns: &str) -> String {
-    r::AUDITEVENTS.collection(Some(ns))
-}
-
 pub fn access_reviews(ns: &str) -> String {
     format!("/apis/tagstream.io/v1/namespaces/{ns}/accessreviews")
-}
-
-/// `POST` an ImageStreamTag here to create it.
-pub fn imagestreamtags_in(ns: &str) -> String {
-    r::IMAGESTREAMTAGS.collection(Some(ns))
-}
-
-pub fn triggers(ns: &str) -> String {
-    r::TRIGGERS.collection(Some(ns))
-}
-
-pub fn trigger(ns: &str, name: &str) -> String {
-    r::TRIGGERS.item(Some(ns), name)
 }
 
 /// A trigger's delivery log, newest first.
@@ -127,11 +105,6 @@ pub fn deliveries(ns: &str, trigger: &str) -> String {
 /// `POST` here sends a delivery's event again (same event id, a new delivery).
 pub fn redeliver(ns: &str, trigger: &str, delivery: &str) -> String {
     format!("{}/{delivery}/redeliver", deliveries(ns, trigger))
-}
-
-/// A project's events: tag changes, imports and failures, webhook deliveries.
-pub fn events(ns: &str) -> String {
-    r::EVENTS.collection(Some(ns))
 }
 
 /// The workloads (from instantiated templates) that follow a stream's tags.

@@ -14,8 +14,7 @@ pub const DESCRIPTION: &str = "openshift.io/description";
 crate::meta::wire_object! {
     without Default;
     pub struct Project {
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub spec: Option<ProjectSpec>,
+        pub spec?: Option<ProjectSpec>,
         #[serde(default)]
         pub status: ProjectStatus,
         #[serde(flatten)]
@@ -67,17 +66,15 @@ impl<'de> Deserialize<'de> for ProjectSpec {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
-pub struct ProjectStatus {
-    /// `Active` or `Terminating`.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub phase: String,
+crate::meta::wire_struct! {
+    #[derive(Default, Eq)]
+    pub struct ProjectStatus {
+        /// `Active` or `Terminating`.
+        pub phase?: String,
+    }
 }
 
 impl Project {
-    pub const KIND: &'static str = crate::resources::PROJECTS.kind;
-
     pub fn new(name: &str) -> Self {
         Self {
             kind: Self::KIND.into(),

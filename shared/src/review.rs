@@ -3,8 +3,6 @@
 //! (authentication.k8s.io/v1 and v1beta1, `kubectl auth whoami`). Only the fields tagstream
 //! answers are modelled; the server decides with the same rules as every route.
 
-use serde::{Deserialize, Serialize};
-
 use crate::protobuf::field;
 
 crate::meta::wire_object! {
@@ -13,53 +11,48 @@ crate::meta::wire_object! {
     pub struct SelfSubjectAccessReview {
         #[serde(default)]
         pub spec: SelfSubjectAccessReviewSpec,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub status: Option<SubjectAccessReviewStatus>,
+        pub status?: Option<SubjectAccessReviewStatus>,
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
-pub struct SelfSubjectAccessReviewSpec {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub resource_attributes: Option<ResourceAttributes>,
-    /// A non-resource URL (`/healthz`): tagstream answers only about resources.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub non_resource_attributes: Option<serde_json::Value>,
+crate::meta::wire_struct! {
+    #[derive(Default, Eq)]
+    pub struct SelfSubjectAccessReviewSpec {
+        pub resource_attributes?: Option<ResourceAttributes>,
+        /// A non-resource URL (`/healthz`): tagstream answers only about resources.
+        pub non_resource_attributes?: Option<serde_json::Value>,
+    }
 }
 
-/// What is asked about: `verb` on `group`'s `resource` (`subresource`) named `name` in
-/// `namespace`; empty strings are "any" / "none" as in Kubernetes.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
-pub struct ResourceAttributes {
-    #[serde(default)]
-    pub namespace: String,
-    #[serde(default)]
-    pub verb: String,
-    #[serde(default)]
-    pub group: String,
-    #[serde(default)]
-    pub version: String,
-    #[serde(default)]
-    pub resource: String,
-    #[serde(default)]
-    pub subresource: String,
-    #[serde(default)]
-    pub name: String,
+crate::meta::wire_struct! {
+    /// What is asked about: `verb` on `group`'s `resource` (`subresource`) named `name` in
+    /// `namespace`; empty strings are "any" / "none" as in Kubernetes.
+    #[derive(Default, Eq)]
+    pub struct ResourceAttributes {
+        #[serde(default)]
+        pub namespace: String,
+        #[serde(default)]
+        pub verb: String,
+        #[serde(default)]
+        pub group: String,
+        #[serde(default)]
+        pub version: String,
+        #[serde(default)]
+        pub resource: String,
+        #[serde(default)]
+        pub subresource: String,
+        #[serde(default)]
+        pub name: String,
+    }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
-pub struct SubjectAccessReviewStatus {
-    pub allowed: bool,
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub denied: bool,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub reason: String,
+crate::meta::wire_struct! {
+    #[derive(Default, Eq)]
+    pub struct SubjectAccessReviewStatus {
+        pub allowed: bool,
+        pub denied?: bool,
+        pub reason?: String,
+    }
 }
 
 crate::meta::wire_object! {
@@ -70,24 +63,22 @@ crate::meta::wire_object! {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
-pub struct SelfSubjectReviewStatus {
-    pub user_info: UserInfo,
+crate::meta::wire_struct! {
+    #[derive(Default, Eq)]
+    pub struct SelfSubjectReviewStatus {
+        pub user_info: UserInfo,
+    }
 }
 
-/// A user as authentication found them: name and groups (a project-scoped token says its
-/// scope in `extra`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
-pub struct UserInfo {
-    pub username: String,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub groups: Vec<String>,
-    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
-    pub extra: std::collections::BTreeMap<String, Vec<String>>,
+crate::meta::wire_struct! {
+    /// A user as authentication found them: name and groups (a project-scoped token says its
+    /// scope in `extra`).
+    #[derive(Default, Eq)]
+    pub struct UserInfo {
+        pub username: String,
+        pub groups?: Vec<String>,
+        pub extra?: std::collections::BTreeMap<String, Vec<String>>,
+    }
 }
 
 /// A `SelfSubjectAccessReview` in protobuf (kubectl 1.33 sends it so; `crate::protobuf`). Only `spec.resourceAttributes`

@@ -15,32 +15,18 @@ pub const MANAGED_LABEL: &str = "samples.operator.openshift.io/managed";
 /// The annotation naming the tagstream version a sample was written by.
 pub const VERSION_ANNOTATION: &str = "samples.operator.openshift.io/version";
 
-/// What the server does with its samples at start and when the config changes.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
-pub enum ManagementState {
-    /// Missing samples are created and changed ones put back as shipped.
-    #[default]
-    Managed,
-    /// Samples are left as they are.
-    Unmanaged,
-    /// Samples are deleted.
-    Removed,
-}
-
-impl ManagementState {
-    pub const ALL: [Self; 3] = [Self::Managed, Self::Unmanaged, Self::Removed];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Managed => "Managed",
-            Self::Unmanaged => "Unmanaged",
-            Self::Removed => "Removed",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|m| m.as_str() == s)
+crate::words::word_enum! {
+    /// What the server does with its samples at start and when the config changes.
+    #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+    #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
+    pub enum ManagementState {
+        /// Missing samples are created and changed ones put back as shipped.
+        #[default]
+        Managed = "Managed",
+        /// Samples are left as they are.
+        Unmanaged = "Unmanaged",
+        /// Samples are deleted.
+        Removed = "Removed",
     }
 }
 
@@ -55,42 +41,32 @@ crate::meta::wire_object! {
     }
 }
 
-impl SamplesConfig {
-    pub const KIND: &'static str = crate::resources::SAMPLES_CONFIGS.kind;
+crate::meta::wire_struct! {
+    #[derive(Default)]
+    pub struct SamplesConfigSpec {
+        #[serde(default)]
+        pub management_state: ManagementState,
+        /// A registry host that replaces `docker.io` in the sample image streams (a mirror).
+        pub samples_registry?: String,
+        /// Sample image streams, by name, that are left alone.
+        pub skipped_imagestreams?: Vec<String>,
+        /// Sample templates, by name, that are left alone.
+        pub skipped_templates?: Vec<String>,
+        #[serde(flatten)]
+        pub extra: Extra,
+    }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
-pub struct SamplesConfigSpec {
-    #[serde(default)]
-    pub management_state: ManagementState,
-    /// A registry host that replaces `docker.io` in the sample image streams (a mirror).
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub samples_registry: String,
-    /// Sample image streams, by name, that are left alone.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub skipped_imagestreams: Vec<String>,
-    /// Sample templates, by name, that are left alone.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub skipped_templates: Vec<String>,
-    #[serde(flatten)]
-    pub extra: Extra,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
-pub struct SamplesConfigStatus {
-    /// The state last applied.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub management_state: Option<ManagementState>,
-    /// tagstream's own: the project the samples live in (`[samples] namespace`).
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub namespace: String,
-    /// The version of the samples last written.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub version: String,
-    #[serde(flatten)]
-    pub extra: Extra,
+crate::meta::wire_struct! {
+    #[derive(Default)]
+    pub struct SamplesConfigStatus {
+        /// The state last applied.
+        pub management_state?: Option<ManagementState>,
+        /// tagstream's own: the project the samples live in (`[samples] namespace`).
+        pub namespace?: String,
+        /// The version of the samples last written.
+        pub version?: String,
+        #[serde(flatten)]
+        pub extra: Extra,
+    }
 }

@@ -95,15 +95,21 @@ fn set(rest: &str, whole: &str) -> Result<Vec<String>, SelectorError> {
     inner.split(',').map(|v| value(v, whole)).collect()
 }
 
+/// Refuses a selector longer than [`MAX_SELECTOR_LEN`] before parsing it.
+fn check_len(s: &str) -> Result<(), SelectorError> {
+    if s.len() > MAX_SELECTOR_LEN {
+        return Err(SelectorError(format!(
+            "the selector is longer than {MAX_SELECTOR_LEN} characters"
+        )));
+    }
+    Ok(())
+}
+
 impl std::str::FromStr for LabelSelector {
     type Err = SelectorError;
 
     fn from_str(s: &str) -> Result<Self, SelectorError> {
-        if s.len() > MAX_SELECTOR_LEN {
-            return Err(SelectorError(format!(
-                "the selector is longer than {MAX_SELECTOR_LEN} characters"
-            )));
-        }
+        check_len(s)?;
         if s.trim().is_empty() {
             return Ok(Self::default());
         }
@@ -159,11 +165,7 @@ impl std::str::FromStr for FieldSelector {
     type Err = SelectorError;
 
     fn from_str(s: &str) -> Result<Self, SelectorError> {
-        if s.len() > MAX_SELECTOR_LEN {
-            return Err(SelectorError(format!(
-                "the selector is longer than {MAX_SELECTOR_LEN} characters"
-            )));
-        }
+        check_len(s)?;
         let mut out = Vec::new();
         for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             let (field, equal, v) = if let Some((f, v)) = part.split_once("!=") {

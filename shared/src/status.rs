@@ -70,49 +70,44 @@ pub enum CauseType {
     Unknown,
 }
 
-/// One cause of a failure, naming the field it concerns (`spec.tags[0].name`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
-pub struct StatusCause {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<CauseType>,
-    #[serde(default)]
-    pub message: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub field: Option<String>,
+crate::meta::wire_struct! {
+    /// One cause of a failure, naming the field it concerns (`spec.tags[0].name`).
+    #[derive(Eq)]
+    pub struct StatusCause {
+        pub reason?: Option<CauseType>,
+        #[serde(default)]
+        pub message: String,
+        pub field?: Option<String>,
+    }
 }
 
-/// Which object a failure concerns, and its causes.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
-pub struct StatusDetails {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub group: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub kind: Option<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub causes: Vec<StatusCause>,
+crate::meta::wire_struct! {
+    /// Which object a failure concerns, and its causes.
+    #[derive(Default, Eq)]
+    pub struct StatusDetails {
+        pub name?: Option<String>,
+        pub group?: Option<String>,
+        pub kind?: Option<String>,
+        pub causes?: Vec<StatusCause>,
+    }
 }
 
-/// The body of every error response.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
-pub struct Status {
-    pub kind: String,
-    pub api_version: String,
-    #[serde(default)]
-    pub metadata: serde_json::Map<String, serde_json::Value>,
-    /// `Failure` or `Success`.
-    pub status: String,
-    #[serde(default)]
-    pub message: String,
-    pub reason: StatusReason,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub details: Option<StatusDetails>,
-    pub code: u16,
+crate::meta::wire_struct! {
+    /// The body of every error response.
+    #[derive(Eq)]
+    pub struct Status {
+        pub kind: String,
+        pub api_version: String,
+        #[serde(default)]
+        pub metadata: serde_json::Map<String, serde_json::Value>,
+        /// `Failure` or `Success`.
+        pub status: String,
+        #[serde(default)]
+        pub message: String,
+        pub reason: StatusReason,
+        pub details?: Option<StatusDetails>,
+        pub code: u16,
+    }
 }
 
 impl Status {

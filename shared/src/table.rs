@@ -68,6 +68,11 @@ fn column(name: &str, kind: &str, format: &str, description: &str) -> Column {
     }
 }
 
+/// A column of plain text.
+fn text(name: &str, description: &str) -> Column {
+    column(name, "string", "", description)
+}
+
 const NAME: &str = "Name must be unique within a namespace.";
 
 /// The columns for objects of `resource` (none: a kind without its own columns).
@@ -76,48 +81,34 @@ pub fn columns(resource: Option<&ApiResource>) -> Vec<Column> {
     match resource {
         Some(r) if *r == IMAGESTREAMS => vec![
             name,
-            column(
+            text(
                 "Image Repository",
-                "string",
-                "",
                 "The repository the stream's images are pulled from.",
             ),
-            column("Tags", "string", "", "The stream's tags, latest first."),
-            column("Updated", "string", "", "When a tag last moved."),
+            text("Tags", "The stream's tags, latest first."),
+            text("Updated", "When a tag last moved."),
         ],
         Some(r) if *r == IMAGESTREAMTAGS => vec![
             name,
-            column(
-                "Image Reference",
-                "string",
-                "",
-                "The image the tag points at.",
-            ),
-            column("Updated", "string", "", "When the tag last moved."),
+            text("Image Reference", "The image the tag points at."),
+            text("Updated", "When the tag last moved."),
         ],
         // As `oc get projects` and `kubectl get namespaces` print them.
         Some(r) if *r == PROJECTS => vec![
             name,
-            column("Display Name", "string", "", "The project's title."),
-            column("Status", "string", "", "Active or Terminating."),
+            text("Display Name", "The project's title."),
+            text("Status", "Active or Terminating."),
         ],
         Some(r) if *r == NAMESPACES => vec![
             name,
-            column("Status", "string", "", "Active or Terminating."),
-            column(
-                "Age",
-                "string",
-                "",
-                "How long ago the namespace was created.",
-            ),
+            text("Status", "Active or Terminating."),
+            text("Age", "How long ago the namespace was created."),
         ],
         Some(r) if *r == TEMPLATES => vec![
             name,
-            column("Description", "string", "", "The template's description."),
-            column(
+            text("Description", "The template's description."),
+            text(
                 "Parameters",
-                "string",
-                "",
                 "How many parameters, and how many are blank or generated.",
             ),
             column("Objects", "integer", "", "How many objects it creates."),

@@ -9,7 +9,6 @@ pub mod substitute;
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::imagestream::ObjectReference;
@@ -29,50 +28,41 @@ crate::meta::wire_object! {
     /// parameters' values when the template is processed.
     pub struct Template {
         /// Shown after instantiation; parameters are substituted into it.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub message: Option<String>,
+        pub message?: Option<String>,
         /// The objects to create, as JSON (any kind).
         #[serde(default)]
         pub objects: Vec<Value>,
         /// The template's inputs: each is substituted for `${NAME}` in the objects; a value,
         /// a generated value or the default is used when processing.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub parameters: Option<Vec<Parameter>>,
+        pub parameters?: Option<Vec<Parameter>>,
         /// Added to every object's `metadata.labels`.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub labels: Option<BTreeMap<String, String>>,
+        pub labels?: Option<BTreeMap<String, String>>,
         #[serde(flatten)]
         pub extra: Extra,
     }
 }
 
-/// One input of a template.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
-pub struct Parameter {
-    /// What `${NAME}` refers to: letters, digits and `_`.
-    pub name: String,
-    /// The name shown to people instantiating the template.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub display_name: Option<String>,
-    /// What the parameter is for.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// The value: a default in a stored template, the final value in a processed one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub value: Option<String>,
-    /// The generator for an empty value; only `expression` exists (with `from`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub generate: Option<String>,
-    /// The generator's input, e.g. `[a-zA-Z0-9]{16}`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub from: Option<String>,
-    /// Whether processing fails when the parameter ends up empty.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub required: Option<bool>,
-    #[serde(flatten)]
-    pub extra: Extra,
+crate::meta::wire_struct! {
+    /// One input of a template.
+    #[derive(Default)]
+    pub struct Parameter {
+        /// What `${NAME}` refers to: letters, digits and `_`.
+        pub name: String,
+        /// The name shown to people instantiating the template.
+        pub display_name?: Option<String>,
+        /// What the parameter is for.
+        pub description?: Option<String>,
+        /// The value: a default in a stored template, the final value in a processed one.
+        pub value?: Option<String>,
+        /// The generator for an empty value; only `expression` exists (with `from`).
+        pub generate?: Option<String>,
+        /// The generator's input, e.g. `[a-zA-Z0-9]{16}`.
+        pub from?: Option<String>,
+        /// Whether processing fails when the parameter ends up empty.
+        pub required?: Option<bool>,
+        #[serde(flatten)]
+        pub extra: Extra,
+    }
 }
 
 impl Parameter {
@@ -100,8 +90,6 @@ impl Parameter {
 }
 
 impl Template {
-    pub const KIND: &'static str = crate::resources::TEMPLATES.kind;
-
     pub fn parameters(&self) -> &[Parameter] {
         self.parameters.as_deref().unwrap_or_default()
     }
@@ -177,8 +165,6 @@ crate::meta::wire_object! {
 pub const MASKED: &str = "*****";
 
 impl TemplateInstance {
-    pub const KIND: &'static str = crate::resources::TEMPLATEINSTANCES.kind;
-
     /// Masks the value of every generated parameter. Generated values are shown once, to
     /// whoever instantiated; a value typed for a generated parameter is masked too, since it
     /// stands in for a generated secret and the record is readable by every viewer of the
@@ -193,44 +179,41 @@ impl TemplateInstance {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
-pub struct TemplateInstanceSpec {
-    /// The template; parameter values come in `parameters[].value`.
-    #[serde(default)]
-    pub template: Template,
-    #[serde(flatten)]
-    pub extra: Extra,
+crate::meta::wire_struct! {
+    #[derive(Default)]
+    pub struct TemplateInstanceSpec {
+        /// The template; parameter values come in `parameters[].value`.
+        #[serde(default)]
+        pub template: Template,
+        #[serde(flatten)]
+        pub extra: Extra,
+    }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
-pub struct TemplateInstanceStatus {
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub conditions: Vec<Value>,
-    /// Every object the instance made, by reference; image streams are created in the project.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub objects: Vec<TemplateInstanceObject>,
-    /// tagstream's own: the objects it does not run itself (deployments, services, secrets...),
-    /// processed, as a `List` ready for `kubectl apply -f`. Only the creating response holds
-    /// them, since they may carry generated secrets.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub manifests: Option<Value>,
-    /// tagstream's own: the workloads among the objects that follow a stream tag (their
-    /// `image.openshift.io/triggers` annotation), kept so that a tag page can name them.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub followers: Vec<crate::workload::Follower>,
-    #[serde(flatten)]
-    pub extra: Extra,
+crate::meta::wire_struct! {
+    #[derive(Default)]
+    pub struct TemplateInstanceStatus {
+        pub conditions?: Vec<Value>,
+        /// Every object the instance made, by reference; image streams are created in the project.
+        pub objects?: Vec<TemplateInstanceObject>,
+        /// tagstream's own: the objects it does not run itself (deployments, services, secrets...),
+        /// processed, as a `List` ready for `kubectl apply -f`. Only the creating response holds
+        /// them, since they may carry generated secrets.
+        pub manifests?: Option<Value>,
+        /// tagstream's own: the workloads among the objects that follow a stream tag (their
+        /// `image.openshift.io/triggers` annotation), kept so that a tag page can name them.
+        pub followers?: Vec<crate::workload::Follower>,
+        #[serde(flatten)]
+        pub extra: Extra,
+    }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
-pub struct TemplateInstanceObject {
-    #[serde(rename = "ref")]
-    pub reference: ObjectReference,
+crate::meta::wire_struct! {
+    #[derive(Default)]
+    pub struct TemplateInstanceObject {
+        #[serde(rename = "ref")]
+        pub reference: ObjectReference,
+    }
 }
 
 /// `{"kind": "List", "apiVersion": "v1", "items": [...]}`: what `oc process` prints and

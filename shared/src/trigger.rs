@@ -22,8 +22,6 @@ crate::meta::wire_object! {
 }
 
 impl Trigger {
-    pub const KIND: &'static str = crate::resources::TRIGGERS.kind;
-
     /// Whether a new image on `stream:tag` fires this trigger.
     pub fn follows(&self, stream: &str, tag: &str) -> bool {
         match self.spec.from.kind() {
@@ -39,50 +37,42 @@ impl Trigger {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
-pub struct TriggerSpec {
-    /// What it follows: `{kind: ImageStreamTag, name: stream:tag}` or `{kind: ImageStream, name}`.
-    #[serde(default)]
-    pub from: TriggerFrom,
-    #[serde(default)]
-    pub webhook: Webhook,
-    /// A paused trigger is sent nothing new; what was queued before is still delivered.
-    #[serde(default)]
-    pub paused: bool,
-}
-
-/// What kinds a trigger may follow.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FromKind {
-    ImageStreamTag,
-    ImageStream,
-}
-
-impl FromKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::ImageStreamTag => "ImageStreamTag",
-            Self::ImageStream => "ImageStream",
-        }
+crate::meta::wire_struct! {
+    #[derive(Default)]
+    pub struct TriggerSpec {
+        /// What it follows: `{kind: ImageStreamTag, name: stream:tag}` or `{kind: ImageStream, name}`.
+        #[serde(default)]
+        pub from: TriggerFrom,
+        #[serde(default)]
+        pub webhook: Webhook,
+        /// A paused trigger is sent nothing new; what was queued before is still delivered.
+        #[serde(default)]
+        pub paused: bool,
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
-pub struct TriggerFrom {
-    #[serde(default)]
-    pub kind: String,
-    #[serde(default)]
-    pub name: String,
+crate::words::word_enum! {
+    /// What kinds a trigger may follow.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum FromKind {
+        ImageStreamTag = "ImageStreamTag",
+        ImageStream = "ImageStream",
+    }
+}
+
+crate::meta::wire_struct! {
+    #[derive(Default, Eq)]
+    pub struct TriggerFrom {
+        #[serde(default)]
+        pub kind: String,
+        #[serde(default)]
+        pub name: String,
+    }
 }
 
 impl TriggerFrom {
     pub fn kind(&self) -> Option<FromKind> {
-        [FromKind::ImageStreamTag, FromKind::ImageStream]
-            .into_iter()
-            .find(|k| k.as_str() == self.kind)
+        FromKind::parse(&self.kind)
     }
 
     /// The stream it names.
@@ -91,27 +81,19 @@ impl TriggerFrom {
     }
 }
 
-/// Where events go. The secret is taken on create and replace and never answered by a read.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
-pub struct Webhook {
-    #[serde(default)]
-    pub url: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub secret: Option<String>,
+crate::meta::wire_struct! {
+    /// Where events go. The secret is taken on create and replace and never answered by a read.
+    #[derive(Default, Eq)]
+    pub struct Webhook {
+        #[serde(default)]
+        pub url: String,
+        pub secret?: Option<String>,
+    }
 }
 
 /// Checks a trigger as written by a user. `creating`: the secret is required.
 pub fn validate_trigger(trigger: &Trigger, creating: bool) -> Vec<FieldError> {
-    let mut errors = Vec::new();
-    match trigger.metadata.name.as_deref() {
-        None | Some("") => errors.push(FieldError::required("metadata.name", "name is required")),
-        Some(name) => {
-            if let Err(e) = name.parse::<crate::TemplateName>() {
-                errors.push(FieldError::invalid("metadata.name", name, e));
-            }
-        }
-    }
+    let mut errors = crate::validation::check_name::<crate::TemplateName>(&trigger.metadata);
     let from = &trigger.spec.from;
     match from.kind() {
         None => errors.push(FieldError::not_supported(
@@ -234,28 +216,28 @@ impl WebhookUrl {
     }
 }
 
-/// What a webhook is sent when a tag gets a new image (the exact bytes are signed).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
-pub struct TagChangeEvent {
-    /// The same on every attempt and redelivery: receivers deduplicate on it.
-    pub id: String,
-    /// `ImageStreamTagChanged`.
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub time: Time,
-    pub project: String,
-    pub stream: String,
-    pub tag: String,
-    /// The digest the tag pointed at before; none for a tag's first image.
-    #[serde(default)]
-    pub old_digest: Option<String>,
-    pub new_digest: String,
-    /// `registry/repo@sha256:...`.
-    pub pull_spec: String,
-    /// The trigger that sent it.
-    pub trigger: String,
+crate::meta::wire_struct! {
+    /// What a webhook is sent when a tag gets a new image (the exact bytes are signed).
+    #[derive(Eq)]
+    pub struct TagChangeEvent {
+        /// The same on every attempt and redelivery: receivers deduplicate on it.
+        pub id: String,
+        /// `ImageStreamTagChanged`.
+        #[serde(rename = "type")]
+        pub kind: String,
+        pub time: Time,
+        pub project: String,
+        pub stream: String,
+        pub tag: String,
+        /// The digest the tag pointed at before; none for a tag's first image.
+        #[serde(default)]
+        pub old_digest: Option<String>,
+        pub new_digest: String,
+        /// `registry/repo@sha256:...`.
+        pub pull_spec: String,
+        /// The trigger that sent it.
+        pub trigger: String,
+    }
 }
 
 impl TagChangeEvent {
@@ -292,41 +274,34 @@ impl DeliveryPhase {
     }
 }
 
-/// One event on its way to one trigger's webhook, with what its attempts got.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
-pub struct Delivery {
-    pub kind: String,
-    pub api_version: String,
-    /// `name` is the delivery's id; `creationTimestamp` when it was queued.
-    pub metadata: ObjectMeta,
-    pub trigger: String,
-    pub event: TagChangeEvent,
-    pub status: DeliveryStatus,
+crate::meta::wire_struct! {
+    /// One event on its way to one trigger's webhook, with what its attempts got.
+    pub struct Delivery {
+        pub kind: String,
+        pub api_version: String,
+        /// `name` is the delivery's id; `creationTimestamp` when it was queued.
+        pub metadata: ObjectMeta,
+        pub trigger: String,
+        pub event: TagChangeEvent,
+        pub status: DeliveryStatus,
+    }
 }
 
 impl Delivery {
     pub const KIND: &'static str = "Delivery";
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
-pub struct DeliveryStatus {
-    pub phase: DeliveryPhase,
-    pub attempts: u32,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_attempt_time: Option<Time>,
-    /// The HTTP status of the last answer, if one came.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_status_code: Option<u16>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_latency_millis: Option<u64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_error: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub next_attempt_time: Option<Time>,
+crate::meta::wire_struct! {
+    pub struct DeliveryStatus {
+        pub phase: DeliveryPhase,
+        pub attempts: u32,
+        pub last_attempt_time?: Option<Time>,
+        /// The HTTP status of the last answer, if one came.
+        pub last_status_code?: Option<u16>,
+        pub last_latency_millis?: Option<u64>,
+        pub last_error?: Option<String>,
+        pub next_attempt_time?: Option<Time>,
+    }
 }
 
 #[cfg(test)]

@@ -14,8 +14,7 @@ pub const TAGSTREAM_API_VERSION: &str = crate::resources::TRIGGERS.api_version;
 crate::meta::wire_object! {
     /// A person or robot account (`user.openshift.io/v1` User). Passwords never appear here.
     pub struct User {
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub full_name: Option<String>,
+        pub full_name?: Option<String>,
         /// The groups the user is in (filled on reads; a write ignores it: edit the Group).
         #[serde(default)]
         pub groups: Vec<String>,
@@ -24,32 +23,26 @@ crate::meta::wire_object! {
     }
 }
 
-impl User {
-    pub const KIND: &'static str = crate::resources::USERS.kind;
+crate::meta::wire_struct! {
+    /// What creating a user takes beyond the User: a password, or nothing for an invitation.
+    #[derive(Default)]
+    pub struct UserCreate {
+        #[serde(flatten)]
+        pub user: User,
+        /// The initial password; without one the answer carries a one-time invitation.
+        pub password?: Option<String>,
+    }
 }
 
-/// What creating a user takes beyond the User: a password, or nothing for an invitation.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
-pub struct UserCreate {
-    #[serde(flatten)]
-    pub user: User,
-    /// The initial password; without one the answer carries a one-time invitation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub password: Option<String>,
-}
-
-/// The answer to creating a user: the user, and the invitation token when no password was set.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
-pub struct UserCreated {
-    #[serde(flatten)]
-    pub user: User,
-    /// Shown once: the invitee opens `/invite/{invitation}` to choose a password.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub invitation: Option<String>,
+crate::meta::wire_struct! {
+    /// The answer to creating a user: the user, and the invitation token when no password was set.
+    #[derive(Default)]
+    pub struct UserCreated {
+        #[serde(flatten)]
+        pub user: User,
+        /// Shown once: the invitee opens `/invite/{invitation}` to choose a password.
+        pub invitation?: Option<String>,
+    }
 }
 
 crate::meta::wire_object! {
@@ -62,20 +55,15 @@ crate::meta::wire_object! {
     }
 }
 
-impl Group {
-    pub const KIND: &'static str = crate::resources::GROUPS.kind;
-}
-
-/// `roleRef` of a RoleBinding: one of the built-in roles, as a ClusterRole.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
-pub struct RoleRef {
-    #[serde(default = "rbac_group")]
-    pub api_group: String,
-    #[serde(default = "cluster_role")]
-    pub kind: String,
-    pub name: String,
+crate::meta::wire_struct! {
+    /// `roleRef` of a RoleBinding: one of the built-in roles, as a ClusterRole.
+    pub struct RoleRef {
+        #[serde(default = "rbac_group")]
+        pub api_group: String,
+        #[serde(default = "cluster_role")]
+        pub kind: String,
+        pub name: String,
+    }
 }
 
 fn rbac_group() -> String {
@@ -104,14 +92,14 @@ pub enum SubjectKind {
     Group,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
-pub struct Subject {
-    pub kind: SubjectKind,
-    #[serde(default = "rbac_group")]
-    pub api_group: String,
-    pub name: String,
+crate::meta::wire_struct! {
+    #[derive(Eq, Hash, PartialOrd, Ord)]
+    pub struct Subject {
+        pub kind: SubjectKind,
+        #[serde(default = "rbac_group")]
+        pub api_group: String,
+        pub name: String,
+    }
 }
 
 impl Subject {
@@ -145,8 +133,6 @@ crate::meta::wire_object! {
 }
 
 impl RoleBinding {
-    pub const KIND: &'static str = crate::resources::ROLEBINDINGS.kind;
-
     /// The role this binding grants, when `roleRef` names a built-in one.
     pub fn role(&self) -> Option<Role> {
         self.role_ref.name.parse().ok()
@@ -170,36 +156,28 @@ crate::meta::wire_object! {
         #[serde(default)]
         pub spec: TokenSpec,
         /// The secret, present only in the answer to creating it.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub token: Option<String>,
+        pub token?: Option<String>,
     }
 }
 
-impl Token {
-    pub const KIND: &'static str = crate::resources::TOKENS.kind;
+crate::meta::wire_struct! {
+    #[derive(Default)]
+    pub struct TokenSpec {
+        pub description?: String,
+        /// When it stops working; none: never.
+        pub expires?: Option<Time>,
+        /// The one project it may act in; none: wherever its user may.
+        pub project?: Option<String>,
+    }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
-pub struct TokenSpec {
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub description: String,
-    /// When it stops working; none: never.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expires: Option<Time>,
-    /// The one project it may act in; none: wherever its user may.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub project: Option<String>,
-}
-
-/// Signing in with a password (`POST /apis/tagstream.io/v1/login`).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
-pub struct Login {
-    pub username: String,
-    pub password: String,
+crate::meta::wire_struct! {
+    /// Signing in with a password (`POST /apis/tagstream.io/v1/login`).
+    #[derive(Default)]
+    pub struct Login {
+        pub username: String,
+        pub password: String,
+    }
 }
 
 /// The shortest password accepted (for an invitation, a new user and a password change alike).
@@ -212,39 +190,40 @@ pub fn check_password(password: &str) -> Option<String> {
         .then(|| format!("must be at least {MIN_PASSWORD} characters long"))
 }
 
-/// Changing one's own password (`POST /apis/tagstream.io/v1/password`): the current one proves
-/// it is them; every other session of theirs ends. Only the caller's own password can change
-/// this way, so the body names no user (an unknown field, such as a user name, is refused).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct PasswordChange {
-    pub current_password: String,
-    pub new_password: String,
+crate::meta::wire_struct! {
+    /// Changing one's own password (`POST /apis/tagstream.io/v1/password`): the current one proves
+    /// it is them; every other session of theirs ends. Only the caller's own password can change
+    /// this way, so the body names no user (an unknown field, such as a user name, is refused).
+    #[derive(Default)]
+    #[serde(deny_unknown_fields)]
+    pub struct PasswordChange {
+        pub current_password: String,
+        pub new_password: String,
+    }
 }
 
-/// Choosing a password with an invitation (`POST /apis/tagstream.io/v1/invitations/{token}`).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
-pub struct AcceptInvitation {
-    pub password: String,
+crate::meta::wire_struct! {
+    /// Choosing a password with an invitation (`POST /apis/tagstream.io/v1/invitations/{token}`).
+    #[derive(Default)]
+    pub struct AcceptInvitation {
+        pub password: String,
+    }
 }
 
-/// Who the caller is (`GET /apis/tagstream.io/v1/whoami`), with the CSRF token the console
-/// sends back on every change when a session cookie signs it in.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
-pub struct Identity {
-    pub kind: String,
-    pub api_version: String,
-    pub username: String,
-    #[serde(default)]
-    pub groups: Vec<String>,
-    #[serde(default)]
-    pub cluster_admin: bool,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub csrf_token: Option<String>,
+crate::meta::wire_struct! {
+    /// Who the caller is (`GET /apis/tagstream.io/v1/whoami`), with the CSRF token the console
+    /// sends back on every change when a session cookie signs it in.
+    #[derive(Default)]
+    pub struct Identity {
+        pub kind: String,
+        pub api_version: String,
+        pub username: String,
+        #[serde(default)]
+        pub groups: Vec<String>,
+        #[serde(default)]
+        pub cluster_admin: bool,
+        pub csrf_token?: Option<String>,
+    }
 }
 
 /// The header that carries the CSRF token, and the cookie that lets the console read it.
@@ -252,65 +231,61 @@ pub const CSRF_HEADER: &str = "X-CSRF-Token";
 pub const CSRF_COOKIE: &str = "tagstream-csrf";
 pub const SESSION_COOKIE: &str = "tagstream-session";
 
-/// One change in the audit log (tagstream.io/v1 `AuditEvent`).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
-pub struct AuditEvent {
-    pub kind: String,
-    pub api_version: String,
-    pub metadata: ObjectMeta,
-    /// Who: a user name, or `system:...` for the server's own work.
-    pub user: String,
-    /// What: create, update, delete.
-    pub verb: String,
-    /// `imagestreams.image.openshift.io` and the like.
-    pub resource: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub namespace: Option<String>,
-    pub name: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub resource_version_before: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub resource_version_after: Option<String>,
+crate::meta::wire_struct! {
+    /// One change in the audit log (tagstream.io/v1 `AuditEvent`).
+    #[derive(Default)]
+    pub struct AuditEvent {
+        pub kind: String,
+        pub api_version: String,
+        pub metadata: ObjectMeta,
+        /// Who: a user name, or `system:...` for the server's own work.
+        pub user: String,
+        /// What: create, update, delete.
+        pub verb: String,
+        /// `imagestreams.image.openshift.io` and the like.
+        pub resource: String,
+        pub namespace?: Option<String>,
+        pub name: String,
+        pub resource_version_before?: Option<String>,
+        pub resource_version_after?: Option<String>,
+    }
 }
 
 impl AuditEvent {
     pub const KIND: &'static str = "AuditEvent";
 }
 
-/// "What can <user> do here" and "who can <verb> <resource> here"
-/// (`GET /apis/tagstream.io/v1/namespaces/{ns}/accessreviews?user=` or `?verb=&resource=`).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
-pub struct AccessReview {
-    pub kind: String,
-    pub api_version: String,
-    pub namespace: String,
-    /// For a user: their roles here (directly and through teams), and what they allow.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user: Option<String>,
-    #[serde(default)]
-    pub roles: Vec<Role>,
-    #[serde(default)]
-    pub cluster_admin: bool,
-    /// Read access every signed-in user has here (the samples project).
-    #[serde(default)]
-    pub public_read: bool,
-    #[serde(default)]
-    pub allowed: Vec<Permission>,
-    /// For a verb and resource: the users and teams allowed, with the role that allows them.
-    #[serde(default)]
-    pub subjects: Vec<ReviewSubject>,
+crate::meta::wire_struct! {
+    /// "What can <user> do here" and "who can <verb> <resource> here"
+    /// (`GET /apis/tagstream.io/v1/namespaces/{ns}/accessreviews?user=` or `?verb=&resource=`).
+    #[derive(Default)]
+    pub struct AccessReview {
+        pub kind: String,
+        pub api_version: String,
+        pub namespace: String,
+        /// For a user: their roles here (directly and through teams), and what they allow.
+        pub user?: Option<String>,
+        #[serde(default)]
+        pub roles: Vec<Role>,
+        #[serde(default)]
+        pub cluster_admin: bool,
+        /// Read access every signed-in user has here (the samples project).
+        #[serde(default)]
+        pub public_read: bool,
+        #[serde(default)]
+        pub allowed: Vec<Permission>,
+        /// For a verb and resource: the users and teams allowed, with the role that allows them.
+        #[serde(default)]
+        pub subjects: Vec<ReviewSubject>,
+    }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
-pub struct Permission {
-    pub verb: String,
-    pub resource: String,
+crate::meta::wire_struct! {
+    #[derive(Eq)]
+    pub struct Permission {
+        pub verb: String,
+        pub resource: String,
+    }
 }
 
 impl AccessReview {
@@ -333,33 +308,31 @@ impl Permission {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
-pub struct ReviewSubject {
-    pub kind: SubjectKind,
-    pub name: String,
-    pub role: String,
+crate::meta::wire_struct! {
+    #[derive(Eq)]
+    pub struct ReviewSubject {
+        pub kind: SubjectKind,
+        pub name: String,
+        pub role: String,
+    }
 }
 
-/// The query of an access review: nothing (the caller), `user`, or `verb` and `resource`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
-pub struct AccessReviewQuery {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub verb: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub resource: Option<String>,
+crate::meta::wire_struct! {
+    /// The query of an access review: nothing (the caller), `user`, or `verb` and `resource`.
+    #[derive(Default, Eq)]
+    pub struct AccessReviewQuery {
+        pub user?: Option<String>,
+        pub verb?: Option<String>,
+        pub resource?: Option<String>,
+    }
 }
 
-/// The query of an audit log list: at most `limit` events (default 200, at most 1000).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
-pub struct AuditQuery {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub limit: Option<u32>,
+crate::meta::wire_struct! {
+    /// The query of an audit log list: at most `limit` events (default 200, at most 1000).
+    #[derive(Copy, Default, Eq)]
+    pub struct AuditQuery {
+        pub limit?: Option<u32>,
+    }
 }
 
 impl AuditQuery {

@@ -5,6 +5,7 @@ use std::collections::HashSet;
 use std::fmt;
 
 use crate::imagestream::{ImageStream, ImageStreamStatus, SourceKind};
+use crate::meta::ObjectMeta;
 use crate::names::{ProjectName, StreamName, StreamTagName, TagName};
 use crate::project::Project;
 use crate::reference::{Digest, ImageReference};
@@ -97,34 +98,32 @@ impl fmt::Display for FieldError {
     }
 }
 
+/// The errors of an object's `metadata.name`: required, and of the kind's name type `N`.
+pub fn check_name<N>(meta: &ObjectMeta) -> Vec<FieldError>
+where
+    N: std::str::FromStr,
+    N::Err: fmt::Display,
+{
+    match meta.name.as_deref() {
+        None | Some("") => vec![FieldError::required("metadata.name", "name is required")],
+        Some(name) => match name.parse::<N>() {
+            Ok(_) => Vec::new(),
+            Err(e) => vec![FieldError::invalid("metadata.name", name, e)],
+        },
+    }
+}
+
 const REFERENCE_POLICIES: [&str; 2] = ["Source", "Local"];
 const IMPORT_MODES: [&str; 2] = ["Legacy", "PreserveOriginal"];
 
 /// Checks a project as created: its name.
 pub fn validate_project(project: &Project) -> Vec<FieldError> {
-    let mut errors = Vec::new();
-    match project.metadata.name.as_deref() {
-        None | Some("") => errors.push(FieldError::required("metadata.name", "name is required")),
-        Some(name) => {
-            if let Err(e) = name.parse::<ProjectName>() {
-                errors.push(FieldError::invalid("metadata.name", name, e));
-            }
-        }
-    }
-    errors
+    check_name::<ProjectName>(&project.metadata)
 }
 
 /// Checks an image stream as written by a user, in project `namespace`.
 pub fn validate_image_stream(stream: &ImageStream, namespace: &str) -> Vec<FieldError> {
-    let mut errors = Vec::new();
-    match stream.metadata.name.as_deref() {
-        None | Some("") => errors.push(FieldError::required("metadata.name", "name is required")),
-        Some(name) => {
-            if let Err(e) = name.parse::<StreamName>() {
-                errors.push(FieldError::invalid("metadata.name", name, e));
-            }
-        }
-    }
+    let mut errors = check_name::<StreamName>(&stream.metadata);
     if let Some(ns) = stream.metadata.namespace.as_deref()
         && !ns.is_empty()
         && ns != namespace

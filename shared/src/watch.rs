@@ -4,31 +4,16 @@
 
 use serde::{Deserialize, Serialize};
 
-/// What happened to the object.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "UPPERCASE")]
-pub enum WatchEventType {
-    Added,
-    Modified,
-    Deleted,
-    /// The object is a `Status` (the watch cannot go on, e.g. 410 Gone).
-    Error,
-}
-
-impl WatchEventType {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Added => "ADDED",
-            Self::Modified => "MODIFIED",
-            Self::Deleted => "DELETED",
-            Self::Error => "ERROR",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        [Self::Added, Self::Modified, Self::Deleted, Self::Error]
-            .into_iter()
-            .find(|t| t.as_str() == s)
+crate::words::word_enum! {
+    /// What happened to the object.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(rename_all = "UPPERCASE")]
+    pub enum WatchEventType {
+        Added = "ADDED",
+        Modified = "MODIFIED",
+        Deleted = "DELETED",
+        /// The object is a `Status` (the watch cannot go on, e.g. 410 Gone).
+        Error = "ERROR",
     }
 }
 

@@ -2,24 +2,21 @@
 //! (or any workload) says which container follows which stream tag. tagstream reads them so a
 //! tag page can say who follows it; applying them to a cluster is a later step.
 
-use serde::{Deserialize, Serialize};
-
 use crate::imagestream::ObjectReference;
 
 /// The annotation OpenShift's trigger controller reads.
 pub const TRIGGERS_ANNOTATION: &str = "image.openshift.io/triggers";
 
-/// One entry of the annotation.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
-pub struct ImageTrigger {
-    pub from: ObjectReference,
-    /// `spec.template.spec.containers[?(@.name=="web")].image`.
-    #[serde(default)]
-    pub field_path: String,
-    #[serde(default)]
-    pub paused: bool,
+crate::meta::wire_struct! {
+    /// One entry of the annotation.
+    pub struct ImageTrigger {
+        pub from: ObjectReference,
+        /// `spec.template.spec.containers[?(@.name=="web")].image`.
+        #[serde(default)]
+        pub field_path: String,
+        #[serde(default)]
+        pub paused: bool,
+    }
 }
 
 impl ImageTrigger {
@@ -33,22 +30,20 @@ impl ImageTrigger {
     }
 }
 
-/// A workload that follows a stream tag: "followed by Deployment web (container ruby)".
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
-pub struct Follower {
-    pub kind: String,
-    pub name: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub container: Option<String>,
-    /// `stream:tag` it follows.
-    pub tag: String,
-    /// The project of the stream when not the workload's own.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub namespace: Option<String>,
-    #[serde(default)]
-    pub paused: bool,
+crate::meta::wire_struct! {
+    /// A workload that follows a stream tag: "followed by Deployment web (container ruby)".
+    #[derive(Eq)]
+    pub struct Follower {
+        pub kind: String,
+        pub name: String,
+        pub container?: Option<String>,
+        /// `stream:tag` it follows.
+        pub tag: String,
+        /// The project of the stream when not the workload's own.
+        pub namespace?: Option<String>,
+        #[serde(default)]
+        pub paused: bool,
+    }
 }
 
 /// Parses the annotation's JSON list; a malformed value is an error naming why.

@@ -38,15 +38,8 @@ pub fn is_parameter_name(name: &str) -> bool {
 /// Checks a template as stored: parameter names valid and unique, generators known, expressions
 /// well-formed, objects JSON objects. Errors name fields as OpenShift does.
 pub fn validate_template(template: &Template) -> Vec<FieldError> {
-    let mut errors = Vec::new();
-    match template.metadata.name.as_deref() {
-        None | Some("") => errors.push(FieldError::required("metadata.name", "name is required")),
-        Some(name) => {
-            if let Err(e) = name.parse::<crate::names::TemplateName>() {
-                errors.push(FieldError::invalid("metadata.name", name, e));
-            }
-        }
-    }
+    let mut errors =
+        crate::validation::check_name::<crate::names::TemplateName>(&template.metadata);
     let parameters = template.parameters();
     if parameters.len() > MAX_PARAMETERS {
         // Checked first and alone: everything below is linear, but a body of 100,000
