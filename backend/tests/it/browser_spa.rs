@@ -49,6 +49,17 @@ async fn stream_to_tag_and_back_keeps_the_document_and_shows_the_stream_from_mem
         Value::from("stream"),
         "stream → tag: the same document"
     );
+    // The page's first frame holds its header; what is below it follows once that is painted.
+    browser.find("[data-test=pull-by-digest]").await;
+    browser.find("[data-test=followers]").await;
+    browser.settled().await;
+    assert_eq!(
+        browser
+            .attrs("[data-test=history-row]", "data-digest")
+            .await,
+        [digest('b'), digest('a')],
+        "the tag's history, below its header"
+    );
 
     // Back: the stream is shown from memory, without asking the server for it again.
     browser.back(Then::Path("/ns/demo/streams/ruby")).await;

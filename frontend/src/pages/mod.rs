@@ -17,6 +17,7 @@ pub mod project;
 pub mod projects;
 pub mod stream;
 pub mod tag;
+pub mod tag_details;
 pub mod tag_edit;
 pub mod template;
 pub mod templates;

@@ -3,15 +3,12 @@
 
 use leptos::prelude::*;
 use tagstream_shared::{
-    Digest, ImageReference, ImageStream, ImageStreamTag, ProjectName, SourceKind, StreamName,
-    TagEvent, TagName, paths,
+    ImageStream, ImageStreamTag, ProjectName, SourceKind, StreamName, TagEvent, TagName, paths,
 };
 
 use crate::api;
 use crate::components::breadcrumbs::Breadcrumbs;
 use crate::components::can::Can;
-use crate::components::copy_button::CopyButton;
-use crate::components::followers::TagFollowers;
 use crate::components::live::{LiveNote, live_updates};
 use crate::components::loaded::Loaded;
 use crate::components::not_found::NotFoundView;
@@ -20,6 +17,7 @@ use crate::components::short_digest::ShortDigest;
 use crate::components::source::TagSource;
 use crate::components::tag_actions::{RemoveTagDialog, RevertDialog};
 use crate::components::tag_status::{TagHealth, TagStatusBadge};
+use crate::pages::tag_details::TagDetails;
 use crate::pages::{set_title, use_route};
 use crate::remembered::{self, Freshness};
 use crate::routes::Route;
@@ -97,30 +95,6 @@ fn TagView(ns: ProjectName, stream: StreamName, tag: TagName) -> impl IntoView {
     }
 }
 
-/// A pull spec that follows the tag, when one can be told: the current image's reference if it
-/// names a tag, else the registry reference the tag imports from.
-fn pull_by_tag(ist: &ImageStreamTag) -> Option<(String, &'static str)> {
-    let current = ist
-        .image
-        .as_ref()
-        .and_then(|i| i.docker_image_reference.parse::<ImageReference>().ok())
-        .filter(|r| r.tag.is_some() && r.digest.is_none());
-    if let Some(reference) = current {
-        return Some((reference.to_string(), "the current image's tag"));
-    }
-    let from = ist.tag.as_ref()?.from.as_ref()?;
-    if from.source_kind() != Some(SourceKind::DockerImage) {
-        return None;
-    }
-    let reference: ImageReference = from.name.parse().ok()?;
-    (reference.digest.is_none()).then(|| {
-        (
-            reference.to_string(),
-            "the source tag: it may have moved since the last import",
-        )
-    })
-}
-
 #[component]
 fn TagBody(
     ns: ProjectName,
@@ -144,6 +118,15 @@ fn TagBody(
     });
     let remove_asked =
         Memo::new(move |asked: Option<&bool>| asked.is_some_and(|a| *a) || remove_open.get());
+    // Shown from its stream on a click from the stream page, the page's first frame holds its
+    // header (the digest and the facts) only, and what is below it (pull specs, followers,
+    // history) is built once that frame is painted: the click's task and that frame's style,
+    // layout and paint were what stood between the click and the digest on screen. Appended
+    // below the header, it moves nothing already shown. Built at once otherwise.
+    let details_shown = RwSignal::new(!provisional);
+    if provisional {
+        crate::paint::after_paint(move || _ = details_shown.try_set(true));
+    }
     let current: Option<&TagEvent> = ist.items.first();
     let digest = ist
         .image
@@ -151,35 +134,21 @@ fn TagBody(
         .map(|i| i.metadata.name().to_owned())
         .or_else(|| current.map(|e| e.image.clone()))
         .filter(|d| !d.is_empty());
-    let by_digest = current.and_then(TagEvent::pull_spec_by_digest).or_else(|| {
-        let image = ist.image.as_ref()?;
-        let reference: ImageReference = image.docker_image_reference.parse().ok()?;
-        Some(
-            reference
-                .with_digest(image.metadata.name().parse().ok()?)
-                .to_string(),
-        )
-    });
-    let by_tag = pull_by_tag(&ist);
     let last_checked = ist.last_checked();
     let health = TagHealth::of(
         &ist.conditions,
         current,
         ist.tag.as_ref().and_then(|t| t.generation),
     );
-    let image_route = |digest: &str| {
-        digest.parse().ok().map(|digest| Route::Image {
-            ns: ns.clone(),
-            stream: stream.clone(),
-            digest,
-        })
-    };
     let current_view = match &digest {
         Some(d) => {
             let short = view! { <ShortDigest digest=d.clone() test="current-digest" timing="tag-current-digest" /> };
-            match image_route(d) {
-                Some(route) => view! { <a href=route.path()>{short}</a> }.into_any(),
-                None => short.into_any(),
+            match d.parse() {
+                Ok(digest) => {
+                    let route = Route::Image { ns: ns.clone(), stream: stream.clone(), digest };
+                    view! { <a href=route.path()>{short}</a> }.into_any()
+                }
+                Err(_) => short.into_any(),
             }
         }
         None => view! {
@@ -190,43 +159,6 @@ fn TagBody(
         .into_any(),
     };
     let current_digest = current.map(|e| e.image.clone());
-    let history = ist
-        .items
-        .iter()
-        .enumerate()
-        .map(|(i, event)| {
-            let route = image_route(&event.image);
-            let spec = event.pull_spec_by_digest().unwrap_or_else(|| event.docker_image_reference.clone());
-            view! {
-                <tr data-test="history-row" data-digest=event.image.clone() class:current={i == 0}>
-                    <td data-test="history-time"><RelativeTime time=event.created /></td>
-                    <td>
-                        {match route {
-                            Some(r) => view! { <a href=r.path()><ShortDigest digest=event.image.clone() test="history-digest" /></a> }.into_any(),
-                            None => view! { <ShortDigest digest=event.image.clone() test="history-digest" /> }.into_any(),
-                        }}
-                        {(i == 0).then(|| view! { " " <span class="badge badge-neutral">"current"</span> })}
-                    </td>
-                    <td><code class="pull-spec" data-test="history-pull-spec">{spec}</code></td>
-                    <td class="num" data-test="history-generation">{event.generation}</td>
-                    <td class="row-actions">{(i > 0 && Some(&event.image) != current_digest.as_ref()).then(|| {
-                        let image = event.image.clone();
-                        let compare = match (event.image.parse::<Digest>(), current_digest.as_deref().map(str::parse::<Digest>)) {
-                            (Ok(a), Some(Ok(b))) => Some(Route::Compare { ns: ns.clone(), stream: stream.clone(), a, b }.path()),
-                            _ => None,
-                        };
-                        view! {
-                            {compare.map(|href| view! { <a class="btn btn-small" href=href data-test="compare">"Compare"</a> " " })}
-                            <Can verb=Verb::Update resource=Resource::ImageStreamTags>
-                                <button type="button" class="btn btn-small" data-test="revert"
-                                    on:click={ let image = image.clone(); move |_| revert_to.set(Some(image.clone())) }>"Revert"</button>
-                            </Can>
-                        }
-                    })}</td>
-                </tr>
-            }
-        })
-        .collect_view();
     let title = format!("{stream}:{tag}");
     let edit_href = Route::EditTag {
         ns: ns.clone(),
@@ -238,10 +170,10 @@ fn TagBody(
     let imports_from_registry = from
         .as_ref()
         .is_some_and(|f| f.source_kind() == Some(SourceKind::DockerImage));
-    let history_count = ist.items.len();
+    let updated = current.map(|e| e.created);
     let revert_dialog = {
         let (ns, stream, tag) = (ns.clone(), stream.clone(), tag.clone());
-        let (spec, current) = (ist.tag.clone(), current_digest.clone());
+        let (spec, current) = (ist.tag.clone(), current_digest);
         move || {
             revert_asked.get().then(|| view! {
                 <RevertDialog ns=ns.clone() stream=stream.clone() tag=tag.clone() spec=spec.clone()
@@ -257,6 +189,14 @@ fn TagBody(
             })
         }
     };
+    let details = {
+        let (ns, stream, tag) = (ns.clone(), stream.clone(), tag.clone());
+        move || {
+            details_shown.get().then(|| view! {
+                <TagDetails ns=ns.clone() stream=stream.clone() tag=tag.clone() ist=ist.clone() revert_to />
+            })
+        }
+    };
 
     view! {
         <header class="page-head">
@@ -265,8 +205,8 @@ fn TagBody(
                 <dl class="facts facts-wide" aria-busy=provisional.then_some("true")>
                     <div><dt>"Source"</dt><dd><TagSource from ns=ns.clone() stream=stream.clone() /></dd></div>
                     <div><dt>"Current image"</dt><dd>{current_view}</dd></div>
-                    {current.map(|e| view! {
-                        <div><dt>"Updated"</dt><dd data-test="tag-updated"><RelativeTime time=e.created /></dd></div>
+                    {updated.map(|t| view! {
+                        <div><dt>"Updated"</dt><dd data-test="tag-updated"><RelativeTime time=t /></dd></div>
                     })}
                     {last_checked.map(|t| view! {
                         <div><dt>"Last checked"</dt><dd data-test="tag-last-checked"><RelativeTime time=t /></dd></div>
@@ -289,84 +229,6 @@ fn TagBody(
         </header>
         {revert_dialog}
         {remove_dialog}
-        <section class="panel" aria-labelledby="pull-title">
-            <h2 id="pull-title">"Pull"</h2>
-            {match by_digest {
-                Some(spec) => view! {
-                    <div class="pull">
-                        <span class="pull-label">"By digest"</span>
-                        <code class="pull-spec" data-test="pull-by-digest">{spec.clone()}</code>
-                        <CopyButton text=spec what="pull spec by digest" test="copy-pull-by-digest" />
-                    </div>
-                }.into_any(),
-                None => view! { <p class="muted" data-test="pull-none">"Nothing to pull until the tag has an image."</p> }.into_any(),
-            }}
-            {by_tag.map(|(spec, note)| view! {
-                <div class="pull">
-                    <span class="pull-label">"By tag"</span>
-                    <code class="pull-spec" data-test="pull-by-tag" title=note>{spec.clone()}</code>
-                    <CopyButton text=spec what="pull spec by tag" test="copy-pull-by-tag" />
-                    <span class="muted pull-note">{note}</span>
-                </div>
-            })}
-        </section>
-        <TagFollowers ns=ns.clone() stream=stream.clone() tag=tag.clone() />
-        <section aria-labelledby="history-title">
-            <h2 id="history-title">"History " <span class="muted count">{format!("({history_count})")}</span></h2>
-            {if history_count == 0 {
-                view! { <p class="empty" data-test="history-empty">"No history yet: the tag has not pointed at any image."</p> }.into_any()
-            } else {
-                view! {
-                    <table class="table" data-test="history-table">
-                        <thead>
-                            <tr>
-                                <th scope="col">"Since"</th>
-                                <th scope="col">"Image"</th>
-                                <th scope="col">"Pull spec"</th>
-                                <th scope="col" class="num">"Generation"</th>
-                                <th scope="col"><span class="visually-hidden">"Actions"</span></th>
-                            </tr>
-                        </thead>
-                        <tbody>{history}</tbody>
-                    </table>
-                }.into_any()
-            }}
-        </section>
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use tagstream_shared::{ObjectReference, TagReference};
-
-    use super::*;
-
-    fn tag_from(kind: &str, name: &str) -> ImageStreamTag {
-        let mut stream = ImageStream::new("ruby");
-        stream.spec.tags.push(TagReference {
-            name: "latest".into(),
-            from: Some(ObjectReference {
-                kind: kind.into(),
-                name: name.into(),
-                ..ObjectReference::default()
-            }),
-            ..TagReference::default()
-        });
-        stream.stream_tag("latest").expect("the tag exists")
-    }
-
-    #[test]
-    fn pull_by_tag_follows_a_registry_tag_only() {
-        let ist = tag_from("DockerImage", "quay.io/demo/ruby:3.3");
-        assert_eq!(
-            pull_by_tag(&ist).map(|(spec, _)| spec).as_deref(),
-            Some("quay.io/demo/ruby:3.3")
-        );
-        assert_eq!(
-            pull_by_tag(&tag_from("ImageStreamTag", "python:3.12")),
-            None
-        );
-        let pinned = "quay.io/demo/ruby@sha256:d8b4cbc952f2a3e4b5c6d7e8f9a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e56e03";
-        assert_eq!(pull_by_tag(&tag_from("DockerImage", pinned)), None);
+        {details}
     }
 }
