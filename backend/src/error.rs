@@ -328,6 +328,9 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound { resource, name } => Self::NotFound { resource, name },
             StoreError::AlreadyExists { resource, name } => Self::AlreadyExists { resource, name },
             StoreError::Conflict { resource, name } => Self::Conflict { resource, name },
+            e @ StoreError::TooLarge { .. } => Self::TooLarge(format!(
+                "{e}: remove some of it first (tags, annotations, history), or split it"
+            )),
             StoreError::NoProject { name } => Self::NotFound {
                 resource: &crate::api::PROJECTS,
                 name,

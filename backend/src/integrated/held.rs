@@ -77,29 +77,40 @@ impl Integrated {
         Ok(())
     }
 
-    /// Puts back in `repo` what a rightful push of manifest `digest` (as `tag`, if it named one)
-    /// uses that a take-out deleted: the manifest itself (a rightful push of the refused image)
-    /// with its blobs, and, once it can be read, the blobs it names and a list's images. Answers
-    /// what it names (`None` when the registry does not have it).
-    pub(super) async fn restore_for(
+    /// Marks what a rightful push of manifest `digest` (as `tag`, if it named one) to `repo`
+    /// uses as vouched for (the blobs it names, a list's images), then puts back what a
+    /// take-out deleted of it: the manifest itself (a rightful push of the refused image) with
+    /// its blobs, and the blobs and images it names. Vouched first: a take-out running meanwhile
+    /// asks just before each delete (review 10 F2). Answers what it names (`None` when the
+    /// registry does not have it).
+    pub(super) async fn vouch_and_restore(
         &self,
         repo: &str,
         digest: &str,
         tag: Option<&TagName>,
         token: &str,
     ) -> Result<Option<Names>, PushError> {
-        if !self.store.holds_any(repo).await? {
-            return Ok(self.manifest_names(repo, digest, token).await?);
+        let holds = self.store.holds_any(repo).await?;
+        if holds {
+            self.restore_manifest(repo, digest, tag).await?;
         }
-        self.restore_manifest(repo, digest, tag).await?;
         let Some(names) = self.manifest_names(repo, digest, token).await? else {
             return Ok(None);
         };
-        for blob in &names.blobs {
-            self.restore_blob(repo, blob).await?;
-        }
-        for child in &names.children {
-            self.restore_manifest(repo, child, None).await?;
+        self.store
+            .vouch_blobs(
+                repo,
+                &[names.blobs.as_slice(), names.children.as_slice()].concat(),
+                Time::now().timestamp(),
+            )
+            .await?;
+        if holds {
+            for blob in &names.blobs {
+                self.restore_blob(repo, blob).await?;
+            }
+            for child in &names.children {
+                self.restore_manifest(repo, child, None).await?;
+            }
         }
         Ok(Some(names))
     }
@@ -120,6 +131,9 @@ impl Integrated {
                 continue;
             }
             let names = names_of(digest, body);
+            self.store
+                .vouch_blobs(repo, &names.blobs, Time::now().timestamp())
+                .await?;
             for blob in &names.blobs {
                 self.restore_blob(repo, blob).await?;
             }
@@ -147,6 +161,10 @@ impl Integrated {
             }
             let token = self.mount_token(repo, HOLDING)?;
             let linked = self.mount_blob(repo, HOLDING, digest, &token).await?;
+            if !linked {
+                tracing::warn!(repository = %repo, digest = %digest, "a blob a rightful push uses was held but is not in the holding repository: it cannot be put back");
+                continue;
+            }
             self.store.restored(&held).await?;
             tracing::info!(repository = %repo, digest = %digest, linked, "a refused push's take-out had deleted a blob an image someone who may push there pushed uses: put back");
         }
@@ -169,8 +187,10 @@ impl Integrated {
             }
         };
         for held in &due {
+            // The registry is down, most likely: the rest waits for the next look (review 10 F3).
             if let Err(e) = self.let_go(held).await {
                 tracing::warn!(repository = %held.repository, digest = %held.digest, error = %e, "cannot let go of what a refused push's take-out holds yet");
+                return false;
             }
         }
         due.len() >= BATCH as usize
@@ -187,11 +207,17 @@ impl Integrated {
 
     async fn let_go(&self, held: &Held) -> Result<(), PushError> {
         let repo = &held.repository;
-        if !held.restored && self.store.is_vouched(repo, &held.digest).await? {
+        // Vouched for, put back or not: a take-out may have deleted it again just after a
+        // rightful push put it back (review 10 F2); linking or putting it again changes nothing
+        // when it is there.
+        if self.store.is_vouched(repo, &held.digest).await? {
             if held.is_blob() {
-                self.restore_blob(repo, &held.digest).await?;
-            } else {
-                self.restore_manifest(repo, &held.digest, None).await?;
+                let token = self.mount_token(repo, HOLDING)?;
+                self.mount_blob(repo, HOLDING, &held.digest, &token).await?;
+            } else if let Some((body, media)) = &held.manifest {
+                let token = self.own_token("repository", repo, &["pull", "push"], TOKEN_SECONDS)?;
+                self.put_manifest(repo, &held.digest, media, body.clone(), &token)
+                    .await?;
             }
         }
         if held.is_blob() && !self.store.blob_held_elsewhere(&held.digest, repo).await? {

@@ -120,7 +120,7 @@ impl Integrated {
             // Refused pushes first, a batch at a time, purges after each batch: neither waits
             // for all of the other.
             let more_refused = self.take_out_due(now).await;
-            let more_held = self.let_go_due(now).await;
+            let more_held = self.let_go_due(Time::now().timestamp()).await;
             let due = match self.store.due_purges(now, BATCH).await {
                 Ok(d) => d,
                 Err(e) => {

@@ -141,6 +141,10 @@ pub async fn apply(
 /// its owner deleted (a refused push of it is taken out, see `refused`). Whoever deleted it, the
 /// registry no longer has it: nothing rightful is lost, and a rightful push of it vouches again.
 pub async fn withdraw(state: &AppState, deletion: &Deletion) -> Result<Applied, PushError> {
+    // Only `project/stream` names are pushed to (tagstream's holding repository is not one).
+    if deletion.repository.matches('/').count() != 1 {
+        return Ok(Applied::Ignored);
+    }
     // A refused push's take-out deleting what it holds (`held`) withdraws nothing: a rightful
     // push may have been found to use it, and put it back, before this notification came. The
     // notification tells that every push before the delete was told of: the hold may go.
@@ -183,19 +187,9 @@ async fn vouch(state: &AppState, integrated: &Integrated, push: &Push) -> Result
         return Ok(());
     }
     let token = integrated.own_token("repository", &push.repository, &["pull"], 60)?;
-    if let Some(names) = integrated
-        .restore_for(&push.repository, &push.digest, push.tag.as_ref(), &token)
-        .await?
-    {
-        state
-            .store
-            .vouch_blobs(
-                &push.repository,
-                &[names.blobs, names.children].concat(),
-                state.clock.now().timestamp(),
-            )
-            .await?;
-    }
+    integrated
+        .vouch_and_restore(&push.repository, &push.digest, push.tag.as_ref(), &token)
+        .await?;
     Ok(())
 }
 

@@ -249,7 +249,11 @@ impl Integrated {
                             // since the registry was read.
                             if !self.store.is_vouched(repo, blob).await? {
                                 self.hold_blob(repo, blob).await?;
-                                self.delete_blob(repo, blob, &jwt).await?;
+                                // And again once held: a rightful push vouches before it
+                                // puts back (review 10 F2).
+                                if !self.store.is_vouched(repo, blob).await? {
+                                    self.delete_blob(repo, blob, &jwt).await?;
+                                }
                             }
                         }
                     }
@@ -391,6 +395,10 @@ impl Integrated {
             }
             Some(_) => {
                 self.hold_blob(repo, digest).await?;
+                if self.store.is_vouched(repo, digest).await? {
+                    tracing::info!(repository = %repo, digest = %digest, "{BLOB_VOUCHED}");
+                    return Ok(());
+                }
                 let deleted = self.delete_blob(repo, digest, jwt).await?;
                 tracing::info!(repository = %repo, digest = %digest, deleted, "a refused push was checked: the blob's link was deleted from the registry");
             }

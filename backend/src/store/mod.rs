@@ -68,6 +68,15 @@ pub enum StoreError {
         resource: &'static ApiResource,
         name: String,
     },
+    #[error(
+        "{resource} {name:?} would take {size} bytes, more than the {limit} an object may take",
+        limit = objects::MAX_OBJECT_BYTES
+    )]
+    TooLarge {
+        resource: &'static ApiResource,
+        name: String,
+        size: usize,
+    },
     #[error("the project {name:?} does not exist")]
     NoProject { name: String },
     #[error("database error: {0}")]

@@ -11,7 +11,7 @@ use tagstream_shared::ProjectName;
 use tagstream_shared::object::{ApiResource, Kind};
 
 use super::unit::UnitOfWork;
-use super::{Listed, StoreResult};
+use super::{Listed, StoreError, StoreResult};
 use crate::audit::Actor;
 
 /// An object the store can version and write: every [`Kind`] is one.
@@ -28,6 +28,24 @@ impl<K: Kind> Stored for K {
     fn encode(&self) -> serde_json::Result<String> {
         serde_json::to_string(self)
     }
+}
+
+/// The most bytes one stored object takes (as JSON): a body's worth of data
+/// (`crate::body::MAX_BODY_BYTES`) and as much again for what the server keeps with it (status,
+/// history, managedFields). Without it, writes of parts (a stream's tags one by one) could grow
+/// one object without end, and every write of it, and every list of its project, with it.
+pub const MAX_OBJECT_BYTES: usize = 2 * crate::body::MAX_BODY_BYTES;
+
+/// `body`, the JSON of `r` `name` about to be stored, unless it is over [`MAX_OBJECT_BYTES`].
+pub(super) fn bounded(r: &'static ApiResource, name: &str, body: String) -> StoreResult<String> {
+    if body.len() > MAX_OBJECT_BYTES {
+        return Err(StoreError::TooLarge {
+            resource: r,
+            name: name.to_owned(),
+            size: body.len(),
+        });
+    }
+    Ok(body)
 }
 
 /// The object-safe generic store: bodies keyed by resource, project and name. A store gives

@@ -41,7 +41,7 @@ macro_rules! store_sql {
     ($store:ty, $db:ty, $conn:ty) => {
         const _: () = {
             use $crate::audit::Actor;
-            use $crate::store::objects::{ObjectStore, Stored, audit_ns};
+            use $crate::store::objects::{ObjectStore, Stored, audit_ns, bounded};
             use $crate::store::sqlite::{Change, decode_all, encode, on_constraint};
             use $crate::store::unit::{UnitOfWork, WriteTx};
             use $crate::store::{Listed, Store, StoreError, StoreResult};
@@ -133,7 +133,7 @@ macro_rules! store_sql {
                 .bind(ns)
                 .bind(name)
                 .bind(revision)
-                .bind(object.encode()?)
+                .bind(bounded(r, name, object.encode()?)?)
                 .execute(&mut **tx)
                 .await
                 .map_err(on_constraint(r, audit_ns(ns), name))?;
@@ -161,7 +161,7 @@ macro_rules! store_sql {
                      WHERE resource = ? AND namespace = ? AND name = ?"),
                 )
                 .bind(revision)
-                .bind(object.encode()?)
+                .bind(bounded(r, name, object.encode()?)?)
                 .bind(r.plural)
                 .bind(ns)
                 .bind(name)

@@ -69,6 +69,7 @@ mod kubectl_unknown_keys;
 mod kubectl_update_managers;
 mod large_bodies;
 mod migration_objects;
+mod object_size;
 mod oci_examples;
 mod pg_support;
 mod raw_reads;
