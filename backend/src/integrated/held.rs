@@ -186,14 +186,20 @@ impl Integrated {
                 return false;
             }
         };
+        let mut failed = false;
         for held in &due {
-            // The registry is down, most likely: the rest waits for the next look (review 10 F3).
             if let Err(e) = self.let_go(held).await {
                 tracing::warn!(repository = %held.repository, digest = %held.digest, error = %e, "cannot let go of what a refused push's take-out holds yet");
-                return false;
+                failed = true;
+                // The registry is down, most likely: the rest waits for the next look (review
+                // 10 F3). Another failure is this hold's own: the others go on.
+                if e.is_transient() {
+                    break;
+                }
             }
         }
-        due.len() >= BATCH as usize
+        // After a failure, the next look is a while later, not at once.
+        !failed && due.len() >= BATCH as usize
     }
 
     /// When the next hold is due.
