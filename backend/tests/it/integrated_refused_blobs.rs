@@ -41,9 +41,9 @@ pub(crate) async fn source_with<const N: usize>(tags: [&str; N]) -> (Registry, [
     (source, digests.try_into().unwrap())
 }
 
-/// The config and layer digests of `repo:tag` in the (unauthenticated) source registry.
-pub(crate) async fn blobs_of(source: &Registry, repo: &str, tag: &str) -> Vec<String> {
-    let m: Value = crate::support::http_client()
+/// The manifest of `repo:tag` in the (unauthenticated) source registry.
+async fn source_manifest(source: &Registry, repo: &str, tag: &str) -> Value {
+    crate::support::http_client()
         .get(format!("http://{}/v2/{repo}/manifests/{tag}", source.addr))
         .header("accept", MANIFESTS)
         .send()
@@ -51,7 +51,12 @@ pub(crate) async fn blobs_of(source: &Registry, repo: &str, tag: &str) -> Vec<St
         .unwrap()
         .json()
         .await
-        .unwrap();
+        .unwrap()
+}
+
+/// The config and layer digests of `repo:tag` in the (unauthenticated) source registry.
+pub(crate) async fn blobs_of(source: &Registry, repo: &str, tag: &str) -> Vec<String> {
+    let m = source_manifest(source, repo, tag).await;
     std::iter::once(&m["config"])
         .chain(m["layers"].as_array().unwrap())
         .map(|d| d["digest"].as_str().unwrap().to_owned())
@@ -450,15 +455,8 @@ pub(crate) async fn push_annotated(
     jwt: &str,
 ) -> String {
     let oci = "application/vnd.oci.image.manifest.v1+json";
-    let mut manifest: Value = crate::support::http_client()
-        .get(format!("http://{}/v2/src/app/manifests/{tag}", source.addr))
-        .header("accept", oci)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let mut manifest = source_manifest(source, "src/app", tag).await;
+    assert_eq!(manifest["mediaType"], oci, "the source's images are OCI");
     manifest["annotations"] = json!({ "by": by });
     let body = serde_json::to_vec(&manifest).unwrap();
     let digest = crate::registry::sha256(&body);
