@@ -29,9 +29,10 @@ use super::apply::tag_scope::{stream_body, subresource};
 use super::apply::{ApplyOptions, Scope, Target, apply as apply_fields, check_identity};
 use super::field_validation::{FieldValidation, Mode};
 use super::imagestreamtag_write::{
-    ATTEMPTS, How, pinned_version, raced, read_stream, requested_tag, write_stream,
+    How, pinned_version, raced, read_stream, requested_tag, write_stream,
 };
 use super::imagestreamtags::{full_view, view};
+use super::retry::Tries;
 use crate::access::{self, Need};
 use crate::app::AppState;
 use crate::auth::Caller;
@@ -168,7 +169,8 @@ pub(super) async fn apply(
     let as_kept = Arc::new(stream_body(name, &to_value(&tag)?, uid));
     state.store.get_project(ns).await?;
     let mut warned = false;
-    for _ in 0..ATTEMPTS {
+    let mut tries = Tries::new();
+    while tries.another() {
         let old = read_stream(state, ns, name).await?;
         let ignored = stream_s_own(applied, old.as_ref());
         match fields.mode {

@@ -14,8 +14,9 @@ use tagstream_shared::access::{Resource as R, Verb as V};
 
 use super::apply::ApplyOptions;
 use super::field_validation::FieldValidation;
-use super::imagestreamtag_write::{ATTEMPTS, write_tag};
+use super::imagestreamtag_write::write_tag;
 use super::imagestreamtags::current;
+use super::retry::Tries;
 use super::{IMAGESTREAMTAGS, StreamTagPath};
 use crate::access::Need;
 use crate::api::dry_run::DryRun;
@@ -62,7 +63,8 @@ async fn patch_image_stream_tag(
     }
     let manager = options.update_manager()?;
     let pinned = patch.value.pointer("/metadata/resourceVersion").is_some();
-    for _ in 0..ATTEMPTS {
+    let mut tries = Tries::new();
+    while tries.another() {
         let tag = current(&state, &ns, &name).await?;
         let patched: ImageStreamTag = fields.patched(ImageStreamTag::KIND, tag, &patch).await?;
         let at = (&ns, &name);

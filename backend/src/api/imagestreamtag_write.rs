@@ -16,6 +16,7 @@ use super::apply::tag_scope::reset_tag;
 use super::apply::updates::resets;
 use super::imagestream_writes::store_stream;
 use super::imagestreamtags::{full_view, view};
+use super::retry::Tries;
 use crate::app::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
@@ -24,9 +25,6 @@ use crate::import::status::record_image;
 use crate::service;
 use crate::source_access::{Actor, authorize_sources, link_authorized};
 use crate::store::{Objects as _, StoreError};
-
-/// How many times a write without a resourceVersion is re-applied after losing a race.
-pub(super) const ATTEMPTS: usize = 10;
 
 /// How a tag's stream is written: at which `metadata.resourceVersion` (`None`: the one read),
 /// and whether for real or as a dry run (`dryRun=All`: validated, authorized and answered as
@@ -156,7 +154,8 @@ pub(super) async fn write_tag(
     // `managedFields: [{}]`: the tag's managers are cleared before the write is recorded.
     let reset = resets(body.metadata.extra.get("managedFields"));
     state.store.get_project(ns).await?;
-    for _ in 0..ATTEMPTS {
+    let mut tries = Tries::new();
+    while tries.another() {
         let mut old = read_stream(state, ns, name).await?;
         if reset && let Some(old) = &mut old {
             reset_tag(old, name);

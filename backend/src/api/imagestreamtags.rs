@@ -22,7 +22,8 @@ use tagstream_shared::{
 use super::apply::ApplyOptions;
 use super::apply::tag_scope::tag_managed_fields;
 use super::imagestream_writes::store_stream;
-use super::imagestreamtag_write::{ATTEMPTS, record, write_tag};
+use super::imagestreamtag_write::{record, write_tag};
+use super::retry::Tries;
 use super::{IMAGESTREAMTAGS, NsPath, StreamTagPath};
 use crate::app::AppState;
 use crate::body::Names;
@@ -225,7 +226,8 @@ async fn delete_image_stream_tag(
         resource: &IMAGESTREAMTAGS,
         name: name.to_string(),
     };
-    for _ in 0..ATTEMPTS {
+    let mut tries = Tries::new();
+    while tries.another() {
         let old = state
             .store
             .get::<ImageStream>(Some(&ns), name.stream.as_ref())

@@ -6,10 +6,7 @@ use crate::body::{BodyFormat, RawBody};
 use crate::error::{ApiError, ApiResult};
 
 use super::Resource;
-
-/// How often a merge patch without a resourceVersion is tried again when a write in between
-/// moved the object.
-pub(super) const PATCH_ATTEMPTS: usize = 5;
+use super::retry::Tries;
 
 /// Refuses a body that is neither a merge patch nor a JSON patch (an apply patch is served
 /// before this is asked).
@@ -25,7 +22,7 @@ pub(super) fn merge_or_json(patch: &RawBody) -> ApiResult<()> {
 }
 
 /// Runs `attempt` (read, patch, write) until it does not lose a race: a conflict is answered
-/// at once when the patch pins `metadata.resourceVersion`, and after [`PATCH_ATTEMPTS`] tries
+/// at once when the patch pins `metadata.resourceVersion`, and once [`Tries`] runs out
 /// otherwise.
 pub(super) async fn until_written<T, F, Fut>(
     patch: &RawBody,
@@ -38,7 +35,8 @@ where
     Fut: Future<Output = ApiResult<T>>,
 {
     let pinned = patch.value.pointer("/metadata/resourceVersion").is_some();
-    for _ in 0..PATCH_ATTEMPTS {
+    let mut tries = Tries::new();
+    while tries.another() {
         match attempt().await {
             Err(ApiError::Conflict { .. }) if !pinned => continue,
             result => return result,
@@ -48,4 +46,53 @@ where
         resource,
         name: name.to_owned(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::api::IMAGESTREAMS;
+
+    fn patch(value: serde_json::Value) -> RawBody {
+        RawBody {
+            format: BodyFormat::MergePatch,
+            bytes: value.to_string().into(),
+            value,
+        }
+    }
+
+    /// An attempt that loses `races` races, then writes; answers what `until_written` did and
+    /// the tries it made.
+    async fn after(races: usize, body: &RawBody) -> (ApiResult<&'static str>, usize) {
+        let made = std::cell::Cell::new(0);
+        let result = until_written(body, &IMAGESTREAMS, "app", || {
+            made.set(made.get() + 1);
+            let lost = made.get() <= races;
+            async move {
+                if lost {
+                    return Err(ApiError::Conflict {
+                        resource: &IMAGESTREAMS,
+                        name: "app".into(),
+                    });
+                }
+                Ok("written")
+            }
+        })
+        .await;
+        (result, made.get())
+    }
+
+    #[tokio::test]
+    async fn an_unpinned_patch_is_merged_again_while_other_writes_win_the_races() {
+        // Twelve parallel writers: this one lost eleven races (five tries used to give up).
+        let (result, made) = after(11, &patch(json!({"metadata": {"labels": {"a": "b"}}}))).await;
+        assert_eq!((result.ok(), made), (Some("written"), 12));
+        // A pinned resourceVersion is a precondition: its conflict is answered at once.
+        let pinned = patch(json!({"metadata": {"resourceVersion": "7"}}));
+        let (result, made) = after(11, &pinned).await;
+        assert!(matches!(result, Err(ApiError::Conflict { .. })));
+        assert_eq!(made, 1);
+    }
 }

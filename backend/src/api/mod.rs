@@ -33,6 +33,7 @@ mod projects;
 pub(crate) mod raw;
 mod receivers;
 mod registry_token;
+mod retry;
 mod rolebindings;
 pub mod routes;
 mod samples;

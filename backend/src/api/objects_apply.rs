@@ -22,8 +22,8 @@ use tagstream_shared::object::Kind;
 
 use super::apply::{ApplyOptions, Target, apply as apply_fields, check_identity};
 use super::field_validation::FieldValidation;
-use super::merge_patch::PATCH_ATTEMPTS;
 use super::objects::need;
+use super::retry::Tries;
 use crate::access;
 use crate::app::AppState;
 use crate::auth::Caller;
@@ -82,7 +82,8 @@ where
     };
     // A resourceVersion in the body is a precondition, as for any write.
     let pinned = applied.pointer("/metadata/resourceVersion").is_some();
-    for _ in 0..PATCH_ATTEMPTS {
+    let mut tries = Tries::new();
+    while tries.another() {
         let current = match state.store.get::<K>(Some(ns), name).await {
             Ok(current) => Some(current),
             Err(StoreError::NotFound { .. }) => None,
