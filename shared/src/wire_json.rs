@@ -29,8 +29,11 @@ fn through<T: Serialize + DeserializeOwned>(json: &str) -> Result<String, serde_
     serde_json::to_string(&serde_json::from_str::<T>(json)?)
 }
 
-/// Each type name with what it writes for a document.
-fn writer(name: &str) -> Option<fn(&str) -> Result<String, serde_json::Error>> {
+/// What a type writes for a document.
+type Writer = fn(&str) -> Result<String, serde_json::Error>;
+
+/// Each type name with its writer.
+fn writer(name: &str) -> Option<Writer> {
     Some(match name {
         "ImageStream" => through::<ImageStream>,
         "ImageStreamTag" => through::<ImageStreamTag>,
