@@ -34,19 +34,27 @@ pub enum EventReason {
 }
 
 crate::meta::wire_struct! {
+    /// Something that happened in a project: a tag moved, an import failed, a webhook failed.
     pub struct Event {
+        /// `Event`.
         pub kind: String,
+        /// `tagstream.io/v1`.
         pub api_version: String,
+        /// `namespace` is the project it happened in.
         pub metadata: ObjectMeta,
+        /// `Normal`, or `Warning` for a failure.
         #[serde(rename = "type")]
         pub event_type: EventType,
+        /// What happened, for programs (`TagUpdated`, `ImportFailed`...).
         pub reason: EventReason,
+        /// What happened, for people.
         pub message: String,
         /// The stream tag (`ImageStreamTag`, `stream:tag`) or trigger (`Trigger`) concerned.
         pub involved_object: ObjectReference,
         /// Who acted: a user, or `system:...` for the server's own work.
         #[serde(default)]
         pub actor: String,
+        /// When it happened.
         pub event_time: Time,
     }
 }

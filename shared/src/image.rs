@@ -26,15 +26,20 @@ pub mod media_type {
 }
 
 crate::meta::wire_object! {
+    /// An image known by its digest: what its manifest and configuration say.
     pub struct Image {
         /// `metadata.name` is the digest.
         metadata;
         /// Where the image was imported from, by digest.
         #[serde(default)]
         pub docker_image_reference: String,
+        /// The image's configuration: platform, creation time, author, how it runs, size.
         pub docker_image_metadata?: Option<DockerImageMetadata>,
+        /// The version of `dockerImageMetadata`'s format (`1.0`).
         pub docker_image_metadata_version?: Option<String>,
+        /// The image's layers, base first.
         pub docker_image_layers?: Vec<ImageLayer>,
+        /// The manifest's media type (OCI or Docker, one image or a list).
         pub docker_image_manifest_media_type?: Option<String>,
         /// For a manifest list: each platform's child manifest.
         pub docker_image_manifests?: Vec<ImageManifest>,
@@ -63,22 +68,31 @@ impl Image {
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "PascalCase")]
 pub struct DockerImageMetadata {
+    /// Always `DockerImage`.
     #[serde(default, rename = "kind")]
     pub kind: String,
+    /// The format's version, `1.0`.
     #[serde(default, rename = "apiVersion")]
     pub api_version: String,
+    /// The configuration's digest.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub id: String,
+    /// When the image was built.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created: Option<Time>,
+    /// Who built the image, if it says.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub author: String,
+    /// How a container from the image runs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub config: Option<DockerConfig>,
+    /// The CPU architecture (`amd64`, `arm64`).
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub architecture: String,
+    /// The operating system (`linux`).
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub os: String,
+    /// The CPU variant (`v8`), if any.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub variant: String,
     /// The config and every layer, in bytes as stored in the registry.
@@ -93,18 +107,25 @@ pub struct DockerImageMetadata {
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "PascalCase")]
 pub struct DockerConfig {
+    /// The user (and group) the process runs as.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub user: String,
+    /// The ports the image says it listens on (`8080/tcp`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub exposed_ports: BTreeMap<String, serde_json::Value>,
+    /// Environment variables, as `NAME=value`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub env: Vec<String>,
+    /// The command a container runs.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub entrypoint: Vec<String>,
+    /// The default arguments to the entrypoint, or the command when there is none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub cmd: Vec<String>,
+    /// The directory the process starts in.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub working_dir: String,
+    /// The image's labels.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub labels: BTreeMap<String, String>,
     #[serde(flatten)]
@@ -115,9 +136,12 @@ crate::meta::wire_struct! {
     /// One layer: its digest (`name`), size in bytes and media type.
     #[derive(Default, Eq)]
     pub struct ImageLayer {
+        /// The layer's digest.
         pub name: String,
+        /// The layer's size in bytes, compressed as stored.
         #[serde(default)]
         pub size: u64,
+        /// The layer's media type.
         #[serde(default)]
         pub media_type: String,
     }
@@ -127,15 +151,21 @@ crate::meta::wire_struct! {
     /// One platform's manifest in a manifest list.
     #[derive(Default, Eq)]
     pub struct ImageManifest {
+        /// The platform manifest's digest.
         pub digest: String,
+        /// The platform manifest's media type.
         #[serde(default)]
         pub media_type: String,
+        /// The platform manifest's size in bytes.
         #[serde(default)]
         pub manifest_size: u64,
+        /// The CPU architecture (`amd64`, `arm64`).
         #[serde(default)]
         pub architecture: String,
+        /// The operating system (`linux`).
         #[serde(default)]
         pub os: String,
+        /// The CPU variant (`v8`), if any.
         pub variant?: String,
     }
 }
@@ -156,6 +186,7 @@ crate::meta::wire_object! {
     pub struct ImageStreamImage {
         /// `metadata.name` is `stream@digest`.
         metadata;
+        /// The image, with its configuration and layers.
         pub image: Image,
     }
 }

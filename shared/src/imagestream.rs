@@ -26,6 +26,7 @@ crate::meta::wire_object! {
 }
 
 crate::meta::wire_struct! {
+    /// What the user wants of a stream: its tags and how it is looked up.
     #[derive(Default)]
     pub struct ImageStreamSpec {
         /// Whether workloads may refer to the stream's tags by short name.
@@ -45,6 +46,7 @@ crate::meta::wire_struct! {
     /// Whether workloads may refer to the stream's tags by short name.
     #[derive(Default, Eq)]
     pub struct ImageLookupPolicy {
+        /// Whether workloads in the project may name the stream's tags by short name (`ruby:3.3`).
         #[serde(default)]
         pub local: bool,
     }
@@ -54,8 +56,8 @@ crate::meta::wire_struct! {
     /// A tag the user asked for: its name and where its image comes from.
     #[derive(Default)]
     pub struct TagReference {
-        /// Required in a stream's spec (validation says so); an ImageStreamTag body may leave it
-        /// out, the URL names the tag.
+        /// The tag's name (`latest`, `3.3`): required in a stream's spec; writing one
+        /// ImageStreamTag takes it from the URL.
         #[serde(default)]
         pub name: String,
         /// Annotations shown with the tag (`description`, `tags`, `iconClass`, ...).
@@ -126,9 +128,13 @@ impl ObjectReference {
 }
 
 crate::meta::wire_struct! {
+    /// How a tag's image is imported from its registry.
     #[derive(Default, Eq)]
     pub struct TagImportPolicy {
+        /// Asks to allow a registry without verified TLS; tagstream decides that per registry in
+        /// its configuration.
         pub insecure?: bool,
+        /// Re-import the tag periodically, so it follows the source tag as it moves.
         pub scheduled?: bool,
         /// `Legacy` or `PreserveOriginal`.
         pub import_mode?: Option<String>,
@@ -139,17 +145,23 @@ crate::meta::wire_struct! {
     /// `Source` (pull from where the image came from) or `Local` (through the stream's registry).
     #[derive(Default, Eq)]
     pub struct TagReferencePolicy {
+        /// `Source` or `Local`: whether pull specs name the source registry or the stream's own.
         #[serde(default, rename = "type")]
         pub kind: String,
     }
 }
 
 crate::meta::wire_struct! {
+    /// What the server knows of a stream: where it can be pulled from and each tag's history.
     #[derive(Default)]
     pub struct ImageStreamStatus {
+        /// The repository the stream's images are pulled from: the integrated registry's internal
+        /// address, or else `spec.dockerImageRepository`.
         #[serde(default)]
         pub docker_image_repository: String,
+        /// Where the stream's images are pulled from outside, when a public registry host is set.
         pub public_docker_image_repository?: Option<String>,
+        /// Each tag's history of images, newest first, with its conditions.
         pub tags?: Vec<NamedTagEventList>,
         #[serde(flatten)]
         pub extra: Extra,
@@ -160,9 +172,12 @@ crate::meta::wire_struct! {
     /// One tag's history: `items` newest first, and conditions such as a failed import.
     #[derive(Default)]
     pub struct NamedTagEventList {
+        /// The tag's name.
         pub tag: String,
+        /// The images the tag has pointed at, newest (the current one) first.
         #[serde(default)]
         pub items: Vec<TagEvent>,
+        /// Problems with the tag, such as its last import failing.
         pub conditions?: Vec<TagEventCondition>,
     }
 }
@@ -177,10 +192,13 @@ impl NamedTagEventList {
 crate::meta::wire_struct! {
     /// The tag pointed at `image` from `created` on.
     pub struct TagEvent {
+        /// When the tag started pointing at this image.
         pub created: Time,
+        /// The pull spec of the image, by digest where known.
         pub docker_image_reference: String,
         /// The image's digest.
         pub image: String,
+        /// The spec generation of the tag that brought this image.
         #[serde(default)]
         pub generation: i64,
     }
@@ -205,12 +223,18 @@ impl TagEvent {
 crate::meta::wire_struct! {
     /// A condition on a tag, such as `ImportSuccess=False` with the reason.
     pub struct TagEventCondition {
+        /// The condition's type: `ImportSuccess`.
         #[serde(rename = "type")]
         pub kind: String,
+        /// `True`, `False` or `Unknown`.
         pub status: String,
+        /// When the condition last changed status.
         pub last_transition_time?: Option<Time>,
+        /// A one-word CamelCase cause, for programs.
         pub reason?: String,
+        /// What went wrong, for people.
         pub message?: String,
+        /// The spec generation of the tag this condition is about.
         #[serde(default)]
         pub generation: i64,
     }
@@ -288,10 +312,13 @@ crate::meta::wire_object! {
         /// The spec tag, or null for a tag known only from status.
         #[serde(default)]
         pub tag: Option<TagReference>,
+        /// The spec generation of the tag that brought the current image.
         #[serde(default)]
         pub generation: i64,
+        /// The stream's lookup policy: whether the tag may be named by short name.
         #[serde(default)]
         pub lookup_policy: ImageLookupPolicy,
+        /// Problems with the tag, such as its last import failing.
         pub conditions?: Vec<TagEventCondition>,
         /// The current image; null while the tag has none yet.
         #[serde(default)]

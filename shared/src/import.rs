@@ -8,11 +8,15 @@ use crate::meta::Extra;
 use crate::status::Status;
 
 crate::meta::wire_object! {
+    /// A request to look images up in a registry and, unless `spec.import` is false, tag them into
+    /// a stream.
     pub struct ImageStreamImport {
         /// `metadata.name` names the stream to import into.
         metadata;
+        /// What to import: one repository's tags, single images, or both.
         #[serde(default)]
         pub spec: ImageStreamImportSpec,
+        /// What the import found, image by image; filled in the answer.
         #[serde(default)]
         pub status: ImageStreamImportStatus,
         #[serde(flatten)]
@@ -21,12 +25,15 @@ crate::meta::wire_object! {
 }
 
 crate::meta::wire_struct! {
+    /// What an import asks for.
     #[derive(Default)]
     pub struct ImageStreamImportSpec {
         /// Save the result into the stream; `false` only previews.
         #[serde(default)]
         pub import: bool,
+        /// Import every tag of one repository (up to the server's limit).
         pub repository?: Option<RepositoryImportSpec>,
+        /// Import these images, each tagged as its `to.name`.
         pub images?: Vec<ImageImportSpec>,
     }
 }
@@ -35,11 +42,15 @@ crate::meta::wire_struct! {
     /// Every tag of one repository.
     #[derive(Default)]
     pub struct RepositoryImportSpec {
+        /// The repository, as a `DockerImage` reference without tag.
         pub from: ObjectReference,
+        /// How the imported tags are imported from now on.
         #[serde(default)]
         pub import_policy: TagImportPolicy,
+        /// How the imported tags are pulled.
         #[serde(default)]
         pub reference_policy: TagReferencePolicy,
+        /// Asks for the raw manifest in the answer (kept; tagstream does not send it).
         #[serde(default)]
         pub include_manifest: bool,
     }
@@ -49,38 +60,51 @@ crate::meta::wire_struct! {
     /// One image reference, tagged as `to.name` (default: the reference's tag).
     #[derive(Default)]
     pub struct ImageImportSpec {
+        /// The image, as a `DockerImage` reference.
         pub from: ObjectReference,
+        /// The tag to save it as; by default the reference's own tag.
         pub to?: Option<LocalObjectReference>,
+        /// How the tag is imported from now on.
         #[serde(default)]
         pub import_policy: TagImportPolicy,
+        /// How the tag is pulled.
         #[serde(default)]
         pub reference_policy: TagReferencePolicy,
+        /// Asks for the raw manifest in the answer (kept; tagstream does not send it).
         #[serde(default)]
         pub include_manifest: bool,
     }
 }
 
 crate::meta::wire_struct! {
+    /// Names an object in the same project.
     #[derive(Default, Eq)]
     pub struct LocalObjectReference {
+        /// The object's name.
         #[serde(default)]
         pub name: String,
     }
 }
 
 crate::meta::wire_struct! {
+    /// What an import found.
     #[derive(Default)]
     pub struct ImageStreamImportStatus {
         /// The stream as saved (absent when previewing).
         pub import?: Option<ImageStream>,
+        /// The outcome for `spec.repository`.
         pub repository?: Option<RepositoryImportStatus>,
+        /// The outcome for each of `spec.images`, in the same order.
         pub images?: Vec<ImageImportStatus>,
     }
 }
 
 crate::meta::wire_struct! {
+    /// What importing a repository found.
     pub struct RepositoryImportStatus {
+        /// Whether the repository could be read.
         pub status: Status,
+        /// The outcome for each tag of the repository.
         pub images?: Vec<ImageImportStatus>,
         /// Tags beyond the import limit, not imported.
         pub additional_tags?: Vec<String>,
@@ -88,10 +112,13 @@ crate::meta::wire_struct! {
 }
 
 crate::meta::wire_struct! {
+    /// What importing one image found.
     pub struct ImageImportStatus {
         /// `Success`, or a failure with its reason and message.
         pub status: Status,
+        /// The image found, when it worked.
         pub image?: Option<Image>,
+        /// The tag the image was saved as, or would be.
         pub tag?: String,
         /// For a manifest list imported whole: each platform's image.
         pub manifests?: Vec<Image>,

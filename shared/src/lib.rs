@@ -37,6 +37,8 @@ pub mod trigger;
 pub mod user;
 pub mod validation;
 pub mod watch;
+#[cfg(test)]
+mod wire_json;
 mod words;
 pub mod workload;
 pub mod yaml;

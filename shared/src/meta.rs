@@ -74,15 +74,25 @@ crate::meta::wire_struct! {
     /// `creationTimestamp` is always written (null when unset); the rest only when set.
     #[derive(Default)]
     pub struct ObjectMeta {
+        /// The object's name, unique among its kind in its project; fixed once created.
         pub name?: Option<String>,
+        /// A prefix the server completes into a unique name when `name` is left empty.
         pub generate_name?: Option<String>,
+        /// The project the object lives in; empty for cluster-wide kinds.
         pub namespace?: Option<String>,
+        /// An id the server gives the object at creation; a re-created object gets a new one.
         pub uid?: Option<String>,
+        /// The object's version: changes on every write; send it back to write only if nothing
+        /// changed since.
         pub resource_version?: Option<String>,
+        /// Counts changes to the spec (desired state); status updates leave it alone.
         pub generation?: Option<i64>,
+        /// When the server stored the object first (RFC 3339, UTC).
         #[serde(default)]
         pub creation_timestamp: Option<Time>,
+        /// Key/value pairs to select objects by (`-l app=ruby`).
         pub labels?: Option<BTreeMap<String, String>>,
+        /// Key/value pairs for tools and people; not used to select objects.
         pub annotations?: Option<BTreeMap<String, String>>,
         #[serde(flatten)]
         pub extra: Extra,
@@ -101,6 +111,8 @@ pub fn is_empty<T: Default + PartialEq>(value: &T) -> bool {
 /// Kubernetes' `omitempty`: defaulted when absent and left out when empty ([`is_empty`]); any
 /// other field is as declared. Written out by hand, the same struct with
 /// `#[serde(default, skip_serializing_if = ..)]` on each optional field encodes identically.
+/// Attributes, doc comments included, pass through: a doc comment is the struct's or field's
+/// description in the OpenAPI schema (`kubectl explain`).
 macro_rules! wire_struct {
     ($(#[$attr:meta])* pub struct $name:ident { $($body:tt)* }) => {
         $crate::meta::wire_struct!(@fields [$(#[$attr])* pub struct $name] [] $($body)*);
@@ -130,8 +142,9 @@ macro_rules! wire_struct {
 pub(crate) use wire_struct;
 
 /// Declares a wire object: a [`wire_struct!`] with `kind`, `apiVersion` and `metadata` first
-/// (each defaulted when absent), `Default` unless it starts `without Default;`, then the fields
-/// given; a body starting with `/// doc metadata;` documents `metadata`.
+/// (each defaulted when absent, each described), `Default` unless it starts `without Default;`,
+/// then the fields given; a body starting with `/// doc metadata;` describes `metadata` its own
+/// way. Doc comments on the struct and its fields are the OpenAPI descriptions.
 macro_rules! wire_object {
     (without Default; $($rest:tt)*) => {
         $crate::meta::wire_object!(@ [] $($rest)*);
@@ -143,8 +156,11 @@ macro_rules! wire_object {
             $(#[$attr])*
             $(#[derive($default)])?
             pub struct $name {
+                /// The kind of object this is (`ImageStream`), in CamelCase.
                 #[serde(default)]
                 pub kind: String,
+                /// The group and version of the schema the object is written in
+                /// (`image.openshift.io/v1`).
                 #[serde(default)]
                 pub api_version: String,
                 $(#[$meta_attr])*
@@ -156,6 +172,8 @@ macro_rules! wire_object {
     };
     (@ [$($default:ident)?] $(#[$attr:meta])* pub struct $name:ident { $($body:tt)* }) => {
         $crate::meta::wire_object!(@ [$($default)?] $(#[$attr])* pub struct $name {
+            /// The object's name, project, labels and annotations, and what the server keeps
+            /// of it (uid, resourceVersion, creationTimestamp).
             metadata; $($body)*
         });
     };
@@ -198,7 +216,9 @@ crate::meta::wire_struct! {
     /// `metadata` of a list.
     #[derive(Default, Eq)]
     pub struct ListMeta {
+        /// The version the list was read at: watch from here to see what changes next.
         pub resource_version?: Option<String>,
+        /// Set when the list was cut at `limit`: send it as `continue` to get the next part.
         #[serde(default, rename = "continue", skip_serializing_if = "Option::is_none")]
         pub continue_token: Option<String>,
     }
@@ -243,6 +263,50 @@ mod tests {
         );
         let back: Sample = serde_json::from_str(&json).expect("reads back");
         assert_eq!(back, full);
+    }
+
+    /// The doc comments of a wire struct, on the struct and on plain and optional fields alike,
+    /// are its schema's descriptions; a wire object's standard fields are described too.
+    #[cfg(feature = "openapi")]
+    #[test]
+    fn doc_comments_are_the_schema_s_descriptions() {
+        wire_struct! {
+            /// A struct said in one line.
+            pub struct Described {
+                /// A plain field.
+                #[serde(default)]
+                pub plain: u32,
+                /// An optional field.
+                pub optional?: Option<String>,
+            }
+        }
+        wire_object! {
+            /// An object.
+            pub struct Thing {
+                /// Its one field.
+                pub spec?: u32,
+            }
+        }
+        let json = |schema| serde_json::to_value(schema).expect("a schema is JSON");
+        let schema = json(schemars::schema_for!(Described));
+        assert_eq!(schema["description"], "A struct said in one line.");
+        assert_eq!(
+            schema["properties"]["plain"]["description"],
+            "A plain field."
+        );
+        assert_eq!(
+            schema["properties"]["optional"]["description"],
+            "An optional field."
+        );
+        let schema = json(schemars::schema_for!(Thing));
+        assert_eq!(
+            schema["properties"]["spec"]["description"],
+            "Its one field."
+        );
+        for field in ["kind", "apiVersion", "metadata"] {
+            let text = schema["properties"][field]["description"].as_str();
+            assert!(text.is_some_and(|t| !t.is_empty()), "{field}: {schema}");
+        }
     }
 
     #[test]

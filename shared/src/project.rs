@@ -13,8 +13,11 @@ pub const DESCRIPTION: &str = "openshift.io/description";
 
 crate::meta::wire_object! {
     without Default;
+    /// A project: a namespace that holds streams, templates, triggers and access rules.
     pub struct Project {
+        /// What must be done before the project is removed.
         pub spec?: Option<ProjectSpec>,
+        /// Whether the project is in use or being removed.
         #[serde(default)]
         pub status: ProjectStatus,
         #[serde(flatten)]
@@ -67,6 +70,7 @@ impl<'de> Deserialize<'de> for ProjectSpec {
 }
 
 crate::meta::wire_struct! {
+    /// Whether a project is in use or being removed.
     #[derive(Default, Eq)]
     pub struct ProjectStatus {
         /// `Active` or `Terminating`.

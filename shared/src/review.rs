@@ -9,15 +9,19 @@ crate::meta::wire_object! {
     /// `kubectl auth can-i VERB RESOURCE [NAME] -n NS`: asked with `spec.resourceAttributes`,
     /// answered in `status`.
     pub struct SelfSubjectAccessReview {
+        /// What the caller asks whether they may do.
         #[serde(default)]
         pub spec: SelfSubjectAccessReviewSpec,
+        /// The answer.
         pub status?: Option<SubjectAccessReviewStatus>,
     }
 }
 
 crate::meta::wire_struct! {
+    /// What a self access review asks about.
     #[derive(Default, Eq)]
     pub struct SelfSubjectAccessReviewSpec {
+        /// The action on a resource asked about.
         pub resource_attributes?: Option<ResourceAttributes>,
         /// A non-resource URL (`/healthz`): tagstream answers only about resources.
         pub non_resource_attributes?: Option<serde_json::Value>,
@@ -29,28 +33,39 @@ crate::meta::wire_struct! {
     /// `namespace`; empty strings are "any" / "none" as in Kubernetes.
     #[derive(Default, Eq)]
     pub struct ResourceAttributes {
+        /// The project; empty: every project.
         #[serde(default)]
         pub namespace: String,
+        /// The action: `get`, `list`, `create`, `update`, `patch`, `delete`, `watch`...
         #[serde(default)]
         pub verb: String,
+        /// The resource's API group (`image.openshift.io`).
         #[serde(default)]
         pub group: String,
+        /// The resource's API version; empty: any.
         #[serde(default)]
         pub version: String,
+        /// The resource (`imagestreams`).
         #[serde(default)]
         pub resource: String,
+        /// The subresource, if any.
         #[serde(default)]
         pub subresource: String,
+        /// The object's name; empty: any.
         #[serde(default)]
         pub name: String,
     }
 }
 
 crate::meta::wire_struct! {
+    /// The answer to an access review.
     #[derive(Default, Eq)]
     pub struct SubjectAccessReviewStatus {
+        /// Whether the caller may do it.
         pub allowed: bool,
+        /// Whether the caller is explicitly refused it.
         pub denied?: bool,
+        /// Why, when the server says.
         pub reason?: String,
     }
 }
@@ -58,14 +73,17 @@ crate::meta::wire_struct! {
 crate::meta::wire_object! {
     /// `kubectl auth whoami`: the answer carries who the server takes the caller for.
     pub struct SelfSubjectReview {
+        /// Who the server takes the caller for.
         #[serde(default)]
         pub status: SelfSubjectReviewStatus,
     }
 }
 
 crate::meta::wire_struct! {
+    /// The answer to a self subject review.
     #[derive(Default, Eq)]
     pub struct SelfSubjectReviewStatus {
+        /// The caller as the server authenticated them.
         pub user_info: UserInfo,
     }
 }
@@ -75,8 +93,11 @@ crate::meta::wire_struct! {
     /// scope in `extra`).
     #[derive(Default, Eq)]
     pub struct UserInfo {
+        /// The user's name.
         pub username: String,
+        /// The teams the user is in.
         pub groups?: Vec<String>,
+        /// More about the authentication; a project-scoped token names its project here.
         pub extra?: std::collections::BTreeMap<String, Vec<String>>,
     }
 }

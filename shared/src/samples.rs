@@ -31,9 +31,12 @@ crate::words::word_enum! {
 }
 
 crate::meta::wire_object! {
+    /// How the server manages the samples it ships: one object, named `cluster`.
     pub struct SamplesConfig {
+        /// What should be done with the samples.
         #[serde(default)]
         pub spec: SamplesConfigSpec,
+        /// What was last done with them.
         #[serde(default)]
         pub status: SamplesConfigStatus,
         #[serde(flatten)]
@@ -42,8 +45,10 @@ crate::meta::wire_object! {
 }
 
 crate::meta::wire_struct! {
+    /// What should be done with the samples.
     #[derive(Default)]
     pub struct SamplesConfigSpec {
+        /// `Managed`, `Unmanaged` or `Removed`.
         #[serde(default)]
         pub management_state: ManagementState,
         /// A registry host that replaces `docker.io` in the sample image streams (a mirror).
@@ -58,6 +63,7 @@ crate::meta::wire_struct! {
 }
 
 crate::meta::wire_struct! {
+    /// What was last done with the samples.
     #[derive(Default)]
     pub struct SamplesConfigStatus {
         /// The state last applied.

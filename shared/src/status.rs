@@ -74,9 +74,12 @@ crate::meta::wire_struct! {
     /// One cause of a failure, naming the field it concerns (`spec.tags[0].name`).
     #[derive(Eq)]
     pub struct StatusCause {
+        /// What is wrong with the field (`FieldValueInvalid`).
         pub reason?: Option<CauseType>,
+        /// What is wrong, for people.
         #[serde(default)]
         pub message: String,
+        /// The field concerned, as a path (`spec.tags[0].name`).
         pub field?: Option<String>,
     }
 }
@@ -85,9 +88,13 @@ crate::meta::wire_struct! {
     /// Which object a failure concerns, and its causes.
     #[derive(Default, Eq)]
     pub struct StatusDetails {
+        /// The name of the object concerned.
         pub name?: Option<String>,
+        /// The API group of the object concerned.
         pub group?: Option<String>,
+        /// The resource of the object concerned (`imagestreams`).
         pub kind?: Option<String>,
+        /// Each problem found, naming its field.
         pub causes?: Vec<StatusCause>,
     }
 }
@@ -96,16 +103,23 @@ crate::meta::wire_struct! {
     /// The body of every error response.
     #[derive(Eq)]
     pub struct Status {
+        /// `Status`.
         pub kind: String,
+        /// `v1`.
         pub api_version: String,
+        /// Always empty.
         #[serde(default)]
         pub metadata: serde_json::Map<String, serde_json::Value>,
         /// `Failure` or `Success`.
         pub status: String,
+        /// What happened, for people.
         #[serde(default)]
         pub message: String,
+        /// Why it failed, for programs (`NotFound`, `Conflict`, `Invalid`...).
         pub reason: StatusReason,
+        /// Which object is concerned, and each problem found.
         pub details?: Option<StatusDetails>,
+        /// The HTTP status code of the answer.
         pub code: u16,
     }
 }

@@ -152,8 +152,10 @@ crate::meta::wire_object! {
     /// An instantiation of a template in a project: the template with the caller's parameter values
     /// in, and what was made of it out.
     pub struct TemplateInstance {
+        /// The template and the parameter values to instantiate it with.
         #[serde(default)]
         pub spec: TemplateInstanceSpec,
+        /// What instantiating made.
         #[serde(default)]
         pub status: TemplateInstanceStatus,
         #[serde(flatten)]
@@ -180,6 +182,7 @@ impl TemplateInstance {
 }
 
 crate::meta::wire_struct! {
+    /// What an instance is made from.
     #[derive(Default)]
     pub struct TemplateInstanceSpec {
         /// The template; parameter values come in `parameters[].value`.
@@ -191,8 +194,10 @@ crate::meta::wire_struct! {
 }
 
 crate::meta::wire_struct! {
+    /// What an instance made.
     #[derive(Default)]
     pub struct TemplateInstanceStatus {
+        /// Conditions as OpenShift reports them (`Ready`, `InstantiateFailure`), kept as sent.
         pub conditions?: Vec<Value>,
         /// Every object the instance made, by reference; image streams are created in the project.
         pub objects?: Vec<TemplateInstanceObject>,
@@ -209,8 +214,10 @@ crate::meta::wire_struct! {
 }
 
 crate::meta::wire_struct! {
+    /// One object an instance made.
     #[derive(Default)]
     pub struct TemplateInstanceObject {
+        /// The object, by kind, project and name.
         #[serde(rename = "ref")]
         pub reference: ObjectReference,
     }

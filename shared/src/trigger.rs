@@ -16,6 +16,7 @@ pub const EVENT_ID_HEADER: &str = "X-Tagstream-Event";
 crate::meta::wire_object! {
     /// A webhook following a tag or a stream.
     pub struct Trigger {
+        /// What the trigger follows and where it sends events.
         #[serde(default)]
         pub spec: TriggerSpec,
     }
@@ -38,11 +39,13 @@ impl Trigger {
 }
 
 crate::meta::wire_struct! {
+    /// What a trigger follows and where it sends events.
     #[derive(Default)]
     pub struct TriggerSpec {
         /// What it follows: `{kind: ImageStreamTag, name: stream:tag}` or `{kind: ImageStream, name}`.
         #[serde(default)]
         pub from: TriggerFrom,
+        /// Where events are posted.
         #[serde(default)]
         pub webhook: Webhook,
         /// A paused trigger is sent nothing new; what was queued before is still delivered.
@@ -61,10 +64,13 @@ crate::words::word_enum! {
 }
 
 crate::meta::wire_struct! {
+    /// What a trigger follows: one stream tag, or every tag of a stream.
     #[derive(Default, Eq)]
     pub struct TriggerFrom {
+        /// `ImageStreamTag` or `ImageStream`.
         #[serde(default)]
         pub kind: String,
+        /// `stream:tag` for an `ImageStreamTag`, `stream` for an `ImageStream`.
         #[serde(default)]
         pub name: String,
     }
@@ -85,8 +91,10 @@ crate::meta::wire_struct! {
     /// Where events go. The secret is taken on create and replace and never answered by a read.
     #[derive(Default, Eq)]
     pub struct Webhook {
+        /// The URL events are posted to (http or https).
         #[serde(default)]
         pub url: String,
+        /// The key each event's signature (`X-Tagstream-Signature`) is made with; write-only.
         pub secret?: Option<String>,
     }
 }
@@ -225,13 +233,18 @@ crate::meta::wire_struct! {
         /// `ImageStreamTagChanged`.
         #[serde(rename = "type")]
         pub kind: String,
+        /// When the tag moved.
         pub time: Time,
+        /// The stream's project.
         pub project: String,
+        /// The stream's name.
         pub stream: String,
+        /// The tag's name.
         pub tag: String,
         /// The digest the tag pointed at before; none for a tag's first image.
         #[serde(default)]
         pub old_digest: Option<String>,
+        /// The digest the tag points at now.
         pub new_digest: String,
         /// `registry/repo@sha256:...`.
         pub pull_spec: String,
@@ -277,12 +290,17 @@ impl DeliveryPhase {
 crate::meta::wire_struct! {
     /// One event on its way to one trigger's webhook, with what its attempts got.
     pub struct Delivery {
+        /// `Delivery`.
         pub kind: String,
+        /// `tagstream.io/v1`.
         pub api_version: String,
         /// `name` is the delivery's id; `creationTimestamp` when it was queued.
         pub metadata: ObjectMeta,
+        /// The trigger whose webhook it is sent to.
         pub trigger: String,
+        /// The event sent.
         pub event: TagChangeEvent,
+        /// How its attempts went.
         pub status: DeliveryStatus,
     }
 }
@@ -292,14 +310,21 @@ impl Delivery {
 }
 
 crate::meta::wire_struct! {
+    /// How a delivery's attempts went.
     pub struct DeliveryStatus {
+        /// `Pending`, `Delivered` or `Failed`.
         pub phase: DeliveryPhase,
+        /// How many times it was sent.
         pub attempts: u32,
+        /// When it was last sent.
         pub last_attempt_time?: Option<Time>,
         /// The HTTP status of the last answer, if one came.
         pub last_status_code?: Option<u16>,
+        /// How long the last answer took, in milliseconds.
         pub last_latency_millis?: Option<u64>,
+        /// Why the last attempt failed, if it did.
         pub last_error?: Option<String>,
+        /// When it is sent again, while pending.
         pub next_attempt_time?: Option<Time>,
     }
 }

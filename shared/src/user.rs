@@ -14,6 +14,7 @@ pub const TAGSTREAM_API_VERSION: &str = crate::resources::TRIGGERS.api_version;
 crate::meta::wire_object! {
     /// A person or robot account (`user.openshift.io/v1` User). Passwords never appear here.
     pub struct User {
+        /// The person's name as shown in the console.
         pub full_name?: Option<String>,
         /// The groups the user is in (filled on reads; a write ignores it: edit the Group).
         #[serde(default)]
@@ -27,6 +28,7 @@ crate::meta::wire_struct! {
     /// What creating a user takes beyond the User: a password, or nothing for an invitation.
     #[derive(Default)]
     pub struct UserCreate {
+        /// The user to create.
         #[serde(flatten)]
         pub user: User,
         /// The initial password; without one the answer carries a one-time invitation.
@@ -38,6 +40,7 @@ crate::meta::wire_struct! {
     /// The answer to creating a user: the user, and the invitation token when no password was set.
     #[derive(Default)]
     pub struct UserCreated {
+        /// The user as created.
         #[serde(flatten)]
         pub user: User,
         /// Shown once: the invitee opens `/invite/{invitation}` to choose a password.
@@ -48,6 +51,7 @@ crate::meta::wire_struct! {
 crate::meta::wire_object! {
     /// A team (`user.openshift.io/v1` Group).
     pub struct Group {
+        /// The names of the team's members.
         #[serde(default)]
         pub users: Vec<String>,
         #[serde(flatten)]
@@ -58,10 +62,14 @@ crate::meta::wire_object! {
 crate::meta::wire_struct! {
     /// `roleRef` of a RoleBinding: one of the built-in roles, as a ClusterRole.
     pub struct RoleRef {
+        /// `rbac.authorization.k8s.io`.
         #[serde(default = "rbac_group")]
         pub api_group: String,
+        /// `ClusterRole`: the built-in roles are cluster roles.
         #[serde(default = "cluster_role")]
         pub kind: String,
+        /// The role: `admin`, `edit`, `view`, `registry-admin`, `registry-editor` or
+        /// `registry-viewer`.
         pub name: String,
     }
 }
@@ -93,11 +101,15 @@ pub enum SubjectKind {
 }
 
 crate::meta::wire_struct! {
+    /// A user or team a binding grants its role to.
     #[derive(Eq, Hash, PartialOrd, Ord)]
     pub struct Subject {
+        /// `User` or `Group`.
         pub kind: SubjectKind,
+        /// `rbac.authorization.k8s.io`.
         #[serde(default = "rbac_group")]
         pub api_group: String,
+        /// The user's or team's name.
         pub name: String,
     }
 }
@@ -124,7 +136,9 @@ crate::meta::wire_object! {
     without Default;
     /// An access rule in a project (`rbac.authorization.k8s.io/v1` RoleBinding).
     pub struct RoleBinding {
+        /// The role granted.
         pub role_ref: RoleRef,
+        /// The users and teams it is granted to.
         #[serde(default)]
         pub subjects: Vec<Subject>,
         #[serde(flatten)]
@@ -153,6 +167,7 @@ impl RoleBinding {
 crate::meta::wire_object! {
     /// An API token of a user (tagstream.io/v1 `Token`); `metadata.name` is its id.
     pub struct Token {
+        /// What the token is for, how long it lasts and where it may act.
         #[serde(default)]
         pub spec: TokenSpec,
         /// The secret, present only in the answer to creating it.
@@ -161,8 +176,10 @@ crate::meta::wire_object! {
 }
 
 crate::meta::wire_struct! {
+    /// What a token is for, how long it lasts and where it may act.
     #[derive(Default)]
     pub struct TokenSpec {
+        /// A note from its owner saying what it is for (`CI pushes`).
         pub description?: String,
         /// When it stops working; none: never.
         pub expires?: Option<Time>,
@@ -175,7 +192,9 @@ crate::meta::wire_struct! {
     /// Signing in with a password (`POST /apis/tagstream.io/v1/login`).
     #[derive(Default)]
     pub struct Login {
+        /// The user's name.
         pub username: String,
+        /// The user's password.
         pub password: String,
     }
 }
@@ -197,7 +216,9 @@ crate::meta::wire_struct! {
     #[derive(Default)]
     #[serde(deny_unknown_fields)]
     pub struct PasswordChange {
+        /// The password now, proving it is the owner.
         pub current_password: String,
+        /// The password from now on (at least 8 characters).
         pub new_password: String,
     }
 }
@@ -206,6 +227,7 @@ crate::meta::wire_struct! {
     /// Choosing a password with an invitation (`POST /apis/tagstream.io/v1/invitations/{token}`).
     #[derive(Default)]
     pub struct AcceptInvitation {
+        /// The password the invited user chooses (at least 8 characters).
         pub password: String,
     }
 }
@@ -215,13 +237,19 @@ crate::meta::wire_struct! {
     /// sends back on every change when a session cookie signs it in.
     #[derive(Default)]
     pub struct Identity {
+        /// `Identity`.
         pub kind: String,
+        /// `tagstream.io/v1`.
         pub api_version: String,
+        /// The caller's user name.
         pub username: String,
+        /// The teams the caller is in.
         #[serde(default)]
         pub groups: Vec<String>,
+        /// Whether the caller may do everything everywhere.
         #[serde(default)]
         pub cluster_admin: bool,
+        /// The token to send back in `X-CSRF-Token` on every change made with the session cookie.
         pub csrf_token?: Option<String>,
     }
 }
@@ -235,8 +263,11 @@ crate::meta::wire_struct! {
     /// One change in the audit log (tagstream.io/v1 `AuditEvent`).
     #[derive(Default)]
     pub struct AuditEvent {
+        /// `AuditEvent`.
         pub kind: String,
+        /// `tagstream.io/v1`.
         pub api_version: String,
+        /// `creationTimestamp` is when the change was made.
         pub metadata: ObjectMeta,
         /// Who: a user name, or `system:...` for the server's own work.
         pub user: String,
@@ -244,9 +275,13 @@ crate::meta::wire_struct! {
         pub verb: String,
         /// `imagestreams.image.openshift.io` and the like.
         pub resource: String,
+        /// The project of the object changed; none for cluster-wide kinds.
         pub namespace?: Option<String>,
+        /// The name of the object changed.
         pub name: String,
+        /// The object's resourceVersion before the change; none when it was created.
         pub resource_version_before?: Option<String>,
+        /// The object's resourceVersion after the change; none when it was deleted.
         pub resource_version_after?: Option<String>,
     }
 }
@@ -260,18 +295,24 @@ crate::meta::wire_struct! {
     /// (`GET /apis/tagstream.io/v1/namespaces/{ns}/accessreviews?user=` or `?verb=&resource=`).
     #[derive(Default)]
     pub struct AccessReview {
+        /// `AccessReview`.
         pub kind: String,
+        /// `tagstream.io/v1`.
         pub api_version: String,
+        /// The project reviewed.
         pub namespace: String,
         /// For a user: their roles here (directly and through teams), and what they allow.
         pub user?: Option<String>,
+        /// For a user: the roles they hold here, directly or through a team.
         #[serde(default)]
         pub roles: Vec<Role>,
+        /// For a user: whether they may do everything everywhere.
         #[serde(default)]
         pub cluster_admin: bool,
         /// Read access every signed-in user has here (the samples project).
         #[serde(default)]
         pub public_read: bool,
+        /// For a user: each verb and resource they may use here.
         #[serde(default)]
         pub allowed: Vec<Permission>,
         /// For a verb and resource: the users and teams allowed, with the role that allows them.
@@ -281,9 +322,12 @@ crate::meta::wire_struct! {
 }
 
 crate::meta::wire_struct! {
+    /// One thing a user may do: a verb on a resource.
     #[derive(Eq)]
     pub struct Permission {
+        /// `get`, `list`, `create`, `update`, `delete`...
         pub verb: String,
+        /// The resource the verb applies to (`imagestreams`).
         pub resource: String,
     }
 }
@@ -309,10 +353,14 @@ impl Permission {
 }
 
 crate::meta::wire_struct! {
+    /// A user or team allowed to do what was asked, and the role that allows it.
     #[derive(Eq)]
     pub struct ReviewSubject {
+        /// `User` or `Group`.
         pub kind: SubjectKind,
+        /// The user's or team's name.
         pub name: String,
+        /// The role that allows it.
         pub role: String,
     }
 }
@@ -321,8 +369,11 @@ crate::meta::wire_struct! {
     /// The query of an access review: nothing (the caller), `user`, or `verb` and `resource`.
     #[derive(Default, Eq)]
     pub struct AccessReviewQuery {
+        /// Review what this user may do.
         pub user?: Option<String>,
+        /// With `resource`: review who may do this.
         pub verb?: Option<String>,
+        /// With `verb`: the resource asked about.
         pub resource?: Option<String>,
     }
 }
@@ -331,6 +382,7 @@ crate::meta::wire_struct! {
     /// The query of an audit log list: at most `limit` events (default 200, at most 1000).
     #[derive(Copy, Default, Eq)]
     pub struct AuditQuery {
+        /// At most this many events (default 200, at most 1000).
         pub limit?: Option<u32>,
     }
 }

@@ -10,10 +10,12 @@ pub const TRIGGERS_ANNOTATION: &str = "image.openshift.io/triggers";
 crate::meta::wire_struct! {
     /// One entry of the annotation.
     pub struct ImageTrigger {
+        /// The stream tag followed (`kind: ImageStreamTag`, `name: stream:tag`).
         pub from: ObjectReference,
         /// `spec.template.spec.containers[?(@.name=="web")].image`.
         #[serde(default)]
         pub field_path: String,
+        /// Whether following is paused.
         #[serde(default)]
         pub paused: bool,
     }
@@ -34,13 +36,17 @@ crate::meta::wire_struct! {
     /// A workload that follows a stream tag: "followed by Deployment web (container ruby)".
     #[derive(Eq)]
     pub struct Follower {
+        /// The workload's kind (`Deployment`).
         pub kind: String,
+        /// The workload's name.
         pub name: String,
+        /// The container that follows the tag, when the field path names one.
         pub container?: Option<String>,
         /// `stream:tag` it follows.
         pub tag: String,
         /// The project of the stream when not the workload's own.
         pub namespace?: Option<String>,
+        /// Whether following is paused.
         #[serde(default)]
         pub paused: bool,
     }

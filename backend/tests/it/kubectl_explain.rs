@@ -55,6 +55,63 @@ async fn kubectl_explain_prints_a_stream_s_tags_with_their_description_and_field
     }
 }
 
+/// Each field listed under `FIELDS:` with the words printed beneath it (empty: none).
+fn described(out: &str) -> Vec<(String, String)> {
+    let mut found: Vec<(String, String)> = Vec::new();
+    for line in out
+        .lines()
+        .skip_while(|l| !l.starts_with("FIELDS:"))
+        .skip(1)
+    {
+        if line.starts_with("    ") {
+            if let Some((_, text)) = found.last_mut() {
+                text.push_str(line.trim());
+                text.push(' ');
+            }
+        } else if let Some(name) = line
+            .strip_prefix("  ")
+            .and_then(|l| l.split_whitespace().next())
+        {
+            found.push((name.trim_end_matches(':').to_owned(), String::new()));
+        }
+    }
+    found
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn kubectl_explain_describes_every_field_of_a_stream_s_tags() {
+    let kube = Kube::start().await;
+    for v in VERSIONS {
+        for path in [
+            "imagestream.spec.tags",
+            "imagestream.spec.tags.importPolicy",
+            "imagestream.status.tags",
+        ] {
+            let out = kube.ok(v, &["explain", path]);
+            let fields = described(&out);
+            assert!(fields.len() >= 3, "{v} {path}: {fields:?}\n{out}");
+            for (field, text) in &fields {
+                assert!(
+                    !text.trim().is_empty() && !text.contains("<no description>"),
+                    "{v}: {path}.{field} has no description:\n{out}"
+                );
+            }
+        }
+        let out = kube.ok(v, &["explain", "imagestream.spec.tags"]);
+        let words = out.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(
+            words.contains("The tag's name (`latest`, `3.3`): required in a stream's spec"),
+            "{v}: the name's doc comment is its description: {out}"
+        );
+        let out = kube.ok(v, &["explain", "imagestream.spec.tags.importPolicy"]);
+        let words = out.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(
+            words.contains("Re-import the tag periodically, so it follows the source tag"),
+            "{v}: {out}"
+        );
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn kubectl_explain_answers_to_short_names_and_templates() {
     let kube = Kube::start().await;

@@ -114,7 +114,6 @@ pub fn components(resources: &[&ApiResource]) -> (Map<String, Value>, Vec<String
             continue;
         };
         add_gvk(schema, r, r.kind);
-        describe_type_meta(schema);
         if r.verbs.contains(&Verb::List) {
             let list = list_schema(r, name, &list_meta);
             schemas.insert(format!("{}List", r.kind), list);
@@ -144,25 +143,6 @@ fn add_gvk(schema: &mut Map<String, Value>, r: &ApiResource, kind: &str) {
         && !list.contains(&gvk)
     {
         list.push(gvk);
-    }
-}
-
-/// The standard fields' descriptions, as Kubernetes words them, where the type has none.
-fn describe_type_meta(schema: &mut Map<String, Value>) {
-    let Some(Value::Object(properties)) = schema.get_mut("properties") else {
-        return;
-    };
-    for (field, text) in [
-        (
-            "apiVersion",
-            "The versioned schema of this representation of an object (group/version).",
-        ),
-        ("kind", "The kind of object this is (CamelCase)."),
-        ("metadata", "Standard object metadata."),
-    ] {
-        if let Some(Value::Object(p)) = properties.get_mut(field) {
-            p.entry("description").or_insert_with(|| json!(text));
-        }
     }
 }
 
@@ -226,6 +206,31 @@ mod tests {
                 r
             );
         }
+    }
+
+    /// `kubectl explain` prints a field's description: every field of every schema of every
+    /// document has one, written as the field's doc comment.
+    #[test]
+    fn every_field_of_every_served_kind_is_described() {
+        let mut undescribed = Vec::new();
+        for gv in crate::openapi::group_versions() {
+            let doc = crate::openapi::document(gv).expect("served");
+            let schemas = doc["components"]["schemas"].as_object().expect("schemas");
+            for (name, schema) in schemas {
+                let fields = schema["properties"].as_object().into_iter().flatten();
+                for (field, property) in fields {
+                    let text = property["description"].as_str().unwrap_or_default();
+                    if text.trim().is_empty() {
+                        undescribed.push(format!("{gv} {name}.{field}"));
+                    }
+                }
+            }
+        }
+        assert_eq!(
+            undescribed,
+            Vec::<String>::new(),
+            "fields without a description"
+        );
     }
 
     #[test]
