@@ -4,6 +4,8 @@
 //! write is refused naming it and what it holds, and Kubernetes' reset (`managedFields: [{}]`
 //! in a merge or JSON patch or a PUT) clears the record before the write is recorded, on
 //! image streams, their tags and templates alike; an empty list does not, and a viewer cannot.
+//! Review 11 (E1): one editor filling kubectl's default managers' shares on junk tags locks no
+//! other kubectl user out, and the writer filling its own share is told the tag.
 
 #![expect(clippy::unwrap_used, reason = "test set-up failing is a test failure")]
 
@@ -93,12 +95,22 @@ async fn kubectl_managed_a_record_one_manager_filled_still_takes_others_small_wr
     let stream = stored(&app, "legacy").await;
     assert!((HARD..=ABSOLUTE).contains(&record_len(&stream)));
 
-    // The manager that filled it adds nothing more, and is told who holds what.
+    // The manager that filled it adds nothing more to that tag, and is told who holds what;
+    // its name may write another tag (its share there is small: the name may be anyone's).
     let admin = &app.client;
-    let (code, body) = put_tag_as(&app, admin, "legacy:a1", "alice", "quay.io/x/legacy:4").await;
+    let s0 = format!(
+        "{}?fieldManager=alice",
+        paths::imagestreamtag("rev", "legacy", "s0")
+    );
+    let more = json!({"tag": {"annotations": {"example.com/one-more": "v"}}});
+    let (code, body) = patch_as(&app, admin, &s0, MERGE, &more).await;
     assert_eq!(code, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
     let message = body["message"].as_str().unwrap();
     assert!(message.contains("\"alice\" (Update) 209"), "{message}");
+    assert!(message.contains("on tag \"s0\""), "{message}");
+    let (code, body) = put_tag_as(&app, admin, "legacy:a1", "alice", "quay.io/x/legacy:4").await;
+    assert_eq!(code, StatusCode::CREATED, "{}", body["message"]);
+    let stream = stored(&app, "legacy").await;
 
     // The reset: a viewer may not; an editor clears the record and the data stays.
     let reset = json!([{"op": "replace", "path": "/metadata/managedFields", "value": [{}]}]);
@@ -248,4 +260,157 @@ async fn kubectl_managed_fields_reset_clears_the_record_and_an_empty_list_does_n
     let stream = stored(&app, "web").await;
     let managers: Vec<String> = record(&stream).into_iter().map(|(m, _, _)| m).collect();
     assert_eq!(managers, ["labeller", "tagger"], "{stream}");
+}
+
+/// One manager's share of the record (bounds.rs `SHARE_MAX_BYTES`: 512 KiB).
+const SHARE: usize = 512 << 10;
+
+/// The entry of `manager` (`operation`) in `stream`'s record, as JSON.
+fn entry_len(stream: &Value, manager: &str, operation: &str) -> usize {
+    let entries = stream["metadata"]["managedFields"].as_array().unwrap();
+    let entry = entries
+        .iter()
+        .find(|e| e["manager"] == manager && e["operation"] == operation)
+        .unwrap();
+    entry.to_string().len()
+}
+
+/// Annotations whose `f:` keys take `extra` bytes more in a `fieldsV1` object than one
+/// annotation `p` does (`{"f:p":{}}`): keys `example.com/NAME`, the last one cut to fit.
+fn annotations_taking(extra: usize) -> Map<String, Value> {
+    // A key of a name of n bytes takes n + 20 bytes (`"f:example.com/NAME":{},`).
+    let mut left = extra + 9;
+    let mut out = Map::new();
+    while left > 0 {
+        let take = if left > 83 { (left - 21).min(83) } else { left };
+        let n = take - 20;
+        let name = if n >= 6 {
+            format!("{:06}{}", out.len(), "x".repeat(n - 6))
+        } else {
+            "x".repeat(n)
+        };
+        out.insert(format!("example.com/{name}"), json!("v"));
+        left -= take;
+    }
+    out
+}
+
+/// Fills `manager`'s (`operation`) share on tag `app:{tag}` of project `sq` to 16 bytes under
+/// [`SHARE`] in one write, as mallory (`client`, at `base`) may: `method` (PATCH: an apply,
+/// PUT: a replace) first with one annotation and then another, to measure the entry, then
+/// with as many as fit.
+async fn squat(base: &str, client: &reqwest::Client, tag: &str, manager: &str, method: Method) {
+    let operation = if method == Method::PATCH {
+        "Apply"
+    } else {
+        "Update"
+    };
+    let url = format!(
+        "{base}{}?fieldManager={manager}",
+        paths::imagestreamtag("sq", "app", tag)
+    );
+    let stream_url = format!("{base}{}", paths::imagestream("sq", "app"));
+    let mut size = 0;
+    for annotations in [json!({"p": "v"}), json!({"q": "v"}), Value::Null] {
+        let annotations = match annotations {
+            Value::Null => Value::Object(annotations_taking(SHARE - 16 - size)),
+            one => one,
+        };
+        let mut tag_body = source("quay.io/x/app:junk");
+        tag_body["annotations"] = annotations;
+        let body = istag(&format!("app:{tag}"), tag_body).to_string();
+        let content_type = if method == Method::PATCH {
+            "application/apply-patch+yaml"
+        } else {
+            "application/json"
+        };
+        let resp = client
+            .request(method.clone(), &url)
+            .header("Content-Type", content_type)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        let code = resp.status();
+        assert!(code.is_success(), "{code}: {}", resp.text().await.unwrap());
+        let stream: Value = client
+            .get(&stream_url)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        size = entry_len(&stream, manager, operation);
+    }
+    assert_eq!(size, SHARE - 16, "{manager} ({operation}) on {tag}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn kubectl_managed_a_squatted_default_manager_locks_no_other_kubectl_user_out() {
+    let kube = crate::kubectl_support::Kube::start().await;
+    kube.create_project("sq").await;
+    let mallory = kube.user_with_role("mallory", "sq", "edit").await;
+    let alice = kube.user_with_role("alice", "sq", "edit").await;
+    let base = kube.server.as_ref().unwrap().base.clone();
+    let client = crate::support::client_with_token(&mallory);
+    // One write each fills kubectl's apply share and kubectl label's share on junk tags.
+    squat(&base, &client, "junk1", "kubectl", Method::PATCH).await;
+    squat(&base, &client, "junk2", "kubectl-label", Method::PUT).await;
+
+    // Every kubectl user's ordinary writes to other tags and to the stream still go in.
+    for v in crate::kubectl_support::VERSIONS {
+        let short = v.replace('.', "");
+        let tag = istag(&format!("app:t{short}"), source("quay.io/x/app:1"));
+        let label = json!({"kind": "ImageStream", "apiVersion": "image.openshift.io/v1",
+            "metadata": {"name": "app", "labels": {format!("tier-{short}"): "x"}}});
+        for (name, body) in [("tag", tag), ("label", label)] {
+            let file = kube.dir().join(format!("{name}-{short}.json"));
+            std::fs::write(&file, body.to_string()).unwrap();
+            let file = file.to_str().unwrap();
+            let args = ["apply", "--server-side", "-n", "sq", "-f", file];
+            let out = kube.run_as(v, &alice, &args);
+            assert!(out.status.success(), "{v} apply {name}: {out:?}");
+        }
+        let (team, note) = (format!("team-{short}=x"), format!("note-{short}=x"));
+        for args in [
+            ["label", "is", "app", "-n", "sq", team.as_str()],
+            ["annotate", "is", "app", "-n", "sq", note.as_str()],
+        ] {
+            let out = kube.run_as(v, &alice, &args);
+            assert!(out.status.success(), "{v} {args:?}: {out:?}");
+        }
+    }
+    let stream = kube
+        .api(Method::GET, &paths::imagestream("sq", "app"), None)
+        .await;
+    assert_eq!(stream["spec"]["tags"].as_array().unwrap().len(), 4);
+    assert_eq!(
+        stream["metadata"]["labels"]["team-133"], "x",
+        "{:#}",
+        stream["metadata"]
+    );
+
+    // A writer filling its own share is refused, told the tag and the way out.
+    let mut tag = source("quay.io/x/app:junk");
+    tag["annotations"] = Value::Object(annotations_taking(2 * SHARE));
+    let file = kube.dir().join("junk1.json");
+    std::fs::write(&file, istag("app:junk1", tag).to_string()).unwrap();
+    let args = [
+        "apply",
+        "--server-side",
+        "-n",
+        "sq",
+        "-f",
+        file.to_str().unwrap(),
+    ];
+    let out = kube.run_as("1.33", &mallory, &args);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    assert!(err.contains("RequestEntityTooLarge"), "{err}");
+    assert!(
+        err.contains("\"kubectl\" (Apply) on tag \"junk1\""),
+        "{err}"
+    );
+    assert!(err.contains("--field-manager"), "{err}");
 }
