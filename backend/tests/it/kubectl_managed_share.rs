@@ -5,7 +5,8 @@
 //! in a merge or JSON patch or a PUT) clears the record before the write is recorded, on
 //! image streams, their tags and templates alike; an empty list does not, and a viewer cannot.
 //! Review 11 (E1): one editor filling kubectl's default managers' shares on junk tags locks no
-//! other kubectl user out, and the writer filling its own share is told the tag.
+//! other kubectl user out, and the writer filling its own share is told the tag (E3): a flood
+//! of writes under fresh manager names keeps `ancient-changes` within one share.
 
 #![expect(clippy::unwrap_used, reason = "test set-up failing is a test failure")]
 
@@ -16,7 +17,7 @@ use tagstream_shared::{ImageStream, ProjectName, StreamName, paths};
 use crate::kubectl_istag_review::{
     JSON_PATCH, MERGE, apply, istag, patch_as, put_tag_as, rev_app, source, stored,
 };
-use crate::support::{TestApp, decode};
+use crate::support::{TestApp, TestUser, decode};
 
 /// The bound past which only managers holding a few fields may add any (2 MiB).
 const HARD: usize = 2 << 20;
@@ -413,4 +414,89 @@ async fn kubectl_managed_a_squatted_default_manager_locks_no_other_kubectl_user_
         "{err}"
     );
     assert!(err.contains("--field-manager"), "{err}");
+}
+
+/// Sends `body` (`method`, JSON or an apply) to `path` as `user`, again while the server
+/// answers 429 (its large-request turns taken by tests running beside this one), as a client
+/// told to retry does.
+async fn send_when_free(
+    app: &TestApp,
+    user: &TestUser,
+    method: Method,
+    path: &str,
+    body: &Value,
+) -> (StatusCode, Value) {
+    let content_type = if method == Method::PATCH {
+        "application/apply-patch+yaml"
+    } else {
+        "application/json"
+    };
+    let body = body.to_string();
+    for _ in 0..30 {
+        let (code, answer) = app
+            .send_raw_as(&user.client, method.clone(), path, content_type, &body)
+            .await;
+        if code != StatusCode::TOO_MANY_REQUESTS {
+            return (code, answer);
+        }
+    }
+    panic!("{path}: the server stayed busy");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn kubectl_managed_a_flood_of_new_update_managers_stays_bounded() {
+    let (app, users) = rev_app(&[("mallory", "edit"), ("alice", "edit")]).await;
+    let (mallory, alice) = (&users[0], &users[1]);
+    // Two writers holding most of a share each, then a writer under a new name per write:
+    // past ten, the oldest are merged into ancient-changes.
+    for (i, tag) in ["f0", "f1"].iter().enumerate() {
+        let name = format!("flood:{tag}");
+        let query = format!(
+            "{}?fieldManager=filler{i}",
+            paths::imagestreamtag("rev", "flood", tag)
+        );
+        let body = istag(
+            &name,
+            crate::kubectl_istag_review::annotated("quay.io/x/f:1"),
+        );
+        let (code, body) = send_when_free(&app, mallory, Method::PUT, &query, &body).await;
+        assert_eq!(code, StatusCode::CREATED, "{name}: {}", body["message"]);
+    }
+    for i in 0..14 {
+        let mut tag = source("quay.io/x/f:2");
+        tag["annotations"] = Value::Object(annotations_taking(14_000));
+        let name = format!("flood:s{i}");
+        let path = paths::imagestreamtag("rev", "flood", &format!("s{i}"));
+        let query = format!("{path}?fieldManager=m{i:02}");
+        let (code, body) =
+            send_when_free(&app, mallory, Method::PUT, &query, &istag(&name, tag)).await;
+        assert_eq!(code, StatusCode::CREATED, "{name}: {}", body["message"]);
+        let stream = stored(&app, "flood").await;
+        let record = stream["metadata"]["managedFields"].as_array().unwrap();
+        assert!(record.len() <= 11, "{i}: {} entries", record.len());
+        if let Some(ancient) = record.iter().find(|e| e["manager"] == "ancient-changes") {
+            let len = ancient.to_string().len();
+            assert!(len <= SHARE, "{i}: ancient-changes {len} bytes");
+        }
+    }
+    // The record stays under the quarter of the body limit, and the object under the limit.
+    let stream = stored(&app, "flood").await;
+    assert!(record_len(&stream) < 1 << 20, "{}", record_len(&stream));
+    assert!(stream.to_string().len() < 4 << 20, "the object");
+    // Another editor's new tag, and a new applier's, go in; nothing of the data was lost.
+    for (tag, method, manager) in [
+        ("a1", Method::PUT, "alice-cli"),
+        ("a2", Method::PATCH, "gitops"),
+    ] {
+        let path = paths::imagestreamtag("rev", "flood", tag);
+        let path = format!("{path}?fieldManager={manager}");
+        let body = istag(&format!("flood:{tag}"), source("quay.io/x/f:3"));
+        let (code, body) = send_when_free(&app, alice, method, &path, &body).await;
+        assert_eq!(code, StatusCode::CREATED, "{tag}: {}", body["message"]);
+    }
+    let stream = stored(&app, "flood").await;
+    assert_eq!(stream["spec"]["tags"].as_array().unwrap().len(), 18);
+    let tags = stream["spec"]["tags"].as_array().unwrap();
+    let f0 = tags.iter().find(|t| t["name"] == "f0").unwrap();
+    assert_eq!(f0["annotations"].as_object().unwrap().len(), 12_000);
 }

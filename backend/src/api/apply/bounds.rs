@@ -35,7 +35,7 @@ pub(super) const MANAGED_ABSOLUTE_MAX_BYTES: usize =
     MANAGED_HARD_MAX_BYTES + 32 * SMALL_SHARE_BYTES;
 /// The most one manager (name and operation) may hold in one place: half of
 /// [`MANAGED_MAX_BYTES`], so that a manager's `Apply` and `Update` entries together stay
-/// within it.
+/// within it. `ancient-changes`, where the oldest updaters are merged, holds no more either.
 pub(super) const SHARE_MAX_BYTES: usize = MANAGED_MAX_BYTES / 2;
 /// A share holding no more than this may still grow past [`MANAGED_HARD_MAX_BYTES`].
 pub(super) const SMALL_SHARE_BYTES: usize = 16 << 10;
