@@ -10,6 +10,8 @@
 
 #![expect(clippy::unwrap_used, reason = "test set-up failing is a test failure")]
 
+use std::process::Output;
+
 use reqwest::{Method, StatusCode};
 use serde_json::{Map, Value, json};
 use tagstream_shared::{ImageStream, ProjectName, StreamName, paths};
@@ -17,6 +19,7 @@ use tagstream_shared::{ImageStream, ProjectName, StreamName, paths};
 use crate::kubectl_istag_review::{
     JSON_PATCH, MERGE, apply, istag, patch_as, put_tag_as, rev_app, source, stored,
 };
+use crate::kubectl_support::{Kube, VERSIONS};
 use crate::support::{TestApp, TestUser, decode};
 
 /// The bound past which only managers holding a few fields may add any (2 MiB).
@@ -296,21 +299,27 @@ fn annotations_taking(extra: usize) -> Map<String, Value> {
     out
 }
 
-/// Fills `manager`'s (`operation`) share on tag `app:{tag}` of project `sq` to 16 bytes under
-/// [`SHARE`] in one write, as mallory (`client`, at `base`) may: `method` (PATCH: an apply,
-/// PUT: a replace) first with one annotation and then another, to measure the entry, then
-/// with as many as fit.
-async fn squat(base: &str, client: &reqwest::Client, tag: &str, manager: &str, method: Method) {
-    let operation = if method == Method::PATCH {
-        "Apply"
-    } else {
-        "Update"
-    };
+/// `kubectl apply --server-side -n sq -f FILE` (and `more`) of `version`, as `token`.
+fn apply_file(kube: &Kube, version: &str, token: &str, file: &str, more: &[&str]) -> Output {
+    let mut args = vec!["apply", "--server-side", "-n", "sq", "-f", file];
+    args.extend_from_slice(more);
+    kube.run_as(version, token, &args)
+}
+
+/// Fills `manager`'s share on tag `app:{tag}` of project `sq` to 16 bytes under [`SHARE`] in
+/// one write, as mallory (`token`) may: `kubectl apply --server-side` (1.33, the manager's
+/// `Apply`) or a `PUT` of the tag (its `Update`), first with one annotation and then another,
+/// to measure the entry, then with as many as fit.
+async fn squat(kube: &Kube, token: &str, tag: &str, manager: &str, put: bool) {
+    let operation = if put { "Update" } else { "Apply" };
+    let file = kube.dir().join(format!("{tag}.json"));
+    let file = file.to_str().unwrap();
+    let flag = format!("--field-manager={manager}");
+    let base = &kube.server.as_ref().unwrap().base;
     let url = format!(
         "{base}{}?fieldManager={manager}",
         paths::imagestreamtag("sq", "app", tag)
     );
-    let stream_url = format!("{base}{}", paths::imagestream("sq", "app"));
     let mut size = 0;
     for annotations in [json!({"p": "v"}), json!({"q": "v"}), Value::Null] {
         let annotations = match annotations {
@@ -319,29 +328,26 @@ async fn squat(base: &str, client: &reqwest::Client, tag: &str, manager: &str, m
         };
         let mut tag_body = source("quay.io/x/app:junk");
         tag_body["annotations"] = annotations;
-        let body = istag(&format!("app:{tag}"), tag_body).to_string();
-        let content_type = if method == Method::PATCH {
-            "application/apply-patch+yaml"
+        let body = istag(&format!("app:{tag}"), tag_body);
+        if put {
+            // Again while the server is busy (429) or raced (409), as a client would.
+            let client = crate::support::client_with_token(token);
+            let mut code = StatusCode::TOO_MANY_REQUESTS;
+            for _ in 0..10 {
+                if !matches!(code, StatusCode::TOO_MANY_REQUESTS | StatusCode::CONFLICT) {
+                    break;
+                }
+                code = client.put(&url).json(&body).send().await.unwrap().status();
+            }
+            assert!(code.is_success(), "PUT {tag}: {code}");
         } else {
-            "application/json"
-        };
-        let resp = client
-            .request(method.clone(), &url)
-            .header("Content-Type", content_type)
-            .body(body)
-            .send()
-            .await
-            .unwrap();
-        let code = resp.status();
-        assert!(code.is_success(), "{code}: {}", resp.text().await.unwrap());
-        let stream: Value = client
-            .get(&stream_url)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+            std::fs::write(file, body.to_string()).unwrap();
+            let out = apply_file(kube, "1.33", token, file, &[flag.as_str()]);
+            assert!(out.status.success(), "apply {tag}: {out:?}");
+        }
+        let stream = kube
+            .api(Method::GET, &paths::imagestream("sq", "app"), None)
+            .await;
         size = entry_len(&stream, manager, operation);
     }
     assert_eq!(size, SHARE - 16, "{manager} ({operation}) on {tag}");
@@ -349,18 +355,16 @@ async fn squat(base: &str, client: &reqwest::Client, tag: &str, manager: &str, m
 
 #[tokio::test(flavor = "multi_thread")]
 async fn kubectl_managed_a_squatted_default_manager_locks_no_other_kubectl_user_out() {
-    let kube = crate::kubectl_support::Kube::start().await;
+    let kube = Kube::start().await;
     kube.create_project("sq").await;
     let mallory = kube.user_with_role("mallory", "sq", "edit").await;
     let alice = kube.user_with_role("alice", "sq", "edit").await;
-    let base = kube.server.as_ref().unwrap().base.clone();
-    let client = crate::support::client_with_token(&mallory);
     // One write each fills kubectl's apply share and kubectl label's share on junk tags.
-    squat(&base, &client, "junk1", "kubectl", Method::PATCH).await;
-    squat(&base, &client, "junk2", "kubectl-label", Method::PUT).await;
+    squat(&kube, &mallory, "junk1", "kubectl", false).await;
+    squat(&kube, &mallory, "junk2", "kubectl-label", true).await;
 
     // Every kubectl user's ordinary writes to other tags and to the stream still go in.
-    for v in crate::kubectl_support::VERSIONS {
+    for v in VERSIONS {
         let short = v.replace('.', "");
         let tag = istag(&format!("app:t{short}"), source("quay.io/x/app:1"));
         let label = json!({"kind": "ImageStream", "apiVersion": "image.openshift.io/v1",
@@ -369,8 +373,7 @@ async fn kubectl_managed_a_squatted_default_manager_locks_no_other_kubectl_user_
             let file = kube.dir().join(format!("{name}-{short}.json"));
             std::fs::write(&file, body.to_string()).unwrap();
             let file = file.to_str().unwrap();
-            let args = ["apply", "--server-side", "-n", "sq", "-f", file];
-            let out = kube.run_as(v, &alice, &args);
+            let out = apply_file(&kube, v, &alice, file, &[]);
             assert!(out.status.success(), "{v} apply {name}: {out:?}");
         }
         let (team, note) = (format!("team-{short}=x"), format!("note-{short}=x"));
@@ -397,15 +400,7 @@ async fn kubectl_managed_a_squatted_default_manager_locks_no_other_kubectl_user_
     tag["annotations"] = Value::Object(annotations_taking(2 * SHARE));
     let file = kube.dir().join("junk1.json");
     std::fs::write(&file, istag("app:junk1", tag).to_string()).unwrap();
-    let args = [
-        "apply",
-        "--server-side",
-        "-n",
-        "sq",
-        "-f",
-        file.to_str().unwrap(),
-    ];
-    let out = kube.run_as("1.33", &mallory, &args);
+    let out = apply_file(&kube, "1.33", &mallory, file.to_str().unwrap(), &[]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "{err}");
     assert!(err.contains("RequestEntityTooLarge"), "{err}");
