@@ -1,17 +1,22 @@
 //! How large `metadata.managedFields` may grow, and whose writes may grow it. Each field
-//! manager (a name and an operation, `Apply` or `Update`, as Kubernetes keeps them apart; all
-//! its subresources together) holds at most [`SHARE_MAX_BYTES`] of the record, so that one
-//! manager cannot spend what the others need. The whole record is bounded too: past
-//! [`MANAGED_MAX_BYTES`] a write adds at most [`MANAGED_SMALL_GROWTH`]; past
-//! [`MANAGED_HARD_MAX_BYTES`] only a manager holding at most [`SMALL_SHARE_BYTES`] may still add
-//! its few fields, and nothing grows past [`MANAGED_ABSOLUTE_MAX_BYTES`]. So the managers that
-//! filled the record cannot lock a small writer out (a new tag, a one-field apply, a label),
-//! and a flood of manager names still stops. A refusal names the largest managers, which a
-//! user can then clear (`managedFields: [{}]`) or take fields from.
+//! manager (a name and an operation, `Apply` or `Update`, as Kubernetes keeps them apart) holds
+//! at most [`SHARE_MAX_BYTES`] in each place ([`Place`]: one tag of a stream, or the rest of
+//! the object), so that one manager cannot spend what the others need. Manager names are
+//! shared (every kubectl user is `kubectl`, `kubectl-label`, ...), so a share is kept apart per
+//! tag: what one writer piled on one tag does not stop the same name writing another tag or
+//! the stream, and a write that adds little ([`SMALL_WRITE_BYTES`]) to a share someone else
+//! filled still goes in. The whole record is bounded too: past [`MANAGED_MAX_BYTES`] a write
+//! adds at most [`MANAGED_SMALL_GROWTH`]; past [`MANAGED_HARD_MAX_BYTES`] only a write whose
+//! shares each hold at most [`SMALL_SHARE_BYTES`] may still add its few fields, and nothing
+//! grows past [`MANAGED_ABSOLUTE_MAX_BYTES`]. So the managers that filled the record cannot
+//! lock a small writer out (a new tag, a one-field apply, a label), and a flood still stops.
+//! A refusal names the largest shares (manager and tag), which a user can then clear
+//! (`managedFields: [{}]`), take fields from, or write beside under another manager name.
 
 use std::collections::BTreeMap;
+use std::fmt;
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::error::ApiError;
 
@@ -21,19 +26,28 @@ pub(super) const MANAGED_MAX_BYTES: usize = crate::body::MAX_BODY_BYTES / 4;
 /// How much one write may still add to `managedFields` once they are past
 /// [`MANAGED_MAX_BYTES`].
 pub(super) const MANAGED_SMALL_GROWTH: usize = 16 << 10;
-/// Past this only a manager holding no more than [`SMALL_SHARE_BYTES`] may grow the record.
+/// Past this only a write whose shares hold no more than [`SMALL_SHARE_BYTES`] may grow the
+/// record.
 pub(super) const MANAGED_HARD_MAX_BYTES: usize = 2 * MANAGED_MAX_BYTES;
-/// Past this no write grows `managedFields` at all: room for 32 small managers above
-/// [`MANAGED_HARD_MAX_BYTES`], so that a flood of manager names stops too.
+/// Past this no write grows `managedFields` at all: room for 32 small shares above
+/// [`MANAGED_HARD_MAX_BYTES`], so that a flood of manager names or tags stops too.
 pub(super) const MANAGED_ABSOLUTE_MAX_BYTES: usize =
     MANAGED_HARD_MAX_BYTES + 32 * SMALL_SHARE_BYTES;
-/// The most one manager (name and operation) may hold: half of [`MANAGED_MAX_BYTES`], so that
-/// a manager's `Apply` and `Update` entries together stay within it.
+/// The most one manager (name and operation) may hold in one place: half of
+/// [`MANAGED_MAX_BYTES`], so that a manager's `Apply` and `Update` entries together stay
+/// within it. `ancient-changes`, where the oldest updaters are merged, holds no more either.
 pub(super) const SHARE_MAX_BYTES: usize = MANAGED_MAX_BYTES / 2;
-/// A manager holding no more than this may still add fields past [`MANAGED_HARD_MAX_BYTES`].
+/// A share holding no more than this may still grow past [`MANAGED_HARD_MAX_BYTES`].
 pub(super) const SMALL_SHARE_BYTES: usize = 16 << 10;
-/// How many of the largest managers a refusal names.
+/// What a write may add to a share already past [`SHARE_MAX_BYTES`]: a label, an annotation,
+/// a one-tag apply. The share's name may be another user's too (kubectl's defaults), and
+/// their write must not be refused for what someone else put there.
+pub(super) const SMALL_WRITE_BYTES: usize = 4 << 10;
+/// How many of the largest shares a refusal names.
 const NAMED: usize = 3;
+/// What a refusal of a small write, or of a share's filler, suggests besides its own advice.
+const WAY_OUT: &str = "or write under another field manager name (kubectl --field-manager=NAME, \
+    the API's fieldManager=NAME), or clear managedFields (metadata.managedFields: [{}])";
 
 /// Who writes: the manager whose share a write grows, whether as an apply, and what the write
 /// is called in a refusal (`"apply"`, `"write"`).
@@ -64,25 +78,77 @@ impl<'a> Writer<'a> {
     }
 }
 
-/// Each manager's bytes of a `managedFields` list, by name and operation (`true`: `Apply`).
-fn shares(managed: Option<&Value>) -> BTreeMap<(String, bool), usize> {
+/// Where a manager's fields are: one tag of a stream (its fields under `spec.tags`, or its
+/// ImageStreamTag's entries, `subresource: imagestreamtags/{stream}:{tag}`), or the rest of
+/// the object.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum Place {
+    Object,
+    Tag(String),
+}
+
+impl fmt::Display for Place {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Object => f.write_str("the object"),
+            Self::Tag(tag) => write!(f, "tag {tag:?}"),
+        }
+    }
+}
+
+/// A manager's share: its name, whether `Apply`, and the place.
+type Key = (String, bool, Place);
+
+/// The tag an element key of `spec.tags` names (`k:{"name":"latest"}`).
+fn tag_of(key: &str) -> Option<String> {
+    let parsed: Map<String, Value> = serde_json::from_str(key.strip_prefix("k:")?).ok()?;
+    parsed.get("name")?.as_str().map(str::to_owned)
+}
+
+/// Each share's bytes of a `managedFields` list: an entry's bytes go to its manager in the
+/// place they are about (each tag's part of `f:spec.f:tags` to that tag, the rest to the
+/// object; all of an ImageStreamTag's entry to its tag).
+fn shares(managed: Option<&Value>) -> BTreeMap<Key, usize> {
     let mut out = BTreeMap::new();
     for entry in managed.and_then(Value::as_array).into_iter().flatten() {
         let name = entry["manager"].as_str().unwrap_or_default().to_owned();
         let apply = entry["operation"] == "Apply";
-        *out.entry((name, apply)).or_default() += entry.to_string().len();
+        let mut rest = entry.to_string().len();
+        let sub_tag = entry["subresource"]
+            .as_str()
+            .and_then(|s| s.strip_prefix("imagestreamtags/"))
+            .and_then(|s| s.split_once(':'))
+            .map(|(_, tag)| tag.to_owned());
+        if let Some(tag) = sub_tag {
+            *out.entry((name, apply, Place::Tag(tag))).or_default() += rest;
+            continue;
+        }
+        let tags = entry
+            .pointer("/fieldsV1/f:spec/f:tags")
+            .and_then(Value::as_object);
+        for (key, fields) in tags.into_iter().flatten() {
+            let Some(tag) = tag_of(key) else { continue };
+            // `"key":{...},` as the entry's JSON has it (the key's four quotes escaped).
+            let bytes = (key.len() + 8 + fields.to_string().len()).min(rest);
+            rest -= bytes;
+            *out.entry((name.clone(), apply, Place::Tag(tag)))
+                .or_default() += bytes;
+        }
+        *out.entry((name, apply, Place::Object)).or_default() += rest;
     }
     out
 }
 
-/// The largest managers of `shares`, with their bytes, as a refusal names them.
-fn largest(shares: &BTreeMap<(String, bool), usize>) -> String {
+/// The largest shares of `shares`, with their bytes, as a refusal names them.
+fn largest(shares: &BTreeMap<Key, usize>) -> String {
     let mut all: Vec<_> = shares.iter().collect();
     all.sort_by(|a, b| b.1.cmp(a.1).then_with(|| a.0.cmp(b.0)));
     let named: Vec<String> = all
         .into_iter()
         .take(NAMED)
-        .map(|((name, apply), bytes)| format!("{name:?} ({}) {bytes} bytes", operation(*apply)))
+        .map(|((name, apply, place), bytes)| {
+            format!("{name:?} ({}) {bytes} bytes on {place}", operation(*apply))
+        })
         .collect();
     named.join(", ")
 }
@@ -91,7 +157,7 @@ fn operation(apply: bool) -> &'static str {
     if apply { "Apply" } else { "Update" }
 }
 
-/// Refuses (413, naming `managedFields` and the largest managers) a write by `writer` that
+/// Refuses (413, naming `managedFields` and the largest shares) a write by `writer` that
 /// grows `managedFields` from `before` to `after` past its bounds (the module's rules).
 /// A write that keeps or shrinks what it is held to goes through, so nobody is locked out by
 /// what someone else wrote; `advice` says what to do instead.
@@ -107,17 +173,29 @@ pub(super) fn check_managed_size(
         write,
     } = writer;
     let (was, is) = (shares(before), shares(Some(after)));
-    let key = (manager.to_owned(), apply);
-    let (mine_before, mine) = (
-        was.get(&key).copied().unwrap_or(0),
-        is.get(&key).copied().unwrap_or(0),
-    );
     let op = operation(apply);
-    if mine > SHARE_MAX_BYTES && mine > mine_before {
+    // The writer's shares this write grows, each with what it holds after and what it adds.
+    let grown: Vec<(&Place, usize, usize)> = is
+        .iter()
+        .filter(|((name, a, _), _)| name == manager && *a == apply)
+        .filter_map(|((_, _, place), &bytes)| {
+            let had = was
+                .get(&(manager.to_owned(), apply, place.clone()))
+                .copied()
+                .unwrap_or(0);
+            (bytes > had).then(|| (place, bytes, bytes - had))
+        })
+        .collect();
+    if let Some((place, mine, added)) = grown
+        .iter()
+        .copied()
+        .find(|&(_, mine, added)| mine > SHARE_MAX_BYTES && added > SMALL_WRITE_BYTES)
+    {
         return Err(ApiError::TooLarge(format!(
-            "this {write} would make the managedFields of field manager {manager:?} ({op}) \
-             {mine} bytes, more than the {SHARE_MAX_BYTES} one manager may hold: {advice} \
-             (largest managers: {})",
+            "this {write} would make the managedFields of field manager {manager:?} ({op}) on \
+             {place} {mine} bytes ({added} more), more than the {SHARE_MAX_BYTES} one manager \
+             may hold on one tag or on the rest of the object: {advice}, {WAY_OUT} \
+             (largest: {})",
             largest(&is)
         )));
     }
@@ -130,18 +208,21 @@ pub(super) fn check_managed_size(
     if growth > MANAGED_SMALL_GROWTH {
         return Err(ApiError::TooLarge(format!(
             "this {write} would make the object's managedFields {after} bytes ({growth} more), \
-             more than the {MANAGED_MAX_BYTES} kept: {advice} (largest managers: {})",
+             more than the {MANAGED_MAX_BYTES} kept: {advice} (largest: {})",
             largest(&is)
         )));
     }
-    let small = mine <= SMALL_SHARE_BYTES && after <= MANAGED_ABSOLUTE_MAX_BYTES;
-    if after > MANAGED_HARD_MAX_BYTES && !small {
+    let biggest = grown.iter().max_by_key(|g| g.1);
+    let small = biggest.is_none_or(|g| g.1 <= SMALL_SHARE_BYTES);
+    if after > MANAGED_ABSOLUTE_MAX_BYTES || (after > MANAGED_HARD_MAX_BYTES && !small) {
+        let holds = biggest.map_or_else(String::new, |(place, mine, _)| {
+            format!(" ({manager:?} ({op}) would hold {mine} on {place})")
+        });
         return Err(ApiError::TooLarge(format!(
             "this {write} would make the object's managedFields {after} bytes, more than the \
-             {MANAGED_HARD_MAX_BYTES} past which only managers holding at most \
-             {SMALL_SHARE_BYTES} bytes may add fields ({manager:?} ({op}) would hold {mine}): \
-             largest managers: {}; remove their fields, or clear managedFields \
-             (metadata.managedFields: [{{}}])",
+             {MANAGED_HARD_MAX_BYTES} past which only shares of at most {SMALL_SHARE_BYTES} \
+             bytes may grow, and never past {MANAGED_ABSOLUTE_MAX_BYTES}{holds}: largest: {}; \
+             remove their fields, {WAY_OUT}",
             largest(&is)
         )));
     }
@@ -189,6 +270,49 @@ mod tests {
         assert!(check_managed_size(alice_apply, Some(&before), &applied, "").is_ok());
         let smaller = json!([entry("alice", "Update", 100_000)]);
         assert!(check_managed_size(writer("alice"), Some(&after), &smaller, "").is_ok());
+    }
+
+    /// An entry of `manager` holding `tag`'s `annotations` keys of about `bytes` in all.
+    fn on_tag(manager: &str, operation: &str, tag: &str, bytes: usize) -> Value {
+        let keys: Map<String, Value> = (0..bytes / 39)
+            .map(|i| (format!("f:example.com/annotation-{i:08}"), json!({})))
+            .collect();
+        let key = format!("k:{}", json!({"name": tag}));
+        json!({"manager": manager, "operation": operation, "fieldsType": "FieldsV1",
+            "fieldsV1": {"f:spec": {"f:tags": {key: {".": {}, "f:annotations": keys}}}}})
+    }
+
+    #[test]
+    fn a_share_is_kept_per_tag_and_a_small_write_to_a_full_one_goes_through() {
+        // mallory filled kubectl-label's share on tag "junk" (one entry, as a PUT leaves it).
+        let squat = on_tag("kubectl-label", "Update", "junk", SHARE_MAX_BYTES - 100);
+        assert!(squat.to_string().len() > SHARE_MAX_BYTES - 2_000);
+        let before = json!([squat]);
+        // The same name on another tag, and a label on the object, are other shares.
+        let mut other = before.clone();
+        other[0]["fieldsV1"]["f:spec"]["f:tags"]["k:{\"name\":\"web\"}"] = json!({".": {}});
+        other[0]["fieldsV1"]["f:metadata"] = json!({"f:labels": {"f:team": {}}});
+        check_managed_size(writer("kubectl-label"), Some(&before), &other, "")
+            .expect("another tag, and the object");
+        // A few fields more on the full share itself go in too; many more do not, naming it.
+        let mut few = before.clone();
+        few[0]["fieldsV1"]["f:spec"]["f:tags"]["k:{\"name\":\"junk\"}"]["f:annotations"]["f:one-more"] =
+            json!({});
+        check_managed_size(writer("kubectl-label"), Some(&before), &few, "")
+            .expect("a small write to a full share");
+        let after = json!([on_tag(
+            "kubectl-label",
+            "Update",
+            "junk",
+            SHARE_MAX_BYTES + 9_000
+        )]);
+        let Err(ApiError::TooLarge(message)) =
+            check_managed_size(writer("kubectl-label"), Some(&before), &after, "set fewer")
+        else {
+            panic!("a big write past the share");
+        };
+        assert!(message.contains("(Update) on tag \"junk\""), "{message}");
+        assert!(message.contains("--field-manager"), "{message}");
     }
 
     #[test]

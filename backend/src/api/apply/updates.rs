@@ -10,7 +10,10 @@
 //! no reset (as in Kubernetes: a client that drops what it does not know must not wipe it).
 //!
 //! Past ten `Update` entries the oldest are merged into one `ancient-changes` entry, as
-//! Kubernetes does, so writers under ever new names add no entry each.
+//! Kubernetes does, so writers under ever new names add no entry each. Unlike Kubernetes,
+//! `ancient-changes` holds no more than one manager's share ([`SHARE_MAX_BYTES`]): past it the
+//! oldest writers' fields are let go of (who wrote them is forgotten, their values stay), so
+//! that a flood of new names cannot fill the record and lock everyone else out.
 //!
 //! The manager is the request's `fieldManager` (kubectl sends `kubectl-create`,
 //! `kubectl-label`, `kubectl-edit`, `kubectl-client-side-apply`, ...), or else the
@@ -21,7 +24,7 @@ use serde_json::{Value, json};
 use tagstream_shared::Time;
 use tagstream_shared::object::Object;
 
-use super::bounds::{Writer, check_managed_size};
+use super::bounds::{SHARE_MAX_BYTES, Writer, check_managed_size};
 use super::fields_v1::Entry;
 use super::paths::{Values, leaf_values};
 use super::{FieldSet, entries, to_fields_v1};
@@ -33,6 +36,9 @@ const ANCIENT: &str = "ancient-changes";
 /// The most `Update` entries an object keeps (Kubernetes' `DefaultMaxUpdateManagers`): a
 /// flood of writers under new names does not add an entry each.
 const UPDATERS_MAX: usize = 10;
+/// The most the fields of [`ANCIENT`] may take (as `fieldsV1` JSON): one manager's share, less
+/// room for the rest of its entry.
+const ANCIENT_FIELDS_MAX: usize = SHARE_MAX_BYTES - 256;
 
 /// The `managedFields` `new` is to be written with, by `manager` over `old` (`None`: a
 /// create), both as JSON; `None` when it has none. A write that would grow them past their
@@ -131,8 +137,10 @@ pub fn managed_after_update(
 
 /// `entries` with the oldest `Update` entries (by `time`, then name) merged into one
 /// `ancient-changes` entry, until no more than [`UPDATERS_MAX`] are left, as Kubernetes'
-/// `capManagersManager` does: the newest writers keep their names. The merged entry holds all
-/// their fields and the newest time among them, where the oldest of them was.
+/// `capManagersManager` does: the newest writers keep their names. The merged entry holds
+/// their fields, newest writer first, as far as [`ANCIENT_FIELDS_MAX`] allows (the older ones
+/// are let go of, and no entry is left if none fit), and the newest time among them, where the
+/// oldest of them was.
 fn cap_updaters(entries: Vec<Entry>, api_version: &str) -> Vec<Entry> {
     let updaters: Vec<usize> = (0..entries.len()).filter(|&i| !entries[i].apply).collect();
     if updaters.len() <= UPDATERS_MAX {
@@ -156,13 +164,19 @@ fn cap_updaters(entries: Vec<Entry>, api_version: &str) -> Vec<Entry> {
     // Into an existing bucket, or a new one that is itself one of the entries kept.
     let merged = updaters.len() - UPDATERS_MAX + usize::from(bucket.is_none());
     oldest.truncate(merged);
-    let mut fields = bucket
-        .map(|i| entries[i].fields.clone())
-        .unwrap_or_default();
-    let mut newest = bucket.map(time).unwrap_or_default();
-    for &i in &oldest {
-        fields.extend(entries[i].fields.iter().cloned());
-        newest = newest.max(time(i));
+    let newest = oldest.iter().copied().chain(bucket).map(time).max();
+    let newest = newest.unwrap_or_default();
+    // The newest writers' fields first, then older ones' while they fit in one share; the
+    // bucket's own are the oldest of all.
+    let sources = oldest.iter().rev().chain(bucket.as_ref());
+    let mut fields = FieldSet::new();
+    for &i in sources {
+        let mut more = fields.clone();
+        more.extend(entries[i].fields.iter().cloned());
+        if to_fields_v1(&more).to_string().len() > ANCIENT_FIELDS_MAX {
+            break;
+        }
+        fields = more;
     }
     let ancient = Entry {
         raw: json!({
@@ -178,7 +192,7 @@ fn cap_updaters(entries: Vec<Entry>, api_version: &str) -> Vec<Entry> {
         fields,
     };
     let at = oldest.iter().copied().chain(bucket).min();
-    let mut ancient = Some(ancient);
+    let mut ancient = (!ancient.fields.is_empty()).then_some(ancient);
     let mut out = Vec::with_capacity(entries.len());
     for (i, e) in entries.into_iter().enumerate() {
         if Some(i) == at {
@@ -346,6 +360,50 @@ mod tests {
             assert!(labels.get(format!("f:l{i}")).is_some(), "{ancient}");
         }
         assert_eq!(ancient["time"], json!(Time::from_timestamp(1_700_000_003)));
+    }
+
+    #[test]
+    fn ancient_changes_holds_one_share_and_lets_go_of_the_oldest_writers_first() {
+        // Two writers of about 60% of a share each, then new names, one label each.
+        let mut doc = json!({"metadata": {"name": "s"}});
+        let mut write = |manager: &str, from: usize, to: usize, second: i64| {
+            let mut next = doc.clone();
+            for i in from..to {
+                next["metadata"]["labels"][format!("example.com/label-{i:08}")] = json!("v");
+            }
+            let at = Time::from_timestamp(1_700_000_000 + second);
+            let managed = managed_after_update("Template", "v", Some(&doc), &next, manager, at);
+            next["metadata"]["managedFields"] = managed.ok().flatten().unwrap_or_default();
+            doc = next;
+        };
+        write("big0", 0, 9_000, 0);
+        write("big1", 9_000, 18_000, 1);
+        for i in 0..UPDATERS_MAX {
+            write(
+                &format!("m{i:02}"),
+                20_000 + i,
+                20_001 + i,
+                2 + i64::try_from(i).unwrap_or(0),
+            );
+        }
+        let record = doc["metadata"]["managedFields"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        let ancient = &record[0];
+        assert_eq!(ancient["manager"], ANCIENT);
+        assert!(
+            ancient.to_string().len() <= SHARE_MAX_BYTES,
+            "{}",
+            ancient.to_string().len()
+        );
+        // big1 and the first new name were merged last: theirs are kept; big0's are let go of.
+        let labels = &ancient["fieldsV1"]["f:metadata"]["f:labels"];
+        assert!(labels.get("f:example.com/label-00009000").is_some());
+        assert!(labels.get("f:example.com/label-00020000").is_some());
+        assert!(labels.get("f:example.com/label-00000000").is_none());
+        // The data stays.
+        assert_eq!(doc["metadata"]["labels"]["example.com/label-00000000"], "v");
     }
 
     /// A template whose labels `l{from}`..`l{to}` (long names) are set by `manager` over `doc`.
