@@ -319,13 +319,8 @@ pub fn apply(
         managed.push(mine);
     }
     let managed = Value::Array(managed);
-    let writer = Writer {
-        manager,
-        apply: true,
-        write: "apply",
-    };
     check_managed_size(
-        writer,
+        Writer::applier(manager),
         live_doc.pointer("/metadata/managedFields"),
         &managed,
         "apply fewer fields",

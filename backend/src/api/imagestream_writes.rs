@@ -8,13 +8,14 @@ use tagstream_shared::{ImageStream, ProjectName, StreamName};
 use super::IMAGESTREAMS;
 use super::imagestreamtag_write::record;
 use crate::app::AppState;
+use crate::audit;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::integrated::present;
 use crate::service;
 use crate::services;
 use crate::source_access::{Actor, authorize_sources};
-use crate::store::Objects as _;
+use crate::store::{Objects as _, StoreResult};
 
 /// The resourceVersion a write is conditioned on: required, and a number.
 pub(super) fn expected_version(stream: &ImageStream) -> ApiResult<u64> {
@@ -28,6 +29,25 @@ pub(super) fn expected_version(stream: &ImageStream) -> ApiResult<u64> {
 
 pub(super) fn name_matches_url(stream: &ImageStream, name: &StreamName) -> ApiResult<()> {
     ApiError::unless_url_name(stream.metadata.name(), name.as_str())
+}
+
+/// Stores `stream` as `actor`, with what the write causes (events, deliveries, the audit
+/// entry): a new stream when `expected` is none, else the replacement of the one at that
+/// resourceVersion.
+pub(super) async fn store_stream(
+    state: &AppState,
+    actor: &audit::Actor,
+    (ns, name): (&ProjectName, &StreamName),
+    expected: Option<u64>,
+    stream: ImageStream,
+) -> StoreResult<ImageStream> {
+    let (store, registry) = (&*state.store, state.config.registry.as_ref());
+    match expected {
+        None => services::streams::create(store, registry, actor, ns, name, stream).await,
+        Some(expected) => {
+            services::streams::replace(store, registry, actor, ns, name, expected, stream).await
+        }
+    }
 }
 
 /// Creates `stream` in `ns` after validation, as the caller (a dry run: answers what would be
@@ -73,15 +93,7 @@ pub(super) async fn write_create(
         // Shown as the real create's answer is (the integrated registry's pull specs).
         return Ok(present::shown(state, stream));
     }
-    let created = services::streams::create(
-        &*state.store,
-        state.config.registry.as_ref(),
-        &caller.into(),
-        ns,
-        &name,
-        stream,
-    )
-    .await?;
+    let created = store_stream(state, &caller.into(), (ns, &name), None, stream).await?;
     tracing::info!(namespace = %ns, stream = %name, "image stream created");
     state.importer.wake();
     Ok(present::shown(state, created))
@@ -134,16 +146,7 @@ pub(super) async fn write_update(
         new.metadata.resource_version = old.metadata.resource_version;
         return Ok(new);
     }
-    let updated = services::streams::replace(
-        &*state.store,
-        state.config.registry.as_ref(),
-        &caller.into(),
-        ns,
-        name,
-        expected,
-        new,
-    )
-    .await?;
+    let updated = store_stream(state, &caller.into(), (ns, name), Some(expected), new).await?;
     state.importer.wake();
     Ok(updated)
 }

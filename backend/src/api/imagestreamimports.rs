@@ -6,8 +6,8 @@
 use crate::access::Need;
 use crate::api::field_validation::Checked;
 use crate::api::routes::Routes;
+use crate::audit;
 use crate::store::Objects as _;
-use crate::{audit, services};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::{Extension, Json};
@@ -20,6 +20,7 @@ use tagstream_shared::{
     TagReference, TagReferencePolicy,
 };
 
+use super::imagestream_writes::store_stream;
 use super::{IMAGESTREAMS, NsPath};
 use crate::app::AppState;
 use crate::auth::Caller;
@@ -352,32 +353,8 @@ async fn save(
                 }
             }
         }
-        let written = match &existing {
-            Some(old) => {
-                let expected = old.metadata.revision();
-                services::streams::replace(
-                    &*state.store,
-                    state.config.registry.as_ref(),
-                    &actor,
-                    ns,
-                    name,
-                    expected,
-                    stream,
-                )
-                .await
-            }
-            None => {
-                services::streams::create(
-                    &*state.store,
-                    state.config.registry.as_ref(),
-                    &actor,
-                    ns,
-                    name,
-                    stream,
-                )
-                .await
-            }
-        };
+        let expected = existing.as_ref().map(|old| old.metadata.revision());
+        let written = store_stream(state, &actor, (ns, name), expected, stream).await;
         match written {
             Ok(saved) => return Ok(saved),
             Err(StoreError::Conflict { .. } | StoreError::AlreadyExists { .. }) => continue,

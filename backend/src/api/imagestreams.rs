@@ -14,19 +14,21 @@ use tagstream_shared::imagestream::API_VERSION;
 use tagstream_shared::validation::validate_image_stream_status;
 use tagstream_shared::{ImageStream, List};
 
-use super::imagestream_writes::{expected_version, name_matches_url, write_create, write_update};
+use super::imagestream_writes::{
+    expected_version, name_matches_url, store_stream, write_create, write_update,
+};
 use super::{IMAGESTREAMS, NsPath, StreamPath, merge_patch, raw};
 use crate::api::apply::ApplyOptions;
 use crate::api::dry_run::DryRun;
 use crate::api::field_validation::{Checked, FieldValidation};
 use crate::app::AppState;
+use crate::audit;
 use crate::body::{BodyFormat, Names, RawBody};
 use crate::error::{ApiError, ApiResult};
 use crate::integrated::present;
 use crate::read_cache::Point;
 use crate::service;
 use crate::watch::{ListOptions, Scope, list_or_watch};
-use crate::{audit, services};
 use axum::response::{IntoResponse as _, Response};
 
 pub fn routes() -> Routes {
@@ -34,48 +36,17 @@ pub fn routes() -> Routes {
     const IN: &str = "/apis/image.openshift.io/v1/namespaces/{ns}/imagestreams";
     const ONE: &str = "/apis/image.openshift.io/v1/namespaces/{ns}/imagestreams/{name}";
     const STATUS: &str = "/apis/image.openshift.io/v1/namespaces/{ns}/imagestreams/{name}/status";
+    let need = |verb| Need::in_project(verb, R::ImageStreams);
     Routes::new()
         .get(ALL, Need::SignedInScoped, list_all_image_streams)
-        .get(
-            IN,
-            Need::in_project(V::List, R::ImageStreams),
-            list_image_streams,
-        )
-        .post(
-            IN,
-            Need::in_project(V::Create, R::ImageStreams),
-            create_image_stream,
-        )
-        .get(
-            ONE,
-            Need::in_project(V::Get, R::ImageStreams),
-            get_image_stream,
-        )
-        .put(
-            ONE,
-            Need::in_project(V::Update, R::ImageStreams),
-            replace_image_stream,
-        )
-        .patch(
-            ONE,
-            Need::in_project(V::Patch, R::ImageStreams),
-            patch_image_stream,
-        )
-        .delete(
-            ONE,
-            Need::in_project(V::Delete, R::ImageStreams),
-            delete_image_stream,
-        )
-        .get(
-            STATUS,
-            Need::in_project(V::Get, R::ImageStreams),
-            get_image_stream,
-        )
-        .put(
-            STATUS,
-            Need::in_project(V::Update, R::ImageStreams),
-            replace_image_stream_status,
-        )
+        .get(IN, need(V::List), list_image_streams)
+        .post(IN, need(V::Create), create_image_stream)
+        .get(ONE, need(V::Get), get_image_stream)
+        .put(ONE, need(V::Update), replace_image_stream)
+        .patch(ONE, need(V::Patch), patch_image_stream)
+        .delete(ONE, need(V::Delete), delete_image_stream)
+        .get(STATUS, need(V::Get), get_image_stream)
+        .put(STATUS, need(V::Update), replace_image_stream_status)
 }
 
 fn list(items: Vec<ImageStream>, resource_version: u64) -> List<ImageStream> {
@@ -297,16 +268,7 @@ async fn replace_image_stream_status(
         .await?;
     let new = service::stream_with_status(&old, stream.status);
     let actor = (&caller).into();
-    let updated = services::streams::replace(
-        &*state.store,
-        state.config.registry.as_ref(),
-        &actor,
-        &ns,
-        &name,
-        expected,
-        new,
-    )
-    .await?;
+    let updated = store_stream(&state, &actor, (&ns, &name), Some(expected), new).await?;
     tracing::info!(namespace = %ns, stream = %name, "image stream status replaced");
     state.importer.wake();
     Ok(Json(present::shown(&state, updated)))

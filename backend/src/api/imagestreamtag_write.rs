@@ -14,6 +14,7 @@ use tagstream_shared::{
 use super::IMAGESTREAMTAGS;
 use super::apply::tag_scope::reset_tag;
 use super::apply::updates::resets;
+use super::imagestream_writes::store_stream;
 use super::imagestreamtags::{full_view, view};
 use crate::app::AppState;
 use crate::auth::Caller;
@@ -21,7 +22,6 @@ use crate::error::{ApiError, ApiResult};
 use crate::import::sources::{source_event, source_namespace, source_stream};
 use crate::import::status::record_image;
 use crate::service;
-use crate::services;
 use crate::source_access::{Actor, authorize_sources, link_authorized};
 use crate::store::{Objects as _, StoreError};
 
@@ -255,15 +255,7 @@ pub(super) async fn write_stream(
             if dry_run {
                 return Ok(Ok(dry_view(state, ns, name, stream).await?));
             }
-            services::streams::create(
-                &*state.store,
-                state.config.registry.as_ref(),
-                &caller.into(),
-                ns,
-                &name.stream,
-                stream,
-            )
-            .await
+            store_stream(state, &caller.into(), (ns, &name.stream), None, stream).await
         }
         Some(old) => {
             let mut new = service::stream_for_update(new, old);
@@ -288,16 +280,8 @@ pub(super) async fn write_stream(
                 new.metadata.resource_version = old.metadata.resource_version.clone();
                 return Ok(Ok(dry_view(state, ns, name, new).await?));
             }
-            services::streams::replace(
-                &*state.store,
-                state.config.registry.as_ref(),
-                &caller.into(),
-                ns,
-                &name.stream,
-                expected,
-                new,
-            )
-            .await
+            let at = (ns, &name.stream);
+            store_stream(state, &caller.into(), at, Some(expected), new).await
         }
     };
     let stream = match written {

@@ -8,9 +8,9 @@ use crate::access::Need;
 use crate::api::dry_run::DryRun;
 use crate::api::field_validation::Checked;
 use crate::api::routes::Routes;
+use crate::audit;
 use crate::auth::Caller;
 use crate::store::Objects as _;
-use crate::{audit, services};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::{Extension, Json};
@@ -21,6 +21,7 @@ use tagstream_shared::{
 
 use super::apply::ApplyOptions;
 use super::apply::tag_scope::tag_managed_fields;
+use super::imagestream_writes::store_stream;
 use super::imagestreamtag_write::{ATTEMPTS, record, write_tag};
 use super::{IMAGESTREAMTAGS, NsPath, StreamTagPath};
 use crate::app::AppState;
@@ -247,17 +248,7 @@ async fn delete_image_stream_tag(
         let mut new = service::stream_for_update(new, &old);
         new.status.tags.retain(|t| t.tag != tag);
         let expected = old.metadata.revision();
-        match services::streams::replace(
-            &*state.store,
-            state.config.registry.as_ref(),
-            &actor,
-            &ns,
-            &name.stream,
-            expected,
-            new,
-        )
-        .await
-        {
+        match store_stream(&state, &actor, (&ns, &name.stream), Some(expected), new).await {
             Ok(_) => {
                 tracing::info!(namespace = %ns, tag = %name, "image stream tag deleted");
                 return Ok(Json(deleted(&name)));

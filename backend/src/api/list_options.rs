@@ -18,6 +18,23 @@ use tagstream_shared::table::IncludeObject;
 
 use crate::error::ApiError;
 
+/// The selector in query parameter `key` (none: the empty one, which matches everything); a
+/// malformed one is a 400 saying `what` and why.
+fn selector<S: std::str::FromStr + Default>(
+    query: &HashMap<String, String>,
+    key: &str,
+    what: &str,
+) -> Result<S, ApiError>
+where
+    S::Err: std::fmt::Display,
+{
+    let Some(text) = query.get(key) else {
+        return Ok(S::default());
+    };
+    text.parse()
+        .map_err(|e| ApiError::BadRequest(format!("{what}: {e}")))
+}
+
 /// What a list or get request asked for beyond the plain object or list.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct KubeQuery {
@@ -59,18 +76,9 @@ impl KubeQuery {
                 ))
             })?),
         };
-        let labels = query
-            .get("labelSelector")
-            .map(|s| s.parse::<LabelSelector>())
-            .transpose()
-            .map_err(|e| bad(format!("unable to parse requirement: {e}")))?
-            .unwrap_or_default();
-        let fields = query
-            .get("fieldSelector")
-            .map(|s| s.parse::<FieldSelector>())
-            .transpose()
-            .map_err(|e| bad(format!("invalid fieldSelector: {e}")))?
-            .unwrap_or_default();
+        let labels: LabelSelector =
+            selector(&query, "labelSelector", "unable to parse requirement")?;
+        let fields: FieldSelector = selector(&query, "fieldSelector", "invalid fieldSelector")?;
         let include = match query.get("includeObject").map(String::as_str) {
             None | Some("") => IncludeObject::default(),
             Some(v) => IncludeObject::parse(v).ok_or_else(|| {
@@ -171,14 +179,10 @@ fn table_asked(parts: &Parts) -> Option<&'static str> {
 }
 
 fn key_of(object: &Value) -> (String, String) {
-    let get = |p: &str| {
-        object
-            .pointer(p)
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned()
-    };
-    (get("/metadata/namespace"), get("/metadata/name"))
+    // Indexing a missing field gives `Null`: an unset name or namespace is "".
+    let meta = &object["metadata"];
+    let text = |field: &str| meta[field].as_str().unwrap_or_default().to_owned();
+    (text("namespace"), text("name"))
 }
 
 /// The longest continue token accepted (two names, hex-encoded, with room).

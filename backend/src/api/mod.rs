@@ -5,6 +5,7 @@ mod accept;
 mod accessreviews;
 mod apply;
 mod auditevents;
+mod checked_writes;
 mod discovery;
 pub mod dry_run;
 mod duplicate_fields;

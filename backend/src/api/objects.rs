@@ -6,8 +6,9 @@
 //! between kinds. A cluster-wide kind (no `{ns}` in its paths) is read generically; its writes
 //! are its own module's.
 //!
-//! Kinds whose behaviour is special (image streams and their tags, imports, instantiation,
-//! role binding writes with their escalation check, users) keep their own handlers; a kind
+//! Kinds whose behaviour is special (image streams and their tags, imports, instantiation)
+//! keep their own handlers; the writes of teams, role bindings (their escalation check) and
+//! users take the hand-checked path of [`super::checked_writes`]; a kind
 //! that is special only in some verbs (a trigger's writes keep its secret apart) takes the
 //! generic ones for the rest with [`routes_for`] (or [`routes_needing`], for a kind whose
 //! reads are guarded otherwise than by its access rule).

@@ -58,6 +58,14 @@ fn not_found() -> ApiError {
     }
 }
 
+/// The receiver key and the uid of project `ns` (its secret is derived from both): for those
+/// who may see it, so a missing project is its 404.
+async fn key_and_uid(state: &AppState, ns: &ProjectName) -> ApiResult<(Arc<ReceiverKey>, String)> {
+    let key = key(state)?;
+    let project = state.store.get_project(ns).await?;
+    Ok((key, project.metadata.uid.unwrap_or_default()))
+}
+
 fn path(ns: &str, secret: &str) -> String {
     format!("/apis/tagstream.io/v1/namespaces/{ns}/receivers/{secret}")
 }
@@ -67,9 +75,7 @@ async fn get_receiver(
     State(state): State<AppState>,
     Names(NsPath(ns)): Names<NsPath>,
 ) -> ApiResult<Json<Value>> {
-    let key = key(&state)?;
-    let project = state.store.get_project(&ns).await?;
-    let uid = project.metadata.uid.clone().unwrap_or_default();
+    let (key, uid) = key_and_uid(&state, &ns).await?;
     let secret = receiver_secrets::current(&state, &key, &ns, &uid).await?;
     Ok(Json(receiver(&ns, &secret)))
 }
@@ -80,9 +86,7 @@ async fn rotate_receiver(
     Extension(caller): Extension<Caller>,
     Names(NsPath(ns)): Names<NsPath>,
 ) -> ApiResult<Json<Value>> {
-    let key = key(&state)?;
-    let project = state.store.get_project(&ns).await?;
-    let uid = project.metadata.uid.clone().unwrap_or_default();
+    let (key, uid) = key_and_uid(&state, &ns).await?;
     let secret =
         receiver_secrets::rotate(&state, &(&caller).into(), &key, &ns, &uid, &RECEIVERS).await?;
     tracing::info!(namespace = %ns, "receiver secret rotated");

@@ -3,32 +3,19 @@
 //! Kubernetes, nobody may grant a role with permissions they do not hold themselves, nor
 //! replace or delete a binding granting such a role.
 
-use crate::api::field_validation::Checked;
-use crate::audit;
-use crate::store::Objects as _;
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::{Extension, Json};
-use tagstream_shared::access::{Resource as R, Verb as V};
-use tagstream_shared::user::{RBAC_API_VERSION, RoleBinding};
-use tagstream_shared::{FieldError, ObjectMeta, ProjectName};
+use tagstream_shared::access::Verb as V;
+use tagstream_shared::user::RoleBinding;
+use tagstream_shared::{FieldError, ProjectName};
 
-use super::users::expected_version;
-use crate::access::{Need, may_grant, project_access};
+use super::checked_writes::{self, WriteAt, WriteHooks};
+use crate::access::{may_grant, project_access};
 use crate::api::routes::Routes;
-use crate::app::AppState;
-use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 
 pub fn routes() -> Routes {
-    const IN: &str = "/apis/rbac.authorization.k8s.io/v1/namespaces/{ns}/rolebindings";
-    const ONE: &str = "/apis/rbac.authorization.k8s.io/v1/namespaces/{ns}/rolebindings/{name}";
-    let need = |verb| Need::in_project(verb, R::RoleBindings);
     // Reading is plain (names typed as `RoleBindingName`, `:` allowed); writes check escalation.
-    super::objects::routes_for::<RoleBinding>(&[V::List, V::Get])
-        .post(IN, need(V::Create), create_binding)
-        .put(ONE, need(V::Update), replace_binding)
-        .delete(ONE, need(V::Delete), delete_binding)
+    let writes = checked_writes::routes::<RoleBinding>(&[V::Create, V::Update, V::Delete]);
+    super::objects::routes_for::<RoleBinding>(&[V::List, V::Get]).merge(writes)
 }
 
 fn validate(binding: &RoleBinding) -> Vec<FieldError> {
@@ -73,21 +60,16 @@ fn validate(binding: &RoleBinding) -> Vec<FieldError> {
 }
 
 /// Refuses an invalid binding, or one granting more than the caller holds.
-async fn admit(
-    state: &AppState,
-    caller: &Caller,
-    ns: &ProjectName,
-    binding: &RoleBinding,
-) -> ApiResult<()> {
+async fn admit(at: &WriteAt<'_>, ns: &ProjectName, binding: &RoleBinding) -> ApiResult<()> {
     ApiError::refuse_invalid(
         RoleBinding::KIND,
         binding.metadata.name(),
         validate(binding),
     )?;
-    let (Some(p), Some(role)) = (caller.principal(), binding.role()) else {
+    let (Some(p), Some(role)) = (at.caller.principal(), binding.role()) else {
         return Err(ApiError::Unauthorized("sign in first".into()));
     };
-    let access = project_access(state, p, ns).await?;
+    let access = project_access(at.state, p, ns).await?;
     if !may_grant(&access, role) {
         return Err(ApiError::Forbidden(format!(
             "User {:?} cannot grant role {role:?} in the namespace {:?}: it allows things the \
@@ -101,19 +83,14 @@ async fn admit(
 
 /// Refuses changing or deleting `current` unless the caller could grant its role: a
 /// registry-admin may manage bindings, but not take away (or rewrite) the one granting admin.
-async fn may_change(
-    state: &AppState,
-    caller: &Caller,
-    ns: &ProjectName,
-    current: &RoleBinding,
-) -> ApiResult<()> {
-    let Some(p) = caller.principal() else {
+async fn may_change(at: &WriteAt<'_>, ns: &ProjectName, current: &RoleBinding) -> ApiResult<()> {
+    let Some(p) = at.caller.principal() else {
         return Err(ApiError::Unauthorized("sign in first".into()));
     };
     let Some(role) = current.role() else {
         return Ok(());
     };
-    if may_grant(&project_access(state, p, ns).await?, role) {
+    if may_grant(&project_access(at.state, p, ns).await?, role) {
         return Ok(());
     }
     Err(ApiError::Forbidden(format!(
@@ -125,87 +102,20 @@ async fn may_change(
     )))
 }
 
-fn ns_of(raw: &str) -> ApiResult<ProjectName> {
-    raw.parse()
-        .map_err(|e| ApiError::BadRequest(format!("invalid project name {raw:?}: {e}")))
+/// The project of a binding's path: every binding route has one.
+fn project<'a>(at: &WriteAt<'a>) -> ApiResult<&'a ProjectName> {
+    at.ns
+        .ok_or_else(|| ApiError::BadRequest("missing path parameter ns".into()))
 }
 
-async fn create_binding(
-    State(state): State<AppState>,
-    Extension(actor): Extension<audit::Actor>,
-    Extension(caller): Extension<Caller>,
-    Path(ns): Path<String>,
-    Checked(mut binding): Checked<RoleBinding>,
-) -> ApiResult<(StatusCode, Json<RoleBinding>)> {
-    let ns = ns_of(&ns)?;
-    admit(&state, &caller, &ns, &binding).await?;
-    let name = binding.metadata.name().to_owned();
-    binding.kind = RoleBinding::KIND.into();
-    binding.api_version = RBAC_API_VERSION.into();
-    binding.metadata = ObjectMeta {
-        name: Some(name.clone()),
-        namespace: Some(ns.to_string()),
-        uid: Some(uuid::Uuid::new_v4().to_string()),
-        creation_timestamp: Some(state.clock.now()),
-        labels: binding.metadata.labels,
-        annotations: binding.metadata.annotations,
-        ..ObjectMeta::default()
-    };
-    let created = state
-        .store
-        .create::<RoleBinding>(&actor, Some(&ns), binding)
-        .await?;
-    tracing::info!(project = %ns, binding = %name, "role binding created");
-    Ok((StatusCode::CREATED, Json(created)))
-}
+/// A binding is checked (and refused when it grants more than the caller holds) before
+/// anything is loaded; a stored one is changed or deleted only by who could grant its role.
+impl WriteHooks for RoleBinding {
+    async fn admit(at: &WriteAt<'_>, binding: &Self) -> ApiResult<()> {
+        admit(at, project(at)?, binding).await
+    }
 
-async fn replace_binding(
-    State(state): State<AppState>,
-    Extension(actor): Extension<audit::Actor>,
-    Extension(caller): Extension<Caller>,
-    Path((ns, name)): Path<(String, String)>,
-    Checked(mut binding): Checked<RoleBinding>,
-) -> ApiResult<Json<RoleBinding>> {
-    let ns = ns_of(&ns)?;
-    ApiError::unless_url_name_or_unnamed(binding.metadata.name(), &name)?;
-    binding.metadata.name = Some(name.clone());
-    admit(&state, &caller, &ns, &binding).await?;
-    let current = state
-        .store
-        .get::<RoleBinding>(Some(&ns), name.as_ref())
-        .await?;
-    may_change(&state, &caller, &ns, &current).await?;
-    let expected = expected_version(
-        binding.metadata.resource_version.as_deref(),
-        &current.metadata,
-    )?;
-    binding.kind = RoleBinding::KIND.into();
-    binding.api_version = RBAC_API_VERSION.into();
-    binding.metadata.namespace = Some(ns.to_string());
-    binding.metadata.uid = current.metadata.uid;
-    binding.metadata.creation_timestamp = current.metadata.creation_timestamp;
-    let updated = state
-        .store
-        .replace::<RoleBinding>(&actor, Some(&ns), name.as_ref(), expected, binding)
-        .await?;
-    Ok(Json(updated))
-}
-
-async fn delete_binding(
-    State(state): State<AppState>,
-    Extension(actor): Extension<audit::Actor>,
-    Extension(caller): Extension<Caller>,
-    Path((ns, name)): Path<(String, String)>,
-) -> ApiResult<Json<RoleBinding>> {
-    let ns = ns_of(&ns)?;
-    let current = state
-        .store
-        .get::<RoleBinding>(Some(&ns), name.as_ref())
-        .await?;
-    may_change(&state, &caller, &ns, &current).await?;
-    let deleted = state
-        .store
-        .delete::<RoleBinding>(&actor, Some(&ns), name.as_ref())
-        .await?;
-    Ok(Json(deleted))
+    async fn may_change(at: &WriteAt<'_>, current: &Self) -> ApiResult<()> {
+        may_change(at, project(at)?, current).await
+    }
 }

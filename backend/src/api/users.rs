@@ -2,14 +2,15 @@
 //! `/apis/user.openshift.io/v1/users/{name}/tokens[/{id}]`. Passwords and token secrets are
 //! stored hashed and never returned (a new token's secret once, in the answer that creates it).
 
-use crate::api::field_validation::{Checked, FieldValidation};
+use super::checked_writes::{self, WriteHooks, created_meta};
+use crate::api::field_validation::FieldValidation;
 use crate::audit;
 use crate::services;
 use crate::store::Objects as _;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::{Extension, Json};
-use tagstream_shared::access::CLUSTER_ADMINS_GROUP;
+use tagstream_shared::access::{CLUSTER_ADMINS_GROUP, Verb as V};
 use tagstream_shared::paths::USERS as USERS_PATH;
 use tagstream_shared::user::{
     TAGSTREAM_API_VERSION, Token, USER_API_VERSION, User, UserCreate, UserCreated,
@@ -34,11 +35,27 @@ pub fn routes() -> Routes {
         .get(USERS_PATH, Need::ClusterAdmin, list_users)
         .post(USERS_PATH, Need::ClusterAdmin, create_user)
         .get(ONE, own, get_user)
-        .put(ONE, Need::ClusterAdmin, replace_user)
         .delete(ONE, Need::ClusterAdmin, delete_user)
         .get(TOKENS_OF, own, list_tokens)
         .post(TOKENS_OF, own, create_token)
         .delete(TOKEN, own, delete_token)
+        // Cluster admins only: users have no access rule.
+        .merge(checked_writes::routes::<User>(&[V::Update]))
+}
+
+/// A replace changes a user's full name, labels and annotations, and nothing else; a user is
+/// answered with their teams.
+impl WriteHooks for User {
+    fn replacement(body: Self, mut user: Self) -> ApiResult<Self> {
+        user.full_name = body.full_name;
+        user.metadata.labels = body.metadata.labels;
+        user.metadata.annotations = body.metadata.annotations;
+        Ok(user)
+    }
+
+    async fn answered(state: &AppState, user: Self) -> ApiResult<Self> {
+        with_groups(state, user).await
+    }
 }
 
 /// OpenShift's rule for user names (`tagstream_shared::UserName`), as a field error's text.
@@ -151,14 +168,7 @@ async fn create_user(
     let user = User {
         kind: User::KIND.into(),
         api_version: USER_API_VERSION.into(),
-        metadata: ObjectMeta {
-            name: Some(name.clone()),
-            uid: Some(uuid::Uuid::new_v4().to_string()),
-            creation_timestamp: Some(state.clock.now()),
-            labels: body.user.metadata.labels.clone(),
-            annotations: body.user.metadata.annotations.clone(),
-            ..ObjectMeta::default()
-        },
+        metadata: created_meta(&body.user.metadata, None, state.clock.now()),
         full_name: body.user.full_name.clone(),
         groups: Vec::new(),
         extra: body.user.extra.clone(),
@@ -183,26 +193,6 @@ async fn create_user(
             invitation,
         }),
     ))
-}
-
-async fn replace_user(
-    State(state): State<AppState>,
-    Extension(actor): Extension<audit::Actor>,
-    Path(name): Path<String>,
-    Checked(body): Checked<User>,
-) -> ApiResult<Json<User>> {
-    ApiError::unless_url_name_or_unnamed(body.metadata.name(), &name)?;
-    let current = state.store.get::<User>(None, name.as_ref()).await?;
-    let expected = expected_version(body.metadata.resource_version.as_deref(), &current.metadata)?;
-    let mut user = current;
-    user.full_name = body.full_name;
-    user.metadata.labels = body.metadata.labels;
-    user.metadata.annotations = body.metadata.annotations;
-    let updated = state
-        .store
-        .replace::<User>(&actor, None, name.as_ref(), expected, user)
-        .await?;
-    Ok(Json(with_groups(&state, updated).await?))
 }
 
 /// The resourceVersion a write is conditioned on: the body's, or the stored one.
@@ -284,9 +274,8 @@ async fn create_token(
         kind: Token::KIND.into(),
         api_version: TAGSTREAM_API_VERSION.into(),
         metadata: ObjectMeta {
-            name: Some(id.clone()),
             creation_timestamp: Some(now),
-            ..ObjectMeta::default()
+            ..ObjectMeta::named(id.clone())
         },
         spec: body.spec,
         token: None,

@@ -82,6 +82,8 @@ pub struct Deletion {
     pub digest: String,
     /// Who deleted it, as the registry says.
     pub actor: Option<String>,
+    /// When, by the registry's clock.
+    pub at: Option<Time>,
 }
 
 /// Whether `d` is `sha256:` and 64 lower-case hex digits.
@@ -132,6 +134,7 @@ pub fn events(body: &[u8]) -> Result<(Vec<Event>, Option<Time>), ApiError> {
                         repository: t.repository.clone(),
                         digest: t.digest.clone(),
                         actor,
+                        at: e.timestamp.parse().ok(),
                     }));
                 }
                 _ => return None,
@@ -193,6 +196,7 @@ mod tests {
                 repository: "demo/app".to_owned(),
                 digest: d.clone(),
                 actor: None,
+                at: None,
             }))
         );
         let got: Vec<Push> = got

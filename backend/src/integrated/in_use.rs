@@ -22,15 +22,41 @@ const MAX_IN_USE_NAMES: usize = 200_000;
 /// A manifest read: `None` when the registry does not have it, the status when it cannot read it.
 type Read = Option<Result<Arc<Names>, u16>>;
 
+/// A tag read: the digest it names, `None` when the registry does not have it, the status when
+/// it cannot read it.
+type TagRead = Result<Option<String>, u16>;
+
 /// What one batch of take-outs read from the registry: each repository's tags (`None` when
-/// there were too many to list) and each manifest read, by digest (`None` when absent, the
-/// status when the registry could not read it), up to [`MAX_IN_USE_NAMES`] names in all: many
-/// tags naming one image read it once, and keep it once.
+/// there were too many to list), the digest each tag names, and each manifest read, by digest
+/// (`None` when absent, the status when the registry could not read it), up to
+/// [`MAX_IN_USE_NAMES`] names in all: many tags naming one image read it once, and keep it once;
+/// each tag is asked for once a batch, not once a take-out (review 10 F1: a flood of N tagged
+/// refused manifests made N × N reads of manifests up to 4 MiB). What a take-out changes in the
+/// registry is written here too ([`Reads::deleted`], [`Reads::moved`]).
 #[derive(Default)]
 pub(super) struct Reads {
     tags: HashMap<String, Option<Vec<String>>>,
+    named: HashMap<(String, String), TagRead>,
     manifests: HashMap<(String, String), Read>,
     kept: usize,
+}
+
+impl Reads {
+    /// Manifest `digest` of `repo` was deleted, and with it every tag naming it.
+    pub(super) fn deleted(&mut self, repo: &str, digest: &str) {
+        for ((r, _), named) in &mut self.named {
+            if r == repo && named.as_ref().is_ok_and(|d| d.as_deref() == Some(digest)) {
+                *named = Ok(None);
+            }
+        }
+        self.manifests
+            .insert((repo.to_owned(), digest.to_owned()), None);
+    }
+
+    /// Tag `tag` of `repo` was put on another manifest: it is asked for again.
+    pub(super) fn moved(&mut self, repo: &str, tag: &str) {
+        self.named.remove(&(repo.to_owned(), tag.to_owned()));
+    }
 }
 
 impl Integrated {
@@ -107,12 +133,10 @@ impl Integrated {
         let digest = if is_digest(reference) {
             reference.to_owned()
         } else {
-            let path = format!("v2/{repo}/manifests/{reference}");
-            match self.head_manifest(&path, token).await? {
-                (200, Some(digest)) => digest,
-                (404, _) => return Ok(None),
-                (200, None) => reference.to_owned(),
-                (status, _) => return Ok(Some(Err(status))),
+            match self.tag_names(repo, reference, token, reads).await? {
+                Ok(Some(digest)) => digest,
+                Ok(None) => return Ok(None),
+                Err(status) => return Ok(Some(Err(status))),
             }
         };
         let key = (repo.to_owned(), digest);
@@ -133,5 +157,28 @@ impl Integrated {
             reads.manifests.insert(key, names.clone());
         }
         Ok(names)
+    }
+
+    /// The digest tag `tag` of `repo` names, asked for once per batch.
+    async fn tag_names(
+        &self,
+        repo: &str,
+        tag: &str,
+        token: &str,
+        reads: &mut Reads,
+    ) -> Result<TagRead, ReadError> {
+        let key = (repo.to_owned(), tag.to_owned());
+        if let Some(named) = reads.named.get(&key) {
+            return Ok(named.clone());
+        }
+        let path = format!("v2/{repo}/manifests/{tag}");
+        let named = match self.head_manifest(&path, token).await? {
+            (200, Some(digest)) => Ok(Some(digest)),
+            (404, _) => Ok(None),
+            (200, None) => Ok(Some(tag.to_owned())),
+            (status, _) => Err(status),
+        };
+        reads.named.insert(key, named.clone());
+        Ok(named)
     }
 }

@@ -155,13 +155,17 @@ pub async fn withdraw(state: &AppState, deletion: &Deletion) -> Result<Applied, 
             .await?
             .is_empty()
     {
+        // A hold is recorded just before its delete: one recorded after this delete was made
+        // (a newer take-out of the same digest) is not told of by it (clocks may differ by
+        // [`CLOCK_MARGIN_SECONDS`]).
+        let now = state.clock.now().timestamp();
+        let made = deletion
+            .at
+            .as_ref()
+            .map_or(now, |at| at.timestamp() + CLOCK_MARGIN_SECONDS);
         state
             .store
-            .delete_heard(
-                &deletion.repository,
-                &deletion.digest,
-                state.clock.now().timestamp(),
-            )
+            .delete_heard(&deletion.repository, &deletion.digest, made, now)
             .await?;
         return Ok(Applied::Withdrawn);
     }

@@ -66,8 +66,13 @@ const WAIT_SECONDS: i64 = 2;
 /// How long after a failed try (the registry is down) a refused manifest is tried again.
 const RETRY_SECONDS: i64 = 15;
 
-/// Refused pushes read at once.
-const BATCH: u32 = 16;
+/// The most refused pushes of one repository taken out in one batch (they share what they read
+/// of it).
+const PER_REPOSITORY: u32 = 16;
+
+/// The most refused pushes read at once: several repositories' turns (review 10 F1: a flood in
+/// one repository used to fill the whole batch, and the others' waited behind it for minutes).
+const BATCH: u32 = PER_REPOSITORY * 4;
 
 /// Repositories whose refused pushes are taken out side by side.
 const REPOSITORIES_AT_ONCE: usize = 4;
@@ -97,10 +102,10 @@ pub(super) async fn later(
 }
 
 impl Integrated {
-    /// Takes out the refused pushes due at `now`; answers whether a whole batch was due (more
-    /// may be).
+    /// Takes out the refused pushes due at `now`; answers whether a whole batch or a
+    /// repository's whole turn was due (more may be).
     pub(super) async fn take_out_due(&self, now: i64) -> bool {
-        let due = match self.store.due_refusals(now, BATCH).await {
+        let due = match self.store.due_refusals(now, PER_REPOSITORY, BATCH).await {
             Ok(due) => due,
             Err(e) => {
                 tracing::warn!(error = %e, "cannot read the refused pushes");
@@ -118,6 +123,12 @@ impl Integrated {
                 return false;
             }
         };
+        // A repository whose turn was full may have more due, as may any if the batch was.
+        let mut turns: BTreeMap<&str, u32> = BTreeMap::new();
+        for r in &due {
+            *turns.entry(r.repository.as_str()).or_default() += 1;
+        }
+        let more = due.len() >= BATCH as usize || turns.values().any(|&n| n >= PER_REPOSITORY);
         let (ready, waiting): (Vec<&Refusal>, Vec<&Refusal>) = due
             .iter()
             .partition(|r| heard_behind(r, heard, now) || waited_most(r, now));
@@ -159,7 +170,7 @@ impl Integrated {
                 }
             })
             .await;
-        due.len() >= BATCH as usize
+        more
     }
 
     /// Takes out `refusal` and forgets it, or puts it off if the registry cannot be read.
@@ -268,10 +279,12 @@ impl Integrated {
                 self.hold_manifest(repo, digest, body, media).await?;
             }
             let deleted = self.delete_manifest(repo, digest).await?;
+            reads.deleted(repo, digest);
             tracing::info!(repository = %repo, digest = %digest, deleted, "a refused push was checked: its manifest was deleted from the registry");
         }
         if let Some(tag) = tag {
             self.put_back(repo, &ns, &name, tag, digest, &jwt).await?;
+            reads.moved(repo, tag);
         }
         Ok(())
     }

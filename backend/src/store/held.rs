@@ -38,8 +38,17 @@ pub trait HeldStore: Send + Sync {
     async fn held(&self, repository: &str, digest: &str) -> StoreResult<Vec<Held>>;
     /// Marks `held` as put back.
     async fn restored(&self, held: &Held) -> StoreResult<()>;
-    /// Records that the registry told of the delete of `digest` from `repository` at `now`.
-    async fn delete_heard(&self, repository: &str, digest: &str, now: i64) -> StoreResult<()>;
+    /// Records that the registry told of the delete of `digest` from `repository` at `now`: of
+    /// the holds deleted at `made` or earlier (when the registry made that delete, by its clock),
+    /// so that a late notification of an earlier take-out's delete does not shorten a newer hold
+    /// of the same digest.
+    async fn delete_heard(
+        &self,
+        repository: &str,
+        digest: &str,
+        made: i64,
+        now: i64,
+    ) -> StoreResult<()>;
     /// Up to `limit` holds to let go: of deletes the registry told of at `heard` or earlier, or
     /// made at `deleted` or earlier (told of or not), the oldest first.
     async fn due_holds(&self, heard: i64, deleted: i64, limit: u32) -> StoreResult<Vec<Held>>;
@@ -143,14 +152,21 @@ macro_rules! held_sql {
                     Ok(())
                 }
 
-                async fn delete_heard(&self, repository: &str, digest: &str, now: i64) -> StoreResult<()> {
+                async fn delete_heard(
+                    &self,
+                    repository: &str,
+                    digest: &str,
+                    made: i64,
+                    now: i64,
+                ) -> StoreResult<()> {
                     $crate::store::sql::execute!(
                         self,
                         "UPDATE registry_held SET heard = ? \
-                         WHERE repository = ? AND digest = ? AND heard = 0",
+                         WHERE repository = ? AND digest = ? AND heard = 0 AND deleted <= ?",
                         now,
                         repository,
                         digest,
+                        made,
                     )?;
                     Ok(())
                 }

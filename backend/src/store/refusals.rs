@@ -32,8 +32,14 @@ pub trait RefusalStore: Send + Sync {
     async fn refuse_later(&self, refusal: &Refusal) -> StoreResult<()>;
     /// Moves `refusal` to `due` (a try failed).
     async fn postpone_refusal(&self, refusal: &Refusal, due: i64) -> StoreResult<()>;
-    /// Up to `limit` refusals due at `now`, the earliest first.
-    async fn due_refusals(&self, now: i64, limit: u32) -> StoreResult<Vec<Refusal>>;
+    /// Up to `limit` refusals due at `now`, the earliest first, at most `per_repository` of any
+    /// one repository: a flood in one repository must not keep the others' out of the batch.
+    async fn due_refusals(
+        &self,
+        now: i64,
+        per_repository: u32,
+        limit: u32,
+    ) -> StoreResult<Vec<Refusal>>;
     /// When the next refusal is due, if any.
     async fn next_refusal_due(&self) -> StoreResult<Option<i64>>;
     /// Forgets `refusal` (taken out), unless the same push was heard again since it was read.
@@ -155,13 +161,22 @@ macro_rules! refusal_sql {
                     Ok(())
                 }
 
-                async fn due_refusals(&self, now: i64, limit: u32) -> StoreResult<Vec<Refusal>> {
+                async fn due_refusals(
+                    &self,
+                    now: i64,
+                    per_repository: u32,
+                    limit: u32,
+                ) -> StoreResult<Vec<Refusal>> {
                     $crate::store::sql::fetch_all!(
                         self,
                         $crate::store::refusals::RefusalRow,
-                        "SELECT repository, digest, tag, blob, due, seen, pushed FROM registry_refusals \
-                         WHERE due <= ? ORDER BY due, repository, digest, tag LIMIT ?",
+                        "SELECT repository, digest, tag, blob, due, seen, pushed FROM ( \
+                           SELECT repository, digest, tag, blob, due, seen, pushed, row_number() OVER \
+                             (PARTITION BY repository ORDER BY due, digest, tag) AS turn \
+                           FROM registry_refusals WHERE due <= ?) AS due_now \
+                         WHERE turn <= ? ORDER BY due, repository, digest, tag LIMIT ?",
                         now,
+                        i64::from(per_repository),
                         i64::from(limit),
                     )
                 }

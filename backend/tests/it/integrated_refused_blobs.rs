@@ -454,15 +454,28 @@ pub(crate) async fn push_annotated(
     by: &str,
     jwt: &str,
 ) -> String {
+    push_annotated_as(env, source, tag, by, None, jwt).await
+}
+
+/// [`push_annotated`], as `as_tag` when given.
+pub(crate) async fn push_annotated_as(
+    env: &Integrated,
+    source: &Registry,
+    tag: &str,
+    by: &str,
+    as_tag: Option<&str>,
+    jwt: &str,
+) -> String {
     let oci = "application/vnd.oci.image.manifest.v1+json";
     let mut manifest = source_manifest(source, "src/app", tag).await;
     assert_eq!(manifest["mediaType"], oci, "the source's images are OCI");
     manifest["annotations"] = json!({ "by": by });
     let body = serde_json::to_vec(&manifest).unwrap();
     let digest = crate::registry::sha256(&body);
+    let reference = as_tag.unwrap_or(&digest);
     let r = crate::support::http_client()
         .put(format!(
-            "http://{}/v2/demo/app/manifests/{digest}",
+            "http://{}/v2/demo/app/manifests/{reference}",
             env.registry
         ))
         .bearer_auth(jwt)

@@ -7,6 +7,7 @@
 #![expect(clippy::unwrap_used, reason = "test set-up failing is a test failure")]
 
 use reqwest::StatusCode;
+use tagstream_backend::store::Held;
 
 use crate::faults::Fault;
 use crate::integrated_delete::registry_token;
@@ -16,6 +17,7 @@ use crate::integrated_refused_blobs::{
     source_with, tag_digest,
 };
 use crate::integrated_registry::{Integrated, NOTIFICATIONS, copy, skopeo};
+use crate::pg_support::TestStore;
 use crate::registry::Registry;
 use crate::support::PATIENCE;
 
@@ -132,4 +134,38 @@ async fn a_rightful_push_of_the_refused_image_itself_before_the_take_out_is_put_
     let (ok, said) = bob_pulls(&env, &bob, ":v2").await;
     assert!(ok, "bob's push does not pull: {said}");
     drop(env);
+}
+
+#[tokio::test]
+async fn a_late_notification_of_an_earlier_delete_does_not_shorten_a_newer_hold() {
+    let dir = tempfile::tempdir().unwrap();
+    let test_store = TestStore::open(dir.path()).await;
+    let store = test_store.as_dyn();
+    let digest = format!("sha256:{}", "d".repeat(64));
+    // The same blob was taken out at 100 and held; it had been taken out once before, at 50.
+    let held = Held {
+        repository: "demo/app".to_owned(),
+        digest: digest.clone(),
+        manifest: None,
+        deleted: 100,
+        restored: false,
+    };
+    store.hold(&held).await.unwrap();
+    // The registry's notification of the delete at 50 comes late: this hold is not told of.
+    store
+        .delete_heard("demo/app", &digest, 52, 120)
+        .await
+        .unwrap();
+    assert!(store.due_holds(1_000, 0, 10).await.unwrap().is_empty());
+    // The notification of its own delete does.
+    store
+        .delete_heard("demo/app", &digest, 102, 130)
+        .await
+        .unwrap();
+    assert_eq!(store.due_holds(130, 0, 10).await.unwrap(), [held]);
+    assert!(
+        store.due_holds(129, 0, 10).await.unwrap().is_empty(),
+        "heard at 130"
+    );
+    test_store.close().await;
 }

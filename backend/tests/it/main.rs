@@ -46,6 +46,7 @@ mod integrated_receivers;
 mod integrated_refused_backlog;
 mod integrated_refused_blobs;
 mod integrated_refused_deleted;
+mod integrated_refused_flood;
 mod integrated_refused_held;
 mod integrated_refused_vouched;
 mod integrated_registry;

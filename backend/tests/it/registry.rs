@@ -44,6 +44,16 @@ pub struct Registry {
 pub struct AccessLog(String);
 
 impl AccessLog {
+    /// The access log of the registry whose log is `log` (with `registry.out` beside it: the
+    /// access lines go to one or the other).
+    pub fn of(log: &std::path::Path) -> Self {
+        let mut text = std::fs::read_to_string(log).unwrap_or_default();
+        text.push_str(
+            &std::fs::read_to_string(log.with_file_name("registry.out")).unwrap_or_default(),
+        );
+        Self(text)
+    }
+
     fn request_lines(&self) -> impl Iterator<Item = &str> {
         self.0.lines().filter(|l| l.contains("HTTP/1.1\""))
     }
@@ -429,15 +439,6 @@ impl Registry {
         }
     }
 
-    /// The access log (the registry writes it to stdout, its own log to stderr).
-    fn access_log(&self) -> String {
-        let mut text = std::fs::read_to_string(&self.log).unwrap_or_default();
-        text.push_str(
-            &std::fs::read_to_string(self.log.with_file_name("registry.out")).unwrap_or_default(),
-        );
-        text
-    }
-
     /// Access-log lines for requests whose request line contains `needle`
     /// (`"HEAD /v2/demo/app/manifests/latest`).
     pub fn requests(&self, needle: &str) -> usize {
@@ -452,7 +453,7 @@ impl Registry {
     /// The access log as it is now: counts compared with each other must come from one read, or
     /// a request landing between two reads makes them disagree.
     pub fn log_now(&self) -> AccessLog {
-        AccessLog(self.access_log())
+        AccessLog::of(&self.log)
     }
 
     async fn push_blob(&self, repo: &str, bytes: &[u8]) -> String {

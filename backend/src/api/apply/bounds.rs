@@ -44,6 +44,26 @@ pub(super) struct Writer<'a> {
     pub write: &'a str,
 }
 
+impl<'a> Writer<'a> {
+    /// `manager` applying.
+    pub fn applier(manager: &'a str) -> Self {
+        Self {
+            manager,
+            apply: true,
+            write: "apply",
+        }
+    }
+
+    /// `manager` writing otherwise (create, replace, patch).
+    pub fn updater(manager: &'a str) -> Self {
+        Self {
+            manager,
+            apply: false,
+            write: "write",
+        }
+    }
+}
+
 /// Each manager's bytes of a `managedFields` list, by name and operation (`true`: `Apply`).
 fn shares(managed: Option<&Value>) -> BTreeMap<(String, bool), usize> {
     let mut out = BTreeMap::new();
@@ -144,11 +164,7 @@ mod tests {
     }
 
     fn writer(manager: &str) -> Writer<'_> {
-        Writer {
-            manager,
-            apply: false,
-            write: "write",
-        }
+        Writer::updater(manager)
     }
 
     #[test]

@@ -19,6 +19,18 @@ fn stream(tags: Value) -> Value {
 
 const V: &str = "image.openshift.io/v1";
 
+/// An ImageStream `body` applied by `manager` (forced or not) over `live` (none: a create), at
+/// one fixed time.
+fn apply_stream(
+    live: Option<&Value>,
+    body: &Value,
+    manager: &str,
+    force: bool,
+) -> Result<Value, ApiError> {
+    let now = Time::from_timestamp(0);
+    apply("ImageStream", V, live, body, &options(manager, force), now)
+}
+
 /// `super::apply` with a body the store keeps as sent (no normalisation).
 fn apply(
     kind: &'static str,
@@ -34,19 +46,10 @@ fn apply(
 
 #[test]
 fn managers_own_their_tags_and_conflict_only_over_different_values() {
-    let now = Time::from_timestamp(0);
     let a = stream(json!([{"name": "a", "from": {"kind": "DockerImage", "name": "x:1"}}]));
-    let live = apply("ImageStream", V, None, &a, &options("one", false), now).expect("creates");
+    let live = apply_stream(None, &a, "one", false).expect("creates");
     let b = stream(json!([{"name": "b", "from": {"kind": "DockerImage", "name": "y:1"}}]));
-    let live = apply(
-        "ImageStream",
-        V,
-        Some(&live),
-        &b,
-        &options("two", false),
-        now,
-    )
-    .expect("another tag is no conflict");
+    let live = apply_stream(Some(&live), &b, "two", false).expect("another tag is no conflict");
     let names: Vec<&str> = live["spec"]["tags"]
         .as_array()
         .expect("tags")
@@ -59,65 +62,23 @@ fn managers_own_their_tags_and_conflict_only_over_different_values() {
         {"name": "a", "from": {"kind": "DockerImage", "name": "x:2"}},
         {"name": "b", "from": {"kind": "DockerImage", "name": "y:1"}}
     ]));
-    let e = apply(
-        "ImageStream",
-        V,
-        Some(&live),
-        &clash,
-        &options("two", false),
-        now,
-    )
-    .expect_err("conflict");
+    let e = apply_stream(Some(&live), &clash, "two", false).expect_err("conflict");
     let ApiError::ApplyConflict { causes, .. } = &e else {
         panic!("{e:?}")
     };
     let fields: Vec<&str> = causes.iter().filter_map(|c| c.field.as_deref()).collect();
     assert_eq!(fields, [".spec.tags[name=\"a\"].from.name"], "{e:?}");
     // Forced, two takes it over; one applying its old value again now conflicts.
-    let live = apply(
-        "ImageStream",
-        V,
-        Some(&live),
-        &clash,
-        &options("two", true),
-        now,
-    )
-    .expect("forced");
+    let live = apply_stream(Some(&live), &clash, "two", true).expect("forced");
     assert_eq!(live["spec"]["tags"][0]["from"]["name"], "x:2");
-    assert!(
-        apply(
-            "ImageStream",
-            V,
-            Some(&live),
-            &a,
-            &options("one", false),
-            now
-        )
-        .is_err()
-    );
+    assert!(apply_stream(Some(&live), &a, "one", false).is_err());
     // Two no longer naming tag b would remove it: nobody else holds it.
     let only_a = stream(json!([{"name": "a", "from": {"kind": "DockerImage", "name": "x:2"}}]));
-    let without_b = apply(
-        "ImageStream",
-        V,
-        Some(&live),
-        &only_a,
-        &options("two", false),
-        now,
-    )
-    .expect("lets go of b");
+    let without_b = apply_stream(Some(&live), &only_a, "two", false).expect("lets go of b");
     assert_eq!(without_b["spec"]["tags"].as_array().map(Vec::len), Some(1));
     // One no longer names tag a at all: two holds it, so it stays.
     let none = stream(json!([]));
-    let live = apply(
-        "ImageStream",
-        V,
-        Some(&live),
-        &none,
-        &options("one", false),
-        now,
-    )
-    .expect("lets go");
+    let live = apply_stream(Some(&live), &none, "one", false).expect("lets go");
     assert_eq!(
         live["spec"]["tags"].as_array().map(Vec::len),
         Some(2),
@@ -127,21 +88,12 @@ fn managers_own_their_tags_and_conflict_only_over_different_values() {
 
 #[test]
 fn a_field_named_last_time_and_not_now_is_removed() {
-    let now = Time::from_timestamp(0);
     let with = json!({"kind": "ImageStream", "apiVersion": V,
         "metadata": {"name": "ruby", "labels": {"a": "1", "b": "2"}}});
-    let live = apply("ImageStream", V, None, &with, &options("one", false), now).expect("ok");
+    let live = apply_stream(None, &with, "one", false).expect("ok");
     let without = json!({"kind": "ImageStream", "apiVersion": V,
         "metadata": {"name": "ruby", "labels": {"a": "1"}}});
-    let live = apply(
-        "ImageStream",
-        V,
-        Some(&live),
-        &without,
-        &options("one", false),
-        now,
-    )
-    .expect("ok");
+    let live = apply_stream(Some(&live), &without, "one", false).expect("ok");
     assert_eq!(live["metadata"]["labels"], json!({"a": "1"}));
     let fields = &live["metadata"]["managedFields"][0]["fieldsV1"];
     assert_eq!(fields, &json!({"f:metadata": {"f:labels": {"f:a": {}}}}));
@@ -196,33 +148,16 @@ fn an_apply_needs_a_manager_and_its_own_kind() {
 
 #[test]
 fn a_forged_claim_on_the_name_removes_nothing_and_a_stale_uid_is_refused() {
-    let now = Time::from_timestamp(0);
     let mut live = stream(json!([]));
     live["metadata"]["uid"] = json!("u-1");
     live["metadata"]["managedFields"] = json!([{"manager": "m", "operation": "Apply",
         "fieldsV1": {"f:metadata": {"f:name": {}, "f:uid": {}}}}]);
-    let doc = apply(
-        "ImageStream",
-        V,
-        Some(&live),
-        &stream(json!([])),
-        &options("m", false),
-        now,
-    )
-    .expect("applies");
+    let doc = apply_stream(Some(&live), &stream(json!([])), "m", false).expect("applies");
     assert_eq!(doc["metadata"]["name"], "ruby");
     assert_eq!(doc["metadata"]["uid"], "u-1");
     let mut stale = stream(json!([]));
     stale["metadata"]["uid"] = json!("u-0");
-    let e = apply(
-        "ImageStream",
-        V,
-        Some(&live),
-        &stale,
-        &options("m", false),
-        now,
-    )
-    .expect_err("another object's uid");
+    let e = apply_stream(Some(&live), &stale, "m", false).expect_err("another object's uid");
     assert!(matches!(e, ApiError::ApplyConflict { .. }), "{e:?}");
 }
 
@@ -246,33 +181,18 @@ fn over_the_bound() -> Value {
 
 #[test]
 fn a_small_apply_goes_through_when_others_filled_managed_fields_and_a_bulk_one_does_not() {
-    let now = Time::from_timestamp(0);
     let live = over_the_bound();
     assert!(live["metadata"]["managedFields"].to_string().len() > MANAGED_MAX_BYTES);
     let one = stream(json!([{"name": "a", "from": {"kind": "DockerImage", "name": "x:1"}}]));
-    let applied = apply(
-        "ImageStream",
-        V,
-        Some(&live),
-        &one,
-        &options("gitops", false),
-        now,
-    )
-    .expect("one small field is not refused for what the editor wrote");
+    let applied = apply_stream(Some(&live), &one, "gitops", false)
+        .expect("one small field is not refused for what the editor wrote");
     assert_eq!(applied["spec"]["tags"][0]["name"], "a");
     let mut bulk = one.clone();
     let many: serde_json::Map<String, Value> = (0..2_000)
         .map(|i| (format!("example.com/mine-{i:08}"), json!("v")))
         .collect();
     bulk["metadata"]["annotations"] = Value::Object(many);
-    let Err(ApiError::TooLarge(message)) = apply(
-        "ImageStream",
-        V,
-        Some(&live),
-        &bulk,
-        &options("gitops", false),
-        now,
-    ) else {
+    let Err(ApiError::TooLarge(message)) = apply_stream(Some(&live), &bulk, "gitops", false) else {
         panic!("an apply adding many fields past the bound is refused");
     };
     assert!(message.contains("managedFields"), "{message}");

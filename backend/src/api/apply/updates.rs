@@ -120,13 +120,8 @@ pub fn managed_after_update(
         return Ok(None);
     }
     let managed = Value::Array(managed);
-    let writer = Writer {
-        manager,
-        apply: false,
-        write: "write",
-    };
     check_managed_size(
-        writer,
+        Writer::updater(manager),
         stored.as_ref(),
         &managed,
         "set fewer fields in one write (each field a write sets is recorded for its manager)",
