@@ -211,7 +211,8 @@ pub async fn project_access(
     }
     let bindings = state
         .auth_cache
-        .bindings(state.store.as_ref(), p.epoch, ns)
+        .at(state.store.as_ref(), p.epoch)
+        .bindings(ns)
         .await?;
     Ok(ProjectAccess {
         cluster_admin: false,
@@ -235,7 +236,8 @@ pub async fn visible_projects(
     }
     let by_ns = state
         .auth_cache
-        .all_bindings(state.store.as_ref(), p.epoch)
+        .at(state.store.as_ref(), p.epoch)
+        .all_bindings()
         .await?;
     let samples = &state.config.samples.namespace;
     let mut out = BTreeSet::new();

@@ -29,21 +29,16 @@ pub struct Config {
 
 /// Sign-in: sessions, login rate limits, and single sign-on behind a trusted proxy.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct AuthConfig {
     /// A session ends after this many seconds without a request.
-    #[serde(default = "AuthConfig::default_idle")]
     pub session_idle_seconds: i64,
     /// A session ends this many seconds after sign-in, however active.
-    #[serde(default = "AuthConfig::default_max")]
     pub session_max_seconds: i64,
     /// Failed sign-ins allowed per user name within `login_window_seconds`.
-    #[serde(default = "AuthConfig::default_per_user")]
     pub login_attempts_per_user: u32,
     /// Failed sign-ins allowed per client address within `login_window_seconds`.
-    #[serde(default = "AuthConfig::default_per_address")]
     pub login_attempts_per_address: u32,
-    #[serde(default = "AuthConfig::default_window")]
     pub login_window_seconds: u64,
     /// Addresses of reverse proxies (oauth2-proxy) whose `X-Forwarded-User` and
     /// `X-Forwarded-Groups` headers are believed. Empty (the default): header sign-in is off.
@@ -55,42 +50,20 @@ pub struct AuthConfig {
     pub secure_cookies: Option<bool>,
     /// An invitation (a user made without a password) stops working this many seconds after
     /// it was made.
-    #[serde(default = "AuthConfig::default_invitation")]
     pub invitation_seconds: i64,
-}
-
-impl AuthConfig {
-    fn default_idle() -> i64 {
-        2 * 3600
-    }
-    fn default_max() -> i64 {
-        24 * 3600
-    }
-    fn default_per_user() -> u32 {
-        5
-    }
-    fn default_per_address() -> u32 {
-        20
-    }
-    fn default_window() -> u64 {
-        300
-    }
-    fn default_invitation() -> i64 {
-        7 * 24 * 3600
-    }
 }
 
 impl Default for AuthConfig {
     fn default() -> Self {
         Self {
-            session_idle_seconds: Self::default_idle(),
-            session_max_seconds: Self::default_max(),
-            login_attempts_per_user: Self::default_per_user(),
-            login_attempts_per_address: Self::default_per_address(),
-            login_window_seconds: Self::default_window(),
+            session_idle_seconds: 2 * 3600,
+            session_max_seconds: 24 * 3600,
+            login_attempts_per_user: 5,
+            login_attempts_per_address: 20,
+            login_window_seconds: 300,
             trusted_proxies: Vec::new(),
             secure_cookies: None,
-            invitation_seconds: Self::default_invitation(),
+            invitation_seconds: 7 * 24 * 3600,
         }
     }
 }
@@ -114,175 +87,103 @@ pub struct RegistryConfig {
 }
 
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct ImportConfig {
     /// How often scheduled tags are checked, in seconds (each check is jittered by ±10%).
-    #[serde(default = "ImportConfig::default_interval")]
     pub schedule_interval_seconds: u64,
     /// At most this many tags of a repository are imported by one repository import.
-    #[serde(default = "ImportConfig::default_max_repository_tags")]
     pub max_repository_tags: usize,
     /// How many imports run at once.
-    #[serde(default = "ImportConfig::default_concurrency")]
     pub concurrency: usize,
     /// Requests per second sent to one registry.
-    #[serde(default = "ImportConfig::default_rate")]
     pub requests_per_second_per_registry: u32,
     /// Timeout for one whole registry request, in seconds (connecting: a third of it).
-    #[serde(default = "ImportConfig::default_timeout")]
     pub request_timeout_seconds: u64,
     /// The longest wait between retries of a failed import, in seconds.
-    #[serde(default = "ImportConfig::default_backoff_cap")]
     pub retry_backoff_cap_seconds: u64,
     /// The platform `importMode: Legacy` picks from a manifest list.
-    #[serde(default = "ImportConfig::default_platform")]
     pub platform: String,
     /// History items kept per tag; the oldest drop off first.
-    #[serde(default = "ImportConfig::default_history_limit")]
     pub history_limit: usize,
-}
-
-impl ImportConfig {
-    fn default_interval() -> u64 {
-        900
-    }
-    fn default_max_repository_tags() -> usize {
-        50
-    }
-    fn default_concurrency() -> usize {
-        8
-    }
-    fn default_rate() -> u32 {
-        200
-    }
-    fn default_timeout() -> u64 {
-        30
-    }
-    fn default_backoff_cap() -> u64 {
-        900
-    }
-    fn default_platform() -> String {
-        "linux/amd64".into()
-    }
-    fn default_history_limit() -> usize {
-        15
-    }
 }
 
 impl Default for ImportConfig {
     fn default() -> Self {
         Self {
-            schedule_interval_seconds: Self::default_interval(),
-            max_repository_tags: Self::default_max_repository_tags(),
-            concurrency: Self::default_concurrency(),
-            requests_per_second_per_registry: Self::default_rate(),
-            request_timeout_seconds: Self::default_timeout(),
-            retry_backoff_cap_seconds: Self::default_backoff_cap(),
-            platform: Self::default_platform(),
-            history_limit: Self::default_history_limit(),
+            schedule_interval_seconds: 900,
+            max_repository_tags: 50,
+            concurrency: 8,
+            requests_per_second_per_registry: 200,
+            request_timeout_seconds: 30,
+            retry_backoff_cap_seconds: 900,
+            platform: "linux/amd64".into(),
+            history_limit: 15,
         }
     }
 }
 
 /// Trigger webhooks: where they may go and how hard delivery tries.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct WebhooksConfig {
     /// `host[:port]` that webhooks may target despite the SSRF rules (an entry without a port
     /// allows any port of that host).
     #[serde(default)]
     pub allowed_hosts: Vec<String>,
     /// Timeout for one delivery attempt, connecting included, in seconds.
-    #[serde(default = "WebhooksConfig::default_timeout")]
     pub timeout_seconds: u64,
     /// The wait before the first retry; each later one doubles it.
-    #[serde(default = "WebhooksConfig::default_retry_initial")]
     pub retry_initial_seconds: u64,
     /// The longest wait between two attempts.
-    #[serde(default = "WebhooksConfig::default_retry_max")]
     pub retry_max_interval_seconds: u64,
     /// A delivery still failing this long after its event is given up (phase `Failed`).
-    #[serde(default = "WebhooksConfig::default_give_up")]
     pub give_up_after_seconds: u64,
-}
-
-impl WebhooksConfig {
-    fn default_timeout() -> u64 {
-        10
-    }
-    fn default_retry_initial() -> u64 {
-        5
-    }
-    fn default_retry_max() -> u64 {
-        600
-    }
-    fn default_give_up() -> u64 {
-        24 * 3600
-    }
 }
 
 impl Default for WebhooksConfig {
     fn default() -> Self {
         Self {
             allowed_hosts: Vec::new(),
-            timeout_seconds: Self::default_timeout(),
-            retry_initial_seconds: Self::default_retry_initial(),
-            retry_max_interval_seconds: Self::default_retry_max(),
-            give_up_after_seconds: Self::default_give_up(),
+            timeout_seconds: 30,
+            retry_initial_seconds: 5,
+            retry_max_interval_seconds: 600,
+            give_up_after_seconds: 24 * 3600,
         }
     }
 }
 
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct SamplesConfig {
     /// The project that holds the default samples.
-    #[serde(default = "SamplesConfig::default_namespace")]
     pub namespace: String,
-}
-
-impl SamplesConfig {
-    fn default_namespace() -> String {
-        "openshift".into()
-    }
 }
 
 impl Default for SamplesConfig {
     fn default() -> Self {
         Self {
-            namespace: Self::default_namespace(),
+            namespace: "openshift".into(),
         }
     }
 }
 
 /// Watches (`?watch=true`): how long one runs and how many one user holds open.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct WatchConfig {
     /// A watch ends after this many seconds (a smaller `timeoutSeconds` wins); clients such as
     /// kubectl and the console's live pages then resume from the last resourceVersion.
     /// Kubernetes' API server ends watches after 30 to 60 minutes.
-    #[serde(default = "WatchConfig::default_max_seconds")]
     pub max_seconds: u64,
     /// Watches one user may hold open at once; one more is answered 429 Too Many Requests.
-    #[serde(default = "WatchConfig::default_per_user")]
     pub per_user: usize,
-}
-
-impl WatchConfig {
-    fn default_max_seconds() -> u64 {
-        1800
-    }
-    fn default_per_user() -> usize {
-        50
-    }
 }
 
 impl Default for WatchConfig {
     fn default() -> Self {
         Self {
-            max_seconds: Self::default_max_seconds(),
-            per_user: Self::default_per_user(),
+            max_seconds: 1800,
+            per_user: 5,
         }
     }
 }

@@ -284,6 +284,15 @@ mod tests {
         }
     }
 
+    /// Whether the worker may follow tag `i` of `stream` in project `mine`.
+    fn follows(
+        stream: &ImageStream,
+        i: usize,
+        project_of: impl Fn(&str) -> Option<String>,
+    ) -> bool {
+        link_authorized(stream, "mine", &stream.spec.tags[i], project_of)
+    }
+
     #[test]
     fn only_a_grant_for_the_exact_source_lets_the_worker_follow() {
         let mut stream = ImageStream::new("app");
@@ -293,24 +302,9 @@ mod tests {
             tag("other", Some("victim"), "app:latest"),
         ];
         let victim = |ns: &str| (ns == "victim").then(|| "7".to_owned());
-        assert!(link_authorized(
-            &stream,
-            "mine",
-            &stream.spec.tags[0],
-            victim
-        ));
-        assert!(link_authorized(
-            &stream,
-            "mine",
-            &stream.spec.tags[1],
-            victim
-        ));
-        assert!(!link_authorized(
-            &stream,
-            "mine",
-            &stream.spec.tags[2],
-            victim
-        ));
+        for (i, follows_it) in [(0, true), (1, true), (2, false)] {
+            assert_eq!(follows(&stream, i, victim), follows_it, "tag {i}");
+        }
         let grant = SourceGrant {
             kind: "ImageStreamTag".into(),
             namespace: "victim".into(),
@@ -319,33 +313,13 @@ mod tests {
             project: "7".into(),
         };
         set_grants(&mut stream, &BTreeMap::from([("other".into(), grant)]));
-        assert!(link_authorized(
-            &stream,
-            "mine",
-            &stream.spec.tags[2],
-            victim
-        ));
+        assert!(follows(&stream, 2, victim));
         // The project of that name deleted, or deleted and created again: another project.
-        assert!(!link_authorized(
-            &stream,
-            "mine",
-            &stream.spec.tags[2],
-            |_| None
-        ));
+        assert!(!follows(&stream, 2, |_| None));
         let recreated = |_: &str| Some("42".to_owned());
-        assert!(!link_authorized(
-            &stream,
-            "mine",
-            &stream.spec.tags[2],
-            recreated
-        ));
+        assert!(!follows(&stream, 2, recreated));
         stream.spec.tags[2] = tag("other", Some("victim"), "app:secret");
-        assert!(!link_authorized(
-            &stream,
-            "mine",
-            &stream.spec.tags[2],
-            victim
-        ));
+        assert!(!follows(&stream, 2, victim));
     }
 
     #[test]

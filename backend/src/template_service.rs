@@ -106,25 +106,21 @@ fn is_image_stream(object: &Value) -> bool {
 }
 
 fn reference(object: &Value, ns: &ProjectName, uid: Option<&str>) -> TemplateInstanceObject {
-    let text = |key: &str| {
+    // The text at a JSON pointer of the object, empty when there is none.
+    let text = |pointer: &str| {
         object
-            .get(key)
+            .pointer(pointer)
             .and_then(Value::as_str)
             .unwrap_or_default()
-            .to_owned()
     };
     let mut r = ObjectReference {
-        kind: text("kind"),
+        kind: text("/kind").to_owned(),
         namespace: Some(ns.to_string()),
-        name: object
-            .pointer("/metadata/name")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned(),
+        name: text("/metadata/name").to_owned(),
         ..ObjectReference::default()
     };
     r.extra
-        .insert("apiVersion".into(), json!(text("apiVersion")));
+        .insert("apiVersion".into(), json!(text("/apiVersion")));
     if let Some(uid) = uid {
         r.extra.insert("uid".into(), json!(uid));
     }

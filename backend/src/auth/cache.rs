@@ -85,18 +85,51 @@ impl AuthCache {
         store.read_point().await
     }
 
-    /// Answers from memory at `epoch` when it can; otherwise runs `load` and keeps its answer
+    /// The lookups at access `epoch` (read from `store` just before), answered from memory
+    /// when they can be.
+    pub fn at<'a>(&'a self, store: &'a dyn Store, epoch: u64) -> CacheAt<'a> {
+        CacheAt {
+            cache: self,
+            store,
+            epoch,
+        }
+    }
+
+    /// Records that the session's use was stored at `now` (so it is not recorded again at once).
+    pub fn touched(&self, hash: &str, now: i64) {
+        if let Some(s) = self.lock().sessions.get_mut(hash) {
+            s.last_seen = s.last_seen.max(now);
+        }
+    }
+}
+
+/// The cache's lookups at one access epoch, over one store (see [`AuthCache::at`]).
+pub struct CacheAt<'a> {
+    cache: &'a AuthCache,
+    store: &'a dyn Store,
+    epoch: u64,
+}
+
+impl std::fmt::Debug for CacheAt<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CacheAt")
+            .field("epoch", &self.epoch)
+            .finish_non_exhaustive()
+    }
+}
+
+impl CacheAt<'_> {
+    /// Answers from memory at the epoch when it can; otherwise runs `load` and keeps its answer
     /// (unless the epoch moved on meanwhile: then the next lookup reads again anyway).
     async fn cached<V: Clone>(
         &self,
-        epoch: u64,
         map: fn(&mut Inner) -> &mut HashMap<String, V>,
         key: &str,
         load: impl Future<Output = StoreResult<Option<V>>>,
     ) -> StoreResult<Option<V>> {
         {
-            let mut inner = self.lock();
-            if inner.at(epoch)
+            let mut inner = self.cache.lock();
+            if inner.at(self.epoch)
                 && let Some(v) = map(&mut inner).get(key)
             {
                 return Ok(Some(v.clone()));
@@ -104,8 +137,8 @@ impl AuthCache {
         }
         let loaded = load.await?;
         if let Some(v) = &loaded {
-            let mut inner = self.lock();
-            if inner.at(epoch) {
+            let mut inner = self.cache.lock();
+            if inner.at(self.epoch) {
                 put(map(&mut inner), key, v.clone());
             }
         }
@@ -113,39 +146,24 @@ impl AuthCache {
     }
 
     /// The token with this hash (expiry not checked: the caller checks it against the clock).
-    pub async fn token(
-        &self,
-        store: &dyn Store,
-        epoch: u64,
-        hash: &str,
-    ) -> StoreResult<Option<StoredToken>> {
-        self.cached(epoch, |i| &mut i.tokens, hash, store.token_by_hash(hash))
+    pub async fn token(&self, hash: &str) -> StoreResult<Option<StoredToken>> {
+        self.cached(|i| &mut i.tokens, hash, self.store.token_by_hash(hash))
             .await
     }
 
     /// The session with this hash, from memory: its `last_seen` may be older than the stored
     /// one (another replica recorded use), so a session that looks expired from here must be
-    /// read with [`AuthCache::session_fresh`] before it is ended.
-    pub async fn session(
-        &self,
-        store: &dyn Store,
-        epoch: u64,
-        hash: &str,
-    ) -> StoreResult<Option<Session>> {
-        self.cached(epoch, |i| &mut i.sessions, hash, store.session(hash))
+    /// read with [`CacheAt::session_fresh`] before it is ended.
+    pub async fn session(&self, hash: &str) -> StoreResult<Option<Session>> {
+        self.cached(|i| &mut i.sessions, hash, self.store.session(hash))
             .await
     }
 
     /// The session as stored now, kept for the next lookup.
-    pub async fn session_fresh(
-        &self,
-        store: &dyn Store,
-        epoch: u64,
-        hash: &str,
-    ) -> StoreResult<Option<Session>> {
-        let stored = store.session(hash).await?;
-        let mut inner = self.lock();
-        if inner.at(epoch) {
+    pub async fn session_fresh(&self, hash: &str) -> StoreResult<Option<Session>> {
+        let stored = self.store.session(hash).await?;
+        let mut inner = self.cache.lock();
+        if inner.at(self.epoch) {
             match &stored {
                 Some(s) => put(&mut inner.sessions, hash, s.clone()),
                 None => {
@@ -156,22 +174,10 @@ impl AuthCache {
         Ok(stored)
     }
 
-    /// Records that the session's use was stored at `now` (so it is not recorded again at once).
-    pub fn touched(&self, hash: &str, now: i64) {
-        if let Some(s) = self.lock().sessions.get_mut(hash) {
-            s.last_seen = s.last_seen.max(now);
-        }
-    }
-
     /// The stored Groups that list user `name`.
-    pub async fn teams(
-        &self,
-        store: &dyn Store,
-        epoch: u64,
-        name: &str,
-    ) -> StoreResult<Arc<[String]>> {
+    pub async fn teams(&self, name: &str) -> StoreResult<Arc<[String]>> {
         let load = async {
-            let groups = store.list::<Group>(None).await?.items;
+            let groups = self.store.list::<Group>(None).await?.items;
             let teams: Arc<[String]> = groups
                 .into_iter()
                 .filter(|g| g.users.iter().any(|u| u == name))
@@ -180,50 +186,41 @@ impl AuthCache {
             Ok(Some(teams))
         };
         Ok(self
-            .cached(epoch, |i| &mut i.teams, name, load)
+            .cached(|i| &mut i.teams, name, load)
             .await?
             .unwrap_or_default())
     }
 
     /// Project `ns`'s RoleBindings.
-    pub async fn bindings(
-        &self,
-        store: &dyn Store,
-        epoch: u64,
-        ns: &ProjectName,
-    ) -> StoreResult<Arc<[RoleBinding]>> {
+    pub async fn bindings(&self, ns: &ProjectName) -> StoreResult<Arc<[RoleBinding]>> {
         let load = async {
             let bindings: Arc<[RoleBinding]> =
-                store.list::<RoleBinding>(Some(ns)).await?.items.into();
+                self.store.list::<RoleBinding>(Some(ns)).await?.items.into();
             Ok(Some(bindings))
         };
         Ok(self
-            .cached(epoch, |i| &mut i.bindings, ns.as_str(), load)
+            .cached(|i| &mut i.bindings, ns.as_str(), load)
             .await?
             .unwrap_or_default())
     }
 
     /// Every project's RoleBindings (what a caller may see across projects).
-    pub async fn all_bindings(
-        &self,
-        store: &dyn Store,
-        epoch: u64,
-    ) -> StoreResult<Arc<AllBindings>> {
+    pub async fn all_bindings(&self) -> StoreResult<Arc<AllBindings>> {
         {
-            let mut inner = self.lock();
-            if inner.at(epoch)
+            let mut inner = self.cache.lock();
+            if inner.at(self.epoch)
                 && let Some(all) = &inner.all_bindings
             {
                 return Ok(all.clone());
             }
         }
         let mut by_ns = AllBindings::new();
-        for (ns, b) in store.all_role_bindings().await? {
+        for (ns, b) in self.store.all_role_bindings().await? {
             by_ns.entry(ns).or_default().push(b);
         }
         let all = Arc::new(by_ns);
-        let mut inner = self.lock();
-        if inner.at(epoch) {
+        let mut inner = self.cache.lock();
+        if inner.at(self.epoch) {
             inner.all_bindings = Some(all.clone());
         }
         Ok(all)

@@ -97,7 +97,8 @@ async fn principal_at(
 ) -> Result<Principal, ApiError> {
     let mut groups: Vec<String> = state
         .auth_cache
-        .teams(state.store.as_ref(), epoch, name)
+        .at(state.store.as_ref(), epoch)
+        .teams(name)
         .await?
         .to_vec();
     for g in &extra {
@@ -222,11 +223,10 @@ async fn identify(
         return Ok((Caller::Anonymous, None));
     };
     let hash = secret::hash_secret(cookie);
-    let cache = &state.auth_cache;
     let store = state.store.as_ref();
-    let point = cache.point(store).await?;
-    let epoch = point.epoch;
-    let Some(mut session) = cache.session(store, epoch, &hash).await? else {
+    let point = state.auth_cache.point(store).await?;
+    let cache = state.auth_cache.at(store, point.epoch);
+    let Some(mut session) = cache.session(&hash).await? else {
         return Ok((Caller::Anonymous, Some(point)));
     };
     let now = state.clock.now().timestamp();
@@ -236,7 +236,7 @@ async fn identify(
     if expired(&session) {
         // Another replica may have recorded use since this one cached it: the stored row
         // decides.
-        match cache.session_fresh(store, epoch, &hash).await? {
+        match cache.session_fresh(&hash).await? {
             Some(stored) if !expired(&stored) => session = stored,
             Some(_) => {
                 state.store.delete_session(&hash).await?;
@@ -261,9 +261,9 @@ async fn identify(
     // use never looks idle (a short idle limit, under a minute, needs it sooner).
     if now - session.last_seen >= (auth.session_idle_seconds / 2).clamp(1, 60) {
         state.store.touch_session(&hash, now).await?;
-        cache.touched(&hash, now);
+        state.auth_cache.touched(&hash, now);
     }
-    let mut p = principal_at(state, epoch, &session.user, Vec::new()).await?;
+    let mut p = principal_at(state, point.epoch, &session.user, Vec::new()).await?;
     p.session = Some(SessionRef {
         hash,
         csrf: session.csrf,
@@ -299,7 +299,8 @@ async fn by_token_at(
     let epoch = point.epoch;
     let stored = state
         .auth_cache
-        .token(state.store.as_ref(), epoch, &hash)
+        .at(state.store.as_ref(), epoch)
+        .token(&hash)
         .await?
         .ok_or_else(invalid)?;
     if stored

@@ -15,6 +15,8 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{Semaphore, SemaphorePermit};
 
+use crate::evict::evict_oldest;
+
 /// Keys (user names and addresses) tracked at most.
 pub const MAX_KEYS: usize = 100_000;
 /// Password verifications running at once, across all sign-ins.
@@ -141,18 +143,8 @@ fn make_room(
         expire(list, now, window);
         !list.is_empty()
     });
-    if map.len() <= keep {
-        return;
-    }
-    let mut latest: Vec<(Instant, String)> = map
-        .iter()
-        .filter_map(|(k, list)| list.back().map(|t| (*t, k.clone())))
-        .collect();
-    latest.sort_unstable_by_key(|(t, _)| *t);
-    let excess = map.len() - keep;
-    for (_, k) in latest.into_iter().take(excess) {
-        map.remove(&k);
-    }
+    // Every list left holds an attempt: its latest is the key's age.
+    evict_oldest(map, keep, |list| list.back().copied());
 }
 
 #[cfg(test)]

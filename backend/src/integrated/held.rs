@@ -44,16 +44,7 @@ impl Integrated {
         if !self.mount_blob(HOLDING, repo, digest, &token).await? {
             return Ok(());
         }
-        self.store
-            .hold(&Held {
-                repository: repo.to_owned(),
-                digest: digest.to_owned(),
-                manifest: None,
-                deleted: Time::now().timestamp(),
-                restored: false,
-            })
-            .await?;
-        Ok(())
+        self.record_hold(repo, digest, None).await
     }
 
     /// Holds manifest `digest` of `repo` (its `body`, of `media` type) before a take-out deletes
@@ -65,11 +56,22 @@ impl Integrated {
         body: Vec<u8>,
         media: String,
     ) -> Result<(), PushError> {
+        self.record_hold(repo, digest, Some((body, media))).await
+    }
+
+    /// Records the hold of `digest` of `repo` (a manifest with its body and media type, or a
+    /// blob), deleted now.
+    async fn record_hold(
+        &self,
+        repo: &str,
+        digest: &str,
+        manifest: Option<(Vec<u8>, String)>,
+    ) -> Result<(), PushError> {
         self.store
             .hold(&Held {
                 repository: repo.to_owned(),
                 digest: digest.to_owned(),
-                manifest: Some((body, media)),
+                manifest,
                 deleted: Time::now().timestamp(),
                 restored: false,
             })

@@ -251,20 +251,22 @@ fn pem_body(block: &str) -> Option<Vec<u8>> {
     base64::engine::general_purpose::STANDARD.decode(b64).ok()
 }
 
+/// A new store in `dir`, for the integrated registry's tests.
+#[cfg(test)]
+pub(super) async fn test_store(dir: &Path) -> std::sync::Arc<dyn Store> {
+    crate::store::open(&dir.join("tagstream.db").display().to_string())
+        .await
+        .expect("store")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    async fn store(dir: &Path) -> std::sync::Arc<dyn Store> {
-        crate::store::open(&dir.join("tagstream.db").display().to_string())
-            .await
-            .expect("store")
-    }
-
     #[tokio::test]
     async fn keys_are_made_once_and_read_back() {
         let data = tempfile::tempdir().expect("temp dir");
-        let store = store(data.path()).await;
+        let store = test_store(data.path()).await;
         let first = token_keys(store.as_ref(), data.path()).await.expect("made");
         let again = token_keys(store.as_ref(), data.path()).await.expect("read");
         assert_eq!(first.cert_der, again.cert_der);
@@ -289,7 +291,7 @@ mod tests {
         std::fs::write(key_dir.join("token.crt"), cert).expect("cert");
         std::fs::write(key_dir.join("token.key"), key).expect("key");
         std::fs::write(key_dir.join("notifications.secret"), "short\n").expect("secret");
-        let store = store(old.path()).await;
+        let store = test_store(old.path()).await;
         let keys = token_keys(store.as_ref(), old.path())
             .await
             .expect("imported");

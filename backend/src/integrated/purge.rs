@@ -25,6 +25,7 @@ use super::Integrated;
 use super::purge_api::{Catalog, PAGE, status_error};
 use super::reader::ReadError;
 use crate::store::{DuePurge, PurgeOutcome, Pushed, StoreError};
+use crate::workers::{due_or_none, pause, wait_for};
 
 /// Purges claimed at once.
 const BATCH: u32 = 8;
@@ -121,13 +122,10 @@ impl Integrated {
             // for all of the other.
             let more_refused = self.take_out_due(now).await;
             let more_held = self.let_go_due(Time::now().timestamp()).await;
-            let due = match self.store.due_purges(now, BATCH).await {
-                Ok(d) => d,
-                Err(e) => {
-                    tracing::warn!(error = %e, "cannot read the registry purges");
-                    Vec::new()
-                }
-            };
+            let due = due_or_none(
+                self.store.due_purges(now, BATCH).await,
+                "the registry purges",
+            );
             if !due.is_empty() {
                 let claimed: Vec<String> = due.iter().map(|p| p.repository.clone()).collect();
                 let passes = async {
@@ -153,18 +151,8 @@ impl Integrated {
             let purge = self.store.next_purge_due().await.ok().flatten();
             let refusal = self.store.next_refusal_due().await.ok().flatten();
             let held = self.next_hold_due().await;
-            let wait = match purge.into_iter().chain(refusal).chain(held).min() {
-                Some(at) => {
-                    Duration::from_secs(u64::try_from(at.saturating_sub(now)).unwrap_or(0).max(1))
-                        .min(IDLE)
-                }
-                None => IDLE,
-            };
-            tokio::select! {
-                _ = changed.changed() => {}
-                () = self.purges.wake.notified() => {}
-                () = tokio::time::sleep(wait) => {}
-            }
+            let next = purge.into_iter().chain(refusal).chain(held).min();
+            pause(&mut changed, &self.purges.wake, wait_for(next, now, IDLE)).await;
         }
     }
 

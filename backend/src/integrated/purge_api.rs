@@ -5,9 +5,9 @@ use tagstream_shared::image::media_type;
 
 use super::Integrated;
 use super::purge::MAX_MANIFESTS;
-use super::reader::ReadError;
+use super::reader::{ReadError, read_bounded};
 use super::token::{Access, sign};
-use crate::registry::client::{MAX_DOCUMENT_BYTES, sha256};
+use crate::registry::client::sha256;
 use crate::registry::manifest::{self, Parsed};
 
 /// Repositories and tags asked for per page.
@@ -121,15 +121,8 @@ impl Integrated {
     /// alone; answers whether it was there.
     pub async fn delete_manifest(&self, repo: &str, digest: &str) -> Result<bool, ReadError> {
         let jwt = self.own_token("repository", repo, &["delete"], 60)?;
-        let path = format!("v2/{repo}/manifests/{digest}");
-        let (status, _) = self
-            .call(reqwest::Method::DELETE, &path, None, &jwt)
-            .await?;
-        match status {
-            202 => Ok(true),
-            404 => Ok(false),
-            s => Err(status_error(s, &path)),
-        }
+        self.delete_at(&format!("v2/{repo}/manifests/{digest}"), &jwt)
+            .await
     }
 
     /// Reads manifest `reference` (a digest or a tag) of `repo` with `token`: `None` when the
@@ -174,14 +167,20 @@ impl Integrated {
         digest: &str,
         token: &str,
     ) -> Result<bool, ReadError> {
-        let path = format!("v2/{repo}/blobs/{digest}");
+        self.delete_at(&format!("v2/{repo}/blobs/{digest}"), token)
+            .await
+    }
+
+    /// Deletes what `path` of the registry's API names with `token`; answers whether it was
+    /// there.
+    async fn delete_at(&self, path: &str, token: &str) -> Result<bool, ReadError> {
         let (status, _) = self
-            .call(reqwest::Method::DELETE, &path, None, token)
+            .call(reqwest::Method::DELETE, path, None, token)
             .await?;
         match status {
             202 => Ok(true),
             404 => Ok(false),
-            s => Err(status_error(s, &path)),
+            s => Err(status_error(s, path)),
         }
     }
 
@@ -257,31 +256,14 @@ impl Integrated {
         accept: Option<&str>,
         token: &str,
     ) -> Result<(u16, Vec<u8>), ReadError> {
-        let mut req = self
-            .http
-            .request(method, format!("{}{path}", self.api_url))
-            .bearer_auth(token);
-        if let Some(a) = accept {
-            req = req.header(reqwest::header::ACCEPT, a);
-        }
-        let mut resp = req
-            .send()
-            .await
-            .map_err(|e| ReadError::Unreachable(e.to_string()))?;
+        let resp = self
+            .send(method, format!("{}{path}", self.api_url), accept, token)
+            .await?;
         let status = resp.status().as_u16();
-        let mut body = Vec::new();
-        while let Some(chunk) = resp
-            .chunk()
-            .await
-            .map_err(|e| ReadError::Unreachable(e.to_string()))?
-        {
-            if (body.len() + chunk.len()) as u64 > MAX_DOCUMENT_BYTES {
-                return Err(ReadError::TooLarge {
-                    what: path.to_owned(),
-                });
-            }
-            body.extend_from_slice(&chunk);
-        }
+        let body = read_bounded(resp, || ReadError::TooLarge {
+            what: path.to_owned(),
+        })
+        .await?;
         Ok((status, body))
     }
 }

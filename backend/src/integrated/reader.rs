@@ -64,6 +64,25 @@ pub fn http_client(timeout: Duration) -> Result<reqwest::Client, reqwest::Error>
         .build()
 }
 
+/// The body of `resp`, refused with `too_large()` once it grows past [`MAX_DOCUMENT_BYTES`].
+pub(super) async fn read_bounded(
+    mut resp: reqwest::Response,
+    too_large: impl Fn() -> ReadError,
+) -> Result<Vec<u8>, ReadError> {
+    let mut body = Vec::new();
+    while let Some(chunk) = resp
+        .chunk()
+        .await
+        .map_err(|e| ReadError::Unreachable(e.to_string()))?
+    {
+        if (body.len() + chunk.len()) as u64 > MAX_DOCUMENT_BYTES {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
 impl Integrated {
     async fn fetch(
         &self,
@@ -73,14 +92,7 @@ impl Integrated {
         token: &str,
     ) -> Result<(Option<String>, Bytes), ReadError> {
         let url = format!("{}v2/{repo}/{path}", self.api_url);
-        let mut req = self.http.get(&url).bearer_auth(token);
-        if let Some(a) = accept {
-            req = req.header(reqwest::header::ACCEPT, a);
-        }
-        let mut resp = req
-            .send()
-            .await
-            .map_err(|e| ReadError::Unreachable(e.to_string()))?;
+        let resp = self.send(reqwest::Method::GET, url, accept, token).await?;
         if !resp.status().is_success() {
             return Err(ReadError::Status {
                 status: resp.status().as_u16(),
@@ -101,18 +113,25 @@ impl Integrated {
         {
             return Err(too_large());
         }
-        let mut body = Vec::new();
-        while let Some(chunk) = resp
-            .chunk()
-            .await
-            .map_err(|e| ReadError::Unreachable(e.to_string()))?
-        {
-            if (body.len() + chunk.len()) as u64 > MAX_DOCUMENT_BYTES {
-                return Err(too_large());
-            }
-            body.extend_from_slice(&chunk);
-        }
+        let body = read_bounded(resp, too_large).await?;
         Ok((content_type, Bytes::from(body)))
+    }
+
+    /// Sends a `method` request for `url` with `token`, asking for `accept` if given.
+    pub(super) async fn send(
+        &self,
+        method: reqwest::Method,
+        url: String,
+        accept: Option<&str>,
+        token: &str,
+    ) -> Result<reqwest::Response, ReadError> {
+        let mut req = self.http.request(method, url).bearer_auth(token);
+        if let Some(a) = accept {
+            req = req.header(reqwest::header::ACCEPT, a);
+        }
+        req.send()
+            .await
+            .map_err(|e| ReadError::Unreachable(e.to_string()))
     }
 
     /// The image `repo@digest` (`project/stream`), read from the registry unless already kept;

@@ -201,59 +201,61 @@ mod tests {
 
     #[test]
     fn every_known_sender_names_the_pushed_tag() {
-        let (f, p) = one(
-            json!({"events": [{"id": "e1", "action": "push",
-                "target": {"repository": "src/app", "tag": "latest", "digest": "sha256:x"},
-                "request": {"host": "127.0.0.1:5000"}}]}),
-            None,
-        );
-        assert_eq!(f, Format::Distribution);
-        assert_eq!(
-            (p[0].registry.as_str(), p[0].repository.as_str()),
-            ("127.0.0.1:5000", "src/app")
-        );
-        let (f, p) = one(
-            json!({"push_data": {"tag": "3.3"}, "repository": {"repo_name": "ruby"},
-                   "callback_url": "https://registry.hub.docker.com/u/x/hook/1/"}),
-            None,
-        );
-        assert_eq!(f, Format::DockerHub);
-        assert_eq!(
-            (p[0].repository.as_str(), p[0].tag.as_str()),
-            ("library/ruby", "3.3")
-        );
-        let (f, p) = one(
-            json!({"repository": "org/app", "docker_url": "quay.io/org/app",
-                   "updated_tags": ["v1", "latest"]}),
-            None,
-        );
-        assert_eq!((f, p.len()), (Format::Quay, 2));
-        assert_eq!(p[1].registry, "quay.io");
-        let (f, p) = one(
-            json!({"type": "PUSH_ARTIFACT", "occur_at": 1700000000, "event_data": {"resources": [
-                {"digest": "sha256:y", "tag": "v2", "resource_url": "harbor.example.com/lib/app:v2"}]}}),
-            None,
-        );
-        assert_eq!(f, Format::Harbor);
-        assert_eq!(
+        // Each sender's body, its event header, and what it names: the format, how many pushes,
+        // and the last push's registry, repository and tag.
+        let cases = [
             (
-                p[0].registry.as_str(),
-                p[0].repository.as_str(),
-                p[0].tag.as_str()
+                json!({"events": [{"id": "e1", "action": "push",
+                    "target": {"repository": "src/app", "tag": "latest", "digest": "sha256:x"},
+                    "request": {"host": "127.0.0.1:5000"}}]}),
+                None,
+                (Format::Distribution, 1),
+                ("127.0.0.1:5000", "src/app", "latest"),
             ),
-            ("harbor.example.com", "lib/app", "v2")
-        );
-        let (f, p) = one(
-            json!({"action": "published", "package": {"package_type": "container",
-                "package_version": {"id": 7, "package_url": "ghcr.io/org/app:latest",
-                   "container_metadata": {"tag": {"name": "latest", "digest": "sha256:z"}}}}}),
-            Some("package"),
-        );
-        assert_eq!(f, Format::GitHub);
-        assert_eq!(
-            (p[0].registry.as_str(), p[0].repository.as_str()),
-            ("ghcr.io", "org/app")
-        );
+            (
+                json!({"push_data": {"tag": "3.3"}, "repository": {"repo_name": "ruby"},
+                       "callback_url": "https://registry.hub.docker.com/u/x/hook/1/"}),
+                None,
+                (Format::DockerHub, 1),
+                ("docker.io", "library/ruby", "3.3"),
+            ),
+            (
+                json!({"repository": "org/app", "docker_url": "quay.io/org/app",
+                       "updated_tags": ["v1", "latest"]}),
+                None,
+                (Format::Quay, 2),
+                ("quay.io", "org/app", "latest"),
+            ),
+            (
+                json!({"type": "PUSH_ARTIFACT", "occur_at": 1700000000, "event_data": {"resources": [
+                    {"digest": "sha256:y", "tag": "v2", "resource_url": "harbor.example.com/lib/app:v2"}]}}),
+                None,
+                (Format::Harbor, 1),
+                ("harbor.example.com", "lib/app", "v2"),
+            ),
+            (
+                json!({"action": "published", "package": {"package_type": "container",
+                    "package_version": {"id": 7, "package_url": "ghcr.io/org/app:latest",
+                       "container_metadata": {"tag": {"name": "latest", "digest": "sha256:z"}}}}}),
+                Some("package"),
+                (Format::GitHub, 1),
+                ("ghcr.io", "org/app", "latest"),
+            ),
+        ];
+        for (body, event, (format, count), named) in cases {
+            let (f, p) = one(body, event);
+            assert_eq!((f, p.len()), (format, count));
+            let last = p.last().expect("a push");
+            assert_eq!(
+                (
+                    last.registry.as_str(),
+                    last.repository.as_str(),
+                    last.tag.as_str()
+                ),
+                named,
+                "{format:?}"
+            );
+        }
     }
 
     #[test]

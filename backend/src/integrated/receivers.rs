@@ -215,9 +215,7 @@ mod tests {
     #[tokio::test]
     async fn secrets_differ_per_project_and_uid_and_signatures_check() {
         let dir = tempfile::tempdir().expect("temp dir");
-        let store = crate::store::open(&dir.path().join("t.db").display().to_string())
-            .await
-            .expect("store");
+        let store = super::super::keys::test_store(dir.path()).await;
         let key = ReceiverKey::load_or_create(store.as_ref(), dir.path())
             .await
             .expect("key");

@@ -182,9 +182,7 @@ mod tests {
     #[tokio::test]
     async fn tokens_verify_with_the_certificate_key_and_carry_the_claims() {
         let dir = tempfile::tempdir().expect("temp dir");
-        let store = crate::store::open(&dir.path().join("t.db").display().to_string())
-            .await
-            .expect("store");
+        let store = super::super::keys::test_store(dir.path()).await;
         let keys = super::super::keys::token_keys(store.as_ref(), dir.path())
             .await
             .expect("keys");

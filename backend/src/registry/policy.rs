@@ -338,11 +338,14 @@ mod tests {
         assert!(policy.literal_allowed("127.0.0.1", 5000));
         assert!(!policy.literal_allowed("127.0.0.1", 5001));
         assert!(!policy.literal_allowed("[::1]", 5000));
-        assert!(policy.allowed("127.0.0.1:5000").is_some());
-        assert!(policy.allowed("127.0.0.1:5001").is_none());
-        assert!(
-            policy.allowed("localhost:5000").is_none(),
-            "a name is not the listed address"
+        assert_allows(
+            &policy,
+            &[
+                ("127.0.0.1:5000", true),
+                ("127.0.0.1:5001", false),
+                // A name is not the listed address.
+                ("localhost:5000", false),
+            ],
         );
     }
 
@@ -354,33 +357,42 @@ mod tests {
             registry("registry.local:8443", false),
         ])
         .expect("policy builds");
-        assert!(policy.allowed("quay.io").is_some());
-        assert!(policy.allowed("QUAY.io").is_some());
-        assert!(
-            policy.allowed("quay.io:443").is_some(),
-            "no port listed: any"
-        );
-        assert!(policy.allowed("evilquay.io").is_none());
-        assert!(policy.allowed("a.example.com").is_some());
-        assert!(policy.allowed("a.b.example.com").is_some());
-        assert!(policy.allowed("example.com").is_none());
-        assert!(policy.allowed("badexample.com").is_none());
-        assert!(policy.allowed("registry.local:8443").is_some());
-        assert!(policy.allowed("registry.local").is_none());
-        assert!(
-            policy.allowed("docker.io").is_none(),
-            "the list replaces the default"
+        assert_allows(
+            &policy,
+            &[
+                ("quay.io", true),
+                ("QUAY.io", true),
+                // No port listed: any.
+                ("quay.io:443", true),
+                ("evilquay.io", false),
+                ("a.example.com", true),
+                ("a.b.example.com", true),
+                ("example.com", false),
+                ("badexample.com", false),
+                ("registry.local:8443", true),
+                ("registry.local", false),
+                // The list replaces the default.
+                ("docker.io", false),
+            ],
         );
     }
 
     #[test]
     fn the_default_list_is_the_well_known_public_registries() {
         let policy = RegistryPolicy::from_config(&[]).expect("policy builds");
-        for d in DEFAULT_REGISTRIES {
-            assert!(policy.allowed(d).is_some(), "{d}");
+        let defaults: Vec<(&str, bool)> = DEFAULT_REGISTRIES.iter().map(|d| (*d, true)).collect();
+        assert_allows(&policy, &defaults);
+        assert_allows(
+            &policy,
+            &[("127.0.0.1:5000", false), ("registry.internal", false)],
+        );
+    }
+
+    /// Asserts which of `hosts` `policy` allows (`true`) and which it refuses.
+    fn assert_allows(policy: &RegistryPolicy, hosts: &[(&str, bool)]) {
+        for (host, allowed) in hosts {
+            assert_eq!(policy.allowed(host).is_some(), *allowed, "{host}");
         }
-        assert!(policy.allowed("127.0.0.1:5000").is_none());
-        assert!(policy.allowed("registry.internal").is_none());
     }
 
     #[test]

@@ -5,9 +5,10 @@
 //! (a poisoned lock is taken over, not given up on: the data is a cache).
 
 use std::collections::HashMap;
-use std::hash::Hash;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
+
+use crate::evict::evict_oldest;
 
 /// Token lifetime when the token server does not say.
 pub const DEFAULT_TOKEN_SECONDS: u64 = 60;
@@ -120,23 +121,6 @@ impl<V: Clone> HostMap<V> {
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
-    }
-}
-
-/// Removes the entries with the smallest `age` until `map` holds at most `keep`.
-fn evict_oldest<K: Clone + Eq + Hash, V>(
-    map: &mut HashMap<K, V>,
-    keep: usize,
-    age: impl Fn(&V) -> Instant,
-) {
-    if map.len() <= keep {
-        return;
-    }
-    let mut by_age: Vec<(Instant, K)> = map.iter().map(|(k, v)| (age(v), k.clone())).collect();
-    by_age.sort_by_key(|(at, _)| *at);
-    let excess = map.len() - keep;
-    for (_, k) in by_age.into_iter().take(excess) {
-        map.remove(&k);
     }
 }
 

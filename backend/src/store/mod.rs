@@ -97,6 +97,18 @@ impl StoreError {
         }
     }
 
+    /// `NotFound` when a statement that changes `name` of `resource` changed no row (`rows`).
+    pub fn unless_changed(
+        rows: u64,
+        resource: &'static ApiResource,
+        name: &str,
+    ) -> Result<(), Self> {
+        if rows == 0 {
+            return Err(Self::not_found(resource, name));
+        }
+        Ok(())
+    }
+
     pub fn already_exists(resource: &'static ApiResource, name: impl Into<String>) -> Self {
         Self::AlreadyExists {
             resource,

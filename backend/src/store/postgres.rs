@@ -9,16 +9,8 @@ use sqlx::Postgres;
 use sqlx::postgres::PgPool;
 
 use super::StoreResult;
-use super::sql::store_sql;
-use super::sql_access::access_sql;
-use super::sql_changes::change_sql;
-use super::unit::unit_of_work;
 
-unit_of_work!(PgStore, Postgres);
-store_sql!(PgStore, Postgres, sqlx::PgConnection);
-access_sql!(PgStore, Postgres);
-change_sql!(PgStore);
-super::sql_keys::server_keys_sql!(PgStore);
+super::sql::shared_sql!(PgStore, Postgres, sqlx::PgConnection);
 super::sql_triggers::trigger_sql!(
     PgStore,
     Postgres,
@@ -33,8 +25,6 @@ super::purges::purge_sql!(
     "FOR UPDATE SKIP LOCKED",
     |s: &PgStore| s.replica.clone()
 );
-super::refusals::refusal_sql!(PgStore);
-super::held::held_sql!(PgStore);
 
 #[derive(Debug, Clone)]
 pub struct PgStore {

@@ -87,6 +87,33 @@ pub fn history_digests(body: &str) -> Vec<String> {
     out
 }
 
+/// A claimed purge's row: repository, digests (JSON), created, attempts.
+pub(super) type DuePurgeRow = (String, String, i64, i64);
+
+impl From<DuePurgeRow> for DuePurge {
+    fn from((repository, digests, created, attempts): DuePurgeRow) -> Self {
+        DuePurge {
+            repository,
+            digests: serde_json::from_str(&digests).unwrap_or_default(),
+            created,
+            attempts: u32::try_from(attempts).unwrap_or_default(),
+        }
+    }
+}
+
+/// A recorded push's row: repository, digest, pushes.
+pub(super) type PushedRow = (String, String, i64);
+
+impl From<PushedRow> for Pushed {
+    fn from((repository, digest, pushes): PushedRow) -> Self {
+        Pushed {
+            repository,
+            digest,
+            pushes,
+        }
+    }
+}
+
 /// The purge SQL of `$store` on `$db`; `$lock` is what a claim's inner select locks rows with,
 /// `$owner` names this replica in leases.
 macro_rules! purge_sql {
@@ -169,31 +196,23 @@ macro_rules! purge_sql {
                     let owner: String = ($owner)(self);
                     let lease = i64::try_from($crate::store::LeaseStore::lease_seconds(self))
                         .unwrap_or(i64::MAX);
-                    let rows: Vec<(String, String, i64, i64)> =
-                        sqlx::query_as(&Self::sql(concat!(
+                    $crate::store::sql::fetch_all!(
+                        self,
+                        $crate::store::purges::DuePurgeRow,
+                        concat!(
                             "UPDATE registry_purges SET lease_owner = ?, lease_until = ? WHERE \
                          repository IN (SELECT repository FROM registry_purges \
                          WHERE next_attempt <= ? AND coalesce(lease_until, 0) <= ? \
                          ORDER BY next_attempt LIMIT ? ",
                             $lock,
                             ") RETURNING repository, digests, created, attempts"
-                        )))
-                        .bind(owner)
-                        .bind(now.saturating_add(lease))
-                        .bind(now)
-                        .bind(now)
-                        .bind(i64::from(limit))
-                        .fetch_all(&self.pool)
-                        .await?;
-                    Ok(rows
-                        .into_iter()
-                        .map(|(repository, digests, created, attempts)| DuePurge {
-                            repository,
-                            digests: serde_json::from_str(&digests).unwrap_or_default(),
-                            created,
-                            attempts: u32::try_from(attempts).unwrap_or_default(),
-                        })
-                        .collect())
+                        ),
+                        owner,
+                        now.saturating_add(lease),
+                        now,
+                        now,
+                        i64::from(limit),
+                    )
                 }
 
                 async fn next_purge_due(&self) -> StoreResult<Option<i64>> {
@@ -289,19 +308,13 @@ macro_rules! purge_sql {
                             repository,
                         ),
                     };
-                    let rows: Vec<(String, String, i64)> = sqlx::query_as(&Self::sql(sql))
-                        .bind(key)
-                        .bind(i64::from(limit))
-                        .fetch_all(&self.pool)
-                        .await?;
-                    Ok(rows
-                        .into_iter()
-                        .map(|(repository, digest, pushes)| Pushed {
-                            repository,
-                            digest,
-                            pushes,
-                        })
-                        .collect())
+                    $crate::store::sql::fetch_all!(
+                        self,
+                        $crate::store::purges::PushedRow,
+                        sql,
+                        key,
+                        i64::from(limit),
+                    )
                 }
 
                 async fn forget_push(&self, pushed: &Pushed) -> StoreResult<()> {

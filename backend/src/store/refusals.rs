@@ -82,12 +82,51 @@ pub enum Vouch {
     Unknown,
 }
 
+/// A due refusal's row: repository, digest, tag (empty for none), blob, due, seen, pushed.
+pub(super) type RefusalRow = (String, String, String, i64, i64, i64, i64);
+
+impl From<RefusalRow> for Refusal {
+    fn from((repository, digest, tag, blob, due, seen, pushed): RefusalRow) -> Self {
+        Refusal {
+            repository,
+            digest,
+            tag: Some(tag).filter(|t| !t.is_empty()),
+            blob: blob != 0,
+            due,
+            pushed,
+            seen,
+        }
+    }
+}
+
 /// The refusal SQL of `$store` (the same on both stores, `?` placeholders through `Self::sql`).
 macro_rules! refusal_sql {
     ($store:ty) => {
         const _: () = {
             use $crate::store::StoreResult;
             use $crate::store::refusals::{Refusal, RefusalStore};
+
+            impl $store {
+                /// Marks the recorded push of `digest` to `repository` as vouched for, or as
+                /// withdrawn (deleted from the registry) when not `vouched`.
+                async fn mark_push(
+                    &self,
+                    repository: &str,
+                    digest: &str,
+                    vouched: bool,
+                ) -> StoreResult<()> {
+                    $crate::store::sql::execute!(
+                        self,
+                        "UPDATE registry_pushes SET vouched = ?, withdrawn = ? \
+                         WHERE repository = ? AND digest = ?",
+                        i64::from(vouched),
+                        i64::from(!vouched),
+                        repository,
+                        digest,
+                    )?;
+                    Ok(())
+                }
+            }
 
             #[async_trait::async_trait]
             impl RefusalStore for $store {
@@ -128,30 +167,18 @@ macro_rules! refusal_sql {
                     per_repository: u32,
                     limit: u32,
                 ) -> StoreResult<Vec<Refusal>> {
-                    let rows: Vec<(String, String, String, i64, i64, i64, i64)> = sqlx::query_as(&Self::sql(
+                    $crate::store::sql::fetch_all!(
+                        self,
+                        $crate::store::refusals::RefusalRow,
                         "SELECT repository, digest, tag, blob, due, seen, pushed FROM ( \
                            SELECT repository, digest, tag, blob, due, seen, pushed, row_number() OVER \
                              (PARTITION BY repository ORDER BY due, digest, tag) AS turn \
                            FROM registry_refusals WHERE due <= ?) AS due_now \
                          WHERE turn <= ? ORDER BY due, repository, digest, tag LIMIT ?",
-                    ))
-                    .bind(now)
-                    .bind(i64::from(per_repository))
-                    .bind(i64::from(limit))
-                    .fetch_all(&self.pool)
-                    .await?;
-                    Ok(rows
-                        .into_iter()
-                        .map(|(repository, digest, tag, blob, due, seen, pushed)| Refusal {
-                            repository,
-                            digest,
-                            tag: Some(tag).filter(|t| !t.is_empty()),
-                            blob: blob != 0,
-                            due,
-                            pushed,
-                            seen,
-                        })
-                        .collect())
+                        now,
+                        i64::from(per_repository),
+                        i64::from(limit),
+                    )
                 }
 
                 async fn next_refusal_due(&self) -> StoreResult<Option<i64>> {
@@ -163,25 +190,11 @@ macro_rules! refusal_sql {
                 }
 
                 async fn vouch_push(&self, repository: &str, digest: &str) -> StoreResult<()> {
-                    $crate::store::sql::execute!(
-                        self,
-                        "UPDATE registry_pushes SET vouched = 1, withdrawn = 0 \
-                         WHERE repository = ? AND digest = ?",
-                        repository,
-                        digest,
-                    )?;
-                    Ok(())
+                    self.mark_push(repository, digest, true).await
                 }
 
                 async fn withdraw_push(&self, repository: &str, digest: &str) -> StoreResult<()> {
-                    $crate::store::sql::execute!(
-                        self,
-                        "UPDATE registry_pushes SET vouched = 0, withdrawn = 1 \
-                         WHERE repository = ? AND digest = ?",
-                        repository,
-                        digest,
-                    )?;
-                    Ok(())
+                    self.mark_push(repository, digest, false).await
                 }
 
                 async fn vouch_blobs(

@@ -35,6 +35,21 @@ macro_rules! execute {
 }
 pub(crate) use execute;
 
+/// Reads every row of one query (written with `?`) on the store's pool with `binds` in order,
+/// each as a `$row` made into what the store answers (`From<$row>`): inside a store's impl,
+/// `fetch_all!(self, Row, "SELECT ... WHERE a = ?", a)`.
+macro_rules! fetch_all {
+    ($self:ident, $row:ty, $sql:expr $(, $bind:expr)* $(,)?) => {
+        sqlx::query_as::<_, $row>(&Self::sql($sql))
+            $(.bind($bind))*
+            .fetch_all(&$self.pool)
+            .await
+            .map(|rows| rows.into_iter().map(Into::into).collect())
+            .map_err(Into::into)
+    };
+}
+pub(crate) use fetch_all;
+
 /// The shared SQL for `$store` on database `$db` (whose connection is `$conn`); the store has a
 /// `fn sql(&'static str) -> Cow<str>` that writes a statement in its dialect.
 macro_rules! store_sql {
@@ -73,6 +88,16 @@ macro_rules! store_sql {
             /// Commits a write and wakes every watch.
             pub(super) async fn commit(&self, tx: WriteTx<$db>) -> StoreResult<()> {
                 tx.finish().await
+            }
+
+            /// Records `change` in the audit log of the write `tx` and commits it.
+            pub(super) async fn commit_recorded(
+                &self,
+                mut tx: WriteTx<$db>,
+                change: Change<'_>,
+            ) -> StoreResult<()> {
+                Self::record(&mut tx, change).await?;
+                self.commit(tx).await
             }
 
             /// Records a change in the audit log inside the transaction that makes it.
@@ -398,12 +423,11 @@ macro_rules! store_sql {
                     .bind(name.as_str())
                     .execute(&mut *tx)
                     .await?;
-                Self::record(
-                    &mut tx,
+                self.commit_recorded(
+                    tx,
                     Change::delete(&kinds::PROJECTS, None, name.as_str(), Some(before)),
                 )
                 .await?;
-                self.commit(tx).await?;
                 Ok(project)
             }
         }
@@ -412,3 +436,19 @@ macro_rules! store_sql {
     };
 }
 pub(super) use store_sql;
+
+/// Everything both stores run the same way, for `$store` on `$db` (whose connection is
+/// `$conn`): the SQL whose only difference between the dialects is how parameters are written.
+/// What differs more (triggers' leases, purge claims) each store gives its own arguments.
+macro_rules! shared_sql {
+    ($store:ty, $db:ty, $conn:ty) => {
+        super::unit::unit_of_work!($store, $db);
+        super::sql::store_sql!($store, $db, $conn);
+        super::sql_access::access_sql!($store, $db);
+        super::sql_changes::change_sql!($store);
+        super::sql_keys::server_keys_sql!($store);
+        super::refusals::refusal_sql!($store);
+        super::held::held_sql!($store);
+    };
+}
+pub(super) use shared_sql;

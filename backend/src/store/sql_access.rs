@@ -85,9 +85,7 @@ macro_rules! access_sql {
                 .bind(name)
                 .execute(&mut *tx)
                 .await?;
-                if done.rows_affected() == 0 {
-                    return Err(StoreError::not_found(&USERS, name));
-                }
+                StoreError::unless_changed(done.rows_affected(), &USERS, name)?;
                 // `IS_NOT` is true for every session when `keep` is NULL.
                 sqlx::query(&Self::sql(
                     &"DELETE FROM sessions WHERE \"user\" = ? AND hash IS NOT ?"
@@ -180,12 +178,9 @@ macro_rules! access_sql {
                 .execute(&mut *tx)
                 .await
                 .map_err(on_constraint(&TOKENS, None, &id))?;
-                Self::record(
-                    &mut tx,
-                    Change::create(&TOKENS, None, &format!("{user}/{id}"), revision),
-                )
-                .await?;
-                self.commit(tx).await?;
+                let logged = format!("{user}/{id}");
+                self.commit_recorded(tx, Change::create(&TOKENS, None, &logged, revision))
+                    .await?;
                 Ok(token)
             }
 
@@ -210,12 +205,9 @@ macro_rules! access_sql {
                         .fetch_optional(&mut *tx)
                         .await?;
                 let token = serde_json::from_str(&body.ok_or_else(|| StoreError::not_found(&TOKENS, id))?)?;
-                Self::record(
-                    &mut tx,
-                    Change::delete(&TOKENS, None, &format!("{user}/{id}"), None),
-                )
-                .await?;
-                self.commit(tx).await?;
+                let logged = format!("{user}/{id}");
+                self.commit_recorded(tx, Change::delete(&TOKENS, None, &logged, None))
+                    .await?;
                 Ok(token)
             }
 

@@ -335,9 +335,7 @@ macro_rules! trigger_sql {
                     .bind(id)
                     .execute(&mut *tx)
                     .await?;
-                    if copied.rows_affected() == 0 {
-                        return Err(StoreError::not_found(&DELIVERIES, id));
-                    }
+                    StoreError::unless_changed(copied.rows_affected(), &DELIVERIES, id)?;
                     Self::log_delivery(&mut tx, &new_id, "ADDED").await?;
                     let row: DeliveryRow = sqlx::query_as(&Self::sql(&format!(
                         "SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE id = ?"

@@ -15,10 +15,6 @@ use tagstream_shared::user::{AuditEvent, TAGSTREAM_API_VERSION};
 use tagstream_shared::{ObjectMeta, Time};
 
 use super::objects::Stored;
-use super::sql::store_sql;
-use super::sql_access::access_sql;
-use super::sql_changes::change_sql;
-use super::unit::unit_of_work;
 use super::{ReadPoint, StoreError, StoreResult};
 use crate::audit::Actor;
 use tagstream_shared::object::ApiResource;
@@ -34,11 +30,7 @@ pub struct SqliteStore {
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
-unit_of_work!(SqliteStore, Sqlite);
-store_sql!(SqliteStore, Sqlite, sqlx::SqliteConnection);
-access_sql!(SqliteStore, Sqlite);
-change_sql!(SqliteStore);
-super::sql_keys::server_keys_sql!(SqliteStore);
+super::sql::shared_sql!(SqliteStore, Sqlite, sqlx::SqliteConnection);
 super::sql_triggers::trigger_sql!(
     SqliteStore,
     Sqlite,
@@ -48,8 +40,6 @@ super::sql_triggers::trigger_sql!(
 // One process: every claim is this one's.
 super::purges::purge_sql!(SqliteStore, Sqlite, "", |_: &SqliteStore| "local"
     .to_owned());
-super::refusals::refusal_sql!(SqliteStore);
-super::held::held_sql!(SqliteStore);
 
 /// Makes the database file readable by its owner only (0600), creating it so if it does not
 /// exist: it holds the server's signing key and secrets. SQLite gives its `-wal` and `-shm`

@@ -13,6 +13,7 @@ use tagstream_shared::trigger::DeliveryPhase;
 use super::sender::{Outcome, WebhookSender};
 use crate::config::WebhooksConfig;
 use crate::store::{Attempt, DueDelivery, Store};
+use crate::workers::{due_or_none, pause, wait_for};
 
 /// Deliveries attempted at once.
 const BATCH: u32 = 16;
@@ -64,13 +65,10 @@ impl Deliverer {
         let mut changed = self.store.subscribe();
         while !self.stopped.load(Ordering::SeqCst) {
             let now = Time::now().timestamp();
-            let due = match self.store.due_deliveries(now, BATCH).await {
-                Ok(d) => d,
-                Err(e) => {
-                    tracing::warn!(error = %e, "cannot read the webhook outbox");
-                    Vec::new()
-                }
-            };
+            let due = due_or_none(
+                self.store.due_deliveries(now, BATCH).await,
+                "the webhook outbox",
+            );
             if !due.is_empty() {
                 self.renewing(
                     &due,
@@ -79,18 +77,8 @@ impl Deliverer {
                 .await;
                 continue;
             }
-            let wait = match self.store.next_due().await {
-                Ok(Some(at)) => {
-                    Duration::from_secs(u64::try_from(at.saturating_sub(now)).unwrap_or(0).max(1))
-                        .min(IDLE)
-                }
-                _ => IDLE,
-            };
-            tokio::select! {
-                _ = changed.changed() => {}
-                () = self.wake.notified() => {}
-                () = tokio::time::sleep(wait) => {}
-            }
+            let next = self.store.next_due().await.ok().flatten();
+            pause(&mut changed, &self.wake, wait_for(next, now, IDLE)).await;
         }
     }
 
@@ -150,12 +138,8 @@ impl Deliverer {
         let next_attempt = (phase == DeliveryPhase::Pending)
             .then(|| now.saturating_add(i64::try_from(self.backoff(attempts)).unwrap_or(i64::MAX)));
         let url = target.map(|(u, _)| u).unwrap_or_default();
-        let event = match phase {
-            DeliveryPhase::Delivered => Some(super::project_event(
-                &crate::audit::Actor::SERVER,
-                &d.namespace,
-                "Trigger",
-                &d.trigger,
+        let told = match phase {
+            DeliveryPhase::Delivered => Some((
                 EventType::Normal,
                 EventReason::WebhookDelivered,
                 format!(
@@ -164,11 +148,7 @@ impl Deliverer {
                     outcome.status.unwrap_or_default()
                 ),
             )),
-            DeliveryPhase::Failed => Some(super::project_event(
-                &crate::audit::Actor::SERVER,
-                &d.namespace,
-                "Trigger",
-                &d.trigger,
+            DeliveryPhase::Failed => Some((
                 EventType::Warning,
                 EventReason::WebhookFailed,
                 format!(
@@ -179,6 +159,17 @@ impl Deliverer {
             )),
             DeliveryPhase::Pending => None,
         };
+        let event = told.map(|(kind, reason, message)| {
+            super::project_event(
+                &crate::audit::Actor::SERVER,
+                &d.namespace,
+                "Trigger",
+                &d.trigger,
+                kind,
+                reason,
+                message,
+            )
+        });
         if phase != DeliveryPhase::Delivered {
             tracing::info!(
                 namespace = %d.namespace,
