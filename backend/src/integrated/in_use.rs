@@ -3,7 +3,9 @@
 //! registry before its notification comes, and deleting the layer's link then would break it.
 
 use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasher as _, RandomState};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::Integrated;
 use super::events::is_digest;
@@ -39,9 +41,22 @@ pub(super) struct Reads {
     named: HashMap<(String, String), TagRead>,
     manifests: HashMap<(String, String), Read>,
     kept: usize,
+    /// [`Moves::of`] the repository when its tags were read.
+    moves: Option<u64>,
 }
 
 impl Reads {
+    /// Forgets what the tags named if a rightful push moved one since they were read (`moves`
+    /// being [`Moves::of`] the repository now; a batch's reads are of one repository): the
+    /// manifests read stay, a digest names the same bytes for ever (review 12 G2).
+    pub(super) fn heard_moves(&mut self, moves: u64) {
+        if self.moves.is_some_and(|m| m != moves) {
+            self.tags.clear();
+            self.named.clear();
+        }
+        self.moves = Some(moves);
+    }
+
     /// Manifest `digest` of `repo` was deleted, and with it every tag naming it.
     pub(super) fn deleted(&mut self, repo: &str, digest: &str) {
         for ((r, _), named) in &mut self.named {
@@ -59,7 +74,52 @@ impl Reads {
     }
 }
 
+/// Counts, per repository, the rightful pushes heard, so that a batch of take-outs knows when
+/// what it read of the repository's tags is out of date. Repositories share a fixed number of
+/// counters (a shared one is only read again more often); the hash is keyed per process, so
+/// nobody picks another repository's counter.
+#[derive(Debug)]
+pub(super) struct Moves {
+    counts: Box<[AtomicU64]>,
+    hasher: RandomState,
+}
+
+/// Counters [`Moves`] keeps.
+const MOVES_COUNTERS: usize = 1_024;
+
+impl Default for Moves {
+    fn default() -> Self {
+        Self {
+            counts: (0..MOVES_COUNTERS).map(|_| AtomicU64::new(0)).collect(),
+            hasher: RandomState::new(),
+        }
+    }
+}
+
+impl Moves {
+    fn counter(&self, repo: &str) -> &AtomicU64 {
+        let slot =
+            usize::try_from(self.hasher.hash_one(repo) % MOVES_COUNTERS as u64).unwrap_or_default();
+        &self.counts[slot]
+    }
+
+    /// A rightful push to `repo` was heard: its tags may name other manifests now.
+    pub(super) fn heard(&self, repo: &str) {
+        self.counter(repo).fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// How many rightful pushes to `repo` (or a repository sharing its counter) were heard.
+    pub(super) fn of(&self, repo: &str) -> u64 {
+        self.counter(repo).load(Ordering::Relaxed)
+    }
+}
+
 impl Integrated {
+    /// A rightful push to `repo` was heard (see [`Moves`]).
+    pub(super) fn heard_rightful(&self, repo: &str) {
+        self.moves.heard(repo);
+    }
+
     /// The blobs the manifests of `repo` use that tagstream keeps: those of `held` (a stream's
     /// history) and of every manifest the registry's tags name, lists followed to their images,
     /// `except` (a refused manifest) left out. (What someone who may push there pushed is asked
@@ -180,5 +240,39 @@ impl Integrated {
         };
         reads.named.insert(key, named.clone());
         Ok(named)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_rightful_push_makes_a_batch_read_the_tags_again_but_not_the_manifests() {
+        let moves = Moves::default();
+        let mut reads = Reads::default();
+        reads.heard_moves(moves.of("demo/app"));
+        let tag = ("demo/app".to_owned(), "prod".to_owned());
+        let manifest = ("demo/app".to_owned(), format!("sha256:{}", "a".repeat(64)));
+        reads
+            .named
+            .insert(tag.clone(), Ok(Some(manifest.1.clone())));
+        reads.manifests.insert(manifest.clone(), None);
+        // Nothing heard: what was read stands.
+        reads.heard_moves(moves.of("demo/app"));
+        assert!(reads.named.contains_key(&tag));
+        // A rightful push to another repository (one not sharing its counter) is nothing to it.
+        let other = (0..)
+            .map(|i| format!("other{i}/app"))
+            .find(|o| !std::ptr::eq(moves.counter(o), moves.counter("demo/app")))
+            .unwrap_or_default();
+        moves.heard(&other);
+        reads.heard_moves(moves.of("demo/app"));
+        assert!(reads.named.contains_key(&tag));
+        // One to this repository: its tags are asked for again; a digest's manifest is the same.
+        moves.heard("demo/app");
+        reads.heard_moves(moves.of("demo/app"));
+        assert!(!reads.named.contains_key(&tag));
+        assert!(reads.manifests.contains_key(&manifest));
     }
 }

@@ -67,6 +67,8 @@ pub struct Integrated {
     http: reqwest::Client,
     store: Arc<dyn Store>,
     purges: purge::PurgeControl,
+    /// Rightful pushes heard, per repository (for the take-outs' reads of tags).
+    moves: in_use::Moves,
 }
 
 /// Why the integrated registry's side of tagstream cannot start.
@@ -98,6 +100,7 @@ impl Integrated {
             store,
             config,
             purges: purge::PurgeControl::default(),
+            moves: in_use::Moves::default(),
         })
     }
 

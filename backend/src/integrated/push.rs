@@ -190,6 +190,7 @@ async fn vouch(state: &AppState, integrated: &Integrated, push: &Push) -> Result
     if push.blob {
         return Ok(());
     }
+    integrated.heard_rightful(&push.repository);
     let token = integrated.own_token("repository", &push.repository, &["pull"], 60)?;
     integrated
         .vouch_and_restore(&push.repository, &push.digest, push.tag.as_ref(), &token)

@@ -19,6 +19,8 @@
 //! the vouch (`push::withdraw`).
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 use futures::StreamExt as _;
 
@@ -77,6 +79,11 @@ const BATCH: u32 = PER_REPOSITORY * 4;
 /// Repositories whose refused pushes are taken out side by side.
 const REPOSITORIES_AT_ONCE: usize = 4;
 
+/// How long a batch starts new take-outs: what it has not started by then stays due for the
+/// next, so that a repository with a refusal due meanwhile waits for the take-outs under way,
+/// not for a flood's whole turn (review 12 G1).
+const BATCH_TIME: Duration = Duration::from_secs(10);
+
 /// Records the refused push `push` (a manifest or a blob) to be taken out of the registry once
 /// due.
 pub(super) async fn later(
@@ -103,7 +110,7 @@ pub(super) async fn later(
 
 impl Integrated {
     /// Takes out the refused pushes due at `now`; answers whether a whole batch or a
-    /// repository's whole turn was due (more may be).
+    /// repository's whole turn was due, or the batch left some for the next (more may be).
     pub(super) async fn take_out_due(&self, now: i64) -> bool {
         let due = match self.store.due_refusals(now, PER_REPOSITORY, BATCH).await {
             Ok(due) => due,
@@ -153,8 +160,8 @@ impl Integrated {
             }
         }
         // One repository's refusals one after the other, sharing what they read (refusals come
-        // in bursts, most of them in one repository); repositories side by side, so that a flood
-        // spread over many holds up each one less.
+        // in bursts, most of them in one repository); repositories side by side, those with the
+        // fewest first, so that a flood spread over many holds up each one less.
         let mut by_repository: BTreeMap<&str, Vec<&Refusal>> = BTreeMap::new();
         for refusal in ready {
             by_repository
@@ -162,15 +169,27 @@ impl Integrated {
                 .or_default()
                 .push(refusal);
         }
-        futures::stream::iter(by_repository.into_values())
-            .for_each_concurrent(REPOSITORIES_AT_ONCE, |refusals| async move {
-                let mut reads = Reads::default();
-                for refusal in refusals {
-                    self.take_out_one(refusal, now, &mut reads).await;
+        let mut repositories: Vec<Vec<&Refusal>> = by_repository.into_values().collect();
+        repositories.sort_by_key(Vec::len);
+        let started = Instant::now();
+        let left = AtomicBool::new(false);
+        futures::stream::iter(repositories)
+            .for_each_concurrent(REPOSITORIES_AT_ONCE, |refusals| {
+                let left = &left;
+                async move {
+                    let mut reads = Reads::default();
+                    for refusal in refusals {
+                        if started.elapsed() >= BATCH_TIME {
+                            left.store(true, Ordering::Relaxed);
+                            break;
+                        }
+                        reads.heard_moves(self.moves.of(&refusal.repository));
+                        self.take_out_one(refusal, now, &mut reads).await;
+                    }
                 }
             })
             .await;
-        more
+        more || left.load(Ordering::Relaxed)
     }
 
     /// Takes out `refusal` and forgets it, or puts it off if the registry cannot be read.

@@ -32,8 +32,9 @@ pub trait RefusalStore: Send + Sync {
     async fn refuse_later(&self, refusal: &Refusal) -> StoreResult<()>;
     /// Moves `refusal` to `due` (a try failed).
     async fn postpone_refusal(&self, refusal: &Refusal, due: i64) -> StoreResult<()>;
-    /// Up to `limit` refusals due at `now`, the earliest first, at most `per_repository` of any
-    /// one repository: a flood in one repository must not keep the others' out of the batch.
+    /// Up to `limit` refusals due at `now`, at most `per_repository` of any one repository, taken
+    /// in turns: each repository's earliest first, then each one's second, and so on. A flood,
+    /// in one repository or in several, must not keep the others' out of the batch.
     async fn due_refusals(
         &self,
         now: i64,
@@ -174,7 +175,7 @@ macro_rules! refusal_sql {
                            SELECT repository, digest, tag, blob, due, seen, pushed, row_number() OVER \
                              (PARTITION BY repository ORDER BY due, digest, tag) AS turn \
                            FROM registry_refusals WHERE due <= ?) AS due_now \
-                         WHERE turn <= ? ORDER BY due, repository, digest, tag LIMIT ?",
+                         WHERE turn <= ? ORDER BY turn, due, repository, digest, tag LIMIT ?",
                         now,
                         i64::from(per_repository),
                         i64::from(limit),

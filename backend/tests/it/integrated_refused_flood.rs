@@ -77,34 +77,49 @@ async fn a_batch_of_refused_pushes_takes_a_turn_of_each_repository() {
         pushed: due - 10,
         seen: 0,
     };
-    // A flood in one repository, due first; one refusal in another, due last.
-    for i in 0..40 {
-        store
-            .refuse_later(&refusal("flood/app", i, 100 + i64::try_from(i).unwrap()))
-            .await
-            .unwrap();
+    // A flood in five repositories, due first; one refusal in another, due last.
+    let floods: Vec<String> = (0..5).map(|n| format!("flood{n}/app")).collect();
+    for (n, repository) in floods.iter().enumerate() {
+        for i in 0..20 {
+            let due = 100 + i64::try_from(i).unwrap();
+            store
+                .refuse_later(&refusal(repository, n * 100 + i, due))
+                .await
+                .unwrap();
+        }
     }
     store
-        .refuse_later(&refusal("other/app", 99, 200))
+        .refuse_later(&refusal("other/app", 999, 200))
         .await
         .unwrap();
 
+    // Each repository's turn: the other one's refusal is in the batch, though 100 of the
+    // flood's were due before it.
     let due = store.due_refusals(300, 16, 64).await.unwrap();
+    assert_eq!(due.len(), 64);
     let count = |repo: &str| due.iter().filter(|r| r.repository == repo).count();
-    assert_eq!(count("flood/app"), 16, "one turn of the flood");
     assert_eq!(
         count("other/app"),
         1,
         "the other repository is not left out"
     );
-    // The earliest of each first.
-    let flood: Vec<i64> = due
+    for repository in &floods {
+        assert!(
+            (12..=13).contains(&count(repository)),
+            "{repository}: {}",
+            count(repository)
+        );
+    }
+    // Each repository's earliest first.
+    let first: Vec<i64> = due
         .iter()
-        .filter(|r| r.repository == "flood/app")
+        .filter(|r| r.repository == "flood0/app")
         .map(|r| r.due)
         .collect();
-    assert_eq!(flood, (100..116).collect::<Vec<_>>());
-    // The whole batch is bounded too, and not yet due is not read.
+    assert_eq!(first, (100..113).collect::<Vec<_>>());
+    // One repository's turn is bounded, so is the whole batch, and what is not yet due waits.
+    let alone = store.due_refusals(300, 4, 64).await.unwrap();
+    assert_eq!(alone.len(), 21, "4 of each flood, 1 other");
     assert_eq!(store.due_refusals(300, 16, 5).await.unwrap().len(), 5);
     assert!(store.due_refusals(99, 16, 64).await.unwrap().is_empty());
     test_store.close().await;
