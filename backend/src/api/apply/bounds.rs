@@ -6,8 +6,8 @@
 //! tag: what one writer piled on one tag does not stop the same name writing another tag or
 //! the stream, and a write that adds little ([`SMALL_WRITE_BYTES`]) to a share someone else
 //! filled still goes in. The whole record is bounded too: past [`MANAGED_MAX_BYTES`] a write
-//! adds at most [`MANAGED_SMALL_GROWTH`]; past [`MANAGED_HARD_MAX_BYTES`] only a write whose
-//! shares each hold at most [`SMALL_SHARE_BYTES`] may still add its few fields, and nothing
+//! adds at most [`MANAGED_SMALL_GROWTH`]; past [`MANAGED_HARD_MAX_BYTES`] only a manager
+//! holding at most [`SMALL_SHARE_BYTES`] in all (every tag) may still add its few fields, and nothing
 //! grows past [`MANAGED_ABSOLUTE_MAX_BYTES`]. So the managers that filled the record cannot
 //! lock a small writer out (a new tag, a one-field apply, a label), and a flood still stops.
 //! A refusal names the largest shares (manager and tag), which a user can then clear
@@ -26,7 +26,7 @@ pub(super) const MANAGED_MAX_BYTES: usize = crate::body::MAX_BODY_BYTES / 4;
 /// How much one write may still add to `managedFields` once they are past
 /// [`MANAGED_MAX_BYTES`].
 pub(super) const MANAGED_SMALL_GROWTH: usize = 16 << 10;
-/// Past this only a write whose shares hold no more than [`SMALL_SHARE_BYTES`] may grow the
+/// Past this only a manager holding no more than [`SMALL_SHARE_BYTES`] in all may grow the
 /// record.
 pub(super) const MANAGED_HARD_MAX_BYTES: usize = 2 * MANAGED_MAX_BYTES;
 /// Past this no write grows `managedFields` at all: room for 32 small shares above
@@ -212,17 +212,21 @@ pub(super) fn check_managed_size(
             largest(&is)
         )));
     }
-    let biggest = grown.iter().max_by_key(|g| g.1);
-    let small = biggest.is_none_or(|g| g.1 <= SMALL_SHARE_BYTES);
+    // Past the hard bound, what the writer holds on every tag together counts: a name spread
+    // over many tags, each share small, must not fill the record alone (review 13 H1).
+    let total: usize = is
+        .iter()
+        .filter(|((name, a, _), _)| name == manager && *a == apply)
+        .map(|(_, bytes)| bytes)
+        .sum();
+    let small = total <= SMALL_SHARE_BYTES;
     if after > MANAGED_ABSOLUTE_MAX_BYTES || (after > MANAGED_HARD_MAX_BYTES && !small) {
-        let holds = biggest.map_or_else(String::new, |(place, mine, _)| {
-            format!(" ({manager:?} ({op}) would hold {mine} on {place})")
-        });
         return Err(ApiError::TooLarge(format!(
             "this {write} would make the object's managedFields {after} bytes, more than the \
-             {MANAGED_HARD_MAX_BYTES} past which only shares of at most {SMALL_SHARE_BYTES} \
-             bytes may grow, and never past {MANAGED_ABSOLUTE_MAX_BYTES}{holds}: largest: {}; \
-             remove their fields, {WAY_OUT}",
+             {MANAGED_HARD_MAX_BYTES} past which only managers holding at most \
+             {SMALL_SHARE_BYTES} bytes in all may grow them, and never past \
+             {MANAGED_ABSOLUTE_MAX_BYTES} ({manager:?} ({op}) would hold {total}): largest: {}; \
+             remove their fields (or tags), or clear managedFields (metadata.managedFields: [{{}}])",
             largest(&is)
         )));
     }
@@ -313,6 +317,37 @@ mod tests {
         };
         assert!(message.contains("(Update) on tag \"junk\""), "{message}");
         assert!(message.contains("--field-manager"), "{message}");
+    }
+
+    #[test]
+    fn past_the_hard_bound_a_name_spread_over_many_tags_adds_no_more_but_others_do() {
+        // mallory, one name, filled the record tag by tag, each share small (review 13 H1).
+        let tags: Vec<Value> = (0..140)
+            .map(|i| on_tag("mallory", "Update", &format!("t{i}"), 15_000))
+            .collect();
+        let before = Value::Array(tags.clone());
+        assert!(before.to_string().len() > MANAGED_HARD_MAX_BYTES);
+        let with = |extra: Value| {
+            let mut all = tags.clone();
+            all.push(extra);
+            Value::Array(all)
+        };
+        // Another tag of hers is refused, and the refusal points at the reset, not a new name.
+        let hers = with(on_tag("mallory", "Update", "t999", 2_000));
+        let Err(ApiError::TooLarge(message)) =
+            check_managed_size(writer("mallory"), Some(&before), &hers, "set fewer")
+        else {
+            panic!("mallory holds far more than a small share in all");
+        };
+        assert!(
+            message.contains("\"mallory\" (Update) would hold"),
+            "{message}"
+        );
+        assert!(message.contains("managedFields: [{}]"), "{message}");
+        // alice's new tag still goes in.
+        let alices = with(on_tag("alice", "Update", "web", 2_000));
+        check_managed_size(writer("alice"), Some(&before), &alices, "")
+            .expect("alice holds little");
     }
 
     #[test]
