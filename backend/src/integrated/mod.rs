@@ -27,6 +27,7 @@ pub mod present;
 pub mod purge;
 mod purge_api;
 pub mod push;
+mod put_back;
 pub mod reader;
 pub mod receiver_formats;
 pub mod receiver_secrets;

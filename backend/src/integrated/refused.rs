@@ -31,7 +31,6 @@ use super::events::Push;
 use super::in_use::Reads;
 use super::purge_api::names_of;
 use super::push::PushError;
-use super::reader::ReadError;
 use crate::app::AppState;
 use crate::registry::manifest;
 use crate::store::{Objects as _, Refusal, Store, StoreError, Vouch};
@@ -323,7 +322,7 @@ fn waited_most(r: &Refusal, now: i64) -> bool {
     now - r.pushed >= REFUSAL_DELAY_SECONDS + MOST_WAIT_SECONDS
 }
 
-async fn stream(
+pub(super) async fn stream(
     store: &dyn Store,
     ns: &ProjectName,
     name: &StreamName,
@@ -369,40 +368,6 @@ async fn holds(store: &dyn Store, held: &[String], digest: &str) -> Result<bool,
 }
 
 impl Integrated {
-    /// Puts `tag` of `repo` back on the image the stream's tag holds now, if the registry's tag
-    /// names the refused `digest` or nothing (the take-out deleted what it named): read again
-    /// here, since a take-out can last seconds and a rightful push may have moved it since.
-    async fn put_back(
-        &self,
-        repo: &str,
-        ns: &ProjectName,
-        name: &StreamName,
-        tag: &str,
-        digest: &str,
-        jwt: &str,
-    ) -> Result<(), PushError> {
-        let Some(stream) = stream(self.store.as_ref(), ns, name).await? else {
-            return Ok(());
-        };
-        let Some(current) = stream
-            .status
-            .tags
-            .iter()
-            .find(|t| t.tag == tag)
-            .and_then(|t| t.items.first())
-        else {
-            return Ok(());
-        };
-        let path = format!("v2/{repo}/manifests/{tag}");
-        let (_, named) = self.head_manifest(&path, jwt).await?;
-        if current.image == digest || named.as_deref().is_some_and(|n| n != digest) {
-            return Ok(());
-        }
-        let restored = self.retag(repo, tag, &current.image, jwt).await?;
-        tracing::info!(repository = %repo, tag = %tag, digest = %current.image, restored, "the tag a refused push overwrote names the stream's image again");
-        Ok(())
-    }
-
     /// Deletes `repo`'s link to the refused blob `digest`, unless a manifest of the repository
     /// uses it (`held` being the stream's history).
     async fn unlink(
@@ -439,28 +404,6 @@ impl Integrated {
             }
         }
         Ok(())
-    }
-
-    /// Puts `tag` of `repo` back on manifest `digest`, if the repository has it; answers
-    /// whether it did.
-    async fn retag(
-        &self,
-        repo: &str,
-        tag: &str,
-        digest: &str,
-        token: &str,
-    ) -> Result<bool, ReadError> {
-        let Some(body) = self.manifest_bytes(repo, digest, token).await? else {
-            return Ok(false);
-        };
-        if crate::registry::client::sha256(&body) != digest {
-            return Ok(false);
-        }
-        let Ok(media) = manifest::media_type_of(None, &body) else {
-            return Ok(false);
-        };
-        self.put_manifest(repo, tag, &media, body, token).await?;
-        Ok(true)
     }
 }
 

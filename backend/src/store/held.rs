@@ -120,12 +120,11 @@ macro_rules! held_sql {
                 }
 
                 async fn holds_any(&self, repository: &str) -> StoreResult<bool> {
-                    let found: Option<String> = sqlx::query_scalar(&Self::sql(
+                    let found: Option<String> = $crate::store::sql::fetch_optional!(
+                        scalar: self,
                         "SELECT digest FROM registry_held WHERE repository = ? AND restored = 0 LIMIT 1",
-                    ))
-                    .bind(repository)
-                    .fetch_optional(&self.pool)
-                    .await?;
+                        repository,
+                    )?;
                     Ok(found.is_some())
                 }
 
@@ -199,14 +198,13 @@ macro_rules! held_sql {
                 }
 
                 async fn blob_held_elsewhere(&self, digest: &str, except: &str) -> StoreResult<bool> {
-                    let found: Option<String> = sqlx::query_scalar(&Self::sql(
+                    let found: Option<String> = $crate::store::sql::fetch_optional!(
+                        scalar: self,
                         "SELECT repository FROM registry_held WHERE digest = ? AND blob = 1 \
                          AND repository <> ? LIMIT 1",
-                    ))
-                    .bind(digest)
-                    .bind(except)
-                    .fetch_optional(&self.pool)
-                    .await?;
+                        digest,
+                        except,
+                    )?;
                     Ok(found.is_some())
                 }
 

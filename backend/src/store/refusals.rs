@@ -238,11 +238,10 @@ macro_rules! refusal_sql {
                 }
 
                 async fn last_heard(&self) -> StoreResult<Option<(i64, i64)>> {
-                    Ok(sqlx::query_as(&Self::sql(
+                    Ok($crate::store::sql::fetch_optional!(
+                        self,
                         "SELECT newest, received FROM registry_heard WHERE id = 1",
-                    ))
-                    .fetch_optional(&self.pool)
-                    .await?)
+                    )?)
                 }
 
                 async fn vouch_of(
@@ -251,14 +250,13 @@ macro_rules! refusal_sql {
                     digest: &str,
                 ) -> StoreResult<$crate::store::refusals::Vouch> {
                     use $crate::store::refusals::Vouch;
-                    let row: Option<(i64, i64)> = sqlx::query_as(&Self::sql(
+                    let row: Option<(i64, i64)> = $crate::store::sql::fetch_optional!(
+                        self,
                         "SELECT vouched, withdrawn FROM registry_pushes \
                          WHERE repository = ? AND digest = ?",
-                    ))
-                    .bind(repository)
-                    .bind(digest)
-                    .fetch_optional(&self.pool)
-                    .await?;
+                        repository,
+                        digest,
+                    )?;
                     Ok(match row {
                         Some((vouched, _)) if vouched != 0 => Vouch::Vouched,
                         Some((_, withdrawn)) if withdrawn != 0 => Vouch::Withdrawn,

@@ -50,6 +50,25 @@ macro_rules! fetch_all {
 }
 pub(crate) use fetch_all;
 
+/// Reads at most one row of one query (written with `?`) on the store's pool with `binds` in
+/// order: `fetch_optional!(self, "SELECT a, b FROM t WHERE k = ?", k)` answers an
+/// `Option<(A, B)>`; `fetch_optional!(scalar: self, ...)` the one column's `Option<A>`.
+macro_rules! fetch_optional {
+    (scalar: $self:ident, $sql:expr $(, $bind:expr)* $(,)?) => {
+        sqlx::query_scalar(&Self::sql($sql))
+            $(.bind($bind))*
+            .fetch_optional(&$self.pool)
+            .await
+    };
+    ($self:ident, $sql:expr $(, $bind:expr)* $(,)?) => {
+        sqlx::query_as(&Self::sql($sql))
+            $(.bind($bind))*
+            .fetch_optional(&$self.pool)
+            .await
+    };
+}
+pub(crate) use fetch_optional;
+
 /// The shared SQL for `$store` on database `$db` (whose connection is `$conn`); the store has a
 /// `fn sql(&'static str) -> Cow<str>` that writes a statement in its dialect.
 macro_rules! store_sql {

@@ -67,11 +67,11 @@ macro_rules! access_sql {
             }
 
             async fn password_hash(&self, name: &str) -> StoreResult<Option<String>> {
-                let hash: Option<Option<String>> =
-                    sqlx::query_scalar(&Self::sql("SELECT password_hash FROM credentials WHERE \"user\" = ?"))
-                        .bind(name)
-                        .fetch_optional(&self.pool)
-                        .await?;
+                let hash: Option<Option<String>> = $crate::store::sql::fetch_optional!(
+                    scalar: self,
+                    "SELECT password_hash FROM credentials WHERE \"user\" = ?",
+                    name,
+                )?;
                 Ok(hash.flatten())
             }
 
@@ -104,12 +104,12 @@ macro_rules! access_sql {
                 invitation_hash: &str,
                 now: i64,
             ) -> StoreResult<Option<String>> {
-                Ok(sqlx::query_scalar(&Self::sql("SELECT \"user\" FROM credentials WHERE invitation_hash = ? AND invitation_expires > ?"),
-                )
-                .bind(invitation_hash)
-                .bind(now)
-                .fetch_optional(&self.pool)
-                .await?)
+                Ok($crate::store::sql::fetch_optional!(
+                    scalar: self,
+                    "SELECT \"user\" FROM credentials WHERE invitation_hash = ? AND invitation_expires > ?",
+                    invitation_hash,
+                    now,
+                )?)
             }
 
             async fn accept_invitation(
@@ -212,10 +212,11 @@ macro_rules! access_sql {
             }
 
             async fn token_by_hash(&self, hash: &str) -> StoreResult<Option<StoredToken>> {
-                Ok(sqlx::query_as(&Self::sql("SELECT id, \"user\", expires, project FROM tokens WHERE hash = ?"))
-                    .bind(hash)
-                    .fetch_optional(&self.pool)
-                    .await?)
+                Ok($crate::store::sql::fetch_optional!(
+                    self,
+                    "SELECT id, \"user\", expires, project FROM tokens WHERE hash = ?",
+                    hash,
+                )?)
             }
 
             async fn create_session(&self, hash: &str, session: Session) -> StoreResult<()> {
@@ -232,10 +233,11 @@ macro_rules! access_sql {
             }
 
             async fn session(&self, hash: &str) -> StoreResult<Option<Session>> {
-                Ok(sqlx::query_as(&Self::sql("SELECT \"user\", csrf, created, last_seen FROM sessions WHERE hash = ?"))
-                    .bind(hash)
-                    .fetch_optional(&self.pool)
-                    .await?)
+                Ok($crate::store::sql::fetch_optional!(
+                    self,
+                    "SELECT \"user\", csrf, created, last_seen FROM sessions WHERE hash = ?",
+                    hash,
+                )?)
             }
 
             async fn touch_session(&self, hash: &str, now: i64) -> StoreResult<()> {
