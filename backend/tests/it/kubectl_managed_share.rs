@@ -99,8 +99,9 @@ async fn kubectl_managed_a_record_one_manager_filled_still_takes_others_small_wr
     let stream = stored(&app, "legacy").await;
     assert!((HARD..=ABSOLUTE).contains(&record_len(&stream)));
 
-    // The manager that filled it adds nothing more to that tag, and is told who holds what;
-    // its name may write another tag (its share there is small: the name may be anyone's).
+    // The manager that filled it adds nothing more, to that tag or another (it holds far more
+    // than a small share in all, review 13 H1), and is told who holds what and to write under
+    // another name; another name may still write a new tag.
     let admin = &app.client;
     let s0 = format!(
         "{}?fieldManager=alice",
@@ -113,6 +114,14 @@ async fn kubectl_managed_a_record_one_manager_filled_still_takes_others_small_wr
     assert!(message.contains("\"alice\" (Update) 209"), "{message}");
     assert!(message.contains("on tag \"s0\""), "{message}");
     let (code, body) = put_tag_as(&app, admin, "legacy:a1", "alice", "quay.io/x/legacy:4").await;
+    assert_eq!(code, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
+    let message = body["message"].as_str().unwrap();
+    assert!(
+        message.contains("\"alice\" (Update) would hold"),
+        "{message}"
+    );
+    assert!(message.contains("--field-manager"), "{message}");
+    let (code, body) = put_tag_as(&app, admin, "legacy:b1", "bob", "quay.io/x/legacy:4").await;
     assert_eq!(code, StatusCode::CREATED, "{}", body["message"]);
     let stream = stored(&app, "legacy").await;
 

@@ -48,6 +48,8 @@ const NAMED: usize = 3;
 /// What a refusal of a small write, or of a share's filler, suggests besides its own advice.
 const WAY_OUT: &str = "or write under another field manager name (kubectl --field-manager=NAME, \
     the API's fieldManager=NAME), or clear managedFields (metadata.managedFields: [{}])";
+/// What a refusal at the absolute bound suggests: no other name helps there.
+const RESET: &str = "or clear managedFields (metadata.managedFields: [{}])";
 
 /// Who writes: the manager whose share a write grows, whether as an apply, and what the write
 /// is called in a refusal (`"apply"`, `"write"`).
@@ -221,12 +223,18 @@ pub(super) fn check_managed_size(
         .sum();
     let small = total <= SMALL_SHARE_BYTES;
     if after > MANAGED_ABSOLUTE_MAX_BYTES || (after > MANAGED_HARD_MAX_BYTES && !small) {
+        // Below the absolute bound another name may still write; at it, nobody may.
+        let way_out = if after > MANAGED_ABSOLUTE_MAX_BYTES {
+            RESET
+        } else {
+            WAY_OUT
+        };
         return Err(ApiError::TooLarge(format!(
             "this {write} would make the object's managedFields {after} bytes, more than the \
              {MANAGED_HARD_MAX_BYTES} past which only managers holding at most \
              {SMALL_SHARE_BYTES} bytes in all may grow them, and never past \
              {MANAGED_ABSOLUTE_MAX_BYTES} ({manager:?} ({op}) would hold {total}): largest: {}; \
-             remove their fields (or tags), or clear managedFields (metadata.managedFields: [{{}}])",
+             remove their fields (or tags), {way_out}",
             largest(&is)
         )));
     }
