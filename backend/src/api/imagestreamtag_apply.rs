@@ -170,7 +170,7 @@ pub(super) async fn apply(
     state.store.get_project(ns).await?;
     let mut warned = false;
     let mut tries = Tries::new();
-    while tries.another() {
+    while tries.another().await {
         let old = read_stream(state, ns, name).await?;
         let ignored = stream_s_own(applied, old.as_ref());
         match fields.mode {
@@ -238,10 +238,7 @@ pub(super) async fn apply(
             Err(e) => return Err(ApiError::from(e.about(&IMAGESTREAMTAGS, name.to_string()))),
         }
     }
-    Err(ApiError::Conflict {
-        resource: &IMAGESTREAMTAGS,
-        name: name.to_string(),
-    })
+    Err(tries.gave_up(&IMAGESTREAMTAGS, &name.to_string()))
 }
 
 /// What the stream `old` is once the tag `name` is applied (`intent`: the tag as sent and as

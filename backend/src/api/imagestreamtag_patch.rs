@@ -64,7 +64,7 @@ async fn patch_image_stream_tag(
     let manager = options.update_manager()?;
     let pinned = patch.value.pointer("/metadata/resourceVersion").is_some();
     let mut tries = Tries::new();
-    while tries.another() {
+    while tries.another().await {
         let tag = current(&state, &ns, &name).await?;
         let patched: ImageStreamTag = fields.patched(ImageStreamTag::KIND, tag, &patch).await?;
         let at = (&ns, &name);
@@ -73,8 +73,5 @@ async fn patch_image_stream_tag(
             result => return result.map(|(_, view)| (StatusCode::OK, Json(view))),
         }
     }
-    Err(ApiError::Conflict {
-        resource: &IMAGESTREAMTAGS,
-        name: name.to_string(),
-    })
+    Err(tries.gave_up(&IMAGESTREAMTAGS, &name.to_string()))
 }

@@ -155,7 +155,7 @@ pub(super) async fn write_tag(
     let reset = resets(body.metadata.extra.get("managedFields"));
     state.store.get_project(ns).await?;
     let mut tries = Tries::new();
-    while tries.another() {
+    while tries.another().await {
         let mut old = read_stream(state, ns, name).await?;
         if reset && let Some(old) = &mut old {
             reset_tag(old, name);
@@ -197,10 +197,7 @@ pub(super) async fn write_tag(
             Err(e) => return Err(ApiError::from(e.about(&IMAGESTREAMTAGS, name.to_string()))),
         }
     }
-    Err(ApiError::Conflict {
-        resource: &IMAGESTREAMTAGS,
-        name: name.to_string(),
-    })
+    Err(tries.gave_up(&IMAGESTREAMTAGS, &name.to_string()))
 }
 
 /// `new` with the fields `manager` set or changed over `old` recorded as its

@@ -227,7 +227,7 @@ async fn delete_image_stream_tag(
         name: name.to_string(),
     };
     let mut tries = Tries::new();
-    while tries.another() {
+    while tries.another().await {
         let old = state
             .store
             .get::<ImageStream>(Some(&ns), name.stream.as_ref())
@@ -259,10 +259,7 @@ async fn delete_image_stream_tag(
             Err(e) => return Err(ApiError::from(e.about(&IMAGESTREAMTAGS, name.to_string()))),
         }
     }
-    Err(ApiError::Conflict {
-        resource: &IMAGESTREAMTAGS,
-        name: name.to_string(),
-    })
+    Err(tries.gave_up(&IMAGESTREAMTAGS, &name.to_string()))
 }
 
 /// The answer to a delete of the tag `name`.

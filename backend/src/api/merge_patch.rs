@@ -22,8 +22,8 @@ pub(super) fn merge_or_json(patch: &RawBody) -> ApiResult<()> {
 }
 
 /// Runs `attempt` (read, patch, write) until it does not lose a race: a conflict is answered
-/// at once when the patch pins `metadata.resourceVersion`, and once [`Tries`] runs out
-/// otherwise.
+/// at once when the patch pins `metadata.resourceVersion`; otherwise it tries on, and a 429 is
+/// answered once [`Tries`] gives up.
 pub(super) async fn until_written<T, F, Fut>(
     patch: &RawBody,
     resource: &'static Resource,
@@ -36,16 +36,13 @@ where
 {
     let pinned = patch.value.pointer("/metadata/resourceVersion").is_some();
     let mut tries = Tries::new();
-    while tries.another() {
+    while tries.another().await {
         match attempt().await {
             Err(ApiError::Conflict { .. }) if !pinned => continue,
             result => return result,
         }
     }
-    Err(ApiError::Conflict {
-        resource,
-        name: name.to_owned(),
-    })
+    Err(tries.gave_up(resource, name))
 }
 
 #[cfg(test)]

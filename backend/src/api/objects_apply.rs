@@ -83,7 +83,7 @@ where
     // A resourceVersion in the body is a precondition, as for any write.
     let pinned = applied.pointer("/metadata/resourceVersion").is_some();
     let mut tries = Tries::new();
-    while tries.another() {
+    while tries.another().await {
         let current = match state.store.get::<K>(Some(ns), name).await {
             Ok(current) => Some(current),
             Err(StoreError::NotFound { .. }) => None,
@@ -125,8 +125,5 @@ where
             }
         }
     }
-    Err(ApiError::Conflict {
-        resource: &K::RESOURCE,
-        name: name.to_owned(),
-    })
+    Err(tries.gave_up(&K::RESOURCE, name))
 }
