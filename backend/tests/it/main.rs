@@ -24,6 +24,7 @@ mod browser_live;
 mod browser_spa;
 mod browser_templates;
 mod browser_triggers;
+mod change_log;
 mod chrome;
 mod claims_import;
 mod claims_schedule;
