@@ -301,7 +301,9 @@ pub fn apply(
     if previous.is_none() && others >= MANAGERS_MAX {
         let what = sub.map_or_else(|| "the object".to_owned(), ToOwned::to_owned);
         return Err(ApiError::BadRequest(format!(
-            "{what} already has {MANAGERS_MAX} field managers: no more may apply to it"
+            "{what} already has {MANAGERS_MAX} field managers: no more may apply to it; apply \
+             under one of their names (kubectl --field-manager=NAME), or clear managedFields \
+             (metadata.managedFields: [{{}}]) and apply again"
         )));
     }
     // In place, so that the order (and an unchanged object) stays as it was.

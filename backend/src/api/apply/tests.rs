@@ -197,3 +197,22 @@ fn a_small_apply_goes_through_when_others_filled_managed_fields_and_a_bulk_one_d
     };
     assert!(message.contains("managedFields"), "{message}");
 }
+
+#[test]
+fn past_the_appliers_cap_the_refusal_names_the_ways_out() {
+    // 32 appliers, one label each, on the stream itself (review 13 H6).
+    let mut live: Option<Value> = None;
+    for i in 0..MANAGERS_MAX {
+        let body = json!({"apiVersion": V, "kind": "ImageStream",
+            "metadata": {"name": "app", "labels": {format!("l{i}"): "v"}}});
+        live = Some(apply_stream(live.as_ref(), &body, &format!("m{i}"), false).expect("room"));
+    }
+    let body = json!({"apiVersion": V, "kind": "ImageStream",
+        "metadata": {"name": "app", "labels": {"late": "v"}}});
+    let Err(ApiError::BadRequest(message)) = apply_stream(live.as_ref(), &body, "late", false)
+    else {
+        panic!("a 33rd applier");
+    };
+    assert!(message.contains("--field-manager"), "{message}");
+    assert!(message.contains("managedFields: [{}]"), "{message}");
+}
