@@ -213,12 +213,20 @@ impl Integrated {
             .flatten()
     }
 
+    /// Whether `repo` has what `held` is of: linking or putting again what is there rewrites
+    /// it, and a pull at that moment failed with a 500 (review 12 G3).
+    async fn has(&self, repo: &str, held: &Held) -> Result<bool, PushError> {
+        let kind = if held.is_blob() { "blobs" } else { "manifests" };
+        let token = self.own_token("repository", repo, &["pull"], TOKEN_SECONDS)?;
+        let path = format!("v2/{repo}/{kind}/{}", held.digest);
+        Ok(self.head_manifest(&path, &token).await?.0 == 200)
+    }
+
     async fn let_go(&self, held: &Held) -> Result<(), PushError> {
         let repo = &held.repository;
         // Vouched for, put back or not: a take-out may have deleted it again just after a
-        // rightful push put it back (review 10 F2); linking or putting it again changes nothing
-        // when it is there.
-        if self.store.is_vouched(repo, &held.digest).await? {
+        // rightful push put it back (review 10 F2); put again only if it is not there.
+        if self.store.is_vouched(repo, &held.digest).await? && !self.has(repo, held).await? {
             if held.is_blob() {
                 let token = self.mount_token(repo, HOLDING)?;
                 self.mount_blob(repo, HOLDING, &held.digest, &token).await?;

@@ -18,7 +18,7 @@ use crate::integrated_refused_blobs::{
 };
 use crate::integrated_registry::{Integrated, NOTIFICATIONS, copy, skopeo};
 use crate::pg_support::TestStore;
-use crate::registry::Registry;
+use crate::registry::{AccessLog, Registry};
 use crate::support::PATIENCE;
 
 /// Alice, who lost her role, pushes `src/app:one` of `source` as `demo/app:v1` (refused); then
@@ -101,8 +101,37 @@ async fn a_rightful_image_sharing_a_refused_ones_layers_pushed_before_the_take_o
         head(&env, "demo/app", &refused).await,
         StatusCode::NOT_FOUND
     );
-    logged(&env, "a refused push's take-out let go of what it held").await;
+    // Every hold (each blob and the manifest) is let go, and what was put back is not linked
+    // again: a mount over a link a pull reads answered it 500 (review 12 G3).
+    let holds = blobs.len() + 1;
+    logged_times(
+        &env,
+        "a refused push's take-out let go of what it held",
+        holds,
+    )
+    .await;
+    let log = AccessLog::of(&env.log);
+    for blob in &blobs {
+        let mounts = log.requests(&format!("/v2/demo/app/blobs/uploads/?mount={blob}"));
+        assert_eq!(mounts, 1, "blob {blob} linked again {mounts} times");
+    }
     drop(env);
+}
+
+/// Waits until the server's log has `line` `times` times or more.
+async fn logged_times(env: &Integrated, line: &str, times: usize) {
+    let start = std::time::Instant::now();
+    loop {
+        let log = std::fs::read_to_string(&env.server.stderr).unwrap_or_default();
+        if log.lines().filter(|l| l.contains(line)).count() >= times {
+            return;
+        }
+        assert!(
+            start.elapsed() < PATIENCE,
+            "the server logged {line:?} fewer than {times} times; its log: {log}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
 }
 
 #[tokio::test]
