@@ -10,9 +10,9 @@
 use tagstream_backend::store::Refusal;
 
 use crate::integrated_refused_blobs::{
-    checked, demo, push_annotated_as, revoke_alice, source_with, tag_digest,
+    bob_pushes, checked, demo, push_annotated_as, revoke_alice, source_with, tag_digest,
 };
-use crate::integrated_registry::{Integrated, copy};
+use crate::integrated_registry::Integrated;
 use crate::pg_support::TestStore;
 use crate::registry::AccessLog;
 
@@ -21,16 +21,10 @@ const FLOOD: usize = 16;
 
 #[tokio::test]
 async fn a_flood_of_refused_tags_is_taken_out_asking_for_each_tag_once_a_batch() {
-    let (source, [_]) = source_with(["one"]).await;
+    let (source, [one]) = source_with(["one"]).await;
     let env = Integrated::start("").await;
     let (alice, bob) = demo(&env).await;
-    let (ok, said) = copy(
-        &format!("{}/src/app:one", source.addr),
-        &format!("{}/demo/app:v1", env.registry),
-        &format!("bob:{bob}"),
-    )
-    .await;
-    assert!(ok, "{said}");
+    bob_pushes(&env, &source, &bob, "one", "v1", &one).await;
 
     // Alice, her role removed, still holds a registry token: she pushes images of her own under
     // tags of their own, all refused, all at once.
