@@ -320,11 +320,11 @@ pub fn apply(
     if previous.is_none() {
         managed.push(mine);
     }
-    let managed = Value::Array(managed);
+    let mut managed = Value::Array(managed);
     check_managed_size(
         Writer::applier(manager),
         live_doc.pointer("/metadata/managedFields"),
-        &managed,
+        &mut managed,
         "apply fewer fields",
     )?;
     if !doc["metadata"].is_object() {

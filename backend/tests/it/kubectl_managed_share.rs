@@ -23,11 +23,11 @@ use crate::kubectl_support::{Kube, VERSIONS};
 use crate::support::{TestApp, TestUser, decode};
 
 /// The bound past which only managers holding a few fields may add any (2 MiB).
-const HARD: usize = 2 << 20;
+pub(crate) const HARD: usize = 2 << 20;
 /// How far past [`HARD`] small managers may take the record (512 KiB more).
-const ABSOLUTE: usize = HARD + (512 << 10);
+pub(crate) const ABSOLUTE: usize = HARD + (512 << 10);
 
-fn record_len(object: &Value) -> usize {
+pub(crate) fn record_len(object: &Value) -> usize {
     object["metadata"]["managedFields"].to_string().len()
 }
 
@@ -54,13 +54,14 @@ fn legacy(n: usize) -> Value {
         "spec": {"tags": [tag]}})
 }
 
-/// Stores `legacy` with its record a hundred bytes or so under [`HARD`], as no API would now.
-async fn seed_full_record(app: &TestApp) -> usize {
+/// Stores `legacy` with its record a hundred bytes or so under `bound` ([`HARD`] or
+/// [`ABSOLUTE`]), as no API would now.
+pub(crate) async fn seed_full_record(app: &TestApp, bound: usize) -> usize {
     let (l1, l2) = (record_len(&legacy(1_000)), record_len(&legacy(2_000)));
     let per_key = (l2 - l1) / 1_000;
-    let n = 1_000 + (HARD - 100 - l1) / per_key;
+    let n = 1_000 + (bound - 100 - l1) / per_key;
     let body = legacy(n);
-    assert!((HARD - 200..HARD).contains(&record_len(&body)));
+    assert!((bound - 200..bound).contains(&record_len(&body)));
     let stream: ImageStream = decode(body);
     let stream =
         tagstream_backend::service::stream_for_create(stream, "rev", tagstream_shared::Time::now());
@@ -77,7 +78,7 @@ async fn seed_full_record(app: &TestApp) -> usize {
 async fn kubectl_managed_a_record_one_manager_filled_still_takes_others_small_writes() {
     let (app, users) = rev_app(&[("mallory", "edit"), ("vic", "view")]).await;
     let (mallory, vic) = (&users[0], &users[1]);
-    let n = seed_full_record(&app).await;
+    let n = seed_full_record(&app, HARD).await;
 
     // Another editor's new tag, a new applier's one field, and a label all go in.
     let (code, body) = put_tag_as(
@@ -100,8 +101,9 @@ async fn kubectl_managed_a_record_one_manager_filled_still_takes_others_small_wr
     assert!((HARD..=ABSOLUTE).contains(&record_len(&stream)));
 
     // The manager that filled it adds nothing more, to that tag or another (it holds far more
-    // than a small share in all, review 13 H1), and is told who holds what and to write under
-    // another name; another name may still write a new tag.
+    // than a small share in all, review 13 H1), and is told who holds what and of the reset,
+    // not to write under another name, which would only help it fill the record (review 14
+    // J1); another name may still write a new tag.
     let admin = &app.client;
     let s0 = format!(
         "{}?fieldManager=alice",
@@ -120,7 +122,8 @@ async fn kubectl_managed_a_record_one_manager_filled_still_takes_others_small_wr
         message.contains("\"alice\" (Update) would hold"),
         "{message}"
     );
-    assert!(message.contains("--field-manager"), "{message}");
+    assert!(!message.contains("--field-manager"), "{message}");
+    assert!(message.contains("managedFields: [{}]"), "{message}");
     let (code, body) = put_tag_as(&app, admin, "legacy:b1", "bob", "quay.io/x/legacy:4").await;
     assert_eq!(code, StatusCode::CREATED, "{}", body["message"]);
     let stream = stored(&app, "legacy").await;

@@ -63,6 +63,7 @@ mod kubectl_istag_apply;
 mod kubectl_istag_dry_run;
 mod kubectl_istag_patch;
 mod kubectl_istag_review;
+mod kubectl_managed_room;
 mod kubectl_managed_share;
 mod kubectl_namespaces;
 mod kubectl_strict_accounts;

@@ -7,11 +7,13 @@
 //! the stream, and a write that adds little ([`SMALL_WRITE_BYTES`]) to a share someone else
 //! filled still goes in. The whole record is bounded too: past [`MANAGED_MAX_BYTES`] a write
 //! adds at most [`MANAGED_SMALL_GROWTH`]; past [`MANAGED_HARD_MAX_BYTES`] only a manager
-//! holding at most [`SMALL_SHARE_BYTES`] in all (every tag) may still add its few fields, and nothing
-//! grows past [`MANAGED_ABSOLUTE_MAX_BYTES`]. So the managers that filled the record cannot
-//! lock a small writer out (a new tag, a one-field apply, a label), and a flood still stops.
-//! A refusal names the largest shares (manager and tag), which a user can then clear
-//! (`managedFields: [{}]`), take fields from, or write beside under another manager name.
+//! holding at most [`SMALL_SHARE_BYTES`] in all (every tag) may still add its few fields, and
+//! nothing grows past [`MANAGED_ABSOLUTE_MAX_BYTES`]: a small writer that would cross it makes
+//! room instead, by letting go of the ownership of the manager holding most ([`make_room`]; who
+//! set those fields is forgotten, their values stay). So the managers that filled the record
+//! cannot lock a small writer out (a new tag, a one-field apply, a label), not even under many
+//! made-up names (review 14 J1), and a flood still stops. A refusal names the largest shares
+//! (manager and tag), which a user can then clear (`managedFields: [{}]`) or take fields from.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -45,10 +47,12 @@ pub(super) const SMALL_SHARE_BYTES: usize = 16 << 10;
 pub(super) const SMALL_WRITE_BYTES: usize = 4 << 10;
 /// How many of the largest shares a refusal names.
 const NAMED: usize = 3;
-/// What a refusal of a small write, or of a share's filler, suggests besides its own advice.
+/// What a refusal of a write to a full share suggests besides its own advice: the share's name
+/// may be kubectl's default, which someone else filled.
 const WAY_OUT: &str = "or write under another field manager name (kubectl --field-manager=NAME, \
     the API's fieldManager=NAME), or clear managedFields (metadata.managedFields: [{}])";
-/// What a refusal at the absolute bound suggests: no other name helps there.
+/// What a refusal of a manager that holds much of a full record suggests: not another name,
+/// which would only help it fill the record (review 14 J1).
 const RESET: &str = "or clear managedFields (metadata.managedFields: [{}])";
 
 /// Who writes: the manager whose share a write grows, whether as an apply, and what the write
@@ -166,7 +170,7 @@ fn operation(apply: bool) -> &'static str {
 pub(super) fn check_managed_size(
     writer: Writer<'_>,
     before: Option<&Value>,
-    after: &Value,
+    after: &mut Value,
     advice: &str,
 ) -> Result<(), ApiError> {
     let Writer {
@@ -201,8 +205,8 @@ pub(super) fn check_managed_size(
             largest(&is)
         )));
     }
-    let size = |v: &Value| v.to_string().len();
-    let (before, after) = (before.map_or(0, size), size(after));
+    let managed = after;
+    let (before, after) = (before.map_or(0, size), size(managed));
     let growth = after.saturating_sub(before);
     if after <= MANAGED_MAX_BYTES || growth == 0 {
         return Ok(());
@@ -222,23 +226,66 @@ pub(super) fn check_managed_size(
         .map(|(_, bytes)| bytes)
         .sum();
     let small = total <= SMALL_SHARE_BYTES;
+    if small && after > MANAGED_ABSOLUTE_MAX_BYTES && make_room(writer, managed) {
+        return Ok(());
+    }
     if after > MANAGED_ABSOLUTE_MAX_BYTES || (after > MANAGED_HARD_MAX_BYTES && !small) {
-        // Below the absolute bound another name may still write; at it, nobody may.
-        let way_out = if after > MANAGED_ABSOLUTE_MAX_BYTES {
-            RESET
-        } else {
-            WAY_OUT
-        };
         return Err(ApiError::TooLarge(format!(
             "this {write} would make the object's managedFields {after} bytes, more than the \
              {MANAGED_HARD_MAX_BYTES} past which only managers holding at most \
              {SMALL_SHARE_BYTES} bytes in all may grow them, and never past \
              {MANAGED_ABSOLUTE_MAX_BYTES} ({manager:?} ({op}) would hold {total}): largest: {}; \
-             remove their fields (or tags), {way_out}",
+             remove their fields (or tags), {RESET}",
             largest(&is)
         )));
     }
     Ok(())
+}
+
+fn size(managed: &Value) -> usize {
+    managed.to_string().len()
+}
+
+/// Brings `managed` back within [`MANAGED_ABSOLUTE_MAX_BYTES`] for `writer`, a small writer, by
+/// letting go of the ownership of the other managers (name and operation, every entry of
+/// theirs) holding most in all, the largest first: the record is full, and whoever filled it
+/// must not lock out a writer that holds little, under however many names it was filled
+/// (review 14 J1). Only ownership goes: the fields keep their values, and a later apply of the
+/// let-go manager takes them without a conflict. Whether it fits now.
+fn make_room(writer: Writer<'_>, managed: &mut Value) -> bool {
+    let mut is = size(managed);
+    let Some(entries) = managed.as_array_mut() else {
+        return false;
+    };
+    let holder = |e: &Value| {
+        let name = e["manager"].as_str().unwrap_or_default().to_owned();
+        (name, e["operation"] == "Apply")
+    };
+    let mine = (writer.manager.to_owned(), writer.apply);
+    let mut held: BTreeMap<(String, bool), usize> = BTreeMap::new();
+    for e in entries.iter() {
+        // An entry and its comma: what the list's JSON loses without it.
+        *held.entry(holder(e)).or_default() += e.to_string().len() + 1;
+    }
+    held.remove(&mine);
+    let mut largest: Vec<_> = held.into_iter().collect();
+    largest.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    for (gone, bytes) in largest {
+        if is <= MANAGED_ABSOLUTE_MAX_BYTES {
+            break;
+        }
+        entries.retain(|e| holder(e) != gone);
+        is -= bytes;
+        tracing::info!(
+            manager = %gone.0,
+            operation = operation(gone.1),
+            bytes,
+            writer = writer.manager,
+            "managedFields were full: let go of the largest manager's ownership to make room for \
+             a small writer"
+        );
+    }
+    is <= MANAGED_ABSOLUTE_MAX_BYTES
 }
 
 #[cfg(test)]
@@ -263,15 +310,15 @@ mod tests {
     #[test]
     fn a_manager_past_its_share_is_refused_by_name_and_others_are_not() {
         let before = json!([entry("alice", "Update", 500_000)]);
-        let after = json!([entry("alice", "Update", 540_000)]);
+        let mut after = json!([entry("alice", "Update", 540_000)]);
         let Err(ApiError::TooLarge(message)) =
-            check_managed_size(writer("alice"), Some(&before), &after, "set fewer")
+            check_managed_size(writer("alice"), Some(&before), &mut after, "set fewer")
         else {
             panic!("alice past her share");
         };
         assert!(message.contains("\"alice\" (Update)"), "{message}");
         // Her Apply entry is another share; a shrinking write is never refused.
-        let applied = json!([
+        let mut applied = json!([
             entry("alice", "Update", 500_000),
             entry("alice", "Apply", 400_000)
         ]);
@@ -279,9 +326,9 @@ mod tests {
             apply: true,
             ..writer("alice")
         };
-        assert!(check_managed_size(alice_apply, Some(&before), &applied, "").is_ok());
-        let smaller = json!([entry("alice", "Update", 100_000)]);
-        assert!(check_managed_size(writer("alice"), Some(&after), &smaller, "").is_ok());
+        assert!(check_managed_size(alice_apply, Some(&before), &mut applied, "").is_ok());
+        let mut smaller = json!([entry("alice", "Update", 100_000)]);
+        assert!(check_managed_size(writer("alice"), Some(&after), &mut smaller, "").is_ok());
     }
 
     /// An entry of `manager` holding `tag`'s `annotations` keys of about `bytes` in all.
@@ -304,23 +351,26 @@ mod tests {
         let mut other = before.clone();
         other[0]["fieldsV1"]["f:spec"]["f:tags"]["k:{\"name\":\"web\"}"] = json!({".": {}});
         other[0]["fieldsV1"]["f:metadata"] = json!({"f:labels": {"f:team": {}}});
-        check_managed_size(writer("kubectl-label"), Some(&before), &other, "")
+        check_managed_size(writer("kubectl-label"), Some(&before), &mut other, "")
             .expect("another tag, and the object");
         // A few fields more on the full share itself go in too; many more do not, naming it.
         let mut few = before.clone();
         few[0]["fieldsV1"]["f:spec"]["f:tags"]["k:{\"name\":\"junk\"}"]["f:annotations"]["f:one-more"] =
             json!({});
-        check_managed_size(writer("kubectl-label"), Some(&before), &few, "")
+        check_managed_size(writer("kubectl-label"), Some(&before), &mut few, "")
             .expect("a small write to a full share");
-        let after = json!([on_tag(
+        let mut after = json!([on_tag(
             "kubectl-label",
             "Update",
             "junk",
             SHARE_MAX_BYTES + 9_000
         )]);
-        let Err(ApiError::TooLarge(message)) =
-            check_managed_size(writer("kubectl-label"), Some(&before), &after, "set fewer")
-        else {
+        let Err(ApiError::TooLarge(message)) = check_managed_size(
+            writer("kubectl-label"),
+            Some(&before),
+            &mut after,
+            "set fewer",
+        ) else {
             panic!("a big write past the share");
         };
         assert!(message.contains("(Update) on tag \"junk\""), "{message}");
@@ -341,9 +391,9 @@ mod tests {
             Value::Array(all)
         };
         // Another tag of hers is refused, and the refusal points at the reset, not a new name.
-        let hers = with(on_tag("mallory", "Update", "t999", 2_000));
+        let mut hers = with(on_tag("mallory", "Update", "t999", 2_000));
         let Err(ApiError::TooLarge(message)) =
-            check_managed_size(writer("mallory"), Some(&before), &hers, "set fewer")
+            check_managed_size(writer("mallory"), Some(&before), &mut hers, "set fewer")
         else {
             panic!("mallory holds far more than a small share in all");
         };
@@ -352,9 +402,10 @@ mod tests {
             "{message}"
         );
         assert!(message.contains("managedFields: [{}]"), "{message}");
+        assert!(!message.contains("--field-manager"), "{message}");
         // alice's new tag still goes in.
-        let alices = with(on_tag("alice", "Update", "web", 2_000));
-        check_managed_size(writer("alice"), Some(&before), &alices, "")
+        let mut alices = with(on_tag("alice", "Update", "web", 2_000));
+        check_managed_size(writer("alice"), Some(&before), &mut alices, "")
             .expect("alice holds little");
     }
 
@@ -368,31 +419,68 @@ mod tests {
         assert!(before.to_string().len() > MANAGED_HARD_MAX_BYTES - 10_000);
         let mut more = full.clone();
         more.push(entry("mallory", "Update", 12_000));
-        let more = Value::Array(more);
+        let mut more = Value::Array(more);
         assert!(more.to_string().len() > MANAGED_HARD_MAX_BYTES);
-        check_managed_size(writer("mallory"), Some(&before), &more, "").expect("a small manager");
+        check_managed_size(writer("mallory"), Some(&before), &mut more, "")
+            .expect("a small manager");
         let mut bigger = more.clone();
         bigger[0] = entry("a1", "Update", SHARE_MAX_BYTES - 1_000);
         let Err(ApiError::TooLarge(message)) =
-            check_managed_size(writer("a1"), Some(&more), &bigger, "")
+            check_managed_size(writer("a1"), Some(&more), &mut bigger, "")
         else {
             panic!("a big manager past the hard bound");
         };
         assert!(message.contains("\"a2\" (Update)"), "{message}");
-        // A flood of small managers stops at the absolute bound.
-        let mut flood = full;
-        let mut refused = false;
+    }
+
+    /// Who holds entries in `managed`.
+    fn managers(managed: &Value) -> Vec<String> {
+        let entries = managed.as_array().into_iter().flatten();
+        entries.map(|e| e["manager"].to_string()).collect()
+    }
+
+    #[test]
+    fn a_flood_of_made_up_names_never_grows_the_record_past_its_bound_nor_locks_anyone_out() {
+        // mallory filled 2 MiB under one name, tag by tag, then applies under fresh names,
+        // each small (review 14 J1).
+        let mut managed: Vec<Value> = (0..140)
+            .map(|i| on_tag("mallory", "Apply", &format!("t{i}"), 15_000))
+            .collect();
+        let mut let_go = false;
         for i in 0..64 {
-            let before = Value::Array(flood.clone());
-            flood.push(entry(&format!("m{i}"), "Update", 12_000));
-            let after = Value::Array(flood.clone());
-            let name = format!("m{i}");
-            if check_managed_size(writer(&name), Some(&before), &after, "").is_err() {
-                refused = true;
-                assert!(before.to_string().len() <= MANAGED_ABSOLUTE_MAX_BYTES);
-                break;
-            }
+            let before = Value::Array(managed.clone());
+            let name = format!("ci-{i}");
+            let mut after = before.clone();
+            after.as_array_mut().expect("a list").push(on_tag(
+                &name,
+                "Apply",
+                &format!("fa{i}"),
+                15_000,
+            ));
+            check_managed_size(Writer::applier(&name), Some(&before), &mut after, "")
+                .expect("a small writer is never refused for the record's size");
+            assert!(after.to_string().len() <= MANAGED_ABSOLUTE_MAX_BYTES);
+            assert!(
+                managers(&after).contains(&format!("{name:?}")),
+                "{name} went in"
+            );
+            let_go |= !managers(&after).contains(&"\"mallory\"".to_owned());
+            managed = after.as_array().expect("a list").clone();
         }
-        assert!(refused, "the flood was never stopped");
+        assert!(
+            let_go,
+            "the largest holder, mallory, was let go of to make room"
+        );
+        // alice's label goes in, and her entry stays while others are let go of.
+        let before = Value::Array(managed);
+        let mut after = before.clone();
+        after
+            .as_array_mut()
+            .expect("a list")
+            .push(entry("kubectl-label", "Update", 300));
+        check_managed_size(writer("kubectl-label"), Some(&before), &mut after, "")
+            .expect("alice's label");
+        assert!(managers(&after).contains(&"\"kubectl-label\"".to_owned()));
+        assert!(after.to_string().len() <= MANAGED_ABSOLUTE_MAX_BYTES);
     }
 }

@@ -125,11 +125,11 @@ pub fn managed_after_update(
     if managed.is_empty() {
         return Ok(None);
     }
-    let managed = Value::Array(managed);
+    let mut managed = Value::Array(managed);
     check_managed_size(
         Writer::updater(manager),
         stored.as_ref(),
-        &managed,
+        &mut managed,
         "set fewer fields in one write (each field a write sets is recorded for its manager)",
     )?;
     Ok(Some(managed))
