@@ -45,6 +45,9 @@ pub(super) const SMALL_SHARE_BYTES: usize = 16 << 10;
 /// a one-tag apply. The share's name may be another user's too (kubectl's defaults), and
 /// their write must not be refused for what someone else put there.
 pub(super) const SMALL_WRITE_BYTES: usize = 4 << 10;
+/// What a share never grows past, not even in small writes: twice [`SHARE_MAX_BYTES`], so
+/// that small steps do not walk a share up to the whole record (review 13 H4).
+pub(super) const SHARE_CEILING_BYTES: usize = 2 * SHARE_MAX_BYTES;
 /// How many of the largest shares a refusal names.
 const NAMED: usize = 3;
 /// What a refusal of a write to a full share suggests besides its own advice: the share's name
@@ -192,15 +195,14 @@ pub(super) fn check_managed_size(
             (bytes > had).then(|| (place, bytes, bytes - had))
         })
         .collect();
-    if let Some((place, mine, added)) = grown
-        .iter()
-        .copied()
-        .find(|&(_, mine, added)| mine > SHARE_MAX_BYTES && added > SMALL_WRITE_BYTES)
-    {
+    if let Some((place, mine, added)) = grown.iter().copied().find(|&(_, mine, added)| {
+        mine > SHARE_CEILING_BYTES || mine > SHARE_MAX_BYTES && added > SMALL_WRITE_BYTES
+    }) {
         return Err(ApiError::TooLarge(format!(
             "this {write} would make the managedFields of field manager {manager:?} ({op}) on \
              {place} {mine} bytes ({added} more), more than the {SHARE_MAX_BYTES} one manager \
-             may hold on one tag or on the rest of the object: {advice}, {WAY_OUT} \
+             may hold on one tag or on the rest of the object (writes of at most \
+             {SMALL_WRITE_BYTES} bytes pass it, up to {SHARE_CEILING_BYTES}): {advice}, {WAY_OUT} \
              (largest: {})",
             largest(&is)
         )));
@@ -359,6 +361,24 @@ mod tests {
             json!({});
         check_managed_size(writer("kubectl-label"), Some(&before), &mut few, "")
             .expect("a small write to a full share");
+        // Small writes stop at the share's ceiling (review 13 H4).
+        let ceiling = json!([on_tag(
+            "kubectl-label",
+            "Update",
+            "junk",
+            SHARE_CEILING_BYTES - 1_000
+        )]);
+        let mut step = json!([on_tag(
+            "kubectl-label",
+            "Update",
+            "junk",
+            SHARE_CEILING_BYTES + 2_000
+        )]);
+        assert!(step.to_string().len() - ceiling.to_string().len() < SMALL_WRITE_BYTES);
+        assert!(
+            check_managed_size(writer("kubectl-label"), Some(&ceiling), &mut step, "").is_err(),
+            "a small step past the ceiling"
+        );
         let mut after = json!([on_tag(
             "kubectl-label",
             "Update",
