@@ -18,13 +18,8 @@ async fn rewriting_a_big_stream_prunes_the_change_log_by_size() {
     let created = app
         .create_stream("demo", &stream_json("big", "1", "quay.io/demo/big:1"))
         .await;
-    let first: u64 = created
-        .metadata
-        .resource_version
-        .as_deref()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let first = created.metadata.revision();
+    assert!(first > 0, "a stored object has a resourceVersion");
     let path = imagestream("demo", "big");
     let (_, mut stream) = app.get(&path).await;
     // Seventeen writes of a 2 MiB tag annotation: 34 MiB of whole objects in the log.

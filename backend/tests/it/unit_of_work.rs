@@ -126,13 +126,8 @@ async fn refuse_deliveries(store: &TestStore, dir: &std::path::Path, refuse: boo
 /// The stream as stored, moved to `image`, with the resourceVersion it was read at.
 async fn moved(store: &dyn Store, ns: &ProjectName, image: &str) -> (u64, ImageStream) {
     let stored = store.get::<ImageStream>(Some(ns), "ruby").await.unwrap();
-    let expected = stored
-        .metadata
-        .resource_version
-        .as_deref()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let expected = stored.metadata.revision();
+    assert!(expected > 0, "a stored object has a resourceVersion");
     let new = tagstream_backend::service::stream_with_status(
         &stored,
         with_image(stored.clone(), image).status,
