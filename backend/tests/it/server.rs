@@ -22,11 +22,11 @@ pub struct Server {
     pub stderr: PathBuf,
 }
 
-/// What the servers of the tests log: warnings, each registry purge pass, refused push taken out
-/// and notification applied, what a take-out held put back or let go (tests wait for them).
-pub const LOG_FILTER: &str = "warn,tagstream_backend::integrated::purge=info,tagstream_backend::integrated::refused=info,\
-     tagstream_backend::integrated::push=info,tagstream_backend::integrated::held=info,\
-     tagstream_backend::integrated::put_back=info";
+/// What the servers of the tests log: warnings, and the integrated registry's INFO lines (each
+/// purge pass, refused push taken out, notification applied, what a take-out put back or let
+/// go), which tests wait for. The whole module, not a list of its files: code moved between
+/// them once hid a line five tests waited for.
+pub const LOG_FILTER: &str = "warn,tagstream_backend::integrated=info";
 
 /// A file in a server's data dir naming the database it serves from (`--database-url`), for
 /// tests that run a real server on PostgreSQL with `TAGSTREAM_TEST_POSTGRES=1`.
