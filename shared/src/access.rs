@@ -31,12 +31,6 @@ impl Verb {
     }
 }
 
-impl fmt::Display for Verb {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
 impl FromStr for Verb {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
@@ -192,12 +186,6 @@ fn puller_reads(resource: Resource) -> bool {
             | Resource::ImageStreamTags
             | Resource::ImageStreamImages
     )
-}
-
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
 }
 
 impl FromStr for Role {

@@ -75,12 +75,12 @@ fn text(name: &str, description: &str) -> Column {
 
 const NAME: &str = "Name must be unique within a namespace.";
 
-/// The columns for objects of `resource` (none: a kind without its own columns).
+/// The columns for objects of `resource`: Name, then the kind's own (none: a kind without its own
+/// columns, which gets Created At).
 pub fn columns(resource: Option<&ApiResource>) -> Vec<Column> {
-    let name = column("Name", "string", "name", NAME);
-    match resource {
+    let mut columns = vec![column("Name", "string", "name", NAME)];
+    columns.extend(match resource {
         Some(r) if *r == IMAGESTREAMS => vec![
-            name,
             text(
                 "Image Repository",
                 "The repository the stream's images are pulled from.",
@@ -89,23 +89,19 @@ pub fn columns(resource: Option<&ApiResource>) -> Vec<Column> {
             text("Updated", "When a tag last moved."),
         ],
         Some(r) if *r == IMAGESTREAMTAGS => vec![
-            name,
             text("Image Reference", "The image the tag points at."),
             text("Updated", "When the tag last moved."),
         ],
         // As `oc get projects` and `kubectl get namespaces` print them.
         Some(r) if *r == PROJECTS => vec![
-            name,
             text("Display Name", "The project's title."),
             text("Status", "Active or Terminating."),
         ],
         Some(r) if *r == NAMESPACES => vec![
-            name,
             text("Status", "Active or Terminating."),
             text("Age", "How long ago the namespace was created."),
         ],
         Some(r) if *r == TEMPLATES => vec![
-            name,
             text("Description", "The template's description."),
             text(
                 "Parameters",
@@ -113,16 +109,14 @@ pub fn columns(resource: Option<&ApiResource>) -> Vec<Column> {
             ),
             column("Objects", "integer", "", "How many objects it creates."),
         ],
-        _ => vec![
-            name,
-            column(
-                "Created At",
-                "date",
-                "",
-                "When the object was created (RFC 3339).",
-            ),
-        ],
-    }
+        _ => vec![column(
+            "Created At",
+            "date",
+            "",
+            "When the object was created (RFC 3339).",
+        )],
+    });
+    columns
 }
 
 /// `items` (objects as JSON) as a table of `resource`'s columns, times relative to `now`.

@@ -1,9 +1,9 @@
 //! Enums written as one word each (`get`, `admin`, `DockerImage`, `ADDED`): one list of variants
-//! with their words, from which the enum, its `ALL`, `as_str` and `parse` are made.
+//! with their words, from which the enum, its `ALL`, `as_str`, `parse` and `Display` are made.
 
 /// Declares an enum whose every variant is written as the word given with it, with `ALL` (every
-/// value, in declaration order), `as_str` (its word) and `parse` (the value a word names). The
-/// enum's attributes and doc comments, and its variants', are kept.
+/// value, in declaration order), `as_str` (its word), `parse` (the value a word names) and
+/// `Display` (its word). The enum's attributes and doc comments, and its variants', are kept.
 macro_rules! word_enum {
     (
         $(#[$attr:meta])*
@@ -30,6 +30,12 @@ macro_rules! word_enum {
             /// The value `s` names, if any.
             pub fn parse(s: &str) -> Option<Self> {
                 Self::ALL.into_iter().find(|v| v.as_str() == s)
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
             }
         }
     };
