@@ -133,6 +133,13 @@ async fn create_user(
     fields: FieldValidation,
     raw: RawBody,
 ) -> ApiResult<(StatusCode, Json<UserCreated>)> {
+    // The User alone first: through UserCreate's flattened User a value that does not decode
+    // would lose the name of its field (`fullName: 5`).
+    let mut user = raw.value.clone();
+    if let Some(object) = user.as_object_mut() {
+        object.remove("password");
+    }
+    let _: User = crate::body::decode(user)?;
     // A User and its initial password: `fieldValidation` knows the User's fields and that one.
     let body: UserCreate = fields
         .decode_request(User::KIND, &raw, &["password"])

@@ -13,6 +13,7 @@ mod api_samples;
 mod api_streams;
 mod api_templates;
 mod auth_cache;
+mod body_identity;
 mod browser;
 mod browser_access;
 mod browser_admin;
