@@ -268,15 +268,7 @@ async fn manage(
                 authorize_sources(state, Actor::Server, ns.as_str(), &mut stream, None)
                     .await
                     .map_err(|e| SamplesError::Source(name.to_string(), e))?;
-                services::streams::create(
-                    &**store,
-                    state.config.registry.as_ref(),
-                    actor,
-                    ns,
-                    &name,
-                    stream,
-                )
-                .await?;
+                services::streams::store_stream(state, actor, (ns, &name), None, stream).await?;
                 tracing::info!(namespace = %ns, stream = %name, "sample image stream created");
             }
             Ok(stored) if !same_stream(&stored, &desired) => {
@@ -338,17 +330,7 @@ async fn put_back_stream(
         authorize_sources(state, Actor::Server, ns.as_str(), &mut new, Some(&stored))
             .await
             .map_err(|e| SamplesError::Source(name.to_string(), e))?;
-        match services::streams::replace(
-            &*state.store,
-            state.config.registry.as_ref(),
-            actor,
-            ns,
-            name,
-            expected,
-            new,
-        )
-        .await
-        {
+        match services::streams::store_stream(state, actor, (ns, name), Some(expected), new).await {
             Ok(_) => {
                 tracing::info!(namespace = %ns, stream = %name, "sample image stream put back as shipped");
                 return Ok(());

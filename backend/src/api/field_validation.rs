@@ -25,6 +25,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use super::apply::ApplyOptions;
+use super::dry_run::DryRun;
 use crate::body::{BodyFormat, RawBody, decode};
 use crate::error::ApiError;
 use tagstream_shared::validation::FieldError;
@@ -377,6 +379,43 @@ where
         let req = Request::from_parts(parts, body);
         let raw = RawBody::from_request(req, state).await?;
         fields.decode_request(T::KIND, &raw, &[]).await.map(Checked)
+    }
+}
+
+/// What a write asks to store: the object, the field manager it is recorded as (none: an
+/// apply, which recorded itself) and whether it is only a try ([`DryRun`]: answer what would be
+/// stored, and store nothing).
+///
+/// As the extractor of a create or a replace: the [`Checked`] body and the manager of a write
+/// other than apply ([`ApplyOptions::update_manager`]), refused for the same things, in the
+/// same order, as by a handler that took the dry run, the options and the body, then asked
+/// for the manager.
+#[derive(Debug)]
+pub struct WriteRequest<T> {
+    pub object: T,
+    pub manager: Option<String>,
+    pub dry_run: bool,
+}
+
+impl<S, T> FromRequest<S> for WriteRequest<T>
+where
+    S: Send + Sync,
+    Checked<T>: FromRequest<S, Rejection = ApiError>,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let (mut parts, body) = req.into_parts();
+        let DryRun(dry_run) = DryRun::from_request_parts(&mut parts, state).await?;
+        let options = ApplyOptions::from_request_parts(&mut parts, state).await?;
+        let Checked(object) =
+            Checked::from_request(Request::from_parts(parts, body), state).await?;
+        let manager = options.update_manager()?;
+        Ok(Self {
+            object,
+            manager: Some(manager),
+            dry_run,
+        })
     }
 }
 

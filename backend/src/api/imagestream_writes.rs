@@ -8,14 +8,13 @@ use tagstream_shared::{ImageStream, ProjectName, StreamName};
 use super::IMAGESTREAMS;
 use super::imagestreamtag_write::record;
 use crate::app::AppState;
-use crate::audit;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::integrated::present;
 use crate::service;
-use crate::services;
+pub(super) use crate::services::streams::store_stream;
 use crate::source_access::{Actor, authorize_sources};
-use crate::store::{Objects as _, StoreResult};
+use crate::store::Objects as _;
 
 /// The resourceVersion a write is conditioned on: required, and a number.
 pub(super) fn expected_version(stream: &ImageStream) -> ApiResult<u64> {
@@ -29,25 +28,6 @@ pub(super) fn expected_version(stream: &ImageStream) -> ApiResult<u64> {
 
 pub(super) fn name_matches_url(stream: &ImageStream, name: &StreamName) -> ApiResult<()> {
     ApiError::unless_url_name(stream.metadata.name(), name.as_str())
-}
-
-/// Stores `stream` as `actor`, with what the write causes (events, deliveries, the audit
-/// entry): a new stream when `expected` is none, else the replacement of the one at that
-/// resourceVersion.
-pub(super) async fn store_stream(
-    state: &AppState,
-    actor: &audit::Actor,
-    (ns, name): (&ProjectName, &StreamName),
-    expected: Option<u64>,
-    stream: ImageStream,
-) -> StoreResult<ImageStream> {
-    let (store, registry) = (&*state.store, state.config.registry.as_ref());
-    match expected {
-        None => services::streams::create(store, registry, actor, ns, name, stream).await,
-        Some(expected) => {
-            services::streams::replace(store, registry, actor, ns, name, expected, stream).await
-        }
-    }
 }
 
 /// Creates `stream` in `ns` after validation, as the caller (a dry run: answers what would be

@@ -54,13 +54,7 @@ async fn patch_image_stream_tag(
             super::imagestreamtag_apply::apply(&state, &caller, at, how, &patch).await?;
         return Ok((code, Json(tag)));
     }
-    if !matches!(patch.format, BodyFormat::MergePatch | BodyFormat::JsonPatch) {
-        return Err(ApiError::UnsupportedMediaType(
-            "PATCH takes application/merge-patch+json, application/json-patch+json or \
-             application/apply-patch+yaml"
-                .into(),
-        ));
-    }
+    super::merge_patch::merge_or_json(&patch)?;
     let manager = options.update_manager()?;
     let pinned = patch.value.pointer("/metadata/resourceVersion").is_some();
     let mut tries = Tries::new();

@@ -26,7 +26,7 @@ use super::NsPath;
 use super::accept::Accept;
 use super::apply::ApplyOptions;
 use super::dry_run::DryRun;
-use super::field_validation::{Checked, FieldValidation};
+use super::field_validation::{FieldValidation, WriteRequest};
 use super::merge_patch;
 use super::routes::Routes;
 use crate::access::Need;
@@ -206,26 +206,21 @@ async fn create<K: Kind>(
     Extension(actor): Extension<audit::Actor>,
     Names(NsPath(ns)): Names<NsPath>,
     accept: Accept,
-    DryRun(dry_run): DryRun,
-    options: ApplyOptions,
-    Checked(object): Checked<K>,
+    request: WriteRequest<K>,
 ) -> ApiResult<Response> {
-    let manager = options.update_manager()?;
-    let created = write_create(&state, &actor, &ns, object, dry_run, Some(&manager)).await?;
+    let created = write_create(&state, &actor, &ns, request).await?;
     Ok(accept.respond(StatusCode::CREATED, &created))
 }
 
-/// Creates `object` in `ns` after validation (a dry run: answers what would be stored, and
-/// stores nothing), recorded as `manager`'s (none: an apply, which recorded itself).
+/// Creates the request's object in `ns` after validation.
 pub(super) async fn write_create<K: Kind>(
     state: &AppState,
     actor: &audit::Actor,
     ns: &ProjectName,
-    mut object: K,
-    dry_run: bool,
-    manager: Option<&str>,
+    request: WriteRequest<K>,
 ) -> ApiResult<K> {
-    if let Some(manager) = manager {
+    let mut object = request.object;
+    if let Some(manager) = &request.manager {
         super::apply::updates::record(None, &mut object, manager, state.clock.now())?;
     }
     let name_text = object.name().to_owned();
@@ -240,7 +235,7 @@ pub(super) async fn write_create<K: Kind>(
         .map_err(|e| ApiError::BadRequest(format!("invalid name: {e}")))?;
     let uid = uuid::Uuid::new_v4().to_string();
     object.prepare_create(Some(ns.as_str()), uid, state.clock.now());
-    if dry_run {
+    if request.dry_run {
         // What would be stored; a name already taken is refused as the write would be.
         require_project(state, ns).await?;
         if state.store.get::<K>(Some(ns), name.as_ref()).await.is_ok() {
@@ -274,29 +269,26 @@ async fn get<K: Kind>(
     Ok(read_answer(accept, &shown(path.load(&state).await?)))
 }
 
-/// Writes `object` over what the path names, at the resourceVersion it carries (a dry run:
-/// answers what would be stored, and stores nothing), recorded as `manager`'s (none: an apply,
-/// which recorded itself).
+/// Writes the request's object over what the path names, at the resourceVersion it carries.
 pub(super) async fn write<K: Kind>(
     state: &AppState,
     actor: &audit::Actor,
     path: &ObjectPath<K>,
-    mut object: K,
-    dry_run: bool,
-    manager: Option<&str>,
+    request: WriteRequest<K>,
 ) -> ApiResult<K> {
     let name = path.name.as_ref();
     let ns = path.project()?;
+    let mut object = request.object;
     name_matches_url(&object, &path.name)?;
     ApiError::refuse_invalid(K::RESOURCE.kind, name, object.validate())?;
     let rv = object.metadata().resource_version.clone();
     let expected = expected_version(K::RESOURCE.kind, name, rv.as_deref())?;
     let old = path.load(state).await?;
     object.prepare_update(&old);
-    if let Some(manager) = manager {
+    if let Some(manager) = &request.manager {
         super::apply::updates::record(Some(&old), &mut object, manager, state.clock.now())?;
     }
-    if dry_run {
+    if request.dry_run {
         let stored = old.metadata().resource_version.clone();
         if stored.as_deref() != Some(expected.to_string().as_str()) {
             return Err(ApiError::Conflict {
@@ -320,12 +312,9 @@ async fn replace<K: Kind>(
     Extension(actor): Extension<audit::Actor>,
     Names(path): Names<ObjectPath<K>>,
     accept: Accept,
-    DryRun(dry_run): DryRun,
-    options: ApplyOptions,
-    Checked(object): Checked<K>,
+    request: WriteRequest<K>,
 ) -> ApiResult<Response> {
-    let manager = options.update_manager()?;
-    let updated = write(&state, &actor, &path, object, dry_run, Some(&manager)).await?;
+    let updated = write(&state, &actor, &path, request).await?;
     Ok(accept.respond(StatusCode::OK, &updated))
 }
 
@@ -357,8 +346,13 @@ async fn patch<K: Kind>(
             options: &options,
         };
         let (state, actor, at) = (&state, &actor, &path);
-        let create = move |object: K| write_create(state, actor, ns, object, dry_run, None);
-        let update = move |object: K| write(state, actor, at, object, dry_run, None);
+        let applied = move |object: K| WriteRequest {
+            object,
+            manager: None,
+            dry_run,
+        };
+        let create = move |object: K| write_create(state, actor, ns, applied(object));
+        let update = move |object: K| write(state, actor, at, applied(object));
         let (code, object) =
             super::objects_apply::apply(state, request, &patch, create, update).await?;
         return Ok(accept.respond(code, &object));
@@ -370,7 +364,12 @@ async fn patch<K: Kind>(
         merge_patch::until_written(&patch, &K::RESOURCE, path.name.as_ref(), async || {
             let current = path.load(&state).await?;
             let patched: K = fields.patched(K::RESOURCE.kind, current, &patch).await?;
-            write(&state, &actor, &path, patched, dry_run, Some(&manager)).await
+            let patched = WriteRequest {
+                object: patched,
+                manager: Some(manager.clone()),
+                dry_run,
+            };
+            write(&state, &actor, &path, patched).await
         })
         .await?;
     Ok(accept.respond(StatusCode::OK, &written))

@@ -8,7 +8,7 @@
 //! whose tag moved on, or that never had one, and a purge must delete those too.
 
 use crate::audit::Actor;
-use crate::services;
+use crate::services::streams::store_stream;
 use tagstream_shared::{ImageStream, ProjectName, StreamName, TagName, Time};
 
 use super::Integrated;
@@ -273,16 +273,7 @@ async fn move_tag(
                 ns.as_str(),
                 now,
             );
-            match services::streams::create(
-                &*state.store,
-                state.config.registry.as_ref(),
-                actor,
-                ns,
-                name,
-                stream,
-            )
-            .await
-            {
+            match store_stream(state, actor, (ns, name), None, stream).await {
                 Ok(_) | Err(StoreError::AlreadyExists { .. }) => {}
                 Err(StoreError::NoProject { .. }) => return Ok(Applied::Ignored),
                 Err(e) => return Err(e.into()),

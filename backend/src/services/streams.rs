@@ -9,6 +9,7 @@ use tagstream_shared::resources::IMAGESTREAMS;
 use tagstream_shared::trigger::Trigger;
 use tagstream_shared::{ImageStream, ProjectName, StreamName, Time};
 
+use crate::app::AppState;
 use crate::audit::Actor;
 use crate::integrated::config::IntegratedRegistryConfig;
 use crate::integrated::present;
@@ -58,6 +59,24 @@ pub async fn replace(
     record_effects(&mut *tx, registry, ns.as_str(), Some(&old), &stream).await?;
     tx.commit().await?;
     Ok(stream)
+}
+
+/// Stores `stream` as `actor` in the server's store, with what the write causes (events,
+/// deliveries, the audit entry, decided with the server's integrated registry): a new stream
+/// when `expected` is none ([`create`]), else the replacement of the one at that
+/// resourceVersion ([`replace`]).
+pub async fn store_stream(
+    state: &AppState,
+    actor: &Actor,
+    (ns, name): (&ProjectName, &StreamName),
+    expected: Option<u64>,
+    stream: ImageStream,
+) -> StoreResult<ImageStream> {
+    let (store, registry) = (&*state.store, state.config.registry.as_ref());
+    match expected {
+        None => create(store, registry, actor, ns, name, stream).await,
+        Some(expected) => replace(store, registry, actor, ns, name, expected, stream).await,
+    }
 }
 
 /// Inside the write's unit: the project's events, and the deliveries for the triggers

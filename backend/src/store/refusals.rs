@@ -238,10 +238,10 @@ macro_rules! refusal_sql {
                 }
 
                 async fn last_heard(&self) -> StoreResult<Option<(i64, i64)>> {
-                    Ok($crate::store::sql::fetch_optional!(
+                    $crate::store::sql::fetch_optional!(
                         self,
                         "SELECT newest, received FROM registry_heard WHERE id = 1",
-                    )?)
+                    )
                 }
 
                 async fn vouch_of(

@@ -51,20 +51,23 @@ macro_rules! fetch_all {
 pub(crate) use fetch_all;
 
 /// Reads at most one row of one query (written with `?`) on the store's pool with `binds` in
-/// order: `fetch_optional!(self, "SELECT a, b FROM t WHERE k = ?", k)` answers an
-/// `Option<(A, B)>`; `fetch_optional!(scalar: self, ...)` the one column's `Option<A>`.
+/// order: `fetch_optional!(self, "SELECT a, b FROM t WHERE k = ?", k)` answers a
+/// `StoreResult<Option<(A, B)>>`; `fetch_optional!(scalar: self, ...)` the one column's
+/// `StoreResult<Option<A>>`.
 macro_rules! fetch_optional {
     (scalar: $self:ident, $sql:expr $(, $bind:expr)* $(,)?) => {
         sqlx::query_scalar(&Self::sql($sql))
             $(.bind($bind))*
             .fetch_optional(&$self.pool)
             .await
+            .map_err($crate::store::StoreError::from)
     };
     ($self:ident, $sql:expr $(, $bind:expr)* $(,)?) => {
         sqlx::query_as(&Self::sql($sql))
             $(.bind($bind))*
             .fetch_optional(&$self.pool)
             .await
+            .map_err($crate::store::StoreError::from)
     };
 }
 pub(crate) use fetch_optional;

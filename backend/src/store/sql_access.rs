@@ -104,12 +104,12 @@ macro_rules! access_sql {
                 invitation_hash: &str,
                 now: i64,
             ) -> StoreResult<Option<String>> {
-                Ok($crate::store::sql::fetch_optional!(
+                $crate::store::sql::fetch_optional!(
                     scalar: self,
                     "SELECT \"user\" FROM credentials WHERE invitation_hash = ? AND invitation_expires > ?",
                     invitation_hash,
                     now,
-                )?)
+                )
             }
 
             async fn accept_invitation(
@@ -212,11 +212,11 @@ macro_rules! access_sql {
             }
 
             async fn token_by_hash(&self, hash: &str) -> StoreResult<Option<StoredToken>> {
-                Ok($crate::store::sql::fetch_optional!(
+                $crate::store::sql::fetch_optional!(
                     self,
                     "SELECT id, \"user\", expires, project FROM tokens WHERE hash = ?",
                     hash,
-                )?)
+                )
             }
 
             async fn create_session(&self, hash: &str, session: Session) -> StoreResult<()> {
@@ -233,11 +233,11 @@ macro_rules! access_sql {
             }
 
             async fn session(&self, hash: &str) -> StoreResult<Option<Session>> {
-                Ok($crate::store::sql::fetch_optional!(
+                $crate::store::sql::fetch_optional!(
                     self,
                     "SELECT \"user\", csrf, created, last_seen FROM sessions WHERE hash = ?",
                     hash,
-                )?)
+                )
             }
 
             async fn touch_session(&self, hash: &str, now: i64) -> StoreResult<()> {
