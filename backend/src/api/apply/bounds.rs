@@ -7,7 +7,8 @@
 //! the stream, and a write that adds little ([`SMALL_WRITE_BYTES`]) to a share someone else
 //! filled still goes in. The whole record is bounded too: past [`MANAGED_MAX_BYTES`] a write
 //! adds at most [`MANAGED_SMALL_GROWTH`]; past [`MANAGED_HARD_MAX_BYTES`] only a manager
-//! holding at most [`SMALL_SHARE_BYTES`] in all (every tag) may still add its few fields, and
+//! holding at most [`SMALL_SHARE_BYTES`] in all (every tag) may still add its few fields, or any
+//! manager but the one holding most a write of at most [`SMALL_WRITE_BYTES`], and
 //! nothing grows past [`MANAGED_ABSOLUTE_MAX_BYTES`]: a small writer that would cross it makes
 //! room instead, by letting go of the ownership of the manager holding most ([`make_room`]; who
 //! set those fields is forgotten, their values stay). So the managers that filled the record
@@ -216,32 +217,49 @@ pub(super) fn check_managed_size(
     if growth > MANAGED_SMALL_GROWTH {
         return Err(ApiError::TooLarge(format!(
             "this {write} would make the object's managedFields {after} bytes ({growth} more), \
-             more than the {MANAGED_MAX_BYTES} kept: {advice} (largest: {})",
+             more than the {MANAGED_MAX_BYTES} kept: {advice}, {RESET} (largest: {})",
             largest(&is)
         )));
     }
     // Past the hard bound, what the writer holds on every tag together counts: a name spread
-    // over many tags, each share small, must not fill the record alone (review 13 H1).
-    let total: usize = is
+    // over many tags, each share small, must not fill the record alone (review 13 H1). A name
+    // holding little may add its fields, and so may a small write under any name but the one
+    // holding most: kubectl's default names are everyone's, and one user inflating
+    // `kubectl-label` must not stop the others' labels (review 15 K1).
+    let totals = holders(&is);
+    let mine = (manager.to_owned(), apply);
+    let total = totals.get(&mine).copied().unwrap_or(0);
+    let filler = totals
         .iter()
-        .filter(|((name, a, _), _)| name == manager && *a == apply)
-        .map(|(_, bytes)| bytes)
-        .sum();
-    let small = total <= SMALL_SHARE_BYTES;
+        .all(|(who, &bytes)| *who == mine || bytes < total);
+    let small = total <= SMALL_SHARE_BYTES || (growth <= SMALL_WRITE_BYTES && !filler);
     if small && after > MANAGED_ABSOLUTE_MAX_BYTES && make_room(writer, managed) {
         return Ok(());
     }
     if after > MANAGED_ABSOLUTE_MAX_BYTES || (after > MANAGED_HARD_MAX_BYTES && !small) {
+        // Another name is the way out for a writer that did not fill the record; the one
+        // holding most is told of the reset only.
+        let way_out = if filler { RESET } else { WAY_OUT };
         return Err(ApiError::TooLarge(format!(
             "this {write} would make the object's managedFields {after} bytes, more than the \
              {MANAGED_HARD_MAX_BYTES} past which only managers holding at most \
-             {SMALL_SHARE_BYTES} bytes in all may grow them, and never past \
+             {SMALL_SHARE_BYTES} bytes in all, or writes of at most {SMALL_WRITE_BYTES} bytes \
+             by any but the manager holding most, may grow them, and never past \
              {MANAGED_ABSOLUTE_MAX_BYTES} ({manager:?} ({op}) would hold {total}): largest: {}; \
-             remove their fields (or tags), {RESET}",
+             remove their fields (or tags), {way_out}",
             largest(&is)
         )));
     }
     Ok(())
+}
+
+/// What each manager (name and operation) holds in all places.
+fn holders(shares: &BTreeMap<Key, usize>) -> BTreeMap<(String, bool), usize> {
+    let mut out = BTreeMap::new();
+    for ((name, apply, _), bytes) in shares {
+        *out.entry((name.clone(), *apply)).or_default() += bytes;
+    }
+    out
 }
 
 fn size(managed: &Value) -> usize {
@@ -457,6 +475,46 @@ mod tests {
     fn managers(managed: &Value) -> Vec<String> {
         let entries = managed.as_array().into_iter().flatten();
         entries.map(|e| e["manager"].to_string()).collect()
+    }
+
+    #[test]
+    fn past_the_hard_bound_a_small_write_under_an_inflated_default_name_goes_in() {
+        // mallory inflated kubectl-label (19 KB, everyone's label manager) and filled the
+        // record past 2 MiB under names of his own (review 15 K1).
+        let mut managed: Vec<Value> = (0..45)
+            .map(|i| on_tag(&format!("mf-{i}"), "Apply", &format!("t{i}"), 48_000))
+            .collect();
+        managed.push(entry("kubectl-label", "Update", 19_000));
+        managed[0] = on_tag("mf-0", "Apply", "t0", 60_000);
+        let before = Value::Array(managed.clone());
+        assert!(before.to_string().len() > MANAGED_HARD_MAX_BYTES);
+        // alice's label, a few hundred bytes more under kubectl-label, goes in.
+        let mut after = before.clone();
+        after[45] = entry("kubectl-label", "Update", 19_300);
+        check_managed_size(writer("kubectl-label"), Some(&before), &mut after, "")
+            .expect("a small write under a name holding more than a small share");
+        // One of mallory's names (not the largest) writing 8 KiB more is refused and told of
+        // another name; a small write of his goes in, but not one of the name holding most.
+        let mut big = before.clone();
+        big[3] = on_tag("mf-3", "Apply", "t3", 56_000);
+        let Err(ApiError::TooLarge(message)) =
+            check_managed_size(Writer::applier("mf-3"), Some(&before), &mut big, "")
+        else {
+            panic!("a big write past the hard bound");
+        };
+        assert!(message.contains("--field-manager"), "{message}");
+        let mut step = before.clone();
+        step[3] = on_tag("mf-3", "Apply", "t3", 50_000);
+        check_managed_size(Writer::applier("mf-3"), Some(&before), &mut step, "")
+            .expect("a small write of a manager that does not hold most");
+        let mut most = before.clone();
+        most[0] = on_tag("mf-0", "Apply", "t0", 62_000);
+        let Err(ApiError::TooLarge(message)) =
+            check_managed_size(Writer::applier("mf-0"), Some(&before), &mut most, "")
+        else {
+            panic!("the manager holding most adds nothing past the hard bound");
+        };
+        assert!(!message.contains("--field-manager"), "{message}");
     }
 
     #[test]
