@@ -47,6 +47,18 @@ pub(super) struct TagWrite<'a> {
     pub turn: Option<&'a Turn>,
 }
 
+impl<'a> TagWrite<'a> {
+    /// A write (a POST when `create_only`, else a PUT) that waits for its own turn.
+    pub(super) fn alone(create_only: bool, manager: &'a str, dry_run: bool) -> Self {
+        Self {
+            create_only,
+            manager,
+            dry_run,
+            turn: None,
+        }
+    }
+}
+
 /// The turn of a write of the tag `name` on its stream: writes of one stream's tags and of the
 /// stream itself take turns alike ([`super::object_turns`]).
 pub(super) async fn stream_turn(ns: &ProjectName, name: &StreamTagName) -> ApiResult<Turn> {

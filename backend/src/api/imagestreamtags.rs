@@ -188,12 +188,7 @@ async fn create_image_stream_tag(
             )],
         })?;
     let at = (&ns, &name);
-    let write = TagWrite {
-        create_only: true,
-        manager: &manager,
-        dry_run,
-        turn: None,
-    };
+    let write = TagWrite::alone(true, &manager, dry_run);
     let (_, view) = write_tag(&state, &caller, at, body, write).await?;
     Ok((StatusCode::CREATED, Json(view)))
 }
@@ -208,12 +203,7 @@ async fn replace_image_stream_tag(
 ) -> ApiResult<(StatusCode, Json<ImageStreamTag>)> {
     let manager = options.update_manager()?;
     let at = (&ns, &name);
-    let write = TagWrite {
-        create_only: false,
-        manager: &manager,
-        dry_run,
-        turn: None,
-    };
+    let write = TagWrite::alone(false, &manager, dry_run);
     let (created, view) = write_tag(&state, &caller, at, body, write).await?;
     let code = if created {
         StatusCode::CREATED

@@ -64,10 +64,11 @@ async fn parallel_labels_and_tag_puts_of_a_large_stream_all_go_in_without_a_lost
     assert_eq!(made.status(), StatusCode::CREATED);
 
     // `kubectl label is app lN=v` and `PUT .../imagestreamtags/app:tN`, all at once.
+    let app = url(&imagestream("big", "app"));
     let labels = (0..WRITERS).map(|i| {
         let patch = json!({"metadata": {"labels": {format!("l{i}"): "v"}}});
         client
-            .patch(url(&imagestream("big", "app")))
+            .patch(&app)
             .header("Content-Type", "application/merge-patch+json")
             .body(patch.to_string())
             .send()
@@ -90,14 +91,7 @@ async fn parallel_labels_and_tag_puts_of_a_large_stream_all_go_in_without_a_lost
     assert_eq!(codes(labels), vec![StatusCode::OK; WRITERS]);
     assert_eq!(codes(tags), vec![StatusCode::CREATED; WRITERS]);
 
-    let stream: Value = client
-        .get(url(&imagestream("big", "app")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let stream: Value = client.get(&app).send().await.unwrap().json().await.unwrap();
     for i in 0..WRITERS {
         assert_eq!(
             stream["metadata"]["labels"][format!("l{i}")],
