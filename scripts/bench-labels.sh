@@ -9,19 +9,8 @@
 # follow another stream's tag, so nothing is imported.
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+source "$(dirname "${BASH_SOURCE[0]}")/bench-common.sh"
 WRITERS="${WRITERS:-16}"
-say() { printf '[bench] %s\n' "$*" >&2; }
-if [[ -z "${TAGSTREAM_BIN:-}" ]]; then
-  say "building the server (release)"
-  (cd "$ROOT" && cargo build --release -q -p tagstream-backend)
-  TAGSTREAM_BIN="$ROOT/target/release/tagstream"
-fi
-WORK="$(mktemp -d)"
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
-trap cleanup EXIT
-TOKEN="bench-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 
 # The stream with its first 25 tags (one POST, under the 4 MiB body limit), and 13 tag bodies.
 python3 - "$WORK" <<'PY'
@@ -42,14 +31,7 @@ PY
 
 # run NAME BINARY: prints the Markdown row.
 run() {
-  mkdir -p "$WORK/$1"
-  "$2" serve --listen 127.0.0.1:0 --data-dir "$WORK/$1" --dist /nonexistent \
-    --bootstrap-admin-token "$TOKEN" >"$WORK/$1.url" 2>"$WORK/$1.log" &
-  PIDS+=($!)
-  for _ in $(seq 1 300); do grep -q '^tagstream is serving on' "$WORK/$1.url" && break; sleep 0.1; done
-  local url
-  url="$(sed -n 's/^tagstream is serving on \(http:[^ ]*\)\/$/\1/p' "$WORK/$1.url")"
-  [[ -n "$url" ]] || { say "the server did not start"; cat "$WORK/$1.log" >&2; exit 1; }
+  serve "$1" "$2"
   local auth="Authorization: Bearer $TOKEN" json='Content-Type: application/json'
   local streams="$url/apis/image.openshift.io/v1/namespaces/demo/imagestreams"
   curl -fsS -o /dev/null -H "$auth" -H "$json" \
