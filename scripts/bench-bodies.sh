@@ -8,19 +8,8 @@
 # Builds the server with --release when TAGSTREAM_BIN is not given. Loopback only.
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+source "$(dirname "${BASH_SOURCE[0]}")/bench-common.sh"
 ROUNDS="${ROUNDS:-40}"
-say() { printf '[bench] %s\n' "$*" >&2; }
-if [[ -z "${TAGSTREAM_BIN:-}" ]]; then
-  say "building the server (release)"
-  (cd "$ROOT" && cargo build --release -q -p tagstream-backend)
-  TAGSTREAM_BIN="$ROOT/target/release/tagstream"
-fi
-WORK="$(mktemp -d)"
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
-trap cleanup EXIT
-TOKEN="bench-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 
 python3 - "$WORK/big.yaml" <<'PY'
 import sys
@@ -38,14 +27,7 @@ PY
 
 # run NAME BINARY: prints the Markdown row.
 run() {
-  mkdir -p "$WORK/$1"
-  "$2" serve --listen 127.0.0.1:0 --data-dir "$WORK/$1" --dist /nonexistent \
-    --bootstrap-admin-token "$TOKEN" >"$WORK/$1.url" 2>"$WORK/$1.log" &
-  PIDS+=($!)
-  for _ in $(seq 1 300); do grep -q '^tagstream is serving on' "$WORK/$1.url" && break; sleep 0.1; done
-  local url
-  url="$(sed -n 's/^tagstream is serving on \(http:[^ ]*\)\/$/\1/p' "$WORK/$1.url")"
-  [[ -n "$url" ]] || { say "the server did not start"; cat "$WORK/$1.log" >&2; exit 1; }
+  serve "$1" "$2"
   local auth="Authorization: Bearer $TOKEN"
   curl -fsS -o /dev/null -H "$auth" -H 'Content-Type: application/json' \
     -d '{"metadata":{"name":"demo"}}' "$url/apis/project.openshift.io/v1/projects"

@@ -222,28 +222,28 @@ async fn patch_image_stream(
         &patch,
         manager.as_str(),
     );
-    let updated =
-        merge_patch::until_written(body, &IMAGESTREAMS, name.as_str(), move || async move {
-            let (ns, name) = at;
-            let current = state_ref
-                .store
-                .get::<ImageStream>(Some(ns), name.as_ref())
-                .await?;
-            let patched: ImageStream = fields.patched(ImageStream::KIND, current, body).await?;
-            name_matches_url(&patched, name)?;
-            let expected = expected_version(&patched)?;
-            write_update(
-                state_ref,
-                caller,
-                at,
-                expected,
-                patched,
-                dry_run,
-                Some(manager),
-            )
-            .await
-        })
-        .await?;
+    let of = (&IMAGESTREAMS, Some(&ns));
+    let updated = merge_patch::until_written(body, of, name.as_str(), move || async move {
+        let (ns, name) = at;
+        let current = state_ref
+            .store
+            .get::<ImageStream>(Some(ns), name.as_ref())
+            .await?;
+        let patched: ImageStream = fields.patched(ImageStream::KIND, current, body).await?;
+        name_matches_url(&patched, name)?;
+        let expected = expected_version(&patched)?;
+        write_update(
+            state_ref,
+            caller,
+            at,
+            expected,
+            patched,
+            dry_run,
+            Some(manager),
+        )
+        .await
+    })
+    .await?;
     tracing::info!(namespace = %ns, stream = %name, "image stream patched");
     Ok((StatusCode::OK, Json(present::shown(&state, updated))))
 }

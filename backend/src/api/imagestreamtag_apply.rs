@@ -29,7 +29,7 @@ use super::apply::tag_scope::{stream_body, subresource};
 use super::apply::{ApplyOptions, Scope, Target, apply as apply_fields, check_identity};
 use super::field_validation::{FieldValidation, Mode};
 use super::imagestreamtag_write::{
-    How, pinned_version, raced, read_stream, requested_tag, write_stream,
+    How, pinned_version, raced, read_stream, requested_tag, stream_turn, write_stream,
 };
 use super::imagestreamtags::{full_view, view};
 use super::retry::Tries;
@@ -169,7 +169,8 @@ pub(super) async fn apply(
     let as_kept = Arc::new(stream_body(name, &to_value(&tag)?, uid));
     state.store.get_project(ns).await?;
     let mut warned = false;
-    let mut tries = Tries::new();
+    let turn = stream_turn(ns, name).await?;
+    let mut tries = Tries::new(&turn);
     while tries.another().await {
         let old = read_stream(state, ns, name).await?;
         let ignored = stream_s_own(applied, old.as_ref());

@@ -14,7 +14,7 @@ use tagstream_shared::access::{Resource as R, Verb as V};
 
 use super::apply::ApplyOptions;
 use super::field_validation::FieldValidation;
-use super::imagestreamtag_write::write_tag;
+use super::imagestreamtag_write::{TagWrite, stream_turn, write_tag};
 use super::imagestreamtags::current;
 use super::retry::Tries;
 use super::{IMAGESTREAMTAGS, StreamTagPath};
@@ -57,12 +57,21 @@ async fn patch_image_stream_tag(
     super::merge_patch::merge_or_json(&patch)?;
     let manager = options.update_manager()?;
     let pinned = patch.value.pointer("/metadata/resourceVersion").is_some();
-    let mut tries = Tries::new();
+    // The turn on the stream is this loop's: `write_tag` writes in it (it would wait for the
+    // end of this very turn if it took its own).
+    let turn = stream_turn(&ns, &name).await?;
+    let mut tries = Tries::new(&turn);
+    let write = TagWrite {
+        create_only: false,
+        manager: &manager,
+        dry_run,
+        turn: Some(&turn),
+    };
     while tries.another().await {
         let tag = current(&state, &ns, &name).await?;
         let patched: ImageStreamTag = fields.patched(ImageStreamTag::KIND, tag, &patch).await?;
         let at = (&ns, &name);
-        match write_tag(&state, &caller, at, patched, false, &manager, dry_run).await {
+        match write_tag(&state, &caller, at, patched, write).await {
             Err(ApiError::Conflict { .. }) if !pinned => continue,
             result => return result.map(|(_, view)| (StatusCode::OK, Json(view))),
         }

@@ -11,12 +11,13 @@ use tagstream_shared::{
     FieldError, ImageStream, ImageStreamTag, ProjectName, StreamTagName, TagReference,
 };
 
-use super::IMAGESTREAMTAGS;
 use super::apply::tag_scope::reset_tag;
 use super::apply::updates::resets;
 use super::imagestream_writes::store_stream;
 use super::imagestreamtags::{full_view, view};
-use super::retry::Tries;
+use super::object_turns::{Object, Turn};
+use super::retry::{Tries, turn};
+use super::{IMAGESTREAMS, IMAGESTREAMTAGS};
 use crate::app::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
@@ -33,6 +34,35 @@ use crate::store::{Objects as _, StoreError};
 pub(super) struct How {
     pub pinned: Option<u64>,
     pub dry_run: bool,
+}
+
+/// How a tag is written: refused when it exists (`create_only`: POST), as whose field manager,
+/// whether as a dry run, and in which turn on the stream (`None`: the write waits for its own;
+/// a PATCH, whose own tries read the tag, already holds one).
+#[derive(Clone, Copy)]
+pub(super) struct TagWrite<'a> {
+    pub create_only: bool,
+    pub manager: &'a str,
+    pub dry_run: bool,
+    pub turn: Option<&'a Turn>,
+}
+
+impl<'a> TagWrite<'a> {
+    /// A write (a POST when `create_only`, else a PUT) that waits for its own turn.
+    pub(super) fn alone(create_only: bool, manager: &'a str, dry_run: bool) -> Self {
+        Self {
+            create_only,
+            manager,
+            dry_run,
+            turn: None,
+        }
+    }
+}
+
+/// The turn of a write of the tag `name` on its stream: writes of one stream's tags and of the
+/// stream itself take turns alike ([`super::object_turns`]).
+pub(super) async fn stream_turn(ns: &ProjectName, name: &StreamTagName) -> ApiResult<Turn> {
+    turn(Object::new(IMAGESTREAMS.kind, Some(ns), &name.stream)).await
 }
 
 /// The spec tag a request asks for, named as the URL names it.
@@ -133,28 +163,39 @@ pub(super) fn raced(e: &StoreError) -> bool {
     )
 }
 
-/// Sets one spec tag, creating the stream when it does not exist; `create_only`: refused
-/// when the tag exists (POST). The fields it sets or changes are recorded as `manager`'s in
-/// the stream's `managedFields` (operation `Update`), so that a later apply naming them
-/// conflicts with it, as after any write to the stream; a body carrying the reset
-/// (`managedFields: [{}]`) first clears the tag's managers. Answers whether the tag is new, and
-/// the tag.
+/// Sets one spec tag, creating the stream when it does not exist, as `write` says. The fields
+/// it sets or changes are recorded as the manager's in the stream's `managedFields` (operation
+/// `Update`), so that a later apply naming them conflicts with it, as after any write to the
+/// stream; a body carrying the reset (`managedFields: [{}]`) first clears the tag's managers.
+/// Answers whether the tag is new, and the tag.
 pub(super) async fn write_tag(
     state: &AppState,
     caller: &Caller,
     (ns, name): (&ProjectName, &StreamTagName),
     body: ImageStreamTag,
-    create_only: bool,
-    manager: &str,
-    dry_run: bool,
+    write: TagWrite<'_>,
 ) -> ApiResult<(bool, ImageStreamTag)> {
+    let TagWrite {
+        create_only,
+        manager,
+        dry_run,
+        turn,
+    } = write;
     let tag = requested_tag(&body, name)?;
     let pinned = pinned_version(body.metadata.resource_version.as_deref(), name)?;
     let how = How { pinned, dry_run };
     // `managedFields: [{}]`: the tag's managers are cleared before the write is recorded.
     let reset = resets(body.metadata.extra.get("managedFields"));
     state.store.get_project(ns).await?;
-    let mut tries = Tries::new();
+    let own;
+    let turn = match turn {
+        Some(held) => held,
+        None => {
+            own = stream_turn(ns, name).await?;
+            &own
+        }
+    };
+    let mut tries = Tries::new(turn);
     while tries.another().await {
         let mut old = read_stream(state, ns, name).await?;
         if reset && let Some(old) = &mut old {

@@ -22,7 +22,7 @@ use tagstream_shared::{
 use super::apply::ApplyOptions;
 use super::apply::tag_scope::tag_managed_fields;
 use super::imagestream_writes::store_stream;
-use super::imagestreamtag_write::{record, write_tag};
+use super::imagestreamtag_write::{TagWrite, record, stream_turn, write_tag};
 use super::retry::Tries;
 use super::{IMAGESTREAMTAGS, NsPath, StreamTagPath};
 use crate::app::AppState;
@@ -188,7 +188,8 @@ async fn create_image_stream_tag(
             )],
         })?;
     let at = (&ns, &name);
-    let (_, view) = write_tag(&state, &caller, at, body, true, &manager, dry_run).await?;
+    let write = TagWrite::alone(true, &manager, dry_run);
+    let (_, view) = write_tag(&state, &caller, at, body, write).await?;
     Ok((StatusCode::CREATED, Json(view)))
 }
 
@@ -202,7 +203,8 @@ async fn replace_image_stream_tag(
 ) -> ApiResult<(StatusCode, Json<ImageStreamTag>)> {
     let manager = options.update_manager()?;
     let at = (&ns, &name);
-    let (created, view) = write_tag(&state, &caller, at, body, false, &manager, dry_run).await?;
+    let write = TagWrite::alone(false, &manager, dry_run);
+    let (created, view) = write_tag(&state, &caller, at, body, write).await?;
     let code = if created {
         StatusCode::CREATED
     } else {
@@ -226,7 +228,8 @@ async fn delete_image_stream_tag(
         resource: &IMAGESTREAMTAGS,
         name: name.to_string(),
     };
-    let mut tries = Tries::new();
+    let turn = stream_turn(&ns, &name).await?;
+    let mut tries = Tries::new(&turn);
     while tries.another().await {
         let old = state
             .store

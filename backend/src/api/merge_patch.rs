@@ -2,11 +2,14 @@
 //! and JSON patches are taken, and a patch that does not pin a resourceVersion is merged over
 //! again when a write in between moved the object, rather than refused.
 
+use tagstream_shared::ProjectName;
+
 use crate::body::{BodyFormat, RawBody};
 use crate::error::{ApiError, ApiResult};
 
 use super::Resource;
-use super::retry::Tries;
+use super::object_turns::Object;
+use super::retry::{Tries, turn};
 
 /// Refuses a body that is neither a merge patch nor a JSON patch (an apply patch is served
 /// before this is asked).
@@ -21,12 +24,13 @@ pub(super) fn merge_or_json(patch: &RawBody) -> ApiResult<()> {
     ))
 }
 
-/// Runs `attempt` (read, patch, write) until it does not lose a race: a conflict is answered
-/// at once when the patch pins `metadata.resourceVersion`; otherwise it tries on, and a 429 is
-/// answered once [`Tries`] gives up.
+/// Runs `attempt` (read, patch, write) in the write's turn on the object (`resource` `name` in
+/// project `ns`) until it does not lose a race: a conflict is answered at once when the patch
+/// pins `metadata.resourceVersion`; otherwise it tries on, and a 429 is answered once
+/// [`Tries`] gives up.
 pub(super) async fn until_written<T, F, Fut>(
     patch: &RawBody,
-    resource: &'static Resource,
+    (resource, ns): (&'static Resource, Option<&ProjectName>),
     name: &str,
     mut attempt: F,
 ) -> ApiResult<T>
@@ -35,7 +39,8 @@ where
     Fut: Future<Output = ApiResult<T>>,
 {
     let pinned = patch.value.pointer("/metadata/resourceVersion").is_some();
-    let mut tries = Tries::new();
+    let turn = turn(Object::new(resource.kind, ns, &name)).await?;
+    let mut tries = Tries::new(&turn);
     while tries.another().await {
         match attempt().await {
             Err(ApiError::Conflict { .. }) if !pinned => continue,
@@ -64,7 +69,8 @@ mod tests {
     /// the tries it made.
     async fn after(races: usize, body: &RawBody) -> (ApiResult<&'static str>, usize) {
         let made = std::cell::Cell::new(0);
-        let result = until_written(body, &IMAGESTREAMS, "app", || {
+        let ns: ProjectName = "merge".parse().expect("a project name");
+        let result = until_written(body, (&IMAGESTREAMS, Some(&ns)), "app", || {
             made.set(made.get() + 1);
             let lost = made.get() <= races;
             async move {

@@ -26,6 +26,7 @@ mod imagestreamtags;
 mod list_options;
 mod merge_patch;
 mod namespaces;
+mod object_turns;
 pub mod objects;
 mod objects_apply;
 mod openapi;

@@ -360,18 +360,18 @@ async fn patch<K: Kind>(
     // Merge or JSON patch (kubectl label, annotate, patch --type merge|json).
     merge_patch::merge_or_json(&patch)?;
     let manager = options.update_manager()?;
-    let written =
-        merge_patch::until_written(&patch, &K::RESOURCE, path.name.as_ref(), async || {
-            let current = path.load(&state).await?;
-            let patched: K = fields.patched(K::RESOURCE.kind, current, &patch).await?;
-            let patched = WriteRequest {
-                object: patched,
-                manager: Some(manager.clone()),
-                dry_run,
-            };
-            write(&state, &actor, &path, patched).await
-        })
-        .await?;
+    let of = (&K::RESOURCE, path.ns.as_ref());
+    let written = merge_patch::until_written(&patch, of, path.name.as_ref(), async || {
+        let current = path.load(&state).await?;
+        let patched: K = fields.patched(K::RESOURCE.kind, current, &patch).await?;
+        let patched = WriteRequest {
+            object: patched,
+            manager: Some(manager.clone()),
+            dry_run,
+        };
+        write(&state, &actor, &path, patched).await
+    })
+    .await?;
     Ok(accept.respond(StatusCode::OK, &written))
 }
 

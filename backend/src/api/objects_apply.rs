@@ -22,8 +22,9 @@ use tagstream_shared::object::Kind;
 
 use super::apply::{ApplyOptions, Target, apply as apply_fields, check_identity};
 use super::field_validation::FieldValidation;
+use super::object_turns::Object;
 use super::objects::need;
-use super::retry::Tries;
+use super::retry::{Tries, turn};
 use crate::access;
 use crate::app::AppState;
 use crate::auth::Caller;
@@ -82,7 +83,8 @@ where
     };
     // A resourceVersion in the body is a precondition, as for any write.
     let pinned = applied.pointer("/metadata/resourceVersion").is_some();
-    let mut tries = Tries::new();
+    let turn = turn(Object::new(r.kind, Some(ns), &name)).await?;
+    let mut tries = Tries::new(&turn);
     while tries.another().await {
         let current = match state.store.get::<K>(Some(ns), name).await {
             Ok(current) => Some(current),

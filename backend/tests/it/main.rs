@@ -100,3 +100,4 @@ mod token;
 mod triggers;
 mod unit_of_work;
 mod watch;
+mod write_turns;

@@ -22,11 +22,13 @@ pub struct Server {
     pub stderr: PathBuf,
 }
 
-/// What the servers of the tests log: warnings, and the integrated registry's INFO lines (each
+/// What the servers of the tests log: warnings, the integrated registry's INFO lines (each
 /// purge pass, refused push taken out, notification applied, what a take-out put back or let
-/// go), which tests wait for. The whole module, not a list of its files: code moved between
-/// them once hid a line five tests waited for.
-pub const LOG_FILTER: &str = "warn,tagstream_backend::integrated=info";
+/// go), which tests wait for, and each race a write lost (`api::retry`), which tests count. The
+/// whole module, not a list of its files: code moved between them once hid a line five tests
+/// waited for.
+pub const LOG_FILTER: &str =
+    "warn,tagstream_backend::integrated=info,tagstream_backend::api::retry=info";
 
 /// A file in a server's data dir naming the database it serves from (`--database-url`), for
 /// tests that run a real server on PostgreSQL with `TAGSTREAM_TEST_POSTGRES=1`.
