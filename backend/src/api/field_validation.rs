@@ -296,6 +296,8 @@ fn check_identity(kind: &'static str, value: &Value) -> Result<(), ApiError> {
         .filter(|r| r.kind == kind)
         .map(|r| r.api_version)
         .collect();
+    // A kind served twice (a Template, also processed) is named once.
+    served.dedup();
     if let Some(sent) = said("apiVersion")
         && !served.is_empty()
         && !served.contains(&sent.as_str())
