@@ -173,24 +173,24 @@ fn past_the_hard_bound_a_small_write_under_any_name_goes_in() {
 }
 
 #[test]
-fn past_the_hard_bound_big_managers_add_no_big_writes_and_nothing_passes_the_absolute_one() {
-    let full: Vec<Value> = ["a1", "a2", "a3", "a4"]
+fn past_the_hard_bound_big_managers_add_no_big_writes() {
+    let full: Vec<Value> = ["a1", "a2", "a3", "a4", "a5"]
         .iter()
-        .map(|m| entry(m, "Update", SHARE_MAX_BYTES - 10_000))
+        .map(|m| entry(m, "Update", SHARE_MAX_BYTES - 100_000))
         .collect();
     let before = Value::Array(full.clone());
-    assert!(len(&before) > MANAGED_HARD_MAX_BYTES - 40_000);
+    assert!(len(&before) > MANAGED_HARD_MAX_BYTES);
     let more = with(&full, entry("mallory", "Update", 12_000));
-    assert!(len(&more) > MANAGED_HARD_MAX_BYTES);
     taken(writer("mallory"), &before, &more);
     let mut bigger = more.clone();
-    bigger[0] = entry("a1", "Update", SHARE_MAX_BYTES - 2_000);
+    bigger[0] = entry("a1", "Update", SHARE_MAX_BYTES - 92_000);
     let message = refused(
         writer("a1"),
         &more,
         &bigger,
         "a big write past the hard bound",
     );
+    assert!(message.contains("more than the 2097152"), "{message}");
     assert!(message.contains("\"a2\" (Update)"), "{message}");
 }
 
