@@ -34,7 +34,7 @@ async fn apply(app: &TestApp, manager: &str) -> (StatusCode, Value) {
         .await
 }
 
-fn managers(stream: &Value) -> Vec<&str> {
+pub(crate) fn managers(stream: &Value) -> Vec<&str> {
     stream["metadata"]["managedFields"]
         .as_array()
         .unwrap()

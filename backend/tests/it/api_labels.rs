@@ -10,7 +10,7 @@ use tagstream_shared::paths;
 use crate::support::{TestApp, assert_status, stream_json};
 
 /// The 422's causes' fields.
-fn fields(body: Value) -> Vec<String> {
+pub(crate) fn fields(body: Value) -> Vec<String> {
     let status = assert_status(body, StatusCode::UNPROCESSABLE_ENTITY, "Invalid");
     status
         .details

@@ -7,19 +7,11 @@
 #![expect(clippy::unwrap_used, reason = "test set-up failing is a test failure")]
 
 use reqwest::{Method, StatusCode};
-use serde_json::{Value, json};
+use serde_json::json;
 use tagstream_shared::paths;
 
+use crate::api_labels::fields;
 use crate::support::TestApp;
-
-/// The fields a 422's causes name.
-fn fields(body: &Value) -> Vec<&str> {
-    let causes = body["details"]["causes"].as_array().unwrap();
-    causes
-        .iter()
-        .map(|c| c["field"].as_str().unwrap())
-        .collect()
-}
 
 #[tokio::test]
 async fn a_body_of_another_kind_or_api_version_is_refused_naming_the_field() {
@@ -31,7 +23,7 @@ async fn a_body_of_another_kind_or_api_version_is_refused_naming_the_field() {
     let (code, body) = app.post(&streams, &template).await;
     assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert_eq!(body["reason"], "Invalid");
-    assert_eq!(fields(&body), ["kind", "apiVersion"]);
+    assert_eq!(fields(body.clone()), ["kind", "apiVersion"]);
     let (code, _) = app.get(&paths::imagestream("demo", "web")).await;
     assert_eq!(code, StatusCode::NOT_FOUND, "nothing was stored");
 
@@ -39,7 +31,7 @@ async fn a_body_of_another_kind_or_api_version_is_refused_naming_the_field() {
         "metadata": {"name": "web"}});
     let (code, body) = app.post(&streams, &v2).await;
     assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
-    assert_eq!(fields(&body), ["apiVersion"]);
+    assert_eq!(fields(body.clone()), ["apiVersion"]);
     assert!(
         body["message"]
             .as_str()
@@ -51,7 +43,7 @@ async fn a_body_of_another_kind_or_api_version_is_refused_naming_the_field() {
         "metadata": {"name": "ops"}});
     let (code, body) = app.post(paths::GROUPS, &user).await;
     assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
-    assert_eq!(fields(&body), ["kind"]);
+    assert_eq!(fields(body.clone()), ["kind"]);
     let (code, _) = app.get(&paths::group("ops")).await;
     assert_eq!(code, StatusCode::NOT_FOUND, "no team was made");
 
@@ -80,7 +72,7 @@ async fn a_body_of_another_kind_or_api_version_is_refused_naming_the_field() {
         )
         .await;
     assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
-    assert_eq!(fields(&body), ["kind"]);
+    assert_eq!(fields(body.clone()), ["kind"]);
     let (_, after) = app.get(&path).await;
     assert_eq!(after, before, "the stream is unchanged");
 }

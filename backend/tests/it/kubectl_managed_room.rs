@@ -6,21 +6,14 @@
 #![expect(clippy::unwrap_used, reason = "test set-up failing is a test failure")]
 
 use reqwest::StatusCode;
-use serde_json::{Value, json};
+use serde_json::json;
 use tagstream_shared::paths;
 
+use crate::api_apply_normalised::managers;
 use crate::kubectl_istag_review::{
     MERGE, apply, istag, patch_as, put_tag_as, rev_app, source, stored,
 };
 use crate::kubectl_managed_share::{ABSOLUTE, record_len, seed_full_record};
-
-fn managers(stream: &Value) -> Vec<String> {
-    let entries = stream["metadata"]["managedFields"].as_array().unwrap();
-    entries
-        .iter()
-        .map(|e| e["manager"].as_str().unwrap().to_owned())
-        .collect()
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn kubectl_managed_a_record_at_its_absolute_bound_makes_room_for_small_writers() {
@@ -62,6 +55,6 @@ async fn kubectl_managed_a_record_at_its_absolute_bound_makes_room_for_small_wri
     let stream = stored(&app, "legacy").await;
     assert!(record_len(&stream) <= ABSOLUTE);
     let held = managers(&stream);
-    assert!(held.contains(&"gitops".to_owned()), "{held:?}");
-    assert!(held.contains(&"bob".to_owned()), "{held:?}");
+    assert!(held.contains(&"gitops"), "{held:?}");
+    assert!(held.contains(&"bob"), "{held:?}");
 }
