@@ -52,8 +52,7 @@ crate::meta::wire_struct! {
         /// The stream tag (`ImageStreamTag`, `stream:tag`) or trigger (`Trigger`) concerned.
         pub involved_object: ObjectReference,
         /// Who acted: a user, or `system:...` for the server's own work.
-        #[serde(default)]
-        pub actor: String,
+        pub actor: String = default,
         /// When it happened.
         pub event_time: Time,
     }

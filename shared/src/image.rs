@@ -31,8 +31,7 @@ crate::meta::wire_object! {
         /// `metadata.name` is the digest.
         metadata;
         /// Where the image was imported from, by digest.
-        #[serde(default)]
-        pub docker_image_reference: String,
+        pub docker_image_reference: String = default,
         /// The image's configuration: platform, creation time, author, how it runs, size.
         pub docker_image_metadata?: Option<DockerImageMetadata>,
         /// The version of `dockerImageMetadata`'s format (`1.0`).
@@ -139,32 +138,24 @@ crate::meta::wire_struct! {
         /// The layer's digest.
         pub name: String,
         /// The layer's size in bytes, compressed as stored.
-        #[serde(default)]
-        pub size: u64,
+        pub size: u64 = default,
         /// The layer's media type.
-        #[serde(default)]
-        pub media_type: String,
+        pub media_type: String = default,
     }
-}
 
-crate::meta::wire_struct! {
     /// One platform's manifest in a manifest list.
     #[derive(Default, Eq)]
     pub struct ImageManifest {
         /// The platform manifest's digest.
         pub digest: String,
         /// The platform manifest's media type.
-        #[serde(default)]
-        pub media_type: String,
+        pub media_type: String = default,
         /// The platform manifest's size in bytes.
-        #[serde(default)]
-        pub manifest_size: u64,
+        pub manifest_size: u64 = default,
         /// The CPU architecture (`amd64`, `arm64`).
-        #[serde(default)]
-        pub architecture: String,
+        pub architecture: String = default,
         /// The operating system (`linux`).
-        #[serde(default)]
-        pub os: String,
+        pub os: String = default,
         /// The CPU variant (`v8`), if any.
         pub variant?: String,
     }

@@ -15,11 +15,9 @@ crate::meta::wire_object! {
     /// A named stream of tags, each pointing at an image and keeping its history.
     pub struct ImageStream {
         /// The tags the user wants and how the stream is looked up.
-        #[serde(default)]
-        pub spec: ImageStreamSpec,
+        pub spec: ImageStreamSpec = default,
         /// What the server found: the stream's repository and each tag's history.
-        #[serde(default)]
-        pub status: ImageStreamStatus,
+        pub status: ImageStreamStatus = default,
         #[serde(flatten)]
         pub extra: Extra,
     }
@@ -30,8 +28,7 @@ crate::meta::wire_struct! {
     #[derive(Default)]
     pub struct ImageStreamSpec {
         /// Whether workloads may refer to the stream's tags by short name.
-        #[serde(default)]
-        pub lookup_policy: ImageLookupPolicy,
+        pub lookup_policy: ImageLookupPolicy = default,
         /// An external repository the stream mirrors (OpenShift's legacy field, kept as sent).
         pub docker_image_repository?: Option<String>,
         /// The tags the user asked for: each tag's name and where its image comes from (an
@@ -40,43 +37,33 @@ crate::meta::wire_struct! {
         #[serde(flatten)]
         pub extra: Extra,
     }
-}
 
-crate::meta::wire_struct! {
     /// Whether workloads may refer to the stream's tags by short name.
     #[derive(Default, Eq)]
     pub struct ImageLookupPolicy {
         /// Whether workloads in the project may name the stream's tags by short name (`ruby:3.3`).
-        #[serde(default)]
-        pub local: bool,
+        pub local: bool = default,
     }
-}
 
-crate::meta::wire_struct! {
     /// A tag the user asked for: its name and where its image comes from.
     #[derive(Default)]
     pub struct TagReference {
         /// The tag's name (`latest`, `3.3`): required in a stream's spec; writing one
         /// ImageStreamTag takes it from the URL.
-        #[serde(default)]
-        pub name: String,
+        pub name: String = default,
         /// Annotations shown with the tag (`description`, `tags`, `iconClass`, ...).
-        #[serde(default)]
-        pub annotations: Option<BTreeMap<String, String>>,
+        pub annotations: Option<BTreeMap<String, String>> = default,
         /// Where the tag's image comes from: a `DockerImage` reference, an `ImageStreamTag`
         /// (`tag` or `stream:tag`) or an `ImageStreamImage` (`stream@sha256:...`).
         pub from?: Option<ObjectReference>,
         /// Whether the tag only points at `from` without importing it.
         pub reference?: bool,
         /// The spec generation this tag was last changed at; newer than the status means pending.
-        #[serde(default)]
-        pub generation: Option<i64>,
+        pub generation: Option<i64> = default,
         /// How the image is imported: scheduled re-imports, insecure registries.
-        #[serde(default)]
-        pub import_policy: TagImportPolicy,
+        pub import_policy: TagImportPolicy = default,
         /// Whether pulls go to the image's source or through the stream's registry.
-        #[serde(default)]
-        pub reference_policy: TagReferencePolicy,
+        pub reference_policy: TagReferencePolicy = default,
         #[serde(flatten)]
         pub extra: Extra,
     }
@@ -139,9 +126,7 @@ crate::meta::wire_struct! {
         /// `Legacy` or `PreserveOriginal`.
         pub import_mode?: Option<String>,
     }
-}
 
-crate::meta::wire_struct! {
     /// `Source` (pull from where the image came from) or `Local` (through the stream's registry).
     #[derive(Default, Eq)]
     pub struct TagReferencePolicy {
@@ -149,16 +134,13 @@ crate::meta::wire_struct! {
         #[serde(default, rename = "type")]
         pub kind: String,
     }
-}
 
-crate::meta::wire_struct! {
     /// What the server knows of a stream: where it can be pulled from and each tag's history.
     #[derive(Default)]
     pub struct ImageStreamStatus {
         /// The repository the stream's images are pulled from: the integrated registry's internal
         /// address, or else `spec.dockerImageRepository`.
-        #[serde(default)]
-        pub docker_image_repository: String,
+        pub docker_image_repository: String = default,
         /// Where the stream's images are pulled from outside, when a public registry host is set.
         pub public_docker_image_repository?: Option<String>,
         /// Each tag's history of images, newest first, with its conditions.
@@ -166,17 +148,14 @@ crate::meta::wire_struct! {
         #[serde(flatten)]
         pub extra: Extra,
     }
-}
 
-crate::meta::wire_struct! {
     /// One tag's history: `items` newest first, and conditions such as a failed import.
     #[derive(Default)]
     pub struct NamedTagEventList {
         /// The tag's name.
         pub tag: String,
         /// The images the tag has pointed at, newest (the current one) first.
-        #[serde(default)]
-        pub items: Vec<TagEvent>,
+        pub items: Vec<TagEvent> = default,
         /// Problems with the tag, such as its last import failing.
         pub conditions?: Vec<TagEventCondition>,
     }
@@ -199,8 +178,7 @@ crate::meta::wire_struct! {
         /// The image's digest.
         pub image: String,
         /// The spec generation of the tag that brought this image.
-        #[serde(default)]
-        pub generation: i64,
+        pub generation: i64 = default,
     }
 }
 
@@ -235,8 +213,7 @@ crate::meta::wire_struct! {
         /// What went wrong, for people.
         pub message?: String,
         /// The spec generation of the tag this condition is about.
-        #[serde(default)]
-        pub generation: i64,
+        pub generation: i64 = default,
     }
 }
 
@@ -310,19 +287,15 @@ crate::meta::wire_object! {
     /// One tag of a stream with its current image, as `GET imagestreamtags/{name}:{tag}` answers.
     pub struct ImageStreamTag {
         /// The spec tag, or null for a tag known only from status.
-        #[serde(default)]
-        pub tag: Option<TagReference>,
+        pub tag: Option<TagReference> = default,
         /// The spec generation of the tag that brought the current image.
-        #[serde(default)]
-        pub generation: i64,
+        pub generation: i64 = default,
         /// The stream's lookup policy: whether the tag may be named by short name.
-        #[serde(default)]
-        pub lookup_policy: ImageLookupPolicy,
+        pub lookup_policy: ImageLookupPolicy = default,
         /// Problems with the tag, such as its last import failing.
         pub conditions?: Vec<TagEventCondition>,
         /// The current image; null while the tag has none yet.
-        #[serde(default)]
-        pub image: Option<Image>,
+        pub image: Option<Image> = default,
         /// The tag's history, newest first (ours: OpenShift answers it only on the stream).
         pub items?: Vec<TagEvent>,
     }

@@ -14,11 +14,9 @@ crate::meta::wire_object! {
         /// `metadata.name` names the stream to import into.
         metadata;
         /// What to import: one repository's tags, single images, or both.
-        #[serde(default)]
-        pub spec: ImageStreamImportSpec,
+        pub spec: ImageStreamImportSpec = default,
         /// What the import found, image by image; filled in the answer.
-        #[serde(default)]
-        pub status: ImageStreamImportStatus,
+        pub status: ImageStreamImportStatus = default,
         #[serde(flatten)]
         pub extra: Extra,
     }
@@ -29,34 +27,26 @@ crate::meta::wire_struct! {
     #[derive(Default)]
     pub struct ImageStreamImportSpec {
         /// Save the result into the stream; `false` only previews.
-        #[serde(default)]
-        pub import: bool,
+        pub import: bool = default,
         /// Import every tag of one repository (up to the server's limit).
         pub repository?: Option<RepositoryImportSpec>,
         /// Import these images, each tagged as its `to.name`.
         pub images?: Vec<ImageImportSpec>,
     }
-}
 
-crate::meta::wire_struct! {
     /// Every tag of one repository.
     #[derive(Default)]
     pub struct RepositoryImportSpec {
         /// The repository, as a `DockerImage` reference without tag.
         pub from: ObjectReference,
         /// How the imported tags are imported from now on.
-        #[serde(default)]
-        pub import_policy: TagImportPolicy,
+        pub import_policy: TagImportPolicy = default,
         /// How the imported tags are pulled.
-        #[serde(default)]
-        pub reference_policy: TagReferencePolicy,
+        pub reference_policy: TagReferencePolicy = default,
         /// Asks for the raw manifest in the answer (kept; tagstream does not send it).
-        #[serde(default)]
-        pub include_manifest: bool,
+        pub include_manifest: bool = default,
     }
-}
 
-crate::meta::wire_struct! {
     /// One image reference, tagged as `to.name` (default: the reference's tag).
     #[derive(Default)]
     pub struct ImageImportSpec {
@@ -65,28 +55,20 @@ crate::meta::wire_struct! {
         /// The tag to save it as; by default the reference's own tag.
         pub to?: Option<LocalObjectReference>,
         /// How the tag is imported from now on.
-        #[serde(default)]
-        pub import_policy: TagImportPolicy,
+        pub import_policy: TagImportPolicy = default,
         /// How the tag is pulled.
-        #[serde(default)]
-        pub reference_policy: TagReferencePolicy,
+        pub reference_policy: TagReferencePolicy = default,
         /// Asks for the raw manifest in the answer (kept; tagstream does not send it).
-        #[serde(default)]
-        pub include_manifest: bool,
+        pub include_manifest: bool = default,
     }
-}
 
-crate::meta::wire_struct! {
     /// Names an object in the same project.
     #[derive(Default, Eq)]
     pub struct LocalObjectReference {
         /// The object's name.
-        #[serde(default)]
-        pub name: String,
+        pub name: String = default,
     }
-}
 
-crate::meta::wire_struct! {
     /// What an import found.
     #[derive(Default)]
     pub struct ImageStreamImportStatus {
@@ -97,9 +79,7 @@ crate::meta::wire_struct! {
         /// The outcome for each of `spec.images`, in the same order.
         pub images?: Vec<ImageImportStatus>,
     }
-}
 
-crate::meta::wire_struct! {
     /// What importing a repository found.
     pub struct RepositoryImportStatus {
         /// Whether the repository could be read.
@@ -109,9 +89,7 @@ crate::meta::wire_struct! {
         /// Tags beyond the import limit, not imported.
         pub additional_tags?: Vec<String>,
     }
-}
 
-crate::meta::wire_struct! {
     /// What importing one image found.
     pub struct ImageImportStatus {
         /// `Success`, or a failure with its reason and message.

@@ -88,8 +88,7 @@ crate::meta::wire_struct! {
         /// Counts changes to the spec (desired state); status updates leave it alone.
         pub generation?: Option<i64>,
         /// When the server stored the object first (RFC 3339, UTC).
-        #[serde(default)]
-        pub creation_timestamp: Option<Time>,
+        pub creation_timestamp: Option<Time> = default,
         /// Key/value pairs to select objects by (`-l app=ruby`).
         pub labels?: Option<BTreeMap<String, String>>,
         /// Key/value pairs for tools and people; not used to select objects.
@@ -105,17 +104,18 @@ pub fn is_empty<T: Default + PartialEq>(value: &T) -> bool {
     *value == T::default()
 }
 
-/// Declares a wire struct: the model's derives (`Debug`, `Clone`, `PartialEq`, serde, and the
-/// JSON schema with the `openapi` feature; a `#[derive(..)]` of its own adds more), camelCase
-/// field names, and the fields given. A field written `pub name?: Type` is optional as
-/// Kubernetes' `omitempty`: defaulted when absent and left out when empty ([`is_empty`]); any
-/// other field is as declared. Written out by hand, the same struct with
-/// `#[serde(default, skip_serializing_if = ..)]` on each optional field encodes identically.
-/// Attributes, doc comments included, pass through: a doc comment is the struct's or field's
-/// description in the OpenAPI schema (`kubectl explain`).
+/// Declares wire structs, one or more in one call: the model's derives (`Debug`, `Clone`,
+/// `PartialEq`, serde, and the JSON schema with the `openapi` feature; a `#[derive(..)]` of its
+/// own adds more), camelCase field names, and the fields given. A field written
+/// `pub name?: Type` is optional as Kubernetes' `omitempty`: defaulted when absent and left out
+/// when empty ([`is_empty`]); one written `pub name: Type = default` is defaulted when absent
+/// and always written; any other field is as declared (required, unless its type says
+/// otherwise). Written out by hand, the same struct with `#[serde(default, ..)]` on each marked
+/// field encodes identically. Attributes, doc comments included, pass through: a doc comment is
+/// the struct's or field's description in the OpenAPI schema (`kubectl explain`).
 macro_rules! wire_struct {
-    ($(#[$attr:meta])* pub struct $name:ident { $($body:tt)* }) => {
-        $crate::meta::wire_struct!(@fields [$(#[$attr])* pub struct $name] [] $($body)*);
+    ($($(#[$attr:meta])* pub struct $name:ident { $($body:tt)* })+) => {
+        $($crate::meta::wire_struct!(@fields [$(#[$attr])* pub struct $name] [] $($body)*);)+
     };
     (@fields [$($head:tt)*] [$($done:tt)*]) => {
         #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -130,6 +130,14 @@ macro_rules! wire_struct {
         $crate::meta::wire_struct!(@fields $head [$($done)*
             $(#[$field_attr])*
             #[serde(default, skip_serializing_if = "crate::meta::is_empty")]
+            pub $field: $ty,
+        ] $($($rest)*)?);
+    };
+    (@fields $head:tt [$($done:tt)*]
+        $(#[$field_attr:meta])* pub $field:ident : $ty:ty = default $(, $($rest:tt)*)?) => {
+        $crate::meta::wire_struct!(@fields $head [$($done)*
+            $(#[$field_attr])*
+            #[serde(default)]
             pub $field: $ty,
         ] $($($rest)*)?);
     };
@@ -157,15 +165,12 @@ macro_rules! wire_object {
             $(#[derive($default)])?
             pub struct $name {
                 /// The kind of object this is (`ImageStream`), in CamelCase.
-                #[serde(default)]
-                pub kind: String,
+                pub kind: String = default,
                 /// The group and version of the schema the object is written in
                 /// (`image.openshift.io/v1`).
-                #[serde(default)]
-                pub api_version: String,
+                pub api_version: String = default,
                 $(#[$meta_attr])*
-                #[serde(default)]
-                pub metadata: $crate::meta::ObjectMeta,
+                pub metadata: $crate::meta::ObjectMeta = default,
                 $($body)*
             }
         }
@@ -238,6 +243,25 @@ mod tests {
             pub map?: BTreeMap<String, String>,
             pub maybe?: Option<u32>,
         }
+
+        #[derive(Default)]
+        pub struct Defaulted {
+            pub required: String,
+            pub count: u32 = default,
+        }
+    }
+
+    /// A `= default` field may be absent and is written even when empty; a field without a
+    /// marker is required. Both structs come from one `wire_struct!`.
+    #[test]
+    fn defaulted_fields_are_always_written_and_plain_fields_required() {
+        let read: Defaulted = serde_json::from_str(r#"{"required":"r"}"#).expect("count defaults");
+        assert_eq!(read.count, 0);
+        let json = serde_json::to_string(&read).expect("serializes");
+        assert_eq!(json, r#"{"required":"r","count":0}"#);
+        let missing = serde_json::from_str::<Defaulted>(r#"{"count":1}"#);
+        let err = missing.expect_err("a plain field is required").to_string();
+        assert!(err.contains("missing field `required`"), "{err}");
     }
 
     #[test]
@@ -274,8 +298,7 @@ mod tests {
             /// A struct said in one line.
             pub struct Described {
                 /// A plain field.
-                #[serde(default)]
-                pub plain: u32,
+                pub plain: u32 = default,
                 /// An optional field.
                 pub optional?: Option<String>,
             }

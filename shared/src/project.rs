@@ -18,8 +18,7 @@ crate::meta::wire_object! {
         /// What must be done before the project is removed.
         pub spec?: Option<ProjectSpec>,
         /// Whether the project is in use or being removed.
-        #[serde(default)]
-        pub status: ProjectStatus,
+        pub status: ProjectStatus = default,
         #[serde(flatten)]
         pub extra: Extra,
     }

@@ -10,8 +10,7 @@ crate::meta::wire_object! {
     /// answered in `status`.
     pub struct SelfSubjectAccessReview {
         /// What the caller asks whether they may do.
-        #[serde(default)]
-        pub spec: SelfSubjectAccessReviewSpec,
+        pub spec: SelfSubjectAccessReviewSpec = default,
         /// The answer.
         pub status?: Option<SubjectAccessReviewStatus>,
     }
@@ -26,38 +25,27 @@ crate::meta::wire_struct! {
         /// A non-resource URL (`/healthz`): tagstream answers only about resources.
         pub non_resource_attributes?: Option<serde_json::Value>,
     }
-}
 
-crate::meta::wire_struct! {
     /// What is asked about: `verb` on `group`'s `resource` (`subresource`) named `name` in
     /// `namespace`; empty strings are "any" / "none" as in Kubernetes.
     #[derive(Default, Eq)]
     pub struct ResourceAttributes {
         /// The project; empty: every project.
-        #[serde(default)]
-        pub namespace: String,
+        pub namespace: String = default,
         /// The action: `get`, `list`, `create`, `update`, `patch`, `delete`, `watch`...
-        #[serde(default)]
-        pub verb: String,
+        pub verb: String = default,
         /// The resource's API group (`image.openshift.io`).
-        #[serde(default)]
-        pub group: String,
+        pub group: String = default,
         /// The resource's API version; empty: any.
-        #[serde(default)]
-        pub version: String,
+        pub version: String = default,
         /// The resource (`imagestreams`).
-        #[serde(default)]
-        pub resource: String,
+        pub resource: String = default,
         /// The subresource, if any.
-        #[serde(default)]
-        pub subresource: String,
+        pub subresource: String = default,
         /// The object's name; empty: any.
-        #[serde(default)]
-        pub name: String,
+        pub name: String = default,
     }
-}
 
-crate::meta::wire_struct! {
     /// The answer to an access review.
     #[derive(Default, Eq)]
     pub struct SubjectAccessReviewStatus {
@@ -74,8 +62,7 @@ crate::meta::wire_object! {
     /// `kubectl auth whoami`: the answer carries who the server takes the caller for.
     pub struct SelfSubjectReview {
         /// Who the server takes the caller for.
-        #[serde(default)]
-        pub status: SelfSubjectReviewStatus,
+        pub status: SelfSubjectReviewStatus = default,
     }
 }
 
@@ -86,9 +73,7 @@ crate::meta::wire_struct! {
         /// The caller as the server authenticated them.
         pub user_info: UserInfo,
     }
-}
 
-crate::meta::wire_struct! {
     /// A user as authentication found them: name and groups (a project-scoped token says its
     /// scope in `extra`).
     #[derive(Default, Eq)]

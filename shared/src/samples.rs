@@ -34,11 +34,9 @@ crate::meta::wire_object! {
     /// How the server manages the samples it ships: one object, named `cluster`.
     pub struct SamplesConfig {
         /// What should be done with the samples.
-        #[serde(default)]
-        pub spec: SamplesConfigSpec,
+        pub spec: SamplesConfigSpec = default,
         /// What was last done with them.
-        #[serde(default)]
-        pub status: SamplesConfigStatus,
+        pub status: SamplesConfigStatus = default,
         #[serde(flatten)]
         pub extra: Extra,
     }
@@ -49,8 +47,7 @@ crate::meta::wire_struct! {
     #[derive(Default)]
     pub struct SamplesConfigSpec {
         /// `Managed`, `Unmanaged` or `Removed`.
-        #[serde(default)]
-        pub management_state: ManagementState,
+        pub management_state: ManagementState = default,
         /// A registry host that replaces `docker.io` in the sample image streams (a mirror).
         pub samples_registry?: String,
         /// Sample image streams, by name, that are left alone.
@@ -60,9 +57,7 @@ crate::meta::wire_struct! {
         #[serde(flatten)]
         pub extra: Extra,
     }
-}
 
-crate::meta::wire_struct! {
     /// What was last done with the samples.
     #[derive(Default)]
     pub struct SamplesConfigStatus {

@@ -77,14 +77,11 @@ crate::meta::wire_struct! {
         /// What is wrong with the field (`FieldValueInvalid`).
         pub reason?: Option<CauseType>,
         /// What is wrong, for people.
-        #[serde(default)]
-        pub message: String,
+        pub message: String = default,
         /// The field concerned, as a path (`spec.tags[0].name`).
         pub field?: Option<String>,
     }
-}
 
-crate::meta::wire_struct! {
     /// Which object a failure concerns, and its causes.
     #[derive(Default, Eq)]
     pub struct StatusDetails {
@@ -97,9 +94,7 @@ crate::meta::wire_struct! {
         /// Each problem found, naming its field.
         pub causes?: Vec<StatusCause>,
     }
-}
 
-crate::meta::wire_struct! {
     /// The body of every error response.
     #[derive(Eq)]
     pub struct Status {
@@ -108,13 +103,11 @@ crate::meta::wire_struct! {
         /// `v1`.
         pub api_version: String,
         /// Always empty.
-        #[serde(default)]
-        pub metadata: serde_json::Map<String, serde_json::Value>,
+        pub metadata: serde_json::Map<String, serde_json::Value> = default,
         /// `Failure` or `Success`.
         pub status: String,
         /// What happened, for people.
-        #[serde(default)]
-        pub message: String,
+        pub message: String = default,
         /// Why it failed, for programs (`NotFound`, `Conflict`, `Invalid`...).
         pub reason: StatusReason,
         /// Which object is concerned, and each problem found.

@@ -30,8 +30,7 @@ crate::meta::wire_object! {
         /// Shown after instantiation; parameters are substituted into it.
         pub message?: Option<String>,
         /// The objects to create, as JSON (any kind).
-        #[serde(default)]
-        pub objects: Vec<Value>,
+        pub objects: Vec<Value> = default,
         /// The template's inputs: each is substituted for `${NAME}` in the objects; a value,
         /// a generated value or the default is used when processing.
         pub parameters?: Option<Vec<Parameter>>,
@@ -153,11 +152,9 @@ crate::meta::wire_object! {
     /// in, and what was made of it out.
     pub struct TemplateInstance {
         /// The template and the parameter values to instantiate it with.
-        #[serde(default)]
-        pub spec: TemplateInstanceSpec,
+        pub spec: TemplateInstanceSpec = default,
         /// What instantiating made.
-        #[serde(default)]
-        pub status: TemplateInstanceStatus,
+        pub status: TemplateInstanceStatus = default,
         #[serde(flatten)]
         pub extra: Extra,
     }
@@ -186,14 +183,11 @@ crate::meta::wire_struct! {
     #[derive(Default)]
     pub struct TemplateInstanceSpec {
         /// The template; parameter values come in `parameters[].value`.
-        #[serde(default)]
-        pub template: Template,
+        pub template: Template = default,
         #[serde(flatten)]
         pub extra: Extra,
     }
-}
 
-crate::meta::wire_struct! {
     /// What an instance made.
     #[derive(Default)]
     pub struct TemplateInstanceStatus {
@@ -211,9 +205,7 @@ crate::meta::wire_struct! {
         #[serde(flatten)]
         pub extra: Extra,
     }
-}
 
-crate::meta::wire_struct! {
     /// One object an instance made.
     #[derive(Default)]
     pub struct TemplateInstanceObject {

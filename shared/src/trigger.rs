@@ -17,8 +17,7 @@ crate::meta::wire_object! {
     /// A webhook following a tag or a stream.
     pub struct Trigger {
         /// What the trigger follows and where it sends events.
-        #[serde(default)]
-        pub spec: TriggerSpec,
+        pub spec: TriggerSpec = default,
     }
 }
 
@@ -43,14 +42,11 @@ crate::meta::wire_struct! {
     #[derive(Default)]
     pub struct TriggerSpec {
         /// What it follows: `{kind: ImageStreamTag, name: stream:tag}` or `{kind: ImageStream, name}`.
-        #[serde(default)]
-        pub from: TriggerFrom,
+        pub from: TriggerFrom = default,
         /// Where events are posted.
-        #[serde(default)]
-        pub webhook: Webhook,
+        pub webhook: Webhook = default,
         /// A paused trigger is sent nothing new; what was queued before is still delivered.
-        #[serde(default)]
-        pub paused: bool,
+        pub paused: bool = default,
     }
 }
 
@@ -68,11 +64,9 @@ crate::meta::wire_struct! {
     #[derive(Default, Eq)]
     pub struct TriggerFrom {
         /// `ImageStreamTag` or `ImageStream`.
-        #[serde(default)]
-        pub kind: String,
+        pub kind: String = default,
         /// `stream:tag` for an `ImageStreamTag`, `stream` for an `ImageStream`.
-        #[serde(default)]
-        pub name: String,
+        pub name: String = default,
     }
 }
 
@@ -92,8 +86,7 @@ crate::meta::wire_struct! {
     #[derive(Default, Eq)]
     pub struct Webhook {
         /// The URL events are posted to (http or https).
-        #[serde(default)]
-        pub url: String,
+        pub url: String = default,
         /// The key each event's signature (`X-Tagstream-Signature`) is made with; write-only.
         pub secret?: Option<String>,
     }
@@ -242,8 +235,7 @@ crate::meta::wire_struct! {
         /// The tag's name.
         pub tag: String,
         /// The digest the tag pointed at before; none for a tag's first image.
-        #[serde(default)]
-        pub old_digest: Option<String>,
+        pub old_digest: Option<String> = default,
         /// The digest the tag points at now.
         pub new_digest: String,
         /// `registry/repo@sha256:...`.

@@ -17,8 +17,7 @@ crate::meta::wire_object! {
         /// The person's name as shown in the console.
         pub full_name?: Option<String>,
         /// The groups the user is in (filled on reads; a write ignores it: edit the Group).
-        #[serde(default)]
-        pub groups: Vec<String>,
+        pub groups: Vec<String> = default,
         #[serde(flatten)]
         pub extra: Extra,
     }
@@ -34,9 +33,7 @@ crate::meta::wire_struct! {
         /// The initial password; without one the answer carries a one-time invitation.
         pub password?: Option<String>,
     }
-}
 
-crate::meta::wire_struct! {
     /// The answer to creating a user: the user, and the invitation token when no password was set.
     #[derive(Default)]
     pub struct UserCreated {
@@ -52,8 +49,7 @@ crate::meta::wire_object! {
     /// A team (`user.openshift.io/v1` Group).
     pub struct Group {
         /// The names of the team's members.
-        #[serde(default)]
-        pub users: Vec<String>,
+        pub users: Vec<String> = default,
         #[serde(flatten)]
         pub extra: Extra,
     }
@@ -139,8 +135,7 @@ crate::meta::wire_object! {
         /// The role granted.
         pub role_ref: RoleRef,
         /// The users and teams it is granted to.
-        #[serde(default)]
-        pub subjects: Vec<Subject>,
+        pub subjects: Vec<Subject> = default,
         #[serde(flatten)]
         pub extra: Extra,
     }
@@ -168,8 +163,7 @@ crate::meta::wire_object! {
     /// An API token of a user (tagstream.io/v1 `Token`); `metadata.name` is its id.
     pub struct Token {
         /// What the token is for, how long it lasts and where it may act.
-        #[serde(default)]
-        pub spec: TokenSpec,
+        pub spec: TokenSpec = default,
         /// The secret, present only in the answer to creating it.
         pub token?: Option<String>,
     }
@@ -186,9 +180,7 @@ crate::meta::wire_struct! {
         /// The one project it may act in; none: wherever its user may.
         pub project?: Option<String>,
     }
-}
 
-crate::meta::wire_struct! {
     /// Signing in with a password (`POST /apis/tagstream.io/v1/login`).
     #[derive(Default)]
     pub struct Login {
@@ -221,18 +213,14 @@ crate::meta::wire_struct! {
         /// The password from now on (at least 8 characters).
         pub new_password: String,
     }
-}
 
-crate::meta::wire_struct! {
     /// Choosing a password with an invitation (`POST /apis/tagstream.io/v1/invitations/{token}`).
     #[derive(Default)]
     pub struct AcceptInvitation {
         /// The password the invited user chooses (at least 8 characters).
         pub password: String,
     }
-}
 
-crate::meta::wire_struct! {
     /// Who the caller is (`GET /apis/tagstream.io/v1/whoami`), with the CSRF token the console
     /// sends back on every change when a session cookie signs it in.
     #[derive(Default)]
@@ -244,11 +232,9 @@ crate::meta::wire_struct! {
         /// The caller's user name.
         pub username: String,
         /// The teams the caller is in.
-        #[serde(default)]
-        pub groups: Vec<String>,
+        pub groups: Vec<String> = default,
         /// Whether the caller may do everything everywhere.
-        #[serde(default)]
-        pub cluster_admin: bool,
+        pub cluster_admin: bool = default,
         /// The token to send back in `X-CSRF-Token` on every change made with the session cookie.
         pub csrf_token?: Option<String>,
     }
@@ -304,24 +290,17 @@ crate::meta::wire_struct! {
         /// For a user: their roles here (directly and through teams), and what they allow.
         pub user?: Option<String>,
         /// For a user: the roles they hold here, directly or through a team.
-        #[serde(default)]
-        pub roles: Vec<Role>,
+        pub roles: Vec<Role> = default,
         /// For a user: whether they may do everything everywhere.
-        #[serde(default)]
-        pub cluster_admin: bool,
+        pub cluster_admin: bool = default,
         /// Read access every signed-in user has here (the samples project).
-        #[serde(default)]
-        pub public_read: bool,
+        pub public_read: bool = default,
         /// For a user: each verb and resource they may use here.
-        #[serde(default)]
-        pub allowed: Vec<Permission>,
+        pub allowed: Vec<Permission> = default,
         /// For a verb and resource: the users and teams allowed, with the role that allows them.
-        #[serde(default)]
-        pub subjects: Vec<ReviewSubject>,
+        pub subjects: Vec<ReviewSubject> = default,
     }
-}
 
-crate::meta::wire_struct! {
     /// One thing a user may do: a verb on a resource.
     #[derive(Eq)]
     pub struct Permission {
@@ -363,9 +342,7 @@ crate::meta::wire_struct! {
         /// The role that allows it.
         pub role: String,
     }
-}
 
-crate::meta::wire_struct! {
     /// The query of an access review: nothing (the caller), `user`, or `verb` and `resource`.
     #[derive(Default, Eq)]
     pub struct AccessReviewQuery {
@@ -376,9 +353,7 @@ crate::meta::wire_struct! {
         /// With `verb`: the resource asked about.
         pub resource?: Option<String>,
     }
-}
 
-crate::meta::wire_struct! {
     /// The query of an audit log list: at most `limit` events (default 200, at most 1000).
     #[derive(Copy, Default, Eq)]
     pub struct AuditQuery {

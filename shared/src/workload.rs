@@ -13,11 +13,9 @@ crate::meta::wire_struct! {
         /// The stream tag followed (`kind: ImageStreamTag`, `name: stream:tag`).
         pub from: ObjectReference,
         /// `spec.template.spec.containers[?(@.name=="web")].image`.
-        #[serde(default)]
-        pub field_path: String,
+        pub field_path: String = default,
         /// Whether following is paused.
-        #[serde(default)]
-        pub paused: bool,
+        pub paused: bool = default,
     }
 }
 
@@ -47,8 +45,7 @@ crate::meta::wire_struct! {
         /// The project of the stream when not the workload's own.
         pub namespace?: Option<String>,
         /// Whether following is paused.
-        #[serde(default)]
-        pub paused: bool,
+        pub paused: bool = default,
     }
 }
 
