@@ -17,7 +17,8 @@ SECONDS_EACH="${SECONDS_EACH:-5}"
 STREAMS="${STREAMS:-5000}"
 DIST="${DIST:-$ROOT/dist}"
 FIXTURE="$ROOT/../shared/fixtures/openshift-library/imagestreams/ruby-rhel.json"
-say() { printf '[bench] %s\n' "$*" >&2; }
+source "$(dirname "${BASH_SOURCE[0]}")/bench-common.sh"
+SERVE_DIST="$DIST"
 
 need=()
 command -v wrk >/dev/null || need+=(wrk)
@@ -31,38 +32,8 @@ if ((${#need[@]})); then
 fi
 [[ -f "$FIXTURE" ]] || { say "missing $FIXTURE (../shared/fixtures beside the repository)"; exit 1; }
 
-if [[ -z "${TAGSTREAM_BIN:-}" ]]; then
-  say "building the server (release)"
-  (cd "$ROOT" && cargo build --release -q -p tagstream-backend)
-  TAGSTREAM_BIN="$ROOT/target/release/tagstream"
-fi
-
-WORK="$(mktemp -d)"
-PIDS=()
-# start() runs in a command substitution (a subshell): its servers' PIDs come back through files.
-cleanup() {
-  for f in "$WORK"/*.pid; do [[ -f "$f" ]] && PIDS+=("$(cat "$f")"); done
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-TOKEN="bench-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 mkdir -p "$WORK/www"
 AUTH=(-H "Authorization: Bearer $TOKEN")
-
-# start NAME BINARY: serves a fresh data directory; prints its URL.
-start() {
-  mkdir -p "$WORK/$1"
-  "$2" serve --listen 127.0.0.1:0 --data-dir "$WORK/$1" \
-    --dist "$DIST" --bootstrap-admin-token "$TOKEN" >"$WORK/$1.url" 2>"$WORK/$1.log" &
-  echo $! >"$WORK/$1.pid"
-  for _ in $(seq 1 100); do grep -q '^tagstream is serving on' "$WORK/$1.url" && break; sleep 0.1; done
-  local url
-  url="$(sed -n 's/^tagstream is serving on \(http:[^ ]*\)\/$/\1/p' "$WORK/$1.url")"
-  [[ -n "$url" ]] || { say "the server did not start:"; cat "$WORK/$1.log" >&2; exit 1; }
-  echo "$url"
-}
 
 # fill URL: project bench with the ruby stream, project big with $STREAMS streams.
 fill() {
@@ -79,12 +50,14 @@ fill() {
 }
 api() { curl -fsS "${AUTH[@]}" -H 'Content-Type: application/json' "$@"; }
 
-URL="$(start now "$TAGSTREAM_BIN")"
+serve now "$TAGSTREAM_BIN"
+URL="$url"
 say "filling $URL: project bench with the ruby stream, project big with $STREAMS streams"
 fill "$URL"
 BEFORE_URL=""
 if [[ -n "${BEFORE_BIN:-}" ]]; then
-  BEFORE_URL="$(start before "$BEFORE_BIN")"
+  serve before "$BEFORE_BIN"
+  BEFORE_URL="$url"
   say "filling the before server $BEFORE_URL the same way"
   fill "$BEFORE_URL"
 fi

@@ -7,15 +7,16 @@
 #   scripts/bench-replicas.sh               48 connections, 10 s per figure
 #   CONNECTIONS=24 SECONDS_EACH=5 scripts/bench-replicas.sh
 # Needs wrk (Debian's, installed when missing) and Debian's PostgreSQL 15 (scripts/setup.sh
-# --test); builds the server with --release. The PostgreSQL cluster is a throwaway one with
-# fsync on (DURABLE=1), so writes cost what they cost in production. Talks to loopback only.
+# --test); builds the server with --release unless TAGSTREAM_BIN names one. The PostgreSQL
+# cluster is a throwaway one with fsync on (DURABLE=1), so writes cost what they cost in
+# production. Talks to loopback only.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CONNECTIONS="${CONNECTIONS:-48}"
 SECONDS_EACH="${SECONDS_EACH:-10}"
 FIXTURE="$ROOT/../shared/fixtures/openshift-library/imagestreams/ruby-rhel.json"
-say() { printf '[bench] %s\n' "$*" >&2; }
+source "$(dirname "${BASH_SOURCE[0]}")/bench-common.sh"
 
 command -v wrk >/dev/null || {
   say "installing Debian's wrk"
@@ -25,37 +26,17 @@ command -v wrk >/dev/null || {
 }
 [[ -f "$FIXTURE" ]] || { say "missing $FIXTURE (../shared/fixtures beside the repository)"; exit 1; }
 
-if [[ -z "${NO_BUILD:-}" ]]; then
-  say "building the server (release)"
-  (cd "$ROOT" && cargo build --release -q -p tagstream-backend)
-fi
-BIN="$ROOT/target/release/tagstream"
-
-WORK="$(mktemp -d)"
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
-trap cleanup EXIT
-TOKEN="bench-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-
 say "starting a throwaway PostgreSQL (fsync on)"
 PG="$(DURABLE=1 "$ROOT/scripts/throwaway-postgres.sh" $$)"
 for db in one three; do psql -q "$PG" -c "CREATE DATABASE bench_$db" >/dev/null; done
 
-# Starts a server with `database` (empty: SQLite in its data dir); prints its URL.
+# Starts a server with `database` (empty: SQLite in its data dir); sets `url`.
 N=0
 start() {
   N=$((N + 1))
-  local dir="$WORK/s$N" db=()
-  mkdir -p "$dir"
+  local db=()
   [[ -n "$1" ]] && db=(--database-url "$1")
-  "$BIN" serve --listen 127.0.0.1:0 --data-dir "$dir" --dist /nonexistent "${db[@]}" \
-    --bootstrap-admin-token "$TOKEN" >"$dir/url" 2>"$dir/log" &
-  PIDS+=($!)
-  for _ in $(seq 1 300); do grep -q '^tagstream is serving on' "$dir/url" && break; sleep 0.1; done
-  local url
-  url="$(sed -n 's/^tagstream is serving on \(http:[^ ]*\)\/$/\1/p' "$dir/url")"
-  [[ -n "$url" ]] || { say "a server did not start:"; cat "$dir/log" >&2; exit 1; }
-  echo "$url"
+  serve "s$N" "$TAGSTREAM_BIN" "${db[@]}"
 }
 
 api() { curl -fsS -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' "$@"; }
@@ -112,12 +93,14 @@ row() { # label url...
   echo "| $label | $reads | $writes |"
 }
 
-SQLITE="$(start "")"
+start ""
+SQLITE="$url"
 fill "$SQLITE"
-ONE="$(start "${PG%/postgres}/bench_one")"
+start "${PG%/postgres}/bench_one"
+ONE="$url"
 fill "$ONE"
 THREE=()
-for _ in 1 2 3; do THREE+=("$(start "${PG%/postgres}/bench_three")"); done
+for _ in 1 2 3; do start "${PG%/postgres}/bench_three"; THREE+=("$url"); done
 fill "${THREE[0]}"
 
 say "load: $(uptime | sed 's/.*load average/load average/')"
