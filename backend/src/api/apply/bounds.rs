@@ -283,18 +283,25 @@ fn make_room(writer: Writer<'_>, managed: &mut Value) -> bool {
     held.remove(&mine);
     let mut largest: Vec<_> = held.into_iter().collect();
     largest.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    let (mut let_go, mut freed) = (Vec::new(), 0);
     for (gone, bytes) in largest {
         if is <= MANAGED_ROOM_BYTES {
             break;
         }
         entries.retain(|e| holder(e) != gone);
         is -= bytes;
+        freed += bytes;
+        let_go.push(gone);
+    }
+    // One line a make-room, however many managers it let go of (review 17 M4).
+    if let Some((largest, apply)) = let_go.first() {
         tracing::info!(
-            manager = %gone.0,
-            operation = operation(gone.1),
-            bytes,
+            managers = let_go.len(),
+            largest = %largest,
+            operation = operation(*apply),
+            bytes = freed,
             writer = writer.manager,
-            "managedFields were full: let go of the largest manager's ownership to make room for \
+            "managedFields were full: let go of the largest managers' ownership to make room for \
              a small writer"
         );
     }
