@@ -104,12 +104,23 @@ pub fn is_empty<T: Default + PartialEq>(value: &T) -> bool {
     *value == T::default()
 }
 
+/// Reads `null` as the type's default, as Go's JSON decoding leaves a field at its zero value
+/// on `null` (`users: null` in OpenShift's own Group): the reading of every defaulted wire
+/// field, so that a field that may be absent may also be `null`.
+pub fn null_as_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de> + Default,
+{
+    Ok(<Option<T> as serde::Deserialize>::deserialize(deserializer)?.unwrap_or_default())
+}
+
 /// Declares wire structs, one or more in one call: the model's derives (`Debug`, `Clone`,
 /// `PartialEq`, serde, and the JSON schema with the `openapi` feature; a `#[derive(..)]` of its
 /// own adds more), camelCase field names, and the fields given. A field written
 /// `pub name?: Type` is optional as Kubernetes' `omitempty`: defaulted when absent and left out
 /// when empty ([`is_empty`]); one written `pub name: Type = default` is defaulted when absent
-/// and always written; any other field is as declared (required, unless its type says
+/// and always written; both read `null` as absent ([`null_as_default`]); any other field is as declared (required, unless its type says
 /// otherwise). Written out by hand, the same struct with `#[serde(default, ..)]` on each marked
 /// field encodes identically. Attributes, doc comments included, pass through: a doc comment is
 /// the struct's or field's description in the OpenAPI schema (`kubectl explain`).
@@ -129,7 +140,11 @@ macro_rules! wire_struct {
         $(#[$field_attr:meta])* pub $field:ident ?: $ty:ty $(, $($rest:tt)*)?) => {
         $crate::meta::wire_struct!(@fields $head [$($done)*
             $(#[$field_attr])*
-            #[serde(default, skip_serializing_if = "crate::meta::is_empty")]
+            #[serde(
+                default,
+                deserialize_with = "crate::meta::null_as_default",
+                skip_serializing_if = "crate::meta::is_empty"
+            )]
             pub $field: $ty,
         ] $($($rest)*)?);
     };
@@ -137,7 +152,7 @@ macro_rules! wire_struct {
         $(#[$field_attr:meta])* pub $field:ident : $ty:ty = default $(, $($rest:tt)*)?) => {
         $crate::meta::wire_struct!(@fields $head [$($done)*
             $(#[$field_attr])*
-            #[serde(default)]
+            #[serde(default, deserialize_with = "crate::meta::null_as_default")]
             pub $field: $ty,
         ] $($($rest)*)?);
     };
@@ -251,14 +266,25 @@ mod tests {
         }
     }
 
-    /// A `= default` field may be absent and is written even when empty; a field without a
-    /// marker is required. Both structs come from one `wire_struct!`.
+    /// A `= default` field may be absent or `null` and is written even when empty; a field
+    /// without a marker is required and not `null`. Both structs come from one `wire_struct!`.
     #[test]
     fn defaulted_fields_are_always_written_and_plain_fields_required() {
         let read: Defaulted = serde_json::from_str(r#"{"required":"r"}"#).expect("count defaults");
         assert_eq!(read.count, 0);
         let json = serde_json::to_string(&read).expect("serializes");
         assert_eq!(json, r#"{"required":"r","count":0}"#);
+        let null: Defaulted =
+            serde_json::from_str(r#"{"required":"r","count":null}"#).expect("null reads as absent");
+        assert_eq!(null.count, 0);
+        let null: Sample =
+            serde_json::from_str(r#"{"alwaysWritten":"a","list":null,"maybe":null}"#)
+                .expect("null reads as absent");
+        assert_eq!((null.list, null.maybe), (Vec::new(), None));
+        let err = serde_json::from_str::<Defaulted>(r#"{"required":null}"#)
+            .expect_err("a plain field may not be null")
+            .to_string();
+        assert!(err.contains("invalid type: null"), "{err}");
         let missing = serde_json::from_str::<Defaulted>(r#"{"count":1}"#);
         let err = missing.expect_err("a plain field is required").to_string();
         assert!(err.contains("missing field `required`"), "{err}");

@@ -73,6 +73,7 @@ mod kubectl_unknown_keys;
 mod kubectl_update_managers;
 mod large_bodies;
 mod migration_objects;
+mod null_fields;
 mod object_size;
 mod oci_examples;
 mod pg_support;
