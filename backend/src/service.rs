@@ -20,7 +20,7 @@ pub fn project_for_create(mut project: Project, name: &str, now: Time) -> Projec
     project.metadata.uid = Some(new_uid());
     project.metadata.creation_timestamp = Some(now);
     project.metadata.resource_version = None;
-    project.metadata.generation = None;
+    project.metadata.keep_server_owned(None);
     project.status = ProjectStatus {
         phase: "Active".into(),
     };
@@ -37,6 +37,7 @@ pub fn stream_for_create(mut stream: ImageStream, ns: &str, now: Time) -> ImageS
     stream.metadata.uid = Some(new_uid());
     stream.metadata.creation_timestamp = Some(now);
     stream.metadata.resource_version = None;
+    stream.metadata.keep_server_owned(None);
     stream.metadata.generation = Some(1);
     crate::source_access::keep_server_grants(&mut stream, None);
     for tag in &mut stream.spec.tags {
@@ -73,6 +74,7 @@ pub fn stream_for_update(mut new: ImageStream, old: &ImageStream) -> ImageStream
     new.metadata.namespace = old.metadata.namespace.clone();
     new.metadata.uid = old.metadata.uid.clone();
     new.metadata.creation_timestamp = old.metadata.creation_timestamp;
+    new.metadata.keep_server_owned(Some(&old.metadata));
     crate::source_access::keep_server_grants(&mut new, Some(old));
     let old_generation = old.metadata.generation.unwrap_or(1);
     let spec_changed = {

@@ -226,6 +226,7 @@ pub fn plan_instance(
     request.metadata.uid = Some(uuid::Uuid::new_v4().to_string());
     request.metadata.creation_timestamp = Some(now);
     request.metadata.resource_version = None;
+    request.metadata.keep_server_owned(None);
     request.spec.template.parameters = processed.parameters.clone();
     let created = streams.len();
     request.status = TemplateInstanceStatus {

@@ -203,6 +203,14 @@ macro_rules! wire_object {
 }
 pub(crate) use wire_object;
 
+/// Metadata only the server writes, kept in [`ObjectMeta::extra`] as tagstream does not
+/// use it: an object being deleted, its legacy self link.
+const SERVER_OWNED: [&str; 3] = [
+    "deletionTimestamp",
+    "deletionGracePeriodSeconds",
+    "selfLink",
+];
+
 impl ObjectMeta {
     /// The stored resourceVersion as the number a conditional write expects (0: none, or not
     /// one of ours).
@@ -224,6 +232,20 @@ impl ObjectMeta {
     /// The name, or `""` when unset.
     pub fn name(&self) -> &str {
         self.name.as_deref().unwrap_or_default()
+    }
+
+    /// Puts back what only the server writes, whatever the client sent: on create (`old` none)
+    /// no deletion mark, self link or generation; on update the stored object's. A client
+    /// setting `deletionTimestamp` made an object look Terminating (review 18 N9). Kinds that
+    /// count generations (streams, triggers) set theirs after this.
+    pub fn keep_server_owned(&mut self, old: Option<&ObjectMeta>) {
+        for key in SERVER_OWNED {
+            match old.and_then(|old| old.extra.get(key)) {
+                Some(value) => self.extra.insert(key.to_owned(), value.clone()),
+                None => self.extra.remove(key),
+            };
+        }
+        self.generation = old.and_then(|old| old.generation);
     }
 
     /// An annotation's value, if present.

@@ -181,9 +181,10 @@ pub trait Kind: Object + Serialize + DeserializeOwned + Clone + Send + Sync + 's
     }
 
     /// Sets what the server owns on a new object: kind, apiVersion, the project it is
-    /// created in, its uid and creation time.
+    /// created in, its uid and creation time, and nothing else only it may write.
     fn prepare_create(&mut self, ns: Option<&str>, uid: String, now: Time) {
         let meta = self.metadata_mut();
+        meta.keep_server_owned(None);
         meta.namespace = ns.map(str::to_owned);
         meta.uid = Some(uid);
         meta.creation_timestamp = Some(now);
@@ -191,8 +192,8 @@ pub trait Kind: Object + Serialize + DeserializeOwned + Clone + Send + Sync + 's
         self.set_type_meta();
     }
 
-    /// Keeps what the caller may not change from the stored object: uid, creation time and
-    /// namespace.
+    /// Keeps what the caller may not change from the stored object: uid, creation time,
+    /// namespace and what only the server writes ([`ObjectMeta::keep_server_owned`]).
     fn prepare_update(&mut self, old: &Self) {
         let old = old.metadata();
         let (uid, created, ns) = (
@@ -201,6 +202,7 @@ pub trait Kind: Object + Serialize + DeserializeOwned + Clone + Send + Sync + 's
             old.namespace.clone(),
         );
         let meta = self.metadata_mut();
+        meta.keep_server_owned(Some(old));
         meta.uid = uid;
         meta.creation_timestamp = created;
         meta.namespace = ns;

@@ -3,6 +3,7 @@
 //! change them.
 
 use tagstream_shared::access::Verb as V;
+use tagstream_shared::object::Kind as _;
 use tagstream_shared::user::{Group, USER_API_VERSION};
 use tagstream_shared::{FieldError, ObjectMeta};
 
@@ -54,8 +55,7 @@ impl WriteHooks for Group {
     fn replacement(group: Self, current: Self) -> ApiResult<Self> {
         let mut group = normalized(group);
         validate(&group)?;
-        group.metadata.uid = current.metadata.uid;
-        group.metadata.creation_timestamp = current.metadata.creation_timestamp;
+        group.prepare_update(&current);
         Ok(group)
     }
 }

@@ -90,6 +90,7 @@ fn stored(mut trigger: Trigger, ns: &ProjectName, old: Option<&Trigger>) -> Trig
     let meta = &mut trigger.metadata;
     meta.namespace = Some(ns.to_string());
     meta.generate_name = None;
+    meta.keep_server_owned(old.map(|old| &old.metadata));
     match old {
         Some(old) => {
             meta.uid.clone_from(&old.metadata.uid);

@@ -94,6 +94,7 @@ mod security_input;
 mod security_outbound;
 mod security_sources;
 mod server;
+mod server_owned_meta;
 mod static_assets;
 mod support;
 mod tagging;
