@@ -73,6 +73,17 @@ pub(super) trait WriteHooks: Kind {
         Ok(body)
     }
 
+    /// Removes `name`, answering it as it was: the store's delete, or the kind's service where
+    /// removing it changes other objects too (a team leaves the bindings that name it).
+    fn remove(
+        state: &AppState,
+        actor: &audit::Actor,
+        ns: Option<&ProjectName>,
+        name: &str,
+    ) -> impl Future<Output = ApiResult<Self>> + Send {
+        async move { Ok(state.store.delete::<Self>(actor, ns, name).await?) }
+    }
+
     /// How a written object is answered.
     fn answered(_state: &AppState, object: Self) -> impl Future<Output = ApiResult<Self>> + Send {
         async move { Ok(object) }
@@ -178,6 +189,6 @@ async fn delete<K: WriteHooks>(
     let (ns, name) = scope_and_name(params)?;
     let at = WriteAt::new(&state, &caller, ns.as_ref());
     at.changeable::<K>(&name).await?;
-    let deleted = state.store.delete::<K>(&actor, at.ns, &name).await?;
+    let deleted = K::remove(&state, &actor, at.ns, &name).await?;
     Ok(Json(deleted))
 }

@@ -52,6 +52,15 @@ impl WriteHooks for Group {
         Ok(group)
     }
 
+    async fn remove(
+        state: &crate::app::AppState,
+        actor: &crate::audit::Actor,
+        _ns: Option<&tagstream_shared::ProjectName>,
+        name: &str,
+    ) -> ApiResult<Self> {
+        Ok(crate::services::groups::delete(&*state.store, actor, name).await?)
+    }
+
     fn replacement(group: Self, current: Self) -> ApiResult<Self> {
         let mut group = normalized(group);
         validate(&group)?;

@@ -5,6 +5,7 @@
 //!
 //! [`Actor`]: crate::audit::Actor
 
+pub mod groups;
 pub mod streams;
 pub mod templates;
 pub mod users;

@@ -14,7 +14,7 @@ pub async fn delete(store: &dyn Store, actor: &Actor, name: &str) -> StoreResult
     let user = serde_json::from_str(&tx.remove(&USERS, "", name).await?)?;
     tx.forget_credentials(name).await?;
     forget_member(&mut *tx, name).await?;
-    forget_subject(&mut *tx, name).await?;
+    forget_subject(&mut *tx, SubjectKind::User, name).await?;
     tx.commit().await?;
     Ok(user)
 }
@@ -33,9 +33,13 @@ async fn forget_member(tx: &mut dyn UnitOfWork, name: &str) -> StoreResult<()> {
     Ok(())
 }
 
-/// Takes user `name` out of every RoleBinding; a binding left with no subject goes.
-async fn forget_subject(tx: &mut dyn UnitOfWork, name: &str) -> StoreResult<()> {
-    let is_them = |s: &Subject| s.kind == SubjectKind::User && s.name == name;
+/// Takes the user or team `name` out of every RoleBinding; a binding left with no subject goes.
+pub(super) async fn forget_subject(
+    tx: &mut dyn UnitOfWork,
+    kind: SubjectKind,
+    name: &str,
+) -> StoreResult<()> {
+    let is_them = |s: &Subject| s.kind == kind && s.name == name;
     for (ns, body) in tx.bodies(&ROLEBINDINGS, None).await? {
         let mut binding: RoleBinding = serde_json::from_str(&body)?;
         if !binding.subjects.iter().any(is_them) {

@@ -35,6 +35,7 @@ mod faults;
 mod field_validation_duplicates;
 mod followers;
 mod generic_kind;
+mod group_delete;
 mod import;
 mod import_hint;
 mod integrated_delete;
