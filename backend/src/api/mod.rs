@@ -13,6 +13,7 @@ mod events;
 mod field_schema;
 pub mod field_validation;
 mod groups;
+mod identity;
 mod imagestream_writes;
 mod imagestreamimages;
 mod imagestreamimports;
