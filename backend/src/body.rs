@@ -230,32 +230,40 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        let raw = RawBody::from_request(req, state).await?;
-        if matches!(
-            raw.format,
-            BodyFormat::MergePatch | BodyFormat::JsonPatch | BodyFormat::ApplyPatch
-        ) {
-            return Err(ApiError::UnsupportedMediaType(
-                "a patch is accepted only by PATCH".into(),
-            ));
-        }
-        decode(raw.value).map(Body)
+        decode(not_a_patch(RawBody::from_request(req, state).await?)?).map(Body)
     }
+}
+
+/// The body of a create: a patch is refused (415).
+fn not_a_patch(raw: RawBody) -> Result<Value, ApiError> {
+    if matches!(
+        raw.format,
+        BodyFormat::MergePatch | BodyFormat::JsonPatch | BodyFormat::ApplyPatch
+    ) {
+        return Err(ApiError::UnsupportedMediaType(
+            "a patch is accepted only by PATCH".into(),
+        ));
+    }
+    Ok(raw.value)
 }
 
 /// Kubernetes' protobuf media type, which kubectl 1.33 sends built-in kinds in.
 const PROTOBUF: &str = "application/vnd.kubernetes.protobuf";
 
-/// The body of a route that serves a Kubernetes built-in kind: JSON or YAML as [`Body`], or
-/// protobuf (at most [`MAX_ANONYMOUS_BODY_BYTES`]: these kinds are small) read by
-/// `from_protobuf` (`tagstream_shared::protobuf`).
+/// The body of a route that serves the Kubernetes built-in `kind`: JSON or YAML as [`Body`],
+/// refused if it says it is another kind ([`crate::api::identity`]), or protobuf (at most
+/// [`MAX_ANONYMOUS_BODY_BYTES`]: these kinds are small) read by `from_protobuf`
+/// (`tagstream_shared::protobuf`).
 pub async fn body_or_protobuf<T: DeserializeOwned + serde::Serialize>(
+    kind: &'static str,
     req: Request,
     from_protobuf: impl FnOnce(&[u8]) -> Result<T, String>,
 ) -> Result<T, ApiError> {
     let protobuf = content_type(&req).is_some_and(|v| v.starts_with(PROTOBUF));
     if !protobuf {
-        return Ok(Body::<T>::from_request(req, &()).await?.0);
+        let value = not_a_patch(RawBody::from_request(req, &()).await?)?;
+        crate::api::identity::check(kind, &value)?;
+        return decode(value);
     }
     let bytes = read_limited(req, MAX_ANONYMOUS_BODY_BYTES).await?;
     let object = from_protobuf(&bytes)

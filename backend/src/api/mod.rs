@@ -13,7 +13,7 @@ mod events;
 mod field_schema;
 pub mod field_validation;
 mod groups;
-mod identity;
+pub(crate) mod identity;
 mod imagestream_writes;
 mod imagestreamimages;
 mod imagestreamimports;

@@ -1,15 +1,87 @@
-//! The kind check holds on every write path, not only the typed creates: a TemplateInstance
-//! whose `spec.template` is not a Template is refused (422 naming the field) and nothing is
-//! made.
+//! The kind check holds on every write path, not only the typed creates: a Project or a `v2`
+//! sent to the namespaces, a SubjectAccessReview sent as a self review, a User sent as a
+//! token, and a TemplateInstance whose `spec.template` is not a Template are refused (422
+//! naming the field) and nothing is made.
 
 #![expect(clippy::unwrap_used, reason = "test set-up failing is a test failure")]
 
 use reqwest::StatusCode;
-use serde_json::json;
+use serde_json::{Value, json};
 use tagstream_shared::paths;
 
 use crate::api_labels::fields;
 use crate::support::TestApp;
+
+const NAMESPACES: &str = "/api/v1/namespaces";
+const REVIEWS: &str = "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews";
+
+/// The message of a 422's one cause.
+fn cause_message(body: &Value) -> &str {
+    body["details"]["causes"][0]["message"].as_str().unwrap()
+}
+
+#[tokio::test]
+async fn namespaces_self_reviews_and_tokens_refuse_another_kind() {
+    let app = TestApp::start().await;
+    let project = json!({"kind": "Project", "apiVersion": "project.openshift.io/v1",
+        "metadata": {"name": "p1"}});
+    let (code, body) = app.post(NAMESPACES, &project).await;
+    assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(fields(body), ["kind", "apiVersion"]);
+    let v2 = json!({"kind": "Namespace", "apiVersion": "v2", "metadata": {"name": "p2"}});
+    let (code, body) = app.post(NAMESPACES, &v2).await;
+    assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(
+        cause_message(&body).ends_with(r#"supported values: "v1""#),
+        "{body}"
+    );
+    for name in ["p1", "p2"] {
+        let (code, _) = app.get(&paths::project(name)).await;
+        assert_eq!(code, StatusCode::NOT_FOUND, "no project {name} was made");
+    }
+    let namespace = json!({"kind": "Namespace", "apiVersion": "v1", "metadata": {"name": "p3"}});
+    let (code, body) = app.post(NAMESPACES, &namespace).await;
+    assert_eq!(code, StatusCode::CREATED, "{body}");
+
+    let review = |kind: &str, api_version: &str| {
+        json!({"kind": kind, "apiVersion": api_version, "spec": {"resourceAttributes":
+            {"namespace": "p3", "verb": "get", "resource": "imagestreams",
+             "group": "image.openshift.io"}}})
+    };
+    for (kind, api_version, field) in [
+        ("SubjectAccessReview", "authorization.k8s.io/v1", "kind"),
+        (
+            "SelfSubjectAccessReview",
+            "authorization.k8s.io/v1beta1",
+            "apiVersion",
+        ),
+    ] {
+        let (code, body) = app.post(REVIEWS, &review(kind, api_version)).await;
+        assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!(fields(body), [field]);
+    }
+    let ssar = review("SelfSubjectAccessReview", "authorization.k8s.io/v1");
+    let (code, body) = app.post(REVIEWS, &ssar).await;
+    assert_eq!(code, StatusCode::CREATED, "{body}");
+    assert_eq!(body["status"]["allowed"], true);
+
+    let tokens = paths::tokens("admin");
+    let (_, before) = app.get(&tokens).await;
+    let user = json!({"kind": "User", "apiVersion": "user.openshift.io/v1",
+        "spec": {"description": "not a token"}});
+    let (code, body) = app.post(&tokens, &user).await;
+    assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(fields(body), ["kind"]);
+    let (_, after) = app.get(&tokens).await;
+    assert_eq!(after["items"], before["items"], "no token was made");
+    // A token as it is answered, and as its path serves it, are both tokens.
+    for api_version in ["tagstream.io/v1", "user.openshift.io/v1"] {
+        let token = json!({"kind": "Token", "apiVersion": api_version, "spec": {}});
+        let (code, body) = app.post(&tokens, &token).await;
+        assert_eq!(code, StatusCode::CREATED, "{body}");
+    }
+    app.stop().await;
+}
 
 #[tokio::test]
 async fn a_template_instance_s_template_must_be_a_template() {
