@@ -1,11 +1,12 @@
 //! The kind check holds on every write path, not only the typed creates: a Project or a `v2`
 //! sent to the namespaces, a SubjectAccessReview sent as a self review, a User sent as a
 //! token, and a TemplateInstance whose `spec.template` is not a Template are refused (422
-//! naming the field) and nothing is made.
+//! naming the field) and nothing is made; an apply takes OpenShift's legacy `apiVersion: v1`
+//! as POST, PUT and merge patch do.
 
 #![expect(clippy::unwrap_used, reason = "test set-up failing is a test failure")]
 
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use tagstream_shared::paths;
 
@@ -122,5 +123,46 @@ async fn a_template_instance_s_template_must_be_a_template() {
     assert_eq!(code, StatusCode::CREATED, "{body}");
     let (code, _) = app.get(&paths::imagestream("demo", "from-legacy")).await;
     assert_eq!(code, StatusCode::OK);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn an_apply_takes_the_legacy_api_version_as_every_other_write() {
+    let app = TestApp::start().await;
+    app.create_project("demo").await;
+    let client = &app;
+    let apply = |name: &str, api_version: Option<&str>| {
+        let path = format!("{}?fieldManager=ci", paths::imagestream("demo", name));
+        let mut body = json!({"kind": "ImageStream", "metadata": {"name": name,
+            "labels": {"team": "web"}}});
+        if let Some(v) = api_version {
+            body["apiVersion"] = json!(v);
+        }
+        let body = body.to_string();
+        async move {
+            client
+                .send_raw(Method::PATCH, &path, "application/apply-patch+yaml", &body)
+                .await
+        }
+    };
+    let (code, created) = apply("legacy", Some("v1")).await;
+    assert_eq!(code, StatusCode::CREATED, "{created}");
+    assert_eq!(created["apiVersion"], "image.openshift.io/v1");
+    let (_, stored) = app.get(&paths::imagestream("demo", "legacy")).await;
+    assert_eq!(stored["apiVersion"], "image.openshift.io/v1");
+    assert_eq!(stored["metadata"]["labels"]["team"], "web");
+    let (code, body) = apply("legacy", Some("v1")).await;
+    assert_eq!(code, StatusCode::OK, "an apply over it: {body}");
+
+    // Another version is refused as a POST is; an apply must still say one.
+    let (code, body) = apply("v2", Some("image.openshift.io/v2")).await;
+    assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(fields(body), ["apiVersion"]);
+    let (code, body) = apply("unsaid", None).await;
+    assert_eq!(code, StatusCode::BAD_REQUEST, "{body}");
+    for name in ["v2", "unsaid"] {
+        let (code, _) = app.get(&paths::imagestream("demo", name)).await;
+        assert_eq!(code, StatusCode::NOT_FOUND, "no stream {name}");
+    }
     app.stop().await;
 }
