@@ -18,6 +18,9 @@ use serde_saphyr::budget::BudgetBreach;
 
 use crate::error::ApiError;
 
+mod protobuf;
+pub use protobuf::{body_or_protobuf, is_protobuf, read_protobuf};
+
 /// The largest body the API reads: room for a big template or a list of image streams, small
 /// enough that a few bodies in flight cannot exhaust the server's memory.
 pub const MAX_BODY_BYTES: usize = 4 << 20;
@@ -245,32 +248,6 @@ fn not_a_patch(raw: RawBody) -> Result<Value, ApiError> {
         ));
     }
     Ok(raw.value)
-}
-
-/// Kubernetes' protobuf media type, which kubectl 1.33 sends built-in kinds in.
-const PROTOBUF: &str = "application/vnd.kubernetes.protobuf";
-
-/// The body of a route that serves the Kubernetes built-in `kind`: JSON or YAML as [`Body`],
-/// refused if it says it is another kind ([`crate::api::identity`]), or protobuf (at most
-/// [`MAX_ANONYMOUS_BODY_BYTES`]: these kinds are small) read by `from_protobuf`
-/// (`tagstream_shared::protobuf`).
-pub async fn body_or_protobuf<T: DeserializeOwned + serde::Serialize>(
-    kind: &'static str,
-    req: Request,
-    from_protobuf: impl FnOnce(&[u8]) -> Result<T, String>,
-) -> Result<T, ApiError> {
-    let protobuf = content_type(&req).is_some_and(|v| v.starts_with(PROTOBUF));
-    if !protobuf {
-        let value = not_a_patch(RawBody::from_request(req, &()).await?)?;
-        crate::api::identity::check(kind, &value)?;
-        return decode(value);
-    }
-    let bytes = read_limited(req, MAX_ANONYMOUS_BODY_BYTES).await?;
-    let object = from_protobuf(&bytes)
-        .map_err(|e| ApiError::BadRequest(format!("the protobuf body does not decode: {e}")))?;
-    // Through `decode` as a JSON body goes, so the same checks hold whatever the encoding.
-    let value = serde_json::to_value(&object).map_err(|e| ApiError::Internal(Box::new(e)))?;
-    decode(value)
 }
 
 /// The body of a route anyone may call: JSON only, at most [`MAX_ANONYMOUS_BODY_BYTES`], so that

@@ -27,7 +27,7 @@ use serde_json::Value;
 
 use super::apply::ApplyOptions;
 use super::dry_run::DryRun;
-use crate::body::{BodyFormat, RawBody, decode};
+use crate::body::{BodyFormat, RawBody, decode, is_protobuf, read_protobuf};
 use crate::error::ApiError;
 
 /// The largest number of unknown fields named in one answer.
@@ -324,7 +324,8 @@ fn dropped(sent: &Value, kept: &Value, at: &mut String, out: &mut Vec<String>) {
     }
 }
 
-/// A body of kind `T`, decoded with the request's `fieldValidation`.
+/// A body of kind `T`, decoded with the request's `fieldValidation`: JSON or YAML, or protobuf
+/// for a kind kubectl 1.33 sends so ([`super::protobuf_kinds`]).
 #[derive(Debug)]
 pub struct Checked<T>(pub T);
 
@@ -339,7 +340,11 @@ where
         let (mut parts, body) = req.into_parts();
         let fields = FieldValidation::from_request_parts(&mut parts, state).await?;
         let req = Request::from_parts(parts, body);
-        let raw = RawBody::from_request(req, state).await?;
+        // kubectl 1.33 sends some kinds in protobuf: read into the JSON they stand for.
+        let raw = match super::protobuf_kinds::reader(T::KIND) {
+            Some(read) if is_protobuf(&req) => RawBody::json(read_protobuf(req, read).await?)?,
+            _ => RawBody::from_request(req, state).await?,
+        };
         fields.decode_request(T::KIND, &raw, &[]).await.map(Checked)
     }
 }

@@ -32,6 +32,7 @@ pub mod objects;
 mod objects_apply;
 mod openapi;
 mod projects;
+mod protobuf_kinds;
 pub(crate) mod raw;
 mod receivers;
 mod registry_token;

@@ -1,8 +1,8 @@
 //! The kind check holds on every write path, not only the typed creates: a Project or a `v2`
 //! sent to the namespaces, a SubjectAccessReview sent as a self review, a User sent as a
-//! token, and a TemplateInstance whose `spec.template` is not a Template are refused (422
-//! naming the field) and nothing is made; an apply takes OpenShift's legacy `apiVersion: v1`
-//! as POST, PUT and merge patch do.
+//! token, a RoleBinding in protobuf whose envelope names another kind, and a TemplateInstance
+//! whose `spec.template` is not a Template are refused (422 naming the field) and nothing is
+//! made; an apply takes OpenShift's legacy `apiVersion: v1` as POST, PUT and merge patch do.
 
 #![expect(clippy::unwrap_used, reason = "test set-up failing is a test failure")]
 
@@ -164,5 +164,35 @@ async fn an_apply_takes_the_legacy_api_version_as_every_other_write() {
         let (code, _) = app.get(&paths::imagestream("demo", name)).await;
         assert_eq!(code, StatusCode::NOT_FOUND, "no stream {name}");
     }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_protobuf_role_binding_of_another_kind_is_refused() {
+    use crate::api_labels::pb;
+    let app = TestApp::start().await;
+    app.create_project("demo").await;
+    let subject = [pb(1, b"User"), pb(3, b"u")].concat();
+    let role = [pb(2, b"ClusterRole"), pb(3, b"view")].concat();
+    let binding = [pb(1, &pb(1, b"rb")), pb(2, &subject), pb(3, &role)].concat();
+    let type_meta = [
+        pb(1, b"rbac.authorization.k8s.io/v1"),
+        pb(2, b"ClusterRoleBinding"),
+    ]
+    .concat();
+    let body = [b"k8s\0".to_vec(), pb(1, &type_meta), pb(2, &binding)].concat();
+    let resp = crate::support::client_with_token(crate::support::ADMIN_TOKEN)
+        .post(app.url(&paths::rolebindings("demo")))
+        .header("Content-Type", "application/vnd.kubernetes.protobuf")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let code = resp.status();
+    let answer: Value = resp.json().await.unwrap();
+    assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
+    assert_eq!(fields(answer), ["kind"]);
+    let (code, _) = app.get(&paths::rolebinding("demo", "rb")).await;
+    assert_eq!(code, StatusCode::NOT_FOUND, "no binding was made");
     app.stop().await;
 }
