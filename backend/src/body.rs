@@ -18,6 +18,9 @@ use serde_saphyr::budget::BudgetBreach;
 
 use crate::error::ApiError;
 
+mod protobuf;
+pub use protobuf::{body_or_protobuf, is_protobuf, read_protobuf};
+
 /// The largest body the API reads: room for a big template or a list of image streams, small
 /// enough that a few bodies in flight cannot exhaust the server's memory.
 pub const MAX_BODY_BYTES: usize = 4 << 20;
@@ -230,39 +233,21 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        let raw = RawBody::from_request(req, state).await?;
-        if matches!(
-            raw.format,
-            BodyFormat::MergePatch | BodyFormat::JsonPatch | BodyFormat::ApplyPatch
-        ) {
-            return Err(ApiError::UnsupportedMediaType(
-                "a patch is accepted only by PATCH".into(),
-            ));
-        }
-        decode(raw.value).map(Body)
+        decode(not_a_patch(RawBody::from_request(req, state).await?)?).map(Body)
     }
 }
 
-/// Kubernetes' protobuf media type, which kubectl 1.33 sends built-in kinds in.
-const PROTOBUF: &str = "application/vnd.kubernetes.protobuf";
-
-/// The body of a route that serves a Kubernetes built-in kind: JSON or YAML as [`Body`], or
-/// protobuf (at most [`MAX_ANONYMOUS_BODY_BYTES`]: these kinds are small) read by
-/// `from_protobuf` (`tagstream_shared::protobuf`).
-pub async fn body_or_protobuf<T: DeserializeOwned + serde::Serialize>(
-    req: Request,
-    from_protobuf: impl FnOnce(&[u8]) -> Result<T, String>,
-) -> Result<T, ApiError> {
-    let protobuf = content_type(&req).is_some_and(|v| v.starts_with(PROTOBUF));
-    if !protobuf {
-        return Ok(Body::<T>::from_request(req, &()).await?.0);
+/// The body of a create: a patch is refused (415).
+fn not_a_patch(raw: RawBody) -> Result<Value, ApiError> {
+    if matches!(
+        raw.format,
+        BodyFormat::MergePatch | BodyFormat::JsonPatch | BodyFormat::ApplyPatch
+    ) {
+        return Err(ApiError::UnsupportedMediaType(
+            "a patch is accepted only by PATCH".into(),
+        ));
     }
-    let bytes = read_limited(req, MAX_ANONYMOUS_BODY_BYTES).await?;
-    let object = from_protobuf(&bytes)
-        .map_err(|e| ApiError::BadRequest(format!("the protobuf body does not decode: {e}")))?;
-    // Through `decode` as a JSON body goes, so the same checks hold whatever the encoding.
-    let value = serde_json::to_value(&object).map_err(|e| ApiError::Internal(Box::new(e)))?;
-    decode(value)
+    Ok(raw.value)
 }
 
 /// The body of a route anyone may call: JSON only, at most [`MAX_ANONYMOUS_BODY_BYTES`], so that

@@ -138,6 +138,28 @@ pub fn check_identity(applied: &Value, name: &str, ns: &str) -> Result<(), ApiEr
     Ok(())
 }
 
+/// That an apply's body is an object saying its kind and apiVersion, as Kubernetes requires of
+/// an apply (400), and that they are `kind`'s as for every other write ([`super::identity`]: 422;
+/// OpenShift's legacy `v1` is taken).
+pub fn require_type(
+    applied: &Value,
+    kind: &'static str,
+    api_version: &str,
+) -> Result<(), ApiError> {
+    let says = |field: &str| {
+        applied
+            .get(field)
+            .and_then(Value::as_str)
+            .is_some_and(|s| !s.is_empty())
+    };
+    if !applied.is_object() || !says("kind") || !says("apiVersion") {
+        return Err(ApiError::BadRequest(format!(
+            "an apply's body must be an object saying kind {kind:?} and apiVersion {api_version:?}"
+        )));
+    }
+    super::identity::check(kind, applied)
+}
+
 /// What an apply is about: the kind and apiVersion of the stored object, and where in it the
 /// applier's fields are kept.
 #[derive(Debug, Clone, Copy)]
@@ -189,16 +211,7 @@ pub fn apply(
     } = target;
     let sub = target.scope.subresource();
     let manager = options.manager()?;
-    if !applied.is_object() {
-        return Err(ApiError::BadRequest(
-            "an apply's body must be an object".into(),
-        ));
-    }
-    if applied["kind"] != kind || applied["apiVersion"] != api_version {
-        return Err(ApiError::BadRequest(format!(
-            "an apply's body must say kind {kind:?} and apiVersion {api_version:?}"
-        )));
-    }
+    require_type(applied, kind, api_version)?;
     if let (Some(sent), Some(live)) = (
         applied.pointer("/metadata/uid").and_then(Value::as_str),
         live.and_then(|l| l.pointer("/metadata/uid"))
@@ -261,11 +274,11 @@ pub fn apply(
     }
     prune(kind, &mut doc, &mut Vec::new());
     merge(kind, &mut doc, applied, &mut Vec::new());
-    // Identity comes from the body when creating, and stays the stored one otherwise.
+    // Identity comes from the body when creating (as the target names it: a legacy `v1` is the
+    // kind's own version), and stays the stored one otherwise.
     if live.is_none() {
-        for field in ["apiVersion", "kind"] {
-            doc[field] = applied[field].clone();
-        }
+        doc["apiVersion"] = json!(api_version);
+        doc["kind"] = json!(kind);
         if let Some(meta) = applied.get("metadata").and_then(Value::as_object) {
             for field in ["name", "namespace"] {
                 if let Some(v) = meta.get(field) {

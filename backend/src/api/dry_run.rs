@@ -149,11 +149,11 @@ pub async fn mark(req: Request) -> Result<Request, ApiError> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// A short length-delimited protobuf field.
-    fn ld(number: u8, content: &[u8]) -> Vec<u8> {
+    pub(crate) fn ld(number: u8, content: &[u8]) -> Vec<u8> {
         let mut out = vec![number << 3 | 2, u8::try_from(content.len()).expect("short")];
         out.extend_from_slice(content);
         out

@@ -27,9 +27,8 @@ use serde_json::Value;
 
 use super::apply::ApplyOptions;
 use super::dry_run::DryRun;
-use crate::body::{BodyFormat, RawBody, decode};
+use crate::body::{BodyFormat, RawBody, decode, is_protobuf, read_protobuf};
 use crate::error::ApiError;
-use tagstream_shared::validation::FieldError;
 
 /// The largest number of unknown fields named in one answer.
 const MAX_REPORTED: usize = 20;
@@ -237,7 +236,7 @@ impl FieldValidation {
             found: duplicates,
             syntax,
         } = duplicates;
-        check_identity(kind, &value)?;
+        super::identity::check(kind, &value)?;
         if self.mode == Mode::Ignore {
             return decode(value);
         }
@@ -273,45 +272,6 @@ impl FieldValidation {
         Ok(typed)
     }
 }
-
-/// Refuses (422 naming `kind` or `apiVersion`) a body that says it is another kind than the
-/// one its path takes, or names an API version this kind is not served in: a Template sent to
-/// the image streams is not stored as a stream (Kubernetes refuses it too). OpenShift's legacy
-/// `v1` is taken for every kind, as openshift/library's files use it; a body without either
-/// field is the path's kind.
-fn check_identity(kind: &'static str, value: &Value) -> Result<(), ApiError> {
-    let said = |field: &str| {
-        let sent = value.get(field).filter(|v| !v.is_null() && **v != "")?;
-        Some(
-            sent.as_str()
-                .map_or_else(|| sent.to_string(), str::to_owned),
-        )
-    };
-    let mut errors = Vec::new();
-    if let Some(sent) = said("kind").filter(|k| k != kind) {
-        errors.push(FieldError::not_supported("kind", &sent, &[kind]));
-    }
-    let mut served: Vec<&str> = tagstream_shared::resources::ALL
-        .iter()
-        .filter(|r| r.kind == kind)
-        .map(|r| r.api_version)
-        .collect();
-    // A kind served twice (a Template, also processed) is named once.
-    served.dedup();
-    if let Some(sent) = said("apiVersion")
-        && !served.is_empty()
-        && !served.contains(&sent.as_str())
-        && sent != LEGACY_API_VERSION
-    {
-        served.push(LEGACY_API_VERSION);
-        errors.push(FieldError::not_supported("apiVersion", &sent, &served));
-    }
-    let name = value.pointer("/metadata/name").and_then(Value::as_str);
-    ApiError::refuse_invalid(kind, name.unwrap_or_default(), errors)
-}
-
-/// OpenShift's API before its groups, which older files still name.
-const LEGACY_API_VERSION: &str = "v1";
 
 fn is_empty(v: &Value) -> bool {
     match v {
@@ -364,7 +324,8 @@ fn dropped(sent: &Value, kept: &Value, at: &mut String, out: &mut Vec<String>) {
     }
 }
 
-/// A body of kind `T`, decoded with the request's `fieldValidation`.
+/// A body of kind `T`, decoded with the request's `fieldValidation`: JSON or YAML, or protobuf
+/// for a kind kubectl 1.33 sends so ([`super::protobuf_kinds`]).
 #[derive(Debug)]
 pub struct Checked<T>(pub T);
 
@@ -379,7 +340,11 @@ where
         let (mut parts, body) = req.into_parts();
         let fields = FieldValidation::from_request_parts(&mut parts, state).await?;
         let req = Request::from_parts(parts, body);
-        let raw = RawBody::from_request(req, state).await?;
+        // kubectl 1.33 sends some kinds in protobuf: read into the JSON they stand for.
+        let raw = match super::protobuf_kinds::reader(T::KIND) {
+            Some(read) if is_protobuf(&req) => RawBody::json(read_protobuf(req, read).await?)?,
+            _ => RawBody::from_request(req, state).await?,
+        };
         fields.decode_request(T::KIND, &raw, &[]).await.map(Checked)
     }
 }

@@ -26,7 +26,9 @@ use tagstream_shared::{FieldError, ImageStream, ImageStreamTag, ProjectName, Str
 
 use super::IMAGESTREAMTAGS;
 use super::apply::tag_scope::{stream_body, subresource};
-use super::apply::{ApplyOptions, Scope, Target, apply as apply_fields, check_identity};
+use super::apply::{
+    ApplyOptions, Scope, Target, apply as apply_fields, check_identity, require_type,
+};
 use super::field_validation::{FieldValidation, Mode};
 use super::imagestreamtag_write::{
     How, pinned_version, raced, read_stream, requested_tag, stream_turn, write_stream,
@@ -145,15 +147,7 @@ pub(super) async fn apply(
 ) -> ApiResult<(StatusCode, ImageStreamTag)> {
     let manager = options.manager()?;
     let applied = &body.value;
-    if !applied.is_object()
-        || applied["kind"] != ImageStreamTag::KIND
-        || applied["apiVersion"] != API_VERSION
-    {
-        return Err(ApiError::BadRequest(format!(
-            "an apply's body must be an object of kind {:?} and apiVersion {API_VERSION:?}",
-            ImageStreamTag::KIND
-        )));
-    }
+    require_type(applied, ImageStreamTag::KIND, API_VERSION)?;
     check_identity(applied, &name.to_string(), ns.as_str())?;
     // Judged as sent (Strict refuses unknown fields, Warn names them), then applied without
     // them: a field no schema names is nobody's to own.

@@ -64,7 +64,7 @@ async fn create_namespace(
     req: Request,
 ) -> ApiResult<(StatusCode, Json<Project>)> {
     // kubectl 1.33 sends a Namespace in protobuf; its metadata is all a project takes.
-    let namespace = body_or_protobuf(req, |bytes| {
+    let namespace = body_or_protobuf(NAMESPACES.kind, req, |bytes| {
         let object = tagstream_shared::protobuf::unwrap_envelope(bytes)?;
         let mut project = Project::new("");
         project.metadata = tagstream_shared::protobuf::object_meta(object)?;

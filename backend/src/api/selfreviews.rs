@@ -120,7 +120,7 @@ async fn decide(
 /// The review in the body: JSON or YAML, or the protobuf that kubectl 1.33 sends built-in
 /// kinds in (of which only the resource attributes are read).
 async fn read_review(req: Request) -> ApiResult<SelfSubjectAccessReview> {
-    body_or_protobuf(req, |bytes| {
+    body_or_protobuf(SELFSUBJECTACCESSREVIEWS.kind, req, |bytes| {
         Ok(SelfSubjectAccessReview {
             spec: SelfSubjectAccessReviewSpec {
                 resource_attributes: Some(access_review_from_protobuf(bytes)?),

@@ -90,7 +90,7 @@ async fn a_bad_label_or_annotation_is_refused_by_every_verb_and_changes_nothing(
 }
 
 /// A protobuf field: tag, length, bytes.
-fn pb(field: u8, data: &[u8]) -> Vec<u8> {
+pub(crate) fn pb(field: u8, data: &[u8]) -> Vec<u8> {
     let mut out = vec![(field << 3) | 2];
     let mut n = data.len();
     loop {

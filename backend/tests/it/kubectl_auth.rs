@@ -1,5 +1,6 @@
 //! `kubectl auth can-i` and `kubectl auth whoami` (1.27 and 1.33) against the real server: the
 //! answers follow the roles each user holds, and a project the user cannot see is a "no".
+//! `kubectl create rolebinding` grants a role (1.33 sends it in protobuf).
 
 #![expect(clippy::unwrap_used, reason = "test set-up failing is a test failure")]
 
@@ -87,5 +88,46 @@ async fn kubectl_auth_whoami_names_the_tokens_user() {
                 .any(|l| l.starts_with("Username") && l.ends_with("vera")),
             "kubectl {v}: {text}"
         );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn kubectl_create_rolebinding_grants_the_role_whichever_encoding_it_sends() {
+    let kube = Kube::start().await;
+    kube.create_project("demo").await;
+    let token = kube.user_with_role("ulla", "demo", "view").await;
+    kube.create_project("team").await;
+    // kubectl 1.33 sends the binding in protobuf, 1.27 in JSON.
+    for v in VERSIONS {
+        let name = format!("rb-{}", v.replace('.', "-"));
+        let out = kube.ok(
+            v,
+            &[
+                "create",
+                "rolebinding",
+                &name,
+                "--clusterrole=view",
+                "--user=ulla",
+                "-n",
+                "team",
+            ],
+        );
+        assert_eq!(
+            out.trim(),
+            format!("rolebinding.rbac.authorization.k8s.io/{name} created"),
+            "{v}"
+        );
+        let binding = kube
+            .api(
+                reqwest::Method::GET,
+                &tagstream_shared::paths::rolebinding("team", &name),
+                None,
+            )
+            .await;
+        assert_eq!(binding["roleRef"]["name"], "view", "{v}: {binding}");
+        assert_eq!(binding["subjects"][0]["kind"], "User", "{v}: {binding}");
+        assert_eq!(binding["subjects"][0]["name"], "ulla", "{v}: {binding}");
+        let (word, _) = can_i(&kube, v, &token, &["list", "is", "-n", "team"]);
+        assert_eq!(word, "yes", "kubectl {v}: the binding grants ulla view");
     }
 }

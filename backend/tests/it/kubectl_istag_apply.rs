@@ -305,7 +305,8 @@ async fn a_bad_or_conflicting_stream_tag_apply_is_answered_with_a_status() {
         ("", good.to_string(), 400),
         ("?fieldManager=a", "- a list".to_owned(), 400),
         ("?fieldManager=a", "{not yaml: [".to_owned(), 400),
-        ("?fieldManager=a", kind.to_string(), 400),
+        // Another kind is refused as by every write: 422 naming `kind`.
+        ("?fieldManager=a", kind.to_string(), 422),
         (
             "?fieldManager=a",
             istag("ruby:other", "x:1").to_string(),

@@ -14,6 +14,7 @@ mod api_streams;
 mod api_templates;
 mod auth_cache;
 mod body_identity;
+mod body_identity_paths;
 mod browser;
 mod browser_access;
 mod browser_admin;
