@@ -12,7 +12,7 @@ use tagstream_shared::template::{
 };
 use tagstream_shared::validation::validate_image_stream;
 use tagstream_shared::{
-    FieldError, ImageStream, ObjectMeta, ProjectName, StreamName, Template, TemplateInstance, Time,
+    FieldError, ImageStream, ProjectName, StreamName, Template, TemplateInstance, Time,
 };
 
 use crate::error::ApiError;
@@ -39,18 +39,6 @@ pub async fn process_bounded(
 }
 
 pub use tagstream_shared::template::MASKED;
-
-/// A `metadata.namespace` in a body must be the project of the URL.
-pub fn namespace_errors(metadata: &ObjectMeta, ns: &ProjectName) -> Vec<FieldError> {
-    match metadata.namespace.as_deref() {
-        Some(given) if !given.is_empty() && given != ns.as_str() => vec![FieldError::invalid(
-            "metadata.namespace",
-            given,
-            format!("does not match the namespace of the request ({ns})"),
-        )],
-        _ => Vec::new(),
-    }
-}
 
 /// The resourceVersion a write is conditioned on: required, and a number.
 pub fn expected_version(kind: &'static str, name: &str, rv: Option<&str>) -> Result<u64, ApiError> {

@@ -157,7 +157,8 @@ pub fn require_type(
             "an apply's body must be an object saying kind {kind:?} and apiVersion {api_version:?}"
         )));
     }
-    super::identity::check(kind, applied)
+    // Its name and namespace against the path's: [`check_identity`] (400, as Kubernetes).
+    super::identity::check(kind, applied, None)
 }
 
 /// What an apply is about: the kind and apiVersion of the stored object, and where in it the

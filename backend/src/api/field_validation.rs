@@ -72,6 +72,8 @@ struct Duplicates {
 pub struct FieldValidation {
     pub mode: Mode,
     warnings: Warnings,
+    /// The project the request's path names (`{ns}`), which a body may not contradict.
+    project: Option<String>,
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for FieldValidation {
@@ -100,7 +102,18 @@ impl<S: Send + Sync> FromRequestParts<S> for FieldValidation {
             .get::<Warnings>()
             .cloned()
             .unwrap_or_default();
-        Ok(Self { mode, warnings })
+        let project = axum::extract::RawPathParams::from_request_parts(parts, &())
+            .await
+            .ok()
+            .and_then(|params| {
+                let (_, ns) = params.iter().find(|(key, _)| *key == "ns")?;
+                Some(ns.to_owned())
+            });
+        Ok(Self {
+            mode,
+            warnings,
+            project,
+        })
     }
 }
 
@@ -236,7 +249,7 @@ impl FieldValidation {
             found: duplicates,
             syntax,
         } = duplicates;
-        super::identity::check(kind, &value)?;
+        super::identity::check(kind, &value, self.project.as_deref())?;
         if self.mode == Mode::Ignore {
             return decode(value);
         }

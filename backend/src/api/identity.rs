@@ -6,6 +6,8 @@
 //! its own kind, its fields named from the body: a TemplateInstance's `spec.template` is a
 //! Template (`spec.template.kind`), as OpenShift decodes it.
 //!
+//! A body naming another project than its path's is refused the same way, for every kind.
+//!
 //! Every way a body comes in runs this one check: typed bodies, patches and applies
 //! ([`super::field_validation`]), and the JSON of routes that also read protobuf
 //! ([`crate::body::body_or_protobuf`]).
@@ -29,9 +31,16 @@ const ALSO_WRITTEN_AS: &[(&str, &str)] = &[("Token", TAGSTREAM_API_VERSION)];
 const HELD: &[(&str, &str, &str)] = &[("TemplateInstance", "spec.template", "Template")];
 
 /// Refuses (422 naming `kind` or `apiVersion`, or the held object's) a body that is not the
-/// `kind` its path takes.
-pub(crate) fn check(kind: &'static str, value: &Value) -> Result<(), ApiError> {
+/// `kind` its path takes; and (422 naming `metadata.namespace`) one that names another project
+/// than its path's `project`, whatever the kind and however it is written (review 18 N4: some
+/// writes moved such a body to the path's project and answered success).
+pub(crate) fn check(
+    kind: &'static str,
+    value: &Value,
+    project: Option<&str>,
+) -> Result<(), ApiError> {
     let mut errors = identity_errors(kind, value, "");
+    errors.extend(project.and_then(|ns| other_project(value, ns)));
     for (_, field, held_kind) in HELD.iter().filter(|(outer, ..)| *outer == kind) {
         let pointer = format!("/{}", field.replace('.', "/"));
         if let Some(held) = value.pointer(&pointer) {
@@ -40,6 +49,18 @@ pub(crate) fn check(kind: &'static str, value: &Value) -> Result<(), ApiError> {
     }
     let name = value.pointer("/metadata/name").and_then(Value::as_str);
     ApiError::refuse_invalid(kind, name.unwrap_or_default(), errors)
+}
+
+/// The error of a body naming a project other than its path's `ns`.
+fn other_project(value: &Value, ns: &str) -> Option<FieldError> {
+    let given = value.pointer("/metadata/namespace")?.as_str()?;
+    (!given.is_empty() && given != ns).then(|| {
+        FieldError::invalid(
+            "metadata.namespace",
+            given,
+            format!("does not match the namespace of the request ({ns})"),
+        )
+    })
 }
 
 /// What is wrong with `value`'s `kind` and `apiVersion` for `kind`, the fields named after

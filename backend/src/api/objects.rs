@@ -37,7 +37,7 @@ use crate::body::{BodyFormat, FromPath, Names, RawBody, param};
 use crate::error::{ApiError, ApiResult};
 use crate::read_cache::Point;
 use crate::store::Objects as _;
-use crate::template_service::{expected_version, namespace_errors};
+use crate::template_service::expected_version;
 use crate::watch::{ListOptions, Scope, list_or_watch};
 use axum::Extension;
 
@@ -225,11 +225,6 @@ pub(super) async fn write_create<K: Kind>(
     }
     let name_text = object.name().to_owned();
     ApiError::refuse_invalid(K::RESOURCE.kind, &name_text, object.validate())?;
-    ApiError::refuse_invalid(
-        K::RESOURCE.kind,
-        &name_text,
-        namespace_errors(object.metadata(), ns),
-    )?;
     let name: K::Name = name_text
         .parse()
         .map_err(|e| ApiError::BadRequest(format!("invalid name: {e}")))?;

@@ -65,11 +65,6 @@ async fn create_template_instance(
             false => tagstream_shared::FieldError::invalid("metadata.name", &name_text, e),
         }],
     })?;
-    ApiError::refuse_invalid(
-        TemplateInstance::KIND,
-        name.as_str(),
-        template_service::namespace_errors(&request.metadata, &ns),
-    )?;
     require_project(&state, &ns).await?;
     ApiError::refuse_invalid(
         TemplateInstance::KIND,

@@ -25,7 +25,8 @@ pub async fn body_or_protobuf<T: DeserializeOwned + serde::Serialize>(
 ) -> Result<T, ApiError> {
     if !is_protobuf(&req) {
         let value = not_a_patch(RawBody::from_request(req, &()).await?)?;
-        crate::api::identity::check(kind, &value)?;
+        // Namespaces and self reviews: cluster-wide, no project to match.
+        crate::api::identity::check(kind, &value, None)?;
         return decode(value);
     }
     let object = read_protobuf(req, from_protobuf).await?;

@@ -15,6 +15,7 @@ mod api_templates;
 mod auth_cache;
 mod body_identity;
 mod body_identity_paths;
+mod body_project;
 mod browser;
 mod browser_access;
 mod browser_admin;
