@@ -41,6 +41,7 @@ pub mod watch;
 mod wire_json;
 mod words;
 pub mod workload;
+pub mod write_only;
 pub mod yaml;
 
 pub use image::{

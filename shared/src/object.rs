@@ -175,6 +175,21 @@ pub trait Kind: Object + Serialize + DeserializeOwned + Clone + Send + Sync + 's
     /// stored bytes). A template instance masks its generated parameter values.
     const SHOWN_AS: Option<fn(&mut Self)> = None;
 
+    /// Fields a client may write but the server never stores nor answers, as dotted paths in
+    /// the body (a trigger's `spec.webhook.secret`, a user's `password`). The kind's own write
+    /// takes them apart; [`Kind::drop_write_only`], which the store runs on every object it
+    /// writes, takes them out of the manifest kubectl keeps in an annotation.
+    const WRITE_ONLY: &'static [&'static str] = &[];
+
+    /// Drops the [`Kind::WRITE_ONLY`] fields from what the object carries besides itself: the
+    /// manifest in `kubectl.kubernetes.io/last-applied-configuration`.
+    fn drop_write_only(&mut self) {
+        crate::write_only::scrub_last_applied(
+            &mut self.metadata_mut().annotations,
+            Self::WRITE_ONLY,
+        );
+    }
+
     /// What is wrong with the object (an empty list: nothing).
     fn validate(&self) -> Vec<FieldError> {
         Vec::new()
@@ -243,12 +258,13 @@ macro_rules! object_impl {
         }
     };
     (kind $ty:ty, $resource:expr $(, name = $name:ty)? $(, validate = $validate:expr)?
-     $(, shown = $shown:expr)?) => {
+     $(, shown = $shown:expr)? $(, write_only = $write_only:expr)?) => {
         $crate::object_impl!($ty, $resource);
         impl $crate::object::Kind for $ty {
             const RESOURCE: $crate::object::ApiResource = $resource;
             type Name = $crate::object_impl!(@name $($name)?);
             $(const SHOWN_AS: Option<fn(&mut Self)> = Some($shown);)?
+            $(const WRITE_ONLY: &'static [&'static str] = $write_only;)?
             $(fn validate(&self) -> Vec<$crate::validation::FieldError> {
                 let validate: fn(&Self) -> Vec<$crate::validation::FieldError> = $validate;
                 validate(self)

@@ -133,12 +133,14 @@ crate::object_impl!(kind crate::Template, TEMPLATES,
 crate::object_impl!(kind crate::TemplateInstance, TEMPLATEINSTANCES,
     shown = crate::TemplateInstance::mask_generated);
 crate::object_impl!(kind crate::SamplesConfig, SAMPLES_CONFIGS);
-crate::object_impl!(kind crate::user::User, USERS, name = crate::UserName);
+crate::object_impl!(kind crate::user::User, USERS, name = crate::UserName,
+    write_only = &["password"]);
 crate::object_impl!(kind crate::user::Group, GROUPS, name = crate::GroupName);
 crate::object_impl!(kind crate::user::Token, TOKENS, name = crate::TokenId);
 crate::object_impl!(kind crate::user::RoleBinding, ROLEBINDINGS, name = crate::RoleBindingName);
 crate::object_impl!(kind crate::trigger::Trigger, TRIGGERS, name = crate::TriggerName,
-    validate = |t| crate::trigger::validate_trigger(t, false));
+    validate = |t| crate::trigger::validate_trigger(t, false),
+    write_only = &["spec.webhook.secret"]);
 
 #[cfg(test)]
 mod tests {

@@ -17,7 +17,10 @@ use crate::audit::Actor;
 /// An object the store can version and write: every [`Kind`] is one.
 pub trait Stored: Send + Sync {
     fn set_resource_version(&mut self, revision: i64);
-    fn encode(&self) -> serde_json::Result<String>;
+    /// The body to store. The one way into the `objects` table (and so into the `changes` a
+    /// watch replays): first drops the kind's write-only fields from the object as the writer
+    /// will answer it ([`Kind::drop_write_only`]), whichever route or patch wrote it.
+    fn encode(&mut self) -> serde_json::Result<String>;
 }
 
 impl<K: Kind> Stored for K {
@@ -25,7 +28,8 @@ impl<K: Kind> Stored for K {
         self.metadata_mut().resource_version = Some(revision.to_string());
     }
 
-    fn encode(&self) -> serde_json::Result<String> {
+    fn encode(&mut self) -> serde_json::Result<String> {
+        self.drop_write_only();
         serde_json::to_string(self)
     }
 }
