@@ -53,6 +53,9 @@ pub enum BodyFormat {
     /// Server-side apply (`kubectl apply --server-side`), for PATCH: YAML (or JSON) of the
     /// caller's whole intent, see `api::apply`.
     ApplyPatch,
+    /// What kubectl sends for the Kubernetes kinds it knows (a RoleBinding), for PATCH: taken
+    /// as a merge patch by kinds whose lists have no merge keys, refused by the others.
+    StrategicMergePatch,
 }
 
 impl BodyFormat {
@@ -76,6 +79,7 @@ impl BodyFormat {
             "application/merge-patch+json" => Ok(Self::MergePatch),
             "application/json-patch+json" => Ok(Self::JsonPatch),
             "application/apply-patch+yaml" => Ok(Self::ApplyPatch),
+            "application/strategic-merge-patch+json" => Ok(Self::StrategicMergePatch),
             other => Err(ApiError::UnsupportedMediaType(format!(
                 "the body's content type {other:?} is not accepted: {ACCEPTED}"
             ))),
@@ -146,7 +150,10 @@ fn content_type(req: &Request) -> Option<&str> {
 /// `bytes` as a JSON value, read as `format` says.
 fn parse(format: BodyFormat, bytes: &[u8]) -> Result<Value, ApiError> {
     match format {
-        BodyFormat::Json | BodyFormat::MergePatch | BodyFormat::JsonPatch => parse_json(bytes),
+        BodyFormat::Json
+        | BodyFormat::MergePatch
+        | BodyFormat::JsonPatch
+        | BodyFormat::StrategicMergePatch => parse_json(bytes),
         BodyFormat::Yaml | BodyFormat::ApplyPatch => parse_yaml(bytes),
     }
 }
@@ -241,7 +248,10 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
 fn not_a_patch(raw: RawBody) -> Result<Value, ApiError> {
     if matches!(
         raw.format,
-        BodyFormat::MergePatch | BodyFormat::JsonPatch | BodyFormat::ApplyPatch
+        BodyFormat::MergePatch
+            | BodyFormat::JsonPatch
+            | BodyFormat::ApplyPatch
+            | BodyFormat::StrategicMergePatch
     ) {
         return Err(ApiError::UnsupportedMediaType(
             "a patch is accepted only by PATCH".into(),

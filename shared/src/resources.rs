@@ -6,7 +6,16 @@ use crate::access::{Resource as A, Verb as V};
 use crate::api_resource;
 use crate::object::ApiResource;
 
-const CRUD_WATCH: &[V] = &[V::Create, V::Delete, V::Get, V::List, V::Update, V::Watch];
+/// Every verb: the kinds kubectl may apply, edit and label as well as create and replace.
+const ALL_VERBS: &[V] = &[
+    V::Create,
+    V::Delete,
+    V::Get,
+    V::List,
+    V::Patch,
+    V::Update,
+    V::Watch,
+];
 
 pub const PROJECTS: ApiResource = api_resource!(cluster "project.openshift.io" / "v1",
     "Project", "projects", "project", [],
@@ -41,15 +50,15 @@ pub const PROCESSEDTEMPLATES: ApiResource = api_resource!(namespaced "template.o
     &[V::Create], Some(A::ProcessedTemplates));
 pub const TEMPLATEINSTANCES: ApiResource = api_resource!(namespaced "template.openshift.io" / "v1",
     "TemplateInstance", "templateinstances", "templateinstance", [],
-    &[V::Create, V::Delete, V::Get, V::List, V::Watch], Some(A::TemplateInstances));
+    &[V::Create, V::Delete, V::Get, V::List, V::Patch, V::Watch], Some(A::TemplateInstances));
 
 pub const SAMPLES_CONFIGS: ApiResource = api_resource!(cluster "samples.operator.openshift.io" / "v1",
     "Config", "configs", "config", [], &[V::Get, V::Update], None);
 
 pub const USERS: ApiResource = api_resource!(cluster "user.openshift.io" / "v1",
-    "User", "users", "user", [], CRUD_WATCH, None);
+    "User", "users", "user", [], ALL_VERBS, None);
 pub const GROUPS: ApiResource = api_resource!(cluster "user.openshift.io" / "v1",
-    "Group", "groups", "group", [], CRUD_WATCH, None);
+    "Group", "groups", "group", [], ALL_VERBS, None);
 /// A user's API tokens, under the user: `users/{name}/tokens[/{id}]`.
 pub const TOKENS: ApiResource = ApiResource {
     collection_route: "/apis/user.openshift.io/v1/users/{name}/tokens",
@@ -61,10 +70,10 @@ pub const INVITATIONS: ApiResource = api_resource!(cluster "tagstream.io" / "v1"
     "Invitation", "invitations", "invitation", [], &[V::Get, V::Create], None);
 
 pub const ROLEBINDINGS: ApiResource = api_resource!(namespaced "rbac.authorization.k8s.io" / "v1",
-    "RoleBinding", "rolebindings", "rolebinding", [], CRUD_WATCH, Some(A::RoleBindings));
+    "RoleBinding", "rolebindings", "rolebinding", [], ALL_VERBS, Some(A::RoleBindings));
 
 pub const TRIGGERS: ApiResource = api_resource!(namespaced "tagstream.io" / "v1",
-    "Trigger", "triggers", "trigger", [], CRUD_WATCH, Some(A::Triggers));
+    "Trigger", "triggers", "trigger", [], ALL_VERBS, Some(A::Triggers));
 /// A trigger's delivery log, under the trigger: `triggers/{name}/deliveries`.
 pub const DELIVERIES: ApiResource = ApiResource {
     collection_route: "/apis/tagstream.io/v1/namespaces/{ns}/triggers/{name}/deliveries",

@@ -1,7 +1,8 @@
 //! The write path of kinds whose writes are checked by hand (teams, role bindings, users):
-//! one create, replace and delete sequence (load → authorize → change → store → answer), with
-//! a [`WriteHooks`] implementation per kind for the steps where it differs: a role binding's
-//! escalation check, a team's member list, the fields of a user a replace may change.
+//! one create, replace (or patch) and delete sequence (load → authorize → change → store →
+//! answer), with a [`WriteHooks`] implementation per kind for the steps where it differs: a
+//! role binding's escalation check, a team's member list, the fields of a user a replace may
+//! change.
 //!
 //! Unlike the generic handlers of [`super::objects`], these writes take no dry run and record
 //! no `managedFields`: their wire format is as it was when each kind had its own handlers.
@@ -14,12 +15,14 @@ use tagstream_shared::access::Verb as V;
 use tagstream_shared::object::Kind;
 use tagstream_shared::{ObjectMeta, ProjectName, Time};
 
-use super::field_validation::Checked;
+use super::field_validation::{Checked, FieldValidation};
+use super::merge_patch;
 use super::routes::Routes;
 use super::users::expected_version;
 use crate::app::AppState;
 use crate::audit;
 use crate::auth::Caller;
+use crate::body::RawBody;
 use crate::error::{ApiError, ApiResult};
 use crate::store::Objects as _;
 
@@ -90,8 +93,8 @@ pub(super) trait WriteHooks: Kind {
     }
 }
 
-/// The routes of `verbs` (among create, update and delete) for kind `K`, each needing what
-/// the kind's access rule asks for the verb (cluster admins, for a kind without one).
+/// The routes of `verbs` (among create, update, patch and delete) for kind `K`, each needing
+/// what the kind's access rule asks for the verb (cluster admins, for a kind without one).
 pub(super) fn routes<K: WriteHooks>(verbs: &[V]) -> Routes {
     let (all, one) = (K::RESOURCE.collection_route, K::RESOURCE.item_route);
     let need = super::objects::need::<K>;
@@ -100,6 +103,7 @@ pub(super) fn routes<K: WriteHooks>(verbs: &[V]) -> Routes {
         .fold(Routes::new(), |routes, &verb| match verb {
             V::Create => routes.post(all, need(verb), create::<K>),
             V::Update => routes.put(one, need(verb), replace::<K>),
+            V::Patch => routes.patch(one, need(verb), patch::<K>),
             V::Delete => routes.delete(one, need(verb), delete::<K>),
             _ => routes,
         })
@@ -161,23 +165,59 @@ async fn replace<K: WriteHooks>(
     Extension(actor): Extension<audit::Actor>,
     Extension(caller): Extension<Caller>,
     Path(params): Path<Vec<(String, String)>>,
-    Checked(mut body): Checked<K>,
+    Checked(body): Checked<K>,
 ) -> ApiResult<Json<K>> {
     let (ns, name) = scope_and_name(params)?;
     let at = WriteAt::new(&state, &caller, ns.as_ref());
-    ApiError::unless_url_name_or_unnamed(body.name(), &name)?;
-    body.metadata_mut().name = Some(name.clone());
-    K::admit(&at, &body).await?;
+    Ok(Json(written(&at, &actor, &name, body).await?))
+}
+
+/// A merge or JSON patch (kubectl apply, edit, label): the patched object is written as a
+/// replace writes its body, so it passes the same checks (a binding's escalation check sees
+/// the role the patch leaves) and changes only what a replace may change. None of these
+/// kinds has a list with a merge key, so a strategic merge patch is taken as a merge patch.
+async fn patch<K: WriteHooks>(
+    State(state): State<AppState>,
+    Extension(actor): Extension<audit::Actor>,
+    Extension(caller): Extension<Caller>,
+    Path(params): Path<Vec<(String, String)>>,
+    fields: FieldValidation,
+    patch: RawBody,
+) -> ApiResult<Json<K>> {
+    let (ns, name) = scope_and_name(params)?;
+    let at = WriteAt::new(&state, &caller, ns.as_ref());
+    let (to, actor, name) = (&at, &actor, name.as_str());
+    let of = (&state, &fields);
+    let patch = merge_patch::strategic_as_merge(patch)?;
+    let patched = merge_patch::patched_by(of, &patch, at.ns, name, |_, object: K| {
+        written(to, actor, name, object)
+    })
+    .await?;
+    Ok(Json(patched))
+}
+
+/// Writes `body` over the stored object `name` (a body without a name takes the URL's), at
+/// the resourceVersion it carries (the stored one, if none), as the kind's hooks allow.
+async fn written<K: WriteHooks>(
+    at: &WriteAt<'_>,
+    actor: &audit::Actor,
+    name: &str,
+    mut body: K,
+) -> ApiResult<K> {
+    ApiError::unless_url_name_or_unnamed(body.name(), name)?;
+    body.metadata_mut().name = Some(name.to_owned());
+    K::admit(at, &body).await?;
     let sent = body.metadata().resource_version.clone();
-    let current: K = at.changeable(&name).await?;
+    let current: K = at.changeable(name).await?;
     let stored = current.metadata().clone();
     let object = K::replacement(body, current)?;
     let expected = expected_version(sent.as_deref(), &stored)?;
-    let updated = state
+    let updated = at
+        .state
         .store
-        .replace::<K>(&actor, at.ns, &name, expected, object)
+        .replace::<K>(actor, at.ns, name, expected, object)
         .await?;
-    Ok(Json(K::answered(&state, updated).await?))
+    K::answered(at.state, updated).await
 }
 
 async fn delete<K: WriteHooks>(

@@ -188,7 +188,10 @@ impl FieldValidation {
         body: &RawBody,
         also: &[&str],
     ) -> Result<T, ApiError> {
-        if matches!(body.format, BodyFormat::MergePatch | BodyFormat::JsonPatch) {
+        if matches!(
+            body.format,
+            BodyFormat::MergePatch | BodyFormat::JsonPatch | BodyFormat::StrategicMergePatch
+        ) {
             return Err(ApiError::UnsupportedMediaType(
                 "a patch is accepted only by PATCH".into(),
             ));
@@ -221,7 +224,7 @@ impl FieldValidation {
     fn duplicates(&self, body: &RawBody) -> Duplicates {
         let found = match (self.mode, body.format) {
             (Mode::Ignore, _) => Vec::new(),
-            (_, BodyFormat::Json | BodyFormat::MergePatch) => {
+            (_, BodyFormat::Json | BodyFormat::MergePatch | BodyFormat::StrategicMergePatch) => {
                 super::duplicate_fields::find(&body.bytes, MAX_REPORTED)
             }
             (_, BodyFormat::Yaml | BodyFormat::ApplyPatch) => {

@@ -16,7 +16,7 @@ use crate::error::{ApiError, ApiResult};
 pub fn routes() -> Routes {
     // Everyone signed in reads them, generically (a cluster-wide kind: no `{ns}`); cluster
     // admins write them (a kind without an access rule).
-    let writes = checked_writes::routes::<Group>(&[V::Create, V::Update, V::Delete]);
+    let writes = checked_writes::routes::<Group>(&[V::Create, V::Update, V::Patch, V::Delete]);
     super::objects::routes_needing::<Group>(&[V::List, V::Get], |_| Need::SignedIn).merge(writes)
 }
 

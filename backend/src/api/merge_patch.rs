@@ -3,11 +3,15 @@
 //! again when a write in between moved the object, rather than refused.
 
 use tagstream_shared::ProjectName;
+use tagstream_shared::object::Kind;
 
+use crate::app::AppState;
 use crate::body::{BodyFormat, RawBody};
 use crate::error::{ApiError, ApiResult};
+use crate::store::Objects as _;
 
 use super::Resource;
+use super::field_validation::FieldValidation;
 use super::object_turns::Object;
 use super::retry::{Tries, turn};
 
@@ -22,6 +26,36 @@ pub(super) fn merge_or_json(patch: &RawBody) -> ApiResult<()> {
          application/apply-patch+yaml"
             .into(),
     ))
+}
+
+/// `patch` as the merge patch a strategic merge patch is for a kind none of whose lists has a
+/// merge key (kubectl sends one for a RoleBinding, the Kubernetes kind it knows): refused when
+/// it carries a directive (`$patch`, `$setElementOrder/...`), which only a strategic merge
+/// gives a meaning to. Any other patch is answered as it is.
+pub(super) fn strategic_as_merge(patch: RawBody) -> ApiResult<RawBody> {
+    fn directive(value: &serde_json::Value) -> bool {
+        match value {
+            serde_json::Value::Object(map) => map
+                .iter()
+                .any(|(key, value)| key.starts_with('$') || directive(value)),
+            serde_json::Value::Array(items) => items.iter().any(directive),
+            _ => false,
+        }
+    }
+    if patch.format != BodyFormat::StrategicMergePatch {
+        return Ok(patch);
+    }
+    if directive(&patch.value) {
+        return Err(ApiError::UnsupportedMediaType(
+            "a strategic merge patch with directives is not supported: send \
+             application/merge-patch+json"
+                .into(),
+        ));
+    }
+    Ok(RawBody {
+        format: BodyFormat::MergePatch,
+        ..patch
+    })
 }
 
 /// Runs `attempt` (read, patch, write) in the write's turn on the object (`resource` `name` in
@@ -48,6 +82,33 @@ where
         }
     }
     Err(tries.gave_up(resource, name))
+}
+
+/// A merge or JSON patch of the stored object `name` of kind `K` (in project `ns`), written by
+/// the kind's own write: loads it, patches it as a read shows it, and hands `write` the stored
+/// object and the patched one, in [`until_written`]'s turn. Each kind's write then does what
+/// its create and replace do (checks, secrets, what may change), so a patch can do no more
+/// than a replace.
+pub(super) async fn patched_by<K, T, W, Fut>(
+    (state, fields): (&AppState, &FieldValidation),
+    patch: &RawBody,
+    ns: Option<&ProjectName>,
+    name: &str,
+    write: W,
+) -> ApiResult<T>
+where
+    K: Kind,
+    W: Fn(K, K) -> Fut,
+    Fut: Future<Output = ApiResult<T>>,
+{
+    merge_or_json(patch)?;
+    until_written(patch, (&K::RESOURCE, ns), name, async || {
+        let current: K = state.store.get::<K>(ns, name).await?;
+        let shown = super::objects::shown(current.clone());
+        let patched: K = fields.patched(K::RESOURCE.kind, shown, patch).await?;
+        write(current, patched).await
+    })
+    .await
 }
 
 #[cfg(test)]

@@ -135,7 +135,7 @@ impl<K: Kind> ObjectPath<K> {
 }
 
 /// `object` as the kind shows it on a read.
-fn shown<K: Kind>(mut object: K) -> K {
+pub(super) fn shown<K: Kind>(mut object: K) -> K {
     if let Some(show) = K::SHOWN_AS {
         show(&mut object);
     }
@@ -353,18 +353,16 @@ async fn patch<K: Kind>(
         return Ok(accept.respond(code, &object));
     }
     // Merge or JSON patch (kubectl label, annotate, patch --type merge|json).
-    merge_patch::merge_or_json(&patch)?;
     let manager = options.update_manager()?;
-    let of = (&K::RESOURCE, path.ns.as_ref());
-    let written = merge_patch::until_written(&patch, of, path.name.as_ref(), async || {
-        let current = path.load(&state).await?;
-        let patched: K = fields.patched(K::RESOURCE.kind, current, &patch).await?;
-        let patched = WriteRequest {
+    let (ns, name) = (path.ns.as_ref(), path.name.as_ref());
+    let (at, actor, path) = ((&state, &fields), &actor, &path);
+    let written = merge_patch::patched_by(at, &patch, ns, name, |_, patched: K| {
+        let request = WriteRequest {
             object: patched,
             manager: Some(manager.clone()),
             dry_run,
         };
-        write(&state, &actor, &path, patched).await
+        write(at.0, actor, path, request)
     })
     .await?;
     Ok(accept.respond(StatusCode::OK, &written))

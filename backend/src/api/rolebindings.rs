@@ -14,7 +14,8 @@ use crate::error::{ApiError, ApiResult};
 
 pub fn routes() -> Routes {
     // Reading is plain (names typed as `RoleBindingName`, `:` allowed); writes check escalation.
-    let writes = checked_writes::routes::<RoleBinding>(&[V::Create, V::Update, V::Delete]);
+    let writes =
+        checked_writes::routes::<RoleBinding>(&[V::Create, V::Update, V::Patch, V::Delete]);
     super::objects::routes_for::<RoleBinding>(&[V::List, V::Get]).merge(writes)
 }
 

@@ -1,11 +1,12 @@
 //! `/apis/template.openshift.io/v1/namespaces/{ns}/templateinstances`: instantiate (create),
-//! list, get (generic), delete. Creating processes `spec.template` with the values in its
-//! `parameters[].value`, creates every ImageStream among the objects in the project and records
-//! the instance, in one transaction; the answer carries the other objects as a `List` in
-//! `status.manifests` (JSON, or YAML with `Accept: application/yaml`).
+//! list, get (generic), merge or JSON patch of labels and annotations, delete. Creating
+//! processes `spec.template` with the values in its `parameters[].value`, creates every
+//! ImageStream among the objects in the project and records the instance, in one transaction;
+//! the answer carries the other objects as a `List` in `status.manifests` (JSON, or YAML with
+//! `Accept: application/yaml`).
 
 use crate::access::Need;
-use crate::api::field_validation::Checked;
+use crate::api::field_validation::{Checked, FieldValidation, WriteRequest};
 use crate::api::routes::Routes;
 use crate::audit;
 use crate::services;
@@ -15,14 +16,15 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use tagstream_shared::access::{Resource as R, Verb as V};
-use tagstream_shared::{TemplateInstance, TemplateName};
+use tagstream_shared::{FieldError, TemplateInstance, TemplateName};
 
 use super::accept::Accept;
-use super::objects::require_project;
+use super::merge_patch;
+use super::objects::{ObjectPath, require_project, shown, write};
 use super::{IMAGESTREAMS, NsPath, TEMPLATEINSTANCES, TemplatePath};
 use crate::app::AppState;
 use crate::auth::Caller;
-use crate::body::Names;
+use crate::body::{Names, RawBody};
 use crate::error::{ApiError, ApiResult};
 use crate::source_access::{Actor, authorize_sources};
 use crate::store::StoreError;
@@ -36,7 +38,46 @@ pub fn routes() -> Routes {
     // instantiates, deleting goes through the instance's service.
     super::objects::routes_for::<TemplateInstance>(&[V::List, V::Get])
         .post(IN, need(V::Create), create_template_instance)
+        .patch(ONE, need(V::Patch), patch_template_instance)
         .delete(ONE, need(V::Delete), delete_template_instance)
+}
+
+/// A merge or JSON patch (kubectl apply, edit, label) changes an instance's labels and
+/// annotations; a change to its `spec` (as a read shows it) is refused, naming it immutable,
+/// as OpenShift does. The stored spec, generated values unmasked, is kept; the generic replace
+/// writes the rest.
+async fn patch_template_instance(
+    State(state): State<AppState>,
+    Extension(actor): Extension<audit::Actor>,
+    Names(path): Names<ObjectPath<TemplateInstance>>,
+    accept: Accept,
+    fields: FieldValidation,
+    patch: RawBody,
+) -> ApiResult<Response> {
+    let (of, actor, at) = ((&state, &fields), &actor, &path);
+    let (ns, name) = (path.ns.as_ref(), path.name.as_ref());
+    let written = merge_patch::patched_by(of, &patch, ns, name, |current, patched| async move {
+        let (mut object, patched): (TemplateInstance, TemplateInstance) = (current, patched);
+        if patched.spec != shown(object.clone()).spec {
+            return Err(ApiError::Invalid {
+                kind: TemplateInstance::KIND,
+                name: name.to_owned(),
+                errors: vec![FieldError {
+                    value: None,
+                    ..FieldError::invalid("spec", "", "field is immutable")
+                }],
+            });
+        }
+        object.metadata = patched.metadata;
+        let request = WriteRequest {
+            object,
+            manager: None,
+            dry_run: false,
+        };
+        write(of.0, actor, at, request).await
+    })
+    .await?;
+    Ok(accept.respond(StatusCode::OK, &shown(written)))
 }
 
 async fn create_template_instance(
@@ -58,11 +99,8 @@ async fn create_template_instance(
         kind: TemplateInstance::KIND,
         name: name_text.clone(),
         errors: vec![match name_text.is_empty() {
-            true => tagstream_shared::FieldError::required(
-                "metadata.name",
-                "name or generateName is required",
-            ),
-            false => tagstream_shared::FieldError::invalid("metadata.name", &name_text, e),
+            true => FieldError::required("metadata.name", "name or generateName is required"),
+            false => FieldError::invalid("metadata.name", &name_text, e),
         }],
     })?;
     require_project(&state, &ns).await?;

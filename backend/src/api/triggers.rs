@@ -1,8 +1,9 @@
 //! `/apis/tagstream.io/v1/namespaces/{ns}/triggers`: webhooks that follow a stream tag or a
-//! stream (list and watch, create, get, replace, delete), each one's delivery log, and
-//! Redeliver. A secret is taken on create and replace and never answered.
+//! stream (list and watch, create, get, replace, merge or JSON patch, delete), each one's
+//! delivery log, and Redeliver. A secret is taken on create, replace and patch and never
+//! answered.
 
-use crate::api::field_validation::Checked;
+use crate::api::field_validation::{Checked, FieldValidation};
 use crate::audit;
 use crate::store::Objects as _;
 use axum::Extension;
@@ -14,11 +15,11 @@ use tagstream_shared::access::{Resource as R, Verb as V};
 use tagstream_shared::trigger::{API_VERSION, Delivery, Trigger, validate_trigger};
 use tagstream_shared::{FieldError, List, ProjectName, Time, TriggerName};
 
-use super::NsPath;
+use super::{NsPath, merge_patch};
 use crate::access::Need;
 use crate::api::routes::Routes;
 use crate::app::AppState;
-use crate::body::{FromPath, Names, param};
+use crate::body::{FromPath, Names, RawBody, param};
 use crate::error::{ApiError, ApiResult};
 use crate::store::DELIVERIES_RESOURCE;
 use crate::watch::{ListOptions, Scope, list_or_watch};
@@ -37,6 +38,7 @@ pub fn routes() -> Routes {
     super::objects::routes_for::<Trigger>(&[V::List, V::Get])
         .post(IN, need(V::Create), create_trigger)
         .put(ONE, need(V::Update), replace_trigger)
+        .patch(ONE, need(V::Patch), patch_trigger)
         .delete(ONE, need(V::Delete), delete_trigger)
         .get(LOG, need(V::Get), list_deliveries)
         .post(REDELIVER, need(V::Update), redeliver)
@@ -129,8 +131,38 @@ async fn replace_trigger(
     Names(TriggerPath(ns, name)): Names<TriggerPath>,
     Checked(trigger): Checked<Trigger>,
 ) -> ApiResult<Json<Trigger>> {
+    Ok(Json(replaced(&state, &actor, (&ns, &name), trigger).await?))
+}
+
+/// A merge or JSON patch (kubectl apply, edit, label), written as a replace: a patch that sets
+/// `spec.webhook.secret` replaces the secret, one that does not keeps it (the stored trigger
+/// has none to patch).
+async fn patch_trigger(
+    State(state): State<AppState>,
+    Extension(actor): Extension<audit::Actor>,
+    Names(TriggerPath(ns, name)): Names<TriggerPath>,
+    fields: FieldValidation,
+    patch: RawBody,
+) -> ApiResult<Json<Trigger>> {
+    let (of, at) = ((&state, &fields), (&ns, &name));
+    let actor = &actor;
+    let patched = merge_patch::patched_by(of, &patch, Some(&ns), name.as_str(), |_, trigger| {
+        replaced(&state, actor, at, trigger)
+    })
+    .await?;
+    Ok(Json(patched))
+}
+
+/// Writes `trigger` over the stored one at the resourceVersion it carries; its secret, when
+/// it has one, replaces the stored secret.
+async fn replaced(
+    state: &AppState,
+    actor: &audit::Actor,
+    (ns, name): (&ProjectName, &TriggerName),
+    trigger: Trigger,
+) -> ApiResult<Trigger> {
     ApiError::unless_url_name(trigger.metadata.name(), name.as_str())?;
-    check(&state, &trigger, false)?;
+    check(state, &trigger, false)?;
     let expected = crate::template_service::expected_version(
         Trigger::KIND,
         name.as_str(),
@@ -138,7 +170,7 @@ async fn replace_trigger(
     )?;
     let old = state
         .store
-        .get::<Trigger>(Some(&ns), name.as_str().as_ref())
+        .get::<Trigger>(Some(ns), name.as_str().as_ref())
         .await?;
     let secret = trigger
         .spec
@@ -149,16 +181,16 @@ async fn replace_trigger(
     let updated = state
         .store
         .update_trigger(
-            &actor,
-            &ns,
+            actor,
+            ns,
             name.as_str(),
             expected,
-            stored(trigger, &ns, Some(&old)),
+            stored(trigger, ns, Some(&old)),
             secret,
         )
         .await?;
     tracing::info!(namespace = %ns, trigger = %name, "trigger replaced");
-    Ok(Json(updated))
+    Ok(updated)
 }
 
 async fn delete_trigger(

@@ -40,7 +40,7 @@ pub fn routes() -> Routes {
         .post(TOKENS_OF, own, create_token)
         .delete(TOKEN, own, delete_token)
         // Cluster admins only: users have no access rule.
-        .merge(checked_writes::routes::<User>(&[V::Update]))
+        .merge(checked_writes::routes::<User>(&[V::Update, V::Patch]))
 }
 
 /// A replace changes a user's full name, labels and annotations, and nothing else; a user is

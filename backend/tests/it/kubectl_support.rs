@@ -101,6 +101,11 @@ impl Kube {
     /// The server (samples applied) behind a TLS proxy; on a fresh PostgreSQL database with
     /// `TAGSTREAM_TEST_POSTGRES=1`, so that kubectl's requests run on both stores.
     pub async fn start() -> Self {
+        Self::start_with("").await
+    }
+
+    /// As [`Kube::start`], with `extra` appended to the server's config (more sections).
+    pub async fn start_with(extra: &str) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().join("data");
         std::fs::create_dir_all(&data).unwrap();
@@ -108,7 +113,7 @@ impl Kube {
             let url = crate::pg_support::fresh_database().await;
             std::fs::write(data.join(crate::server::DATABASE_MARKER), url).unwrap();
         }
-        let server = Server::start(&data, &workspace_root().join("dist"));
+        let server = Server::start_with(&data, &workspace_root().join("dist"), extra);
         let upstream = server.base.trim_start_matches("http://").to_owned();
         let (crt, key) = (dir.path().join("tls.crt"), dir.path().join("tls.key"));
         let openssl = Command::new("openssl")
