@@ -236,7 +236,7 @@ async fn a_pathological_reference_scan_finishes() {
     let text = format!("{}${{A}}", "${".repeat(400_000));
     let template = json!({
         "kind": "Template", "apiVersion": "template.openshift.io/v1",
-        "metadata": {"name": "scan", "namespace": "${"},
+        "metadata": {"name": "scan", "namespace": "demo"},
         "objects": [{"kind": "ConfigMap", "apiVersion": "v1",
                      "metadata": {"name": "c", "namespace": "${".repeat(1 << 16)},
                      "data": {"x": text}}],
