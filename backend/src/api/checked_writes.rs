@@ -8,9 +8,10 @@
 //! no `managedFields`: their wire format is as it was when each kind had its own handlers.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::{FromRequestParts, Path};
 use axum::http::StatusCode;
-use axum::{Extension, response::IntoResponse, response::Response};
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
 use tagstream_shared::access::Verb as V;
 use tagstream_shared::object::Kind;
 use tagstream_shared::{ObjectMeta, ProjectName, Time};
@@ -25,6 +26,43 @@ use crate::auth::Caller;
 use crate::body::RawBody;
 use crate::error::{ApiError, ApiResult};
 use crate::store::Objects as _;
+
+/// A checked write as every handler here takes it: the state, who acts, the caller, and the
+/// path's project (none for a cluster-wide kind) and name (empty on a create).
+pub(super) struct WriteCall {
+    state: AppState,
+    actor: audit::Actor,
+    caller: Caller,
+    ns: Option<ProjectName>,
+    name: String,
+}
+
+impl FromRequestParts<AppState> for WriteCall {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let missing = |what: &str| ApiError::Internal(format!("no {what} on the request").into());
+        let actor = parts.extensions.get::<audit::Actor>().cloned();
+        let caller = parts.extensions.get::<Caller>().cloned();
+        let Path(params) = Path::<Vec<(String, String)>>::from_request_parts(parts, state)
+            .await
+            .map_err(|e| ApiError::BadRequest(e.body_text()))?;
+        let (ns, name) = scope_and_name(params)?;
+        Ok(Self {
+            state: state.clone(),
+            actor: actor.ok_or_else(|| missing("actor"))?,
+            caller: caller.ok_or_else(|| missing("caller"))?,
+            ns,
+            name,
+        })
+    }
+}
+
+impl WriteCall {
+    fn at(&self) -> WriteAt<'_> {
+        WriteAt::new(&self.state, &self.caller, self.ns.as_ref())
+    }
+}
 
 /// Who writes, and where: the caller, and the project of a namespaced kind.
 pub(super) struct WriteAt<'a> {
@@ -141,35 +179,22 @@ fn scope_and_name(params: Vec<(String, String)>) -> ApiResult<(Option<ProjectNam
     Ok((ns, name))
 }
 
-async fn create<K: WriteHooks>(
-    State(state): State<AppState>,
-    Extension(actor): Extension<audit::Actor>,
-    Extension(caller): Extension<Caller>,
-    Path(params): Path<Vec<(String, String)>>,
-    Checked(body): Checked<K>,
-) -> ApiResult<Response> {
-    let (ns, _) = scope_and_name(params)?;
-    let ns = ns.as_ref();
-    K::admit(&WriteAt::new(&state, &caller, ns), &body).await?;
-    let metadata = created_meta(body.metadata(), ns, state.clock.now());
+async fn create<K: WriteHooks>(call: WriteCall, Checked(body): Checked<K>) -> ApiResult<Response> {
+    let (at, state) = (call.at(), &call.state);
+    K::admit(&at, &body).await?;
+    let metadata = created_meta(body.metadata(), at.ns, state.clock.now());
     let object = K::created(body, metadata)?;
-    let created = state.store.create::<K>(&actor, ns, object).await?;
+    let created = state.store.create::<K>(&call.actor, at.ns, object).await?;
     let name = created.name();
-    tracing::info!(kind = K::RESOURCE.kind, namespace = ?ns, name, "created");
-    let created = K::answered(&state, created).await?;
+    tracing::info!(kind = K::RESOURCE.kind, namespace = ?at.ns, name, "created");
+    let created = K::answered(state, created).await?;
     Ok((StatusCode::CREATED, Json(created)).into_response())
 }
 
-async fn replace<K: WriteHooks>(
-    State(state): State<AppState>,
-    Extension(actor): Extension<audit::Actor>,
-    Extension(caller): Extension<Caller>,
-    Path(params): Path<Vec<(String, String)>>,
-    Checked(body): Checked<K>,
-) -> ApiResult<Json<K>> {
-    let (ns, name) = scope_and_name(params)?;
-    let at = WriteAt::new(&state, &caller, ns.as_ref());
-    Ok(Json(written(&at, &actor, &name, body).await?))
+async fn replace<K: WriteHooks>(call: WriteCall, Checked(body): Checked<K>) -> ApiResult<Json<K>> {
+    Ok(Json(
+        written(&call.at(), &call.actor, &call.name, body).await?,
+    ))
 }
 
 /// A merge or JSON patch (kubectl apply, edit, label): the patched object is written as a
@@ -177,17 +202,13 @@ async fn replace<K: WriteHooks>(
 /// the role the patch leaves) and changes only what a replace may change. None of these
 /// kinds has a list with a merge key, so a strategic merge patch is taken as a merge patch.
 async fn patch<K: WriteHooks>(
-    State(state): State<AppState>,
-    Extension(actor): Extension<audit::Actor>,
-    Extension(caller): Extension<Caller>,
-    Path(params): Path<Vec<(String, String)>>,
+    call: WriteCall,
     fields: FieldValidation,
     patch: RawBody,
 ) -> ApiResult<Json<K>> {
-    let (ns, name) = scope_and_name(params)?;
-    let at = WriteAt::new(&state, &caller, ns.as_ref());
-    let (to, actor, name) = (&at, &actor, name.as_str());
-    let of = (&state, &fields);
+    let at = call.at();
+    let (to, actor, name) = (&at, &call.actor, call.name.as_str());
+    let of = (&call.state, &fields);
     let patch = merge_patch::strategic_as_merge(patch)?;
     let patched = merge_patch::patched_by(of, &patch, at.ns, name, |_, object: K| {
         written(to, actor, name, object)
@@ -211,7 +232,7 @@ async fn written<K: WriteHooks>(
     let current: K = at.changeable(name).await?;
     let stored = current.metadata().clone();
     let object = K::replacement(body, current)?;
-    let expected = expected_version(sent.as_deref(), &stored)?;
+    let expected = expected_version(K::RESOURCE.kind, sent.as_deref(), &stored)?;
     let updated = at
         .state
         .store
@@ -220,15 +241,9 @@ async fn written<K: WriteHooks>(
     K::answered(at.state, updated).await
 }
 
-async fn delete<K: WriteHooks>(
-    State(state): State<AppState>,
-    Extension(actor): Extension<audit::Actor>,
-    Extension(caller): Extension<Caller>,
-    Path(params): Path<Vec<(String, String)>>,
-) -> ApiResult<Json<K>> {
-    let (ns, name) = scope_and_name(params)?;
-    let at = WriteAt::new(&state, &caller, ns.as_ref());
-    at.changeable::<K>(&name).await?;
-    let deleted = K::remove(&state, &actor, at.ns, &name).await?;
+async fn delete<K: WriteHooks>(call: WriteCall) -> ApiResult<Json<K>> {
+    let at = call.at();
+    at.changeable::<K>(&call.name).await?;
+    let deleted = K::remove(&call.state, &call.actor, at.ns, &call.name).await?;
     Ok(Json(deleted))
 }

@@ -5,16 +5,53 @@
 use tagstream_shared::validation::validate_image_stream;
 use tagstream_shared::{ImageStream, ProjectName, StreamName};
 
-use super::IMAGESTREAMS;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+
 use super::imagestreamtag_write::record;
+use super::{IMAGESTREAMS, StreamPath};
+use crate::api::apply::ApplyOptions;
+use crate::api::dry_run::DryRun;
 use crate::app::AppState;
 use crate::auth::Caller;
+use crate::body::Names;
 use crate::error::{ApiError, ApiResult};
 use crate::integrated::present;
 use crate::service;
 pub(super) use crate::services::streams::store_stream;
 use crate::source_access::{Actor, authorize_sources};
 use crate::store::Objects as _;
+
+/// A write of one stream as its handlers take it: the state, the caller, the path's project
+/// and stream, `dryRun`, and the apply options (`fieldManager`, `force`).
+pub(super) struct StreamWrite {
+    pub state: AppState,
+    pub caller: Caller,
+    pub ns: ProjectName,
+    pub name: StreamName,
+    pub dry_run: bool,
+    pub options: ApplyOptions,
+}
+
+impl FromRequestParts<AppState> for StreamWrite {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Self> {
+        let caller = parts.extensions.get::<Caller>().cloned();
+        let caller = caller.ok_or_else(|| ApiError::Internal("no caller on the request".into()))?;
+        let Names(StreamPath(ns, name)) = Names::from_request_parts(parts, state).await?;
+        let DryRun(dry_run) = DryRun::from_request_parts(parts, state).await?;
+        let options = ApplyOptions::from_request_parts(parts, state).await?;
+        Ok(Self {
+            state: state.clone(),
+            caller,
+            ns,
+            name,
+            dry_run,
+            options,
+        })
+    }
+}
 
 /// The resourceVersion a write is conditioned on: required, and a number.
 pub(super) fn expected_version(stream: &ImageStream) -> ApiResult<u64> {

@@ -15,7 +15,7 @@ use tagstream_shared::validation::validate_image_stream_status;
 use tagstream_shared::{ImageStream, List};
 
 use super::imagestream_writes::{
-    expected_version, name_matches_url, store_stream, write_create, write_update,
+    StreamWrite, expected_version, name_matches_url, store_stream, write_create, write_update,
 };
 use super::{IMAGESTREAMS, NsPath, StreamPath, merge_patch, raw};
 use crate::api::apply::ApplyOptions;
@@ -171,13 +171,17 @@ async fn get_image_stream(
 }
 
 async fn replace_image_stream(
-    State(state): State<AppState>,
-    Extension(caller): Extension<Caller>,
-    Names(StreamPath(ns, name)): Names<StreamPath>,
-    DryRun(dry_run): DryRun,
-    options: ApplyOptions,
+    write: StreamWrite,
     Checked(stream): Checked<ImageStream>,
 ) -> ApiResult<Json<ImageStream>> {
+    let StreamWrite {
+        state,
+        caller,
+        ns,
+        name,
+        dry_run,
+        options,
+    } = write;
     name_matches_url(&stream, &name)?;
     let expected = expected_version(&stream)?;
     let manager = options.update_manager()?;
@@ -196,14 +200,18 @@ async fn replace_image_stream(
 }
 
 async fn patch_image_stream(
-    State(state): State<AppState>,
-    Extension(caller): Extension<Caller>,
-    Names(StreamPath(ns, name)): Names<StreamPath>,
-    DryRun(dry_run): DryRun,
+    write: StreamWrite,
     fields: FieldValidation,
-    options: ApplyOptions,
     patch: RawBody,
 ) -> ApiResult<(StatusCode, Json<ImageStream>)> {
+    let StreamWrite {
+        state,
+        caller,
+        ns,
+        name,
+        dry_run,
+        options,
+    } = write;
     if patch.format == BodyFormat::ApplyPatch {
         let at = (&ns, &name);
         return super::imagestreams_apply::apply(
