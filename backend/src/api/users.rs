@@ -202,12 +202,18 @@ async fn create_user(
     ))
 }
 
-/// The resourceVersion a write is conditioned on: the body's, or the stored one.
-pub fn expected_version(sent: Option<&str>, stored: &ObjectMeta) -> ApiResult<u64> {
-    sent.or(stored.resource_version.as_deref())
-        .unwrap_or("0")
-        .parse()
-        .map_err(|_| ApiError::BadRequest("metadata.resourceVersion is not a number".into()))
+/// The resourceVersion a checked write is conditioned on: the body's (a 422 naming it when it
+/// is not one, as for every kind), or without one the stored one: an unconditional replace, as
+/// Kubernetes allows for role bindings (review 18 N8).
+pub fn expected_version(
+    kind: &'static str,
+    sent: Option<&str>,
+    stored: &ObjectMeta,
+) -> ApiResult<u64> {
+    match sent.filter(|rv| !rv.is_empty()) {
+        Some(rv) => crate::template_service::expected_version(kind, stored.name(), Some(rv)),
+        None => Ok(stored.revision()),
+    }
 }
 
 async fn delete_user(
@@ -365,7 +371,7 @@ pub async fn bootstrap(state: &AppState, token: Option<&str>) -> Result<(), ApiE
                 .await?;
             if !g.users.iter().any(|u| u == "admin") {
                 g.users.push("admin".into());
-                let expected = expected_version(None, &g.metadata)?;
+                let expected = g.metadata.revision();
                 state
                     .store
                     .replace::<tagstream_shared::user::Group>(
