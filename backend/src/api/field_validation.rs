@@ -244,7 +244,7 @@ impl FieldValidation {
     fn decode_checked<T: DeserializeOwned + Serialize>(
         &self,
         kind: &'static str,
-        value: Value,
+        mut value: Value,
         duplicates: Duplicates,
         tolerated: &[String],
     ) -> Result<T, ApiError> {
@@ -253,6 +253,17 @@ impl FieldValidation {
             syntax,
         } = duplicates;
         super::identity::check(kind, &value, self.project.as_deref())?;
+        for field in super::identity::ignored_after_create(kind) {
+            let taken = tolerated.iter().any(|t| t == field);
+            if let Some(object) = value.as_object_mut().filter(|_| !taken)
+                && object.remove(field).is_some()
+            {
+                self.warn(format!(
+                    "{field}: taken only when the {kind} is created; ignored (change a password \
+                     on the password page or with an invitation)"
+                ));
+            }
+        }
         if self.mode == Mode::Ignore {
             return decode(value);
         }

@@ -50,4 +50,26 @@ async fn kubectl_apply_leaves_no_secret_or_password_in_what_is_read_back() {
     let read = kube.ok("1.33", &["get", "user", "applied", "-o", "json"]);
     assert!(read.contains("last-applied-configuration"), "{read}");
     assert!(!read.contains(PASSWORD), "{read}");
+
+    // The manifest that created the user applies again, changed or not, with either kubectl:
+    // its password is ignored with a warning, not refused (review 19 P2).
+    for (version, name) in [
+        ("1.33", "Ann Applied"),
+        ("1.27", "Ann Applied"),
+        ("1.27", "Ann B"),
+    ] {
+        std::fs::write(
+            &manifests,
+            format!(
+                "apiVersion: user.openshift.io/v1\nkind: User\nmetadata: {{name: applied}}\n\
+                 fullName: {name}\npassword: {PASSWORD}\n"
+            ),
+        )
+        .unwrap();
+        let out = kube.run(version, &["apply", "-f", file]);
+        assert!(out.status.success(), "{out:?}");
+        let read = kube.ok(version, &["get", "user", "applied", "-o", "json"]);
+        assert!(read.contains(name), "{read}");
+        assert!(!read.contains(PASSWORD), "{read}");
+    }
 }
