@@ -175,6 +175,29 @@ impl TemplateInstance {
                 p.value = Some(MASKED.into());
             }
         }
+        // The copy of the manifest client-side `kubectl apply` keeps holds the typed values
+        // too (review 19 P1).
+        crate::write_only::edit_last_applied(&mut self.metadata.annotations, |manifest| {
+            let parameters = manifest
+                .get_mut("spec")
+                .and_then(|s| s.get_mut("template"))
+                .and_then(|t| t.get_mut("parameters"))
+                .and_then(Value::as_array_mut);
+            let mut masked = false;
+            for p in parameters
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_object_mut)
+            {
+                let text = |key: &str| p.get(key).and_then(Value::as_str).unwrap_or_default();
+                let (generated, value) = (!text("generate").is_empty(), text("value"));
+                if generated && !value.is_empty() && value != MASKED {
+                    p.insert("value".into(), Value::from(MASKED));
+                    masked = true;
+                }
+            }
+            masked
+        });
     }
 }
 

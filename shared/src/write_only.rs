@@ -16,29 +16,41 @@ pub const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration
 /// is not a JSON object is dropped: an unknown value may hold a secret. Untouched when none of
 /// the fields is in it.
 pub fn scrub_last_applied(annotations: &mut Option<BTreeMap<String, String>>, fields: &[&str]) {
+    if fields.is_empty() {
+        return;
+    }
+    edit_last_applied(annotations, |manifest| {
+        let mut removed = false;
+        for field in fields {
+            removed |= remove_path(manifest, field);
+        }
+        removed
+    });
+}
+
+/// Edits the manifest in the [`LAST_APPLIED`] annotation with `edit`, which answers whether it
+/// changed anything (untouched otherwise). An annotation that is not a JSON object is dropped:
+/// an unknown value may hold what `edit` would have taken out.
+pub fn edit_last_applied(
+    annotations: &mut Option<BTreeMap<String, String>>,
+    edit: impl FnOnce(&mut Map<String, Value>) -> bool,
+) {
     let Some(map) = annotations.as_mut() else {
         return;
     };
     let Some(applied) = map.get(LAST_APPLIED) else {
         return;
     };
-    if fields.is_empty() {
-        return;
-    }
-    let scrubbed = match serde_json::from_str::<Value>(applied) {
+    let edited = match serde_json::from_str::<Value>(applied) {
         Ok(Value::Object(mut manifest)) => {
-            let mut removed = false;
-            for field in fields {
-                removed |= remove_path(&mut manifest, field);
-            }
-            if !removed {
+            if !edit(&mut manifest) {
                 return;
             }
             serde_json::to_string(&manifest).ok()
         }
         _ => None,
     };
-    match scrubbed {
+    match edited {
         Some(text) => map.insert(LAST_APPLIED.to_owned(), text),
         None => map.remove(LAST_APPLIED),
     };
@@ -100,5 +112,32 @@ mod tests {
             a.unwrap_or_default().get(LAST_APPLIED).map(String::as_str),
             Some(sent)
         );
+    }
+
+    /// A value typed for a generated parameter of a template instance reads as masked in the
+    /// applied manifest too (review 19 P1); other parameters and other entries are left alone,
+    /// and no entry shape panics.
+    #[test]
+    fn a_template_instance_masks_typed_generated_values_in_the_applied_manifest() {
+        let manifest = serde_json::json!({"kind": "TemplateInstance", "spec": {"template": {
+        "parameters": [
+            {"name": "PASSWORD", "generate": "expression", "from": "[a-z]{8}", "value": "hunter2"},
+            {"name": "USER", "value": "app"},
+            "not an object", 5, null
+        ]}}});
+        let mut instance = crate::TemplateInstance::default();
+        instance.metadata.annotations = annotated(&manifest.to_string());
+        instance.mask_generated();
+        let annotations = instance.metadata.annotations.unwrap_or_default();
+        let text = annotations
+            .get(LAST_APPLIED)
+            .map(String::as_str)
+            .unwrap_or_default();
+        assert!(!text.contains("hunter2"), "{text}");
+        let read: Value = serde_json::from_str(text).unwrap_or_default();
+        let parameters = &read["spec"]["template"]["parameters"];
+        assert_eq!(parameters[0]["value"], crate::template::MASKED);
+        assert_eq!(parameters[1]["value"], "app");
+        assert_eq!(parameters[2], "not an object");
     }
 }

@@ -8,7 +8,9 @@
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use tagstream_shared::paths::{LOGIN, USERS, trigger, triggers, user};
+use tagstream_shared::paths::{
+    LOGIN, USERS, template_instance, template_instances, trigger, triggers, user,
+};
 use tagstream_shared::write_only::LAST_APPLIED;
 
 use crate::support::{TestApp, digest, sign_in_at, stream_json};
@@ -194,15 +196,16 @@ async fn a_password_in_the_applied_manifest_is_kept_only_as_its_hash() {
 }
 
 /// Rows as the server wrote them before: `body` of each object with its applied manifest, whole,
-/// in the annotation (the `changes` trigger copies it there too), and migration 0021 not run yet.
+/// in the annotation (the `changes` trigger copies it there too), and migrations 0021 and 0022
+/// not run yet.
 async fn leak(dir: &std::path::Path) {
     let leaked = |body: String, secret: &str| {
         let mut object: Value = serde_json::from_str(&body).unwrap();
         let mut manifest = object.clone();
-        if secret == SECRET {
-            manifest["spec"]["webhook"]["secret"] = json!(secret);
-        } else {
-            manifest["password"] = json!(secret);
+        match secret {
+            SECRET => manifest["spec"]["webhook"]["secret"] = json!(secret),
+            TYPED => manifest["spec"]["template"]["parameters"][0]["value"] = json!(secret),
+            _ => manifest["password"] = json!(secret),
         }
         object["metadata"]["annotations"] = json!({ LAST_APPLIED: manifest.to_string() });
         object.to_string()
@@ -210,12 +213,13 @@ async fn leak(dir: &std::path::Path) {
     let rows = [
         ("triggers", "demo", "hook", SECRET),
         ("users", "", "old", PASSWORD),
+        ("templateinstances", "demo", "db", TYPED),
     ];
     let select = "SELECT body FROM objects WHERE resource = $1 AND namespace = $2 AND name = $3";
     let update =
         "UPDATE objects SET body = $4 WHERE resource = $1 AND namespace = $2 AND name = $3";
     let history = "UPDATE changes SET body = $4 WHERE resource = $1 AND coalesce(namespace, '') = $2 AND name = $3";
-    let forget = "DELETE FROM _sqlx_migrations WHERE version = 21";
+    let forget = "DELETE FROM _sqlx_migrations WHERE version IN (21, 22)";
     // The same statements on either store; SQLite numbers its parameters `?1`, not `$1`.
     macro_rules! leak_in {
         ($pool:expr, $q:expr) => {{
@@ -259,7 +263,7 @@ async fn leak(dir: &std::path::Path) {
 }
 
 #[tokio::test]
-async fn migration_0021_purges_the_secrets_stored_before_from_objects_and_history() {
+async fn migrations_0021_and_0022_purge_the_secrets_stored_before_from_objects_and_history() {
     let app = TestApp::start_with_config(config(&[])).await;
     app.create_project("demo").await;
     let (code, body) = app
@@ -280,6 +284,8 @@ async fn migration_0021_purges_the_secrets_stored_before_from_objects_and_histor
             &json!({"metadata": {"name": "old"}, "password": PASSWORD}),
         )
         .await;
+    assert_eq!(code, StatusCode::CREATED, "{body}");
+    let (code, body) = app.post(&template_instances("demo"), &instance(None)).await;
     assert_eq!(code, StatusCode::CREATED, "{body}");
     let dir = app.stop_keeping_data().await;
     leak(dir.path()).await;
@@ -303,12 +309,24 @@ async fn migration_0021_purges_the_secrets_stored_before_from_objects_and_histor
         old["metadata"]["resourceVersion"].as_str().unwrap(),
     )
     .await;
-    for seen in [hook.to_string(), old.to_string(), triggers_seen, users_seen] {
+    let (_, db) = app.get(&template_instance("demo", "db")).await;
+    let instances_seen = watched(
+        &app.client,
+        &app,
+        &template_instances("demo"),
+        "1",
+        db["metadata"]["resourceVersion"].as_str().unwrap(),
+    )
+    .await;
+    for seen in [triggers_seen, users_seen, instances_seen] {
         assert!(
-            seen.contains("\"hook\"") || seen.contains("\"old\""),
+            ["\"hook\"", "\"old\"", "\"db\""]
+                .iter()
+                .any(|n| seen.contains(n)),
             "{seen}"
         );
         assert!(!seen.contains(SECRET) && !seen.contains(PASSWORD), "{seen}");
+        assert!(!seen.contains(TYPED), "{seen}");
     }
     // What the object is otherwise stays as it was.
     assert_eq!(
@@ -320,4 +338,47 @@ async fn migration_0021_purges_the_secrets_stored_before_from_objects_and_histor
         StatusCode::OK
     );
     app.stop().await;
+}
+
+/// A value typed for a generated parameter, which stands in for a generated secret.
+const TYPED: &str = "typed-Generated-Value-0123456789";
+
+/// Instance `db` of a template with a generated parameter: `typed` is the value typed for it
+/// (none: left to the generator).
+fn instance(typed: Option<&str>) -> Value {
+    json!({
+        "apiVersion": "template.openshift.io/v1", "kind": "TemplateInstance",
+        "metadata": {"name": "db"},
+        "spec": {"template": {"metadata": {"name": "db"}, "objects": [], "parameters": [
+            {"name": "PASSWORD", "generate": "expression", "from": "[a-z]{8}", "value": typed},
+            {"name": "USER", "value": "app"}]}}
+    })
+}
+
+/// A value typed for a generated parameter of a template instance, masked on every read, is
+/// masked in the manifest kubectl keeps too: no viewer reads it back by GET, list or a watch
+/// from 0 (review 19 P1).
+#[tokio::test]
+async fn a_typed_generated_value_is_masked_in_the_applied_manifest() {
+    let app = TestApp::start().await;
+    app.create_project("demo").await;
+    let viewer = app.user("vi").await;
+    app.grant("demo", "vi", "view").await;
+    let instances = template_instances("demo");
+    let (code, body) = app.post(&instances, &applied(instance(Some(TYPED)))).await;
+    assert_eq!(code, StatusCode::CREATED, "{body}");
+    let rv = body["metadata"]["resourceVersion"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for path in [template_instance("demo", "db"), instances.clone()] {
+        let (code, read) = app.send_as(&viewer.client, Method::GET, &path, None).await;
+        assert_eq!(code, StatusCode::OK, "{read}");
+        let read = read.to_string();
+        assert!(read.contains("last-applied-configuration"), "{read}");
+        assert!(!read.contains(TYPED), "{path}: {read}");
+    }
+    let seen = watched(&viewer.client, &app, &instances, "0", &rv).await;
+    assert!(seen.contains("db"), "{seen}");
+    assert!(!seen.contains(TYPED), "{seen}");
 }
