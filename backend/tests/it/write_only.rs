@@ -13,6 +13,7 @@ use tagstream_shared::paths::{
 };
 use tagstream_shared::write_only::LAST_APPLIED;
 
+use crate::kubectl_istag_review::MERGE;
 use crate::support::{TestApp, digest, sign_in_at, stream_json};
 use crate::triggers::{SECRET, config, move_tag};
 use crate::watch::Events;
@@ -381,4 +382,20 @@ async fn a_typed_generated_value_is_masked_in_the_applied_manifest() {
     let seen = watched(&viewer.client, &app, &instances, "0", &rv).await;
     assert!(seen.contains("db"), "{seen}");
     assert!(!seen.contains(TYPED), "{seen}");
+
+    // kubectl's next apply sends the typed value again, since a read shows it masked: that is
+    // no change of the spec (review 19 P3); a changed value of another parameter is.
+    let path = template_instance("demo", "db");
+    let mut again = instance(Some(TYPED));
+    again["metadata"] = json!({"labels": {"tier": "db"}});
+    let (code, body) = app
+        .send_raw(Method::PATCH, &path, MERGE, &again.to_string())
+        .await;
+    assert_eq!(code, StatusCode::OK, "{body}");
+    assert_eq!(body["metadata"]["labels"]["tier"], "db");
+    again["spec"]["template"]["parameters"][1]["value"] = json!("other");
+    let (code, body) = app
+        .send_raw(Method::PATCH, &path, MERGE, &again.to_string())
+        .await;
+    assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
 }
