@@ -6,7 +6,6 @@
 
 use reqwest::{Method, StatusCode};
 use serde_json::json;
-use tagstream_backend::config::{Config, WebhooksConfig};
 use tagstream_shared::paths;
 
 use crate::support::TestApp;
@@ -24,14 +23,7 @@ async fn secret(app: &TestApp) -> String {
 
 #[tokio::test]
 async fn a_trigger_patch_replaces_the_secret_only_when_it_sets_one() {
-    let app = TestApp::start_with_config(Config {
-        webhooks: WebhooksConfig {
-            allowed_hosts: vec!["127.0.0.1:9".into()],
-            ..WebhooksConfig::default()
-        },
-        ..Config::default()
-    })
-    .await;
+    let app = TestApp::start_with_config(crate::triggers::config(&["127.0.0.1:9".into()])).await;
     app.create_project("hooks").await;
     let (code, _) = app
         .post(

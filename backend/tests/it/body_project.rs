@@ -5,7 +5,6 @@
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use tagstream_backend::config::{Config, WebhooksConfig};
 use tagstream_shared::paths;
 
 use crate::api_labels::fields;
@@ -26,14 +25,7 @@ fn refused_naming_namespace(code: StatusCode, body: &Value, what: &str) {
 #[tokio::test]
 async fn a_body_naming_another_project_is_refused_by_every_kind_and_write() {
     // The trigger's receiver on loopback may be named (nothing is delivered).
-    let app = TestApp::start_with_config(Config {
-        webhooks: WebhooksConfig {
-            allowed_hosts: vec!["127.0.0.1:9".into()],
-            ..WebhooksConfig::default()
-        },
-        ..Config::default()
-    })
-    .await;
+    let app = TestApp::start_with_config(crate::triggers::config(&["127.0.0.1:9".into()])).await;
     for ns in ["demo", "other"] {
         app.create_project(ns).await;
     }
